@@ -1,0 +1,1 @@
+"""Bitcoin adapters: Esplora HTTP client, descriptor expansion, UTXO counting."""

@@ -1,0 +1,1 @@
+"""EVM adapters: ERC-20 supply at a confirmed block through web3.py."""

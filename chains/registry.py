@@ -1,0 +1,63 @@
+"""Adapter registry: built-in kinds plus third-party ones from the `reserves.chains` entry-point group."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Callable, Literal
+
+from chains.errors import ChainConfigError
+
+Role = Literal["reserve", "supply"]
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """How to build one kind of adapter.
+
+    `parse_config(name, mapping)` turns the TOML table of one source into the adapter's config
+    dataclass (raising ChainConfigError that names the key); `build(config)` makes the adapter.
+    """
+
+    kind: str
+    role: Role
+    parse_config: Callable[[str, dict[str, Any]], Any]
+    build: Callable[[Any], Any]
+
+
+# kind -> "module:attribute" of an AdapterSpec; imported on first use so that importing the
+# registry does not pull in web3 or embit.
+_BUILTINS: dict[str, str] = {
+    "bitcoin-esplora": "chains.bitcoin.adapter:SPEC",
+    "evm-erc20": "chains.evm.adapter:SPEC",
+}
+ENTRY_POINT_GROUP = "reserves.chains"
+
+
+def _load(target: str) -> AdapterSpec:
+    module, _, attr = target.partition(":")
+    spec = getattr(importlib.import_module(module), attr)
+    if not isinstance(spec, AdapterSpec):
+        raise ChainConfigError(f"{target} is not an AdapterSpec")
+    return spec
+
+
+def available_kinds() -> list[str]:
+    """All kinds that can be configured: built-ins first, then installed plugins."""
+    kinds = list(_BUILTINS)
+    kinds += [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in _BUILTINS]
+    return kinds
+
+
+def get_spec(kind: str) -> AdapterSpec:
+    """The spec of `kind`; ChainConfigError listing the known kinds when there is none."""
+    if kind in _BUILTINS:
+        return _load(_BUILTINS[kind])
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == kind:
+            spec = ep.load()
+            if not isinstance(spec, AdapterSpec):
+                raise ChainConfigError(f"entry point {kind!r} does not point at an AdapterSpec")
+            return spec
+    raise ChainConfigError(f"unknown adapter kind {kind!r}; known: {', '.join(available_kinds())}")

@@ -1,0 +1,1 @@
+"""The Litestar app, JSON API, dashboard and CLI."""

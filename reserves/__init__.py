@@ -1,0 +1,1 @@
+"""Reserve engine: snapshots, ratio and status, signed attestations, storage, jobs."""

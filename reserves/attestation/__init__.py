@@ -1,0 +1,1 @@
+"""Attestations: canonical bytes, ids, BIP-340 signatures, chain links, verification."""

@@ -1,0 +1,39 @@
+"""Errors of the reserve engine; each carries a machine-readable `code` and a safe `detail`."""
+
+
+class ReservesError(Exception):
+    """Base of every error raised by `reserves`."""
+
+    code = "reserves_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ConfigError(ReservesError):
+    """Invalid configuration; `detail` names the key and the problem."""
+
+    code = "invalid_config"
+
+
+class NotFound(ReservesError):
+    code = "not_found"
+
+
+class InvalidInput(ReservesError):
+    code = "invalid_input"
+
+
+class VerificationError(ReservesError):
+    """An attestation failed a check; `detail` says which and why."""
+
+    code = "verification_failed"
+
+
+class SigningKeyError(ReservesError):
+    code = "signing_key"
+
+
+class StorageError(ReservesError):
+    code = "storage"
