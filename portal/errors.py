@@ -1,0 +1,46 @@
+"""The one place that maps errors to responses: {"error": {"code", "detail"}} with a 4xx status."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from reserves.errors import InvalidInput, NotFound, ReservesError
+
+log = logging.getLogger(__name__)
+
+_STATUS = {NotFound: 404, InvalidInput: 400}
+
+
+def _body(code: str, detail: str, extra: dict | None = None) -> dict:
+    err = {"code": code, "detail": detail}
+    if extra:
+        err.update(extra)
+    return {"error": err}
+
+
+def reserves_error(_: Request, exc: ReservesError) -> Response:
+    status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 503)
+    return Response(_body(exc.code, exc.detail), status_code=status)
+
+
+def http_error(_: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, ValidationException):
+        # Litestar's own parameter validation: keep which parameter was wrong, nothing more.
+        fields = [{"key": e.get("key"), "message": e.get("message")} for e in (exc.extra or []) if isinstance(e, dict)]
+        return Response(_body("invalid_input", exc.detail or "invalid request", {"fields": fields}), status_code=400)
+    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}.get(
+        exc.status_code, "http_error")
+    return Response(_body(code, exc.detail or "request failed"), status_code=exc.status_code,
+                    headers=getattr(exc, "headers", None) or None)
+
+
+def internal_error(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return Response(_body("internal", "internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+HANDLERS = {ReservesError: reserves_error, HTTPException: http_error, Exception: internal_error}

@@ -1,0 +1,24 @@
+"""The dashboard: a page and its htmx partials, rendered from the same service call as /api/v1/summary."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.response import Template
+
+from reserves.service import ReserveService
+
+REFRESH_SECONDS = 5
+
+
+class DashboardController(Controller):
+    include_in_schema = False
+
+    @get("/")
+    async def index(self, service: ReserveService) -> Template:
+        view = await service.dashboard()
+        return Template("dashboard.html", context={"v": view, "refresh": REFRESH_SECONDS})
+
+    @get("/partials/summary")
+    async def summary(self, service: ReserveService) -> Template:
+        view = await service.dashboard()
+        return Template("_summary.html", context={"v": view, "refresh": REFRESH_SECONDS})

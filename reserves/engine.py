@@ -1,0 +1,113 @@
+"""The reserve engine: read every source concurrently, decide, sign, chain and store one attestation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from chains.errors import ChainError
+from reserves.attestation import document as doc_mod
+from reserves.attestation.canonical import attestation_id
+from reserves.runtime import Runtime, Source
+from reserves.storage import repository as repo
+from reserves.storage.models import AttestationRow, RatioPoint
+
+log = logging.getLogger(__name__)
+
+# A source that has not answered by then counts as failed: the snapshot never waits forever.
+SOURCE_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One source's result: a reading, or an error code and a detail safe to publish."""
+
+    source: Source
+    reading: Any = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+
+async def _read(source: Source, method: str, timeout: float) -> Outcome:
+    try:
+        reading = await asyncio.wait_for(getattr(source.adapter, method)(), timeout)
+        return Outcome(source, reading=reading)
+    except ChainError as exc:
+        return Outcome(source, error_code=exc.code, error_detail=exc.detail)
+    except asyncio.TimeoutError:
+        return Outcome(source, error_code="timeout", error_detail=f"no answer within {timeout:g} s")
+    except Exception as exc:  # a bug in one adapter makes that source stale, never a dead job
+        log.exception("source %s failed unexpectedly", source.settings.name)
+        return Outcome(source, error_code="internal", error_detail=f"unexpected {type(exc).__name__}")
+
+
+async def read_sources(rt: Runtime, timeout: float = SOURCE_TIMEOUT_SECONDS) -> tuple[list[Outcome], list[Outcome]]:
+    """Read all reserve and supply sources at once; failures come back as outcomes, not exceptions."""
+    reserve_tasks = [_read(s, "read_reserves", timeout) for s in rt.reserve_sources]
+    supply_tasks = [_read(s, "read_supply", timeout) for s in rt.supply_sources]
+    results = await asyncio.gather(*reserve_tasks, *supply_tasks)
+    return list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
+
+
+def _reserve_input(o: Outcome) -> doc_mod.ReserveInput:
+    s = o.source.settings
+    return doc_mod.ReserveInput(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
+                                reading=o.reading, error_code=o.error_code, error_detail=o.error_detail)
+
+
+def _supply_input(o: Outcome) -> doc_mod.SupplyInput:
+    s = o.source.settings
+    return doc_mod.SupplyInput(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
+                               max_age_seconds=o.source.max_age_seconds, reading=o.reading,
+                               error_code=o.error_code, error_detail=o.error_detail)
+
+
+async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str, Any]:
+    """Read, decide, sign and store the next attestation; returns its envelope {id, attestation}.
+
+    Sequence and `previous` are taken inside the storing transaction; a concurrent writer that
+    got there first makes this one fail with SequenceTaken (no fork, no gap).
+    """
+    reserves, supply = await read_sources(rt)
+    s = rt.settings
+    async with rt.db.sessions() as session:
+        async with session.begin():
+            latest = await repo.latest_attestation(session)
+            issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+            if latest is not None and issued < repo.utc(latest.issued_at):
+                # A clock that went backwards must not produce a chain that goes back in time.
+                issued = repo.utc(latest.issued_at)
+            body = doc_mod.build_body(
+                sequence=0 if latest is None else latest.sequence + 1,
+                previous=None if latest is None else latest.id,
+                issued_at=issued,
+                issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
+                token_symbol=s.portal.token_symbol,
+                policy=doc_mod.Policy(warning_below_bp=s.policy.warning_below_bp,
+                                      undercollateralized_below_bp=s.policy.undercollateralized_below_bp),
+                reserves=[_reserve_input(o) for o in reserves],
+                supply=[_supply_input(o) for o in supply],
+            )
+            document = doc_mod.sign(body, [rt.signer])
+            att_id = attestation_id(body)
+            await _store(session, att_id, body, document, rt, issued)
+    log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])
+    return doc_mod.envelope(document)
+
+
+async def _store(session, att_id: str, body: dict, document: dict, rt: Runtime, issued: datetime) -> None:
+    ratio = None if body["ratio_bp"] is None else int(body["ratio_bp"])
+    reserves_sat = int(body["reserves"]["total_sat"])
+    liabilities_sat = int(body["supply"]["total_sat"])
+    row = AttestationRow(id=att_id, sequence=body["sequence"], previous=body["previous"], issued_at=issued,
+                         status=body["status"], ratio_bp=ratio, reserves_sat=reserves_sat,
+                         liabilities_sat=liabilities_sat,
+                         document=json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    point = RatioPoint(time=issued, sequence=body["sequence"], attestation_id=att_id, status=body["status"],
+                       ratio_bp=ratio, reserves_sat=reserves_sat, liabilities_sat=liabilities_sat)
+    await repo.insert_attestation(session, row, point)
+    await repo.remember_key(session, pubkey=rt.signer.pubkey_hex, key_id=rt.signer.key_id, when=issued)

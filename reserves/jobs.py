@@ -1,0 +1,50 @@
+"""Jobs: plain async functions; the scheduler only attaches interval triggers to them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from reserves.engine import take_snapshot
+from reserves.errors import ReservesError
+from reserves.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def snapshot_job(rt: Runtime) -> None:
+    """One snapshot; a failure is logged and the next interval tries again (the job never dies)."""
+    try:
+        await take_snapshot(rt)
+    except ReservesError as exc:
+        log.warning("snapshot skipped: %s", exc.detail)
+    except Exception:
+        log.exception("snapshot failed")
+
+
+async def devnet_tick_job(rt: Runtime) -> None:
+    """Advance the devnet by one step (a block, maybe a deposit, mint or burn)."""
+    if rt.devnet is None:
+        return
+    try:
+        await asyncio.to_thread(rt.devnet.tick)
+    except Exception:
+        log.exception("devnet tick failed")
+
+
+def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
+    """An AsyncIOScheduler with the snapshot job (and the devnet driver when the devnet runs).
+
+    Jobs run at most one at a time and coalesce missed runs; the first snapshot runs at once.
+    """
+    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    now = datetime.now(timezone.utc)
+    if rt.devnet is not None:
+        scheduler.add_job(devnet_tick_job, "interval", args=[rt], id="devnet-tick", max_instances=1,
+                          coalesce=True, seconds=rt.settings.devnet.block_interval_seconds)
+    scheduler.add_job(snapshot_job, "interval", args=[rt], id="snapshot", max_instances=1, coalesce=True,
+                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
+    return scheduler

@@ -1,0 +1,106 @@
+"""The running engine's parts, built from settings: database, signing key, adapters, devnet."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from chains.registry import get_spec
+from chains.errors import ChainConfigError
+from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
+from reserves.errors import ConfigError, SigningKeyError
+from reserves.settings import Settings, SourceSettings
+from reserves.storage.db import Database, open_database
+from reserves.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Source:
+    """A configured source and the adapter reading it."""
+
+    settings: SourceSettings
+    adapter: Any
+
+    @property
+    def max_age_seconds(self) -> int:
+        return int(getattr(self.settings.config, "max_age_seconds", 3600))
+
+
+@dataclass
+class Runtime:
+    """Everything the jobs and the service need; `start()` builds it, `close()` releases it."""
+
+    settings: Settings
+    db: Database | None = None
+    signer: SigningKey | None = None
+    reserve_sources: list[Source] = field(default_factory=list)
+    supply_sources: list[Source] = field(default_factory=list)
+    devnet: Any = None
+
+    async def start(self) -> "Runtime":
+        s = self.settings
+        if s.database.auto_migrate:
+            await asyncio.to_thread(upgrade, s.database.url)
+        self.db = open_database(s.database.url)
+        self.signer = load_engine_key(s)
+        reserves, deployments = list(s.reserves), list(s.deployments)
+        if s.devnet.enabled:
+            self.devnet = await asyncio.to_thread(_start_devnet, s)
+            reserves = _devnet_sources(self.devnet.reserve_sources(), "reserve") + reserves
+            deployments = _devnet_sources(self.devnet.deployment_sources(), "supply") + deployments
+        self.reserve_sources = [Source(src, get_spec(src.kind).build(src.config)) for src in reserves]
+        self.supply_sources = [Source(src, get_spec(src.kind).build(src.config)) for src in deployments]
+        return self
+
+    async def close(self) -> None:
+        for src in self.reserve_sources + self.supply_sources:
+            try:
+                await src.adapter.aclose()
+            except Exception:  # closing must not mask the reason we are shutting down
+                log.exception("closing adapter %s", src.settings.name)
+        if self.devnet is not None:
+            await asyncio.to_thread(self.devnet.stop)
+        if self.db is not None:
+            await self.db.dispose()
+
+
+def load_engine_key(s: Settings) -> SigningKey:
+    """The engine key: from the environment variable if set, else from the key file.
+
+    The embedded default creates the file on first start (mode 0600, beside the database).
+    """
+    env_value = os.environ.get(s.signing.key_env)
+    path = s.signing.key_file
+    if not env_value and path is not None and not path.exists():
+        if not s.signing.create_if_missing:
+            raise SigningKeyError(
+                f"signing.key_file: {path} does not exist and ${s.signing.key_env} is not set "
+                "(create one with `reserves keys generate`)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate_key_file(path)
+        log.info("created a new signing key at %s", path)
+    if not env_value and path is None:
+        raise SigningKeyError(f"signing: set ${s.signing.key_env} or signing.key_file")
+    return load_signing_key(path=None if env_value else path, env_value=env_value, key_id=s.signing.key_id)
+
+
+def _start_devnet(s: Settings):
+    from chains.devnet.network import Devnet
+
+    return Devnet.start(evm_chains=s.devnet.evm_chains)
+
+
+def _devnet_sources(entries: list[tuple[str, str, dict]], role: str) -> list[SourceSettings]:
+    out = []
+    for name, kind, mapping in entries:
+        try:
+            config = get_spec(kind).parse_config(name, dict(mapping))
+        except ChainConfigError as exc:
+            raise ConfigError(f"devnet source {name}: {exc.detail}") from exc
+        out.append(SourceSettings(name=name, kind=kind, role=role, config=config))
+    return out

@@ -1,0 +1,333 @@
+"""Settings: one TOML file (or none, for the devnet default), validated at start with clear errors.
+
+Nothing here runs at import time. `load_settings(path)` returns an immutable `Settings`; every
+invalid key raises `ConfigError` whose detail names the key (`deployments[1].contract: ...`).
+Secrets never sit in the file: any string key `k` of a source may instead be given as `k_env`
+(name of an environment variable) or `k_file` (path of a file holding the value).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from chains.errors import ChainConfigError
+from chains.registry import get_spec
+from reserves.errors import ConfigError
+
+CONFIG_ENV = "RESERVES_CONFIG"
+DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
+DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"
+MAX_CONFIG_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    issuer_name: str = "Devnet custodian"
+    issuer_url: str | None = None
+    token_symbol: str = "RBTC"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    auto_migrate: bool = True
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """Where the engine's BIP-340 key comes from: `key_env` wins over `key_file`."""
+
+    key_file: Path | None
+    key_env: str = DEFAULT_KEY_ENV
+    key_id: str | None = None
+    create_if_missing: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    snapshot_interval_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Status thresholds in basis points of reserves over liabilities."""
+
+    warning_below_bp: int = 10200
+    undercollateralized_below_bp: int = 10000
+
+
+@dataclass(frozen=True)
+class DevnetSettings:
+    enabled: bool = False
+    block_interval_seconds: float = 5.0
+    evm_chains: int = 2
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One configured source: its adapter kind, role and parsed adapter config."""
+
+    name: str
+    kind: str
+    role: str
+    config: Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database: DatabaseSettings
+    signing: SigningSettings
+    portal: PortalSettings = field(default_factory=PortalSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    devnet: DevnetSettings = field(default_factory=DevnetSettings)
+    reserves: tuple[SourceSettings, ...] = ()
+    deployments: tuple[SourceSettings, ...] = ()
+    config_path: Path | None = None
+
+
+def default_settings(data_dir: Path | None = None) -> Settings:
+    """The embedded default: devnet, SQLite file and a key created beside it, in `data_dir`."""
+    base = (data_dir or Path.cwd()).resolve()
+    return Settings(
+        data_dir=base,
+        database=DatabaseSettings(url=f"sqlite:///{base / 'reserves.db'}"),
+        signing=SigningSettings(key_file=base / "reserves-signing.key", create_if_missing=True),
+        schedule=ScheduleSettings(snapshot_interval_seconds=10.0),
+        devnet=DevnetSettings(enabled=True),
+    )
+
+
+def load_settings(path: Path | str | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path`, else from $RESERVES_CONFIG, else the devnet default."""
+    env = os.environ if env is None else env
+    chosen = path or env.get(CONFIG_ENV)
+    if not chosen:
+        settings = default_settings()
+        url = env.get(DATABASE_URL_ENV)
+        if url:
+            settings = _replace_db(settings, url)
+        return settings
+    cfg_path = Path(chosen).expanduser().resolve()
+    data = _read_toml(cfg_path)
+    return _build(data, cfg_path, env)
+
+
+def _replace_db(settings: Settings, url: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, database=DatabaseSettings(url=url, auto_migrate=settings.database.auto_migrate))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read ({exc.strerror})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path}: larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
+
+
+_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir"}
+
+
+def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
+    _no_unknown("", data, _TOP_KEYS)
+    base = path.parent
+    data_dir = _path(data.get("data_dir", "."), "data_dir", base)
+    db = _table(data, "database")
+    _no_unknown("database.", db, {"url", "url_env", "url_file", "auto_migrate"})
+    url = env.get(DATABASE_URL_ENV) or _secret(db, "url", "database.url", env, base)
+    if url is None:
+        url = f"sqlite:///{data_dir / 'reserves.db'}"
+    if not url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("database.url: must be a sqlite:/// or postgresql+psycopg:// URL")
+    signing = _signing(_table(data, "signing"), data_dir)
+    settings = Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=url, auto_migrate=_bool(db, "auto_migrate", "database.auto_migrate", True)),
+        signing=signing,
+        portal=_portal(_table(data, "portal")),
+        schedule=_schedule(_table(data, "schedule")),
+        policy=_policy(_table(data, "policy")),
+        devnet=_devnet(_table(data, "devnet")),
+        reserves=_sources(data, "reserves", "reserve", env, base),
+        deployments=_sources(data, "deployments", "supply", env, base),
+        config_path=path,
+    )
+    if not settings.devnet.enabled and not settings.reserves:
+        raise ConfigError("reserves: declare at least one [[reserves]] source (or enable [devnet])")
+    if not settings.devnet.enabled and not settings.deployments:
+        raise ConfigError("deployments: declare at least one [[deployments]] entry (or enable [devnet])")
+    return settings
+
+
+def _portal(t: dict[str, Any]) -> PortalSettings:
+    _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol"})
+    d = PortalSettings()
+    port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
+    return PortalSettings(
+        host=_str(t, "host", "portal.host", d.host),
+        port=port,
+        issuer_name=_str(t, "issuer_name", "portal.issuer_name", d.issuer_name),
+        issuer_url=_str(t, "issuer_url", "portal.issuer_url", None),
+        token_symbol=_str(t, "token_symbol", "portal.token_symbol", d.token_symbol),
+    )
+
+
+def _signing(t: dict[str, Any], data_dir: Path) -> SigningSettings:
+    _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing"})
+    key_file = _str(t, "key_file", "signing.key_file", None)
+    return SigningSettings(
+        key_file=_path(key_file, "signing.key_file", data_dir) if key_file else None,
+        key_env=_str(t, "key_env", "signing.key_env", DEFAULT_KEY_ENV),
+        key_id=_str(t, "key_id", "signing.key_id", None),
+        create_if_missing=_bool(t, "create_if_missing", "signing.create_if_missing", False),
+    )
+
+
+def _schedule(t: dict[str, Any]) -> ScheduleSettings:
+    _no_unknown("schedule.", t, {"snapshot_interval_seconds"})
+    value = _num(t, "snapshot_interval_seconds", "schedule.snapshot_interval_seconds", 60.0, lo=1.0, hi=86400.0)
+    return ScheduleSettings(snapshot_interval_seconds=value)
+
+
+def _policy(t: dict[str, Any]) -> PolicySettings:
+    _no_unknown("policy.", t, {"warning_below_bp"})
+    warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
+    return PolicySettings(warning_below_bp=warn)
+
+
+def _devnet(t: dict[str, Any]) -> DevnetSettings:
+    _no_unknown("devnet.", t, {"enabled", "block_interval_seconds", "evm_chains"})
+    return DevnetSettings(
+        enabled=_bool(t, "enabled", "devnet.enabled", False),
+        block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
+        evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 2, lo=1, hi=8),
+    )
+
+
+def _sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], base: Path) -> tuple[SourceSettings, ...]:
+    entries = data.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"{key}: must be an array of tables ([[{key}]])")
+    seen: set[str] = set()
+    out = []
+    for i, entry in enumerate(entries):
+        where = f"{key}[{i}]"
+        name = entry.get("name")
+        if not isinstance(name, str) or not name.strip() or len(name) > 64:
+            raise ConfigError(f"{where}.name: required, a non-empty string of at most 64 characters")
+        if name in seen:
+            raise ConfigError(f"{where}.name: duplicate name {name!r}")
+        seen.add(name)
+        out.append(_source(entry, f"{key}.{name}", role, env, base))
+    return tuple(out)
+
+
+def _source(entry: dict[str, Any], where: str, role: str, env: Mapping[str, str], base: Path) -> SourceSettings:
+    kind = entry.get("kind")
+    if not isinstance(kind, str):
+        raise ConfigError(f"{where}.kind: required, e.g. 'bitcoin-esplora' or 'evm-erc20'")
+    try:
+        spec = get_spec(kind)
+    except ChainConfigError as exc:
+        raise ConfigError(f"{where}.kind: {exc.detail}") from exc
+    if spec.role != role:
+        raise ConfigError(f"{where}.kind: {kind!r} reads {spec.role}, not {role}")
+    mapping = _resolve_secrets(entry, where, env, base)
+    mapping.pop("kind")
+    name = mapping.pop("name")
+    try:
+        config = spec.parse_config(name, mapping)
+    except ChainConfigError as exc:
+        raise ConfigError(f"{where}: {exc.detail}") from exc
+    return SourceSettings(name=name, kind=kind, role=role, config=config)
+
+
+def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], base: Path) -> dict[str, Any]:
+    """Replace `k_env` / `k_file` keys by `k` with the value read from the environment or file."""
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key.endswith(("_env", "_file")) and isinstance(value, str):
+            target = key.rsplit("_", 1)[0]
+            if target in entry:
+                raise ConfigError(f"{where}.{key}: give either {target} or {key}, not both")
+            out[target] = _secret({key: value}, target, f"{where}.{target}", env, base)
+        else:
+            out[key] = value
+    return out
+
+
+def _secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base: Path) -> str | None:
+    if f"{key}_env" in t:
+        var = t[f"{key}_env"]
+        if not isinstance(var, str) or var not in env or not env[var].strip():
+            raise ConfigError(f"{where}_env: environment variable {var!r} is not set")
+        return env[var].strip()
+    if f"{key}_file" in t:
+        p = _path(t[f"{key}_file"], f"{where}_file", base)
+        try:
+            return p.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}_file: cannot read {p} ({exc.strerror})") from exc
+    return _str(t, key, where, None)
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table ([{key}])")
+    return value
+
+
+def _no_unknown(prefix: str, t: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(t) - allowed)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str(t: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
+    value = t.get(key, default)
+    if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 4096):
+        raise ConfigError(f"{where}: must be a non-empty string")
+    return value
+
+
+def _bool(t: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = t.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false")
+    return value
+
+
+def _int(t: dict[str, Any], key: str, where: str, default: int, *, lo: int, hi: int) -> int:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: must be an integer from {lo} to {hi}")
+    return value
+
+
+def _num(t: dict[str, Any], key: str, where: str, default: float, *, lo: float, hi: float) -> float:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: must be a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _path(value: Any, where: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: must be a path string")
+    p = Path(value).expanduser()
+    return (p if p.is_absolute() else base / p).resolve()

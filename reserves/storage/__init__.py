@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, the one repository module that holds SQL, and migrations."""

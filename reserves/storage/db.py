@@ -1,0 +1,85 @@
+"""Database engines: the async one the app uses, the sync one migrations use, from one URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from reserves.errors import ConfigError
+
+
+def sync_url(url: str) -> str:
+    """The URL for synchronous use (Alembic): sqlite:/// or postgresql+psycopg://."""
+    u = _parse(url)
+    if u.get_backend_name() == "sqlite":
+        return u.set(drivername="sqlite").render_as_string(hide_password=False)
+    return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def async_url(url: str) -> str:
+    """The URL for the async engine: sqlite+aiosqlite:// or postgresql+psycopg:// (psycopg 3 is both)."""
+    u = _parse(url)
+    if u.get_backend_name() == "sqlite":
+        return u.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and errors."""
+    return _parse(url).render_as_string(hide_password=True)
+
+
+def _parse(url: str):
+    try:
+        u = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"database.url: not a database URL ({exc})") from exc
+    if u.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"database.url: unsupported backend {u.get_backend_name()!r} (sqlite or postgresql)")
+    return u
+
+
+@dataclass
+class Database:
+    """The async engine and its session factory."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def open_database(url: str) -> Database:
+    """Open (not create) the database at `url`; the schema comes from migrations."""
+    aurl = async_url(url)
+    kwargs: dict = {}
+    if aurl.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 30}
+        if ":memory:" in aurl or aurl.endswith("://"):
+            kwargs["poolclass"] = StaticPool
+    else:
+        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_async_engine(aurl, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return Database(engine, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets the dashboard read while the snapshot job writes.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

@@ -1,0 +1,55 @@
+"""Tables. The schema changes only through migrations/; these models describe it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from reserves.storage.types import Amount
+
+
+class AttestationRow(SQLModel, table=True):
+    """One published attestation, append-only. `document` is its JSON exactly as signed."""
+
+    __tablename__ = "attestation"
+    __table_args__ = (UniqueConstraint("sequence", name="uq_attestation_sequence"),
+                      UniqueConstraint("previous", name="uq_attestation_previous"))
+
+    id: str = Field(primary_key=True, max_length=64)
+    sequence: int = Field(nullable=False)
+    previous: str | None = Field(default=None, max_length=64)
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    status: str = Field(max_length=32)
+    ratio_bp: int | None = Field(default=None, sa_column=Column(Amount(), nullable=True))
+    reserves_sat: int = Field(sa_column=Column(Amount(), nullable=False))
+    liabilities_sat: int = Field(sa_column=Column(Amount(), nullable=False))
+    document: str = Field(sa_column=Column(Text(), nullable=False))
+
+
+class RatioPoint(SQLModel, table=True):
+    """The ratio time series: one row per snapshot (a hypertable on TimescaleDB)."""
+
+    __tablename__ = "ratio_point"
+    __table_args__ = (Index("ix_ratio_point_time", "time"),)
+
+    time: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    sequence: int = Field(primary_key=True)
+    attestation_id: str = Field(max_length=64)
+    status: str = Field(max_length=32)
+    ratio_bp: int | None = Field(default=None, sa_column=Column(Amount(), nullable=True))
+    reserves_sat: int = Field(sa_column=Column(Amount(), nullable=False))
+    liabilities_sat: int = Field(sa_column=Column(Amount(), nullable=False))
+
+
+class SigningKeyRow(SQLModel, table=True):
+    """Public half of every key that has signed attestations. The secret never enters the database."""
+
+    __tablename__ = "signing_key"
+
+    pubkey: str = Field(primary_key=True, max_length=64)
+    key_id: str = Field(max_length=128)
+    alg: str = Field(default="bip340", max_length=16)
+    first_used_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    active: bool = Field(default=True)

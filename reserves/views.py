@@ -1,0 +1,121 @@
+"""Read models: what the API returns and the dashboard renders, built from stored attestations only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def btc(sat: int | str | None) -> str | None:
+    """Satoshis as an exact BTC decimal string (8 places), no floats."""
+    if sat is None:
+        return None
+    n = int(sat)
+    sign = "-" if n < 0 else ""
+    whole, frac = divmod(abs(n), 100_000_000)
+    return f"{sign}{whole:,}.{frac:08d}"
+
+
+def percent(ratio_bp: int | str | None) -> str | None:
+    """Basis points as a percentage with two decimals ("100.42%"), floor like the ratio itself."""
+    if ratio_bp is None:
+        return None
+    bp = int(ratio_bp)
+    return f"{bp // 100:,}.{bp % 100:02d}%"
+
+
+@dataclass(frozen=True)
+class ReserveSourceView:
+    name: str
+    kind: str
+    chain_id: str | None
+    height: int | None
+    block_hash: str | None
+    block_time: str | None
+    total_sat: str | None
+    total_btc: str | None
+    utxo_count: int | None
+    min_confirmations: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    name: str
+    kind: str
+    chain_id: str
+    contract: str
+    height: int | None
+    block_hash: str | None
+    block_time: str | None
+    decimals: int | None
+    total_supply: str | None
+    supply_sat: str | None
+    supply_btc: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class AttestationSummary:
+    id: str
+    sequence: int
+    issued_at: str
+    status: str
+    ratio_bp: str | None
+    ratio_percent: str | None
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    """The whole dashboard; the JSON twin is served at /api/v1/summary."""
+
+    has_data: bool
+    devnet: bool
+    token_symbol: str
+    issuer_name: str
+    status: str | None = None
+    status_reasons: list[str] = field(default_factory=list)
+    ratio_bp: str | None = None
+    ratio_percent: str | None = None
+    reserves_sat: str | None = None
+    reserves_btc: str | None = None
+    utxo_count: int | None = None
+    liabilities_sat: str | None = None
+    liabilities_btc: str | None = None
+    attestation_id: str | None = None
+    sequence: int | None = None
+    issued_at: str | None = None
+    age_seconds: int | None = None
+    reserve_sources: list[ReserveSourceView] = field(default_factory=list)
+    deployments: list[DeploymentView] = field(default_factory=list)
+    recent: list[AttestationSummary] = field(default_factory=list)
+    signer_pubkeys: list[str] = field(default_factory=list)
+
+
+def reserve_source_view(src: dict) -> ReserveSourceView:
+    err = src.get("error")
+    return ReserveSourceView(
+        name=src["name"], kind=src["kind"], chain_id=src.get("chain_id"), height=src.get("height"),
+        block_hash=src.get("block_hash"), block_time=src.get("block_time"), total_sat=src.get("total_sat"),
+        total_btc=btc(src.get("total_sat")), utxo_count=src.get("utxo_count"),
+        min_confirmations=src.get("min_confirmations"),
+        error=f"{err['code']}: {err['detail']}" if err else None)
+
+
+def deployment_view(dep: dict) -> DeploymentView:
+    err = dep.get("error")
+    return DeploymentView(
+        name=dep["name"], kind=dep["kind"], chain_id=dep["chain_id"], contract=dep["contract"],
+        height=dep.get("height"), block_hash=dep.get("block_hash"), block_time=dep.get("block_time"),
+        decimals=dep.get("decimals"), total_supply=dep.get("total_supply"), supply_sat=dep.get("supply_sat"),
+        supply_btc=btc(dep.get("supply_sat")), error=f"{err['code']}: {err['detail']}" if err else None)
+
+
+def summary(att_id: str, body: dict) -> AttestationSummary:
+    return AttestationSummary(id=att_id, sequence=body["sequence"], issued_at=body["issued_at"],
+                              status=body["status"], ratio_bp=body["ratio_bp"],
+                              ratio_percent=percent(body["ratio_bp"]))
+
+
+def age_seconds(issued_at: datetime, now: datetime) -> int:
+    return max(0, int((now - issued_at).total_seconds()))
