@@ -1,0 +1,152 @@
+"""The integer rules of an attestation: liabilities rounding, ratio, status (engine and verifier share them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from reserves.errors import InvalidInput
+
+SAT_PER_BTC = 10**8
+BP_SCALE = 10_000  # basis points in 100 %
+# Under 100 % backing is undercollateralised by definition; v1 does not make it configurable.
+UNDERCOLLATERALIZED_BELOW_BP = BP_SCALE
+# uint256 has 78 decimal digits; a token with more decimals than that cannot exist on an EVM chain.
+MAX_DECIMALS = 77
+
+STATUSES = ("healthy", "warning", "undercollateralized", "stale")
+
+
+def _nonneg_int(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(f"{what} must be a non-negative integer")
+    return value
+
+
+def liabilities_sat(total_supply: int, decimals: int) -> int:
+    """Token supply in satoshis, rounded UP: ceil(total_supply * 10**8 / 10**decimals).
+
+    `total_supply` is in raw token units; 10**decimals units are one BTC. The result is the least
+    integer L with L * 10**decimals >= total_supply * 10**8, so liabilities are never under-counted.
+    """
+    _nonneg_int(total_supply, "total_supply")
+    _nonneg_int(decimals, "decimals")
+    if decimals > MAX_DECIMALS:
+        raise InvalidInput(f"decimals must be at most {MAX_DECIMALS}")
+    numerator = total_supply * SAT_PER_BTC
+    denominator = 10**decimals
+    return -(-numerator // denominator)  # ceiling division on integers, no floats
+
+
+def ratio_bp(reserves_sat: int, liabilities: int) -> int | None:
+    """floor(reserves_sat * 10000 / liabilities) in basis points; None when liabilities == 0."""
+    _nonneg_int(reserves_sat, "reserves_sat")
+    _nonneg_int(liabilities, "liabilities")
+    if liabilities == 0:
+        return None
+    return reserves_sat * BP_SCALE // liabilities
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Status thresholds in basis points. `warning_below_bp` >= 10000 (warning sits above 100 %)."""
+
+    warning_below_bp: int
+
+    def __post_init__(self) -> None:
+        _nonneg_int(self.warning_below_bp, "warning_below_bp")
+        if self.warning_below_bp < UNDERCOLLATERALIZED_BELOW_BP:
+            raise InvalidInput(
+                f"warning_below_bp must be >= {UNDERCOLLATERALIZED_BELOW_BP} (the undercollateralised line)"
+            )
+
+    @property
+    def undercollateralized_below_bp(self) -> int:
+        return UNDERCOLLATERALIZED_BELOW_BP
+
+    def to_json(self) -> dict:
+        return {
+            "warning_below_bp": str(self.warning_below_bp),
+            "undercollateralized_below_bp": str(UNDERCOLLATERALIZED_BELOW_BP),
+        }
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Freshness facts of one reserve source or supply deployment, as the status rule sees them.
+
+    `label` is "reserve source" or "supply deployment"; a failed one has `error_code` and no
+    `block_time`; a read one has `block_time` (UTC, whole seconds) and `max_age_seconds`.
+    """
+
+    label: str
+    name: str
+    error_code: str | None = None
+    block_time: datetime | None = None
+    max_age_seconds: int | None = None
+
+
+def _stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
+    reasons = []
+    for ob in observations:
+        if ob.error_code is not None:
+            reasons.append(f"{ob.label} {ob.name}: failed ({ob.error_code})")
+            continue
+        if ob.block_time is None or ob.max_age_seconds is None:
+            raise InvalidInput(f"{ob.label} {ob.name}: neither failed nor read")
+        if ob.block_time < issued_at - timedelta(seconds=ob.max_age_seconds):
+            reasons.append(
+                f"{ob.label} {ob.name}: block_time {format_timestamp(ob.block_time)} is older than "
+                f"max_age_seconds {ob.max_age_seconds}"
+            )
+    return reasons
+
+
+def decide_status(
+    *,
+    issued_at: datetime,
+    observations: list[Observation],
+    ratio: int | None,
+    liabilities: int,
+    policy: Policy,
+) -> tuple[str, list[str]]:
+    """(status, reasons) by the v1 rule; reasons are exact strings, empty iff healthy.
+
+    Failed or too-old observation -> stale. Otherwise no liabilities -> healthy;
+    ratio < 10000 -> undercollateralized; ratio < warning_below_bp -> warning; else healthy.
+    A stale status still lists a known low ratio among its reasons.
+    """
+    stale = _stale_reasons(issued_at, observations)
+    if not stale and liabilities > 0 and ratio is None:
+        raise InvalidInput("ratio missing although every source was read and supply is positive")
+    if ratio is not None and ratio < UNDERCOLLATERALIZED_BELOW_BP:
+        level = "undercollateralized"
+        low = [f"ratio {ratio} bp is below {UNDERCOLLATERALIZED_BELOW_BP} bp"]
+    elif ratio is not None and ratio < policy.warning_below_bp:
+        level = "warning"
+        low = [f"ratio {ratio} bp is below the warning line {policy.warning_below_bp} bp"]
+    else:
+        level, low = "healthy", []
+    if stale:
+        return "stale", stale + low
+    return level, low
+
+
+def format_timestamp(moment: datetime) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` in UTC, fractional seconds dropped; naive datetimes are refused."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidInput("timestamps must be timezone-aware datetimes")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Inverse of `format_timestamp`; raises InvalidInput on any other shape."""
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"not a YYYY-MM-DDTHH:MM:SSZ timestamp: {str(text)[:40]!r}") from exc
+    moment = moment.replace(tzinfo=timezone.utc)
+    # strptime accepts unpadded fields ("2024-1-5T..."); only the one canonical spelling is valid.
+    if format_timestamp(moment) != text:
+        raise InvalidInput(f"not a YYYY-MM-DDTHH:MM:SSZ timestamp: {str(text)[:40]!r}")
+    return moment

@@ -1,0 +1,286 @@
+"""Building attestation bodies from chain readings, deriving their totals and status, signing them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from chains.base import ReserveReading, SupplyReading
+from reserves.attestation import arithmetic as ar
+from reserves.attestation.canonical import attestation_id, canonical_bytes, digest
+from reserves.attestation.keys import SigningKey
+from reserves.attestation.schema import FORMAT, schema_errors
+from reserves.errors import InvalidInput, SigningKeyError
+
+_ID = re.compile(r"^[0-9a-f]{64}$")
+_BLOCK_HASH = re.compile(r"^(0x)?[0-9a-f]{64}$")
+_CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
+MAX_DETAIL = 500
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    """Outcome of reading one reserve source: a `reading`, or an `error_code` (+ `error_detail`).
+
+    `max_age_seconds`: the reading is stale when its block is older than issued_at minus this.
+    """
+
+    name: str
+    kind: str
+    max_age_seconds: int
+    reading: ReserveReading | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+    @classmethod
+    def failed(cls, name: str, kind: str, max_age_seconds: int, exc: BaseException) -> ReserveResult:
+        """A failed read; uses the error's `code`/`detail`, never str(exc) (it may hold URLs with keys)."""
+        code, detail = _error_parts(exc)
+        return cls(name, kind, max_age_seconds, None, code, detail)
+
+
+@dataclass(frozen=True)
+class SupplyResult:
+    """Outcome of reading one token deployment; `chain_id`/`contract` come from configuration so a
+    failed deployment still says which one it was."""
+
+    name: str
+    kind: str
+    chain_id: str
+    contract: str
+    max_age_seconds: int
+    reading: SupplyReading | None = None
+    error_code: str | None = None
+    error_detail: str | None = None
+
+    @classmethod
+    def failed(
+        cls, name: str, kind: str, chain_id: str, contract: str, max_age_seconds: int, exc: BaseException
+    ) -> SupplyResult:
+        code, detail = _error_parts(exc)
+        return cls(name, kind, chain_id, contract, max_age_seconds, None, code, detail)
+
+
+def _error_parts(exc: BaseException) -> tuple[str, str]:
+    code = getattr(exc, "code", None)
+    detail = getattr(exc, "detail", None)
+    return (code if isinstance(code, str) else "error"), (detail if isinstance(detail, str) else type(exc).__name__)
+
+
+def _error_json(code: str | None, detail: str | None) -> dict:
+    code = code if isinstance(code, str) and _CODE.match(code) else "error"
+    return {"code": code, "detail": (detail or "")[:MAX_DETAIL]}
+
+
+def _block_json(block) -> dict:
+    block_hash = str(block.hash).lower()
+    if not _BLOCK_HASH.match(block_hash):
+        raise InvalidInput("block hash is not 32 bytes of hex")
+    return {
+        "chain_id": block.chain_id,
+        "height": _count(block.height, "block height"),
+        "block_hash": block_hash,
+        "block_time": ar.format_timestamp(block.time),
+    }
+
+
+def _vout(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise InvalidInput("vout must be an integer in 0..2**32-1")
+    return value
+
+
+def _count(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53 - 1:
+        raise InvalidInput(f"{what} must be an integer in 0..2**53-1")
+    return value
+
+
+def _amount(value: object, what: str) -> str:
+    """A non-negative integer as the decimal string the schema accepts (at most 78 digits)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 10**78:
+        raise InvalidInput(f"{what} must be an integer in 0..10**78-1")
+    return str(value)
+
+
+def _source_json(r: ReserveResult) -> dict:
+    """JSON of one reserve source; a reading that breaks an invariant becomes a failed entry."""
+    if r.reading is None:
+        return {"name": r.name, "kind": r.kind, "error": _error_json(r.error_code or "error", r.error_detail)}
+    try:
+        reading = r.reading
+        utxos = [
+            {"txid": u.txid.lower(), "vout": _vout(u.vout), "value_sat": _amount(u.value_sat, "value_sat"),
+             "height": _count(u.height, "utxo height")}
+            for u in sorted(reading.utxos, key=lambda u: (u.txid.lower(), u.vout))
+        ]
+        total = sum(int(u["value_sat"]) for u in utxos)
+        if total != reading.total_sat:
+            raise InvalidInput(f"total_sat {reading.total_sat} differs from the sum of its utxos {total}")
+        if len({(u["txid"], u["vout"]) for u in utxos}) != len(utxos):
+            raise InvalidInput("the same outpoint is listed twice")
+        return {
+            "name": r.name, "kind": r.kind, **_block_json(reading.block),
+            "min_confirmations": _count(reading.min_confirmations, "min_confirmations"),
+            "max_age_seconds": _count(r.max_age_seconds, "max_age_seconds"),
+            "total_sat": str(total), "utxo_count": len(utxos), "utxos": utxos,
+        }
+    except (InvalidInput, AttributeError, TypeError) as exc:
+        detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
+        return {"name": r.name, "kind": r.kind, "error": _error_json("invalid_reading", detail)}
+
+
+def _deployment_json(s: SupplyResult) -> dict:
+    """JSON of one deployment; supply_sat is the liabilities rounded up."""
+    head = {"name": s.name, "kind": s.kind, "chain_id": s.chain_id, "contract": s.contract}
+    if s.reading is None:
+        return {**head, "error": _error_json(s.error_code or "error", s.error_detail)}
+    try:
+        reading = s.reading
+        block = _block_json(reading.block)
+        if block["chain_id"] != s.chain_id:
+            raise InvalidInput(f"read on {block['chain_id']}, configured for {s.chain_id}")
+        return {
+            **head, **block, "max_age_seconds": _count(s.max_age_seconds, "max_age_seconds"),
+            "decimals": reading.decimals, "total_supply": _amount(reading.total_supply, "total_supply"),
+            "supply_sat": _amount(ar.liabilities_sat(reading.total_supply, reading.decimals), "supply_sat"),
+        }
+    except (InvalidInput, AttributeError, TypeError) as exc:
+        detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
+        return {**head, "error": _error_json("invalid_reading", detail)}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the rules derive from the sources of a body; the engine writes it, the verifier compares."""
+
+    reserves_total_sat: int
+    utxo_count: int
+    supply_total_sat: int
+    ratio_bp: int | None
+    status: str
+    status_reasons: list[str]
+
+
+def derive(
+    sources: list[dict], deployments: list[dict], issued_at: datetime, policy: ar.Policy
+) -> Summary:
+    """Totals, ratio and status of schema-valid source and deployment entries.
+
+    Totals sum the per-entry `total_sat`/`utxo_count`/`supply_sat` of read entries (their own
+    consistency is checked separately); ratio is None when any entry failed or supply is 0.
+    """
+    read_sources = [s for s in sources if "error" not in s]
+    read_deps = [d for d in deployments if "error" not in d]
+    reserves_total = sum(int(s["total_sat"]) for s in read_sources)
+    supply_total = sum(int(d["supply_sat"]) for d in read_deps)
+    any_failed = len(read_sources) != len(sources) or len(read_deps) != len(deployments)
+    ratio = None if any_failed else ar.ratio_bp(reserves_total, supply_total)
+    observations = [_observation("reserve source", s) for s in sources]
+    observations += [_observation("supply deployment", d) for d in deployments]
+    status, reasons = ar.decide_status(
+        issued_at=issued_at, observations=observations, ratio=ratio, liabilities=supply_total, policy=policy
+    )
+    return Summary(reserves_total, sum(s["utxo_count"] for s in read_sources), supply_total, ratio, status, reasons)
+
+
+def _observation(label: str, entry: dict) -> ar.Observation:
+    if "error" in entry:
+        return ar.Observation(label, entry["name"], error_code=entry["error"]["code"])
+    return ar.Observation(
+        label, entry["name"], block_time=ar.parse_timestamp(entry["block_time"]),
+        max_age_seconds=entry["max_age_seconds"],
+    )
+
+
+def _check_header(sequence: int, previous: str | None, issued_at: datetime) -> None:
+    _count(sequence, "sequence")
+    if (sequence == 0) != (previous is None):
+        raise InvalidInput("previous must be null exactly when sequence is 0")
+    if previous is not None and not (isinstance(previous, str) and _ID.match(previous)):
+        raise InvalidInput("previous must be a lowercase hex attestation id")
+    ar.format_timestamp(issued_at)
+
+
+def _unique_names(entries: list[dict], what: str) -> None:
+    names = [e["name"] for e in entries]
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"{what} names must be unique")
+
+
+def build_body(
+    *,
+    sequence: int,
+    previous: str | None,
+    issued_at: datetime,
+    issuer_name: str,
+    issuer_url: str | None,
+    token_symbol: str,
+    policy: ar.Policy,
+    reserve_results: list[ReserveResult],
+    supply_results: list[SupplyResult],
+) -> dict:
+    """The unsigned body of attestation `sequence`, with totals, ratio and status derived here.
+
+    `issued_at` is tz-aware (kept to whole seconds, UTC). Sources and deployments are sorted by
+    name, utxos by outpoint, so equal inputs give equal ids. A reading that breaks an invariant
+    is published as a failed entry (`invalid_reading`), which makes the status stale. Raises
+    InvalidInput for a bad header, duplicate names, an outpoint claimed by two sources, or a body
+    the schema rejects.
+    """
+    _check_header(sequence, previous, issued_at)
+    sources = sorted((_source_json(_as(ReserveResult, r)) for r in reserve_results), key=lambda e: e["name"])
+    deployments = sorted((_deployment_json(_as(SupplyResult, s)) for s in supply_results), key=lambda e: e["name"])
+    _unique_names(sources, "reserve source")
+    _unique_names(deployments, "supply deployment")
+    outpoints = [(u["txid"], u["vout"]) for s in sources for u in s.get("utxos", ())]
+    if len(set(outpoints)) != len(outpoints):
+        raise InvalidInput("an outpoint is counted by two reserve sources; deduplicate before building")
+    issued = ar.format_timestamp(issued_at)
+    summary = derive(sources, deployments, ar.parse_timestamp(issued), policy)
+    body = {
+        "format": FORMAT, "sequence": sequence, "previous": previous, "issued_at": issued,
+        "issuer": {"name": issuer_name, "url": issuer_url}, "token": {"symbol": token_symbol},
+        "status": summary.status, "status_reasons": summary.status_reasons,
+        "ratio_bp": None if summary.ratio_bp is None else str(summary.ratio_bp),
+        "policy": policy.to_json(),
+        "reserves": {"total_sat": str(summary.reserves_total_sat), "utxo_count": summary.utxo_count, "sources": sources},
+        "supply": {"total_sat": str(summary.supply_total_sat), "deployments": deployments},
+    }
+    errors = schema_errors({**body, "signatures": []})
+    if errors:
+        raise InvalidInput("attestation body fails the schema: " + "; ".join(errors))
+    canonical_bytes(body)  # raises InvalidInput if anything escaped the JSON-safe domain
+    return body
+
+
+def _as(cls, value):
+    """Accept the dataclass or a plain tuple in field order (the engine's first contract)."""
+    return value if isinstance(value, cls) else cls(*value)
+
+
+def sign(body: dict, keys: list[SigningKey]) -> dict:
+    """The signed document: body + `signatures`, one BIP-340 entry per key over sha256(JCS(body))."""
+    if not keys:
+        raise SigningKeyError("at least one signing key is needed")
+    if len({k.pubkey_hex for k in keys}) != len(keys):
+        raise SigningKeyError("the same key is given twice")
+    if "signatures" in body:
+        raise InvalidInput("sign() takes a body, not a signed document")
+    message = digest(body)
+    signatures = [
+        {"alg": "bip340", "key_id": k.key_id, "pubkey": k.pubkey_hex, "sig": k.sign_digest(message).hex()}
+        for k in keys
+    ]
+    return {**body, "signatures": signatures}
+
+
+def envelope(document: dict) -> dict:
+    """The API form `{"id": <hex id>, "attestation": <document>}`; the id is derived, never stored in it."""
+    return {"id": attestation_id(document), "attestation": document}
+
+
+def utc_now() -> datetime:
+    """Now in UTC, whole seconds (what `issued_at` can carry)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)

@@ -1,0 +1,318 @@
+"""Offline verification of attestations and their hash chain; reports every check by name, never raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from reserves.attestation import arithmetic as ar
+from reserves.attestation.canonical import MAX_DEPTH, _check_domain, attestation_id, parse_json
+from reserves.attestation.document import derive
+from reserves.attestation.keys import verify_bip340_hex
+from reserves.attestation.schema import schema_errors
+from reserves.errors import InvalidInput, ReservesError
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named verification step; `detail` says what was found (the reason when `ok` is False)."""
+
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass
+class VerifyReport:
+    """Result of verifying one attestation or a chain. `ok` iff every check passed (and there is one).
+
+    `id` is the computed attestation id when it could be computed; for a chain, the id of the
+    last attestation.
+    """
+
+    checks: list[Check] = field(default_factory=list)
+    id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def add(self, name: str, ok: bool, detail: str) -> bool:
+        self.checks.append(Check(name, ok, detail))
+        return ok
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "id": self.id, "checks": [c.to_dict() for c in self.checks]}
+
+
+def _unwrap(value: Any, report: VerifyReport) -> tuple[dict | None, str | None]:
+    """(document, claimed id) from JSON text, a document, or an `{"id", "attestation"}` envelope."""
+    if isinstance(value, (str, bytes, bytearray)):
+        try:
+            value = parse_json(value)
+        except InvalidInput as exc:
+            report.add("json", False, exc.detail)
+            return None, None
+    if not isinstance(value, dict):
+        report.add("json", False, f"expected a JSON object, got {type(value).__name__}")
+        return None, None
+    if set(value) == {"id", "attestation"}:
+        claimed, document = value["id"], value["attestation"]
+        if not isinstance(document, dict) or not isinstance(claimed, str):
+            report.add("json", False, "envelope needs a string id and an object attestation")
+            return None, None
+        report.add("json", True, "envelope with id and attestation")
+        return document, claimed
+    report.add("json", True, "bare attestation document")
+    return value, None
+
+
+def verify_document(
+    document_or_envelope: Any,
+    *,
+    trusted_keys: dict[str, str] | None,
+    require_signatures: int = 1,
+) -> VerifyReport:
+    """Verify one attestation: shape, schema, id, signatures, trust, links, arithmetic, status.
+
+    `trusted_keys` maps x-only pubkey hex -> key_id; None fails the trust check ("no trusted keys
+    given"). At least `require_signatures` distinct trusted keys must have signed validly.
+    Accepts JSON text, a document, or an envelope; never raises.
+    """
+    return _verify(document_or_envelope, trusted_keys, require_signatures)[0]
+
+
+def _verify(value: Any, trusted_keys, require_signatures: int) -> tuple[VerifyReport, dict | None]:
+    """The report, and the document when it passed the schema (so its members can be read)."""
+    report = VerifyReport()
+    try:
+        return report, _verify_into(report, value, trusted_keys, require_signatures)
+    except (RecursionError, MemoryError, ReservesError, ValueError, TypeError, KeyError) as exc:
+        # A check let hostile input through; report instead of crashing the caller.
+        report.add("internal", False, f"verification stopped: {type(exc).__name__}")
+        return report, None
+
+
+def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatures: int) -> dict | None:
+    document, claimed = _unwrap(value, report)
+    if document is None:
+        return None
+    try:
+        _check_domain(document, "$", 0)
+    except InvalidInput as exc:
+        report.add("domain", False, exc.detail)
+        return None
+    report.add("domain", True, f"JSON-safe values, depth <= {MAX_DEPTH}")
+    errors = schema_errors(document)
+    if not report.add("schema", not errors, "; ".join(errors) or "valid reserves-attestation/1"):
+        return None
+    computed = attestation_id(document)
+    report.id = computed
+    if claimed is None:
+        report.add("id", True, f"computed {computed} (no envelope id to compare)")
+    else:
+        report.add("id", claimed == computed, f"computed {computed}, envelope says {claimed[:80]}")
+    _check_signatures(report, document, bytes.fromhex(computed), trusted_keys, require_signatures)
+    _check_link(report, document)
+    for name, step in _ARITHMETIC:
+        _run(report, name, step, document)
+    return document
+
+
+def _check_signatures(report, document, digest32: bytes, trusted_keys, require: int) -> None:
+    good_trusted = set()
+    for i, entry in enumerate(document["signatures"]):
+        valid = verify_bip340_hex(entry["pubkey"], digest32, entry["sig"])
+        report.add(f"signature[{i}]", valid, f"{entry['key_id']}: " + ("valid BIP-340" if valid else "invalid BIP-340 signature"))
+        if trusted_keys is None:
+            report.add(f"trusted[{i}]", False, "no trusted keys given")
+            continue
+        expected_id = trusted_keys.get(entry["pubkey"])
+        if expected_id is None:
+            report.add(f"trusted[{i}]", False, f"pubkey {entry['pubkey']} is not a trusted key")
+        elif expected_id != entry["key_id"]:
+            report.add(f"trusted[{i}]", False, f"key_id {entry['key_id']} but the trusted key is {expected_id}")
+        else:
+            report.add(f"trusted[{i}]", True, f"trusted key {expected_id}")
+            if valid:
+                good_trusted.add(entry["pubkey"])
+    n = len(good_trusted)
+    report.add("signatures", n >= require, f"{n} trusted valid signer(s), {require} required")
+
+
+def _check_link(report: VerifyReport, document: dict) -> None:
+    first = document["sequence"] == 0
+    ok = first == (document["previous"] is None)
+    report.add("link", ok, "previous is null iff sequence is 0" if ok else
+               f"sequence {document['sequence']} with previous {document['previous']}")
+
+
+def _run(report: VerifyReport, name: str, step: Callable[[dict], list[str]], document: dict) -> None:
+    try:
+        problems = step(document)
+    except InvalidInput as exc:
+        problems = [exc.detail]
+    report.add(name, not problems, "; ".join(problems[:10]) or "consistent")
+
+
+def _timestamps(doc: dict) -> list[str]:
+    moments = [doc["issued_at"]]
+    moments += [e["block_time"] for e in doc["reserves"]["sources"] + doc["supply"]["deployments"] if "block_time" in e]
+    problems = []
+    for text in moments:
+        try:
+            ar.parse_timestamp(text)
+        except InvalidInput as exc:
+            problems.append(exc.detail)
+    return problems
+
+
+def _policy(doc: dict) -> list[str]:
+    ar.Policy(int(doc["policy"]["warning_below_bp"]))  # raises InvalidInput below 10000
+    return []
+
+
+def _reserves(doc: dict) -> list[str]:
+    problems, seen = [], set()
+    sources = doc["reserves"]["sources"]
+    if len({s["name"] for s in sources}) != len(sources):
+        problems.append("reserve source names repeat")
+    for s in (s for s in sources if "error" not in s):
+        total = sum(int(u["value_sat"]) for u in s["utxos"])
+        if total != int(s["total_sat"]):
+            problems.append(f"{s['name']}: total_sat {s['total_sat']} but utxos sum to {total}")
+        if s["utxo_count"] != len(s["utxos"]):
+            problems.append(f"{s['name']}: utxo_count {s['utxo_count']} but {len(s['utxos'])} utxos listed")
+        for u in s["utxos"]:
+            outpoint = (u["txid"], u["vout"])
+            if outpoint in seen:
+                problems.append(f"{s['name']}: outpoint {u['txid']}:{u['vout']} counted twice")
+            seen.add(outpoint)
+    return problems
+
+
+def _supply(doc: dict) -> list[str]:
+    problems = []
+    deployments = doc["supply"]["deployments"]
+    if len({d["name"] for d in deployments}) != len(deployments):
+        problems.append("supply deployment names repeat")
+    for d in (d for d in deployments if "error" not in d):
+        expected = ar.liabilities_sat(int(d["total_supply"]), d["decimals"])
+        if int(d["supply_sat"]) != expected:
+            problems.append(f"{d['name']}: supply_sat {d['supply_sat']} but ceil rounding gives {expected}")
+    return problems
+
+
+def _summary(doc: dict):
+    policy = ar.Policy(int(doc["policy"]["warning_below_bp"]))
+    issued = ar.parse_timestamp(doc["issued_at"])
+    return derive(doc["reserves"]["sources"], doc["supply"]["deployments"], issued, policy)
+
+
+def _totals(doc: dict) -> list[str]:
+    s, problems = _summary(doc), []
+    if int(doc["reserves"]["total_sat"]) != s.reserves_total_sat:
+        problems.append(f"reserves.total_sat {doc['reserves']['total_sat']} but sources sum to {s.reserves_total_sat}")
+    if doc["reserves"]["utxo_count"] != s.utxo_count:
+        problems.append(f"reserves.utxo_count {doc['reserves']['utxo_count']} but sources sum to {s.utxo_count}")
+    if int(doc["supply"]["total_sat"]) != s.supply_total_sat:
+        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but deployments sum to {s.supply_total_sat}")
+    return problems
+
+
+def _ratio(doc: dict) -> list[str]:
+    expected = _summary(doc).ratio_bp
+    claimed = doc["ratio_bp"]
+    if (None if claimed is None else int(claimed)) != expected:
+        return [f"ratio_bp {claimed} but the rule gives {expected} (floor; null if a source failed or supply is 0)"]
+    return []
+
+
+def _status(doc: dict) -> list[str]:
+    s = _summary(doc)
+    problems = []
+    if doc["status"] != s.status:
+        problems.append(f"status {doc['status']} but the rule gives {s.status}")
+    if doc["status_reasons"] != s.status_reasons:
+        problems.append(f"status_reasons differ from the rule's: {s.status_reasons}")
+    return problems
+
+
+# Timestamps first: the later steps parse them and would report the same fault again.
+_ARITHMETIC: list[tuple[str, Callable[[dict], list[str]]]] = [
+    ("timestamps", _timestamps),
+    ("policy", _policy),
+    ("reserves", _reserves),
+    ("supply", _supply),
+    ("totals", _totals),
+    ("ratio", _ratio),
+    ("status", _status),
+]
+
+
+@dataclass(frozen=True)
+class _Link:
+    index: int
+    sequence: int
+    id: str
+    previous: str | None
+    issued_at: str
+
+
+def verify_chain(
+    documents: list[Any], trusted_keys: dict[str, str] | None, *, require_signatures: int = 1
+) -> VerifyReport:
+    """Verify each attestation (checks named `doc[i].<check>`, i = input position) and their chain.
+
+    Input order does not matter: attestations are ordered by `sequence`. A repeated sequence
+    (a fork or a duplicate), a gap, a `previous` that is not the id of the attestation before,
+    or an `issued_at` going backwards fails. A chain may start after sequence 0 (a window of
+    history); `report.id` is then the id of the newest attestation.
+    """
+    report = VerifyReport()
+    if not isinstance(documents, (list, tuple)) or not documents:
+        report.add("chain", False, "expected a non-empty list of attestations")
+        return report
+    links = []
+    for i, item in enumerate(documents):
+        one, doc = _verify(item, trusted_keys, require_signatures)
+        report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
+        if doc is not None and one.id is not None:  # schema-valid, so the header members exist
+            links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"]))
+    if len(links) != len(documents):
+        report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
+        return report
+    links.sort(key=lambda link: (link.sequence, link.index))
+    _chain_checks(report, links)
+    report.id = links[-1].id
+    return report
+
+
+def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
+    problems = []
+    for a, b in zip(links, links[1:]):
+        if a.sequence == b.sequence:
+            kind = "duplicate" if a.id == b.id else "fork"
+            problems.append(f"{kind}: sequence {a.sequence} appears twice (doc[{a.index}], doc[{b.index}])")
+        elif b.sequence != a.sequence + 1:
+            problems.append(f"gap: sequence {a.sequence} is followed by {b.sequence}")
+    report.add("chain.sequence", not problems, "; ".join(problems[:10]) or
+               f"sequences {links[0].sequence}..{links[-1].sequence} without gaps or repeats")
+    broken = [
+        f"sequence {b.sequence}: previous {b.previous} is not {a.id}"
+        for a, b in zip(links, links[1:])
+        if b.sequence == a.sequence + 1 and b.previous != a.id
+    ]
+    report.add("chain.links", not broken, "; ".join(broken[:10]) or "each previous is the id of the one before")
+    backwards = [
+        f"sequence {b.sequence} issued {b.issued_at}, before {a.issued_at}"
+        for a, b in zip(links, links[1:])
+        if b.issued_at < a.issued_at  # same fixed-width UTC format, so text order is time order
+    ]
+    report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
