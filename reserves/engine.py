@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from chains.errors import ChainError
 from reserves.attestation import document as doc_mod
+from reserves.attestation.arithmetic import Policy
 from reserves.attestation.canonical import attestation_id
 from reserves.runtime import Runtime, Source
 from reserves.storage import repository as repo
@@ -53,15 +54,37 @@ async def read_sources(rt: Runtime, timeout: float = SOURCE_TIMEOUT_SECONDS) -> 
     return list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
 
 
-def _reserve_input(o: Outcome) -> doc_mod.ReserveInput:
+def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:
+    """Count each outpoint once across sources: the first source by name keeps it.
+
+    Two declarations covering the same coin (an address listed twice, overlapping descriptors)
+    must never double the reserves.
+    """
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for o in sorted(outcomes, key=lambda x: x.source.settings.name):
+        if o.reading is None:
+            out.append(o)
+            continue
+        kept = tuple(u for u in o.reading.utxos if (u.txid, u.vout) not in seen)
+        seen.update((u.txid, u.vout) for u in kept)
+        if len(kept) != len(o.reading.utxos):
+            dropped = len(o.reading.utxos) - len(kept)
+            log.warning("source %s: %d outpoints already counted by another source", o.source.settings.name, dropped)
+            o = replace(o, reading=replace(o.reading, utxos=kept, total_sat=sum(u.value_sat for u in kept)))
+        out.append(o)
+    return out
+
+
+def _reserve_input(o: Outcome) -> doc_mod.ReserveResult:
     s = o.source.settings
-    return doc_mod.ReserveInput(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
+    return doc_mod.ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
                                 reading=o.reading, error_code=o.error_code, error_detail=o.error_detail)
 
 
-def _supply_input(o: Outcome) -> doc_mod.SupplyInput:
+def _supply_input(o: Outcome) -> doc_mod.SupplyResult:
     s = o.source.settings
-    return doc_mod.SupplyInput(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
+    return doc_mod.SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
                                max_age_seconds=o.source.max_age_seconds, reading=o.reading,
                                error_code=o.error_code, error_detail=o.error_detail)
 
@@ -87,10 +110,9 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
                 issued_at=issued,
                 issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
                 token_symbol=s.portal.token_symbol,
-                policy=doc_mod.Policy(warning_below_bp=s.policy.warning_below_bp,
-                                      undercollateralized_below_bp=s.policy.undercollateralized_below_bp),
-                reserves=[_reserve_input(o) for o in reserves],
-                supply=[_supply_input(o) for o in supply],
+                policy=Policy(warning_below_bp=s.policy.warning_below_bp),
+                reserve_results=[_reserve_input(o) for o in dedupe_outpoints(reserves)],
+                supply_results=[_supply_input(o) for o in supply],
             )
             document = doc_mod.sign(body, [rt.signer])
             att_id = attestation_id(body)

@@ -1,0 +1,60 @@
+"""Fixtures for attestation tests: deterministic keys and readings, a builder of signed chains."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
+from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult, build_body, sign
+
+BTC_CHAIN = "bip122:000000000019d6689c085ae165831e93"
+ISSUED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def key(n: int, key_id: str | None = None) -> SigningKey:
+    return SigningKey(n.to_bytes(32, "big"), key_id=key_id)
+
+
+def reserve_result(name="cold", values=(150_000_000, 60_000_000), age=600, max_age=7200, seed=1):
+    utxos = tuple(
+        Utxo(txid=f"{seed:02x}{i:02x}".ljust(64, "a"), vout=i, value_sat=v, address="bc1q", height=800_000 - i,
+             confirmations=10 + i)
+        for i, v in enumerate(values)
+    )
+    block = BlockRef(BTC_CHAIN, 800_010, "00" * 4 + "ab" * 28, ISSUED - timedelta(seconds=age))
+    reading = ReserveReading(name, block, 6, utxos, sum(values), 3)
+    return ReserveResult(name, "bitcoin-esplora", max_age, reading)
+
+
+def supply_result(name="ethereum", total=100_000_000_000_000_000, decimals=18, chain="eip155:1", age=60,
+                  max_age=3600):
+    contract = "0x" + "12" * 20
+    block = BlockRef(chain, 19_000_000, "0x" + "cd" * 32, ISSUED - timedelta(seconds=age))
+    reading = SupplyReading(name, contract, block, total, decimals)
+    return SupplyResult(name, "evm", chain, contract, max_age, reading)
+
+
+def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued=ISSUED, warning=10_500):
+    return build_body(
+        sequence=sequence, previous=previous, issued_at=issued, issuer_name="Example Custody",
+        issuer_url="https://example.org", token_symbol="xBTC", policy=Policy(warning),
+        reserve_results=reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
+        supply_results=supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
+    )
+
+
+@pytest.fixture
+def signer() -> SigningKey:
+    return key(7)
+
+
+@pytest.fixture
+def trusted(signer) -> dict[str, str]:
+    return {signer.pubkey_hex: signer.key_id}
+
+
+@pytest.fixture
+def signed(signer) -> dict:
+    return sign(make_body(), [signer])

@@ -1,0 +1,50 @@
+"""Fixtures shared by all tests: databases on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+
+from tests.pg import fresh_database, server_reachable, throwaway_cluster
+from tests.support import require
+
+SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> str:
+    require(os.path.isdir(os.path.join(SHARED, "vectors")), f"../shared/vectors not found at {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """$RESERVES_TEST_DATABASE_URL when set, else a throwaway cluster started for this session."""
+    url = os.environ.get("RESERVES_TEST_DATABASE_URL")
+    if url:
+        require(server_reachable(url), f"RESERVES_TEST_DATABASE_URL server not reachable")
+        yield url
+        return
+    try:
+        cm = throwaway_cluster()
+        server = cm.__enter__()
+    except Exception as exc:  # noqa: BLE001 - reported through require()
+        require(False, f"cannot start a throwaway PostgreSQL cluster: {exc}")
+        return
+    try:
+        yield server
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> Iterator[str]:
+    """An empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reserves.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    with fresh_database(server) as url:
+        yield url
