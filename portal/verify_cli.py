@@ -1,0 +1,144 @@
+"""`reserves verify`: check attestations offline, from a file, stdin or a URL, against pinned keys."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+MAX_FETCH_BYTES = 64 * 1024 * 1024
+
+
+class InputProblem(Exception):
+    """The input could not be read at all (exit 2), as opposed to read and found wrong (exit 1)."""
+
+
+def _fetch(url: str) -> bytes:
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, timeout=20.0, follow_redirects=False,
+                          headers={"Accept": "application/json"}) as resp:
+            if resp.status_code != 200:
+                raise InputProblem(f"GET {url}: HTTP {resp.status_code}")
+            chunks, size = [], 0
+            for chunk in resp.iter_bytes():
+                size += len(chunk)
+                if size > MAX_FETCH_BYTES:
+                    raise InputProblem(f"GET {url}: response larger than {MAX_FETCH_BYTES} bytes")
+                chunks.append(chunk)
+            return b"".join(chunks)
+    except httpx.HTTPError as exc:
+        raise InputProblem(f"GET {url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read(MAX_FETCH_BYTES + 1)
+    if source.startswith(("http://", "https://")):
+        return _fetch(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise InputProblem(f"{source}: cannot read ({exc.strerror})") from exc
+
+
+def _parse(source: str) -> Any:
+    from reserves.attestation.canonical import parse_json
+    from reserves.errors import InvalidInput
+
+    data = _read(source)
+    try:
+        return parse_json(data, max_bytes=MAX_FETCH_BYTES)
+    except InvalidInput as exc:
+        raise InputProblem(f"{source}: {exc.detail}") from exc
+
+
+def _keys_from(value: Any, where: str) -> dict[str, str]:
+    """Keys from a /api/v1/keys response, or a list of {pubkey, key_id}, or a list of hex strings."""
+    items = value.get("keys") if isinstance(value, dict) else value
+    if not isinstance(items, list):
+        raise InputProblem(f"{where}: expected {{\"keys\": [...]}} or a list of keys")
+    out: dict[str, str] = {}
+    for item in items:
+        if isinstance(item, str):
+            out[item.lower()] = "pinned"
+        elif isinstance(item, dict) and isinstance(item.get("pubkey"), str):
+            out[item["pubkey"].lower()] = str(item.get("key_id") or "pinned")
+        else:
+            raise InputProblem(f"{where}: a key entry has no pubkey")
+    return out
+
+
+def _items(value: Any) -> tuple[list[Any], bool]:
+    """(attestations, is_chain) from a document, an envelope, a page {"items": [...]}, or a list."""
+    if isinstance(value, dict) and isinstance(value.get("items"), list):
+        return value["items"], True
+    if isinstance(value, list):
+        return value, True
+    return [value], False
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _trusted(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> tuple[dict[str, str] | None, str]:
+    if pubkeys:
+        return {k.lower(): "pinned" for k in pubkeys}, f"{len(pubkeys)} pinned key(s) from --pubkey"
+    if keys_source:
+        return _keys_from(_parse(keys_source), keys_source), f"keys from {keys_source}"
+    if source.startswith(("http://", "https://")):
+        url = _origin(source) + "/api/v1/keys"
+        return _keys_from(_parse(url), url), (f"keys fetched from {url} (the same server: pin them with "
+                                              "--pubkey for a check that does not trust it)")
+    return None, "no trusted keys given (use --pubkey HEX or --keys FILE|URL)"
+
+
+@click.command()
+@click.argument("source")
+@click.option("--pubkey", "pubkeys", multiple=True, help="Trusted BIP-340 x-only public key (hex); repeatable.")
+@click.option("--keys", "keys_source", default=None, help="File or URL of trusted keys (/api/v1/keys format).")
+@click.option("--previous", "previous", default=None, help="File or URL of the attestation before SOURCE.")
+@click.option("--require-signatures", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previous: str | None,
+           require_signatures: int, as_json: bool) -> None:
+    """Verify the attestation(s) in SOURCE (file, '-' or URL).
+
+    SOURCE may hold one attestation (document or {id, attestation} envelope), a page of
+    /api/v1/attestations, or a JSON list: lists and pages are also checked as a chain.
+    Exit 0: all checks hold; 1: a check failed; 2: the input could not be read.
+    """
+    from reserves.attestation.verify import verify_chain, verify_document
+
+    try:
+        trusted, keys_note = _trusted(source, pubkeys, keys_source)
+        items, is_chain = _items(_parse(source))
+        if previous is not None:
+            items, is_chain = [*_items(_parse(previous))[0], *items], True
+    except InputProblem as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if is_chain:
+        report = verify_chain(items, trusted, require_signatures=require_signatures)
+    else:
+        report = verify_document(items[0], trusted_keys=trusted, require_signatures=require_signatures)
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "keys": keys_note, "attestations": len(items)}, indent=2))
+    else:
+        click.echo(f"keys: {keys_note}")
+        for check in report.checks:
+            click.echo(f"  {'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+        what = f"{len(items)} attestation(s)" + (" as a chain" if is_chain else "")
+        if report.ok:
+            click.echo(f"OK: {what} verified; newest id {report.id}")
+        else:
+            reasons = "; ".join(f"{c.name}: {c.detail}" for c in report.failed()[:5])
+            click.echo(f"FAILED: {what}: {reasons}", err=True)
+    sys.exit(0 if report.ok else 1)
