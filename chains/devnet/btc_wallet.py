@@ -1,0 +1,182 @@
+"""Deterministic devnet wallets: keys from fixed seeds, reserve descriptors, P2WPKH signing with embit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cached_property
+
+from embit import bip32, bip39, ec, hashes
+from embit.descriptor import Descriptor
+from embit.descriptor.checksum import add_checksum
+from embit.networks import NETWORKS
+from embit.script import Script, Witness, p2pkh, p2wpkh
+from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
+
+from chains.errors import ChainError
+
+# Addresses per wallet whose keys are kept at hand; devnet wallets never go further.
+KEYS_PER_WALLET = 64
+# Fee estimate for P2WPKH spends (vbytes): overhead + per input + per output.
+_TX_OVERHEAD_VB, _INPUT_VB, _OUTPUT_VB = 11, 68, 31
+DUST_SAT = 546
+
+
+class DevnetError(ChainError):
+    """The devnet was asked for something it cannot do (no funds, invalid transaction, bad time)."""
+
+    code = "devnet"
+
+
+def _root(label: str) -> tuple[bip32.HDKey, str]:
+    """A regtest master key from a fixed mnemonic derived from `label` (same keys on every run)."""
+    mnemonic = bip39.mnemonic_from_bytes(hashlib.sha256(b"reserves-devnet:" + label.encode()).digest()[:16])
+    seed = bip39.mnemonic_to_seed(mnemonic)
+    return bip32.HDKey.from_seed(seed, version=NETWORKS["regtest"]["xprv"]), mnemonic
+
+
+@dataclass(frozen=True)
+class Coin:
+    """An output a wallet can spend: outpoint, value in sats, its scriptPubKey bytes."""
+
+    txid: str
+    vout: int
+    value: int
+    script_pubkey: bytes
+
+
+class WpkhWallet:
+    """A BIP-84-style P2WPKH wallet on branch 0 of one account (`m/84h/1h/<account>h/0/i`).
+
+    Change returns to child 0, so a declared `wpkh(.../0/*)` reserve keeps seeing its change.
+    """
+
+    def __init__(self, label: str, account: int) -> None:
+        root, self.mnemonic = _root(label)
+        self.path = f"m/84h/1h/{account}h"
+        self._account = root.derive(self.path)
+        self.fingerprint = root.my_fingerprint.hex()
+
+    @cached_property
+    def descriptor(self) -> str:
+        """`wpkh([fp/84h/1h/Nh]tpub.../0/*)#checksum` (public, watch-only)."""
+        xpub = self._account.to_public().to_base58(NETWORKS["regtest"]["xpub"])
+        return add_checksum(f"wpkh([{self.fingerprint}{self.path[1:]}]{xpub}/0/*)")
+
+    @cached_property
+    def _keys(self) -> dict[bytes, ec.PrivateKey]:
+        keys = {}
+        for i in range(KEYS_PER_WALLET):
+            key = self._account.derive([0, i]).key
+            keys[p2wpkh(key.get_public_key()).data] = key
+        return keys
+
+    @cached_property
+    def _addresses(self) -> list[str]:
+        return [Script(spk).address(NETWORKS["regtest"]) for spk in self._keys]
+
+    def address(self, index: int = 0) -> str:
+        """Regtest address of child `index` (0 <= index < KEYS_PER_WALLET)."""
+        return self._addresses[index]
+
+    def script_pubkey(self, index: int = 0) -> bytes:
+        return list(self._keys)[index]
+
+    def owns(self, script_pubkey: bytes) -> bool:
+        return script_pubkey in self._keys
+
+    @property
+    def scripts(self) -> list[bytes]:
+        return list(self._keys)
+
+    def build_payment(self, coins: list[Coin], to_script: bytes, value: int, fee_rate: int) -> Transaction:
+        """A signed transaction paying `value` sats to `to_script` from `coins`, change to child 0.
+
+        Coins are taken largest first; the fee is `fee_rate` sat/vB of a P2WPKH size estimate. Change
+        below the dust limit goes to the fee.
+        """
+        if value < DUST_SAT:
+            raise DevnetError(f"payment of {value} sat is below the dust limit")
+        chosen: list[Coin] = []
+        for coin in sorted(coins, key=lambda c: (-c.value, c.txid, c.vout)):
+            chosen.append(coin)
+            fee = fee_rate * (_TX_OVERHEAD_VB + _INPUT_VB * len(chosen) + 2 * _OUTPUT_VB)
+            if sum(c.value for c in chosen) >= value + fee:
+                break
+        else:
+            raise DevnetError(f"insufficient funds: {sum(c.value for c in coins)} sat spendable, {value} asked + fee")
+        outputs = [TransactionOutput(value, Script(to_script))]
+        change = sum(c.value for c in chosen) - value - fee
+        if change >= DUST_SAT:
+            outputs.append(TransactionOutput(change, Script(self.script_pubkey(0))))
+        vin = [TransactionInput(bytes.fromhex(c.txid), c.vout, sequence=0xFFFFFFFD) for c in chosen]
+        tx = Transaction(version=2, vin=vin, vout=outputs, locktime=0)
+        self.sign(tx, chosen)
+        return tx
+
+    def sign(self, tx: Transaction, coins: list[Coin]) -> None:
+        """Sign every input of `tx` (spending `coins` in order) with BIP-143 SIGHASH_ALL."""
+        for i, coin in enumerate(coins):
+            key = self._keys.get(coin.script_pubkey)
+            if key is None:
+                raise DevnetError(f"input {i} does not belong to this wallet")
+            pub = key.get_public_key()
+            digest = tx.sighash_segwit(i, p2pkh(pub), coin.value, sighash=SIGHASH.ALL)
+            sig = key.sign(digest)
+            tx.vin[i].witness = Witness([sig.serialize() + bytes([SIGHASH.ALL]), pub.sec()])
+
+
+def verify_p2wpkh_input(tx: Transaction, index: int, prev_script: bytes, prev_value: int) -> bool:
+    """Whether input `index` of `tx` is a valid P2WPKH spend of (`prev_script`, `prev_value`)."""
+    items = tx.vin[index].witness.items
+    if len(prev_script) != 22 or prev_script[:2] != b"\x00\x14" or len(items) != 2 or tx.vin[index].script_sig.data:
+        return False
+    sig_bytes, pub_bytes = items
+    if not sig_bytes or hashes.hash160(pub_bytes) != prev_script[2:]:
+        return False
+    try:
+        pub = ec.PublicKey.parse(pub_bytes)
+        sig = ec.Signature.parse(sig_bytes[:-1])
+        digest = tx.sighash_segwit(index, p2pkh(pub), prev_value, sighash=sig_bytes[-1])
+    except Exception:  # malformed key, DER or sighash type: not a valid spend
+        return False
+    return pub.compressed and pub.verify(sig, digest)
+
+
+def _cosigner_xpub(label: str) -> str:
+    root, _ = _root(label)
+    path = "m/48h/1h/0h/2h"
+    xpub = root.derive(path).to_public().to_base58(NETWORKS["regtest"]["xpub"])
+    return f"[{root.my_fingerprint.hex()}{path[1:]}]{xpub}"
+
+
+class DevnetWallets:
+    """The devnet's fixed cast of wallets.
+
+    - `funding`: P2WPKH wallet that receives coinbases and pays customers' deposits;
+    - `reserve_wpkh`: P2WPKH reserve wallet that can spend (releases);
+    - `reserve_descriptors`: the declared reserves, `wpkh`, `tr` (key path, BIP-86 keys) and
+      `wsh(sortedmulti(2,A,B,C))` (BIP-48 cosigner keys), all regtest, ranged on `/0/*`.
+    """
+
+    def __init__(self) -> None:
+        self.funding = WpkhWallet("funding", 0)
+        self.reserve_wpkh = WpkhWallet("reserve", 1)
+
+    @cached_property
+    def reserve_descriptors(self) -> dict[str, str]:
+        root, _ = _root("reserve")
+        tr_path = "m/86h/1h/0h"
+        tr_xpub = root.derive(tr_path).to_public().to_base58(NETWORKS["regtest"]["xpub"])
+        tr = f"tr([{root.my_fingerprint.hex()}{tr_path[1:]}]{tr_xpub}/0/*)"
+        cosigners = ",".join(f"{_cosigner_xpub(label)}/0/*" for label in ("cosigner-a", "cosigner-b", "cosigner-c"))
+        return {
+            "wpkh": self.reserve_wpkh.descriptor,
+            "tr": add_checksum(tr),
+            "wsh_sortedmulti": add_checksum(f"wsh(sortedmulti(2,{cosigners}))"),
+        }
+
+    def reserve_address(self, kind: str, index: int = 0) -> str:
+        """Regtest address of child `index` of reserve descriptor `kind` (wpkh, tr, wsh_sortedmulti)."""
+        desc = Descriptor.from_string(self.reserve_descriptors[kind].split("#")[0])
+        return desc.derive(index).address(NETWORKS["regtest"])
