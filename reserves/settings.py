@@ -252,7 +252,8 @@ def _source(entry: dict[str, Any], where: str, role: str, env: Mapping[str, str]
     try:
         config = spec.parse_config(name, mapping)
     except ChainConfigError as exc:
-        raise ConfigError(f"{where}: {exc.detail}") from exc
+        detail = exc.detail if exc.detail.startswith(where) else f"{where}: {exc.detail}"
+        raise ConfigError(detail) from exc
     return SourceSettings(name=name, kind=kind, role=role, config=config)
 
 

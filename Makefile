@@ -1,0 +1,42 @@
+# Two commands for a newcomer:
+#   make run    set up and start the portal on the embedded default (devnet + SQLite) at http://127.0.0.1:8000
+#   make test   set up and run the whole test suite
+# Needs Python 3.11+ (python3), and for the tests Node.js/npm (anvil, solc) and, as root, apt for Chromium.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test setup setup-test bench clean
+
+run: setup
+	$(BIN)/reserves serve
+
+test: setup-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed
+
+setup-test: $(VENV)/.installed-test node_modules/.installed
+	scripts/ensure-chromium
+
+bench: setup-test
+	$(BIN)/python -m bench
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules

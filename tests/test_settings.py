@@ -1,0 +1,112 @@
+"""Configuration: the shipped example loads, defaults give the devnet, every bad key is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reserves.errors import ConfigError
+from reserves.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {"RESERVES_DATABASE_URL": "postgresql+psycopg://u:p@db/r", "ETH_RPC_URL": "https://rpc.invalid/KEY"}
+
+GOOD = """
+[[reserves]]
+name = "cold"
+kind = "bitcoin-esplora"
+esplora_url = "https://esplora.invalid/api"
+network = "main"
+addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]
+[[deployments]]
+name = "eth"
+kind = "evm-erc20"
+chain_id = "eip155:1"
+rpc_url_env = "ETH_RPC_URL"
+contract = "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "reserves.toml"
+    p.write_text(text)
+    return p
+
+
+def test_no_config_gives_the_devnet_and_sqlite_here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = load_settings(None, env={})
+    assert s.devnet.enabled and s.database.url == f"sqlite:///{tmp_path.resolve() / 'reserves.db'}"
+    assert s.signing.key_file == tmp_path.resolve() / "reserves-signing.key" and s.signing.create_if_missing
+
+
+def test_config_path_from_environment(tmp_path):
+    p = write(tmp_path, GOOD)
+    s = load_settings(None, env={"RESERVES_CONFIG": str(p), **ENV})
+    assert s.config_path == p and not s.devnet.enabled and s.portal.token_symbol == "RBTC"
+
+
+def test_shipped_mainnet_example_loads():
+    s = load_settings(ROOT / "examples" / "mainnet.toml", env={**ENV, "RESERVES_SIGNING_KEY": "11" * 32})
+    assert [r.name for r in s.reserves] == ["cold-storage"] and [d.name for d in s.deployments] == ["ethereum"]
+    assert s.deployments[0].config.rpc_url == "https://rpc.invalid/KEY"  # from the environment, not the file
+    assert s.database.url.startswith("postgresql")
+
+
+def test_secret_from_file(tmp_path):
+    (tmp_path / "rpc.txt").write_text("https://rpc.invalid/FROMFILE\n")
+    s = load_settings(write(tmp_path, GOOD.replace('rpc_url_env = "ETH_RPC_URL"', 'rpc_url_file = "rpc.txt"')), env={})
+    assert s.deployments[0].config.rpc_url == "https://rpc.invalid/FROMFILE"
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[portal]\nport = 0\n", "portal.port"),
+    ("[portal]\nprot = 8000\n", "portal.prot"),
+    ("bogus = 1\n", "bogus"),
+    ("[schedule]\nsnapshot_interval_seconds = 0\n", "schedule.snapshot_interval_seconds"),
+    ("[policy]\nwarning_below_bp = 9000\n", "policy.warning_below_bp"),
+    ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+    ("[devnet]\nenabled = \"yes\"\n", "devnet.enabled"),
+    ("reserves = 5\n", "reserves"),
+])
+def test_bad_top_level_keys_are_named(tmp_path, text, key):
+    with pytest.raises(ConfigError) as err:
+        env = {k: v for k, v in ENV.items() if k != "RESERVES_DATABASE_URL"}
+        load_settings(write(tmp_path, text + ("\n" + GOOD if "reserves =" not in text else "")), env=env)
+    assert key in err.value.detail
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ('kind = "bitcoin-esplora"', 'kind = "bitcoin-magic"', "reserves.cold.kind"),
+    ('kind = "bitcoin-esplora"', 'kind = "evm-erc20"', "reserves.cold.kind"),
+    ('network = "main"', 'network = "regtest"', "reserves.cold"),
+    ('contract = "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"', 'contract = "0x12"', "deployments.eth.contract"),
+    ('rpc_url_env = "ETH_RPC_URL"', 'rpc_url_env = "NOT_SET_ANYWHERE"', "deployments.eth.rpc_url_env"),
+])
+def test_bad_source_keys_are_named(tmp_path, old, new, key):
+    text = GOOD.replace(old, new, 1)
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text), env=ENV)
+    assert key is None or key in err.value.detail, err.value.detail
+
+
+def test_duplicate_names_and_missing_sources(tmp_path):
+    dup = GOOD + GOOD[GOOD.index("[[deployments]]"):]
+    with pytest.raises(ConfigError, match=r"deployments\[1\].name: duplicate"):
+        load_settings(write(tmp_path, dup), env=ENV)
+    with pytest.raises(ConfigError, match="reserves: declare at least one"):
+        load_settings(write(tmp_path, "[portal]\nport = 8001\n"), env=ENV)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf8", b"[portal\n", b"a = 1\na = 2\n", b"x" * 1_000_001])
+def test_malformed_or_oversized_files_fail_clearly(tmp_path, content):
+    p = tmp_path / "bad.toml"
+    p.write_bytes(content)
+    with pytest.raises(ConfigError, match="config file"):
+        load_settings(p, env={})
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "nope.toml", env={})
