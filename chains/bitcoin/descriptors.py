@@ -26,6 +26,7 @@ MAX_WITNESS_SCRIPT = 3600
 _ORIGIN = re.compile(r"\[[0-9a-fA-F]{8}(?:/[0-9]+[h']?)*\]")
 # Shapes embit accepts but BIP-380 forbids: capital H hardened marker, empty path step.
 _BAD_STEP = re.compile(r"/(?:[0-9]+|\*)H|/(?=[/,)\]])")
+_UPPER_BECH32 = re.compile(r"(?:BC|TB|BCRT)1[02-9AC-HJ-NP-Z]+")
 
 
 def network_params(network: str) -> dict[str, Any]:
@@ -52,12 +53,13 @@ def normalize_address(address: str, network: str) -> str:
     params = network_params(network)
     if not isinstance(address, str) or not 14 <= len(address) <= 90:
         raise ChainConfigError("not a Bitcoin address")
+    # Bech32 may be written all upper case (QR codes); embit decodes lower case only. Base58 is
+    # case-sensitive and mixed-case bech32 is invalid, so nothing else is folded.
+    candidate = address.lower() if _UPPER_BECH32.fullmatch(address) else address
     try:
-        canonical = address_to_scriptpubkey(address).address(params)
+        canonical = address_to_scriptpubkey(candidate).address(params)
     except Exception as exc:  # embit raises several types for undecodable input
         raise ChainConfigError("not a valid Bitcoin address") from exc
-    # Bech32 addresses may be written in upper case; base58 ones are case-sensitive.
-    candidate = address.lower() if address.lower().startswith(params["bech32"] + "1") else address
     if candidate != canonical:
         raise ChainConfigError(f"address is not a {params['name']} address")
     return canonical
