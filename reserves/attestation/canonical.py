@@ -27,11 +27,22 @@ def jcs(value: Any) -> bytes:
         raise InvalidInput(f"cannot canonicalise: {exc}") from exc
 
 
-def _check_domain(value: Any, path: str, depth: int) -> None:
-    """Reject what the attestation format never contains: floats, unsafe ints, odd types."""
+def _check_text(text: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: not Unicode text, JCS cannot write them
+        raise InvalidInput(f"{path}: string is not valid Unicode") from exc
+
+
+def check_domain(value: Any, path: str = "$", depth: int = 0) -> None:
+    """Raise InvalidInput for what the format never contains: floats, unsafe ints, non-string
+    keys, lone surrogates, non-JSON types, nesting deeper than MAX_DEPTH."""
     if depth > MAX_DEPTH:
         raise InvalidInput(f"{path}: nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        _check_text(value, path)
         return
     if isinstance(value, int):
         if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
@@ -41,13 +52,14 @@ def _check_domain(value: Any, path: str, depth: int) -> None:
         raise InvalidInput(f"{path}: floats are not allowed; amounts are decimal strings")
     if isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _check_domain(item, f"{path}[{i}]", depth + 1)
+            check_domain(item, f"{path}[{i}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise InvalidInput(f"{path}: object key {key!r} is not a string")
-            _check_domain(item, f"{path}.{key}", depth + 1)
+                raise InvalidInput(f"{path}: object key {str(key)[:40]!r} is not a string")
+            _check_text(key, path)
+            check_domain(item, f"{path}.{key[:40]}", depth + 1)
         return
     raise InvalidInput(f"{path}: unsupported type {type(value).__name__}")
 
@@ -60,7 +72,7 @@ def canonical_bytes(body: dict) -> bytes:
     """
     if not isinstance(body, dict):
         raise InvalidInput("an attestation body must be a JSON object")
-    _check_domain(body, "$", 0)
+    check_domain(body, "$", 0)
     return jcs(body)
 
 

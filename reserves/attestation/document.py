@@ -163,26 +163,34 @@ class Summary:
     status_reasons: list[str]
 
 
-def derive(
-    sources: list[dict], deployments: list[dict], issued_at: datetime, policy: ar.Policy
-) -> Summary:
-    """Totals, ratio and status of schema-valid source and deployment entries.
+def derive_totals(sources: list[dict], deployments: list[dict]) -> tuple[int, int, int, int | None]:
+    """(reserves_sat, utxo_count, supply_sat, ratio_bp) of schema-valid entries, from primary data.
 
-    Totals sum the per-entry `total_sat`/`utxo_count`/`supply_sat` of read entries (their own
-    consistency is checked separately); ratio is None when any entry failed or supply is 0.
+    Recomputed from each utxo's value and each deployment's total_supply/decimals rather than the
+    entries' own totals, so a wrong per-entry total is reported once, where it is. Failed entries
+    count nothing; ratio is None when any entry failed or supply is 0.
     """
     read_sources = [s for s in sources if "error" not in s]
     read_deps = [d for d in deployments if "error" not in d]
-    reserves_total = sum(int(s["total_sat"]) for s in read_sources)
-    supply_total = sum(int(d["supply_sat"]) for d in read_deps)
+    reserves_total = sum(int(u["value_sat"]) for s in read_sources for u in s["utxos"])
+    utxo_count = sum(len(s["utxos"]) for s in read_sources)
+    supply_total = sum(ar.liabilities_sat(int(d["total_supply"]), d["decimals"]) for d in read_deps)
     any_failed = len(read_sources) != len(sources) or len(read_deps) != len(deployments)
     ratio = None if any_failed else ar.ratio_bp(reserves_total, supply_total)
+    return reserves_total, utxo_count, supply_total, ratio
+
+
+def derive(
+    sources: list[dict], deployments: list[dict], issued_at: datetime, policy: ar.Policy
+) -> Summary:
+    """Totals, ratio, status and reasons of schema-valid entries: what the body must claim."""
+    reserves_total, utxo_count, supply_total, ratio = derive_totals(sources, deployments)
     observations = [_observation("reserve source", s) for s in sources]
     observations += [_observation("supply deployment", d) for d in deployments]
     status, reasons = ar.decide_status(
         issued_at=issued_at, observations=observations, ratio=ratio, liabilities=supply_total, policy=policy
     )
-    return Summary(reserves_total, sum(s["utxo_count"] for s in read_sources), supply_total, ratio, status, reasons)
+    return Summary(reserves_total, utxo_count, supply_total, ratio, status, reasons)
 
 
 def _observation(label: str, entry: dict) -> ar.Observation:

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from reserves.attestation import arithmetic as ar
-from reserves.attestation.canonical import MAX_DEPTH, _check_domain, attestation_id, parse_json
-from reserves.attestation.document import derive
+from reserves.attestation.canonical import MAX_DEPTH, check_domain, attestation_id, parse_json
+from reserves.attestation.document import derive, derive_totals
 from reserves.attestation.keys import verify_bip340_hex
 from reserves.attestation.schema import schema_errors
 from reserves.errors import InvalidInput, ReservesError
@@ -104,7 +104,7 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
     if document is None:
         return None
     try:
-        _check_domain(document, "$", 0)
+        check_domain(document, "$", 0)
     except InvalidInput as exc:
         report.add("domain", False, exc.detail)
         return None
@@ -112,7 +112,11 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
     errors = schema_errors(document)
     if not report.add("schema", not errors, "; ".join(errors) or "valid reserves-attestation/1"):
         return None
-    computed = attestation_id(document)
+    try:
+        computed = attestation_id(document)
+    except InvalidInput as exc:
+        report.add("id", False, exc.detail)
+        return None
     report.id = computed
     if claimed is None:
         report.add("id", True, f"computed {computed} (no envelope id to compare)")
@@ -125,15 +129,28 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
     return document
 
 
+def _trusted_map(trusted_keys: Any) -> dict[str, str] | str:
+    """Lowercased {pubkey hex: key_id}, or the reason the given trust anchors are unusable."""
+    if trusted_keys is None:
+        return "no trusted keys given"
+    if not isinstance(trusted_keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in trusted_keys.items()
+    ):
+        return "trusted keys must map x-only pubkey hex to key_id"
+    return {k.lower(): v for k, v in trusted_keys.items()}
+
+
 def _check_signatures(report, document, digest32: bytes, trusted_keys, require: int) -> None:
+    trusted = _trusted_map(trusted_keys)
+    if isinstance(trusted, str):
+        report.add("trusted", False, trusted)
     good_trusted = set()
     for i, entry in enumerate(document["signatures"]):
         valid = verify_bip340_hex(entry["pubkey"], digest32, entry["sig"])
         report.add(f"signature[{i}]", valid, f"{entry['key_id']}: " + ("valid BIP-340" if valid else "invalid BIP-340 signature"))
-        if trusted_keys is None:
-            report.add(f"trusted[{i}]", False, "no trusted keys given")
+        if isinstance(trusted, str):
             continue
-        expected_id = trusted_keys.get(entry["pubkey"])
+        expected_id = trusted.get(entry["pubkey"])
         if expected_id is None:
             report.add(f"trusted[{i}]", False, f"pubkey {entry['pubkey']} is not a trusted key")
         elif expected_id != entry["key_id"]:
@@ -142,8 +159,11 @@ def _check_signatures(report, document, digest32: bytes, trusted_keys, require: 
             report.add(f"trusted[{i}]", True, f"trusted key {expected_id}")
             if valid:
                 good_trusted.add(entry["pubkey"])
+    if isinstance(require, bool) or not isinstance(require, int) or require < 1:
+        report.add("signatures", False, "require_signatures must be an integer >= 1")
+        return
     n = len(good_trusted)
-    report.add("signatures", n >= require, f"{n} trusted valid signer(s), {require} required")
+    report.add("signatures", n >= require, f"{n} distinct trusted valid signer(s), {require} required")
 
 
 def _check_link(report: VerifyReport, document: dict) -> None:
@@ -216,18 +236,19 @@ def _summary(doc: dict):
 
 
 def _totals(doc: dict) -> list[str]:
-    s, problems = _summary(doc), []
-    if int(doc["reserves"]["total_sat"]) != s.reserves_total_sat:
-        problems.append(f"reserves.total_sat {doc['reserves']['total_sat']} but sources sum to {s.reserves_total_sat}")
-    if doc["reserves"]["utxo_count"] != s.utxo_count:
-        problems.append(f"reserves.utxo_count {doc['reserves']['utxo_count']} but sources sum to {s.utxo_count}")
-    if int(doc["supply"]["total_sat"]) != s.supply_total_sat:
-        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but deployments sum to {s.supply_total_sat}")
+    reserves, utxo_count, supply, _ = derive_totals(doc["reserves"]["sources"], doc["supply"]["deployments"])
+    problems = []
+    if int(doc["reserves"]["total_sat"]) != reserves:
+        problems.append(f"reserves.total_sat {doc['reserves']['total_sat']} but the utxos of read sources sum to {reserves}")
+    if doc["reserves"]["utxo_count"] != utxo_count:
+        problems.append(f"reserves.utxo_count {doc['reserves']['utxo_count']} but read sources list {utxo_count}")
+    if int(doc["supply"]["total_sat"]) != supply:
+        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but read deployments round up to {supply}")
     return problems
 
 
 def _ratio(doc: dict) -> list[str]:
-    expected = _summary(doc).ratio_bp
+    expected = derive_totals(doc["reserves"]["sources"], doc["supply"]["deployments"])[3]
     claimed = doc["ratio_bp"]
     if (None if claimed is None else int(claimed)) != expected:
         return [f"ratio_bp {claimed} but the rule gives {expected} (floor; null if a source failed or supply is 0)"]
@@ -244,7 +265,7 @@ def _status(doc: dict) -> list[str]:
     return problems
 
 
-# Timestamps first: the later steps parse them and would report the same fault again.
+# Only `status` needs the timestamps and the policy; it fails with their fault when they are bad.
 _ARITHMETIC: list[tuple[str, Callable[[dict], list[str]]]] = [
     ("timestamps", _timestamps),
     ("policy", _policy),
