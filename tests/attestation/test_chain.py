@@ -7,7 +7,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from conftest import ISSUED, key, make_body
+from tests.attestation.helpers import ISSUED, key, make_body
 
 from reserves.attestation import attestation_id, envelope, sign, verify_chain
 

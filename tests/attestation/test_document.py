@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
-from conftest import ISSUED, key, make_body, reserve_result, supply_result
+from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import Utxo
 from chains.errors import ChainUnavailable
@@ -144,8 +144,7 @@ def test_refused(kwargs):
 
 
 def test_issued_at_is_whole_seconds_utc():
-    from datetime import timezone, timedelta as td
-    body = make_body(issued=ISSUED.replace(microsecond=900_000).astimezone(timezone(td(hours=2))))
+    body = make_body(issued=ISSUED.replace(microsecond=900_000).astimezone(timezone(timedelta(hours=2))))
     assert body["issued_at"] == "2025-03-01T12:00:00Z"
 
 

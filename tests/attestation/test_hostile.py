@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from conftest import key, make_body
+from tests.attestation.helpers import key, make_body
 
 from reserves.attestation import sign, verify_document
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
-from conftest import key, make_body
+from tests.attestation.helpers import key, make_body
 
 from reserves.attestation import envelope, load_schema, sign
 

@@ -6,7 +6,7 @@ import copy
 import re
 
 import pytest
-from conftest import key, make_body, reserve_result
+from tests.attestation.helpers import key, make_body, reserve_result
 
 from reserves.attestation import envelope, sign, verify_document
 

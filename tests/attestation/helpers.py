@@ -1,13 +1,11 @@
-"""Fixtures for attestation tests: deterministic keys and readings, a builder of signed chains."""
+"""Builders for attestation tests: deterministic keys, readings and bodies."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
-from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult, build_body, sign
+from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult, build_body
 
 BTC_CHAIN = "bip122:000000000019d6689c085ae165831e93"
 ISSUED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -43,18 +41,3 @@ def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued
         reserve_results=reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
         supply_results=supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
     )
-
-
-@pytest.fixture
-def signer() -> SigningKey:
-    return key(7)
-
-
-@pytest.fixture
-def trusted(signer) -> dict[str, str]:
-    return {signer.pubkey_hex: signer.key_id}
-
-
-@pytest.fixture
-def signed(signer) -> dict:
-    return sign(make_body(), [signer])
