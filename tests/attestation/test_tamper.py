@@ -86,14 +86,26 @@ def test_every_body_leaf_change_breaks_the_signature(world):
 
 @pytest.mark.parametrize(
     "field,failing",
-    [("sig", {"signature[0]", "signatures"}), ("pubkey", {"signature[0]", "trusted[0]", "signatures"}),
-     ("key_id", {"trusted[0]", "signatures"})],
+    [("sig", {"signature[0]", "signatures"}), ("pubkey", {"signature[0]", "trusted[0]", "signatures"})],
 )
 def test_signature_entry_changes(world, field, failing):
     _, doc, trusted = world
     tampered = copy.deepcopy(doc)
     tampered["signatures"][0][field] = mutate(tampered["signatures"][0][field])
     assert failing <= failed_names(verify_document(tampered, trusted_keys=trusted))
+
+
+def test_relabelled_key_id_is_shown_not_trusted_more(world):
+    # key_id is outside the signed body: relabelling cannot forge anything, so trust stays with
+    # the pubkey, and the report shows the mismatch.
+    _, doc, trusted = world
+    tampered = copy.deepcopy(doc)
+    tampered["signatures"][0]["key_id"] = "someone-else"
+    report = verify_document(tampered, trusted_keys=trusted)
+    assert report.ok
+    assert "calls it someone-else" in next(c.detail for c in report.checks if c.name == "trusted[0]")
+    pinned = {k: "pinned" for k in trusted}  # `reserves verify --pubkey HEX` pins without labels
+    assert verify_document(doc, trusted_keys=pinned).ok
 
 
 @pytest.mark.parametrize(
