@@ -21,6 +21,8 @@ DECIMALS_SELECTOR = "0x313ce567"  # decimals()
 _WORD = 32
 # A reorg under a confirmed block is rare; two in a row means the node is unusable right now.
 _READ_ATTEMPTS = 2
+# 9999-12-31T23:59:59Z: anything later is garbage and would overflow datetime.
+_MAX_TIMESTAMP = 253_402_300_799
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def _parse_block(raw: Any) -> _Block | None:
         number, hash_, timestamp = raw["number"], raw["hash"], raw["timestamp"]
     except (KeyError, TypeError):
         return None
-    if not (_is_uint(number) and _is_uint(timestamp)):
+    if not (_is_uint(number) and _is_uint(timestamp)) or timestamp > _MAX_TIMESTAMP:
         return None
     if not isinstance(hash_, bytes) or len(hash_) != 32:
         return None
