@@ -96,7 +96,7 @@ async def ratio_history(session: AsyncSession, *, start: datetime, end: datetime
     params = {"start": start, "end": end, "b": bucket_seconds}
     if dialect != "postgresql":
         params = {"start": _sqlite_ts(start), "end": _sqlite_ts(end), "b": bucket_seconds}
-    rows = (await session.execute(text(sql), params)).all()
+    rows = (await session.exec(text(sql), params=params)).all()
     out = []
     for r in rows:
         begin = r.bucket if isinstance(r.bucket, datetime) else datetime.fromtimestamp(int(r.bucket), timezone.utc)

@@ -1,0 +1,181 @@
+"""The whole devnet: a regtest chain behind Esplora, EVM chains behind JSON-RPC, and a driver that moves coins.
+
+The portal reads it exactly like real chains: `reserve_sources()` and `deployment_sources()` give
+plain adapter configurations (URLs, descriptors, contracts) and nothing else. The driver plays
+the custodian and its customers: deposits to reserve addresses, a mint of the same amount net of
+the fee once a deposit is 6 blocks deep, burns followed by a release of BTC from the reserve.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from chains.devnet.bitcoin import RegtestChain, regtest_script
+from chains.devnet.esplora import serve_chain
+from chains.devnet.evm import DevnetEvm
+from chains.devnet.http import serve_in_thread
+
+log = logging.getLogger(__name__)
+
+FIRST_EVM_CHAIN_ID = 31337
+EVM_NAMES = ["devnet-ethereum", "devnet-l2"]
+MINT_FEE_BP = 20                    # the custodian keeps 0.20 % of each deposit
+DEPOSIT_CONFIRMATIONS = 6           # mint once the deposit counts as a reserve
+EVM_CONFIRMATIONS = 2               # the adapter reads supply at head minus this
+BUFFER_SAT = 80_000_000             # the custodian's own coins: keeps the devnet above 105 %
+RELEASE_FEE_MARGIN = 10_000
+RESERVE_KINDS = {"wpkh": "devnet-reserve-wpkh", "tr": "devnet-reserve-taproot",
+                 "wsh_sortedmulti": "devnet-reserve-multisig-2of3"}
+
+
+@dataclass
+class PendingDeposit:
+    txid: str
+    vout: int
+    value_sat: int
+    customer: int                   # index of the EVM account that gets the tokens
+
+
+@dataclass
+class Devnet:
+    """Handle of a running devnet; build it with `Devnet.start()`, release it with `stop()`."""
+
+    chain: RegtestChain
+    evms: list[DevnetEvm]
+    esplora_url: str
+    evm_urls: list[str]
+    rng: random.Random
+    pending: list[PendingDeposit] = field(default_factory=list)
+    releases: list[tuple[str, int]] = field(default_factory=list)
+    _stops: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, *, evm_chains: int = 2, seed: int = 2026) -> "Devnet":
+        chain = RegtestChain()
+        # Mature coinbases for the funding wallet, stamped in the past so that the chain's tip
+        # time stays behind the wall clock (a tip in the future would look odd on the dashboard).
+        chain.mine(101, time=int(time.time()) - 600)
+        evms = []
+        for i in range(evm_chains):
+            evm = DevnetEvm(FIRST_EVM_CHAIN_ID + i)
+            evm.deploy()
+            evms.append(evm)
+        esplora_url, stop_esplora = serve_chain(chain)
+        served = [serve_in_thread(evm.app) for evm in evms]
+        net = cls(chain, evms, esplora_url, [url for url, _ in served], random.Random(seed),
+                  _stops=[stop_esplora, *[stop for _, stop in served]])
+        net._bootstrap()
+        return net
+
+    def _bootstrap(self) -> None:
+        """Initial state: customer deposits to every reserve wallet, minted, plus the buffer."""
+        for i, kind in enumerate(RESERVE_KINDS):
+            for j in range(3):
+                self._deposit(kind, index=j, value=(j + 1) * 40_000_000 + i * 7_000_000)
+        self.chain.send(self.chain.wallets.reserve_address("wpkh", 5), BUFFER_SAT,
+                        from_wallet=self.chain.wallets.funding)
+        self.chain.mine(DEPOSIT_CONFIRMATIONS, time=int(time.time()) - 60)
+        self._mint_matured()
+        for evm in self.evms:
+            evm.mine(EVM_CONFIRMATIONS)
+
+    def reserve_sources(self) -> list[tuple[str, str, dict]]:
+        """(name, kind, config) of each reserve wallet: one descriptor each, read through Esplora."""
+        descriptors = self.chain.wallets.reserve_descriptors
+        return [(name, "bitcoin-esplora", {
+            "esplora_url": self.esplora_url, "network": "regtest", "descriptors": [descriptors[kind]],
+            "gap_limit": 20, "min_confirmations": DEPOSIT_CONFIRMATIONS, "max_age_seconds": 600,
+        }) for kind, name in RESERVE_KINDS.items()]
+
+    def deployment_sources(self) -> list[tuple[str, str, dict]]:
+        """(name, kind, config) of the token on each EVM chain, read at head minus 2."""
+        out = []
+        for i, (evm, url) in enumerate(zip(self.evms, self.evm_urls)):
+            name = EVM_NAMES[i] if i < len(EVM_NAMES) else f"devnet-evm-{i + 1}"
+            out.append((name, "evm-erc20", {
+                "chain_id": f"eip155:{evm.chain_id}", "rpc_url": url, "contract": evm.contract,
+                "expected_decimals": evm.decimals, "confirmations": EVM_CONFIRMATIONS, "max_age_seconds": 600,
+            }))
+        return out
+
+    def tick(self) -> None:
+        """One step: maybe a deposit, maybe a burn, a Bitcoin block, mints that matured, EVM blocks."""
+        roll = self.rng.random()
+        if roll < 0.5:
+            kind = self.rng.choice(list(RESERVE_KINDS))
+            self._deposit(kind, index=self.rng.randrange(0, 6), value=self.rng.randrange(5, 60) * 1_000_000)
+        elif roll < 0.7:
+            self._burn()
+        self.chain.mine(1)
+        self._release()
+        self._mint_matured()
+        for evm in self.evms:
+            evm.mine(1)
+
+    def stop(self) -> None:
+        for stop in self._stops:
+            stop()
+        self._stops.clear()
+
+    def _deposit(self, kind: str, *, index: int, value: int) -> None:
+        address = self.chain.wallets.reserve_address(kind, index)
+        txid = self.chain.send(address, value, from_wallet=self.chain.wallets.funding)
+        vout = self._vout_paying(txid, address)
+        self.pending.append(PendingDeposit(txid, vout, value, customer=1 + self.rng.randrange(0, 4)))
+
+    def _vout_paying(self, txid: str, address: str) -> int:
+        script = regtest_script(address)
+        for vout in range(8):
+            out = self.chain.output(txid, vout)
+            if out is not None and out.script_pubkey == script:
+                return vout
+        raise RuntimeError(f"devnet: {txid} does not pay {address}")
+
+    def _mint_matured(self) -> None:
+        tip = self.chain.tip_height
+        still = []
+        for dep in self.pending:
+            out = self.chain.output(dep.txid, dep.vout)
+            if out is None or out.height is None or tip - out.height + 1 < DEPOSIT_CONFIRMATIONS:
+                still.append(dep)
+                continue
+            evm = self.evms[int(dep.txid[:8], 16) % len(self.evms)]
+            amount = dep.value_sat - dep.value_sat * MINT_FEE_BP // 10_000
+            evm.mint(evm.accounts[dep.customer], amount, dep.txid, dep.vout)
+        self.pending = still
+
+    def _burn(self) -> None:
+        """A customer burns tokens on one chain; the custodian releases the BTC on the next tick."""
+        evm = self.rng.choice(self.evms)
+        holder = evm.accounts[1 + self.rng.randrange(0, 4)]
+        balance = evm.balance_of(holder)
+        amount = min(balance, self.rng.randrange(1, 20) * 1_000_000)
+        reserve = self.chain.wallets.reserve_wpkh
+        if amount < 100_000 or self.chain.balance(reserve) < amount + BUFFER_SAT:
+            return
+        address = self.chain.wallets.funding.address(7)
+        evm.burn(holder, amount, address)
+        self.releases.append((address, amount))
+
+    def _release(self) -> None:
+        """Pay burned amounts out of the reserve, each from the smallest coin that covers it.
+
+        Change is unconfirmed for 6 blocks and so does not count: spending a small coin keeps that
+        (real, conservative) dip in counted reserves small. A release with no coin big enough
+        waits for a later tick.
+        """
+        reserve = self.chain.wallets.reserve_wpkh
+        waiting = []
+        for address, amount in self.releases:
+            coins = sorted(self.chain.spendable(reserve), key=lambda c: c.value)
+            coin = next((c for c in coins if c.value >= amount + RELEASE_FEE_MARGIN), None)
+            if coin is None:
+                waiting.append((address, amount))
+                continue
+            tx = reserve.build_payment([coin], regtest_script(address), amount, fee_rate=2)
+            self.chain.submit(tx)
+        self.releases = waiting
