@@ -6,10 +6,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
+
+from litestar.di import NamedDependency
 
 from reserves.service import DEFAULT_PAGE, MAX_PAGE, ReserveService
 from reserves.views import DashboardView
+
+# The one service every handler calls, injected by name (see create_app).
+Service = NamedDependency[ReserveService]
 
 CACHE = {"Cache-Control": "public, max-age=5"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -20,13 +25,13 @@ class AttestationController(Controller):
     tags = ["attestations"]
 
     @get("/attestations/latest", summary="The newest attestation", description="Envelope {id, attestation}.")
-    async def latest(self, service: ReserveService) -> Response[dict[str, Any]]:
+    async def latest(self, service: Service) -> Response[dict[str, Any]]:
         return Response(await service.latest(), headers=CACHE)
 
     @get("/attestations", summary="Attestations, newest first",
          description="Cursor pagination: pass `next_cursor` back as `cursor`.")
     async def list_attestations(
-        self, service: ReserveService,
+        self, service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
@@ -35,30 +40,30 @@ class AttestationController(Controller):
 
     @get("/attestations/{attestation_id:str}", summary="One attestation by id")
     async def get_attestation(
-        self, service: ReserveService,
+        self, service: Service,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
     ) -> Response[dict[str, Any]]:
         # An id names fixed content: it never changes, so it can be cached forever.
         return Response(await service.get(attestation_id), headers=IMMUTABLE)
 
     @get("/keys", summary="Public keys that sign attestations")
-    async def keys(self, service: ReserveService) -> dict[str, Any]:
+    async def keys(self, service: Service) -> dict[str, Any]:
         return {"keys": await service.keys()}
 
     @get("/summary", summary="The dashboard's figures as JSON")
-    async def summary(self, service: ReserveService) -> DashboardView:
+    async def summary(self, service: Service) -> DashboardView:
         return await service.dashboard()
 
     @get("/history", summary="Ratio history in time buckets")
     async def history(
-        self, service: ReserveService,
-        start: Annotated[datetime | None, Parameter(query="from", description="ISO 8601 with zone")] = None,
-        end: Annotated[datetime | None, Parameter(query="to", description="ISO 8601 with zone")] = None,
+        self, service: Service,
+        start: Annotated[datetime | None, QueryParameter(name="from", description="ISO 8601 with zone")] = None,
+        end: Annotated[datetime | None, QueryParameter(name="to", description="ISO 8601 with zone")] = None,
         bucket: Annotated[int | None, Parameter(ge=1, le=31_622_400, description="bucket seconds")] = None,
     ) -> dict[str, Any]:
         return await service.history(start=start, end=end, bucket_seconds=bucket)
 
 
 @get("/healthz", summary="Liveness and database check", tags=["operations"])
-async def healthz(service: ReserveService) -> dict[str, Any]:
+async def healthz(service: Service) -> dict[str, Any]:
     return await service.health()

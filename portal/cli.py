@@ -35,6 +35,8 @@ def main(log_level: str) -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request at INFO: one line per Esplora call drowns the useful lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler logs every run of every job; failures still come through as warnings.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 @main.command()

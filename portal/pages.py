@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Template
 
-from reserves.service import ReserveService
+from portal.api import Service
 
 REFRESH_SECONDS = 5
 
@@ -14,11 +14,11 @@ class DashboardController(Controller):
     include_in_schema = False
 
     @get("/")
-    async def index(self, service: ReserveService) -> Template:
+    async def index(self, service: Service) -> Template:
         view = await service.dashboard()
         return Template("dashboard.html", context={"v": view, "refresh": REFRESH_SECONDS})
 
     @get("/partials/summary")
-    async def summary(self, service: ReserveService) -> Template:
+    async def summary(self, service: Service) -> Template:
         view = await service.dashboard()
         return Template("_summary.html", context={"v": view, "refresh": REFRESH_SECONDS})

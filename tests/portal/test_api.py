@@ -1,0 +1,133 @@
+"""The JSON API on the real devnet: shapes, pagination, and hostile input answered with a clear 4xx."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from reserves.attestation.verify import verify_chain, verify_document
+from tests.portal.conftest import snapshot
+
+STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
+HTMX_2_0_11_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
+
+
+def error_code(resp) -> str:
+    body = resp.json()
+    assert set(body) == {"error"} and {"code", "detail"} <= set(body["error"]), body
+    return body["error"]["code"]
+
+
+def test_before_the_first_attestation(client):
+    r = client.get("/api/v1/attestations/latest")
+    assert r.status_code == 404 and error_code(r) == "not_found"
+    assert client.get("/healthz").json()["latest_sequence"] is None
+    assert "Waiting for the first attestation" in client.get("/").text
+
+
+def test_latest_by_id_and_keys(client):
+    env = snapshot(client)
+    latest = client.get("/api/v1/attestations/latest").json()
+    assert latest == env
+    one = client.get(f"/api/v1/attestations/{env['id']}")
+    assert one.json() == env and "immutable" in one.headers["cache-control"]
+    keys = client.get("/api/v1/keys").json()["keys"]
+    trusted = {k["pubkey"]: k["key_id"] for k in keys}
+    assert verify_document(latest, trusted_keys=trusted).ok
+    assert latest["attestation"]["status"] == "healthy"
+
+
+def test_pagination_walks_the_whole_chain_newest_first(client):
+    for _ in range(6):
+        snapshot(client)
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/attestations", params={"limit": 3, **({"cursor": cursor} if cursor else {})}).json()
+        assert len(page["items"]) <= 3 and page["limit"] == 3
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    seqs = [e["attestation"]["sequence"] for e in seen]
+    assert seqs == sorted(seqs, reverse=True) and seqs[-1] == 0 and len(set(seqs)) == len(seqs)
+    default = client.get("/api/v1/attestations").json()
+    assert default["limit"] == 50 and len(default["items"]) == len(seen) and default["next_cursor"] is None
+    keys = {k["pubkey"]: k["key_id"] for k in client.get("/api/v1/keys").json()["keys"]}
+    assert verify_chain(seen, keys).ok
+
+
+def test_summary_and_dashboard_show_the_same_numbers(client):
+    env = snapshot(client)
+    summary = client.get("/api/v1/summary").json()
+    body = env["attestation"]
+    assert summary["attestation_id"] == env["id"] and summary["ratio_bp"] == body["ratio_bp"]
+    assert summary["devnet"] is True
+    html = client.get("/").text
+    partial = client.get("/partials/summary").text
+    for text in (summary["ratio_percent"], summary["reserves_btc"], summary["liabilities_btc"], env["id"]):
+        assert text in html and text in partial
+    for dep in summary["deployments"]:
+        assert dep["chain_id"] in html and dep["block_hash"] in html and str(dep["height"]) in html
+    for src in summary["reserve_sources"]:
+        assert src["block_hash"] in html
+    assert "DEVNET" in html and 'hx-trigger="every 5s"' in partial
+
+
+def test_htmx_is_served_from_the_package_not_a_cdn(client):
+    html = client.get("/").text
+    assert '<script src="/static/htmx-2.0.11.min.js"' in html and "https://" not in html.split("<body")[0]
+    js = client.get("/static/htmx-2.0.11.min.js")
+    assert js.status_code == 200 and hashlib.sha256(js.content).hexdigest() == HTMX_2_0_11_SHA256
+    assert hashlib.sha256((STATIC / "htmx-2.0.11.min.js").read_bytes()).hexdigest() == HTMX_2_0_11_SHA256
+
+
+def test_history_and_health(client):
+    snapshot(client)
+    hist = client.get("/api/v1/history", params={"bucket": 60}).json()
+    assert hist["bucket_seconds"] == 60 and sum(p["points"] for p in hist["points"]) >= 1
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["latest_sequence"] >= 0
+    assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
+
+
+@pytest.mark.parametrize("bad_id", ["xyz", "a" * 63, "A" * 64, "a" * 65, "g" * 64, "%00" * 10, "..%2f..%2fetc",
+                                    "é" * 64, "a" * 5000])
+def test_malformed_ids(client, bad_id):
+    r = client.get(f"/api/v1/attestations/{bad_id}")
+    assert r.status_code in (400, 404) and error_code(r) in ("invalid_input", "not_found")
+
+
+def test_unknown_id_is_404(client):
+    r = client.get("/api/v1/attestations/" + "0" * 64)
+    assert r.status_code == 404 and error_code(r) == "not_found"
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": -1}, {"limit": "abc"},
+                                    {"limit": "9" * 40}, {"cursor": "!!!"}, {"cursor": "czotMQ"},
+                                    {"cursor": "x" * 65}, {"cursor": "czoxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1"},
+                                    {"cursor": "AAAA"}])
+def test_malformed_list_parameters(client, params):
+    r = client.get("/api/v1/attestations", params=params)
+    assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
+
+
+@pytest.mark.parametrize("params", [{"from": "yesterday"}, {"from": "2026-11-22T00:00:00Z", "to": "2026-11-21T00:00:00Z"},
+                                    {"bucket": 0}, {"bucket": -5}, {"bucket": "x"},
+                                    {"from": "2020-01-01T00:00:00Z", "bucket": 1},
+                                    {"from": "2026-11-22T00:00:00"}])
+def test_malformed_history_parameters(client, params):
+    r = client.get("/api/v1/history", params=params)
+    assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
+
+
+def test_wrong_methods_unknown_paths_and_bodies(client):
+    assert client.post("/api/v1/attestations", json={"a": 1}).status_code == 405
+    r = client.delete("/api/v1/attestations/latest")
+    assert r.status_code == 405 and error_code(r) == "method_not_allowed"
+    r = client.get("/api/v1/nope")
+    assert r.status_code == 404 and error_code(r) == "not_found"
+    r = client.post("/api/v1/keys", content=b"x" * (2 * 1024 * 1024))
+    assert r.status_code in (405, 413)
+    assert client.get("/api/v1/attestations", headers={"X-Junk": "y" * 8000}).status_code == 200
