@@ -1,0 +1,59 @@
+"""One real `reserves serve` process for the end-to-end tests, in its own working directory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import free_port
+
+RESERVES = str(Path(sys.executable).parent / "reserves")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e")
+    port = free_port()
+    log = open(workdir / "server.log", "w")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
+    proc = subprocess.Popen([RESERVES, "serve", "--port", str(port)], cwd=workdir, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        yield base, workdir, proc, started
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def wait_for(base: str, proc, count: int, timeout: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}")
+        try:
+            page = httpx.get(f"{base}/api/v1/attestations", params={"limit": 500}, timeout=5).json()
+            if len(page.get("items", [])) >= count:
+                return page
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"fewer than {count} attestations after {timeout} s")
+
+
+def verify(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([RESERVES, "verify", *args], capture_output=True, text=True, timeout=60)
+
+

@@ -1,0 +1,54 @@
+"""The dashboard in headless Chromium: it shows the figures and refreshes itself through htmx partials."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.conftest import wait_for
+from tests.support import require
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these flags Chromium tries Google's hosts at start, which this network refuses.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} not installed (scripts/ensure-chromium installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_dashboard_shows_figures_and_refreshes_without_reload(server, browser, tmp_path):
+    base, _, proc, _ = server
+    wait_for(base, proc, 1)
+    page = browser.new_page()
+    partial_requests = []
+    page.on("request", lambda r: partial_requests.append(r.url) if "/partials/summary" in r.url else None)
+    external = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(base) else None)
+    page.goto(base + "/")
+    assert page.locator("#devnet-banner").is_visible()
+    status = page.locator("#status .value").inner_text()
+    assert status in {"healthy", "warning", "undercollateralized", "stale"}
+    assert page.locator("#ratio .value").inner_text().endswith("%")
+    assert "BTC" in page.locator("#reserves-total .value").inner_text()
+    assert page.locator("#deployments tbody tr").count() == 2
+    assert page.locator("#reserve-sources tbody tr").count() == 3
+    first_seq = int(page.locator("#summary").get_attribute("data-sequence"))
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+    # No reload: htmx swaps the partial in place until a newer attestation shows up.
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#summary').dataset.sequence) > {first_seq}", timeout=45_000)
+    assert partial_requests, "the page never asked for /partials/summary"
+    assert page.evaluate("() => window.htmx && window.htmx.version") == "2.0.11"
+    assert not external, f"the page loaded something from elsewhere: {external}"
+    page.close()
