@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -108,10 +109,36 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+# Strings (with their escapes) or a bracket: enough to measure nesting without parsing.
+_STRUCTURE = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+MAX_PARSE_DEPTH = 256
+
+
+def nesting_depth(data: bytes) -> int:
+    """Deepest bracket nesting of JSON text, brackets inside strings ignored (never recurses)."""
+    depth = deepest = 0
+    for m in _STRUCTURE.finditer(data):
+        c = m.group()
+        if c in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
 def parse_json(data: str | bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Any:
-    """Parse JSON text strictly: no NaN/Infinity, no duplicate keys, bounded size and depth."""
+    """Parse JSON text strictly: no NaN/Infinity, no duplicate keys, bounded size and depth.
+
+    The depth is measured before parsing: json.loads recurses in C up to the interpreter's
+    recursion limit, and py-evm (imported with the devnet) raises that limit to 100,000, so deep
+    input would overflow the C stack and kill the process instead of raising RecursionError.
+    """
     if len(data) > max_bytes:
         raise InvalidInput(f"JSON text larger than {max_bytes} bytes")
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+    if nesting_depth(raw) > MAX_PARSE_DEPTH:
+        raise InvalidInput(f"JSON nested too deeply (more than {MAX_PARSE_DEPTH} levels)")
     try:
         return json.loads(
             data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants

@@ -98,3 +98,24 @@ def test_parse_json_strict(text):
 def test_parse_json_size_limit():
     with pytest.raises(InvalidInput, match="larger"):
         parse_json('"' + "a" * 100 + '"', max_bytes=50)
+
+
+def test_deep_json_is_refused_even_with_a_raised_recursion_limit():
+    """py-evm raises the recursion limit at import; deep input must still be a clean InvalidInput."""
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        for text in ["[" * 200_000 + "]" * 200_000, '{"a":' * 100_000 + "1" + "}" * 100_000]:
+            with pytest.raises(InvalidInput, match="nested too deeply"):
+                parse_json(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    from reserves.attestation.canonical import nesting_depth
+
+    assert nesting_depth(b'{"a": "[[[[{{{{\\"[["}') == 1
+    assert parse_json('{"a": "' + "[" * 10_000 + '"}') == {"a": "[" * 10_000}
