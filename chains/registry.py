@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 from typing import Any, Callable, Literal
 
 from chains.errors import ChainConfigError
+from chains.safety import clamp_recursion_limit
 
 Role = Literal["reserve", "supply"]
 
@@ -38,6 +39,7 @@ ENTRY_POINT_GROUP = "reserves.chains"
 def _load(target: str) -> AdapterSpec:
     module, _, attr = target.partition(":")
     spec = getattr(importlib.import_module(module), attr)
+    clamp_recursion_limit()  # web3's dependencies raise it on import
     if not isinstance(spec, AdapterSpec):
         raise ChainConfigError(f"{target} is not an AdapterSpec")
     return spec
@@ -57,6 +59,7 @@ def get_spec(kind: str) -> AdapterSpec:
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == kind:
             spec = ep.load()
+            clamp_recursion_limit()
             if not isinstance(spec, AdapterSpec):
                 raise ChainConfigError(f"entry point {kind!r} does not point at an AdapterSpec")
             return spec

@@ -120,6 +120,8 @@ class EsploraClient:
             return json.loads(body)
         except ValueError as exc:
             raise ChainDataError(f"{path}: body is not JSON") from exc
+        except RecursionError as exc:
+            raise ChainDataError(f"{path}: JSON nested too deeply") from exc
 
     async def _get(self, path: str) -> bytes:
         """GET `path` with retries; the body, or ChainUnavailable/ChainDataError."""

@@ -18,6 +18,7 @@ from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import serve_in_thread
+from chains.safety import clamp_recursion_limit
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Devnet:
 
     @classmethod
     def start(cls, *, evm_chains: int = 2, seed: int = 2026) -> "Devnet":
+        clamp_recursion_limit()  # py-evm raised it when chains.devnet.evm was imported
         chain = RegtestChain()
         # Mature coinbases for the funding wallet, stamped in the past so that the chain's tip
         # time stays behind the wall clock (a tip in the future would look odd on the dashboard).

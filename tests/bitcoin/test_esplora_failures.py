@@ -115,7 +115,7 @@ async def test_duplicate_outpoints_from_the_server_are_counted_once(serve) -> No
     assert reading.total_sat == 5000
 
 
-@pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b"{" * 10])
+@pytest.mark.parametrize("body", [b"not json", b"\xff\xfe", b"{" * 10, b"[" * 300_000 + b"]" * 300_000])
 async def test_non_json_bodies(serve, body: bytes) -> None:
     async def handler(method: str, path: str) -> tuple[int, bytes]:
         return 200, body
