@@ -1,0 +1,7 @@
+"""Run every benchmark: `python -m bench` (or `make bench`)."""
+
+from bench import snapshot_bench, verify_bench
+
+if __name__ == "__main__":
+    snapshot_bench.main()
+    verify_bench.main()
