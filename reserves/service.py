@@ -117,9 +117,13 @@ class ReserveService:
 
     async def history(self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None) -> dict:
         end = end or datetime.now(timezone.utc) + timedelta(seconds=1)
-        start = start or end - timedelta(days=1)
-        if start.tzinfo is None or end.tzinfo is None:
+        if end.tzinfo is None or (start is not None and start.tzinfo is None):
             raise InvalidInput("from/to: give a time zone (e.g. 2026-11-22T00:00:00Z)")
+        try:  # near year 1 or 9999 the default range or the shift to UTC leaves what datetime can hold
+            end = end.astimezone(timezone.utc)
+            start = (start or end - timedelta(days=1)).astimezone(timezone.utc)
+        except OverflowError as exc:
+            raise InvalidInput("from/to: out of range") from exc
         if start >= end:
             raise InvalidInput("from: must be before to")
         span = (end - start).total_seconds()
