@@ -1,0 +1,70 @@
+"""Jobs and their scheduler: one snapshot at a time, the first at once, and a job that never dies."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from reserves import jobs
+from reserves.errors import StorageError
+from reserves.runtime import Runtime
+from reserves.settings import default_settings
+
+
+def light_runtime(tmp_path, *, devnet=None, snapshot_every: float = 17.0) -> Runtime:
+    """Settings only, no database, key or devnet: the scheduler reads nothing else."""
+    settings = default_settings(tmp_path)
+    settings = replace(settings, schedule=replace(settings.schedule, snapshot_interval_seconds=snapshot_every))
+    return Runtime(settings, devnet=devnet)
+
+
+def raising_take_snapshot(exc: Exception):
+    """Test double for reserves.engine.take_snapshot: fails with `exc` and counts its calls."""
+    async def take_snapshot(rt):
+        take_snapshot.calls += 1
+        raise exc
+    take_snapshot.calls = 0
+    return take_snapshot
+
+
+def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
+    rt = light_runtime(tmp_path)
+    scheduler = jobs.build_scheduler(rt)
+    job = scheduler.get_job("snapshot")
+    assert job.func is jobs.snapshot_job and job.args == (rt,)
+    # A slow snapshot must not overlap the next, and missed runs after a stall collapse into one.
+    assert job.max_instances == 1 and job.coalesce is True
+    assert job.trigger.interval == timedelta(seconds=17)
+    # The portal publishes its first attestation at start, not one interval later.
+    assert abs(job.next_run_time - datetime.now(timezone.utc)) < timedelta(seconds=5)
+    assert [j.id for j in scheduler.get_jobs()] == ["snapshot"]  # no devnet, no tick job
+
+
+def test_devnet_tick_job_only_with_a_devnet(tmp_path):
+    rt = light_runtime(tmp_path, devnet=object())  # a stand-in: build_scheduler only asks whether it is set
+    scheduler = jobs.build_scheduler(rt)
+    tick = scheduler.get_job("devnet-tick")
+    assert tick.func is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
+    assert tick.trigger.interval == timedelta(seconds=rt.settings.devnet.block_interval_seconds)
+    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick"}
+
+
+@pytest.mark.parametrize("exc, level, message", [
+    (StorageError("database is locked"), logging.WARNING, "snapshot skipped: database is locked"),
+    (RuntimeError("a bug"), logging.ERROR, "snapshot failed"),
+])
+async def test_snapshot_job_logs_and_survives_any_failure(tmp_path, monkeypatch, caplog, exc, level, message):
+    double = raising_take_snapshot(exc)
+    monkeypatch.setattr(jobs, "take_snapshot", double)
+    rt = light_runtime(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="reserves.jobs"):
+        for _ in range(2):  # and the next interval runs again as if nothing happened
+            await jobs.snapshot_job(rt)
+    assert double.calls == 2
+    records = [r for r in caplog.records if r.name == "reserves.jobs"]
+    assert [(r.levelno, r.getMessage()) for r in records] == [(level, message)] * 2
+    # An unexpected error keeps its traceback in the log; an expected one is a one-line warning.
+    assert all((r.exc_info is not None) == (level == logging.ERROR) for r in records)
