@@ -35,7 +35,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	# npm ci refuses this lock file: anvil's optional binaries for other platforms are not in the
+	# registry we reach, so npm leaves them out of the lock; install keeps the lock as it is.
+	npm install --no-save --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:
