@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
 from litestar.di import NamedDependency
@@ -16,6 +18,24 @@ from reserves.views import DashboardView
 # The one service every handler calls, injected by name (see create_app).
 Service = NamedDependency[ReserveService]
 
+
+@dataclass
+class ErrorDetail:
+    code: str
+    detail: str
+
+
+@dataclass
+class ErrorBody:
+    """Every error response: {"error": {"code", "detail"}} (portal/errors.py builds it)."""
+
+    error: ErrorDetail
+
+
+def _errors(*codes: int) -> dict[int, ResponseSpec]:
+    text = {400: "Malformed parameter (code invalid_input)", 404: "Not found (code not_found)"}
+    return {c: ResponseSpec(data_container=ErrorBody, description=text[c], generate_examples=False) for c in codes}
+
 CACHE = {"Cache-Control": "public, max-age=5"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
@@ -24,12 +44,13 @@ class AttestationController(Controller):
     path = "/api/v1"
     tags = ["attestations"]
 
-    @get("/attestations/latest", summary="The newest attestation", description="Envelope {id, attestation}.")
+    @get("/attestations/latest", summary="The newest attestation", description="Envelope {id, attestation}.",
+         responses=_errors(404))
     async def latest(self, service: Service) -> Response[dict[str, Any]]:
         return Response(await service.latest(), headers=CACHE)
 
     @get("/attestations", summary="Attestations, newest first",
-         description="Cursor pagination: pass `next_cursor` back as `cursor`.")
+         description="Cursor pagination: pass `next_cursor` back as `cursor`.", responses=_errors(400))
     async def list_attestations(
         self, service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
@@ -38,7 +59,7 @@ class AttestationController(Controller):
         page = await service.page(cursor=cursor, limit=limit)
         return Response({"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}, headers=CACHE)
 
-    @get("/attestations/{attestation_id:str}", summary="One attestation by id")
+    @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=_errors(400, 404))
     async def get_attestation(
         self, service: Service,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
@@ -54,7 +75,7 @@ class AttestationController(Controller):
     async def summary(self, service: Service) -> DashboardView:
         return await service.dashboard()
 
-    @get("/history", summary="Ratio history in time buckets")
+    @get("/history", summary="Ratio history in time buckets", responses=_errors(400))
     async def history(
         self, service: Service,
         start: Annotated[datetime | None, QueryParameter(name="from", description="ISO 8601 with zone")] = None,
