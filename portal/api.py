@@ -85,6 +85,8 @@ class AttestationController(Controller):
         return await service.history(start=start, end=end, bucket_seconds=bucket)
 
 
-@get("/healthz", summary="Liveness and database check", tags=["operations"])
-async def healthz(service: Service) -> dict[str, Any]:
-    return await service.health()
+@get("/healthz", summary="Liveness, database and freshness of the newest attestation", tags=["operations"],
+     description="200 ok/starting; 503 degraded when snapshots stopped or the database fails.")
+async def healthz(service: Service) -> Response[dict[str, Any]]:
+    status, body = await service.health()
+    return Response(body, status_code=status, headers={"Cache-Control": "no-store"})

@@ -61,4 +61,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         request_max_body_size=MAX_REQUEST_BODY,
+        # Logging is configured once by the CLI; Litestar's default would reset the root logger
+        # to INFO and override --log-level.
+        logging_config=None,
     )

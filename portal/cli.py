@@ -37,6 +37,9 @@ def main(log_level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs every run of every job; failures still come through as warnings.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # web3 logs the provider URL (which may carry an API key) on connect/disconnect at INFO and on
+    # every request at DEBUG: keep it to warnings, whatever --log-level says.
+    logging.getLogger("web3").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -19,9 +19,6 @@ from reserves.storage.models import AttestationRow, RatioPoint
 
 log = logging.getLogger(__name__)
 
-# A source that has not answered by then counts as failed: the snapshot never waits forever.
-SOURCE_TIMEOUT_SECONDS = 60.0
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -46,12 +43,55 @@ async def _read(source: Source, method: str, timeout: float) -> Outcome:
         return Outcome(source, error_code="internal", error_detail=f"unexpected {type(exc).__name__}")
 
 
-async def read_sources(rt: Runtime, timeout: float = SOURCE_TIMEOUT_SECONDS) -> tuple[list[Outcome], list[Outcome]]:
-    """Read all reserve and supply sources at once; failures come back as outcomes, not exceptions."""
+async def read_sources(rt: Runtime) -> tuple[list[Outcome], list[Outcome]]:
+    """Read all reserve and supply sources at once; failures come back as outcomes, not exceptions.
+
+    A source that has not answered within `schedule.source_timeout_seconds` counts as failed.
+    Reserve sources on one chain must agree on the tip (see `same_tip`): on disagreement they
+    are read again once, then the ones behind are failed.
+    """
+    timeout = rt.settings.schedule.source_timeout_seconds
     reserve_tasks = [_read(s, "read_reserves", timeout) for s in rt.reserve_sources]
     supply_tasks = [_read(s, "read_supply", timeout) for s in rt.supply_sources]
     results = await asyncio.gather(*reserve_tasks, *supply_tasks)
-    return list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
+    reserves, supply = list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
+    if not same_tip(reserves):
+        reserves = list(await asyncio.gather(*[_read(s, "read_reserves", timeout) for s in rt.reserve_sources]))
+    return fail_behind_tip(reserves), supply
+
+
+def _tips(outcomes: list[Outcome]) -> dict[str, set[tuple[int, str]]]:
+    tips: dict[str, set[tuple[int, str]]] = {}
+    for o in outcomes:
+        if o.reading is not None:
+            tips.setdefault(o.reading.block.chain_id, set()).add((o.reading.block.height, o.reading.block.hash))
+    return tips
+
+
+def same_tip(outcomes: list[Outcome]) -> bool:
+    """True when all reserve readings of a chain were made at one tip.
+
+    Sources read at different tips can count one coin twice: moved from wallet A to wallet B in
+    a block that A's reading predates and B's includes. Different outpoints, so dedupe cannot
+    see it; only one tip for all makes the sum a state that existed.
+    """
+    return all(len(t) == 1 for t in _tips(outcomes).values())
+
+
+def fail_behind_tip(outcomes: list[Outcome]) -> list[Outcome]:
+    """Fail every reading not made at its chain's newest tip (stale beats a sum of two states)."""
+    newest = {chain: max(t) for chain, t in _tips(outcomes).items()}
+    out = []
+    for o in outcomes:
+        if o.reading is not None:
+            block = o.reading.block
+            height, tip_hash = newest[block.chain_id]
+            if (block.height, block.hash) != (height, tip_hash):
+                o = Outcome(o.source, error_code="inconsistent_tip",
+                            error_detail=f"read at {block.height}/{block.hash[:16]}… while another source "
+                                         f"was read at {height}/{tip_hash[:16]}…")
+        out.append(o)
+    return out
 
 
 def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:

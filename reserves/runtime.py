@@ -43,6 +43,14 @@ class Runtime:
     devnet: Any = None
 
     async def start(self) -> "Runtime":
+        """Build every part; on failure release what was already started, then re-raise."""
+        try:
+            return await self._start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _start(self) -> "Runtime":
         s = self.settings
         if s.database.auto_migrate:
             await asyncio.to_thread(upgrade, s.database.url)
@@ -53,8 +61,10 @@ class Runtime:
             self.devnet = await asyncio.to_thread(_start_devnet, s)
             reserves = _devnet_sources(self.devnet.reserve_sources(), "reserve") + reserves
             deployments = _devnet_sources(self.devnet.deployment_sources(), "supply") + deployments
-        self.reserve_sources = [Source(src, get_spec(src.kind).build(src.config)) for src in reserves]
-        self.supply_sources = [Source(src, get_spec(src.kind).build(src.config)) for src in deployments]
+        for src in reserves:
+            self.reserve_sources.append(Source(src, get_spec(src.kind).build(src.config)))
+        for src in deployments:
+            self.supply_sources.append(Source(src, get_spec(src.kind).build(src.config)))
         return self
 
     async def close(self) -> None:
@@ -63,10 +73,13 @@ class Runtime:
                 await src.adapter.aclose()
             except Exception:  # closing must not mask the reason we are shutting down
                 log.exception("closing adapter %s", src.settings.name)
+        self.reserve_sources, self.supply_sources = [], []
         if self.devnet is not None:
             await asyncio.to_thread(self.devnet.stop)
+            self.devnet = None
         if self.db is not None:
             await self.db.dispose()
+            self.db = None
 
 
 def load_engine_key(s: Settings) -> SigningKey:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from reserves import views
 from reserves.errors import InvalidInput, NotFound
@@ -16,10 +19,14 @@ from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.settings import Settings
 
+log = logging.getLogger(__name__)
+
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_HISTORY_POINTS = 2000
 _ID = re.compile(r"^[0-9a-f]{64}$")
+TIME_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
+TIME_CEILING = datetime(2200, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ def decode_cursor(cursor: str) -> int:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInput("cursor: not a cursor returned by this API") from exc
-    if not raw.startswith("s:") or not raw[2:].isdigit() or len(raw) > 22:
+    if not raw.startswith("s:") or not raw[2:].isdigit() or len(raw) > 18 or int(raw[2:]) >= 2**53:
         raise InvalidInput("cursor: not a cursor returned by this API")
     return int(raw[2:])
 
@@ -53,6 +60,7 @@ class ReserveService:
         self.db = db
         self.settings = settings
         self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
+        self.started_at = datetime.now(timezone.utc)
 
     async def latest(self) -> dict[str, Any]:
         async with self.db.sessions() as session:
@@ -90,28 +98,45 @@ class ReserveService:
                                     "first_used_at": None, "active": True})
         return list(out.values())
 
+    @property
+    def stale_after_seconds(self) -> int:
+        """Past this age the newest attestation no longer speaks for now: snapshots have stopped."""
+        return max(60, int(3 * self.settings.schedule.snapshot_interval_seconds))
+
     async def dashboard(self, *, recent: int = 10, now: datetime | None = None) -> views.DashboardView:
+        """The dashboard from the newest attestation; shown `stale` once that is too old.
+
+        The signed status stays in `published_status`: an old "healthy" must never be shown as
+        the status of now (the job may have died, the database may be locked, a key may be gone).
+        """
         now = now or datetime.now(timezone.utc)
         s = self.settings
         base = dict(devnet=s.devnet.enabled, token_symbol=s.portal.token_symbol, issuer_name=s.portal.issuer_name,
-                    signer_pubkeys=[p for p, _ in self.active_pubkeys])
+                    signer_pubkeys=[p for p, _ in self.active_pubkeys], stale_after_seconds=self.stale_after_seconds)
         async with self.db.sessions() as session:
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
         if not rows:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
         body = json.loads(latest.document)
+        age = views.age_seconds(repo.utc(latest.issued_at), now)
+        status, reasons = body["status"], list(body["status_reasons"])
+        if age > self.stale_after_seconds:
+            status = "stale"
+            reasons.insert(0, f"the newest attestation is {age} s old; one is due every "
+                              f"{s.schedule.snapshot_interval_seconds:g} s")
+        sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
+        deployments = [views.deployment_view(x) for x in body["supply"]["deployments"]]
         return views.DashboardView(
-            has_data=True, status=body["status"], status_reasons=list(body["status_reasons"]),
+            has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
             ratio_bp=body["ratio_bp"], ratio_percent=views.percent(body["ratio_bp"]),
             reserves_sat=body["reserves"]["total_sat"], reserves_btc=views.btc(body["reserves"]["total_sat"]),
             utxo_count=body["reserves"]["utxo_count"],
             liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
-            attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"],
-            age_seconds=views.age_seconds(repo.utc(latest.issued_at), now),
-            reserve_sources=[views.reserve_source_view(x) for x in body["reserves"]["sources"]],
-            deployments=[views.deployment_view(x) for x in body["supply"]["deployments"]],
-            recent=[views.summary(r.id, json.loads(r.document)) for r in rows],
+            partial=any(x.error for x in sources) or any(x.error for x in deployments),
+            attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
+            reserve_sources=sources, deployments=deployments,
+            recent=[views.row_summary(r) for r in rows],
             **base,
         )
 
@@ -119,11 +144,13 @@ class ReserveService:
         end = end or datetime.now(timezone.utc) + timedelta(seconds=1)
         if end.tzinfo is None or (start is not None and start.tzinfo is None):
             raise InvalidInput("from/to: give a time zone (e.g. 2026-11-22T00:00:00Z)")
-        try:  # near year 1 or 9999 the default range or the shift to UTC leaves what datetime can hold
-            end = end.astimezone(timezone.utc)
-            start = (start or end - timedelta(days=1)).astimezone(timezone.utc)
-        except OverflowError as exc:
-            raise InvalidInput("from/to: out of range") from exc
+        # Bounded before any arithmetic: near year 1 or 9999 a shift to UTC or the default range
+        # leaves what datetime can hold, and no attestation predates 2009 anyway.
+        for name, value in (("to", end), ("from", start)):
+            if value is not None and not TIME_FLOOR <= value <= TIME_CEILING:
+                raise InvalidInput(f"{name}: must be between 2000-01-01 and 2200-01-01")
+        end = end.astimezone(timezone.utc)
+        start = (start or end - timedelta(days=1)).astimezone(timezone.utc)
         if start >= end:
             raise InvalidInput("from: must be before to")
         span = (end - start).total_seconds()
@@ -137,12 +164,27 @@ class ReserveService:
         return {"from": _iso(start), "to": _iso(end), "bucket_seconds": bucket,
                 "points": [_bucket(b) for b in buckets]}
 
-    async def health(self) -> dict[str, Any]:
-        async with self.db.sessions() as session:
-            row = await repo.latest_attestation(session)
-        age = None if row is None else views.age_seconds(repo.utc(row.issued_at), datetime.now(timezone.utc))
-        return {"status": "ok", "database": "ok", "latest_sequence": None if row is None else row.sequence,
-                "latest_age_seconds": age, "latest_status": None if row is None else row.status}
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
+        now = datetime.now(timezone.utc)
+        try:
+            async with self.db.sessions() as session:
+                row = await repo.latest_attestation(session)
+        except SQLAlchemyError as exc:
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable"}
+        limit = self.stale_after_seconds
+        body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
+                "stale_after_seconds": limit}
+        if row is None:
+            if (now - self.started_at).total_seconds() <= limit:
+                return 200, {**body, "status": "starting"}
+            return 503, {**body, "status": "degraded", "reason": "no attestation has been published"}
+        age = views.age_seconds(repo.utc(row.issued_at), now)
+        body.update(latest_sequence=row.sequence, latest_age_seconds=age, latest_status=row.status)
+        if age > limit:
+            return 503, {**body, "status": "degraded", "reason": f"newest attestation is {age} s old"}
+        return 200, {**body, "status": "ok"}
 
 
 def _bucket(b: repo.Bucket) -> dict[str, Any]:

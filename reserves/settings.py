@@ -9,6 +9,7 @@ Secrets never sit in the file: any string key `k` of a source may instead be giv
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
 DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"
 MAX_CONFIG_BYTES = 1_000_000
+_KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class SigningSettings:
 @dataclass(frozen=True)
 class ScheduleSettings:
     snapshot_interval_seconds: float = 60.0
+    # A source that has not answered by then is failed (stale) for this snapshot.
+    source_timeout_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,12 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         deployments=_sources(data, "deployments", "supply", env, base),
         config_path=path,
     )
+    if settings.devnet.enabled and (settings.reserves or settings.deployments):
+        # Regtest coins must never be added to real reserves, nor devnet tokens to real supply.
+        raise ConfigError("devnet.enabled: the devnet cannot be combined with [[reserves]] or [[deployments]]")
+    networks = {getattr(r.config, "network", None) for r in settings.reserves} - {None}
+    if len(networks) > 1:
+        raise ConfigError(f"reserves: all sources must be on one Bitcoin network, got {', '.join(sorted(networks))}")
     if not settings.devnet.enabled and not settings.reserves:
         raise ConfigError("reserves: declare at least one [[reserves]] source (or enable [devnet])")
     if not settings.devnet.enabled and not settings.deployments:
@@ -177,30 +187,45 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol"})
     d = PortalSettings()
     port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
+    # The limits are the attestation schema's: a value it refuses would fail every snapshot.
+    url = _str(t, "issuer_url", "portal.issuer_url", None)
+    if url is not None and (len(url) > 2000 or not url.startswith(("https://", "http://"))):
+        raise ConfigError("portal.issuer_url: must be an http(s) URL of at most 2000 characters")
     return PortalSettings(
         host=_str(t, "host", "portal.host", d.host),
         port=port,
-        issuer_name=_str(t, "issuer_name", "portal.issuer_name", d.issuer_name),
-        issuer_url=_str(t, "issuer_url", "portal.issuer_url", None),
-        token_symbol=_str(t, "token_symbol", "portal.token_symbol", d.token_symbol),
+        issuer_name=_short(t, "issuer_name", "portal.issuer_name", d.issuer_name, 200),
+        issuer_url=url,
+        token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
     )
+
+
+def _short(t: dict[str, Any], key: str, where: str, default: str, max_len: int) -> str:
+    value = _str(t, key, where, default)
+    if len(value) > max_len:
+        raise ConfigError(f"{where}: at most {max_len} characters")
+    return value
 
 
 def _signing(t: dict[str, Any], data_dir: Path) -> SigningSettings:
     _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing"})
     key_file = _str(t, "key_file", "signing.key_file", None)
+    key_id = _str(t, "key_id", "signing.key_id", None)
+    if key_id is not None and not _KEY_ID.match(key_id):
+        raise ConfigError("signing.key_id: 1-64 characters of letters, digits, '.', '_', ':', '-'")
     return SigningSettings(
         key_file=_path(key_file, "signing.key_file", data_dir) if key_file else None,
         key_env=_str(t, "key_env", "signing.key_env", DEFAULT_KEY_ENV),
-        key_id=_str(t, "key_id", "signing.key_id", None),
+        key_id=key_id,
         create_if_missing=_bool(t, "create_if_missing", "signing.create_if_missing", False),
     )
 
 
 def _schedule(t: dict[str, Any]) -> ScheduleSettings:
-    _no_unknown("schedule.", t, {"snapshot_interval_seconds"})
+    _no_unknown("schedule.", t, {"snapshot_interval_seconds", "source_timeout_seconds"})
     value = _num(t, "snapshot_interval_seconds", "schedule.snapshot_interval_seconds", 60.0, lo=1.0, hi=86400.0)
-    return ScheduleSettings(snapshot_interval_seconds=value)
+    timeout = _num(t, "source_timeout_seconds", "schedule.source_timeout_seconds", 120.0, lo=1.0, hi=3600.0)
+    return ScheduleSettings(snapshot_interval_seconds=value, source_timeout_seconds=timeout)
 
 
 def _policy(t: dict[str, Any]) -> PolicySettings:

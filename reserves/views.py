@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 
 def btc(sat: int | str | None) -> str | None:
@@ -73,7 +73,10 @@ class DashboardView:
     devnet: bool
     token_symbol: str
     issuer_name: str
-    status: str | None = None
+    stale_after_seconds: int
+    status: str | None = None            # what holds now: `stale` once the attestation is too old
+    published_status: str | None = None  # the status signed in the attestation
+    partial: bool = False                # a source failed: totals cover only what was read
     status_reasons: list[str] = field(default_factory=list)
     ratio_bp: str | None = None
     ratio_percent: str | None = None
@@ -111,10 +114,13 @@ def deployment_view(dep: dict) -> DeploymentView:
         supply_btc=btc(dep.get("supply_sat")), error=f"{err['code']}: {err['detail']}" if err else None)
 
 
-def summary(att_id: str, body: dict) -> AttestationSummary:
-    return AttestationSummary(id=att_id, sequence=body["sequence"], issued_at=body["issued_at"],
-                              status=body["status"], ratio_bp=body["ratio_bp"],
-                              ratio_percent=percent(body["ratio_bp"]))
+def row_summary(row) -> AttestationSummary:
+    """From the stored columns only: the list never parses whole documents."""
+    ratio = None if row.ratio_bp is None else str(row.ratio_bp)
+    issued = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=timezone.utc)
+    return AttestationSummary(id=row.id, sequence=row.sequence,
+                              issued_at=issued.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              status=row.status, ratio_bp=ratio, ratio_percent=percent(ratio))
 
 
 def age_seconds(issued_at: datetime, now: datetime) -> int:

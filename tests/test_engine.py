@@ -79,15 +79,32 @@ async def test_failed_source_is_stale_with_no_ratio(rt):
     assert verify_document(env, trusted_keys=trusted(rt)).ok
 
 
-async def test_unexpected_adapter_bug_and_hang_are_stale_not_a_dead_job(rt, monkeypatch):
-    monkeypatch.setattr("reserves.engine.SOURCE_TIMEOUT_SECONDS", 0.2)
+async def test_unexpected_adapter_bug_and_hang_are_stale_not_a_dead_job(rt):
+    rt.settings = replace(rt.settings, schedule=replace(rt.settings.schedule, source_timeout_seconds=0.2))
     rt.reserve_sources.append(source(ScriptedReserveAdapter("hot", error=ZeroDivisionError()), "reserve"))
     rt.reserve_sources.append(source(ScriptedReserveAdapter("slow", hang=True), "reserve"))
-    from reserves.engine import read_sources
-
-    reserves, _ = await read_sources(rt, timeout=0.2)
-    codes = {o.source.settings.name: o.error_code for o in reserves}
+    body = (await take_snapshot(rt))["attestation"]
+    codes = {x["name"]: x.get("error", {}).get("code") for x in body["reserves"]["sources"]}
     assert codes == {"cold": None, "hot": "internal", "slow": "timeout"}
+    assert body["status"] == "stale" and body["ratio_bp"] is None
+
+
+async def test_reserve_sources_at_different_tips_are_read_again_then_failed(rt):
+    """A coin moved between wallets in the block between two readings would count twice."""
+    from tests.doubles import reserve_reading
+
+    behind = reserve_reading("warm", [40_000], start=10)
+    behind = replace(behind, block=replace(behind.block, height=109, hash="01" * 32))
+    warm = ScriptedReserveAdapter("warm", behind)
+    rt.reserve_sources.append(source(warm, "reserve"))
+    body = (await take_snapshot(rt))["attestation"]
+    assert warm.calls == 2  # read again once before giving up
+    failed = {x["name"]: x["error"]["code"] for x in body["reserves"]["sources"] if "error" in x}
+    assert failed == {"warm": "inconsistent_tip"} and body["status"] == "stale" and body["ratio_bp"] is None
+    # once the lagging source catches up, both count
+    warm.reading = reserve_reading("warm", [40_000], start=10)
+    body = (await take_snapshot(rt))["attestation"]
+    assert body["status"] == "healthy" and body["reserves"]["total_sat"] == "150000"
 
 
 async def test_old_block_is_stale_even_when_fully_backed(rt):
@@ -109,3 +126,30 @@ async def test_clock_going_backwards_never_goes_back_in_the_chain(rt):
     a = await take_snapshot(rt, now=t)
     b = await take_snapshot(rt, now=t - timedelta(hours=1))
     assert b["attestation"]["issued_at"] >= a["attestation"]["issued_at"]
+
+
+async def test_a_failed_start_releases_what_it_started(tmp_path, monkeypatch):
+    """A failure after the devnet started must not leave its HTTP servers or the database open."""
+    import httpx
+
+    from reserves import runtime as runtime_mod
+    from reserves.errors import ConfigError
+
+    started = []
+    real_devnet = runtime_mod._start_devnet
+
+    def recording_devnet(s):
+        started.append(real_devnet(s))
+        return started[-1]
+
+    def failing_sources(entries, role):  # test double: the step after the devnet fails
+        raise ConfigError("test double: bad devnet source")
+
+    monkeypatch.setattr(runtime_mod, "_start_devnet", recording_devnet)
+    monkeypatch.setattr(runtime_mod, "_devnet_sources", failing_sources)
+    rt = Runtime(default_settings(tmp_path))
+    with pytest.raises(ConfigError):
+        await rt.start()
+    assert rt.db is None and rt.devnet is None and len(started) == 1
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(started[0].esplora_url + "/blocks/tip/hash", timeout=2)

@@ -110,3 +110,26 @@ def test_malformed_or_oversized_files_fail_clearly(tmp_path, content):
 def test_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "nope.toml", env={})
+
+
+@pytest.mark.parametrize("text, key", [
+    ('[portal]\ntoken_symbol = "' + "X" * 33 + '"\n', "portal.token_symbol"),
+    ('[portal]\nissuer_name = "' + "n" * 201 + '"\n', "portal.issuer_name"),
+    ('[portal]\nissuer_url = "ftp://example.com"\n', "portal.issuer_url"),
+    ('[signing]\nkey_id = "bad key id"\n', "signing.key_id"),
+    ('[schedule]\nsource_timeout_seconds = 0\n', "schedule.source_timeout_seconds"),
+    ('[devnet]\nenabled = true\n', "devnet.enabled"),
+])
+def test_values_the_attestation_would_refuse_are_refused_at_start(tmp_path, text, key):
+    """Anything that passes here must not make every snapshot fail later."""
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text + GOOD), env=ENV)
+    assert key in err.value.detail
+
+
+def test_reserves_on_two_bitcoin_networks_are_refused(tmp_path):
+    second = GOOD[GOOD.index("[[reserves]]"):GOOD.index("[[deployments]]")].replace('name = "cold"', 'name = "tn"')
+    second = second.replace('"main"', '"test"').replace("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                                                         "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx")
+    with pytest.raises(ConfigError, match="one Bitcoin network"):
+        load_settings(write(tmp_path, GOOD + second), env=ENV)

@@ -72,7 +72,8 @@ class DevnetEvm:
             self.tester, chain_id, self.lock,
             finalized_depth=finalized_depth, safe_depth=safe_depth, call_from=self.owner,
         )
-        self.app = Litestar(route_handlers=[self.route_handler("/")], openapi_config=None)
+        # logging_config=None: Litestar would otherwise reconfigure the root logger of the whole process.
+        self.app = Litestar(route_handlers=[self.route_handler("/")], openapi_config=None, logging_config=None)
 
     def route_handler(self, path: str = "/") -> HTTPRouteHandler:
         """A Litestar POST handler serving this chain's JSON-RPC at `path` (to mount elsewhere)."""

@@ -34,23 +34,18 @@ async def get_attestation(session: AsyncSession, attestation_id: str) -> Attesta
     return await session.get(AttestationRow, attestation_id)
 
 
-async def get_by_sequence(session: AsyncSession, sequence: int) -> AttestationRow | None:
-    result = await session.exec(select(AttestationRow).where(AttestationRow.sequence == sequence))
-    return _first(result)
-
-
 async def list_attestations(session: AsyncSession, *, before_sequence: int | None, limit: int) -> list[AttestationRow]:
     """Newest first; `before_sequence` is the exclusive cursor."""
     stmt = select(AttestationRow).order_by(AttestationRow.sequence.desc()).limit(limit)
     if before_sequence is not None:
         stmt = stmt.where(AttestationRow.sequence < before_sequence)
     result = await session.exec(stmt)
-    return list(_all(result))
+    return list(result.all())
 
 
 async def count_attestations(session: AsyncSession) -> int:
     result = await session.exec(select(func.count()).select_from(AttestationRow))
-    return int(_first(result) or 0)
+    return int(result.first() or 0)
 
 
 async def insert_attestation(session: AsyncSession, row: AttestationRow, point: RatioPoint) -> None:
@@ -68,13 +63,25 @@ async def insert_attestation(session: AsyncSession, row: AttestationRow, point: 
 
 
 async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime) -> None:
-    if await session.get(SigningKeyRow, pubkey) is None:
+    """Record the key that signed at `when` as the active one; any other key is retired.
+
+    Retired keys stay listed (old attestations name them) but `active` tells verifiers that
+    fetch /api/v1/keys not to accept them for new attestations.
+    """
+    row = await session.get(SigningKeyRow, pubkey)
+    if row is None:
         session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True))
+    elif not row.active:
+        row.active = True
+    others = await session.exec(select(SigningKeyRow).where(SigningKeyRow.pubkey != pubkey,
+                                                             SigningKeyRow.active == True))  # noqa: E712
+    for other in others.all():
+        other.active = False
 
 
 async def list_keys(session: AsyncSession) -> list[SigningKeyRow]:
     result = await session.exec(select(SigningKeyRow).order_by(SigningKeyRow.first_used_at))
-    return list(_all(result))
+    return list(result.all())
 
 
 @dataclass(frozen=True)
@@ -126,12 +133,14 @@ GROUP BY bucket ORDER BY bucket
 """
 
 # Amounts are zero-padded text on SQLite, so min()/max() compare correctly as strings; the
-# window function picks the newest row of each bucket.
+# window function picks the newest row of each bucket. Buckets start at 2000-01-01 (946684800),
+# the origin the PostgreSQL query gives date_bin, so both backends cut time the same way.
 _HISTORY_SQLITE = """
 WITH p AS (
-  SELECT (CAST(strftime('%s', time) AS INTEGER) / :b) * :b AS bucket, time, ratio_bp, reserves_sat,
-         liabilities_sat, status,
-         ROW_NUMBER() OVER (PARTITION BY (CAST(strftime('%s', time) AS INTEGER) / :b) ORDER BY time DESC) AS rn
+  SELECT ((CAST(strftime('%s', time) AS INTEGER) - 946684800) / :b) * :b + 946684800 AS bucket, time,
+         ratio_bp, reserves_sat, liabilities_sat, status,
+         ROW_NUMBER() OVER (PARTITION BY (CAST(strftime('%s', time) AS INTEGER) - 946684800) / :b
+                            ORDER BY time DESC) AS rn
   FROM ratio_point WHERE time >= :start AND time < :end
 )
 SELECT bucket, count(*) AS n, min(ratio_bp) AS min_r, max(ratio_bp) AS max_r,
@@ -142,10 +151,3 @@ SELECT bucket, count(*) AS n, min(ratio_bp) AS min_r, max(ratio_bp) AS max_r,
 FROM p GROUP BY bucket ORDER BY bucket
 """
 
-
-def _first(result):
-    return result.first()
-
-
-def _all(result):
-    return result.all()

@@ -23,7 +23,8 @@ def error_code(resp) -> str:
 def test_before_the_first_attestation(client):
     r = client.get("/api/v1/attestations/latest")
     assert r.status_code == 404 and error_code(r) == "not_found"
-    assert client.get("/healthz").json()["latest_sequence"] is None
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "starting"
     assert "Waiting for the first attestation" in client.get("/").text
 
 
@@ -107,7 +108,8 @@ def test_unknown_id_is_404(client):
 @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": -1}, {"limit": "abc"},
                                     {"limit": "9" * 40}, {"cursor": "!!!"}, {"cursor": "czotMQ"},
                                     {"cursor": "x" * 65}, {"cursor": "czoxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1"},
-                                    {"cursor": "AAAA"}])
+                                    {"cursor": "AAAA"}, {"cursor": "czo5OTk5OTk5OTk5OTk5OTk5OTk5OQ"},
+                                    {"cursor": "czo5MDA3MTk5MjU0NzQwOTky"}])
 def test_malformed_list_parameters(client, params):
     r = client.get("/api/v1/attestations", params=params)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
@@ -116,7 +118,9 @@ def test_malformed_list_parameters(client, params):
 @pytest.mark.parametrize("params", [{"from": "yesterday"}, {"from": "2026-11-22T00:00:00Z", "to": "2026-11-21T00:00:00Z"},
                                     {"bucket": 0}, {"bucket": -5}, {"bucket": "x"},
                                     {"from": "2020-01-01T00:00:00Z", "bucket": 1},
-                                    {"from": "2026-11-22T00:00:00"}])
+                                    {"from": "2026-11-22T00:00:00"}, {"to": "0001-01-01T00:00:01Z"},
+                                    {"from": "0001-01-01T00:30:00+01:00", "to": "0001-01-02T00:00:00Z"},
+                                    {"from": "9999-12-31T20:00:00Z", "to": "9999-12-31T23:00:00-02:00"}])
 def test_malformed_history_parameters(client, params):
     r = client.get("/api/v1/history", params=params)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
@@ -131,3 +135,46 @@ def test_wrong_methods_unknown_paths_and_bodies(client):
     r = client.post("/api/v1/keys", content=b"x" * (2 * 1024 * 1024))
     assert r.status_code in (405, 413)
     assert client.get("/api/v1/attestations", headers={"X-Junk": "y" * 8000}).status_code == 200
+
+
+def test_an_old_attestation_is_shown_stale_and_health_degrades(client):
+    """A dead snapshot job must never leave an old "healthy" on screen."""
+    from datetime import datetime, timedelta, timezone
+
+    env = snapshot(client)
+    service = client.app.state.service
+    later = datetime.now(timezone.utc) + timedelta(seconds=service.stale_after_seconds + 5)
+    view = client.blocking_portal.call(lambda: service.dashboard(now=later))
+    assert view.status == "stale" and view.published_status == env["attestation"]["status"]
+    assert "old" in view.status_reasons[0]
+    fresh = client.get("/healthz")
+    assert fresh.status_code == 200 and fresh.json()["status"] == "ok"
+    original = type(service).__dict__["stale_after_seconds"]
+    type(service).stale_after_seconds = property(lambda self: -1)  # every attestation is now "too old"
+    try:
+        r = client.get("/healthz")
+        assert r.status_code == 503 and r.json()["status"] == "degraded"
+        assert client.get("/api/v1/summary").json()["status"] == "stale"
+        assert "last signed status" in client.get("/partials/summary").text
+    finally:
+        type(service).stale_after_seconds = original
+
+
+def test_partial_totals_are_labelled(client):
+    from dataclasses import replace as dc_replace
+
+    from tests.doubles import BackendDown, ScriptedSupplyAdapter
+
+    rt = client.app.state.runtime
+    first = rt.supply_sources[0]
+    rt.supply_sources[0] = dc_replace(first, adapter=ScriptedSupplyAdapter(first.settings.name, error=BackendDown("down")))
+    try:
+        env = snapshot(client)
+    finally:
+        rt.supply_sources[0] = first
+    assert env["attestation"]["status"] == "stale" and env["attestation"]["ratio_bp"] is None
+    summary = client.get("/api/v1/summary").json()
+    assert summary["partial"] is True and summary["status"] == "stale"
+    assert "partial: not every deployment was read" in client.get("/").text
+    snapshot(client)  # the next one reads everything again
+    assert client.get("/api/v1/summary").json()["partial"] is False

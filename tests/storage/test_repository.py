@@ -132,3 +132,28 @@ def test_amount_rejects_non_amounts(bad):
 
     with pytest.raises(ValueError):
         Amount().process_bind_param(bad, postgresql.dialect())
+
+
+async def test_buckets_are_the_same_on_both_backends(db):
+    """Both align buckets to 2000-01-01: a 7-day bucket starts on a Saturday, never on a Thursday epoch day."""
+    when = datetime(2026, 11, 18, 12, tzinfo=timezone.utc)
+    r, p = _row(0, previous=None, ratio=10000, when=when)
+    async with db.sessions() as s, s.begin():
+        await repo.insert_attestation(s, r, p)
+    async with db.sessions() as s:
+        buckets = await repo.ratio_history(s, start=when - timedelta(days=30), end=when + timedelta(days=1),
+                                           bucket_seconds=7 * 86400)
+    origin = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    assert len(buckets) == 1 and (buckets[0].start - origin).total_seconds() % (7 * 86400) == 0
+    assert buckets[0].start <= when < buckets[0].start + timedelta(days=7)
+
+
+async def test_a_new_signing_key_retires_the_old_one(db):
+    t = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    async with db.sessions() as s, s.begin():
+        await repo.remember_key(s, pubkey="aa" * 32, key_id="old", when=t)
+    async with db.sessions() as s, s.begin():
+        await repo.remember_key(s, pubkey="bb" * 32, key_id="new", when=t + timedelta(days=1))
+    async with db.sessions() as s:
+        keys = {k.key_id: k.active for k in await repo.list_keys(s)}
+    assert keys == {"old": False, "new": True}
