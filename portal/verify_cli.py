@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import click
 
 MAX_FETCH_BYTES = 64 * 1024 * 1024
+_PUBKEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class InputProblem(Exception):
@@ -58,19 +60,49 @@ def _parse(source: str) -> Any:
         raise InputProblem(f"{source}: {exc.detail}") from exc
 
 
+def _pubkey_problem(text: str) -> str | None:
+    """Why `text` is not a BIP-340 x-only public key (64 hex digits), or None when it is one."""
+    if _PUBKEY.fullmatch(text):
+        return None
+    shown = text if len(text) <= 80 else text[:77] + "..."
+    hint = ""
+    if re.fullmatch(r"0[23][0-9a-fA-F]{64}", text):
+        hint = " (a 33-byte compressed key: drop its 02/03 prefix to get the x-only key)"
+    return f"{shown!r} is not a BIP-340 x-only public key: expected 64 hex digits, got {len(text)} characters{hint}"
+
+
+def _check_pubkeys(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--pubkey callback: a malformed key is a usage error (exit 2), never an untrusted signer."""
+    for value in values:
+        problem = _pubkey_problem(value)
+        if problem:
+            raise click.BadParameter(problem, ctx=ctx, param=param)
+    return tuple(v.lower() for v in values)
+
+
 def _keys_from(value: Any, where: str) -> dict[str, str]:
-    """Keys from a /api/v1/keys response, or a list of {pubkey, key_id}, or a list of hex strings."""
+    """Keys from a /api/v1/keys response, or a list of {pubkey, key_id}, or a list of hex strings.
+
+    Every entry must be a 64-hex x-only pubkey and there must be at least one: otherwise the
+    trust anchors are unusable and that is an input problem (exit 2), not a failed check.
+    """
     items = value.get("keys") if isinstance(value, dict) else value
     if not isinstance(items, list):
         raise InputProblem(f"{where}: expected {{\"keys\": [...]}} or a list of keys")
+    if not items:
+        raise InputProblem(f"{where}: holds no keys")
     out: dict[str, str] = {}
-    for item in items:
+    for i, item in enumerate(items):
         if isinstance(item, str):
-            out[item.lower()] = "pinned"
+            pubkey, key_id = item, "pinned"
         elif isinstance(item, dict) and isinstance(item.get("pubkey"), str):
-            out[item["pubkey"].lower()] = str(item.get("key_id") or "pinned")
+            pubkey, key_id = item["pubkey"], str(item.get("key_id") or "pinned")
         else:
-            raise InputProblem(f"{where}: a key entry has no pubkey")
+            raise InputProblem(f"{where}: key entry {i} has no pubkey")
+        problem = _pubkey_problem(pubkey)
+        if problem:
+            raise InputProblem(f"{where}: key entry {i}: {problem}")
+        out[pubkey.lower()] = key_id
     return out
 
 
@@ -102,7 +134,8 @@ def _trusted(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> 
 
 @click.command()
 @click.argument("source")
-@click.option("--pubkey", "pubkeys", multiple=True, help="Trusted BIP-340 x-only public key (hex); repeatable.")
+@click.option("--pubkey", "pubkeys", multiple=True, callback=_check_pubkeys,
+              help="Trusted BIP-340 x-only public key (64 hex digits); repeatable.")
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted keys (/api/v1/keys format).")
 @click.option("--previous", "previous", default=None, help="File or URL of the attestation before SOURCE.")
 @click.option("--require-signatures", default=1, show_default=True, type=click.IntRange(1, 100))
@@ -113,7 +146,8 @@ def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previ
 
     SOURCE may hold one attestation (document or {id, attestation} envelope), a page of
     /api/v1/attestations, or a JSON list: lists and pages are also checked as a chain.
-    Exit 0: all checks hold; 1: a check failed; 2: the input could not be read.
+    Exit 0: all checks hold; 1: a check failed; 2: the input or the keys could not be read
+    (including a --pubkey or a --keys entry that is not 64 hex digits).
     """
     from reserves.attestation.verify import verify_chain, verify_document
 

@@ -15,6 +15,11 @@ UNDERCOLLATERALIZED_BELOW_BP = BP_SCALE
 MAX_DECIMALS = 77
 
 STATUSES = ("healthy", "warning", "undercollateralized", "stale")
+# A block dated more than this after issued_at is "in the future": Bitcoin's own consensus
+# tolerance (a node rejects a block timestamped over 2 h ahead of its adjusted time), used for
+# every chain. Without it, a stalled or lying peer dating its block ahead, or a host clock running
+# behind, would keep an observation "fresh" for max_age_seconds plus the offset.
+MAX_FUTURE_BLOCK_SECONDS = 2 * 60 * 60
 
 
 def _nonneg_int(value: object, what: str) -> int:
@@ -99,6 +104,11 @@ def _stale_reasons(issued_at: datetime, observations: list[Observation]) -> list
                 f"{ob.label} {ob.name}: block_time {format_timestamp(ob.block_time)} is older than "
                 f"max_age_seconds {ob.max_age_seconds}"
             )
+        elif ob.block_time > issued_at + timedelta(seconds=MAX_FUTURE_BLOCK_SECONDS):
+            reasons.append(
+                f"{ob.label} {ob.name}: block_time {format_timestamp(ob.block_time)} is in the future, more than "
+                f"{MAX_FUTURE_BLOCK_SECONDS} seconds after issued_at"
+            )
     return reasons
 
 
@@ -112,7 +122,8 @@ def decide_status(
 ) -> tuple[str, list[str]]:
     """(status, reasons) by the v1 rule; reasons are exact strings, empty iff healthy.
 
-    Failed or too-old observation -> stale. Otherwise no liabilities -> healthy;
+    Failed, too-old (block_time < issued_at - max_age_seconds) or future (block_time > issued_at +
+    MAX_FUTURE_BLOCK_SECONDS) observation -> stale. Otherwise no liabilities -> healthy;
     ratio < 10000 -> undercollateralized; ratio < warning_below_bp -> warning; else healthy.
     A stale status still lists a known low ratio among its reasons.
     """

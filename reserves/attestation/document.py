@@ -16,6 +16,8 @@ from reserves.errors import InvalidInput, SigningKeyError
 _ID = re.compile(r"^[0-9a-f]{64}$")
 _BLOCK_HASH = re.compile(r"^(0x)?[0-9a-f]{64}$")
 _CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
+# bech32/bech32m (either case) or base58check characters; the schema's `address` pattern.
+_ADDRESS = re.compile(r"^[0-9A-HJ-NP-Za-z]{1,100}$")
 MAX_DETAIL = 500
 
 
@@ -91,6 +93,13 @@ def _vout(value: object) -> int:
     return value
 
 
+def _address(value: object) -> str:
+    """The utxo's address as the adapter reports it (chains.base.Utxo.address), kept verbatim."""
+    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
+        raise InvalidInput("utxo address is not 1-100 bech32/base58 characters")
+    return value
+
+
 def _count(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53 - 1:
         raise InvalidInput(f"{what} must be an integer in 0..2**53-1")
@@ -112,7 +121,7 @@ def _source_json(r: ReserveResult) -> dict:
         reading = r.reading
         utxos = [
             {"txid": u.txid.lower(), "vout": _vout(u.vout), "value_sat": _amount(u.value_sat, "value_sat"),
-             "height": _count(u.height, "utxo height")}
+             "height": _count(u.height, "utxo height"), "address": _address(u.address)}
             for u in sorted(reading.utxos, key=lambda u: (u.txid.lower(), u.vout))
         ]
         total = sum(int(u["value_sat"]) for u in utxos)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
 import jsonschema
+from jsonschema.exceptions import ValidationError
 
 FORMAT = "reserves-attestation/1"
 SCHEMA_FILE = "attestation.schema.json"
@@ -20,11 +22,25 @@ def load_schema() -> dict:
     return json.loads(text)
 
 
+@lru_cache(maxsize=64)
+def _ecma_regex(pattern: str) -> re.Pattern:
+    # JSON Schema patterns are ECMA-262: `$` (no multiline flag) matches only at the very end.
+    # Python's `$` also matches before a final "\n", so "<txid>\n" would pass `^[0-9a-f]{64}$`.
+    # Every `$` in our schema is an end anchor (a test keeps it so); `\Z` is Python's true end.
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield ValidationError("does not match the pattern")
+
+
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
+    return cls(schema)
 
 
 def schema_errors(document: object) -> list[str]:

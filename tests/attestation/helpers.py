@@ -9,6 +9,7 @@ from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult
 
 BTC_CHAIN = "bip122:000000000019d6689c085ae165831e93"
 ISSUED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
+ADDRESS = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"  # BIP-173 example P2WPKH
 
 
 def key(n: int, key_id: str | None = None) -> SigningKey:
@@ -17,7 +18,7 @@ def key(n: int, key_id: str | None = None) -> SigningKey:
 
 def reserve_result(name="cold", values=(150_000_000, 60_000_000), age=600, max_age=7200, seed=1):
     utxos = tuple(
-        Utxo(txid=f"{seed:02x}{i:02x}".ljust(64, "a"), vout=i, value_sat=v, address="bc1q", height=800_000 - i,
+        Utxo(txid=f"{seed:02x}{i:02x}".ljust(64, "a"), vout=i, value_sat=v, address=ADDRESS, height=800_000 - i,
              confirmations=10 + i)
         for i, v in enumerate(values)
     )

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reserves.attestation.arithmetic import (
-    Observation, Policy, decide_status, format_timestamp, liabilities_sat, parse_timestamp, ratio_bp,
+    MAX_FUTURE_BLOCK_SECONDS, Observation, Policy, decide_status, format_timestamp, liabilities_sat, parse_timestamp, ratio_bp,
 )
 from reserves.errors import InvalidInput
 
@@ -83,6 +83,33 @@ def test_failed_or_old_source_is_always_stale(r, failed):
 def test_exactly_max_age_is_fresh():
     ob = Observation("supply deployment", "eth", block_time=NOW - timedelta(seconds=60), max_age_seconds=60)
     assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == ("healthy", [])
+
+
+def test_future_tolerance_is_bitcoins_two_hours():
+    assert MAX_FUTURE_BLOCK_SECONDS == 7200
+
+
+def test_block_up_to_two_hours_ahead_is_fresh():
+    ob = Observation("reserve source", "cold", block_time=NOW + timedelta(hours=2), max_age_seconds=60)
+    assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == ("healthy", [])
+
+
+@pytest.mark.parametrize("label", ["reserve source", "supply deployment"])
+def test_block_more_than_two_hours_ahead_is_stale(label):
+    # A peer dating its block ahead (or our clock running behind) must not stay fresh for max_age + offset.
+    ob = Observation(label, "x", block_time=NOW + timedelta(hours=2, seconds=1), max_age_seconds=10**9)
+    status, reasons = decide_status(issued_at=NOW, observations=fresh + [ob], ratio=20_000, liabilities=1,
+                                    policy=Policy(10_500))
+    assert status == "stale"
+    assert reasons == [f"{label} x: block_time 2025-03-01T14:00:01Z is in the future, more than 7200 seconds after issued_at"]
+
+
+@given(st.integers(7201, 10**9), st.integers(0, 10**6))
+def test_any_future_block_is_stale_and_keeps_the_low_ratio(ahead, r):
+    ob = Observation("supply deployment", "eth", block_time=NOW + timedelta(seconds=ahead), max_age_seconds=3600)
+    status, reasons = decide_status(issued_at=NOW, observations=[ob], ratio=r, liabilities=1, policy=Policy(10_500))
+    assert status == "stale" and "is in the future" in reasons[0]
+    assert len(reasons) == (1 if r >= 10_500 else 2)
 
 
 def test_zero_supply_is_healthy_without_ratio():

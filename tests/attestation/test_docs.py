@@ -36,3 +36,27 @@ def test_every_check_name_is_documented():
     for name in ("internal", "json", "domain", "schema", "id", "signature[i]", "trusted[i]", "signatures", "link", "timestamps",
                  "policy", "reserves", "supply", "totals", "ratio", "status", "chain.sequence", "chain.links", "chain.time", "chain"):
         assert f"`{name}`" in table, name
+
+
+def test_documented_reason_strings_are_the_rules():
+    from datetime import datetime, timedelta, timezone
+
+    from reserves.attestation.arithmetic import MAX_FUTURE_BLOCK_SECONDS, Observation, Policy, decide_status
+
+    rule = DOC.split("## Status rule")[1].split("## Verifying")[0]
+    issued = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+    cases = {
+        "`<label> <name>: failed (<code>)`": Observation("supply deployment", "bsc", error_code="x"),
+        "`<label> <name>: block_time <time> is older than max_age_seconds <n>`":
+            Observation("reserve source", "cold", block_time=issued - timedelta(seconds=61), max_age_seconds=60),
+        "`<label> <name>: block_time <time> is in the future, more than 7200 seconds after issued_at`":
+            Observation("reserve source", "cold", block_time=issued + timedelta(hours=3), max_age_seconds=60),
+    }
+    assert f"issued_at + {MAX_FUTURE_BLOCK_SECONDS} s" in rule
+    for template, ob in cases.items():
+        assert template in rule
+        _, [reason] = decide_status(issued_at=issued, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000))
+        pattern = re.escape(template.strip("`"))
+        for slot in ("<label>", "<name>", "<code>", "<time>", "<n>"):
+            pattern = pattern.replace(re.escape(slot), ".+")
+        assert re.fullmatch(pattern, reason), (template, reason)

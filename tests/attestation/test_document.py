@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta, timezone
 
 import pytest
-from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, supply_result
+from tests.attestation.helpers import ADDRESS, ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import Utxo
 from chains.errors import ChainUnavailable
@@ -68,6 +68,48 @@ def test_old_source_is_stale_but_keeps_its_ratio():
     assert "older than max_age_seconds 7200" in body["status_reasons"][0]
 
 
+def test_future_block_is_stale_but_keeps_its_ratio():
+    body = verified(make_body(reserves=[reserve_result(age=-7201)]))
+    assert body["status"] == "stale" and body["ratio_bp"] is not None
+    assert body["status_reasons"] == [
+        "reserve source cold: block_time 2025-03-01T14:00:01Z is in the future, more than 7200 seconds after issued_at"
+    ]
+    # two hours ahead is within Bitcoin's own tolerance
+    assert verified(make_body(reserves=[reserve_result(age=-7200)]))["status"] == "healthy"
+
+
+def test_future_deployment_block_is_stale():
+    body = verified(make_body(supplies=[supply_result(age=-10**6, max_age=10**9)]))
+    assert body["status"] == "stale"
+    assert "supply deployment ethereum: block_time" in body["status_reasons"][0]
+
+
+def test_verifier_recomputes_the_future_rule():
+    # An issuer (or an older engine) that calls a future-dated reading healthy is caught offline.
+    body = make_body(reserves=[reserve_result(age=-3 * 3600)])
+    forged = {**body, "status": "healthy", "status_reasons": []}
+    signer = key(7)
+    report = verify_document(sign(forged, [signer]), trusted_keys={signer.pubkey_hex: signer.key_id})
+    assert {c.name for c in report.failed()} == {"status"}
+    assert "the rule gives stale" in report.failed()[0].detail
+
+
+def test_utxos_carry_their_address():
+    body = verified(make_body())
+    utxos = [u for s in body["reserves"]["sources"] for u in s["utxos"]]
+    assert len(utxos) == 3 and all(u["address"] == ADDRESS for u in utxos)
+    assert set(utxos[0]) == {"txid", "vout", "value_sat", "height", "address"}
+
+
+@pytest.mark.parametrize("address", ["", "bc1q wrong", "0x" + "12" * 20 + "!", "b" * 101, "bc1qIO", None, 5])
+def test_malformed_address_becomes_a_failed_entry(address):
+    good = reserve_result()
+    utxos = tuple(replace(u, address=address) for u in good.reading.utxos)
+    body = verified(make_body(reserves=[replace(good, reading=replace(good.reading, utxos=utxos))]))
+    assert body["reserves"]["sources"][0]["error"]["code"] == "invalid_reading"
+    assert body["status"] == "stale"
+
+
 def test_stale_and_undercollateralised_lists_both():
     body = verified(make_body(reserves=[reserve_result(values=(1,), age=10**6)]))
     assert body["status"] == "stale"
@@ -104,7 +146,7 @@ def test_inconsistent_reading_becomes_a_failed_entry():
 
 def test_unconfirmed_utxo_becomes_a_failed_entry():
     good = reserve_result()
-    utxo = Utxo("ab" * 32, 0, 5, "bc1q", None, 0)
+    utxo = Utxo("ab" * 32, 0, 5, ADDRESS, None, 0)
     bad = replace(good, reading=replace(good.reading, utxos=(utxo,), total_sat=5))
     body = make_body(reserves=[bad])
     assert body["reserves"]["sources"][0]["error"]["code"] == "invalid_reading"

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from tests.attestation.helpers import key, make_body
 
-from reserves.attestation import envelope, load_schema, sign
+from reserves.attestation import envelope, load_schema, sign, verify_document
+from reserves.attestation.schema import schema_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_COPY = ROOT / "reserves" / "attestation" / "attestation.schema.json"
@@ -50,3 +52,69 @@ def test_a_built_document_validates_with_plain_jsonschema():
     doc = sign(make_body(), [key(3)])
     jsonschema.validate(json.loads(json.dumps(doc)), schema, cls=jsonschema.Draft202012Validator)
     assert "id" not in doc and set(envelope(doc)) == {"id", "attestation"}
+
+
+ADDRESSES_OK = [
+    "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",  # P2WPKH (BIP-173)
+    "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",  # P2TR (BIP-350)
+    "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",  # upper-case bech32 is valid too
+    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",  # P2PKH (base58)
+    "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",  # P2SH (base58)
+    "bcrt1qexample",
+]
+ADDRESSES_BAD = ["", "bc1q wrong", "bc1q\n", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2?", "bc1qIO", "x" * 101, "bc1q\u00e9", 5, None]
+
+
+def with_address(address):
+    doc = sign(make_body(), [key(3)])
+    doc["reserves"]["sources"][0]["utxos"][0]["address"] = address
+    return doc
+
+
+@pytest.mark.parametrize("address", ADDRESSES_OK)
+def test_addresses_of_every_kind_fit(address):
+    assert schema_errors(with_address(address)) == []
+
+
+@pytest.mark.parametrize("address", ADDRESSES_BAD)
+def test_malformed_address_fails_the_schema(address):
+    assert schema_errors(with_address(address))
+
+
+def test_utxo_without_address_fails_the_verifiers_schema_check():
+    signer = key(3)
+    body = make_body()
+    del body["reserves"]["sources"][0]["utxos"][0]["address"]
+    report = verify_document(sign(body, [signer]), trusted_keys={signer.pubkey_hex: signer.key_id})
+    assert not report.ok and [c.name for c in report.failed()] == ["schema"]
+    assert "address" in load_schema()["$defs"]["utxo"]["required"]
+
+
+def patterns(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for value in node.values():
+            yield from patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from patterns(value)
+
+
+def test_every_pattern_is_anchored_at_both_ends_only():
+    found = list(patterns(load_schema()))
+    assert len(found) >= 10
+    for pattern in found:
+        assert pattern.startswith("^") and pattern.endswith("$") and pattern.count("$") == 1, pattern
+
+
+@pytest.mark.parametrize("path", [("reserves", "sources", 0, "utxos", 0, "txid"), ("reserves", "total_sat"),
+                                  ("signatures", 0, "pubkey"), ("issued_at",)])
+def test_a_trailing_newline_does_not_slip_past_dollar(path):
+    # ECMA-262 `$` is the very end; Python's re would let "...\n" through.
+    doc = sign(make_body(), [key(3)])
+    target = doc
+    for p in path[:-1]:
+        target = target[p]
+    target[path[-1]] += "\n"
+    assert schema_errors(doc)
