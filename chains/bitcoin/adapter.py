@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chains.base import BlockRef, ReserveReading, Utxo
+from chains.bitcoin.consistency import Claim, best_chain_hashes, check_claims
 from chains.bitcoin.config import KIND, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.descriptors import parse_descriptor
 from chains.bitcoin.esplora import EsploraBlock, EsploraClient, EsploraUtxo
@@ -12,7 +13,7 @@ from chains.bitcoin.scan import gather, used_children
 from chains.errors import ChainDataError
 from chains.registry import AdapterSpec
 
-__all__ = ["GENESIS", "BitcoinEsploraAdapter", "BitcoinEsploraConfig", "SPEC", "chain_id", "parse_config"]
+__all__ = ["GENESIS", "READ_ATTEMPTS", "BitcoinEsploraAdapter", "BitcoinEsploraConfig", "SPEC", "chain_id", "parse_config"]
 
 # Genesis block hashes (display order) of the networks we accept; CAIP-2 uses the first 32 chars.
 GENESIS = {
@@ -21,6 +22,10 @@ GENESIS = {
     "signet": "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
     "regtest": "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
 }
+
+# A block every ~10 minutes rarely lands during a scan twice in a row; three moves in a row means
+# the chain (or the server) is too unsettled to read now.
+READ_ATTEMPTS = 3
 
 
 def chain_id(network: str) -> str:
@@ -33,7 +38,11 @@ class BitcoinEsploraAdapter:
 
     A reading is anchored at the tip read first; only outputs with `tip_height - height + 1 >=
     min_confirmations` count (deduplicated by outpoint), the rest are reported as `uncounted`. The
-    server must serve the declared network (its block 0 is checked once, then cached).
+    tip is read again after every UTXO query: if it moved (a block or a reorg arrived during the
+    scan) the scan is redone, up to `READ_ATTEMPTS` times, then ChainDataError; a reading never
+    mixes two chain states. Every counted UTXO's block must be the server's best-chain block at its
+    height, and the server's block 0 must be the declared network's genesis, checked on every read
+    (a load balancer may later route to another backend).
     """
 
     kind = KIND
@@ -49,18 +58,36 @@ class BitcoinEsploraAdapter:
             concurrency=config.concurrency,
             backoff_seconds=config.backoff_seconds,
         )
-        self._chain_checked = False
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
     async def read_reserves(self) -> ReserveReading:
-        """Read the tip, then every reserve address; see the class docstring for what counts."""
+        """Scan until one scan starts and ends at the same tip; see the class docstring."""
+        for _ in range(READ_ATTEMPTS):
+            reading = await self._read_once()
+            if reading is not None:
+                return reading
+        raise ChainDataError(
+            f"tip moved during the scan on each of {READ_ATTEMPTS} attempts (blocks arriving fast or "
+            "a reorg); no reading returned rather than one mixing two chain states"
+        )
+
+    async def _read_once(self) -> ReserveReading | None:
+        """One scan anchored at the tip; None when the tip moved before the scan ended."""
+        tip_hash = await self._client.tip_hash()
+        # After the tip: a backend switched before this call would otherwise pass the check and
+        # serve the whole scan; switched after it, the tip re-read below differs.
         await self._check_chain()
-        tip = await self._client.block(await self._client.tip_hash())
+        tip = await self._client.block(tip_hash)
         addresses, scanned = await self._addresses()
         lists = await gather([self._client.address_utxos(a) for a in addresses])
         counted, uncounted = self._classify(tip, addresses, lists)
+        claims = self._counted_claims(tip.height, lists)
+        best = await best_chain_hashes(self._client, {height for height, _ in claims}, tip)
+        if await self._client.tip_hash() != tip.hash:
+            return None
+        check_claims(claims, best)
         return ReserveReading(
             source=self.name,
             block=BlockRef(
@@ -77,14 +104,11 @@ class BitcoinEsploraAdapter:
         )
 
     async def _check_chain(self) -> None:
-        if self._chain_checked:
-            return
         genesis = await self._client.block_hash_at(0)
         if genesis != GENESIS[self.config.network]:
             raise ChainDataError(
                 f"server's block 0 is {genesis}, not the {self.config.network} genesis: wrong network"
             )
-        self._chain_checked = True
 
     async def _addresses(self) -> tuple[list[str], int]:
         """Declared addresses plus used descriptor children, in order, without repeats."""
@@ -111,13 +135,27 @@ class BitcoinEsploraAdapter:
         order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
         return sorted(counted, key=order), sorted(uncounted, key=order)
 
+    def _counted_claims(self, tip_height: int, lists: list[list[EsploraUtxo]]) -> set[Claim]:
+        """(height, block hash) of every UTXO deep enough to count: the blocks to check."""
+        return {
+            (raw.height, raw.block_hash)
+            for utxos in lists
+            for raw in utxos
+            if raw.height is not None and raw.block_hash is not None
+            and _confirmations(raw.height, tip_height) >= self.config.min_confirmations
+        }
 
-def _to_utxo(raw: EsploraUtxo, address: str, tip_height: int) -> Utxo:
+
+def _confirmations(height: int | None, tip_height: int) -> int:
     # An output "confirmed" above the tip we anchored on was mined after the tip was read (or the
     # server is inconsistent): it gets 0 confirmations and is not counted.
-    confirmations = 0
-    if raw.height is not None and raw.height <= tip_height:
-        confirmations = tip_height - raw.height + 1
+    if height is None or height > tip_height:
+        return 0
+    return tip_height - height + 1
+
+
+def _to_utxo(raw: EsploraUtxo, address: str, tip_height: int) -> Utxo:
+    confirmations = _confirmations(raw.height, tip_height)
     return Utxo(
         txid=raw.txid,
         vout=raw.vout,

@@ -104,16 +104,6 @@ async def test_wrong_network_is_detected_from_the_genesis_block(devnet: Devnet) 
         await read(devnet, network="test", descriptors=[], addresses=["tb1qngw83fg8dz0k749cg7k3emc7v98wy0c7ltysd7"])
 
 
-async def test_genesis_check_is_cached(devnet: Devnet) -> None:
-    adapter = devnet.adapter()
-    try:
-        await adapter.read_reserves()
-        assert adapter._chain_checked
-        await adapter.read_reserves()
-    finally:
-        await adapter.aclose()
-
-
 def test_devnet_esplora_endpoints(devnet: Devnet) -> None:
     chain, wallets = devnet.chain, devnet.chain.wallets
     txid = chain.send(wallets.reserve_address("tr", 0), 1 * BTC, from_wallet=wallets.funding)

@@ -18,12 +18,13 @@ ADDRESS = "bcrt1qq6hag67dl53wl99vzg42z8eyzfz2xlkvwk6f7m"  # any valid regtest ad
 GOOD_UTXO = {"txid": "22" * 32, "vout": 0, "value": 5000, "status": {"confirmed": True, "block_height": 95, "block_hash": "33" * 32, "block_time": 1}}
 
 
-def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1) -> Callable:
-    """A MOCK Esplora with a 100-block regtest chain; pieces can be replaced by garbage."""
+def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1, heights: dict[int, str] | None = None) -> Callable:
+    """A MOCK Esplora with a 100-block regtest chain; pieces can be replaced by garbage (or lies)."""
+    best = {0: GENESIS["regtest"], 95: GOOD_UTXO["status"]["block_hash"], 100: TIP, **(heights or {})}
 
     async def handler(method: str, path: str) -> tuple[int, bytes]:
-        if path == "/block-height/0":
-            return 200, GENESIS["regtest"].encode()
+        if path.startswith("/block-height/") and int(path[14:]) in best:
+            return 200, best[int(path[14:])].encode()
         if path == "/blocks/tip/hash":
             return 200, TIP.encode()
         if path == f"/block/{TIP}":
@@ -108,6 +109,12 @@ async def test_utxo_above_the_tip_is_not_counted(serve) -> None:
     reading = await read(serve(esplora_like(utxos=[above, GOOD_UTXO])))
     assert reading.total_sat == 5000
     assert [(u.height, u.confirmations) for u in reading.uncounted] == [(101, 0)]
+
+
+async def test_lying_server_utxo_outside_its_best_chain(serve) -> None:
+    # The MOCK's UTXO index says block 33.. at height 95; its best chain says 77..: one of them lies.
+    with pytest.raises(ChainDataError, match="reorg or inconsistent server"):
+        await read(serve(esplora_like(heights={95: "77" * 32})))
 
 
 async def test_duplicate_outpoints_from_the_server_are_counted_once(serve) -> None:
