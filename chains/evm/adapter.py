@@ -38,8 +38,8 @@ class EvmErc20Adapter:
     Finality: the calls run at the node's `finalized` block or at `latest - confirmations`, pinned
     by block NUMBER, and the block's hash is re-read afterwards; if it changed (a reorg under us)
     the read is retried once, then fails with ChainDataError. The node's `eth_chainId` must match
-    the configured CAIP-2 id (checked once, then cached). Amounts are raw token units, never
-    rescaled. Every failure is a ChainError; a number is returned only when every check passed.
+    the configured CAIP-2 id, checked on every read (a load balancer may later route to a node of
+    another chain). Amounts are raw token units, never rescaled. Every failure is a ChainError; a number is returned only when every check passed.
     The underlying aiohttp session belongs to the event loop of the first read.
     """
 
@@ -48,7 +48,6 @@ class EvmErc20Adapter:
     def __init__(self, config: EvmErc20Config) -> None:
         self.config = config
         self.name = config.name
-        self._chain_checked = False
         self._w3 = AsyncWeb3(
             AsyncHTTPProvider(
                 config.rpc_url,
@@ -63,9 +62,11 @@ class EvmErc20Adapter:
 
     async def read_supply(self) -> SupplyReading:
         """Total supply at a confirmed block; see the class docstring for the guarantees."""
-        await self._check_chain_id()
         for _ in range(_READ_ATTEMPTS):
             block = await self._pick_block()
+            # After picking: a node switched before the pick would serve the whole read from the
+            # other chain; one switched after it shows another hash at the re-check below.
+            await self._check_chain_id()
             supply = await self._call_uint(TOTAL_SUPPLY_SELECTOR, "totalSupply()", block.number)
             decimals = await self._call_uint(DECIMALS_SELECTOR, "decimals()", block.number)
             again = await self._get_block(block.number, f"eth_getBlockByNumber({block.number})")
@@ -95,8 +96,6 @@ class EvmErc20Adapter:
         await self._w3.provider.disconnect()
 
     async def _check_chain_id(self) -> None:
-        if self._chain_checked:
-            return
         chain = await self._rpc("eth_chainId", lambda: self._w3.eth.chain_id)
         if not _is_uint(chain):
             raise ChainDataError(f"{self.name}: eth_chainId returned {chain!r}, not a number")
@@ -104,7 +103,6 @@ class EvmErc20Adapter:
             raise ChainDataError(
                 f"{self.name}: node is on chain eip155:{chain}, configured for {self.config.chain_id}"
             )
-        self._chain_checked = True
 
     async def _pick_block(self) -> _Block:
         if self.config.finality == "finalized":

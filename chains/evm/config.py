@@ -15,6 +15,9 @@ _CAIP2 = re.compile(r"eip155:([1-9][0-9]{0,18})")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 MAX_DECIMALS = 36
 _MAX_RETRIES = 10
+# Default staleness bound per finality mode, in seconds. `finalized` on Ethereum trails the head by
+# two epochs (~12.8 min) and moves in 6.4-minute steps, so a fresh read can be ~19 min old.
+DEFAULT_MAX_AGE_SECONDS = {"confirmations": 600, "finalized": 1800}
 
 
 @dataclass(frozen=True)
@@ -23,9 +26,12 @@ class EvmErc20Config:
 
     `chain_id` is CAIP-2 (`eip155:<n>`) and must match the node's `eth_chainId`. Supply is read at
     the node's `finalized` block when `finality == "finalized"`, else at `latest - confirmations`
-    (clamped at 0). `expected_decimals`, when set, must equal the on-chain `decimals()`; amounts are
-    never rescaled. `rpc_url` may embed an API key, so it is kept out of `repr` and of every error.
-    `max_age_seconds` is carried for the engine: a reading older than that counts as stale.
+    (clamped at 0; `confirmations` is at least 1: the head itself is not confirmed).
+    `expected_decimals`, when set, must equal the on-chain `decimals()`; amounts are never
+    rescaled. `rpc_url` may embed an API key, so it is kept out of `repr` and of every error.
+    `max_age_seconds` is carried for the engine: a reading older than that counts as stale. Left
+    None it defaults by finality: 600 s, or 1800 s with `finalized` (Ethereum's finalized block
+    trails the head by ~13 minutes, two epochs, so 600 s would always be stale).
     """
 
     name: str
@@ -37,7 +43,7 @@ class EvmErc20Config:
     confirmations: int = 12
     timeout_seconds: float = 10
     retries: int = 3
-    max_age_seconds: int = 600
+    max_age_seconds: int | None = None
 
     def __post_init__(self) -> None:
         _check_str(self, "name", self.name)
@@ -54,9 +60,13 @@ class EvmErc20Config:
             _check_int(self, "expected_decimals", self.expected_decimals, 0, MAX_DECIMALS)
         if self.finality not in ("finalized", "confirmations"):
             raise _error(self.name, "finality", "must be 'finalized' or 'confirmations'")
-        _check_int(self, "confirmations", self.confirmations, 0, None)
+        # 0 would read the head, which a reorg can still replace: not confirmed data.
+        _check_int(self, "confirmations", self.confirmations, 1, None)
         _check_number(self, "timeout_seconds", self.timeout_seconds)
         _check_int(self, "retries", self.retries, 0, _MAX_RETRIES)
+        if self.max_age_seconds is None:
+            # frozen dataclass: the default depends on another field, so it is filled in here
+            object.__setattr__(self, "max_age_seconds", DEFAULT_MAX_AGE_SECONDS[self.finality])
         _check_int(self, "max_age_seconds", self.max_age_seconds, 1, None)
 
     @property

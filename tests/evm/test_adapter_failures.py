@@ -165,7 +165,7 @@ async def test_server_errors_are_retried_then_unavailable(node: tuple[FakeNode, 
     fake.handlers["eth_chainId"] = lambda p: Raw(503)
     with pytest.raises(ChainUnavailable, match="after 3 attempt"):
         await read(make(url, retries=2))
-    assert fake.calls == ["eth_chainId"] * 3
+    assert fake.calls == ["eth_blockNumber", "eth_getBlockByNumber"] + ["eth_chainId"] * 3
 
 
 async def test_transient_failure_recovers(node: tuple[FakeNode, str]) -> None:
@@ -254,7 +254,7 @@ async def test_chain_that_keeps_reorganising_is_data_error(node: tuple[FakeNode,
         await read(make(url))
 
 
-async def test_chain_id_checked_once(node: tuple[FakeNode, str]) -> None:
+async def test_chain_id_checked_on_every_read_after_the_block_is_picked(node: tuple[FakeNode, str]) -> None:
     fake, url = node
     adapter = make(url)
     try:
@@ -262,4 +262,18 @@ async def test_chain_id_checked_once(node: tuple[FakeNode, str]) -> None:
         await adapter.read_supply()
     finally:
         await adapter.aclose()
-    assert fake.calls.count("eth_chainId") == 1
+    one_read = ["eth_blockNumber", "eth_getBlockByNumber", "eth_chainId", "eth_call", "eth_call", "eth_getBlockByNumber"]
+    assert fake.calls == one_read * 2
+
+
+async def test_node_switching_chain_after_the_first_read(node: tuple[FakeNode, str]) -> None:
+    # As a load balancer that starts routing to a Sepolia node: the second read must not pass.
+    fake, url = node
+    adapter = make(url)
+    try:
+        assert (await adapter.read_supply()).total_supply == 21_000_000
+        fake.handlers["eth_chainId"] = lambda p: hex(11155111)
+        with pytest.raises(ChainDataError, match="node is on chain eip155:11155111, configured for eip155:1"):
+            await adapter.read_supply()
+    finally:
+        await adapter.aclose()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from chains.devnet.evm import ARTIFACT_PATH, load_artifact, selector
+from tests.support import require
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "contracts" / "ReserveToken.sol"
@@ -38,8 +39,10 @@ def test_abi_has_the_interface_adapters_rely_on() -> None:
 
 def test_recompiling_gives_the_same_bytecode(tmp_path: Path) -> None:
     node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "solc").is_dir():
-        pytest.skip("node_modules/solc not installed (run `npm install`); source hash still checked")
+    # Under CI=true a missing compiler fails: the committed bytecode would go unchecked.
+    require(node is not None and (ROOT / "node_modules" / "solc").is_dir(),
+            "node or node_modules/solc not installed (run `npm install`); source hash still checked")
+    assert node is not None  # narrowed for the type checker; require() already stopped the test
     out = tmp_path / "ReserveToken.json"
     subprocess.run([node, str(ROOT / "scripts" / "build-contracts.mjs"), "--out", str(out)],
                    check=True, capture_output=True, timeout=120)
@@ -48,3 +51,13 @@ def test_recompiling_gives_the_same_bytecode(tmp_path: Path) -> None:
     assert rebuilt["bytecode"] == committed["bytecode"]
     assert rebuilt["abi"] == committed["abi"]
     assert rebuilt["source_sha256"] == committed["source_sha256"]
+
+
+def test_missing_compiler_fails_under_ci(monkeypatch, tmp_path: Path) -> None:
+    # With CI=true nothing skips (DESIGN §8): a missing node/solc must fail the recompile check.
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    # Catch a skip too, so that a skip shows up as this test's failure rather than its own skip.
+    with pytest.raises((pytest.fail.Exception, pytest.skip.Exception)) as outcome:
+        test_recompiling_gives_the_same_bytecode(tmp_path)
+    assert outcome.type is pytest.fail.Exception and "CI=true" in str(outcome.value)

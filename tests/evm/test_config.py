@@ -33,10 +33,20 @@ def test_registry_builds_it() -> None:
 
 
 def test_all_keys_accepted() -> None:
-    config = parse(kind="evm-erc20", expected_decimals=8, confirmations=0, timeout_seconds=2.5,
+    config = parse(kind="evm-erc20", expected_decimals=8, confirmations=1, timeout_seconds=2.5,
                    retries=0, max_age_seconds=60, contract=ADDRESS.lower())
-    assert config.confirmations == 0 and config.expected_decimals == 8
+    assert config.confirmations == 1 and config.expected_decimals == 8
     assert parse(finality="finalized").finality == "finalized"
+
+
+def test_finalized_defaults_to_a_max_age_its_block_can_meet() -> None:
+    # Ethereum's finalized block trails the head by ~13-19 minutes: 600 s would always be stale.
+    assert parse(finality="finalized").max_age_seconds == 1800
+    assert parse(finality="finalized", max_age_seconds=900).max_age_seconds == 900
+    assert parse(finality="confirmations").max_age_seconds == 600
+    direct = EvmErc20Config(name="x", chain_id="eip155:1", rpc_url="https://rpc.example", contract=ADDRESS,
+                            finality="finalized")
+    assert direct.max_age_seconds == 1800
 
 
 @pytest.mark.parametrize(
@@ -53,7 +63,8 @@ def test_all_keys_accepted() -> None:
         ({"chain_id": 1}, ".chain_id: must be a non-empty string"),
         ({"rpc_url": "ftp://x"}, ".rpc_url: not an http(s) URL"),
         ({"rpc_url": ...}, ".rpc_url: missing"),
-        ({"confirmations": -1}, ".confirmations: must be >= 0"),
+        ({"confirmations": -1}, ".confirmations: must be >= 1"),
+        ({"confirmations": 0}, ".confirmations: must be >= 1"),  # the head is not confirmed
         ({"confirmations": "12"}, ".confirmations: must be an integer"),
         ({"confirmations": True}, ".confirmations: must be an integer"),
         ({"finality": "safe"}, ".finality: must be 'finalized' or 'confirmations'"),
