@@ -45,11 +45,21 @@ def pg_server() -> Iterator[str]:
         cm.__exit__(None, None, None)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# TimescaleDB comes from no package on our machines: its backend joins the parametrisation only
+# where a server with the extension is given (compose.yaml starts one), so nothing skips without it.
+TIMESCALE_URL = os.environ.get("RESERVES_TEST_TIMESCALE_URL")
+BACKENDS = ["sqlite", "postgresql"] + (["timescaledb"] if TIMESCALE_URL else [])
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request, tmp_path) -> Iterator[str]:
-    """An empty database URL on each backend."""
+    """An empty database URL on each backend (a new database per test on the servers)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'reserves.db'}"
+        return
+    if request.param == "timescaledb":
+        with fresh_database(TIMESCALE_URL, extensions=("timescaledb",)) as url:
+            yield url
         return
     server = request.getfixturevalue("pg_server")
     with fresh_database(server) as url:

@@ -78,13 +78,16 @@ def _dsn(url: str, database: str | None = None) -> str:
 
 
 @contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server for one test; dropped afterwards."""
+def fresh_database(server_url: str, extensions: tuple[str, ...] = ()) -> Iterator[str]:
+    """A new empty database on the server for one test (with `extensions` created); dropped afterwards."""
     import psycopg
 
     name = f"reserves_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_dsn(server_url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+    for ext in extensions:
+        with psycopg.connect(_dsn(server_url, name), autocommit=True) as conn:
+            conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
     try:
         yield make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     finally:

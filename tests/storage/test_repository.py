@@ -45,8 +45,16 @@ def test_migrations_reach_head_and_are_idempotent(db_url):
             names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
         else:
             names = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))}
-            # No TimescaleDB on this server: the guard must say so and leave a plain table.
-            assert timescale_installed(conn) is False
+            hyper = conn.execute(text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = 'hypertable' AND n.nspname = '_timescaledb_catalog'")).scalar()
+            if timescale_installed(conn):
+                # The guard saw the extension: ratio_point must now be a hypertable.
+                assert hyper == 1
+                assert conn.execute(text("SELECT count(*) FROM timescaledb_information.hypertables "
+                                         "WHERE hypertable_name = 'ratio_point'")).scalar() == 1
+            else:
+                assert hyper == 0  # plain PostgreSQL: a plain table, queried with date_bin
         assert tables <= names
     engine.dispose()
 
