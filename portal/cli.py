@@ -40,6 +40,7 @@ def main(log_level: str) -> None:
     # web3 logs the provider URL (which may carry an API key) on connect/disconnect at INFO and on
     # every request at DEBUG: keep it to warnings, whatever --log-level says.
     logging.getLogger("web3").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin, each start
 
 
 @main.command()
