@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+MAX_PAGE_BYTES = 8 * 1024 * 1024
 MAX_HISTORY_POINTS = 2000
 _ID = re.compile(r"^[0-9a-f]{64}$")
 TIME_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -86,7 +87,16 @@ class ReserveService:
             rows = await repo.list_attestations(session, before_sequence=before, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        return Page([_envelope(r) for r in rows], encode_cursor(rows[-1].sequence) if more else None, limit)
+        # Documents list every counted UTXO, so 500 of them can be huge: a page also stops at
+        # MAX_PAGE_BYTES (always with at least one item) and the cursor carries on from there.
+        size, kept = 0, []
+        for row in rows:
+            size += len(row.document)
+            if kept and size > MAX_PAGE_BYTES:
+                more = True
+                break
+            kept.append(row)
+        return Page([_envelope(r) for r in kept], encode_cursor(kept[-1].sequence) if more and kept else None, limit)
 
     async def keys(self) -> list[dict[str, Any]]:
         async with self.db.sessions() as session:

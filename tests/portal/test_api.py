@@ -178,3 +178,23 @@ def test_partial_totals_are_labelled(client):
     assert "partial: not every deployment was read" in client.get("/").text
     snapshot(client)  # the next one reads everything again
     assert client.get("/api/v1/summary").json()["partial"] is False
+
+
+def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monkeypatch):
+    import reserves.service as service_mod
+
+    for _ in range(3):
+        snapshot(client)
+    total = client.get("/api/v1/attestations", params={"limit": 500}).json()["items"]
+    one_doc = len(__import__("json").dumps(total[0]["attestation"], separators=(",", ":")))
+    monkeypatch.setattr(service_mod, "MAX_PAGE_BYTES", int(one_doc * 1.5))  # room for one document
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/attestations", params=params).json()
+        assert len(page["items"]) == 1
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [e["id"] for e in seen] == [e["id"] for e in total]
