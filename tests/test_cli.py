@@ -1,0 +1,62 @@
+"""The `reserves` command: bad configuration stops it with the key named; db upgrade, keys, config check."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from portal.cli import main
+from tests.test_settings import GOOD
+
+ENV = {"ETH_RPC_URL": "https://rpc.invalid/KEY"}
+
+
+def run(*args: str, env: dict | None = None):
+    return CliRunner().invoke(main, list(args), env={**ENV, **(env or {})}, catch_exceptions=False)
+
+
+def test_serve_refuses_an_invalid_config_naming_the_key(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(GOOD.replace('contract = "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"', 'contract = "nope"'))
+    r = run("serve", "--config", str(cfg))
+    assert r.exit_code == 2 and "deployments.eth.contract" in r.output and "Traceback" not in r.output
+
+
+def test_config_from_the_environment_variable(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[portal]\nport = 99999\n" + GOOD)
+    r = run("config", "check", env={"RESERVES_CONFIG": str(cfg)})
+    assert r.exit_code == 2 and "portal.port" in r.output
+
+
+def test_config_check_lists_what_is_declared(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(GOOD)
+    r = run("config", "check", "--config", str(cfg))
+    assert r.exit_code == 0 and json.loads(r.output)["deployments"] == ["eth (evm-erc20)"]
+
+
+def test_db_upgrade_migrates_the_configured_database(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n' + GOOD)
+    r = run("db", "upgrade", "--config", str(cfg))
+    assert r.exit_code == 0 and "at revision 0001" in r.output and (tmp_path / "x.db").exists()
+
+
+def test_keys_generate_writes_a_private_file_once(tmp_path):
+    path = tmp_path / "k.key"
+    r = run("keys", "generate", str(path))
+    out = json.loads(r.output)
+    assert r.exit_code == 0 and len(out["pubkey"]) == 64 and oct(path.stat().st_mode & 0o777) == "0o600"
+    secret = path.read_text()
+    assert out["pubkey"] not in secret  # the file holds the secret, not the public key
+    again = run("keys", "generate", str(path))
+    assert again.exit_code == 2 and path.read_text() == secret  # never overwritten
+
+
+def test_snapshot_without_a_signing_key_says_how_to_make_one(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
+    r = run("snapshot", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
+    assert r.exit_code == 2 and "signing.key_file" in r.output and "reserves keys generate" in r.output
