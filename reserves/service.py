@@ -25,6 +25,8 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 MAX_HISTORY_POINTS = 2000
+SPARK_WINDOW = timedelta(hours=24)
+SPARK_POINTS = 96
 _ID = re.compile(r"^[0-9a-f]{64}$")
 TIME_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
 TIME_CEILING = datetime(2200, 1, 1, tzinfo=timezone.utc)
@@ -125,6 +127,12 @@ class ReserveService:
                     signer_pubkeys=[p for p, _ in self.active_pubkeys], stale_after_seconds=self.stale_after_seconds)
         async with self.db.sessions() as session:
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
+            # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
+            span = SPARK_WINDOW if not rows else min(SPARK_WINDOW, max(timedelta(minutes=5), now - await _first_time(session)))
+            bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
+            buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
+                                               bucket_seconds=bucket) if rows else []
+        base["sparkline"] = views.sparkline(buckets, start=now - span, span=span)
         if not rows:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
@@ -195,6 +203,11 @@ class ReserveService:
         if age > limit:
             return 503, {**body, "status": "degraded", "reason": f"newest attestation is {age} s old"}
         return 200, {**body, "status": "ok"}
+
+
+async def _first_time(session) -> datetime:
+    first = await repo.first_attestation_time(session)
+    return first if first is not None else datetime.now(timezone.utc)
 
 
 def _bucket(b: repo.Bucket) -> dict[str, Any]:

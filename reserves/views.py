@@ -93,6 +93,7 @@ class DashboardView:
     deployments: list[DeploymentView] = field(default_factory=list)
     recent: list[AttestationSummary] = field(default_factory=list)
     signer_pubkeys: list[str] = field(default_factory=list)
+    sparkline: "Sparkline | None" = None
 
 
 def reserve_source_view(src: dict) -> ReserveSourceView:
@@ -125,3 +126,31 @@ def row_summary(row) -> AttestationSummary:
 
 def age_seconds(issued_at: datetime, now: datetime) -> int:
     return max(0, int((now - issued_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """The ratio over time as SVG polyline points (x 0-1000 by time, y 0-100, top = highest ratio)."""
+
+    points: str
+    min_percent: str
+    max_percent: str
+    window: str
+    buckets: int
+
+
+def sparkline(buckets, *, start: datetime, span) -> Sparkline | None:
+    """Last ratio of each bucket, scaled into a 1000x100 box; None without two points to join."""
+    pts = [(b.start, b.last_ratio_bp) for b in buckets if b.last_ratio_bp is not None]
+    if len(pts) < 2:
+        return None
+    lo, hi = min(r for _, r in pts), max(r for _, r in pts)
+    width = max(1.0, span.total_seconds())
+    coords = []
+    for when, ratio in pts:
+        x = 1000 * max(0.0, (when - start).total_seconds()) / width
+        y = 50 if hi == lo else 95 - 90 * (ratio - lo) / (hi - lo)
+        coords.append(f"{x:.1f},{y:.1f}")
+    hours = span.total_seconds() / 3600
+    window = f"{hours:.0f} h" if hours >= 1 else f"{span.total_seconds() / 60:.0f} min"
+    return Sparkline(" ".join(coords), percent(lo), percent(hi), window, len(pts))

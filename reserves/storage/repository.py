@@ -43,6 +43,12 @@ async def list_attestations(session: AsyncSession, *, before_sequence: int | Non
     return list(result.all())
 
 
+async def first_attestation_time(session: AsyncSession) -> datetime | None:
+    result = await session.exec(select(func.min(RatioPoint.time)))
+    value = result.first()
+    return None if value is None else utc(value)
+
+
 async def count_attestations(session: AsyncSession) -> int:
     result = await session.exec(select(func.count()).select_from(AttestationRow))
     return int(result.first() or 0)

@@ -1,0 +1,42 @@
+"""The dashboard's ratio history line: scaled from the history buckets, rendered in the partial."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jinja2
+
+from reserves import views
+from reserves.storage.repository import Bucket
+
+T0 = datetime(2026, 11, 22, tzinfo=timezone.utc)
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def bucket(minutes: int, ratio: int | None) -> Bucket:
+    return Bucket(T0 + timedelta(minutes=minutes), 1, ratio, ratio, ratio, 1, 1, "healthy")
+
+
+def test_points_span_the_box_with_the_highest_ratio_on_top():
+    line = views.sparkline([bucket(0, 10_000), bucket(30, 12_000), bucket(59, 11_000)],
+                           start=T0, span=timedelta(hours=1))
+    pts = [tuple(map(float, p.split(","))) for p in line.points.split()]
+    assert pts[0] == (0.0, 95.0) and pts[1][1] == 5.0 and 980 < pts[2][0] < 1000
+    assert (line.min_percent, line.max_percent, line.window, line.buckets) == ("100.00%", "120.00%", "1 h", 3)
+
+
+def test_no_line_from_fewer_than_two_ratios():
+    assert views.sparkline([bucket(0, 10_000), bucket(1, None)], start=T0, span=timedelta(hours=1)) is None
+    flat = views.sparkline([bucket(0, 10_000), bucket(1, 10_000)], start=T0, span=timedelta(minutes=5))
+    assert flat.points.endswith(",50.0") and flat.window == "5 min"
+
+
+def test_partial_renders_the_line():
+    line = views.sparkline([bucket(0, 10_000), bucket(30, 12_000)], start=T0, span=timedelta(hours=1))
+    view = views.DashboardView(has_data=True, devnet=False, token_symbol="X", issuer_name="I", stale_after_seconds=60,
+                               status="healthy", published_status="healthy", ratio_bp="10000", sequence=1,
+                               attestation_id="ab" * 32, sparkline=line)
+    html = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True) \
+        .get_template("_summary.html").render(v=view, refresh=5)
+    assert f'points="{line.points}"' in html and "low 100.00%, high 120.00%" in html
