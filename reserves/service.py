@@ -128,7 +128,7 @@ class ReserveService:
         async with self.db.sessions() as session:
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
             # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
-            span = SPARK_WINDOW if not rows else min(SPARK_WINDOW, max(timedelta(minutes=5), now - await _first_time(session)))
+            span = SPARK_WINDOW if not rows else min(SPARK_WINDOW, max(timedelta(minutes=1), now - await _first_time(session)))
             bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
             buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
                                                bucket_seconds=bucket) if rows else []
