@@ -128,7 +128,8 @@ class ReserveService:
         async with self.db.sessions() as session:
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
             # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
-            span = SPARK_WINDOW if not rows else min(SPARK_WINDOW, max(timedelta(minutes=1), now - await _first_time(session)))
+            age = now - await _first_time(session) if rows else SPARK_WINDOW
+            span = min(SPARK_WINDOW, max(timedelta(minutes=1), age))
             bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
             buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
                                                bucket_seconds=bucket) if rows else []
@@ -168,7 +169,11 @@ class ReserveService:
             if value is not None and not TIME_FLOOR <= value <= TIME_CEILING:
                 raise InvalidInput(f"{name}: must be between 2000-01-01 and 2200-01-01")
         end = end.astimezone(timezone.utc)
-        start = (start or end - timedelta(days=1)).astimezone(timezone.utc)
+        if start is None:
+            # Default: the last day, or the last 500 buckets when only a bucket size is given.
+            window = timedelta(days=1) if bucket_seconds is None else timedelta(seconds=bucket_seconds * 500)
+            start = end - min(window, end - TIME_FLOOR)
+        start = start.astimezone(timezone.utc)
         if start >= end:
             raise InvalidInput("from: must be before to")
         span = (end - start).total_seconds()

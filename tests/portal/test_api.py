@@ -88,6 +88,8 @@ def test_history_and_health(client):
     snapshot(client)
     hist = client.get("/api/v1/history", params={"bucket": 60}).json()
     assert hist["bucket_seconds"] == 60 and sum(p["points"] for p in hist["points"]) >= 1
+    small = client.get("/api/v1/history", params={"bucket": 10})  # no range: the last 500 buckets
+    assert small.status_code == 200 and sum(p["points"] for p in small.json()["points"]) >= 1
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["latest_sequence"] >= 0
     assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
