@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from chains.base import BlockRef, ReserveReading, Utxo
-from chains.bitcoin.consistency import Claim, best_chain_hashes, check_claims
+from chains.bitcoin.consistency import BestChainCache, Claim, check_claims
 from chains.bitcoin.config import KIND, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.descriptors import parse_descriptor
 from chains.bitcoin.esplora import EsploraBlock, EsploraClient, EsploraUtxo
@@ -58,6 +58,7 @@ class BitcoinEsploraAdapter:
             concurrency=config.concurrency,
             backoff_seconds=config.backoff_seconds,
         )
+        self._best = BestChainCache()
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -84,10 +85,11 @@ class BitcoinEsploraAdapter:
         lists = await gather([self._client.address_utxos(a) for a in addresses])
         counted, uncounted = self._classify(tip, addresses, lists)
         claims = self._counted_claims(tip.height, lists)
-        best = await best_chain_hashes(self._client, {height for height, _ in claims}, tip)
+        best = await self._best.hashes(self._client, {height for height, _ in claims}, tip)
         if await self._client.tip_hash() != tip.hash:
             return None
         check_claims(claims, best)
+        self._best.remember(best, tip)
         return ReserveReading(
             source=self.name,
             block=BlockRef(

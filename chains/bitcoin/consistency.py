@@ -10,19 +10,41 @@ from chains.errors import ChainDataError
 Claim = tuple[int, str]
 
 
-async def best_chain_hashes(client: EsploraClient, heights: set[int], tip: EsploraBlock) -> dict[int, str]:
-    """The server's best-chain block hash at each of `heights`, one `/block-height/:h` per distinct height.
+class BestChainCache:
+    """Best-chain hashes already checked, reused while the block they were anchored at stays best.
 
-    Why every distinct height and not a sample: a UTXO left over from an orphaned block (a reorg
-    the UTXO index has not caught up with, or a load balancer mixing backends) looks exactly like a
-    good one except for its block hash, and only the hash at its own height can tell. The cost is
-    bounded by the number of distinct heights of counted UTXOs, not by their count; the tip's height
-    is already known from the block we anchored on. The answers belong to this read only: after a
-    new tip, any height may have changed.
+    If the server still has block `anchor` (height H, hash X) in its best chain, every block
+    below H is unchanged too (each header commits to its parent), so a cached height <= H needs
+    no new request. One `/block-height/H` per read replaces one per distinct UTXO height, which
+    otherwise grows with the wallet's age and made long-running scans outlast the block interval.
+    Any doubt (anchor replaced, chain shorter than H) drops the whole cache.
     """
-    asked = sorted(heights - {tip.height})
-    answers = await gather([client.block_hash_at(height) for height in asked])
-    return {tip.height: tip.hash, **dict(zip(asked, answers))}
+
+    def __init__(self) -> None:
+        self._hashes: dict[int, str] = {}
+        self._anchor: Claim | None = None
+
+    async def hashes(self, client: EsploraClient, heights: set[int], tip: EsploraBlock) -> dict[int, str]:
+        """Best-chain hash at each of `heights` (and the tip's), asking only for heights not vouched for."""
+        if self._anchor is not None and not await self._anchor_holds(client, tip):
+            self._hashes, self._anchor = {}, None
+        known = {**self._hashes, tip.height: tip.hash}
+        missing = sorted(heights - set(known))
+        answers = await gather([client.block_hash_at(height) for height in missing])
+        return {**known, **dict(zip(missing, answers))}
+
+    async def _anchor_holds(self, client: EsploraClient, tip: EsploraBlock) -> bool:
+        height, block_hash = self._anchor
+        if height > tip.height:
+            return False
+        if height == tip.height:
+            return tip.hash == block_hash
+        return await client.block_hash_at(height) == block_hash
+
+    def remember(self, best: dict[int, str], tip: EsploraBlock) -> None:
+        """Keep `best` after a read whose tip held and whose claims all matched."""
+        self._hashes = {h: v for h, v in best.items() if h <= tip.height}
+        self._anchor = (tip.height, tip.hash)
 
 
 def check_claims(claims: set[Claim], best: dict[int, str]) -> None:

@@ -143,6 +143,42 @@ async def test_counted_utxo_blocks_are_checked_once_per_height(chain: RegtestCha
     assert asked == [f"/block-height/{chain.tip_height - 3}"]
 
 
+async def test_later_reads_ask_one_height_not_one_per_utxo_height(chain: RegtestChain, served) -> None:
+    """The check's cost must not grow with the wallet's age: heights below a still-best anchor are known."""
+    for _ in range(5):
+        funded(chain, amounts=(1 * BTC,), blocks=2)  # five UTXOs at five heights
+    app = LoggingEsplora(chain)
+    adapter = served(app).adapter(min_confirmations=1)
+    try:
+        await adapter.read_reserves()
+        heights = lambda: [p for p in app.paths if p.startswith("/block-height/") and p != "/block-height/0"]  # noqa: E731
+        assert len(heights()) == 5  # each UTXO height once (none is at the tip)
+        app.paths.clear()
+        await adapter.read_reserves()  # same tip: the anchor is the tip itself, nothing to ask
+        assert heights() == []
+        chain.mine(1)
+        app.paths.clear()
+        await adapter.read_reserves()  # one new block: only the old anchor's height is asked
+        assert heights() == [f"/block-height/{chain.tip_height - 1}"]
+    finally:
+        await adapter.aclose()
+
+
+async def test_a_replaced_anchor_drops_the_cache(chain: RegtestChain, served) -> None:
+    funded(chain, amounts=(1 * BTC,), blocks=6)
+    height = chain.tip_height - 5
+    app = LyingHeightEsplora(chain, lies={})
+    adapter = served(app).adapter()
+    try:
+        await adapter.read_reserves()
+        chain.mine(1)
+        app.lies = {height: "ab" * 32, chain.tip_height - 1: "cd" * 32}  # the old anchor is no longer best
+        with pytest.raises(ChainDataError, match=f"height {height}"):
+            await adapter.read_reserves()
+    finally:
+        await adapter.aclose()
+
+
 async def test_utxo_in_a_block_the_server_does_not_call_best_is_a_data_error(chain: RegtestChain, served) -> None:
     funded(chain)
     height = chain.tip_height - 5
