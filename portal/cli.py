@@ -53,8 +53,11 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
 
     from portal.app import create_app
 
+    from reserves.runtime import load_engine_key
+
     try:
         settings = _settings(config_path)
+        load_engine_key(settings)  # a missing or bad key is a clear message here, not a traceback later
     except ReservesError as exc:
         _fail(exc)
     app = create_app(settings)

@@ -7,6 +7,7 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import SQLAlchemyError
 
 from reserves.errors import InvalidInput, NotFound, ReservesError
 
@@ -38,9 +39,17 @@ def http_error(_: Request, exc: HTTPException) -> Response:
                     headers=getattr(exc, "headers", None) or None)
 
 
+def storage_error(_: Request, exc: SQLAlchemyError) -> Response:
+    # The database is down or locked: our fault, not the client's, and worth a retry later.
+    log.warning("database error: %s", type(exc).__name__)
+    return Response(_body("storage", "the database is unavailable; try again shortly"), status_code=503,
+                    headers={"Retry-After": "5"})
+
+
 def internal_error(_: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return Response(_body("internal", "internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-HANDLERS = {ReservesError: reserves_error, HTTPException: http_error, Exception: internal_error}
+HANDLERS = {ReservesError: reserves_error, HTTPException: http_error, SQLAlchemyError: storage_error,
+            Exception: internal_error}

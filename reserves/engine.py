@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -51,12 +52,16 @@ async def read_sources(rt: Runtime) -> tuple[list[Outcome], list[Outcome]]:
     are read again once, then the ones behind are failed.
     """
     timeout = rt.settings.schedule.source_timeout_seconds
+    started = time.monotonic()
     reserve_tasks = [_read(s, "read_reserves", timeout) for s in rt.reserve_sources]
     supply_tasks = [_read(s, "read_supply", timeout) for s in rt.supply_sources]
     results = await asyncio.gather(*reserve_tasks, *supply_tasks)
     reserves, supply = list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
-    if not same_tip(reserves):
-        reserves = list(await asyncio.gather(*[_read(s, "read_reserves", timeout) for s in rt.reserve_sources]))
+    # The second read gets what is left of the one deadline: a snapshot never takes longer than
+    # source_timeout_seconds, whatever the sources do.
+    left = timeout - (time.monotonic() - started)
+    if not same_tip(reserves) and left >= 1.0:
+        reserves = list(await asyncio.gather(*[_read(s, "read_reserves", left) for s in rt.reserve_sources]))
     return fail_behind_tip(reserves), supply
 
 

@@ -17,8 +17,13 @@ log = logging.getLogger(__name__)
 
 async def snapshot_job(rt: Runtime) -> None:
     """One snapshot; a failure is logged and the next interval tries again (the job never dies)."""
+    if rt.closing or rt.snapshot_lock.locked():
+        return  # the runtime is closing (or another snapshot runs): nothing to do
     try:
-        await take_snapshot(rt)
+        async with rt.snapshot_lock:
+            if rt.closing:
+                return
+            await take_snapshot(rt)
     except ReservesError as exc:
         log.warning("snapshot skipped: %s", exc.detail)
     except Exception:

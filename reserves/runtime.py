@@ -17,6 +17,7 @@ from reserves.storage.db import Database, open_database
 from reserves.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+CLOSE_WAIT_SECONDS = 30
 
 
 @dataclass
@@ -41,6 +42,9 @@ class Runtime:
     reserve_sources: list[Source] = field(default_factory=list)
     supply_sources: list[Source] = field(default_factory=list)
     devnet: Any = None
+    # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.
+    snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closing: bool = False
 
     async def start(self) -> "Runtime":
         """Build every part; on failure release what was already started, then re-raise."""
@@ -68,6 +72,20 @@ class Runtime:
         return self
 
     async def close(self) -> None:
+        self.closing = True
+        held = False
+        try:
+            await asyncio.wait_for(self.snapshot_lock.acquire(), CLOSE_WAIT_SECONDS)
+            held = True
+        except asyncio.TimeoutError:
+            log.warning("closing while a snapshot still runs after %d s", CLOSE_WAIT_SECONDS)
+        try:
+            await self._release()
+        finally:
+            if held:
+                self.snapshot_lock.release()
+
+    async def _release(self) -> None:
         for src in self.reserve_sources + self.supply_sources:
             try:
                 await src.adapter.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_PAGE_BYTES = 8 * 1024 * 1024
+HEALTH_TIMEOUT_SECONDS = 5.0
+FUTURE_TOLERANCE = timedelta(seconds=60)
 MAX_HISTORY_POINTS = 2000
 SPARK_WINDOW = timedelta(hours=24)
 SPARK_POINTS = 96
@@ -93,7 +96,7 @@ class ReserveService:
         # MAX_PAGE_BYTES (always with at least one item) and the cursor carries on from there.
         size, kept = 0, []
         for row in rows:
-            size += len(row.document)
+            size += len(row.document.encode())
             if kept and size > MAX_PAGE_BYTES:
                 more = True
                 break
@@ -138,9 +141,13 @@ class ReserveService:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
         body = json.loads(latest.document)
-        age = views.age_seconds(repo.utc(latest.issued_at), now)
+        issued = repo.utc(latest.issued_at)
+        age = views.age_seconds(issued, now)
         status, reasons = body["status"], list(body["status_reasons"])
-        if age > self.stale_after_seconds:
+        if issued > now + FUTURE_TOLERANCE:
+            status = "stale"
+            reasons.insert(0, "the newest attestation is dated in the future (a clock ran ahead): its age is unknown")
+        elif age > self.stale_after_seconds:
             status = "stale"
             reasons.insert(0, f"the newest attestation is {age} s old; one is due every "
                               f"{s.schedule.snapshot_interval_seconds:g} s")
@@ -187,15 +194,19 @@ class ReserveService:
         return {"from": _iso(start), "to": _iso(end), "bucket_seconds": bucket,
                 "points": [_bucket(b) for b in buckets]}
 
+    async def _latest_row(self):
+        async with self.db.sessions() as session:
+            return await repo.latest_attestation(session)
+
     async def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
         now = datetime.now(timezone.utc)
         try:
-            async with self.db.sessions() as session:
-                row = await repo.latest_attestation(session)
-        except SQLAlchemyError as exc:
+            row = await asyncio.wait_for(self._latest_row(), HEALTH_TIMEOUT_SECONDS)
+        except (SQLAlchemyError, asyncio.TimeoutError) as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)
-            return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable"}
+            return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable",
+                         "stale_after_seconds": self.stale_after_seconds}
         limit = self.stale_after_seconds
         body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
                 "stale_after_seconds": limit}
@@ -203,10 +214,14 @@ class ReserveService:
             if (now - self.started_at).total_seconds() <= limit:
                 return 200, {**body, "status": "starting"}
             return 503, {**body, "status": "degraded", "reason": "no attestation has been published"}
-        age = views.age_seconds(repo.utc(row.issued_at), now)
+        issued = repo.utc(row.issued_at)
+        age = views.age_seconds(issued, now)
         body.update(latest_sequence=row.sequence, latest_age_seconds=age, latest_status=row.status)
         if age > limit:
             return 503, {**body, "status": "degraded", "reason": f"newest attestation is {age} s old"}
+        if issued > now + FUTURE_TOLERANCE:
+            # The chain was pinned to a clock that ran ahead: its age says nothing about now.
+            return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
         return 200, {**body, "status": "ok"}
 
 

@@ -189,7 +189,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
     # The limits are the attestation schema's: a value it refuses would fail every snapshot.
     url = _str(t, "issuer_url", "portal.issuer_url", None)
-    if url is not None and (len(url) > 2000 or not url.startswith(("https://", "http://"))):
+    if url is not None and (len(url) > 2000 or not url.lower().startswith(("https://", "http://"))):
         raise ConfigError("portal.issuer_url: must be an http(s) URL of at most 2000 characters")
     return PortalSettings(
         host=_str(t, "host", "portal.host", d.host),
@@ -211,7 +211,7 @@ def _signing(t: dict[str, Any], data_dir: Path) -> SigningSettings:
     _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing"})
     key_file = _str(t, "key_file", "signing.key_file", None)
     key_id = _str(t, "key_id", "signing.key_id", None)
-    if key_id is not None and not _KEY_ID.match(key_id):
+    if key_id is not None and not _KEY_ID.fullmatch(key_id):
         raise ConfigError("signing.key_id: 1-64 characters of letters, digits, '.', '_', ':', '-'")
     return SigningSettings(
         key_file=_path(key_file, "signing.key_file", data_dir) if key_file else None,

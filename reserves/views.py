@@ -130,9 +130,13 @@ def age_seconds(issued_at: datetime, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Sparkline:
-    """The ratio over time as SVG polyline points (x 0-1000 by time, y 0-100, top = highest ratio)."""
+    """The ratio over time as SVG polylines (x 0-1000 by time, y 0-100, top = highest ratio).
 
-    points: str
+    Each bucket is drawn at its LOWEST ratio: a dip that recovered within a bucket must show. A
+    bucket with no ratio (every attestation in it stale) breaks the line into `segments`.
+    """
+
+    segments: list[str]
     min_percent: str
     max_percent: str
     window: str
@@ -140,17 +144,23 @@ class Sparkline:
 
 
 def sparkline(buckets, *, start: datetime, span) -> Sparkline | None:
-    """Last ratio of each bucket, scaled into a 1000x100 box; None without two points to join."""
-    pts = [(b.start, b.last_ratio_bp) for b in buckets if b.last_ratio_bp is not None]
-    if len(pts) < 2:
+    """None without two buckets that have a ratio."""
+    with_ratio = [b for b in buckets if b.min_ratio_bp is not None]
+    if len(with_ratio) < 2:
         return None
-    lo, hi = min(r for _, r in pts), max(r for _, r in pts)
+    lo = min(b.min_ratio_bp for b in with_ratio)
+    hi = max(b.max_ratio_bp for b in with_ratio)
     width = max(1.0, span.total_seconds())
-    coords = []
-    for when, ratio in pts:
-        x = 1000 * max(0.0, (when - start).total_seconds()) / width
-        y = 50 if hi == lo else 95 - 90 * (ratio - lo) / (hi - lo)
-        coords.append(f"{x:.1f},{y:.1f}")
+    segments, current = [], []
+    for b in buckets:
+        if b.min_ratio_bp is None:
+            segments, current = segments + ([" ".join(current)] if current else []), []
+            continue
+        x = 1000 * max(0.0, (b.start - start).total_seconds()) / width
+        y = 50 if hi == lo else 95 - 90 * (b.min_ratio_bp - lo) / (hi - lo)
+        current.append(f"{x:.1f},{y:.1f}")
+    if current:
+        segments.append(" ".join(current))
     hours = span.total_seconds() / 3600
     window = f"{hours:.0f} h" if hours >= 1 else f"{span.total_seconds() / 60:.0f} min"
-    return Sparkline(" ".join(coords), percent(lo), percent(hi), window, len(pts))
+    return Sparkline(segments, percent(lo), percent(hi), window, len(with_ratio))

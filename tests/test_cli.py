@@ -60,3 +60,10 @@ def test_snapshot_without_a_signing_key_says_how_to_make_one(tmp_path):
     cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
     r = run("snapshot", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
     assert r.exit_code == 2 and "signing.key_file" in r.output and "reserves keys generate" in r.output
+
+
+def test_serve_without_a_key_says_so_before_starting(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
+    r = run("serve", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
+    assert r.exit_code == 2 and "reserves keys generate" in r.output and "Traceback" not in r.output

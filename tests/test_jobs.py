@@ -68,3 +68,26 @@ async def test_snapshot_job_logs_and_survives_any_failure(tmp_path, monkeypatch,
     assert [(r.levelno, r.getMessage()) for r in records] == [(level, message)] * 2
     # An unexpected error keeps its traceback in the log; an expected one is a one-line warning.
     assert all((r.exc_info is not None) == (level == logging.ERROR) for r in records)
+
+
+async def test_close_waits_for_a_running_snapshot(tmp_path, monkeypatch):
+    """Shutdown must not pull the database from under a snapshot that is still writing."""
+    import asyncio
+
+    rt = light_runtime(tmp_path)
+    order = []
+
+    async def slow_snapshot(_rt):  # test double: a snapshot that takes a moment
+        order.append("snapshot start")
+        await asyncio.sleep(0.3)
+        order.append("snapshot end")
+
+    monkeypatch.setattr(jobs, "take_snapshot", slow_snapshot)
+    task = asyncio.create_task(jobs.snapshot_job(rt))
+    await asyncio.sleep(0.05)
+    await rt.close()
+    order.append("closed")
+    await task
+    assert order == ["snapshot start", "snapshot end", "closed"]
+    await jobs.snapshot_job(rt)  # after close: does nothing
+    assert order[-1] == "closed"

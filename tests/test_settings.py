@@ -133,3 +133,9 @@ def test_reserves_on_two_bitcoin_networks_are_refused(tmp_path):
                                                          "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx")
     with pytest.raises(ConfigError, match="one Bitcoin network"):
         load_settings(write(tmp_path, GOOD + second), env=ENV)
+
+
+def test_key_id_with_a_trailing_newline_is_refused(tmp_path):
+    """`$` matches before a final newline: the engine would sign ids its own schema refuses."""
+    with pytest.raises(ConfigError, match="signing.key_id"):
+        load_settings(write(tmp_path, '[signing]\nkey_id = "engine\\n"\n' + GOOD), env=ENV)

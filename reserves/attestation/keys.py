@@ -49,7 +49,7 @@ class SigningKey:
         if not valid or pub is None:
             raise SigningKeyError("invalid secp256k1 secret key (zero or not below the group order)")
         xonly = secp256k1.ec_pubkey_serialize(pub, secp256k1.EC_COMPRESSED)[1:33]
-        if key_id is not None and not _KEY_ID.match(key_id):
+        if key_id is not None and not _KEY_ID.fullmatch(key_id):
             raise SigningKeyError("key_id must be 1-64 chars of letters, digits, '.', '_', ':', '-'")
         self._secret = secret
         self.pubkey_hex = xonly.hex()

@@ -71,8 +71,8 @@ async def insert_attestation(session: AsyncSession, row: AttestationRow, point: 
 async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime) -> None:
     """Record the key that signed at `when` as the active one; any other key is retired.
 
-    Retired keys stay listed (old attestations name them) but `active` tells verifiers that
-    fetch /api/v1/keys not to accept them for new attestations.
+    Retired keys stay listed (old attestations name them) with `active` false: information for
+    people who pin keys; `reserves verify` does not act on it.
     """
     row = await session.get(SigningKeyRow, pubkey)
     if row is None:

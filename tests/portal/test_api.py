@@ -200,3 +200,41 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
         if cursor is None:
             break
     assert [e["id"] for e in seen] == [e["id"] for e in total]
+
+
+def test_a_database_outage_is_a_503_not_a_500(client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    service = client.app.state.service
+
+    class DownSessions:  # test double: every session fails as a dead server would
+        def __call__(self):
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(service.db, "sessions", DownSessions())
+    for path in ("/api/v1/attestations/latest", "/api/v1/attestations", "/api/v1/summary", "/"):
+        r = client.get(path)
+        assert r.status_code == 503, (path, r.text)
+        assert r.json()["error"]["code"] == "storage" and r.headers["retry-after"] == "5"
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["database"] == "unavailable"
+
+
+def test_stale_by_age_boundary_and_future_dates(client):
+    from datetime import timedelta
+
+    env = snapshot(client)
+    service = client.app.state.service
+    issued = datetime_of(env)
+    limit = service.stale_after_seconds
+    at_limit = client.blocking_portal.call(lambda: service.dashboard(now=issued + timedelta(seconds=limit)))
+    past = client.blocking_portal.call(lambda: service.dashboard(now=issued + timedelta(seconds=limit + 1)))
+    assert at_limit.status == env["attestation"]["status"] and past.status == "stale"
+    ahead = client.blocking_portal.call(lambda: service.dashboard(now=issued - timedelta(minutes=5)))
+    assert ahead.status == "stale" and "future" in ahead.status_reasons[0]
+
+
+def datetime_of(env):
+    from datetime import datetime
+
+    return datetime.fromisoformat(env["attestation"]["issued_at"].replace("Z", "+00:00"))
