@@ -22,9 +22,33 @@ class BlockRef:
     time: datetime
 
 
+COINBASE_MATURITY = 100  # a coinbase output is spendable once it has this many confirmations
+
+
+@dataclass(frozen=True)
+class TimeLock:
+    """A script lock that keeps an output unspendable now, read from its declared script.
+
+    `kind` is "height" (a block height) or "time" (Unix seconds, compared with median time past).
+    `until` is the first height (or time) at which a spend can be mined, whether the lock is
+    absolute (`after(n)`, nLockTime) or relative (`older(n)`, BIP-68, already added to the
+    output's own block); `relative` says which one it came from.
+    """
+
+    kind: str
+    until: int
+    relative: bool
+
+
 @dataclass(frozen=True)
 class Utxo:
-    """One unspent output paying a reserve address. `value_sat` in satoshis."""
+    """One unspent output paying a reserve address. `value_sat` in satoshis.
+
+    `wallet` is the name of the declared wallet the address belongs to ("" when not declared
+    through a wallet). `lock` is None when some spending path of the declared script is open at
+    the reading's tip, else the earliest unlock; outputs of undeclared scripts (plain address
+    lists) are never locked. `coinbase` outputs need COINBASE_MATURITY confirmations.
+    """
 
     txid: str
     vout: int
@@ -32,15 +56,43 @@ class Utxo:
     address: str
     height: int | None  # None while unconfirmed
     confirmations: int  # relative to the reading's tip; 0 when unconfirmed
+    wallet: str = ""
+    coinbase: bool = False
+    lock: TimeLock | None = None
+
+    def uncounted_reason(self, min_confirmations: int) -> str | None:
+        """Why this output does not count at its reading's tip, or None when it counts.
+
+        "unconfirmed", "immature_coinbase" or "shallow" (fewer than `min_confirmations`).
+        Time locks do not make an output uncounted: the ratio policy decides (count_locked).
+        """
+        if self.height is None or self.confirmations <= 0:
+            return "unconfirmed"
+        if self.coinbase and self.confirmations < COINBASE_MATURITY:
+            return "immature_coinbase"
+        if self.confirmations < min_confirmations:
+            return "shallow"
+        return None
+
+
+@dataclass(frozen=True)
+class DuplicateOutpoint:
+    """An outpoint that more than one declared wallet covers; counted once, under `wallets[0]`."""
+
+    txid: str
+    vout: int
+    wallets: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ReserveReading:
     """Bitcoin reserves of one source at one tip.
 
-    `utxos` holds only outputs with at least `min_confirmations` relative to `block` (the tip read
-    first), deduplicated by outpoint; `total_sat` is their sum. Outputs seen but not counted
-    (too shallow, unconfirmed) are in `uncounted`.
+    `utxos` holds only outputs that count (`Utxo.uncounted_reason` is None) relative to `block`
+    (the tip read first), deduplicated by outpoint; `total_sat` is their sum, time-locked ones
+    included (each says so in `lock`). Outputs seen but not counted (too shallow, unconfirmed,
+    immature coinbase) are in `uncounted`. `duplicates` lists outpoints two wallets both cover.
+    `median_time` is the tip's median time past (Unix seconds) when the backend gives it.
     """
 
     source: str
@@ -50,6 +102,8 @@ class ReserveReading:
     total_sat: int
     addresses_scanned: int
     uncounted: tuple[Utxo, ...] = field(default=())
+    duplicates: tuple[DuplicateOutpoint, ...] = field(default=())
+    median_time: int | None = None
 
 
 @dataclass(frozen=True)

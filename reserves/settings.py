@@ -64,6 +64,40 @@ class PolicySettings:
 
     warning_below_bp: int = 10200
     undercollateralized_below_bp: int = 10000
+    # Whether time-locked reserve outputs count towards the ratio (both totals are always shown).
+    count_locked: bool = True
+
+
+@dataclass(frozen=True)
+class ReserveSetSettings:
+    """Why the declared reserve set is what it is; recorded with a new version when the set changes."""
+
+    reason: str = "initial declaration"
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
+
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class ProofSettings:
+    """Proofs of control: challenge messages, freshness, and the optional online signer.
+
+    `domain` is embedded in every challenge message (the portal's public host name).
+    A proof older than `max_age_seconds` no longer counts as fresh; a challenge expires after
+    `challenge_ttl_seconds`. The online signer is an encrypted key file (AES-256-GCM, scrypt) whose
+    passphrase comes from the environment or a file; None disables POST /api/v1/challenges.
+    """
+
+    domain: str = "localhost"
+    max_age_seconds: int = 30 * 86400
+    challenge_ttl_seconds: int = 86400
+    online_key_file: Path | None = None
+    online_passphrase: str | None = None
+    online_rate_per_minute: int = 6
 
 
 @dataclass(frozen=True)
@@ -92,6 +126,9 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     policy: PolicySettings = field(default_factory=PolicySettings)
     devnet: DevnetSettings = field(default_factory=DevnetSettings)
+    reserve_set: ReserveSetSettings = field(default_factory=ReserveSetSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    proofs: ProofSettings = field(default_factory=ProofSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None
@@ -143,7 +180,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
 
 
-_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir"}
+_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir",
+             "reserve_set", "admin", "proofs"}
 
 
 def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
@@ -166,6 +204,9 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         schedule=_schedule(_table(data, "schedule")),
         policy=_policy(_table(data, "policy")),
         devnet=_devnet(_table(data, "devnet")),
+        reserve_set=_reserve_set(_table(data, "reserve_set")),
+        admin=_admin(_table(data, "admin"), env, base),
+        proofs=_proofs(_table(data, "proofs"), env, data_dir),
         reserves=_sources(data, "reserves", "reserve", env, base),
         deployments=_sources(data, "deployments", "supply", env, base),
         config_path=path,
@@ -229,9 +270,50 @@ def _schedule(t: dict[str, Any]) -> ScheduleSettings:
 
 
 def _policy(t: dict[str, Any]) -> PolicySettings:
-    _no_unknown("policy.", t, {"warning_below_bp"})
+    _no_unknown("policy.", t, {"warning_below_bp", "count_locked"})
     warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
-    return PolicySettings(warning_below_bp=warn)
+    return PolicySettings(warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True))
+
+
+def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:
+    _no_unknown("reserve_set.", t, {"reason"})
+    return ReserveSetSettings(reason=_short(t, "reason", "reserve_set.reason", ReserveSetSettings.reason, 500))
+
+
+def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettings:
+    _no_unknown("admin.", t, {"token_env", "token_file"})
+    if "token" in t:
+        raise ConfigError("admin.token: give token_env or token_file, never the token itself")
+    token = _secret(t, "token", "admin.token", env, base)
+    if token is not None and len(token) < 32:
+        raise ConfigError("admin.token: at least 32 characters")
+    return AdminSettings(token=token)
+
+
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
+
+
+def _proofs(t: dict[str, Any], env: Mapping[str, str], data_dir: Path) -> ProofSettings:
+    _no_unknown("proofs.", t, {"domain", "max_age_seconds", "challenge_ttl_seconds", "online_key_file",
+                               "online_passphrase_env", "online_passphrase_file", "online_rate_per_minute"})
+    d = ProofSettings()
+    domain = _str(t, "domain", "proofs.domain", d.domain)
+    if not _DOMAIN.fullmatch(domain):
+        raise ConfigError("proofs.domain: a host name (letters, digits, '.', '-', optional :port)")
+    key_file = _str(t, "online_key_file", "proofs.online_key_file", None)
+    passphrase = _secret(t, "online_passphrase", "proofs.online_passphrase", env, data_dir)
+    if (key_file is None) != (passphrase is None):
+        raise ConfigError("proofs.online_key_file: give it together with online_passphrase_env or _file")
+    return ProofSettings(
+        domain=domain,
+        max_age_seconds=_int(t, "max_age_seconds", "proofs.max_age_seconds", d.max_age_seconds, lo=60, hi=366 * 86400),
+        challenge_ttl_seconds=_int(t, "challenge_ttl_seconds", "proofs.challenge_ttl_seconds",
+                                   d.challenge_ttl_seconds, lo=60, hi=30 * 86400),
+        online_key_file=_path(key_file, "proofs.online_key_file", data_dir) if key_file else None,
+        online_passphrase=passphrase,
+        online_rate_per_minute=_int(t, "online_rate_per_minute", "proofs.online_rate_per_minute",
+                                    d.online_rate_per_minute, lo=1, hi=600),
+    )
 
 
 def _devnet(t: dict[str, Any]) -> DevnetSettings:
@@ -286,7 +368,10 @@ def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], 
     """Replace `k_env` / `k_file` keys by `k` with the value read from the environment or file."""
     out: dict[str, Any] = {}
     for key, value in entry.items():
-        if key.endswith(("_env", "_file")) and isinstance(value, str):
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            # Nested tables (a quorum's [[reserves.backends]]) may hold secrets of their own.
+            out[key] = [_resolve_secrets(v, f"{where}.{key}[{i}]", env, base) for i, v in enumerate(value)]
+        elif key.endswith(("_env", "_file")) and isinstance(value, str):
             target = key.rsplit("_", 1)[0]
             if target in entry:
                 raise ConfigError(f"{where}.{key}: give either {target} or {key}, not both")
