@@ -11,9 +11,20 @@ from typing import Any
 
 import httpx
 
+from chains.bitcoin import esplora_tx as parse
+from chains.bitcoin.esplora_tx import EsploraOutput, EsploraTx, MerkleProof, Outspend, TxStatus, raw_txid, sha256d
 from chains.errors import ChainDataError, ChainUnavailable
 
+__all__ = [
+    "EsploraBlock", "EsploraClient", "EsploraOutput", "EsploraTx", "EsploraUtxo", "MerkleProof", "Outspend", "TxStatus",
+]
+
 _HASH = re.compile(r"[0-9a-f]{64}")
+_HEADER_HEX = re.compile(r"[0-9a-f]{160}")
+# Esplora pages an address's confirmed history 25 transactions at a time (API.md).
+ADDRESS_TXS_PAGE = 25
+# More history than this for one reserve address is refused rather than paged for ever.
+DEFAULT_MAX_ADDRESS_TXS = 10_000
 # Esplora bodies we read are small; an address UTXO list is capped server-side (electrs refuses
 # addresses with too many entries), so anything beyond this is garbage or an attack.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -28,6 +39,7 @@ class EsploraBlock:
     height: int
     timestamp: int
     previous: str | None
+    median_time: int | None = None  # Esplora's `mediantime` (median time past), when served
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class EsploraClient:
             height=_uint(data.get("height"), path + " height"),
             timestamp=_uint(data.get("timestamp"), path + " timestamp"),
             previous=_optional_hash(data.get("previousblockhash"), path + " previousblockhash"),
+            median_time=_optional_uint(data.get("mediantime"), path + " mediantime", 2**32 - 1),
         )
         if block.hash != block_hash:
             raise ChainDataError(f"{path}: answered with block {block.hash}")
@@ -106,6 +119,86 @@ class EsploraClient:
         path = f"/address/{address}/utxo"
         items = _expect(await self._get_json(path), list, path)
         return [_utxo(item, f"{path}[{i}]") for i, item in enumerate(items)]
+
+    async def transaction(self, txid: str) -> EsploraTx:
+        """The transaction `txid` with its outputs and confirmation status."""
+        path = f"/tx/{_hash_arg(txid)}"
+        tx = parse.transaction(await self._get_json(path), path)
+        if tx.txid != txid:
+            raise ChainDataError(f"{path}: answered with transaction {tx.txid}")
+        return tx
+
+    async def tx_status(self, txid: str) -> TxStatus:
+        """Confirmation status of `txid`."""
+        path = f"/tx/{_hash_arg(txid)}/status"
+        return parse.status(await self._get_json(path), path)
+
+    async def tx_hex(self, txid: str) -> str:
+        """Serialized transaction `txid` (witnesses included) as lowercase hex; checked to hash to `txid`."""
+        path = f"/tx/{_hash_arg(txid)}/hex"
+        text = parse.hex_bytes(await self._get_text(path), path, parse.MAX_TX_BYTES)
+        try:
+            actual = raw_txid(bytes.fromhex(text))
+        except ChainDataError as exc:
+            raise ChainDataError(f"{path}: {exc.detail}") from exc
+        if actual != txid:
+            raise ChainDataError(f"{path}: bytes hash to {actual}, not the transaction asked for")
+        return text
+
+    async def merkle_proof(self, txid: str) -> MerkleProof:
+        """Electrum-format merkle branch of confirmed `txid` (checked by the SPV verifier, not here)."""
+        path = f"/tx/{_hash_arg(txid)}/merkle-proof"
+        return parse.merkle_proof(await self._get_json(path), path)
+
+    async def outspend(self, txid: str, vout: int) -> Outspend:
+        """Whether output `vout` of `txid` is spent, and by which transaction (confirmed or not)."""
+        path = f"/tx/{_hash_arg(txid)}/outspend/{parse.uint(vout, 'vout', 2**32 - 1)}"
+        return parse.outspend(await self._get_json(path), path)
+
+    async def outspends(self, txid: str, outputs: int | None = None) -> list[Outspend]:
+        """Spending status of every output of `txid`, in output order; `outputs`, when given, must match."""
+        path = f"/tx/{_hash_arg(txid)}/outspends"
+        items = _expect(await self._get_json(path), list, path)
+        if outputs is not None and len(items) != outputs:
+            raise ChainDataError(f"{path}: {len(items)} entries for a transaction of {outputs} outputs")
+        if len(items) > parse.MAX_TX_IO:
+            raise ChainDataError(f"{path}: more than {parse.MAX_TX_IO} entries")
+        return [parse.outspend(item, f"{path}[{i}]") for i, item in enumerate(items)]
+
+    async def block_header(self, block_hash: str) -> str:
+        """The 80-byte header of `block_hash` as lowercase hex; checked to hash to `block_hash`."""
+        path = f"/block/{_hash_arg(block_hash)}/header"
+        text = await self._get_text(path)
+        if not _HEADER_HEX.fullmatch(text):
+            raise ChainDataError(f"{path}: expected 160 lowercase hex chars")
+        if sha256d(bytes.fromhex(text))[::-1].hex() != block_hash:
+            raise ChainDataError(f"{path}: header does not hash to the block asked for")
+        return text
+
+    async def address_txs(self, address: str, *, max_txs: int = DEFAULT_MAX_ADDRESS_TXS) -> list[EsploraTx]:
+        """Every transaction touching `address`: mempool ones first, then confirmed ones newest first.
+
+        Pages `/address/:a/txs` then `/address/:a/txs/chain/:last_seen_txid` until a page holds fewer
+        than 25 confirmed transactions. A server that repeats a transaction, returns confirmed ones out
+        of order (height rising) or pages past `max_txs` gets ChainDataError.
+        """
+        path = f"/address/{address}/txs"
+        found = _tx_list(await self._get_json(path), path)
+        mempool = [tx for tx in found if not tx.status.confirmed]
+        chain = [tx for tx in found if tx.status.confirmed]
+        if found[: len(mempool)] != mempool:
+            raise ChainDataError(f"{path}: mempool transactions must come before confirmed ones")
+        page = chain
+        while len(page) >= ADDRESS_TXS_PAGE:
+            if len(mempool) + len(chain) > max_txs:
+                raise ChainDataError(f"{path}: more than {max_txs} transactions for one address")
+            next_path = f"/address/{address}/txs/chain/{chain[-1].txid}"
+            page = _tx_list(await self._get_json(next_path), next_path)
+            if any(not tx.status.confirmed for tx in page):
+                raise ChainDataError(f"{next_path}: an unconfirmed transaction in confirmed history")
+            chain += page
+        _check_history(path, mempool + chain, max_txs)
+        return mempool + chain
 
     async def _get_text(self, path: str) -> str:
         body = await self._get(path)
@@ -192,6 +285,35 @@ def _block_hash(value: Any, where: str) -> str:
 
 def _optional_hash(value: Any, where: str) -> str | None:
     return None if value is None else _block_hash(value, where)
+
+
+def _optional_uint(value: Any, where: str, maximum: int) -> int | None:
+    return None if value is None else _uint(value, where, maximum)
+
+
+def _hash_arg(value: str) -> str:
+    """A txid or block hash argument, checked before it becomes part of a URL path."""
+    if not isinstance(value, str) or not _HASH.fullmatch(value):
+        raise ChainDataError("expected a txid or block hash of 64 lowercase hex chars")
+    return value
+
+
+def _tx_list(value: Any, where: str) -> list[EsploraTx]:
+    items = _expect(value, list, where)
+    # Esplora answers at most 50 mempool + 25 confirmed transactions per page.
+    if len(items) > 50 + ADDRESS_TXS_PAGE:
+        raise ChainDataError(f"{where}: more than {50 + ADDRESS_TXS_PAGE} transactions in one page")
+    return [parse.transaction(item, f"{where}[{i}]") for i, item in enumerate(items)]
+
+
+def _check_history(where: str, txs: list[EsploraTx], max_txs: int) -> None:
+    if len(txs) > max_txs:
+        raise ChainDataError(f"{where}: more than {max_txs} transactions for one address")
+    if len({tx.txid for tx in txs}) != len(txs):
+        raise ChainDataError(f"{where}: a transaction listed twice (paging loop or lying server)")
+    heights = [tx.status.height for tx in txs if tx.status.confirmed]
+    if any(a < b for a, b in zip(heights, heights[1:])):  # type: ignore[operator]
+        raise ChainDataError(f"{where}: confirmed history is not newest first")
 
 
 def _utxo(item: Any, where: str) -> EsploraUtxo:

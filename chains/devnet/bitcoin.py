@@ -23,6 +23,7 @@ from chains.devnet.btc_block import (
     genesis_coinbase,
     genesis_header,
     grind,
+    merkle_branch,
     merkle_root,
     serialize_block,
 )
@@ -185,6 +186,29 @@ class RegtestChain:
                     if out.script_pubkey.data == script_pubkey and point not in self._spent:
                         found[point] = self._outputs[point]
             return list(found.values())
+
+    def history(self, script_pubkey: bytes) -> list[DevnetTx]:
+        """Transactions touching `script_pubkey` as Esplora lists them: mempool newest first, then
+        confirmed newest first (height, then position in the block, descending)."""
+        with self.lock:
+            recs = [self._txs[txid] for txid in dict.fromkeys(self._by_script.get(script_pubkey, ()))]
+            pending = [r for r in recs if r.height is None]
+            mempool_order = {txid: i for i, txid in enumerate(self._mempool)}
+            pending.sort(key=lambda r: mempool_order[r.txid], reverse=True)
+            confirmed = [r for r in recs if r.height is not None]
+            confirmed.sort(key=lambda r: (r.height, self._blocks[r.height].txids.index(r.txid)), reverse=True)
+            return pending + confirmed
+
+    def merkle_proof(self, txid: str) -> tuple[int, list[str], int] | None:
+        """(block height, branch in display hex, position) of a confirmed transaction, else None."""
+        with self.lock:
+            rec = self._txs.get(txid)
+            if rec is None or rec.height is None:
+                return None
+            txids = self._blocks[rec.height].txids
+            pos = txids.index(txid)
+            leaves = [bytes.fromhex(t)[::-1] for t in txids]
+            return rec.height, [h[::-1].hex() for h in merkle_branch(leaves, pos)], pos
 
     def address_stats(self, script_pubkey: bytes) -> dict[str, dict[str, int]]:
         """Esplora's `chain_stats` and `mempool_stats` of a script."""

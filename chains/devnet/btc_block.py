@@ -48,6 +48,21 @@ def merkle_root(hashes: list[bytes]) -> bytes:
     return level[0]
 
 
+def merkle_branch(hashes: list[bytes], index: int) -> list[bytes]:
+    """Sibling hashes from leaf `index` up to the root (internal order), as Electrum's get_merkle lists them."""
+    if not 0 <= index < len(hashes):
+        raise ValueError("leaf index outside the tree")
+    branch: list[bytes] = []
+    level = list(hashes)
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(level[-1])
+        branch.append(level[index ^ 1])
+        level = [sha256d(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        index //= 2
+    return branch
+
+
 def bits_to_target(bits: int) -> int:
     """The target encoded by compact `bits` (exponent byte, 3-byte mantissa)."""
     exponent, mantissa = bits >> 24, bits & 0x7FFFFF

@@ -18,6 +18,8 @@ __all__ = ["EsploraApp", "serve_chain"]
 _HASH = r"([0-9a-fA-F]{64})"
 _DIFF1_TARGET = 0xFFFF << 208
 MAX_POST_BYTES = 400_000
+MEMPOOL_TXS = 50  # Esplora's /address/:a/txs: up to 50 mempool transactions ...
+CHAIN_TXS_PAGE = 25  # ... then 25 confirmed ones per page
 # embit script types -> Esplora's `scriptpubkey_type` names
 _SCRIPT_TYPES = {"p2pkh": "p2pkh", "p2sh": "p2sh", "p2wpkh": "v0_p2wpkh", "p2wsh": "v0_p2wsh", "p2tr": "v1_p2tr"}
 
@@ -52,11 +54,16 @@ class EsploraApp:
             ("GET", re.compile(rf"/block/{_HASH}/raw"), lambda h: (200, "application/octet-stream", self._block(h).raw)),
             ("GET", re.compile(r"/address/([^/]{1,100})"), self._address),
             ("GET", re.compile(r"/address/([^/]{1,100})/utxo"), self._address_utxo),
+            ("GET", re.compile(r"/address/([^/]{1,100})/txs"), self._address_txs),
+            ("GET", re.compile(r"/address/([^/]{1,100})/txs/mempool"), self._address_txs_mempool),
+            ("GET", re.compile(rf"/address/([^/]{{1,100}})/txs/chain(?:/{_HASH})?"), self._address_txs_chain),
             ("GET", re.compile(rf"/tx/{_HASH}"), lambda t: _json(self._tx_json(self._tx(t)))),
             ("GET", re.compile(rf"/tx/{_HASH}/hex"), lambda t: _text(self._tx(t).raw.hex())),
             ("GET", re.compile(rf"/tx/{_HASH}/raw"), lambda t: (200, "application/octet-stream", self._tx(t).raw)),
             ("GET", re.compile(rf"/tx/{_HASH}/status"), lambda t: _json(_status(self._tx(t)))),
             ("GET", re.compile(rf"/tx/{_HASH}/outspend/([0-9]{{1,10}})"), self._outspend),
+            ("GET", re.compile(rf"/tx/{_HASH}/outspends"), self._outspends),
+            ("GET", re.compile(rf"/tx/{_HASH}/merkle-proof"), self._merkle_proof),
         ]
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
@@ -140,12 +147,47 @@ class EsploraApp:
         rec = self._tx(txid)
         if int(vout) >= len(rec.tx.vout):
             raise _NotFound("Output not found")
-        spender = self.chain.spender(rec.txid, int(vout))
+        return _json(self._spend_json(rec, int(vout)))
+
+    def _outspends(self, txid: str) -> Reply:
+        rec = self._tx(txid)
+        return _json([self._spend_json(rec, vout) for vout in range(len(rec.tx.vout))])
+
+    def _spend_json(self, rec: DevnetTx, vout: int) -> dict[str, Any]:
+        spender = self.chain.spender(rec.txid, vout)
         if spender is None:
-            return _json({"spent": False})
+            return {"spent": False}
         spending = self._tx(spender)
-        index = next(i for i, inp in enumerate(spending.tx.vin) if inp.txid.hex() == rec.txid and inp.vout == int(vout))
-        return _json({"spent": True, "txid": spender, "vin": index, "status": _status(spending)})
+        index = next(i for i, inp in enumerate(spending.tx.vin) if inp.txid.hex() == rec.txid and inp.vout == vout)
+        return {"spent": True, "txid": spender, "vin": index, "status": _status(spending)}
+
+    def _merkle_proof(self, txid: str) -> Reply:
+        proof = self.chain.merkle_proof(txid.lower())
+        if proof is None:
+            raise _NotFound("Transaction not found or is unconfirmed")
+        height, branch, pos = proof
+        return _json({"block_height": height, "merkle": branch, "pos": pos})
+
+    def _address_txs(self, address: str) -> Reply:
+        """Up to 50 mempool transactions, then the first page of confirmed ones (Esplora's /txs)."""
+        history = self.chain.history(regtest_script(address))
+        pending = [r for r in history if r.height is None][:MEMPOOL_TXS]
+        confirmed = [r for r in history if r.height is not None][:CHAIN_TXS_PAGE]
+        return _json([self._tx_json(r) for r in pending + confirmed])
+
+    def _address_txs_mempool(self, address: str) -> Reply:
+        history = self.chain.history(regtest_script(address))
+        return _json([self._tx_json(r) for r in history if r.height is None][:MEMPOOL_TXS])
+
+    def _address_txs_chain(self, address: str, last_seen: str | None = None) -> Reply:
+        """A page of confirmed history, newest first, after `last_seen` (like electrs, an empty page
+        when `last_seen` is not in this history)."""
+        confirmed = [r for r in self.chain.history(regtest_script(address)) if r.height is not None]
+        start = 0
+        if last_seen is not None:
+            ids = [r.txid for r in confirmed]
+            start = ids.index(last_seen.lower()) + 1 if last_seen.lower() in ids else len(ids)
+        return _json([self._tx_json(r) for r in confirmed[start : start + CHAIN_TXS_PAGE]])
 
     def _broadcast(self, body: bytes | None) -> Reply:
         if body is None:
