@@ -54,12 +54,19 @@ def ratio_bp(reserves_sat: int, liabilities: int) -> int | None:
 
 @dataclass(frozen=True)
 class Policy:
-    """Status thresholds in basis points. `warning_below_bp` >= 10000 (warning sits above 100 %)."""
+    """Status thresholds in basis points. `warning_below_bp` >= 10000 (warning sits above 100 %).
+
+    `count_locked`: whether time-locked reserve outputs count towards `reserves.total_sat` and so
+    the ratio (format 2; format 1 had no locks, which is the same as True).
+    """
 
     warning_below_bp: int
+    count_locked: bool = True
 
     def __post_init__(self) -> None:
         _nonneg_int(self.warning_below_bp, "warning_below_bp")
+        if not isinstance(self.count_locked, bool):
+            raise InvalidInput("count_locked must be true or false")
         if self.warning_below_bp < UNDERCOLLATERALIZED_BELOW_BP:
             raise InvalidInput(
                 f"warning_below_bp must be >= {UNDERCOLLATERALIZED_BELOW_BP} (the undercollateralised line)"
@@ -73,7 +80,13 @@ class Policy:
         return {
             "warning_below_bp": str(self.warning_below_bp),
             "undercollateralized_below_bp": str(UNDERCOLLATERALIZED_BELOW_BP),
+            "count_locked": self.count_locked,
         }
+
+    @classmethod
+    def from_json(cls, policy: dict) -> "Policy":
+        """From a body's `policy` (format 1 has no `count_locked`: nothing was locked then)."""
+        return cls(int(policy["warning_below_bp"]), policy.get("count_locked", True))
 
 
 @dataclass(frozen=True)

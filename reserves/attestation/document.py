@@ -8,17 +8,17 @@ from datetime import datetime, timezone
 
 from chains.base import ReserveReading, SupplyReading
 from reserves.attestation import arithmetic as ar
+from reserves.attestation import reserve_entries as re_
 from reserves.attestation.canonical import attestation_id, canonical_bytes, digest
+from reserves.attestation.fields import MAX_DETAIL, amount as _amount, block_json as _block_json, count as _count
+from reserves.attestation.fields import error_json as _error_json
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.schema import FORMAT, schema_errors
 from reserves.errors import InvalidInput, SigningKeyError
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
-_BLOCK_HASH = re.compile(r"^(0x)?[0-9a-f]{64}$")
-_CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
-# bech32/bech32m (either case) or base58check characters; the schema's `address` pattern.
-_ADDRESS = re.compile(r"^[0-9A-HJ-NP-Za-z]{1,100}$")
-MAX_DETAIL = 500
+__all__ = ["MAX_DETAIL", "ReserveResult", "ReserveSetRef", "SupplyResult", "build_body", "derive", "derive_totals",
+           "envelope", "sign", "utc_now"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ReserveResult:
     """Outcome of reading one reserve source: a `reading`, or an `error_code` (+ `error_detail`).
 
     `max_age_seconds`: the reading is stale when its block is older than issued_at minus this.
+    `wallets`: names of the wallets the source declares, listed in its totals even when empty.
     """
 
     name: str
@@ -34,6 +35,7 @@ class ReserveResult:
     reading: ReserveReading | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    wallets: tuple[str, ...] = ()
 
     @classmethod
     def failed(cls, name: str, kind: str, max_age_seconds: int, exc: BaseException) -> ReserveResult:
@@ -64,53 +66,26 @@ class SupplyResult:
         return cls(name, kind, chain_id, contract, max_age_seconds, None, code, detail)
 
 
+@dataclass(frozen=True)
+class ReserveSetRef:
+    """The reserve-set version an attestation was made with: `version` >= 1 and the sha256 hex of
+    its canonical declaration (see reserves/reserve_set.py)."""
+
+    version: int
+    hash: str
+
+    def to_json(self) -> dict:
+        if isinstance(self.version, bool) or not isinstance(self.version, int) or not 1 <= self.version <= 2**53 - 1:
+            raise InvalidInput("reserve_set version must be an integer >= 1")
+        if not isinstance(self.hash, str) or not _ID.fullmatch(self.hash):
+            raise InvalidInput("reserve_set hash must be 64 lowercase hex characters")
+        return {"version": self.version, "hash": self.hash}
+
+
 def _error_parts(exc: BaseException) -> tuple[str, str]:
     code = getattr(exc, "code", None)
     detail = getattr(exc, "detail", None)
     return (code if isinstance(code, str) else "error"), (detail if isinstance(detail, str) else type(exc).__name__)
-
-
-def _error_json(code: str | None, detail: str | None) -> dict:
-    code = code if isinstance(code, str) and _CODE.match(code) else "error"
-    return {"code": code, "detail": (detail or "")[:MAX_DETAIL]}
-
-
-def _block_json(block) -> dict:
-    block_hash = str(block.hash).lower()
-    if not _BLOCK_HASH.match(block_hash):
-        raise InvalidInput("block hash is not 32 bytes of hex")
-    return {
-        "chain_id": block.chain_id,
-        "height": _count(block.height, "block height"),
-        "block_hash": block_hash,
-        "block_time": ar.format_timestamp(block.time),
-    }
-
-
-def _vout(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-        raise InvalidInput("vout must be an integer in 0..2**32-1")
-    return value
-
-
-def _address(value: object) -> str:
-    """The utxo's address as the adapter reports it (chains.base.Utxo.address), kept verbatim."""
-    if not isinstance(value, str) or not _ADDRESS.fullmatch(value):
-        raise InvalidInput("utxo address is not 1-100 bech32/base58 characters")
-    return value
-
-
-def _count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**53 - 1:
-        raise InvalidInput(f"{what} must be an integer in 0..2**53-1")
-    return value
-
-
-def _amount(value: object, what: str) -> str:
-    """A non-negative integer as the decimal string the schema accepts (at most 78 digits)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 10**78:
-        raise InvalidInput(f"{what} must be an integer in 0..10**78-1")
-    return str(value)
 
 
 def _source_json(r: ReserveResult) -> dict:
@@ -118,23 +93,7 @@ def _source_json(r: ReserveResult) -> dict:
     if r.reading is None:
         return {"name": r.name, "kind": r.kind, "error": _error_json(r.error_code or "error", r.error_detail)}
     try:
-        reading = r.reading
-        utxos = [
-            {"txid": u.txid.lower(), "vout": _vout(u.vout), "value_sat": _amount(u.value_sat, "value_sat"),
-             "height": _count(u.height, "utxo height"), "address": _address(u.address)}
-            for u in sorted(reading.utxos, key=lambda u: (u.txid.lower(), u.vout))
-        ]
-        total = sum(int(u["value_sat"]) for u in utxos)
-        if total != reading.total_sat:
-            raise InvalidInput(f"total_sat {reading.total_sat} differs from the sum of its utxos {total}")
-        if len({(u["txid"], u["vout"]) for u in utxos}) != len(utxos):
-            raise InvalidInput("the same outpoint is listed twice")
-        return {
-            "name": r.name, "kind": r.kind, **_block_json(reading.block),
-            "min_confirmations": _count(reading.min_confirmations, "min_confirmations"),
-            "max_age_seconds": _count(r.max_age_seconds, "max_age_seconds"),
-            "total_sat": str(total), "utxo_count": len(utxos), "utxos": utxos,
-        }
+        return re_.source_json(r.name, r.kind, r.max_age_seconds, r.reading, r.wallets)
     except (InvalidInput, AttributeError, TypeError) as exc:
         detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
         return {"name": r.name, "kind": r.kind, "error": _error_json("invalid_reading", detail)}
@@ -161,45 +120,60 @@ def _deployment_json(s: SupplyResult) -> dict:
 
 
 @dataclass(frozen=True)
+class Totals:
+    """Reserve and supply figures of schema-valid entries, from primary data (satoshis).
+
+    `reserves_sat` = spendable + (locked when the policy counts locked outputs); `utxo_count`
+    counts every counted output, locked or not; `ratio_bp` is None when an entry failed or supply is 0.
+    """
+
+    reserves_sat: int
+    spendable_sat: int
+    locked_sat: int
+    utxo_count: int
+    supply_sat: int
+    ratio_bp: int | None
+
+
+@dataclass(frozen=True)
 class Summary:
     """What the rules derive from the sources of a body; the engine writes it, the verifier compares."""
 
-    reserves_total_sat: int
-    utxo_count: int
-    supply_total_sat: int
-    ratio_bp: int | None
+    totals: Totals
     status: str
     status_reasons: list[str]
 
 
-def derive_totals(sources: list[dict], deployments: list[dict]) -> tuple[int, int, int, int | None]:
-    """(reserves_sat, utxo_count, supply_sat, ratio_bp) of schema-valid entries, from primary data.
+def derive_totals(sources: list[dict], deployments: list[dict], count_locked: bool = True) -> Totals:
+    """The totals of schema-valid entries, recomputed from primary data.
 
-    Recomputed from each utxo's value and each deployment's total_supply/decimals rather than the
+    From each utxo's value and lock and each deployment's total_supply/decimals rather than the
     entries' own totals, so a wrong per-entry total is reported once, where it is. Failed entries
-    count nothing; ratio is None when any entry failed or supply is 0.
+    count nothing. Format 1 utxos have no `lock`: all spendable.
     """
     read_sources = [s for s in sources if "error" not in s]
     read_deps = [d for d in deployments if "error" not in d]
-    reserves_total = sum(int(u["value_sat"]) for s in read_sources for u in s["utxos"])
+    spendable, locked = re_.split_sat(u for s in read_sources for u in s["utxos"])
+    reserves_total = spendable + (locked if count_locked else 0)
     utxo_count = sum(len(s["utxos"]) for s in read_sources)
     supply_total = sum(ar.liabilities_sat(int(d["total_supply"]), d["decimals"]) for d in read_deps)
     any_failed = len(read_sources) != len(sources) or len(read_deps) != len(deployments)
     ratio = None if any_failed else ar.ratio_bp(reserves_total, supply_total)
-    return reserves_total, utxo_count, supply_total, ratio
+    return Totals(reserves_total, spendable, locked, utxo_count, supply_total, ratio)
 
 
 def derive(
     sources: list[dict], deployments: list[dict], issued_at: datetime, policy: ar.Policy
 ) -> Summary:
     """Totals, ratio, status and reasons of schema-valid entries: what the body must claim."""
-    reserves_total, utxo_count, supply_total, ratio = derive_totals(sources, deployments)
+    totals = derive_totals(sources, deployments, policy.count_locked)
     observations = [_observation("reserve source", s) for s in sources]
     observations += [_observation("supply deployment", d) for d in deployments]
     status, reasons = ar.decide_status(
-        issued_at=issued_at, observations=observations, ratio=ratio, liabilities=supply_total, policy=policy
+        issued_at=issued_at, observations=observations, ratio=totals.ratio_bp, liabilities=totals.supply_sat,
+        policy=policy,
     )
-    return Summary(reserves_total, utxo_count, supply_total, ratio, status, reasons)
+    return Summary(totals, status, reasons)
 
 
 def _observation(label: str, entry: dict) -> ar.Observation:
@@ -237,9 +211,11 @@ def build_body(
     policy: ar.Policy,
     reserve_results: list[ReserveResult],
     supply_results: list[SupplyResult],
+    reserve_set: ReserveSetRef,
 ) -> dict:
     """The unsigned body of attestation `sequence`, with totals, ratio and status derived here.
 
+    `reserve_set` names the declaration version the sources were configured from.
     `issued_at` is tz-aware (kept to whole seconds, UTC). Sources and deployments are sorted by
     name, utxos by outpoint, so equal inputs give equal ids. A reading that breaks an invariant
     is published as a failed entry (`invalid_reading`), which makes the status stale. Raises
@@ -256,14 +232,19 @@ def build_body(
         raise InvalidInput("an outpoint is counted by two reserve sources; deduplicate before building")
     issued = ar.format_timestamp(issued_at)
     summary = derive(sources, deployments, ar.parse_timestamp(issued), policy)
+    t = summary.totals
+    reserves = {"total_sat": str(t.reserves_sat), "spendable_sat": str(t.spendable_sat),
+                "locked_sat": str(t.locked_sat), "utxo_count": t.utxo_count,
+                "reserve_set": _as(ReserveSetRef, reserve_set).to_json(),
+                "valid_at": re_.valid_at(sources), "sources": sources}
     body = {
         "format": FORMAT, "sequence": sequence, "previous": previous, "issued_at": issued,
         "issuer": {"name": issuer_name, "url": issuer_url}, "token": {"symbol": token_symbol},
         "status": summary.status, "status_reasons": summary.status_reasons,
-        "ratio_bp": None if summary.ratio_bp is None else str(summary.ratio_bp),
+        "ratio_bp": None if t.ratio_bp is None else str(t.ratio_bp),
         "policy": policy.to_json(),
-        "reserves": {"total_sat": str(summary.reserves_total_sat), "utxo_count": summary.utxo_count, "sources": sources},
-        "supply": {"total_sat": str(summary.supply_total_sat), "deployments": deployments},
+        "reserves": reserves,
+        "supply": {"total_sat": str(t.supply_sat), "deployments": deployments},
     }
     errors = schema_errors({**body, "signatures": []})
     if errors:

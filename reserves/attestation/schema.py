@@ -1,4 +1,4 @@
-"""The JSON Schema of reserves-attestation/1, loaded from the package, with safe error messages."""
+"""The JSON Schemas of reserves-attestation/2 (and /1, still verified), loaded from the package, with safe error messages."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from importlib import resources
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-FORMAT = "reserves-attestation/1"
-SCHEMA_FILE = "attestation.schema.json"
+FORMAT = "reserves-attestation/2"
+FORMAT_1 = "reserves-attestation/1"
+# Every format a verifier still accepts, with its schema file: published attestations are never
+# rewritten, so a chain may hold format 1 documents followed by format 2 ones.
+SCHEMA_FILES = {FORMAT: "attestation.schema.json", FORMAT_1: "attestation-1.schema.json"}
+SCHEMA_FILE = SCHEMA_FILES[FORMAT]
 MAX_ERRORS = 10
 
 
-@lru_cache(maxsize=1)
-def load_schema() -> dict:
-    """The schema as a dict (draft 2020-12); docs/attestation.schema.json is a byte-identical copy."""
-    text = resources.files("reserves.attestation").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+@lru_cache(maxsize=4)
+def load_schema(format: str = FORMAT) -> dict:
+    """The schema of `format` as a dict (draft 2020-12); docs/ holds byte-identical copies."""
+    text = resources.files("reserves.attestation").joinpath(SCHEMA_FILES[format]).read_text(encoding="utf-8")
     return json.loads(text)
 
 
@@ -35,9 +39,9 @@ def _pattern(validator, pattern, instance, schema):
         yield ValidationError("does not match the pattern")
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = load_schema()
+@lru_cache(maxsize=4)
+def _validator(format: str) -> jsonschema.Draft202012Validator:
+    schema = load_schema(format)
     jsonschema.Draft202012Validator.check_schema(schema)
     cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _pattern})
     return cls(schema)
@@ -46,11 +50,15 @@ def _validator() -> jsonschema.Draft202012Validator:
 def schema_errors(document: object) -> list[str]:
     """Up to MAX_ERRORS short messages ("$.path: keyword"); [] when the document is valid.
 
-    Messages never embed the offending value: it may be megabytes long or deeply nested.
+    The schema is the one of the document's `format` when it names a known one, else the
+    current format's (which then reports the unknown `format`). Messages never embed the
+    offending value: it may be megabytes long or deeply nested.
     """
+    declared = document.get("format") if isinstance(document, dict) else None
+    format = declared if isinstance(declared, str) and declared in SCHEMA_FILES else FORMAT
     errors = []
     try:
-        for error in _validator().iter_errors(document):
+        for error in _validator(format).iter_errors(document):
             errors.append(f"{error.json_path}: fails '{error.validator}'")
             if len(errors) >= MAX_ERRORS:
                 break

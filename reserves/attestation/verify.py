@@ -7,9 +7,10 @@ from typing import Any, Callable
 
 from reserves.attestation import arithmetic as ar
 from reserves.attestation.canonical import MAX_DEPTH, check_domain, attestation_id, parse_json
+from reserves.attestation import verify_reserves
 from reserves.attestation.document import derive, derive_totals
 from reserves.attestation.keys import verify_bip340_hex
-from reserves.attestation.schema import schema_errors
+from reserves.attestation.schema import FORMAT, FORMAT_1, schema_errors
 from reserves.errors import InvalidInput, ReservesError
 
 
@@ -111,7 +112,7 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
         return None
     report.add("domain", True, f"JSON-safe values, depth <= {MAX_DEPTH}")
     errors = schema_errors(document)
-    if not report.add("schema", not errors, "; ".join(errors) or "valid reserves-attestation/1"):
+    if not report.add("schema", not errors, "; ".join(errors) or f"valid {document['format']}"):
         return None
     try:
         computed = attestation_id(document)
@@ -125,7 +126,7 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
         report.add("id", claimed == computed, f"computed {computed}, envelope says {claimed[:80]}")
     _check_signatures(report, document, bytes.fromhex(computed), trusted_keys, require_signatures)
     _check_link(report, document)
-    for name, step in _ARITHMETIC:
+    for name, step in _ARITHMETIC if document["format"] == FORMAT_1 else _ARITHMETIC + _FORMAT_2:
         _run(report, name, step, document)
     return document
 
@@ -196,7 +197,7 @@ def _timestamps(doc: dict) -> list[str]:
 
 
 def _policy(doc: dict) -> list[str]:
-    ar.Policy(int(doc["policy"]["warning_below_bp"]))  # raises InvalidInput below 10000
+    ar.Policy.from_json(doc["policy"])  # raises InvalidInput below 10000
     return []
 
 
@@ -232,25 +233,37 @@ def _supply(doc: dict) -> list[str]:
 
 
 def _summary(doc: dict):
-    policy = ar.Policy(int(doc["policy"]["warning_below_bp"]))
+    policy = ar.Policy.from_json(doc["policy"])
     issued = ar.parse_timestamp(doc["issued_at"])
     return derive(doc["reserves"]["sources"], doc["supply"]["deployments"], issued, policy)
 
 
+def _derived_totals(doc: dict):
+    # A schema-valid count_locked is a bool; the policy check reports a bad threshold separately.
+    count_locked = doc["policy"].get("count_locked", True)
+    return derive_totals(doc["reserves"]["sources"], doc["supply"]["deployments"], count_locked)
+
+
 def _totals(doc: dict) -> list[str]:
-    reserves, utxo_count, supply, _ = derive_totals(doc["reserves"]["sources"], doc["supply"]["deployments"])
+    t = _derived_totals(doc)
+    res = doc["reserves"]
     problems = []
-    if int(doc["reserves"]["total_sat"]) != reserves:
-        problems.append(f"reserves.total_sat {doc['reserves']['total_sat']} but the utxos of read sources sum to {reserves}")
-    if doc["reserves"]["utxo_count"] != utxo_count:
-        problems.append(f"reserves.utxo_count {doc['reserves']['utxo_count']} but read sources list {utxo_count}")
-    if int(doc["supply"]["total_sat"]) != supply:
-        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but read deployments round up to {supply}")
+    if int(res["total_sat"]) != t.reserves_sat:
+        rule = "" if doc["format"] == FORMAT_1 else " (spendable, plus locked when policy.count_locked)"
+        problems.append(f"reserves.total_sat {res['total_sat']} but the utxos of read sources give {t.reserves_sat}{rule}")
+    if doc["format"] == FORMAT:
+        for key, value in (("spendable_sat", t.spendable_sat), ("locked_sat", t.locked_sat)):
+            if int(res[key]) != value:
+                problems.append(f"reserves.{key} {res[key]} but the utxos of read sources give {value}")
+    if res["utxo_count"] != t.utxo_count:
+        problems.append(f"reserves.utxo_count {res['utxo_count']} but read sources list {t.utxo_count}")
+    if int(doc["supply"]["total_sat"]) != t.supply_sat:
+        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but read deployments round up to {t.supply_sat}")
     return problems
 
 
 def _ratio(doc: dict) -> list[str]:
-    expected = derive_totals(doc["reserves"]["sources"], doc["supply"]["deployments"])[3]
+    expected = _derived_totals(doc).ratio_bp
     claimed = doc["ratio_bp"]
     if (None if claimed is None else int(claimed)) != expected:
         return [f"ratio_bp {claimed} but the rule gives {expected} (floor; null if a source failed or supply is 0)"]
@@ -277,6 +290,11 @@ _ARITHMETIC: list[tuple[str, Callable[[dict], list[str]]]] = [
     ("ratio", _ratio),
     ("status", _status),
 ]
+_FORMAT_2: list[tuple[str, Callable[[dict], list[str]]]] = [
+    ("wallets", verify_reserves.wallets),
+    ("counting", verify_reserves.counting),
+    ("valid_at", verify_reserves.valid_at),
+]
 
 
 @dataclass(frozen=True)
@@ -286,6 +304,7 @@ class _Link:
     id: str
     previous: str | None
     issued_at: str
+    format: str
 
 
 def verify_chain(
@@ -307,7 +326,7 @@ def verify_chain(
         one, doc = _verify(item, trusted_keys, require_signatures)
         report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
         if doc is not None and one.id is not None:  # schema-valid, so the header members exist
-            links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"]))
+            links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
     if len(links) != len(documents):
         report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
         return report
@@ -318,6 +337,12 @@ def verify_chain(
 
 
 def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
+    older = [
+        f"sequence {b.sequence} is {b.format} after {a.format}"
+        for a, b in zip(links, links[1:])
+        if _FORMAT_ORDER[b.format] < _FORMAT_ORDER[a.format]
+    ]
+    report.add("chain.format", not older, "; ".join(older[:10]) or "the format never goes back to an older one")
     problems = []
     for a, b in zip(links, links[1:]):
         if a.sequence == b.sequence:
@@ -339,3 +364,6 @@ def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
         if b.issued_at < a.issued_at  # same fixed-width UTC format, so text order is time order
     ]
     report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
+
+
+_FORMAT_ORDER = {FORMAT_1: 1, FORMAT: 2}

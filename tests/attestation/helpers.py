@@ -6,10 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
 from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult, build_body
+from reserves.attestation.document import ReserveSetRef
 
 BTC_CHAIN = "bip122:000000000019d6689c085ae165831e93"
 ISSUED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 ADDRESS = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"  # BIP-173 example P2WPKH
+RESERVE_SET = ReserveSetRef(1, "5e" * 32)
 
 
 def key(n: int, key_id: str | None = None) -> SigningKey:
@@ -35,10 +37,12 @@ def supply_result(name="ethereum", total=100_000_000_000_000_000, decimals=18, c
     return SupplyResult(name, "evm", chain, contract, max_age, reading)
 
 
-def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued=ISSUED, warning=10_500):
+def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued=ISSUED, warning=10_500,
+              count_locked=True, reserve_set=RESERVE_SET):
     return build_body(
         sequence=sequence, previous=previous, issued_at=issued, issuer_name="Example Custody",
-        issuer_url="https://example.org", token_symbol="xBTC", policy=Policy(warning),
+        issuer_url="https://example.org", token_symbol="xBTC", policy=Policy(warning, count_locked),
+        reserve_set=reserve_set,
         reserve_results=reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
         supply_results=supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
     )

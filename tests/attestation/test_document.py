@@ -98,7 +98,9 @@ def test_utxos_carry_their_address():
     body = verified(make_body())
     utxos = [u for s in body["reserves"]["sources"] for u in s["utxos"]]
     assert len(utxos) == 3 and all(u["address"] == ADDRESS for u in utxos)
-    assert set(utxos[0]) == {"txid", "vout", "value_sat", "height", "address"}
+    assert set(utxos[0]) == {"txid", "vout", "value_sat", "height", "address", "wallet", "coinbase", "lock"}
+    # outputs of no named wallet belong to the wallet named after their source
+    assert {u["wallet"] for u in body["reserves"]["sources"][0]["utxos"]} == {body["reserves"]["sources"][0]["name"]}
 
 
 @pytest.mark.parametrize("address", ["", "bc1q wrong", "0x" + "12" * 20 + "!", "b" * 101, "bc1qIO", None, 5])
@@ -178,6 +180,11 @@ def test_tuples_are_accepted():
         {"sequence": 0, "previous": None, "issued": ISSUED.replace(tzinfo=None)},
         {"sequence": 0, "previous": None, "reserves": [reserve_result(), reserve_result()]},
         {"sequence": 0, "previous": None, "reserves": [reserve_result("a"), reserve_result("b")]},  # same outpoints
+        {"sequence": 0, "previous": None, "reserve_set": (0, "ab" * 32)},
+        {"sequence": 0, "previous": None, "reserve_set": (True, "ab" * 32)},
+        {"sequence": 0, "previous": None, "reserve_set": (1, "AB" * 32)},
+        {"sequence": 0, "previous": None, "reserve_set": (1, "ab" * 31)},
+        {"sequence": 0, "previous": None, "reserve_set": (2**53, "ab" * 32)},
     ],
 )
 def test_refused(kwargs):

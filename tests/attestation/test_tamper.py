@@ -192,7 +192,7 @@ def test_same_signature_twice_counts_once(world):
 # arithmetic checks must name what is inconsistent.
 RESIGNED = [
     # A changed primary value makes everything derived from it wrong as well.
-    (("reserves", "sources", 0, "utxos", 0, "value_sat"), "7", {"reserves", "totals", "ratio"}),
+    (("reserves", "sources", 0, "utxos", 0, "value_sat"), "7", {"reserves", "totals", "ratio", "wallets"}),
     (("reserves", "sources", 0, "total_sat"), "7", {"reserves"}),
     (("reserves", "sources", 0, "utxo_count"), 5, {"reserves"}),
     (("reserves", "total_sat"), "1", {"totals"}),
