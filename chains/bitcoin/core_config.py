@@ -1,0 +1,145 @@
+"""Configuration of the Bitcoin Core RPC reserve adapter and its parser (TOML table -> dataclass)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chains.bitcoin.core_rpc import split_credentials
+from chains.bitcoin.descriptors import NETWORK_NAMES
+from chains.bitcoin.wallets import WalletSpec, parse_wallets
+from chains.errors import ChainConfigError
+
+KIND = "bitcoin-core-rpc"
+# Ranged descriptors are scanned over children [0, scan_range) per branch, widened while a coin
+# sits within gap_limit of the end; this bounds the widening (same bound as the Esplora walk).
+MAX_SCAN_RANGE = 100_000
+
+
+@dataclass(frozen=True)
+class BitcoinCoreConfig:
+    """One reserve source read through one Bitcoin Core node's JSON-RPC.
+
+    `rpc_url` may carry `user:password@` (never shown: repr=False); `rpc_cookie_path` is Core's
+    `.cookie` file, read on every call. `scan_range` is how many children of each branch of a
+    ranged descriptor the first scan covers; `min_confirmations` counts the tip as 1.
+    """
+
+    name: str
+    rpc_url: str = field(repr=False)
+    network: str
+    wallets: tuple[WalletSpec, ...]
+    rpc_user: str | None = None
+    rpc_password: str | None = field(default=None, repr=False)
+    rpc_cookie_path: str | None = None
+    min_confirmations: int = 6
+    max_age_seconds: int = 3 * 3600
+    scan_range: int = 1000
+    timeout_seconds: float = 30.0
+    scan_timeout_seconds: float = 900.0
+    retries: int = 3
+    backoff_seconds: float = 0.5
+
+
+_INTS = {
+    "min_confirmations": (1, 10_000),
+    "max_age_seconds": (60, 30 * 24 * 3600),
+    "scan_range": (1, MAX_SCAN_RANGE),
+    "retries": (0, 10),
+    "gap_limit": (1, 1000),
+}
+_FLOATS = {"timeout_seconds": (0.0, 300.0, False), "scan_timeout_seconds": (0.0, 7200.0, False),
+           "backoff_seconds": (0.0, 60.0, True)}
+_STRINGS = ("rpc_user", "rpc_password", "rpc_cookie_path")
+_KNOWN = {"kind", "rpc_url", "network", "wallets", "addresses", "descriptors", *_INTS, *_FLOATS, *_STRINGS}
+
+
+def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
+    """Build the config of reserve source `name` from its TOML table.
+
+    Raises ChainConfigError naming the key (`reserves.<name>.<key>: ...`); never echoes the URL or
+    a password. Wallets come from `[[reserves.wallets]]` (parse_wallets) and the flat `addresses`
+    (one wallet named after the source) / `descriptors` (wallets `<source>-<i+1>`) keys.
+    """
+    where = f"reserves.{name}"
+    if not isinstance(mapping, dict):
+        raise ChainConfigError(f"{where}: must be a table")
+    unknown = sorted(set(map(str, mapping)) - _KNOWN)
+    if unknown:
+        raise ChainConfigError(f"{where}.{unknown[0]}: unknown key")
+    if mapping.get("kind", KIND) != KIND:
+        raise ChainConfigError(f"{where}.kind: must be {KIND!r}")
+    network = mapping.get("network")
+    if network not in NETWORK_NAMES:
+        raise ChainConfigError(f"{where}.network: must be one of {', '.join(NETWORK_NAMES)}")
+    numbers: dict[str, Any] = {}
+    for key, (low, high) in _INTS.items():
+        if key in mapping:
+            numbers[key] = _int(mapping[key], low, high, f"{where}.{key}")
+    for key, (low, high, closed) in _FLOATS.items():
+        if key in mapping:
+            numbers[key] = _float(mapping[key], low, high, closed, f"{where}.{key}")
+    strings = {key: _string(mapping[key], f"{where}.{key}") for key in _STRINGS if key in mapping}
+    if ("rpc_user" in strings) != ("rpc_password" in strings):
+        raise ChainConfigError(f"{where}.rpc_user: give rpc_user together with rpc_password")
+    gap_limit = numbers.pop("gap_limit", 20)
+    wallets = wallets_of(name, mapping, network, gap_limit, where)
+    return BitcoinCoreConfig(
+        name=name, rpc_url=_rpc_url(mapping.get("rpc_url"), f"{where}.rpc_url"), network=network,
+        wallets=wallets, **strings, **numbers,
+    )
+
+
+def wallets_of(name: str, mapping: dict[str, Any], network: str, gap_limit: int, where: str) -> tuple[WalletSpec, ...]:
+    """`[[wallets]]` plus the flat `addresses` / `descriptors` keys, all through parse_wallets."""
+    tables = list(_list(mapping.get("wallets", []), f"{where}.wallets"))
+    addresses = _list(mapping.get("addresses", []), f"{where}.addresses")
+    descriptors = _list(mapping.get("descriptors", []), f"{where}.descriptors")
+    flat: list[dict[str, Any]] = []
+    if addresses:
+        flat.append({"name": name, "addresses": addresses})
+    flat += [{"name": f"{name}-{i + 1}", "descriptor": d, "gap_limit": gap_limit} for i, d in enumerate(descriptors)]
+    wallets = parse_wallets(tables, network, f"{where}.wallets") if tables else ()
+    if flat:
+        wallets = wallets + parse_wallets(flat, network, where)
+    if not wallets:
+        raise ChainConfigError(f"{where}.wallets: declare at least one wallet, address or descriptor")
+    names = [w.name for w in wallets]
+    if len(set(names)) != len(names):
+        raise ChainConfigError(f"{where}.wallets: wallet names must be unique")
+    return wallets
+
+
+def _rpc_url(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > 2048:
+        raise ChainConfigError(f"{where}: must be an http(s) URL string")
+    try:
+        split_credentials(value)
+    except (ChainConfigError, ValueError) as exc:  # urlsplit raises ValueError on a bad port
+        raise ChainConfigError(f"{where}: must be an http(s) URL with a host") from exc
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, (list, tuple)):
+        raise ChainConfigError(f"{where}: must be a list")
+    return list(value)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 4096:
+        raise ChainConfigError(f"{where}: must be a non-empty string")
+    return value
+
+
+def _int(value: Any, low: int, high: int, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ChainConfigError(f"{where}: must be an integer >= {low} and <= {high}")
+    return value
+
+
+def _float(value: Any, low: float, high: float, closed: bool, where: str) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok or not (low <= value if closed else low < value) or not value <= high:
+        raise ChainConfigError(f"{where}: must be a number {'>=' if closed else '>'} {low} and <= {high}")
+    return float(value)
