@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
+from embit import compact
 from embit.transaction import Transaction
 
 from chains.errors import ChainDataError
@@ -187,12 +188,8 @@ def sha256d(data: bytes) -> bytes:
     return hashlib.sha256(hashlib.sha256(data).digest()).digest()
 
 
-def raw_txid(raw: bytes) -> str:
-    """Display-hex txid of serialized transaction bytes (witness or not); ChainDataError when malformed.
-
-    The txid hashes the serialization without witnesses, so segwit bytes are re-serialized by embit
-    after a strict parse (no trailing bytes).
-    """
+def parse_raw_tx(raw: bytes) -> Transaction:
+    """Strictly parse serialized transaction bytes (no trailing bytes); ChainDataError when malformed."""
     if not raw or len(raw) > MAX_TX_BYTES:
         raise ChainDataError(f"a transaction is 1 to {MAX_TX_BYTES} bytes")
     stream = BytesIO(raw)
@@ -202,4 +199,17 @@ def raw_txid(raw: bytes) -> str:
         raise ChainDataError("transaction bytes could not be decoded") from exc
     if stream.read(1):
         raise ChainDataError("trailing bytes after the transaction")
-    return tx.txid().hex()
+    return tx
+
+
+def stripped_bytes(tx: Transaction) -> bytes:
+    """Serialization without witnesses: exactly the bytes the txid hashes."""
+    return (
+        tx.version.to_bytes(4, "little") + compact.to_bytes(len(tx.vin)) + b"".join(i.serialize() for i in tx.vin)
+        + compact.to_bytes(len(tx.vout)) + b"".join(o.serialize() for o in tx.vout) + tx.locktime.to_bytes(4, "little")
+    )
+
+
+def raw_txid(raw: bytes) -> str:
+    """Display-hex txid of serialized transaction bytes (witness or not); ChainDataError when malformed."""
+    return sha256d(stripped_bytes(parse_raw_tx(raw)))[::-1].hex()
