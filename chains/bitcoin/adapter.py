@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable
 
 from chains.base import BlockRef, ReserveReading, Utxo
+from chains.bitcoin.classify import Hit, dedupe, needs_coinbase_check, split, to_utxo
 from chains.bitcoin.consistency import BestChainCache, Claim, check_claims
 from chains.bitcoin.config import KIND, BitcoinEsploraConfig, parse_config
-from chains.bitcoin.descriptors import parse_descriptor
-from chains.bitcoin.esplora import EsploraBlock, EsploraClient, EsploraUtxo
-from chains.bitcoin.scan import gather, used_children
+from chains.bitcoin.esplora import EsploraBlock, EsploraClient
+from chains.bitcoin.history import check_height, reserves_at
+from chains.bitcoin.scan import gather, wallet_addresses
 from chains.errors import ChainDataError
 from chains.registry import AdapterSpec
 
@@ -23,6 +25,9 @@ GENESIS = {
     "regtest": "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
 }
 
+# Immutable facts remembered across reads (a txid is a coinbase or not; a block's median time),
+# dropped whole beyond this many entries.
+MAX_REMEMBERED = 100_000
 # A block every ~10 minutes rarely lands during a scan twice in a row; three moves in a row means
 # the chain (or the server) is too unsettled to read now.
 READ_ATTEMPTS = 3
@@ -34,10 +39,13 @@ def chain_id(network: str) -> str:
 
 
 class BitcoinEsploraAdapter:
-    """Reads the confirmed UTXOs of one reserve source through an Esplora server.
+    """Reads the confirmed UTXOs of one reserve source's wallets through an Esplora server.
 
     A reading is anchored at the tip read first; only outputs with `tip_height - height + 1 >=
-    min_confirmations` count (deduplicated by outpoint), the rest are reported as `uncounted`. The
+    min_confirmations` count, deduplicated by outpoint across wallets (the wallet declared first
+    keeps it; the others are listed in `duplicates`). Outputs younger than COINBASE_MATURITY are
+    checked through `/tx/:txid`: an immature coinbase is `uncounted`, like shallow and unconfirmed
+    ones. Each UTXO carries its wallet's time lock at the tip (None when a path is open). The
     tip is read again after every UTXO query: if it moved (a block or a reorg arrived during the
     scan) the scan is redone, up to `READ_ATTEMPTS` times, then ChainDataError; a reading never
     mixes two chain states. Every counted UTXO's block must be the server's best-chain block at its
@@ -50,7 +58,7 @@ class BitcoinEsploraAdapter:
     def __init__(self, config: BitcoinEsploraConfig) -> None:
         self.config = config
         self.name = config.name
-        self._descriptors = [parse_descriptor(text, config.network) for text in config.descriptors]
+        self._wallets = config.wallets
         self._client = EsploraClient(
             config.esplora_url,
             timeout=config.timeout_seconds,
@@ -59,6 +67,8 @@ class BitcoinEsploraAdapter:
             backoff_seconds=config.backoff_seconds,
         )
         self._best = BestChainCache()
+        self._coinbase: dict[str, bool] = {}
+        self._block_times: dict[str, int] = {}
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -81,10 +91,11 @@ class BitcoinEsploraAdapter:
         # serve the whole scan; switched after it, the tip re-read below differs.
         await self._check_chain()
         tip = await self._client.block(tip_hash)
-        addresses, scanned = await self._addresses()
-        lists = await gather([self._client.address_utxos(a) for a in addresses])
-        counted, uncounted = self._classify(tip, addresses, lists)
-        claims = self._counted_claims(tip.height, lists)
+        hits, scanned = await self._hits()
+        kept, duplicates = dedupe(hits)
+        utxos = await self._utxos(kept, tip)
+        counted, uncounted = split(utxos, self.config.min_confirmations)
+        claims = _claims(kept, counted)
         best = await self._best.hashes(self._client, {height for height, _ in claims}, tip)
         if await self._client.tip_hash() != tip.hash:
             return None
@@ -103,6 +114,8 @@ class BitcoinEsploraAdapter:
             total_sat=sum(u.value_sat for u in counted),
             addresses_scanned=scanned,
             uncounted=tuple(uncounted),
+            duplicates=duplicates,
+            median_time=tip.median_time,
         )
 
     async def _check_chain(self) -> None:
@@ -112,60 +125,78 @@ class BitcoinEsploraAdapter:
                 f"server's block 0 is {genesis}, not the {self.config.network} genesis: wrong network"
             )
 
-    async def _addresses(self) -> tuple[list[str], int]:
-        """Declared addresses plus used descriptor children, in order, without repeats."""
-        found = await gather([used_children(self._client, d, self.config.gap_limit) for d in self._descriptors])
-        ordered = dict.fromkeys(self.config.addresses)
-        for used, _ in found:
-            ordered.update(dict.fromkeys(used))
-        return list(ordered), len(self.config.addresses) + sum(looked for _, looked in found)
+    async def _hits(self) -> tuple[list[Hit], int]:
+        """Every output of every wallet's addresses, in declaration order; each address read once."""
+        found = await gather([wallet_addresses(self._client, w) for w in self._wallets])
+        distinct = list(dict.fromkeys(a for addresses, _ in found for a in addresses))
+        lists = dict(zip(distinct, await gather([self._client.address_utxos(a) for a in distinct])))
+        hits = [
+            Hit(wallet, address, raw.txid, raw.vout, raw.value_sat, raw.height, raw.block_hash)
+            for wallet, (addresses, _) in zip(self._wallets, found)
+            for address in addresses
+            for raw in lists[address]
+        ]
+        return hits, sum(looked for _, looked in found)
 
-    def _classify(
-        self, tip: EsploraBlock, addresses: list[str], lists: list[list[EsploraUtxo]]
-    ) -> tuple[list[Utxo], list[Utxo]]:
-        counted: list[Utxo] = []
-        uncounted: list[Utxo] = []
-        seen: set[tuple[str, int]] = set()
-        for address, utxos in zip(addresses, lists):
-            for raw in utxos:
-                if (raw.txid, raw.vout) in seen:
-                    continue
-                seen.add((raw.txid, raw.vout))
-                utxo = _to_utxo(raw, address, tip.height)
-                enough = utxo.confirmations >= self.config.min_confirmations
-                (counted if enough else uncounted).append(utxo)
-        order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
-        return sorted(counted, key=order), sorted(uncounted, key=order)
+    async def _utxos(self, hits: list[Hit], tip: EsploraBlock) -> list[Utxo]:
+        """Utxos with their coinbase flag and time lock at the tip.
 
-    def _counted_claims(self, tip_height: int, lists: list[list[EsploraUtxo]]) -> set[Claim]:
-        """(height, block hash) of every UTXO deep enough to count: the blocks to check."""
-        return {
-            (raw.height, raw.block_hash)
-            for utxos in lists
-            for raw in utxos
-            if raw.height is not None and raw.block_hash is not None
-            and _confirmations(raw.height, tip_height) >= self.config.min_confirmations
-        }
+        Only outputs younger than COINBASE_MATURITY are looked up (`coinbase` stays False for older
+        ones: maturity no longer matters for them).
+        """
+        young = {h.txid for h in hits if needs_coinbase_check(h, tip.height)}
+        coinbase = await self._known(self._coinbase, young, self._is_coinbase)
+        timed = {h.block_hash for h in hits if h.wallet.relative_time_lock and h.block_hash}
+        times = await self._known(self._block_times, timed, self._block_time)
+        return [
+            to_utxo(
+                h, tip.height, tip.median_time,
+                coinbase=coinbase.get(h.txid, False),
+                utxo_median_time=times.get(h.block_hash) if h.block_hash else None,
+            )
+            for h in hits
+        ]
+
+    async def _known(self, cache: dict, keys: set[str], ask: Callable[[str], Awaitable[Any]]) -> dict:
+        """The value of each key: cached, or asked once and remembered (the facts never change)."""
+        missing = sorted(keys - set(cache))
+        found = dict(zip(missing, await gather([ask(key) for key in missing])))
+        out = {key: cache[key] for key in keys if key in cache} | found
+        if len(cache) + len(found) > MAX_REMEMBERED:
+            cache.clear()
+        cache.update(found)
+        return out
+
+    async def _is_coinbase(self, txid: str) -> bool:
+        tx = await self._client.transaction(txid)
+        return tx.is_coinbase
+
+    async def _block_time(self, block_hash: str) -> int:
+        # BIP-68 counts from the median time of the block before the output's; the output block's
+        # own median time (or its timestamp) is never earlier, so its unlock is never too early.
+        block = await self._client.block(block_hash)
+        return block.median_time if block.median_time is not None else block.timestamp
+
+    async def read_reserves_at(self, height: int) -> ReserveReading:
+        """The reserves as they stood at block `height`, from Esplora history (chains.bitcoin.history)."""
+        check_height(height)
+        await self._check_chain()
+        found = await gather([wallet_addresses(self._client, w) for w in self._wallets])
+        return await reserves_at(
+            self._client, height, [(w, addresses) for w, (addresses, _) in zip(self._wallets, found)],
+            source=self.name, chain_id=chain_id(self.config.network),
+            min_confirmations=self.config.min_confirmations, addresses_scanned=sum(n for _, n in found),
+        )
 
 
-def _confirmations(height: int | None, tip_height: int) -> int:
-    # An output "confirmed" above the tip we anchored on was mined after the tip was read (or the
-    # server is inconsistent): it gets 0 confirmations and is not counted.
-    if height is None or height > tip_height:
-        return 0
-    return tip_height - height + 1
-
-
-def _to_utxo(raw: EsploraUtxo, address: str, tip_height: int) -> Utxo:
-    confirmations = _confirmations(raw.height, tip_height)
-    return Utxo(
-        txid=raw.txid,
-        vout=raw.vout,
-        value_sat=raw.value_sat,
-        address=address,
-        height=raw.height,
-        confirmations=confirmations,
-    )
+def _claims(kept: list[Hit], counted: list[Utxo]) -> set[Claim]:
+    """(height, block hash) of every counted UTXO: the blocks to check against the best chain."""
+    wanted = {(u.txid, u.vout) for u in counted}
+    return {
+        (h.height, h.block_hash)
+        for h in kept
+        if (h.txid, h.vout) in wanted and h.height is not None and h.block_hash is not None
+    }
 
 
 SPEC = AdapterSpec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinEsploraAdapter)

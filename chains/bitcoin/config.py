@@ -6,29 +6,36 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from chains.bitcoin.descriptors import NETWORK_NAMES, normalize_address, parse_descriptor
+from chains.bitcoin.descriptors import NETWORK_NAMES
+from chains.bitcoin.wallets import (
+    MAX_ADDRESSES,
+    MAX_WALLETS,
+    WALLET_NAME,
+    WalletSpec,
+    checked_descriptor_wallet,
+    parse_wallets,
+    wallet_addresses,
+)
 from chains.errors import ChainConfigError
 
 KIND = "bitcoin-esplora"
-MAX_ADDRESSES = 10_000
-MAX_DESCRIPTORS = 100
+MAX_DESCRIPTORS = MAX_WALLETS
 
 
 @dataclass(frozen=True)
 class BitcoinEsploraConfig:
-    """One reserve source: addresses and descriptors of one network read through one Esplora server.
+    """One reserve source: named wallets of one network read through one Esplora server.
 
-    `addresses` are canonical (bech32 lowercase); `descriptors` are checked, checksum stripped.
-    `min_confirmations` counts the tip as 1; `gap_limit` is consecutive unused child addresses;
-    `max_age_seconds` is carried for the engine (a reading whose tip is older is stale).
+    `wallets` are in declaration order (the first wallet covering an outpoint keeps it); each is a
+    checked descriptor (scanned with its own gap limit) or canonical addresses.
+    `min_confirmations` counts the tip as 1; `max_age_seconds` is carried for the engine (a
+    reading whose tip is older is stale).
     """
 
     name: str
     esplora_url: str
     network: str
-    addresses: tuple[str, ...] = ()
-    descriptors: tuple[str, ...] = ()
-    gap_limit: int = 20
+    wallets: tuple[WalletSpec, ...] = ()
     min_confirmations: int = 6
     timeout_seconds: float = 10.0
     retries: int = 3
@@ -47,14 +54,14 @@ _INTS = {
 }
 # key -> (low, high, low allowed) for float settings
 _FLOATS = {"timeout_seconds": (0.0, 300.0, False), "backoff_seconds": (0.0, 60.0, True)}
-_KNOWN = {"kind", "esplora_url", "network", "addresses", "descriptors", *_INTS, *_FLOATS}
+_KNOWN = {"kind", "esplora_url", "network", "addresses", "descriptors", "wallets", *_INTS, *_FLOATS}
 
 
 def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinEsploraConfig:
     """Build the config of reserve source `name` from its TOML table.
 
     Raises ChainConfigError naming the key (`reserves.<name>.<key>: ...`) for unknown keys, wrong
-    types, values out of range, no address nor descriptor, or addresses/descriptors of another network.
+    types, values out of range, no wallet, or addresses/descriptors of another network.
     """
     where = f"reserves.{name}"
     if not isinstance(mapping, dict):
@@ -65,10 +72,6 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinEsploraConfig:
     if mapping.get("kind", KIND) != KIND:
         raise ChainConfigError(f"{where}.kind: must be {KIND!r}")
     network = _network(mapping.get("network"), f"{where}.network")
-    addresses = _addresses(mapping.get("addresses", []), network, f"{where}.addresses")
-    descriptors = _descriptors(mapping.get("descriptors", []), network, f"{where}.descriptors")
-    if not addresses and not descriptors:
-        raise ChainConfigError(f"{where}.addresses: declare at least one address or descriptor")
     numbers: dict[str, Any] = {}
     for key, (low, high) in _INTS.items():
         if key in mapping:
@@ -76,14 +79,47 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinEsploraConfig:
     for key, (low, high, closed) in _FLOATS.items():
         if key in mapping:
             numbers[key] = _float(mapping[key], low, high, closed, f"{where}.{key}")
+    wallets = source_wallets(name, mapping, network, numbers.pop("gap_limit", 20), where)
     return BitcoinEsploraConfig(
         name=name,
         esplora_url=_url(mapping.get("esplora_url"), f"{where}.esplora_url"),
         network=network,
-        addresses=addresses,
-        descriptors=descriptors,
+        wallets=wallets,
         **numbers,
     )
+
+
+def source_wallets(name: str, mapping: dict[str, Any], network: str, gap_limit: int, where: str) -> tuple[WalletSpec, ...]:
+    """The wallets of one source: `[[wallets]]` tables first, then the flat keys (a wallet named
+    after the source for `addresses`, "<source>-<i+1>" for each of `descriptors`, with the
+    source's `gap_limit`). Names unique, at most MAX_WALLETS and MAX_ADDRESSES in all.
+    """
+    wallets = list(parse_wallets(mapping["wallets"], network, f"{where}.wallets")) if "wallets" in mapping else []
+    if mapping.get("addresses", []) != []:
+        addresses = wallet_addresses(mapping["addresses"], network, f"{where}.addresses")
+        wallets.append(WalletSpec(name=_flat_name(name, where), network=network, addresses=addresses))
+    texts = _string_list(mapping.get("descriptors", []), MAX_DESCRIPTORS, f"{where}.descriptors")
+    for i, text in enumerate(texts):
+        flat = _flat_name(f"{name}-{i + 1}", where)
+        wallets.append(checked_descriptor_wallet(flat, network, text, None, gap_limit, f"{where}.descriptors[{i}]"))
+    if not wallets:
+        raise ChainConfigError(f"{where}.wallets: declare at least one wallet (or addresses / descriptors)")
+    if len(wallets) > MAX_WALLETS:
+        raise ChainConfigError(f"{where}.wallets: at most {MAX_WALLETS} wallets, flat addresses and descriptors included")
+    names = [w.name for w in wallets]
+    for i, wallet_name in enumerate(names):
+        if wallet_name in names[:i]:
+            raise ChainConfigError(f"{where}.wallets: wallet name {wallet_name!r} declared twice")
+    if sum(len(w.addresses) for w in wallets) > MAX_ADDRESSES:
+        raise ChainConfigError(f"{where}.addresses: at most {MAX_ADDRESSES} addresses in all wallets")
+    return tuple(wallets)
+
+
+def _flat_name(name: str, where: str) -> str:
+    # Source names are checked by the settings, but the wallet rule is stricter (64 chars, no spaces).
+    if not WALLET_NAME.fullmatch(name):
+        raise ChainConfigError(f"{where}: source name {name!r} cannot name a wallet; declare [[wallets]] instead")
+    return name
 
 
 def _network(value: Any, where: str) -> str:
@@ -111,26 +147,6 @@ def _string_list(value: Any, limit: int, where: str) -> list[str]:
         if not isinstance(item, str):
             raise ChainConfigError(f"{where}[{i}]: must be a string")
     return list(value)
-
-
-def _addresses(value: Any, network: str, where: str) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for i, item in enumerate(_string_list(value, MAX_ADDRESSES, where)):
-        try:
-            seen[normalize_address(item.strip(), network)] = None
-        except ChainConfigError as exc:
-            raise ChainConfigError(f"{where}[{i}]: {exc.detail}") from exc
-    return tuple(seen)
-
-
-def _descriptors(value: Any, network: str, where: str) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for i, item in enumerate(_string_list(value, MAX_DESCRIPTORS, where)):
-        try:
-            seen[parse_descriptor(item, network).text] = None
-        except ChainConfigError as exc:
-            raise ChainConfigError(f"{where}[{i}]: {exc.detail}") from exc
-    return tuple(seen)
 
 
 def _int(value: Any, low: int, high: int, where: str) -> int:

@@ -1,12 +1,12 @@
-"""Which addresses to read: declared ones plus descriptor children up to the gap limit."""
+"""Which addresses to read per wallet: declared ones plus descriptor children up to the gap limit."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Awaitable, TypeVar
 
-from chains.bitcoin.descriptors import ReserveDescriptor
 from chains.bitcoin.esplora import EsploraClient
+from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainDataError
 
 # A backend claiming every child address is used would make the scan endless.
@@ -33,37 +33,38 @@ def _first_leaf(group: BaseExceptionGroup) -> BaseException:
     return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
-async def used_children(client: EsploraClient, descriptor: ReserveDescriptor, gap_limit: int) -> tuple[list[str], int]:
-    """Addresses of `descriptor` with history, and how many addresses were looked at.
+async def wallet_addresses(client: EsploraClient, wallet: WalletSpec) -> tuple[list[str], int]:
+    """Addresses of `wallet` to read, and how many addresses were looked at.
 
-    Ranged branches are walked in windows until `gap_limit` consecutive children have no transaction
-    (confirmed or in the mempool); a non-ranged descriptor contributes its single address per branch
-    unconditionally (it was declared, so it is read even when unused).
+    An address list is read whole. Ranged descriptor branches are walked in windows until the
+    wallet's `gap_limit` consecutive children have no transaction (confirmed or in the mempool); a
+    non-ranged descriptor contributes its single address per branch unconditionally (it was
+    declared, so it is read even when unused).
     """
-    if not descriptor.ranged:
-        return [descriptor.address(0, b) for b in range(descriptor.branches)], descriptor.branches
+    if wallet.descriptor is None:
+        return list(wallet.addresses), len(wallet.addresses)
+    if not wallet.ranged:
+        return [wallet.address(0, b) for b in range(wallet.branches)], wallet.branches
     used: list[str] = []
     scanned = 0
-    for branch in range(descriptor.branches):
-        found, looked = await _walk_branch(client, descriptor, branch, gap_limit)
+    for branch in range(wallet.branches):
+        found, looked = await _walk_branch(client, wallet, branch)
         used += found
         scanned += looked
     return used, scanned
 
 
-async def _walk_branch(
-    client: EsploraClient, descriptor: ReserveDescriptor, branch: int, gap_limit: int
-) -> tuple[list[str], int]:
+async def _walk_branch(client: EsploraClient, wallet: WalletSpec, branch: int) -> tuple[list[str], int]:
     used: list[str] = []
     last_used = -1
     next_index = 0
     # Invariant: every child below next_index was checked; the scan ends once the gap after the
     # last used child is fully checked.
-    while next_index < last_used + 1 + gap_limit:
-        end = last_used + 1 + gap_limit
+    while next_index < last_used + 1 + wallet.gap_limit:
+        end = last_used + 1 + wallet.gap_limit
         if end > MAX_CHILDREN_PER_BRANCH:
             raise ChainDataError(f"more than {MAX_CHILDREN_PER_BRANCH} used children on one branch")
-        window = [descriptor.address(i, branch) for i in range(next_index, end)]
+        window = [wallet.address(i, branch) for i in range(next_index, end)]
         counts = await gather([client.address_tx_count(a) for a in window])
         for offset, (address, count) in enumerate(zip(window, counts)):
             if count > 0:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chains.bitcoin.adapter import SPEC, BitcoinEsploraConfig, parse_config
+from chains.bitcoin.wallets import WalletSpec
 from chains.devnet.btc_wallet import DevnetWallets
 from chains.errors import ChainConfigError
 from chains.registry import get_spec
@@ -19,10 +20,9 @@ BASE = {"esplora_url": "http://127.0.0.1:3002", "network": "regtest", "descripto
 
 def test_defaults_and_registry() -> None:
     config = parse_config("cold", BASE)
-    assert config == BitcoinEsploraConfig(
-        name="cold", esplora_url=BASE["esplora_url"], network="regtest", descriptors=(BASE["descriptors"][0].split("#")[0],)
-    )
-    assert (config.gap_limit, config.min_confirmations, config.max_age_seconds) == (20, 6, 3 * 3600)
+    flat = WalletSpec(name="cold-1", network="regtest", descriptor=BASE["descriptors"][0].split("#")[0])
+    assert config == BitcoinEsploraConfig(name="cold", esplora_url=BASE["esplora_url"], network="regtest", wallets=(flat,))
+    assert (config.wallets[0].gap_limit, config.min_confirmations, config.max_age_seconds) == (20, 6, 3 * 3600)
     assert get_spec("bitcoin-esplora") is SPEC and SPEC.role == "reserve"
 
 
@@ -48,7 +48,9 @@ def test_defaults_and_registry() -> None:
         ({"descriptors": [BASE["descriptors"][0][:-1] + "x"]}, "reserves.cold.descriptors[0]: descriptor checksum"),
         ({"descriptors": ["wpkh(" + "x" * 10_000 + ")"]}, "reserves.cold.descriptors[0]"),
         ({"descriptors": [BASE["descriptors"][0]] * 101}, "reserves.cold.descriptors: at most"),
-        ({"descriptors": [], "addresses": []}, "declare at least one"),
+        ({"descriptors": [], "addresses": []}, "reserves.cold.wallets: declare at least one"),
+        ({"addresses": "bcrt1q..."}, "reserves.cold.addresses"),
+        ({"addresses": [5]}, "reserves.cold.addresses[0]"),
         ({"addresses": ["bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu"]}, "reserves.cold.addresses[0]"),
         ({"addresses": ["x" * 5000]}, "reserves.cold.addresses[0]"),
     ],

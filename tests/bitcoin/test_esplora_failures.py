@@ -32,6 +32,10 @@ def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1, height
             return 200, json.dumps(body).encode()
         if path.endswith("/utxo"):
             return 200, json.dumps(utxos if utxos is not None else [GOOD_UTXO]).encode()
+        if path.startswith("/tx/"):  # young outputs are checked for coinbase: a plain payment
+            tx = {"txid": path[4:], "vin": [{"txid": "55" * 32, "vout": 0, "is_coinbase": False}],
+                  "vout": [{"value": 5000, "scriptpubkey": "00" * 22}], "status": {"confirmed": False}}
+            return 200, json.dumps(tx).encode()
         if path.startswith("/address/"):
             stats = {"tx_count": tx_count, "funded_txo_count": 1, "funded_txo_sum": 1, "spent_txo_count": 0, "spent_txo_sum": 0}
             return 200, json.dumps({"address": path[9:], "chain_stats": stats, "mempool_stats": stats}).encode()
