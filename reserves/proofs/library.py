@@ -1,0 +1,98 @@
+"""The one door to the Bitcoin proof library (BIP-322 / BIP-137) and to wallet scripts, with our errors."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from chains.bitcoin.descriptors import normalize_address
+from chains.errors import ChainConfigError, ChainError
+from reserves.errors import InvalidInput
+
+MAX_ADDRESS = 100
+MAX_SIGNATURE = 64 * 1024 * 4 // 3 + 4  # 64 KiB of signature data as base64
+# Where the proof library may live (the proofs work package chose the module name).
+_CANDIDATES = ("chains.bitcoin.proofs", "chains.bitcoin.bip322")
+
+
+class InvalidAddress(InvalidInput):
+    code = "invalid_address"
+
+
+def lib() -> Any:
+    """The proof library module exposing verify_message, sign_simple, to_sign_psbt, signature_from_psbt."""
+    for name in _CANDIDATES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "verify_message"):
+            return module
+    raise RuntimeError("the BIP-322 proof library is not installed (chains.bitcoin.proofs)")
+
+
+def canonical_address(address: object, network: str) -> str:
+    """`address` in canonical form for `network`; InvalidAddress (400) when malformed or of another network."""
+    if not isinstance(address, str) or not 1 <= len(address) <= MAX_ADDRESS:
+        raise InvalidAddress(f"address: a Bitcoin address of at most {MAX_ADDRESS} characters")
+    try:
+        return normalize_address(address.strip(), network)
+    except ChainConfigError as exc:
+        raise InvalidAddress(f"address: {exc.detail} (this portal's reserves are on {network})") from exc
+
+
+def check_text(value: object, what: str, limit: int = MAX_SIGNATURE) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{what}: a non-empty string of at most {limit} characters")
+    return value.strip()
+
+
+def verify(address: str, message: str, signature: str, network: str):
+    """ProofResult of `signature`; never raises for a bad signature (outcome invalid/inconclusive)."""
+    try:
+        return lib().verify_message(address, message, signature, network)
+    except ChainConfigError as exc:
+        raise InvalidAddress(f"address: {exc.detail}") from exc
+
+
+def finalize_psbt(psbt_b64: str, address: str, message: str, network: str) -> tuple[str, tuple[str, ...]]:
+    """(BIP-322 signature, pubkeys whose partial signatures verified) of a signed to_sign PSBT.
+
+    InvalidInput when the PSBT cannot be read or finalized (too few signatures, another message).
+    """
+    try:
+        return lib().signature_from_psbt(psbt_b64, address, message, network)
+    except ChainConfigError as exc:
+        raise InvalidAddress(f"address: {exc.detail}") from exc
+    except ChainError as exc:
+        raise InvalidInput(f"psbt: {exc.detail}") from exc
+
+
+def to_sign_psbt(address: str, message: str, network: str, witness_script: bytes | None) -> str:
+    try:
+        return lib().to_sign_psbt(address, message, network, witness_script=witness_script)
+    except ChainError as exc:
+        raise InvalidInput(f"psbt: {exc.detail}") from exc
+
+
+def sign_simple(address: str, message: str, key: Any, network: str) -> str:
+    return lib().sign_simple(address, message, key, network)
+
+
+def witness_script(wallet: Any, address: str) -> bytes | None:
+    """The P2WSH witness script of `address` in `wallet` (what a PSBT signer needs), else None."""
+    descriptor = getattr(wallet, "descriptor", None)
+    if not descriptor or not descriptor.startswith("wsh("):
+        return None
+    where = wallet.locate(address)
+    if where is None:
+        return None
+    from embit.descriptor import Descriptor
+
+    try:
+        desc = Descriptor.from_string(descriptor)
+        derived = desc.derive(where[1], branch_index=where[0]) if desc.is_wildcard else desc
+        script = derived.witness_script()
+    except Exception as exc:  # embit raises its own assorted errors for descriptors it cannot derive
+        raise InvalidInput(f"wallet {wallet.name}: cannot derive the witness script ({type(exc).__name__})") from exc
+    return None if script is None else script.data

@@ -1,0 +1,61 @@
+"""The SQL of proofs of control: challenges and proofs, behind small async functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from reserves.storage.proof_models import ChallengeRow, ProofRow
+
+
+async def insert_challenge(session: AsyncSession, row: ChallengeRow) -> None:
+    session.add(row)
+    await session.flush()
+
+
+async def get_challenge(session: AsyncSession, challenge_id: str) -> ChallengeRow | None:
+    return await session.get(ChallengeRow, challenge_id)
+
+
+async def insert_proof(session: AsyncSession, row: ProofRow) -> ProofRow:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def proofs_for_challenge(session: AsyncSession, challenge_id: str, *, limit: int = 200) -> list[ProofRow]:
+    stmt = (select(ProofRow).where(ProofRow.challenge_id == challenge_id)
+            .order_by(ProofRow.submitted_at.desc(), ProofRow.id.desc()).limit(limit))
+    return list((await session.exec(stmt)).all())
+
+
+async def valid_proofs_since(session: AsyncSession, since: datetime) -> list[ProofRow]:
+    """Valid proofs whose challenge block is at or after `since` (the fresh ones), newest first.
+
+    The signature column is left out of the rows' use here but loaded with them; proofs are few
+    per address and round, so one query beats one per address.
+    """
+    stmt = (select(ProofRow).where(ProofRow.outcome == "valid", ProofRow.proven_at >= since)
+            .order_by(ProofRow.proven_at.desc(), ProofRow.id.desc()))
+    return list((await session.exec(stmt)).all())
+
+
+async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) -> dict[str, ProofRow]:
+    """The newest valid proof (by challenge block time) of each address that has one, fresh or not."""
+    out: dict[str, ProofRow] = {}
+    # Chunks keep the IN list within every backend's bound-parameter limit.
+    for i in range(0, len(addresses), 500):
+        chunk = addresses[i:i + 500]
+        stmt = (select(ProofRow).where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
+                .order_by(ProofRow.proven_at.desc(), ProofRow.id.desc()))
+        for row in (await session.exec(stmt)).all():
+            out.setdefault(row.address, row)
+    return out
+
+
+async def proven_addresses(session: AsyncSession, *, limit: int = 10_000) -> list[str]:
+    """Addresses that have at least one valid proof (to list proven addresses without coins too)."""
+    stmt = select(ProofRow.address).where(ProofRow.outcome == "valid").distinct().limit(limit)
+    return list((await session.exec(stmt)).all())
