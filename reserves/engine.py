@@ -10,10 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from chains.base import DuplicateOutpoint
 from chains.errors import ChainError
 from reserves.attestation import document as doc_mod
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.canonical import attestation_id
+from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.runtime import Runtime, Source
 from reserves.storage import repository as repo
 from reserves.storage.models import AttestationRow, RatioPoint
@@ -99,32 +101,62 @@ def fail_behind_tip(outcomes: list[Outcome]) -> list[Outcome]:
     return out
 
 
+def _wallet_of(u, source: str) -> str:
+    return u.wallet or source  # outputs of flat address lists: the wallet named after the source
+
+
 def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:
     """Count each outpoint once across sources: the first source by name keeps it.
 
     Two declarations covering the same coin (an address listed twice, overlapping descriptors)
-    must never double the reserves.
+    must never double the reserves. A dropped outpoint is reported as a duplicate of the source
+    that lost it, naming the wallet that counts it first; an uncounted output another source
+    counts (or lists) is dropped from the later one's list the same way.
     """
-    seen: set[tuple[str, int]] = set()
+    counted: dict[tuple[str, int], str] = {}
+    listed: set[tuple[str, int]] = set()
     out = []
     for o in sorted(outcomes, key=lambda x: x.source.settings.name):
         if o.reading is None:
             out.append(o)
             continue
-        kept = tuple(u for u in o.reading.utxos if (u.txid, u.vout) not in seen)
-        seen.update((u.txid, u.vout) for u in kept)
-        if len(kept) != len(o.reading.utxos):
-            dropped = len(o.reading.utxos) - len(kept)
-            log.warning("source %s: %d outpoints already counted by another source", o.source.settings.name, dropped)
-            o = replace(o, reading=replace(o.reading, utxos=kept, total_sat=sum(u.value_sat for u in kept)))
+        name, reading = o.source.settings.name, o.reading
+        kept, dups = [], {(d.txid, d.vout): d for d in reading.duplicates}
+        for u in reading.utxos:
+            point = (u.txid, u.vout)
+            if point in counted:
+                dups[point] = _merge(dups.get(point), point, counted[point], _wallet_of(u, name), name)
+            else:
+                kept.append(u)
+        counted.update(((u.txid, u.vout), _wallet_of(u, name)) for u in kept)
+        uncounted = tuple(u for u in reading.uncounted if (u.txid, u.vout) not in counted
+                          and (u.txid, u.vout) not in listed)
+        listed.update((u.txid, u.vout) for u in uncounted)
+        if len(kept) != len(reading.utxos) or len(uncounted) != len(reading.uncounted):
+            log.warning("source %s: %d outpoints already counted by another source", name,
+                        len(reading.utxos) - len(kept))
+            o = replace(o, reading=replace(reading, utxos=tuple(kept), total_sat=sum(u.value_sat for u in kept),
+                                           uncounted=uncounted, duplicates=tuple(dups.values())))
         out.append(o)
     return out
 
 
+def _merge(known: DuplicateOutpoint | None, point: tuple[str, int], first: str, other: str,
+           source: str) -> DuplicateOutpoint:
+    wallets = [first] + [w for w in (known.wallets if known else ()) if w != first]
+    if other == first:  # one name in two sources (a flat list named like a wallet): say which source
+        other = f"{other} ({source})"[:200]
+    if other not in wallets:
+        wallets.append(other)
+    return DuplicateOutpoint(point[0], point[1], tuple(wallets))
+
+
 def _reserve_input(o: Outcome) -> doc_mod.ReserveResult:
     s = o.source.settings
+    wallets = tuple(w.name for w in getattr(s.config, "wallets", ()) or ())
     return doc_mod.ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
-                                reading=o.reading, error_code=o.error_code, error_detail=o.error_detail)
+                                reading=o.reading, error_code=o.error_code, error_detail=o.error_detail,
+                                wallets=wallets)
 
 
 def _supply_input(o: Outcome) -> doc_mod.SupplyResult:
@@ -140,6 +172,7 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
     Sequence and `previous` are taken inside the storing transaction; a concurrent writer that
     got there first makes this one fail with SequenceTaken (no fork, no gap).
     """
+    reserve_set = await current_reserve_set(rt)
     reserves, supply = await read_sources(rt)
     s = rt.settings
     async with rt.db.sessions() as session:
@@ -155,15 +188,25 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
                 issued_at=issued,
                 issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
                 token_symbol=s.portal.token_symbol,
-                policy=Policy(warning_below_bp=s.policy.warning_below_bp),
+                policy=Policy(warning_below_bp=s.policy.warning_below_bp, count_locked=s.policy.count_locked),
                 reserve_results=[_reserve_input(o) for o in dedupe_outpoints(reserves)],
                 supply_results=[_supply_input(o) for o in supply],
+                reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )
             document = doc_mod.sign(body, [rt.signer])
             att_id = attestation_id(body)
             await _store(session, att_id, body, document, rt, issued)
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])
     return doc_mod.envelope(document)
+
+
+async def current_reserve_set(rt: Runtime):
+    """The reserve-set version the runtime recorded at start (recorded now for a runtime built by hand)."""
+    if rt.reserve_set is None:
+        rt.reserve_set = await record_reserve_set(
+            rt.db, build_reserve_set(source_wallets(rt.reserve_sources)), rt.settings.reserve_set.reason,
+            devnet=rt.settings.devnet.enabled)
+    return rt.reserve_set
 
 
 async def _store(session, att_id: str, body: dict, document: dict, rt: Runtime, issued: datetime) -> None:
@@ -173,7 +216,8 @@ async def _store(session, att_id: str, body: dict, document: dict, rt: Runtime, 
     row = AttestationRow(id=att_id, sequence=body["sequence"], previous=body["previous"], issued_at=issued,
                          status=body["status"], ratio_bp=ratio, reserves_sat=reserves_sat,
                          liabilities_sat=liabilities_sat,
-                         document=json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+                         document=json.dumps(document, separators=(",", ":"), ensure_ascii=False),
+                         reserve_set_version=body["reserves"]["reserve_set"]["version"])
     point = RatioPoint(time=issued, sequence=body["sequence"], attestation_id=att_id, status=body["status"],
                        ratio_bp=ratio, reserves_sat=reserves_sat, liabilities_sat=liabilities_sat)
     await repo.insert_attestation(session, row, point)

@@ -12,6 +12,7 @@ from chains.registry import get_spec
 from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
 from reserves.errors import ConfigError, SigningKeyError
+from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings import Settings, SourceSettings
 from reserves.storage.db import Database, open_database
 from reserves.storage.migrate import upgrade
@@ -42,6 +43,7 @@ class Runtime:
     reserve_sources: list[Source] = field(default_factory=list)
     supply_sources: list[Source] = field(default_factory=list)
     devnet: Any = None
+    reserve_set: Any = None  # the stored ReserveSetVersion the reserve sources declare
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
@@ -69,6 +71,10 @@ class Runtime:
             self.reserve_sources.append(Source(src, get_spec(src.kind).build(src.config)))
         for src in deployments:
             self.supply_sources.append(Source(src, get_spec(src.kind).build(src.config)))
+        # A changed declaration becomes a new version here, before any attestation uses it.
+        self.reserve_set = await record_reserve_set(
+            self.db, build_reserve_set(source_wallets(self.reserve_sources)), s.reserve_set.reason,
+            devnet=s.devnet.enabled)
         return self
 
     async def close(self) -> None:

@@ -26,6 +26,7 @@ class Cfg:
     max_age_seconds: int
     chain_id: str = "eip155:31337"
     contract: str = "0x" + "11" * 20
+    wallets: tuple = ()
 
 
 def source(adapter, role: str, max_age: int = 600) -> Source:
@@ -153,3 +154,75 @@ async def test_a_failed_start_releases_what_it_started(tmp_path, monkeypatch):
     assert rt.db is None and rt.devnet is None and len(started) == 1
     with pytest.raises(httpx.ConnectError):
         httpx.get(started[0].esplora_url + "/blocks/tip/hash", timeout=2)
+
+
+# ---- format 2: wallets, locks, duplicates, the reserve-set version ----
+
+@dataclass(frozen=True)
+class FakeWallet:
+    """Test double of chains.bitcoin.wallets.WalletSpec: only what the engine reads."""
+
+    name: str
+    addresses: tuple[str, ...] = ("bcrt1qexample",)
+
+    def declaration(self) -> dict:
+        return {"name": self.name, "label": None, "network": "regtest", "addresses": list(self.addresses)}
+
+
+def wallet_utxo(n: int, value: int, wallet: str, lock=None):
+    from chains.base import Utxo
+
+    return Utxo(txid=f"{n:064x}", vout=0, value_sat=value, address="bcrt1qexample", height=100, confirmations=11,
+                wallet=wallet, lock=lock)
+
+
+async def test_attestation_records_the_reserve_set_version(rt):
+    env = await take_snapshot(rt)
+    ref = env["attestation"]["reserves"]["reserve_set"]
+    assert ref == {"version": rt.reserve_set.version, "hash": rt.reserve_set.hash} and ref["version"] == 1
+    async with rt.db.sessions() as s:
+        row = await repo.get_attestation(s, env["id"])
+    assert row.reserve_set_version == 1
+
+
+@pytest.mark.parametrize("count_locked, total, ratio", [(True, "110000", "11000"), (False, "60000", "6000")])
+async def test_locked_outputs_follow_the_count_locked_policy(rt, count_locked, total, ratio):
+    from chains.base import TimeLock
+
+    rt.settings = replace(rt.settings, policy=replace(rt.settings.policy, count_locked=count_locked))
+    reading = reserve_reading("cold", [])
+    utxos = (wallet_utxo(1, 60_000, "hot"), wallet_utxo(2, 50_000, "vault", TimeLock("height", 500, False)))
+    rt.reserve_sources[0].adapter.reading = replace(reading, utxos=utxos, total_sat=110_000)
+    rt.reserve_sources[0].settings = replace(rt.reserve_sources[0].settings,
+                                             config=Cfg(600, wallets=(FakeWallet("hot"), FakeWallet("vault"))))
+    body = (await take_snapshot(rt))["attestation"]
+    res = body["reserves"]
+    assert (res["spendable_sat"], res["locked_sat"], res["total_sat"], body["ratio_bp"]) == ("60000", "50000", total, ratio)
+    assert [w["name"] for w in res["sources"][0]["wallets"]] == ["hot", "vault"]
+    assert verify_document(body, trusted_keys=trusted(rt)).ok
+
+
+async def test_duplicate_across_sources_is_reported_where_it_was_dropped(rt):
+    rt.reserve_sources.append(source(ScriptedReserveAdapter("warm", reserve_reading("warm", [60_000])), "reserve"))
+    body = (await take_snapshot(rt))["attestation"]
+    warm = next(s for s in body["reserves"]["sources"] if s["name"] == "warm")
+    assert warm["utxos"] == [] and warm["duplicate_count"] == 1
+    assert warm["duplicates"][0]["wallets"] == ["cold", "warm"]
+    assert verify_document(body, trusted_keys=trusted(rt)).ok
+
+
+async def test_uncounted_outputs_pass_through_and_are_deduplicated(rt):
+    from chains.base import Utxo
+
+    shallow = Utxo(txid="ee" * 32, vout=1, value_sat=9, address="bcrt1qexample", height=108, confirmations=3)
+    for name in ("cold", "warm"):
+        reading = replace(reserve_reading(name, [1_000], start=7 if name == "warm" else 0), uncounted=(shallow,))
+        if name == "cold":
+            rt.reserve_sources[0].adapter.reading = replace(reading, utxos=reserve_reading("cold", [60_000, 50_000]).utxos,
+                                                            total_sat=110_000)
+        else:
+            rt.reserve_sources.append(source(ScriptedReserveAdapter("warm", reading), "reserve"))
+    body = (await take_snapshot(rt))["attestation"]
+    by_name = {s["name"]: s for s in body["reserves"]["sources"]}
+    assert by_name["cold"]["uncounted"][0]["reason"] == "shallow" and by_name["warm"]["uncounted"] == []
+    assert verify_document(body, trusted_keys=trusted(rt)).ok

@@ -26,6 +26,8 @@ class AttestationRow(SQLModel, table=True):
     reserves_sat: int = Field(sa_column=Column(Amount(), nullable=False))
     liabilities_sat: int = Field(sa_column=Column(Amount(), nullable=False))
     document: str = Field(sa_column=Column(Text(), nullable=False))
+    # The reserve-set version the attestation was made with (null for format 1 attestations).
+    reserve_set_version: int | None = Field(default=None)
 
 
 class RatioPoint(SQLModel, table=True):
@@ -53,3 +55,21 @@ class SigningKeyRow(SQLModel, table=True):
     alg: str = Field(default="bip340", max_length=16)
     first_used_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     active: bool = Field(default=True)
+
+
+class ReserveSetVersion(SQLModel, table=True):
+    """One version of the declared reserve set, append-only: what changed, when, and why.
+
+    `declaration` is the canonical JSON the `hash` (sha256 of its RFC 8785 bytes) covers; `diff`
+    is JSON of what changed from the version before (null for version 1).
+    """
+
+    __tablename__ = "reserve_set_version"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    reason: str = Field(sa_column=Column(Text(), nullable=False))
+    wallet_count: int = Field(nullable=False)
+    declaration: str = Field(sa_column=Column(Text(), nullable=False))
+    diff: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))

@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.errors import StorageError
-from reserves.storage.models import AttestationRow, RatioPoint, SigningKeyRow
+from reserves.storage.models import AttestationRow, RatioPoint, ReserveSetVersion, SigningKeyRow
 
 
 class SequenceTaken(StorageError):
@@ -88,6 +88,38 @@ async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when:
 async def list_keys(session: AsyncSession) -> list[SigningKeyRow]:
     result = await session.exec(select(SigningKeyRow).order_by(SigningKeyRow.first_used_at))
     return list(result.all())
+
+
+class ReserveSetVersionTaken(StorageError):
+    """Another process recorded this reserve-set version first (two instances started at once)."""
+
+    code = "reserve_set_version_taken"
+
+
+async def latest_reserve_set(session: AsyncSession) -> ReserveSetVersion | None:
+    stmt = select(ReserveSetVersion).order_by(ReserveSetVersion.version.desc()).limit(1)
+    return (await session.exec(stmt)).first()
+
+
+async def get_reserve_set(session: AsyncSession, version: int) -> ReserveSetVersion | None:
+    return await session.get(ReserveSetVersion, version)
+
+
+async def list_reserve_sets(session: AsyncSession, *, before_version: int | None, limit: int) -> list[ReserveSetVersion]:
+    """Newest first; `before_version` is the exclusive cursor."""
+    stmt = select(ReserveSetVersion).order_by(ReserveSetVersion.version.desc()).limit(limit)
+    if before_version is not None:
+        stmt = stmt.where(ReserveSetVersion.version < before_version)
+    return list((await session.exec(stmt)).all())
+
+
+async def insert_reserve_set(session: AsyncSession, row: ReserveSetVersion) -> None:
+    """Insert one version in the caller's transaction; the primary key refuses a second writer."""
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ReserveSetVersionTaken(f"reserve-set version {row.version} was already recorded") from exc
 
 
 @dataclass(frozen=True)
