@@ -31,6 +31,8 @@ class AdapterSpec:
 # registry does not pull in web3 or embit.
 _BUILTINS: dict[str, str] = {
     "bitcoin-esplora": "chains.bitcoin.adapter:SPEC",
+    "bitcoin-core-rpc": "chains.bitcoin.core_adapter:SPEC",
+    "bitcoin-quorum": "chains.bitcoin.quorum:SPEC",
     "evm-erc20": "chains.evm.adapter:SPEC",
 }
 ENTRY_POINT_GROUP = "reserves.chains"

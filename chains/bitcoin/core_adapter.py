@@ -24,6 +24,7 @@ from chains.bitcoin.core_config import KIND, MAX_SCAN_RANGE, BitcoinCoreConfig, 
 from chains.bitcoin.core_rpc import CoreHeader, CoreRpcClient, ScanResult, ScanUnspent
 from chains.bitcoin.descriptors import normalize_address, parse_descriptor
 from chains.bitcoin.esplora import EsploraBlock
+from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainDataError
 from chains.registry import AdapterSpec
@@ -104,6 +105,7 @@ class BitcoinCoreAdapter:
             (i, b): config.scan_range for i in range(len(config.wallets)) for b in range(self._index.branches(i))
         }
         self._best = BestChainCache()
+        self._times: dict[str, int] = {}  # block hash -> median time past
         self._reading = asyncio.Lock()
 
     @property
@@ -134,7 +136,9 @@ class BitcoinCoreAdapter:
         if (scan.best_block, scan.height) != (tip.hash, tip.height):
             return None
         spent = await self._client.spent_in_mempool([(u.txid, u.vout) for u in scan.unspents])
-        counted, uncounted, duplicates = self._classify(tip, [u for u in scan.unspents if (u.txid, u.vout) not in spent])
+        unspents = [u for u in scan.unspents if (u.txid, u.vout) not in spent]
+        times = await self._median_times(unspents)
+        counted, uncounted, duplicates = self._classify(tip, unspents, times)
         anchor = EsploraBlock(tip.hash, tip.height, tip.time, tip.previous)
         claims = {(u.height, h) for u, h in self._claims(scan, counted)}
         best = await self._best.hashes(self._client, {height for height, _ in claims}, anchor)
@@ -194,6 +198,22 @@ class BitcoinCoreAdapter:
                     wider[(i, branch)] = min(MAX_SCAN_RANGE, max(2 * end, child + gap + 1))
         return wider
 
+    async def _median_times(self, unspents: list[ScanUnspent]) -> dict[int, int]:
+        """Median time past (by height) of the blocks holding outputs of wallets with a time-based
+        `older()`. BIP-68 counts from the median time of the block before the output's; the output
+        block's own median time is never earlier, so an unlock derived from it is never too early.
+        Cached by block hash (a fact that never changes)."""
+        timed = [u for u in unspents if any(self.config.wallets[i].relative_time_lock for i, *_ in self._owners(u))]
+        unknown = sorted({u.height for u in timed if u.block_hash is None})
+        hashes = {u.height: u.block_hash for u in timed if u.block_hash is not None}
+        hashes.update(zip(unknown, await gather([self._client.block_hash_at(h) for h in unknown])))
+        missing = sorted(set(hashes.values()) - set(self._times))
+        headers = await gather([self._client.block_header(h) for h in missing])
+        if len(self._times) > 100_000:
+            self._times.clear()
+        self._times.update({h.hash: h.median_time for h in headers})
+        return {height: self._times[block_hash] for height, block_hash in hashes.items()}
+
     def _owners(self, unspent: ScanUnspent) -> list[tuple[int, str, int, int]]:
         owners = self._index.owners.get(unspent.script_pubkey)
         if not owners:
@@ -201,7 +221,7 @@ class BitcoinCoreAdapter:
         return owners
 
     def _classify(
-        self, tip: CoreHeader, unspents: list[ScanUnspent]
+        self, tip: CoreHeader, unspents: list[ScanUnspent], times: dict[int, int]
     ) -> tuple[list[Utxo], list[Utxo], list[DuplicateOutpoint]]:
         counted: list[Utxo] = []
         uncounted: list[Utxo] = []
@@ -213,12 +233,12 @@ class BitcoinCoreAdapter:
             wallets = tuple(dict.fromkeys(self.config.wallets[i].name for i, *_ in owners))
             if len(wallets) > 1:
                 duplicates.append(DuplicateOutpoint(raw.txid, raw.vout, wallets))
-            utxo = self._to_utxo(raw, owners[0], tip)
+            utxo = self._to_utxo(raw, owners[0], tip, times.get(raw.height))
             (uncounted if utxo.uncounted_reason(self.config.min_confirmations) else counted).append(utxo)
         order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
         return sorted(counted, key=order), sorted(uncounted, key=order), sorted(duplicates, key=lambda d: (d.txid, d.vout))
 
-    def _to_utxo(self, raw: ScanUnspent, owner: tuple[int, str, int, int], tip: CoreHeader) -> Utxo:
+    def _to_utxo(self, raw: ScanUnspent, owner: tuple[int, str, int, int], tip: CoreHeader, utxo_time: int | None) -> Utxo:
         if raw.height > tip.height:
             raise ChainDataError(f"scantxoutset: output {raw.txid}:{raw.vout} is above the scanned tip")
         confirmations = tip.height - raw.height + 1
@@ -226,8 +246,7 @@ class BitcoinCoreAdapter:
             raise ChainDataError(f"scantxoutset: output {raw.txid}:{raw.vout} has inconsistent confirmations")
         i, address, _, _ = owner
         wallet = self.config.wallets[i]
-        # Address lists declare no script, so they are never locked (the WalletSpec contract).
-        lock = wallet.lock_at(address, raw.height, tip.height, tip.median_time) if wallet.descriptor else None
+        lock = wallet.lock_at(address, raw.height, tip.height, tip.median_time, utxo_median_time=utxo_time)
         return Utxo(
             txid=raw.txid, vout=raw.vout, value_sat=raw.value_sat, address=address, height=raw.height,
             confirmations=confirmations, wallet=wallet.name, coinbase=raw.coinbase, lock=lock,

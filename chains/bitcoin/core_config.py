@@ -7,7 +7,8 @@ from typing import Any
 
 from chains.bitcoin.core_rpc import split_credentials
 from chains.bitcoin.descriptors import NETWORK_NAMES
-from chains.bitcoin.wallets import WalletSpec, parse_wallets
+from chains.bitcoin.config import source_wallets
+from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError
 
 KIND = "bitcoin-core-rpc"
@@ -58,8 +59,8 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
     """Build the config of reserve source `name` from its TOML table.
 
     Raises ChainConfigError naming the key (`reserves.<name>.<key>: ...`); never echoes the URL or
-    a password. Wallets come from `[[reserves.wallets]]` (parse_wallets) and the flat `addresses`
-    (one wallet named after the source) / `descriptors` (wallets `<source>-<i+1>`) keys.
+    a password. Wallets are parsed exactly as for Esplora (`source_wallets`: `[[reserves.wallets]]`
+    plus the flat `addresses` / `descriptors` keys), so both backends name them alike.
     """
     where = f"reserves.{name}"
     if not isinstance(mapping, dict):
@@ -83,31 +84,11 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
     if ("rpc_user" in strings) != ("rpc_password" in strings):
         raise ChainConfigError(f"{where}.rpc_user: give rpc_user together with rpc_password")
     gap_limit = numbers.pop("gap_limit", 20)
-    wallets = wallets_of(name, mapping, network, gap_limit, where)
+    wallets = source_wallets(name, mapping, network, gap_limit, where)
     return BitcoinCoreConfig(
         name=name, rpc_url=_rpc_url(mapping.get("rpc_url"), f"{where}.rpc_url"), network=network,
         wallets=wallets, **strings, **numbers,
     )
-
-
-def wallets_of(name: str, mapping: dict[str, Any], network: str, gap_limit: int, where: str) -> tuple[WalletSpec, ...]:
-    """`[[wallets]]` plus the flat `addresses` / `descriptors` keys, all through parse_wallets."""
-    tables = list(_list(mapping.get("wallets", []), f"{where}.wallets"))
-    addresses = _list(mapping.get("addresses", []), f"{where}.addresses")
-    descriptors = _list(mapping.get("descriptors", []), f"{where}.descriptors")
-    flat: list[dict[str, Any]] = []
-    if addresses:
-        flat.append({"name": name, "addresses": addresses})
-    flat += [{"name": f"{name}-{i + 1}", "descriptor": d, "gap_limit": gap_limit} for i, d in enumerate(descriptors)]
-    wallets = parse_wallets(tables, network, f"{where}.wallets") if tables else ()
-    if flat:
-        wallets = wallets + parse_wallets(flat, network, where)
-    if not wallets:
-        raise ChainConfigError(f"{where}.wallets: declare at least one wallet, address or descriptor")
-    names = [w.name for w in wallets]
-    if len(set(names)) != len(names):
-        raise ChainConfigError(f"{where}.wallets: wallet names must be unique")
-    return wallets
 
 
 def _rpc_url(value: Any, where: str) -> str:
@@ -118,12 +99,6 @@ def _rpc_url(value: Any, where: str) -> str:
     except (ChainConfigError, ValueError) as exc:  # urlsplit raises ValueError on a bad port
         raise ChainConfigError(f"{where}: must be an http(s) URL with a host") from exc
     return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise ChainConfigError(f"{where}: must be a list")
-    return list(value)
 
 
 def _string(value: Any, where: str) -> str:
