@@ -7,8 +7,8 @@ import base64
 from embit import hashes
 from embit.ec import PrivateKey
 from embit.psbt import PSBT
-from embit.script import Script, address_to_scriptpubkey
-from embit.transaction import SIGHASH, TransactionOutput
+from embit.script import Script, Witness, address_to_scriptpubkey
+from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 from embit.util import secp256k1
 
 from chains.bitcoin.descriptors import network_params, normalize_address
@@ -23,6 +23,20 @@ from .verify import MAX_SIGNATURE_CHARS, verify_message
 
 PSBT_GLOBAL_GENERIC_SIGNED_MESSAGE = b"\x09"
 PSBT_IN_TAP_KEY_SIG = b"\x13"
+
+
+class ExactPSBT(PSBT):
+    """A PSBT that keeps zero fields: embit 0.8 turns nVersion 0 into 2 and nSequence 0 into 0xFFFFFFFF
+    (`x or default`), while BIP-322's default to_sign has both at 0. Signing through it signs the right digest."""
+
+    @property
+    def tx(self) -> Transaction:
+        version = 2 if self.tx_version is None else self.tx_version
+        vin = [
+            TransactionInput(i.txid, i.vout, sequence=0xFFFFFFFF if i.sequence is None else i.sequence)
+            for i in self.inputs
+        ]
+        return Transaction(version=version, locktime=self.locktime or 0, vin=vin, vout=[o.vout for o in self.outputs])
 
 
 def _challenge(address: str, network: str) -> bytes:
@@ -74,7 +88,7 @@ def to_sign_psbt(address: str, message: str, network: str, witness_script: bytes
     challenge = _challenge(address, network)
     data = _message(message)
     spend = to_spend(bip322_message_hash(data), challenge)
-    psbt = PSBT(to_sign(spend))
+    psbt = ExactPSBT(to_sign(spend))
     psbt.unknown = {PSBT_GLOBAL_GENERIC_SIGNED_MESSAGE: data}
     inp = psbt.inputs[0]
     inp.witness_utxo = TransactionOutput(0, Script(challenge))
@@ -93,7 +107,7 @@ def _parse_psbt(psbt_b64: str) -> PSBT:
     if not isinstance(psbt_b64, str) or len(psbt_b64) > MAX_SIGNATURE_CHARS:
         raise ProofFormatError("PSBT must be base64 text of at most 64 KiB")
     try:
-        return PSBT.from_string(psbt_b64.strip())
+        return ExactPSBT.from_string(psbt_b64.strip())
     except Exception as exc:  # embit raises many types (PSBTError, ValueError, RuntimeError) for garbage
         raise ProofFormatError("not a valid base64 PSBT") from exc
 
@@ -135,18 +149,29 @@ def _verifies(sig: bytes, pub: bytes, digest_for) -> bool:
         return False
 
 
-def signature_from_psbt(psbt_b64: str, address: str, message: str, network: str) -> tuple[str, tuple[str, ...]]:
-    """Finalize a signed to_sign PSBT into a simple signature; also every key whose partial signature verified.
+def _check_to_sign(tx: Transaction, spend: Transaction) -> None:
+    if len(tx.vin) != 1 or tx.vin[0].txid != spend.txid() or tx.vin[0].vout != 0:
+        raise ProofFormatError("the PSBT does not spend the to_spend of this address and message (or has extra inputs)")
+    if len(tx.vout) != 1 or tx.vout[0].value != 0 or tx.vout[0].script_pubkey.data != b"\x6a":
+        raise ProofFormatError("the PSBT's transaction must have exactly one 0-value OP_RETURN output")
+    if tx.version not in (0, 2):
+        raise ProofFormatError("to_sign version must be 0 or 2")
 
-    All N cosigners of an M-of-N wallet may sign: the witness uses the first M valid signatures in script
-    order, and the returned keys show liveness of all of them. ProofFormatError when the PSBT is not this
-    address's and message's to_sign, or lacks enough valid signatures.
+
+def signature_from_psbt(psbt_b64: str, address: str, message: str, network: str) -> tuple[str, tuple[str, ...]]:
+    """Finalize a signed to_sign PSBT into a BIP-322 signature; also every key whose partial signature verified.
+
+    The result is a simple ("smp") signature when to_sign kept its defaults (version, lock time and sequence
+    0); a signer that changed them (embit-based signers write version 2) gets a full ("ful") one. All N
+    cosigners of an M-of-N wallet may sign: the witness uses the first M valid signatures in script order, and
+    the returned keys show liveness of all of them. ProofFormatError when the PSBT is not this address's and
+    message's to_sign, or lacks enough valid signatures.
     """
     challenge = _challenge(address, network)
     spend = to_spend(bip322_message_hash(_message(message)), challenge)
     psbt = _parse_psbt(psbt_b64)
-    if psbt.tx.serialize() != to_sign(spend).serialize():
-        raise ProofFormatError("the PSBT is not the default to_sign of this address and message")
+    tx = psbt.tx
+    _check_to_sign(tx, spend)
     inp = psbt.inputs[0]
     if inp.final_scriptwitness is not None:
         witness, keys = list(inp.final_scriptwitness.items), ()
@@ -158,7 +183,11 @@ def signature_from_psbt(psbt_b64: str, address: str, message: str, network: str)
         witness, keys = [key_sig], ()
     else:
         witness, keys = _witness_from_partials(psbt, challenge)
-    signature = encode_simple(witness)
+    if tx.version == 0 and tx.locktime == 0 and tx.vin[0].sequence == 0:
+        signature = encode_simple(witness)
+    else:
+        tx.vin[0].witness = Witness(witness)
+        signature = "ful" + base64.b64encode(tx.serialize()).decode()
     checked = verify_message(address, message, signature, network)
     if checked.outcome != VALID:
         raise ProofFormatError(f"the finalized signature is {checked.outcome}: {checked.detail}")
