@@ -96,3 +96,27 @@ def witness_script(wallet: Any, address: str) -> bytes | None:
     except Exception as exc:  # embit raises its own assorted errors for descriptors it cannot derive
         raise InvalidInput(f"wallet {wallet.name}: cannot derive the witness script ({type(exc).__name__})") from exc
     return None if script is None else script.data
+
+
+def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
+    """Add each key's partial signature (P2WSH / P2WPKH, SIGHASH_ALL) to a BIP-322 to_sign PSBT.
+
+    What a hardware wallet does with the PSBT; the devnet and the tests play its cosigners. The
+    digest is taken over the to_sign exactly as BIP-322 defines it (version 0, nSequence 0,
+    nLockTime 0, one OP_RETURN output) rather than over embit's view of the PSBT, which
+    rewrites a version 0 transaction to version 2.
+    """
+    from embit.psbt import PSBT
+    from embit.script import Script, p2pkh
+    from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
+
+    psbt = PSBT.from_string(psbt_b64)
+    inp = psbt.inputs[0]
+    tx = Transaction(version=0, vin=[TransactionInput(inp.vin.txid, inp.vin.vout, sequence=0)],
+                     vout=[TransactionOutput(0, Script(b"\x6a"))], locktime=0)
+    for key in keys:
+        pub = key.get_public_key()
+        code = inp.witness_script if inp.witness_script is not None else p2pkh(pub)
+        digest = tx.sighash_segwit(0, code, 0, sighash=SIGHASH.ALL)
+        inp.partial_sigs[pub] = key.sign(digest).serialize() + bytes([SIGHASH.ALL])
+    return psbt.to_string()

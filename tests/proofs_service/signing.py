@@ -1,9 +1,8 @@
-"""Signing helpers for tests: BIP-322 simple signatures and a PSBT signed by chosen cosigners."""
+"""Signing helpers for tests: BIP-322 simple signatures and a to_sign PSBT signed by chosen cosigners."""
 
 from __future__ import annotations
 
-from embit.psbt import PSBT
-
+from reserves.proofs.library import cosign_to_sign_psbt
 from tests.proofs_service.helpers import NETWORK
 
 
@@ -14,7 +13,4 @@ def sign(address: str, message: str, key) -> str:
 
 
 def sign_psbt(psbt_b64: str, keys: list) -> str:
-    psbt = PSBT.from_string(psbt_b64)
-    for key in keys:
-        psbt.sign_with(key)
-    return psbt.to_string()
+    return cosign_to_sign_psbt(psbt_b64, keys)
