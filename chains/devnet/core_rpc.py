@@ -5,7 +5,8 @@ error objects and HTTP statuses of Bitcoin Core (v26+; checked against the node 
 tests/bitcoin/fixtures). JSON-RPC 1.0 requests get Core's legacy statuses (500 for an RPC
 error, 404 for an unknown method, 400 for an invalid request); 2.0 requests get 200. A request
 without the right basic auth gets 401 with an empty body, as Core does. It behaves like a node
-started with -txindex. `tamper(method, params, result)` lets tests make it lie.
+started with -txindex. `tamper(method, params, call)` lets tests make it lie: it returns the
+result to send (`call()` computes the honest one) or raises RpcFault.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["CoreRpcDouble", "RpcFault", "serve_core_rpc"]
 MAX_REQUEST_BYTES = 1_000_000
 _DIFF1_TARGET = 0xFFFF << 208
 _HASH = re.compile(r"[0-9a-f]{64}")
-Tamper = Callable[[str, list, Any], Any]
+Tamper = Callable[[str, list, Callable[[], Any]], Any]
 
 
 class CoreRpcDouble:
@@ -97,9 +98,10 @@ class CoreRpcDouble:
             if method not in self._methods:
                 raise RpcFault(-32601, "Method not found")
             self.calls.append(method)
-            result = self._call(method, params)
             if self.tamper is not None:
-                result = self.tamper(method, params, result)
+                result = self.tamper(method, params, lambda: self._call(method, params))
+            else:
+                result = self._call(method, params)
         except RpcFault as fault:
             status = 200 if v2 else {-32600: 400, -32601: 404}.get(fault.code, 500)
             reply = _error_reply(request_id, fault.code, fault.message)
