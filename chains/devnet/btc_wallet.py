@@ -143,9 +143,17 @@ def verify_p2wpkh_input(tx: Transaction, index: int, prev_script: bytes, prev_va
     return pub.compressed and pub.verify(sig, digest)
 
 
-def _cosigner_xpub(label: str) -> str:
+# Lock numbers of the devnet's time-locked wallets: the recovery branch of the 2-of-3 opens at a
+# height the devnet never reaches; vault deposits stay locked for a week of blocks.
+RECOVERY_AFTER_HEIGHT = 1_000_000
+VAULT_OLDER_BLOCKS = 1008
+_COSIGNER_PATH = "m/48h/1h/0h/2h"
+_RECOVERY_PATH = "m/48h/1h/1h/2h"
+
+
+def _xpub(label: str, path: str) -> str:
+    """`[fingerprint/path]tpub` of account `path` under the devnet root `label`."""
     root, _ = _root(label)
-    path = "m/48h/1h/0h/2h"
     xpub = root.derive(path).to_public().to_base58(NETWORKS["regtest"]["xpub"])
     return f"[{root.my_fingerprint.hex()}{path[1:]}]{xpub}"
 
@@ -155,28 +163,57 @@ class DevnetWallets:
 
     - `funding`: P2WPKH wallet that receives coinbases and pays customers' deposits;
     - `reserve_wpkh`: P2WPKH reserve wallet that can spend (releases);
-    - `reserve_descriptors`: the declared reserves, `wpkh`, `tr` (key path, BIP-86 keys) and
-      `wsh(sortedmulti(2,A,B,C))` (BIP-48 cosigner keys), all regtest, ranged on `/0/*`.
+    - `reserve_descriptors`: the declared reserves, all regtest, ranged on `/0/*`: `wpkh`, `tr`
+      (key path, BIP-86 keys), `wsh_sortedmulti` (2 of 3 BIP-48 cosigner keys), `wsh_recovery`
+      (2 of 3, or a recovery key after block RECOVERY_AFTER_HEIGHT) and `wsh_vault` (one key,
+      each coin VAULT_OLDER_BLOCKS blocks after its deposit).
+    `KEY_SOURCES[kind]` names the (root label, account path) of each declared key, in declaration
+    order, so that the devnet can hand out private keys for proofs of control.
     """
+
+    KEY_SOURCES: dict[str, list[tuple[str, str]]] = {
+        "wpkh": [("reserve", "m/84h/1h/1h")],
+        "tr": [("reserve", "m/86h/1h/0h")],
+        "wsh_sortedmulti": [(c, _COSIGNER_PATH) for c in ("cosigner-a", "cosigner-b", "cosigner-c")],
+        "wsh_recovery": [(c, _RECOVERY_PATH) for c in ("cosigner-a", "cosigner-b", "cosigner-c", "recovery")],
+        "wsh_vault": [("vault", _COSIGNER_PATH)],
+    }
 
     def __init__(self) -> None:
         self.funding = WpkhWallet("funding", 0)
         self.reserve_wpkh = WpkhWallet("reserve", 1)
+        self._objects: dict[str, Descriptor] = {}
 
     @cached_property
     def reserve_descriptors(self) -> dict[str, str]:
-        root, _ = _root("reserve")
-        tr_path = "m/86h/1h/0h"
-        tr_xpub = root.derive(tr_path).to_public().to_base58(NETWORKS["regtest"]["xpub"])
-        tr = f"tr([{root.my_fingerprint.hex()}{tr_path[1:]}]{tr_xpub}/0/*)"
-        cosigners = ",".join(f"{_cosigner_xpub(label)}/0/*" for label in ("cosigner-a", "cosigner-b", "cosigner-c"))
+        keys = {kind: [f"{_xpub(label, path)}/0/*" for label, path in srcs] for kind, srcs in self.KEY_SOURCES.items()}
+        a, b, c, recovery = keys["wsh_recovery"]
         return {
             "wpkh": self.reserve_wpkh.descriptor,
-            "tr": add_checksum(tr),
-            "wsh_sortedmulti": add_checksum(f"wsh(sortedmulti(2,{cosigners}))"),
+            "tr": add_checksum(f"tr({keys['tr'][0]})"),
+            "wsh_sortedmulti": add_checksum(f"wsh(sortedmulti(2,{','.join(keys['wsh_sortedmulti'])}))"),
+            "wsh_recovery": add_checksum(
+                f"wsh(or_d(multi(2,{a},{b},{c}),and_v(v:pk({recovery}),after({RECOVERY_AFTER_HEIGHT}))))"
+            ),
+            "wsh_vault": add_checksum(f"wsh(and_v(v:pk({keys['wsh_vault'][0]}),older({VAULT_OLDER_BLOCKS})))"),
         }
 
     def reserve_address(self, kind: str, index: int = 0) -> str:
-        """Regtest address of child `index` of reserve descriptor `kind` (wpkh, tr, wsh_sortedmulti)."""
-        desc = Descriptor.from_string(self.reserve_descriptors[kind].split("#")[0])
-        return desc.derive(index).address(NETWORKS["regtest"])
+        """Regtest address of child `index` of reserve descriptor `kind` (see `reserve_descriptors`)."""
+        return self._parsed(kind).derive(index).address(NETWORKS["regtest"])
+
+    def _parsed(self, kind: str) -> Descriptor:
+        if kind not in self._objects:
+            self._objects[kind] = Descriptor.from_string(self.reserve_descriptors[kind].split("#")[0])
+        return self._objects[kind]
+
+    def private_keys(self, kind: str, index: int, branch: int = 0) -> list[ec.PrivateKey]:
+        """Private keys of every declared key of `kind` at child `index` (declaration order).
+
+        Taproot keys are the internal (untweaked) keys, as a BIP-322 signer expects them.
+        """
+        out = []
+        for label, path in self.KEY_SOURCES[kind]:
+            root, _ = _root(label)
+            out.append(root.derive(f"{path}/{branch}/{index}").key)
+        return out

@@ -1,9 +1,12 @@
 """The whole devnet: a regtest chain behind Esplora, EVM chains behind JSON-RPC, and a driver that moves coins.
 
 The portal reads it exactly like real chains: `reserve_sources()` and `deployment_sources()` give
-plain adapter configurations (URLs, descriptors, contracts) and nothing else. The driver plays
+plain adapter configurations (URLs, named wallets, contracts) and nothing else. The driver plays
 the custodian and its customers: deposits to reserve addresses, a mint of the same amount net of
 the fee once a deposit is 6 blocks deep, burns followed by a release of BTC from the reserve.
+The reserve shows every case the counting rules know: a 2-of-3 with a time-locked recovery branch
+(spendable now), a vault whose deposits are locked for VAULT_OLDER_BLOCKS blocks, a coinbase paying
+a reserve address (immature for 100 blocks), and an address two wallets both declare (a duplicate).
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from embit import ec
+
+from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
+from chains.devnet.btc_wallet import KEYS_PER_WALLET
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import serve_in_thread
@@ -29,8 +36,17 @@ DEPOSIT_CONFIRMATIONS = 6           # mint once the deposit counts as a reserve
 EVM_CONFIRMATIONS = 2               # the adapter reads supply at head minus this
 BUFFER_SAT = 80_000_000             # the custodian's own coins: keeps the devnet above 105 %
 RELEASE_FEE_MARGIN = 10_000
-RESERVE_KINDS = {"wpkh": "devnet-reserve-wpkh", "tr": "devnet-reserve-taproot",
-                 "wsh_sortedmulti": "devnet-reserve-multisig-2of3"}
+RESERVE_SOURCE = "devnet-custody"
+# descriptor kind (DevnetWallets.reserve_descriptors) -> (wallet name, label); deposits go to all of them
+RESERVE_KINDS = {
+    "wpkh": ("hot", "Hot wallet (P2WPKH), pays releases"),
+    "tr": ("taproot", "Taproot key path (BIP-86)"),
+    "wsh_sortedmulti": ("multisig-2of3", "Cold storage, 2 of 3"),
+    "wsh_recovery": ("multisig-recovery", "2 of 3, or a recovery key after a far block"),
+    "wsh_vault": ("vault", "Vault: each deposit locked for a week of blocks"),
+}
+BUFFER_INDEX = 5                    # hot child holding the buffer; also declared by the "buffer" list
+COINBASE_INDEX = 9                  # taproot child a coinbase pays at start (immature for 100 blocks)
 
 
 @dataclass
@@ -52,6 +68,7 @@ class Devnet:
     rng: random.Random
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
+    _specs: list[tuple[str, WalletSpec]] = field(default_factory=list)  # (kind, wallet), parsed once
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
@@ -78,20 +95,47 @@ class Devnet:
         for i, kind in enumerate(RESERVE_KINDS):
             for j in range(3):
                 self._deposit(kind, index=j, value=(j + 1) * 40_000_000 + i * 7_000_000)
-        self.chain.send(self.chain.wallets.reserve_address("wpkh", 5), BUFFER_SAT,
+        self.chain.send(self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX), BUFFER_SAT,
                         from_wallet=self.chain.wallets.funding)
-        self.chain.mine(DEPOSIT_CONFIRMATIONS, time=int(time.time()) - 60)
+        # The custodian mines one block paying the reserve: not counted until it matures.
+        self.chain.mine(1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX))
+        self.chain.mine(DEPOSIT_CONFIRMATIONS - 1, time=int(time.time()) - 59)
         self._mint_matured()
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
 
     def reserve_sources(self) -> list[tuple[str, str, dict]]:
-        """(name, kind, config) of each reserve wallet: one descriptor each, read through Esplora."""
+        """(name, kind, config) of the reserve: one Esplora source declaring the named wallets."""
+        return [(RESERVE_SOURCE, "bitcoin-esplora", {
+            "esplora_url": self.esplora_url, "network": "regtest", "wallets": self._wallet_tables(),
+            "min_confirmations": DEPOSIT_CONFIRMATIONS, "max_age_seconds": 600,
+        })]
+
+    def _wallet_tables(self) -> list[dict]:
         descriptors = self.chain.wallets.reserve_descriptors
-        return [(name, "bitcoin-esplora", {
-            "esplora_url": self.esplora_url, "network": "regtest", "descriptors": [descriptors[kind]],
-            "gap_limit": 20, "min_confirmations": DEPOSIT_CONFIRMATIONS, "max_age_seconds": 600,
-        }) for kind, name in RESERVE_KINDS.items()]
+        tables = [{"name": name, "label": label, "descriptor": descriptors[kind], "gap_limit": 20}
+                  for kind, (name, label) in RESERVE_KINDS.items()]
+        buffer = self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX)
+        # Also covered by "hot", declared first: its coins count once, under "hot", listed as duplicates.
+        tables.append({"name": "buffer", "label": "Custodian's buffer (also in the hot wallet)", "addresses": [buffer]})
+        return tables
+
+    def reserve_wallets(self) -> list[WalletSpec]:
+        """The declared reserve wallets, as the portal parses them."""
+        return list(parse_wallets(self._wallet_tables(), "regtest", f"reserves.{RESERVE_SOURCE}.wallets"))
+
+    def signing_keys(self, address: str) -> list[ec.PrivateKey]:
+        """Private keys of every declared key at reserve `address`, in declaration order ([] when
+        no descriptor wallet of the devnet derives it), for BIP-322 proofs of control."""
+        if not self._specs:
+            kinds = {name: kind for kind, (name, _) in RESERVE_KINDS.items()}
+            self._specs = [(kinds[w.name], w) for w in self.reserve_wallets() if w.descriptor]
+        for kind, spec in self._specs:
+            found = spec.locate(address, max_index=KEYS_PER_WALLET)
+            if found is not None:
+                branch, index = found
+                return self.chain.wallets.private_keys(kind, index, branch)
+        return []
 
     def deployment_sources(self) -> list[tuple[str, str, dict]]:
         """(name, kind, config) of the token on each EVM chain, read at head minus 2."""
@@ -108,7 +152,7 @@ class Devnet:
         """One step: maybe a deposit, maybe a burn, a Bitcoin block, mints that matured, EVM blocks."""
         roll = self.rng.random()
         if roll < 0.5:
-            kind = self.rng.choice(list(RESERVE_KINDS))
+            kind = self.rng.choice(list(RESERVE_KINDS))  # the vault too: its deposits count, locked
             self._deposit(kind, index=self.rng.randrange(0, 6), value=self.rng.randrange(5, 60) * 1_000_000)
         elif roll < 0.7:
             self._burn()
@@ -181,3 +225,4 @@ class Devnet:
             tx = reserve.build_payment([coin], regtest_script(address), amount, fee_rate=2)
             self.chain.submit(tx)
         self.releases = waiting
+
