@@ -104,13 +104,15 @@ def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
     What a hardware wallet does with the PSBT; the devnet and the tests play its cosigners. The
     digest is taken over the to_sign exactly as BIP-322 defines it (version 0, nSequence 0,
     nLockTime 0, one OP_RETURN output) rather than over embit's view of the PSBT, which
-    rewrites a version 0 transaction to version 2.
+    rewrites a version 0 transaction to version 2 (the library's ExactPSBT keeps the zeros when
+    the PSBT is written back).
     """
-    from embit.psbt import PSBT
     from embit.script import Script, p2pkh
     from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
 
-    psbt = PSBT.from_string(psbt_b64)
+    from chains.bitcoin.proofs.signing import ExactPSBT
+
+    psbt = ExactPSBT.from_string(psbt_b64)
     inp = psbt.inputs[0]
     tx = Transaction(version=0, vin=[TransactionInput(inp.vin.txid, inp.vin.vout, sequence=0)],
                      vout=[TransactionOutput(0, Script(b"\x6a"))], locktime=0)
