@@ -12,7 +12,8 @@ from litestar.params import Parameter, QueryParameter
 
 from litestar.di import NamedDependency
 
-from reserves.service import DEFAULT_PAGE, MAX_PAGE, ReserveService
+from reserves.reserve_views import ReserveSetVersionView, WalletsView
+from reserves.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION, ReserveService
 from reserves.views import DashboardView
 
 # The one service every handler calls, injected by name (see create_app).
@@ -70,6 +71,38 @@ class AttestationController(Controller):
     @get("/keys", summary="Public keys that sign attestations")
     async def keys(self, service: Service) -> dict[str, Any]:
         return {"keys": await service.keys()}
+
+    @get("/reserve-set", summary="The current reserve set: every declared wallet with its custody policy",
+         description="The newest version with its canonical `declaration`; sha256 of the RFC 8785 bytes of "
+                     "`declaration` is `hash`, the value attestations carry in `reserves.reserve_set`.",
+         tags=["reserves"], responses=_errors(404))
+    async def reserve_set(self, service: Service) -> Response[ReserveSetVersionView]:
+        return Response(await service.reserve_set(), headers=CACHE)
+
+    @get("/reserve-set/versions", summary="Reserve-set versions, newest first", tags=["reserves"],
+         description="Each with its reason and what changed from the version before. Cursor pagination.",
+         responses=_errors(400))
+    async def reserve_set_versions(
+        self, service: Service,
+        cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
+    ) -> Response[dict[str, Any]]:
+        return Response(await service.reserve_set_versions(cursor=cursor, limit=limit), headers=CACHE)
+
+    @get("/reserve-set/versions/{version:int}", summary="One reserve-set version with its declaration",
+         tags=["reserves"], responses=_errors(400, 404))
+    async def reserve_set_version(
+        self, service: Service,
+        version: Annotated[int, Parameter(ge=1, le=MAX_VERSION, description="version number, from 1")],
+    ) -> Response[ReserveSetVersionView]:
+        # A version is never rewritten once recorded.
+        return Response(await service.reserve_set(version), headers=IMMUTABLE)
+
+    @get("/wallets", summary="Per-wallet reserves of the newest attestation", tags=["reserves"],
+         description="Total, spendable and locked (with the earliest unlock), UTXO and uncounted counts, "
+                     "and the custody policy each wallet declares.", responses=_errors(404))
+    async def wallets(self, service: Service) -> Response[WalletsView]:
+        return Response(await service.wallets(), headers=CACHE)
 
     @get("/summary", summary="The dashboard's figures as JSON")
     async def summary(self, service: Service) -> DashboardView:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from reserves import reserve_views as rviews
 from reserves import views
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import repository as repo
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+MAX_VERSION = 2**53 - 1
+DASHBOARD_VERSIONS = 10
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 HEALTH_TIMEOUT_SECONDS = 5.0
 FUTURE_TOLERANCE = timedelta(seconds=60)
@@ -113,6 +116,43 @@ class ReserveService:
                                     "first_used_at": None, "active": True})
         return list(out.values())
 
+    async def reserve_set(self, version: int | None = None) -> rviews.ReserveSetVersionView:
+        """One reserve-set version with its declaration (the newest when `version` is None)."""
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                    or not 1 <= version <= MAX_VERSION):
+            raise InvalidInput(f"version: must be an integer from 1 to {MAX_VERSION}")
+        async with self.db.sessions() as session:
+            row = await (repo.latest_reserve_set(session) if version is None else repo.get_reserve_set(session, version))
+        if row is None:
+            raise NotFound("no reserve set has been recorded yet" if version is None
+                           else f"no reserve-set version {version}")
+        return rviews.version_view(row, with_declaration=True)
+
+    async def reserve_set_versions(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> dict[str, Any]:
+        """Versions newest first, without declarations; `next_cursor` continues the walk."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
+        before = decode_cursor(cursor) if cursor else None
+        async with self.db.sessions() as session:
+            rows = await repo.list_reserve_sets(session, before_version=before, limit=limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        return {"items": [rviews.version_view(r) for r in rows],
+                "next_cursor": encode_cursor(rows[-1].version) if more and rows else None, "limit": limit}
+
+    async def wallets(self) -> rviews.WalletsView:
+        """Per-wallet totals of the newest attestation, labelled from the reserve set it used."""
+        async with self.db.sessions() as session:
+            row = await repo.latest_attestation(session)
+            if row is None:
+                raise NotFound("no attestation has been published yet")
+            return await self._wallets(session, row)
+
+    async def _wallets(self, session, row) -> rviews.WalletsView:
+        body = json.loads(row.document)
+        version = row.reserve_set_version
+        declared = None if version is None else await repo.get_reserve_set(session, version)
+        return rviews.wallets_view(row.id, body, rviews.declaration_of(declared))
+
     @property
     def stale_after_seconds(self) -> int:
         """Past this age the newest attestation no longer speaks for now: snapshots have stopped."""
@@ -136,6 +176,9 @@ class ReserveService:
             bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
             buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
                                                bucket_seconds=bucket) if rows else []
+            versions = await repo.list_reserve_sets(session, before_version=None, limit=DASHBOARD_VERSIONS)
+            wallets = (await self._wallets(session, rows[0])).wallets if rows else []
+        base["reserve_set_history"] = [rviews.version_view(v) for v in versions]
         base["sparkline"] = views.sparkline(buckets, start=now - span, span=span)
         if not rows:
             return views.DashboardView(has_data=False, **base)
@@ -157,7 +200,9 @@ class ReserveService:
             has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
             ratio_bp=body["ratio_bp"], ratio_percent=views.percent(body["ratio_bp"]),
             reserves_sat=body["reserves"]["total_sat"], reserves_btc=views.btc(body["reserves"]["total_sat"]),
-            utxo_count=body["reserves"]["utxo_count"],
+            **_spendable_locked(body), utxo_count=body["reserves"]["utxo_count"],
+            valid_at=body["reserves"].get("valid_at"), reserve_set=body["reserves"].get("reserve_set"),
+            wallets=wallets,
             liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
             partial=any(x.error for x in sources) or any(x.error for x in deployments),
             attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
@@ -223,6 +268,14 @@ class ReserveService:
             # The chain was pinned to a clock that ran ahead: its age says nothing about now.
             return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
         return 200, {**body, "status": "ok"}
+
+
+def _spendable_locked(body: dict) -> dict[str, Any]:
+    res = body["reserves"]
+    # Format 1 attestations knew no locks: everything they counted was spendable.
+    spendable, locked = res.get("spendable_sat", res["total_sat"]), res.get("locked_sat", "0")
+    return {"spendable_sat": spendable, "spendable_btc": views.btc(spendable), "locked_sat": locked,
+            "locked_btc": views.btc(locked), "count_locked": body["policy"].get("count_locked", True)}
 
 
 async def _first_time(session) -> datetime:

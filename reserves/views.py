@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 
 def btc(sat: int | str | None) -> str | None:
@@ -82,7 +83,14 @@ class DashboardView:
     ratio_percent: str | None = None
     reserves_sat: str | None = None
     reserves_btc: str | None = None
+    spendable_sat: str | None = None     # counted outputs any path can spend now
+    spendable_btc: str | None = None
+    locked_sat: str | None = None        # counted outputs under a time lock (in reserves only if count_locked)
+    locked_btc: str | None = None
+    count_locked: bool = True
     utxo_count: int | None = None
+    valid_at: dict | None = None         # the Bitcoin tip the reserves were read at
+    reserve_set: dict | None = None      # {version, hash} the attestation was made with
     liabilities_sat: str | None = None
     liabilities_btc: str | None = None
     attestation_id: str | None = None
@@ -94,6 +102,8 @@ class DashboardView:
     recent: list[AttestationSummary] = field(default_factory=list)
     signer_pubkeys: list[str] = field(default_factory=list)
     sparkline: "Sparkline | None" = None
+    wallets: list[Any] = field(default_factory=list)                # reserve_views.WalletView
+    reserve_set_history: list[Any] = field(default_factory=list)    # reserve_views.ReserveSetVersionView
 
 
 def reserve_source_view(src: dict) -> ReserveSourceView:
