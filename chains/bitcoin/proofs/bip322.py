@@ -87,7 +87,8 @@ def _proof_of_funds(raw: bytes, spend: Transaction, result) -> ProofResult:
     if problem:
         return result(INVALID, problem)
     challenge = Prevout(spend.vout[0].script_pubkey.data, 0)
-    if inputs[0].witness_utxo is not None and inputs[0].witness_utxo != challenge:
+    copy = inputs[0].non_witness_utxo
+    if (inputs[0].witness_utxo not in (None, challenge)) or (copy is not None and copy.txid() != spend.txid()):
         return result(INVALID, "invalid signature: the PSBT's first input UTXO is not to_spend's output")
     prevouts = [challenge] + [resolve_prevout(tx, inputs, i) for i in range(1, len(tx.vin))]
     checks = [check_input(tx, i, prevouts) for i in range(len(tx.vin))]
