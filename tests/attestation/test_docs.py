@@ -21,6 +21,19 @@ def test_example_envelope_verifies():
     report = verify_document(example, trusted_keys={EXAMPLE_KEY: "example-2025"})
     assert report.ok, report.failed()
     assert example["attestation"]["status"] == "stale" and example["attestation"]["ratio_bp"] is None
+    reserves = example["attestation"]["reserves"]
+    assert example["attestation"]["format"] == "reserves-attestation/2" and reserves["locked_sat"] != "0"
+    assert reserves["sources"][0]["uncounted"] and reserves["valid_at"] is not None
+
+
+def test_every_format_2_member_is_documented():
+    from reserves.attestation.schema import load_schema
+
+    defs = load_schema()["$defs"]
+    members = set(defs["source_ok"]["properties"]) | set(defs["utxo"]["properties"]) | set(defs["uncounted"]["properties"])
+    members |= set(load_schema()["properties"]["reserves"]["properties"])
+    for name in members:
+        assert re.search(rf"[`.{{ ]{name}[`,}} ]", DOC), name
 
 
 def test_standalone_snippet_runs(tmp_path, monkeypatch, capsys):
@@ -34,7 +47,8 @@ def test_standalone_snippet_runs(tmp_path, monkeypatch, capsys):
 def test_every_check_name_is_documented():
     table = DOC.split("| check | what it establishes |")[1].split("\n\n")[0]
     for name in ("internal", "json", "domain", "schema", "id", "signature[i]", "trusted[i]", "signatures", "link", "timestamps",
-                 "policy", "reserves", "supply", "totals", "ratio", "status", "chain.sequence", "chain.links", "chain.time", "chain"):
+                 "policy", "reserves", "supply", "totals", "ratio", "status", "wallets", "counting", "valid_at",
+                 "chain.sequence", "chain.links", "chain.time", "chain.format", "chain"):
         assert f"`{name}`" in table, name
 
 

@@ -21,6 +21,12 @@ def test_docs_copy_is_identical():
     assert DOCS_COPY.read_bytes() == PACKAGE_COPY.read_bytes(), "cp reserves/attestation/attestation.schema.json docs/"
 
 
+def test_format_1_docs_copy_is_identical():
+    package = ROOT / "reserves" / "attestation" / "attestation-1.schema.json"
+    assert (ROOT / "docs" / "attestation-1.schema.json").read_bytes() == package.read_bytes()
+    assert load_schema("reserves-attestation/1")["properties"]["format"] == {"const": "reserves-attestation/1"}
+
+
 def test_schema_is_valid_draft_2020_12():
     schema = load_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
