@@ -141,3 +141,22 @@ async def test_a_second_writer_of_a_version_is_refused(db):
         async with db.sessions() as s:
             async with s.begin():
                 await repo.insert_reserve_set(s, dup)
+
+
+def test_upgrading_a_format_1_database_keeps_its_attestations(db_url):
+    from sqlalchemy import create_engine, text
+
+    from reserves.storage.db import sync_url
+
+    upgrade(db_url, "0001")
+    engine = create_engine(sync_url(db_url))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO attestation (id, sequence, previous, issued_at, status, ratio_bp, reserves_sat, "
+                          "liabilities_sat, document) VALUES (:id, 0, NULL, :t, 'healthy', NULL, :a, :a, '{}')"),
+                     {"id": "ab" * 32, "t": T0, "a": "0".zfill(78) if conn.dialect.name == "sqlite" else 0})
+    upgrade(db_url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT sequence, reserve_set_version FROM attestation")).one()
+        versions = conn.execute(text("SELECT count(*) FROM reserve_set_version")).scalar()
+    engine.dispose()
+    assert tuple(row) == (0, None) and versions == 0
