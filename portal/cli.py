@@ -148,6 +148,8 @@ def config_check(config_path: Path | None) -> None:
     }, indent=2))
 
 
+from portal.evidence_cli import verify_evidence_command  # noqa: E402  (registered on the group below)
 from portal.verify_cli import verify  # noqa: E402  (registered on the group below)
 
 main.add_command(verify)
+main.add_command(verify_evidence_command)

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reserves.engine import take_snapshot
+from reserves.evidence import EVIDENCE_DELAY, evidence_job
 from reserves.errors import ReservesError
 from reserves.runtime import Runtime
 
@@ -52,4 +53,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
                           coalesce=True, seconds=rt.settings.devnet.block_interval_seconds)
     scheduler.add_job(snapshot_job, "interval", args=[rt], id="snapshot", max_instances=1, coalesce=True,
                       seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
+    # SPV evidence of the latest attestation's UTXOs, a little after each snapshot.
+    scheduler.add_job(evidence_job, "interval", args=[rt], id="evidence", max_instances=1, coalesce=True,
+                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
     return scheduler
