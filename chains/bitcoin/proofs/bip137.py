@@ -60,7 +60,7 @@ def sign_compact(key: PrivateKey, digest: bytes, header_base: int = 31, extra_en
     """A 65-byte compact signature (RFC 6979 nonce, optional extra entropy); header_base picks the key kind."""
     plain = secp256k1.ecdsa_sign(digest, key.secret, None, extra_entropy)
     rs = secp256k1.ecdsa_signature_serialize_compact(plain)
-    target = key.get_public_key().sec() if header_base != 27 else secp256k1.ec_pubkey_serialize(key.get_public_key()._point, secp256k1.EC_UNCOMPRESSED)
+    target = PrivateKey(key.secret, compressed=header_base != 27).get_public_key().sec()
     for recovery_id in range(4):
         candidate = bytes([header_base + recovery_id]) + rs
         if recover_pubkey(decode_compact(candidate), digest) == target:

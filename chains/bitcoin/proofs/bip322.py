@@ -1,4 +1,10 @@
-"""BIP-322 verification: simple (witness stack), full (to_sign) and proof of funds (finalized PSBT) signatures."""
+"""BIP-322 verification: simple (witness stack), full (to_sign) and proof of funds (finalized PSBT) signatures.
+
+Proof of funds without chain access: the PSBT carries each extra input's UTXO (witness or non-witness), so
+the signatures of those inputs are verified against the UTXOs it claims (a non-witness UTXO must hash to the
+outpoint's txid). Whether those outputs exist and are unspent is not checked here: the result lists them in
+`funds` and says so in `detail`, for a caller with chain access to check.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +58,9 @@ def _simple(raw: bytes, spend: Transaction, result) -> ProofResult:
     tx = to_sign(spend, witness)
     prevouts = [Prevout(spend.vout[0].script_pubkey.data, 0)]
     check = check_input(tx, 0, prevouts)
-    if check.outcome == INVALID and len(prevouts[0].script) in (23, 25) and not prevouts[0].script.startswith(b"\x00"):
+    spk = prevouts[0].script
+    legacy_only = spk[:3] == b"\x76\xa9\x14" or spk[:2] == b"\xa9\x14"  # P2PKH / P2SH need a scriptSig
+    if check.outcome == INVALID and legacy_only:
         return result(INVALID, f"invalid signature: {check.detail}; a simple signature cannot satisfy a P2PKH or P2SH address, use the full format")
     return _finish(tx, [check], result)
 

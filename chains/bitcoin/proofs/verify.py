@@ -22,7 +22,8 @@ def verify_message(address: str, message: str, signature: str, network: str) -> 
     """The BIP-322 outcome of `signature` over `message` for `address` on `network`.
 
     Raises ChainConfigError only for an unknown network or an address that is invalid or of another
-    network; every problem with the message or signature is an "invalid" result with a detail.
+    network; every problem with the message or signature is an "invalid" result with a detail. A
+    well-formed address of a witness version reserved for upgrades is "inconclusive" (BIP-322).
     """
     params = network_params(network)
     try:
@@ -31,8 +32,9 @@ def verify_message(address: str, message: str, signature: str, network: str) -> 
         upgrade = _reserved_witness_version(address, params["bech32"])
         if upgrade is None:
             raise
-        return ProofResult(outcome=INCONCLUSIVE, variant=split_prefix(signature)[0] if isinstance(signature, str) else SIMPLE,
-                           address=address.lower(), detail=f"inconclusive: witness version {upgrade} is reserved for upgrades")
+        variant = split_prefix(signature)[0] if isinstance(signature, str) else SIMPLE
+        detail = f"inconclusive: witness version {upgrade} is reserved for upgrades"
+        return ProofResult(outcome=INCONCLUSIVE, variant=variant, address=address.lower(), detail=detail)
     challenge = address_to_scriptpubkey(canonical).data
 
     def invalid(detail: str, variant: str = SIMPLE) -> ProofResult:
