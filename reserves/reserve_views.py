@@ -99,15 +99,19 @@ def policy_view(policy: dict | None) -> PolicyView | None:
             for k in policy.get("keys") or [] if isinstance(k, dict)]
     script_type = str(policy.get("script_type", "unknown"))
     threshold = policy.get("threshold") if isinstance(policy.get("threshold"), int) else None
+    description = str(policy.get("description") or "")
     if script_type == "addresses":
         custody = "address list"
     elif threshold is not None:
         custody = f"{threshold} of {len(keys)}"
+    elif len(keys) == 1:
+        custody = "1 key"
     else:
-        custody = "1 key" if len(keys) == 1 else f"{len(keys)} keys"
+        # A miniscript policy (e.g. "2 of 3 keys; or key D after block N"): only its sentence says it.
+        custody = description.split(";")[0][:80] or f"{len(keys)} keys"
     return PolicyView(script_type=script_type, custody=custody, threshold=threshold, keys_total=len(keys), keys=keys,
                       timelocks=[str(t) for t in policy.get("timelocks") or []],
-                      description=str(policy.get("description") or ""), script_declared=script_type != "addresses")
+                      description=description, script_declared=script_type != "addresses")
 
 
 def _locked_until(utxos: list[dict]) -> LockedUntil | None:
