@@ -226,3 +226,15 @@ async def test_uncounted_outputs_pass_through_and_are_deduplicated(rt):
     by_name = {s["name"]: s for s in body["reserves"]["sources"]}
     assert by_name["cold"]["uncounted"][0]["reason"] == "shallow" and by_name["warm"]["uncounted"] == []
     assert verify_document(body, trusted_keys=trusted(rt)).ok
+
+
+async def test_restarting_the_devnet_keeps_its_reserve_set_version(tmp_path):
+    """The built-in wallets are deterministic: a restart on the same database is no new version."""
+    versions = []
+    for _ in range(2):
+        rt = await Runtime(default_settings(tmp_path)).start()
+        try:
+            versions.append((rt.reserve_set.version, rt.reserve_set.hash, rt.reserve_set.wallet_count))
+        finally:
+            await rt.close()
+    assert versions[0] == versions[1] and versions[0][0] == 1 and versions[0][2] >= 1
