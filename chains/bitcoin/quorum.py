@@ -203,6 +203,7 @@ def _say(fields: tuple[int, int | None] | None) -> str:
 
 def _hash_lookup(adapter: Any) -> Callable[[int], Any]:
     """`height -> best-chain block hash` through the backend's own client (Esplora or Core)."""
+    # The Core adapter exposes `client`; the Esplora adapter keeps its EsploraClient as `_client`.
     client = getattr(adapter, "client", None) or getattr(adapter, "_client", None)
     if client is None or not hasattr(client, "block_hash_at"):
         raise ChainConfigError(f"backend {adapter.kind!r} cannot be asked for a block hash by height")

@@ -42,7 +42,7 @@ def _checked(text: str) -> str:
     try:
         computed = descriptor_checksum(body)
     except Exception as exc:  # embit raises its own error for characters outside the charset
-        raise RpcFault(-5, f"Invalid characters in payload") from exc
+        raise RpcFault(-5, "Invalid characters in payload") from exc
     if sep and given != computed:
         raise RpcFault(-5, f"Provided checksum '{given[:16]}' does not match computed checksum '{computed}'")
     return body
