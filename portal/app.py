@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,11 +17,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from portal.admin import AdminController
 from portal.api import AttestationController, healthz
+from portal.challenges import ProofPartials, PublicProofsController
 from portal.errors import HANDLERS
 from portal.evidence_api import evidence
 from portal.pages import DashboardController
 from reserves.jobs import build_scheduler
+from reserves.proofs.setup import build_proof_service
 from reserves.runtime import Runtime
 from reserves.service import ReserveService
 from reserves.settings import Settings
@@ -39,6 +43,11 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         rt = await Runtime(settings).start()
         app.state.runtime = rt
         app.state.service = ReserveService(rt.db, settings, [(rt.signer.pubkey_hex, rt.signer.key_id)])
+        try:
+            app.state.proofs = await asyncio.to_thread(build_proof_service, rt)  # loads the online signer
+        except BaseException:
+            await rt.close()
+            raise
         scheduler = build_scheduler(rt) if run_scheduler else None
         if scheduler is not None:
             scheduler.start()
@@ -53,7 +62,8 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         return state.service
 
     return Litestar(
-        route_handlers=[AttestationController, DashboardController, healthz, evidence,
+        route_handlers=[AttestationController, DashboardController, healthz,
+                        PublicProofsController, ProofPartials, AdminController, evidence,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         lifespan=[lifespan],

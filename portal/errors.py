@@ -33,8 +33,8 @@ def http_error(_: Request, exc: HTTPException) -> Response:
         # Litestar's own parameter validation: keep which parameter was wrong, nothing more.
         fields = [{"key": e.get("key"), "message": e.get("message")} for e in (exc.extra or []) if isinstance(e, dict)]
         return Response(_body("invalid_input", exc.detail or "invalid request", {"fields": fields}), status_code=400)
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "rate_limited"}.get(
-        exc.status_code, "http_error")
+    code = {400: "invalid_input", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+            413: "too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
     return Response(_body(code, exc.detail or "request failed"), status_code=exc.status_code,
                     headers=getattr(exc, "headers", None) or None)
 

@@ -66,3 +66,9 @@ def attested_addresses(body: dict[str, Any]) -> dict[str, str | None]:
             if isinstance(utxo, dict) and isinstance(utxo.get("address"), str):
                 out.setdefault(utxo["address"], utxo.get("wallet") or None)
     return out
+
+
+async def attested_wallets(session) -> dict[str, str | None]:
+    """address -> wallet of the coins counted by the newest attestation ({} before the first)."""
+    row = await repo.latest_attestation(session)
+    return attested_addresses(json.loads(row.document)) if row is not None else {}

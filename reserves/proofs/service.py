@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from reserves.errors import InvalidInput
 from reserves.proofs import library
-from reserves.proofs.anchor import fresh_anchor
+from reserves.proofs.anchor import attested_wallets, fresh_anchor
 from reserves.proofs.errors import (AddressNotInReserveSet, ChallengeExpired, NoOnlineSigner, UnknownChallenge,
                                     WrongChallengePurpose)
 from reserves.proofs.message import Anchor, challenge_message, check_challenge_id, check_nonce, iso
@@ -26,6 +26,9 @@ from reserves.storage.repository import utc
 log = logging.getLogger(__name__)
 MAX_DETAIL = 500
 LOCATE_CACHE = 4096
+# Child indexes searched for an address in a wallet: deep in the wallet the newest attestation
+# says holds the address's coins, shallower elsewhere (each miss derives that many addresses).
+DEEP_INDEX, SHALLOW_INDEX = 10_000, 1000
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,17 @@ class ProofService:
             raise InvalidInput("no Bitcoin reserve source is configured")
         return self.network
 
-    def locate(self, address: str) -> Located:
-        """The wallet holding canonical `address`; AddressNotInReserveSet otherwise (cached)."""
+    def locate(self, address: str, hint: str | None = None) -> Located:
+        """The wallet holding canonical `address`; AddressNotInReserveSet otherwise (cached).
+
+        `hint` names the wallet the newest attestation counts the address's coins in: searched
+        first and deepest.
+        """
         if address not in self._located:
             found = None
-            for wallet in self.wallets:
-                if wallet.locate(address) is not None:
+            for wallet in sorted(self.wallets, key=lambda w: w.name != hint):
+                depth = DEEP_INDEX if wallet.name == hint else SHALLOW_INDEX
+                if wallet.locate(address, max_index=depth) is not None:
                     found = Located(wallet, tuple(wallet.key_pubkeys(address)))
                     break
             if len(self._located) >= LOCATE_CACHE:
@@ -98,7 +106,9 @@ class ProofService:
             await session.commit()
         out = challenge_json(row)
         if canonical is not None:
-            located = await asyncio.to_thread(self.locate, canonical)
+            async with self.db.sessions() as session:
+                hints = await attested_wallets(session)
+            located = await asyncio.to_thread(self.locate, canonical, hints.get(canonical))
             script = await asyncio.to_thread(library.witness_script, located.wallet, canonical)
             out["address"] = canonical
             out["psbt"] = await asyncio.to_thread(library.to_sign_psbt, canonical, row.message, self._network(), script)
@@ -140,8 +150,9 @@ class ProofService:
         now = self.clock()
         async with self.db.sessions() as session:
             challenge = await prepo.get_challenge(session, cid)
-        self._check_open(challenge, cid, now)
-        located = await asyncio.to_thread(self.locate, canonical)
+            self._check_open(challenge, cid, now)
+            hints = await attested_wallets(session)
+        located = await asyncio.to_thread(self.locate, canonical, hints.get(canonical))
         row = await asyncio.to_thread(self._verified_row, challenge, canonical, located, text, psbt is not None, source)
         async with self.db.sessions() as session:
             await prepo.insert_proof(session, row)
@@ -192,10 +203,12 @@ class ProofService:
             raise NoOnlineSigner("this portal runs no online signer; proofs come from operator challenges")
         check_nonce(nonce)
         challenge = await self.create_challenge(purpose="public", nonce=nonce)
+        async with self.db.sessions() as session:
+            hints = await attested_wallets(session)
         located = {}
         for k in self.online.keys:
             try:
-                located[k.address] = await asyncio.to_thread(self.locate, k.address)
+                located[k.address] = await asyncio.to_thread(self.locate, k.address, hints.get(k.address))
             except AddressNotInReserveSet:
                 continue  # a key whose address left the reserve set proves nothing here
         signed = await asyncio.to_thread(self.online.sign, challenge["message"], set(located))

@@ -1,0 +1,141 @@
+"""Public proofs of control: POST /api/v1/challenges (devnet online signer), GET /api/v1/proofs, the partial."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from litestar.testing import TestClient
+
+from chains.bitcoin.proofs import verify_message
+from portal.app import create_app
+from portal.challenges import RateLimiter
+from reserves.settings import default_settings
+from tests.portal.conftest import snapshot
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    settings = default_settings(tmp_path_factory.mktemp("challenges"))
+    with TestClient(create_app(settings, run_scheduler=False)) as c:
+        snapshot(c)
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def fresh_limiter(client):
+    client.app.state.challenge_limiter = RateLimiter(1000)
+
+
+def _error(r, status: int, code: str) -> None:
+    assert r.status_code == status, r.text
+    assert set(r.json()) == {"error"} and r.json()["error"]["code"] == code, r.text
+
+
+def test_online_signer_signs_a_fresh_message_with_the_nonce(client):
+    r = client.post("/api/v1/challenges", json={"nonce": "auditor-7 2026"})
+    assert r.status_code == 200, r.text
+    c = r.json()
+    latest = client.get("/api/v1/attestations/latest").json()["attestation"]["reserves"]
+    assert c["purpose"] == "public" and c["message"].endswith("\nnonce: auditor-7 2026")
+    assert "domain: localhost" in c["message"] and latest["valid_at"]["block_hash"] in c["message"]
+    assert f"version {latest['reserve_set']['version']} " in c["message"]
+    assert c["signatures"]
+    for s in c["signatures"]:
+        assert verify_message(s["address"], c["message"], s["signature"], "regtest").outcome == "valid"
+        assert s["result"]["outcome"] == "valid" and s["result"]["source"] == "online"
+
+
+def test_key_file_and_passphrase_are_private_and_encrypted(client):
+    s = client.app.state.runtime.settings
+    key, passphrase = s.data_dir / "online-signer.key", s.data_dir / "online-signer.passphrase"
+    for p in (key, passphrase):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    secret = client.app.state.proofs.online.keys[0].key.secret.hex()
+    assert secret not in key.read_text()
+    db = (s.data_dir / "reserves.db").read_bytes()
+    assert secret.encode() not in db and passphrase.read_bytes().strip() not in db
+
+
+def test_proofs_status_shows_online_proofs_fresh(client):
+    client.post("/api/v1/challenges", json={"nonce": "n"})
+    body = client.get("/api/v1/proofs").json()
+    fresh = [a for a in body["addresses"] if a["status"] == "fresh"]
+    assert fresh and all(a["age_seconds"] is not None for a in fresh)
+    wallets = {w["name"]: w for w in body["wallets"]}
+    assert any(w["threshold"] for w in wallets.values())
+    assert all(set(k) >= {"id", "alive", "age_seconds"} for w in wallets.values() for k in w["keys"])
+
+
+def test_dashboard_partial(client):
+    r = client.get("/partials/proofs")
+    assert r.status_code == 200 and "Proof of control" in r.text and "Key liveness" in r.text
+    assert "declared only" in r.text or "fresh" in r.text
+
+
+@pytest.mark.parametrize("payload", [
+    b"{not json", b"", b"[]", b"null", b'"nonce"', b'{"nonce": 5}', b'{"nonce": null}', b'{"other": "x"}',
+    b'{"nonce": ""}', b'{"nonce": "' + b"x" * 129 + b'"}', b'{"nonce": "a\\nblock: forged"}', b'{"nonce": "\\u00e9"}',
+    b'{"nonce": ["a"]}', b'{"nonce": {"a": 1}}', b'\xff\xfe',
+])
+def test_malformed_bodies_are_400(client, payload):
+    r = client.post("/api/v1/challenges", content=payload, headers={"Content-Type": "application/json"})
+    _error(r, 400, "invalid_input")
+
+
+def test_huge_body_is_413(client):
+    r = client.post("/api/v1/challenges", content=b'{"nonce": "' + b"x" * 200_000 + b'"}',
+                    headers={"Content-Type": "application/json"})
+    _error(r, 413, "too_large")
+
+
+def test_rate_limited_per_client_with_retry_after(client):
+    client.app.state.challenge_limiter = RateLimiter(3)
+    codes = [client.post("/api/v1/challenges", json={"nonce": "r"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 200]
+    r = client.post("/api/v1/challenges", json={"nonce": "r"})
+    _error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+
+
+def test_no_online_signer_is_404(client):
+    proofs = client.app.state.proofs
+    online, proofs.online = proofs.online, None
+    try:
+        _error(client.post("/api/v1/challenges", json={"nonce": "x"}), 404, "no_online_signer")
+    finally:
+        proofs.online = online
+
+
+def test_no_fresh_block_is_503_with_the_error_shape(client):
+    from datetime import timedelta
+
+    proofs = client.app.state.proofs
+    clock = proofs.clock
+    proofs.clock = lambda: clock() + timedelta(hours=3)
+    try:
+        _error(client.post("/api/v1/challenges", json={"nonce": "x"}), 503, "no_fresh_block")
+    finally:
+        proofs.clock = clock
+
+
+def test_rate_limiter_refills_and_forgets_old_clients():
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    limiter.take("a"), limiter.take("a")
+    with pytest.raises(Exception) as exc:
+        limiter.take("a")
+    assert exc.value.status_code == 429 and exc.value.headers["Retry-After"] == "30"
+    limiter.take("b")  # another client has its own bucket
+    now[0] = 30.0
+    limiter.take("a")
+    import portal.challenges as mod
+
+    small = RateLimiter(1, clock=lambda: now[0])
+    old, mod.MAX_CLIENTS = mod.MAX_CLIENTS, 3
+    try:
+        for i in range(10):
+            small.take(f"c{i}")
+        assert len(small._buckets) == 3
+    finally:
+        mod.MAX_CLIENTS = old
