@@ -122,3 +122,12 @@ def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
         digest = tx.sighash_segwit(0, code, 0, sighash=SIGHASH.ALL)
         inp.partial_sigs[pub] = key.sign(digest).serialize() + bytes([SIGHASH.ALL])
     return psbt.to_string()
+
+
+def verify_offline(address: str, message: str, signature: str, network: str) -> dict[str, Any]:
+    """ProofResult JSON of a signature, with no database: an unusable address or network is `invalid`."""
+    try:
+        return verify(address, message, signature, network).to_json()
+    except InvalidInput as exc:
+        return {"outcome": "invalid", "variant": None, "address": address, "valid_at_time": None,
+                "valid_at_age": None, "signers": [], "detail": exc.detail, "funds": []}

@@ -7,14 +7,16 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from reserves.errors import InvalidInput
 from reserves.proofs import library
 from reserves.proofs.anchor import attested_wallets, fresh_anchor
-from reserves.proofs.errors import (AddressNotInReserveSet, ChallengeExpired, NoOnlineSigner, UnknownChallenge,
-                                    WrongChallengePurpose)
+from reserves.proofs.errors import (AddressNotInReserveSet, ChallengeExpired, KeyFileError, NoOnlineSigner,
+                                    UnknownChallenge, WrongChallengePurpose)
+from reserves.proofs.keyfile import read_key_file
 from reserves.proofs.message import Anchor, challenge_message, check_challenge_id, check_nonce, iso
 from reserves.proofs.online import OnlineSigner
 from reserves.proofs.status import proof_status
@@ -194,6 +196,23 @@ class ProofService:
                         valid_at_time=valid_at_time, valid_at_age=valid_at_age, signers=json.dumps(list(signers)),
                         signer_keys=json.dumps(keys), signature=signature, proven_at=utc(challenge.block_time),
                         submitted_at=self.clock())
+
+    async def sign_and_submit(self, *, challenge_id: object, address: object, key_file: Path,
+                              passphrase: str) -> dict[str, Any]:
+        """Sign an operator challenge with the key for `address` from an encrypted key file, then submit it."""
+        cid, canonical = check_challenge_id(challenge_id), self._canonical(address)
+        async with self.db.sessions() as session:
+            challenge = await prepo.get_challenge(session, cid)
+        self._check_open(challenge, cid, self.clock())
+        entries = await asyncio.to_thread(read_key_file, key_file, passphrase)
+        entry = next((e for e in entries if e.address == canonical), None)
+        if entry is None:
+            raise KeyFileError(f"key file {key_file}: holds no key for {canonical}")
+        from embit import ec
+
+        signature = await asyncio.to_thread(library.sign_simple, canonical, challenge.message,
+                                            ec.PrivateKey(entry.secret), self._network())
+        return await self.submit(challenge_id=cid, address=canonical, signature=signature, source="cli")
 
     # -- the online signer -------------------------------------------------------------------
 
