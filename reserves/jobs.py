@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from reserves.engine import take_snapshot
 from reserves.evidence import EVIDENCE_DELAY, evidence_job
 from reserves.errors import ReservesError
+from reserves.proofs.devnet_job import ROUND_SECONDS, devnet_proofs_job
 from reserves.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     if rt.devnet is not None:
         scheduler.add_job(devnet_tick_job, "interval", args=[rt], id="devnet-tick", max_instances=1,
                           coalesce=True, seconds=rt.settings.devnet.block_interval_seconds)
+        # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
+        scheduler.add_job(devnet_proofs_job, "interval", args=[rt], id="devnet-proofs", max_instances=1,
+                          coalesce=True, seconds=ROUND_SECONDS, next_run_time=now + timedelta(seconds=15))
     scheduler.add_job(snapshot_job, "interval", args=[rt], id="snapshot", max_instances=1, coalesce=True,
                       seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
     # SPV evidence of the latest attestation's UTXOs, a little after each snapshot.

@@ -49,7 +49,7 @@ def test_devnet_tick_job_only_with_a_devnet(tmp_path):
     tick = scheduler.get_job("devnet-tick")
     assert tick.func is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
     assert tick.trigger.interval == timedelta(seconds=rt.settings.devnet.block_interval_seconds)
-    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence"}
+    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs"}
 
 
 @pytest.mark.parametrize("exc, level, message", [

@@ -1,0 +1,72 @@
+"""The devnet's custodian proves control: each round a challenge, signed for every reserve address with coins.
+
+Single-key addresses sign a BIP-322 simple signature; M-of-N addresses go through the to_sign PSBT
+with a rotating choice of M cosigners, so over a few rounds every key of the wallet proves alive.
+Wallets whose script the verifier does not understand (miniscript with time-locked branches) are
+left unproven: their keys stay "not alive" on the dashboard, as they would for a real custodian.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from typing import Any
+
+from reserves.errors import ReservesError
+from reserves.proofs import library
+from reserves.proofs.anchor import attested_wallets
+from reserves.proofs.service import ProofService, reserve_wallets
+
+log = logging.getLogger(__name__)
+MAX_ADDRESSES_PER_ROUND = 40
+PROVABLE = {"p2wpkh", "p2tr", "p2wsh-multisig"}
+ROUND_SECONDS = 60.0
+
+
+async def devnet_proofs_job(rt: Any) -> None:
+    """One round of devnet proofs; failures are logged, the next round tries again."""
+    if rt.devnet is None or rt.closing or rt.db is None:
+        return
+    try:
+        await prove_round(rt)
+    except ReservesError as exc:
+        log.info("devnet proofs skipped: %s", exc.detail)
+    except Exception:
+        log.exception("devnet proofs failed")
+
+
+async def prove_round(rt: Any) -> list[dict]:
+    """Create one operator challenge and submit a proof for each provable address holding coins."""
+    wallets, network = reserve_wallets(rt)
+    svc = ProofService(rt.db, rt.settings, wallets, network)
+    challenge = await svc.create_challenge()
+    async with rt.db.sessions() as session:
+        coins = await attested_wallets(session)
+    results = []
+    turn = int(time.time() // ROUND_SECONDS)  # one step of the cosigner rotation per round
+    for i, (address, hint) in enumerate(sorted(coins.items())[:MAX_ADDRESSES_PER_ROUND]):
+        located = await asyncio.to_thread(svc.locate, address, hint)
+        policy = located.wallet.policy()
+        if policy.script_type not in PROVABLE:
+            continue
+        keys = await asyncio.to_thread(rt.devnet.signing_keys, address)
+        proof = await asyncio.to_thread(_sign, located.wallet, policy, address, challenge, keys, network, turn + i)
+        if proof is not None:
+            results.append(await svc.submit(challenge_id=challenge["id"], address=address, source="devnet", **proof))
+    return results
+
+
+def _sign(wallet: Any, policy: Any, address: str, challenge: dict, keys: list, network: str,
+          turn: int) -> dict | None:
+    if not keys:
+        return None
+    if len(keys) == 1:
+        return {"signature": library.sign_simple(address, challenge["message"], keys[0], network)}
+    m = policy.threshold or len(keys)
+    # Rotate over the M-subsets: each round, and each address within a round, another M sign.
+    subsets = list(itertools.combinations(range(len(keys)), m))
+    chosen = subsets[turn % len(subsets)]
+    psbt = library.to_sign_psbt(address, challenge["message"], network, library.witness_script(wallet, address))
+    return {"psbt": library.cosign_to_sign_psbt(psbt, [keys[i] for i in chosen])}
