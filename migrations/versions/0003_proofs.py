@@ -48,8 +48,8 @@ def upgrade() -> None:
         sa.Column("proven_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_control_proof_address", "control_proof", ["address", "submitted_at"])
-    op.create_index("ix_control_proof_wallet", "control_proof", ["wallet", "submitted_at"])
+    op.create_index("ix_control_proof_address", "control_proof", ["address", "proven_at"])
+    op.create_index("ix_control_proof_wallet", "control_proof", ["wallet", "proven_at"])
 
 
 def downgrade() -> None:

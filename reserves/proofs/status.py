@@ -41,7 +41,7 @@ async def proof_status(session, wallets: tuple[Any, ...], max_age_seconds: int, 
     coins = attested_addresses(body)
     names = {w.name for w in wallets}
     fresh_since = now - timedelta(seconds=max_age_seconds)
-    fresh = [p for p in await prepo.valid_proofs_since(session, fresh_since) if p.wallet in names]
+    fresh = [p for p in await prepo.fresh_key_sets(session, fresh_since) if p.wallet in names]
     proven = await prepo.proven_addresses(session)
     newest = await prepo.latest_valid_per_address(session, sorted(set(coins) | set(proven)))
     addresses = []
@@ -64,18 +64,17 @@ async def proof_status(session, wallets: tuple[Any, ...], max_age_seconds: int, 
 def _wallet(wallet: Any, fresh: list, now: datetime) -> dict[str, Any]:
     policy = _policy(wallet)
     keys = policy.keys if policy is not None else ()
-    alive: dict[str, Any] = {}
-    for proof in fresh:  # newest first: the first proof seen for a key is its latest
-        if proof.wallet == wallet.name:
-            for key_id in json.loads(proof.signer_keys):
-                alive.setdefault(key_id, proof)
+    alive: dict[str, datetime] = {}  # key id -> newest fresh proof time carrying its signature
+    for group in fresh:
+        if group.wallet == wallet.name:
+            for key_id in json.loads(group.signer_keys):
+                alive[key_id] = max(alive.get(key_id, group.proven_at), group.proven_at)
     out_keys = []
     for k in keys:
-        proof = alive.get(k.id)
-        out_keys.append({"id": k.id, "fingerprint": k.fingerprint, "path": k.path, "alive": proof is not None,
-                         "proven_at": iso(utc(proof.proven_at)) if proof else None,
-                         "age_seconds": _age(now, utc(proof.proven_at)) if proof else None,
-                         "address": proof.address if proof else None})
+        when = utc(alive[k.id]) if k.id in alive else None
+        out_keys.append({"id": k.id, "fingerprint": k.fingerprint, "path": k.path, "alive": when is not None,
+                         "proven_at": iso(when) if when else None,
+                         "age_seconds": _age(now, when) if when else None})
     alive_count = sum(1 for k in out_keys if k["alive"])
     threshold = policy.threshold if policy is not None else None
     return {

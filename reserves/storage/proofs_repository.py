@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,15 +33,25 @@ async def proofs_for_challenge(session: AsyncSession, challenge_id: str, *, limi
     return list((await session.exec(stmt)).all())
 
 
-async def valid_proofs_since(session: AsyncSession, since: datetime) -> list[ProofRow]:
-    """Valid proofs whose challenge block is at or after `since` (the fresh ones), newest first.
+@dataclass(frozen=True)
+class KeySetProof:
+    """The newest valid proof (by challenge block time) of one wallet signed by one set of declared keys."""
 
-    The signature column is left out of the rows' use here but loaded with them; proofs are few
-    per address and round, so one query beats one per address.
+    wallet: str | None
+    signer_keys: str  # JSON list of key ids, as stored
+    proven_at: datetime
+
+
+async def fresh_key_sets(session: AsyncSession, since: datetime) -> list[KeySetProof]:
+    """Per (wallet, set of signing keys), the newest valid proof whose challenge block is at or after `since`.
+
+    Grouped in SQL: a wallet has few distinct signer sets (subsets of its N keys), however many
+    rounds of proofs were stored, so the answer stays small.
     """
-    stmt = (select(ProofRow).where(ProofRow.outcome == "valid", ProofRow.proven_at >= since)
-            .order_by(ProofRow.proven_at.desc(), ProofRow.id.desc()))
-    return list((await session.exec(stmt)).all())
+    stmt = (select(ProofRow.wallet, ProofRow.signer_keys, func.max(ProofRow.proven_at))
+            .where(ProofRow.outcome == "valid", ProofRow.proven_at >= since)
+            .group_by(ProofRow.wallet, ProofRow.signer_keys))
+    return [KeySetProof(w, k, t) for w, k, t in (await session.exec(stmt)).all()]
 
 
 async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) -> dict[str, ProofRow]:
@@ -48,8 +60,12 @@ async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) 
     # Chunks keep the IN list within every backend's bound-parameter limit.
     for i in range(0, len(addresses), 500):
         chunk = addresses[i:i + 500]
-        stmt = (select(ProofRow).where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
-                .order_by(ProofRow.proven_at.desc(), ProofRow.id.desc()))
+        newest = (select(ProofRow.address, func.max(ProofRow.proven_at).label("proven_at"))
+                  .where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
+                  .group_by(ProofRow.address).subquery())
+        stmt = (select(ProofRow).join(newest, (ProofRow.address == newest.c.address)
+                                      & (ProofRow.proven_at == newest.c.proven_at))
+                .where(ProofRow.outcome == "valid").order_by(ProofRow.id.desc()))
         for row in (await session.exec(stmt)).all():
             out.setdefault(row.address, row)
     return out

@@ -55,8 +55,10 @@ async def test_round_trip_newest_valid_and_freshness(db_url):
             newest = await prepo.latest_valid_per_address(s, ["addr1", "addr2"])
             assert set(newest) == {"addr1"} and newest["addr1"].valid_at_time == 2**32 - 1
             assert newest["addr1"].proven_at.replace(tzinfo=timezone.utc) == T0 + timedelta(hours=1)
-            fresh = await prepo.valid_proofs_since(s, T0 + timedelta(minutes=30))
-            assert len(fresh) == 1
+            groups = await prepo.fresh_key_sets(s, T0 + timedelta(minutes=30))
+            assert [(g.wallet, g.signer_keys) for g in groups] == [("hot", '["k"]')]
+            assert groups[0].proven_at.replace(tzinfo=timezone.utc) == T0 + timedelta(hours=1)
+            assert len(await prepo.fresh_key_sets(s, T0)) == 1  # one group however many proofs
             assert await prepo.proven_addresses(s) == ["addr1"]
             assert len(await prepo.proofs_for_challenge(s, "a" * 32)) == 4
     finally:
