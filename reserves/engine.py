@@ -33,9 +33,9 @@ class Outcome:
     error_detail: str | None = None
 
 
-async def _read(source: Source, method: str, timeout: float) -> Outcome:
+async def read_one(source: Source, method: str, timeout: float, *args: Any) -> Outcome:
     try:
-        reading = await asyncio.wait_for(getattr(source.adapter, method)(), timeout)
+        reading = await asyncio.wait_for(getattr(source.adapter, method)(*args), timeout)
         return Outcome(source, reading=reading)
     except ChainError as exc:
         return Outcome(source, error_code=exc.code, error_detail=exc.detail)
@@ -55,15 +55,15 @@ async def read_sources(rt: Runtime) -> tuple[list[Outcome], list[Outcome]]:
     """
     timeout = rt.settings.schedule.source_timeout_seconds
     started = time.monotonic()
-    reserve_tasks = [_read(s, "read_reserves", timeout) for s in rt.reserve_sources]
-    supply_tasks = [_read(s, "read_supply", timeout) for s in rt.supply_sources]
+    reserve_tasks = [read_one(s, "read_reserves", timeout) for s in rt.reserve_sources]
+    supply_tasks = [read_one(s, "read_supply", timeout) for s in rt.supply_sources]
     results = await asyncio.gather(*reserve_tasks, *supply_tasks)
     reserves, supply = list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
     # The second read gets what is left of the one deadline: a snapshot never takes longer than
     # source_timeout_seconds, whatever the sources do.
     left = timeout - (time.monotonic() - started)
     if not same_tip(reserves) and left >= 1.0:
-        reserves = list(await asyncio.gather(*[_read(s, "read_reserves", left) for s in rt.reserve_sources]))
+        reserves = list(await asyncio.gather(*[read_one(s, "read_reserves", left) for s in rt.reserve_sources]))
     return fail_behind_tip(reserves), supply
 
 
@@ -115,6 +115,9 @@ def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:
     """
     counted: dict[tuple[str, int], str] = {}
     listed: set[tuple[str, int]] = set()
+    # Counted by any source: such an output is listed as uncounted by none, wherever it sorts
+    # (sources with different confirmation rules may disagree on it).
+    counted_anywhere = {(u.txid, u.vout) for o in outcomes if o.reading is not None for u in o.reading.utxos}
     out = []
     for o in sorted(outcomes, key=lambda x: x.source.settings.name):
         if o.reading is None:
@@ -129,7 +132,7 @@ def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:
             else:
                 kept.append(u)
         counted.update(((u.txid, u.vout), _wallet_of(u, name)) for u in kept)
-        uncounted = tuple(u for u in reading.uncounted if (u.txid, u.vout) not in counted
+        uncounted = tuple(u for u in reading.uncounted if (u.txid, u.vout) not in counted_anywhere
                           and (u.txid, u.vout) not in listed)
         listed.update((u.txid, u.vout) for u in uncounted)
         if len(kept) != len(reading.utxos) or len(uncounted) != len(reading.uncounted):
@@ -151,7 +154,7 @@ def _merge(known: DuplicateOutpoint | None, point: tuple[str, int], first: str, 
     return DuplicateOutpoint(point[0], point[1], tuple(wallets))
 
 
-def _reserve_input(o: Outcome) -> doc_mod.ReserveResult:
+def reserve_input(o: Outcome) -> doc_mod.ReserveResult:
     s = o.source.settings
     wallets = tuple(w.name for w in getattr(s.config, "wallets", ()) or ())
     return doc_mod.ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
@@ -189,7 +192,7 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
                 issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
                 token_symbol=s.portal.token_symbol,
                 policy=Policy(warning_below_bp=s.policy.warning_below_bp, count_locked=s.policy.count_locked),
-                reserve_results=[_reserve_input(o) for o in dedupe_outpoints(reserves)],
+                reserve_results=[reserve_input(o) for o in dedupe_outpoints(reserves)],
                 supply_results=[_supply_input(o) for o in supply],
                 reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )

@@ -238,3 +238,22 @@ async def test_restarting_the_devnet_keeps_its_reserve_set_version(tmp_path):
         finally:
             await rt.close()
     assert versions[0] == versions[1] and versions[0][0] == 1 and versions[0][2] >= 1
+
+
+async def test_an_output_one_source_lists_uncounted_and_a_later_one_counts_is_not_listed_uncounted(rt):
+    """Two sources with different confirmation rules cover one coin: the earlier source (by name)
+    sees it too shallow, the later one counts it. The coin is counted, so no source may still
+    list it as uncounted: the verifier refuses an outpoint both counted and uncounted."""
+    from chains.base import Utxo
+
+    coin = Utxo(txid="ee" * 32, vout=1, value_sat=9_000, address="bcrt1qexample", height=108, confirmations=3)
+    cold = reserve_reading("cold", [60_000, 50_000])
+    rt.reserve_sources[0].adapter.reading = replace(cold, uncounted=(coin,))
+    warm = replace(reserve_reading("warm", []), min_confirmations=1, utxos=(coin,), total_sat=9_000)
+    rt.reserve_sources.append(source(ScriptedReserveAdapter("warm", warm), "reserve"))
+    body = (await take_snapshot(rt))["attestation"]
+    by_name = {s["name"]: s for s in body["reserves"]["sources"]}
+    assert [u["txid"] for u in by_name["warm"]["utxos"]] == ["ee" * 32]
+    assert by_name["cold"]["uncounted"] == [] and by_name["cold"]["uncounted_count"] == 0
+    report = verify_document(body, trusted_keys=trusted(rt))
+    assert report.ok, report.failed()
