@@ -6,7 +6,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
@@ -79,3 +79,15 @@ class AdminController(Controller):
     async def submit(self, proofs: Proofs, data: JSONBody[ProofSubmission]) -> dict[str, Any]:
         return await proofs.submit(challenge_id=data.challenge_id, address=data.address, signature=data.signature,
                                    psbt=data.psbt, source="admin")
+
+    @get("/reserves/at/{height:str}", summary="The reserves as they stood at a past block height (reads the chain)",
+         description="From each Esplora source's history: an outpoint counts at H when it was created at or "
+                     "below H, deep enough, and not spent at or below H. Not signed; `complete` is false when a "
+                     "source could not answer.",
+         responses=error_specs(s400="Height not an integer from 0 to 2**31-1 (invalid_input)", **_AUTH))
+    async def reserves_at(self, request: Request,
+                          height: Annotated[str, Parameter(max_length=12, description="Block height")]) -> dict[str, Any]:
+        from reserves.point_in_time import check_height, reserves_at
+
+        number = int(height) if height.isascii() and height.isdigit() else -1
+        return await reserves_at(request.app.state.runtime, check_height(number))

@@ -88,6 +88,29 @@ def snapshot(config_path: Path | None) -> None:
         _fail(exc)
 
 
+@main.command("point-in-time")
+@CONFIG_OPTION
+@click.argument("height", type=click.IntRange(0, 2**31 - 1))
+def point_in_time(config_path: Path | None, height: int) -> None:
+    """Print the reserves as they stood at block HEIGHT (from Esplora history; JSON, not signed)."""
+    from reserves.point_in_time import reserves_at
+    from reserves.runtime import Runtime
+
+    async def run() -> dict:
+        rt = await Runtime(_settings(config_path)).start()
+        try:
+            return await reserves_at(rt, height)
+        finally:
+            await rt.close()
+
+    try:
+        result = asyncio.run(run())
+    except ReservesError as exc:
+        _fail(exc)
+    click.echo(json.dumps(result, indent=2))
+    sys.exit(0 if result["complete"] else 1)
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

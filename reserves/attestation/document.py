@@ -17,7 +17,7 @@ from reserves.attestation.schema import FORMAT, schema_errors
 from reserves.errors import InvalidInput, SigningKeyError
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
-__all__ = ["MAX_DETAIL", "ReserveResult", "ReserveSetRef", "SupplyResult", "build_body", "derive", "derive_totals",
+__all__ = ["MAX_DETAIL", "ReserveResult", "ReserveSetRef", "SupplyResult", "build_body", "derive", "derive_totals", "source_entry",
            "envelope", "sign", "utc_now"]
 
 
@@ -97,6 +97,11 @@ def _source_json(r: ReserveResult) -> dict:
     except (InvalidInput, AttributeError, TypeError) as exc:
         detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
         return {"name": r.name, "kind": r.kind, "error": _error_json("invalid_reading", detail)}
+
+
+def source_entry(r: ReserveResult) -> dict:
+    """The JSON entry of one reserve source as attestations carry it (a failed read: an error entry)."""
+    return _source_json(r)
 
 
 def _deployment_json(s: SupplyResult) -> dict:

@@ -1,0 +1,101 @@
+"""Point-in-time reserves through the admin API, the service and the CLI, on the real devnet."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+
+from portal.app import create_app
+from portal.cli import main
+from reserves.point_in_time import UNSUPPORTED, reserves_at
+from reserves.runtime import Source
+from reserves.settings import AdminSettings, SourceSettings, default_settings
+from tests.doubles import ScriptedReserveAdapter, reserve_reading
+from tests.portal.conftest import snapshot
+
+TOKEN = "p" * 32
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    s = default_settings(tmp_path_factory.mktemp("pit"))
+    with TestClient(create_app(replace(s, admin=AdminSettings(token=TOKEN)), run_scheduler=False)) as c:
+        snapshot(c, ticks=3)
+        yield c
+
+
+def _at(client, height) -> dict:
+    r = client.get(f"/admin/v1/reserves/at/{height}", headers=AUTH)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_at_the_attested_tip_the_answer_is_the_attestation(client):
+    envelope = snapshot(client)
+    body = envelope["attestation"]
+    tip = body["reserves"]["valid_at"]["height"]
+    answer = _at(client, tip)
+    assert answer["complete"] is True and answer["valid_at"] == body["reserves"]["valid_at"]
+    assert answer["total_sat"] == body["reserves"]["total_sat"]
+    assert answer["spendable_sat"] == body["reserves"]["spendable_sat"]
+    assert answer["locked_sat"] == body["reserves"]["locked_sat"]
+    attested = {(u["txid"], u["vout"]) for s in body["reserves"]["sources"] for u in s["utxos"]}
+    answered = {(u["txid"], u["vout"]) for s in answer["sources"] for u in s["utxos"]}
+    assert answered == attested
+
+
+def test_an_earlier_height_holds_what_the_chain_held_then(client):
+    rt = client.app.state.runtime
+    chain = rt.devnet.chain
+    tip = chain.tip_height
+    before = _at(client, tip - 8)
+    assert before["valid_at"]["height"] == tip - 8
+    assert before["valid_at"]["block_hash"] == chain.block_at(tip - 8).hash
+    # No output in it may be younger than H allows; before any deposit there were no reserves at all.
+    assert _at(client, 1)["total_sat"] == "0" and _at(client, 1)["complete"] is True
+    for source in before["sources"]:
+        for u in source["utxos"]:
+            assert u["height"] <= tip - 8 - source["min_confirmations"] + 1
+
+
+@pytest.mark.parametrize("height", ["abc", "-1", "2147483648", "99999999999", "1e3", "%20", "0x10"])
+def test_bad_heights_are_400(client, height):
+    r = client.get(f"/admin/v1/reserves/at/{height}", headers=AUTH)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input", r.text
+
+
+def test_a_height_above_the_tip_is_a_failed_source_not_a_figure(client):
+    answer = _at(client, 2**31 - 1)
+    assert answer["complete"] is False and answer["total_sat"] == "0"
+    assert all("error" in s for s in answer["sources"])
+
+
+def test_the_route_needs_the_token(client):
+    r = client.get("/admin/v1/reserves/at/10")
+    assert r.status_code == 401
+
+
+async def test_a_source_without_history_is_listed_as_unable(client):
+    rt = client.app.state.runtime
+    double = ScriptedReserveAdapter("core-like", reading=reserve_reading("core-like", [5]))
+    extra = Source(SourceSettings("core-like", "bitcoin-core-rpc", "reserve", None), double)
+    rt.reserve_sources.append(extra)
+    try:
+        answer = client.blocking_portal.call(reserves_at, rt, rt.devnet.chain.tip_height)
+    finally:
+        rt.reserve_sources.remove(extra)
+    failed = [s for s in answer["sources"] if "error" in s]
+    assert [s["error"]["code"] for s in failed] == [UNSUPPORTED]
+    assert answer["complete"] is False
+
+
+def test_cli_prints_json_and_exits_by_completeness(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["point-in-time", "50"])
+    assert result.exit_code == 0, result.output
+    assert '"complete": true' in result.output
+    assert CliRunner().invoke(main, ["point-in-time", "-5"]).exit_code == 2
