@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -36,6 +37,20 @@ def error_specs(**codes: str) -> dict[int, ResponseSpec]:
             for status, text in codes.items()}
 
 
+def client_key(host: str) -> str:
+    """The rate-limit key of a peer address: an IPv6 host is its /64 (one host can use every address
+    of its prefix), an IPv4-mapped IPv6 address its IPv4 address; anything else as given."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
 class RateLimiter:
     """A token bucket per client: `per_minute` requests, refilled continuously; 429 with Retry-After beyond."""
 
@@ -47,6 +62,7 @@ class RateLimiter:
 
     def take(self, client: str) -> None:
         now = self.clock()
+        client = client_key(client)
         tokens, last = self._buckets.pop(client, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
         if tokens < 1.0:

@@ -139,3 +139,19 @@ def test_rate_limiter_refills_and_forgets_old_clients():
         assert len(small._buckets) == 3
     finally:
         mod.MAX_CLIENTS = old
+
+
+def test_rate_limit_keys_an_ipv6_client_by_its_64_prefix():
+    """One IPv6 host owns a whole /64 (SLAAC, privacy addresses): keyed by the full address, it
+    could send every request from a new address and never be limited."""
+    limiter = RateLimiter(2, clock=lambda: 0.0)
+    limiter.take("2001:db8:1:2::1")
+    limiter.take("2001:db8:1:2:aaaa:bbbb:cccc:dddd")
+    with pytest.raises(Exception) as exc:
+        limiter.take("2001:db8:1:2::ffff")
+    assert exc.value.status_code == 429
+    limiter.take("2001:db8:1:3::1")  # another /64 is another client
+    limiter.take("::ffff:192.0.2.7")  # an IPv4-mapped address is its IPv4 client
+    limiter.take("192.0.2.7")
+    with pytest.raises(Exception):
+        limiter.take("192.0.2.7")
