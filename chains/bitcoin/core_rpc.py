@@ -8,7 +8,7 @@ import json
 import random
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, localcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -370,9 +370,13 @@ def _btc_to_sat(value: Any, where: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ChainDataError(f"{where}: expected an amount in BTC")
     try:
-        sats = Decimal(value) * SATS_PER_BTC
-        exact = sats == sats.to_integral_value()
-    except (InvalidOperation, OverflowError) as exc:
+        # Inexact trapped: an exponent beyond the context (overflow, underflow to 0) or more digits
+        # than its precision would otherwise round silently; Overflow is not an InvalidOperation.
+        with localcontext() as ctx:
+            ctx.traps[Inexact] = True
+            sats = Decimal(value) * SATS_PER_BTC
+            exact = sats == sats.to_integral_value()
+    except (ArithmeticError, OverflowError) as exc:
         raise ChainDataError(f"{where}: not a finite amount") from exc
     if not exact or not 0 <= sats <= maximum:
         raise ChainDataError(f"{where}: not a whole number of satoshis in [0, {maximum}]")

@@ -254,6 +254,15 @@ def test_scan_answers_are_validated_field_by_field(changes: dict[str, Any]) -> N
         _scan_result(_scan(**changes))
 
 
+@pytest.mark.parametrize("amount", ["1e999999999", "1E+999999", "1e-999999999", "0.0000000100000000000000000000000000001"])
+def test_amounts_beyond_decimal_range_or_precision_are_data_errors(amount: str) -> None:
+    # JSON numbers a hostile node can send: Decimal overflow (not an InvalidOperation), underflow to
+    # 0 and rounding past 28 digits must all be refused, never a crash or a silently rounded value.
+    value = json.loads(amount, parse_float=Decimal)
+    with pytest.raises(ChainDataError):
+        _scan_result(_scan(u_amount=value, total_amount=value))
+
+
 def test_the_same_outpoint_twice_is_refused() -> None:
     data = _scan()
     data["unspents"] = data["unspents"] * 2
