@@ -79,7 +79,7 @@ class ReserveSetSettings:
 class AdminSettings:
     """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
 
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ class ProofSettings:
     max_age_seconds: int = 30 * 86400
     challenge_ttl_seconds: int = 86400
     online_key_file: Path | None = None
-    online_passphrase: str | None = None
+    online_passphrase: str | None = field(default=None, repr=False)
     online_rate_per_minute: int = 6
 
 

@@ -139,3 +139,14 @@ def test_key_id_with_a_trailing_newline_is_refused(tmp_path):
     """`$` matches before a final newline: the engine would sign ids its own schema refuses."""
     with pytest.raises(ConfigError, match="signing.key_id"):
         load_settings(write(tmp_path, '[signing]\nkey_id = "engine\\n"\n' + GOOD), env=ENV)
+
+
+def test_admin_token_and_online_passphrase_never_appear_in_repr(tmp_path):
+    """Settings are printed in tracebacks and debug logs: secrets stay out of their repr (like rpc_url's)."""
+    text = GOOD + ('\n[admin]\ntoken_env = "ADMIN_TOKEN"\n[proofs]\nonline_key_file = "k.json"\n'
+                   'online_passphrase_env = "ONLINE_PASS"\n')
+    env = {**ENV, "ADMIN_TOKEN": "T" * 40 + "ADMINSECRET", "ONLINE_PASS": "PASSSECRET-long-enough"}
+    s = load_settings(write(tmp_path, text), env=env)
+    assert s.admin.token.endswith("ADMINSECRET") and s.proofs.online_passphrase == "PASSSECRET-long-enough"
+    for text in (repr(s), repr(s.admin), repr(s.proofs), str(s)):
+        assert "ADMINSECRET" not in text and "PASSSECRET" not in text
