@@ -80,10 +80,30 @@ class WalletSpec:
     @cached_property
     def _paths(self) -> tuple[PathLocks, ...]:
         parsed = self.parsed
-        if parsed is None or parsed._desc.taproot or parsed._desc.miniscript is None:
-            return (NO_LOCK,)  # single keys and taproot key paths are always spendable
+        if parsed is None:
+            return (NO_LOCK,)
+        desc = parsed._desc
+        if desc.taproot:
+            # A taproot key path is always open, unless the internal key is BIP-341's unspendable H:
+            # then only the leaves can spend, and their locks count.
+            if not desc.taptree or not _unspendable_internal_key(desc):
+                return (NO_LOCK,)
+            scripts = _leaf_miniscripts(desc.taptree.tree)
+        elif desc.miniscript is None:
+            return (NO_LOCK,)  # single keys are always spendable
+        else:
+            scripts = [desc.miniscript]
         try:
-            return spending_paths(parsed._desc.miniscript)
+            found: list[PathLocks] = []
+            for script in scripts:
+                try:
+                    found += spending_paths(script)
+                except LockAnalysisError:
+                    if len(scripts) == 1:
+                        raise
+            if not found:
+                raise LockAnalysisError("no leaf of the taproot tree can be satisfied")
+            return tuple(dict.fromkeys(found))
         except LockAnalysisError as exc:
             raise ChainConfigError(f"descriptor: {exc}") from exc
         except RecursionError as exc:
@@ -228,6 +248,28 @@ class WalletSpec:
             else:
                 out.append((info, key.get_public_key().sec().hex()))
         return out
+
+
+# BIP-341's provably unspendable point H (x-only): an internal key that turns the key path off.
+UNSPENDABLE_KEY = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0"
+
+
+def _unspendable_internal_key(desc: Any) -> bool:
+    """Whether a taproot descriptor's internal key is H (as a key, or as an xpub's key: its children
+    are H plus a known tweak, just as unspendable). H + rG with a secret r cannot be recognised."""
+    key = desc.key.key
+    point = getattr(key, "key", key) if desc.key.is_extended else key
+    try:
+        return point.xonly().hex() == UNSPENDABLE_KEY
+    except Exception:  # a key embit cannot express x-only is not H
+        return False
+
+
+def _leaf_miniscripts(tree: Any) -> list[Any]:
+    """The miniscript of every leaf of an embit TapTree node (a TapLeaf or a pair of TapTrees)."""
+    if isinstance(tree, tuple):
+        return [m for sub in tree for m in _leaf_miniscripts(sub.tree)]
+    return [] if tree is None or tree.miniscript is None else [tree.miniscript]
 
 
 def parse_wallets(value: Any, network: str, where: str) -> tuple[WalletSpec, ...]:

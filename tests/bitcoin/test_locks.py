@@ -132,3 +132,23 @@ def test_mixed_height_and_time_on_one_path_cannot_be_satisfied() -> None:
         paths(f"and_v(v:pk({A}),and_v(v:older(10),older({TIME_FLAG | 1})))")
     # another path stays: the mixed one is simply never taken
     assert lock(f"or_d(pk({B}),and_v(v:pk({A}),and_v(v:after(100),after({T}))))", 1, 1) is None
+
+
+# BIP-341's provably unspendable internal key H (lift_x of sha256 of G's uncompressed encoding):
+# descriptors use it to turn off the key path, leaving only the script leaves.
+NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0"
+
+
+def test_taproot_with_the_unspendable_internal_key_is_locked_by_its_leaves() -> None:
+    from chains.bitcoin.wallets import WalletSpec
+
+    xa, xb = A[2:], B[2:]
+    locked = WalletSpec("tr-locked", "main", descriptor=f"tr({NUMS},{{and_v(v:pk({xa}),after(800000)),and_v(v:pk({xb}),older(144))}})")
+    address = locked.address(0)
+    assert locked.time_locked
+    # The earliest leaf opens first: older(144) from height 799,000 opens at 799,144.
+    assert locked.lock_at(address, 799_000, 799_100, None) == TimeLock("height", 799_144, True)
+    assert locked.lock_at(address, 799_000, 799_143, None) is None
+    # A leaf without a lock, or a spendable internal key, leaves the output open.
+    assert WalletSpec("o", "main", descriptor=f"tr({NUMS},{{pk({xa}),and_v(v:pk({xb}),older(144))}})").lock_at(address, 1, 2, None) is None
+    assert WalletSpec("k", "main", descriptor=f"tr({xa},and_v(v:pk({xb}),older(144)))").lock_at(address, 1, 2, None) is None
