@@ -19,7 +19,7 @@ from reserves.proofs.errors import (AddressNotInReserveSet, ChallengeExpired, Ke
 from reserves.proofs.keyfile import read_key_file
 from reserves.proofs.message import Anchor, challenge_message, check_challenge_id, check_nonce, iso
 from reserves.proofs.online import OnlineSigner
-from reserves.proofs.status import proof_status
+from reserves.proofs.status import key_ref, proof_status
 from reserves.storage import proofs_repository as prepo
 from reserves.storage.db import Database
 from reserves.storage.proof_models import ChallengeRow, ProofRow
@@ -190,7 +190,9 @@ class ProofService:
     def _row(self, challenge: ChallengeRow, address: str, located: Located, source: str, signature: str, *,
              outcome: str, variant: str, detail: str, signers: tuple[str, ...] = (),
              valid_at_time: int | None = None, valid_at_age: int | None = None) -> ProofRow:
-        keys = sorted({info.id for info, pub in located.key_pubkeys if any(_same_key(pub, s) for s in signers)})
+        declared = tuple(info for info, _ in located.key_pubkeys)
+        keys = sorted({key_ref(info, declared) for info, pub in located.key_pubkeys
+                       if any(_same_key(pub, s) for s in signers)})
         return ProofRow(challenge_id=challenge.id, address=address, wallet=located.wallet.name, source=source,
                         variant=variant, outcome=outcome, detail=(detail or "")[:MAX_DETAIL],
                         valid_at_time=valid_at_time, valid_at_age=valid_at_age, signers=json.dumps(list(signers)),

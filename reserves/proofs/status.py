@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime, timedelta
@@ -18,6 +19,15 @@ log = logging.getLogger(__name__)
 
 def _age(now: datetime, then: datetime) -> int:
     return max(0, int((now - then).total_seconds()))
+
+
+def key_ref(info: Any, keys: Any) -> str:
+    """The liveness reference of declared key `info` among its wallet's `keys`: its id, qualified
+    by a hash of the key when another key of the wallet shares that id (two accounts of one
+    master have one origin fingerprint), so a signature never makes another key alive."""
+    if all(k.key == info.key for k in keys if k.id == info.id):
+        return info.id
+    return f"{info.id}:{hashlib.sha256(info.key.encode()).hexdigest()[:8]}"
 
 
 def _policy(wallet: Any) -> Any:
@@ -71,8 +81,9 @@ def _wallet(wallet: Any, fresh: list, now: datetime) -> dict[str, Any]:
                 alive[key_id] = max(alive.get(key_id, group.proven_at), group.proven_at)
     out_keys = []
     for k in keys:
-        when = utc(alive[k.id]) if k.id in alive else None
-        out_keys.append({"id": k.id, "fingerprint": k.fingerprint, "path": k.path, "alive": when is not None,
+        ref = key_ref(k, keys)
+        when = utc(alive[ref]) if ref in alive else None
+        out_keys.append({"id": ref, "fingerprint": k.fingerprint, "path": k.path, "alive": when is not None,
                          "proven_at": iso(when) if when else None,
                          "age_seconds": _age(now, when) if when else None})
     alive_count = sum(1 for k in out_keys if k["alive"])

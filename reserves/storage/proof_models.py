@@ -38,7 +38,8 @@ class ProofRow(SQLModel, table=True):
 
     `proven_at` is the challenge block's time: the earliest the signature can have been made, so
     a proof's age is measured from it. `signers` are the hex pubkeys whose signatures verified;
-    `signer_keys` the declared key ids (KeyInfo.id) they derive from at `address`, both JSON lists.
+    `signer_keys` the declared keys they derive from at `address` (KeyInfo.id, qualified when two keys
+    of the wallet share it: reserves.proofs.status.key_ref), both JSON lists.
     """
 
     __tablename__ = "control_proof"

@@ -74,3 +74,27 @@ async def test_proofs_of_a_wallet_that_left_the_set_are_not_listed(service, rs, 
     await store_attestation(db, body(rs, clock.now, coins=(("cold", 0),)), sequence=1)
     s = await smaller.status()
     assert [a["address"] for a in s["addresses"]] == [rs.address("cold", 0)]
+
+
+async def test_two_keys_from_one_seed_are_alive_only_for_their_own_signatures(service, db, rs, clock, settings):
+    """Two cosigner keys from one master (same origin fingerprint, other accounts) share their
+    declared id; a signature by one of them must not make the other alive."""
+    from reserves.proofs.service import ProofService
+    from chains.bitcoin.wallets import parse_wallets
+    from tests.proofs_service.helpers import NETWORK, _origin
+
+    paths = ("m/48h/1h/0h/2h", "m/48h/1h/1h/2h")
+    keys = ",".join(f"{_origin(rs.roots['a'], p)}/0/*" for p in paths) + f",{_origin(rs.roots['c'], paths[0])}/0/*"
+    shared = parse_wallets([{"name": "shared", "descriptor": f"wsh(sortedmulti(2,{keys}))"}], NETWORK, "t")[0]
+    service = ProofService(db, settings, (*rs.wallets, shared), NETWORK, clock=clock)  # the fixture stored the anchor
+    address = shared.address(0)
+    ch = await service.create_challenge(address=address)
+    signers = [rs.key("a", 0, paths[0]), rs.key("c", 0, paths[0])]
+    result = await service.submit(challenge_id=ch["id"], address=address, psbt=sign_psbt(ch["psbt"], signers))
+    assert result["outcome"] == "valid"
+    wallet = _by((await service.status())["wallets"], "name", "shared")
+    assert wallet["key_count"] == 3
+    alive = [k["path"] for k in wallet["keys"] if k["alive"]]
+    assert wallet["alive_count"] == 2 and not wallet["all_keys_alive"], alive
+    assert sorted(alive) == [paths[0], paths[0]]
+    assert len({k["id"] for k in wallet["keys"]}) == 3  # each declared key answers to its own id
