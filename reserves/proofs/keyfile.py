@@ -27,6 +27,9 @@ from reserves.proofs.errors import KeyFileError
 FORMAT = "reserves-online-signer/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MAX_SCRYPT_N = 2**20  # a hostile file must not make loading take minutes or gigabytes
+# scrypt needs 128*n*r bytes and time in proportion to n*r*p: bounded together, not only one by one.
+MAX_SCRYPT_MEMORY = 256 * 1024 * 1024
+MAX_SCRYPT_WORK = 2**23  # n*r*p; the default is 2**18
 MAX_FILE_BYTES = 1024 * 1024
 MAX_KEYS = 1000
 MIN_PASSPHRASE = 12
@@ -123,7 +126,8 @@ def decrypt_keys(raw: bytes, passphrase: str, where: str = "key file") -> list[K
         raise KeyFileError(f"{where}: unsupported kdf or cipher (scrypt and aes-256-gcm)")
     n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, r, p)) \
-            or not (2 <= n <= MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16):
+            or not (2 <= n <= MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16) \
+            or 128 * n * r > MAX_SCRYPT_MEMORY or n * r * p > MAX_SCRYPT_WORK:
         raise KeyFileError(f"{where}: scrypt parameters out of range")
     salt, nonce = _unb64(kdf.get("salt"), "salt"), _unb64(cipher.get("nonce"), "nonce")
     if len(nonce) != 12 or not 8 <= len(salt) <= 64:

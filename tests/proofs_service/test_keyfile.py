@@ -104,3 +104,19 @@ def test_signer_refuses_a_key_of_another_network_or_address(tmp_path):
     with pytest.raises(KeyFileError, match="does not make"):
         OnlineSigner.from_file(path2, PASS, "regtest")
     assert OnlineSigner.from_file(path, PASS, "main").keys[0].address == entry.address
+
+
+@pytest.mark.parametrize("n, r, p", [(2**20, 32, 1), (2**20, 8, 16), (2**17, 32, 16)])
+def test_scrypt_cost_is_bounded_before_deriving(monkeypatch, n, r, p):
+    """Each parameter within its own range can still multiply to gigabytes (128*n*r bytes) or
+    minutes (n*r*p): such a file is refused before scrypt runs."""
+    import reserves.proofs.keyfile as kf
+
+    def never(*_):
+        raise AssertionError("scrypt ran on a hostile cost")
+
+    doc = _doc()
+    doc["kdf"].update(n=n, r=r, p=p)
+    monkeypatch.setattr(kf, "_derive", never)
+    with pytest.raises(KeyFileError, match="out of range"):
+        decrypt_keys(json.dumps(doc).encode(), PASS)
