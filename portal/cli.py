@@ -58,6 +58,10 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
     try:
         settings = _settings(config_path)
         load_engine_key(settings)  # a missing or bad key is a clear message here, not a traceback later
+        if not settings.devnet.enabled:
+            # Reserve-set changes without a reason, an online key file that does not decrypt: said
+            # here in one line, not as a traceback from inside the server's startup.
+            asyncio.run(_preflight(settings))
     except ReservesError as exc:
         _fail(exc)
     app = create_app(settings)
@@ -65,7 +69,21 @@ def serve(config_path: Path | None, host: str | None, port: int | None) -> None:
     port = port if port is not None else settings.portal.port
     where = "devnet" if settings.devnet.enabled else str(settings.config_path)
     click.echo(f"reserves portal on http://{host}:{port} ({where}, data in {settings.data_dir})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    forwarded = settings.portal.forwarded_allow_ips
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=forwarded is not None,
+                forwarded_allow_ips=forwarded)
+
+
+async def _preflight(settings) -> None:
+    """Start and close the runtime and the proof service once, so start-up errors surface as ReservesError."""
+    from reserves.proofs.setup import build_proof_service
+    from reserves.runtime import Runtime
+
+    rt = await Runtime(settings).start()
+    try:
+        await asyncio.to_thread(build_proof_service, rt)
+    finally:
+        await rt.close()
 
 
 @main.command()

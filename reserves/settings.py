@@ -33,6 +33,8 @@ class PortalSettings:
     issuer_name: str = "Devnet custodian"
     issuer_url: str | None = None
     token_symbol: str = "RBTC"
+    # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
+    forwarded_allow_ips: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         devnet=_devnet(_table(data, "devnet")),
         reserve_set=_reserve_set(_table(data, "reserve_set")),
         admin=_admin(_table(data, "admin"), env, base),
-        proofs=_proofs(_table(data, "proofs"), env, data_dir),
+        proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
         reserves=_sources(data, "reserves", "reserve", env, base),
         deployments=_sources(data, "deployments", "supply", env, base),
         config_path=path,
@@ -225,7 +227,8 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
 
 
 def _portal(t: dict[str, Any]) -> PortalSettings:
-    _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol"})
+    _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips"})
+    forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
     port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
     # The limits are the attestation schema's: a value it refuses would fail every snapshot.
@@ -238,6 +241,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         issuer_name=_short(t, "issuer_name", "portal.issuer_name", d.issuer_name, 200),
         issuer_url=url,
         token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
+        forwarded_allow_ips=None if forwarded == "-" else forwarded,
     )
 
 
@@ -293,7 +297,9 @@ def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettin
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
 
 
-def _proofs(t: dict[str, Any], env: Mapping[str, str], data_dir: Path) -> ProofSettings:
+def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Path) -> ProofSettings:
+    # Like every other `*_file` secret, the passphrase file is relative to the config file's folder;
+    # the key file, like signing.key_file, to data_dir.
     _no_unknown("proofs.", t, {"domain", "max_age_seconds", "challenge_ttl_seconds", "online_key_file",
                                "online_passphrase_env", "online_passphrase_file", "online_rate_per_minute"})
     d = ProofSettings()
@@ -301,7 +307,7 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], data_dir: Path) -> ProofS
     if not _DOMAIN.fullmatch(domain):
         raise ConfigError("proofs.domain: a host name (letters, digits, '.', '-', optional :port)")
     key_file = _str(t, "online_key_file", "proofs.online_key_file", None)
-    passphrase = _secret(t, "online_passphrase", "proofs.online_passphrase", env, data_dir)
+    passphrase = _secret(t, "online_passphrase", "proofs.online_passphrase", env, base)
     if (key_file is None) != (passphrase is None):
         raise ConfigError("proofs.online_key_file: give it together with online_passphrase_env or _file")
     return ProofSettings(

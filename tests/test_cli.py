@@ -69,3 +69,34 @@ def test_serve_without_a_key_says_so_before_starting(tmp_path):
     cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
     r = run("serve", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
     assert r.exit_code == 2 and "reserves keys generate" in r.output and "Traceback" not in r.output
+
+
+def test_serve_says_in_one_line_that_a_changed_reserve_set_needs_a_reason(tmp_path):
+    # The first start records version 1; the second declares another address under the same
+    # reason, which the runtime refuses. serve must say so before the server starts, not in a traceback.
+    from reserves.attestation.keys import generate_key_file
+
+    generate_key_file(tmp_path / "k.key")
+    head = f'[signing]\nkey_file = "{tmp_path / "k.key"}"\n[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
+    first = tmp_path / "a.toml"
+    first.write_text(head + GOOD)
+    assert run("point-in-time", "0", "--config", str(first)).exit_code in (0, 1)  # opens the runtime: version 1
+    second = tmp_path / "b.toml"
+    second.write_text(head + GOOD.replace(
+        'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]',
+        'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]'))
+    r = run("serve", "--config", str(second))
+    assert r.exit_code == 2 and "reserve_set" in r.output and "Traceback" not in r.output, r.output
+
+
+def test_serve_passes_the_trusted_proxies_to_uvicorn(tmp_path, monkeypatch):
+    from reserves.attestation.keys import generate_key_file
+
+    seen: dict = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(kw))
+    generate_key_file(tmp_path / "k.key")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[portal]\nforwarded_allow_ips = "10.0.0.1"\n[signing]\nkey_file = "{tmp_path / "k.key"}"\n'
+                   f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n' + GOOD)
+    assert run("serve", "--config", str(cfg)).exit_code == 0
+    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1"

@@ -48,7 +48,9 @@ def test_config_path_from_environment(tmp_path):
 
 
 def test_shipped_mainnet_example_loads():
-    s = load_settings(ROOT / "examples" / "mainnet.toml", env={**ENV, "RESERVES_SIGNING_KEY": "11" * 32})
+    s = load_settings(ROOT / "examples" / "mainnet.toml",
+                      env={**ENV, "RESERVES_SIGNING_KEY": "11" * 32, "RESERVES_ADMIN_TOKEN": "a" * 64})
+    assert s.admin.token == "a" * 64
     assert [r.name for r in s.reserves] == ["cold-storage"] and [d.name for d in s.deployments] == ["ethereum"]
     assert s.deployments[0].config.rpc_url == "https://rpc.invalid/KEY"  # from the environment, not the file
     assert s.database.url.startswith("postgresql")
