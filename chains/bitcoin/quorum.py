@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from chains.base import ReserveReading, Utxo
 from chains.bitcoin.adapter import READ_ATTEMPTS
+from chains.bitcoin.core_rpc import split_credentials
 from chains.bitcoin.descriptors import NETWORK_NAMES
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
@@ -78,11 +80,26 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinQuorumConfig:
         raise ChainConfigError(f"{where}.backends: give 2 to {MAX_BACKENDS} [[backends]] tables")
     shared = {key: mapping[key] for key in SHARED if key in mapping}
     backends = tuple(_backend(name, table, shared, f"{where}.backends[{i}]") for i, table in enumerate(tables))
+    servers: list[str] = []
+    for i, backend in enumerate(backends):
+        server = _server(backend)
+        if server in servers:
+            # One server listed twice agrees with itself: its lies would pass as a quorum.
+            raise ChainConfigError(f"{where}.backends[{i}]: the same server as backends[{servers.index(server)}]")
+        servers.append(server)
     first = backends[0].config
     return BitcoinQuorumConfig(
         name=name, network=network, wallets=first.wallets, backends=backends,
         min_confirmations=first.min_confirmations, max_age_seconds=first.max_age_seconds,
     )
+
+
+def _server(backend: QuorumBackend) -> str:
+    """The server a backend reads, without credentials or a trailing slash (to spot one listed twice)."""
+    url = getattr(backend.config, "esplora_url", None) or split_credentials(backend.config.rpc_url)[0]
+    parts = urlsplit(url)
+    host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")  # hostname drops any user:pass@
+    return f"{parts.scheme.lower()}://{host}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def _backend(name: str, table: Any, shared: dict[str, Any], where: str) -> QuorumBackend:

@@ -191,6 +191,21 @@ def test_backends_share_wallets_network_and_confirmations(net: CoreDevnet) -> No
     assert config.wallets == config.backends[1].config.wallets
 
 
+def test_the_same_backend_twice_is_no_quorum(net: CoreDevnet) -> None:
+    # Two tables naming one server would "agree" with every lie it tells.
+    table = net.quorum_table()
+    esplora = table["backends"][0]
+    table["backends"] = [esplora, {**esplora, "esplora_url": esplora["esplora_url"] + "/"}]
+    with pytest.raises(ChainConfigError, match=r"backends\[1\].*same server"):
+        parse_config("devnet", table)
+    table = net.quorum_table()
+    core = table["backends"][1]
+    table["backends"].append({**core})
+    with pytest.raises(ChainConfigError, match=r"backends\[2\].*same server") as caught:
+        parse_config("devnet", table)
+    assert AUTH[1] not in caught.value.detail
+
+
 @pytest.mark.parametrize(
     ("change", "where"),
     [(lambda t: t["backends"].pop(), "backends"), (lambda t: t.update(backends=[t["backends"][0]] * 6), "backends"),
