@@ -51,26 +51,39 @@ def client_key(host: str) -> str:
     return str(ip)
 
 
+ALL_CLIENTS_FACTOR = 10
+
+
 class RateLimiter:
-    """A token bucket per client: `per_minute` requests, refilled continuously; 429 with Retry-After beyond."""
+    """Token buckets: `per_minute` requests per client, and `ALL_CLIENTS_FACTOR` times that for all
+    clients together (each answer stores rows: many addresses must not grow the database at will).
+    Refilled continuously; 429 with Retry-After beyond either."""
 
     def __init__(self, per_minute: int, clock=time.monotonic) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._overall = (self.capacity * ALL_CLIENTS_FACTOR, clock())
 
     def take(self, client: str) -> None:
         now = self.clock()
         client = client_key(client)
         tokens, last = self._buckets.pop(client, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        if tokens < 1.0:
+        overall_capacity, overall_rate = self.capacity * ALL_CLIENTS_FACTOR, self.rate * ALL_CLIENTS_FACTOR
+        overall = min(overall_capacity, self._overall[0] + (now - self._overall[1]) * overall_rate)
+        if tokens < 1.0 or overall < 1.0:
             self._buckets[client] = (tokens, now)
-            wait = math.ceil((1.0 - tokens) / self.rate)
-            raise TooManyRequestsException(detail=f"at most {int(self.capacity)} challenges a minute; retry in {wait} s",
-                                           headers={"Retry-After": str(wait)})
+            self._overall = (overall, now)
+            if tokens < 1.0:
+                wait, what = math.ceil((1.0 - tokens) / self.rate), f"at most {int(self.capacity)} challenges a minute"
+            else:
+                wait = math.ceil((1.0 - overall) / overall_rate)
+                what = f"at most {int(overall_capacity)} challenges a minute from all clients together"
+            raise TooManyRequestsException(detail=f"{what}; retry in {wait} s", headers={"Retry-After": str(wait)})
         self._buckets[client] = (tokens - 1.0, now)
+        self._overall = (overall - 1.0, now)
         while len(self._buckets) > MAX_CLIENTS:
             self._buckets.popitem(last=False)
 

@@ -12,6 +12,7 @@ from reserves.engine import take_snapshot
 from reserves.evidence import EVIDENCE_DELAY, evidence_job
 from reserves.errors import ReservesError
 from reserves.proofs.devnet_job import ROUND_SECONDS, devnet_proofs_job
+from reserves.proofs.prune import PRUNE_INTERVAL_SECONDS, prune_job
 from reserves.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -60,4 +61,7 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     # SPV evidence of the latest attestation's UTXOs, a little after each snapshot.
     scheduler.add_job(evidence_job, "interval", args=[rt], id="evidence", max_instances=1, coalesce=True,
                       seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
+    # Public challenges past the freshness window prove nothing more: they must not pile up.
+    scheduler.add_job(prune_job, "interval", args=[rt], id="proofs-prune", max_instances=1, coalesce=True,
+                      seconds=PRUNE_INTERVAL_SECONDS)
     return scheduler

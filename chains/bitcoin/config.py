@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +33,7 @@ class BitcoinEsploraConfig:
     """
 
     name: str
-    esplora_url: str
+    esplora_url: str = field(repr=False)  # may carry an API key
     network: str
     wallets: tuple[WalletSpec, ...] = ()
     min_confirmations: int = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,3 +75,18 @@ async def proven_addresses(session: AsyncSession, *, limit: int = 10_000) -> lis
     """Addresses that have at least one valid proof (to list proven addresses without coins too)."""
     stmt = select(ProofRow.address).where(ProofRow.outcome == "valid").distinct().limit(limit)
     return list((await session.exec(stmt)).all())
+
+
+async def prune_public(session: AsyncSession, before: datetime) -> int:
+    """Delete public challenges created before `before`, and their proofs; how many challenges went.
+
+    Public challenges are answered by the portal's own online key on every allowed request; once
+    older than the freshness window they prove nothing more, and keeping them would let callers
+    grow the database without bound. Operator challenges and their proofs are the audit record:
+    never deleted.
+    """
+    old = select(ChallengeRow.id).where(ChallengeRow.purpose == "public", ChallengeRow.created_at < before)
+    await session.exec(delete(ProofRow).where(ProofRow.challenge_id.in_(old)))
+    result = await session.exec(delete(ChallengeRow).where(ChallengeRow.purpose == "public",
+                                                           ChallengeRow.created_at < before))
+    return int(result.rowcount or 0)

@@ -89,3 +89,11 @@ def test_arbitrary_tables_give_config_or_config_error(patch: dict[str, Any]) -> 
         assert exc.detail.startswith("reserves.cold")
     else:
         assert isinstance(config, BitcoinEsploraConfig)
+
+
+def test_the_esplora_url_never_shows_in_the_config_repr():
+    from chains.bitcoin.config import parse_config
+
+    cfg = parse_config("s", {"esplora_url": "https://esplora.invalid/api?key=SECRET123", "network": "main",
+                             "addresses": ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]})
+    assert "SECRET123" not in repr(cfg)

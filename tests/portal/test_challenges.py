@@ -155,3 +155,39 @@ def test_rate_limit_keys_an_ipv6_client_by_its_64_prefix():
     limiter.take("192.0.2.7")
     with pytest.raises(Exception):
         limiter.take("192.0.2.7")
+
+
+def test_all_clients_together_are_limited_too():
+    """Every answer stores rows; a thousand addresses must not write a thousand times the per-client rate."""
+    import portal.challenges as mod
+
+    now = [0.0]
+    limiter = RateLimiter(2, clock=lambda: now[0])
+    allowed = 0
+    for i in range(200):
+        try:
+            limiter.take(f"198.51.100.{i}")
+            allowed += 1
+        except Exception as exc:
+            assert exc.status_code == 429 and "all clients together" in exc.detail
+    assert allowed == 2 * mod.ALL_CLIENTS_FACTOR
+    now[0] = 60.0
+    limiter.take("203.0.113.1")  # refilled after a minute
+
+
+def test_public_challenges_past_the_freshness_window_are_pruned_operator_ones_kept(client):
+    from datetime import datetime, timedelta, timezone
+
+    from reserves.proofs.errors import UnknownChallenge
+    from reserves.proofs.prune import prune_public_challenges
+
+    rt = client.app.state.runtime
+    public = client.post("/api/v1/challenges", json={"nonce": "to-be-pruned"}).json()
+    operator = client.blocking_portal.call(client.app.state.proofs.create_challenge)
+    assert client.blocking_portal.call(prune_public_challenges, rt) == 0  # nothing is old yet
+    later = datetime.now(timezone.utc) + timedelta(seconds=rt.settings.proofs.max_age_seconds + 60)
+    assert client.blocking_portal.call(lambda: prune_public_challenges(rt, now=later)) >= 1
+    proofs = client.app.state.proofs
+    with pytest.raises(UnknownChallenge):
+        client.blocking_portal.call(proofs.get_challenge, public["id"])
+    assert client.blocking_portal.call(proofs.get_challenge, operator["id"])["id"] == operator["id"]
