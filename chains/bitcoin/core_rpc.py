@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
+from chains.bitcoin.http_body import Retryable, read_capped
 from chains.errors import ChainConfigError, ChainDataError, ChainUnavailable
 
 _HASH = re.compile(r"[0-9a-f]{64}")
@@ -225,7 +226,7 @@ class CoreRpcClient:
         while True:
             try:
                 return await self._call_once(method, params or [], timeout)
-            except _Retryable as exc:
+            except Retryable as exc:
                 if not retry or attempt >= self._retries:
                     raise ChainUnavailable(f"{method}: {exc.detail} (after {attempt + 1} attempts)") from (exc.__cause__ or exc)
                 await asyncio.sleep(random.uniform(0, self._backoff * 2**attempt))
@@ -241,14 +242,14 @@ class CoreRpcClient:
             ) as response:
                 status = response.status_code
                 if status == 401 and self._cookie is not None:
-                    raise _Retryable("HTTP 401 (cookie re-read)")
+                    raise Retryable("HTTP 401 (cookie re-read)")
                 if status in (401, 403):
                     raise ChainUnavailable(f"{method}: HTTP {status} (access refused; check the RPC credentials)")
-                payload = await self._read_capped(response, method)
+                payload = await read_capped(response, self._max_body, method)
         except httpx.TimeoutException as exc:
-            raise _Retryable("timed out") from exc
+            raise Retryable("timed out") from exc
         except httpx.TransportError as exc:
-            raise _Retryable(f"transport error ({type(exc).__name__})") from exc
+            raise Retryable(f"transport error ({type(exc).__name__})") from exc
         return _unwrap(method, status, payload, request_id)
 
     def _basic_auth(self) -> httpx.BasicAuth | None:
@@ -265,23 +266,7 @@ class CoreRpcClient:
             return httpx.BasicAuth(user, password)
         return httpx.BasicAuth(*self._auth) if self._auth else None
 
-    async def _read_capped(self, response: httpx.Response, method: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_body:
-                raise ChainDataError(f"{method}: answer larger than {self._max_body} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
 
-
-class _Retryable(Exception):
-    """Internal: a failure worth another attempt."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def _unwrap(method: str, status: int, payload: bytes, request_id: int) -> Any:
@@ -291,11 +276,11 @@ def _unwrap(method: str, status: int, payload: bytes, request_id: int) -> Any:
         data = json.loads(payload, parse_float=Decimal, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         if status >= 500 or status == 429:
-            raise _Retryable(f"HTTP {status}") from exc
+            raise Retryable(f"HTTP {status}") from exc
         raise ChainDataError(f"{method}: HTTP {status}, answer is not JSON") from exc
     if not isinstance(data, dict) or not {"result", "error"} <= set(data):
         if status >= 500:
-            raise _Retryable(f"HTTP {status}")
+            raise Retryable(f"HTTP {status}")
         raise ChainDataError(f"{method}: HTTP {status}, not a JSON-RPC answer")
     if data.get("id") != request_id:
         raise ChainDataError(f"{method}: answer to another request id")

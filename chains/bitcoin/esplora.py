@@ -13,6 +13,7 @@ import httpx
 
 from chains.bitcoin import esplora_tx as parse
 from chains.bitcoin.esplora_tx import EsploraOutput, EsploraTx, MerkleProof, Outspend, TxStatus, raw_txid, sha256d
+from chains.bitcoin.http_body import Retryable, read_capped
 from chains.errors import ChainDataError, ChainUnavailable
 
 __all__ = [
@@ -223,7 +224,7 @@ class EsploraClient:
             try:
                 async with self._slots:
                     return await self._get_once(path)
-            except _Retryable as exc:
+            except Retryable as exc:
                 if attempt >= self._retries:
                     raise ChainUnavailable(f"{path}: {exc.detail} (after {attempt + 1} attempts)") from (exc.__cause__ or exc)
                 await asyncio.sleep(random.uniform(0, self._backoff * 2**attempt))
@@ -234,34 +235,18 @@ class EsploraClient:
             async with self._http.stream("GET", path) as response:
                 status = response.status_code
                 if status >= 500 or status == 429:
-                    raise _Retryable(f"HTTP {status}")
+                    raise Retryable(f"HTTP {status}")
                 if status in (401, 403):
                     raise ChainUnavailable(f"{path}: HTTP {status} (access refused)")
                 if status != 200:
                     raise ChainDataError(f"{path}: HTTP {status}")
-                return await self._read_capped(response, path)
+                return await read_capped(response, self._max_body, path)
         except httpx.TimeoutException as exc:
-            raise _Retryable("timed out") from exc
+            raise Retryable("timed out") from exc
         except httpx.TransportError as exc:
-            raise _Retryable(f"transport error ({type(exc).__name__})") from exc
-
-    async def _read_capped(self, response: httpx.Response, path: str) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > self._max_body:
-                raise ChainDataError(f"{path}: body larger than {self._max_body} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            raise Retryable(f"transport error ({type(exc).__name__})") from exc
 
 
-class _Retryable(Exception):
-    """Internal: a failure worth another attempt."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 def _expect(value: Any, kind: type, where: str) -> Any:

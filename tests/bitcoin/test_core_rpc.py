@@ -16,11 +16,11 @@ from chains.bitcoin.core_rpc import (
     CoreRpcClient,
     CoreRpcError,
     CoreRpcUnavailable,
-    _Retryable,
     _scan_result,
     _unwrap,
     split_credentials,
 )
+from chains.bitcoin.http_body import Retryable
 from chains.errors import ChainConfigError, ChainDataError, ChainError, ChainUnavailable
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.core_rpc import serve_core_rpc
@@ -292,5 +292,5 @@ def test_any_scan_answer_parses_or_is_a_data_error(value: Any) -> None:
 def test_any_http_answer_is_a_result_or_one_of_our_errors(status: int, body: bytes) -> None:
     try:
         _unwrap("m", status, body, 1)
-    except (ChainError, _Retryable):
+    except (ChainError, Retryable):
         pass
