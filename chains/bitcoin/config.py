@@ -63,22 +63,8 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinEsploraConfig:
     Raises ChainConfigError naming the key (`reserves.<name>.<key>: ...`) for unknown keys, wrong
     types, values out of range, no wallet, or addresses/descriptors of another network.
     """
-    where = f"reserves.{name}"
-    if not isinstance(mapping, dict):
-        raise ChainConfigError(f"{where}: must be a table")
-    unknown = sorted(set(map(str, mapping)) - _KNOWN)
-    if unknown:
-        raise ChainConfigError(f"{where}.{unknown[0]}: unknown key")
-    if mapping.get("kind", KIND) != KIND:
-        raise ChainConfigError(f"{where}.kind: must be {KIND!r}")
-    network = _network(mapping.get("network"), f"{where}.network")
-    numbers: dict[str, Any] = {}
-    for key, (low, high) in _INTS.items():
-        if key in mapping:
-            numbers[key] = _int(mapping[key], low, high, f"{where}.{key}")
-    for key, (low, high, closed) in _FLOATS.items():
-        if key in mapping:
-            numbers[key] = _float(mapping[key], low, high, closed, f"{where}.{key}")
+    where, network = source_table(name, mapping, KIND, _KNOWN)
+    numbers = source_numbers(mapping, where, _INTS, _FLOATS)
     wallets = source_wallets(name, mapping, network, numbers.pop("gap_limit", 20), where)
     return BitcoinEsploraConfig(
         name=name,
@@ -120,6 +106,32 @@ def _flat_name(name: str, where: str) -> str:
     if not WALLET_NAME.fullmatch(name):
         raise ChainConfigError(f"{where}: source name {name!r} cannot name a wallet; declare [[wallets]] instead")
     return name
+
+
+def source_table(name: str, mapping: Any, kind: str, known: set[str]) -> tuple[str, str]:
+    """`(where, network)` of reserve source `name` after the checks every Bitcoin source kind shares:
+    a table, no unknown key, its own kind, a known network. ChainConfigError names the key."""
+    where = f"reserves.{name}"
+    if not isinstance(mapping, dict):
+        raise ChainConfigError(f"{where}: must be a table")
+    unknown = sorted(set(map(str, mapping)) - known)
+    if unknown:
+        raise ChainConfigError(f"{where}.{unknown[0]}: unknown key")
+    if mapping.get("kind", kind) != kind:
+        raise ChainConfigError(f"{where}.kind: must be {kind!r}")
+    return where, _network(mapping.get("network"), f"{where}.network")
+
+
+def source_numbers(mapping: dict[str, Any], where: str, ints: dict, floats: dict) -> dict[str, Any]:
+    """The integer (`key -> (low, high)`) and float (`key -> (low, high, low allowed)`) keys present."""
+    numbers: dict[str, Any] = {}
+    for key, (low, high) in ints.items():
+        if key in mapping:
+            numbers[key] = _int(mapping[key], low, high, f"{where}.{key}")
+    for key, (low, high, closed) in floats.items():
+        if key in mapping:
+            numbers[key] = _float(mapping[key], low, high, closed, f"{where}.{key}")
+    return numbers
 
 
 def _network(value: Any, where: str) -> str:

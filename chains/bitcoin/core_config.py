@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.bitcoin.core_rpc import split_credentials
-from chains.bitcoin.descriptors import NETWORK_NAMES
-from chains.bitcoin.config import source_wallets
+from chains.bitcoin.config import source_numbers, source_table, source_wallets
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError
 
@@ -62,24 +61,8 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
     a password. Wallets are parsed exactly as for Esplora (`source_wallets`: `[[reserves.wallets]]`
     plus the flat `addresses` / `descriptors` keys), so both backends name them alike.
     """
-    where = f"reserves.{name}"
-    if not isinstance(mapping, dict):
-        raise ChainConfigError(f"{where}: must be a table")
-    unknown = sorted(set(map(str, mapping)) - _KNOWN)
-    if unknown:
-        raise ChainConfigError(f"{where}.{unknown[0]}: unknown key")
-    if mapping.get("kind", KIND) != KIND:
-        raise ChainConfigError(f"{where}.kind: must be {KIND!r}")
-    network = mapping.get("network")
-    if network not in NETWORK_NAMES:
-        raise ChainConfigError(f"{where}.network: must be one of {', '.join(NETWORK_NAMES)}")
-    numbers: dict[str, Any] = {}
-    for key, (low, high) in _INTS.items():
-        if key in mapping:
-            numbers[key] = _int(mapping[key], low, high, f"{where}.{key}")
-    for key, (low, high, closed) in _FLOATS.items():
-        if key in mapping:
-            numbers[key] = _float(mapping[key], low, high, closed, f"{where}.{key}")
+    where, network = source_table(name, mapping, KIND, _KNOWN)
+    numbers = source_numbers(mapping, where, _INTS, _FLOATS)
     strings = {key: _string(mapping[key], f"{where}.{key}") for key in _STRINGS if key in mapping}
     if ("rpc_user" in strings) != ("rpc_password" in strings):
         raise ChainConfigError(f"{where}.rpc_user: give rpc_user together with rpc_password")
@@ -107,14 +90,3 @@ def _string(value: Any, where: str) -> str:
     return value
 
 
-def _int(value: Any, low: int, high: int, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ChainConfigError(f"{where}: must be an integer >= {low} and <= {high}")
-    return value
-
-
-def _float(value: Any, low: float, high: float, closed: bool, where: str) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or not (low <= value if closed else low < value) or not value <= high:
-        raise ChainConfigError(f"{where}: must be a number {'>=' if closed else '>'} {low} and <= {high}")
-    return float(value)

@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 
 from chains.base import ReserveReading, Utxo
 from chains.bitcoin.adapter import READ_ATTEMPTS
+from chains.bitcoin.config import source_table
 from chains.bitcoin.core_rpc import split_credentials
-from chains.bitcoin.descriptors import NETWORK_NAMES
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError, ChainDataError
@@ -64,17 +64,7 @@ class BitcoinQuorumConfig:
 
 def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinQuorumConfig:
     """Quorum config from its TOML table: shared keys plus `[[reserves.backends]]` (2 to 5)."""
-    where = f"reserves.{name}"
-    if not isinstance(mapping, dict):
-        raise ChainConfigError(f"{where}: must be a table")
-    unknown = sorted(set(map(str, mapping)) - {"kind", "backends", *SHARED})
-    if unknown:
-        raise ChainConfigError(f"{where}.{unknown[0]}: unknown key")
-    if mapping.get("kind", KIND) != KIND:
-        raise ChainConfigError(f"{where}.kind: must be {KIND!r}")
-    network = mapping.get("network")
-    if network not in NETWORK_NAMES:
-        raise ChainConfigError(f"{where}.network: must be one of {', '.join(NETWORK_NAMES)}")
+    where, network = source_table(name, mapping, KIND, {"kind", "backends", *SHARED})
     tables = mapping.get("backends")
     if not isinstance(tables, list) or not 2 <= len(tables) <= MAX_BACKENDS:
         raise ChainConfigError(f"{where}.backends: give 2 to {MAX_BACKENDS} [[backends]] tables")
