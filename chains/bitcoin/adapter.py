@@ -33,6 +33,19 @@ MAX_REMEMBERED = 100_000
 READ_ATTEMPTS = 3
 
 
+async def until_tip_holds(read_once: Callable[[], Awaitable[ReserveReading | None]]) -> ReserveReading:
+    """The first of up to READ_ATTEMPTS scans that starts and ends at one tip (`read_once` gives None
+    when the tip moved), else ChainDataError: never a reading that mixes two chain states."""
+    for _ in range(READ_ATTEMPTS):
+        reading = await read_once()
+        if reading is not None:
+            return reading
+    raise ChainDataError(
+        f"tip moved during the scan on each of {READ_ATTEMPTS} attempts (blocks arriving fast or "
+        "a reorg); no reading returned rather than one mixing two chain states"
+    )
+
+
 def chain_id(network: str) -> str:
     """CAIP-2 id of a Bitcoin network: `bip122:` + first 32 hex chars of its genesis hash."""
     return "bip122:" + GENESIS[network][:32]
@@ -75,14 +88,7 @@ class BitcoinEsploraAdapter:
 
     async def read_reserves(self) -> ReserveReading:
         """Scan until one scan starts and ends at the same tip; see the class docstring."""
-        for _ in range(READ_ATTEMPTS):
-            reading = await self._read_once()
-            if reading is not None:
-                return reading
-        raise ChainDataError(
-            f"tip moved during the scan on each of {READ_ATTEMPTS} attempts (blocks arriving fast or "
-            "a reorg); no reading returned rather than one mixing two chain states"
-        )
+        return await until_tip_holds(self._read_once)
 
     async def _read_once(self) -> ReserveReading | None:
         """One scan anchored at the tip; None when the tip moved before the scan ended."""

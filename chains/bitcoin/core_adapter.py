@@ -18,7 +18,7 @@ from embit.networks import NETWORKS
 from embit.script import Script, address_to_scriptpubkey
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, Utxo
-from chains.bitcoin.adapter import GENESIS, READ_ATTEMPTS, chain_id
+from chains.bitcoin.adapter import GENESIS, chain_id, until_tip_holds
 from chains.bitcoin.consistency import BestChainCache, check_claims
 from chains.bitcoin.core_config import KIND, MAX_SCAN_RANGE, BitcoinCoreConfig, parse_config
 from chains.bitcoin.core_rpc import CoreHeader, CoreRpcClient, ScanResult, ScanUnspent
@@ -84,7 +84,7 @@ class BitcoinCoreAdapter:
     Same reading as the Esplora adapter: anchored at the tip read first (`getbestblockhash`,
     `getblockheader` for height, time and median time past), the scan must report that same best
     block, and the tip is read again after the scan: a move means the scan is redone, up to
-    READ_ATTEMPTS times, then ChainDataError. Block 0 must be the network's genesis on every read.
+    READ_ATTEMPTS (chains.bitcoin.adapter) times, then ChainDataError. Block 0 must be the network's genesis on every read.
     Counted UTXOs' blocks (when the node reports them, v26+) must be best-chain blocks. Outputs a
     mempool transaction spends are left out (as Esplora does); the UTXO set has no unconfirmed
     outputs, so `uncounted` holds shallow and immature coinbase outputs only.
@@ -119,14 +119,7 @@ class BitcoinCoreAdapter:
     async def read_reserves(self) -> ReserveReading:
         """Scan until one scan starts and ends at the same tip; see the class docstring."""
         async with self._reading:  # the node runs one scantxoutset at a time
-            for _ in range(READ_ATTEMPTS):
-                reading = await self._read_once()
-                if reading is not None:
-                    return reading
-        raise ChainDataError(
-            f"tip moved during the scan on each of {READ_ATTEMPTS} attempts (blocks arriving fast or "
-            "a reorg); no reading returned rather than one mixing two chain states"
-        )
+            return await until_tip_holds(self._read_once)
 
     async def _read_once(self) -> ReserveReading | None:
         tip_hash = await self._client.best_block_hash()
