@@ -37,7 +37,7 @@ async def _run() -> None:
             requests_per_snapshot = sum(1 for _ in body["reserves"]["sources"])
         one = statistics.median(ref)
         snap = statistics.median(snaps)
-        print(f"snapshot (3 reserve wallets by descriptor, 2 EVM chains, sign, store): median {snap * 1e3:.1f} ms "
+        print(f"snapshot (the devnet's 6 named reserve wallets, 2 EVM chains, sign, store): median {snap * 1e3:.1f} ms "
               f"over {ROUNDS} runs")
         print(f"reference: one Esplora GET round trip: median {one * 1e3:.2f} ms")
         print(f"ratio: a snapshot costs {snap / one:.0f} round trips "

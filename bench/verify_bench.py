@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.canonical import attestation_id, digest
-from reserves.attestation.document import ReserveResult, SupplyResult, build_body, envelope, sign
+from reserves.attestation.document import ReserveResult, ReserveSetRef, SupplyResult, build_body, envelope, sign
 from reserves.attestation.keys import SigningKey, verify_bip340
 from reserves.attestation.verify import verify_chain
 
@@ -19,7 +19,7 @@ UTXOS = 50
 
 def _chain(key: SigningKey) -> list[dict]:
     now = datetime.now(timezone.utc).replace(microsecond=0)
-    utxos = tuple(Utxo(f"{i:064x}", 0, 100_000 + i, "bcrt1qexample", 100, 10) for i in range(UTXOS))
+    utxos = tuple(Utxo(f"{i:064x}", 0, 100_000 + i, "bcrt1qexample", 100, 11, wallet="cold") for i in range(UTXOS))
     out, prev = [], None
     for seq in range(LENGTH):
         when = now + timedelta(seconds=seq)
@@ -29,7 +29,8 @@ def _chain(key: SigningKey) -> list[dict]:
         body = build_body(sequence=seq, previous=prev, issued_at=when, issuer_name="bench", issuer_url=None,
                           token_symbol="RBTC", policy=Policy(warning_below_bp=10200),
                           reserve_results=[ReserveResult("cold", "bitcoin-esplora", 600, res)],
-                          supply_results=[SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)])
+                          supply_results=[SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)],
+                          reserve_set=ReserveSetRef(1, "ef" * 32))
         out.append(envelope(sign(body, [key])))
         prev = attestation_id(body)
     return out
