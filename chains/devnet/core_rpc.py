@@ -22,7 +22,7 @@ from chains.bitcoin.merkleblock import build_merkle_block
 from chains.devnet.bitcoin import DevnetBlock, RegtestChain
 from chains.devnet.btc_block import bits_to_target
 from chains.devnet.core_scan import Needle, RpcFault, expand, scan_chain
-from chains.devnet.http import serve_in_thread
+from chains.devnet.http import read_body, serve_in_thread
 
 __all__ = ["CoreRpcDouble", "RpcFault", "serve_core_rpc"]
 
@@ -55,7 +55,7 @@ class CoreRpcDouble:
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_REQUEST_BYTES)
         status, payload, headers = self.respond(scope["method"], dict(scope["headers"]).get(b"authorization", b""), body)
         headers = [*headers, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -262,15 +262,6 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     return value
 
-
-async def _read_body(receive: Callable[[], Awaitable[dict]]) -> bytes | None:
-    """The request body, or None when it exceeds MAX_REQUEST_BYTES."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
         size += len(message.get("body", b""))
         if size > MAX_REQUEST_BYTES:
             return None

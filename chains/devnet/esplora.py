@@ -11,7 +11,7 @@ from embit.script import Script
 
 from chains.devnet.bitcoin import DevnetBlock, DevnetError, DevnetTx, RegtestChain, regtest_script
 from chains.devnet.btc_block import bits_to_target
-from chains.devnet.http import serve_in_thread
+from chains.devnet.http import read_body, serve_in_thread
 
 __all__ = ["EsploraApp", "serve_chain"]
 
@@ -69,7 +69,7 @@ class EsploraApp:
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
         if scope["type"] != "http":
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_POST_BYTES)
         try:
             status, content_type, payload = self.handle(scope["method"], scope["path"], body)
         except _NotFound as exc:
@@ -246,15 +246,6 @@ def _vout(script_pubkey: bytes, value: int) -> dict[str, Any]:
     entry["value"] = value
     return entry
 
-
-async def _read_body(receive: Callable[[], Awaitable[dict]]) -> bytes | None:
-    """The request body, or None when it exceeds MAX_POST_BYTES."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_POST_BYTES:

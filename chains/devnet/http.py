@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import uvicorn
 
@@ -45,3 +45,20 @@ def serve_in_thread(
 
     url_host = f"[{host}]" if ":" in host else host
     return f"http://{url_host}:{bound_port}", stop
+
+
+async def read_body(receive: Callable[[], Awaitable[dict]], max_bytes: int) -> bytes | None:
+    """The ASGI request body, or None as soon as it exceeds `max_bytes` (nothing more is buffered)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
