@@ -262,13 +262,6 @@ def _encode(value: Any) -> Any:
         return [_encode(v) for v in value]
     return value
 
-        size += len(message.get("body", b""))
-        if size > MAX_REQUEST_BYTES:
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
 
 def serve_core_rpc(chain: RegtestChain, auth: tuple[str, str] = ("devnet", "devnet"), tamper: Tamper | None = None,
                    host: str = "127.0.0.1") -> tuple[str, Callable[[], None], CoreRpcDouble]:

@@ -246,14 +246,6 @@ def _vout(script_pubkey: bytes, value: int) -> dict[str, Any]:
     entry["value"] = value
     return entry
 
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_POST_BYTES:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
 
 def serve_chain(chain: RegtestChain, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
     """Serve `chain` as Esplora over HTTP in a daemon thread: `(base_url, stop)`."""
