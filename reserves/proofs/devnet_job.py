@@ -2,8 +2,10 @@
 
 Single-key addresses sign a BIP-322 simple signature; M-of-N addresses go through the to_sign PSBT
 with a rotating choice of M cosigners, so over a few rounds every key of the wallet proves alive.
-Wallets whose script the verifier does not understand (miniscript with time-locked branches) are
-left unproven: their keys stay "not alive" on the dashboard, as they would for a real custodian.
+So does the multi branch of an or_d(multi, Z) miniscript (2 of 3, or a recovery key after a far
+block): its cosigners prove alive, the recovery key cannot sign before its lock and stays unproven.
+Other scripts the verifier does not understand (a vault key behind a relative lock) are left
+unproven: their keys stay "not alive" on the dashboard, as they would for a real custodian.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from reserves.proofs.service import ProofService, reserve_wallets
 
 log = logging.getLogger(__name__)
 MAX_ADDRESSES_PER_ROUND = 40
-PROVABLE = {"p2wpkh", "p2tr", "p2wsh-multisig"}
+SINGLE_KEY = {"p2wpkh", "p2tr"}
+PROVABLE = SINGLE_KEY | {"p2wsh-multisig", "p2wsh-miniscript"}  # a miniscript only through or_d(multi, Z)
 ROUND_SECONDS = 60.0
 
 
@@ -62,11 +65,18 @@ def _sign(wallet: Any, policy: Any, address: str, challenge: dict, keys: list, n
           turn: int) -> dict | None:
     if not keys:
         return None
-    if len(keys) == 1:
+    if policy.script_type in SINGLE_KEY:
         return {"signature": library.sign_simple(address, challenge["message"], keys[0], network)}
-    m = policy.threshold or len(keys)
+    script = library.witness_script(wallet, address)
+    branch = library.multi_branch(script)
+    if branch is None:
+        return None  # a miniscript the verifier would call inconclusive
+    m, pubs = branch
+    cosigners = [key for key in keys if key.get_public_key().sec() in pubs]
+    if len(cosigners) < m:
+        return None
     # Rotate over the M-subsets: each round, and each address within a round, another M sign.
-    subsets = list(itertools.combinations(range(len(keys)), m))
+    subsets = list(itertools.combinations(range(len(cosigners)), m))
     chosen = subsets[turn % len(subsets)]
-    psbt = library.to_sign_psbt(address, challenge["message"], network, library.witness_script(wallet, address))
-    return {"psbt": library.cosign_to_sign_psbt(psbt, [keys[i] for i in chosen])}
+    psbt = library.to_sign_psbt(address, challenge["message"], network, script)
+    return {"psbt": library.cosign_to_sign_psbt(psbt, [cosigners[i] for i in chosen])}

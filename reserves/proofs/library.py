@@ -98,6 +98,22 @@ def witness_script(wallet: Any, address: str) -> bytes | None:
     return None if script is None else script.data
 
 
+def multi_branch(witness_script: bytes | None) -> tuple[int, list[bytes]] | None:
+    """(M, keys as SEC bytes) a PSBT proof signs through: a plain multisig witness script, or the multi
+    branch of an or_d(multi, Z) one (the only branch the verifier proves); None for anything else."""
+    from chains.bitcoin.proofs.script_check import NotUnderstood, parse_or_d_multi, parse_template
+
+    if witness_script is None:
+        return None
+    for parse in (parse_template, parse_or_d_multi):
+        try:
+            m, keys = parse(witness_script)
+        except NotUnderstood:
+            continue
+        return (m, keys) if witness_script[-1] != 0xAC else None  # `<key> CHECKSIG` is not a multi
+    return None
+
+
 def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
     """Add each key's partial signature (P2WSH / P2WPKH, SIGHASH_ALL) to a BIP-322 to_sign PSBT.
 

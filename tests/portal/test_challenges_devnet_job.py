@@ -1,4 +1,4 @@
-"""The devnet job proves control each round: single keys directly, 2 of 3 by rotating cosigner pairs."""
+"""The devnet job proves control each round: single keys directly, 2 of 3 (also or_d(multi, Z)) by rotating cosigner pairs."""
 
 from __future__ import annotations
 
@@ -42,10 +42,11 @@ def test_rounds_prove_addresses_and_in_time_every_multisig_key(client, monkeypat
     multisig = wallets["multisig-2of3"]
     assert multisig["all_keys_alive"] and multisig["alive_count"] == 3
     assert wallets["hot"]["all_keys_alive"] and wallets["taproot"]["all_keys_alive"]
-    # Time-locked miniscript wallets are outside the verifier's templates: never proven, keys not alive.
+    # or_d(multi(2,A,B,C), D after a far block): proven through its multi branch, so A, B and C prove
+    # alive; D cannot sign before its lock. The vault (a key behind a relative lock) stays unproven.
     recovery = wallets["multisig-recovery"]
-    assert recovery["key_count"] == 4 and not recovery["all_keys_alive"]
+    assert recovery["key_count"] == 4 and recovery["alive_count"] == 3 and not recovery["all_keys_alive"]
     proven = {a["wallet"] for a in status["addresses"] if a["status"] == "fresh"}
-    assert {"hot", "taproot", "multisig-2of3"} <= proven
+    assert {"hot", "taproot", "multisig-2of3", "multisig-recovery"} <= proven and "vault" not in proven
     html = client.get("/partials/proofs").text
     assert "no fresh proof" in html and "all 3 keys proven, not just 2" in html

@@ -1,9 +1,10 @@
 """Checks one input of to_sign against the script it spends, for the templates this verifier understands.
 
-Understood: P2PKH, P2WPKH, P2SH-P2WPKH, P2WSH and P2SH-P2WSH whose witness script is `multi`/`sortedmulti`
-or `<key> CHECKSIG`, bare P2SH with those redeem scripts, and P2TR key path. Everything else (other
-scripts, taproot script path, annexes, future witness versions) is inconclusive, never valid: BIP-322 lets
-a validator without a full script interpreter stop there.
+Understood: P2PKH, P2WPKH, P2SH-P2WPKH, P2WSH and P2SH-P2WSH whose witness script is `multi`/`sortedmulti`,
+`<key> CHECKSIG` or miniscript `or_d(multi(k,...), Z)` satisfied through its multi branch, bare P2SH with
+the first two as redeem scripts, and P2TR key path. Everything else (other scripts, or_d's other branch,
+taproot script path, annexes, future witness versions) is inconclusive, never valid: BIP-322 lets a
+validator without a full script interpreter stop there.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from embit.transaction import Transaction
 from .codec import MAX_ELEMENT, MAX_SCRIPT, DecodeError, parse_pushes
 from .result import INCONCLUSIVE, INVALID, VALID
 from .sigcheck import ScriptFailure, ecdsa_check, schnorr_check, taproot_commits
+from .skipped import OP_ENDIF, OP_NOTIF, NotSkippable, skipped_op_count
 
 MAX_MULTISIG_KEYS = 20
+MAX_OPS = 201  # Bitcoin Core's MAX_OPS_PER_SCRIPT
+OP_IFDUP = 0x73
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,8 @@ def _read_number(script: bytes, pos: int) -> tuple[int, int]:
     raise NotUnderstood("unexpected opcode")
 
 
-def parse_template(script: bytes) -> tuple[int, list[bytes]]:
-    """(threshold, keys) of `<k> <key>... <n> CHECKMULTISIG` or `<key> CHECKSIG` (threshold 1, one key)."""
-    if len(script) in (35, 67) and script[0] == len(script) - 2 and script[-1] == 0xAC:
-        return 1, [script[1:-1]]
+def _multi_at(script: bytes) -> tuple[int, list[bytes], int]:
+    """(threshold, keys, end) of the `<k> <key>... <n> CHECKMULTISIG` the script starts with; end is just past it."""
     try:
         k, pos = _read_number(script, 0)
         keys: list[bytes] = []
@@ -68,27 +70,70 @@ def parse_template(script: bytes) -> tuple[int, list[bytes]]:
         n, pos = _read_number(script, pos)
     except IndexError as exc:
         raise NotUnderstood("truncated script") from exc
-    if pos != len(script) - 1 or script[pos] != 0xAE or n != len(keys) or not 1 <= k <= n:
+    if pos >= len(script) or script[pos] != 0xAE or n != len(keys) or not 1 <= k <= n:
         raise NotUnderstood("not a multisig script")
     if not all((len(key) == 33 and key[0] in (2, 3)) or (len(key) == 65 and key[0] == 4) for key in keys):
         raise NotUnderstood("multisig key with a bad prefix")
+    return k, keys, pos + 1
+
+
+def parse_template(script: bytes) -> tuple[int, list[bytes]]:
+    """(threshold, keys) of `<k> <key>... <n> CHECKMULTISIG` or `<key> CHECKSIG` (threshold 1, one key)."""
+    if len(script) in (35, 67) and script[0] == len(script) - 2 and script[-1] == 0xAC:
+        return 1, [script[1:-1]]
+    k, keys, end = _multi_at(script)
+    if end != len(script):
+        raise NotUnderstood("not a multisig script")
+    return k, keys
+
+
+def parse_or_d_multi(script: bytes) -> tuple[int, list[bytes]]:
+    """(threshold, keys) of `<multi> IFDUP NOTIF <Z> ENDIF` (miniscript or_d(multi(k,...), Z)), any skippable Z.
+
+    Only the multi branch is understood; Z must be a fragment that stays skipped when not taken (skipped.py).
+    """
+    k, keys, end = _multi_at(script)
+    if script[end : end + 2] != bytes([OP_IFDUP, OP_NOTIF]) or len(script) < end + 3 or script[-1] != OP_ENDIF:
+        raise NotUnderstood("not multi, nor or_d(multi, Z)")
+    try:
+        z_ops = skipped_op_count(script[end + 2 : -1])
+    except NotSkippable as exc:
+        raise NotUnderstood(f"or_d(multi, Z) whose Z is not a well-formed fragment: {exc}") from exc
+    # CHECKMULTISIG counts 1 + n; IFDUP, NOTIF, ENDIF one each; pushes and OP_1..OP_16 do not count.
+    if 4 + len(keys) + z_ops > MAX_OPS:
+        raise NotUnderstood("or_d(multi, Z) with more than 201 opcodes")
     return k, keys
 
 
 def run_template(script: bytes, items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool) -> tuple[str, ...]:
     """Evaluate a template against its stack items (without the script); the keys that signed, or ScriptFailure."""
+    what = "script is not a template this verifier understands (multi, sortedmulti, <key> CHECKSIG"
+    or_d = False
     try:
         k, keys = parse_template(script)
     except NotUnderstood as exc:
-        raise NotUnderstood(f"script is not a template this verifier understands (multi, sortedmulti, <key> CHECKSIG): {exc}") from exc
+        if not segwit:  # legacy P2SH would also need FindAndDelete over Z: left inconclusive
+            raise NotUnderstood(f"{what}): {exc}") from exc
+        try:
+            k, keys = parse_or_d_multi(script)
+        except NotUnderstood as inner:
+            raise NotUnderstood(f"{what}, or_d(multi, Z) in P2WSH): {inner}") from inner
+        or_d = True
     if segwit and any(len(key) != 33 for key in keys):
         raise NotUnderstood("uncompressed key in a segwit script")
+    if or_d:
+        return _run_or_d_multi(k, keys, items, digest_for)
     if len(keys) == 1 and script[-1] == 0xAC:
         if len(items) != 1:
             raise ScriptFailure("expected exactly one signature (CLEANSTACK)")
         if not ecdsa_check(items[0], keys[0], digest_for, segwit):
             raise ScriptFailure("signature does not verify")
         return (keys[0].hex(),)
+    return _run_multi(k, keys, items, digest_for, segwit)
+
+
+def _run_multi(k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool) -> tuple[str, ...]:
+    """CHECKMULTISIG that must end the script with true: exactly a dummy and k signatures, in key order."""
     if len(items) != k + 1:
         raise ScriptFailure(f"expected a dummy element and {k} signatures (CLEANSTACK)")
     if items[0]:
@@ -105,6 +150,29 @@ def run_template(script: bytes, items: list[bytes], digest_for: Callable[[int], 
                 signed.append(key.hex())
                 break
     return tuple(signed)
+
+
+def _run_or_d_multi(k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes]) -> tuple[str, ...]:
+    """`<multi> IFDUP NOTIF <Z> ENDIF` through its multi branch; inconclusive when the witness takes the Z branch.
+
+    Why a passing multi branch proves the script whatever Z is: with exactly [dummy, k sigs] below the script,
+    CHECKMULTISIG leaves [1]; IFDUP makes it [1, 1]; NOTIF pops a minimal true (MINIMALIF holds) and opens a
+    not-taken branch; Z is only read, never run, and parse_or_d_multi has checked that reading it cannot fail
+    nor close that branch early (balanced IF..ENDIF, no top-level ELSE, no always-failing opcode, 201 ops);
+    ENDIF closes it, leaving [1]: true, and CLEANSTACK holds. The digest commits to the whole witness script,
+    Z included, and the address to its hash, so Z cannot be changed under the signatures.
+
+    The other outcomes, under the standard flags BIP-322 applies: fewer than k + 1 items underflow
+    CHECKMULTISIG; a non-empty dummy breaks NULLDUMMY; if any of the k signatures is non-empty, a failing
+    CHECKMULTISIG is a NULLFAIL error and a passing one with items left below breaks CLEANSTACK (both
+    invalid, exactly as _run_multi decides). Only k empty signatures make CHECKMULTISIG push false without
+    an error: then NOTIF runs Z on the items left, which this verifier does not interpret (inconclusive).
+    """
+    if len(items) < k + 1:
+        raise ScriptFailure(f"CHECKMULTISIG needs a dummy element and {k} signatures (stack underflow)")
+    if not any(items[len(items) - k :]):
+        raise NotUnderstood("or_d(multi, Z) satisfied through Z (the multi signatures are empty): not interpreted")
+    return _run_multi(k, keys, items, digest_for, True)
 
 
 def _segwit_v0(tx: Transaction, index: int, value: int, program: bytes, witness: list[bytes]) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from chains.errors import ChainConfigError
 from .codec import serialize_witness_stack
 from .message import bip322_message_hash, message_bytes, to_sign, to_spend
 from .result import VALID, ProofFormatError
-from .script_check import NotUnderstood, parse_template
+from .script_check import NotUnderstood, parse_or_d_multi, parse_template
 from .sigcheck import ScriptFailure, ecdsa_check
 from .verify import MAX_SIGNATURE_CHARS, verify_message
 
@@ -130,9 +130,9 @@ def _witness_from_partials(psbt: PSBT, challenge: bytes) -> tuple[list[bytes], t
     if hashes.sha256(script) != challenge[2:]:
         raise ProofFormatError("the PSBT's witness script does not match the address")
     try:
-        k, keys = parse_template(script)
+        k, keys = _signing_template(script)
     except NotUnderstood as exc:
-        raise ProofFormatError(f"witness script is not multi/sortedmulti or <key> CHECKSIG: {exc}") from exc
+        raise ProofFormatError(f"witness script is not multi/sortedmulti, <key> CHECKSIG or or_d(multi, Z): {exc}") from exc
     good = {pub: sig for pub, sig in partials if pub in keys and _verifies(sig, pub, digest_for(script))}
     ordered = [key for key in keys if key in good]
     if len(ordered) < k:
@@ -140,6 +140,14 @@ def _witness_from_partials(psbt: PSBT, challenge: bytes) -> tuple[list[bytes], t
     sigs = [good[key] for key in ordered[:k]]
     items = sigs if script[-1] == 0xAC else [b""] + sigs
     return items + [script], tuple(key.hex() for key in ordered)
+
+
+def _signing_template(script: bytes) -> tuple[int, list[bytes]]:
+    """(threshold, keys) to sign: the template's, or the multi branch's of an or_d(multi, Z) (same witness shape)."""
+    try:
+        return parse_template(script)
+    except NotUnderstood:
+        return parse_or_d_multi(script)
 
 
 def _verifies(sig: bytes, pub: bytes, digest_for) -> bool:
