@@ -34,6 +34,7 @@ _BUILTINS: dict[str, str] = {
     "bitcoin-core-rpc": "chains.bitcoin.core_adapter:SPEC",
     "bitcoin-quorum": "chains.bitcoin.quorum:SPEC",
     "evm-erc20": "chains.evm.adapter:SPEC",
+    "solana-spl": "chains.solana.adapter:SPEC",
 }
 ENTRY_POINT_GROUP = "reserves.chains"
 

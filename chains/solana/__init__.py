@@ -1,0 +1,1 @@
+"""Solana adapters: SPL token supply at `finalized` commitment over JSON-RPC."""

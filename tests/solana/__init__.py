@@ -1,0 +1,1 @@
+"""Tests of the Solana SPL supply adapter against a JSON-RPC test double."""
