@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chains.errors import ChainConfigError
+from chains.deployment_table import deployment_error, deployment_values
 
 KIND = "evm-erc20"
 Finality = Literal["finalized", "confirmations"]
@@ -82,26 +82,13 @@ def parse_config(name: str, mapping: dict[str, Any]) -> EvmErc20Config:
     keys, wrong types and bad values. `kind`, when present, must be `evm-erc20`. Setting
     `confirmations` together with `finality = "finalized"` is an error: they exclude each other.
     """
-    if not isinstance(mapping, dict):
-        raise ChainConfigError(f"deployments.{name}: must be a table")
-    values = dict(mapping)
-    kind = values.pop("kind", KIND)
-    if kind != KIND:
-        raise _error(name, "kind", f"must be {KIND!r} for this adapter")
-    known = {f.name for f in fields(EvmErc20Config)} - {"name"}
-    for key in values:
-        if key not in known:
-            raise _error(name, str(key), f"unknown key; expected one of {', '.join(sorted(known))}")
-    for key in ("chain_id", "rpc_url", "contract"):
-        if key not in values:
-            raise _error(name, key, "missing")
+    values = deployment_values(name, mapping, KIND, EvmErc20Config, ("chain_id", "rpc_url", "contract"))
     if values.get("finality") == "finalized" and "confirmations" in values:
         raise _error(name, "confirmations", "not allowed with finality = 'finalized'")
     return EvmErc20Config(name=name, **values)
 
 
-def _error(name: str, key: str, message: str) -> ChainConfigError:
-    return ChainConfigError(f"deployments.{name}.{key}: {message}")
+_error = deployment_error
 
 
 def _check_str(config: EvmErc20Config, key: str, value: object) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from chains.errors import ChainConfigError
+from chains.deployment_table import deployment_error, deployment_values
 from chains.solana.base58 import decode32
 
 KIND = "solana-spl"
@@ -71,24 +71,11 @@ def parse_config(name: str, mapping: dict[str, Any]) -> SolanaSplConfig:
     Raises ChainConfigError naming the key (`deployments.<name>.<key>: ...`) for unknown or missing
     keys, wrong types and bad values. `kind`, when present, must be `solana-spl`.
     """
-    if not isinstance(mapping, dict):
-        raise ChainConfigError(f"deployments.{name}: must be a table")
-    values = dict(mapping)
-    kind = values.pop("kind", KIND)
-    if kind != KIND:
-        raise _error(name, "kind", f"must be {KIND!r} for this adapter")
-    known = {f.name for f in fields(SolanaSplConfig)} - {"name"}
-    for key in values:
-        if key not in known:
-            raise _error(name, str(key), f"unknown key; expected one of {', '.join(sorted(known))}")
-    for key in ("chain_id", "rpc_url", "mint", "expected_decimals"):
-        if key not in values:
-            raise _error(name, key, "missing")
+    values = deployment_values(name, mapping, KIND, SolanaSplConfig, ("chain_id", "rpc_url", "mint", "expected_decimals"))
     return SolanaSplConfig(name=name, **values)
 
 
-def _error(name: str, key: str, message: str) -> ChainConfigError:
-    return ChainConfigError(f"deployments.{name}.{key}: {message}")
+_error = deployment_error
 
 
 def _check_str(name: object, key: str, value: object) -> str:
