@@ -106,12 +106,53 @@ class ReserveReading:
     median_time: int | None = None
 
 
+HELD_CATEGORIES = ("lockbox", "escrow", "treasury", "burn")
+
+
+@dataclass(frozen=True)
+class HeldAddress:
+    """A declared holder whose balance is not in circulation, read at the supply's own block.
+
+    `category`: "lockbox" or "escrow" (a bridge's custody on this, its source chain: `bridge`
+    names the bridge deployment it backs), "treasury" (the issuer's own unissued tokens), "burn"
+    (an address nobody can spend from). `reason` is the operator's published justification.
+    `address` is as the chain writes it (EVM: 0x + 40 hex, checksummed or not).
+    """
+
+    address: str
+    category: str
+    reason: str
+    bridge: str | None = None
+
+
+@dataclass(frozen=True)
+class HeldBalance:
+    """The balance of one HeldAddress at the reading's block, raw token units."""
+
+    holder: HeldAddress
+    balance: int
+
+
+@dataclass(frozen=True)
+class RpcAgreement:
+    """How a reading was agreed: `endpoints` configured, `answered` with a usable reading,
+    `agreed` on the one returned (same block hash and same values), `quorum` required."""
+
+    endpoints: int
+    answered: int
+    agreed: int
+    quorum: int
+
+
 @dataclass(frozen=True)
 class SupplyReading:
     """Token supply of one deployment at one confirmed block.
 
     `total_supply` is in raw token units (10**decimals units = 1 BTC); `decimals` was read on chain.
     `block` is the confirmed block the calls were made at (head minus N, or `finalized`).
+    `held` are the balances of the declared non-circulating holders at that same block (their sum
+    never exceeds `total_supply`; an adapter refuses a reading where it would). `rpc` says how many
+    endpoints agreed on this reading (None: a single endpoint, no quorum).
     """
 
     deployment: str
@@ -119,6 +160,8 @@ class SupplyReading:
     block: BlockRef
     total_supply: int
     decimals: int
+    held: tuple[HeldBalance, ...] = ()
+    rpc: RpcAgreement | None = None
 
 
 @runtime_checkable

@@ -22,6 +22,7 @@ from portal.api import AttestationController, healthz
 from portal.challenges import ProofPartials, PublicProofsController
 from portal.errors import HANDLERS
 from portal.evidence_api import evidence
+from portal import monitor_api, reconcile_api
 from portal.pages import DashboardController
 from reserves.jobs import build_scheduler
 from reserves.proofs.setup import build_proof_service
@@ -64,6 +65,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
     return Litestar(
         route_handlers=[AttestationController, DashboardController, healthz,
                         PublicProofsController, ProofPartials, AdminController, evidence,
+                        *monitor_api.ROUTES, *reconcile_api.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
         dependencies={"service": Provide(provide_service, sync_to_thread=False)},
         lifespan=[lifespan],

@@ -13,6 +13,8 @@ from reserves.evidence import EVIDENCE_DELAY, evidence_job
 from reserves.errors import ReservesError
 from reserves.proofs.devnet_job import ROUND_SECONDS, devnet_proofs_job
 from reserves.proofs.prune import PRUNE_INTERVAL_SECONDS, prune_job
+from reserves.monitor.job import monitor_job
+from reserves.reconcile.job import reconcile_job
 from reserves.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -64,4 +66,9 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     # Public challenges past the freshness window prove nothing more: they must not pile up.
     scheduler.add_job(prune_job, "interval", args=[rt], id="proofs-prune", max_instances=1, coalesce=True,
                       seconds=PRUNE_INTERVAL_SECONDS)
+    # Token logs replayed into the database (reorgs followed), then mints and burns reconciled.
+    scheduler.add_job(monitor_job, "interval", args=[rt], id="supply-monitor", max_instances=1, coalesce=True,
+                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
+    scheduler.add_job(reconcile_job, "interval", args=[rt], id="reconcile", max_instances=1, coalesce=True,
+                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
     return scheduler

@@ -117,6 +117,10 @@ class SourceSettings:
     kind: str
     role: str
     config: Any
+    # Supply deployments only: "native" (mints and burns itself) or "bridge" (a lock-and-mint
+    # representation of `bridge_source`, a native deployment holding the lockboxes).
+    supply_role: str = "native"
+    bridge_source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
     assert job.trigger.interval == timedelta(seconds=17)
     # The portal publishes its first attestation at start, not one interval later.
     assert abs(job.next_run_time - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    assert [j.id for j in scheduler.get_jobs()] == ["snapshot", "evidence", "proofs-prune"]  # no devnet, no tick job
+    assert [j.id for j in scheduler.get_jobs()] == ["snapshot", "evidence", "proofs-prune", "supply-monitor", "reconcile"]  # no devnet, no tick job
 
 
 def test_devnet_tick_job_only_with_a_devnet(tmp_path):
@@ -49,7 +49,7 @@ def test_devnet_tick_job_only_with_a_devnet(tmp_path):
     tick = scheduler.get_job("devnet-tick")
     assert tick.func is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
     assert tick.trigger.interval == timedelta(seconds=rt.settings.devnet.block_interval_seconds)
-    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs", "proofs-prune"}
+    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs", "proofs-prune", "supply-monitor", "reconcile"}
 
 
 @pytest.mark.parametrize("exc, level, message", [

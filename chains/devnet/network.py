@@ -101,6 +101,9 @@ class Devnet:
         self.chain.mine(1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX))
         self.chain.mine(DEPOSIT_CONFIRMATIONS - 1, time=int(time.time()) - 59)
         self._mint_matured()
+        from chains.devnet.reconcile_cases import make_broken_cases
+
+        make_broken_cases(self)
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
 

@@ -1,0 +1,1 @@
+"""The supply event monitor: replays token logs into the database, follows reorgs, checks the running supply."""
