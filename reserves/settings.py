@@ -71,6 +71,22 @@ class PolicySettings:
 
 
 @dataclass(frozen=True)
+class ReconcileSettings:
+    """Mint-to-deposit reconciliation rules.
+
+    A mint must equal its deposit's value minus `mint_fee_bp` basis points (floored, in satoshis)
+    and minus `mint_fee_sat`, in token units. A burn is released by a Bitcoin payment to its address
+    of at least the burned amount minus `release_fee_max_sat`. A deposit counts once at least
+    `min_confirmations` deep (None: the reserve sources' own depth).
+    """
+
+    mint_fee_bp: int = 0
+    mint_fee_sat: int = 0
+    release_fee_max_sat: int = 0
+    min_confirmations: int | None = None
+
+
+@dataclass(frozen=True)
 class ReserveSetSettings:
     """Why the declared reserve set is what it is; recorded with a new version when the set changes."""
 
@@ -135,6 +151,7 @@ class Settings:
     reserve_set: ReserveSetSettings = field(default_factory=ReserveSetSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
     proofs: ProofSettings = field(default_factory=ProofSettings)
+    reconciliation: ReconcileSettings = field(default_factory=ReconcileSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None
@@ -187,7 +204,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir",
-             "reserve_set", "admin", "proofs"}
+             "reserve_set", "admin", "proofs", "reconciliation"}
 
 
 def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
@@ -213,6 +230,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         reserve_set=_reserve_set(_table(data, "reserve_set")),
         admin=_admin(_table(data, "admin"), env, base),
         proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
+        reconciliation=_reconciliation(_table(data, "reconciliation")),
         reserves=_sources(data, "reserves", "reserve", env, base),
         deployments=_sources(data, "deployments", "supply", env, base),
         config_path=path,
@@ -281,6 +299,19 @@ def _policy(t: dict[str, Any]) -> PolicySettings:
     _no_unknown("policy.", t, {"warning_below_bp", "count_locked"})
     warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
     return PolicySettings(warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True))
+
+
+def _reconciliation(t: dict[str, Any]) -> ReconcileSettings:
+    where = "reconciliation."
+    _no_unknown(where, t, {"mint_fee_bp", "mint_fee_sat", "release_fee_max_sat", "min_confirmations"})
+    depth = t.get("min_confirmations")
+    return ReconcileSettings(
+        mint_fee_bp=_int(t, "mint_fee_bp", where + "mint_fee_bp", 0, lo=0, hi=10_000),
+        mint_fee_sat=_int(t, "mint_fee_sat", where + "mint_fee_sat", 0, lo=0, hi=21_000_000 * 10**8),
+        release_fee_max_sat=_int(t, "release_fee_max_sat", where + "release_fee_max_sat", 0, lo=0, hi=10**8),
+        min_confirmations=None if depth is None else _int(t, "min_confirmations", where + "min_confirmations",
+                                                          6, lo=1, hi=10_000),
+    )
 
 
 def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chains.base import HeldAddress
 from chains.deployment_table import deployment_error, deployment_values
 
 KIND = "evm-erc20"
@@ -44,6 +45,13 @@ class EvmErc20Config:
     timeout_seconds: float = 10
     retries: int = 3
     max_age_seconds: int | None = None
+    # Declared non-circulating holders (treasury, burn, escrow; lockboxes linked in from bridge
+    # deployments by the settings layer), read with balanceOf at the supply's block.
+    held: tuple[HeldAddress, ...] = ()
+    # The event monitor replays logs from `start_block` (the token's deployment block) with
+    # eth_getLogs ranges of at most `logs_max_range` blocks.
+    start_block: int = 0
+    logs_max_range: int = 2000
 
     def __post_init__(self) -> None:
         _check_str(self, "name", self.name)

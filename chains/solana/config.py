@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from chains.base import HeldAddress
 from chains.deployment_table import deployment_error, deployment_values
 from chains.solana.base58 import decode32
 
@@ -40,6 +41,7 @@ class SolanaSplConfig:
     timeout_seconds: float = 10
     retries: int = 3
     max_age_seconds: int = DEFAULT_MAX_AGE_SECONDS
+    held: tuple[HeldAddress, ...] = ()  # not readable at the supply's slot yet: must stay empty
 
     def __post_init__(self) -> None:
         _check_str(self.name, "name", self.name)
