@@ -14,6 +14,7 @@ from reserves.attestation.keys import SigningKey, generate_key_file, load_signin
 from reserves.errors import ConfigError, SigningKeyError
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings import Settings, SourceSettings
+from reserves.supply_set import link_deployments, pop_role
 from reserves.storage.db import Database, open_database
 from reserves.storage.migrate import upgrade
 
@@ -66,7 +67,8 @@ class Runtime:
         if s.devnet.enabled:
             self.devnet = await asyncio.to_thread(_start_devnet, s)
             reserves = _devnet_sources(self.devnet.reserve_sources(), "reserve") + reserves
-            deployments = _devnet_sources(self.devnet.deployment_sources(), "supply") + deployments
+            deployments = list(link_deployments(
+                _devnet_sources(self.devnet.deployment_sources(), "supply") + deployments))
         for src in reserves:
             self.reserve_sources.append(Source(src, get_spec(src.kind).build(src.config)))
         for src in deployments:
@@ -133,11 +135,15 @@ def _start_devnet(s: Settings):
 
 
 def _devnet_sources(entries: list[tuple[str, str, dict]], role: str) -> list[SourceSettings]:
+    """The devnet's sources; its deployment tables may carry role keys like a config file's."""
     out = []
     for name, kind, mapping in entries:
+        mapping = dict(mapping)
         try:
-            config = get_spec(kind).parse_config(name, dict(mapping))
-        except ChainConfigError as exc:
+            supply = pop_role(name, mapping) if role == "supply" else None
+            config = get_spec(kind).parse_config(name, mapping)
+        except (ChainConfigError, ConfigError) as exc:
             raise ConfigError(f"devnet source {name}: {exc.detail}") from exc
-        out.append(SourceSettings(name=name, kind=kind, role=role, config=config))
+        out.append(SourceSettings(name=name, kind=kind, role=role, config=config,
+                                  **(supply.source_fields() if supply else {})))
     return out

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from chains.base import HeldAddress
 from chains.errors import ChainConfigError
 from chains.registry import get_spec
 from reserves.errors import ConfigError
+from reserves.supply_set import link_deployments, pop_role
 
 CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
@@ -137,6 +139,9 @@ class SourceSettings:
     # representation of `bridge_source`, a native deployment holding the lockboxes).
     supply_role: str = "native"
     bridge_source: str | None = None
+    # A bridge's lockbox/escrow addresses on the source chain (also appended to the source's
+    # `config.held` by reserves.supply_set.link_deployments); empty for a native deployment.
+    lockboxes: tuple[HeldAddress, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -232,7 +237,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
         reconciliation=_reconciliation(_table(data, "reconciliation")),
         reserves=_sources(data, "reserves", "reserve", env, base),
-        deployments=_sources(data, "deployments", "supply", env, base),
+        deployments=link_deployments(_sources(data, "deployments", "supply", env, base)),
         config_path=path,
     )
     if settings.devnet.enabled and (settings.reserves or settings.deployments):
@@ -397,12 +402,14 @@ def _source(entry: dict[str, Any], where: str, role: str, env: Mapping[str, str]
     mapping = _resolve_secrets(entry, where, env, base)
     mapping.pop("kind")
     name = mapping.pop("name")
+    # Roles are the supply count's business, not the adapter's: taken out before it parses.
+    supply = pop_role(name, mapping) if role == "supply" else None
     try:
         config = spec.parse_config(name, mapping)
     except ChainConfigError as exc:
         detail = exc.detail if exc.detail.startswith(where) else f"{where}: {exc.detail}"
         raise ConfigError(detail) from exc
-    return SourceSettings(name=name, kind=kind, role=role, config=config)
+    return SourceSettings(name=name, kind=kind, role=role, config=config, **(supply.source_fields() if supply else {}))
 
 
 def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], base: Path) -> dict[str, Any]:
