@@ -13,7 +13,9 @@ from litestar.params import Parameter, QueryParameter
 from litestar.di import NamedDependency
 
 from reserves.reserve_views import ReserveSetVersionView, WalletsView
+from reserves.attestation.fields import MAX_NAME
 from reserves.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION, ReserveService
+from reserves.supply_views import SupplyView
 from reserves.views import DashboardView
 
 # The one service every handler calls, injected by name (see create_app).
@@ -103,6 +105,19 @@ class AttestationController(Controller):
                      "and the custody policy each wallet declares.", responses=_errors(404))
     async def wallets(self, service: Service) -> Response[WalletsView]:
         return Response(await service.wallets(), headers=CACHE)
+
+    @get("/supply", summary="Token supply per deployment and in total, from the newest attestation",
+         tags=["supply"], responses=_errors(400, 404),
+         description="Each deployment with its block, total supply, held balances (lockbox, escrow, treasury, "
+                     "burn), a bridge's max(locked, minted) term, RPC agreement and the satoshis it counts; "
+                     "`total_sat` and the rule that adds them up. Never reads a chain: 404 `not_found` before "
+                     "the first attestation.")
+    async def supply(
+        self, service: Service,
+        deployment: Annotated[str | None, Parameter(min_length=1, max_length=MAX_NAME,
+                                                    description="keep only this deployment (exact name)")] = None,
+    ) -> Response[SupplyView]:
+        return Response(await service.supply(deployment), headers=CACHE)
 
     @get("/summary", summary="The dashboard's figures as JSON")
     async def summary(self, service: Service) -> DashboardView:

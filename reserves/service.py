@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import binascii
 import json
 import logging
@@ -15,7 +16,8 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves import reserve_views as rviews
-from reserves import views
+from reserves import supply_views, views
+from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
@@ -147,6 +149,25 @@ class ReserveService:
                 raise NotFound("no attestation has been published yet")
             return await self._wallets(session, row)
 
+    async def supply(self, deployment: str | None = None) -> supply_views.SupplyView:
+        """Token supply per deployment and in total, from the newest stored attestation only.
+
+        `deployment` keeps one entry (by exact name); the total and rule stay those of the whole
+        attestation. Raises NotFound before the first attestation or for an unknown deployment.
+        """
+        if deployment is not None and not 1 <= len(deployment) <= MAX_NAME:
+            raise InvalidInput(f"deployment: a name of 1 to {MAX_NAME} characters")
+        row = await self._latest_row()
+        if row is None:
+            raise NotFound("no attestation has been published yet")
+        view = supply_views.supply_view(row.id, json.loads(row.document))
+        if deployment is None:
+            return view
+        kept = [d for d in view.deployments if d.name == deployment]
+        if not kept:
+            raise NotFound(f"no deployment named {deployment!r} in attestation {view.sequence}")
+        return dataclasses.replace(view, deployments=kept)
+
     async def _wallets(self, session, row) -> rviews.WalletsView:
         body = json.loads(row.document)
         version = row.reserve_set_version
@@ -195,7 +216,7 @@ class ReserveService:
             reasons.insert(0, f"the newest attestation is {age} s old; one is due every "
                               f"{s.schedule.snapshot_interval_seconds:g} s")
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
-        deployments = [views.deployment_view(x) for x in body["supply"]["deployments"]]
+        deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
             has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
             ratio_bp=body["ratio_bp"], ratio_percent=views.percent(body["ratio_bp"]),
@@ -204,6 +225,7 @@ class ReserveService:
             valid_at=body["reserves"].get("valid_at"), reserve_set=body["reserves"].get("reserve_set"),
             wallets=wallets,
             liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
+            supply_rule=supply_views.supply_rule(body),
             partial=any(x.error for x in sources) or any(x.error for x in deployments),
             attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
             reserve_sources=sources, deployments=deployments,

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from reserves.supply_views import DeploymentView, deployment_view, deployment_views  # noqa: F401  (re-exported)
+
 
 def btc(sat: int | str | None) -> str | None:
     """Satoshis as an exact BTC decimal string (8 places), no floats."""
@@ -37,22 +39,6 @@ class ReserveSourceView:
     total_btc: str | None
     utxo_count: int | None
     min_confirmations: int | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class DeploymentView:
-    name: str
-    kind: str
-    chain_id: str
-    contract: str
-    height: int | None
-    block_hash: str | None
-    block_time: str | None
-    decimals: int | None
-    total_supply: str | None
-    supply_sat: str | None
-    supply_btc: str | None
     error: str | None
 
 
@@ -93,6 +79,7 @@ class DashboardView:
     reserve_set: dict | None = None      # {version, hash} the attestation was made with
     liabilities_sat: str | None = None
     liabilities_btc: str | None = None
+    supply_rule: str | None = None       # how liabilities_sat adds up the deployments (one line)
     attestation_id: str | None = None
     sequence: int | None = None
     issued_at: str | None = None
@@ -114,15 +101,6 @@ def reserve_source_view(src: dict) -> ReserveSourceView:
         total_btc=btc(src.get("total_sat")), utxo_count=src.get("utxo_count"),
         min_confirmations=src.get("min_confirmations"),
         error=f"{err['code']}: {err['detail']}" if err else None)
-
-
-def deployment_view(dep: dict) -> DeploymentView:
-    err = dep.get("error")
-    return DeploymentView(
-        name=dep["name"], kind=dep["kind"], chain_id=dep["chain_id"], contract=dep["contract"],
-        height=dep.get("height"), block_hash=dep.get("block_hash"), block_time=dep.get("block_time"),
-        decimals=dep.get("decimals"), total_supply=dep.get("total_supply"), supply_sat=dep.get("supply_sat"),
-        supply_btc=btc(dep.get("supply_sat")), error=f"{err['code']}: {err['detail']}" if err else None)
 
 
 def row_summary(row) -> AttestationSummary:
