@@ -174,8 +174,11 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
         qualified = [p for p in payments if await from_reserve(ctx, p.inputs)]
     except ChainError as exc:
         reason = r.HISTORY_TOO_LONG if "transactions for one address" in exc.detail else r.BITCOIN_UNAVAILABLE
-        return {c.key: replace(awaiting(ctx, seen, exc.detail[:300], btc_address=address), reason=reason)
-                for c, _, seen in burns}
+        out = {}
+        for c, _, seen in burns:
+            waiting = awaiting(ctx, seen, exc.detail[:300], btc_address=address)
+            out[c.key] = replace(waiting, reason=reason) if waiting.status == "awaiting_release" else waiting
+        return out
     out = {}
     for claim, need, seen in burns:
         fits = [p for p in qualified if p.value_sat >= need]
