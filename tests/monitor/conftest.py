@@ -128,3 +128,16 @@ async def db(db_url):
     database = open_database(db_url)
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def proxied(anvil_token):
+    """(AnvilToken, RpcProxyDouble, proxy URL): the test double in front of the real anvil."""
+    from tests.monitor.rpc_proxy import serve_proxy
+
+    gen = serve_proxy(anvil_token.url)
+    proxy, url = next(gen)
+    try:
+        yield anvil_token, proxy, url
+    finally:
+        gen.close()
