@@ -189,8 +189,9 @@ async def _mints(order, items, plans, decimals, ctx, budget) -> dict[Key, ck.Out
             outcomes[c.key] = plan.early
             continue
         first = holder.setdefault(plan.target, c)
-        if c.key in due_keys or (first is not c and items.get(c.key) is not None
-                                 and items[c.key].reason != r.DEPOSIT_REUSED):
+        # A settled mint found behind an earlier claim of its deposit is checked again (flagged).
+        stale = first is not c and c.key in items and items[c.key].status in r.SETTLED
+        if c.key in due_keys or stale:
             earlier = None if first is c else first
             outcomes[c.key] = await ck.check_mint(c, plan.target, decimals.get(c.deployment), ctx, earlier)
     return outcomes
