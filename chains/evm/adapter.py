@@ -1,165 +1,142 @@
-"""The `evm-erc20` supply adapter: `totalSupply()` and `decimals()` of one token at a confirmed block."""
+"""The `evm-erc20` supply adapter: `totalSupply()`, `decimals()` and held balances of one token at a confirmed block."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Awaitable, Callable, TypeVar
 
-import aiohttp
-from web3 import AsyncHTTPProvider, AsyncWeb3
-
-from chains.base import BlockRef, SupplyReading
-from chains.errors import ChainDataError
-from chains.evm.config import KIND, MAX_DECIMALS, EvmErc20Config, parse_config
-from chains.evm.rpc import call_with_retries
+from chains.base import BlockRef, HeldBalance, RpcAgreement, SupplyReading
+from chains.errors import ChainDataError, ChainError
+from chains.evm.config import KIND, EvmErc20Config, parse_config
+from chains.evm.endpoint import (  # noqa: F401 - selectors re-exported for callers of the old module
+    DECIMALS_SELECTOR,
+    TOTAL_SUPPLY_SELECTOR,
+    Block,
+    EvmEndpoint,
+    TokenState,
+    run_all,
+)
+from chains.evm.quorum import agreed_state, endpoint_name, too_few_answers
 from chains.registry import AdapterSpec
 
-# First four bytes of keccak256 of the signatures; fixed by ERC-20.
-TOTAL_SUPPLY_SELECTOR = "0x18160ddd"  # totalSupply()
-DECIMALS_SELECTOR = "0x313ce567"  # decimals()
-_WORD = 32
-# A reorg under a confirmed block is rare; two in a row means the node is unusable right now.
-_READ_ATTEMPTS = 2
-# 9999-12-31T23:59:59Z: anything later is garbage and would overflow datetime.
-_MAX_TIMESTAMP = 253_402_300_799
-
-
-@dataclass(frozen=True)
-class _Block:
-    number: int
-    hash: bytes
-    timestamp: int
+T = TypeVar("T")
 
 
 class EvmErc20Adapter:
-    """Reads the supply of one ERC-20 deployment over JSON-RPC.
+    """Reads the supply of one ERC-20 deployment over JSON-RPC, from one endpoint or a quorum.
 
-    Finality: the calls run at the node's `finalized` block or at `latest - confirmations`, pinned
-    by block NUMBER, and the block's hash is re-read afterwards; if it changed (a reorg under us)
-    the read is retried once, then fails with ChainDataError. The node's `eth_chainId` must match
-    the configured CAIP-2 id, checked on every read (a load balancer may later route to a node of
-    another chain). Amounts are raw token units, never rescaled. Every failure is a ChainError; a number is returned only when every check passed.
-    The underlying aiohttp session belongs to the event loop of the first read.
+    Finality: every endpoint picks its confirmed block (`finalized`, or `latest - confirmations`)
+    and the read is made at the LOWEST picked number, so that every endpoint can serve it. Each
+    endpoint reads, pinned by block NUMBER, the block hash, `totalSupply()`, `decimals()` and
+    `balanceOf` of every declared holder, then re-reads the hash (a change is a reorg under us:
+    retried once, then ChainDataError). Each node's `eth_chainId` must match the configured CAIP-2
+    id, on every read (a load balancer may later route to a node of another chain).
+
+    Quorum: endpoints whose calls fail count as not answered; fewer than `quorum` answers is a
+    ChainUnavailable (ChainDataError when some endpoint answered garbage). Two answering endpoints
+    that differ in anything at the same block make a ChainDataError naming the block and the
+    value; they are never averaged or out-voted. Amounts are raw token units, never rescaled; the
+    held balances never sum above the supply. With a single endpoint its own errors are raised as
+    they are and `rpc` is None. Errors name endpoints by position, never by URL.
+    With `concurrent` (the default) all endpoints and all their calls run together.
+    The HTTP sessions belong to the event loop of the first read.
     """
 
     kind = KIND
 
-    def __init__(self, config: EvmErc20Config) -> None:
+    def __init__(self, config: EvmErc20Config, *, concurrent: bool = True) -> None:
         self.config = config
         self.name = config.name
-        self._w3 = AsyncWeb3(
-            AsyncHTTPProvider(
-                config.rpc_url,
-                request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
-                # Retries are ours (call_with_retries): one policy, errors mapped in one place.
-                exception_retry_configuration=None,
-            ),
-            # No default middleware: its validation layer would ask eth_chainId before every
-            # eth_call, and ENS/attrdict add nothing for a fixed hex address.
-            middleware=[],
-        )
+        self.concurrent = concurrent
+        count = len(config.rpc_urls)
+        self._endpoints = [
+            EvmEndpoint(config, url, self._label(i, count), concurrent=concurrent)
+            for i, url in enumerate(config.rpc_urls)
+        ]
+
+    @property
+    def rpc_calls(self) -> int:
+        """JSON-RPC requests made so far through every endpoint (retries included)."""
+        return sum(endpoint.calls for endpoint in self._endpoints)
 
     async def read_supply(self) -> SupplyReading:
-        """Total supply at a confirmed block; see the class docstring for the guarantees."""
-        for _ in range(_READ_ATTEMPTS):
-            block = await self._pick_block()
-            # After picking: a node switched before the pick would serve the whole read from the
-            # other chain; one switched after it shows another hash at the re-check below.
-            await self._check_chain_id()
-            supply = await self._call_uint(TOTAL_SUPPLY_SELECTOR, "totalSupply()", block.number)
-            decimals = await self._call_uint(DECIMALS_SELECTOR, "decimals()", block.number)
-            again = await self._get_block(block.number, f"eth_getBlockByNumber({block.number})")
-            if again.hash == block.hash:
-                break
-        else:
+        """Total supply and held balances at a confirmed block; see the class docstring."""
+        count, quorum = len(self._endpoints), self.config.quorum or 1
+        picks = await self._each(lambda e: e.pick(), range(count))
+        picked = {i: b for i, b in picks.items() if isinstance(b, Block)}
+        failures = [f for f in picks.values() if isinstance(f, ChainError)]
+        if len(picked) < quorum:
+            raise too_few_answers(self.name, self.config.chain_id, None, failures, len(picked), count, quorum)
+        number = min(block.number for block in picked.values())
+
+        async def read(endpoint: EvmEndpoint, block: Block) -> TokenState:
+            if block.number != number:
+                block = await endpoint.get_block(number, f"eth_getBlockByNumber({number})")
+            return await endpoint.read_at(block)
+
+        states = await self._each(lambda e, i: read(e, picked[i]), sorted(picked), with_index=True)
+        answers = [(i, s) for i, s in states.items() if isinstance(s, TokenState)]
+        failures += [f for f in states.values() if isinstance(f, ChainError)]
+        if len(answers) < quorum:
+            raise too_few_answers(self.name, self.config.chain_id, number, failures, len(answers), count, quorum)
+        state = agreed_state(self.name, self.config.chain_id, answers, count, self.config.held)
+        return self._reading(state, RpcAgreement(count, len(answers), len(answers), quorum) if count > 1 else None)
+
+    async def aclose(self) -> None:
+        """Close the HTTP sessions; the adapter must not be used afterwards."""
+        for endpoint in self._endpoints:
+            await endpoint.aclose()
+
+    def _label(self, index: int, count: int) -> str:
+        return self.name if count == 1 else f"{self.name} {endpoint_name(index, count)}"
+
+    async def _each(
+        self, make: Callable[..., Awaitable[T]], indexes: range | list[int], *, with_index: bool = False,
+    ) -> dict[int, T | ChainError]:
+        """`make(endpoint[, index])` for the given endpoints; a ChainError is that endpoint's answer
+        (raised as it is when there is only one endpoint)."""
+
+        async def guarded(i: int) -> T | ChainError:
+            try:
+                endpoint = self._endpoints[i]
+                return await (make(endpoint, i) if with_index else make(endpoint))
+            except ChainError as exc:
+                if len(self._endpoints) == 1:
+                    raise
+                return exc
+
+        order = list(indexes)
+        results = await run_all([lambda i=i: guarded(i) for i in order], self.concurrent)
+        return dict(zip(order, results))
+
+    def _reading(self, state: TokenState, rpc: RpcAgreement | None) -> SupplyReading:
+        number = state.block.number
+        expected = self.config.expected_decimals
+        if expected is not None and state.decimals != expected:
             raise ChainDataError(
-                f"{self.name}: block {block.number} changed hash during {_READ_ATTEMPTS} reads "
-                "(chain reorganising under the confirmation depth)"
+                f"{self.name}: decimals() is {state.decimals} on chain at block {number}, configured {expected}; "
+                "not rescaling"
             )
-        self._check_decimals(decimals)
+        held = tuple(HeldBalance(h, b) for h, b in zip(self.config.held, state.balances))
+        if sum(state.balances) > state.total_supply:
+            raise ChainDataError(
+                f"{self.name}: held balances sum to {sum(state.balances)} at block {number}, above "
+                f"totalSupply() {state.total_supply}"
+            )
         return SupplyReading(
             deployment=self.name,
             contract=self.config.contract,
             block=BlockRef(
                 chain_id=self.config.chain_id,
-                height=block.number,
-                hash="0x" + block.hash.hex(),
-                time=datetime.fromtimestamp(block.timestamp, tz=timezone.utc),
+                height=number,
+                hash="0x" + state.block.hash.hex(),
+                time=datetime.fromtimestamp(state.block.timestamp, tz=timezone.utc),
             ),
-            total_supply=supply,
-            decimals=decimals,
+            total_supply=state.total_supply,
+            decimals=state.decimals,
+            held=held,
+            rpc=rpc,
         )
-
-    async def aclose(self) -> None:
-        """Close the HTTP session; the adapter must not be used afterwards."""
-        await self._w3.provider.disconnect()
-
-    async def _check_chain_id(self) -> None:
-        chain = await self._rpc("eth_chainId", lambda: self._w3.eth.chain_id)
-        if not _is_uint(chain):
-            raise ChainDataError(f"{self.name}: eth_chainId returned {chain!r}, not a number")
-        if chain != self.config.chain_number:
-            raise ChainDataError(
-                f"{self.name}: node is on chain eip155:{chain}, configured for {self.config.chain_id}"
-            )
-
-    async def _pick_block(self) -> _Block:
-        if self.config.finality == "finalized":
-            return await self._get_block("finalized", "eth_getBlockByNumber('finalized')")
-        head = await self._rpc("eth_blockNumber", lambda: self._w3.eth.block_number)
-        if not _is_uint(head):
-            raise ChainDataError(f"{self.name}: eth_blockNumber returned {head!r}, not a number")
-        target = max(0, head - self.config.confirmations)
-        return await self._get_block(target, f"eth_getBlockByNumber({target})")
-
-    async def _get_block(self, ident: int | str, what: str) -> _Block:
-        raw = await self._rpc(what, lambda: self._w3.eth.get_block(ident))
-        block = _parse_block(raw)
-        if block is None:
-            raise ChainDataError(f"{self.name}: {what} returned a malformed block")
-        if isinstance(ident, int) and block.number != ident:
-            raise ChainDataError(f"{self.name}: asked for block {ident}, node returned {block.number}")
-        return block
-
-    async def _call_uint(self, selector: str, what: str, number: int) -> int:
-        tx: Any = {"to": self.config.contract, "data": selector}
-        data = await self._rpc(what, lambda: self._w3.eth.call(tx, block_identifier=number))
-        # An ERC-20 getter returns exactly one ABI word; empty means no contract there, anything
-        # else is not the function we asked for.
-        if not isinstance(data, bytes) or len(data) != _WORD:
-            size = len(data) if isinstance(data, bytes) else type(data).__name__
-            raise ChainDataError(f"{self.name}: {what} at block {number} returned {size} bytes, not 32")
-        return int.from_bytes(data, "big")
-
-    def _check_decimals(self, decimals: int) -> None:
-        if decimals > MAX_DECIMALS:
-            raise ChainDataError(f"{self.name}: decimals() is {decimals}, above {MAX_DECIMALS}")
-        expected = self.config.expected_decimals
-        if expected is not None and decimals != expected:
-            raise ChainDataError(
-                f"{self.name}: decimals() is {decimals} on chain, configured {expected}; not rescaling"
-            )
-
-    async def _rpc(self, what: str, make: Any) -> Any:
-        return await call_with_retries(self.name, what, make, self.config.retries)
-
-
-def _is_uint(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _parse_block(raw: Any) -> _Block | None:
-    """Number, hash and timestamp of a web3 block, or None when any of them is not sane."""
-    try:
-        number, hash_, timestamp = raw["number"], raw["hash"], raw["timestamp"]
-    except (KeyError, TypeError):
-        return None
-    if not (_is_uint(number) and _is_uint(timestamp)) or timestamp > _MAX_TIMESTAMP:
-        return None
-    if not isinstance(hash_, bytes) or len(hash_) != 32:
-        return None
-    return _Block(number=number, hash=bytes(hash_), timestamp=timestamp)
 
 
 SPEC = AdapterSpec(kind=KIND, role="supply", parse_config=parse_config, build=EvmErc20Adapter)
