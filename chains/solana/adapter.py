@@ -64,6 +64,9 @@ class SolanaSplAdapter:
     load balancer may route each call elsewhere). Amounts are exact integers parsed from the
     decimal string `value.amount`, never `uiAmount`; decimals must equal `expected_decimals`.
     Every failure is a ChainError; a number is returned only when every check passed.
+    `BlockRef.hash` is the lowercase hex (64 digits, no 0x) of the 32 bytes the base58 blockhash
+    decodes to, as attestations write every block hash; `SolanaBlock.blockhash` keeps the base58
+    form the node and explorers show, and errors quote slots.
     """
 
     kind = KIND
@@ -93,7 +96,7 @@ class SolanaSplAdapter:
             block=BlockRef(
                 chain_id=self.config.chain_id,
                 height=slot,
-                hash=block.blockhash,
+                hash=blockhash_hex(block.blockhash),
                 time=datetime.fromtimestamp(time, tz=timezone.utc),
             ),
             total_supply=supply.amount,
@@ -182,6 +185,14 @@ def parse_block(raw: Any) -> SolanaBlock | None:
     if time is not None and not _is_time(time):
         return None
     return SolanaBlock(blockhash=blockhash, parent_slot=parent, time=time)
+
+
+def blockhash_hex(blockhash: str) -> str:
+    """Lowercase hex of the 32 bytes of a base58 blockhash already checked by `parse_block`."""
+    raw = decode32(blockhash)
+    if raw is None:
+        raise ChainDataError(f"not a base58 32-byte blockhash: {blockhash[:64]!r}")
+    return raw.hex()
 
 
 def _is_int(value: object) -> bool:

@@ -60,6 +60,11 @@ class SolanaSplConfig:
         _check_number(self.name, "timeout_seconds", self.timeout_seconds)
         _check_int(self.name, "retries", self.retries, 0, _MAX_RETRIES)
         _check_int(self.name, "max_age_seconds", self.max_age_seconds, 1, None)
+        if self.held != ():
+            # getTokenSupply answers at a rooted slot; getTokenAccountBalance cannot be pinned to
+            # it, so a held balance would come from another slot than the supply it is taken from.
+            raise _error(self.name, "held", "not supported for solana-spl: token account balances cannot be "
+                         "read at the supply's slot")
 
     @property
     def genesis_prefix(self) -> str:
@@ -71,8 +76,14 @@ def parse_config(name: str, mapping: dict[str, Any]) -> SolanaSplConfig:
     """Build a SolanaSplConfig from one `[deployments.<name>]` table.
 
     Raises ChainConfigError naming the key (`deployments.<name>.<key>: ...`) for unknown or missing
-    keys, wrong types and bad values. `kind`, when present, must be `solana-spl`.
+    keys, wrong types and bad values. `kind`, when present, must be `solana-spl`. `exclusions` is
+    refused: token account balances cannot be read at the supply's slot, so `held` stays empty.
     """
+    if isinstance(mapping, dict) and "exclusions" in mapping:
+        raise _error(name, "exclusions", "not supported for solana-spl: token account balances cannot be read "
+                     "at the supply's slot")
+    if isinstance(mapping, dict) and "held" in mapping:
+        raise _error(name, "held", "unknown key; holders are not supported for solana-spl")
     values = deployment_values(name, mapping, KIND, SolanaSplConfig, ("chain_id", "rpc_url", "mint", "expected_decimals"))
     return SolanaSplConfig(name=name, **values)
 

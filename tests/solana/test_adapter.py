@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import time
 import traceback
 from datetime import datetime, timezone
@@ -11,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chains.base import SupplyAdapter
+from chains.base import HeldAddress, SupplyAdapter
 from chains.errors import ChainConfigError, ChainDataError, ChainError, ChainUnavailable
 from chains.registry import get_spec
 from chains.solana.adapter import SKIP_WINDOW, U64_MAX, SolanaSplAdapter, parse_block, parse_token_supply
@@ -66,7 +68,9 @@ async def test_reads_supply_at_the_finalized_slot(node: tuple[SolanaDouble, str]
     assert (reading.deployment, reading.contract) == ("sol", double.mint)
     assert (reading.total_supply, reading.decimals) == (double.supply, 8)
     assert reading.block.chain_id == MAINNET and reading.block.height == slot
-    assert reading.block.hash == blockhash(slot) and decode32(reading.block.hash) is not None
+    # attestations write every block hash as 64 lowercase hex: the bytes the base58 hash decodes to
+    assert reading.block.hash == decode32(blockhash(slot)).hex()
+    assert re.fullmatch(r"[0-9a-f]{64}", reading.block.hash)
     assert reading.block.time == datetime.fromtimestamp(double.block_time(slot), tz=timezone.utc)
     # genesis is checked before and after; getBlockTime is not needed when getBlock has the time
     assert double.calls == ["getGenesisHash", "getTokenSupply", "getBlock", "getGenesisHash"]
@@ -132,7 +136,7 @@ async def test_skipped_slot_reports_newest_block_below(node: tuple[SolanaDouble,
     top = double.finalized_slot
     double.skipped = {top, top - 1, top - 2}
     reading = await read(make(url))
-    assert reading.block.height == top - 3 and reading.block.hash == blockhash(top - 3)
+    assert reading.block.height == top - 3 and reading.block.hash == decode32(blockhash(top - 3)).hex()
     assert reading.total_supply == double.supply
     assert double.calls == ["getGenesisHash", "getTokenSupply", "getBlock", "getBlocks", "getBlock", "getGenesisHash"]
 
@@ -293,6 +297,10 @@ def test_repr_hides_the_api_key(node: tuple[SolanaDouble, str]) -> None:
         ("max_age_seconds", 0, "max_age_seconds"),
         ("kind", "evm-erc20", "kind: must be 'solana-spl'"),
         ("colour", "blue", "colour: unknown key"),
+        ("exclusions", [{"address": SolanaDouble.mint, "category": "treasury", "reason": "x"}],
+         "exclusions: not supported for solana-spl: token account balances cannot be read at the supply's slot"),
+        ("exclusions", [], "exclusions: not supported for solana-spl"),
+        ("held", [], "held: unknown key"),
     ],
 )
 def test_config_errors_name_the_key(key: str, value: Any, match: str) -> None:
@@ -307,6 +315,13 @@ def test_missing_keys_are_named(key: str) -> None:
     del values[key]
     with pytest.raises(ChainConfigError, match=rf"deployments\.sol\.{key}: missing"):
         parse_config("sol", values)
+
+
+def test_held_stays_empty_whichever_path_fills_it() -> None:
+    # A settings layer adding holders with dataclasses.replace must meet the same refusal.
+    parsed = parse_config("sol", config("https://rpc.example/"))
+    with pytest.raises(ChainConfigError, match=r"deployments\.sol\.held: not supported for solana-spl"):
+        dataclasses.replace(parsed, held=(HeldAddress(SolanaDouble.mint, "treasury", "issuer"),))
 
 
 def test_bad_url_is_not_echoed() -> None:
