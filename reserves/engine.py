@@ -15,6 +15,7 @@ from chains.errors import ChainError
 from reserves.attestation import document as doc_mod
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.canonical import attestation_id
+from reserves.monitor import state as monitor_state
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.runtime import Runtime, Source
 from reserves.storage import repository as repo
@@ -166,7 +167,28 @@ def _supply_input(o: Outcome) -> doc_mod.SupplyResult:
     s = o.source.settings
     return doc_mod.SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
                                max_age_seconds=o.source.max_age_seconds, reading=o.reading,
-                               error_code=o.error_code, error_detail=o.error_detail)
+                               error_code=o.error_code, error_detail=o.error_detail,
+                               role=s.supply_role, bridge_source=s.bridge_source)
+
+
+async def block_monitored(rt: Runtime, supply: list[Outcome]) -> list[Outcome]:
+    """Fail every deployment the event monitor has an unresolved issue with (its code and detail).
+
+    A discrepancy between replayed events and totalSupply(), or an unhandled reorg, means the
+    supply read cannot be trusted: the entry fails and the status is stale, never healthy. When
+    the monitor's state cannot be read at all, every deployment fails the same way.
+    """
+    try:
+        issues = await monitor_state.blocking_issues(rt.db)
+    except Exception:  # an unreadable monitor state must not let unchecked supply count
+        log.exception("reading the event monitor's blocking issues")
+        issues = {o.source.settings.name: ("monitor_unavailable", "the event monitor's state could not be read")
+                  for o in supply}
+    out = []
+    for o in supply:
+        issue = issues.get(o.source.settings.name)
+        out.append(o if issue is None else Outcome(o.source, error_code=issue[0], error_detail=issue[1]))
+    return out
 
 
 async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str, Any]:
@@ -177,6 +199,7 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
     """
     reserve_set = await current_reserve_set(rt)
     reserves, supply = await read_sources(rt)
+    supply = await block_monitored(rt, supply)
     s = rt.settings
     async with rt.db.sessions() as session:
         async with session.begin():

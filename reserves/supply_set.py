@@ -21,7 +21,7 @@ LOCKBOX_CATEGORIES = ("lockbox", "escrow")
 ROLE_KEYS = ("role", "bridge_source", "lockboxes")
 MAX_LOCKBOXES = 100
 MAX_ADDRESS = 128
-MAX_REASON = 500
+MAX_REASON = 200  # as chains/evm/held.py allows for exclusions
 _LOCKBOX_KEYS = {"address", "reason", "category"}
 
 
@@ -116,8 +116,21 @@ def link_deployments(sources: Sequence[Any]) -> tuple[Any, ...]:
             raise ConfigError(f"{where}.bridge_source: kind {source.kind} cannot read lockbox balances")
         for i, box in enumerate(bridge.lockboxes):
             configs[source.name] = _add_held(configs[source.name], box, f"{where}.lockboxes[{i}]", source.name)
+    _check_declared_bridges(sources, by_name)
     return tuple(s if configs[s.name] is s.config else dataclasses.replace(s, config=configs[s.name])
                  for s in sources)
+
+
+def _check_declared_bridges(sources: Sequence[Any], by_name: dict[str, Any]) -> None:
+    """An exclusion may name the bridge it backs (`bridge = ...`): that must be a bridge of this deployment."""
+    for s in sources:
+        for i, held in enumerate(getattr(s.config, "held", ())):
+            if held.bridge is None:
+                continue
+            target = by_name.get(held.bridge)
+            if target is None or target.supply_role != "bridge" or target.bridge_source != s.name:
+                raise ConfigError(f"deployments.{s.name}.exclusions[{i}].bridge: {held.bridge!r} is not a bridge "
+                                  f"deployment with bridge_source = {s.name!r}")
 
 
 def _add_held(config: Any, box: HeldAddress, where: str, source: str) -> Any:

@@ -94,7 +94,7 @@ def test_a_bridge_may_be_declared_before_its_source(tmp_path):
      "deployments.arb.lockboxes[0].address"),
     (deployment("eth", 1) + bridge("arb", 42161, boxes=f'lockboxes = [{{address = "{BOX_A}"}}]'),
      "deployments.arb.lockboxes[0].reason"),
-    (deployment("eth", 1) + bridge("arb", 42161, boxes=f'lockboxes = [{{address = "{BOX_A}", reason = "{"r" * 501}"}}]'),
+    (deployment("eth", 1) + bridge("arb", 42161, boxes=f'lockboxes = [{{address = "{BOX_A}", reason = "{"r" * 201}"}}]'),
      "deployments.arb.lockboxes[0].reason"),
     (deployment("eth", 1) + bridge("arb", 42161, boxes=f'lockboxes = [{{address = "{BOX_A}", reason = "r", '
                                                       'category = "treasury"}]'),
@@ -164,6 +164,17 @@ def test_a_lockbox_that_is_also_an_exclusion_is_refused():
     eth = Checked(held=(HeldAddress(BOX_A.upper().replace("0X", "0x"), "treasury", "ours"),))
     with pytest.raises(ConfigError, match="by a treasury exclusion"):
         link_deployments([source("eth", eth), source("arb", Checked(), "bridge", "eth", (box,))])
+
+
+def test_an_exclusion_naming_a_bridge_must_name_a_bridge_of_its_deployment():
+    own = HeldAddress(BOX_B, "escrow", "r", "arb")
+    box = HeldAddress(BOX_A, "lockbox", "r", "arb")
+    ok = link_deployments([source("eth", Checked(held=(own,))), source("arb", Checked(), "bridge", "eth", (box,))])
+    assert [h.bridge for h in ok[0].config.held] == ["arb", "arb"]
+    for bad in ("nowhere", "eth", "bsc"):
+        with pytest.raises(ConfigError, match=r"deployments.eth.exclusions\[0\].bridge"):
+            link_deployments([source("eth", Checked(held=(HeldAddress(BOX_B, "escrow", "r", bad),))),
+                              source("bsc", Checked())])
 
 
 def test_devnet_deployment_tables_may_carry_roles():

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 from chains.base import ReserveReading, SupplyReading
 from reserves.attestation import arithmetic as ar
 from reserves.attestation import reserve_entries as re_
+from reserves.attestation import supply_entries
 from reserves.attestation.canonical import attestation_id, canonical_bytes, digest
-from reserves.attestation.fields import MAX_DETAIL, amount as _amount, block_json as _block_json, count as _count
+from reserves.attestation.fields import MAX_DETAIL, count as _count
 from reserves.attestation.fields import error_json as _error_json
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.schema import FORMAT, schema_errors
@@ -57,6 +58,9 @@ class SupplyResult:
     reading: SupplyReading | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    # "native", or "bridge" (a lock-and-mint representation of the native deployment `bridge_source`).
+    role: str = "native"
+    bridge_source: str | None = None
 
     @classmethod
     def failed(
@@ -105,20 +109,12 @@ def source_entry(r: ReserveResult) -> dict:
 
 
 def _deployment_json(s: SupplyResult) -> dict:
-    """JSON of one deployment; supply_sat is the liabilities rounded up."""
+    """JSON of one deployment without its counts (`supply_entries.fill_counts` adds them)."""
     head = {"name": s.name, "kind": s.kind, "chain_id": s.chain_id, "contract": s.contract}
     if s.reading is None:
         return {**head, "error": _error_json(s.error_code or "error", s.error_detail)}
     try:
-        reading = s.reading
-        block = _block_json(reading.block)
-        if block["chain_id"] != s.chain_id:
-            raise InvalidInput(f"read on {block['chain_id']}, configured for {s.chain_id}")
-        return {
-            **head, **block, "max_age_seconds": _count(s.max_age_seconds, "max_age_seconds"),
-            "decimals": reading.decimals, "total_supply": _amount(reading.total_supply, "total_supply"),
-            "supply_sat": _amount(ar.liabilities_sat(reading.total_supply, reading.decimals), "supply_sat"),
-        }
+        return supply_entries.deployment_json(s, head)
     except (InvalidInput, AttributeError, TypeError) as exc:
         detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
         return {**head, "error": _error_json("invalid_reading", detail)}
@@ -152,7 +148,8 @@ class Summary:
 def derive_totals(sources: list[dict], deployments: list[dict], count_locked: bool = True) -> Totals:
     """The totals of schema-valid entries, recomputed from primary data.
 
-    From each utxo's value and lock and each deployment's total_supply/decimals rather than the
+    From each utxo's value and lock and each deployment's total_supply, decimals and held balances
+    (format 3: native minus held, a bridge max(minted, locked); see supply_entries) rather than the
     entries' own totals, so a wrong per-entry total is reported once, where it is. Failed entries
     count nothing. Format 1 utxos have no `lock`: all spendable.
     """
@@ -161,7 +158,7 @@ def derive_totals(sources: list[dict], deployments: list[dict], count_locked: bo
     spendable, locked = re_.split_sat(u for s in read_sources for u in s["utxos"])
     reserves_total = spendable + (locked if count_locked else 0)
     utxo_count = sum(len(s["utxos"]) for s in read_sources)
-    supply_total = sum(ar.liabilities_sat(int(d["total_supply"]), d["decimals"]) for d in read_deps)
+    supply_total = supply_entries.supply_sat_total(deployments)
     any_failed = len(read_sources) != len(sources) or len(read_deps) != len(deployments)
     ratio = None if any_failed else ar.ratio_bp(reserves_total, supply_total)
     return Totals(reserves_total, spendable, locked, utxo_count, supply_total, ratio)
@@ -232,6 +229,10 @@ def build_body(
     deployments = sorted((_deployment_json(_as(SupplyResult, s)) for s in supply_results), key=lambda e: e["name"])
     _unique_names(sources, "reserve source")
     _unique_names(deployments, "supply deployment")
+    links = supply_entries.link_problems(deployments)
+    if links:
+        raise InvalidInput("deployments are not linked as the counting rule needs: " + "; ".join(links[:5]))
+    supply_entries.fill_counts(deployments)
     outpoints = [(u["txid"], u["vout"]) for s in sources for u in s.get("utxos", ())]
     if len(set(outpoints)) != len(outpoints):
         raise InvalidInput("an outpoint is counted by two reserve sources; deduplicate before building")

@@ -1,4 +1,4 @@
-"""The JSON Schemas of reserves-attestation/2 (and /1, still verified), loaded from the package, with safe error messages."""
+"""The JSON Schemas of reserves-attestation/3 (and /2, /1, still verified), loaded from the package, with safe error messages."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from importlib import resources
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-FORMAT = "reserves-attestation/2"
+FORMAT = "reserves-attestation/3"
+FORMAT_2 = "reserves-attestation/2"
 FORMAT_1 = "reserves-attestation/1"
-# Every format a verifier still accepts, with its schema file: published attestations are never
-# rewritten, so a chain may hold format 1 documents followed by format 2 ones.
-SCHEMA_FILES = {FORMAT: "attestation.schema.json", FORMAT_1: "attestation-1.schema.json"}
+# Every format a verifier still accepts, with its schema file, oldest first: published attestations
+# are never rewritten, so a chain may hold format 1 documents, then format 2, then format 3 ones.
+SCHEMA_FILES = {FORMAT_1: "attestation-1.schema.json", FORMAT_2: "attestation-2.schema.json",
+                FORMAT: "attestation.schema.json"}
+FORMAT_ORDER = {name: i for i, name in enumerate(SCHEMA_FILES, start=1)}
 SCHEMA_FILE = SCHEMA_FILES[FORMAT]
 MAX_ERRORS = 10
 

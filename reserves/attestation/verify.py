@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 from reserves.attestation import arithmetic as ar
 from reserves.attestation.canonical import MAX_DEPTH, check_domain, attestation_id, parse_json
-from reserves.attestation import verify_reserves
+from reserves.attestation import supply_entries, verify_reserves
 from reserves.attestation.document import derive, derive_totals
 from reserves.attestation.keys import verify_bip340_hex
-from reserves.attestation.schema import FORMAT, FORMAT_1, schema_errors
+from reserves.attestation.schema import FORMAT, FORMAT_1, FORMAT_2, FORMAT_ORDER, schema_errors
 from reserves.errors import InvalidInput, ReservesError
 
 
@@ -126,7 +126,7 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
         report.add("id", claimed == computed, f"computed {computed}, envelope says {claimed[:80]}")
     _check_signatures(report, document, bytes.fromhex(computed), trusted_keys, require_signatures)
     _check_link(report, document)
-    for name, step in _ARITHMETIC if document["format"] == FORMAT_1 else _ARITHMETIC + _FORMAT_2:
+    for name, step in _STEPS[document["format"]]:
         _run(report, name, step, document)
     return document
 
@@ -221,15 +221,37 @@ def _reserves(doc: dict) -> list[str]:
 
 
 def _supply(doc: dict) -> list[str]:
+    """Each read entry's supply_sat (and, format 3, circulating) against its format's rule."""
     problems = []
     deployments = doc["supply"]["deployments"]
     if len({d["name"] for d in deployments}) != len(deployments):
         problems.append("supply deployment names repeat")
+    by_name = {d["name"]: d for d in deployments}
     for d in (d for d in deployments if "error" not in d):
-        expected = ar.liabilities_sat(int(d["total_supply"]), d["decimals"])
-        if int(d["supply_sat"]) != expected:
-            problems.append(f"{d['name']}: supply_sat {d['supply_sat']} but ceil rounding gives {expected}")
+        try:
+            expected = supply_entries.counted(d, by_name)
+        except InvalidInput as exc:
+            problems.append(exc.detail)
+            continue
+        if "circulating" in d and int(d["circulating"]) != expected.circulating:
+            problems.append(f"{d['name']}: circulating {d['circulating']} but the {d['role']} rule gives "
+                            f"{expected.circulating}")
+        if int(d["supply_sat"]) != expected.supply_sat:
+            rule = f"the {d['role']} rule" if "role" in d else "ceil rounding"
+            problems.append(f"{d['name']}: supply_sat {d['supply_sat']} but {rule} gives {expected.supply_sat}")
     return problems
+
+
+def _held(doc: dict) -> list[str]:
+    """Format 3: held lists that subtract once and bridges linked to their native source's lockboxes."""
+    deployments = doc["supply"]["deployments"]
+    problems = [f"{d['name']}: {p}" for d in deployments if "error" not in d for p in supply_entries.held_problems(d)]
+    return problems + supply_entries.link_problems(deployments)
+
+
+def _rpc(doc: dict) -> list[str]:
+    deployments = doc["supply"]["deployments"]
+    return [f"{d['name']}: {p}" for d in deployments if "error" not in d for p in supply_entries.rpc_problems(d)]
 
 
 def _summary(doc: dict):
@@ -251,7 +273,7 @@ def _totals(doc: dict) -> list[str]:
     if int(res["total_sat"]) != t.reserves_sat:
         rule = "" if doc["format"] == FORMAT_1 else " (spendable, plus locked when policy.count_locked)"
         problems.append(f"reserves.total_sat {res['total_sat']} but the utxos of read sources give {t.reserves_sat}{rule}")
-    if doc["format"] == FORMAT:
+    if doc["format"] != FORMAT_1:
         for key, value in (("spendable_sat", t.spendable_sat), ("locked_sat", t.locked_sat)):
             if int(res[key]) != value:
                 problems.append(f"reserves.{key} {res[key]} but the utxos of read sources give {value}")
@@ -295,6 +317,11 @@ _FORMAT_2: list[tuple[str, Callable[[dict], list[str]]]] = [
     ("counting", verify_reserves.counting),
     ("valid_at", verify_reserves.valid_at),
 ]
+_FORMAT_3: list[tuple[str, Callable[[dict], list[str]]]] = [
+    ("held", _held),
+    ("rpc", _rpc),
+]
+_STEPS = {FORMAT_1: _ARITHMETIC, FORMAT_2: _ARITHMETIC + _FORMAT_2, FORMAT: _ARITHMETIC + _FORMAT_2 + _FORMAT_3}
 
 
 @dataclass(frozen=True)
@@ -340,7 +367,7 @@ def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
     older = [
         f"sequence {b.sequence} is {b.format} after {a.format}"
         for a, b in zip(links, links[1:])
-        if _FORMAT_ORDER[b.format] < _FORMAT_ORDER[a.format]
+        if FORMAT_ORDER[b.format] < FORMAT_ORDER[a.format]
     ]
     report.add("chain.format", not older, "; ".join(older[:10]) or "the format never goes back to an older one")
     problems = []
@@ -365,5 +392,3 @@ def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
     ]
     report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
 
-
-_FORMAT_ORDER = {FORMAT_1: 1, FORMAT: 2}

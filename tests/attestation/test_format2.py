@@ -173,6 +173,7 @@ def test_resigned_inconsistency_is_named(path, value, failing):
     b = copy.deepcopy(body())
     b["supply"]["deployments"][0]["total_supply"] = "1"  # keep the ratio away from thresholds
     b["supply"]["deployments"][0]["supply_sat"] = "1"
+    b["supply"]["deployments"][0]["circulating"] = "1"
     b["supply"]["total_sat"] = "1"
     b["ratio_bp"] = str(int(b["reserves"]["total_sat"]) * 10000)
     assert verify(b).ok, verify(b).failed()
