@@ -22,16 +22,31 @@ def test_example_envelope_verifies():
     assert report.ok, report.failed()
     assert example["attestation"]["status"] == "stale" and example["attestation"]["ratio_bp"] is None
     reserves = example["attestation"]["reserves"]
-    assert example["attestation"]["format"] == "reserves-attestation/2" and reserves["locked_sat"] != "0"
+    assert example["attestation"]["format"] == "reserves-attestation/3" and reserves["locked_sat"] != "0"
     assert reserves["sources"][0]["uncounted"] and reserves["valid_at"] is not None
+    deployments = {d["name"]: d for d in example["attestation"]["supply"]["deployments"]}
+    assert deployments["arbitrum"]["role"] == "bridge" and deployments["ethereum"]["rpc"]["endpoints"] == 3
+    assert {h["category"] for h in deployments["ethereum"]["held"]} == {"lockbox", "treasury", "burn"}
 
 
-def test_every_format_2_member_is_documented():
+def test_worked_example_is_the_example_document():
+    example = json.loads(blocks("json")[0])["attestation"]["supply"]
+    section = DOC.split("**Worked example**")[1].split("**Recomputing by hand.**")[0]
+    deployments = {d["name"]: d for d in example["deployments"]}
+    for name in ("ethereum", "arbitrum"):
+        assert deployments[name]["supply_sat"] in section
+    assert deployments["ethereum"]["circulating"] == "99956789012345678901"
+    assert f"= {example['total_sat']}" in section
+
+
+def test_every_format_2_and_3_member_is_documented():
     from reserves.attestation.schema import load_schema
 
     defs = load_schema()["$defs"]
     members = set(defs["source_ok"]["properties"]) | set(defs["utxo"]["properties"]) | set(defs["uncounted"]["properties"])
     members |= set(load_schema()["properties"]["reserves"]["properties"])
+    members |= set(defs["deployment_ok"]["properties"]) | set(defs["held_balance"]["properties"])
+    members |= set(defs["rpc_agreement"]["properties"])
     for name in members:
         assert re.search(rf"[`.{{ ]{name}[`,}} ]", DOC), name
 
@@ -47,7 +62,7 @@ def test_standalone_snippet_runs(tmp_path, monkeypatch, capsys):
 def test_every_check_name_is_documented():
     table = DOC.split("| check | what it establishes |")[1].split("\n\n")[0]
     for name in ("internal", "json", "domain", "schema", "id", "signature[i]", "trusted[i]", "signatures", "link", "timestamps",
-                 "policy", "reserves", "supply", "totals", "ratio", "status", "wallets", "counting", "valid_at",
+                 "policy", "reserves", "supply", "totals", "ratio", "status", "wallets", "counting", "valid_at", "held", "rpc",
                  "chain.sequence", "chain.links", "chain.time", "chain.format", "chain"):
         assert f"`{name}`" in table, name
 
