@@ -124,7 +124,7 @@ class ProofSettings:
 class DevnetSettings:
     enabled: bool = False
     block_interval_seconds: float = 5.0
-    evm_chains: int = 2
+    evm_chains: int = 3
 
 
 @dataclass(frozen=True)
@@ -367,7 +367,7 @@ def _devnet(t: dict[str, Any]) -> DevnetSettings:
     return DevnetSettings(
         enabled=_bool(t, "enabled", "devnet.enabled", False),
         block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
-        evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 2, lo=1, hi=8),
+        evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 3, lo=1, hi=8),
     )
 
 

@@ -7,6 +7,10 @@ the fee once a deposit is 6 blocks deep, burns followed by a release of BTC from
 The reserve shows every case the counting rules know: a 2-of-3 with a time-locked recovery branch
 (spendable now), a vault whose deposits are locked for VAULT_OLDER_BLOCKS blocks, a coinbase paying
 a reserve address (immature for 100 blocks), and an address two wallets both declare (a duplicate).
+The token shows every supply term: devnet-ethereum (native) declares an issuer treasury customers
+sometimes sell back to and a burn address, and is read from two RPC servers with quorum 2;
+devnet-l2 is native; devnet-bridged is a lock-and-mint representation of devnet-ethereum whose
+lockbox sits on devnet-ethereum (chains/devnet/bridge.py). Bridging moves no BTC.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from embit import ec
+from litestar import Litestar
 
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
+from chains.devnet.bridge import Bridge
 from chains.devnet.btc_wallet import KEYS_PER_WALLET
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
@@ -30,7 +36,11 @@ from chains.safety import clamp_recursion_limit
 log = logging.getLogger(__name__)
 
 FIRST_EVM_CHAIN_ID = 31337
-EVM_NAMES = ["devnet-ethereum", "devnet-l2"]
+EVM_NAMES = ["devnet-ethereum", "devnet-l2", "devnet-bridged"]
+BRIDGED_INDEX = 2                   # evms[2] is a representation of evms[0]; no deposit mints there
+TREASURY_ACCOUNT = 8                # eth-tester account index of the issuer's treasury on devnet-ethereum
+BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
+BURNED_ONCE = 300_000               # raw units sent to BURN_ADDRESS at start (0.003 RBTC)
 MINT_FEE_BP = 20                    # the custodian keeps 0.20 % of each deposit
 DEPOSIT_CONFIRMATIONS = 6           # mint once the deposit counts as a reserve
 EVM_CONFIRMATIONS = 2               # the adapter reads supply at head minus this
@@ -47,6 +57,11 @@ RESERVE_KINDS = {
 }
 BUFFER_INDEX = 5                    # hot child holding the buffer; also declared by the "buffer" list
 COINBASE_INDEX = 9                  # taproot child a coinbase pays at start (immature for 100 blocks)
+
+
+def deployment_name(index: int) -> str:
+    """The deployment name of `evms[index]`."""
+    return EVM_NAMES[index] if index < len(EVM_NAMES) else f"devnet-evm-{index + 1}"
 
 
 @dataclass
@@ -66,13 +81,15 @@ class Devnet:
     esplora_url: str
     evm_urls: list[str]
     rng: random.Random
+    replica_url: str | None = None  # a second JSON-RPC server of evms[0] (quorum of two)
+    bridge: Bridge | None = None
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
     _specs: list[tuple[str, WalletSpec]] = field(default_factory=list)  # (kind, wallet), parsed once
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, evm_chains: int = 2, seed: int = 2026) -> "Devnet":
+    def start(cls, *, evm_chains: int = 3, seed: int = 2026) -> "Devnet":
         clamp_recursion_limit()  # py-evm raised it when chains.devnet.evm was imported
         chain = RegtestChain()
         # Mature coinbases for the funding wallet, stamped in the past so that the chain's tip
@@ -85,8 +102,13 @@ class Devnet:
             evms.append(evm)
         esplora_url, stop_esplora = serve_chain(chain)
         served = [serve_in_thread(evm.app) for evm in evms]
+        # The same chain behind a second server: devnet-ethereum is read from both, quorum 2.
+        replica = serve_in_thread(Litestar(route_handlers=[evms[0].route_handler("/")], openapi_config=None,
+                                           logging_config=None))
+        bridge = Bridge(evms[0], evms[BRIDGED_INDEX]) if len(evms) > BRIDGED_INDEX else None
         net = cls(chain, evms, esplora_url, [url for url, _ in served], random.Random(seed),
-                  _stops=[stop_esplora, *[stop for _, stop in served]])
+                  replica_url=replica[0], bridge=bridge,
+                  _stops=[stop_esplora, *[stop for _, stop in served], replica[1]])
         net._bootstrap()
         return net
 
@@ -104,6 +126,7 @@ class Devnet:
         from chains.devnet.reconcile_cases import make_broken_cases
 
         make_broken_cases(self)
+        self._bootstrap_held()
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
 
@@ -141,15 +164,47 @@ class Devnet:
         return []
 
     def deployment_sources(self) -> list[tuple[str, str, dict]]:
-        """(name, kind, config) of the token on each EVM chain, read at head minus 2."""
+        """(name, kind, table) of the token on each EVM chain, read at head minus 2.
+
+        The tables are what a config file's `[[deployments]]` would hold: devnet-ethereum declares
+        its treasury and burn exclusions and two RPC URLs (quorum 2); devnet-bridged declares
+        `role = "bridge"` with its lockbox on devnet-ethereum.
+        """
         out = []
         for i, (evm, url) in enumerate(zip(self.evms, self.evm_urls)):
-            name = EVM_NAMES[i] if i < len(EVM_NAMES) else f"devnet-evm-{i + 1}"
-            out.append((name, "evm-erc20", {
-                "chain_id": f"eip155:{evm.chain_id}", "rpc_url": url, "contract": evm.contract,
-                "expected_decimals": evm.decimals, "confirmations": EVM_CONFIRMATIONS, "max_age_seconds": 600,
-            }))
+            table = {"chain_id": f"eip155:{evm.chain_id}", "rpc_url": url, "contract": evm.contract,
+                     "expected_decimals": evm.decimals, "confirmations": EVM_CONFIRMATIONS, "max_age_seconds": 600}
+            if i == 0:
+                del table["rpc_url"]
+                table |= self._native_extras(url)
+            if self.bridge is not None and evm is self.bridge.target:
+                table |= {"role": "bridge", "bridge_source": deployment_name(0), "lockboxes": [
+                    {"address": self.bridge.lockbox, "category": "lockbox",
+                     "reason": f"Bridge lockbox on {deployment_name(0)}: backs every {deployment_name(i)} token"}]}
+            out.append((deployment_name(i), "evm-erc20", table))
         return out
+
+    def _native_extras(self, url: str) -> dict:
+        """devnet-ethereum's exclusions, and its two JSON-RPC servers read with quorum 2."""
+        urls = [url] if self.replica_url is None else [url, self.replica_url]
+        return {"rpc_urls": urls, "quorum": len(urls), "exclusions": self.exclusion_tables()}
+
+    def exclusion_tables(self) -> list[dict]:
+        """The held addresses devnet-ethereum declares itself (bridges add their lockboxes)."""
+        return [
+            {"address": self.treasury, "category": "treasury",
+             "reason": "Issuer treasury: tokens bought back from customers, not in circulation until resold"},
+            {"address": BURN_ADDRESS, "category": "burn",
+             "reason": "0x…dEaD: no key exists for it, tokens sent there can never move again"},
+        ]
+
+    @property
+    def treasury(self) -> str:
+        return self.evms[0].accounts[TREASURY_ACCOUNT]
+
+    def native_evms(self) -> list[DevnetEvm]:
+        """The chains where deposits are minted and customers burn for BTC (not the bridged one)."""
+        return [evm for evm in self.evms if self.bridge is None or evm is not self.bridge.target]
 
     def tick(self) -> None:
         """One step: maybe a deposit, maybe a burn, a Bitcoin block, mints that matured, EVM blocks."""
@@ -162,6 +217,9 @@ class Devnet:
         self.chain.mine(1)
         self._release()
         self._mint_matured()
+        self._treasury_trade()
+        if self.bridge is not None:
+            self.bridge.step(self.rng)
         for evm in self.evms:
             evm.mine(1)
 
@@ -192,14 +250,15 @@ class Devnet:
             if out is None or out.height is None or tip - out.height + 1 < DEPOSIT_CONFIRMATIONS:
                 still.append(dep)
                 continue
-            evm = self.evms[int(dep.txid[:8], 16) % len(self.evms)]
+            natives = self.native_evms()
+            evm = natives[int(dep.txid[:8], 16) % len(natives)]
             amount = dep.value_sat - dep.value_sat * MINT_FEE_BP // 10_000
             evm.mint(evm.accounts[dep.customer], amount, dep.txid, dep.vout)
         self.pending = still
 
     def _burn(self) -> None:
         """A customer burns tokens on one chain; the custodian releases the BTC on the next tick."""
-        evm = self.rng.choice(self.evms)
+        evm = self.rng.choice(self.native_evms())
         holder = evm.accounts[1 + self.rng.randrange(0, 4)]
         balance = evm.balance_of(holder)
         amount = min(balance, self.rng.randrange(1, 20) * 1_000_000)
@@ -209,6 +268,28 @@ class Devnet:
         address = self.chain.wallets.funding.address(7)
         evm.burn(holder, amount, address)
         self.releases.append((address, amount))
+
+    def _bootstrap_held(self) -> None:
+        """Every held term non-zero from the first attestation: a burn, a treasury buy-back, a bridging."""
+        evm = self.evms[0]
+        evm.transfer(evm.accounts[1], BURN_ADDRESS, BURNED_ONCE)
+        evm.transfer(evm.accounts[2], self.treasury, 2_000_000)
+        if self.bridge is not None:
+            self.bridge.lock(evm.accounts[3], 5_000_000)
+            self.bridge.settle()
+
+    def _treasury_trade(self) -> None:
+        """Customers sometimes sell tokens back to the issuer's treasury; it sometimes resells them."""
+        evm, roll = self.evms[0], self.rng.random()
+        customer = evm.accounts[1 + self.rng.randrange(0, 4)]
+        if roll < 0.1:
+            amount = min(evm.balance_of(customer), self.rng.randrange(1, 5) * 1_000_000)
+            if amount > 0:
+                evm.transfer(customer, self.treasury, amount)
+        elif roll < 0.17:
+            amount = min(evm.balance_of(self.treasury), self.rng.randrange(1, 5) * 1_000_000)
+            if amount > 0:
+                evm.transfer(self.treasury, customer, amount)
 
     def _release(self) -> None:
         """Pay burned amounts out of the reserve, each from the smallest coin that covers it.

@@ -12,6 +12,7 @@ from reserves.settings import default_settings
 from reserves.storage import repository as repo
 from reserves.supply_views import RULE_FORMAT_3, RULE_LEGACY
 from tests.portal import supply_samples as ss
+from tests.portal.conftest import snapshot
 
 
 def error_code(resp) -> str:
@@ -105,3 +106,24 @@ def test_repeated_and_unknown_parameters(bare):
     if r.status_code == 200:
         assert len(r.json()["deployments"]) == 1
     assert bare.get("/api/v1/supply", params={"limit": "-1", "cursor": "x" * 10_000}).status_code == 200
+
+
+def test_devnet_supply_is_the_signed_attestation(client):
+    """On the real devnet: the endpoint repeats the newest attestation's figures, every term kind present."""
+    env = snapshot(client, ticks=2)
+    body = env["attestation"]
+    view = client.get("/api/v1/supply").json()
+    assert view["attestation_id"] == env["id"] and view["format"] == body["format"]
+    assert view["total_sat"] == view["sum_sat"] == body["supply"]["total_sat"]
+    signed = {d["name"]: d for d in body["supply"]["deployments"]}
+    by_name = {d["name"]: d for d in view["deployments"]}
+    assert set(by_name) == {"devnet-ethereum", "devnet-l2", "devnet-bridged"} == set(signed)
+    for name, dep in by_name.items():
+        assert dep["error"] is None, dep["error"]
+        for key in ("height", "block_hash", "total_supply", "circulating", "supply_sat", "role"):
+            assert dep[key] == signed[name][key], (name, key)
+    assert by_name["devnet-bridged"]["role"] == "bridge" and by_name["devnet-bridged"]["bridge"]["locked"] != "0"
+    categories = {h["category"] for h in by_name["devnet-ethereum"]["held"]}
+    assert "lockbox" in categories
+    html = client.get("/partials/summary").text
+    assert by_name["devnet-bridged"]["bridge"]["locked_btc"] in html and view["rule"] in html
