@@ -103,9 +103,19 @@ def test_summary_counts_and_filters(client):
     assert all(isinstance(i["amount"], str) for i in view["items"])
 
 
-def test_the_dashboard_stays_healthy(client):
+def test_the_broken_cases_stay_small_against_the_buffer(client):
+    """The cases add about 0.012 BTC of unbacked tokens; the devnet's 0.8 BTC buffer keeps it covered.
+
+    The driver's own releases can dip the ratio under the warning line for a few blocks (a spent coin's
+    change is not counted until 6 deep), with or without the cases, so the status may read warning here.
+    """
+    from chains.devnet.network import BUFFER_SAT
+
     env = snapshot(client)
-    assert env["attestation"]["status"] == "healthy"
+    attestation = env["attestation"]
+    assert attestation["status"] in ("healthy", "warning") and int(attestation["ratio_bp"]) >= 10_000
+    unbacked = client.get("/api/v1/reconciliation", params={"status": "unreconciled", "limit": "500"}).json()
+    assert sum(int(i["amount"]) for i in unbacked["items"]) < BUFFER_SAT // 40
 
 
 @pytest.mark.parametrize("params,code", [
