@@ -165,7 +165,9 @@ def reserve_input(o: Outcome) -> doc_mod.ReserveResult:
 
 def _supply_input(o: Outcome) -> doc_mod.SupplyResult:
     s = o.source.settings
-    return doc_mod.SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
+    # An EVM deployment names its contract, an SPL one its mint: either is the token's address.
+    contract = getattr(s.config, "contract", None) or getattr(s.config, "mint", None) or "unknown"
+    return doc_mod.SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=contract,
                                max_age_seconds=o.source.max_age_seconds, reading=o.reading,
                                error_code=o.error_code, error_detail=o.error_detail,
                                role=s.supply_role, bridge_source=s.bridge_source)

@@ -423,7 +423,9 @@ def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], 
             target = key.rsplit("_", 1)[0]
             if target in entry:
                 raise ConfigError(f"{where}.{key}: give either {target} or {key}, not both")
-            out[target] = _secret({key: value}, target, f"{where}.{target}", env, base)
+            secret = _secret({key: value}, target, f"{where}.{target}", env, base)
+            # A list of URLs (rpc_urls) from one variable or file: separated by commas or whitespace.
+            out[target] = re.split(r"[\s,]+", secret.strip()) if target.endswith("_urls") else secret
         else:
             out[key] = value
     return out

@@ -81,3 +81,18 @@ async def test_a_hostile_issue_code_and_detail_are_bounded(rt, monkeypatch):
     [eth] = env["attestation"]["supply"]["deployments"]
     assert eth["error"]["code"] == "error" and len(eth["error"]["detail"]) == 500
     assert env["attestation"]["status"] == "stale" and verify_document(env, trusted_keys=trusted(rt)).ok
+
+
+async def test_a_solana_deployment_names_its_mint_as_the_contract(rt):
+    """SolanaSplConfig has `mint`, not `contract`; a failed read must still say which token it was."""
+    from types import SimpleNamespace
+
+    from tests.doubles import BackendDown
+
+    mint = "So11111111111111111111111111111111111111112"
+    cfg = SimpleNamespace(chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", mint=mint, max_age_seconds=600)
+    rt.supply_sources.append(Source(SourceSettings("sol", "solana-spl", "supply", cfg),
+                                    ScriptedSupplyAdapter("sol", error=BackendDown("down"), kind="solana-spl")))
+    env = await take_snapshot(rt)
+    sol = next(d for d in env["attestation"]["supply"]["deployments"] if d["name"] == "sol")
+    assert sol["contract"] == mint and sol["error"]["code"] == "chain_unavailable"

@@ -48,12 +48,27 @@ def test_config_path_from_environment(tmp_path):
 
 
 def test_shipped_mainnet_example_loads():
-    s = load_settings(ROOT / "examples" / "mainnet.toml",
-                      env={**ENV, "RESERVES_SIGNING_KEY": "11" * 32, "RESERVES_ADMIN_TOKEN": "a" * 64})
+    env = {**ENV, "RESERVES_SIGNING_KEY": "11" * 32, "RESERVES_ADMIN_TOKEN": "a" * 64,
+           "ETH_RPC_URLS": "https://one.invalid/KEY,\n https://two.invalid/KEY", "ARB_RPC_URL": "https://arb.invalid/K"}
+    s = load_settings(ROOT / "examples" / "mainnet.toml", env=env)
     assert s.admin.token == "a" * 64
-    assert [r.name for r in s.reserves] == ["cold-storage"] and [d.name for d in s.deployments] == ["ethereum"]
-    assert s.deployments[0].config.rpc_url == "https://rpc.invalid/KEY"  # from the environment, not the file
+    assert [r.name for r in s.reserves] == ["cold-storage"]
+    eth, arb = s.deployments
+    assert (eth.name, eth.supply_role, arb.name, arb.supply_role, arb.bridge_source) == (
+        "ethereum", "native", "arbitrum", "bridge", "ethereum")
+    # from the environment, not the file: two URLs in one variable, both required to agree
+    assert eth.config.rpc_urls == ("https://one.invalid/KEY", "https://two.invalid/KEY") and eth.config.quorum == 2
+    assert [h.category for h in eth.config.held] == ["treasury", "lockbox"] and eth.config.held[1].bridge == "arbitrum"
+    assert eth.config.start_block > 0 and arb.config.held == ()
     assert s.database.url.startswith("postgresql")
+
+
+def test_rpc_urls_from_a_file(tmp_path):
+    (tmp_path / "urls.txt").write_text("https://a.invalid/K1\nhttps://b.invalid/K2\n\n")
+    text = GOOD.replace('rpc_url_env = "ETH_RPC_URL"', 'rpc_urls_file = "urls.txt"')
+    s = load_settings(write(tmp_path, text), env=ENV)
+    assert s.deployments[0].config.rpc_urls == ("https://a.invalid/K1", "https://b.invalid/K2")
+    assert "K1" not in repr(s)
 
 
 def test_secret_from_file(tmp_path):

@@ -189,3 +189,16 @@ def test_devnet_deployment_tables_may_carry_roles():
     assert linked[1].supply_role == "bridge" and entries[1][2]["role"] == "bridge"  # the caller's table kept
     with pytest.raises(ConfigError, match="devnet source arb: deployments.arb.lockboxes"):
         _devnet_sources([(*entries[1][:2], {**entries[1][2], "lockboxes": []})], "supply")
+
+
+def test_the_documented_bridge_example_loads(tmp_path):
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", doc, flags=re.S) if 'role = "bridge"' in b)
+    p = tmp_path / "reserves.toml"
+    p.write_text(RESERVES + block)
+    s = load_settings(p, env={**ENV, "ETH_RPC_URLS": "https://a.invalid/K https://b.invalid/K",
+                              "ARB_RPC_URL": "https://arb.invalid"})
+    eth, arb = s.deployments
+    assert [h.category for h in eth.config.held] == ["treasury", "lockbox"] and arb.bridge_source == "ethereum"
