@@ -4,12 +4,13 @@ from reserves.attestation.arithmetic import Policy, decide_status, liabilities_s
 from reserves.attestation.canonical import attestation_id, canonical_bytes, parse_json, split
 from reserves.attestation.document import ReserveResult, ReserveSetRef, SupplyResult, build_body, envelope, sign
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key, verify_bip340
-from reserves.attestation.schema import FORMAT, FORMAT_1, load_schema
+from reserves.attestation.schema import FORMAT, FORMAT_1, FORMAT_2, load_schema
 from reserves.attestation.verify import Check, VerifyReport, verify_chain, verify_document
 
 __all__ = [
     "FORMAT",
     "FORMAT_1",
+    "FORMAT_2",
     "Check",
     "Policy",
     "ReserveResult",
