@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from reserves.attestation.arithmetic import liabilities_sat
+from reserves.attestation.supply_entries import locked_for
 
-LOCKED_CATEGORIES = ("lockbox", "escrow")  # the held categories that back a bridge
 MIN_PLACES = 8                             # BTC units are shown with at least satoshi precision
 RULE_FORMAT_3 = ("Total = sum over native deployments of (total supply − held balances) + sum over bridge "
                  "deployments of max(locked on the source chain, minted), each rounded up to whole satoshis.")
@@ -181,11 +181,8 @@ def held_view(h: dict, decimals: int) -> HeldTermView:
 def bridge_view(dep: dict, source: dict | None) -> BridgeTermView:
     """The two sides of a bridge's max(locked, minted) term (display only; the sums are signed)."""
     failed = source is None or "error" in source
-    locked, source_decimals = 0, dep["decimals"]
-    if not failed:
-        source_decimals = source["decimals"]
-        locked = sum(int(h["balance"]) for h in source.get("held", [])
-                     if h["category"] in LOCKED_CATEGORIES and h.get("bridge") == dep["name"])
+    source_decimals = dep["decimals"] if failed else source["decimals"]
+    locked = locked_for(source, dep["name"])  # the rule's own L: 0 when the source failed
     minted = int(dep["total_supply"])
     locked_sat, minted_sat = liabilities_sat(locked, source_decimals), liabilities_sat(minted, dep["decimals"])
     return BridgeTermView(

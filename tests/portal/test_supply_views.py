@@ -101,7 +101,7 @@ def test_the_table_shows_every_term():
     for text in ("devnet-ethereum", "devnet-bridged", "bridge representation of devnet-ethereum",
                  "minus lockbox of devnet-bridged: Bridge lockbox", "minus treasury: Issuer treasury",
                  "−0.20000000 RBTC", "−0.00300000 RBTC", "locked 0.50000000", "minted 0.40000000",
-                 "the locked side counts", "2 of 2 endpoints agree; quorum 2", "one endpoint",
+                 "the locked side counts", "in circulation 9.29700000 RBTC", "2 of 2 endpoints agree; quorum 2", "one endpoint",
                  "not read, counts nothing: chain_unavailable: all endpoints timed out", sv.RULE_FORMAT_3,
                  'data-total-sat="13325378900"', "133.25378900 BTC", ss.ETHEREUM["block_hash"], "#120"):
         assert text in html, text
