@@ -9,7 +9,7 @@ from chains.devnet.bitcoin import regtest_script
 
 # A txid no Bitcoin transaction has (sha256 of a sentence: nobody can make a transaction hash to it).
 NO_SUCH_DEPOSIT = hashlib.sha256(b"devnet: a deposit that never happened").hexdigest()
-# Small amounts (sats): together about 0.012 BTC of unbacked tokens against the 0.8 BTC buffer.
+# Small amounts (sats): together about 0.012 BTC of unbacked tokens against the 3 BTC buffer.
 NOT_RESERVE_SAT = 300_000
 WRONG_AMOUNT_SAT = 400_000
 REUSED_SAT = 500_000

@@ -104,7 +104,7 @@ def test_summary_counts_and_filters(client):
 
 
 def test_the_broken_cases_stay_small_against_the_buffer(client):
-    """The cases add about 0.012 BTC of unbacked tokens; the devnet's 0.8 BTC buffer keeps it covered.
+    """The cases add about 0.012 BTC of unbacked tokens; the devnet's 3 BTC buffer keeps it covered.
 
     The driver's own releases can dip the ratio under the warning line for a few blocks (a spent coin's
     change is not counted until 6 deep), with or without the cases, so the status may read warning here.
