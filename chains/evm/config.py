@@ -133,6 +133,8 @@ def parse_config(name: str, mapping: dict[str, Any]) -> EvmErc20Config:
     if "rpc_urls" in values:
         if not isinstance(values["rpc_urls"], list):
             raise _error(name, "rpc_urls", "must be an array of http(s) URLs")
+        if not values["rpc_urls"]:
+            raise _error(name, "rpc_urls", f"must hold 1 to {MAX_RPC_URLS} URLs, got 0")
         values["rpc_urls"] = tuple(values["rpc_urls"])
     if "quorum" in values and "rpc_urls" not in values:
         raise _error(name, "quorum", "only with rpc_urls (one rpc_url needs no quorum)")
