@@ -103,6 +103,14 @@ async def check_mint(claim: Claim, deposit: tuple[str, int] | None, decimals: in
     if not await ctx.membership.contains(out.address):
         return _unreconciled(r.NOT_RESERVE_ADDRESS, f"output {vout} pays {out.address or 'a non-standard script'}, "
                                                     "not a declared reserve address", **at)
+    try:
+        internal = await from_reserve(ctx, tx.inputs)
+    except ChainError as exc:
+        return _pending(r.BITCOIN_UNAVAILABLE, exc.detail[:300], **at)
+    if internal:
+        # A consolidation or a release's change: the reserve paid itself, no new BTC came in.
+        return _unreconciled(r.DEPOSIT_FROM_RESERVE, f"transaction {txid} spends reserve outputs: a move inside "
+                                                     "the reserve, not a deposit", **at)
     if earlier is not None:
         return _unreconciled(r.DEPOSIT_REUSED, f"deposit {txid}:{vout} already backs the mint in {earlier.tx_hash} "
                                                f"(log {earlier.log_index}) on {earlier.deployment}", **at)
@@ -154,6 +162,9 @@ async def check_linked_release(claim: Claim, link: tuple[str, int], need_sat: in
                                                         f"{need_sat} are owed", **at)
     if (txid, vout) in ctx.used_outputs:
         return Outcome("unreleased", r.RELEASE_INVALID, "linked output already releases another burn", **at)
+    if await ctx.membership.contains(out.address):
+        return Outcome("unreleased", r.RELEASE_INVALID, "linked output pays a reserve address: the BTC never "
+                                                        "left the reserve", **at)
     if not await from_reserve(ctx, tx.inputs):
         return Outcome("unreleased", r.RELEASE_INVALID, "linked transaction spends no reserve output", **at)
     ctx.used_outputs.add((txid, vout))
@@ -167,8 +178,13 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
 
     `burns` are (claim, sats needed, first-seen height) in age order. Each qualifying output (confirmed,
     paying enough, spending at least one reserve output, not already used) releases at most one burn:
-    the smallest that covers it, the oldest on a tie. Returns claim key -> Outcome.
+    the smallest that covers it, the oldest on a tie. Returns claim key -> Outcome. A reserve address
+    is never released to: every consolidation or change output would otherwise count as a release.
     """
+    if await ctx.membership.contains(address):
+        return {c.key: Outcome("unreleased", r.RESERVE_ADDRESS, f"{address} is a reserve address: paying it "
+                               "releases nothing (the BTC never leaves the reserve)", btc_address=address)
+                for c, _, _ in burns}
     try:
         payments = [p for p in await ctx.reader.payments_to(address) if (p.txid, p.vout) not in ctx.used_outputs]
         qualified = [p for p in payments if await from_reserve(ctx, p.inputs)]

@@ -24,11 +24,13 @@ NOT_RESERVE_ADDRESS = "not_reserve_address"    # the output pays no declared res
 AMOUNT_MISMATCH = "amount_mismatch"            # mint != deposit net of fee (expected, actual given)
 DEPOSIT_REUSED = "deposit_reused"              # an earlier mint already claims this deposit
 FEE_NOT_REPRESENTABLE = "fee_not_representable"  # decimals < 8 and the net sats do not divide evenly
+DEPOSIT_FROM_RESERVE = "deposit_from_reserve"  # the "deposit" spends reserve outputs: an internal move, no new BTC
 # Burns:
 NO_RELEASE_ADDRESS = "no_release_address"      # a Transfer to 0x0 without Burn data or operator link
 INVALID_ADDRESS = "invalid_address"            # the Burn names no valid address of the reserve network
 RELEASE_DEADLINE_PASSED = "release_deadline_passed"
 RELEASE_INVALID = "release_invalid"            # an operator-linked release that does not qualify
+RESERVE_ADDRESS = "reserve_address"            # the burn names a reserve address: paying it releases nothing
 # Transient (status pending / awaiting_release): will be checked again.
 SHALLOW = "shallow"                            # deposit found, fewer confirmations than required
 NO_ESPLORA_SOURCE = "no_esplora_source"        # no reserve source is read through Esplora
@@ -37,8 +39,8 @@ DECIMALS_UNKNOWN = "decimals_unknown"          # the deployment's decimals are n
 HISTORY_TOO_LONG = "history_too_long"          # the burn address has too many transactions to read
 
 MINT_REASONS = (NO_DEPOSIT_LINK, DEPOSIT_NOT_FOUND, OUTPUT_NOT_FOUND, NOT_RESERVE_ADDRESS, AMOUNT_MISMATCH,
-                DEPOSIT_REUSED, FEE_NOT_REPRESENTABLE)
-BURN_REASONS = (NO_RELEASE_ADDRESS, INVALID_ADDRESS, RELEASE_DEADLINE_PASSED, RELEASE_INVALID)
+                DEPOSIT_REUSED, FEE_NOT_REPRESENTABLE, DEPOSIT_FROM_RESERVE)
+BURN_REASONS = (NO_RELEASE_ADDRESS, INVALID_ADDRESS, RELEASE_DEADLINE_PASSED, RELEASE_INVALID, RESERVE_ADDRESS)
 TRANSIENT_REASONS = (SHALLOW, NO_ESPLORA_SOURCE, BITCOIN_UNAVAILABLE, DECIMALS_UNKNOWN, HISTORY_TOO_LONG)
 REASONS = MINT_REASONS + BURN_REASONS + TRANSIENT_REASONS
 

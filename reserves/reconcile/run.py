@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 MAX_CHECKS_PER_PASS = 200
 MAX_ADDRESSES_PER_PASS = 20
 # Reasons that depend only on the deposit transaction's content (a txid commits to its outputs).
-FINAL_REASONS = (r.OUTPUT_NOT_FOUND, r.NOT_RESERVE_ADDRESS, r.AMOUNT_MISMATCH, r.FEE_NOT_REPRESENTABLE)
+FINAL_REASONS = (r.OUTPUT_NOT_FOUND, r.NOT_RESERVE_ADDRESS, r.AMOUNT_MISMATCH, r.FEE_NOT_REPRESENTABLE,
+                 r.DEPOSIT_FROM_RESERVE)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ async def test_a_lying_peer_never_reconciles_anything(peer, btc, db):
               "vout": [{"value": 1_000_000, "scriptpubkey": "51", "scriptpubkey_address": btc.reserve(2)}],
               "status": {"confirmed": True, "block_height": 1, "block_hash": "00" * 32}}
     url = peer({"/blocks/tip/height": (200, b"200"), f"/tx/{txid}": (200, json.dumps(forged).encode())})
-    await insert(db, mint_pair(DEP, 1, 0, 998_000, txid, vout) + burn_pair(DEP, 2, 0, 5_000, btc.reserve(3)))
+    await insert(db, mint_pair(DEP, 1, 0, 998_000, txid, vout) + burn_pair(DEP, 2, 0, 5_000, btc.chain.wallets.funding.address(3)))
     await run(db, btc.setup(esplora_url=url))
     got = await items(db)
     assert (got[(DEP, 1, 0)].status, got[(DEP, 1, 0)].reason) == ("pending", rules.BITCOIN_UNAVAILABLE)
