@@ -106,6 +106,7 @@ class LatencyProxy:
         started.wait(10)
 
     def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._task)
         except asyncio.CancelledError:
@@ -114,7 +115,8 @@ class LatencyProxy:
             rest = asyncio.all_tasks(self.loop)
             for task in rest:
                 task.cancel()
-            self.loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
+            if rest:
+                self.loop.run_until_complete(asyncio.gather(*rest, return_exceptions=True))
             self.loop.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
