@@ -1,10 +1,11 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import aged_scan_bench, monitor_bench, scan_bench, snapshot_bench, verify_bench
+from bench import aged_scan_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench
 
 if __name__ == "__main__":
     snapshot_bench.main()
     verify_bench.main()
     aged_scan_bench.main()
     scan_bench.main()
+    supply_bench.main()
     monitor_bench.main()

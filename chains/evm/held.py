@@ -90,6 +90,11 @@ def _check_holder(name: str, where: str, holder: HeldAddress) -> None:
     if _CONTROL.search(reason):
         raise deployment_error(name, f"{where}.reason", "must be one line of printable text (no control characters)")
     _check_bridge(name, where, holder)
+    if holder.category == "lockbox" and holder.bridge is None:
+        # Tokens locked for a bridge circulate as its representation elsewhere: subtracting them
+        # here without counting that representation would undercount liabilities.
+        raise deployment_error(name, f"{where}.bridge", "a lockbox must name the bridge deployment it backs "
+                               "(declare the bridge with role = 'bridge', or use category 'escrow')")
 
 
 def _check_bridge(name: str, where: str, holder: HeldAddress) -> None:

@@ -108,6 +108,9 @@ def held_problems(d: dict) -> list[str]:
     for h in held:
         if "bridge" in h and h["category"] not in LOCKED:
             problems.append(f"held {h['address']}: only a lockbox or escrow names a bridge")
+        if h["category"] == "lockbox" and "bridge" not in h:
+            problems.append(f"held {h['address']}: a lockbox must name the bridge it backs (else its tokens "
+                            "would be subtracted here and counted nowhere)")
     held_total = sum(int(h["balance"]) for h in held)
     if held_total > int(d["total_supply"]):
         problems.append(f"held balances sum to {held_total}, more than total_supply {d['total_supply']}")

@@ -101,6 +101,7 @@ def test_a_failed_bridge_is_stale_and_its_lockbox_still_subtracted():
     lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(TREASURY, 1), HeldBalance(
         replace(TREASURY, address=TREASURY.address.upper().replace("0X", "0x")), 1)))),  # one address twice
     lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, bridge="arb"), 1),))),
+    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, category="lockbox"), 1),))),  # lockbox, no bridge
     lambda r: replace(r, role="sidechain"),
     lambda r: replace(r, bridge_source="x"),                                              # native with a source
 ])

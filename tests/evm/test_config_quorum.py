@@ -159,6 +159,8 @@ def row(**changes: Any) -> list[dict[str, Any]]:
         (row(category="lockbox", bridge="x" * 65), "exclusions[0].bridge: must name a deployment"),
         (row(category="lockbox", bridge=3), "exclusions[0].bridge: must name a deployment"),
         (row(colour="red"), "deployments.eth.exclusions[0].colour: unknown key"),
+        # Locked for a bridge nobody declared: subtracted here, counted nowhere. Refused.
+        (row(category="lockbox"), "exclusions[0].bridge: a lockbox must name the bridge deployment it backs"),
         ([TREASURY_ROW, {**TREASURY_ROW, "address": TREASURY.lower()}],
          "deployments.eth.exclusions[1].address: same address as exclusions[0] (case-insensitive)"),
     ],
