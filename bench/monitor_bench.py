@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import platform
-import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 from web3 import HTTPProvider, Web3
 
+from bench.anvil import start_anvil
 from chains.evm.config import EvmErc20Config
 from chains.evm.logs import EvmLogReader
 from reserves.monitor.job import monitor_deployment
@@ -34,34 +30,6 @@ EVENTS = 200_000
 PER_TX = 500
 SUPPLY = 21 * 10**14
 CHAIN_ID = 31341
-
-
-def anvil_path() -> Path:
-    """$ANVIL_BIN, the npm package's native binary, or `anvil` on PATH (see tests/evm/conftest.py)."""
-    env = os.environ.get("ANVIL_BIN")
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine().lower(), platform.machine().lower())
-    native = ROOT / "node_modules" / "@foundry-rs" / f"anvil-{sys.platform}-{arch}" / "bin" / "anvil"
-    for candidate in (env, native, shutil.which("anvil")):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise SystemExit("anvil not found: run `npm install` at the repo root (or set ANVIL_BIN)")
-
-
-def start_anvil() -> tuple[str, subprocess.Popen]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(anvil_path()), "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             str(CHAIN_ID), "--gas-limit", "300000000", "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return f"http://127.0.0.1:{port}", proc
-        time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("anvil did not start")
 
 
 def generate(url: str, events: int, per_tx: int) -> tuple[str, int, int]:
@@ -119,8 +87,8 @@ async def replay(url: str, contract: str, start: int, db_dir: Path) -> dict[str,
 
 async def measure(events: int = EVENTS, per_tx: int = PER_TX) -> dict[str, Any]:
     """Generate the chain, replay it, and fetch it bare once; all figures in one dict."""
-    url, proc = start_anvil()
-    try:
+    with ExitStack() as stack:
+        url = start_anvil(stack, CHAIN_ID, "--gas-limit", "300000000")
         t = time.perf_counter()
         contract, start, last = await asyncio.to_thread(generate, url, events, per_tx)
         gen = time.perf_counter() - t
@@ -130,9 +98,6 @@ async def measure(events: int = EVENTS, per_tx: int = PER_TX) -> dict[str, Any]:
         figures["bare"] = await bare_fetch(url, contract, start, last, max(sizes) if sizes else 1)
         figures.update(generate_seconds=gen, blocks=last - start + 1)
         return figures
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def main() -> None:

@@ -15,14 +15,8 @@ forwards bytes to anvil and delays each one-way chunk by half of LATENCY_MS).
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
-import platform
-import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -30,6 +24,7 @@ from typing import Any
 
 from web3 import HTTPProvider, Web3
 
+from bench.anvil import start_anvil
 from chains.devnet.evm import load_artifact
 from chains.evm.adapter import EvmErc20Adapter
 from chains.evm.config import parse_config
@@ -42,43 +37,6 @@ REPETITIONS = 7
 CONFIRMATIONS = 2
 ENDPOINTS = 2
 LATENCY_MS = 20  # round trip added by the latency proxy: a provider in the same region
-
-
-def anvil_path() -> Path:
-    """$ANVIL_BIN, the npm package's native binary, or `anvil` on PATH (as tests/evm/conftest.py finds it)."""
-    env = os.environ.get("ANVIL_BIN")
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine().lower(), platform.machine().lower())
-    native = ROOT / "node_modules" / "@foundry-rs" / f"anvil-{sys.platform}-{arch}" / "bin" / "anvil"
-    for candidate in (env, native, shutil.which("anvil")):
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    raise SystemExit("anvil not found: run `npm install` at the repo root (or set ANVIL_BIN)")
-
-
-def start_anvil(stack: ExitStack, chain_id: int) -> str:
-    """Start an anvil node for `chain_id`, stopped when `stack` closes; returns its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([str(anvil_path()), "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             str(chain_id), "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(_stop, proc)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return f"http://127.0.0.1:{port}"
-        time.sleep(0.05)
-    raise SystemExit("anvil did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class LatencyProxy:
