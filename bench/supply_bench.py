@@ -29,7 +29,6 @@ from chains.devnet.evm import load_artifact
 from chains.evm.adapter import EvmErc20Adapter
 from chains.evm.config import parse_config
 
-ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHAIN_ID = 31400
 DEPLOYMENTS = 10
 PROCESSES = 3
