@@ -19,7 +19,6 @@ import threading
 import statistics
 import time
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 from web3 import HTTPProvider, Web3
