@@ -33,7 +33,7 @@ def start_anvil(stack: ExitStack, chain_id: int, *extra: str) -> str:
         port = s.getsockname()[1]
     proc = subprocess.Popen([str(anvil_path()), "--host", "127.0.0.1", "--port", str(port), "--chain-id",
                              str(chain_id), "--quiet", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(_stop, proc)
+    stack.callback(stop_anvil, proc)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         with socket.socket() as s:
@@ -43,7 +43,8 @@ def start_anvil(stack: ExitStack, chain_id: int, *extra: str) -> str:
     raise SystemExit("anvil did not start")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_anvil(proc: subprocess.Popen) -> None:
+    """Terminate `proc`, killing it when it does not exit within 5 s."""
     proc.terminate()
     try:
         proc.wait(timeout=5)

@@ -12,6 +12,7 @@ from chains.devnet.evm import load_artifact
 from chains.evm.config import EvmErc20Config
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
+from bench.anvil import stop_anvil
 from tests.evm.conftest import _wait_for_port, anvil_binary
 from tests.support import free_port, require
 
@@ -28,15 +29,6 @@ def start_anvil() -> tuple[str, subprocess.Popen]:
                              "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _wait_for_port(port, proc)
     return f"http://127.0.0.1:{port}", proc
-
-
-def stop_anvil(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 class AnvilToken:
