@@ -36,7 +36,8 @@ class ErrorBody:
 
 
 def _errors(*codes: int) -> dict[int, ResponseSpec]:
-    text = {400: "Malformed parameter (code invalid_input)", 404: "Not found (code not_found)"}
+    text = {400: "Malformed parameter (code invalid_input)", 403: "Not allowed (code names why)",
+            404: "Not found (code not_found)", 409: "Conflicts with what is stored (code names why)"}
     return {c: ResponseSpec(data_container=ErrorBody, description=text[c], generate_examples=False) for c in codes}
 
 CACHE = {"Cache-Control": "public, max-age=5"}
@@ -47,10 +48,14 @@ class AttestationController(Controller):
     path = "/api/v1"
     tags = ["attestations"]
 
-    @get("/attestations/latest", summary="The newest attestation", description="Envelope {id, attestation}.",
-         responses=_errors(404))
-    async def latest(self, service: Service) -> Response[dict[str, Any]]:
-        return Response(await service.latest(), headers=CACHE)
+    @get("/attestations/latest", summary="The newest attestation",
+         description="Envelope {id, attestation}; with `final=true` the newest final one (every guardian "
+                     "threshold met).", responses=_errors(400, 404))
+    async def latest(
+        self, service: Service,
+        final: Annotated[bool, Parameter(description="the newest final attestation instead")] = False,
+    ) -> Response[dict[str, Any]]:
+        return Response(await service.latest(final=final), headers=CACHE)
 
     @get("/attestations", summary="Attestations, newest first",
          description="Cursor pagination: pass `next_cursor` back as `cursor`.", responses=_errors(400))
@@ -67,12 +72,11 @@ class AttestationController(Controller):
         self, service: Service,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
     ) -> Response[dict[str, Any]]:
-        # An id names fixed content: it never changes, so it can be cached forever.
-        return Response(await service.get(attestation_id), headers=IMMUTABLE)
-
-    @get("/keys", summary="Public keys that sign attestations")
-    async def keys(self, service: Service) -> dict[str, Any]:
-        return {"keys": await service.keys()}
+        # An id names fixed content; only guardian signatures can be added to it, so a document
+        # without a guardian set can be cached forever, one with guardians briefly.
+        env = await service.get(attestation_id)
+        has_guardians = (env["attestation"].get("signers") or {}).get("guardians") is not None
+        return Response(env, headers=CACHE if has_guardians else IMMUTABLE)
 
     @get("/reserve-set", summary="The current reserve set: every declared wallet with its custody policy",
          description="The newest version with its canonical `declaration`; sha256 of the RFC 8785 bytes of "

@@ -24,11 +24,13 @@ from portal.errors import HANDLERS
 from portal.evidence_api import evidence
 from portal import monitor_api, reconcile_api
 from portal.pages import DashboardController
+from portal.trust_api import TrustController
 from reserves.jobs import build_scheduler
 from reserves.proofs.setup import build_proof_service
 from reserves.runtime import Runtime
 from reserves.service import ReserveService
 from reserves.settings import Settings
+from reserves.trust_service import TrustService
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -44,6 +46,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         rt = await Runtime(settings).start()
         app.state.runtime = rt
         app.state.service = ReserveService(rt.db, settings, [(rt.signer.pubkey_hex, rt.signer.key_id)])
+        app.state.trust = TrustService(rt.db, [(rt.signer.pubkey_hex, rt.signer.key_id)])
         try:
             app.state.proofs = await asyncio.to_thread(build_proof_service, rt)  # loads the online signer
         except BaseException:
@@ -62,12 +65,16 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
     def provide_service(state: State) -> ReserveService:
         return state.service
 
+    def provide_trust(state: State) -> TrustService:
+        return state.trust
+
     return Litestar(
-        route_handlers=[AttestationController, DashboardController, healthz,
+        route_handlers=[AttestationController, TrustController, DashboardController, healthz,
                         PublicProofsController, ProofPartials, AdminController, evidence,
                         *monitor_api.ROUTES, *reconcile_api.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
-        dependencies={"service": Provide(provide_service, sync_to_thread=False)},
+        dependencies={"service": Provide(provide_service, sync_to_thread=False),
+                      "trust": Provide(provide_trust, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),

@@ -9,11 +9,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import SQLAlchemyError
 
-from reserves.errors import InvalidInput, NotFound, ReservesError
+from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound, ReservesError
 
 log = logging.getLogger(__name__)
 
-_STATUS = {NotFound: 404, InvalidInput: 400}
+_STATUS = {NotFound: 404, InvalidInput: 400, Conflict: 409, Forbidden: 403}
 
 
 def _body(code: str, detail: str, extra: dict | None = None) -> dict:

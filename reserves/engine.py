@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -14,12 +13,14 @@ from chains.base import DuplicateOutpoint
 from chains.errors import ChainError
 from reserves.attestation import document as doc_mod
 from reserves.attestation.arithmetic import Policy
+from reserves import attest, faults, store
 from reserves.attestation.canonical import attestation_id
+from reserves.attestation.signers import sign_v4
+from reserves.errors import ReservesError
 from reserves.monitor import state as monitor_state
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.runtime import Runtime, Source
 from reserves.storage import repository as repo
-from reserves.storage.models import AttestationRow, RatioPoint
 
 log = logging.getLogger(__name__)
 
@@ -193,24 +194,40 @@ async def block_monitored(rt: Runtime, supply: list[Outcome]) -> list[Outcome]:
     return out
 
 
-async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str, Any]:
+class SnapshotNotDue(ReservesError):
+    """Another writer stored an attestation less than `min_gap_seconds` ago: this interval is taken."""
+
+    code = "snapshot_not_due"
+
+
+async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
+                        min_gap_seconds: float | None = None) -> dict[str, Any]:
     """Read, decide, sign and store the next attestation; returns its envelope {id, attestation}.
 
-    Sequence and `previous` are taken inside the storing transaction; a concurrent writer that
-    got there first makes this one fail with SequenceTaken (no fork, no gap).
+    Sequence and `previous` are taken inside the storing transaction, which first takes the
+    chain lock (an advisory transaction lock on PostgreSQL, the write lock on SQLite); a
+    concurrent writer that got there first makes this one build on it or, with
+    `min_gap_seconds`, give up with SnapshotNotDue (one attestation per interval even when two
+    replicas both believe they lead); the unique constraints are the last line (SequenceTaken).
+    A crash anywhere before the commit leaves nothing behind.
     """
     reserve_set = await current_reserve_set(rt)
     reserves, supply = await read_sources(rt)
     supply = await block_monitored(rt, supply)
+    faults.crash_point("after_read")
     s = rt.settings
     async with rt.db.sessions() as session:
         async with session.begin():
+            await repo.lock_chain(session)
             latest = await repo.latest_attestation(session)
             issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+            if latest is not None and min_gap_seconds is not None and \
+                    (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds:
+                raise SnapshotNotDue(f"sequence {latest.sequence} was stored at {repo.utc(latest.issued_at)}")
             if latest is not None and issued < repo.utc(latest.issued_at):
                 # A clock that went backwards must not produce a chain that goes back in time.
                 issued = repo.utc(latest.issued_at)
-            body = doc_mod.build_body(
+            base = doc_mod.build_body(
                 sequence=0 if latest is None else latest.sequence + 1,
                 previous=None if latest is None else latest.id,
                 issued_at=issued,
@@ -221,9 +238,15 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None) -> dict[str
                 supply_results=[_supply_input(o) for o in supply],
                 reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )
-            document = doc_mod.sign(body, [rt.signer])
+            previous = attest.previous_body(latest)
+            body, engine, replaced = await attest.build_v4(session, rt, base, latest, previous, issued)
+            faults.crash_point("after_build")
+            document = sign_v4(body, engine, replaced)
+            faults.crash_point("after_sign")
             att_id = attestation_id(body)
-            await _store(session, att_id, body, document, rt, issued)
+            await store.store_attestation(session, rt, att_id, body, document, previous, issued)
+            faults.crash_point("before_commit")
+        faults.crash_point("after_commit")
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])
     return doc_mod.envelope(document)
 
@@ -235,18 +258,3 @@ async def current_reserve_set(rt: Runtime):
             rt.db, build_reserve_set(source_wallets(rt.reserve_sources)), rt.settings.reserve_set.reason,
             devnet=rt.settings.devnet.enabled)
     return rt.reserve_set
-
-
-async def _store(session, att_id: str, body: dict, document: dict, rt: Runtime, issued: datetime) -> None:
-    ratio = None if body["ratio_bp"] is None else int(body["ratio_bp"])
-    reserves_sat = int(body["reserves"]["total_sat"])
-    liabilities_sat = int(body["supply"]["total_sat"])
-    row = AttestationRow(id=att_id, sequence=body["sequence"], previous=body["previous"], issued_at=issued,
-                         status=body["status"], ratio_bp=ratio, reserves_sat=reserves_sat,
-                         liabilities_sat=liabilities_sat,
-                         document=json.dumps(document, separators=(",", ":"), ensure_ascii=False),
-                         reserve_set_version=body["reserves"]["reserve_set"]["version"])
-    point = RatioPoint(time=issued, sequence=body["sequence"], attestation_id=att_id, status=body["status"],
-                       ratio_bp=ratio, reserves_sat=reserves_sat, liabilities_sat=liabilities_sat)
-    await repo.insert_attestation(session, row, point)
-    await repo.remember_key(session, pubkey=rt.signer.pubkey_hex, key_id=rt.signer.key_id, when=issued)

@@ -37,3 +37,15 @@ class SigningKeyError(ReservesError):
 
 class StorageError(ReservesError):
     code = "storage"
+
+
+class Conflict(ReservesError):
+    """The request is well-formed but conflicts with what is stored (a second submission, ...)."""
+
+    code = "conflict"
+
+
+class Forbidden(ReservesError):
+    """The request is well-formed but its signer or caller may not do this."""
+
+    code = "forbidden"

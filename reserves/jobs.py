@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from reserves.engine import take_snapshot
+from reserves.engine import SnapshotNotDue, take_snapshot
+from reserves.guardians import devnet_cosign
 from reserves.evidence import EVIDENCE_DELAY, evidence_job
 from reserves.errors import ReservesError
 from reserves.proofs.devnet_job import ROUND_SECONDS, devnet_proofs_job
@@ -28,7 +29,10 @@ async def snapshot_job(rt: Runtime) -> None:
         async with rt.snapshot_lock:
             if rt.closing:
                 return
-            await take_snapshot(rt)
+            await take_snapshot(rt, min_gap_seconds=rt.settings.schedule.snapshot_interval_seconds / 2)
+            await devnet_cosign(rt)
+    except SnapshotNotDue as exc:
+        log.info("snapshot not due: %s", exc.detail)
     except ReservesError as exc:
         log.warning("snapshot skipped: %s", exc.detail)
     except Exception:

@@ -11,6 +11,7 @@ from typing import Any
 from chains.registry import get_spec
 from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
+from reserves.attestation.signers import GuardianSet
 from reserves.errors import ConfigError, SigningKeyError
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings import Settings, SourceSettings
@@ -45,6 +46,9 @@ class Runtime:
     supply_sources: list[Source] = field(default_factory=list)
     devnet: Any = None
     reserve_set: Any = None  # the stored ReserveSetVersion the reserve sources declare
+    previous_signer: SigningKey | None = None  # the key a rotation replaces (signing.previous_key_*)
+    guardians: GuardianSet | None = None       # [guardians], or the devnet's own set
+    devnet_guardians: list[SigningKey] = field(default_factory=list)  # devnet only: the guardians that sign
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
@@ -63,12 +67,16 @@ class Runtime:
             await asyncio.to_thread(upgrade, s.database.url)
         self.db = open_database(s.database.url)
         self.signer = load_engine_key(s)
+        self.previous_signer = load_previous_key(s)
+        self.guardians = s.guardians
         reserves, deployments = list(s.reserves), list(s.deployments)
         if s.devnet.enabled:
             self.devnet = await asyncio.to_thread(_start_devnet, s)
             reserves = _devnet_sources(self.devnet.reserve_sources(), "reserve") + reserves
             deployments = list(link_deployments(
                 _devnet_sources(self.devnet.deployment_sources(), "supply") + deployments))
+            if self.guardians is None:
+                self.guardians, self.devnet_guardians = devnet_guardian_set()
         for src in reserves:
             self.reserve_sources.append(Source(src, get_spec(src.kind).build(src.config)))
         for src in deployments:
@@ -126,6 +134,31 @@ def load_engine_key(s: Settings) -> SigningKey:
     if not env_value and path is None:
         raise SigningKeyError(f"signing: set ${s.signing.key_env} or signing.key_file")
     return load_signing_key(path=None if env_value else path, env_value=env_value, key_id=s.signing.key_id)
+
+
+def load_previous_key(s: Settings) -> SigningKey | None:
+    """The key a rotation replaces, when configured (signing.previous_key_env or previous_key_file)."""
+    sig = s.signing
+    if sig.previous_key_env:
+        return load_signing_key(env_value=os.environ[sig.previous_key_env])
+    if sig.previous_key_file is not None:
+        return load_signing_key(path=sig.previous_key_file)
+    return None
+
+
+# The devnet's guardians: three keys anyone can derive (it is a devnet), two of which sign every
+# attestation right after it is made; the third never does, so the dashboard shows who did.
+DEVNET_GUARDIANS = ("devnet-guardian-a", "devnet-guardian-b", "devnet-guardian-c")
+DEVNET_SIGNING_GUARDIANS = 2
+
+
+def devnet_guardian_set() -> tuple[GuardianSet, list[SigningKey]]:
+    import hashlib
+
+    keys = [SigningKey(hashlib.sha256(f"reserves-portal devnet guardian {name}".encode()).digest(), key_id=name)
+            for name in DEVNET_GUARDIANS]
+    return (GuardianSet(DEVNET_SIGNING_GUARDIANS, tuple((k.key_id, k.pubkey_hex) for k in keys)),
+            keys[:DEVNET_SIGNING_GUARDIANS])
 
 
 def _start_devnet(s: Settings):

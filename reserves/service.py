@@ -19,6 +19,7 @@ from reserves import reserve_views as rviews
 from reserves import supply_views, views
 from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
+from reserves.guardians import with_guardians
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.settings import Settings
@@ -73,21 +74,22 @@ class ReserveService:
         self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
         self.started_at = datetime.now(timezone.utc)
 
-    async def latest(self) -> dict[str, Any]:
+    async def latest(self, *, final: bool = False) -> dict[str, Any]:
+        """The newest attestation (with `final`, the newest final one), guardian signatures appended."""
         async with self.db.sessions() as session:
-            row = await repo.latest_attestation(session)
-        if row is None:
-            raise NotFound("no attestation has been published yet")
-        return _envelope(row)
+            row = await (repo.latest_final(session) if final else repo.latest_attestation(session))
+            if row is None:
+                raise NotFound("no final attestation yet" if final else "no attestation has been published yet")
+            return (await _envelopes(session, [row]))[0]
 
     async def get(self, attestation_id: str) -> dict[str, Any]:
         if not _ID.match(attestation_id):
             raise InvalidInput("id: must be 64 lowercase hex characters (SHA-256 of the canonical body)")
         async with self.db.sessions() as session:
             row = await repo.get_attestation(session, attestation_id)
-        if row is None:
-            raise NotFound(f"no attestation with id {attestation_id}")
-        return _envelope(row)
+            if row is None:
+                raise NotFound(f"no attestation with id {attestation_id}")
+            return (await _envelopes(session, [row]))[0]
 
     async def page(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
         if not 1 <= limit <= MAX_PAGE:
@@ -95,6 +97,7 @@ class ReserveService:
         before = decode_cursor(cursor) if cursor else None
         async with self.db.sessions() as session:
             rows = await repo.list_attestations(session, before_sequence=before, limit=limit + 1)
+            signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
         more = len(rows) > limit
         rows = rows[:limit]
         # Documents list every counted UTXO, so 500 of them can be huge: a page also stops at
@@ -106,7 +109,8 @@ class ReserveService:
                 more = True
                 break
             kept.append(row)
-        return Page([_envelope(r) for r in kept], encode_cursor(kept[-1].sequence) if more and kept else None, limit)
+        return Page([_envelope(r, signatures.get(r.id, [])) for r in kept],
+                    encode_cursor(kept[-1].sequence) if more and kept else None, limit)
 
     async def keys(self) -> list[dict[str, Any]]:
         async with self.db.sessions() as session:
@@ -317,5 +321,10 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _envelope(row) -> dict[str, Any]:
-    return {"id": row.id, "attestation": json.loads(row.document)}
+def _envelope(row, guardian_rows=()) -> dict[str, Any]:
+    return {"id": row.id, "attestation": with_guardians(json.loads(row.document), list(guardian_rows))}
+
+
+async def _envelopes(session, rows) -> list[dict[str, Any]]:
+    signatures = await repo.guardian_signatures(session, [r.id for r in rows])
+    return [_envelope(r, signatures.get(r.id, [])) for r in rows]

@@ -20,6 +20,11 @@ from chains.errors import ChainConfigError
 from chains.registry import get_spec
 from reserves.errors import ConfigError
 from reserves.supply_set import link_deployments, pop_role
+from reserves import engine_settings as es
+from reserves.attestation.signers import GuardianSet
+from reserves.engine_settings import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
+from reserves.settings_parse import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
+from reserves.settings_parse import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
 
 CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
@@ -47,12 +52,20 @@ class DatabaseSettings:
 
 @dataclass(frozen=True)
 class SigningSettings:
-    """Where the engine's BIP-340 key comes from: `key_env` wins over `key_file`."""
+    """Where the engine's BIP-340 key comes from: `key_env` wins over `key_file`.
+
+    A rotation: the new key as the key, the key it replaces as `previous_key_file` (or
+    `previous_key_env`); the next attestation is then signed by both and names the old one in
+    `signers.rotation` with `rotation_reason`. Without the old key, a new key is refused.
+    """
 
     key_file: Path | None
     key_env: str = DEFAULT_KEY_ENV
     key_id: str | None = None
     create_if_missing: bool = False
+    previous_key_file: Path | None = None
+    previous_key_env: str | None = None
+    rotation_reason: str = "engine key rotation"
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,12 @@ class PolicySettings:
     undercollateralized_below_bp: int = 10000
     # Whether time-locked reserve outputs count towards the ratio (both totals are always shown).
     count_locked: bool = True
+    # Format 4: the band a ratio must clear before the status improves, the window of blocks for
+    # the lowest ratio, the flow share that is flagged, and how young a "recent" output is.
+    hysteresis_bp: int = 50
+    window_blocks: int = 144
+    flow_flag_bp: int = 1000
+    recent_blocks: int = 12
 
 
 @dataclass(frozen=True)
@@ -157,6 +176,11 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     proofs: ProofSettings = field(default_factory=ProofSettings)
     reconciliation: ReconcileSettings = field(default_factory=ReconcileSettings)
+    guardians: GuardianSet | None = None
+    scope: ScopeSettings = field(default_factory=ScopeSettings)
+    timeseries: TimeseriesSettings = field(default_factory=TimeseriesSettings)
+    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
+    anchor: AnchorSettings | None = None
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None
@@ -209,7 +233,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 _TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir",
-             "reserve_set", "admin", "proofs", "reconciliation"}
+             "reserve_set", "admin", "proofs", "reconciliation", "guardians", "scope", "timeseries", "replicas",
+             "anchor"}
 
 
 def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
@@ -223,7 +248,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         url = f"sqlite:///{data_dir / 'reserves.db'}"
     if not url.startswith(("sqlite", "postgresql")):
         raise ConfigError("database.url: must be a sqlite:/// or postgresql+psycopg:// URL")
-    signing = _signing(_table(data, "signing"), data_dir)
+    signing = _signing(_table(data, "signing"), data_dir, env)
     settings = Settings(
         data_dir=data_dir,
         database=DatabaseSettings(url=url, auto_migrate=_bool(db, "auto_migrate", "database.auto_migrate", True)),
@@ -236,6 +261,11 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         admin=_admin(_table(data, "admin"), env, base),
         proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
         reconciliation=_reconciliation(_table(data, "reconciliation")),
+        guardians=es.guardians(_table(data, "guardians")),
+        scope=es.scope(_table(data, "scope")),
+        timeseries=es.timeseries(_table(data, "timeseries")),
+        replicas=es.replicas(_table(data, "replicas")),
+        anchor=es.anchor(_table(data, "anchor"), env, base),
         reserves=_sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(_sources(data, "deployments", "supply", env, base)),
         config_path=path,
@@ -272,24 +302,27 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     )
 
 
-def _short(t: dict[str, Any], key: str, where: str, default: str, max_len: int) -> str:
-    value = _str(t, key, where, default)
-    if len(value) > max_len:
-        raise ConfigError(f"{where}: at most {max_len} characters")
-    return value
-
-
-def _signing(t: dict[str, Any], data_dir: Path) -> SigningSettings:
-    _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing"})
+def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:
+    _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing", "previous_key_file",
+                                "previous_key_env", "rotation_reason"})
     key_file = _str(t, "key_file", "signing.key_file", None)
     key_id = _str(t, "key_id", "signing.key_id", None)
     if key_id is not None and not _KEY_ID.fullmatch(key_id):
         raise ConfigError("signing.key_id: 1-64 characters of letters, digits, '.', '_', ':', '-'")
+    previous_file = _str(t, "previous_key_file", "signing.previous_key_file", None)
+    previous_env = _str(t, "previous_key_env", "signing.previous_key_env", None)
+    if previous_file and previous_env:
+        raise ConfigError("signing.previous_key_file: give previous_key_file or previous_key_env, not both")
+    if previous_env is not None and not env.get(previous_env, "").strip():
+        raise ConfigError(f"signing.previous_key_env: environment variable {previous_env!r} is not set")
     return SigningSettings(
         key_file=_path(key_file, "signing.key_file", data_dir) if key_file else None,
         key_env=_str(t, "key_env", "signing.key_env", DEFAULT_KEY_ENV),
         key_id=key_id,
         create_if_missing=_bool(t, "create_if_missing", "signing.create_if_missing", False),
+        previous_key_file=_path(previous_file, "signing.previous_key_file", data_dir) if previous_file else None,
+        previous_key_env=previous_env,
+        rotation_reason=_short(t, "rotation_reason", "signing.rotation_reason", "engine key rotation", 500),
     )
 
 
@@ -301,9 +334,17 @@ def _schedule(t: dict[str, Any]) -> ScheduleSettings:
 
 
 def _policy(t: dict[str, Any]) -> PolicySettings:
-    _no_unknown("policy.", t, {"warning_below_bp", "count_locked"})
+    _no_unknown("policy.", t, {"warning_below_bp", "count_locked", "hysteresis_bp", "window_blocks", "flow_flag_bp",
+                               "recent_blocks"})
+    d = PolicySettings()
     warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
-    return PolicySettings(warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True))
+    return PolicySettings(
+        warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True),
+        hysteresis_bp=_int(t, "hysteresis_bp", "policy.hysteresis_bp", d.hysteresis_bp, lo=0, hi=5_000),
+        window_blocks=_int(t, "window_blocks", "policy.window_blocks", d.window_blocks, lo=1, hi=52_560),
+        flow_flag_bp=_int(t, "flow_flag_bp", "policy.flow_flag_bp", d.flow_flag_bp, lo=1, hi=1_000_000),
+        recent_blocks=_int(t, "recent_blocks", "policy.recent_blocks", d.recent_blocks, lo=1, hi=52_560),
+    )
 
 
 def _reconciliation(t: dict[str, Any]) -> ReconcileSettings:
@@ -431,64 +472,3 @@ def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], 
     return out
 
 
-def _secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base: Path) -> str | None:
-    if f"{key}_env" in t:
-        var = t[f"{key}_env"]
-        if not isinstance(var, str) or var not in env or not env[var].strip():
-            raise ConfigError(f"{where}_env: environment variable {var!r} is not set")
-        return env[var].strip()
-    if f"{key}_file" in t:
-        p = _path(t[f"{key}_file"], f"{where}_file", base)
-        try:
-            return p.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}_file: cannot read {p} ({exc.strerror})") from exc
-    return _str(t, key, where, None)
-
-
-def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{key}: must be a table ([{key}])")
-    return value
-
-
-def _no_unknown(prefix: str, t: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(t) - allowed)
-    if unknown:
-        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
-
-
-def _str(t: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
-    value = t.get(key, default)
-    if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 4096):
-        raise ConfigError(f"{where}: must be a non-empty string")
-    return value
-
-
-def _bool(t: dict[str, Any], key: str, where: str, default: bool) -> bool:
-    value = t.get(key, default)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: must be true or false")
-    return value
-
-
-def _int(t: dict[str, Any], key: str, where: str, default: int, *, lo: int, hi: int) -> int:
-    value = t.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ConfigError(f"{where}: must be an integer from {lo} to {hi}")
-    return value
-
-
-def _num(t: dict[str, Any], key: str, where: str, default: float, *, lo: float, hi: float) -> float:
-    value = t.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-        raise ConfigError(f"{where}: must be a number from {lo:g} to {hi:g}")
-    return float(value)
-
-
-def _path(value: Any, where: str, base: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: must be a path string")
-    p = Path(value).expanduser()
-    return (p if p.is_absolute() else base / p).resolve()

@@ -13,6 +13,9 @@ BP_SCALE = 10_000  # basis points in 100 %
 UNDERCOLLATERALIZED_BELOW_BP = BP_SCALE
 # uint256 has 78 decimal digits; a token with more decimals than that cannot exist on an EVM chain.
 MAX_DECIMALS = 77
+# A band wider than the distance from 100 % to a sensible warning line would only hide recoveries.
+MAX_HYSTERESIS_BP = 5_000
+MAX_WINDOW_BLOCKS = 52_560  # a year of Bitcoin blocks
 
 STATUSES = ("healthy", "warning", "undercollateralized", "stale")
 # A block dated more than this after issued_at is "in the future": Bitcoin's own consensus
@@ -58,10 +61,19 @@ class Policy:
 
     `count_locked`: whether time-locked reserve outputs count towards `reserves.total_sat` and so
     the ratio (format 2; format 1 had no locks, which is the same as True).
+    Format 4 adds: `hysteresis_bp`, the margin a ratio must clear above a line before the status
+    improves across it (it never delays a worse status); `window_blocks`, the Bitcoin blocks over
+    which the lowest attested ratio is reported; `flow_flag_bp`, the share of the reserves a flow
+    between two attestations must exceed to be flagged; `recent_blocks`, how many confirmations
+    still make a counted output "recent" (an inflow just before the snapshot).
     """
 
     warning_below_bp: int
     count_locked: bool = True
+    hysteresis_bp: int = 0
+    window_blocks: int = 144
+    flow_flag_bp: int = 1000
+    recent_blocks: int = 12
 
     def __post_init__(self) -> None:
         _nonneg_int(self.warning_below_bp, "warning_below_bp")
@@ -71,22 +83,36 @@ class Policy:
             raise InvalidInput(
                 f"warning_below_bp must be >= {UNDERCOLLATERALIZED_BELOW_BP} (the undercollateralised line)"
             )
+        for name, lo, hi in (("hysteresis_bp", 0, MAX_HYSTERESIS_BP), ("window_blocks", 1, MAX_WINDOW_BLOCKS),
+                             ("flow_flag_bp", 1, 1_000_000), ("recent_blocks", 1, MAX_WINDOW_BLOCKS)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise InvalidInput(f"{name} must be an integer from {lo} to {hi}")
 
     @property
     def undercollateralized_below_bp(self) -> int:
         return UNDERCOLLATERALIZED_BELOW_BP
 
-    def to_json(self) -> dict:
-        return {
+    def to_json(self, *, v4: bool = False) -> dict:
+        out = {
             "warning_below_bp": str(self.warning_below_bp),
             "undercollateralized_below_bp": str(UNDERCOLLATERALIZED_BELOW_BP),
             "count_locked": self.count_locked,
         }
+        if v4:
+            out.update(hysteresis_bp=str(self.hysteresis_bp), window_blocks=self.window_blocks,
+                       flow_flag_bp=str(self.flow_flag_bp), recent_blocks=self.recent_blocks)
+        return out
 
     @classmethod
     def from_json(cls, policy: dict) -> "Policy":
-        """From a body's `policy` (format 1 has no `count_locked`: nothing was locked then)."""
-        return cls(int(policy["warning_below_bp"]), policy.get("count_locked", True))
+        """From a body's `policy` (format 1 has no `count_locked`: nothing was locked then; formats
+        before 4 have no hysteresis, window or flow members: the defaults stand in, unused)."""
+        extra = {}
+        if "hysteresis_bp" in policy:
+            extra = dict(hysteresis_bp=int(policy["hysteresis_bp"]), window_blocks=policy["window_blocks"],
+                         flow_flag_bp=int(policy["flow_flag_bp"]), recent_blocks=policy["recent_blocks"])
+        return cls(int(policy["warning_below_bp"]), policy.get("count_locked", True), **extra)
 
 
 @dataclass(frozen=True)

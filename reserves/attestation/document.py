@@ -14,7 +14,7 @@ from reserves.attestation.canonical import attestation_id, canonical_bytes, dige
 from reserves.attestation.fields import MAX_DETAIL, count as _count
 from reserves.attestation.fields import error_json as _error_json
 from reserves.attestation.keys import SigningKey
-from reserves.attestation.schema import FORMAT, schema_errors
+from reserves.attestation.schema import FORMAT_3, schema_errors
 from reserves.errors import InvalidInput, SigningKeyError
 
 _ID = re.compile(r"^[0-9a-f]{64}$")
@@ -244,7 +244,7 @@ def build_body(
                 "reserve_set": _as(ReserveSetRef, reserve_set).to_json(),
                 "valid_at": re_.valid_at(sources), "sources": sources}
     body = {
-        "format": FORMAT, "sequence": sequence, "previous": previous, "issued_at": issued,
+        "format": FORMAT_3, "sequence": sequence, "previous": previous, "issued_at": issued,
         "issuer": {"name": issuer_name, "url": issuer_url}, "token": {"symbol": token_symbol},
         "status": summary.status, "status_reasons": summary.status_reasons,
         "ratio_bp": None if t.ratio_bp is None else str(t.ratio_bp),

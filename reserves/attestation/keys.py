@@ -14,6 +14,7 @@ from reserves.errors import SigningKeyError
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+EVM_KEY_TAG = b"reserves-portal/eip712-key/v1"
 
 
 def _xonly_internal(pubkey_xonly: bytes) -> bytes:
@@ -35,7 +36,7 @@ class SigningKey:
     signatures (default: `default_key_id(pubkey_hex)`).
     """
 
-    __slots__ = ("_secret", "pubkey_hex", "key_id")
+    __slots__ = ("_secret", "pubkey_hex", "key_id", "_evm_secret")
 
     def __init__(self, secret: bytes, *, key_id: str | None = None) -> None:
         if not isinstance(secret, (bytes, bytearray)) or len(secret) != 32:
@@ -54,6 +55,7 @@ class SigningKey:
         self._secret = secret
         self.pubkey_hex = xonly.hex()
         self.key_id = key_id or default_key_id(self.pubkey_hex)
+        self._evm_secret: bytes | None = None
 
     def __repr__(self) -> str:
         return f"SigningKey(key_id={self.key_id!r}, pubkey={self.pubkey_hex})"
@@ -78,6 +80,35 @@ class SigningKey:
         if not verify_bip340(bytes.fromhex(self.pubkey_hex), bytes(digest32), sig):
             raise SigningKeyError("signature failed self-check")
         return sig
+
+
+    def _evm(self) -> bytes:
+        """The EIP-712 signing secret, derived from this key: one key file, and a rotation of the
+        engine key rotates its EVM address with it. sha256 of a tag and the secret; a scalar out
+        of range (probability ~2**-128) is refused rather than adjusted."""
+        if self._evm_secret is None:
+            derived = hashlib.sha256(EVM_KEY_TAG + self._secret).digest()
+            if not secp256k1.ec_seckey_verify(derived):
+                raise SigningKeyError("the derived EIP-712 key is out of range; use another signing key")
+            self._evm_secret = derived
+        return self._evm_secret
+
+    @property
+    def evm_address(self) -> str:
+        """Lowercase 0x address of the derived EIP-712 key."""
+        from eth_account import Account
+
+        return Account.from_key(self._evm()).address.lower()
+
+    def sign_eip712(self, signable) -> str:
+        """0x-hex 65-byte r||s||v signature of an eth_account SignableMessage (low s, v 27/28)."""
+        from eth_account import Account
+
+        try:
+            signed = Account.sign_message(signable, self._evm())
+        except Exception as exc:  # noqa: BLE001 - the library's message never holds the key
+            raise SigningKeyError("EIP-712 signing failed") from exc
+        return "0x" + bytes(signed.signature).hex()
 
 
 def verify_bip340(pubkey_xonly32: bytes, digest32: bytes, sig64: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""The JSON Schemas of reserves-attestation/3 (and /2, /1, still verified), loaded from the package, with safe error messages."""
+"""The JSON Schemas of reserves-attestation/4 (and /3, /2, /1, still verified), loaded from the package, with safe error messages."""
 
 from __future__ import annotations
 
@@ -10,19 +10,20 @@ from importlib import resources
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-FORMAT = "reserves-attestation/3"
+FORMAT = "reserves-attestation/4"
+FORMAT_3 = "reserves-attestation/3"
 FORMAT_2 = "reserves-attestation/2"
 FORMAT_1 = "reserves-attestation/1"
 # Every format a verifier still accepts, with its schema file, oldest first: published attestations
-# are never rewritten, so a chain may hold format 1 documents, then format 2, then format 3 ones.
+# are never rewritten, so a chain may hold format 1 documents, then format 2, 3, then format 4 ones.
 SCHEMA_FILES = {FORMAT_1: "attestation-1.schema.json", FORMAT_2: "attestation-2.schema.json",
-                FORMAT: "attestation.schema.json"}
+                FORMAT_3: "attestation-3.schema.json", FORMAT: "attestation.schema.json"}
 FORMAT_ORDER = {name: i for i, name in enumerate(SCHEMA_FILES, start=1)}
 SCHEMA_FILE = SCHEMA_FILES[FORMAT]
 MAX_ERRORS = 10
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def load_schema(format: str = FORMAT) -> dict:
     """The schema of `format` as a dict (draft 2020-12); docs/ holds byte-identical copies."""
     text = resources.files("reserves.attestation").joinpath(SCHEMA_FILES[format]).read_text(encoding="utf-8")
@@ -42,7 +43,7 @@ def _pattern(validator, pattern, instance, schema):
         yield ValidationError("does not match the pattern")
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _validator(format: str) -> jsonschema.Draft202012Validator:
     schema = load_schema(format)
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -10,7 +10,8 @@ from reserves.attestation.canonical import MAX_DEPTH, check_domain, attestation_
 from reserves.attestation import supply_entries, verify_reserves
 from reserves.attestation.document import derive, derive_totals
 from reserves.attestation.keys import verify_bip340_hex
-from reserves.attestation.schema import FORMAT, FORMAT_1, FORMAT_2, FORMAT_ORDER, schema_errors
+from reserves.attestation import verify_v4
+from reserves.attestation.schema import FORMAT, FORMAT_1, FORMAT_2, FORMAT_3, schema_errors
 from reserves.errors import InvalidInput, ReservesError
 
 
@@ -79,29 +80,36 @@ def verify_document(
     *,
     trusted_keys: dict[str, str] | None,
     require_signatures: int = 1,
+    allow_pending: bool = False,
+    guardian_pins: dict[str, str] | None = None,
 ) -> VerifyReport:
     """Verify one attestation: shape, schema, id, signatures, trust, links, arithmetic, status.
 
     `trusted_keys` maps x-only pubkey hex -> key_id (a label: trust is by pubkey); None fails the
     trust check ("no trusted keys given"). At least `require_signatures` distinct trusted keys
-    must have signed validly.
+    must have signed validly (format 4: the engine key, or the key a rotation replaced).
+    Format 4 with a guardian set: fewer valid guardian signatures than its threshold fail the
+    `guardians` check unless `allow_pending`; `guardian_pins` restricts which guardians count.
     Accepts JSON text, a document, or an envelope; never raises.
     """
-    return _verify(document_or_envelope, trusted_keys, require_signatures)[0]
+    options = verify_v4.Options(allow_pending, guardian_pins)
+    return _verify(document_or_envelope, trusted_keys, require_signatures, options)[0]
 
 
-def _verify(value: Any, trusted_keys, require_signatures: int) -> tuple[VerifyReport, dict | None]:
+def _verify(value: Any, trusted_keys, require_signatures: int,
+            options: verify_v4.Options = verify_v4.Options()) -> tuple[VerifyReport, dict | None]:
     """The report, and the document when it passed the schema (so its members can be read)."""
     report = VerifyReport()
     try:
-        return report, _verify_into(report, value, trusted_keys, require_signatures)
+        return report, _verify_into(report, value, trusted_keys, require_signatures, options)
     except (RecursionError, MemoryError, ReservesError, ValueError, TypeError, KeyError) as exc:
         # A check let hostile input through; report instead of crashing the caller.
         report.add("internal", False, f"verification stopped: {type(exc).__name__}")
         return report, None
 
 
-def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatures: int) -> dict | None:
+def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatures: int,
+                 options: verify_v4.Options) -> dict | None:
     document, claimed = _unwrap(value, report)
     if document is None:
         return None
@@ -124,7 +132,11 @@ def _verify_into(report: VerifyReport, value: Any, trusted_keys, require_signatu
         report.add("id", True, f"computed {computed} (no envelope id to compare)")
     else:
         report.add("id", claimed == computed, f"computed {computed}, envelope says {claimed[:80]}")
-    _check_signatures(report, document, bytes.fromhex(computed), trusted_keys, require_signatures)
+    if document["format"] == FORMAT:
+        verify_v4.check_signatures(report, document, computed, _trusted_map(trusted_keys), require_signatures,
+                                   options)
+    else:
+        _check_signatures(report, document, bytes.fromhex(computed), trusted_keys, require_signatures)
     _check_link(report, document)
     for name, step in _STEPS[document["format"]]:
         _run(report, name, step, document)
@@ -321,74 +333,16 @@ _FORMAT_3: list[tuple[str, Callable[[dict], list[str]]]] = [
     ("held", _held),
     ("rpc", _rpc),
 ]
-_STEPS = {FORMAT_1: _ARITHMETIC, FORMAT_2: _ARITHMETIC + _FORMAT_2, FORMAT: _ARITHMETIC + _FORMAT_2 + _FORMAT_3}
+# Format 4 derives its status with hysteresis and the window cap (verify_v4.status) instead.
+_FORMAT_4: list[tuple[str, Callable[[dict], list[str]]]] = [
+    ("window", verify_v4.window_alone),
+    ("flows", verify_v4.flows_alone),
+    ("scope", verify_v4.scope),
+]
+_ARITHMETIC_4 = [(n, verify_v4.status if n == "status" else f) for n, f in _ARITHMETIC]
+_STEPS = {FORMAT_1: _ARITHMETIC, FORMAT_2: _ARITHMETIC + _FORMAT_2, FORMAT_3: _ARITHMETIC + _FORMAT_2 + _FORMAT_3,
+          FORMAT: _ARITHMETIC_4 + _FORMAT_2 + _FORMAT_3 + _FORMAT_4}
 
 
-@dataclass(frozen=True)
-class _Link:
-    index: int
-    sequence: int
-    id: str
-    previous: str | None
-    issued_at: str
-    format: str
-
-
-def verify_chain(
-    documents: list[Any], trusted_keys: dict[str, str] | None, *, require_signatures: int = 1
-) -> VerifyReport:
-    """Verify each attestation (checks named `doc[i].<check>`, i = input position) and their chain.
-
-    Input order does not matter: attestations are ordered by `sequence`. A repeated sequence
-    (a fork or a duplicate), a gap, a `previous` that is not the id of the attestation before,
-    or an `issued_at` going backwards fails. A chain may start after sequence 0 (a window of
-    history); `report.id` is then the id of the newest attestation.
-    """
-    report = VerifyReport()
-    if not isinstance(documents, (list, tuple)) or not documents:
-        report.add("chain", False, "expected a non-empty list of attestations")
-        return report
-    links = []
-    for i, item in enumerate(documents):
-        one, doc = _verify(item, trusted_keys, require_signatures)
-        report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
-        if doc is not None and one.id is not None:  # schema-valid, so the header members exist
-            links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
-    if len(links) != len(documents):
-        report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
-        return report
-    links.sort(key=lambda link: (link.sequence, link.index))
-    _chain_checks(report, links)
-    report.id = links[-1].id
-    return report
-
-
-def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
-    older = [
-        f"sequence {b.sequence} is {b.format} after {a.format}"
-        for a, b in zip(links, links[1:])
-        if FORMAT_ORDER[b.format] < FORMAT_ORDER[a.format]
-    ]
-    report.add("chain.format", not older, "; ".join(older[:10]) or "the format never goes back to an older one")
-    problems = []
-    for a, b in zip(links, links[1:]):
-        if a.sequence == b.sequence:
-            kind = "duplicate" if a.id == b.id else "fork"
-            problems.append(f"{kind}: sequence {a.sequence} appears twice (doc[{a.index}], doc[{b.index}])")
-        elif b.sequence != a.sequence + 1:
-            problems.append(f"gap: sequence {a.sequence} is followed by {b.sequence}")
-    report.add("chain.sequence", not problems, "; ".join(problems[:10]) or
-               f"sequences {links[0].sequence}..{links[-1].sequence} without gaps or repeats")
-    broken = [
-        f"sequence {b.sequence}: previous {b.previous} is not {a.id}"
-        for a, b in zip(links, links[1:])
-        if b.sequence == a.sequence + 1 and b.previous != a.id
-    ]
-    report.add("chain.links", not broken, "; ".join(broken[:10]) or "each previous is the id of the one before")
-    backwards = [
-        f"sequence {b.sequence} issued {b.issued_at}, before {a.issued_at}"
-        for a, b in zip(links, links[1:])
-        if b.issued_at < a.issued_at  # same fixed-width UTC format, so text order is time order
-    ]
-    report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
-
+# The chain verifier uses the single-document one above; imported last, it re-exports verify_chain.
+from reserves.attestation.verify_chain import verify_chain  # noqa: E402,F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from reserves.storage.types import Amount
@@ -28,6 +28,14 @@ class AttestationRow(SQLModel, table=True):
     document: str = Field(sa_column=Column(Text(), nullable=False))
     # The reserve-set version the attestation was made with (null for format 1 attestations).
     reserve_set_version: int | None = Field(default=None)
+    # The Bitcoin tip the reserves were read at (null when no single tip): the window walks by it.
+    reserves_height: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    # The engine key that made it (format 4's signers.engine; the first signer before).
+    engine_pubkey: str | None = Field(default=None, max_length=64)
+    # "pending" until the guardians' threshold is met, then "final" (at `final_at`). The only
+    # columns that ever change: the document and everything it says never do.
+    finality: str = Field(default="final", max_length=16)
+    final_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class RatioPoint(SQLModel, table=True):
@@ -55,6 +63,12 @@ class SigningKeyRow(SQLModel, table=True):
     alg: str = Field(default="bip340", max_length=16)
     first_used_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     active: bool = Field(default=True)
+    # "engine" or "guardian"; for an engine key, the sequence it first signed, the rotation
+    # attestation that introduced it (null for the first key) and the sequence it was replaced at.
+    role: str = Field(default="engine", max_length=16)
+    introduced_sequence: int | None = Field(default=None)
+    rotation_attestation: str | None = Field(default=None, max_length=64)
+    retired_sequence: int | None = Field(default=None)
 
 
 class ReserveSetVersion(SQLModel, table=True):

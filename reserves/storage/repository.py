@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import func, text
@@ -11,7 +10,15 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.errors import StorageError
+from reserves.storage import series
+from reserves.storage.engine_models import GuardianSignatureRow
 from reserves.storage.models import AttestationRow, RatioPoint, ReserveSetVersion, SigningKeyRow
+
+
+# Advisory lock keys (PostgreSQL): the chain's writers, the audit log's writers, the scheduler's leader.
+CHAIN_LOCK_KEY = 0x52455345_0001
+AUDIT_LOCK_KEY = 0x52455345_0002
+LEADER_LOCK_KEY = 0x52455345_0003
 
 
 class SequenceTaken(StorageError):
@@ -68,21 +75,54 @@ async def insert_attestation(session: AsyncSession, row: AttestationRow, point: 
         raise SequenceTaken(f"sequence {row.sequence} was already stored by another writer") from exc
 
 
-async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime) -> None:
-    """Record the key that signed at `when` as the active one; any other key is retired.
+async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime, sequence: int | None = None,
+                       rotation_attestation: str | None = None) -> None:
+    """Record the engine key that signed `sequence` at `when` as the active one; any other engine
+    key is retired at that sequence.
 
-    Retired keys stay listed (old attestations name them) with `active` false: information for
-    people who pin keys; `reserves verify` does not act on it.
+    Retired keys stay listed (old attestations name them) with `active` false and the sequence
+    they were replaced at; a key introduced by a rotation names the attestation that did it.
     """
     row = await session.get(SigningKeyRow, pubkey)
     if row is None:
-        session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True))
+        session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True, role="engine",
+                                  introduced_sequence=sequence, rotation_attestation=rotation_attestation))
     elif not row.active:
         row.active = True
+        row.retired_sequence = None
     others = await session.exec(select(SigningKeyRow).where(SigningKeyRow.pubkey != pubkey,
+                                                             SigningKeyRow.role == "engine",
                                                              SigningKeyRow.active == True))  # noqa: E712
     for other in others.all():
         other.active = False
+        other.retired_sequence = sequence
+
+
+async def remember_guardian(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime, sequence: int) -> None:
+    """Record a guardian key the first time an attestation declares it."""
+    if await session.get(SigningKeyRow, pubkey) is None:
+        session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True, role="guardian",
+                                  introduced_sequence=sequence))
+
+
+async def lock_chain(session: AsyncSession) -> None:
+    """Serialise writers of the chain for the rest of the caller's transaction.
+
+    PostgreSQL: a transaction-scoped advisory lock (released by commit or rollback, or when the
+    connection dies). SQLite: a no-op write takes the database's write lock before anything is
+    read, so the newest attestation read next cannot change under the transaction.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": CHAIN_LOCK_KEY})
+    else:
+        await session.exec(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
+
+
+async def window_rows(session: AsyncSession, *, before_sequence: int, limit: int) -> list[tuple[int, int | None, int | None]]:
+    """(sequence, reserves_height, ratio_bp) of attestations before `before_sequence`, newest first."""
+    stmt = (select(AttestationRow.sequence, AttestationRow.reserves_height, AttestationRow.ratio_bp)
+            .where(AttestationRow.sequence < before_sequence).order_by(AttestationRow.sequence.desc()).limit(limit))
+    return [(s, h, None if r is None else int(r)) for s, h, r in (await session.exec(stmt)).all()]
 
 
 async def list_keys(session: AsyncSession) -> list[SigningKeyRow]:
@@ -122,70 +162,35 @@ async def insert_reserve_set(session: AsyncSession, row: ReserveSetVersion) -> N
         raise ReserveSetVersionTaken(f"reserve-set version {row.version} was already recorded") from exc
 
 
-@dataclass(frozen=True)
-class Bucket:
-    start: datetime
-    points: int
-    min_ratio_bp: int | None
-    max_ratio_bp: int | None
-    last_ratio_bp: int | None
-    last_reserves_sat: int
-    last_liabilities_sat: int
-    last_status: str
+# The time series lives in reserves.storage.series; these names stay for the dashboard's callers.
+Bucket = series.Bucket
 
 
 async def ratio_history(session: AsyncSession, *, start: datetime, end: datetime, bucket_seconds: int) -> list[Bucket]:
-    """Buckets of `bucket_seconds` over [start, end): date_bin on PostgreSQL, integer epoch math on SQLite."""
-    dialect = session.bind.dialect.name
-    sql = _HISTORY_PG if dialect == "postgresql" else _HISTORY_SQLITE
-    params = {"start": start, "end": end, "b": bucket_seconds}
-    if dialect != "postgresql":
-        params = {"start": _sqlite_ts(start), "end": _sqlite_ts(end), "b": bucket_seconds}
-    rows = (await session.exec(text(sql), params=params)).all()
-    out = []
-    for r in rows:
-        begin = r.bucket if isinstance(r.bucket, datetime) else datetime.fromtimestamp(int(r.bucket), timezone.utc)
-        out.append(Bucket(utc(begin), int(r.n), _amt(r.min_r), _amt(r.max_r), _amt(r.last_r),
-                          int(_amt(r.last_res) or 0), int(_amt(r.last_liab) or 0), r.last_status))
+    """Buckets of `bucket_seconds` over [start, end) from the raw points (see series.history)."""
+    return await series.history(session, start=start, end=end, bucket_seconds=bucket_seconds, resolution=None)
+
+
+async def guardian_signatures(session: AsyncSession, ids: list[str]) -> dict[str, list[GuardianSignatureRow]]:
+    """Guardian signatures of each attestation in `ids`, in submission order."""
+    out: dict[str, list[GuardianSignatureRow]] = {}
+    for i in range(0, len(ids), 500):
+        stmt = (select(GuardianSignatureRow).where(GuardianSignatureRow.attestation_id.in_(ids[i:i + 500]))
+                .order_by(GuardianSignatureRow.submitted_at, GuardianSignatureRow.pubkey))
+        for row in (await session.exec(stmt)).all():
+            out.setdefault(row.attestation_id, []).append(row)
     return out
 
 
-def _amt(v) -> int | None:
-    return None if v is None else int(v)
+async def pending_attestations(session: AsyncSession, *, limit: int, after_sequence: int | None = None) -> list[AttestationRow]:
+    """Attestations waiting for guardian signatures, oldest first."""
+    stmt = (select(AttestationRow).where(AttestationRow.finality == "pending")
+            .order_by(AttestationRow.sequence).limit(limit))
+    if after_sequence is not None:
+        stmt = stmt.where(AttestationRow.sequence > after_sequence)
+    return list((await session.exec(stmt)).all())
 
 
-def _sqlite_ts(dt: datetime) -> str:
-    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC.
-    return utc(dt).replace(tzinfo=None).isoformat(sep=" ")
-
-
-_HISTORY_PG = """
-SELECT date_bin(make_interval(secs => :b), time, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
-       count(*) AS n, min(ratio_bp) AS min_r, max(ratio_bp) AS max_r,
-       (array_agg(ratio_bp ORDER BY time DESC))[1] AS last_r,
-       (array_agg(reserves_sat ORDER BY time DESC))[1] AS last_res,
-       (array_agg(liabilities_sat ORDER BY time DESC))[1] AS last_liab,
-       (array_agg(status ORDER BY time DESC))[1] AS last_status
-FROM ratio_point WHERE time >= :start AND time < :end
-GROUP BY bucket ORDER BY bucket
-"""
-
-# Amounts are zero-padded text on SQLite, so min()/max() compare correctly as strings; the
-# window function picks the newest row of each bucket. Buckets start at 2000-01-01 (946684800),
-# the origin the PostgreSQL query gives date_bin, so both backends cut time the same way.
-_HISTORY_SQLITE = """
-WITH p AS (
-  SELECT ((CAST(strftime('%s', time) AS INTEGER) - 946684800) / :b) * :b + 946684800 AS bucket, time,
-         ratio_bp, reserves_sat, liabilities_sat, status,
-         ROW_NUMBER() OVER (PARTITION BY (CAST(strftime('%s', time) AS INTEGER) - 946684800) / :b
-                            ORDER BY time DESC) AS rn
-  FROM ratio_point WHERE time >= :start AND time < :end
-)
-SELECT bucket, count(*) AS n, min(ratio_bp) AS min_r, max(ratio_bp) AS max_r,
-       max(CASE WHEN rn = 1 THEN ratio_bp END) AS last_r,
-       max(CASE WHEN rn = 1 THEN reserves_sat END) AS last_res,
-       max(CASE WHEN rn = 1 THEN liabilities_sat END) AS last_liab,
-       max(CASE WHEN rn = 1 THEN status END) AS last_status
-FROM p GROUP BY bucket ORDER BY bucket
-"""
-
+async def latest_final(session: AsyncSession) -> AttestationRow | None:
+    stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(AttestationRow.sequence.desc())
+    return (await session.exec(stmt.limit(1))).first()

@@ -31,3 +31,41 @@ def make_hypertable(conn: Connection, table: str, time_column: str) -> bool:
     )
     log.info("%s is a TimescaleDB hypertable", table)
     return True
+
+
+# The continuous aggregates (real-time: the newest, not yet materialised bucket is computed from
+# raw rows at query time) and the views that give them the plain rollup tables' shape.
+_RATIO_AGG = """
+CREATE MATERIALIZED VIEW {name} WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+SELECT time_bucket(INTERVAL '{seconds} seconds', time) AS bucket, count(*) AS n,
+       min(ratio_bp) AS min_ratio, max(ratio_bp) AS max_ratio, min(reserves_sat) AS min_reserves,
+       max(reserves_sat) AS max_reserves, min(liabilities_sat) AS min_liabilities,
+       max(liabilities_sat) AS max_liabilities, max(time) AS last_time, max(sequence) AS last_sequence,
+       last(ratio_bp, sequence) AS last_ratio, last(reserves_sat, sequence) AS last_reserves,
+       last(liabilities_sat, sequence) AS last_liabilities, last(status, sequence) AS last_status
+FROM ratio_point GROUP BY 1 WITH NO DATA"""
+_SUPPLY_AGG = """
+CREATE MATERIALIZED VIEW {name} WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+SELECT time_bucket(INTERVAL '{seconds} seconds', time) AS bucket, deployment, count(*) AS n,
+       min(supply_sat) AS min_supply, max(supply_sat) AS max_supply, max(time) AS last_time,
+       max(sequence) AS last_sequence, last(supply_sat, sequence) AS last_supply
+FROM supply_point GROUP BY 1, 2 WITH NO DATA"""
+AGGREGATES = {"ratio_rollup": _RATIO_AGG, "supply_rollup": _SUPPLY_AGG}
+SUFFIX = {3600: "1h", 86400: "1d"}
+
+
+def create_rollup_aggregates(conn: Connection) -> None:
+    """Continuous aggregates per hour and day for both series, a refresh policy each, and the
+    union views `ratio_rollup` / `supply_rollup` the history queries read."""
+    for view, ddl in AGGREGATES.items():
+        parts = []
+        for seconds, suffix in SUFFIX.items():
+            name = f"{view}_{suffix}"
+            conn.execute(text(ddl.format(name=name, seconds=seconds)))
+            conn.execute(text(
+                "SELECT add_continuous_aggregate_policy(CAST(:n AS regclass), start_offset => make_interval(secs => :s), "
+                "end_offset => make_interval(secs => :e), schedule_interval => make_interval(secs => :i))"),
+                {"n": name, "s": 3 * seconds, "e": seconds, "i": max(300, seconds // 4)})
+            parts.append(f"SELECT {seconds} AS resolution, * FROM {name}")
+        conn.execute(text(f"CREATE VIEW {view} AS " + " UNION ALL ".join(parts)))
+    log.info("rollups are TimescaleDB continuous aggregates")

@@ -46,3 +46,40 @@ def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued
         reserve_results=reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
         supply_results=supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
     )
+
+
+def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotation_from=None, earlier=None,
+                control=None, warning=10_500, hysteresis=50, window_blocks=144, reserves=None, supplies=None,
+                issued=None, statements=()):
+    """A signed format 4 document; `previous` is the document before (its body is read for the
+    status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
+    from reserves.attestation import canonical, document_v4, signers, window
+    from reserves.attestation.scope import ControlCounts
+
+    engine = engine or key(7, "engine")
+    previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
+    prev_id = None if previous_body is None else canonical.attestation_id(previous_body)
+    issued = issued or (ISSUED + timedelta(minutes=sequence))
+    base = make_body(sequence, prev_id, reserves=reserves, supplies=supplies, issued=issued, warning=warning)
+    policy = Policy(warning, True, hysteresis_bp=hysteresis, window_blocks=window_blocks)
+    if earlier is None:
+        earlier = [] if previous_body is None else [window.earlier_of(d) for d in reversed(CHAIN.get(prev_id, []))]
+    extras = document_v4.Extras(policy=policy, previous=previous_body, earlier=earlier,
+                                control=control or ControlCounts(1, 0, 86400, None), engine=engine,
+                                guardians=guardians, rotation_from=rotation_from, statements=statements)
+    body = document_v4.extend_v4(base, extras)
+    doc = signers.sign_v4(body, engine, rotation_from)
+    # Remember the chain up to this document, so that the next one's window sees all of it.
+    CHAIN[canonical.attestation_id(body)] = CHAIN.get(prev_id, []) + [body]
+    return doc
+
+
+CHAIN: dict[str | None, list[dict]] = {}
+
+
+def chain_v4(n: int, **kw) -> list[dict]:
+    """n consecutive format 4 documents from sequence 0 (same keyword arguments for each)."""
+    docs: list[dict] = []
+    for i in range(n):
+        docs.append(make_doc_v4(i, docs[-1] if docs else None, **kw))
+    return docs

@@ -15,7 +15,7 @@ from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, TimeLock, U
 from reserves.attestation import (ReserveResult, attestation_id, envelope, sign, verify_chain,
                                   verify_document)
 from reserves.attestation.reserve_entries import MAX_UNCOUNTED
-from reserves.attestation.schema import FORMAT, FORMAT_1
+from reserves.attestation.schema import FORMAT_1, FORMAT_3 as FORMAT
 
 TIP = 800_010
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "format1.json").read_text())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.attestation.helpers import key, make_body
+from tests.attestation.helpers import key, make_body, make_doc_v4
 
 from reserves.attestation import envelope, load_schema, sign, verify_document
 from reserves.attestation.schema import schema_errors
@@ -43,10 +43,11 @@ def objects(node):
 OPTIONAL = {"deployment_ok": {"bridge_source", "rpc"}, "held_balance": {"bridge"}}
 
 
-def test_every_object_is_closed_and_fully_required():
-    found = list(objects(load_schema()))
+@pytest.mark.parametrize("fmt", ["reserves-attestation/3", "reserves-attestation/4"])
+def test_every_object_is_closed_and_fully_required(fmt):
+    found = list(objects(load_schema(fmt)))
     assert len(found) >= 14
-    optional = {id(load_schema()["$defs"][name]): members for name, members in OPTIONAL.items()}
+    optional = {id(load_schema(fmt)["$defs"][name]): members for name, members in OPTIONAL.items()}
     for node in found:
         assert node["additionalProperties"] is False
         members = optional.get(id(node), set())
@@ -64,12 +65,22 @@ def test_older_formats_keep_their_schema_and_docs_copy(number):
         assert node["additionalProperties"] is False and sorted(node["required"]) == sorted(node["properties"])
 
 
+def test_format_3_keeps_its_schema_and_docs_copy():
+    package = ROOT / "reserves" / "attestation" / "attestation-3.schema.json"
+    assert (ROOT / "docs" / "attestation-3.schema.json").read_bytes() == package.read_bytes()
+    assert load_schema("reserves-attestation/3")["properties"]["format"] == {"const": "reserves-attestation/3"}
+
+
 def test_a_built_document_validates_with_plain_jsonschema():
     # What an outside auditor does with the published file and any validator.
     schema = json.loads(DOCS_COPY.read_text())
-    doc = sign(make_body(), [key(3)])
+    doc = make_doc_v4()
     jsonschema.validate(json.loads(json.dumps(doc)), schema, cls=jsonschema.Draft202012Validator)
     assert "id" not in doc and set(envelope(doc)) == {"id", "attestation"}
+    # A format 3 document is valid against the format 3 copy, not against the current schema.
+    old = sign(make_body(), [key(3)])
+    jsonschema.validate(json.loads(json.dumps(old)), json.loads((ROOT / "docs" / "attestation-3.schema.json").read_text()),
+                        cls=jsonschema.Draft202012Validator)
 
 
 ADDRESSES_OK = [

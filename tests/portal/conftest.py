@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
 from reserves.engine import take_snapshot
+from reserves.guardians import devnet_cosign
 from reserves.settings import default_settings
 
 
@@ -19,9 +19,13 @@ def client(tmp_path_factory):
         yield c
 
 
-def snapshot(client: TestClient, ticks: int = 1) -> dict:
-    """Advance the devnet and take one attestation inside the app's event loop."""
+def snapshot(client: TestClient, ticks: int = 1, cosign: bool = True) -> dict:
+    """Advance the devnet and take one attestation inside the app's event loop, then (as the
+    snapshot job does) let the devnet's guardians co-sign it; returns the envelope as served."""
     rt = client.app.state.runtime
     for _ in range(ticks):
         rt.devnet.tick()
-    return client.blocking_portal.call(take_snapshot, rt)
+    env = client.blocking_portal.call(take_snapshot, rt)
+    if cosign:
+        client.blocking_portal.call(devnet_cosign, rt)
+    return client.get(f"/api/v1/attestations/{env['id']}").json()

@@ -16,7 +16,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 def bucket(minutes: int, low: int | None, last: int | None = None, high: int | None = None) -> Bucket:
     last = low if last is None else last
-    return Bucket(T0 + timedelta(minutes=minutes), 1, low, high or last, last, 1, 1, "healthy")
+    return Bucket(T0 + timedelta(minutes=minutes), 1, low, high or last, last, 1, 1, 1, 1, 1, 1, "healthy")
 
 
 def points(line: views.Sparkline) -> list[list[tuple[float, float]]]:

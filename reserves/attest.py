@@ -1,0 +1,99 @@
+"""Making a format 4 attestation inside the snapshot's transaction: what came before, who signs, the extras.
+
+Everything here reads the database through the caller's session, so the previous attestation,
+the window and the proofs of control are those of the same transaction that stores the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from reserves.attestation import document_v4, scope as scope_mod, window
+from reserves.attestation.arithmetic import Policy
+from reserves.attestation.keys import SigningKey
+from reserves.attestation.scope import ControlCounts
+from reserves.attestation.verify_chain_v4 import engine_keys
+from reserves.errors import SigningKeyError
+from reserves.storage import proofs_repository as prepo
+from reserves.storage import repository as repo
+
+log = logging.getLogger(__name__)
+WINDOW_CHUNK = 2000
+
+
+def policy_of(settings) -> Policy:
+    p = settings.policy
+    return Policy(warning_below_bp=p.warning_below_bp, count_locked=p.count_locked, hysteresis_bp=p.hysteresis_bp,
+                  window_blocks=p.window_blocks, flow_flag_bp=p.flow_flag_bp, recent_blocks=p.recent_blocks)
+
+
+def signing_keys(rt, previous: dict | None) -> tuple[SigningKey, SigningKey | None]:
+    """(engine key, key it replaces or None). A key that did not make the attestation before is
+    accepted only as a rotation: the replaced key must be configured and must be that one."""
+    engine = rt.signer
+    if previous is None:
+        return engine, None
+    before = engine_keys(previous)
+    if engine.pubkey_hex in before:
+        return engine, None
+    old = rt.previous_signer
+    if old is not None and old.pubkey_hex in before:
+        return engine, old
+    raise SigningKeyError(
+        f"the engine key {engine.pubkey_hex[:16]}… did not sign sequence {previous['sequence']} "
+        f"(signed by {', '.join(sorted(k[:16] + '…' for k in before))}): to rotate, configure the old key as "
+        "signing.previous_key_file or signing.previous_key_env")
+
+
+async def earlier_rows(session, latest_sequence: int | None, tip: int | None, blocks: int) -> list[window.Earlier]:
+    """The window's earlier attestations, newest first, read in chunks up to the boundary."""
+    if latest_sequence is None or tip is None:
+        return []
+    low, _ = window.window_bounds(tip, blocks)
+    out: list[window.Earlier] = []
+    before = latest_sequence + 1
+    while before > 0:
+        rows = await repo.window_rows(session, before_sequence=before, limit=WINDOW_CHUNK)
+        for seq, height, ratio in rows:
+            out.append(window.Earlier(seq, height, ratio))
+            if height is not None and height < low:
+                return out
+        if len(rows) < WINDOW_CHUNK:
+            return out
+        before = rows[-1][0]
+    return out
+
+
+async def control_counts(session, body: dict, max_age_seconds: int, issued: datetime) -> ControlCounts:
+    """Proofs of control of the addresses holding counted coins, as of `issued`."""
+    addresses = sorted(scope_mod.coin_addresses(body))
+    newest = await prepo.latest_valid_per_address(session, addresses) if addresses else {}
+    since = issued - timedelta(seconds=max_age_seconds)
+    ages = [max(0, int((issued - repo.utc(p.proven_at)).total_seconds()))
+            for p in newest.values() if since <= repo.utc(p.proven_at)]
+    return ControlCounts(len(addresses), len(ages), max_age_seconds, max(ages) if ages else None)
+
+
+def previous_body(latest) -> dict | None:
+    if latest is None:
+        return None
+    doc = json.loads(latest.document)
+    doc.pop("signatures", None)
+    return doc
+
+
+async def build_v4(session, rt, base: dict, latest, previous: dict | None, issued: datetime):
+    """(body, engine key, replaced key) of the format 4 attestation extending format 3 `base`."""
+    engine, replaced = signing_keys(rt, previous)
+    policy = policy_of(rt.settings)
+    earlier = await earlier_rows(session, None if latest is None else latest.sequence,
+                                 document_v4.tip_of(base), policy.window_blocks)
+    control = await control_counts(session, base, rt.settings.proofs.max_age_seconds, issued)
+    extras = document_v4.Extras(
+        policy=policy, previous=previous, earlier=earlier, control=control, engine=engine,
+        guardians=rt.guardians, rotation_from=replaced,
+        rotation_reason=rt.settings.signing.rotation_reason if replaced else None,
+        statements=rt.settings.scope.statements)
+    return document_v4.extend_v4(base, extras), engine, replaced

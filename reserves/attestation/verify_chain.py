@@ -1,0 +1,106 @@
+"""Verification of a chain of attestations: each one, then their links (sequence, previous, time, format)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reserves.attestation import verify_chain_v4, verify_v4
+from reserves.attestation.canonical import parse_json
+from reserves.attestation.schema import FORMAT_ORDER
+from reserves.attestation.verify import Check, VerifyReport, _trusted_map, _verify
+
+
+@dataclass(frozen=True)
+class _Link:
+    index: int
+    sequence: int
+    id: str
+    previous: str | None
+    issued_at: str
+    format: str
+
+
+def verify_chain(
+    documents: list[Any], trusted_keys: dict[str, str] | None, *, require_signatures: int = 1,
+    allow_pending: bool = False, guardian_pins: dict[str, str] | None = None,
+) -> VerifyReport:
+    """Verify each attestation (checks named `doc[i].<check>`, i = input position) and their chain.
+
+    Input order does not matter: attestations are ordered by `sequence`, and verified in that
+    order so that a format 4 key rotation signed by a trusted key makes its new engine key trusted
+    for the attestations after it. A repeated sequence (a fork or a duplicate), a gap, a
+    `previous` that is not the id of the attestation before, or an `issued_at` going backwards
+    fails; format 4 links (status basis, flows, window, keys, guardians) are checked by
+    verify_chain_v4. A chain may start after sequence 0 (a window of history); `report.id` is
+    then the id of the newest attestation.
+    """
+    report = VerifyReport()
+    if not isinstance(documents, (list, tuple)) or not documents:
+        report.add("chain", False, "expected a non-empty list of attestations")
+        return report
+    options = verify_v4.Options(allow_pending, guardian_pins)
+    trusted = None if _trusted_map(trusted_keys) is None or isinstance(_trusted_map(trusted_keys), str) \
+        else dict(_trusted_map(trusted_keys))
+    links, docs = [], {}
+    for i in sorted(range(len(documents)), key=lambda i: (_peek_sequence(documents[i]), i)):
+        one, doc = _verify(documents[i], trusted if trusted is not None else trusted_keys, require_signatures, options)
+        report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
+        if doc is not None and one.id is not None:  # schema-valid, so the header members exist
+            links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
+            docs[i] = doc
+            introduced = None if trusted is None else verify_chain_v4.rotation_introduces(doc, trusted)
+            if introduced is not None and introduced not in trusted:
+                trusted[introduced] = f"rotated in at sequence {doc['sequence']}"
+    if len(links) != len(documents):
+        report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
+        return report
+    links.sort(key=lambda link: (link.sequence, link.index))
+    _chain_checks(report, links)
+    if len({link.sequence for link in links}) == len(links):
+        verify_chain_v4.chain_checks(report, [docs[link.index] for link in links], allow_pending)
+    report.id = links[-1].id
+    return report
+
+
+def _peek_sequence(item: Any) -> int:
+    """The sequence an input claims, for ordering only (-1 when it cannot be seen yet)."""
+    try:
+        value = parse_json(item) if isinstance(item, (str, bytes, bytearray)) else item
+        if isinstance(value, dict) and set(value) == {"id", "attestation"}:
+            value = value["attestation"]
+        seq = value.get("sequence") if isinstance(value, dict) else None
+        return seq if isinstance(seq, int) and not isinstance(seq, bool) else -1
+    except Exception:  # noqa: BLE001 - unreadable input is reported by _verify
+        return -1
+
+
+def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
+    older = [
+        f"sequence {b.sequence} is {b.format} after {a.format}"
+        for a, b in zip(links, links[1:])
+        if FORMAT_ORDER[b.format] < FORMAT_ORDER[a.format]
+    ]
+    report.add("chain.format", not older, "; ".join(older[:10]) or "the format never goes back to an older one")
+    problems = []
+    for a, b in zip(links, links[1:]):
+        if a.sequence == b.sequence:
+            kind = "duplicate" if a.id == b.id else "fork"
+            problems.append(f"{kind}: sequence {a.sequence} appears twice (doc[{a.index}], doc[{b.index}])")
+        elif b.sequence != a.sequence + 1:
+            problems.append(f"gap: sequence {a.sequence} is followed by {b.sequence}")
+    report.add("chain.sequence", not problems, "; ".join(problems[:10]) or
+               f"sequences {links[0].sequence}..{links[-1].sequence} without gaps or repeats")
+    broken = [
+        f"sequence {b.sequence}: previous {b.previous} is not {a.id}"
+        for a, b in zip(links, links[1:])
+        if b.sequence == a.sequence + 1 and b.previous != a.id
+    ]
+    report.add("chain.links", not broken, "; ".join(broken[:10]) or "each previous is the id of the one before")
+    backwards = [
+        f"sequence {b.sequence} issued {b.issued_at}, before {a.issued_at}"
+        for a, b in zip(links, links[1:])
+        if b.issued_at < a.issued_at  # same fixed-width UTC format, so text order is time order
+    ]
+    report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
+

@@ -1,0 +1,78 @@
+"""Typed readers of TOML values for the settings modules: each error names the key and what it must be."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from reserves.errors import ConfigError
+
+
+def short(t: dict[str, Any], key: str, where: str, default: str, max_len: int) -> str:
+    value = str_(t, key, where, default)
+    if len(value) > max_len:
+        raise ConfigError(f"{where}: at most {max_len} characters")
+    return value
+
+
+def secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base: Path) -> str | None:
+    if f"{key}_env" in t:
+        var = t[f"{key}_env"]
+        if not isinstance(var, str) or var not in env or not env[var].strip():
+            raise ConfigError(f"{where}_env: environment variable {var!r} is not set")
+        return env[var].strip()
+    if f"{key}_file" in t:
+        p = path(t[f"{key}_file"], f"{where}_file", base)
+        try:
+            return p.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{where}_file: cannot read {p} ({exc.strerror})") from exc
+    return str_(t, key, where, None)
+
+
+def table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: must be a table ([{key}])")
+    return value
+
+
+def no_unknown(prefix: str, t: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(t) - allowed)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def str_(t: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
+    value = t.get(key, default)
+    if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 4096):
+        raise ConfigError(f"{where}: must be a non-empty string")
+    return value
+
+
+def bool_(t: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = t.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false")
+    return value
+
+
+def int_(t: dict[str, Any], key: str, where: str, default: int, *, lo: int, hi: int) -> int:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: must be an integer from {lo} to {hi}")
+    return value
+
+
+def num(t: dict[str, Any], key: str, where: str, default: float, *, lo: float, hi: float) -> float:
+    value = t.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
+        raise ConfigError(f"{where}: must be a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def path(value: Any, where: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: must be a path string")
+    p = Path(value).expanduser()
+    return (p if p.is_absolute() else base / p).resolve()
