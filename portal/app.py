@@ -46,6 +46,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         rt = await Runtime(settings).start()
         app.state.runtime = rt
         app.state.service = ReserveService(rt.db, settings, [(rt.signer.pubkey_hex, rt.signer.key_id)])
+        app.state.service.leadership = rt.leadership
         app.state.trust = TrustService(rt.db, [(rt.signer.pubkey_hex, rt.signer.key_id)])
         try:
             app.state.proofs = await asyncio.to_thread(build_proof_service, rt)  # loads the online signer

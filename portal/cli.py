@@ -190,9 +190,11 @@ def config_check(config_path: Path | None) -> None:
 
 
 from portal.evidence_cli import verify_evidence_command  # noqa: E402  (registered on the group below)
+from portal.guardian_cli import guardian  # noqa: E402  (registered on the group below)
 from portal.proof_cli import proof  # noqa: E402  (registered on the group below)
 from portal.verify_cli import verify  # noqa: E402  (registered on the group below)
 
 main.add_command(proof)
 main.add_command(verify)
+main.add_command(guardian)
 main.add_command(verify_evidence_command)

@@ -81,7 +81,10 @@ def _check_pubkeys(ctx: click.Context, param: click.Parameter, values: tuple[str
 
 
 def _keys_from(value: Any, where: str) -> dict[str, str]:
-    """Keys from a /api/v1/keys response, or a list of {pubkey, key_id}, or a list of hex strings.
+    """Engine keys from a /api/v1/keys response, or a list of {pubkey, key_id}, or a list of hex strings.
+
+    Entries of /api/v1/keys with `role` "guardian" are left out: guardians co-sign, they do not
+    make attestations (pin them with --guardian).
 
     Every entry must be a 64-hex x-only pubkey and there must be at least one: otherwise the
     trust anchors are unusable and that is an input problem (exit 2), not a failed check.
@@ -92,6 +95,7 @@ def _keys_from(value: Any, where: str) -> dict[str, str]:
     if not items:
         raise InputProblem(f"{where}: holds no keys")
     out: dict[str, str] = {}
+    items = [i for i in items if not (isinstance(i, dict) and i.get("role") == "guardian")] or items
     for i, item in enumerate(items):
         if isinstance(item, str):
             pubkey, key_id = item, "pinned"
@@ -139,13 +143,19 @@ def _trusted(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> 
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted keys (/api/v1/keys format).")
 @click.option("--previous", "previous", default=None, help="File or URL of the attestation before SOURCE.")
 @click.option("--require-signatures", default=1, show_default=True, type=click.IntRange(1, 100))
+@click.option("--allow-pending", is_flag=True,
+              help="Accept attestations still waiting for their guardians' threshold (format 4).")
+@click.option("--guardian", "guardian_keys", multiple=True, callback=_check_pubkeys,
+              help="Pinned guardian key (64 hex); repeatable. Then only pinned guardians count.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previous: str | None,
-           require_signatures: int, as_json: bool) -> None:
+           require_signatures: int, allow_pending: bool, guardian_keys: tuple[str, ...], as_json: bool) -> None:
     """Verify the attestation(s) in SOURCE (file, '-' or URL).
 
     SOURCE may hold one attestation (document or {id, attestation} envelope), a page of
-    /api/v1/attestations, or a JSON list: lists and pages are also checked as a chain.
+    /api/v1/attestations, or a JSON list: lists and pages are also checked as a chain. A format 4
+    attestation with guardians must carry their threshold of signatures (final) unless
+    --allow-pending.
     Exit 0: all checks hold; 1: a check failed; 2: the input or the keys could not be read
     (including a --pubkey or a --keys entry that is not 64 hex digits).
     """
@@ -159,10 +169,13 @@ def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previ
     except InputProblem as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    pins = {k: "pinned" for k in guardian_keys} or None
     if is_chain:
-        report = verify_chain(items, trusted, require_signatures=require_signatures)
+        report = verify_chain(items, trusted, require_signatures=require_signatures, allow_pending=allow_pending,
+                              guardian_pins=pins)
     else:
-        report = verify_document(items[0], trusted_keys=trusted, require_signatures=require_signatures)
+        report = verify_document(items[0], trusted_keys=trusted, require_signatures=require_signatures,
+                                 allow_pending=allow_pending, guardian_pins=pins)
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "keys": keys_note, "attestations": len(items)}, indent=2))
     else:

@@ -123,10 +123,10 @@ def replicas(t: dict[str, Any]) -> ReplicaSettings:
 def anchor(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AnchorSettings | None:
     if not t:
         return None
-    no_unknown("anchor.", t, {"rpc_url", "rpc_url_env", "rpc_url_file", "chain_id", "contract", "sender_key_env",
-                              "sender_key_file", "confirmations", "timeout_seconds"})
     if "sender_key" in t:
         raise ConfigError("anchor.sender_key: give sender_key_env or sender_key_file, never the key itself")
+    no_unknown("anchor.", t, {"rpc_url", "rpc_url_env", "rpc_url_file", "chain_id", "contract", "sender_key_env",
+                              "sender_key_file", "confirmations", "timeout_seconds"})
     url = secret(t, "rpc_url", "anchor.rpc_url", env, base)
     if url is None or not url.lower().startswith(("http://", "https://")):
         raise ConfigError("anchor.rpc_url: required, an http(s) JSON-RPC URL (or rpc_url_env / rpc_url_file)")

@@ -16,7 +16,9 @@ from reserves.proofs.devnet_job import ROUND_SECONDS, devnet_proofs_job
 from reserves.proofs.prune import PRUNE_INTERVAL_SECONDS, prune_job
 from reserves.monitor.job import monitor_job
 from reserves.reconcile.job import reconcile_job
+from reserves.anchoring import anchor_job
 from reserves.runtime import Runtime
+from reserves.series_job import RETENTION_INTERVAL_SECONDS, series_retention_job
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,25 @@ async def devnet_tick_job(rt: Runtime) -> None:
         log.exception("devnet tick failed")
 
 
+def leader_only(job):
+    """The job, run only while this process leads (see reserves.leader); followers skip each run."""
+
+    async def run(rt: Runtime) -> None:
+        if rt.is_leader():
+            await job(rt)
+
+    run.__name__ = run.__qualname__ = job.__name__
+    run.__wrapped__ = job
+    return run
+
+
 def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
     """An AsyncIOScheduler with the snapshot job (and the devnet driver when the devnet runs).
 
     Jobs run at most one at a time and coalesce missed runs; the first snapshot runs at once.
+    Every job runs only in the leading replica (`leader_only`).
     """
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    scheduler = _LeaderScheduler(timezone=timezone.utc)
     now = datetime.now(timezone.utc)
     if rt.devnet is not None:
         scheduler.add_job(devnet_tick_job, "interval", args=[rt], id="devnet-tick", max_instances=1,
@@ -75,4 +90,15 @@ def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
                       seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
     scheduler.add_job(reconcile_job, "interval", args=[rt], id="reconcile", max_instances=1, coalesce=True,
                       seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
+    scheduler.add_job(anchor_job, "interval", args=[rt], id="anchor", max_instances=1, coalesce=True,
+                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
+    scheduler.add_job(series_retention_job, "interval", args=[rt], id="series-retention", max_instances=1,
+                      coalesce=True, seconds=RETENTION_INTERVAL_SECONDS, next_run_time=now + EVIDENCE_DELAY)
     return scheduler
+
+
+class _LeaderScheduler(AsyncIOScheduler):
+    """AsyncIOScheduler whose every job is wrapped in `leader_only`."""
+
+    def add_job(self, func, *args, **kwargs):
+        return super().add_job(leader_only(func), *args, **kwargs)

@@ -13,6 +13,7 @@ from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
 from reserves.attestation.signers import GuardianSet
 from reserves.errors import ConfigError, SigningKeyError
+from reserves.leader import leadership_for
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings import Settings, SourceSettings
 from reserves.supply_set import link_deployments, pop_role
@@ -49,6 +50,8 @@ class Runtime:
     previous_signer: SigningKey | None = None  # the key a rotation replaces (signing.previous_key_*)
     guardians: GuardianSet | None = None       # [guardians], or the devnet's own set
     devnet_guardians: list[SigningKey] = field(default_factory=list)  # devnet only: the guardians that sign
+    leadership: Any = None                     # reserves.leader: whether this process runs the jobs
+    anchor: Any = None                         # chains.evm.anchor.AnchorClient when [anchor] is set
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
@@ -66,6 +69,8 @@ class Runtime:
         if s.database.auto_migrate:
             await asyncio.to_thread(upgrade, s.database.url)
         self.db = open_database(s.database.url)
+        self.leadership = leadership_for(s.database.url, s.replicas)
+        await self.leadership.start()
         self.signer = load_engine_key(s)
         self.previous_signer = load_previous_key(s)
         self.guardians = s.guardians
@@ -81,11 +86,20 @@ class Runtime:
             self.reserve_sources.append(Source(src, get_spec(src.kind).build(src.config)))
         for src in deployments:
             self.supply_sources.append(Source(src, get_spec(src.kind).build(src.config)))
+        if s.anchor is not None:
+            from chains.evm.anchor import AnchorClient
+
+            self.anchor = AnchorClient(s.anchor.rpc_url, s.anchor.contract, s.anchor.sender_key,
+                                       chain_id=int(s.anchor.chain_id.split(":")[1]), timeout=s.anchor.timeout_seconds)
         # A changed declaration becomes a new version here, before any attestation uses it.
         self.reserve_set = await record_reserve_set(
             self.db, build_reserve_set(source_wallets(self.reserve_sources)), s.reserve_set.reason,
             devnet=s.devnet.enabled)
         return self
+
+    def is_leader(self) -> bool:
+        """Whether this process runs the scheduled jobs (always, on SQLite)."""
+        return self.leadership is not None and self.leadership.is_leader()
 
     async def close(self) -> None:
         self.closing = True
@@ -102,6 +116,11 @@ class Runtime:
                 self.snapshot_lock.release()
 
     async def _release(self) -> None:
+        if self.leadership is not None:
+            await self.leadership.stop()
+        if self.anchor is not None:
+            await self.anchor.aclose()
+            self.anchor = None
         for src in self.reserve_sources + self.supply_sources:
             try:
                 await src.adapter.aclose()

@@ -73,6 +73,7 @@ class ReserveService:
         self.settings = settings
         self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
         self.started_at = datetime.now(timezone.utc)
+        self.leadership = None  # reserves.leader object of this process, set by the app
 
     async def latest(self, *, final: bool = False) -> dict[str, Any]:
         """The newest attestation (with `final`, the newest final one), guardian signatures appended."""
@@ -269,6 +270,11 @@ class ReserveService:
         async with self.db.sessions() as session:
             return await repo.latest_attestation(session)
 
+    def _replica(self) -> dict[str, Any]:
+        """Which process answers and whether it runs the jobs (several replicas share one database)."""
+        lead = self.leadership
+        return {"replica": getattr(lead, "identity", None), "leader": bool(lead is not None and lead.is_leader())}
+
     async def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
         now = datetime.now(timezone.utc)
@@ -280,7 +286,7 @@ class ReserveService:
                          "stale_after_seconds": self.stale_after_seconds}
         limit = self.stale_after_seconds
         body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
-                "stale_after_seconds": limit}
+                "stale_after_seconds": limit, **self._replica()}
         if row is None:
             if (now - self.started_at).total_seconds() <= limit:
                 return 200, {**body, "status": "starting"}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Compiles contracts/ReserveToken.sol with the pinned solcjs into contracts/ReserveToken.json.
+// Compiles contracts/<Name>.sol with the pinned solcjs into contracts/<Name>.json.
 // The artifact records the source's SHA-256 so a test can prove source and artifact never drift.
-// Usage: node scripts/build-contracts.mjs [--out <path>]   (default: contracts/ReserveToken.json)
+// Usage: node scripts/build-contracts.mjs [--contract <Name>] [--out <path>]
+//        (default: ReserveToken, written to contracts/<Name>.json)
 
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -10,8 +11,13 @@ import { fileURLToPath } from 'node:url'
 import solc from 'solc'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const SOURCE_NAME = 'ReserveToken.sol'
-const CONTRACT = 'ReserveToken'
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? process.argv[i + 1] : fallback
+}
+const CONTRACT = arg('--contract', 'ReserveToken')
+if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(CONTRACT)) throw new Error(`not a contract name: ${CONTRACT}`)
+const SOURCE_NAME = `${CONTRACT}.sol`
 // cancun: understood by both anvil and the py-evm backend of eth-tester (newer forks may not be).
 const SETTINGS = {
   evmVersion: 'cancun',
@@ -20,8 +26,7 @@ const SETTINGS = {
 }
 
 function outPath() {
-  const i = process.argv.indexOf('--out')
-  return i > 0 ? process.argv[i + 1] : join(root, 'contracts', `${CONTRACT}.json`)
+  return arg('--out', join(root, 'contracts', `${CONTRACT}.json`))
 }
 
 const source = readFileSync(join(root, 'contracts', SOURCE_NAME))

@@ -23,7 +23,7 @@ def light_runtime(tmp_path, *, devnet=None, snapshot_every: float = 17.0) -> Run
 
 def raising_take_snapshot(exc: Exception):
     """Test double for reserves.engine.take_snapshot: fails with `exc` and counts its calls."""
-    async def take_snapshot(rt):
+    async def take_snapshot(rt, **_kw):
         take_snapshot.calls += 1
         raise exc
     take_snapshot.calls = 0
@@ -34,22 +34,25 @@ def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
     rt = light_runtime(tmp_path)
     scheduler = jobs.build_scheduler(rt)
     job = scheduler.get_job("snapshot")
-    assert job.func is jobs.snapshot_job and job.args == (rt,)
+    # Every job is wrapped so that only the leading replica runs it (reserves.leader).
+    assert job.func.__wrapped__ is jobs.snapshot_job and job.args == (rt,)
     # A slow snapshot must not overlap the next, and missed runs after a stall collapse into one.
     assert job.max_instances == 1 and job.coalesce is True
     assert job.trigger.interval == timedelta(seconds=17)
     # The portal publishes its first attestation at start, not one interval later.
     assert abs(job.next_run_time - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    assert [j.id for j in scheduler.get_jobs()] == ["snapshot", "evidence", "proofs-prune", "supply-monitor", "reconcile"]  # no devnet, no tick job
+    assert [j.id for j in scheduler.get_jobs()] == ["snapshot", "evidence", "proofs-prune", "supply-monitor", "reconcile",
+                                                    "anchor", "series-retention"]  # no devnet, no tick job
 
 
 def test_devnet_tick_job_only_with_a_devnet(tmp_path):
     rt = light_runtime(tmp_path, devnet=object())  # a stand-in: build_scheduler only asks whether it is set
     scheduler = jobs.build_scheduler(rt)
     tick = scheduler.get_job("devnet-tick")
-    assert tick.func is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
+    assert tick.func.__wrapped__ is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
     assert tick.trigger.interval == timedelta(seconds=rt.settings.devnet.block_interval_seconds)
-    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs", "proofs-prune", "supply-monitor", "reconcile"}
+    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs", "proofs-prune",
+                                                    "supply-monitor", "reconcile", "anchor", "series-retention"}
 
 
 @pytest.mark.parametrize("exc, level, message", [
@@ -77,7 +80,7 @@ async def test_close_waits_for_a_running_snapshot(tmp_path, monkeypatch):
     rt = light_runtime(tmp_path)
     order = []
 
-    async def slow_snapshot(_rt):  # test double: a snapshot that takes a moment
+    async def slow_snapshot(_rt, **_kw):  # test double: a snapshot that takes a moment
         order.append("snapshot start")
         await asyncio.sleep(0.3)
         order.append("snapshot end")

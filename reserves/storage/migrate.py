@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves.errors import StorageError
@@ -25,12 +25,30 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# Held while migrating, so that replicas starting together migrate one after the other.
+MIGRATION_LOCK_KEY = 0x52455345_0004
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` to `revision` (creates the SQLite file if needed)."""
+    """Bring the schema at `url` to `revision` (creates the SQLite file if needed).
+
+    On PostgreSQL a session advisory lock, held on a connection of its own, makes concurrent
+    callers wait for each other; the second then finds the schema current and does nothing.
+    """
+    lock_engine = lock = None
     try:
+        if sync_url(url).startswith("postgresql"):
+            lock_engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+            lock = lock_engine.connect()
+            lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
         raise StorageError(f"migration of {safe_url(url)} failed: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
+    finally:
+        if lock is not None:
+            lock.close()  # the session lock goes with its connection
+        if lock_engine is not None:
+            lock_engine.dispose()
 
 
 def current_revision(url: str) -> str | None:

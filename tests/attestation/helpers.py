@@ -54,7 +54,7 @@ def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotat
     """A signed format 4 document; `previous` is the document before (its body is read for the
     status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
     from reserves.attestation import canonical, document_v4, signers, window
-    from reserves.attestation.scope import ControlCounts
+    from reserves.attestation.scope import ControlCounts, coin_addresses
 
     engine = engine or key(7, "engine")
     previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
@@ -65,7 +65,8 @@ def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotat
     if earlier is None:
         earlier = [] if previous_body is None else [window.earlier_of(d) for d in reversed(CHAIN.get(prev_id, []))]
     extras = document_v4.Extras(policy=policy, previous=previous_body, earlier=earlier,
-                                control=control or ControlCounts(1, 0, 86400, None), engine=engine,
+                                control=control or ControlCounts(len(coin_addresses(base)), 0, 86400, None),
+                                engine=engine,
                                 guardians=guardians, rotation_from=rotation_from, statements=statements)
     body = document_v4.extend_v4(base, extras)
     doc = signers.sign_v4(body, engine, rotation_from)

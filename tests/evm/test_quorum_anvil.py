@@ -157,7 +157,10 @@ async def test_a_lying_endpoint_never_gives_a_reading(
         await read(make(contract, [anvil, url]))
     number = w3.eth.block_number - CONFIRMATIONS
     detail = info.value.detail
-    assert detail.startswith(f"{NAME}: ") and match.format(n=number) in detail
+    expected = match.format(n=number)
+    # totalSupply() and decimals() are read together: either may be the call that meets the lie.
+    assert detail.startswith(f"{NAME}: ") and (expected in detail or
+                                               expected.replace("totalSupply()", "decimals()") in detail)
     assert f"block {number}" in detail  # every error says where
     assert "SECRETKEY" not in detail and "127.0.0.1" not in detail
 

@@ -1,0 +1,139 @@
+"""Anchoring: each final attestation id is published on an EVM chain, in sequence order, and the transaction recorded.
+
+The job takes final attestations newer than the last one anchored, oldest first, a few per run.
+Each gets a row before its transaction is sent (status `sending`), then `sent` with the hash,
+then `confirmed` with the block once the receipt is `confirmations` deep, or `refused` (the
+contract reverted: wrong signer, not newer) or `error` (retried next run). A crash between send
+and record is resolved on the next run by asking the contract whether it holds the id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from sqlmodel import select
+
+from chains.errors import ChainDataError, ChainError
+from reserves.attestation import eip712
+from reserves.storage.engine_models import AnchorRow
+from reserves.storage.models import AttestationRow
+
+log = logging.getLogger(__name__)
+PER_RUN = 5
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def _signature(document: dict) -> bytes | None:
+    entry = next((s for s in document["signatures"] if s.get("alg") == "eip712"), None)
+    return None if entry is None else bytes.fromhex(entry["sig"][2:])
+
+
+async def _candidates(session) -> list[AttestationRow]:
+    """Final attestations after the last one anchored (or being anchored), oldest first, minus refused ones."""
+    last = (await session.exec(select(AnchorRow).where(AnchorRow.status.in_(("sending", "sent", "confirmed")))
+                               .order_by(AnchorRow.sequence.desc()).limit(1))).first()
+    stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(AttestationRow.sequence)
+    if last is not None:
+        stmt = stmt.where(AttestationRow.sequence > last.sequence)
+    rows = list((await session.exec(stmt.limit(PER_RUN * 4))).all())
+    if not rows:
+        return []
+    refused = set((await session.exec(select(AnchorRow.attestation_id).where(
+        AnchorRow.attestation_id.in_([r.id for r in rows]), AnchorRow.status == "refused"))).all())
+    return [r for r in rows if r.id not in refused][:PER_RUN]
+
+
+async def _save(db, row: AnchorRow) -> None:
+    async with db.sessions() as session:
+        async with session.begin():
+            await session.merge(row)
+
+
+async def resolve_unsent(rt) -> None:
+    """Rows left in `sending` by a crash: confirmed when the contract holds the id, else retried."""
+    async with rt.db.sessions() as session:
+        stuck = list((await session.exec(select(AnchorRow).where(AnchorRow.status == "sending"))).all())
+    for row in stuck:
+        try:
+            record = await rt.anchor.record(bytes.fromhex(row.attestation_id))
+        except ChainError as exc:
+            log.warning("anchor: cannot check %s: %s", row.attestation_id[:12], exc.detail)
+            continue
+        row.status = "confirmed" if record["anchored_at"] else "error"
+        row.error = None if record["anchored_at"] else "the transaction was never recorded; retrying"
+        await _save(rt.db, row)
+
+
+async def anchor_one(rt, att: AttestationRow) -> AnchorRow:
+    s = rt.settings.anchor
+    document = json.loads(att.document)
+    row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
+                    status="sending", submitted_at=_now())
+    sig = _signature(document)
+    if sig is None:
+        row.status, row.error = "refused", "the attestation has no EIP-712 signature (format before 4)"
+        await _save(rt.db, row)
+        return row
+    body = {k: v for k, v in document.items() if k != "signatures"}
+    await _save(rt.db, row)
+    try:
+        row.tx_hash = await rt.anchor.send(eip712.message(att.id, body), sig)
+        row.status = "sent"
+        await _save(rt.db, row)
+        receipt = await rt.anchor.wait(row.tx_hash)
+        await _deep_enough(rt, receipt.block_number, s.confirmations, s.timeout_seconds)
+        row.block_number = receipt.block_number
+        row.status = "confirmed" if receipt.succeeded else "refused"
+        row.error = None if receipt.succeeded else "the transaction reverted"
+        row.confirmed_at = _now() if receipt.succeeded else None
+    except ChainDataError as exc:
+        row.status, row.error = "refused", exc.detail[:500]
+    except ChainError as exc:
+        row.status, row.error = "error", exc.detail[:500]
+    await _save(rt.db, row)
+    return row
+
+
+async def _deep_enough(rt, block: int, confirmations: int, timeout: float) -> None:
+    """Wait until `block` has `confirmations` blocks on it (itself included); ChainError on timeout."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while confirmations > 1 and await rt.anchor.block_number() < block + confirmations - 1:
+        if time.monotonic() > deadline:
+            from chains.errors import ChainUnavailable
+
+            raise ChainUnavailable(f"block {block} not {confirmations} deep within {timeout:g} s")
+        await asyncio.sleep(1.0)
+
+
+async def anchor_job(rt) -> None:
+    """Anchor the next final attestations; a failure is recorded and retried, the job never dies."""
+    if rt.anchor is None or rt.closing or rt.db is None or not rt.is_leader():
+        return
+    try:
+        await resolve_unsent(rt)
+        async with rt.db.sessions() as session:
+            todo = await _candidates(session)
+        for att in todo:
+            row = await anchor_one(rt, att)
+            log.info("anchor %d %s: %s %s", att.sequence, att.id[:12], row.status, row.tx_hash or row.error or "")
+            if row.status == "error":
+                break  # the chain is not answering: try again next run, in order
+    except Exception:
+        log.exception("anchor job failed")
+
+
+async def anchors_page(session, limit: int) -> list[dict]:
+    rows = (await session.exec(select(AnchorRow).order_by(AnchorRow.sequence.desc()).limit(limit))).all()
+    iso = lambda d: None if d is None else d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return [{"attestation_id": r.attestation_id, "sequence": r.sequence, "chain_id": r.chain_id,
+             "contract": r.contract, "tx_hash": r.tx_hash, "block_number": r.block_number, "status": r.status,
+             "error": r.error, "submitted_at": iso(r.submitted_at), "confirmed_at": iso(r.confirmed_at)}
+            for r in rows]

@@ -1,0 +1,30 @@
+"""Retention of the raw time series: drop raw points past `[timeseries] raw_retention_days` (rollups stay)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from reserves.storage import series
+
+log = logging.getLogger(__name__)
+RETENTION_INTERVAL_SECONDS = 3600
+
+
+async def series_retention_job(rt) -> None:
+    """TimescaleDB: (re)apply the retention policy; elsewhere delete old raw rows. Never raises."""
+    days = rt.settings.timeseries.raw_retention_days
+    if rt.closing or rt.db is None:
+        return
+    try:
+        async with rt.db.sessions() as session:
+            async with session.begin():
+                if await series.rollups_are_views(session):
+                    await series.apply_retention(session, days)
+                elif days:
+                    dropped = await series.prune_raw(session, older_than=series.retention_cutoff(
+                        datetime.now(timezone.utc), days))
+                    if dropped:
+                        log.info("time series: dropped %d raw points older than %d days", dropped, days)
+    except Exception:
+        log.exception("time-series retention failed")

@@ -1,0 +1,97 @@
+"""Two portal processes on one PostgreSQL database: one leader, one attestation per interval, failover.
+
+Also two runtimes of one process made to believe they both lead (a split brain): the chain lock
+and the interval guard still store one attestation per interval, never the same sequence twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from reserves.attestation import verify_chain
+from reserves.attestation.keys import load_signing_key
+from reserves.engine import SnapshotNotDue, take_snapshot
+from reserves.runtime import Runtime
+from reserves.settings import load_settings
+from tests.replicas.conftest import stored
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+INTERVAL = 2.0
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"{what} not within {timeout} s")
+
+
+def _leaders(*ps) -> list:
+    return [p for p in ps if (p.health() or {}).get("leader")]
+
+
+def _check_chain(url: str, key_path) -> list:
+    state = stored(url)
+    key = load_signing_key(path=key_path)
+    report = verify_chain(state["documents"], {key.pubkey_hex: "engine"})
+    assert report.ok, report.failed()
+    seqs = [r.sequence for r in state["rows"]]
+    assert seqs == list(range(len(seqs))) and state["orphans"] == 0
+    times = [r.issued_at for r in state["rows"]]
+    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    # One attestation per interval: never two within half an interval of each other.
+    assert all(g >= INTERVAL / 2 for g in gaps), gaps
+    return gaps
+
+
+def test_one_leader_one_attestation_per_interval_and_failover(portal_config, pg_database, portals):
+    make, key_path = portal_config
+    config = make(interval=INTERVAL)
+    a, b = portals(config, "a"), portals(config, "b")
+    a.wait_up(), b.wait_up()
+    leader = _wait_for(lambda: _leaders(a, b), 15, "a leader")
+    assert len(leader) == 1
+    first, other = leader[0], (b if leader[0] is a else a)
+    _wait_for(lambda: len(stored(pg_database)["rows"]) >= 4, 60, "four attestations")
+    assert _leaders(a, b) == [first] and not other.health()["leader"]
+    before_kill = len(stored(pg_database)["rows"])
+    first.kill()
+    killed_at = time.monotonic()
+    _wait_for(lambda: _leaders(other), 15, "the follower taking the lead")
+    took_over = time.monotonic() - killed_at
+    _wait_for(lambda: len(stored(pg_database)["rows"]) >= before_kill + 3, 60, "attestations after failover")
+    other.stop()
+    gaps = _check_chain(pg_database, key_path)
+    # The takeover needs the server to notice the dead connection: well within a few polls.
+    assert took_over < 10, took_over
+    assert max(gaps) < INTERVAL * 2 + took_over + 5, gaps
+
+
+async def test_two_runtimes_that_both_lead_still_store_one_per_interval(portal_config, pg_database):
+    make, key_path = portal_config
+    settings = load_settings(make(interval=60.0))
+    a, b = await Runtime(settings).start(), await Runtime(settings).start()
+    try:
+        now = datetime.now(timezone.utc)
+        for round_ in range(3):
+            moment = now + timedelta(seconds=60 * round_)
+            results = await asyncio.gather(take_snapshot(a, now=moment, min_gap_seconds=30),
+                                           take_snapshot(b, now=moment, min_gap_seconds=30),
+                                           return_exceptions=True)
+            stored_ones = [r for r in results if isinstance(r, dict)]
+            refused = [r for r in results if isinstance(r, SnapshotNotDue)]
+            assert len(stored_ones) == 1 and len(refused) == 1, results
+    finally:
+        await a.close()
+        await b.close()
+    state = stored(pg_database)
+    assert [r.sequence for r in state["rows"]] == [0, 1, 2]
+    key = load_signing_key(path=key_path)
+    assert verify_chain(state["documents"], {key.pubkey_hex: "engine"}).ok
