@@ -127,14 +127,20 @@ class AttestationController(Controller):
     async def summary(self, service: Service) -> DashboardView:
         return await service.dashboard()
 
-    @get("/history", summary="Ratio history in time buckets", responses=_errors(400))
+    @get("/history", summary="Ratio, reserves and supply in time buckets (min / max / last)", responses=_errors(400),
+         description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
+                     "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
+                     "deployment's supply instead of the totals. `source` says which series answered.")
     async def history(
         self, service: Service,
         start: Annotated[datetime | None, QueryParameter(name="from", description="ISO 8601 with zone")] = None,
         end: Annotated[datetime | None, QueryParameter(name="to", description="ISO 8601 with zone")] = None,
         bucket: Annotated[int | None, Parameter(ge=1, le=31_622_400, description="bucket seconds")] = None,
-    ) -> dict[str, Any]:
-        return await service.history(start=start, end=end, bucket_seconds=bucket)
+        deployment: Annotated[str | None, Parameter(min_length=1, max_length=MAX_NAME,
+                                                    description="one deployment's supply")] = None,
+    ) -> Response[dict[str, Any]]:
+        return Response(await service.history(start=start, end=end, bucket_seconds=bucket, deployment=deployment),
+                        headers=CACHE)
 
 
 @get("/healthz", summary="Liveness, database and freshness of the newest attestation", tags=["operations"],

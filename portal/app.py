@@ -24,7 +24,7 @@ from portal.errors import HANDLERS
 from portal.evidence_api import evidence
 from portal import monitor_api, reconcile_api
 from portal.pages import DashboardController
-from portal.trust_api import TrustController
+from portal.trust_api import AssurancePartial, TrustController
 from reserves.jobs import build_scheduler
 from reserves.proofs.setup import build_proof_service
 from reserves.runtime import Runtime
@@ -46,7 +46,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         rt = await Runtime(settings).start()
         app.state.runtime = rt
         app.state.service = ReserveService(rt.db, settings, [(rt.signer.pubkey_hex, rt.signer.key_id)])
-        app.state.service.leadership = rt.leadership
+        app.state.service.leadership, app.state.service.runtime = rt.leadership, rt
         app.state.trust = TrustService(rt.db, [(rt.signer.pubkey_hex, rt.signer.key_id)])
         try:
             app.state.proofs = await asyncio.to_thread(build_proof_service, rt)  # loads the online signer
@@ -70,7 +70,7 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         return state.trust
 
     return Litestar(
-        route_handlers=[AttestationController, TrustController, DashboardController, healthz,
+        route_handlers=[AttestationController, TrustController, AssurancePartial, DashboardController, healthz,
                         PublicProofsController, ProofPartials, AdminController, evidence,
                         *monitor_api.ROUTES, *reconcile_api.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
+from litestar.response import Template
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
@@ -81,6 +82,19 @@ class TrustController(Controller):
     ) -> Response[dict[str, Any]]:
         return Response(await trust.events(kind=kind, before=before, limit=limit), headers=SHORT)
 
+    @get("/assurance", summary="Finality, window, flows, scope and status basis of the newest attestation",
+         description="With the keys, recent engine events, audit entries and anchors: the dashboard's panel as JSON.",
+         tags=["attestations"])
+    async def assurance(self, trust: Trust) -> Response[dict[str, Any]]:
+        return Response(await trust.assurance(), headers=SHORT)
+
+    @get("/anchors", summary="Attestation ids published on an EVM chain, newest first", tags=["attestations"],
+         responses=_errors(400))
+    async def anchors(
+        self, trust: Trust, limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="how many")] = 50,
+    ) -> Response[dict[str, Any]]:
+        return Response(await trust.anchors(limit=limit), headers=SHORT)
+
     @get("/audit", summary="The append-only audit log of operator actions (hash-chained)", tags=["events"],
          description="Newest first; each entry's hash covers it and the hash before it.", responses=_errors(400))
     async def audit(
@@ -89,3 +103,11 @@ class TrustController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.audit(before=before, limit=limit), headers=SHORT)
+
+
+class AssurancePartial(Controller):
+    include_in_schema = False
+
+    @get("/partials/assurance")
+    async def partial(self, trust: Trust) -> Template:
+        return Template("_assurance.html", context={"a": await trust.assurance()})

@@ -32,10 +32,13 @@ async def snapshot_job(rt: Runtime) -> None:
             if rt.closing:
                 return
             await take_snapshot(rt, min_gap_seconds=rt.settings.schedule.snapshot_interval_seconds / 2)
+            rt.last_snapshot_error = None
             await devnet_cosign(rt)
     except SnapshotNotDue as exc:
         log.info("snapshot not due: %s", exc.detail)
     except ReservesError as exc:
+        rt.last_snapshot_error = {"code": exc.code, "detail": exc.detail[:500],
+                                  "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
         log.warning("snapshot skipped: %s", exc.detail)
     except Exception:
         log.exception("snapshot failed")

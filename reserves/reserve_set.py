@@ -12,6 +12,7 @@ from typing import Any, Iterable
 from chains.errors import ChainError
 from reserves.attestation.canonical import canonical_bytes
 from reserves.errors import ConfigError, InvalidInput
+from reserves import audit
 from reserves.storage import repository as repo
 from reserves.storage.models import ReserveSetVersion
 
@@ -130,6 +131,9 @@ async def record_reserve_set(db, rs: ReserveSet, reason: str, *, now: datetime |
                 wallet_count=len(rs.wallets), declaration=json.dumps(rs.declaration(), separators=(",", ":")),
                 diff=None if diff is None else json.dumps(diff, separators=(",", ":")))
             await repo.insert_reserve_set(session, row)
+            await audit.append(session, actor="operator", action="reserve_set.version", at=now,
+                               detail={"version": row.version, "hash": row.hash, "reason": reason[:500],
+                                       "wallets": row.wallet_count, "change": describe_diff(diff)[:500]})
     log.info("reserve set version %d (%s): %s", row.version, rs.hash[:12], describe_diff(diff))
     return row
 

@@ -13,6 +13,7 @@ from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
 from reserves.attestation.signers import GuardianSet
 from reserves.errors import ConfigError, SigningKeyError
+from reserves.config_audit import record_config
 from reserves.leader import leadership_for
 from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings import Settings, SourceSettings
@@ -52,6 +53,7 @@ class Runtime:
     devnet_guardians: list[SigningKey] = field(default_factory=list)  # devnet only: the guardians that sign
     leadership: Any = None                     # reserves.leader: whether this process runs the jobs
     anchor: Any = None                         # chains.evm.anchor.AnchorClient when [anchor] is set
+    last_snapshot_error: dict | None = None    # why the last scheduled snapshot was refused, until one succeeds
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closing: bool = False
@@ -95,6 +97,7 @@ class Runtime:
         self.reserve_set = await record_reserve_set(
             self.db, build_reserve_set(source_wallets(self.reserve_sources)), s.reserve_set.reason,
             devnet=s.devnet.enabled)
+        await record_config(self.db, s)
         return self
 
     def is_leader(self) -> bool:

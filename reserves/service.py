@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves import reserve_views as rviews
+from reserves import history as history_mod
 from reserves import supply_views, views
 from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
@@ -33,12 +34,9 @@ DASHBOARD_VERSIONS = 10
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 HEALTH_TIMEOUT_SECONDS = 5.0
 FUTURE_TOLERANCE = timedelta(seconds=60)
-MAX_HISTORY_POINTS = 2000
 SPARK_WINDOW = timedelta(hours=24)
 SPARK_POINTS = 96
 _ID = re.compile(r"^[0-9a-f]{64}$")
-TIME_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
-TIME_CEILING = datetime(2200, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -74,6 +72,7 @@ class ReserveService:
         self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
         self.started_at = datetime.now(timezone.utc)
         self.leadership = None  # reserves.leader object of this process, set by the app
+        self.runtime = None     # the runtime, for the last snapshot error (set by the app)
 
     async def latest(self, *, final: bool = False) -> dict[str, Any]:
         """The newest attestation (with `final`, the newest final one), guardian signatures appended."""
@@ -238,33 +237,12 @@ class ReserveService:
             **base,
         )
 
-    async def history(self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None) -> dict:
-        end = end or datetime.now(timezone.utc) + timedelta(seconds=1)
-        if end.tzinfo is None or (start is not None and start.tzinfo is None):
-            raise InvalidInput("from/to: give a time zone (e.g. 2026-11-22T00:00:00Z)")
-        # Bounded before any arithmetic: near year 1 or 9999 a shift to UTC or the default range
-        # leaves what datetime can hold, and no attestation predates 2009 anyway.
-        for name, value in (("to", end), ("from", start)):
-            if value is not None and not TIME_FLOOR <= value <= TIME_CEILING:
-                raise InvalidInput(f"{name}: must be between 2000-01-01 and 2200-01-01")
-        end = end.astimezone(timezone.utc)
-        if start is None:
-            # Default: the last day, or the last 500 buckets when only a bucket size is given.
-            window = timedelta(days=1) if bucket_seconds is None else timedelta(seconds=bucket_seconds * 500)
-            start = end - min(window, end - TIME_FLOOR)
-        start = start.astimezone(timezone.utc)
-        if start >= end:
-            raise InvalidInput("from: must be before to")
-        span = (end - start).total_seconds()
-        bucket = bucket_seconds or max(1, int(span // 500) or 1)
-        if not 1 <= bucket <= 366 * 86400:
-            raise InvalidInput("bucket: seconds from 1 to 31622400")
-        if span / bucket > MAX_HISTORY_POINTS:
-            raise InvalidInput(f"bucket: too small for this range (at most {MAX_HISTORY_POINTS} buckets)")
-        async with self.db.sessions() as session:
-            buckets = await repo.ratio_history(session, start=start, end=end, bucket_seconds=bucket)
-        return {"from": _iso(start), "to": _iso(end), "bucket_seconds": bucket,
-                "points": [_bucket(b) for b in buckets]}
+    async def history(self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None,
+                      deployment: str | None = None) -> dict:
+        """Bucketed min/max/last ratio, reserves and supply (reserves.history); one deployment's supply with
+        `deployment`."""
+        return await history_mod.history(self.db, start=start, end=end, bucket_seconds=bucket_seconds,
+                                         deployment=deployment)
 
     async def _latest_row(self):
         async with self.db.sessions() as session:
@@ -273,7 +251,8 @@ class ReserveService:
     def _replica(self) -> dict[str, Any]:
         """Which process answers and whether it runs the jobs (several replicas share one database)."""
         lead = self.leadership
-        return {"replica": getattr(lead, "identity", None), "leader": bool(lead is not None and lead.is_leader())}
+        return {"replica": getattr(lead, "identity", None), "leader": bool(lead is not None and lead.is_leader()),
+                "last_snapshot_error": getattr(self.runtime, "last_snapshot_error", None)}
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
@@ -313,14 +292,6 @@ def _spendable_locked(body: dict) -> dict[str, Any]:
 async def _first_time(session) -> datetime:
     first = await repo.first_attestation_time(session)
     return first if first is not None else datetime.now(timezone.utc)
-
-
-def _bucket(b: repo.Bucket) -> dict[str, Any]:
-    s = lambda v: None if v is None else str(v)  # noqa: E731  (amounts as decimal strings)
-    return {"start": _iso(b.start), "points": b.points, "min_ratio_bp": s(b.min_ratio_bp),
-            "max_ratio_bp": s(b.max_ratio_bp), "last_ratio_bp": s(b.last_ratio_bp),
-            "last_reserves_sat": str(b.last_reserves_sat), "last_liabilities_sat": str(b.last_liabilities_sat),
-            "last_status": b.last_status}
 
 
 def _iso(dt: datetime) -> str:

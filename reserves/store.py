@@ -50,6 +50,9 @@ def _deployment_points(body: dict) -> list[tuple[str, str, int]]:
 async def _keys(session, body: dict, att_id: str, issued: datetime) -> None:
     signers = body["signers"]
     engine, rotation = signers["engine"], signers["rotation"]
+    if rotation is None and await repo.get_key(session, engine["pubkey"]) is None:
+        await audit.append(session, actor="engine", action="key.introduced", at=issued,
+                           detail={"sequence": body["sequence"], "attestation": att_id, "key": engine})
     await repo.remember_key(session, pubkey=engine["pubkey"], key_id=engine["key_id"], when=issued,
                             sequence=body["sequence"], rotation_attestation=att_id if rotation else None)
     for g in (signers["guardians"] or {}).get("keys", []):

@@ -119,3 +119,42 @@ class TrustService:
             rows = await audit.page(session, before_id=before, limit=limit + 1)
         return {"items": [audit.entry_json(r) for r in rows[:limit]],
                 "next_before": rows[limit - 1].id if len(rows) > limit else None, "limit": limit}
+
+    async def anchors(self, *, limit: int = 50) -> dict[str, Any]:
+        from reserves import anchoring
+
+        limit = _limit(limit)
+        async with self.db.sessions() as session:
+            return {"items": await anchoring.anchors_page(session, limit), "limit": limit}
+
+    async def assurance(self, *, recent: int = 10) -> dict[str, Any]:
+        """Finality, window, flows, scope and status basis of the newest attestation, with keys,
+        recent engine events, audit entries and anchors: the dashboard's assurance panel and its JSON."""
+        from reserves import anchoring
+        from reserves.views import btc, percent
+
+        async with self.db.sessions() as session:
+            row = await repo.latest_attestation(session)
+            final = await repo.latest_final(session)
+            signatures = (await repo.guardian_signatures(session, [row.id])).get(row.id, []) if row else []
+            anchors = await anchoring.anchors_page(session, 5)
+        base = {"keys": await self.keys(), "events": (await self.events(limit=recent))["items"],
+                "audit": (await self.audit(limit=recent))["items"], "anchors": anchors}
+        if row is None:
+            return {"has_data": False, **base}
+        body = json.loads(row.document)
+        view = finality_view(row, body, signatures)
+        flows = body.get("flows") or {"previous_sequence": None, "compared": False, "flags": []}
+        window = body.get("window")
+        return {
+            "has_data": True, **view, **base,
+            "latest_final_sequence": None if final is None else final.sequence,
+            "format": body["format"], "status": body["status"], "status_basis": body.get("status_basis"),
+            "hysteresis_bp": body["policy"].get("hysteresis_bp"), "window": window,
+            "window_min_percent": percent(window["min_ratio_bp"]) if window and window["min_ratio_bp"] else None,
+            "flows": flows,
+            "flows_btc": {k.removesuffix("_sat"): btc(flows.get(k)) for k in
+                          ("inflow_sat", "outflow_sat", "short_lived_sat", "recent_inflow_sat")},
+            "scope": body.get("scope") or {"proven": [], "asserted": [], "control": None, "statements": []},
+            "signers": body.get("signers"),
+        }

@@ -50,14 +50,21 @@ async def get_link(session: AsyncSession, deployment: str, tx_hash: str, log_ind
 
 
 async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> ReconcileLinkRow:
-    """Store `row` and commit; LinkExists when the event already has a link (checked by the unique key,
+    """Store `row` (and its audit entry) and commit; LinkExists when the event already has a link (checked by the unique key,
     so two concurrent submissions cannot both win)."""
+    from reserves import audit
+
     session.add(row)
     try:
-        await session.commit()
+        await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         raise LinkExists(f"event {row.tx_hash} log {row.log_index} on {row.deployment} already has a link") from exc
+    # The operator's action is audited in the same transaction as the link itself.
+    await audit.append(session, actor=row.created_by, action="admin.link",
+                       detail={"deployment": row.deployment, "tx_hash": row.tx_hash, "log_index": row.log_index,
+                               "btc_txid": row.btc_txid, "vout": row.vout, "note": row.note[:200]})
+    await session.commit()
     await session.refresh(row)
     return row
 

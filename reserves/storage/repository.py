@@ -125,6 +125,10 @@ async def window_rows(session: AsyncSession, *, before_sequence: int, limit: int
     return [(s, h, None if r is None else int(r)) for s, h, r in (await session.exec(stmt)).all()]
 
 
+async def get_key(session: AsyncSession, pubkey: str) -> SigningKeyRow | None:
+    return await session.get(SigningKeyRow, pubkey)
+
+
 async def list_keys(session: AsyncSession) -> list[SigningKeyRow]:
     result = await session.exec(select(SigningKeyRow).order_by(SigningKeyRow.first_used_at))
     return list(result.all())

@@ -1,0 +1,146 @@
+"""The time series on each backend: rollups kept by the engine (or TimescaleDB's continuous aggregates)
+answer exactly what the raw rows answer, for the totals and per deployment; retention drops raw rows only."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from reserves import history as history_mod
+from reserves.errors import InvalidInput
+from reserves.storage import series
+from reserves.storage.db import open_database, sync_url
+from reserves.storage.migrate import upgrade
+from reserves.storage.models import RatioPoint
+from reserves.storage.rollup_build import rebuild_rollups
+
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def _points(n: int, seed: int) -> list[tuple[RatioPoint, list]]:
+    rng = random.Random(seed)
+    out, t = [], T0
+    for i in range(n):
+        t += timedelta(minutes=rng.choice([1, 1, 7, 45, 200]))
+        ratio = None if rng.random() < 0.08 else rng.randint(9_000, 13_000)
+        point = RatioPoint(time=t, sequence=i, attestation_id=f"{i:064x}", status="stale" if ratio is None else "healthy",
+                           ratio_bp=ratio, reserves_sat=rng.randint(10**8, 10**9 + 2**60),
+                           liabilities_sat=rng.randint(10**8, 10**9))
+        deployments = [(name, "eip155:1", rng.randint(0, 10**12)) for name in ("eth", "l2") if rng.random() < 0.9]
+        out.append((point, deployments))
+    return out
+
+
+@pytest.fixture
+async def filled(db_url):
+    upgrade(db_url)
+    db = open_database(db_url)
+    points = _points(200, seed=len(db_url))
+    async with db.sessions() as session:
+        async with session.begin():
+            for point, deployments in points:
+                session.add(point)
+                await session.flush()
+                await series.record(session, point, deployments)
+    yield db_url, db, points
+    await db.dispose()
+
+
+def _same(a, b) -> None:
+    assert [vars(x) for x in a] == [vars(x) for x in b]
+
+
+async def test_rollups_answer_what_raw_rows_answer(filled):
+    for bucket in (3600, 7200, 21600, 86400, 172800):
+        await _compare(filled, bucket)
+
+
+async def _compare(filled, bucket: int) -> None:
+    _, db, points = filled
+    start = series.bucket_start(T0, bucket)
+    end = series.bucket_start(points[-1][0].time, bucket) + timedelta(seconds=bucket)
+    async with db.sessions() as session:
+        raw = await series.history(session, start=start, end=end, bucket_seconds=bucket, resolution=None)
+        rolled = await series.history(session, start=start, end=end, bucket_seconds=bucket)
+        assert series.source_for(bucket) is not None and len(raw) > 3
+        _same(raw, rolled)
+        for name in ("eth", "l2"):
+            _same(await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=name,
+                                       resolution=None),
+                  await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=name))
+    assert sum(b.points for b in raw) == len(points)
+    assert min(b.min_ratio_bp for b in raw if b.min_ratio_bp is not None) == \
+        min(p.ratio_bp for p, _ in points if p.ratio_bp is not None)
+    assert raw[-1].last_reserves_sat == points[-1][0].reserves_sat  # above 2**53: no precision lost
+
+
+async def test_rebuilding_the_rollups_gives_what_the_engine_kept(filled):
+    url, db, points = filled
+    async with db.sessions() as session:
+        if await series.rollups_are_views(session):
+            return  # TimescaleDB keeps them itself: there is nothing to rebuild
+        before = (await session.exec(text("SELECT * FROM ratio_rollup ORDER BY resolution, bucket"))).all()
+        supply_before = (await session.exec(text("SELECT * FROM supply_rollup ORDER BY 1, 2, 3"))).all()
+    engine = create_engine(sync_url(url))
+    with engine.begin() as conn:
+        rebuild_rollups(conn)
+    engine.dispose()
+    async with db.sessions() as session:
+        after = (await session.exec(text("SELECT * FROM ratio_rollup ORDER BY resolution, bucket"))).all()
+        supply_after = (await session.exec(text("SELECT * FROM supply_rollup ORDER BY 1, 2, 3"))).all()
+    assert [tuple(r) for r in before] == [tuple(r) for r in after] and len(after) > 10
+    assert [tuple(r) for r in supply_before] == [tuple(r) for r in supply_after]
+
+
+async def test_retention_drops_raw_rows_and_keeps_rollups(filled):
+    _, db, points = filled
+    cut = points[len(points) // 2][0].time
+    async with db.sessions() as session:
+        if await series.rollups_are_views(session):
+            return  # a TimescaleDB retention policy drops whole chunks on its own schedule
+    async with db.sessions() as session:
+        async with session.begin():
+            dropped = await series.prune_raw(session, older_than=cut)
+    assert dropped >= len(points) // 2
+    start, end = series.bucket_start(T0, 86400), series.bucket_start(points[-1][0].time, 86400) + timedelta(days=1)
+    async with db.sessions() as session:
+        daily = await series.history(session, start=start, end=end, bucket_seconds=86400)
+        raw = await series.history(session, start=start, end=end, bucket_seconds=86400, resolution=None)
+    assert sum(b.points for b in daily) == len(points) and sum(b.points for b in raw) < len(points)
+
+
+async def test_the_history_answer_chooses_nice_buckets_and_whole_ranges(filled):
+    _, db, points = filled
+    end = points[-1][0].time
+    year = await history_mod.history(db, start=end - timedelta(days=365), end=end, bucket_seconds=None)
+    assert year["bucket_seconds"] == 64800 and year["source"] == "rollup_3600s" and len(year["points"]) <= 500
+    day = await history_mod.history(db, start=end - timedelta(days=1), end=end, bucket_seconds=None)
+    assert day["bucket_seconds"] == 300 and day["source"] == "raw"
+    assert day["from"].endswith(":00Z") and datetime.fromisoformat(day["to"]) >= end
+    one = await history_mod.history(db, start=T0, end=end, bucket_seconds=86400, deployment="eth")
+    assert one["deployment"] == "eth" and set(one["points"][0]) == {"start", "points", "min_supply_sat",
+                                                                    "max_supply_sat", "last_supply_sat"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"start": T0, "end": T0}, "before"),
+    ({"start": T0.replace(tzinfo=None), "end": None}, "time zone"),
+    ({"start": T0, "end": T0 + timedelta(days=3650), "bucket_seconds": 60}, "too small"),
+    ({"start": None, "end": None, "bucket_seconds": 0}, "bucket"),
+    ({"start": None, "end": None, "bucket_seconds": 10**9}, "bucket"),
+    ({"start": datetime(1999, 1, 1, tzinfo=timezone.utc), "end": None}, "between"),
+])
+def test_bad_ranges_are_refused(kwargs, match):
+    with pytest.raises(InvalidInput, match=match):
+        history_mod.check_range(kwargs.get("start"), kwargs.get("end"), kwargs.get("bucket_seconds"),
+                                datetime.now(timezone.utc))
+
+
+def test_nice_buckets():
+    assert history_mod.nice_bucket(86400) == 300
+    assert history_mod.nice_bucket(7 * 86400) == 1800
+    assert history_mod.nice_bucket(365 * 86400) == 64800
+    assert history_mod.nice_bucket(10**12) == history_mod.MAX_BUCKET
