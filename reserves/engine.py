@@ -220,6 +220,8 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
         async with session.begin():
             await repo.lock_chain(session)
             latest = await repo.latest_attestation(session)
+            previous = attest.previous_body(latest)
+            attest.signing_keys(rt, previous)  # a key that may not sign is refused before anything else
             issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
             if latest is not None and min_gap_seconds is not None and \
                     (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds:
@@ -238,7 +240,6 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
                 supply_results=[_supply_input(o) for o in supply],
                 reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )
-            previous = attest.previous_body(latest)
             body, engine, replaced = await attest.build_v4(session, rt, base, latest, previous, issued)
             faults.crash_point("after_build")
             document = sign_v4(body, engine, replaced)

@@ -81,7 +81,7 @@ def with_guardians(document: dict, rows: list[GuardianSignatureRow]) -> dict:
 async def submit(db, att_id: object, pubkey: object, sig: object, *, now: datetime | None = None) -> dict:
     """Verify and store one guardian signature; returns the attestation's finality after it."""
     att_id, pubkey, sig = check_submission(att_id, pubkey, sig)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = now or datetime.now(timezone.utc)  # microseconds kept: signatures are served in submission order
     async with _SQLITE_TURN if db.dialect == "sqlite" else _NoLock():
         async with db.sessions() as session:
             async with session.begin():

@@ -138,8 +138,11 @@ class TrustService:
             final = await repo.latest_final(session)
             signatures = (await repo.guardian_signatures(session, [row.id])).get(row.id, []) if row else []
             anchors = await anchoring.anchors_page(session, 5)
-        base = {"keys": await self.keys(), "events": (await self.events(limit=recent))["items"],
-                "audit": (await self.audit(limit=recent))["items"], "anchors": anchors}
+        # The panel lists what a reader would miss otherwise: finality and guardian signatures have
+        # their own card and table (the JSON endpoints list everything).
+        events = [e for e in (await self.events(limit=100))["items"] if e["kind"] != "attestation_final"]
+        entries = [e for e in (await self.audit(limit=100))["items"] if e["action"] != "guardian.signature"]
+        base = {"keys": await self.keys(), "events": events[:recent], "audit": entries[:recent], "anchors": anchors}
         if row is None:
             return {"has_data": False, **base}
         body = json.loads(row.document)
