@@ -1,6 +1,6 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import aged_scan_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench
+from bench import aged_scan_bench, history_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench
 
 if __name__ == "__main__":
     snapshot_bench.main()
@@ -9,3 +9,4 @@ if __name__ == "__main__":
     scan_bench.main()
     supply_bench.main()
     monitor_bench.main()
+    history_bench.main()

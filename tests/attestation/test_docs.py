@@ -22,7 +22,10 @@ def test_example_envelope_verifies():
     assert report.ok, report.failed()
     assert example["attestation"]["status"] == "stale" and example["attestation"]["ratio_bp"] is None
     reserves = example["attestation"]["reserves"]
-    assert example["attestation"]["format"] == "reserves-attestation/3" and reserves["locked_sat"] != "0"
+    assert example["attestation"]["format"] == "reserves-attestation/4" and reserves["locked_sat"] != "0"
+    att = example["attestation"]
+    assert att["status_basis"]["changed"] and att["signers"]["guardians"]["threshold"] == 2
+    assert [s["alg"] for s in att["signatures"]] == ["bip340", "eip712", "bip340", "bip340"]
     assert reserves["sources"][0]["uncounted"] and reserves["valid_at"] is not None
     deployments = {d["name"]: d for d in example["attestation"]["supply"]["deployments"]}
     assert deployments["arbitrum"]["role"] == "bridge" and deployments["ethereum"]["rpc"]["endpoints"] == 3
@@ -47,6 +50,18 @@ def test_every_format_2_and_3_member_is_documented():
     members |= set(load_schema()["properties"]["reserves"]["properties"])
     members |= set(defs["deployment_ok"]["properties"]) | set(defs["held_balance"]["properties"])
     members |= set(defs["rpc_agreement"]["properties"])
+    for name in members:
+        assert re.search(rf"[`.{{ ]{name}[`,}} ]", DOC), name
+
+
+def test_every_format_4_member_is_documented():
+    from reserves.attestation.schema import load_schema
+
+    props = load_schema()["properties"]
+    members = set(props["status_basis"]["properties"]) | set(props["flows"]["properties"])
+    members |= set(props["window"]["oneOf"][1]["properties"]) | set(props["scope"]["properties"])
+    members |= set(props["signers"]["properties"]) | set(props["policy"]["properties"])
+    members |= set(props["scope"]["properties"]["control"]["properties"])
     for name in members:
         assert re.search(rf"[`.{{ ]{name}[`,}} ]", DOC), name
 
