@@ -6,7 +6,9 @@ PostgreSQL for each. The reference, measured in the same run on the same data: t
 and bucket answered from the raw rows (no rollup), what the query would cost without them.
 
 PostgreSQL: $RESERVES_BENCH_DATABASE_URL (a server URL; a fresh database is made on it), else the
-server on 127.0.0.1:5432, else a throwaway cluster from the installed server binaries.
+server on 127.0.0.1:5432, else a throwaway cluster from the installed server binaries. With
+$RESERVES_BENCH_TIMESCALE_URL (a server with the TimescaleDB extension) it runs there too, the
+continuous aggregates materialised as their refresh policies would.
 """
 
 from __future__ import annotations
@@ -75,11 +77,22 @@ def _fill_sqlite(url: str, end: datetime) -> None:
     conn.close()
 
 
-def _rollups(url: str) -> None:
-    engine = create_engine(sync_url(url))
-    with engine.begin() as conn:
-        rebuild_rollups(conn)
-    engine.dispose()
+def _rollups(url: str) -> str:
+    """Build the plain rollups, or on TimescaleDB materialise the continuous aggregates (what their
+    refresh policies do in production); returns which."""
+    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE relname = 'ratio_rollup'").scalar() \
+                if conn.dialect.name == "postgresql" else "r"
+            if kind == "v":
+                for view in ("ratio_rollup_1h", "ratio_rollup_1d", "supply_rollup_1h", "supply_rollup_1d"):
+                    conn.exec_driver_sql(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")
+                return "TimescaleDB continuous aggregates, refreshed"
+            rebuild_rollups(conn)
+            return "rollup tables"
+    finally:
+        engine.dispose()
 
 
 async def _time(fn, rounds: int = ROUNDS) -> tuple[float, object]:
@@ -136,12 +149,18 @@ async def _run() -> None:
         server = _postgres_server(stack)
         pg = stack.enter_context(fresh_database(server))
         sqlite = f"sqlite:///{Path(tempfile.mkdtemp(prefix='history-bench-')) / 'bench.db'}"
-        for label, url, fill in (("postgresql", pg, _fill_postgres), ("sqlite", sqlite, _fill_sqlite)):
+        backends = [("postgresql", pg, _fill_postgres), ("sqlite", sqlite, _fill_sqlite)]
+        timescale = os.environ.get("RESERVES_BENCH_TIMESCALE_URL")
+        if timescale:  # a server with the extension (compose's db service is one)
+            ts = stack.enter_context(fresh_database(timescale, extensions=("timescaledb",)))
+            backends.insert(1, ("timescaledb", ts, _fill_postgres))
+        for label, url, fill in backends:
             upgrade(url)
             t = time.perf_counter()
             fill(url, end)
-            _rollups(url)
-            print(f"{label}: {ROWS:,} one-minute rows and their rollups written in {time.perf_counter() - t:.1f} s")
+            how = _rollups(url)
+            print(f"{label}: {ROWS:,} one-minute rows and their rollups ({how}) written in "
+                  f"{time.perf_counter() - t:.1f} s")
             await _measure(label, url, end)
 
 

@@ -57,3 +57,23 @@ def test_dashboard_shows_figures_and_refreshes_without_reload(server, browser, t
     assert page.evaluate("() => window.htmx && window.htmx.version") == "2.0.11"
     assert not external, f"the page loaded something from elsewhere: {external}"
     page.close()
+
+
+def test_dashboard_shows_finality_guardians_window_flows_and_scope(server, browser):
+    base, _, proc, _ = server
+    wait_for(base, proc, 2)
+    page = browser.new_page()
+    page.goto(base + "/")
+    page.wait_for_selector("#finality", timeout=30_000)
+    assert page.locator("#finality .value").inner_text() in {"final", "pending"}
+    assert "of 2 guardian signatures required (3 guardians)" in page.locator("#finality").inner_text()
+    rows = page.locator("#guardians tbody tr")
+    assert rows.count() == 3 and "not yet" in rows.nth(2).inner_text()  # the devnet's third never signs
+    assert page.locator("#window .value").inner_text().endswith("%")
+    assert "blocks" in page.locator("#window").inner_text()
+    assert "reserve flows since" in page.locator("#flows").inner_text().lower()  # CSS upper-cases labels
+    scope = page.locator("#scope").inner_text()
+    assert "reserve_outputs" in scope and "unencumbered" in scope
+    assert page.locator("#keys tbody tr").count() >= 4  # the engine key and three guardians
+    assert page.locator("#audit li").count() >= 1
+    page.close()
