@@ -11,6 +11,10 @@ pragma solidity 0.8.37;
 ///      status: 0 healthy, 1 warning, 2 undercollateralized, 3 stale (ratioBp is 0 without a ratio).
 ///      `signer()` is a view any contract can call; `anchor()` records an attestation the engine
 ///      signed, in sequence order, so the chain of ids published here only ever moves forward.
+///      Only `publisher` (the operator's anchoring account) may anchor: the engine signs every
+///      attestation before its guardians do, so the signature alone does not make one final; the
+///      portal anchors an attestation only once it is final. A record here therefore says: the
+///      engine signed it and the operator published it as final.
 contract AttestationAnchor {
     bytes32 public constant DOMAIN_TYPEHASH = keccak256("EIP712Domain(string name,string version)");
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
@@ -39,6 +43,7 @@ contract AttestationAnchor {
 
     bytes32 public immutable DOMAIN_SEPARATOR;
     address public immutable engine;
+    address public immutable publisher;
     mapping(bytes32 => Record) public records;
     bytes32 public latestId;
     uint64 public latestSequence;
@@ -46,12 +51,14 @@ contract AttestationAnchor {
 
     event Anchored(bytes32 indexed id, uint64 indexed sequence, uint8 status, uint256 ratioBp);
 
+    error NotPublisher(address caller);
     error WrongSigner(address recovered);
     error BadSignature();
     error NotNewer(uint64 sequence, uint64 latest);
 
-    constructor(address engine_) {
+    constructor(address engine_, address publisher_) {
         engine = engine_;
+        publisher = publisher_;
         DOMAIN_SEPARATOR = keccak256(abi.encode(DOMAIN_TYPEHASH, keccak256("Reserves attestation"), keccak256("1")));
     }
 
@@ -72,8 +79,9 @@ contract AttestationAnchor {
         return ecrecover(digest(a), v, r, s);
     }
 
-    /// @notice Record attestation `a` when the engine signed it and it is newer than the last one recorded.
+    /// @notice Record attestation `a` (publisher only) when the engine signed it and it is newer than the last one.
     function anchor(Attestation calldata a, bytes calldata sig) external {
+        if (msg.sender != publisher) revert NotPublisher(msg.sender);
         address recovered = signer(a, sig);
         if (recovered == address(0)) revert BadSignature();
         if (recovered != engine) revert WrongSigner(recovered);

@@ -100,6 +100,9 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
     else:
         Path(out).write_text(text)
     click.echo(f"signed attestation {report.id} as {key.key_id} (keys: {note})", err=True)
+    if chain is None:
+        click.echo("note: without --previous the status basis (level before) and the window were checked only "
+                   "as the attestation states them; give --previous with the attestations before it", err=True)
 
 
 @guardian.command("submit")

@@ -95,7 +95,9 @@ def _keys_from(value: Any, where: str) -> dict[str, str]:
     if not items:
         raise InputProblem(f"{where}: holds no keys")
     out: dict[str, str] = {}
-    items = [i for i in items if not (isinstance(i, dict) and i.get("role") == "guardian")] or items
+    items = [i for i in items if not (isinstance(i, dict) and i.get("role") == "guardian")]
+    if not items:
+        raise InputProblem(f"{where}: holds only guardian keys, no engine key")
     for i, item in enumerate(items):
         if isinstance(item, str):
             pubkey, key_id = item, "pinned"
@@ -147,9 +149,12 @@ def _trusted(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> 
               help="Accept attestations still waiting for their guardians' threshold (format 4).")
 @click.option("--guardian", "guardian_keys", multiple=True, callback=_check_pubkeys,
               help="Pinned guardian key (64 hex); repeatable. Then only pinned guardians count.")
+@click.option("--guardian-threshold", default=None, type=click.IntRange(1, 32),
+              help="At least this many (pinned) guardians must have signed, whatever the attestation declares.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previous: str | None,
-           require_signatures: int, allow_pending: bool, guardian_keys: tuple[str, ...], as_json: bool) -> None:
+           require_signatures: int, allow_pending: bool, guardian_keys: tuple[str, ...],
+           guardian_threshold: int | None, as_json: bool) -> None:
     """Verify the attestation(s) in SOURCE (file, '-' or URL).
 
     SOURCE may hold one attestation (document or {id, attestation} envelope), a page of
@@ -172,10 +177,10 @@ def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previ
     pins = {k: "pinned" for k in guardian_keys} or None
     if is_chain:
         report = verify_chain(items, trusted, require_signatures=require_signatures, allow_pending=allow_pending,
-                              guardian_pins=pins)
+                              guardian_pins=pins, guardian_threshold=guardian_threshold)
     else:
         report = verify_document(items[0], trusted_keys=trusted, require_signatures=require_signatures,
-                                 allow_pending=allow_pending, guardian_pins=pins)
+                                 allow_pending=allow_pending, guardian_pins=pins, guardian_threshold=guardian_threshold)
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "keys": keys_note, "attestations": len(items)}, indent=2))
     else:

@@ -4,7 +4,8 @@ The job takes final attestations newer than the last one anchored, oldest first,
 Each gets a row before its transaction is sent (status `sending`), then `sent` with the hash,
 then `confirmed` with the block once the receipt is `confirmations` deep, or `refused` (the
 contract reverted: wrong signer, not newer) or `error` (retried next run). A crash between send
-and record is resolved on the next run by asking the contract whether it holds the id.
+and record, or a receipt that came too late, is resolved on the next run by asking the contract
+whether it holds the id. Only the configured sender may anchor (the contract's `publisher`).
 """
 
 from __future__ import annotations
@@ -69,8 +70,29 @@ async def resolve_unsent(rt) -> None:
         await _save(rt.db, row)
 
 
+async def _already_anchored(rt, att: AttestationRow) -> AnchorRow | None:
+    """An earlier try whose transaction may have been mined after all (a receipt timeout): ask the contract."""
+    async with rt.db.sessions() as session:
+        earlier = await session.get(AnchorRow, att.id)
+    if earlier is None or earlier.tx_hash is None:
+        return None
+    record = await rt.anchor.record(bytes.fromhex(att.id))
+    if not record["anchored_at"]:
+        return None
+    earlier.status, earlier.error, earlier.confirmed_at = "confirmed", None, _now()
+    await _save(rt.db, earlier)
+    return earlier
+
+
 async def anchor_one(rt, att: AttestationRow) -> AnchorRow:
     s = rt.settings.anchor
+    try:
+        done = await _already_anchored(rt, att)
+    except ChainError as exc:
+        log.warning("anchor: cannot check %s: %s", att.id[:12], exc.detail)
+        done = None
+    if done is not None:
+        return done
     document = json.loads(att.document)
     row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
                     status="sending", submitted_at=_now())

@@ -1,8 +1,10 @@
 """The configuration a process starts with, recorded in the audit log when it differs from the last one.
 
-The entry holds hashes only: a SHA-256 per settings section and one of them all, so the log says
-*which* sections changed (policy, guardians, deployments, ...) without holding anything from
-them (RPC URLs carry API keys). The devnet's sources are built at start and never recorded.
+The entry holds fingerprints only: an HMAC-SHA256 per settings section, keyed by a key derived
+from the engine's signing key, and one of them all, so the log says *which* sections changed
+(policy, guardians, deployments, ...) without holding anything from them, and nobody without the
+signing key can test guesses of a password, token or API key against it. A new engine key makes
+every section look changed once. The devnet's sources are built at start and never recorded.
 """
 
 from __future__ import annotations
@@ -32,20 +34,20 @@ def _plain(value):
     return repr(value)
 
 
-def fingerprint(settings) -> dict[str, str]:
-    """{section: sha256 hex} of every settings section (secrets included only through the hash)."""
+def fingerprint(settings, key) -> dict[str, str]:
+    """{section: HMAC hex} of every settings section under `key` (a SigningKey)."""
     out = {}
     for f in fields(settings):
         if f.name in SKIPPED:
             continue
         text = json.dumps(_plain(getattr(settings, f.name)), sort_keys=True, default=repr)
-        out[f.name] = hashlib.sha256(text.encode()).hexdigest()
+        out[f.name] = key.mac(b"config", text.encode())
     return out
 
 
-async def record_config(db, settings) -> bool:
-    """Append `config.changed` when the sections' hashes differ from the last recorded; True if appended."""
-    sections = fingerprint(settings)
+async def record_config(db, settings, key) -> bool:
+    """Append `config.changed` when the sections' fingerprints differ from the last recorded; True if appended."""
+    sections = fingerprint(settings, key)
     overall = hashlib.sha256(json.dumps(sections, sort_keys=True).encode()).hexdigest()
     async with db.sessions() as session:
         async with session.begin():

@@ -13,6 +13,7 @@ from chains.base import DuplicateOutpoint
 from chains.errors import ChainError
 from reserves.attestation import document as doc_mod
 from reserves.attestation.arithmetic import Policy
+from reserves.attestation.arithmetic import format_timestamp as ar_format
 from reserves import attest, faults, store
 from reserves.attestation.canonical import attestation_id
 from reserves.attestation.signers import sign_v4
@@ -194,6 +195,12 @@ async def block_monitored(rt: Runtime, supply: list[Outcome]) -> list[Outcome]:
     return out
 
 
+class ClockWentBackwards(ReservesError):
+    """The host clock reads earlier than the newest attestation's issued_at."""
+
+    code = "clock_backwards"
+
+
 class SnapshotNotDue(ReservesError):
     """Another writer stored an attestation less than `min_gap_seconds` ago: this interval is taken."""
 
@@ -223,12 +230,15 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
             previous = attest.previous_body(latest)
             attest.signing_keys(rt, previous)  # a key that may not sign is refused before anything else
             issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+            if latest is not None and issued < repo.utc(latest.issued_at):
+                # A clock that went backwards must neither date the chain back in time nor publish
+                # attestations pinned to a past instant: none until it catches up.
+                raise ClockWentBackwards(
+                    f"the clock reads {ar_format(issued)}, before sequence {latest.sequence}'s issued_at "
+                    f"{ar_format(repo.utc(latest.issued_at))}: no attestation until it catches up")
             if latest is not None and min_gap_seconds is not None and \
                     (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds:
                 raise SnapshotNotDue(f"sequence {latest.sequence} was stored at {repo.utc(latest.issued_at)}")
-            if latest is not None and issued < repo.utc(latest.issued_at):
-                # A clock that went backwards must not produce a chain that goes back in time.
-                issued = repo.utc(latest.issued_at)
             base = doc_mod.build_body(
                 sequence=0 if latest is None else latest.sequence + 1,
                 previous=None if latest is None else latest.id,

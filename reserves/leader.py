@@ -5,8 +5,10 @@ On PostgreSQL the leader holds a session-level advisory lock on a connection of 
 connection still answers. When the leader dies its connection closes and the server releases the
 lock at once, so a follower takes over within one poll. When the leader's connection is cut off
 without it noticing, it stops leading after `lease_seconds` without a confirmation, while the
-server keeps the lock until it sees the connection dead (keepalives of a few seconds, set per
-session): the two never lead at once, and the chain lock and unique constraints stay the last line.
+server keeps the lock until its keepalives (set per session to give up after more than a lease
+of silence) see the connection dead: the two do not lead at once. A job already running when
+the lead is lost runs to its end; the chain lock and the unique constraints keep snapshots
+single, and the anchor contract refuses an anchor that is not newer.
 
 SQLite allows one process per database file: that process always leads.
 """
@@ -96,11 +98,16 @@ class PostgresLeader:
         import psycopg
 
         if self._conn is None or self._conn.closed:
-            # Keepalives every few seconds: the server notices a vanished leader quickly.
+            # A new connection holds no lock: whatever this process led on is gone with the old one.
+            self._confirmed_at = None
+            # The server frees the lock of a vanished leader once its keepalives give up: after
+            # idle + interval x count seconds of silence, which is longer than the lease, so the old
+            # leader has stopped (it could not confirm for a whole lease) before anyone can take over.
+            idle = int(self.settings.lease_seconds) + 1
             self._conn = await psycopg.AsyncConnection.connect(
-                _dsn(self.url), autocommit=True, connect_timeout=5, keepalives=1, keepalives_idle=5,
-                keepalives_interval=2, keepalives_count=3,
-                options="-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3")
+                _dsn(self.url), autocommit=True, connect_timeout=5, keepalives=1, keepalives_idle=idle,
+                keepalives_interval=1, keepalives_count=3,
+                options=f"-c tcp_keepalives_idle={idle} -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3")
         if self._confirmed_at is not None:
             await (await self._conn.execute("SELECT 1")).fetchone()
             self._confirmed_at = time.monotonic()

@@ -20,6 +20,7 @@ from reserves.settings import Settings, SourceSettings
 from reserves.supply_set import link_deployments, pop_role
 from reserves.storage.db import Database, open_database
 from reserves.storage.migrate import upgrade
+from reserves.storage.timescale import refresh_aggregates
 
 log = logging.getLogger(__name__)
 CLOSE_WAIT_SECONDS = 30
@@ -70,6 +71,8 @@ class Runtime:
         s = self.settings
         if s.database.auto_migrate:
             await asyncio.to_thread(upgrade, s.database.url)
+        if s.database.url.startswith("postgresql"):
+            await asyncio.to_thread(refresh_aggregates, s.database.url)  # TimescaleDB only; see there
         self.db = open_database(s.database.url)
         self.leadership = leadership_for(s.database.url, s.replicas)
         await self.leadership.start()
@@ -97,7 +100,7 @@ class Runtime:
         self.reserve_set = await record_reserve_set(
             self.db, build_reserve_set(source_wallets(self.reserve_sources)), s.reserve_set.reason,
             devnet=s.devnet.enabled)
-        await record_config(self.db, s)
+        await record_config(self.db, s, self.signer)
         return self
 
     def is_leader(self) -> bool:

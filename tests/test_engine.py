@@ -122,11 +122,18 @@ async def test_outpoint_declared_twice_counts_once(rt):
     assert body["reserves"]["total_sat"] == "110000" and body["reserves"]["utxo_count"] == 2
 
 
-async def test_clock_going_backwards_never_goes_back_in_the_chain(rt):
+async def test_clock_going_backwards_is_refused_and_changes_nothing(rt):
+    from reserves.engine import ClockWentBackwards
+    from reserves.storage import repository as repo
+
     t = datetime(2030, 1, 1, tzinfo=timezone.utc)
     a = await take_snapshot(rt, now=t)
-    b = await take_snapshot(rt, now=t - timedelta(hours=1))
-    assert b["attestation"]["issued_at"] >= a["attestation"]["issued_at"]
+    with pytest.raises(ClockWentBackwards, match="before sequence 0's issued_at 2030-01-01T00:00:00Z"):
+        await take_snapshot(rt, now=t - timedelta(hours=1))
+    async with rt.db.sessions() as session:
+        assert await repo.count_attestations(session) == 1
+    same_second = await take_snapshot(rt, now=t)  # the same instant is not backwards
+    assert same_second["attestation"]["sequence"] == 1 and a["attestation"]["sequence"] == 0
 
 
 async def test_a_failed_start_releases_what_it_started(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ Create Date: 2026-12-04
 
 Existing attestations are final (they had no guardians) and get their reserve tip height and
 engine key from their documents. Triggers then refuse what must never happen: deleting or
-rewriting an attestation (only `finality` and `final_at` may change, once), and any UPDATE or
+rewriting an attestation (only `finality` and `final_at` may change), and any UPDATE or
 DELETE of the audit log or a guardian signature. On SQLite a future batch ALTER of these tables
 would recreate them without the triggers: add columns with plain ADD COLUMN instead.
 """
@@ -14,6 +14,8 @@ import json
 
 import sqlalchemy as sa
 from alembic import op
+
+from reserves.attestation.window import earlier_of
 
 revision = "0008"
 down_revision = "0007"
@@ -84,11 +86,13 @@ def _backfill() -> None:
     rows = conn.execute(sa.text("SELECT id, document FROM attestation")).all()
     for att_id, document in rows:
         doc = json.loads(document)
-        valid_at = doc.get("reserves", {}).get("valid_at")
+        try:
+            height = earlier_of(doc).height  # format 1 has no valid_at: its sources' one tip, as verifiers take it
+        except (KeyError, TypeError):
+            height = None
         sigs = [s["pubkey"] for s in doc.get("signatures", []) if s.get("alg") == "bip340"]
         conn.execute(sa.text("UPDATE attestation SET reserves_height = :h, engine_pubkey = :k WHERE id = :i"),
-                     {"h": None if valid_at is None else valid_at["height"], "k": sigs[0] if sigs else None,
-                      "i": att_id})
+                     {"h": height, "k": sigs[0] if sigs else None, "i": att_id})
 
 
 def _triggers(dialect: str) -> None:

@@ -93,6 +93,15 @@ class SigningKey:
             self._evm_secret = derived
         return self._evm_secret
 
+    def mac(self, purpose: bytes, data: bytes) -> str:
+        """HMAC-SHA256 hex of `data` under a key derived from this secret for `purpose`: a fingerprint
+        nobody without the key can test guesses against (configurations hold passwords and URLs
+        with API keys)."""
+        import hmac
+
+        key = hashlib.sha256(b"reserves-portal/mac/v1/" + purpose + b"/" + self._secret).digest()
+        return hmac.new(key, data, hashlib.sha256).hexdigest()
+
     @property
     def evm_address(self) -> str:
         """Lowercase 0x address of the derived EIP-712 key."""

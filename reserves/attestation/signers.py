@@ -81,6 +81,8 @@ def signers_json(engine: SigningKey, guardians: GuardianSet | None, rotation_fro
         raise SigningKeyError("a rotation needs a new key: the old and new engine keys are the same")
     if guardians is not None and engine.pubkey_hex in guardians.pubkeys:
         raise SigningKeyError("the engine key cannot also be a guardian key")
+    if guardians is not None and rotation_from is not None and rotation_from.pubkey_hex in guardians.pubkeys:
+        raise SigningKeyError("the replaced engine key cannot be a guardian key")
     rotation = None
     if rotation_from is not None:
         rotation = {"from": key_ref(rotation_from), "reason": (rotation_reason or "engine key rotation")[:500]}
@@ -122,9 +124,12 @@ def valid_bip340(entry: dict, digest32: bytes) -> bool:
 
 def guardian_tally(document: dict, att_id: str, guardians: GuardianSet | None) -> list[str]:
     """Key ids of the distinct guardians of `guardians` with a valid signature in `document`."""
-    if guardians is None:
-        return []
-    digest32, members, seen = bytes.fromhex(att_id), guardians.pubkeys, []
+    return [] if guardians is None else tally_keys(document, att_id, guardians.keys)
+
+
+def tally_keys(document: dict, att_id: str, keys) -> list[str]:
+    """Key ids of the distinct (key_id, pubkey) `keys` with a valid BIP-340 signature in `document`."""
+    digest32, members, seen = bytes.fromhex(att_id), {p: k for k, p in keys}, []
     for entry in document.get("signatures", []):
         pubkey = entry.get("pubkey")
         if pubkey in members and members[pubkey] not in seen and valid_bip340(entry, digest32):

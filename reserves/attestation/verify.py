@@ -82,6 +82,7 @@ def verify_document(
     require_signatures: int = 1,
     allow_pending: bool = False,
     guardian_pins: dict[str, str] | None = None,
+    guardian_threshold: int | None = None,
 ) -> VerifyReport:
     """Verify one attestation: shape, schema, id, signatures, trust, links, arithmetic, status.
 
@@ -89,10 +90,11 @@ def verify_document(
     trust check ("no trusted keys given"). At least `require_signatures` distinct trusted keys
     must have signed validly (format 4: the engine key, or the key a rotation replaced).
     Format 4 with a guardian set: fewer valid guardian signatures than its threshold fail the
-    `guardians` check unless `allow_pending`; `guardian_pins` restricts which guardians count.
+    `guardians` check unless `allow_pending`; `guardian_pins` restricts which guardians count and
+    `guardian_threshold` how many must sign at least, whatever the document declares.
     Accepts JSON text, a document, or an envelope; never raises.
     """
-    options = verify_v4.Options(allow_pending, guardian_pins)
+    options = verify_v4.Options(allow_pending, guardian_pins, guardian_threshold)
     return _verify(document_or_envelope, trusted_keys, require_signatures, options)[0]
 
 

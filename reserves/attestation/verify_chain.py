@@ -24,6 +24,7 @@ class _Link:
 def verify_chain(
     documents: list[Any], trusted_keys: dict[str, str] | None, *, require_signatures: int = 1,
     allow_pending: bool = False, guardian_pins: dict[str, str] | None = None,
+    guardian_threshold: int | None = None,
 ) -> VerifyReport:
     """Verify each attestation (checks named `doc[i].<check>`, i = input position) and their chain.
 
@@ -39,7 +40,7 @@ def verify_chain(
     if not isinstance(documents, (list, tuple)) or not documents:
         report.add("chain", False, "expected a non-empty list of attestations")
         return report
-    options = verify_v4.Options(allow_pending, guardian_pins)
+    options = verify_v4.Options(allow_pending, guardian_pins, guardian_threshold)
     trusted = None if _trusted_map(trusted_keys) is None or isinstance(_trusted_map(trusted_keys), str) \
         else dict(_trusted_map(trusted_keys))
     links, docs = [], {}

@@ -25,8 +25,18 @@ def engine_keys(doc: dict) -> set[str]:
     return {s["pubkey"] for s in doc["signatures"] if s.get("alg") == "bip340"}
 
 
+class BadGuardianSet(Exception):
+    """A schema-valid guardian set that breaks its rules (reported by the document's own checks)."""
+
+
 def guardian_set(doc: dict):
-    return signers_mod.GuardianSet.from_json(doc["signers"]["guardians"]) if doc["format"] == FORMAT else None
+    """The declared guardian set (None before format 4 or without one); BadGuardianSet when malformed."""
+    if doc["format"] != FORMAT:
+        return None
+    try:
+        return signers_mod.GuardianSet.from_json(doc["signers"]["guardians"])
+    except Exception as exc:  # noqa: BLE001 - InvalidInput: threshold above N, a key off the curve, ...
+        raise BadGuardianSet(getattr(exc, "detail", "malformed guardian set")) from exc
 
 
 def rotation_introduces(doc: dict, trusted: dict[str, str]) -> str | None:
@@ -47,7 +57,7 @@ def rotation_introduces(doc: dict, trusted: dict[str, str]) -> str | None:
 
 def pair_problems(a: dict, b: dict, allow_pending: bool) -> dict[str, list[str]]:
     """Problems of format 4 attestation `b` against `a`, the one just before it, per check name."""
-    out: dict[str, list[str]] = {"status_basis": [], "flows": [], "keys": [], "guardians": []}
+    out: dict[str, list[str]] = {"status_basis": [], "flows": [], "keys": [], "guardians": [], "pending": []}
     seq = b["sequence"]
     basis = b["status_basis"]
     if basis["previous_status"] != a["status"]:
@@ -67,14 +77,20 @@ def pair_problems(a: dict, b: dict, allow_pending: bool) -> dict[str, list[str]]
                            "which did not make the attestation before")
     elif rotation is None and engine not in before:
         out["keys"].append(f"sequence {seq}: engine key {engine[:16]}… differs from the one before without a rotation")
-    old, new = guardian_set(a), guardian_set(b)
-    if old is not None and old != new and not allow_pending:
+    try:
+        old, new = guardian_set(a), guardian_set(b)
+    except BadGuardianSet as exc:
+        out["guardians"].append(f"sequence {seq}: {exc}")
+        return out
+    if old is not None and old != new:
         from reserves.attestation.canonical import attestation_id
 
         signed = signers_mod.guardian_tally(b, attestation_id(b), old)
         if len(signed) < old.threshold:
-            out["guardians"].append(f"sequence {seq} changes the guardian set but only {len(signed)} of the "
-                                    f"{old.threshold} guardians before co-signed it")
+            problem = (f"sequence {seq} changes the guardian set but only {len(signed)} of the "
+                       f"{old.threshold} guardians before co-signed it")
+            # Pending is allowed to be pending, never to read as a co-signed change.
+            (out["pending"] if allow_pending else out["guardians"]).append(problem)
     return out
 
 
@@ -105,7 +121,8 @@ def window_problems(run: list[dict], b: dict) -> list[str]:
 
 def chain_checks(report, docs: list[dict], allow_pending: bool) -> None:
     """Every format 4 pair of `docs` (schema-valid, sorted by sequence, one per sequence)."""
-    found: dict[str, list[str]] = {"status_basis": [], "flows": [], "keys": [], "guardians": [], "window": []}
+    found: dict[str, list[str]] = {"status_basis": [], "flows": [], "keys": [], "guardians": [], "window": [],
+                                   "pending": []}
     checked = 0
     for i, b in enumerate(docs):
         if b["format"] != FORMAT:
@@ -126,5 +143,8 @@ def chain_checks(report, docs: list[dict], allow_pending: bool) -> None:
              "flows": "flows match the attestation before", "window": "windows match the attestations given",
              "keys": "the engine key changes only by a rotation the key before signed",
              "guardians": "guardian set changes co-signed by the set before"}
+    pending = found.pop("pending")
+    if pending:  # with --allow-pending: a set change still waiting for the set before
+        notes["guardians"] = "pending (allowed): " + "; ".join(pending[:10])
     for name, problems in found.items():
         report.add(f"chain.{name}", not problems, "; ".join(problems[:10]) or notes[name])

@@ -24,11 +24,14 @@ class Options:
 
     `allow_pending`: a pending attestation (fewer guardian signatures than the threshold) passes
     the guardian check with a note instead of failing it. `guardian_pins`: x-only pubkey hex ->
-    label; when given, only signatures of pinned keys count towards the threshold.
+    label; when given, the attestation must declare guardians and only signatures of pinned keys
+    count. `guardian_threshold`: at least this many (pinned) guardians must sign, whatever
+    threshold the attestation declares (the engine could declare a lower one).
     """
 
     allow_pending: bool = False
     guardian_pins: dict[str, str] | None = None
+    guardian_threshold: int | None = None
 
 
 def status(doc: dict) -> list[str]:
@@ -46,6 +49,9 @@ def status(doc: dict) -> list[str]:
             problems.append(f"status_basis.{key} {basis[key]!r} but the rule gives {expected[key]!r}")
     if (doc["sequence"] == 0) != (basis["previous_status"] is None):
         problems.append("status_basis.previous_status must be null exactly when sequence is 0")
+    if doc["sequence"] == 0 and basis["previous_level"] is not None:
+        # The first attestation has nothing before it: a claimed level before would lift it past the band.
+        problems.append("status_basis.previous_level must be null at sequence 0")
     return problems
 
 
@@ -144,10 +150,17 @@ def check_signatures(report, doc: dict, att_id: str, trusted: dict[str, str] | s
 
 def _guardians(report, signers: dict):
     try:
-        return signers_mod.GuardianSet.from_json(signers["guardians"])
+        found = signers_mod.GuardianSet.from_json(signers["guardians"])
     except Exception as exc:  # noqa: BLE001 - InvalidInput with its detail
         report.add("guardian_set", False, getattr(exc, "detail", "malformed guardian set"))
         return None
+    if found is not None:
+        own = {signers["engine"]["pubkey"]} | ({signers["rotation"]["from"]["pubkey"]} if signers["rotation"] else set())
+        mixed = sorted(own & set(found.pubkeys))
+        # The engine's own key among its guardians would co-sign for itself.
+        report.add("guardian_set", not mixed, "no engine key among the guardians" if not mixed else
+                   f"an engine key is also a guardian: {mixed[0][:16]}…")
+    return found
 
 
 def _trust(report, trusted, engine: str, old: str | None, valid_keys: set[str], require: int) -> None:
@@ -168,22 +181,26 @@ def _trust(report, trusted, engine: str, old: str | None, valid_keys: set[str], 
 
 
 def _guardian_check(report, doc: dict, att_id: str, guardians, options: Options) -> None:
+    pins = None if options.guardian_pins is None else {k.lower() for k in options.guardian_pins}
     if guardians is None:
-        if doc["signers"]["guardians"] is None:
+        if doc["signers"]["guardians"] is not None:
+            return  # malformed: guardian_set already failed
+        if pins is not None or options.guardian_threshold:
+            report.add("guardians", False, "guardians are pinned, but the attestation declares no guardian set")
+        else:
             report.add("guardians", True, "no guardian set declared: the engine's signature makes it final")
         return
-    counted = guardians
-    if options.guardian_pins is not None:
-        pins = {k.lower() for k in options.guardian_pins}
+    counted, required = guardians, max(guardians.threshold, options.guardian_threshold or 0)
+    if pins is not None:
         unpinned = [k for k, p in guardians.keys if p not in pins]
         report.add("guardian_pins", not unpinned, "every declared guardian is pinned" if not unpinned else
                    f"declared guardian(s) not pinned: {', '.join(unpinned[:5])} (their signatures do not count)")
-        kept = tuple((k, p) for k, p in guardians.keys if p in pins)
-        counted = signers_mod.GuardianSet(guardians.threshold, kept) if len(kept) >= guardians.threshold else None
-    names = [] if counted is None else signers_mod.guardian_tally(doc, att_id, counted)
-    m, n = guardians.threshold, len(guardians.keys)
-    text = f"{len(names)} of {m} required ({n} guardians): " + (", ".join(names) or "none signed")
-    if len(names) >= m:
+        counted = tuple((k, p) for k, p in guardians.keys if p in pins)
+    names = signers_mod.tally_keys(doc, att_id, counted.keys if isinstance(counted, signers_mod.GuardianSet)
+                                   else counted)
+    n = len(guardians.keys)
+    text = f"{len(names)} of {required} required ({n} guardians): " + (", ".join(names) or "none signed")
+    if len(names) >= required:
         report.add("guardians", True, "final: " + text)
     elif options.allow_pending:
         report.add("guardians", True, "pending (allowed): " + text)

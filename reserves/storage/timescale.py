@@ -69,3 +69,38 @@ def create_rollup_aggregates(conn: Connection) -> None:
             parts.append(f"SELECT {seconds} AS resolution, * FROM {name}")
         conn.execute(text(f"CREATE VIEW {view} AS " + " UNION ALL ".join(parts)))
     log.info("rollups are TimescaleDB continuous aggregates")
+
+
+def refresh_aggregates(url: str) -> bool:
+    """Materialise the continuous aggregates over every raw point still stored; False without them.
+
+    Created WITH NO DATA (a refresh cannot run inside the migration's transaction) and refreshed by
+    their policies over recent buckets only, they would otherwise miss every bucket older than the
+    first policy run. Run at start, outside any transaction. It starts at the oldest raw point: a
+    refresh over a range whose raw chunks retention already dropped would delete those buckets.
+    """
+    from sqlalchemy import create_engine, pool
+
+    from reserves.storage.db import sync_url
+
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not timescale_installed(conn) or conn.execute(text(
+                    "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'ratio_rollup_1h'")
+            ).first() is None:
+                return False
+            for table in ("ratio_point", "supply_point"):
+                oldest = conn.execute(text(f"SELECT min(time) FROM {table}")).scalar()
+                if oldest is None:
+                    continue
+                view = AGGREGATES_OF[table]
+                for seconds, suffix in SUFFIX.items():
+                    conn.execute(text(f"CALL refresh_continuous_aggregate('{view}_{suffix}', CAST(:start AS timestamptz), "
+                                      "now() - make_interval(secs => :s))"), {"start": oldest, "s": seconds})
+            return True
+    finally:
+        engine.dispose()
+
+
+AGGREGATES_OF = {"ratio_point": "ratio_rollup", "supply_point": "supply_rollup"}

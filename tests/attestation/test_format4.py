@@ -312,3 +312,57 @@ def test_malformed_guardian_sets_are_refused():
     with pytest.raises(Exception, match="engine key cannot also be a guardian"):
         make_doc_v4(guardians=signers.GuardianSet(1, (("e", ENGINE.pubkey_hex),)))
 
+
+
+# --- found by review: what the engine key alone must not be able to claim ---------------------
+
+def test_a_first_attestation_cannot_claim_a_level_before_it():
+    doc = make_doc_v4(warning=139_993)  # ratio 140003 bp: inside the band above the warning line
+    assert doc["status"] == "warning"
+    forged = copy.deepcopy(doc)
+    forged["status_basis"].update(previous_level="healthy", level="healthy",
+                                  change_reason="none -> healthy: every source was read and the ratio clears every line")
+    forged["status"], forged["status_reasons"] = "healthy", []
+    forged = resign(forged)
+    assert {"status"} <= set(failed(verify_document(forged, trusted_keys=TRUSTED)))
+    assert not verify_chain([forged], TRUSTED).ok
+
+
+def test_pinned_guardians_refuse_an_attestation_that_declares_none_or_a_lower_threshold():
+    pins = {k.pubkey_hex: k.key_id for k in GUARDIANS}
+    none = make_doc_v4()
+    assert "guardians" in failed(verify_document(none, trusted_keys=TRUSTED, guardian_pins=pins))
+    low = signers.GuardianSet(1, GSET.keys)
+    one = cosign(make_doc_v4(guardians=low), GUARDIANS[0])
+    assert verify_document(one, trusted_keys=TRUSTED, guardian_pins=pins).ok  # as declared, 1 of 3
+    report = verify_document(one, trusted_keys=TRUSTED, guardian_pins=pins, guardian_threshold=2)
+    assert "1 of 2 required" in failed(report)["guardians"]
+
+
+def test_an_engine_key_among_the_guardians_fails():
+    doc = copy.deepcopy(make_doc_v4(guardians=GSET))
+    doc["signers"]["guardians"] = {"threshold": 1, "keys": [{"key_id": "self", "pubkey": ENGINE.pubkey_hex}]}
+    signed = resign(doc)
+    body = {k: v for k, v in signed.items() if k != "signatures"}
+    signed["signatures"].append(signers.guardian_signature(ENGINE, canonical.attestation_id(body)))
+    assert "guardian_set" in failed(verify_document(signed, trusted_keys=TRUSTED))
+
+
+def test_allow_pending_never_reads_a_set_change_as_cosigned():
+    first = cosign(make_doc_v4(0, guardians=GSET), *GUARDIANS[:2])
+    mine = [key(50, "mine")]
+    swapped = cosign(make_doc_v4(1, first, guardians=signers.GuardianSet(1, (("mine", mine[0].pubkey_hex),))),
+                     mine[0])
+    strict = verify_chain([first, swapped], TRUSTED)
+    assert "chain.guardians" in failed(strict)
+    lenient = verify_chain([first, swapped], TRUSTED, allow_pending=True)
+    detail = next(c.detail for c in lenient.checks if c.name == "chain.guardians")
+    assert lenient.ok and detail.startswith("pending (allowed)") and "co-signed it" in detail
+
+
+def test_a_malformed_guardian_set_is_a_failed_check_never_an_exception():
+    docs = chain_v4(2, guardians=GSET)
+    bad = copy.deepcopy(docs[1])
+    bad["signers"]["guardians"]["threshold"] = 5  # schema-valid, but above the 3 keys
+    report = verify_chain([docs[0], resign(bad)], TRUSTED, allow_pending=True)
+    assert not report.ok and "doc[1].guardian_set" in failed(report)

@@ -40,11 +40,11 @@ def deployed(anvil):
     w3 = Web3(HTTPProvider(anvil, request_kwargs={"timeout": 30}))
     artifact = load_artifact()
     owner = w3.eth.accounts[0]
+    sender = Account.create()
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor(Web3.to_checksum_address(ENGINE.evm_address)).transact({"from": owner}))
+        factory.constructor(Web3.to_checksum_address(ENGINE.evm_address), sender.address).transact({"from": owner}))
     contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    sender = Account.create()
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": owner, "to": sender.address,
                                                                  "value": 10**18}))
     return w3, contract, "0x" + bytes(sender.key).hex()
@@ -148,6 +148,22 @@ async def test_the_contract_refuses_other_signers_and_old_sequences(anchor_env):
         await rt.anchor.send(values, sig)
 
 
+async def test_only_the_publisher_may_anchor(anchor_env, anvil):
+    """The engine signs before its guardians do: anyone else anchoring a pending attestation is refused."""
+    rt, contract = anchor_env
+    stranger = Account.create()
+    w3 = Web3(HTTPProvider(anvil))
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": stranger.address,
+                                                                 "value": 10**18}))
+    intruder = AnchorClient(anvil, contract.address, "0x" + bytes(stranger.key).hex(), chain_id=31339)
+    try:
+        with pytest.raises(Exception, match="refused"):
+            await intruder.send(*_parts(chain_v4(1, engine=ENGINE)[0])[:2])
+    finally:
+        await intruder.aclose()
+    assert not contract.functions.anchoredAny().call()
+
+
 async def test_a_crash_between_send_and_record_is_resolved_from_the_contract(anchor_env):
     rt, contract = anchor_env
     await rt.anchor.wait(await rt.anchor.send(*_parts(chain_v4(1, engine=ENGINE)[0])[:2]))
@@ -181,3 +197,20 @@ def test_settings_refuse_a_key_in_the_file(tmp_path):
     with pytest.raises(ConfigError, match="32 bytes"):
         anchor(base, {"K": "nothex"}, tmp_path)
     assert replace(anchor(base, {"K": "11" * 32}, tmp_path), confirmations=2).confirmations == 2
+
+
+async def test_a_late_receipt_is_confirmed_from_the_contract_not_sent_again(anchor_env):
+    rt, contract = anchor_env
+    doc = chain_v4(1, engine=ENGINE)[0]
+    await _insert(rt.db, [doc])
+    values, sig, att_id = _parts(doc)
+    tx = await rt.anchor.send(values, sig)
+    await rt.anchor.wait(tx)
+    async with rt.db.sessions() as session:
+        async with session.begin():  # what a receipt timeout left behind
+            session.add(AnchorRow(attestation_id=att_id, sequence=0, chain_id="eip155:31339",
+                                  contract=contract.address.lower(), tx_hash=tx, status="error",
+                                  error="not mined within 60 s", submitted_at=canonical_time(doc)))
+    await anchoring.anchor_job(rt)
+    [row] = await _rows(rt.db)
+    assert (row.status, row.tx_hash, row.error) == ("confirmed", tx, None)
