@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from chains.base import HeldAddress
-from chains.errors import ChainConfigError
-from chains.registry import get_spec
 from reserves.errors import ConfigError
-from reserves.supply_set import link_deployments, pop_role
+from reserves.supply_set import link_deployments
 from reserves import engine_settings as es
 from reserves.attestation.signers import GuardianSet
 from reserves.engine_settings import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings_parse import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
+from reserves.settings_sources import sources
 from reserves.settings_parse import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
 
 CONFIG_ENV = "RESERVES_CONFIG"
@@ -266,8 +265,8 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         timeseries=es.timeseries(_table(data, "timeseries")),
         replicas=es.replicas(_table(data, "replicas")),
         anchor=es.anchor(_table(data, "anchor"), env, base),
-        reserves=_sources(data, "reserves", "reserve", env, base),
-        deployments=link_deployments(_sources(data, "deployments", "supply", env, base)),
+        reserves=sources(data, "reserves", "reserve", env, base),
+        deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
         config_path=path,
     )
     if settings.devnet.enabled and (settings.reserves or settings.deployments):
@@ -410,65 +409,5 @@ def _devnet(t: dict[str, Any]) -> DevnetSettings:
         block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
         evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 3, lo=1, hi=8),
     )
-
-
-def _sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], base: Path) -> tuple[SourceSettings, ...]:
-    entries = data.get(key, [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ConfigError(f"{key}: must be an array of tables ([[{key}]])")
-    seen: set[str] = set()
-    out = []
-    for i, entry in enumerate(entries):
-        where = f"{key}[{i}]"
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip() or len(name) > 64:
-            raise ConfigError(f"{where}.name: required, a non-empty string of at most 64 characters")
-        if name in seen:
-            raise ConfigError(f"{where}.name: duplicate name {name!r}")
-        seen.add(name)
-        out.append(_source(entry, f"{key}.{name}", role, env, base))
-    return tuple(out)
-
-
-def _source(entry: dict[str, Any], where: str, role: str, env: Mapping[str, str], base: Path) -> SourceSettings:
-    kind = entry.get("kind")
-    if not isinstance(kind, str):
-        raise ConfigError(f"{where}.kind: required, e.g. 'bitcoin-esplora' or 'evm-erc20'")
-    try:
-        spec = get_spec(kind)
-    except ChainConfigError as exc:
-        raise ConfigError(f"{where}.kind: {exc.detail}") from exc
-    if spec.role != role:
-        raise ConfigError(f"{where}.kind: {kind!r} reads {spec.role}, not {role}")
-    mapping = _resolve_secrets(entry, where, env, base)
-    mapping.pop("kind")
-    name = mapping.pop("name")
-    # Roles are the supply count's business, not the adapter's: taken out before it parses.
-    supply = pop_role(name, mapping) if role == "supply" else None
-    try:
-        config = spec.parse_config(name, mapping)
-    except ChainConfigError as exc:
-        detail = exc.detail if exc.detail.startswith(where) else f"{where}: {exc.detail}"
-        raise ConfigError(detail) from exc
-    return SourceSettings(name=name, kind=kind, role=role, config=config, **(supply.source_fields() if supply else {}))
-
-
-def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], base: Path) -> dict[str, Any]:
-    """Replace `k_env` / `k_file` keys by `k` with the value read from the environment or file."""
-    out: dict[str, Any] = {}
-    for key, value in entry.items():
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            # Nested tables (a quorum's [[reserves.backends]]) may hold secrets of their own.
-            out[key] = [_resolve_secrets(v, f"{where}.{key}[{i}]", env, base) for i, v in enumerate(value)]
-        elif key.endswith(("_env", "_file")) and isinstance(value, str):
-            target = key.rsplit("_", 1)[0]
-            if target in entry:
-                raise ConfigError(f"{where}.{key}: give either {target} or {key}, not both")
-            secret = _secret({key: value}, target, f"{where}.{target}", env, base)
-            # A list of URLs (rpc_urls) from one variable or file: separated by commas or whitespace.
-            out[target] = re.split(r"[\s,]+", secret.strip()) if target.endswith("_urls") else secret
-        else:
-            out[key] = value
-    return out
 
 
