@@ -93,3 +93,22 @@ def fresh_database(server_url: str, extensions: tuple[str, ...] = ()) -> Iterato
     finally:
         with psycopg.connect(_dsn(server_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def model_drift(url: str) -> list:
+    """Differences between the migrated schema at `url` and SQLModel.metadata, flattened (Alembic's
+    compare_metadata); the caller keeps the ones about its own tables."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlmodel import SQLModel
+
+    from reserves.storage.db import sync_url
+
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    finally:
+        engine.dispose()
+    return [d for group in diff for d in (group if isinstance(group, list) else [group])]

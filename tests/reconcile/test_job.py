@@ -3,15 +3,10 @@ migration builds exactly the tables the models declare."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import replace
 from pathlib import Path
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
-from sqlmodel import SQLModel
 
 from chains.bitcoin.config import BitcoinEsploraConfig
 from chains.bitcoin.wallets import WalletSpec
@@ -21,7 +16,6 @@ from reserves.reconcile.job import build_setup, reconcile_job
 from reserves.runtime import Runtime, Source
 from reserves.settings import ReconcileSettings, SourceSettings, default_settings
 from reserves.storage import reconcile_models  # noqa: F401  (registers the tables)
-from reserves.storage.db import sync_url
 from reserves.storage.migrate import upgrade
 
 ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
@@ -86,20 +80,8 @@ async def test_the_job_never_raises(tmp_path, caplog):
 
 
 def test_migration_matches_the_models(db_url):
+    from tests.pg import model_drift
+
     upgrade(db_url)
-    engine = create_engine(sync_url(db_url))
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    finally:
-        engine.dispose()
-    mine = [d for d in _flatten(diff) if "reconcile_" in repr(d)]
+    mine = [d for d in model_drift(db_url) if "reconcile_" in repr(d)]
     assert mine == []
-
-
-def _flatten(diff):
-    for d in diff:
-        if isinstance(d, list):
-            yield from d
-        else:
-            yield d

@@ -179,3 +179,19 @@ def stored(url: str) -> dict[str, Any]:
         engine.dispose()
     return {"rows": rows, "counts": counts, "orphans": orphans,
             "documents": [json.loads(r.document) for r in rows]}
+
+
+def verified_chain(url: str, key_path) -> dict[str, Any]:
+    """What `stored` gives, after checking it: the chain verifies with the engine key, sequences run
+    0..n without a gap, and no point or event lacks its attestation."""
+    from reserves.attestation import verify_chain
+    from reserves.attestation.keys import load_signing_key
+
+    state = stored(url)
+    key = load_signing_key(path=key_path)
+    report = verify_chain(state["documents"], {key.pubkey_hex: "engine"})
+    assert report.ok, report.failed()
+    seqs = [r.sequence for r in state["rows"]]
+    assert seqs == list(range(len(seqs))) and state["orphans"] == 0
+    assert state["counts"]["ratio_point"] == len(seqs)
+    return state

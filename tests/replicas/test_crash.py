@@ -12,23 +12,10 @@ import time
 
 import pytest
 
-from reserves.attestation import verify_chain
-from reserves.attestation.keys import load_signing_key
 from reserves.faults import STEPS
-from tests.replicas.conftest import run_snapshot, stored
+from tests.replicas.conftest import run_snapshot, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
-
-
-def _chain_ok(url: str, key_path) -> dict:
-    state = stored(url)
-    key = load_signing_key(path=key_path)
-    report = verify_chain(state["documents"], {key.pubkey_hex: "engine"})
-    assert report.ok, report.failed()
-    seqs = [r.sequence for r in state["rows"]]
-    assert seqs == list(range(len(seqs)))
-    assert state["orphans"] == 0 and state["counts"]["ratio_point"] == len(seqs)
-    return state
 
 
 def test_a_crash_at_every_step_leaves_the_chain_whole(portal_config, pg_database):
@@ -43,11 +30,11 @@ def test_a_crash_at_every_step_leaves_the_chain_whole(portal_config, pg_database
         assert f"RESERVES_CRASH_AT={step}" in crashed.stderr
         if step == "after_commit":
             expected += 1  # the commit happened: that attestation stays, whole
-        state = _chain_ok(pg_database, key_path)
+        state = verified_chain(pg_database, key_path)
         assert len(state["rows"]) == expected, step
     again = run_snapshot(config)  # and the next run continues the chain
     assert again.returncode == 0, again.stderr[-2000:]
-    assert len(_chain_ok(pg_database, key_path)["rows"]) == expected + 1
+    assert len(verified_chain(pg_database, key_path)["rows"]) == expected + 1
 
 
 def test_sigkill_at_random_moments_of_a_serving_portal(portal_config, pg_database, portals):
@@ -60,8 +47,8 @@ def test_sigkill_at_random_moments_of_a_serving_portal(portal_config, pg_databas
         portal.wait_up()
         time.sleep(rng.uniform(1.5, 3.5))
         portal.kill()
-    state = _chain_ok(pg_database, key_path)
+    state = verified_chain(pg_database, key_path)
     assert len(state["rows"]) >= 2
     # And the chain carries on from where the last kill left it.
     assert run_snapshot(config).returncode == 0
-    assert len(_chain_ok(pg_database, key_path)["rows"]) == len(state["rows"]) + 1
+    assert len(verified_chain(pg_database, key_path)["rows"]) == len(state["rows"]) + 1

@@ -12,12 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reserves.attestation import verify_chain
-from reserves.attestation.keys import load_signing_key
 from reserves.engine import SnapshotNotDue, take_snapshot
 from reserves.runtime import Runtime
 from reserves.settings import load_settings
-from tests.replicas.conftest import stored
+from tests.replicas.conftest import stored, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 INTERVAL = 2.0
@@ -38,12 +36,7 @@ def _leaders(*ps) -> list:
 
 
 def _check_chain(url: str, key_path) -> list:
-    state = stored(url)
-    key = load_signing_key(path=key_path)
-    report = verify_chain(state["documents"], {key.pubkey_hex: "engine"})
-    assert report.ok, report.failed()
-    seqs = [r.sequence for r in state["rows"]]
-    assert seqs == list(range(len(seqs))) and state["orphans"] == 0
+    state = verified_chain(url, key_path)
     times = [r.issued_at for r in state["rows"]]
     gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
     # One attestation per interval: never two within half an interval of each other.
@@ -91,7 +84,5 @@ async def test_two_runtimes_that_both_lead_still_store_one_per_interval(portal_c
     finally:
         await a.close()
         await b.close()
-    state = stored(pg_database)
+    state = verified_chain(pg_database, key_path)
     assert [r.sequence for r in state["rows"]] == [0, 1, 2]
-    key = load_signing_key(path=key_path)
-    assert verify_chain(state["documents"], {key.pubkey_hex: "engine"}).ok

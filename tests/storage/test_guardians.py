@@ -14,9 +14,7 @@ from sqlmodel import select
 from reserves import audit, guardians
 from reserves.attestation import canonical, signers
 from reserves.errors import InvalidInput, NotFound
-from reserves.storage.db import open_database
 from reserves.storage.engine_models import AuditRow, EngineEventRow, GuardianSignatureRow
-from reserves.storage.migrate import upgrade
 from reserves.storage.models import AttestationRow
 from tests.attestation.helpers import key, make_doc_v4
 
@@ -29,11 +27,8 @@ def _id(doc: dict) -> str:
 
 
 @pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = open_database(db_url)
-    yield database
-    await database.dispose()
+def db(migrated_db):
+    return migrated_db
 
 
 async def _store(db, doc: dict, finality: str = "pending") -> str:

@@ -157,43 +157,12 @@ def test_nice_buckets():
 
 def test_migrations_match_the_models_of_this_issue(db_url):
     """Migrations 0008 and 0009 create exactly what the models describe (rollups aside: not models)."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.runtime.migration import MigrationContext
-    from sqlmodel import SQLModel
-
     from reserves.storage import engine_models, supply_series_models  # noqa: F401  (registers the tables)
+    from tests.pg import model_drift
 
     upgrade(db_url)
-    engine = create_engine(sync_url(db_url))
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    finally:
-        engine.dispose()
     ours = ("guardian_signature", "engine_event", "audit_log", "anchor_record", "supply_point", "attestation",
             "signing_key")
-    flat = [d for group in diff for d in (group if isinstance(group, list) else [group])]
-    mine = [d for d in flat if any(f"'{t}'" in repr(d) or f"Table('{t}'" in repr(d) for t in ours)
+    mine = [d for d in model_drift(db_url) if any(f"'{t}'" in repr(d) or f"Table('{t}'" in repr(d) for t in ours)
             and "rollup" not in repr(d)]
     assert mine == []
-
-
-async def test_aggregates_cover_history_older_than_their_refresh_window(filled):
-    """TimescaleDB: after a policy refreshed only recent buckets, the refresh at start materialises the
-    rest, so old buckets still answer what raw rows answer. Elsewhere it has nothing to do."""
-    from reserves.storage.timescale import refresh_aggregates
-
-    url, db, points = filled
-    async with db.sessions() as session:
-        views = await series.rollups_are_views(session)
-    if views:
-        engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:  # what a policy run does: only the newest few buckets
-            recent = points[-1][0].time
-            for view, res in (("ratio_rollup_1h", 3600), ("ratio_rollup_1d", 86400)):
-                conn.execute(text(f"CALL refresh_continuous_aggregate('{view}', CAST(:a AS timestamptz), "
-                                  "CAST(:b AS timestamptz))"), {"a": recent - timedelta(seconds=3 * res), "b": recent})
-        engine.dispose()
-    assert refresh_aggregates(url) is views
-    await _compare(filled, 3600)
-    await _compare(filled, 86400)
