@@ -10,13 +10,15 @@ whether it holds the id. Only the configured sender may anchor (the contract's `
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from datetime import datetime, timezone
 
 from sqlmodel import select
 
-from chains.errors import ChainDataError, ChainError
+from chains.errors import ChainDataError, ChainError, ChainUnavailable
 from reserves.attestation import eip712
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.models import AttestationRow
@@ -123,14 +125,9 @@ async def anchor_one(rt, att: AttestationRow) -> AnchorRow:
 
 async def _deep_enough(rt, block: int, confirmations: int, timeout: float) -> None:
     """Wait until `block` has `confirmations` blocks on it (itself included); ChainError on timeout."""
-    import asyncio
-    import time
-
     deadline = time.monotonic() + timeout
     while confirmations > 1 and await rt.anchor.block_number() < block + confirmations - 1:
         if time.monotonic() > deadline:
-            from chains.errors import ChainUnavailable
-
             raise ChainUnavailable(f"block {block} not {confirmations} deep within {timeout:g} s")
         await asyncio.sleep(1.0)
 

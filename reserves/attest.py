@@ -84,9 +84,9 @@ def previous_body(latest) -> dict | None:
     return doc
 
 
-async def build_v4(session, rt, base: dict, latest, previous: dict | None, issued: datetime):
-    """(body, engine key, replaced key) of the format 4 attestation extending format 3 `base`."""
-    engine, replaced = signing_keys(rt, previous)
+async def build_v4(session, rt, base: dict, latest, previous: dict | None, issued: datetime,
+                   engine: SigningKey, replaced: SigningKey | None) -> dict:
+    """The format 4 body extending format 3 `base`, made by `engine` (replacing `replaced`, a rotation)."""
     policy = policy_of(rt.settings)
     earlier = await earlier_rows(session, None if latest is None else latest.sequence,
                                  document_v4.tip_of(base), policy.window_blocks)
@@ -96,4 +96,4 @@ async def build_v4(session, rt, base: dict, latest, previous: dict | None, issue
         guardians=rt.guardians, rotation_from=replaced,
         rotation_reason=rt.settings.signing.rotation_reason if replaced else None,
         statements=rt.settings.scope.statements)
-    return document_v4.extend_v4(base, extras), engine, replaced
+    return document_v4.extend_v4(base, extras)

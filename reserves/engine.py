@@ -228,7 +228,7 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
             await repo.lock_chain(session)
             latest = await repo.latest_attestation(session)
             previous = attest.previous_body(latest)
-            attest.signing_keys(rt, previous)  # a key that may not sign is refused before anything else
+            engine, replaced = attest.signing_keys(rt, previous)  # a key that may not sign: refused first
             issued = (now or datetime.now(timezone.utc)).replace(microsecond=0)
             if latest is not None and issued < repo.utc(latest.issued_at):
                 # A clock that went backwards must neither date the chain back in time nor publish
@@ -250,7 +250,7 @@ async def take_snapshot(rt: Runtime, *, now: datetime | None = None,
                 supply_results=[_supply_input(o) for o in supply],
                 reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )
-            body, engine, replaced = await attest.build_v4(session, rt, base, latest, previous, issued)
+            body = await attest.build_v4(session, rt, base, latest, previous, issued, engine, replaced)
             faults.crash_point("after_build")
             document = sign_v4(body, engine, replaced)
             faults.crash_point("after_sign")
