@@ -13,7 +13,7 @@ run: setup
 	$(BIN)/reserves serve
 
 test: setup-test
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed
 

@@ -8,9 +8,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from reserves.engine import read_sources
+from reserves.snapshot.take import read_sources
 from reserves.runtime import Runtime
-from reserves.settings import default_settings
+from reserves.settings.load import default_settings
 
 AGE_BLOCKS = 1500
 WARM_READS = 5

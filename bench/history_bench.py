@@ -25,8 +25,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from reserves.service import ReserveService
-from reserves.settings import default_settings
+from reserves.read.service import ReserveService
+from reserves.settings.load import default_settings
 from reserves.storage import series
 from reserves.storage.db import open_database, sync_url
 from reserves.storage.migrate import upgrade

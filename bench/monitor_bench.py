@@ -20,7 +20,7 @@ from web3 import HTTPProvider, Web3
 from bench.anvil import start_anvil
 from chains.evm.config import EvmErc20Config
 from chains.evm.logs import EvmLogReader
-from reserves.monitor.job import monitor_deployment
+from reserves.jobs.monitor import monitor_deployment
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 

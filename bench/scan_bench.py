@@ -98,7 +98,7 @@ def _derive(descriptor: str) -> tuple[list[str], float]:
 
 
 async def _scan(url: str, wallets: list[dict[str, Any]]) -> tuple[Any, float, float, _Timed]:
-    from chains.bitcoin.adapter import BitcoinEsploraAdapter, parse_config
+    from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter, parse_config
 
     table = {"esplora_url": url, "network": "regtest", "wallets": wallets, "concurrency": CONCURRENCY,
              "min_confirmations": 1, "timeout_seconds": 60.0}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from reserves.engine import take_snapshot
+from reserves.snapshot.take import take_snapshot
 from reserves.runtime import Runtime
-from reserves.settings import default_settings
+from reserves.settings.load import default_settings
 
 ROUNDS = 20
 

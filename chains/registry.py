@@ -30,8 +30,8 @@ class AdapterSpec:
 # kind -> "module:attribute" of an AdapterSpec; imported on first use so that importing the
 # registry does not pull in web3 or embit.
 _BUILTINS: dict[str, str] = {
-    "bitcoin-esplora": "chains.bitcoin.adapter:SPEC",
-    "bitcoin-core-rpc": "chains.bitcoin.core_adapter:SPEC",
+    "bitcoin-esplora": "chains.bitcoin.esplora.adapter:SPEC",
+    "bitcoin-core-rpc": "chains.bitcoin.core.adapter:SPEC",
     "bitcoin-quorum": "chains.bitcoin.quorum:SPEC",
     "evm-erc20": "chains.evm.adapter:SPEC",
     "solana-spl": "chains.solana.adapter:SPEC",

@@ -17,20 +17,21 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from portal.admin import AdminController
-from portal.api import AttestationController, healthz
-from portal.challenges import ProofPartials, PublicProofsController
+from portal.api.admin import AdminController
+from portal.api.attestations import AttestationController, healthz
+from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.errors import HANDLERS
-from portal.evidence_api import evidence
-from portal import monitor_api, reconcile_api
+from portal.api.evidence import evidence
+from portal.api import monitor as monitor_api
+from portal.api import reconcile as reconcile_api
 from portal.pages import DashboardController
-from portal.trust_api import AssurancePartial, TrustController
-from reserves.jobs import build_scheduler
+from portal.api.trust import AssurancePartial, TrustController
+from reserves.jobs.schedule import build_scheduler
 from reserves.proofs.setup import build_proof_service
 from reserves.runtime import Runtime
-from reserves.service import ReserveService
-from reserves.settings import Settings
-from reserves.trust_service import TrustService
+from reserves.read.service import ReserveService
+from reserves.settings.load import Settings
+from reserves.trust.service import TrustService
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

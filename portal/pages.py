@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.response import Template
 
-from portal.api import Service
+from portal.api.attestations import Service
 
 REFRESH_SECONDS = 5
 

@@ -13,11 +13,11 @@ from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
 from reserves.attestation.signers import GuardianSet
 from reserves.errors import ConfigError, SigningKeyError
-from reserves.config_audit import record_config
-from reserves.leader import leadership_for
-from reserves.reserve_set import build_reserve_set, record_reserve_set, source_wallets
-from reserves.settings import Settings, SourceSettings
-from reserves.supply_set import link_deployments, pop_role
+from reserves.trust.config_audit import record_config
+from reserves.jobs.leader import leadership_for
+from reserves.declarations.reserve_set import build_reserve_set, record_reserve_set, source_wallets
+from reserves.settings.load import Settings, SourceSettings
+from reserves.declarations.supply_set import link_deployments, pop_role
 from reserves.storage.db import Database, open_database
 from reserves.storage.migrate import upgrade
 from reserves.storage.timescale import refresh_aggregates
@@ -52,7 +52,7 @@ class Runtime:
     previous_signer: SigningKey | None = None  # the key a rotation replaces (signing.previous_key_*)
     guardians: GuardianSet | None = None       # [guardians], or the devnet's own set
     devnet_guardians: list[SigningKey] = field(default_factory=list)  # devnet only: the guardians that sign
-    leadership: Any = None                     # reserves.leader: whether this process runs the jobs
+    leadership: Any = None                     # reserves.jobs.leader: whether this process runs the jobs
     anchor: Any = None                         # chains.evm.anchor.AnchorClient when [anchor] is set
     last_snapshot_error: dict | None = None    # why the last scheduled snapshot was refused, until one succeeds
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a runtime.

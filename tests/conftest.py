@@ -7,11 +7,18 @@ from typing import Iterator
 
 import pytest
 
+from chains.safety import clamp_recursion_limit
 from tests.pg import fresh_database, server_reachable, throwaway_cluster
 from tests.support import require
 
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Every test starts with the safe recursion limit: a module imported lazily by an earlier test
+    in the same worker (py-evm raises the limit on import) must not let deep JSON crash the process."""
+    clamp_recursion_limit()
 
 
 @pytest.fixture(scope="session")

@@ -25,3 +25,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def param_id(value: object) -> str:
+    """A parametrize id that is the same in every process (a set's order depends on the hash seed)."""
+    if isinstance(value, (set, frozenset)):
+        return "{" + ",".join(sorted(map(str, value))) + "}"
+    return str(value)

@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from portal.cli import main
+from portal.cli.main import main
 from tests.test_settings import GOOD
 
 ENV = {"ETH_RPC_URL": "https://rpc.invalid/KEY"}

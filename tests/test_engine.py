@@ -11,13 +11,13 @@ import pytest
 
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.verify import verify_chain, verify_document
-from reserves.engine import take_snapshot
+from reserves.snapshot.take import take_snapshot
 from reserves.runtime import Runtime, Source
-from reserves.settings import SourceSettings, default_settings
+from reserves.settings.load import SourceSettings, default_settings
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
-from tests.doubles import (BackendDown, ScriptedReserveAdapter, ScriptedSupplyAdapter, reserve_reading,
+from tests.doubles.adapters import (BackendDown, ScriptedReserveAdapter, ScriptedSupplyAdapter, reserve_reading,
                            supply_reading)
 
 
@@ -92,7 +92,7 @@ async def test_unexpected_adapter_bug_and_hang_are_stale_not_a_dead_job(rt):
 
 async def test_reserve_sources_at_different_tips_are_read_again_then_failed(rt):
     """A coin moved between wallets in the block between two readings would count twice."""
-    from tests.doubles import reserve_reading
+    from tests.doubles.adapters import reserve_reading
 
     behind = reserve_reading("warm", [40_000], start=10)
     behind = replace(behind, block=replace(behind.block, height=109, hash="01" * 32))
@@ -123,7 +123,7 @@ async def test_outpoint_declared_twice_counts_once(rt):
 
 
 async def test_clock_going_backwards_is_refused_and_changes_nothing(rt):
-    from reserves.engine import ClockWentBackwards
+    from reserves.snapshot.take import ClockWentBackwards
     from reserves.storage import repository as repo
 
     t = datetime(2030, 1, 1, tzinfo=timezone.utc)

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from chains.base import HeldAddress, HeldBalance
 from reserves.attestation.verify import verify_document
-from reserves.engine import take_snapshot
+from reserves.snapshot.take import take_snapshot
 from reserves.monitor import state as monitor_state
 from reserves.runtime import Source
-from reserves.settings import SourceSettings
-from tests.doubles import ScriptedSupplyAdapter, supply_reading
+from reserves.settings.load import SourceSettings
+from tests.doubles.adapters import ScriptedSupplyAdapter, supply_reading
 from tests.test_engine import Cfg, rt, trusted  # noqa: F401  (rt is a fixture)
 
 BOX = HeldAddress("0x" + "b0" * 20, "lockbox", "gateway of l2", bridge="l2")
@@ -87,7 +87,7 @@ async def test_a_solana_deployment_names_its_mint_as_the_contract(rt):
     """SolanaSplConfig has `mint`, not `contract`; a failed read must still say which token it was."""
     from types import SimpleNamespace
 
-    from tests.doubles import BackendDown
+    from tests.doubles.adapters import BackendDown
 
     mint = "So11111111111111111111111111111111111111112"
     cfg = SimpleNamespace(chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", mint=mint, max_age_seconds=600)

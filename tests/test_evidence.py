@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from litestar import Litestar
 from litestar.testing import TestClient
 
-from chains.bitcoin.adapter import chain_id
-from chains.bitcoin.esplora import EsploraClient
-from portal.cli import main as cli
+from chains.bitcoin.esplora.adapter import chain_id
+from chains.bitcoin.esplora.client import EsploraClient
+from portal.cli.main import main as cli
 from portal.errors import HANDLERS
-from portal.evidence_api import evidence
-from reserves.evidence import EvidenceService, collect_for_latest, verify_bundle
+from portal.api.evidence import evidence
+from reserves.evidence.service import EvidenceService, collect_for_latest, verify_bundle
 from reserves.storage import evidence_repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
@@ -227,13 +227,13 @@ def test_verify_evidence_cli_refuses_huge_and_missing_files(tmp_path: Path) -> N
 
 
 def test_evidence_job_builds_clients_from_the_runtime_sources(world, caplog) -> None:
-    from reserves.evidence import evidence_job
+    from reserves.evidence.service import evidence_job
 
     config = SimpleNamespace(esplora_url=world.devnet.url, timeout_seconds=5.0)
     core = SimpleNamespace(settings=SimpleNamespace(name="core", config=SimpleNamespace()))
     rt = SimpleNamespace(closing=False, db=world.db, reserve_sources=[
         SimpleNamespace(settings=SimpleNamespace(name="custody", config=config)), core])
-    caplog.set_level("INFO", logger="reserves.evidence")
+    caplog.set_level("INFO", logger="reserves.evidence.service")
     asyncio.run(evidence_job(rt))
     assert "collected=3" in caplog.text
     rt.closing = True

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reserves import jobs
+from reserves.jobs import schedule as jobs
 from reserves.errors import StorageError
 from reserves.runtime import Runtime
-from reserves.settings import default_settings
+from reserves.settings.load import default_settings
 
 
 def light_runtime(tmp_path, *, devnet=None, snapshot_every: float = 17.0) -> Runtime:
@@ -22,7 +22,7 @@ def light_runtime(tmp_path, *, devnet=None, snapshot_every: float = 17.0) -> Run
 
 
 def raising_take_snapshot(exc: Exception):
-    """Test double for reserves.engine.take_snapshot: fails with `exc` and counts its calls."""
+    """Test double for reserves.snapshot.take.take_snapshot: fails with `exc` and counts its calls."""
     async def take_snapshot(rt, **_kw):
         take_snapshot.calls += 1
         raise exc
@@ -34,7 +34,7 @@ def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
     rt = light_runtime(tmp_path)
     scheduler = jobs.build_scheduler(rt)
     job = scheduler.get_job("snapshot")
-    # Every job is wrapped so that only the leading replica runs it (reserves.leader).
+    # Every job is wrapped so that only the leading replica runs it (reserves.jobs.leader).
     assert job.func.__wrapped__ is jobs.snapshot_job and job.args == (rt,)
     # A slow snapshot must not overlap the next, and missed runs after a stall collapse into one.
     assert job.max_instances == 1 and job.coalesce is True
@@ -63,11 +63,11 @@ async def test_snapshot_job_logs_and_survives_any_failure(tmp_path, monkeypatch,
     double = raising_take_snapshot(exc)
     monkeypatch.setattr(jobs, "take_snapshot", double)
     rt = light_runtime(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="reserves.jobs"):
+    with caplog.at_level(logging.WARNING, logger="reserves.jobs.schedule"):
         for _ in range(2):  # and the next interval runs again as if nothing happened
             await jobs.snapshot_job(rt)
     assert double.calls == 2
-    records = [r for r in caplog.records if r.name == "reserves.jobs"]
+    records = [r for r in caplog.records if r.name == "reserves.jobs.schedule"]
     assert [(r.levelno, r.getMessage()) for r in records] == [(level, message)] * 2
     # An unexpected error keeps its traceback in the log; an expected one is a one-line warning.
     assert all((r.exc_info is not None) == (level == logging.ERROR) for r in records)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reserves.errors import ConfigError
-from reserves.settings import load_settings
+from reserves.settings.load import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"RESERVES_DATABASE_URL": "postgresql+psycopg://u:p@db/r", "ETH_RPC_URL": "https://rpc.invalid/KEY"}

@@ -7,7 +7,7 @@ import pytest
 
 from reserves.attestation.keys import SigningKey
 from reserves.errors import ConfigError
-from reserves.settings import load_settings
+from reserves.settings.load import load_settings
 from tests.test_settings import ENV, GOOD, write
 
 G = [SigningKey(bytes([i]) * 32, key_id=f"g{i}") for i in (1, 2, 3)]

@@ -11,8 +11,8 @@ import pytest
 from chains.base import HeldAddress
 from reserves.errors import ConfigError
 from reserves.runtime import _devnet_sources
-from reserves.settings import SourceSettings, load_settings
-from reserves.supply_set import MAX_LOCKBOXES, link_deployments
+from reserves.settings.load import SourceSettings, load_settings
+from reserves.declarations.supply_set import MAX_LOCKBOXES, link_deployments
 
 ENV = {"RESERVES_DATABASE_URL": "postgresql+psycopg://u:p@db/r"}
 BOX_A = "0x" + "a1" * 20

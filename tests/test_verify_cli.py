@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from tests.attestation.helpers import ISSUED, key, make_body
 
-from portal.verify_cli import verify
+from portal.cli.verify import verify
 from reserves.attestation import attestation_id, envelope, sign
 
 SIGNER = key(7)

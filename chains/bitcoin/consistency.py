@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chains.bitcoin.esplora import EsploraBlock, EsploraClient
+from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
 from chains.bitcoin.scan import gather
 from chains.errors import ChainDataError
 

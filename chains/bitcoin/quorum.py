@@ -26,9 +26,9 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from chains.base import ReserveReading, Utxo
-from chains.bitcoin.adapter import READ_ATTEMPTS
-from chains.bitcoin.config import source_table
-from chains.bitcoin.core_rpc import split_credentials
+from chains.bitcoin.esplora.adapter import READ_ATTEMPTS
+from chains.bitcoin.esplora.config import source_table
+from chains.bitcoin.core.rpc import split_credentials
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError, ChainDataError

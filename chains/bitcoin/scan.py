@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Awaitable, TypeVar
 
-from chains.bitcoin.esplora import EsploraClient
+from chains.bitcoin.esplora.client import EsploraClient
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainDataError
 

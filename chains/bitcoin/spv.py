@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from chains.bitcoin.esplora_tx import parse_raw_tx, sha256d, stripped_bytes
-from chains.bitcoin.evidence_bundle import MAX_HEADERS, EvidenceBundle, EvidenceFormatError, collect_evidence
+from chains.bitcoin.esplora.tx import parse_raw_tx, sha256d, stripped_bytes
+from chains.bitcoin.esplora.evidence_bundle import MAX_HEADERS, EvidenceBundle, EvidenceFormatError, collect_evidence
 from chains.errors import ChainDataError
 
 __all__ = [

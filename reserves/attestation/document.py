@@ -73,7 +73,7 @@ class SupplyResult:
 @dataclass(frozen=True)
 class ReserveSetRef:
     """The reserve-set version an attestation was made with: `version` >= 1 and the sha256 hex of
-    its canonical declaration (see reserves/reserve_set.py)."""
+    its canonical declaration (see reserves/declarations/reserve_set.py)."""
 
     version: int
     hash: str

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
-from chains.bitcoin.reconcile_reads import ReconcileEsplora
+from chains.bitcoin.esplora.reconcile_reads import ReconcileEsplora
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainError
 from reserves.errors import InvalidInput

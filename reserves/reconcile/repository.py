@@ -52,7 +52,7 @@ async def get_link(session: AsyncSession, deployment: str, tx_hash: str, log_ind
 async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> ReconcileLinkRow:
     """Store `row` (and its audit entry) and commit; LinkExists when the event already has a link (checked by the unique key,
     so two concurrent submissions cannot both win)."""
-    from reserves import audit
+    from reserves.trust import audit
 
     session.add(row)
     try:

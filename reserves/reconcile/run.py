@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chains.bitcoin.descriptors import normalize_address
-from chains.bitcoin.reconcile_reads import ReconcileEsplora
+from chains.bitcoin.esplora.reconcile_reads import ReconcileEsplora
 from chains.errors import ChainConfigError, ChainError
 from reserves.reconcile import checks as ck
 from reserves.reconcile import repository as repo

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.support import param_id
 from tests.attestation.helpers import ADDRESS, BTC_CHAIN, ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, TimeLock, Utxo
@@ -168,7 +169,7 @@ def _put(doc, path, value):
     doc[path[-1]] = value
 
 
-@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=lambda x: str(x))
+@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=param_id)
 def test_resigned_inconsistency_is_named(path, value, failing):
     b = copy.deepcopy(body())
     b["supply"]["deployments"][0]["total_supply"] = "1"  # keep the ratio away from thresholds

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from tests.support import param_id
 from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import HeldAddress, HeldBalance, RpcAgreement
@@ -166,7 +167,7 @@ RESIGNED = [
 ]
 
 
-@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=lambda x: str(x))
+@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=param_id)
 def test_resigned_supply_inconsistency_is_named(path, value, failing):
     b = copy.deepcopy(pair_body())
     assert [d["name"] for d in b["supply"]["deployments"]] == ["arb", "ethereum", "op"]

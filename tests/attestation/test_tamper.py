@@ -6,6 +6,7 @@ import copy
 import re
 
 import pytest
+from tests.support import param_id
 from tests.attestation.helpers import key, make_body, reserve_result
 
 from reserves.attestation import envelope, sign, verify_document
@@ -211,7 +212,8 @@ RESIGNED = [
 ]
 
 
-@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=lambda x: str(x))
+@pytest.mark.parametrize("path,value,failing", RESIGNED,
+                         ids=param_id)
 def test_resigned_inconsistency_is_named(world, path, value, failing):
     signer, doc, trusted = world
     body = copy.deepcopy({k: v for k, v in doc.items() if k != "signatures"})

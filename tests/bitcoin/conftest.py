@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, Iterator
 
 import pytest
 
-from chains.bitcoin.adapter import BitcoinEsploraAdapter, parse_config
+from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter, parse_config
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.esplora import serve_chain
 from chains.devnet.http import serve_in_thread

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from chains.bitcoin.adapter import BitcoinEsploraAdapter
-from chains.bitcoin.config import parse_config as parse_esplora
-from chains.bitcoin.core_adapter import BitcoinCoreAdapter, parse_config as parse_core
+from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter
+from chains.bitcoin.esplora.config import parse_config as parse_esplora
+from chains.bitcoin.core.adapter import BitcoinCoreAdapter, parse_config as parse_core
 from chains.bitcoin.quorum import BitcoinQuorumAdapter, parse_config as parse_quorum
 from chains.devnet.bitcoin import RegtestChain
-from chains.devnet.core_rpc import CoreRpcDouble, serve_core_rpc
+from tests.doubles.bitcoin_core import CoreRpcDouble, serve_core_rpc
 from chains.devnet.esplora import serve_chain
 
 AUTH = ("devnet", "s3cret-pass")

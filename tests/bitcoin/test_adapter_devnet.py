@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from chains.bitcoin.adapter import chain_id
+from chains.bitcoin.esplora.adapter import chain_id
 from chains.errors import ChainDataError
 from tests.bitcoin.conftest import Devnet
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chains.bitcoin.adapter import SPEC, BitcoinEsploraConfig, parse_config
+from chains.bitcoin.esplora.adapter import SPEC, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.wallets import WalletSpec
 from chains.devnet.btc_wallet import DevnetWallets
 from chains.errors import ChainConfigError
@@ -92,7 +92,7 @@ def test_arbitrary_tables_give_config_or_config_error(patch: dict[str, Any]) -> 
 
 
 def test_the_esplora_url_never_shows_in_the_config_repr():
-    from chains.bitcoin.config import parse_config
+    from chains.bitcoin.esplora.config import parse_config
 
     cfg = parse_config("s", {"esplora_url": "https://esplora.invalid/api?key=SECRET123", "network": "main",
                              "addresses": ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]})

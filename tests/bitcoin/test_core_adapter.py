@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chains.bitcoin.core_adapter import parse_config, single_branch
-from chains.bitcoin.merkleblock import parse_merkle_block
-from chains.devnet.core_scan import RpcFault
+from chains.bitcoin.core.adapter import parse_config, single_branch
+from tests.doubles.merkleblock import parse_merkle_block
+from tests.doubles.bitcoin_core_scan import RpcFault
 from chains.errors import ChainConfigError, ChainDataError
 from chains.registry import get_spec
 from tests.bitcoin.core_support import AUTH, CoreDevnet

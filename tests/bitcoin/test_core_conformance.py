@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator
 import pytest
 
 from chains.base import ReserveAdapter
-from chains.bitcoin.adapter import chain_id
+from chains.bitcoin.esplora.adapter import chain_id
 from tests.bitcoin.conformance import ReserveAdapterConformance
 from tests.bitcoin.core_support import CoreDevnet
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chains.bitcoin.core_rpc import (
+from chains.bitcoin.core.rpc import (
     CoreRpcClient,
     CoreRpcError,
     CoreRpcUnavailable,
@@ -23,7 +23,7 @@ from chains.bitcoin.core_rpc import (
 from chains.bitcoin.http_body import Retryable
 from chains.errors import ChainConfigError, ChainDataError, ChainError, ChainUnavailable
 from chains.devnet.bitcoin import RegtestChain
-from chains.devnet.core_rpc import serve_core_rpc
+from tests.doubles.bitcoin_core import serve_core_rpc
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "core_rpc_docs.json").read_text())
 SECRET = "hunter2-very-secret"

@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import pytest
 
-from chains.bitcoin.adapter import GENESIS, BitcoinEsploraAdapter, parse_config
-from chains.bitcoin.esplora import EsploraClient
+from chains.bitcoin.esplora.adapter import GENESIS, BitcoinEsploraAdapter, parse_config
+from chains.bitcoin.esplora.client import EsploraClient
 from chains.errors import ChainDataError, ChainUnavailable
 from tests.bitcoin.conftest import mock_peer
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from chains.bitcoin.esplora import EsploraClient
-from chains.bitcoin.history import HeightOutOfRange, reserves_at
+from chains.bitcoin.esplora.client import EsploraClient
+from chains.bitcoin.esplora.history import HeightOutOfRange, reserves_at
 from chains.bitcoin.wallets import parse_wallets
 from chains.errors import ChainDataError
 from tests.bitcoin.conftest import mock_peer

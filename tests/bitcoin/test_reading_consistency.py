@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from chains.bitcoin.adapter import GENESIS, READ_ATTEMPTS
+from chains.bitcoin.esplora.adapter import GENESIS, READ_ATTEMPTS
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.esplora import EsploraApp, Reply
 from chains.devnet.http import serve_in_thread

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chains.base import TimeLock
 from chains.bitcoin import wallets as wallets_module
-from chains.bitcoin.adapter import parse_config
+from chains.bitcoin.esplora.adapter import parse_config
 from chains.bitcoin.wallets import KeyInfo, WalletSpec, parse_wallets
 from chains.devnet.btc_wallet import RECOVERY_AFTER_HEIGHT, DevnetWallets
 from chains.errors import ChainConfigError

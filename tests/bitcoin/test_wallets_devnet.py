@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chains.base import COINBASE_MATURITY, DuplicateOutpoint, TimeLock
-from chains.bitcoin.adapter import BitcoinEsploraAdapter, parse_config
+from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter, parse_config
 from chains.devnet.btc_wallet import VAULT_OLDER_BLOCKS
 from tests.bitcoin.conftest import Devnet
 

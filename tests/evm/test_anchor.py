@@ -14,9 +14,9 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from chains.evm.anchor import AnchorClient, load_artifact, struct
-from reserves import anchoring
+from reserves.trust import anchoring
 from reserves.attestation import canonical, eip712
-from reserves.engine_settings import AnchorSettings
+from reserves.settings.trust import AnchorSettings
 from reserves.storage.db import open_database
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.migrate import upgrade
@@ -184,7 +184,7 @@ async def test_a_crash_between_send_and_record_is_resolved_from_the_contract(anc
 
 def test_settings_refuse_a_key_in_the_file(tmp_path):
     from reserves.errors import ConfigError
-    from reserves.engine_settings import anchor
+    from reserves.settings.trust import anchor
 
     base = {"rpc_url": "http://127.0.0.1:1", "chain_id": "eip155:1", "contract": "0x" + "11" * 20,
             "sender_key_env": "K"}

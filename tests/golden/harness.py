@@ -12,9 +12,9 @@ from pathlib import Path
 
 from chains.errors import ChainUnavailable
 from reserves.attestation.keys import SigningKey
-from reserves.engine import take_snapshot
+from reserves.snapshot.take import take_snapshot
 from reserves.runtime import Runtime, Source
-from reserves.settings import load_settings
+from reserves.settings.load import load_settings
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from reserves.storage.proof_models import ChallengeRow, ProofRow

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 def openapi() -> dict:
     """The public OpenAPI document of the portal as it stood."""
     from portal.app import create_app
-    from reserves.settings import default_settings
+    from reserves.settings.load import default_settings
 
     with tempfile.TemporaryDirectory() as tmp:
         return create_app(default_settings(Path(tmp)), run_scheduler=False).openapi_schema.to_schema()

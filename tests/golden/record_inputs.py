@@ -17,7 +17,7 @@ from pathlib import Path
 from chains.devnet.network import Devnet
 from chains.registry import get_spec
 from reserves.runtime import _devnet_sources
-from reserves.supply_set import link_deployments
+from reserves.declarations.supply_set import link_deployments
 from tests.golden.codec import encode
 
 HERE = Path(__file__).resolve().parent

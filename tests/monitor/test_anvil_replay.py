@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from reserves.monitor import store
-from reserves.monitor.job import monitor_deployment
+from reserves.jobs.monitor import monitor_deployment
 from reserves.monitor.state import blocking_issues
 from reserves.storage.monitor_models import MonitorIssueRow
 from reserves.storage.supply_models import ZERO_ADDRESS, SupplyEventRow

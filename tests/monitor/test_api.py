@@ -6,9 +6,9 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from reserves.monitor.job import monitor_job
+from reserves.jobs.monitor import monitor_job
 from reserves.monitor.state import blocking_issues
-from reserves.settings import default_settings
+from reserves.settings.load import default_settings
 
 
 @pytest.fixture(scope="module")

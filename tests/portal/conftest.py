@@ -7,9 +7,9 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from reserves.engine import take_snapshot
-from reserves.guardians import devnet_cosign
-from reserves.settings import default_settings
+from reserves.snapshot.take import take_snapshot
+from reserves.trust.guardians import devnet_cosign
+from reserves.settings.load import default_settings
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from chains.bitcoin.proofs import sign_simple
 from portal.app import create_app
 from reserves.proofs.library import cosign_to_sign_psbt
-from reserves.settings import AdminSettings, default_settings
+from reserves.settings.load import AdminSettings, default_settings
 from tests.portal.conftest import snapshot
 
 TOKEN = "t" * 20 + "0123456789abcdef"

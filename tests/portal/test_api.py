@@ -167,7 +167,7 @@ def test_an_old_attestation_is_shown_stale_and_health_degrades(client):
 def test_partial_totals_are_labelled(client):
     from dataclasses import replace as dc_replace
 
-    from tests.doubles import BackendDown, ScriptedSupplyAdapter
+    from tests.doubles.adapters import BackendDown, ScriptedSupplyAdapter
 
     rt = client.app.state.runtime
     first = rt.supply_sources[0]
@@ -185,7 +185,7 @@ def test_partial_totals_are_labelled(client):
 
 
 def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monkeypatch):
-    import reserves.service as service_mod
+    import reserves.read.service as service_mod
 
     for _ in range(3):
         snapshot(client)

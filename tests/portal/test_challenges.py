@@ -9,8 +9,8 @@ from litestar.testing import TestClient
 
 from chains.bitcoin.proofs import verify_message
 from portal.app import create_app
-from portal.challenges import RateLimiter
-from reserves.settings import default_settings
+from portal.api.proofs import RateLimiter
+from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
 
 
@@ -129,7 +129,7 @@ def test_rate_limiter_refills_and_forgets_old_clients():
     limiter.take("b")  # another client has its own bucket
     now[0] = 30.0
     limiter.take("a")
-    import portal.challenges as mod
+    import portal.api.proofs as mod
 
     small = RateLimiter(1, clock=lambda: now[0])
     old, mod.MAX_CLIENTS = mod.MAX_CLIENTS, 3
@@ -159,7 +159,7 @@ def test_rate_limit_keys_an_ipv6_client_by_its_64_prefix():
 
 def test_all_clients_together_are_limited_too():
     """Every answer stores rows; a thousand addresses must not write a thousand times the per-client rate."""
-    import portal.challenges as mod
+    import portal.api.proofs as mod
 
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
@@ -179,7 +179,7 @@ def test_public_challenges_past_the_freshness_window_are_pruned_operator_ones_ke
     from datetime import datetime, timedelta, timezone
 
     from reserves.proofs.errors import UnknownChallenge
-    from reserves.proofs.prune import prune_public_challenges
+    from reserves.jobs.prune import prune_public_challenges
 
     rt = client.app.state.runtime
     public = client.post("/api/v1/challenges", json={"nonce": "to-be-pruned"}).json()

@@ -8,9 +8,9 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from reserves.proofs import devnet_job
-from reserves.proofs.devnet_job import devnet_proofs_job, prove_round
-from reserves.settings import default_settings
+from reserves.devnet import proofs as devnet_job
+from reserves.devnet.proofs import devnet_proofs_job, prove_round
+from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
 
 
@@ -21,7 +21,7 @@ def client(tmp_path_factory):
 
 
 def test_no_attestation_yet_is_skipped_quietly(client, caplog):
-    caplog.set_level(logging.INFO, logger="reserves.proofs.devnet_job")
+    caplog.set_level(logging.INFO, logger="reserves.devnet.proofs")
     rt = client.app.state.runtime
     client.blocking_portal.call(devnet_proofs_job, rt)  # never raises: logged and retried next round
     assert "devnet proofs skipped" in caplog.text

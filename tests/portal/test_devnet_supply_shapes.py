@@ -7,7 +7,7 @@ import pytest
 from chains.devnet.bridge import NO_DEPOSIT_TXID
 from chains.devnet.network import BURN_ADDRESS, BURNED_ONCE, Devnet
 from reserves.runtime import _devnet_sources
-from reserves.supply_set import link_deployments
+from reserves.declarations.supply_set import link_deployments
 
 TICKS = 60
 

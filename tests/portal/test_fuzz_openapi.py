@@ -44,7 +44,7 @@ def test_api_answers_every_input_without_a_server_error(api_schema, client, mode
         request.pop("cookies", None)  # the API reads no cookies, and httpx deprecates per-request ones
         # Through the module's own TestClient: the app whose lifespan runs the devnet, no network.
         response = client.request(**request)
-        # Error answers are documented too (portal/api.py declares ErrorBody), so every answer,
+        # Error answers are documented too (portal/api/attestations.py declares ErrorBody), so every answer,
         # 2xx or 4xx, must match the served schema.
         checks = [not_a_server_error, response_schema_conformance]
         case.validate_response(response, checks=checks)

@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from portal.cli import main
-from reserves.point_in_time import UNSUPPORTED, reserves_at
+from portal.cli.main import main
+from reserves.snapshot.point_in_time import UNSUPPORTED, reserves_at
 from reserves.runtime import Source
-from reserves.settings import AdminSettings, SourceSettings, default_settings
-from tests.doubles import ScriptedReserveAdapter, reserve_reading
+from reserves.settings.load import AdminSettings, SourceSettings, default_settings
+from tests.doubles.adapters import ScriptedReserveAdapter, reserve_reading
 from tests.portal.conftest import snapshot
 
 TOKEN = "p" * 32

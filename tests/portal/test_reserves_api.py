@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reserves.reserve_set import build_reserve_set, record_reserve_set, reserve_set_hash
+from reserves.declarations.reserve_set import build_reserve_set, record_reserve_set, reserve_set_hash
 from tests.portal.conftest import snapshot
 
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from reserves import jobs
+from reserves.jobs import schedule as jobs
 from reserves.attestation import verify_chain, verify_document
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.signers import guardian_signature
@@ -34,7 +34,7 @@ def test_pending_until_the_devnet_guardians_sign_then_final(client):
     assert (view["finality"], view["threshold"], view["signed_count"]) == ("pending", 2, 0)
     assert "pending" in client.get("/partials/assurance").text
     rt = client.app.state.runtime
-    client.blocking_portal.call(__import__("reserves.guardians", fromlist=["x"]).devnet_cosign, rt)
+    client.blocking_portal.call(__import__("reserves.trust.guardians", fromlist=["x"]).devnet_cosign, rt)
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert view["finality"] == "final" and view["signed_count"] == 2 and view["final_at"]
     served = client.get(f"/api/v1/attestations/{env['id']}").json()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import jinja2
 
-from reserves import views
+from reserves.read import views
 from reserves.storage.repository import Bucket
 
 T0 = datetime(2026, 11, 22, tzinfo=timezone.utc)

@@ -8,8 +8,8 @@ import jinja2
 import pytest
 from hypothesis import given, strategies as st
 
-from reserves import supply_views as sv
-from reserves import views
+from reserves.read import supply as sv
+from reserves.read import views
 from tests.portal import supply_samples as ss
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

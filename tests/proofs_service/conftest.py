@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from reserves.proofs.service import ProofService
-from reserves.settings import default_settings
+from reserves.settings.load import default_settings
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from tests.proofs_service.helpers import NETWORK, Clock, body, reserve_set, store_attestation

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from chains.bitcoin.proofs import sign_simple
 from chains.devnet.btc_wallet import DevnetWallets
-from portal.cli import main
+from portal.cli.main import main
 from reserves.proofs.keyfile import KeyEntry, write_key_file
 from reserves.proofs.library import cosign_to_sign_psbt
 

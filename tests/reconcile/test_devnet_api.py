@@ -10,8 +10,8 @@ from litestar.testing import TestClient
 from sqlmodel import select
 
 from portal.app import create_app
-from reserves.reconcile.job import reconcile_job
-from reserves.settings import AdminSettings, default_settings
+from reserves.jobs.reconcile import reconcile_job
+from reserves.settings.load import AdminSettings, default_settings
 from reserves.storage.reconcile_models import ReconcileLinkRow
 from reserves.storage.supply_models import SupplyEventRow
 from tests.portal.conftest import snapshot

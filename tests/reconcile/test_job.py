@@ -8,13 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 
-from chains.bitcoin.config import BitcoinEsploraConfig
+from chains.bitcoin.esplora.config import BitcoinEsploraConfig
 from chains.bitcoin.wallets import WalletSpec
 from chains.evm.config import EvmErc20Config
 from reserves.reconcile import rules
-from reserves.reconcile.job import build_setup, reconcile_job
+from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.runtime import Runtime, Source
-from reserves.settings import ReconcileSettings, SourceSettings, default_settings
+from reserves.settings.load import ReconcileSettings, SourceSettings, default_settings
 from reserves.storage import reconcile_models  # noqa: F401  (registers the tables)
 from reserves.storage.migrate import upgrade
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from chains.bitcoin.reconcile_reads import ReconcileEsplora
+from chains.bitcoin.esplora.reconcile_reads import ReconcileEsplora
 from chains.devnet.http import serve_in_thread
 from chains.errors import ChainDataError, ChainUnavailable
 from reserves.reconcile import rules

@@ -5,9 +5,9 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from portal.app import create_app
-from reserves.monitor.job import monitor_job
-from reserves.reconcile.job import reconcile_job
-from reserves.settings import default_settings
+from reserves.jobs.monitor import monitor_job
+from reserves.jobs.reconcile import reconcile_job
+from reserves.settings.load import default_settings
 
 
 def test_monitor_then_reconcile_on_the_devnet(tmp_path):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from reserves.faults import STEPS
+from reserves.snapshot.faults import STEPS
 from tests.replicas.conftest import run_snapshot, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reserves.engine import SnapshotNotDue, take_snapshot
+from reserves.snapshot.take import SnapshotNotDue, take_snapshot
 from reserves.runtime import Runtime
-from reserves.settings import load_settings
+from reserves.settings.load import load_settings
 from tests.replicas.conftest import stored, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

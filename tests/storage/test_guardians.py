@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
-from reserves import audit, guardians
+from reserves.trust import audit
+from reserves.trust import guardians
 from reserves.attestation import canonical, signers
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage.engine_models import AuditRow, EngineEventRow, GuardianSignatureRow

@@ -10,7 +10,7 @@ import pytest
 
 from chains.errors import ChainConfigError
 from reserves.errors import ConfigError
-from reserves.reserve_set import (MAX_DIFF_ADDRESSES, build_reserve_set, describe_diff, diff_declarations,
+from reserves.declarations.reserve_set import (MAX_DIFF_ADDRESSES, build_reserve_set, describe_diff, diff_declarations,
                                   record_reserve_set, reserve_set_hash)
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database

@@ -1,0 +1,1 @@
+"""Bitcoin over the Esplora HTTP API: client, reserve adapter, history, evidence."""

@@ -1,0 +1,100 @@
+"""Public JSON and partials of mint-to-deposit reconciliation, and the admin link submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import JSONBody, Parameter
+from litestar.response import Template
+from typing_extensions import Annotated
+
+from portal.api.admin import admin_guard
+from portal.api.proofs import error_specs
+from reserves.reconcile.repository import LinkExists
+from reserves.reconcile.service import ReconcileService
+
+CACHE = {"Cache-Control": "public, max-age=15"}
+PARTIAL_LIMIT = 50
+
+
+def _service(request: Request) -> ReconcileService:
+    rt = request.app.state.runtime
+    return ReconcileService(rt.db, [s.settings.name for s in rt.supply_sources])
+
+
+def _conflict(_: Request, exc: LinkExists) -> Response:
+    return Response({"error": {"code": exc.code, "detail": exc.detail}}, status_code=409)
+
+
+_Q = dict(max_length=64, required=False)
+
+
+class ReconciliationController(Controller):
+    path = "/api/v1"
+    tags = ["reconciliation"]
+
+    @get("/reconciliation", summary="Mints checked against Bitcoin deposits, burns against releases",
+         description="Counts per status and the newest items (filter by status, kind, deployment; limit 1-500). "
+                     "Mints: reconciled / pending / unreconciled with a reason code; burns: released / "
+                     "awaiting_release / unreleased. See docs/reconciliation.md.",
+         responses=error_specs(s400="Bad filter (invalid_status, invalid_kind, unknown_deployment, invalid_limit)"))
+    async def listing(self, request: Request,
+                      status: Annotated[str | None, Parameter(**_Q)] = None,
+                      kind: Annotated[str | None, Parameter(**_Q)] = None,
+                      deployment: Annotated[str | None, Parameter(**_Q)] = None,
+                      limit: Annotated[str | None, Parameter(max_length=8, required=False)] = None,
+                      ) -> Response[dict[str, Any]]:
+        view = await _service(request).view(status=status, kind=kind, deployment=deployment, limit=limit)
+        return Response(view, headers=CACHE)
+
+
+class ReconciliationPartial(Controller):
+    include_in_schema = False
+
+    @get("/partials/reconciliation")
+    async def partial(self, request: Request) -> Template:
+        view = await _service(request).view(limit=PARTIAL_LIMIT)
+        return Template("_reconciliation.html", context={"r": view})
+
+
+@dataclass
+class LinkSubmission:
+    """Names a mint's deposit (or a burn's release) for a Transfer log without Mint/Burn data.
+
+    `deployment` (a configured name), `tx_hash` (0x + 64 hex, the token transaction), `log_index`
+    (the Transfer log's index, integer), `btc_txid` (64 hex), `vout` (integer 0 to 2**32-1), `note`
+    (printable text, at most 500 characters). Typed loosely on purpose: the service checks each field
+    strictly (no "3" for 3, no true for 1) and answers with the field's own error code.
+    """
+
+    deployment: Any
+    tx_hash: Any
+    log_index: Any
+    btc_txid: Any
+    vout: Any
+    note: Any = ""
+
+
+class ReconciliationAdmin(Controller):
+    path = "/admin/v1/reconciliation"
+    tags = ["admin"]
+    guards = [admin_guard]
+    exception_handlers = {LinkExists: _conflict}
+
+    @post("/links", status_code=201, summary="Link a mint (or burn) without on-chain data to a Bitcoin output",
+          description="Checked on the next reconciliation pass like any claim; a link is never overwritten.",
+          responses=error_specs(s400="Malformed field (unknown_deployment, invalid_tx_hash, invalid_btc_txid, "
+                                     "invalid_log_index, invalid_vout, invalid_note, event_has_data, invalid_input)",
+                                s401="Missing or wrong bearer token (unauthorized)",
+                                s404="Admin API off, or no such mint/burn Transfer log stored (unknown_event)",
+                                s409="The event already has a link (link_exists)", s413="Body too large"))
+    async def link(self, request: Request, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
+        who = f"admin-api {request.client.host if request.client else 'unknown'}"
+        return await _service(request).add_link(
+            deployment=data.deployment, tx_hash=data.tx_hash, log_index=data.log_index, btc_txid=data.btc_txid,
+            vout=data.vout, note=data.note, created_by=who)
+
+
+ROUTES: list = [ReconciliationController, ReconciliationPartial, ReconciliationAdmin]

@@ -1,0 +1,1 @@
+"""The `reserves` command line."""

@@ -1,0 +1,1 @@
+"""The devnet feature: the only importer of chains.devnet (sources, guardians, custodian proofs)."""

@@ -1,0 +1,1 @@
+"""SPV evidence of counted UTXOs: collected by the worker, served from the database."""

@@ -1,0 +1,131 @@
+"""Leader election among portal replicas: one process runs the scheduled jobs, the others wait to take over.
+
+On PostgreSQL the leader holds a session-level advisory lock on a connection of its own. Every
+`leader_poll_seconds` a follower tries `pg_try_advisory_lock`, and the leader confirms its
+connection still answers. When the leader dies its connection closes and the server releases the
+lock at once, so a follower takes over within one poll. When the leader's connection is cut off
+without it noticing, it stops leading after `lease_seconds` without a confirmation, while the
+server keeps the lock until its keepalives (set per session to give up after more than a lease
+of silence) see the connection dead: the two do not lead at once. A job already running when
+the lead is lost runs to its end; the chain lock and the unique constraints keep snapshots
+single, and the anchor contract refuses an anchor that is not newer.
+
+SQLite allows one process per database file: that process always leads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+
+from sqlalchemy.engine import make_url
+
+from reserves.settings.trust import ReplicaSettings
+from reserves.storage.repository import LEADER_LOCK_KEY
+
+log = logging.getLogger(__name__)
+
+
+class AlwaysLeader:
+    """The single process of an SQLite database."""
+
+    identity = f"{socket.gethostname()}:{os.getpid()}"
+
+    def is_leader(self) -> bool:
+        return True
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def _dsn(url: str) -> str:
+    u = make_url(url)
+    parts = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database, "user": u.username,
+             "password": u.password}
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
+
+
+class PostgresLeader:
+    """Leadership through `pg_try_advisory_lock(LEADER_LOCK_KEY)` on a dedicated connection."""
+
+    def __init__(self, url: str, settings: ReplicaSettings) -> None:
+        self.url, self.settings = url, settings
+        self.identity = f"{socket.gethostname()}:{os.getpid()}"
+        self._conn = None
+        self._confirmed_at: float | None = None
+        self._task: asyncio.Task | None = None
+        self.changes = 0  # how many times this process took the lead (tests and logs)
+
+    def is_leader(self) -> bool:
+        at = self._confirmed_at
+        return at is not None and time.monotonic() - at <= self.settings.lease_seconds
+
+    async def start(self) -> None:
+        await self._round()
+        self._task = asyncio.create_task(self._loop(), name="leader-election")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping must not fail
+                pass
+        await self._drop()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.leader_poll_seconds)
+            await self._round()
+
+    async def _round(self) -> None:
+        timeout = self.settings.leader_poll_seconds
+        try:
+            await asyncio.wait_for(self._confirm_or_try(), timeout)
+        except Exception as exc:  # noqa: BLE001 - a lost connection means a lost lead, never a dead loop
+            if self._confirmed_at is not None:
+                log.warning("leader %s: lost the lead (%s)", self.identity, type(exc).__name__)
+            self._confirmed_at = None
+            await self._drop()
+
+    async def _confirm_or_try(self) -> None:
+        import psycopg
+
+        if self._conn is None or self._conn.closed:
+            # A new connection holds no lock: whatever this process led on is gone with the old one.
+            self._confirmed_at = None
+            # The server frees the lock of a vanished leader once its keepalives give up: after
+            # idle + interval x count seconds of silence, which is longer than the lease, so the old
+            # leader has stopped (it could not confirm for a whole lease) before anyone can take over.
+            idle = int(self.settings.lease_seconds) + 1
+            self._conn = await psycopg.AsyncConnection.connect(
+                _dsn(self.url), autocommit=True, connect_timeout=5, keepalives=1, keepalives_idle=idle,
+                keepalives_interval=1, keepalives_count=3,
+                options=f"-c tcp_keepalives_idle={idle} -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3")
+        if self._confirmed_at is not None:
+            await (await self._conn.execute("SELECT 1")).fetchone()
+            self._confirmed_at = time.monotonic()
+            return
+        row = await (await self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK_KEY,))).fetchone()
+        if row and row[0]:
+            self._confirmed_at = time.monotonic()
+            self.changes += 1
+            log.info("leader %s: took the lead", self.identity)
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.close()
+            except Exception:  # noqa: BLE001 - the connection is gone either way
+                pass
+
+
+def leadership_for(url: str, settings: ReplicaSettings):
+    return PostgresLeader(url, settings) if make_url(url).get_backend_name() == "postgresql" else AlwaysLeader()

@@ -1,0 +1,308 @@
+"""ReserveService: the one service layer behind both the JSON API and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import binascii
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from reserves.read import reserves as rviews
+from reserves.read import history as history_mod
+from reserves.read import supply as supply_views
+from reserves.read import views
+from reserves.attestation.fields import MAX_NAME
+from reserves.errors import InvalidInput, NotFound
+from reserves.trust.guardians import with_guardians
+from reserves.storage import repository as repo
+from reserves.storage.db import Database
+from reserves.settings.load import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+MAX_VERSION = 2**53 - 1
+DASHBOARD_VERSIONS = 10
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+HEALTH_TIMEOUT_SECONDS = 5.0
+FUTURE_TOLERANCE = timedelta(seconds=60)
+SPARK_WINDOW = timedelta(hours=24)
+SPARK_POINTS = 96
+_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    limit: int
+
+
+def encode_cursor(sequence: int) -> str:
+    return base64.urlsafe_b64encode(f"s:{sequence}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """Cursors are opaque to clients; anything we did not make is a 400, never a 500."""
+    if len(cursor) > 64:
+        raise InvalidInput("cursor: too long")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInput("cursor: not a cursor returned by this API") from exc
+    if not raw.startswith("s:") or not raw[2:].isdigit() or len(raw) > 18 or int(raw[2:]) >= 2**53:
+        raise InvalidInput("cursor: not a cursor returned by this API")
+    return int(raw[2:])
+
+
+class ReserveService:
+    """Reads stored attestations and builds read models; never calls a chain."""
+
+    def __init__(self, db: Database, settings: Settings, active_pubkeys: list[tuple[str, str]] | None = None):
+        self.db = db
+        self.settings = settings
+        self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
+        self.started_at = datetime.now(timezone.utc)
+        self.leadership = None  # reserves.jobs.leader object of this process, set by the app
+        self.runtime = None     # the runtime, for the last snapshot error (set by the app)
+
+    async def latest(self, *, final: bool = False) -> dict[str, Any]:
+        """The newest attestation (with `final`, the newest final one), guardian signatures appended."""
+        async with self.db.sessions() as session:
+            row = await (repo.latest_final(session) if final else repo.latest_attestation(session))
+            if row is None:
+                raise NotFound("no final attestation yet" if final else "no attestation has been published yet")
+            return (await _envelopes(session, [row]))[0]
+
+    async def get(self, attestation_id: str) -> dict[str, Any]:
+        if not _ID.match(attestation_id):
+            raise InvalidInput("id: must be 64 lowercase hex characters (SHA-256 of the canonical body)")
+        async with self.db.sessions() as session:
+            row = await repo.get_attestation(session, attestation_id)
+            if row is None:
+                raise NotFound(f"no attestation with id {attestation_id}")
+            return (await _envelopes(session, [row]))[0]
+
+    async def page(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
+        before = decode_cursor(cursor) if cursor else None
+        async with self.db.sessions() as session:
+            rows = await repo.list_attestations(session, before_sequence=before, limit=limit + 1)
+            signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        # Documents list every counted UTXO, so 500 of them can be huge: a page also stops at
+        # MAX_PAGE_BYTES (always with at least one item) and the cursor carries on from there.
+        size, kept = 0, []
+        for row in rows:
+            size += len(row.document.encode())
+            if kept and size > MAX_PAGE_BYTES:
+                more = True
+                break
+            kept.append(row)
+        return Page([_envelope(r, signatures.get(r.id, [])) for r in kept],
+                    encode_cursor(kept[-1].sequence) if more and kept else None, limit)
+
+    async def keys(self) -> list[dict[str, Any]]:
+        async with self.db.sessions() as session:
+            rows = await repo.list_keys(session)
+        out = {r.pubkey: {"alg": r.alg, "key_id": r.key_id, "pubkey": r.pubkey,
+                          "first_used_at": _iso(repo.utc(r.first_used_at)), "active": r.active} for r in rows}
+        for pubkey, key_id in self.active_pubkeys:
+            out.setdefault(pubkey, {"alg": "bip340", "key_id": key_id, "pubkey": pubkey,
+                                    "first_used_at": None, "active": True})
+        return list(out.values())
+
+    async def reserve_set(self, version: int | None = None) -> rviews.ReserveSetVersionView:
+        """One reserve-set version with its declaration (the newest when `version` is None)."""
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                    or not 1 <= version <= MAX_VERSION):
+            raise InvalidInput(f"version: must be an integer from 1 to {MAX_VERSION}")
+        async with self.db.sessions() as session:
+            row = await (repo.latest_reserve_set(session) if version is None else repo.get_reserve_set(session, version))
+        if row is None:
+            raise NotFound("no reserve set has been recorded yet" if version is None
+                           else f"no reserve-set version {version}")
+        return rviews.version_view(row, with_declaration=True)
+
+    async def reserve_set_versions(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> dict[str, Any]:
+        """Versions newest first, without declarations; `next_cursor` continues the walk."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
+        before = decode_cursor(cursor) if cursor else None
+        async with self.db.sessions() as session:
+            rows = await repo.list_reserve_sets(session, before_version=before, limit=limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+        return {"items": [rviews.version_view(r) for r in rows],
+                "next_cursor": encode_cursor(rows[-1].version) if more and rows else None, "limit": limit}
+
+    async def wallets(self) -> rviews.WalletsView:
+        """Per-wallet totals of the newest attestation, labelled from the reserve set it used."""
+        async with self.db.sessions() as session:
+            row = await repo.latest_attestation(session)
+            if row is None:
+                raise NotFound("no attestation has been published yet")
+            return await self._wallets(session, row)
+
+    async def supply(self, deployment: str | None = None) -> supply_views.SupplyView:
+        """Token supply per deployment and in total, from the newest stored attestation only.
+
+        `deployment` keeps one entry (by exact name); the total and rule stay those of the whole
+        attestation. Raises NotFound before the first attestation or for an unknown deployment.
+        """
+        if deployment is not None and not 1 <= len(deployment) <= MAX_NAME:
+            raise InvalidInput(f"deployment: a name of 1 to {MAX_NAME} characters")
+        row = await self._latest_row()
+        if row is None:
+            raise NotFound("no attestation has been published yet")
+        view = supply_views.supply_view(row.id, json.loads(row.document))
+        if deployment is None:
+            return view
+        kept = [d for d in view.deployments if d.name == deployment]
+        if not kept:
+            raise NotFound(f"no deployment named {deployment!r} in attestation {view.sequence}")
+        return dataclasses.replace(view, deployments=kept)
+
+    async def _wallets(self, session, row) -> rviews.WalletsView:
+        body = json.loads(row.document)
+        version = row.reserve_set_version
+        declared = None if version is None else await repo.get_reserve_set(session, version)
+        return rviews.wallets_view(row.id, body, rviews.declaration_of(declared))
+
+    @property
+    def stale_after_seconds(self) -> int:
+        """Past this age the newest attestation no longer speaks for now: snapshots have stopped."""
+        return max(60, int(3 * self.settings.schedule.snapshot_interval_seconds))
+
+    async def dashboard(self, *, recent: int = 10, now: datetime | None = None) -> views.DashboardView:
+        """The dashboard from the newest attestation; shown `stale` once that is too old.
+
+        The signed status stays in `published_status`: an old "healthy" must never be shown as
+        the status of now (the job may have died, the database may be locked, a key may be gone).
+        """
+        now = now or datetime.now(timezone.utc)
+        s = self.settings
+        base = dict(devnet=s.devnet.enabled, token_symbol=s.portal.token_symbol, issuer_name=s.portal.issuer_name,
+                    signer_pubkeys=[p for p, _ in self.active_pubkeys], stale_after_seconds=self.stale_after_seconds)
+        async with self.db.sessions() as session:
+            rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
+            # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
+            age = now - await _first_time(session) if rows else SPARK_WINDOW
+            span = min(SPARK_WINDOW, max(timedelta(minutes=1), age))
+            bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
+            buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
+                                               bucket_seconds=bucket) if rows else []
+            versions = await repo.list_reserve_sets(session, before_version=None, limit=DASHBOARD_VERSIONS)
+            wallets = (await self._wallets(session, rows[0])).wallets if rows else []
+        base["reserve_set_history"] = [rviews.version_view(v) for v in versions]
+        base["sparkline"] = views.sparkline(buckets, start=now - span, span=span)
+        if not rows:
+            return views.DashboardView(has_data=False, **base)
+        latest = rows[0]
+        body = json.loads(latest.document)
+        issued = repo.utc(latest.issued_at)
+        age = views.age_seconds(issued, now)
+        status, reasons = body["status"], list(body["status_reasons"])
+        if issued > now + FUTURE_TOLERANCE:
+            status = "stale"
+            reasons.insert(0, "the newest attestation is dated in the future (a clock ran ahead): its age is unknown")
+        elif age > self.stale_after_seconds:
+            status = "stale"
+            reasons.insert(0, f"the newest attestation is {age} s old; one is due every "
+                              f"{s.schedule.snapshot_interval_seconds:g} s")
+        sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
+        deployments = views.deployment_views(body["supply"]["deployments"])
+        return views.DashboardView(
+            has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
+            ratio_bp=body["ratio_bp"], ratio_percent=views.percent(body["ratio_bp"]),
+            reserves_sat=body["reserves"]["total_sat"], reserves_btc=views.btc(body["reserves"]["total_sat"]),
+            **_spendable_locked(body), utxo_count=body["reserves"]["utxo_count"],
+            valid_at=body["reserves"].get("valid_at"), reserve_set=body["reserves"].get("reserve_set"),
+            wallets=wallets,
+            liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
+            supply_rule=supply_views.supply_rule(body),
+            partial=any(x.error for x in sources) or any(x.error for x in deployments),
+            attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
+            reserve_sources=sources, deployments=deployments,
+            recent=[views.row_summary(r) for r in rows],
+            **base,
+        )
+
+    async def history(self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None,
+                      deployment: str | None = None) -> dict:
+        """Bucketed min/max/last ratio, reserves and supply (reserves.read.history); one deployment's supply with
+        `deployment`."""
+        return await history_mod.history(self.db, start=start, end=end, bucket_seconds=bucket_seconds,
+                                         deployment=deployment)
+
+    async def _latest_row(self):
+        async with self.db.sessions() as session:
+            return await repo.latest_attestation(session)
+
+    def _replica(self) -> dict[str, Any]:
+        """Which process answers and whether it runs the jobs (several replicas share one database)."""
+        lead = self.leadership
+        return {"replica": getattr(lead, "identity", None), "leader": bool(lead is not None and lead.is_leader()),
+                "last_snapshot_error": getattr(self.runtime, "last_snapshot_error", None)}
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
+        now = datetime.now(timezone.utc)
+        try:
+            row = await asyncio.wait_for(self._latest_row(), HEALTH_TIMEOUT_SECONDS)
+        except (SQLAlchemyError, asyncio.TimeoutError) as exc:
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable",
+                         "stale_after_seconds": self.stale_after_seconds}
+        limit = self.stale_after_seconds
+        body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
+                "stale_after_seconds": limit, **self._replica()}
+        if row is None:
+            if (now - self.started_at).total_seconds() <= limit:
+                return 200, {**body, "status": "starting"}
+            return 503, {**body, "status": "degraded", "reason": "no attestation has been published"}
+        issued = repo.utc(row.issued_at)
+        age = views.age_seconds(issued, now)
+        body.update(latest_sequence=row.sequence, latest_age_seconds=age, latest_status=row.status)
+        if age > limit:
+            return 503, {**body, "status": "degraded", "reason": f"newest attestation is {age} s old"}
+        if issued > now + FUTURE_TOLERANCE:
+            # The chain was pinned to a clock that ran ahead: its age says nothing about now.
+            return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
+        return 200, {**body, "status": "ok"}
+
+
+def _spendable_locked(body: dict) -> dict[str, Any]:
+    res = body["reserves"]
+    # Format 1 attestations knew no locks: everything they counted was spendable.
+    spendable, locked = res.get("spendable_sat", res["total_sat"]), res.get("locked_sat", "0")
+    return {"spendable_sat": spendable, "spendable_btc": views.btc(spendable), "locked_sat": locked,
+            "locked_btc": views.btc(locked), "count_locked": body["policy"].get("count_locked", True)}
+
+
+async def _first_time(session) -> datetime:
+    first = await repo.first_attestation_time(session)
+    return first if first is not None else datetime.now(timezone.utc)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(row, guardian_rows=()) -> dict[str, Any]:
+    return {"id": row.id, "attestation": with_guardians(json.loads(row.document), list(guardian_rows))}
+
+
+async def _envelopes(session, rows) -> list[dict[str, Any]]:
+    signatures = await repo.guardian_signatures(session, [r.id for r in rows])
+    return [_envelope(r, signatures.get(r.id, [])) for r in rows]

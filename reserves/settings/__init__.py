@@ -1,0 +1,1 @@
+"""Settings: one TOML file (or none, for the devnet default), validated at start."""

@@ -1,0 +1,413 @@
+"""Settings: one TOML file (or none, for the devnet default), validated at start with clear errors.
+
+Nothing here runs at import time. `load_settings(path)` returns an immutable `Settings`; every
+invalid key raises `ConfigError` whose detail names the key (`deployments[1].contract: ...`).
+Secrets never sit in the file: any string key `k` of a source may instead be given as `k_env`
+(name of an environment variable) or `k_file` (path of a file holding the value).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from chains.base import HeldAddress
+from reserves.errors import ConfigError
+from reserves.declarations.supply_set import link_deployments
+from reserves.settings import trust as es
+from reserves.attestation.signers import GuardianSet
+from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
+from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
+from reserves.settings.sources import sources
+from reserves.settings.values import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
+
+CONFIG_ENV = "RESERVES_CONFIG"
+DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
+DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"
+MAX_CONFIG_BYTES = 1_000_000
+_KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    issuer_name: str = "Devnet custodian"
+    issuer_url: str | None = None
+    token_symbol: str = "RBTC"
+    # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
+    forwarded_allow_ips: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    auto_migrate: bool = True
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """Where the engine's BIP-340 key comes from: `key_env` wins over `key_file`.
+
+    A rotation: the new key as the key, the key it replaces as `previous_key_file` (or
+    `previous_key_env`); the next attestation is then signed by both and names the old one in
+    `signers.rotation` with `rotation_reason`. Without the old key, a new key is refused.
+    """
+
+    key_file: Path | None
+    key_env: str = DEFAULT_KEY_ENV
+    key_id: str | None = None
+    create_if_missing: bool = False
+    previous_key_file: Path | None = None
+    previous_key_env: str | None = None
+    rotation_reason: str = "engine key rotation"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    snapshot_interval_seconds: float = 60.0
+    # A source that has not answered by then is failed (stale) for this snapshot.
+    source_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """Status thresholds in basis points of reserves over liabilities."""
+
+    warning_below_bp: int = 10200
+    undercollateralized_below_bp: int = 10000
+    # Whether time-locked reserve outputs count towards the ratio (both totals are always shown).
+    count_locked: bool = True
+    # Format 4: the band a ratio must clear before the status improves, the window of blocks for
+    # the lowest ratio, the flow share that is flagged, and how young a "recent" output is.
+    hysteresis_bp: int = 50
+    window_blocks: int = 144
+    flow_flag_bp: int = 1000
+    recent_blocks: int = 12
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    """Mint-to-deposit reconciliation rules.
+
+    A mint must equal its deposit's value minus `mint_fee_bp` basis points (floored, in satoshis)
+    and minus `mint_fee_sat`, in token units. A burn is released by a Bitcoin payment to its address
+    of at least the burned amount minus `release_fee_max_sat`. A deposit counts once at least
+    `min_confirmations` deep (None: the reserve sources' own depth).
+    """
+
+    mint_fee_bp: int = 0
+    mint_fee_sat: int = 0
+    release_fee_max_sat: int = 0
+    min_confirmations: int | None = None
+
+
+@dataclass(frozen=True)
+class ReserveSetSettings:
+    """Why the declared reserve set is what it is; recorded with a new version when the set changes."""
+
+    reason: str = "initial declaration"
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
+
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ProofSettings:
+    """Proofs of control: challenge messages, freshness, and the optional online signer.
+
+    `domain` is embedded in every challenge message (the portal's public host name).
+    A proof older than `max_age_seconds` no longer counts as fresh; a challenge expires after
+    `challenge_ttl_seconds`. The online signer is an encrypted key file (AES-256-GCM, scrypt) whose
+    passphrase comes from the environment or a file; None disables POST /api/v1/challenges.
+    """
+
+    domain: str = "localhost"
+    max_age_seconds: int = 30 * 86400
+    challenge_ttl_seconds: int = 86400
+    online_key_file: Path | None = None
+    online_passphrase: str | None = field(default=None, repr=False)
+    online_rate_per_minute: int = 6
+
+
+@dataclass(frozen=True)
+class DevnetSettings:
+    enabled: bool = False
+    block_interval_seconds: float = 5.0
+    evm_chains: int = 3
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One configured source: its adapter kind, role and parsed adapter config."""
+
+    name: str
+    kind: str
+    role: str
+    config: Any
+    # Supply deployments only: "native" (mints and burns itself) or "bridge" (a lock-and-mint
+    # representation of `bridge_source`, a native deployment holding the lockboxes).
+    supply_role: str = "native"
+    bridge_source: str | None = None
+    # A bridge's lockbox/escrow addresses on the source chain (also appended to the source's
+    # `config.held` by reserves.declarations.supply_set.link_deployments); empty for a native deployment.
+    lockboxes: tuple[HeldAddress, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database: DatabaseSettings
+    signing: SigningSettings
+    portal: PortalSettings = field(default_factory=PortalSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    devnet: DevnetSettings = field(default_factory=DevnetSettings)
+    reserve_set: ReserveSetSettings = field(default_factory=ReserveSetSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    proofs: ProofSettings = field(default_factory=ProofSettings)
+    reconciliation: ReconcileSettings = field(default_factory=ReconcileSettings)
+    guardians: GuardianSet | None = None
+    scope: ScopeSettings = field(default_factory=ScopeSettings)
+    timeseries: TimeseriesSettings = field(default_factory=TimeseriesSettings)
+    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
+    anchor: AnchorSettings | None = None
+    reserves: tuple[SourceSettings, ...] = ()
+    deployments: tuple[SourceSettings, ...] = ()
+    config_path: Path | None = None
+
+
+def default_settings(data_dir: Path | None = None) -> Settings:
+    """The embedded default: devnet, SQLite file and a key created beside it, in `data_dir`."""
+    base = (data_dir or Path.cwd()).resolve()
+    return Settings(
+        data_dir=base,
+        database=DatabaseSettings(url=f"sqlite:///{base / 'reserves.db'}"),
+        signing=SigningSettings(key_file=base / "reserves-signing.key", create_if_missing=True),
+        schedule=ScheduleSettings(snapshot_interval_seconds=10.0),
+        devnet=DevnetSettings(enabled=True),
+    )
+
+
+def load_settings(path: Path | str | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from `path`, else from $RESERVES_CONFIG, else the devnet default."""
+    env = os.environ if env is None else env
+    chosen = path or env.get(CONFIG_ENV)
+    if not chosen:
+        settings = default_settings()
+        url = env.get(DATABASE_URL_ENV)
+        if url:
+            settings = _replace_db(settings, url)
+        return settings
+    cfg_path = Path(chosen).expanduser().resolve()
+    data = _read_toml(cfg_path)
+    return _build(data, cfg_path, env)
+
+
+def _replace_db(settings: Settings, url: str) -> Settings:
+    from dataclasses import replace
+
+    return replace(settings, database=DatabaseSettings(url=url, auto_migrate=settings.database.auto_migrate))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read ({exc.strerror})") from exc
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config file {path}: larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
+
+
+_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir",
+             "reserve_set", "admin", "proofs", "reconciliation", "guardians", "scope", "timeseries", "replicas",
+             "anchor"}
+
+
+def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
+    _no_unknown("", data, _TOP_KEYS)
+    base = path.parent
+    data_dir = _path(data.get("data_dir", "."), "data_dir", base)
+    db = _table(data, "database")
+    _no_unknown("database.", db, {"url", "url_env", "url_file", "auto_migrate"})
+    url = env.get(DATABASE_URL_ENV) or _secret(db, "url", "database.url", env, base)
+    if url is None:
+        url = f"sqlite:///{data_dir / 'reserves.db'}"
+    if not url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("database.url: must be a sqlite:/// or postgresql+psycopg:// URL")
+    signing = _signing(_table(data, "signing"), data_dir, env)
+    settings = Settings(
+        data_dir=data_dir,
+        database=DatabaseSettings(url=url, auto_migrate=_bool(db, "auto_migrate", "database.auto_migrate", True)),
+        signing=signing,
+        portal=_portal(_table(data, "portal")),
+        schedule=_schedule(_table(data, "schedule")),
+        policy=_policy(_table(data, "policy")),
+        devnet=_devnet(_table(data, "devnet")),
+        reserve_set=_reserve_set(_table(data, "reserve_set")),
+        admin=_admin(_table(data, "admin"), env, base),
+        proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
+        reconciliation=_reconciliation(_table(data, "reconciliation")),
+        guardians=es.guardians(_table(data, "guardians")),
+        scope=es.scope(_table(data, "scope")),
+        timeseries=es.timeseries(_table(data, "timeseries")),
+        replicas=es.replicas(_table(data, "replicas")),
+        anchor=es.anchor(_table(data, "anchor"), env, base),
+        reserves=sources(data, "reserves", "reserve", env, base),
+        deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
+        config_path=path,
+    )
+    if settings.devnet.enabled and (settings.reserves or settings.deployments):
+        # Regtest coins must never be added to real reserves, nor devnet tokens to real supply.
+        raise ConfigError("devnet.enabled: the devnet cannot be combined with [[reserves]] or [[deployments]]")
+    networks = {getattr(r.config, "network", None) for r in settings.reserves} - {None}
+    if len(networks) > 1:
+        raise ConfigError(f"reserves: all sources must be on one Bitcoin network, got {', '.join(sorted(networks))}")
+    if not settings.devnet.enabled and not settings.reserves:
+        raise ConfigError("reserves: declare at least one [[reserves]] source (or enable [devnet])")
+    if not settings.devnet.enabled and not settings.deployments:
+        raise ConfigError("deployments: declare at least one [[deployments]] entry (or enable [devnet])")
+    return settings
+
+
+def _portal(t: dict[str, Any]) -> PortalSettings:
+    _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips"})
+    forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
+    d = PortalSettings()
+    port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
+    # The limits are the attestation schema's: a value it refuses would fail every snapshot.
+    url = _str(t, "issuer_url", "portal.issuer_url", None)
+    if url is not None and (len(url) > 2000 or not url.lower().startswith(("https://", "http://"))):
+        raise ConfigError("portal.issuer_url: must be an http(s) URL of at most 2000 characters")
+    return PortalSettings(
+        host=_str(t, "host", "portal.host", d.host),
+        port=port,
+        issuer_name=_short(t, "issuer_name", "portal.issuer_name", d.issuer_name, 200),
+        issuer_url=url,
+        token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
+        forwarded_allow_ips=None if forwarded == "-" else forwarded,
+    )
+
+
+def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:
+    _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing", "previous_key_file",
+                                "previous_key_env", "rotation_reason"})
+    key_file = _str(t, "key_file", "signing.key_file", None)
+    key_id = _str(t, "key_id", "signing.key_id", None)
+    if key_id is not None and not _KEY_ID.fullmatch(key_id):
+        raise ConfigError("signing.key_id: 1-64 characters of letters, digits, '.', '_', ':', '-'")
+    previous_file = _str(t, "previous_key_file", "signing.previous_key_file", None)
+    previous_env = _str(t, "previous_key_env", "signing.previous_key_env", None)
+    if previous_file and previous_env:
+        raise ConfigError("signing.previous_key_file: give previous_key_file or previous_key_env, not both")
+    if previous_env is not None and not env.get(previous_env, "").strip():
+        raise ConfigError(f"signing.previous_key_env: environment variable {previous_env!r} is not set")
+    return SigningSettings(
+        key_file=_path(key_file, "signing.key_file", data_dir) if key_file else None,
+        key_env=_str(t, "key_env", "signing.key_env", DEFAULT_KEY_ENV),
+        key_id=key_id,
+        create_if_missing=_bool(t, "create_if_missing", "signing.create_if_missing", False),
+        previous_key_file=_path(previous_file, "signing.previous_key_file", data_dir) if previous_file else None,
+        previous_key_env=previous_env,
+        rotation_reason=_short(t, "rotation_reason", "signing.rotation_reason", "engine key rotation", 500),
+    )
+
+
+def _schedule(t: dict[str, Any]) -> ScheduleSettings:
+    _no_unknown("schedule.", t, {"snapshot_interval_seconds", "source_timeout_seconds"})
+    value = _num(t, "snapshot_interval_seconds", "schedule.snapshot_interval_seconds", 60.0, lo=1.0, hi=86400.0)
+    timeout = _num(t, "source_timeout_seconds", "schedule.source_timeout_seconds", 120.0, lo=1.0, hi=3600.0)
+    return ScheduleSettings(snapshot_interval_seconds=value, source_timeout_seconds=timeout)
+
+
+def _policy(t: dict[str, Any]) -> PolicySettings:
+    _no_unknown("policy.", t, {"warning_below_bp", "count_locked", "hysteresis_bp", "window_blocks", "flow_flag_bp",
+                               "recent_blocks"})
+    d = PolicySettings()
+    warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
+    return PolicySettings(
+        warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True),
+        hysteresis_bp=_int(t, "hysteresis_bp", "policy.hysteresis_bp", d.hysteresis_bp, lo=0, hi=5_000),
+        window_blocks=_int(t, "window_blocks", "policy.window_blocks", d.window_blocks, lo=1, hi=52_560),
+        flow_flag_bp=_int(t, "flow_flag_bp", "policy.flow_flag_bp", d.flow_flag_bp, lo=1, hi=1_000_000),
+        recent_blocks=_int(t, "recent_blocks", "policy.recent_blocks", d.recent_blocks, lo=1, hi=52_560),
+    )
+
+
+def _reconciliation(t: dict[str, Any]) -> ReconcileSettings:
+    where = "reconciliation."
+    _no_unknown(where, t, {"mint_fee_bp", "mint_fee_sat", "release_fee_max_sat", "min_confirmations"})
+    depth = t.get("min_confirmations")
+    return ReconcileSettings(
+        mint_fee_bp=_int(t, "mint_fee_bp", where + "mint_fee_bp", 0, lo=0, hi=10_000),
+        mint_fee_sat=_int(t, "mint_fee_sat", where + "mint_fee_sat", 0, lo=0, hi=21_000_000 * 10**8),
+        release_fee_max_sat=_int(t, "release_fee_max_sat", where + "release_fee_max_sat", 0, lo=0, hi=10**8),
+        min_confirmations=None if depth is None else _int(t, "min_confirmations", where + "min_confirmations",
+                                                          6, lo=1, hi=10_000),
+    )
+
+
+def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:
+    _no_unknown("reserve_set.", t, {"reason"})
+    return ReserveSetSettings(reason=_short(t, "reason", "reserve_set.reason", ReserveSetSettings.reason, 500))
+
+
+def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettings:
+    _no_unknown("admin.", t, {"token_env", "token_file"})
+    if "token" in t:
+        raise ConfigError("admin.token: give token_env or token_file, never the token itself")
+    token = _secret(t, "token", "admin.token", env, base)
+    if token is not None and len(token) < 32:
+        raise ConfigError("admin.token: at least 32 characters")
+    return AdminSettings(token=token)
+
+
+_DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
+
+
+def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Path) -> ProofSettings:
+    # Like every other `*_file` secret, the passphrase file is relative to the config file's folder;
+    # the key file, like signing.key_file, to data_dir.
+    _no_unknown("proofs.", t, {"domain", "max_age_seconds", "challenge_ttl_seconds", "online_key_file",
+                               "online_passphrase_env", "online_passphrase_file", "online_rate_per_minute"})
+    d = ProofSettings()
+    domain = _str(t, "domain", "proofs.domain", d.domain)
+    if not _DOMAIN.fullmatch(domain):
+        raise ConfigError("proofs.domain: a host name (letters, digits, '.', '-', optional :port)")
+    key_file = _str(t, "online_key_file", "proofs.online_key_file", None)
+    passphrase = _secret(t, "online_passphrase", "proofs.online_passphrase", env, base)
+    if (key_file is None) != (passphrase is None):
+        raise ConfigError("proofs.online_key_file: give it together with online_passphrase_env or _file")
+    return ProofSettings(
+        domain=domain,
+        max_age_seconds=_int(t, "max_age_seconds", "proofs.max_age_seconds", d.max_age_seconds, lo=60, hi=366 * 86400),
+        challenge_ttl_seconds=_int(t, "challenge_ttl_seconds", "proofs.challenge_ttl_seconds",
+                                   d.challenge_ttl_seconds, lo=60, hi=30 * 86400),
+        online_key_file=_path(key_file, "proofs.online_key_file", data_dir) if key_file else None,
+        online_passphrase=passphrase,
+        online_rate_per_minute=_int(t, "online_rate_per_minute", "proofs.online_rate_per_minute",
+                                    d.online_rate_per_minute, lo=1, hi=600),
+    )
+
+
+def _devnet(t: dict[str, Any]) -> DevnetSettings:
+    _no_unknown("devnet.", t, {"enabled", "block_interval_seconds", "evm_chains"})
+    return DevnetSettings(
+        enabled=_bool(t, "enabled", "devnet.enabled", False),
+        block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
+        evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 3, lo=1, hi=8),
+    )
+
+

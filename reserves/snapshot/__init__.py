@@ -1,0 +1,1 @@
+"""The write path of one snapshot, in the order it runs: read, build, sign, store."""

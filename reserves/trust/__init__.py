@@ -1,0 +1,1 @@
+"""Trust features: guardians and finality, key history, anchoring, the audit log."""
