@@ -1,4 +1,8 @@
-"""The Litestar app factory: create_app(settings) wires the runtime, scheduler, API and dashboard."""
+"""The web role's Litestar app: create_app(settings) serves the API and the pages from the database.
+
+It never calls a chain and runs no job: the worker (reserves.worker) writes what this reads. Any
+number of web processes, each with several workers, can share one database.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,25 @@ from typing import AsyncIterator
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from portal import deps
+from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
 from portal.api.attestations import AttestationController, healthz
-from portal.api.proofs import ProofPartials, PublicProofsController
-from portal.errors import HANDLERS
 from portal.api.evidence import evidence
-from portal.api import monitor as monitor_api
-from portal.api import reconcile as reconcile_api
-from portal.pages import DashboardController
+from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.trust import AssurancePartial, TrustController
-from reserves.jobs.schedule import build_scheduler
-from reserves.proofs.setup import build_proof_service
-from reserves.runtime import Runtime
-from reserves.read.service import ReserveService
-from reserves.settings.load import Settings
-from reserves.trust.service import TrustService
+from portal.errors import HANDLERS
+from portal.pages import DashboardController
+from reserves.devnet.manifest import resolve
+from reserves.devnet.online import online_signer
+from reserves.settings.model import Settings
+from reserves.storage.db import Database, open_database
+from reserves.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -39,44 +40,38 @@ STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 64 * 1024
 
 
-def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
-    """Build the app. The runtime (database, key, adapters, devnet) starts in the app's lifespan."""
+async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
+    """Migrate when configured, open the database, read the devnet's manifest, build the services."""
+    if settings.database.auto_migrate:
+        await asyncio.to_thread(upgrade, settings.database.url)
+    resolved = await resolve(settings)
+    db = open_database(settings.database.url)
+    try:
+        online = await asyncio.to_thread(online_signer, resolved) if resolved.devnet.enabled else None
+        services = await asyncio.to_thread(deps.build_services, db, resolved, online)  # scrypt: a thread
+    except BaseException:
+        await db.dispose()
+        raise
+    return db, services
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the web app; its database and services start in the app's lifespan."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        rt = await Runtime(settings).start()
-        app.state.runtime = rt
-        app.state.service = ReserveService(rt.db, settings, [(rt.signer.pubkey_hex, rt.signer.key_id)])
-        app.state.service.leadership, app.state.service.runtime = rt.leadership, rt
-        app.state.trust = TrustService(rt.db, [(rt.signer.pubkey_hex, rt.signer.key_id)])
-        try:
-            app.state.proofs = await asyncio.to_thread(build_proof_service, rt)  # loads the online signer
-        except BaseException:
-            await rt.close()
-            raise
-        scheduler = build_scheduler(rt) if run_scheduler else None
-        if scheduler is not None:
-            scheduler.start()
+        db, app.state.services = await start_services(settings)
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.shutdown(wait=False)
-            await rt.close()
+            await db.dispose()
 
-    def provide_service(state: State) -> ReserveService:
-        return state.service
-
-    def provide_trust(state: State) -> TrustService:
-        return state.trust
-
-    return Litestar(
+    app = Litestar(
         route_handlers=[AttestationController, TrustController, AssurancePartial, DashboardController, healthz,
                         PublicProofsController, ProofPartials, AdminController, evidence,
-                        *monitor_api.ROUTES, *reconcile_api.ROUTES,
+                        *monitor.ROUTES, *reconcile.ROUTES,
                         create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
-        dependencies={"service": Provide(provide_service, sync_to_thread=False),
-                      "trust": Provide(provide_trust, sync_to_thread=False)},
+        dependencies=deps.DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
@@ -87,3 +82,5 @@ def create_app(settings: Settings, *, run_scheduler: bool = True) -> Litestar:
         # to INFO and override --log-level.
         logging_config=None,
     )
+    app.state.admin_token = settings.admin.token
+    return app

@@ -13,7 +13,8 @@ from reserves.attestation.keys import SigningKey
 from reserves.attestation.verify import verify_chain, verify_document
 from reserves.snapshot.take import take_snapshot
 from reserves.runtime import Runtime, Source
-from reserves.settings.load import SourceSettings, default_settings
+from reserves.settings.load import default_settings
+from reserves.settings.model import SourceSettings
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade

@@ -9,7 +9,7 @@ from reserves.attestation.verify import verify_document
 from reserves.snapshot.take import take_snapshot
 from reserves.monitor import state as monitor_state
 from reserves.runtime import Source
-from reserves.settings.load import SourceSettings
+from reserves.settings.model import SourceSettings
 from tests.doubles.adapters import ScriptedSupplyAdapter, supply_reading
 from tests.test_engine import Cfg, rt, trusted  # noqa: F401  (rt is a fixture)
 

@@ -11,7 +11,8 @@ import pytest
 from chains.base import HeldAddress
 from reserves.errors import ConfigError
 from reserves.runtime import _devnet_sources
-from reserves.settings.load import SourceSettings, load_settings
+from reserves.settings.load import load_settings
+from reserves.settings.model import SourceSettings
 from reserves.declarations.supply_set import MAX_LOCKBOXES, link_deployments
 
 ENV = {"RESERVES_DATABASE_URL": "postgresql+psycopg://u:p@db/r"}

@@ -27,10 +27,11 @@ from litestar import Litestar
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.bridge import Bridge
-from chains.devnet.btc_wallet import KEYS_PER_WALLET
+from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import serve_in_thread
+from chains.devnet.reconcile_cases import make_broken_cases
 from chains.safety import clamp_recursion_limit
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,30 @@ BUFFER_INDEX = 5                    # hot child holding the buffer; also declare
 COINBASE_INDEX = 9                  # taproot child a coinbase pays at start (immature for 100 blocks)
 
 
+class ReserveKeys:
+    """Private keys of the devnet's reserve addresses, for proofs of control.
+
+    The devnet's wallets come from fixed seeds, so any process finds the keys of an address the
+    devnet declares without a running chain (the worker's custodian and the web role's online
+    signer run apart from the devnet process).
+    """
+
+    def __init__(self, wallets: list[WalletSpec]) -> None:
+        kinds = {name: kind for kind, (name, _) in RESERVE_KINDS.items()}
+        self._keys = DevnetWallets()
+        self._specs = [(kinds[w.name], w) for w in wallets if w.descriptor and w.name in kinds]
+
+    def signing_keys(self, address: str) -> list[ec.PrivateKey]:
+        """Private keys of every declared key at reserve `address`, in declaration order ([] when
+        no descriptor wallet of the devnet derives it)."""
+        for kind, spec in self._specs:
+            found = spec.locate(address, max_index=KEYS_PER_WALLET)
+            if found is not None:
+                branch, index = found
+                return self._keys.private_keys(kind, index, branch)
+        return []
+
+
 def deployment_name(index: int) -> str:
     """The deployment name of `evms[index]`."""
     return EVM_NAMES[index] if index < len(EVM_NAMES) else f"devnet-evm-{index + 1}"
@@ -87,11 +112,14 @@ class Devnet:
     bridge: Bridge | None = None
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
-    _specs: list[tuple[str, WalletSpec]] = field(default_factory=list)  # (kind, wallet), parsed once
+    _keys: ReserveKeys | None = None  # built on first use
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, evm_chains: int = 3, seed: int = 2026) -> "Devnet":
+    def start(cls, *, evm_chains: int = 3, seed: int = 2026, host: str = "127.0.0.1",
+              advertise_host: str | None = None) -> "Devnet":
+        """Mine the start of the chains and serve them on free ports of `host`; the URLs the
+        devnet hands out name `advertise_host` (default `host`)."""
         clamp_recursion_limit()  # py-evm raised it when chains.devnet.evm was imported
         chain = RegtestChain()
         # Mature coinbases for the funding wallet, stamped in the past so that the chain's tip
@@ -102,11 +130,15 @@ class Devnet:
             evm = DevnetEvm(FIRST_EVM_CHAIN_ID + i)
             evm.deploy()
             evms.append(evm)
-        esplora_url, stop_esplora = serve_chain(chain)
-        served = [serve_in_thread(evm.app) for evm in evms]
+        esplora_url, stop_esplora = serve_chain(chain, host)
+        served = [serve_in_thread(evm.app, host) for evm in evms]
         # The same chain behind a second server: devnet-ethereum is read from both, quorum 2.
         replica = serve_in_thread(Litestar(route_handlers=[evms[0].route_handler("/")], openapi_config=None,
-                                           logging_config=None))
+                                           logging_config=None), host)
+        if advertise_host:
+            esplora_url, served, replica = (_advertised(esplora_url, advertise_host),
+                                            [(_advertised(u, advertise_host), stop) for u, stop in served],
+                                            (_advertised(replica[0], advertise_host), replica[1]))
         bridge = Bridge(evms[0], evms[BRIDGED_INDEX]) if len(evms) > BRIDGED_INDEX else None
         net = cls(chain, evms, esplora_url, [url for url, _ in served], random.Random(seed),
                   replica_url=replica[0], bridge=bridge,
@@ -125,9 +157,7 @@ class Devnet:
         self.chain.mine(1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX))
         self.chain.mine(DEPOSIT_CONFIRMATIONS - 1, time=int(time.time()) - 59)
         self._mint_matured()
-        from chains.devnet.reconcile_cases import make_broken_cases
-
-        make_broken_cases(self)
+        make_broken_cases(self, MINT_FEE_BP)
         self._bootstrap_held()
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
@@ -153,17 +183,10 @@ class Devnet:
         return list(parse_wallets(self._wallet_tables(), "regtest", f"reserves.{RESERVE_SOURCE}.wallets"))
 
     def signing_keys(self, address: str) -> list[ec.PrivateKey]:
-        """Private keys of every declared key at reserve `address`, in declaration order ([] when
-        no descriptor wallet of the devnet derives it), for BIP-322 proofs of control."""
-        if not self._specs:
-            kinds = {name: kind for kind, (name, _) in RESERVE_KINDS.items()}
-            self._specs = [(kinds[w.name], w) for w in self.reserve_wallets() if w.descriptor]
-        for kind, spec in self._specs:
-            found = spec.locate(address, max_index=KEYS_PER_WALLET)
-            if found is not None:
-                branch, index = found
-                return self.chain.wallets.private_keys(kind, index, branch)
-        return []
+        """Private keys of every declared key at reserve `address` (see ReserveKeys)."""
+        if self._keys is None:
+            self._keys = ReserveKeys(self.reserve_wallets())
+        return self._keys.signing_keys(address)
 
     def deployment_sources(self) -> list[tuple[str, str, dict]]:
         """(name, kind, table) of the token on each EVM chain, read at head minus 2.
@@ -312,3 +335,10 @@ class Devnet:
             self.chain.submit(tx)
         self.releases = waiting
 
+
+
+def _advertised(url: str, host: str) -> str:
+    """`url` with its host replaced by `host` (the name other machines reach the devnet by)."""
+    scheme, rest = url.split("://", 1)
+    port = rest.rsplit(":", 1)[1]
+    return f"{scheme}://{host}:{port}"

@@ -23,18 +23,17 @@ WRONG_AMOUNT_CHILD = 11
 REUSED_CHILD = 12
 
 
-def make_broken_cases(devnet: Any) -> dict[str, str]:
+def make_broken_cases(devnet: Any, mint_fee_bp: int) -> dict[str, str]:
     """Mint without deposit, deposit to a non-reserve address, mint above the deposit net of fee,
     a deposit minted twice, a mint naming a missing output, and a burn never released.
     Called once at devnet start; returns case name -> token transaction hash."""
-    from chains.devnet.network import MINT_FEE_BP
 
     chain, wallets = devnet.chain, devnet.chain.wallets
     evm = devnet.evms[0]
     customer = evm.accounts[1]
 
     def net(value: int) -> int:
-        return value - value * MINT_FEE_BP // 10_000
+        return value - value * mint_fee_bp // 10_000
 
     def deposit(address: str, value: int) -> tuple[str, int]:
         txid = chain.send(address, value, from_wallet=wallets.funding)

@@ -6,14 +6,15 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, Parameter
 from typing_extensions import Annotated
 
-from portal.api.proofs import PROOFS_DEPENDENCY, Proofs, error_specs
+from portal.api.proofs import error_specs
+from portal.deps import Proofs
 
 MAX_AUTH_HEADER = 1024
 
@@ -21,9 +22,11 @@ MAX_AUTH_HEADER = 1024
 def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """404 when no admin token is configured (the API does not exist), 401 for a missing or wrong one.
 
+    Both roles' apps keep the configured token (or None) in `app.state.admin_token`.
+
     The token is compared in constant time, and never logged or echoed.
     """
-    token = connection.app.state.runtime.settings.admin.token
+    token = connection.app.state.admin_token
     if token is None:
         raise NotFoundException("the admin API is off (no admin token configured)")
     header = connection.headers.get("authorization", "")
@@ -51,43 +54,30 @@ class ProofSubmission:
     psbt: str | None = None
 
 
-_AUTH = dict(s401="Missing or wrong bearer token (unauthorized)", s404="Admin API off, or unknown challenge")
+AUTH_ERRORS = dict(s401="Missing or wrong bearer token (unauthorized)", s404="Admin API off, or unknown challenge")
 
 
 class AdminController(Controller):
     path = "/admin/v1"
     tags = ["admin"]
     guards = [admin_guard]
-    dependencies = PROOFS_DEPENDENCY
 
     @post("/challenges", status_code=201, summary="A new operator challenge (optionally with a to_sign PSBT)",
-          responses=error_specs(s400="Bad address (invalid_address, invalid_input)", **_AUTH,
+          responses=error_specs(s400="Bad address (invalid_address, invalid_input)", **AUTH_ERRORS,
                                 s413="Body too large", s503="No recent attested block (no_fresh_block)"))
     async def create(self, proofs: Proofs, data: JSONBody[AdminChallengeRequest | None] = None) -> dict[str, Any]:
         return await proofs.create_challenge(address=data.address if data else None)
 
     @get("/challenges/{challenge_id:str}", summary="A challenge and every proof submitted for it",
-         responses=error_specs(s400="Malformed id (invalid_input)", **_AUTH))
+         responses=error_specs(s400="Malformed id (invalid_input)", **AUTH_ERRORS))
     async def read(self, proofs: Proofs,
                    challenge_id: Annotated[str, Parameter(max_length=64, description="32 hex characters")]) -> dict[str, Any]:
         return await proofs.get_challenge(challenge_id)
 
     @post("/proofs", status_code=201, summary="Submit a proof: verified, stored with its outcome and age",
           description="The reply is the stored result: outcome valid, inconclusive or invalid.",
-          responses=error_specs(s400="Malformed input, address outside the reserve set, expired challenge", **_AUTH,
+          responses=error_specs(s400="Malformed input, address outside the reserve set, expired challenge", **AUTH_ERRORS,
                                 s413="Body too large"))
     async def submit(self, proofs: Proofs, data: JSONBody[ProofSubmission]) -> dict[str, Any]:
         return await proofs.submit(challenge_id=data.challenge_id, address=data.address, signature=data.signature,
                                    psbt=data.psbt, source="admin")
-
-    @get("/reserves/at/{height:str}", summary="The reserves as they stood at a past block height (reads the chain)",
-         description="From each Esplora source's history: an outpoint counts at H when it was created at or "
-                     "below H, deep enough, and not spent at or below H. Not signed; `complete` is false when a "
-                     "source could not answer.",
-         responses=error_specs(s400="Height not an integer from 0 to 2**31-1 (invalid_input)", **_AUTH))
-    async def reserves_at(self, request: Request,
-                          height: Annotated[str, Parameter(max_length=12, description="Block height")]) -> dict[str, Any]:
-        from reserves.snapshot.point_in_time import check_height, reserves_at
-
-        number = int(height) if height.isascii() and height.isdigit() else -1
-        return await reserves_at(request.app.state.runtime, check_height(number))

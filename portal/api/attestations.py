@@ -10,16 +10,12 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
-from litestar.di import NamedDependency
-
 from reserves.read.reserves import ReserveSetVersionView, WalletsView
 from reserves.attestation.fields import MAX_NAME
-from reserves.read.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION, ReserveService
+from portal.deps import Service
+from reserves.read.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION
 from reserves.read.supply import SupplyView
 from reserves.read.views import DashboardView
-
-# The one service every handler calls, injected by name (see create_app).
-Service = NamedDependency[ReserveService]
 
 
 @dataclass

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Response, get
-from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.attestations import ErrorBody
-from reserves.evidence.service import EvidenceService
+from portal.deps import Evidence
 
 CACHE = {"Cache-Control": "public, max-age=30"}
 
@@ -30,8 +29,8 @@ CACHE = {"Cache-Control": "public, max-age=30"}
     },
 )
 async def evidence(
-    state: State,
+    evidence: Evidence,
     txid: Annotated[str, Parameter(min_length=64, max_length=64, description="txid, 64 hex digits")],
     vout: Annotated[int, Parameter(ge=0, le=2**32 - 1, description="output index")],
 ) -> Response[dict[str, Any]]:
-    return Response(await EvidenceService(state.runtime.db).evidence(txid, vout), headers=CACHE)
+    return Response(await evidence.evidence(txid, vout), headers=CACHE)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 from typing_extensions import Annotated
 
 from portal.api.proofs import error_specs
-from reserves.jobs.monitor import EVM_KIND
-from reserves.monitor.service import MonitorService
+from portal.deps import Monitor
 
 CACHE = {"Cache-Control": "public, max-age=15"}
-
-
-def _service(request: Request) -> MonitorService:
-    rt = request.app.state.runtime
-    return MonitorService(rt.db, [s.settings.name for s in rt.supply_sources if s.settings.kind == EVM_KIND])
 
 
 _Q = dict(max_length=64, required=False)
@@ -33,21 +27,21 @@ class MonitorController(Controller):
          description="Per deployment: chain, contract, next block to replay, confirmed target and lag, running "
                      "supply (decimal string), last totalSupply() check and its block, match flag, events stored, "
                      "current eth_getLogs range, open issues and recent reorgs. See docs/monitor.md.")
-    async def overview(self, request: Request) -> Response[dict[str, Any]]:
-        return Response(await _service(request).overview(), headers=CACHE)
+    async def overview(self, monitor: Monitor) -> Response[dict[str, Any]]:
+        return Response(await monitor.overview(), headers=CACHE)
 
     @get("/issues", summary="Monitor issues, newest first",
          description="Filters: deployment, kind (supply_mismatch, reorg, bad_logs, lying_hash, rpc_error), "
                      "status (open or all); paging with limit (1-500, default 50) and offset.",
          responses=error_specs(s400="Bad parameter (unknown_deployment, invalid_kind, invalid_status, "
                                     "invalid_limit, invalid_offset)"))
-    async def issues(self, request: Request,
+    async def issues(self, monitor: Monitor,
                      deployment: Annotated[str | None, Parameter(**_Q)] = None,
                      kind: Annotated[str | None, Parameter(**_Q)] = None,
                      status: Annotated[str | None, Parameter(**_Q)] = None,
                      limit: Annotated[str | None, Parameter(**_N)] = None,
                      offset: Annotated[str | None, Parameter(**_N)] = None) -> Response[dict[str, Any]]:
-        view = await _service(request).issues(deployment=deployment, kind=kind, status=status, limit=limit,
+        view = await monitor.issues(deployment=deployment, kind=kind, status=status, limit=limit,
                                               offset=offset)
         return Response(view, headers=CACHE)
 
@@ -56,8 +50,8 @@ class MonitorPartial(Controller):
     include_in_schema = False
 
     @get("/partials/monitor")
-    async def partial(self, request: Request) -> Template:
-        return Template("_monitor.html", context={"m": await _service(request).overview()})
+    async def partial(self, monitor: Monitor) -> Template:
+        return Template("_monitor.html", context={"m": await monitor.overview()})
 
 
 ROUTES: list = [MonitorController, MonitorPartial]

@@ -10,25 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
 from litestar.exceptions import TooManyRequestsException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from litestar.response import Template
 
 from portal.api.attestations import ErrorBody
-from reserves.proofs.service import ProofService
+from portal.deps import Proofs, services_of
 
-Proofs = NamedDependency[ProofService]
 MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotten first
-
-
-def provide_proofs(state: State) -> ProofService:
-    return state.proofs
-
-
-PROOFS_DEPENDENCY = {"proofs": Provide(provide_proofs, sync_to_thread=False)}
 
 
 def error_specs(**codes: str) -> dict[int, ResponseSpec]:
@@ -99,7 +89,7 @@ def _limiter(request: Request) -> RateLimiter:
     state = request.app.state
     limiter = getattr(state, "challenge_limiter", None)
     if limiter is None:
-        limiter = RateLimiter(state.proofs.settings.proofs.online_rate_per_minute)
+        limiter = RateLimiter(services_of(request.app).settings.proofs.online_rate_per_minute)
         state.challenge_limiter = limiter
     return limiter
 
@@ -107,7 +97,6 @@ def _limiter(request: Request) -> RateLimiter:
 class PublicProofsController(Controller):
     path = "/api/v1"
     tags = ["proofs of control"]
-    dependencies = PROOFS_DEPENDENCY
 
     @post("/challenges", status_code=200, summary="A fresh challenge signed by the portal's online keys",
           description="The message embeds your nonce, the domain, the reserve-set version and the hash of a "
@@ -131,7 +120,6 @@ class PublicProofsController(Controller):
 
 class ProofPartials(Controller):
     include_in_schema = False
-    dependencies = PROOFS_DEPENDENCY
 
     @get("/partials/proofs")
     async def proofs(self, proofs: Proofs) -> Template:

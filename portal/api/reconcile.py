@@ -12,16 +12,11 @@ from typing_extensions import Annotated
 
 from portal.api.admin import admin_guard
 from portal.api.proofs import error_specs
+from portal.deps import Reconcile
 from reserves.reconcile.repository import LinkExists
-from reserves.reconcile.service import ReconcileService
 
 CACHE = {"Cache-Control": "public, max-age=15"}
 PARTIAL_LIMIT = 50
-
-
-def _service(request: Request) -> ReconcileService:
-    rt = request.app.state.runtime
-    return ReconcileService(rt.db, [s.settings.name for s in rt.supply_sources])
 
 
 def _conflict(_: Request, exc: LinkExists) -> Response:
@@ -40,13 +35,13 @@ class ReconciliationController(Controller):
                      "Mints: reconciled / pending / unreconciled with a reason code; burns: released / "
                      "awaiting_release / unreleased. See docs/reconciliation.md.",
          responses=error_specs(s400="Bad filter (invalid_status, invalid_kind, unknown_deployment, invalid_limit)"))
-    async def listing(self, request: Request,
+    async def listing(self, reconcile: Reconcile,
                       status: Annotated[str | None, Parameter(**_Q)] = None,
                       kind: Annotated[str | None, Parameter(**_Q)] = None,
                       deployment: Annotated[str | None, Parameter(**_Q)] = None,
                       limit: Annotated[str | None, Parameter(max_length=8, required=False)] = None,
                       ) -> Response[dict[str, Any]]:
-        view = await _service(request).view(status=status, kind=kind, deployment=deployment, limit=limit)
+        view = await reconcile.view(status=status, kind=kind, deployment=deployment, limit=limit)
         return Response(view, headers=CACHE)
 
 
@@ -54,8 +49,8 @@ class ReconciliationPartial(Controller):
     include_in_schema = False
 
     @get("/partials/reconciliation")
-    async def partial(self, request: Request) -> Template:
-        view = await _service(request).view(limit=PARTIAL_LIMIT)
+    async def partial(self, reconcile: Reconcile) -> Template:
+        view = await reconcile.view(limit=PARTIAL_LIMIT)
         return Template("_reconciliation.html", context={"r": view})
 
 
@@ -90,9 +85,9 @@ class ReconciliationAdmin(Controller):
                                 s401="Missing or wrong bearer token (unauthorized)",
                                 s404="Admin API off, or no such mint/burn Transfer log stored (unknown_event)",
                                 s409="The event already has a link (link_exists)", s413="Body too large"))
-    async def link(self, request: Request, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
+    async def link(self, request: Request, reconcile: Reconcile, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
         who = f"admin-api {request.client.host if request.client else 'unknown'}"
-        return await _service(request).add_link(
+        return await reconcile.add_link(
             deployment=data.deployment, tx_hash=data.tx_hash, log_index=data.log_index, btc_txid=data.btc_txid,
             vout=data.vout, note=data.note, created_by=who)
 

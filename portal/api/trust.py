@@ -7,14 +7,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.response import Template
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 
 from portal.api.attestations import _errors
 from reserves.storage.events import KINDS
-from reserves.trust.service import MAX_PAGE, TrustService
+from portal.deps import Trust
+from reserves.trust.service import MAX_PAGE
 
-Trust = NamedDependency[TrustService]
 NO_STORE = {"Cache-Control": "no-store"}
 SHORT = {"Cache-Control": "public, max-age=5"}
 

@@ -29,17 +29,19 @@ def _fail(detail: str) -> None:
 
 def _with_proofs(config_path: Path | None, fn: Callable[[Any], Awaitable[dict]]) -> dict:
     """Run `fn(ProofService)` on the configured database and reserve set, like `reserves snapshot` does."""
+    from reserves.devnet.manifest import resolve
     from reserves.proofs.service import ProofService, reserve_wallets
-    from reserves.runtime import Runtime
     from reserves.settings.load import load_settings
+    from reserves.worker.worker import prepare_database
 
     async def run() -> dict:
-        rt = await Runtime(load_settings(config_path)).start()
+        settings = await resolve(load_settings(config_path))
+        db = await prepare_database(settings)
         try:
-            wallets, network = reserve_wallets(rt)
-            return await fn(ProofService(rt.db, rt.settings, wallets, network))
+            wallets, network = reserve_wallets(settings.reserves)
+            return await fn(ProofService(db, settings, wallets, network))
         finally:
-            await rt.close()
+            await db.dispose()
 
     try:
         return asyncio.run(run())

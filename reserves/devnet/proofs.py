@@ -16,10 +16,13 @@ import logging
 import time
 from typing import Any
 
+from chains.devnet.network import ReserveKeys
 from reserves.errors import ReservesError
 from reserves.proofs import library
 from reserves.proofs.anchor import attested_wallets
 from reserves.proofs.service import ProofService, reserve_wallets
+from reserves.settings.model import Settings
+from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
 MAX_ADDRESSES_PER_ROUND = 40
@@ -28,24 +31,23 @@ PROVABLE = SINGLE_KEY | {"p2wsh-multisig", "p2wsh-miniscript"}  # a miniscript o
 ROUND_SECONDS = 60.0
 
 
-async def devnet_proofs_job(rt: Any) -> None:
+async def devnet_proofs_job(db: Database, settings: Settings) -> None:
     """One round of devnet proofs; failures are logged, the next round tries again."""
-    if rt.devnet is None or rt.closing or rt.db is None:
-        return
     try:
-        await prove_round(rt)
+        await prove_round(db, settings)
     except ReservesError as exc:
         log.info("devnet proofs skipped: %s", exc.detail)
     except Exception:
         log.exception("devnet proofs failed")
 
 
-async def prove_round(rt: Any) -> list[dict]:
+async def prove_round(db: Database, settings: Settings) -> list[dict]:
     """Create one operator challenge and submit a proof for each provable address holding coins."""
-    wallets, network = reserve_wallets(rt)
-    svc = ProofService(rt.db, rt.settings, wallets, network)
+    wallets, network = reserve_wallets(settings.reserves)
+    svc = ProofService(db, settings, wallets, network)
+    keys = ReserveKeys(list(wallets))
     challenge = await svc.create_challenge()
-    async with rt.db.sessions() as session:
+    async with db.sessions() as session:
         coins = await attested_wallets(session)
     results = []
     turn = int(time.time() // ROUND_SECONDS)  # one step of the cosigner rotation per round
@@ -54,8 +56,8 @@ async def prove_round(rt: Any) -> list[dict]:
         policy = located.wallet.policy()
         if policy.script_type not in PROVABLE:
             continue
-        keys = await asyncio.to_thread(rt.devnet.signing_keys, address)
-        proof = await asyncio.to_thread(_sign, located.wallet, policy, address, challenge, keys, network, turn + i)
+        found = await asyncio.to_thread(keys.signing_keys, address)
+        proof = await asyncio.to_thread(_sign, located.wallet, policy, address, challenge, found, network, turn + i)
         if proof is not None:
             results.append(await svc.submit(challenge_id=challenge["id"], address=address, source="devnet", **proof))
     return results

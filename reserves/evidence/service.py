@@ -161,29 +161,6 @@ class _Tip:
     hash: str
 
 
-async def evidence_job(rt: Any) -> None:
-    """Scheduled after snapshots: collect evidence for the latest attestation; never dies.
-
-    Each Esplora-backed reserve source (its config has `esplora_url`) gets a short-lived client;
-    other kinds (Core RPC, quorum) are skipped: their UTXOs have no bundle.
-    """
-    if rt.closing or rt.db is None:
-        return
-    clients = {
-        src.settings.name: EsploraClient(src.settings.config.esplora_url,
-                                         timeout=getattr(src.settings.config, "timeout_seconds", 10.0))
-        for src in rt.reserve_sources if getattr(src.settings.config, "esplora_url", None)
-    }
-    try:
-        summary = await collect_for_latest(rt.db, clients)
-        log.info("evidence: %s", summary)
-    except Exception:
-        log.exception("evidence run failed")
-    finally:
-        for client in clients.values():
-            await client.aclose()
-
-
 # ---- serving ----------------------------------------------------------------------------------
 
 

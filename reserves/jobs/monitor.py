@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Iterable
 
 from chains.errors import ChainDataError, ChainError
 from reserves.monitor.replay import DeploymentMonitor, Finding, RunReport
-from reserves.runtime import Runtime
+from reserves.settings.model import SourceSettings
 from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -18,9 +18,9 @@ MAX_RANGES_PER_RUN = 200
 SECONDS_PER_RUN = 30.0
 
 
-def evm_deployments(rt: Runtime) -> list[Any]:
-    """The EvmErc20Config of every evm-erc20 supply source of the runtime."""
-    return [src.settings.config for src in rt.supply_sources if src.settings.kind == EVM_KIND]
+def evm_deployments(deployments: Iterable[SourceSettings]) -> list[Any]:
+    """The EvmErc20Config of every evm-erc20 deployment."""
+    return [src.config for src in deployments if src.kind == EVM_KIND]
 
 
 async def monitor_deployment(db: Database, config: Any, *, max_ranges: int | None = MAX_RANGES_PER_RUN,
@@ -46,12 +46,10 @@ async def monitor_deployment(db: Database, config: Any, *, max_ranges: int | Non
     return None
 
 
-async def monitor_job(rt: Runtime) -> None:
-    """Advance every EVM deployment's replay by at most MAX_RANGES_PER_RUN ranges; never raises."""
-    if rt.db is None or rt.closing:
-        return
-    for config in evm_deployments(rt):
+async def monitor_job(db: Database, deployments: list[Any]) -> None:
+    """Advance each EVM deployment's replay (`evm_deployments`) by at most MAX_RANGES_PER_RUN ranges; never raises."""
+    for config in deployments:
         try:
-            await monitor_deployment(rt.db, config)
+            await monitor_deployment(db, config)
         except Exception:  # a dead job would stop every later run: log and go on
             log.exception("monitor %s failed", getattr(config, "name", "?"))

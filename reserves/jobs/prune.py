@@ -5,19 +5,17 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from reserves.runtime import Runtime
 from reserves.storage import proofs_repository as repo
+from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
 PRUNE_INTERVAL_SECONDS = 3600
 
 
-async def prune_public_challenges(rt: Runtime, *, now: datetime | None = None) -> int:
-    """Delete public challenges (and their proofs) older than proofs.max_age_seconds; returns the count."""
-    if rt.db is None or rt.closing:
-        return 0
-    before = (now or datetime.now(timezone.utc)) - timedelta(seconds=rt.settings.proofs.max_age_seconds)
-    async with rt.db.sessions() as session:
+async def prune_public_challenges(db: Database, max_age_seconds: int, *, now: datetime | None = None) -> int:
+    """Delete public challenges (and their proofs) older than `max_age_seconds` ([proofs]); returns the count."""
+    before = (now or datetime.now(timezone.utc)) - timedelta(seconds=max_age_seconds)
+    async with db.sessions() as session:
         async with session.begin():
             gone = await repo.prune_public(session, before)
     if gone:
@@ -25,9 +23,9 @@ async def prune_public_challenges(rt: Runtime, *, now: datetime | None = None) -
     return gone
 
 
-async def prune_job(rt: Runtime) -> None:
+async def prune_job(db: Database, max_age_seconds: int) -> None:
     """The scheduled form: failures are logged, the next run tries again."""
     try:
-        await prune_public_challenges(rt)
+        await prune_public_challenges(db, max_age_seconds)
     except Exception:
         log.exception("pruning public challenges failed")

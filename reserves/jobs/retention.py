@@ -6,18 +6,17 @@ import logging
 from datetime import datetime, timezone
 
 from reserves.storage import series
+from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
 RETENTION_INTERVAL_SECONDS = 3600
 
 
-async def series_retention_job(rt) -> None:
-    """TimescaleDB: (re)apply the retention policy; elsewhere delete old raw rows. Never raises."""
-    days = rt.settings.timeseries.raw_retention_days
-    if rt.closing or rt.db is None:
-        return
+async def series_retention_job(db: Database, days: int) -> None:
+    """TimescaleDB: (re)apply the retention policy; elsewhere delete raw rows older than `days`
+    ([timeseries] raw_retention_days; 0 keeps them). Never raises."""
     try:
-        async with rt.db.sessions() as session:
+        async with db.sessions() as session:
             async with session.begin():
                 if await series.rollups_are_views(session):
                     await series.apply_retention(session, days)

@@ -1,110 +1,93 @@
-"""Jobs: plain async functions; the scheduler only attaches interval triggers to them."""
+"""The worker's scheduler: interval triggers attached to plain async jobs, each given what it uses.
+
+Jobs run at most one at a time and coalesce missed runs; the first snapshot runs at once. Every
+job but the heartbeat runs only in the leading worker (`leader_only`, see reserves.jobs.leader).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from reserves.snapshot.take import SnapshotNotDue, take_snapshot
-from reserves.trust.guardians import devnet_cosign
-from reserves.evidence.service import EVIDENCE_DELAY, evidence_job
-from reserves.errors import ReservesError
+from reserves.devnet.guardians import cosign
 from reserves.devnet.proofs import ROUND_SECONDS, devnet_proofs_job
+from reserves.evidence.service import EVIDENCE_DELAY
+from reserves.jobs.anchor import anchor_job
+from reserves.jobs.evidence import evidence_job
+from reserves.jobs.monitor import evm_deployments, monitor_job
 from reserves.jobs.prune import PRUNE_INTERVAL_SECONDS, prune_job
-from reserves.jobs.monitor import monitor_job
-from reserves.jobs.reconcile import reconcile_job
-from reserves.trust.anchoring import anchor_job
-from reserves.runtime import Runtime
+from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.jobs.retention import RETENTION_INTERVAL_SECONDS, series_retention_job
+from reserves.jobs.snapshot import snapshot_job
+from reserves.worker.status import HEARTBEAT_SECONDS
 
+Job = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
-async def snapshot_job(rt: Runtime) -> None:
-    """One snapshot; a failure is logged and the next interval tries again (the job never dies)."""
-    if rt.closing or rt.snapshot_lock.locked():
-        return  # the runtime is closing (or another snapshot runs): nothing to do
-    try:
-        async with rt.snapshot_lock:
-            if rt.closing:
-                return
-            await take_snapshot(rt, min_gap_seconds=rt.settings.schedule.snapshot_interval_seconds / 2)
-            rt.last_snapshot_error = None
-            try:
-                await devnet_cosign(rt)
-            except Exception:  # the devnet's guardians failing is no refused snapshot
-                log.exception("devnet guardians could not co-sign")
-    except SnapshotNotDue as exc:
-        log.info("snapshot not due: %s", exc.detail)
-    except ReservesError as exc:
-        rt.last_snapshot_error = {"code": exc.code, "detail": exc.detail[:500],
-                                  "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        log.warning("snapshot skipped: %s", exc.detail)
-    except Exception:
-        log.exception("snapshot failed")
+def leader_only(job: Job, is_leader: Callable[[], bool]) -> Job:
+    """`job`, run only while this process leads; followers skip each run."""
 
+    async def run() -> None:
+        if is_leader():
+            await stoppable(job)()
 
-async def devnet_tick_job(rt: Runtime) -> None:
-    """Advance the devnet by one step (a block, maybe a deposit, mint or burn)."""
-    if rt.devnet is None:
-        return
-    try:
-        await asyncio.to_thread(rt.devnet.tick)
-    except Exception:
-        log.exception("devnet tick failed")
-
-
-def leader_only(job):
-    """The job, run only while this process leads (see reserves.jobs.leader); followers skip each run."""
-
-    async def run(rt: Runtime) -> None:
-        if rt.is_leader():
-            await job(rt)
-
-    run.__name__ = run.__qualname__ = job.__name__
-    run.__wrapped__ = job
+    run.__name__ = run.__qualname__ = _name(job)
+    run.__wrapped__ = job  # type: ignore[attr-defined]  # what the tests and logs look for
     return run
 
 
-def build_scheduler(rt: Runtime) -> AsyncIOScheduler:
-    """An AsyncIOScheduler with the snapshot job (and the devnet driver when the devnet runs).
+def stoppable(job: Job) -> Job:
+    """`job`, ending quietly when the stopping worker cancels it (its transaction rolls back)."""
 
-    Jobs run at most one at a time and coalesce missed runs; the first snapshot runs at once.
-    Every job runs only in the leading replica (`leader_only`).
-    """
-    scheduler = _LeaderScheduler(timezone=timezone.utc)
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("job %s cancelled: the worker is stopping", _name(job))
+
+    return run
+
+
+def _name(job: Job) -> str:
+    return getattr(job, "__name__", None) or getattr(getattr(job, "func", None), "__name__", "job")
+
+
+def build_scheduler(worker: Any) -> AsyncIOScheduler:
+    """The scheduler of a started `reserves.worker.Worker` (its parts are the jobs' arguments)."""
+    scheduler = AsyncIOScheduler(timezone=timezone.utc)
     now = datetime.now(timezone.utc)
-    if rt.devnet is not None:
-        scheduler.add_job(devnet_tick_job, "interval", args=[rt], id="devnet-tick", max_instances=1,
-                          coalesce=True, seconds=rt.settings.devnet.block_interval_seconds)
-        # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
-        scheduler.add_job(devnet_proofs_job, "interval", args=[rt], id="devnet-proofs", max_instances=1,
-                          coalesce=True, seconds=ROUND_SECONDS, next_run_time=now + timedelta(seconds=15))
-    scheduler.add_job(snapshot_job, "interval", args=[rt], id="snapshot", max_instances=1, coalesce=True,
-                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
+    s, db = worker.settings, worker.db
+    interval = s.schedule.snapshot_interval_seconds
+    lead = worker.leadership.is_leader
+
+    def add(job_id: str, job: Job, seconds: float, first: datetime | None = None, *, leader: bool = True) -> None:
+        scheduler.add_job(leader_only(job, lead) if leader else stoppable(job), "interval", id=job_id, max_instances=1,
+                          coalesce=True, seconds=seconds, **({"next_run_time": first} if first else {}))
+
+    async def heartbeat() -> None:
+        await worker.status.beat(lead())
+
+    add("heartbeat", heartbeat, HEARTBEAT_SECONDS, now, leader=False)
+    after = partial(cosign, db, worker.devnet_guardians) if worker.devnet_guardians else None
+    add("snapshot", partial(snapshot_job, worker.context, worker.status, worker.snapshot_lock, after), interval, now)
     # SPV evidence of the latest attestation's UTXOs, a little after each snapshot.
-    scheduler.add_job(evidence_job, "interval", args=[rt], id="evidence", max_instances=1, coalesce=True,
-                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
+    add("evidence", partial(evidence_job, db, s.reserves), interval, now + EVIDENCE_DELAY)
     # Public challenges past the freshness window prove nothing more: they must not pile up.
-    scheduler.add_job(prune_job, "interval", args=[rt], id="proofs-prune", max_instances=1, coalesce=True,
-                      seconds=PRUNE_INTERVAL_SECONDS)
+    add("proofs-prune", partial(prune_job, db, s.proofs.max_age_seconds), PRUNE_INTERVAL_SECONDS)
     # Token logs replayed into the database (reorgs followed), then mints and burns reconciled.
-    scheduler.add_job(monitor_job, "interval", args=[rt], id="supply-monitor", max_instances=1, coalesce=True,
-                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now)
-    scheduler.add_job(reconcile_job, "interval", args=[rt], id="reconcile", max_instances=1, coalesce=True,
-                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
-    scheduler.add_job(anchor_job, "interval", args=[rt], id="anchor", max_instances=1, coalesce=True,
-                      seconds=rt.settings.schedule.snapshot_interval_seconds, next_run_time=now + EVIDENCE_DELAY)
-    scheduler.add_job(series_retention_job, "interval", args=[rt], id="series-retention", max_instances=1,
-                      coalesce=True, seconds=RETENTION_INTERVAL_SECONDS, next_run_time=now + EVIDENCE_DELAY)
+    add("supply-monitor", partial(monitor_job, db, evm_deployments(s.deployments)), interval, now)
+    add("reconcile", partial(reconcile_job, db, build_setup(s)), interval, now + EVIDENCE_DELAY)
+    if worker.anchorer is not None:
+        add("anchor", partial(anchor_job, worker.anchorer), interval, now + EVIDENCE_DELAY)
+    add("series-retention", partial(series_retention_job, db, s.timeseries.raw_retention_days),
+        RETENTION_INTERVAL_SECONDS, now + EVIDENCE_DELAY)
+    if s.devnet.enabled:
+        # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
+        add("devnet-proofs", partial(devnet_proofs_job, db, s), ROUND_SECONDS, now + timedelta(seconds=15))
     return scheduler
-
-
-class _LeaderScheduler(AsyncIOScheduler):
-    """AsyncIOScheduler whose every job is wrapped in `leader_only`."""
-
-    def add_job(self, func, *args, **kwargs):
-        return super().add_job(leader_only(func), *args, **kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import secrets
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from reserves.proofs.keyfile import KeyEntry, read_key_file, write_key_file, wri
 log = logging.getLogger(__name__)
 DEVNET_KEY_FILE = "online-signer.key"
 DEVNET_PASSPHRASE_FILE = "online-signer.passphrase"
+DEVNET_LOCK_FILE = "online-signer.lock"
 MAX_ONLINE_ADDRESSES = 16  # one public request signs at most this many addresses
 
 
@@ -94,13 +96,17 @@ def devnet_online_signer(data_dir: Path, entries: list[KeyEntry], network: str) 
     deterministic, so the file always matches the devnet's reserve addresses).
     """
     key_path, pass_path = data_dir / DEVNET_KEY_FILE, data_dir / DEVNET_PASSPHRASE_FILE
-    if not key_path.exists():
-        passphrase = secrets.token_urlsafe(32)
-        if pass_path.exists():
-            pass_path.unlink()  # a passphrase without its key file protects nothing
-        write_secret_file(pass_path, passphrase.encode())
-        write_key_file(key_path, entries, passphrase)
-        log.info("devnet: created the online signer's key file %s", key_path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # Several processes (web workers, the worker) may start at once: one creates, the others wait.
+    with open(data_dir / DEVNET_LOCK_FILE, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not key_path.exists():
+            passphrase = secrets.token_urlsafe(32)
+            if pass_path.exists():
+                pass_path.unlink()  # a passphrase without its key file protects nothing
+            write_secret_file(pass_path, passphrase.encode())
+            write_key_file(key_path, entries, passphrase)
+            log.info("devnet: created the online signer's key file %s", key_path)
     try:
         passphrase = pass_path.read_text().strip()
     except OSError as exc:

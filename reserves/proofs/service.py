@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Iterable, Callable
 
 from reserves.errors import InvalidInput
 from reserves.proofs import library
@@ -41,11 +41,11 @@ class Located:
     key_pubkeys: tuple[tuple[Any, str], ...]
 
 
-def reserve_wallets(runtime: Any) -> tuple[tuple[Any, ...], str | None]:
-    """(every declared WalletSpec, the reserves' network) of a started Runtime."""
+def reserve_wallets(reserves: Iterable[Any]) -> tuple[tuple[Any, ...], str | None]:
+    """(every declared WalletSpec, the reserves' network) of the configured reserve sources."""
     wallets, network = [], None
-    for src in runtime.reserve_sources:
-        cfg = src.settings.config
+    for src in reserves:
+        cfg = src.config
         network = network or getattr(cfg, "network", None)
         wallets.extend(getattr(cfg, "wallets", ()))
     return tuple(wallets), network

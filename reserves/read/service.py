@@ -22,9 +22,10 @@ from reserves.read import views
 from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
 from reserves.trust.guardians import with_guardians
+from reserves.read.workers import announced_keys, live_workers, worker_summary
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
-from reserves.settings.load import Settings
+from reserves.settings.model import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +68,10 @@ def decode_cursor(cursor: str) -> int:
 class ReserveService:
     """Reads stored attestations and builds read models; never calls a chain."""
 
-    def __init__(self, db: Database, settings: Settings, active_pubkeys: list[tuple[str, str]] | None = None):
+    def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.settings = settings
-        self.active_pubkeys = active_pubkeys or []  # (pubkey, key_id) of keys configured to sign
         self.started_at = datetime.now(timezone.utc)
-        self.leadership = None  # reserves.jobs.leader object of this process, set by the app
-        self.runtime = None     # the runtime, for the last snapshot error (set by the app)
 
     async def latest(self, *, final: bool = False) -> dict[str, Any]:
         """The newest attestation (with `final`, the newest final one), guardian signatures appended."""
@@ -112,16 +110,6 @@ class ReserveService:
             kept.append(row)
         return Page([_envelope(r, signatures.get(r.id, [])) for r in kept],
                     encode_cursor(kept[-1].sequence) if more and kept else None, limit)
-
-    async def keys(self) -> list[dict[str, Any]]:
-        async with self.db.sessions() as session:
-            rows = await repo.list_keys(session)
-        out = {r.pubkey: {"alg": r.alg, "key_id": r.key_id, "pubkey": r.pubkey,
-                          "first_used_at": _iso(repo.utc(r.first_used_at)), "active": r.active} for r in rows}
-        for pubkey, key_id in self.active_pubkeys:
-            out.setdefault(pubkey, {"alg": "bip340", "key_id": key_id, "pubkey": pubkey,
-                                    "first_used_at": None, "active": True})
-        return list(out.values())
 
     async def reserve_set(self, version: int | None = None) -> rviews.ReserveSetVersionView:
         """One reserve-set version with its declaration (the newest when `version` is None)."""
@@ -193,8 +181,9 @@ class ReserveService:
         now = now or datetime.now(timezone.utc)
         s = self.settings
         base = dict(devnet=s.devnet.enabled, token_symbol=s.portal.token_symbol, issuer_name=s.portal.issuer_name,
-                    signer_pubkeys=[p for p, _ in self.active_pubkeys], stale_after_seconds=self.stale_after_seconds)
+                    stale_after_seconds=self.stale_after_seconds)
         async with self.db.sessions() as session:
+            base["signer_pubkeys"] = [p for p, _ in announced_keys(await live_workers(session, now))]
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
             # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
             age = now - await _first_time(session) if rows else SPARK_WINDOW
@@ -249,24 +238,22 @@ class ReserveService:
         async with self.db.sessions() as session:
             return await repo.latest_attestation(session)
 
-    def _replica(self) -> dict[str, Any]:
-        """Which process answers and whether it runs the jobs (several replicas share one database)."""
-        lead = self.leadership
-        return {"replica": getattr(lead, "identity", None), "leader": bool(lead is not None and lead.is_leader()),
-                "last_snapshot_error": getattr(self.runtime, "last_snapshot_error", None)}
+    async def _latest_and_workers(self, now: datetime):
+        async with self.db.sessions() as session:
+            return await repo.latest_attestation(session), await live_workers(session, now)
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
         now = datetime.now(timezone.utc)
         try:
-            row = await asyncio.wait_for(self._latest_row(), HEALTH_TIMEOUT_SECONDS)
+            row, workers = await asyncio.wait_for(self._latest_and_workers(now), HEALTH_TIMEOUT_SECONDS)
         except (SQLAlchemyError, asyncio.TimeoutError) as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)
             return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable",
                          "stale_after_seconds": self.stale_after_seconds}
         limit = self.stale_after_seconds
         body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
-                "stale_after_seconds": limit, **self._replica()}
+                "stale_after_seconds": limit, **worker_summary(workers, now)}
         if row is None:
             if (now - self.started_at).total_seconds() <= limit:
                 return 200, {**body, "status": "starting"}

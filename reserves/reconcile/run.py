@@ -39,7 +39,7 @@ class DeploymentInfo:
 
 @dataclass(frozen=True)
 class Setup:
-    """What a pass needs from the configuration (built by the job from the runtime)."""
+    """What a pass needs from the configuration (reserves.jobs.reconcile.build_setup)."""
 
     deployments: dict[str, DeploymentInfo]
     esplora_url: str | None

@@ -11,178 +11,24 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
-from chains.base import HeldAddress
-from reserves.errors import ConfigError
 from reserves.declarations.supply_set import link_deployments
+from reserves.errors import ConfigError
 from reserves.settings import trust as es
-from reserves.attestation.signers import GuardianSet
-from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
-from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
+from reserves.settings.model import (DEFAULT_KEY_ENV, AdminSettings, DatabaseSettings, DevnetSettings, PolicySettings,
+                                     PortalSettings, ProofSettings, ReconcileSettings, ReserveSetSettings,
+                                     ScheduleSettings, Settings, SigningSettings, WorkerSettings)
 from reserves.settings.sources import sources
+from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
 from reserves.settings.values import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
 
 CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
-DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"
 MAX_CONFIG_BYTES = 1_000_000
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-@dataclass(frozen=True)
-class PortalSettings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    issuer_name: str = "Devnet custodian"
-    issuer_url: str | None = None
-    token_symbol: str = "RBTC"
-    # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
-    forwarded_allow_ips: str | None = None
-
-
-@dataclass(frozen=True)
-class DatabaseSettings:
-    url: str
-    auto_migrate: bool = True
-
-
-@dataclass(frozen=True)
-class SigningSettings:
-    """Where the engine's BIP-340 key comes from: `key_env` wins over `key_file`.
-
-    A rotation: the new key as the key, the key it replaces as `previous_key_file` (or
-    `previous_key_env`); the next attestation is then signed by both and names the old one in
-    `signers.rotation` with `rotation_reason`. Without the old key, a new key is refused.
-    """
-
-    key_file: Path | None
-    key_env: str = DEFAULT_KEY_ENV
-    key_id: str | None = None
-    create_if_missing: bool = False
-    previous_key_file: Path | None = None
-    previous_key_env: str | None = None
-    rotation_reason: str = "engine key rotation"
-
-
-@dataclass(frozen=True)
-class ScheduleSettings:
-    snapshot_interval_seconds: float = 60.0
-    # A source that has not answered by then is failed (stale) for this snapshot.
-    source_timeout_seconds: float = 120.0
-
-
-@dataclass(frozen=True)
-class PolicySettings:
-    """Status thresholds in basis points of reserves over liabilities."""
-
-    warning_below_bp: int = 10200
-    undercollateralized_below_bp: int = 10000
-    # Whether time-locked reserve outputs count towards the ratio (both totals are always shown).
-    count_locked: bool = True
-    # Format 4: the band a ratio must clear before the status improves, the window of blocks for
-    # the lowest ratio, the flow share that is flagged, and how young a "recent" output is.
-    hysteresis_bp: int = 50
-    window_blocks: int = 144
-    flow_flag_bp: int = 1000
-    recent_blocks: int = 12
-
-
-@dataclass(frozen=True)
-class ReconcileSettings:
-    """Mint-to-deposit reconciliation rules.
-
-    A mint must equal its deposit's value minus `mint_fee_bp` basis points (floored, in satoshis)
-    and minus `mint_fee_sat`, in token units. A burn is released by a Bitcoin payment to its address
-    of at least the burned amount minus `release_fee_max_sat`. A deposit counts once at least
-    `min_confirmations` deep (None: the reserve sources' own depth).
-    """
-
-    mint_fee_bp: int = 0
-    mint_fee_sat: int = 0
-    release_fee_max_sat: int = 0
-    min_confirmations: int | None = None
-
-
-@dataclass(frozen=True)
-class ReserveSetSettings:
-    """Why the declared reserve set is what it is; recorded with a new version when the set changes."""
-
-    reason: str = "initial declaration"
-
-
-@dataclass(frozen=True)
-class AdminSettings:
-    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
-
-    token: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class ProofSettings:
-    """Proofs of control: challenge messages, freshness, and the optional online signer.
-
-    `domain` is embedded in every challenge message (the portal's public host name).
-    A proof older than `max_age_seconds` no longer counts as fresh; a challenge expires after
-    `challenge_ttl_seconds`. The online signer is an encrypted key file (AES-256-GCM, scrypt) whose
-    passphrase comes from the environment or a file; None disables POST /api/v1/challenges.
-    """
-
-    domain: str = "localhost"
-    max_age_seconds: int = 30 * 86400
-    challenge_ttl_seconds: int = 86400
-    online_key_file: Path | None = None
-    online_passphrase: str | None = field(default=None, repr=False)
-    online_rate_per_minute: int = 6
-
-
-@dataclass(frozen=True)
-class DevnetSettings:
-    enabled: bool = False
-    block_interval_seconds: float = 5.0
-    evm_chains: int = 3
-
-
-@dataclass(frozen=True)
-class SourceSettings:
-    """One configured source: its adapter kind, role and parsed adapter config."""
-
-    name: str
-    kind: str
-    role: str
-    config: Any
-    # Supply deployments only: "native" (mints and burns itself) or "bridge" (a lock-and-mint
-    # representation of `bridge_source`, a native deployment holding the lockboxes).
-    supply_role: str = "native"
-    bridge_source: str | None = None
-    # A bridge's lockbox/escrow addresses on the source chain (also appended to the source's
-    # `config.held` by reserves.declarations.supply_set.link_deployments); empty for a native deployment.
-    lockboxes: tuple[HeldAddress, ...] = ()
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database: DatabaseSettings
-    signing: SigningSettings
-    portal: PortalSettings = field(default_factory=PortalSettings)
-    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
-    policy: PolicySettings = field(default_factory=PolicySettings)
-    devnet: DevnetSettings = field(default_factory=DevnetSettings)
-    reserve_set: ReserveSetSettings = field(default_factory=ReserveSetSettings)
-    admin: AdminSettings = field(default_factory=AdminSettings)
-    proofs: ProofSettings = field(default_factory=ProofSettings)
-    reconciliation: ReconcileSettings = field(default_factory=ReconcileSettings)
-    guardians: GuardianSet | None = None
-    scope: ScopeSettings = field(default_factory=ScopeSettings)
-    timeseries: TimeseriesSettings = field(default_factory=TimeseriesSettings)
-    replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
-    anchor: AnchorSettings | None = None
-    reserves: tuple[SourceSettings, ...] = ()
-    deployments: tuple[SourceSettings, ...] = ()
-    config_path: Path | None = None
 
 
 def default_settings(data_dir: Path | None = None) -> Settings:
@@ -213,8 +59,6 @@ def load_settings(path: Path | str | None = None, *, env: Mapping[str, str] | No
 
 
 def _replace_db(settings: Settings, url: str) -> Settings:
-    from dataclasses import replace
-
     return replace(settings, database=DatabaseSettings(url=url, auto_migrate=settings.database.auto_migrate))
 
 
@@ -231,7 +75,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
 
 
-_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "reserves", "deployments", "data_dir",
+_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "worker", "reserves", "deployments", "data_dir",
              "reserve_set", "admin", "proofs", "reconciliation", "guardians", "scope", "timeseries", "replicas",
              "anchor"}
 
@@ -256,6 +100,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         schedule=_schedule(_table(data, "schedule")),
         policy=_policy(_table(data, "policy")),
         devnet=_devnet(_table(data, "devnet")),
+        worker=_worker(_table(data, "worker")),
         reserve_set=_reserve_set(_table(data, "reserve_set")),
         admin=_admin(_table(data, "admin"), env, base),
         proofs=_proofs(_table(data, "proofs"), env, base, data_dir),
@@ -403,11 +248,26 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
 
 
 def _devnet(t: dict[str, Any]) -> DevnetSettings:
-    _no_unknown("devnet.", t, {"enabled", "block_interval_seconds", "evm_chains"})
+    _no_unknown("devnet.", t, {"enabled", "block_interval_seconds", "evm_chains", "host", "port", "advertise_host",
+                               "url", "wait_seconds"})
+    d = DevnetSettings()
+    url = _str(t, "url", "devnet.url", None)
+    if url is not None and (len(url) > 2000 or not url.lower().startswith(("http://", "https://"))):
+        raise ConfigError("devnet.url: must be an http(s) URL of at most 2000 characters")
     return DevnetSettings(
         enabled=_bool(t, "enabled", "devnet.enabled", False),
         block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
         evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 3, lo=1, hi=8),
+        host=_short(t, "host", "devnet.host", d.host, 255),
+        port=_int(t, "port", "devnet.port", d.port, lo=0, hi=65535),
+        advertise_host=_str(t, "advertise_host", "devnet.advertise_host", None),
+        url=url,
+        wait_seconds=_num(t, "wait_seconds", "devnet.wait_seconds", d.wait_seconds, lo=0.0, hi=3600.0),
     )
 
 
+def _worker(t: dict[str, Any]) -> WorkerSettings:
+    _no_unknown("worker.", t, {"host", "port"})
+    d = WorkerSettings()
+    return WorkerSettings(host=_short(t, "host", "worker.host", d.host, 255),
+                          port=_int(t, "port", "worker.port", d.port, lo=0, hi=65535))

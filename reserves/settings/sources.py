@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from chains.errors import ChainConfigError
 from chains.registry import get_spec
 from reserves.errors import ConfigError
+from reserves.settings.model import SourceSettings
 from reserves.settings.values import secret as _secret
 from reserves.declarations.supply_set import pop_role
 
@@ -51,8 +52,6 @@ def _source(entry: dict[str, Any], where: str, role: str, env: Mapping[str, str]
     except ChainConfigError as exc:
         detail = exc.detail if exc.detail.startswith(where) else f"{where}: {exc.detail}"
         raise ConfigError(detail) from exc
-    from reserves.settings.load import SourceSettings
-
     return SourceSettings(name=name, kind=kind, role=role, config=config, **(supply.source_fields() if supply else {}))
 
 

@@ -16,6 +16,8 @@ from reserves.attestation.keys import SigningKey
 from reserves.attestation.scope import ControlCounts
 from reserves.attestation.verify_chain_v4 import engine_keys
 from reserves.errors import SigningKeyError
+from reserves.snapshot.context import SnapshotContext
+from reserves.trust.keys import EngineKeys
 from reserves.storage import proofs_repository as prepo
 from reserves.storage import repository as repo
 
@@ -29,16 +31,16 @@ def policy_of(settings) -> Policy:
                   window_blocks=p.window_blocks, flow_flag_bp=p.flow_flag_bp, recent_blocks=p.recent_blocks)
 
 
-def signing_keys(rt, previous: dict | None) -> tuple[SigningKey, SigningKey | None]:
+def signing_keys(keys: EngineKeys, previous: dict | None) -> tuple[SigningKey, SigningKey | None]:
     """(engine key, key it replaces or None). A key that did not make the attestation before is
     accepted only as a rotation: the replaced key must be configured and must be that one."""
-    engine = rt.signer
+    engine = keys.engine
     if previous is None:
         return engine, None
     before = engine_keys(previous)
     if engine.pubkey_hex in before:
         return engine, None
-    old = rt.previous_signer
+    old = keys.previous
     if old is not None and old.pubkey_hex in before:
         return engine, old
     raise SigningKeyError(
@@ -84,16 +86,16 @@ def previous_body(latest) -> dict | None:
     return doc
 
 
-async def build_v4(session, rt, base: dict, latest, previous: dict | None, issued: datetime,
+async def build_v4(session, ctx: SnapshotContext, base: dict, latest, previous: dict | None, issued: datetime,
                    engine: SigningKey, replaced: SigningKey | None) -> dict:
     """The format 4 body extending format 3 `base`, made by `engine` (replacing `replaced`, a rotation)."""
-    policy = policy_of(rt.settings)
+    policy = policy_of(ctx.settings)
     earlier = await earlier_rows(session, None if latest is None else latest.sequence,
                                  document_v4.tip_of(base), policy.window_blocks)
-    control = await control_counts(session, base, rt.settings.proofs.max_age_seconds, issued)
+    control = await control_counts(session, base, ctx.settings.proofs.max_age_seconds, issued)
     extras = document_v4.Extras(
         policy=policy, previous=previous, earlier=earlier, control=control, engine=engine,
-        guardians=rt.guardians, rotation_from=replaced,
-        rotation_reason=rt.settings.signing.rotation_reason if replaced else None,
-        statements=rt.settings.scope.statements)
+        guardians=ctx.guardians, rotation_from=replaced,
+        rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
+        statements=ctx.settings.scope.statements)
     return document_v4.extend_v4(base, extras)

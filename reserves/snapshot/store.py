@@ -19,7 +19,7 @@ from reserves.storage import series
 from reserves.storage.models import AttestationRow, RatioPoint
 
 
-async def store_attestation(session, rt, att_id: str, body: dict, document: dict, previous: dict | None,
+async def store_attestation(session, att_id: str, body: dict, document: dict, previous: dict | None,
                             issued: datetime) -> None:
     ratio = None if body["ratio_bp"] is None else int(body["ratio_bp"])
     reserves_sat = int(body["reserves"]["total_sat"])

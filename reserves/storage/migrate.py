@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves.errors import StorageError
@@ -41,7 +45,8 @@ def upgrade(url: str, revision: str = "head") -> None:
             lock_engine = create_engine(sync_url(url), poolclass=pool.NullPool)
             lock = lock_engine.connect()
             lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-        command.upgrade(alembic_config(url), revision)
+        with _file_lock(url):
+            command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
         raise StorageError(f"migration of {safe_url(url)} failed: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from exc
     finally:
@@ -49,6 +54,21 @@ def upgrade(url: str, revision: str = "head") -> None:
             lock.close()  # the session lock goes with its connection
         if lock_engine is not None:
             lock_engine.dispose()
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """On a SQLite file, an exclusive lock on `<file>.migrate.lock`: the web and worker processes
+    started together migrate one after the other (elsewhere, nothing)."""
+    database = make_url(sync_url(url)).database
+    if not sync_url(url).startswith("sqlite") or not database or database == ":memory:":
+        yield
+        return
+    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def current_revision(url: str) -> str | None:

@@ -15,11 +15,14 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlmodel import select
 
 from chains.errors import ChainDataError, ChainError, ChainUnavailable
 from reserves.attestation import eip712
+from reserves.settings.trust import AnchorSettings
+from reserves.storage.db import Database
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.models import AttestationRow
 
@@ -57,96 +60,96 @@ async def _save(db, row: AnchorRow) -> None:
             await session.merge(row)
 
 
-async def resolve_unsent(rt) -> None:
-    """Rows left in `sending` by a crash: confirmed when the contract holds the id, else retried."""
-    async with rt.db.sessions() as session:
-        stuck = list((await session.exec(select(AnchorRow).where(AnchorRow.status == "sending"))).all())
-    for row in stuck:
+class Anchorer:
+    """Publishes final attestation ids through `client` (chains.evm.anchor.AnchorClient) as `settings` say."""
+
+    def __init__(self, db: Database, client: Any, settings: AnchorSettings) -> None:
+        self.db, self.client, self.settings = db, client, settings
+
+    async def resolve_unsent(self) -> None:
+        """Rows left in `sending` by a crash: confirmed when the contract holds the id, else retried."""
+        async with self.db.sessions() as session:
+            stuck = list((await session.exec(select(AnchorRow).where(AnchorRow.status == "sending"))).all())
+        for row in stuck:
+            try:
+                record = await self.client.record(bytes.fromhex(row.attestation_id))
+            except ChainError as exc:
+                log.warning("anchor: cannot check %s: %s", row.attestation_id[:12], exc.detail)
+                continue
+            row.status = "confirmed" if record["anchored_at"] else "error"
+            row.error = None if record["anchored_at"] else "the transaction was never recorded; retrying"
+            await _save(self.db, row)
+
+
+    async def _already_anchored(self, att: AttestationRow) -> AnchorRow | None:
+        """An earlier try whose transaction may have been mined after all (a receipt timeout): ask the contract."""
+        async with self.db.sessions() as session:
+            earlier = await session.get(AnchorRow, att.id)
+        if earlier is None or earlier.tx_hash is None:
+            return None
+        record = await self.client.record(bytes.fromhex(att.id))
+        if not record["anchored_at"]:
+            return None
+        earlier.status, earlier.error, earlier.confirmed_at = "confirmed", None, _now()
+        await _save(self.db, earlier)
+        return earlier
+
+
+    async def anchor_one(self, att: AttestationRow) -> AnchorRow:
+        s = self.settings
         try:
-            record = await rt.anchor.record(bytes.fromhex(row.attestation_id))
+            done = await self._already_anchored(att)
         except ChainError as exc:
-            log.warning("anchor: cannot check %s: %s", row.attestation_id[:12], exc.detail)
-            continue
-        row.status = "confirmed" if record["anchored_at"] else "error"
-        row.error = None if record["anchored_at"] else "the transaction was never recorded; retrying"
-        await _save(rt.db, row)
-
-
-async def _already_anchored(rt, att: AttestationRow) -> AnchorRow | None:
-    """An earlier try whose transaction may have been mined after all (a receipt timeout): ask the contract."""
-    async with rt.db.sessions() as session:
-        earlier = await session.get(AnchorRow, att.id)
-    if earlier is None or earlier.tx_hash is None:
-        return None
-    record = await rt.anchor.record(bytes.fromhex(att.id))
-    if not record["anchored_at"]:
-        return None
-    earlier.status, earlier.error, earlier.confirmed_at = "confirmed", None, _now()
-    await _save(rt.db, earlier)
-    return earlier
-
-
-async def anchor_one(rt, att: AttestationRow) -> AnchorRow:
-    s = rt.settings.anchor
-    try:
-        done = await _already_anchored(rt, att)
-    except ChainError as exc:
-        log.warning("anchor: cannot check %s: %s", att.id[:12], exc.detail)
-        done = None
-    if done is not None:
-        return done
-    document = json.loads(att.document)
-    row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
-                    status="sending", submitted_at=_now())
-    sig = _signature(document)
-    if sig is None:
-        row.status, row.error = "refused", "the attestation has no EIP-712 signature (format before 4)"
-        await _save(rt.db, row)
+            log.warning("anchor: cannot check %s: %s", att.id[:12], exc.detail)
+            done = None
+        if done is not None:
+            return done
+        document = json.loads(att.document)
+        row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
+                        status="sending", submitted_at=_now())
+        sig = _signature(document)
+        if sig is None:
+            row.status, row.error = "refused", "the attestation has no EIP-712 signature (format before 4)"
+            await _save(self.db, row)
+            return row
+        body = {k: v for k, v in document.items() if k != "signatures"}
+        await _save(self.db, row)
+        try:
+            row.tx_hash = await self.client.send(eip712.message(att.id, body), sig)
+            row.status = "sent"
+            await _save(self.db, row)
+            receipt = await self.client.wait(row.tx_hash)
+            await self._deep_enough(receipt.block_number, s.confirmations, s.timeout_seconds)
+            row.block_number = receipt.block_number
+            row.status = "confirmed" if receipt.succeeded else "refused"
+            row.error = None if receipt.succeeded else "the transaction reverted"
+            row.confirmed_at = _now() if receipt.succeeded else None
+        except ChainDataError as exc:
+            row.status, row.error = "refused", exc.detail[:500]
+        except ChainError as exc:
+            row.status, row.error = "error", exc.detail[:500]
+        await _save(self.db, row)
         return row
-    body = {k: v for k, v in document.items() if k != "signatures"}
-    await _save(rt.db, row)
-    try:
-        row.tx_hash = await rt.anchor.send(eip712.message(att.id, body), sig)
-        row.status = "sent"
-        await _save(rt.db, row)
-        receipt = await rt.anchor.wait(row.tx_hash)
-        await _deep_enough(rt, receipt.block_number, s.confirmations, s.timeout_seconds)
-        row.block_number = receipt.block_number
-        row.status = "confirmed" if receipt.succeeded else "refused"
-        row.error = None if receipt.succeeded else "the transaction reverted"
-        row.confirmed_at = _now() if receipt.succeeded else None
-    except ChainDataError as exc:
-        row.status, row.error = "refused", exc.detail[:500]
-    except ChainError as exc:
-        row.status, row.error = "error", exc.detail[:500]
-    await _save(rt.db, row)
-    return row
 
 
-async def _deep_enough(rt, block: int, confirmations: int, timeout: float) -> None:
-    """Wait until `block` has `confirmations` blocks on it (itself included); ChainError on timeout."""
-    deadline = time.monotonic() + timeout
-    while confirmations > 1 and await rt.anchor.block_number() < block + confirmations - 1:
-        if time.monotonic() > deadline:
-            raise ChainUnavailable(f"block {block} not {confirmations} deep within {timeout:g} s")
-        await asyncio.sleep(1.0)
+    async def _deep_enough(self, block: int, confirmations: int, timeout: float) -> None:
+        """Wait until `block` has `confirmations` blocks on it (itself included); ChainError on timeout."""
+        deadline = time.monotonic() + timeout
+        while confirmations > 1 and await self.client.block_number() < block + confirmations - 1:
+            if time.monotonic() > deadline:
+                raise ChainUnavailable(f"block {block} not {confirmations} deep within {timeout:g} s")
+            await asyncio.sleep(1.0)
 
-
-async def anchor_job(rt) -> None:
-    """Anchor the next final attestations; a failure is recorded and retried, the job never dies."""
-    if rt.anchor is None or rt.closing or rt.db is None or not rt.is_leader():
-        return
-    try:
-        await resolve_unsent(rt)
-        async with rt.db.sessions() as session:
+    async def run(self) -> None:
+        """Anchor the next final attestations, in order; a failure is recorded and retried next run."""
+        await self.resolve_unsent()
+        async with self.db.sessions() as session:
             todo = await _candidates(session)
         for att in todo:
-            row = await anchor_one(rt, att)
+            row = await self.anchor_one(att)
             log.info("anchor %d %s: %s %s", att.sequence, att.id[:12], row.status, row.tx_hash or row.error or "")
             if row.status == "error":
                 break  # the chain is not answering: try again next run, in order
-    except Exception:
-        log.exception("anchor job failed")
 
 
 async def anchors_page(session, limit: int) -> list[dict]:

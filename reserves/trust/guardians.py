@@ -1,4 +1,4 @@
-"""Guardian co-signing: verified submission of a guardian's signature, finality, and the devnet's guardians.
+"""Guardian co-signing: verified submission of a guardian's signature, and finality.
 
 A guardian fetches a pending attestation, checks it with `reserves verify`, signs its id offline
 (BIP-340 over the 32 id bytes) and submits `{pubkey, sig}`. The submission is accepted only when
@@ -130,18 +130,3 @@ async def _submit(session, att_id: str, pubkey: str, sig: str, now: datetime) ->
     return {"attestation_id": att_id, "sequence": row.sequence, "guardian": accepted[pubkey],
             "finality": row.finality, "signed": [r.key_id for r in stored[att_id]],
             "threshold": None if declared is None else declared.threshold}
-
-
-async def devnet_cosign(rt) -> None:
-    """The devnet's signing guardians co-sign every pending attestation (the embedded default's demo)."""
-    if not rt.devnet_guardians or rt.db is None:
-        return
-    async with rt.db.sessions() as session:
-        pending = await repo.pending_attestations(session, limit=50)
-    for row in pending:
-        for key in rt.devnet_guardians:
-            entry = guardian_signature(key, row.id)
-            try:
-                await submit(rt.db, row.id, entry["pubkey"], entry["sig"])
-            except DuplicateSignature:
-                continue

@@ -11,6 +11,7 @@ from reserves.trust import guardians
 from reserves.attestation.verify_chain_v4 import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import events as events_repo
+from reserves.read.workers import announced_keys, live_workers
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 
@@ -49,9 +50,8 @@ def finality_view(row, document: dict, signatures: list) -> dict[str, Any]:
 
 
 class TrustService:
-    def __init__(self, db: Database, active_keys: list[tuple[str, str]] | None = None):
+    def __init__(self, db: Database):
         self.db = db
-        self.active_keys = active_keys or []
 
     async def submit_signature(self, attestation_id: str, pubkey: object, sig: object) -> dict[str, Any]:
         return await guardians.submit(self.db, attestation_id, pubkey, sig)
@@ -94,11 +94,13 @@ class TrustService:
         """Every key that signed or co-signs, with its role and history (introduced, rotated, retired)."""
         async with self.db.sessions() as session:
             rows = await repo.list_keys(session)
+            announced = announced_keys(await live_workers(session))
         out = {r.pubkey: {"alg": r.alg, "key_id": r.key_id, "pubkey": r.pubkey, "role": r.role,
                           "first_used_at": _iso(r.first_used_at), "active": r.active,
                           "introduced_sequence": r.introduced_sequence, "rotation_attestation": r.rotation_attestation,
                           "retired_sequence": r.retired_sequence} for r in rows}
-        for pubkey, key_id in self.active_keys:
+        # A worker's key before its first attestation: published as soon as the worker runs.
+        for pubkey, key_id in announced:
             out.setdefault(pubkey, {"alg": "bip340", "key_id": key_id, "pubkey": pubkey, "role": "engine",
                                     "first_used_at": None, "active": True, "introduced_sequence": None,
                                     "rotation_attestation": None, "retired_sequence": None})

@@ -11,7 +11,8 @@ from litestar.testing import TestClient
 from chains.bitcoin.proofs import sign_simple
 from portal.app import create_app
 from reserves.proofs.library import cosign_to_sign_psbt
-from reserves.settings.load import AdminSettings, default_settings
+from reserves.settings.load import default_settings
+from reserves.settings.model import AdminSettings
 from tests.portal.conftest import snapshot
 
 TOKEN = "t" * 20 + "0123456789abcdef"

@@ -12,7 +12,8 @@ from portal.app import create_app
 from portal.cli.main import main
 from reserves.snapshot.point_in_time import UNSUPPORTED, reserves_at
 from reserves.runtime import Source
-from reserves.settings.load import AdminSettings, SourceSettings, default_settings
+from reserves.settings.load import default_settings
+from reserves.settings.model import AdminSettings, SourceSettings
 from tests.doubles.adapters import ScriptedReserveAdapter, reserve_reading
 from tests.portal.conftest import snapshot
 

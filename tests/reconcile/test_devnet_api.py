@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from portal.app import create_app
 from reserves.jobs.reconcile import reconcile_job
-from reserves.settings.load import AdminSettings, default_settings
+from reserves.settings.load import default_settings
+from reserves.settings.model import AdminSettings
 from reserves.storage.reconcile_models import ReconcileLinkRow
 from reserves.storage.supply_models import SupplyEventRow
 from tests.portal.conftest import snapshot

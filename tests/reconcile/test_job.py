@@ -14,7 +14,8 @@ from chains.evm.config import EvmErc20Config
 from reserves.reconcile import rules
 from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.runtime import Runtime, Source
-from reserves.settings.load import ReconcileSettings, SourceSettings, default_settings
+from reserves.settings.load import default_settings
+from reserves.settings.model import ReconcileSettings, SourceSettings
 from reserves.storage import reconcile_models  # noqa: F401  (registers the tables)
 from reserves.storage.migrate import upgrade
 

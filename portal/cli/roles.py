@@ -1,0 +1,115 @@
+"""The three roles as commands: `serve` (web), `worker` (jobs), `devnet` (the embedded chains)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from portal.cli.common import CONFIG_OPTION, fail, load
+from reserves.errors import ReservesError
+
+LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default from config: 8000).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Web worker processes (each serves the API and pages from the database).")
+def serve(config_path: Path | None, host: str | None, port: int | None, workers: int) -> None:
+    """Run the web role: the API and the pages. It reads the database the worker writes."""
+    import uvicorn
+
+    try:
+        settings = load(config_path)
+    except ReservesError as exc:
+        fail(exc)
+    host = host or settings.portal.host
+    port = port if port is not None else settings.portal.port
+    if config_path is not None:
+        os.environ["RESERVES_CONFIG"] = str(config_path)  # every web worker loads the same file
+    where = "devnet" if settings.devnet.enabled else str(settings.config_path)
+    click.echo(f"reserves web on http://{host}:{port} ({where}, {workers} worker(s), data in {settings.data_dir})",
+               err=True)
+    forwarded = settings.portal.forwarded_allow_ips
+    uvicorn.run("portal.asgi:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=forwarded is not None, forwarded_allow_ips=forwarded)
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--host", default=None, help="Bind address of /healthz and the worker's admin API (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Its port (default from config: 8001).")
+def worker(config_path: Path | None, host: str | None, port: int | None) -> None:
+    """Run the worker role: the scheduler (with leader election) and every job."""
+    try:
+        settings = load(config_path)
+        asyncio.run(_run_worker(settings, host or settings.worker.host,
+                                port if port is not None else settings.worker.port))
+    except ReservesError as exc:
+        fail(exc)
+
+
+async def _run_worker(settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from portal.worker_app import create_worker_app
+    from reserves.jobs.schedule import build_scheduler
+    from reserves.worker.worker import Worker
+
+    class Server(uvicorn.Server):
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn would re-raise the signal once it stopped serving, while the worker still
+            # closes: the handlers below only ask it to stop, and the worker closes in peace.
+            yield
+
+    worker = await Worker.start(settings)
+    scheduler = build_scheduler(worker)
+    scheduler.start()
+    click.echo(f"reserves worker on http://{host}:{port} (replica {worker.leadership.identity})", err=True)
+    server = Server(uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning",
+                                   lifespan="off"))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    try:
+        await server.serve()  # until SIGINT or SIGTERM
+    finally:
+        scheduler.shutdown(wait=False)
+        await worker.close()
+
+
+@click.command()
+@CONFIG_OPTION
+@click.option("--host", default=None, help="Bind address of the manifest and the chains (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port of the manifest (default from config: 8002).")
+def devnet(config_path: Path | None, host: str | None, port: int | None) -> None:
+    """Run the devnet role: a regtest Bitcoin chain behind Esplora and EVM chains behind JSON-RPC."""
+    from dataclasses import replace
+
+    from reserves.devnet.process import DevnetProcess
+
+    try:
+        settings = load(config_path)
+    except ReservesError as exc:
+        fail(exc)
+    options = replace(settings.devnet, host=host or settings.devnet.host,
+                      port=port if port is not None else settings.devnet.port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    proc = DevnetProcess.start(options)
+    click.echo(f"reserves devnet: manifest at {proc.url}/manifest", err=True)
+    try:
+        stop.wait()
+    finally:
+        proc.stop()

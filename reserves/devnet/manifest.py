@@ -1,0 +1,87 @@
+"""The devnet's manifest: the sources it serves as a config file would declare them, and how the
+worker and the web role read it over HTTP before they start.
+
+The devnet process (`reserves devnet`) serves `GET /manifest`; every other role, when
+`[devnet] enabled`, fetches it and from then on reads the devnet exactly like configured chains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from chains.devnet.network import MINT_FEE_BP, Devnet
+from reserves.declarations.supply_set import link_deployments
+from reserves.devnet.guardians import devnet_guardian_set
+from reserves.errors import ConfigError
+from reserves.settings.model import Settings
+from reserves.settings.sources import sources
+
+FORMAT = "reserves-devnet/1"
+MAX_MANIFEST_BYTES = 1_000_000
+log = logging.getLogger(__name__)
+
+
+def manifest(devnet: Devnet) -> dict[str, Any]:
+    """What the devnet serves, as `[[reserves]]` and `[[deployments]]` tables, and its mint fee."""
+    return {
+        "format": FORMAT,
+        "reserves": [{"name": n, "kind": k, **t} for n, k, t in devnet.reserve_sources()],
+        "deployments": [{"name": n, "kind": k, **t} for n, k, t in devnet.deployment_sources()],
+        "mint_fee_bp": MINT_FEE_BP,
+    }
+
+
+def apply(settings: Settings, data: Any) -> Settings:
+    """`settings` with the devnet's sources, its guardians (unless configured) and its mint fee.
+
+    The tables go through the same parser as a config file's. Raises ConfigError for a manifest
+    that is not one.
+    """
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ConfigError(f"devnet manifest: not a {FORMAT} document")
+    fee = data.get("mint_fee_bp")
+    if isinstance(fee, bool) or not isinstance(fee, int) or not 0 <= fee <= 10_000:
+        raise ConfigError("devnet manifest: mint_fee_bp must be an integer from 0 to 10000")
+    try:
+        reserves = sources(data, "reserves", "reserve", {}, settings.data_dir)
+        deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
+    except ConfigError as exc:
+        raise ConfigError(f"devnet manifest: {exc.detail}") from exc
+    guardians = settings.guardians if settings.guardians is not None else devnet_guardian_set()[0]
+    # The devnet's custodian keeps its own fee of each deposit; reconciliation must expect it.
+    fees = replace(settings.reconciliation, mint_fee_bp=fee, mint_fee_sat=0, release_fee_max_sat=0)
+    return replace(settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians,
+                   reconciliation=fees)
+
+
+async def fetch(url: str, wait_seconds: float) -> Any:
+    """The manifest at `url`, retried until `wait_seconds` have passed (the devnet may be starting)."""
+    deadline = time.monotonic() + wait_seconds
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        while True:
+            try:
+                response = await client.get(url)
+                if response.status_code == 200 and len(response.content) <= MAX_MANIFEST_BYTES:
+                    return json.loads(response.content)
+                problem = f"HTTP {response.status_code}"
+            except (httpx.HTTPError, ValueError) as exc:
+                problem = type(exc).__name__
+            if time.monotonic() >= deadline:
+                raise ConfigError(f"devnet.url: no devnet manifest at {url} ({problem}); start it with "
+                                  "`reserves devnet` (or `make run`, which starts every role)")
+            log.info("waiting for the devnet at %s (%s)", url, problem)
+            await asyncio.sleep(0.5)
+
+
+async def resolve(settings: Settings) -> Settings:
+    """The settings a role runs with: unchanged without the devnet, else with its manifest applied."""
+    if not settings.devnet.enabled:
+        return settings
+    return apply(settings, await fetch(settings.devnet.manifest_url, settings.devnet.wait_seconds))

@@ -1,0 +1,33 @@
+"""The evidence job: SPV evidence of the latest attestation's UTXOs, a little after each snapshot."""
+
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from chains.bitcoin.esplora.client import EsploraClient
+from reserves.evidence.service import collect_for_latest
+from reserves.settings.model import SourceSettings
+from reserves.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+async def evidence_job(db: Database, reserves: Iterable[SourceSettings]) -> None:
+    """Collect evidence for the latest attestation; never dies.
+
+    Each Esplora-backed reserve source (its config has `esplora_url`) gets a short-lived client;
+    other kinds (Core RPC, quorum) are skipped: their UTXOs have no bundle.
+    """
+    clients = {
+        src.name: EsploraClient(src.config.esplora_url, timeout=getattr(src.config, "timeout_seconds", 10.0))
+        for src in reserves if getattr(src.config, "esplora_url", None)
+    }
+    try:
+        summary = await collect_for_latest(db, clients)
+        log.info("evidence: %s", summary)
+    except Exception:
+        log.exception("evidence run failed")
+    finally:
+        for client in clients.values():
+            await client.aclose()

@@ -1,0 +1,51 @@
+"""The snapshot job: one attestation per interval; a failure is recorded and the next interval tries again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Awaitable, Callable
+
+from reserves.errors import ReservesError
+from reserves.snapshot.context import SnapshotContext
+from reserves.snapshot.take import SnapshotNotDue, take_snapshot
+from reserves.worker.status import WorkerStatus
+
+log = logging.getLogger(__name__)
+
+
+async def snapshot_job(ctx: SnapshotContext, status: WorkerStatus, lock: asyncio.Lock,
+                       after: Callable[[], Awaitable[None]] | None = None) -> None:
+    """One snapshot under `lock` (held while it runs, so a stopping worker waits for it); never raises.
+
+    The outcome goes to the worker's status row: cleared on success, the refusal's code and detail
+    otherwise (the web role's /healthz shows it). `after` runs once an attestation was stored
+    (the devnet's guardians co-sign there); its failure is no refused snapshot.
+    """
+    if lock.locked():
+        return  # the previous one still runs (or the worker is stopping): nothing to do
+    try:
+        async with lock:
+            await take_snapshot(ctx, min_gap_seconds=ctx.settings.schedule.snapshot_interval_seconds / 2)
+            await _report(status, None)
+            if after is not None:
+                try:
+                    await after()
+                except Exception:
+                    log.exception("after the snapshot")
+    except SnapshotNotDue as exc:
+        log.info("snapshot not due: %s", exc.detail)
+    except ReservesError as exc:
+        await _report(status, {"code": exc.code, "detail": exc.detail[:500],
+                               "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        log.warning("snapshot skipped: %s", exc.detail)
+    except Exception:
+        log.exception("snapshot failed")
+
+
+async def _report(status: WorkerStatus, error: dict | None) -> None:
+    try:
+        await status.snapshot_done(error)
+    except Exception:  # the database may be what failed: the log has it either way
+        log.warning("could not record the snapshot's outcome")

@@ -1,0 +1,53 @@
+"""The configured sources with the adapters that read them: built once by a role that reads chains."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from chains.registry import get_spec
+from reserves.settings.model import Settings, SourceSettings
+
+log = logging.getLogger(__name__)
+DEFAULT_MAX_AGE_SECONDS = 3600
+
+
+@dataclass
+class Source:
+    """A configured source and the adapter reading it."""
+
+    settings: SourceSettings
+    adapter: Any
+
+    @property
+    def max_age_seconds(self) -> int:
+        return int(getattr(self.settings.config, "max_age_seconds", DEFAULT_MAX_AGE_SECONDS))
+
+
+@dataclass
+class Sources:
+    """The reserve sources and the supply deployments of one process, in configuration order."""
+
+    reserve: list[Source] = field(default_factory=list)
+    supply: list[Source] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Sources":
+        """An adapter for every `[[reserves]]` and `[[deployments]]` entry (no chain is read yet)."""
+        return cls([Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
+                   [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments])
+
+    async def aclose(self) -> None:
+        """Close every adapter; a failure to close one is logged, never raised."""
+        await _aclose_all(self.reserve + self.supply)
+        self.reserve, self.supply = [], []
+
+
+async def _aclose_all(sources: Iterable[Source]) -> None:
+    for src in sources:
+        try:
+            await src.adapter.aclose()
+        except Exception:  # closing must not mask the reason we are shutting down
+            log.exception("closing adapter %s", src.settings.name)
+
