@@ -11,35 +11,22 @@ import pytest
 
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.verify import verify_chain, verify_document
-from reserves.snapshot.take import take_snapshot
-from reserves.runtime import Runtime, Source
 from reserves.settings.load import default_settings
-from reserves.settings.model import SourceSettings
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
+from reserves.worker.worker import Worker
+from tests.world import devnet_settings, start_devnet
+from tests.engine_rig import Cfg, Rig, source, take_snapshot
 from tests.doubles.adapters import (BackendDown, ScriptedReserveAdapter, ScriptedSupplyAdapter, reserve_reading,
                            supply_reading)
-
-
-@dataclass
-class Cfg:
-    max_age_seconds: int
-    chain_id: str = "eip155:31337"
-    contract: str = "0x" + "11" * 20
-    wallets: tuple = ()
-
-
-def source(adapter, role: str, max_age: int = 600) -> Source:
-    kind = "bitcoin-esplora" if role == "reserve" else "evm-erc20"
-    return Source(SourceSettings(name=adapter.name, kind=kind, role=role, config=Cfg(max_age)), adapter)
 
 
 @pytest.fixture
 async def rt(db_url, tmp_path):
     upgrade(db_url)
     settings = replace(default_settings(tmp_path), devnet=replace(default_settings(tmp_path).devnet, enabled=False))
-    runtime = Runtime(settings, db=open_database(db_url), signer=SigningKey(os.urandom(32)))
+    runtime = Rig(open_database(db_url), settings, SigningKey(os.urandom(32)))
     runtime.reserve_sources = [source(ScriptedReserveAdapter("cold", reserve_reading("cold", [60_000, 50_000])), "reserve")]
     runtime.supply_sources = [source(ScriptedSupplyAdapter("eth", supply_reading("eth", 100_000)), "supply")]
     yield runtime
@@ -137,33 +124,6 @@ async def test_clock_going_backwards_is_refused_and_changes_nothing(rt):
     assert same_second["attestation"]["sequence"] == 1 and a["attestation"]["sequence"] == 0
 
 
-async def test_a_failed_start_releases_what_it_started(tmp_path, monkeypatch):
-    """A failure after the devnet started must not leave its HTTP servers or the database open."""
-    import httpx
-
-    from reserves import runtime as runtime_mod
-    from reserves.errors import ConfigError
-
-    started = []
-    real_devnet = runtime_mod._start_devnet
-
-    def recording_devnet(s):
-        started.append(real_devnet(s))
-        return started[-1]
-
-    def failing_sources(entries, role):  # test double: the step after the devnet fails
-        raise ConfigError("test double: bad devnet source")
-
-    monkeypatch.setattr(runtime_mod, "_start_devnet", recording_devnet)
-    monkeypatch.setattr(runtime_mod, "_devnet_sources", failing_sources)
-    rt = Runtime(default_settings(tmp_path))
-    with pytest.raises(ConfigError):
-        await rt.start()
-    assert rt.db is None and rt.devnet is None and len(started) == 1
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(started[0].esplora_url + "/blocks/tip/hash", timeout=2)
-
-
 # ---- format 2: wallets, locks, duplicates, the reserve-set version ----
 
 @dataclass(frozen=True)
@@ -237,15 +197,48 @@ async def test_uncounted_outputs_pass_through_and_are_deduplicated(rt):
 
 
 async def test_restarting_the_devnet_keeps_its_reserve_set_version(tmp_path):
-    """The built-in wallets are deterministic: a restart on the same database is no new version."""
+    """The built-in wallets are deterministic: a restart of devnet and worker on one database is no new version."""
     versions = []
     for _ in range(2):
-        rt = await Runtime(default_settings(tmp_path)).start()
+        devnet = start_devnet()
         try:
-            versions.append((rt.reserve_set.version, rt.reserve_set.hash, rt.reserve_set.wallet_count))
+            worker = await Worker.start(devnet_settings(tmp_path, devnet))
+            try:
+                rs = worker.context.reserve_set
+                versions.append((rs.version, rs.hash, rs.wallet_count))
+            finally:
+                await worker.close()
         finally:
-            await rt.close()
+            devnet.stop()
     assert versions[0] == versions[1] and versions[0][0] == 1 and versions[0][2] >= 1
+
+
+async def test_a_failed_start_releases_what_it_started(tmp_path, monkeypatch):
+    """A failure after the database and the leader election started must leave nothing open."""
+    from reserves.errors import ConfigError
+    from reserves.snapshot import sources as sources_mod
+
+    devnet = start_devnet()
+    opened = []
+
+    def failing_open(settings):  # test double: the step after the manifest was read fails
+        raise ConfigError("test double: bad source")
+
+    try:
+        monkeypatch.setattr(sources_mod.Sources, "open", classmethod(lambda cls, s: failing_open(s)))
+        worker = Worker(devnet_settings(tmp_path, devnet))
+        real_close = worker.close
+
+        async def recording_close():
+            opened.append((worker.db is not None, worker.leadership is not None))
+            await real_close()
+
+        worker.close = recording_close
+        with pytest.raises(ConfigError):
+            await worker.open()
+        assert opened == [(True, True)] and worker.db is None
+    finally:
+        devnet.stop()
 
 
 async def test_an_output_one_source_lists_uncounted_and_a_later_one_counts_is_not_listed_uncounted(rt):

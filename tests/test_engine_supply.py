@@ -6,12 +6,12 @@ from dataclasses import replace
 
 from chains.base import HeldAddress, HeldBalance
 from reserves.attestation.verify import verify_document
-from reserves.snapshot.take import take_snapshot
 from reserves.monitor import state as monitor_state
-from reserves.runtime import Source
 from reserves.settings.model import SourceSettings
+from reserves.snapshot.sources import Source
 from tests.doubles.adapters import ScriptedSupplyAdapter, supply_reading
-from tests.test_engine import Cfg, rt, trusted  # noqa: F401  (rt is a fixture)
+from tests.engine_rig import Cfg, take_snapshot
+from tests.test_engine import rt, trusted  # noqa: F401  (rt is a fixture)
 
 BOX = HeldAddress("0x" + "b0" * 20, "lockbox", "gateway of l2", bridge="l2")
 

@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
-from reserves.jobs import schedule as jobs
 from reserves.errors import StorageError
-from reserves.runtime import Runtime
+from reserves.jobs import schedule
+from reserves.jobs import snapshot as snapshot_mod
+from reserves.jobs.snapshot import snapshot_job
 from reserves.settings.load import default_settings
+from reserves.worker.worker import Worker
 
 
-def light_runtime(tmp_path, *, devnet=None, snapshot_every: float = 17.0) -> Runtime:
-    """Settings only, no database, key or devnet: the scheduler reads nothing else."""
+class StatusDouble:
+    """Test double of reserves.worker.status.WorkerStatus: remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[dict | None] = []
+        self.beats: list[bool] = []
+
+    async def snapshot_done(self, error: dict | None) -> None:
+        self.outcomes.append(error)
+
+    async def beat(self, leading: bool) -> None:
+        self.beats.append(leading)
+
+
+def light_worker(tmp_path, *, devnet: bool = False, snapshot_every: float = 17.0, anchorer=None):
+    """Settings and stand-ins only (no database, key or chain): the scheduler reads nothing else."""
     settings = default_settings(tmp_path)
-    settings = replace(settings, schedule=replace(settings.schedule, snapshot_interval_seconds=snapshot_every))
-    return Runtime(settings, devnet=devnet)
+    settings = replace(settings, schedule=replace(settings.schedule, snapshot_interval_seconds=snapshot_every),
+                       devnet=replace(settings.devnet, enabled=devnet))
+    context = SimpleNamespace(settings=settings)
+    return SimpleNamespace(settings=settings, db=object(), leadership=SimpleNamespace(is_leader=lambda: True),
+                           status=StatusDouble(), context=context, snapshot_lock=asyncio.Lock(),
+                           devnet_guardians=[], anchorer=anchorer)
 
 
 def raising_take_snapshot(exc: Exception):
     """Test double for reserves.snapshot.take.take_snapshot: fails with `exc` and counts its calls."""
-    async def take_snapshot(rt, **_kw):
+    async def take_snapshot(ctx, **_kw):
         take_snapshot.calls += 1
         raise exc
     take_snapshot.calls = 0
@@ -31,28 +53,45 @@ def raising_take_snapshot(exc: Exception):
 
 
 def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
-    rt = light_runtime(tmp_path)
-    scheduler = jobs.build_scheduler(rt)
+    worker = light_worker(tmp_path)
+    scheduler = schedule.build_scheduler(worker)
     job = scheduler.get_job("snapshot")
-    # Every job is wrapped so that only the leading replica runs it (reserves.jobs.leader).
-    assert job.func.__wrapped__ is jobs.snapshot_job and job.args == (rt,)
+    # Every job but the heartbeat is wrapped so that only the leading worker runs it (reserves.jobs.leader).
+    wrapped = job.func.__wrapped__
+    assert wrapped.func is snapshot_job and wrapped.args[:3] == (worker.context, worker.status, worker.snapshot_lock)
     # A slow snapshot must not overlap the next, and missed runs after a stall collapse into one.
     assert job.max_instances == 1 and job.coalesce is True
     assert job.trigger.interval == timedelta(seconds=17)
-    # The portal publishes its first attestation at start, not one interval later.
+    # The worker publishes its first attestation at start, not one interval later.
     assert abs(job.next_run_time - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    assert [j.id for j in scheduler.get_jobs()] == ["snapshot", "evidence", "proofs-prune", "supply-monitor", "reconcile",
-                                                    "anchor", "series-retention"]  # no devnet, no tick job
+    assert [j.id for j in scheduler.get_jobs()] == ["heartbeat", "snapshot", "evidence", "proofs-prune",
+                                                    "supply-monitor", "reconcile", "series-retention"]
 
 
-def test_devnet_tick_job_only_with_a_devnet(tmp_path):
-    rt = light_runtime(tmp_path, devnet=object())  # a stand-in: build_scheduler only asks whether it is set
-    scheduler = jobs.build_scheduler(rt)
-    tick = scheduler.get_job("devnet-tick")
-    assert tick.func.__wrapped__ is jobs.devnet_tick_job and tick.max_instances == 1 and tick.coalesce is True
-    assert tick.trigger.interval == timedelta(seconds=rt.settings.devnet.block_interval_seconds)
-    assert {j.id for j in scheduler.get_jobs()} == {"snapshot", "devnet-tick", "evidence", "devnet-proofs", "proofs-prune",
-                                                    "supply-monitor", "reconcile", "anchor", "series-retention"}
+def test_devnet_and_anchor_jobs_only_when_configured(tmp_path):
+    worker = light_worker(tmp_path, devnet=True, anchorer=object())
+    scheduler = schedule.build_scheduler(worker)
+    proofs = scheduler.get_job("devnet-proofs")
+    assert proofs.max_instances == 1 and proofs.coalesce is True
+    # The devnet moves in its own process now: the worker only proves control for its custodian.
+    assert {j.id for j in scheduler.get_jobs()} == {"heartbeat", "snapshot", "evidence", "devnet-proofs",
+                                                    "proofs-prune", "supply-monitor", "reconcile", "anchor",
+                                                    "series-retention"}
+
+
+async def test_followers_skip_every_job_but_the_heartbeat(tmp_path):
+    worker = light_worker(tmp_path)
+    worker.leadership = SimpleNamespace(is_leader=lambda: False)
+    ran = []
+
+    async def job():
+        ran.append(1)
+
+    await schedule.leader_only(job, worker.leadership.is_leader)()
+    assert ran == []
+    scheduler = schedule.build_scheduler(worker)
+    await scheduler.get_job("heartbeat").func()
+    assert worker.status.beats == [False]
 
 
 @pytest.mark.parametrize("exc, level, message", [
@@ -61,36 +100,63 @@ def test_devnet_tick_job_only_with_a_devnet(tmp_path):
 ])
 async def test_snapshot_job_logs_and_survives_any_failure(tmp_path, monkeypatch, caplog, exc, level, message):
     double = raising_take_snapshot(exc)
-    monkeypatch.setattr(jobs, "take_snapshot", double)
-    rt = light_runtime(tmp_path)
-    with caplog.at_level(logging.WARNING, logger="reserves.jobs.schedule"):
+    monkeypatch.setattr(snapshot_mod, "take_snapshot", double)
+    worker = light_worker(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="reserves.jobs.snapshot"):
         for _ in range(2):  # and the next interval runs again as if nothing happened
-            await jobs.snapshot_job(rt)
+            await snapshot_job(worker.context, worker.status, worker.snapshot_lock)
     assert double.calls == 2
-    records = [r for r in caplog.records if r.name == "reserves.jobs.schedule"]
+    records = [r for r in caplog.records if r.name == "reserves.jobs.snapshot"]
     assert [(r.levelno, r.getMessage()) for r in records] == [(level, message)] * 2
     # An unexpected error keeps its traceback in the log; an expected one is a one-line warning.
     assert all((r.exc_info is not None) == (level == logging.ERROR) for r in records)
+    # A refusal is what /healthz shows (through the worker's status row); a bug is only logged.
+    expected = [{"code": exc.code, "detail": exc.detail}] * 2 if level == logging.WARNING else []
+    assert [{k: o[k] for k in ("code", "detail")} for o in worker.status.outcomes] == expected
+
+
+async def test_a_stored_snapshot_clears_the_last_refusal_then_runs_after(tmp_path, monkeypatch):
+    worker = light_worker(tmp_path)
+    calls = []
+
+    async def ok(ctx, **_kw):  # test double: a snapshot that stores
+        calls.append("snapshot")
+
+    async def after():
+        calls.append("after")
+
+    monkeypatch.setattr(snapshot_mod, "take_snapshot", ok)
+    await snapshot_job(worker.context, worker.status, worker.snapshot_lock, after)
+    assert calls == ["snapshot", "after"] and worker.status.outcomes == [None]
 
 
 async def test_close_waits_for_a_running_snapshot(tmp_path, monkeypatch):
     """Shutdown must not pull the database from under a snapshot that is still writing."""
-    import asyncio
-
-    rt = light_runtime(tmp_path)
+    worker = Worker(default_settings(tmp_path))  # never opened: close() releases nothing but waits
     order = []
 
-    async def slow_snapshot(_rt, **_kw):  # test double: a snapshot that takes a moment
+    async def slow_snapshot(_ctx, **_kw):  # test double: a snapshot that takes a moment
         order.append("snapshot start")
         await asyncio.sleep(0.3)
         order.append("snapshot end")
 
-    monkeypatch.setattr(jobs, "take_snapshot", slow_snapshot)
-    task = asyncio.create_task(jobs.snapshot_job(rt))
+    monkeypatch.setattr(snapshot_mod, "take_snapshot", slow_snapshot)
+    ctx = SimpleNamespace(settings=worker.loaded)
+    task = asyncio.create_task(snapshot_job(ctx, StatusDouble(), worker.snapshot_lock))
     await asyncio.sleep(0.05)
-    await rt.close()
+    await worker.close()
     order.append("closed")
     await task
     assert order == ["snapshot start", "snapshot end", "closed"]
-    await jobs.snapshot_job(rt)  # after close: does nothing
-    assert order[-1] == "closed"
+
+
+async def test_a_job_cancelled_by_a_stopping_worker_ends_quietly(caplog):
+    async def long_job():
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(schedule.stoppable(long_job)())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with caplog.at_level(logging.INFO, logger="reserves.jobs.schedule"):
+        await task  # no CancelledError escapes into APScheduler's log
+    assert "cancelled: the worker is stopping" in caplog.text

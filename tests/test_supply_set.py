@@ -10,7 +10,8 @@ import pytest
 
 from chains.base import HeldAddress
 from reserves.errors import ConfigError
-from reserves.runtime import _devnet_sources
+from reserves.devnet.manifest import FORMAT, apply
+from reserves.settings.load import default_settings
 from reserves.settings.load import load_settings
 from reserves.settings.model import SourceSettings
 from reserves.declarations.supply_set import MAX_LOCKBOXES, link_deployments
@@ -178,18 +179,31 @@ def test_an_exclusion_naming_a_bridge_must_name_a_bridge_of_its_deployment():
                               source("bsc", Checked())])
 
 
-def test_devnet_deployment_tables_may_carry_roles():
-    base = {"rpc_url": "http://127.0.0.1:1", "expected_decimals": 8}
+def _manifest(deployments: list[dict]) -> dict:
+    return {"format": FORMAT, "reserves": [], "deployments": deployments, "mint_fee_bp": 20}
+
+
+def test_devnet_deployment_tables_may_carry_roles(tmp_path):
+    base = {"kind": "evm-erc20", "rpc_url": "http://127.0.0.1:1", "expected_decimals": 8}
     entries = [
-        ("eth", "evm-erc20", {**base, "chain_id": "eip155:1337", "contract": "0x" + "11" * 20}),
-        ("arb", "evm-erc20", {**base, "chain_id": "eip155:1338", "contract": "0x" + "22" * 20, "role": "bridge",
-                              "bridge_source": "eth", "lockboxes": [{"address": BOX_A, "reason": "devnet gateway"}]}),
+        {**base, "name": "eth", "chain_id": "eip155:1337", "contract": "0x" + "11" * 20},
+        {**base, "name": "arb", "chain_id": "eip155:1338", "contract": "0x" + "22" * 20, "role": "bridge",
+         "bridge_source": "eth", "lockboxes": [{"address": BOX_A, "reason": "devnet gateway"}]},
     ]
-    linked = link_deployments(_devnet_sources(entries, "supply"))
+    linked = apply(default_settings(tmp_path), _manifest(entries)).deployments
     assert linked[0].config.held == (HeldAddress(BOX_A, "lockbox", "devnet gateway", "arb"),)
-    assert linked[1].supply_role == "bridge" and entries[1][2]["role"] == "bridge"  # the caller's table kept
-    with pytest.raises(ConfigError, match="devnet source arb: deployments.arb.lockboxes"):
-        _devnet_sources([(*entries[1][:2], {**entries[1][2], "lockboxes": []})], "supply")
+    assert linked[1].supply_role == "bridge" and entries[1]["role"] == "bridge"  # the caller's table kept
+    with pytest.raises(ConfigError, match="devnet manifest: deployments.arb.lockboxes"):
+        apply(default_settings(tmp_path), _manifest([entries[0], {**entries[1], "lockboxes": []}]))
+
+
+@pytest.mark.parametrize("bad", [None, [], {"format": "x"}, {"format": FORMAT, "reserves": [], "deployments": []},
+                                 {"format": FORMAT, "reserves": "x", "deployments": [], "mint_fee_bp": 1},
+                                 {"format": FORMAT, "reserves": [], "deployments": [], "mint_fee_bp": True},
+                                 {"format": FORMAT, "reserves": [{"name": "r"}], "deployments": [], "mint_fee_bp": 1}])
+def test_a_malformed_devnet_manifest_is_a_config_error(tmp_path, bad):
+    with pytest.raises(ConfigError, match="devnet manifest"):
+        apply(default_settings(tmp_path), bad)
 
 
 def test_the_documented_bridge_example_loads(tmp_path):

@@ -61,16 +61,20 @@ class Worker:
 
     @classmethod
     async def start(cls, loaded: Settings) -> "Worker":
-        """Build every part; on failure release what was already started, then re-raise."""
+        """A new worker of `loaded`, opened."""
         worker = cls(loaded)
-        try:
-            await worker._start()
-        except BaseException:
-            await worker.close()
-            raise
+        await worker.open()
         return worker
 
-    async def _start(self) -> None:
+    async def open(self) -> None:
+        """Build every part; on failure release what was already started, then re-raise."""
+        try:
+            await self._open()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _open(self) -> None:
         keys = load_keys(self.loaded)  # a missing or bad key fails before anything else starts
         self.db = await prepare_database(self.loaded)
         self.leadership = leadership_for(self.loaded.database.url, self.loaded.replicas)

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from chains.errors import ChainUnavailable
 from reserves.attestation.keys import SigningKey
-from reserves.snapshot.take import take_snapshot
-from reserves.runtime import Runtime, Source
 from reserves.settings.load import load_settings
+from reserves.snapshot.context import snapshot_context
+from reserves.snapshot.sources import Source, Sources
+from reserves.snapshot.take import take_snapshot
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from reserves.storage.proof_models import ChallengeRow, ProofRow
+from reserves.trust.keys import EngineKeys
 from tests.golden import scenario
 from tests.golden.codec import decode
 
@@ -51,10 +53,10 @@ def _settings(data: dict, tmp: Path, db_url: str, rotate: bool):
     return load_settings(path, env=scenario.environment(rotate))
 
 
-async def _prove(rt, body: dict, count: int, issued: datetime) -> None:
+async def _prove(db, body: dict, count: int, issued: datetime) -> None:
     """Store `count` valid proofs of coin addresses (the first ones by name), made an hour ago."""
     addresses = sorted({u["address"] for s in body["reserves"]["sources"] if "error" not in s for u in s["utxos"]})
-    async with rt.db.sessions() as session:
+    async with db.sessions() as session:
         async with session.begin():
             when = issued - timedelta(hours=1)
             session.add(ChallengeRow(id="golden", purpose="operator", message="golden", reserve_set_version=1,
@@ -79,23 +81,18 @@ async def replay(tmp: Path) -> list[dict]:
             rotate = any(s["rotate"] for s in data["steps"][: data["steps"].index(step) + 1])
             settings = _settings(data, tmp, db_url, rotate)
             env = scenario.environment(rotate)
-            rt = Runtime(settings, db=db, signer=SigningKey(bytes.fromhex(env[scenario.KEY_ENV]),
-                                                            key_id=settings.signing.key_id),
-                         previous_signer=SigningKey(bytes.fromhex(env[scenario.PREVIOUS_ENV])) if rotate else None,
-                         guardians=settings.guardians)
+            keys = EngineKeys(SigningKey(bytes.fromhex(env[scenario.KEY_ENV]), key_id=settings.signing.key_id),
+                              SigningKey(bytes.fromhex(env[scenario.PREVIOUS_ENV])) if rotate else None)
             by_name = {e["name"]: e for e in step["reserves"] + step["supply"]}
-            for src in settings.reserves:
-                adapter = Replay(src.name, src.kind)
-                adapter.entry = by_name[src.name]
-                rt.reserve_sources.append(Source(src, adapter))
-            for src in settings.deployments:
-                adapter = Replay(src.name, src.kind)
-                adapter.entry = by_name[src.name]
-                rt.supply_sources.append(Source(src, adapter))
+            sources = Sources([Source(src, Replay(src.name, src.kind)) for src in settings.reserves],
+                              [Source(src, Replay(src.name, src.kind)) for src in settings.deployments])
+            for src in sources.reserve + sources.supply:
+                src.adapter.entry = by_name[src.settings.name]
+            ctx = await snapshot_context(db, settings, sources, keys)
             issued = datetime.strptime(step["issued_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
             if step["proven"] and out:
-                await _prove(rt, out[-1]["attestation"], step["proven"], issued)
-            out.append(await take_snapshot(rt, now=issued))
+                await _prove(db, out[-1]["attestation"], step["proven"], issued)
+            out.append(await take_snapshot(ctx, now=issued))
     finally:
         await db.dispose()
     return out

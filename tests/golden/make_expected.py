@@ -18,12 +18,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def openapi() -> dict:
-    """The public OpenAPI document of the portal as it stood."""
+    """The public OpenAPI document of the portal as it stood (written before the web role was split
+    from the worker; test_golden compares the two roles' documents, merged, with it)."""
     from portal.app import create_app
     from reserves.settings.load import default_settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        return create_app(default_settings(Path(tmp)), run_scheduler=False).openapi_schema.to_schema()
+        return create_app(default_settings(Path(tmp))).openapi_schema.to_schema()
 
 
 def main() -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from litestar.testing import TestClient
 
 from chains.bitcoin.proofs import sign_simple
-from portal.app import create_app
 from reserves.proofs.library import cosign_to_sign_psbt
-from reserves.settings.load import default_settings
 from reserves.settings.model import AdminSettings
 from tests.portal.conftest import snapshot
+from tests.world import world
 
 TOKEN = "t" * 20 + "0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -21,10 +18,9 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    s = default_settings(tmp_path_factory.mktemp("admin"))
-    with TestClient(create_app(replace(s, admin=AdminSettings(token=TOKEN)), run_scheduler=False)) as c:
-        snapshot(c)
-        yield c
+    with world(tmp_path_factory.mktemp("admin"), admin=AdminSettings(token=TOKEN)) as w:
+        snapshot(w.client)
+        yield w.client
 
 
 def _error(r, status: int, code: str) -> None:
@@ -33,7 +29,7 @@ def _error(r, status: int, code: str) -> None:
 
 
 def _wallet(client, name: str):
-    return next(w for w in client.app.state.proofs.wallets if w.name == name)
+    return next(w for w in client.app.state.services.proofs.wallets if w.name == name)
 
 
 def _challenge(client, **body) -> dict:
@@ -61,14 +57,12 @@ def test_missing_or_wrong_token_is_401(client, headers):
 
 
 def test_admin_api_is_404_without_a_configured_token(client):
-    rt = client.app.state.runtime
-    settings = rt.settings
-    rt.settings = replace(settings, admin=AdminSettings(token=None))
+    client.app.state.admin_token = None  # as create_app keeps it without [admin]
     try:
         for headers in ({}, AUTH):
             _error(client.post("/admin/v1/challenges", headers=headers), 404, "not_found")
     finally:
-        rt.settings = settings
+        client.app.state.admin_token = TOKEN
 
 
 def test_admin_routes_are_in_the_openapi_schema(client):
@@ -117,7 +111,7 @@ def test_read_unknown_or_malformed_challenge(client, cid, status, code):
 def test_hot_wallet_proof_is_valid_and_listed(client):
     address = _wallet(client, "hot").address(2)
     c = _challenge(client)
-    key = client.app.state.runtime.devnet.signing_keys(address)[0]
+    key = client.world.devnet.signing_keys(address)[0]
     r = _submit(client, challenge_id=c["id"], address=address, signature=sign_simple(address, c["message"], key, "regtest"))
     assert r.status_code == 201 and r.json()["outcome"] == "valid", r.text
     proofs = client.get(f"/admin/v1/challenges/{c['id']}", headers=AUTH).json()["proofs"]
@@ -130,7 +124,7 @@ def test_multisig_psbt_proves_the_keys_that_signed(client):
     wallet = _wallet(client, "multisig-2of3")
     address = wallet.address(0)
     c = _challenge(client, address=address)
-    keys = client.app.state.runtime.devnet.signing_keys(address)
+    keys = client.world.devnet.signing_keys(address)
     r = _submit(client, challenge_id=c["id"], address=address, psbt=cosign_to_sign_psbt(c["psbt"], keys[:2]))
     assert r.status_code == 201 and r.json()["outcome"] == "valid", r.text
     assert len(r.json()["signer_keys"]) == 2
@@ -140,7 +134,7 @@ def test_multisig_psbt_proves_the_keys_that_signed(client):
 
 def test_replayed_signature_on_a_new_challenge_is_invalid(client):
     address = _wallet(client, "hot").address(0)
-    key = client.app.state.runtime.devnet.signing_keys(address)[0]
+    key = client.world.devnet.signing_keys(address)[0]
     old = _challenge(client)
     signature = sign_simple(address, old["message"], key, "regtest")
     new = _challenge(client)
@@ -157,7 +151,7 @@ def test_garbage_signatures_are_stored_invalid(client, signature):
 
 def test_expired_challenge_is_400(client):
     c = _challenge(client)
-    proofs = client.app.state.proofs
+    proofs = client.app.state.services.proofs
     clock = proofs.clock
     proofs.clock = lambda: clock() + timedelta(days=2)
     try:

@@ -146,7 +146,7 @@ def test_an_old_attestation_is_shown_stale_and_health_degrades(client):
     from datetime import datetime, timedelta, timezone
 
     env = snapshot(client)
-    service = client.app.state.service
+    service = client.app.state.services.reserves
     later = datetime.now(timezone.utc) + timedelta(seconds=service.stale_after_seconds + 5)
     view = client.blocking_portal.call(lambda: service.dashboard(now=later))
     assert view.status == "stale" and view.published_status == env["attestation"]["status"]
@@ -169,13 +169,13 @@ def test_partial_totals_are_labelled(client):
 
     from tests.doubles.adapters import BackendDown, ScriptedSupplyAdapter
 
-    rt = client.app.state.runtime
-    first = rt.supply_sources[0]
-    rt.supply_sources[0] = dc_replace(first, adapter=ScriptedSupplyAdapter(first.settings.name, error=BackendDown("down")))
+    rt = client.world
+    first = rt.worker.sources.supply[0]
+    rt.worker.sources.supply[0] = dc_replace(first, adapter=ScriptedSupplyAdapter(first.settings.name, error=BackendDown("down")))
     try:
         env = snapshot(client)
     finally:
-        rt.supply_sources[0] = first
+        rt.worker.sources.supply[0] = first
     assert env["attestation"]["status"] == "stale" and env["attestation"]["ratio_bp"] is None
     summary = client.get("/api/v1/summary").json()
     assert summary["partial"] is True and summary["status"] == "stale"
@@ -207,7 +207,7 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
 def test_a_database_outage_is_a_503_not_a_500(client, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    service = client.app.state.service
+    service = client.app.state.services.reserves
 
     class DownSessions:  # test double: every session fails as a dead server would
         def __call__(self):
@@ -226,7 +226,7 @@ def test_stale_by_age_boundary_and_future_dates(client):
     from datetime import timedelta
 
     env = snapshot(client)
-    service = client.app.state.service
+    service = client.app.state.services.reserves
     issued = datetime_of(env)
     limit = service.stale_after_seconds
     at_limit = client.blocking_portal.call(lambda: service.dashboard(now=issued + timedelta(seconds=limit)))

@@ -5,21 +5,17 @@ from __future__ import annotations
 import stat
 
 import pytest
-from litestar.testing import TestClient
-
 from chains.bitcoin.proofs import verify_message
-from portal.app import create_app
 from portal.api.proofs import RateLimiter
-from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
+from tests.world import world
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    settings = default_settings(tmp_path_factory.mktemp("challenges"))
-    with TestClient(create_app(settings, run_scheduler=False)) as c:
-        snapshot(c)
-        yield c
+    with world(tmp_path_factory.mktemp("challenges")) as w:
+        snapshot(w.client)
+        yield w.client
 
 
 @pytest.fixture(autouse=True)
@@ -47,11 +43,11 @@ def test_online_signer_signs_a_fresh_message_with_the_nonce(client):
 
 
 def test_key_file_and_passphrase_are_private_and_encrypted(client):
-    s = client.app.state.runtime.settings
+    s = client.world.settings
     key, passphrase = s.data_dir / "online-signer.key", s.data_dir / "online-signer.passphrase"
     for p in (key, passphrase):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
-    secret = client.app.state.proofs.online.keys[0].key.secret.hex()
+    secret = client.app.state.services.proofs.online.keys[0].key.secret.hex()
     assert secret not in key.read_text()
     db = (s.data_dir / "reserves.db").read_bytes()
     assert secret.encode() not in db and passphrase.read_bytes().strip() not in db
@@ -99,7 +95,7 @@ def test_rate_limited_per_client_with_retry_after(client):
 
 
 def test_no_online_signer_is_404(client):
-    proofs = client.app.state.proofs
+    proofs = client.app.state.services.proofs
     online, proofs.online = proofs.online, None
     try:
         _error(client.post("/api/v1/challenges", json={"nonce": "x"}), 404, "no_online_signer")
@@ -110,7 +106,7 @@ def test_no_online_signer_is_404(client):
 def test_no_fresh_block_is_503_with_the_error_shape(client):
     from datetime import timedelta
 
-    proofs = client.app.state.proofs
+    proofs = client.app.state.services.proofs
     clock = proofs.clock
     proofs.clock = lambda: clock() + timedelta(hours=3)
     try:
@@ -181,13 +177,14 @@ def test_public_challenges_past_the_freshness_window_are_pruned_operator_ones_ke
     from reserves.proofs.errors import UnknownChallenge
     from reserves.jobs.prune import prune_public_challenges
 
-    rt = client.app.state.runtime
+    rt = client.world
     public = client.post("/api/v1/challenges", json={"nonce": "to-be-pruned"}).json()
-    operator = client.blocking_portal.call(client.app.state.proofs.create_challenge)
-    assert client.blocking_portal.call(prune_public_challenges, rt) == 0  # nothing is old yet
-    later = datetime.now(timezone.utc) + timedelta(seconds=rt.settings.proofs.max_age_seconds + 60)
-    assert client.blocking_portal.call(lambda: prune_public_challenges(rt, now=later)) >= 1
-    proofs = client.app.state.proofs
+    operator = client.blocking_portal.call(client.app.state.services.proofs.create_challenge)
+    max_age = rt.settings.proofs.max_age_seconds
+    assert rt.call(prune_public_challenges, rt.db, max_age) == 0  # nothing is old yet
+    later = datetime.now(timezone.utc) + timedelta(seconds=max_age + 60)
+    assert rt.call(prune_public_challenges, rt.db, max_age, now=later) >= 1
+    proofs = client.app.state.services.proofs
     with pytest.raises(UnknownChallenge):
         client.blocking_portal.call(proofs.get_challenge, public["id"])
     assert client.blocking_portal.call(proofs.get_challenge, operator["id"])["id"] == operator["id"]

@@ -5,38 +5,35 @@ from __future__ import annotations
 import logging
 
 import pytest
-from litestar.testing import TestClient
-
-from portal.app import create_app
 from reserves.devnet import proofs as devnet_job
 from reserves.devnet.proofs import devnet_proofs_job, prove_round
-from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
+from tests.world import world
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with TestClient(create_app(default_settings(tmp_path_factory.mktemp("job")), run_scheduler=False)) as c:
-        yield c
+    with world(tmp_path_factory.mktemp("job")) as w:
+        yield w.client
 
 
 def test_no_attestation_yet_is_skipped_quietly(client, caplog):
     caplog.set_level(logging.INFO, logger="reserves.devnet.proofs")
-    rt = client.app.state.runtime
-    client.blocking_portal.call(devnet_proofs_job, rt)  # never raises: logged and retried next round
+    rt = client.world
+    rt.call(devnet_proofs_job, rt.db, rt.settings)  # never raises: logged and retried next round
     assert "devnet proofs skipped" in caplog.text
 
 
 def test_rounds_prove_addresses_and_in_time_every_multisig_key(client, monkeypatch):
-    rt = client.app.state.runtime
+    rt = client.world
     snapshot(client)
-    results = client.blocking_portal.call(prove_round, rt)
+    results = rt.call(prove_round, rt.db, rt.settings)
     assert results and all(r["outcome"] == "valid" for r in results), results
     assert {r["source"] for r in results} == {"devnet"}
     # A few more rounds at other turns of the rotation.
     for turn in range(3):
         monkeypatch.setattr(devnet_job.time, "time", lambda t=turn: (t + 1) * devnet_job.ROUND_SECONDS)
-        assert all(r["outcome"] == "valid" for r in client.blocking_portal.call(prove_round, rt))
+        assert all(r["outcome"] == "valid" for r in rt.call(prove_round, rt.db, rt.settings))
     status = client.get("/api/v1/proofs").json()
     wallets = {w["name"]: w for w in status["wallets"]}
     multisig = wallets["multisig-2of3"]

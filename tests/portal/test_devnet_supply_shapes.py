@@ -6,8 +6,8 @@ import pytest
 
 from chains.devnet.bridge import NO_DEPOSIT_TXID
 from chains.devnet.network import BURN_ADDRESS, BURNED_ONCE, Devnet
-from reserves.runtime import _devnet_sources
-from reserves.declarations.supply_set import link_deployments
+from reserves.devnet.manifest import apply, manifest
+from reserves.settings.load import default_settings
 
 TICKS = 60
 
@@ -22,7 +22,7 @@ def devnet():
 
 
 def test_three_deployments_with_roles_that_link(devnet):
-    sources = {s.name: s for s in link_deployments(_devnet_sources(devnet.deployment_sources(), "supply"))}
+    sources = {s.name: s for s in apply(default_settings(), manifest(devnet)).deployments}
     assert list(sources) == ["devnet-ethereum", "devnet-l2", "devnet-bridged"]
     eth, l2, bridged = sources.values()
     assert [s.config.chain_id for s in sources.values()] == ["eip155:31337", "eip155:31338", "eip155:31339"]

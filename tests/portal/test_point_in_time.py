@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
-from portal.app import create_app
 from portal.cli.main import main
-from reserves.snapshot.point_in_time import UNSUPPORTED, reserves_at
-from reserves.runtime import Source
-from reserves.settings.load import default_settings
+from portal.worker_app import create_worker_app
 from reserves.settings.model import AdminSettings, SourceSettings
+from reserves.snapshot.point_in_time import UNSUPPORTED, reserves_at
+from reserves.snapshot.sources import Source
+from reserves.snapshot.take import take_snapshot
+from reserves.worker.worker import Worker
 from tests.doubles.adapters import ScriptedReserveAdapter, reserve_reading
-from tests.portal.conftest import snapshot
+from tests.world import devnet_settings, start_devnet
 
 TOKEN = "p" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    s = default_settings(tmp_path_factory.mktemp("pit"))
-    with TestClient(create_app(replace(s, admin=AdminSettings(token=TOKEN)), run_scheduler=False)) as c:
+def devnet():
+    proc = start_devnet()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, devnet):
+    """The worker's own app (the admin route reads a chain, so the worker serves it)."""
+    settings = devnet_settings(tmp_path_factory.mktemp("pit"), devnet, admin=AdminSettings(token=TOKEN))
+    worker = Worker(settings)
+    with TestClient(create_worker_app(worker)) as c:
+        c.blocking_portal.call(worker.open)
+        c.worker, c.devnet = worker, devnet.devnet
         snapshot(c, ticks=3)
         yield c
+        c.blocking_portal.call(worker.close)
+
+
+def snapshot(client: TestClient, ticks: int = 1) -> dict:
+    for _ in range(ticks):
+        client.devnet.tick()
+    return client.blocking_portal.call(take_snapshot, client.worker.context)
 
 
 def _at(client, height) -> dict:
@@ -50,8 +67,7 @@ def test_at_the_attested_tip_the_answer_is_the_attestation(client):
 
 
 def test_an_earlier_height_holds_what_the_chain_held_then(client):
-    rt = client.app.state.runtime
-    chain = rt.devnet.chain
+    chain = client.devnet.chain
     tip = chain.tip_height
     before = _at(client, tip - 8)
     assert before["valid_at"]["height"] == tip - 8
@@ -80,23 +96,22 @@ def test_the_route_needs_the_token(client):
     assert r.status_code == 401
 
 
-async def test_a_source_without_history_is_listed_as_unable(client):
-    rt = client.app.state.runtime
+def test_a_source_without_history_is_listed_as_unable(client):
     double = ScriptedReserveAdapter("core-like", reading=reserve_reading("core-like", [5]))
     extra = Source(SourceSettings("core-like", "bitcoin-core-rpc", "reserve", None), double)
-    rt.reserve_sources.append(extra)
-    try:
-        answer = client.blocking_portal.call(reserves_at, rt, rt.devnet.chain.tip_height)
-    finally:
-        rt.reserve_sources.remove(extra)
+    sources = [*client.worker.sources.reserve, extra]
+    answer = client.blocking_portal.call(lambda: reserves_at(sources, client.devnet.chain.tip_height, timeout=30,
+                                                             count_locked=True))
     failed = [s for s in answer["sources"] if "error" in s]
     assert [s["error"]["code"] for s in failed] == [UNSUPPORTED]
     assert answer["complete"] is False
 
 
-def test_cli_prints_json_and_exits_by_completeness(tmp_path, monkeypatch):
+def test_cli_prints_json_and_exits_by_completeness(tmp_path, monkeypatch, devnet):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["point-in-time", "50"])
+    config = tmp_path / "portal.toml"
+    config.write_text(f'[devnet]\nenabled = true\nurl = "{devnet.url}"\nwait_seconds = 5\n')
+    result = CliRunner().invoke(main, ["point-in-time", "--config", str(config), "50"])
     assert result.exit_code == 0, result.output
     assert '"complete": true' in result.output
-    assert CliRunner().invoke(main, ["point-in-time", "-5"]).exit_code == 2
+    assert CliRunner().invoke(main, ["point-in-time", "--config", str(config), "-5"]).exit_code == 2

@@ -101,7 +101,7 @@ def test_malformed_version_list_parameters(client, params):
 
 
 def test_new_versions_are_listed_newest_first_and_old_ones_stay(client):
-    rt = client.app.state.runtime
+    rt = client.world
 
     class Spare:  # test double of a WalletSpec: a wallet added to the set
         name = "spare"

@@ -7,11 +7,14 @@ import os
 
 import pytest
 
-from reserves.jobs import schedule as jobs
+from dataclasses import replace
+
 from reserves.attestation import verify_chain, verify_document
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.signers import guardian_signature
-from reserves.runtime import DEVNET_GUARDIANS
+from reserves.devnet.guardians import DEVNET_GUARDIANS, cosign
+from reserves.jobs.snapshot import snapshot_job
+from reserves.trust.keys import EngineKeys
 from tests.portal.conftest import snapshot
 
 
@@ -33,8 +36,8 @@ def test_pending_until_the_devnet_guardians_sign_then_final(client):
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert (view["finality"], view["threshold"], view["signed_count"]) == ("pending", 2, 0)
     assert "pending" in client.get("/partials/assurance").text
-    rt = client.app.state.runtime
-    client.blocking_portal.call(__import__("reserves.trust.guardians", fromlist=["x"]).devnet_cosign, rt)
+    rt = client.world
+    rt.call(cosign, rt.db, rt.worker.devnet_guardians)
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert view["finality"] == "final" and view["signed_count"] == 2 and view["final_at"]
     served = client.get(f"/api/v1/attestations/{env['id']}").json()
@@ -100,24 +103,25 @@ def test_events_and_audit_pages_refuse_bad_parameters(client):
 
 
 def test_a_new_engine_key_needs_the_old_one_and_the_chain_trusts_it(client):
-    rt = client.app.state.runtime
-    first_key = rt.signer
+    rt = client.world
+    context = rt.worker.context
+    first_key = context.keys.engine
     snapshot(client)
     new = SigningKey(os.urandom(32), key_id="engine-2")
-    rt.signer = new
+    rt.worker.context = replace(context, keys=EngineKeys(new))
     try:
         before = client.get("/api/v1/attestations/latest").json()["id"]
-        client.blocking_portal.call(jobs.snapshot_job, rt)
+        rt.call(snapshot_job, rt.worker.context, rt.worker.status, rt.worker.snapshot_lock)
         assert client.get("/api/v1/attestations/latest").json()["id"] == before  # refused: nothing stored
         health = client.get("/healthz").json()
         assert health["last_snapshot_error"]["code"] == "signing_key"
         assert "previous_key_file" in health["last_snapshot_error"]["detail"]
-        rt.previous_signer = first_key
+        rt.worker.context = replace(context, keys=EngineKeys(new, previous=first_key))
         rotated = snapshot(client)
-        rt.previous_signer = None
+        rt.worker.context = replace(context, keys=EngineKeys(new))
         after = snapshot(client)
     finally:
-        rt.signer, rt.previous_signer = first_key, None
+        rt.worker.context = context
     body = rotated["attestation"]
     assert body["signers"]["rotation"]["from"]["pubkey"] == first_key.pubkey_hex
     assert body["signers"]["engine"]["pubkey"] == new.pubkey_hex

@@ -26,7 +26,7 @@ def bare(tmp_path_factory):
     """A portal with no devnet and no sources: attestations are stored by the test itself."""
     s = default_settings(tmp_path_factory.mktemp("supply"))
     s = replace(s, devnet=replace(s.devnet, enabled=False))
-    with TestClient(create_app(s, run_scheduler=False)) as c:
+    with TestClient(create_app(s)) as c:
         yield c
 
 
@@ -34,7 +34,7 @@ def store(client: TestClient, body: dict, previous: str | None = None) -> str:
     row, point = ss.rows(body, previous)
 
     async def insert():
-        async with client.app.state.runtime.db.sessions() as session, session.begin():
+        async with client.app.state.services.reserves.db.sessions() as session, session.begin():
             await repo.insert_attestation(session, row, point)
 
     client.blocking_portal.call(insert)

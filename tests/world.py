@@ -1,0 +1,97 @@
+"""The three roles in one test process: the devnet (threads, real HTTP), a worker, and the web app.
+
+The devnet serves its manifest on a free port, exactly as `reserves devnet` does; the worker and the
+web app read it through `[devnet] url` like the real processes. The worker runs no scheduler: tests
+decide when the devnet moves and when a snapshot is taken.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+from litestar.testing import TestClient
+
+from portal.app import create_app
+from reserves.devnet.guardians import cosign
+from reserves.devnet.process import DevnetProcess
+from reserves.settings.load import default_settings
+from reserves.settings.model import Settings
+from reserves.snapshot.take import take_snapshot
+from reserves.worker.worker import Worker
+
+
+def start_devnet(**options: Any) -> DevnetProcess:
+    """A devnet on free ports, not driven (tests tick it)."""
+    settings = replace(default_settings().devnet, enabled=True, port=0, **options)
+    return DevnetProcess.start(settings, drive=False)
+
+
+def devnet_settings(data_dir: Path, devnet: DevnetProcess, **changes: Any) -> Settings:
+    """The embedded default in `data_dir`, reading `devnet` (its manifest URL), with `changes`."""
+    base = default_settings(data_dir)
+    return replace(base, devnet=replace(base.devnet, url=devnet.url, wait_seconds=30.0), **changes)
+
+
+@dataclass
+class World:
+    """A web app client, its worker and the devnet they both read."""
+
+    client: TestClient
+    worker: Worker
+    devnet_process: DevnetProcess
+
+    @property
+    def devnet(self):
+        return self.devnet_process.devnet
+
+    @property
+    def services(self):
+        return self.client.app.state.services
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings (the devnet's sources included)."""
+        return self.worker.settings
+
+    @property
+    def db(self):
+        return self.worker.db
+
+    def call(self, fn, *args, **kwargs):
+        """Run `fn(*args, **kwargs)` (a coroutine function) in the app's event loop."""
+        return self.client.blocking_portal.call(lambda: fn(*args, **kwargs))
+
+    def tick(self, n: int = 1) -> None:
+        for _ in range(n):
+            self.devnet.tick()
+
+    def snapshot(self, ticks: int = 1, cosign_it: bool = True) -> dict:
+        """Advance the devnet, take one attestation and (as the worker's job does) let the devnet's
+        guardians co-sign it; returns the envelope as the API serves it."""
+        self.tick(ticks)
+        env = self.call(take_snapshot, self.worker.context)
+        if cosign_it:
+            self.call(cosign, self.worker.db, self.worker.devnet_guardians)
+        return self.client.get(f"/api/v1/attestations/{env['id']}").json()
+
+
+@contextmanager
+def world(data_dir: Path, devnet: DevnetProcess | None = None, **changes: Any) -> Iterator[World]:
+    """Start the web app and a worker on `devnet` (a new one when not given) and stop them after."""
+    own = devnet is None
+    devnet = devnet or start_devnet()
+    try:
+        settings = devnet_settings(data_dir, devnet, **changes)
+        with TestClient(create_app(settings)) as client:
+            worker = client.blocking_portal.call(Worker.start, settings)
+            client.world = World(client, worker, devnet)  # for helpers that get only the client
+            try:
+                yield client.world
+            finally:
+                client.blocking_portal.call(worker.close)
+    finally:
+        if own:
+            devnet.stop()
