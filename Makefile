@@ -1,5 +1,6 @@
 # Two commands for a newcomer:
-#   make run    set up and start the portal on the embedded default (devnet + SQLite) at http://127.0.0.1:8000
+#   make run    set up and start the portal on the embedded default (devnet + SQLite) at http://127.0.0.1:8000:
+#               the devnet, the worker and the web role, each in its own process, one log, Ctrl-C stops all
 #   make test   set up and run the whole test suite
 # Needs Python 3.11+ (python3), and for the tests Node.js/npm (anvil, solc) and, as root, apt for Chromium.
 
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 .PHONY: run test setup setup-test bench clean
 
 run: setup
-	$(BIN)/reserves serve
+	$(BIN)/reserves run
 
 test: setup-test
 	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
@@ -21,6 +22,7 @@ setup-test: $(VENV)/.installed-test node_modules/.installed
 	scripts/ensure-chromium
 
 bench: setup-test
+	scripts/ensure-wrk
 	$(BIN)/python -m bench
 
 $(VENV)/.installed: pyproject.toml

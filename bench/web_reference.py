@@ -1,0 +1,33 @@
+"""The web benchmark's reference: a trivial Litestar app serving fixed bytes from memory.
+
+The bodies (path -> [text, content type]) come from the JSON file named by $WEB_BENCH_BODIES, so
+that the reference answers exactly what the portal answered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from litestar import Litestar, Response, get
+
+BODIES = {path: (text.encode(), ctype) for path, (text, ctype) in
+          json.loads(open(os.environ["WEB_BENCH_BODIES"]).read()).items()}
+
+
+def _handler(path: str):
+    body, ctype = BODIES[path]
+
+    @get(path, name=f"ref{abs(hash(path))}", sync_to_thread=False)
+    def serve() -> Response[bytes]:
+        return Response(body, media_type=ctype)
+
+    return serve
+
+
+@get("/healthz", sync_to_thread=False)
+def healthz() -> dict:
+    return {"ok": True}
+
+
+app = Litestar(route_handlers=[healthz, *(_handler(p) for p in BODIES)], openapi_config=None, logging_config=None)
