@@ -20,6 +20,7 @@ from reserves.storage import evidence_repository as repo
 from reserves.storage.db import Database
 from reserves.storage.evidence_models import EvidenceOutpointRow
 from reserves.storage.repository import latest_attestation
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ async def collect_for_latest(db: Database, clients: dict[str, EsploraClient], *,
     if row is None:
         return RunSummary()
     totals = RunSummary()
-    for source in _sources(json.loads(row.document)):
+    for source in _sources(documents.document(row)):
         client = clients.get(source.get("name"))
         if client is None:
             continue
@@ -180,7 +181,7 @@ class EvidenceService:
             row = await latest_attestation(session)
             if row is None:
                 raise NotFound("no attestation yet")
-            source = _counting_source(json.loads(row.document), txid, vout)
+            source = _counting_source(documents.document(row), txid, vout)
             if source is None:
                 raise NotFound(f"{txid}:{vout} is not a counted UTXO of the latest attestation")
             chain_id, height, tip_hash = source["chain_id"], int(source["height"]), source["block_hash"]

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
 from reserves.errors import ReservesError
+from reserves.read.display import iso
 from reserves.snapshot.context import SnapshotContext
 from reserves.snapshot.take import SnapshotNotDue, take_snapshot
 from reserves.worker.status import WorkerStatus
@@ -38,7 +39,7 @@ async def snapshot_job(ctx: SnapshotContext, status: WorkerStatus, lock: asyncio
         log.info("snapshot not due: %s", exc.detail)
     except ReservesError as exc:
         await _report(status, {"code": exc.code, "detail": exc.detail[:500],
-                               "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+                               "at": iso(datetime.now(timezone.utc))})
         log.warning("snapshot skipped: %s", exc.detail)
     except Exception:
         log.exception("snapshot failed")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from reserves.proofs.errors import NoFreshBlock
 from reserves.proofs.message import Anchor
 from reserves.storage import repository as repo
+from reserves.storage import documents
 
 # A challenge must embed a block this recent: older means the snapshots stopped, and a
 # signature bound to an old block proves less than the age we would show.
@@ -48,7 +48,7 @@ async def fresh_anchor(session, now: datetime) -> Anchor:
     row = await repo.latest_attestation(session)
     if row is None:
         raise NoFreshBlock("no attestation has been published yet, so there is no recent block to bind to")
-    anchor = anchor_from_body(json.loads(row.document))
+    anchor = anchor_from_body(documents.document(row))
     age = now - anchor.block_time
     if age > MAX_ANCHOR_AGE:
         raise NoFreshBlock(f"the newest attested block is {int(age.total_seconds())} s old "
@@ -71,4 +71,4 @@ def attested_addresses(body: dict[str, Any]) -> dict[str, str | None]:
 async def attested_wallets(session) -> dict[str, str | None]:
     """address -> wallet of the coins counted by the newest attestation ({} before the first)."""
     row = await repo.latest_attestation(session)
-    return attested_addresses(json.loads(row.document)) if row is not None else {}
+    return attested_addresses(documents.document(row)) if row is not None else {}

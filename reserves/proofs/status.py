@@ -13,6 +13,7 @@ from reserves.proofs.message import iso
 from reserves.storage import proofs_repository as prepo
 from reserves.storage import repository as repo
 from reserves.storage.repository import utc
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ async def proof_status(session, wallets: tuple[Any, ...], max_age_seconds: int, 
     alive when a fresh valid proof carries its signature (at any address of its wallet).
     """
     latest = await repo.latest_attestation(session)
-    body = json.loads(latest.document) if latest is not None else {}
+    body = documents.document(latest) if latest is not None else {}
     coins = attested_addresses(body)
     names = {w.name for w in wallets}
     fresh_since = now - timedelta(seconds=max_age_seconds)

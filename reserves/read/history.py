@@ -13,6 +13,7 @@ from typing import Any
 
 from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput
+from reserves.read.display import iso
 from reserves.storage import series
 
 DEFAULT_POINTS = 500
@@ -27,10 +28,6 @@ NICE = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 432
 def nice_bucket(span_seconds: float) -> int:
     """The smallest nice bucket size giving at most DEFAULT_POINTS buckets over `span_seconds`."""
     return next((b for b in NICE if span_seconds / b <= DEFAULT_POINTS), MAX_BUCKET)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _align(start: datetime, end: datetime, bucket: int) -> tuple[datetime, datetime]:
@@ -74,7 +71,7 @@ def _amount(v: int | None) -> str | None:
 
 
 def bucket_json(b: series.Bucket) -> dict[str, Any]:
-    return {"start": _iso(b.start), "points": b.points, "min_ratio_bp": _amount(b.min_ratio_bp),
+    return {"start": iso(b.start), "points": b.points, "min_ratio_bp": _amount(b.min_ratio_bp),
             "max_ratio_bp": _amount(b.max_ratio_bp), "last_ratio_bp": _amount(b.last_ratio_bp),
             "min_reserves_sat": str(b.min_reserves_sat), "max_reserves_sat": str(b.max_reserves_sat),
             "last_reserves_sat": str(b.last_reserves_sat), "min_liabilities_sat": str(b.min_liabilities_sat),
@@ -83,7 +80,7 @@ def bucket_json(b: series.Bucket) -> dict[str, Any]:
 
 
 def supply_bucket_json(b: series.SupplyBucket) -> dict[str, Any]:
-    return {"start": _iso(b.start), "points": b.points, "min_supply_sat": str(b.min_supply_sat),
+    return {"start": iso(b.start), "points": b.points, "min_supply_sat": str(b.min_supply_sat),
             "max_supply_sat": str(b.max_supply_sat), "last_supply_sat": str(b.last_supply_sat)}
 
 
@@ -96,7 +93,7 @@ async def history(db, *, start: datetime | None, end: datetime | None, bucket_se
     async with db.sessions() as session:
         buckets = await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=deployment)
     source = series.source_for(bucket)
-    out = {"from": _iso(start), "to": _iso(end), "bucket_seconds": bucket,
+    out = {"from": iso(start), "to": iso(end), "bucket_seconds": bucket,
            "source": "raw" if source is None else f"rollup_{source}s"}
     if deployment is not None:
         return {**out, "deployment": deployment, "points": [supply_bucket_json(b) for b in buckets]}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from reserves.read.views import btc
+from reserves.read.display import btc, iso
 
 
 @dataclass(frozen=True)
@@ -164,13 +164,9 @@ def version_view(row, *, with_declaration: bool = False) -> ReserveSetVersionVie
 
     diff = None if row.diff is None else json.loads(row.diff)
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-    return ReserveSetVersionView(version=row.version, hash=row.hash, created_at=_iso(created), reason=row.reason,
+    return ReserveSetVersionView(version=row.version, hash=row.hash, created_at=iso(created), reason=row.reason,
                                  wallet_count=row.wallet_count, diff=diff, diff_summary=describe_diff(diff),
                                  declaration=json.loads(row.declaration) if with_declaration else None)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def declaration_of(row) -> dict[str, Any] | None:

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import dataclasses
 import binascii
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from reserves.read import reserves as rviews
 from reserves.read import history as history_mod
 from reserves.read import supply as supply_views
 from reserves.read import views
+from reserves.read.display import btc, percent
 from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
 from reserves.trust.guardians import with_guardians
@@ -26,6 +26,7 @@ from reserves.read.workers import announced_keys, live_workers, worker_summary
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.settings.model import Settings
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class ReserveService:
         row = await self._latest_row()
         if row is None:
             raise NotFound("no attestation has been published yet")
-        view = supply_views.supply_view(row.id, json.loads(row.document))
+        view = supply_views.supply_view(row.id, documents.document(row))
         if deployment is None:
             return view
         kept = [d for d in view.deployments if d.name == deployment]
@@ -162,7 +163,7 @@ class ReserveService:
         return dataclasses.replace(view, deployments=kept)
 
     async def _wallets(self, session, row) -> rviews.WalletsView:
-        body = json.loads(row.document)
+        body = documents.document(row)
         version = row.reserve_set_version
         declared = None if version is None else await repo.get_reserve_set(session, version)
         return rviews.wallets_view(row.id, body, rviews.declaration_of(declared))
@@ -198,7 +199,7 @@ class ReserveService:
         if not rows:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
-        body = json.loads(latest.document)
+        body = documents.document(latest)
         issued = repo.utc(latest.issued_at)
         age = views.age_seconds(issued, now)
         status, reasons = body["status"], list(body["status_reasons"])
@@ -213,12 +214,12 @@ class ReserveService:
         deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
             has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
-            ratio_bp=body["ratio_bp"], ratio_percent=views.percent(body["ratio_bp"]),
-            reserves_sat=body["reserves"]["total_sat"], reserves_btc=views.btc(body["reserves"]["total_sat"]),
+            ratio_bp=body["ratio_bp"], ratio_percent=percent(body["ratio_bp"]),
+            reserves_sat=body["reserves"]["total_sat"], reserves_btc=btc(body["reserves"]["total_sat"]),
             **_spendable_locked(body), utxo_count=body["reserves"]["utxo_count"],
             valid_at=body["reserves"].get("valid_at"), reserve_set=body["reserves"].get("reserve_set"),
             wallets=wallets,
-            liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
+            liabilities_sat=body["supply"]["total_sat"], liabilities_btc=btc(body["supply"]["total_sat"]),
             supply_rule=supply_views.supply_rule(body),
             partial=any(x.error for x in sources) or any(x.error for x in deployments),
             attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
@@ -273,8 +274,8 @@ def _spendable_locked(body: dict) -> dict[str, Any]:
     res = body["reserves"]
     # Format 1 attestations knew no locks: everything they counted was spendable.
     spendable, locked = res.get("spendable_sat", res["total_sat"]), res.get("locked_sat", "0")
-    return {"spendable_sat": spendable, "spendable_btc": views.btc(spendable), "locked_sat": locked,
-            "locked_btc": views.btc(locked), "count_locked": body["policy"].get("count_locked", True)}
+    return {"spendable_sat": spendable, "spendable_btc": btc(spendable), "locked_sat": locked,
+            "locked_btc": btc(locked), "count_locked": body["policy"].get("count_locked", True)}
 
 
 async def _first_time(session) -> datetime:
@@ -282,12 +283,8 @@ async def _first_time(session) -> datetime:
     return first if first is not None else datetime.now(timezone.utc)
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _envelope(row, guardian_rows=()) -> dict[str, Any]:
-    return {"id": row.id, "attestation": with_guardians(json.loads(row.document), list(guardian_rows))}
+    return {"id": row.id, "attestation": with_guardians(documents.document(row), list(guardian_rows))}
 
 
 async def _envelopes(session, rows) -> list[dict[str, Any]]:

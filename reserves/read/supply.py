@@ -11,33 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from reserves.attestation.arithmetic import liabilities_sat
 from reserves.attestation.supply_entries import locked_for
+from reserves.read.display import btc, short_hash, token_units
 
-MIN_PLACES = 8                             # BTC units are shown with at least satoshi precision
 RULE_FORMAT_3 = ("Total = sum over native deployments of (total supply − held balances) + sum over bridge "
                  "deployments of max(locked on the source chain, minted), each rounded up to whole satoshis.")
 RULE_LEGACY = "Total = sum over deployments of total supply, each rounded up to whole satoshis."
-
-
-def token_units(units: int | str | None, decimals: int | None) -> str | None:
-    """Raw token units as an exact decimal string in whole tokens (1 token = 1 BTC), no floats.
-
-    Shows at least 8 places; more only when the token has more decimals and they are not zero.
-    """
-    if units is None or decimals is None:
-        return None
-    n = int(units)
-    sign = "-" if n < 0 else ""
-    whole, frac = divmod(abs(n), 10**decimals)
-    digits = f"{frac:0{decimals}d}" if decimals else ""
-    digits = digits.ljust(MIN_PLACES, "0")
-    if len(digits) > MIN_PLACES:
-        digits = digits[:MIN_PLACES] + digits[MIN_PLACES:].rstrip("0")
-    return f"{sign}{whole:,}.{digits}"
-
-
-def sat_btc(sat: int | str | None) -> str | None:
-    """Satoshis as BTC with 8 places (the supply_sat figures)."""
-    return token_units(sat, 8)
 
 
 @dataclass(frozen=True)
@@ -135,7 +113,7 @@ def supply_view(attestation_id: str, body: dict) -> SupplyView:
     total = str(body["supply"]["total_sat"])
     return SupplyView(
         attestation_id=attestation_id, sequence=body["sequence"], issued_at=body["issued_at"],
-        format=body.get("format", ""), rule=supply_rule(body), total_sat=total, total_btc=sat_btc(total),
+        format=body.get("format", ""), rule=supply_rule(body), total_sat=total, total_btc=btc(total),
         sum_sat=str(sum(int(d.supply_sat) for d in deployments if d.supply_sat is not None)),
         complete=not any(d.error for d in deployments), deployments=deployments)
 
@@ -170,7 +148,7 @@ def deployment_view(dep: dict, by_name: dict[str, dict] | None = None) -> Deploy
         bridge=bridge_view(dep, (by_name or {}).get(dep.get("bridge_source") or "")) if head["role"] == "bridge"
         else None,
         circulating=circulating, circulating_btc=token_units(circulating, decimals),
-        supply_sat=dep.get("supply_sat"), supply_btc=sat_btc(dep.get("supply_sat")), rpc=rpc_view(dep.get("rpc")))
+        supply_sat=dep.get("supply_sat"), supply_btc=btc(dep.get("supply_sat")), rpc=rpc_view(dep.get("rpc")))
 
 
 def held_view(h: dict, decimals: int) -> HeldTermView:
@@ -199,13 +177,3 @@ def rpc_view(rpc: dict | None) -> RpcView | None:
     if answered < n:
         text += f" ({n - answered} did not answer)"
     return RpcView(endpoints=n, answered=answered, agreed=agreed, quorum=quorum, text=f"{text}; quorum {quorum}")
-
-
-def short_hash(block_hash: str | None) -> str | None:
-    """`0x1234abcd…90ef`: enough to tell blocks apart on screen (the full hash is in the title)."""
-    if not block_hash:
-        return None
-    prefix = "0x" if block_hash.startswith("0x") else ""
-    digits = block_hash[len(prefix):]
-    return block_hash if len(digits) <= 12 else f"{prefix}{digits[:8]}…{digits[-4:]}"
-

@@ -6,25 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from reserves.read.display import btc, iso, percent
 from reserves.read.supply import DeploymentView, deployment_view, deployment_views  # noqa: F401  (re-exported)
-
-
-def btc(sat: int | str | None) -> str | None:
-    """Satoshis as an exact BTC decimal string (8 places), no floats."""
-    if sat is None:
-        return None
-    n = int(sat)
-    sign = "-" if n < 0 else ""
-    whole, frac = divmod(abs(n), 100_000_000)
-    return f"{sign}{whole:,}.{frac:08d}"
-
-
-def percent(ratio_bp: int | str | None) -> str | None:
-    """Basis points as a percentage with two decimals ("100.42%"), floor like the ratio itself."""
-    if ratio_bp is None:
-        return None
-    bp = int(ratio_bp)
-    return f"{bp // 100:,}.{bp % 100:02d}%"
 
 
 @dataclass(frozen=True)
@@ -108,7 +91,7 @@ def row_summary(row) -> AttestationSummary:
     ratio = None if row.ratio_bp is None else str(row.ratio_bp)
     issued = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=timezone.utc)
     return AttestationSummary(id=row.id, sequence=row.sequence,
-                              issued_at=issued.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              issued_at=iso(issued),
                               status=row.status, ratio_bp=ratio, ratio_percent=percent(ratio))
 
 

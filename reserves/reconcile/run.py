@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from reserves.reconcile.claims import Claim, Key, build_claims
 from reserves.storage import repository as core_repo
 from reserves.storage.db import Database
 from reserves.storage.reconcile_models import ReconcileItemRow
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ async def _decimals(session, setup: Setup) -> dict[str, int | None]:
         return out
     latest = await core_repo.latest_attestation(session)
     try:
-        entries = json.loads(latest.document)["supply"]["deployments"] if latest else []
+        entries = documents.document(latest)["supply"]["deployments"] if latest else []
         for entry in entries:
             value = entry.get("decimals")
             if out.get(entry.get("name"), 0) is None and isinstance(value, int) and not isinstance(value, bool):

@@ -6,7 +6,6 @@ the window and the proofs of control are those of the same transaction that stor
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timedelta
 
@@ -20,6 +19,7 @@ from reserves.snapshot.context import SnapshotContext
 from reserves.trust.keys import EngineKeys
 from reserves.storage import proofs_repository as prepo
 from reserves.storage import repository as repo
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 WINDOW_CHUNK = 2000
@@ -79,11 +79,7 @@ async def control_counts(session, body: dict, max_age_seconds: int, issued: date
 
 
 def previous_body(latest) -> dict | None:
-    if latest is None:
-        return None
-    doc = json.loads(latest.document)
-    doc.pop("signatures", None)
-    return doc
+    return None if latest is None else documents.body(latest)
 
 
 async def build_v4(session, ctx: SnapshotContext, base: dict, latest, previous: dict | None, issued: datetime,

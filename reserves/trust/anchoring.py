@@ -11,7 +11,6 @@ whether it holds the id. Only the configured sender may anchor (the contract's `
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -21,10 +20,12 @@ from sqlmodel import select
 
 from chains.errors import ChainDataError, ChainError, ChainUnavailable
 from reserves.attestation import eip712
+from reserves.read.display import iso
 from reserves.settings.trust import AnchorSettings
 from reserves.storage.db import Database
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.models import AttestationRow
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 PER_RUN = 5
@@ -104,7 +105,7 @@ class Anchorer:
             done = None
         if done is not None:
             return done
-        document = json.loads(att.document)
+        document = documents.document(att)
         row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
                         status="sending", submitted_at=_now())
         sig = _signature(document)
@@ -154,7 +155,6 @@ class Anchorer:
 
 async def anchors_page(session, limit: int) -> list[dict]:
     rows = (await session.exec(select(AnchorRow).order_by(AnchorRow.sequence.desc()).limit(limit))).all()
-    iso = lambda d: None if d is None else d.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     return [{"attestation_id": r.attestation_id, "sequence": r.sequence, "chain_id": r.chain_id,
              "contract": r.contract, "tx_hash": r.tx_hash, "block_number": r.block_number, "status": r.status,
              "error": r.error, "submitted_at": iso(r.submitted_at), "confirmed_at": iso(r.confirmed_at)}

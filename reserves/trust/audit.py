@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from reserves.attestation.canonical import jcs
+from reserves.read.display import iso
 from reserves.storage.engine_models import AuditRow
 from reserves.storage.repository import AUDIT_LOCK_KEY
 
@@ -24,10 +25,6 @@ MAX_DETAIL_BYTES = 8000
 
 def entry_hash(entry: dict) -> str:
     return hashlib.sha256(jcs(entry)).hexdigest()
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 async def append(session, *, actor: str, action: str, detail: dict, at: datetime | None = None) -> AuditRow:
@@ -39,7 +36,7 @@ async def append(session, *, actor: str, action: str, detail: dict, at: datetime
     detail_text = json.dumps(detail, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if len(detail_text.encode()) > MAX_DETAIL_BYTES:
         detail_text = json.dumps({"truncated": True, "bytes": len(detail_text.encode())})
-    entry = {"id": 1 if last is None else last.id + 1, "at": _iso(at), "actor": actor[:200], "action": action[:64],
+    entry = {"id": 1 if last is None else last.id + 1, "at": iso(at), "actor": actor[:200], "action": action[:64],
              "detail": json.loads(detail_text), "previous_hash": None if last is None else last.hash}
     row = AuditRow(id=entry["id"], at=at, actor=entry["actor"], action=entry["action"], detail=detail_text,
                    previous_hash=entry["previous_hash"], hash=entry_hash(entry))
@@ -50,7 +47,7 @@ async def append(session, *, actor: str, action: str, detail: dict, at: datetime
 
 def entry_json(row: AuditRow) -> dict:
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=timezone.utc)
-    return {"id": row.id, "at": _iso(at), "actor": row.actor, "action": row.action, "detail": json.loads(row.detail),
+    return {"id": row.id, "at": iso(at), "actor": row.actor, "action": row.action, "detail": json.loads(row.detail),
             "previous_hash": row.previous_hash, "hash": row.hash}
 
 

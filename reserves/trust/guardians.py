@@ -10,7 +10,6 @@ refusal has its own code and stores nothing. At the threshold the attestation be
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage.engine_models import GuardianSignatureRow
 from reserves.storage.models import AttestationRow
+from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -69,7 +69,7 @@ async def _previous_set(session, row: AttestationRow) -> GuardianSet | None:
     if row.previous is None:
         return None
     before = await repo.get_attestation(session, row.previous)
-    return None if before is None else guardian_set(json.loads(before.document))
+    return None if before is None else guardian_set(documents.document(before))
 
 
 def with_guardians(document: dict, rows: list[GuardianSignatureRow]) -> dict:
@@ -101,7 +101,7 @@ async def _submit(session, att_id: str, pubkey: str, sig: str, now: datetime) ->
     row = (await session.exec(stmt)).first()
     if row is None:
         raise NotFound(f"no attestation with id {att_id}")
-    document = json.loads(row.document)
+    document = documents.document(row)
     declared = guardian_set(document) if "signers" in document else None
     before = await _previous_set(session, row)
     accepted = {**(before.pubkeys if before and before != declared else {}), **(declared.pubkeys if declared else {})}

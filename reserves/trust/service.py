@@ -11,18 +11,14 @@ from reserves.trust import guardians
 from reserves.attestation.verify_chain_v4 import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import events as events_repo
+from reserves.read.display import btc, iso, percent
 from reserves.read.workers import announced_keys, live_workers
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
+from reserves.storage import documents
 
 MAX_PAGE = 500
 _CURSOR_MAX = 2**53 - 1
-
-
-def _iso(dt) -> str | None:
-    if dt is None:
-        return None
-    return repo.utc(dt).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _limit(limit: int) -> int:
@@ -42,10 +38,10 @@ def finality_view(row, document: dict, signatures: list) -> dict[str, Any]:
     declared = guardian_set(document) if "signers" in document else None
     signed = {s.pubkey: s for s in signatures}
     members = [] if declared is None else [
-        {"key_id": k, "pubkey": p, "signed": p in signed, "signed_at": _iso(signed[p].submitted_at) if p in signed else None}
+        {"key_id": k, "pubkey": p, "signed": p in signed, "signed_at": iso(signed[p].submitted_at) if p in signed else None}
         for k, p in declared.keys]
     return {"attestation_id": row.id, "sequence": row.sequence, "finality": row.finality,
-            "final_at": _iso(row.final_at), "threshold": None if declared is None else declared.threshold,
+            "final_at": iso(row.final_at), "threshold": None if declared is None else declared.threshold,
             "signed_count": sum(1 for m in members if m["signed"]), "guardians": members}
 
 
@@ -63,7 +59,7 @@ class TrustService:
             if row is None:
                 raise NotFound(f"no attestation with id {attestation_id}")
             signatures = (await repo.guardian_signatures(session, [row.id])).get(row.id, [])
-        return finality_view(row, json.loads(row.document), signatures)
+        return finality_view(row, documents.document(row), signatures)
 
     async def pending(self, *, limit: int = 50, after: int | None = None) -> dict[str, Any]:
         """Attestations waiting for guardians, oldest first, as envelopes (what a guardian signs)."""
@@ -73,7 +69,7 @@ class TrustService:
         async with self.db.sessions() as session:
             rows = await repo.pending_attestations(session, limit=limit + 1, after_sequence=after)
             signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
-        items = [{"id": r.id, "attestation": guardians.with_guardians(json.loads(r.document), signatures.get(r.id, []))}
+        items = [{"id": r.id, "attestation": guardians.with_guardians(documents.document(r), signatures.get(r.id, []))}
                  for r in rows[:limit]]
         return {"items": items, "next_after": rows[limit - 1].sequence if len(rows) > limit else None,
                 "limit": limit}
@@ -86,7 +82,7 @@ class TrustService:
                 raise NotFound("no attestation has been published yet")
             final = await repo.latest_final(session)
             signatures = (await repo.guardian_signatures(session, [row.id])).get(row.id, [])
-        view = finality_view(row, json.loads(row.document), signatures)
+        view = finality_view(row, documents.document(row), signatures)
         view["latest_final_sequence"] = None if final is None else final.sequence
         return view
 
@@ -96,7 +92,7 @@ class TrustService:
             rows = await repo.list_keys(session)
             announced = announced_keys(await live_workers(session))
         out = {r.pubkey: {"alg": r.alg, "key_id": r.key_id, "pubkey": r.pubkey, "role": r.role,
-                          "first_used_at": _iso(r.first_used_at), "active": r.active,
+                          "first_used_at": iso(r.first_used_at), "active": r.active,
                           "introduced_sequence": r.introduced_sequence, "rotation_attestation": r.rotation_attestation,
                           "retired_sequence": r.retired_sequence} for r in rows}
         # A worker's key before its first attestation: published as soon as the worker runs.
@@ -112,7 +108,7 @@ class TrustService:
         limit, before = _limit(limit), _cursor(before)
         async with self.db.sessions() as session:
             rows = await events_repo.page(session, kind=kind, before_id=before, limit=limit + 1)
-        items = [{"id": r.id, "at": _iso(r.at), "kind": r.kind, "sequence": r.sequence,
+        items = [{"id": r.id, "at": iso(r.at), "kind": r.kind, "sequence": r.sequence,
                   "attestation_id": r.attestation_id, "payload": json.loads(r.payload)} for r in rows[:limit]]
         return {"items": items, "next_before": rows[limit - 1].id if len(rows) > limit else None, "limit": limit}
 
@@ -134,7 +130,6 @@ class TrustService:
         """Finality, window, flows, scope and status basis of the newest attestation, with keys,
         recent engine events, audit entries and anchors: the dashboard's assurance panel and its JSON."""
         from reserves.trust import anchoring
-        from reserves.read.views import btc, percent
 
         async with self.db.sessions() as session:
             row = await repo.latest_attestation(session)
@@ -148,7 +143,7 @@ class TrustService:
         base = {"keys": await self.keys(), "events": events[:recent], "audit": entries[:recent], "anchors": anchors}
         if row is None:
             return {"has_data": False, **base}
-        body = json.loads(row.document)
+        body = documents.document(row)
         view = finality_view(row, body, signatures)
         flows = body.get("flows") or {"previous_sequence": None, "compared": False, "flags": []}
         window = body.get("window")

@@ -8,6 +8,7 @@ import jinja2
 import pytest
 from hypothesis import given, strategies as st
 
+from reserves.read import display
 from reserves.read import supply as sv
 from reserves.read import views
 from tests.portal import supply_samples as ss
@@ -21,18 +22,18 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
     (10**18 + 1, 18, "1.000000000000000001"), (-150, 8, "-0.00000150"), ("2500", 2, "25.00000000"),
 ])
 def test_token_units_are_exact_with_at_least_satoshi_places(units, decimals, text):
-    assert sv.token_units(units, decimals) == text
+    assert display.token_units(units, decimals) == text
 
 
 @given(st.integers(min_value=0, max_value=2**256 - 1), st.integers(min_value=0, max_value=77))
 def test_token_units_round_trip(units, decimals):
-    whole, frac = sv.token_units(units, decimals).replace(",", "").split(".")
+    whole, frac = display.token_units(units, decimals).replace(",", "").split(".")
     assert len(frac) >= 8 and frac[decimals:].strip("0") == ""
     assert int(whole) * 10**decimals + int(frac[:decimals] or "0") * 10 ** max(0, decimals - len(frac)) == units
 
 
 def test_none_stays_none():
-    assert sv.token_units(None, 8) is None and sv.token_units(1, None) is None and sv.short_hash(None) is None
+    assert display.token_units(None, 8) is None and display.token_units(1, None) is None and display.short_hash(None) is None
 
 
 def test_format_3_terms_bridge_and_rpc():
@@ -90,7 +91,7 @@ def render(body: dict) -> str:
     view = views.DashboardView(
         has_data=True, devnet=True, token_symbol="RBTC", issuer_name="I", stale_after_seconds=60, status="healthy",
         published_status="healthy", ratio_bp=body["ratio_bp"], sequence=0, attestation_id="ab" * 32,
-        liabilities_sat=body["supply"]["total_sat"], liabilities_btc=views.btc(body["supply"]["total_sat"]),
+        liabilities_sat=body["supply"]["total_sat"], liabilities_btc=display.btc(body["supply"]["total_sat"]),
         supply_rule=sv.supply_rule(body), deployments=deployments, partial=any(d.error for d in deployments))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     return env.get_template("_summary.html").render(v=view, refresh=5)

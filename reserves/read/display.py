@@ -1,0 +1,58 @@
+"""How figures are written for people and in JSON read models: amounts, ratios, hashes, times.
+
+Exact decimal strings from integers (never floats), floor like the ratio itself, UTC times with a
+`Z`. The one home for display formatting: the API, the pages and the services all use these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+MIN_PLACES = 8  # BTC units are shown with at least satoshi precision
+
+
+def token_units(units: int | str | None, decimals: int | None) -> str | None:
+    """Raw token units as an exact decimal string in whole tokens (1 token = 1 BTC), no floats.
+
+    Shows at least 8 places; more only when the token has more decimals and they are not zero.
+    """
+    if units is None or decimals is None:
+        return None
+    n = int(units)
+    sign = "-" if n < 0 else ""
+    whole, frac = divmod(abs(n), 10**decimals)
+    digits = f"{frac:0{decimals}d}" if decimals else ""
+    digits = digits.ljust(MIN_PLACES, "0")
+    if len(digits) > MIN_PLACES:
+        digits = digits[:MIN_PLACES] + digits[MIN_PLACES:].rstrip("0")
+    return f"{sign}{whole:,}.{digits}"
+
+
+def btc(sat: int | str | None) -> str | None:
+    """Satoshis as an exact BTC decimal string (8 places, thousands grouped), no floats."""
+    return token_units(sat, 8)
+
+
+def percent(ratio_bp: int | str | None) -> str | None:
+    """Basis points as a percentage with two decimals ("100.42%"), floor like the ratio itself."""
+    if ratio_bp is None:
+        return None
+    bp = int(ratio_bp)
+    return f"{bp // 100:,}.{bp % 100:02d}%"
+
+
+def short_hash(block_hash: str | None) -> str | None:
+    """`0x1234abcd…90ef`: enough to tell blocks apart on screen (the full hash is in the title)."""
+    if not block_hash:
+        return None
+    prefix = "0x" if block_hash.startswith("0x") else ""
+    digits = block_hash[len(prefix):]
+    return block_hash if len(digits) <= 12 else f"{prefix}{digits[:8]}…{digits[-4:]}"
+
+
+def iso(moment: datetime | None) -> str | None:
+    """`2026-12-05T09:30:00Z`: whole seconds in UTC; a naive datetime is UTC (as SQLite returns it)."""
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
