@@ -1,5 +1,6 @@
-# The portal image: Python 3.11, the package and its migrations. Configuration and secrets come
-# from the environment and mounted files (see compose.yaml and docs/configuration.md).
+# The portal image, one for every role: Python 3.11, the package and its migrations. The command
+# chooses the role (`reserves serve`, `reserves worker`, `reserves devnet`, `reserves db upgrade`);
+# configuration and secrets come from the environment and mounted files (compose.yaml, docs/configuration.md).
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -13,6 +14,5 @@ COPY examples ./examples
 RUN pip install --no-cache-dir -e . && useradd --create-home reserves && mkdir /data && chown reserves /data
 USER reserves
 WORKDIR /data
-EXPOSE 8000
-HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"
+EXPOSE 8000 8001 8002
 CMD ["reserves", "serve", "--host", "0.0.0.0"]

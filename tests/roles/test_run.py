@@ -1,0 +1,92 @@
+"""`reserves run`: the three roles as processes of their own, one prefixed log, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support import free_port
+
+pytestmark = pytest.mark.e2e
+RESERVES = str(Path(sys.executable).parent / "reserves")
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = open(f"/proc/{pid}/stat").read().split()[2] if os.path.exists(f"/proc/{pid}/stat") else "X"
+    return state != "Z"
+
+
+@pytest.fixture
+def stack(tmp_path):
+    web, worker, devnet = free_port(), free_port(), free_port()
+    config = tmp_path / "portal.toml"
+    config.write_text(f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
+                      "[schedule]\nsnapshot_interval_seconds = 2\n"
+                      '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
+    log = tmp_path / "run.log"
+    proc = subprocess.Popen([RESERVES, "run", "--config", str(config)], cwd=tmp_path, env=env,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield proc, f"http://127.0.0.1:{web}", f"http://127.0.0.1:{worker}", log
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for child in children(proc.pid):
+            os.kill(child, signal.SIGKILL)
+
+
+def wait_attested(web: str, proc, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "reserves run exited early"
+        try:
+            health = httpx.get(web + "/healthz", timeout=3).json()
+            if health.get("latest_sequence") is not None and health.get("leader"):
+                return health
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail("no attestation through reserves run")
+
+
+def test_run_starts_three_roles_and_ctrl_c_stops_them_all(stack):
+    proc, web, worker, log = stack
+    health = wait_attested(web, proc)
+    roles = children(proc.pid)
+    assert len(roles) == 3 and health["status"] == "ok"
+    assert httpx.get(worker + "/healthz", timeout=3).json()["leader"] is True
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    assert not [pid for pid in roles if alive(pid)]
+    text = log.read_text()
+    for role in ("devnet |", "worker |", "web    |"):
+        assert role in text
+    assert "Traceback" not in text, text[-3000:]
+
+
+def test_when_one_role_dies_the_others_are_stopped_and_the_exit_code_says_so(stack):
+    proc, web, _, log = stack
+    wait_attested(web, proc)
+    roles = children(proc.pid)
+    worker = next(pid for pid in roles if " worker" in open(f"/proc/{pid}/cmdline").read().replace("\0", " "))
+    os.kill(worker, signal.SIGKILL)
+    assert proc.wait(timeout=60) == 1
+    assert not [pid for pid in roles if alive(pid)]
+    assert "worker exited with -9; stopped the others" in log.read_text()
