@@ -67,10 +67,10 @@ async def fetch(url: str, wait_seconds: float) -> Any:
     async with httpx.AsyncClient(timeout=10.0) as client:
         while True:
             try:
-                response = await client.get(url)
-                if response.status_code == 200 and len(response.content) <= MAX_MANIFEST_BYTES:
-                    return json.loads(response.content)
-                problem = f"HTTP {response.status_code}"
+                status, content = await _get(client, url)
+                if status == 200 and content is not None:
+                    return json.loads(content)
+                problem = f"HTTP {status}" if content is not None else f"larger than {MAX_MANIFEST_BYTES} bytes"
             except (httpx.HTTPError, ValueError) as exc:
                 problem = type(exc).__name__
             if time.monotonic() >= deadline:
@@ -78,6 +78,18 @@ async def fetch(url: str, wait_seconds: float) -> Any:
                                   "`reserves devnet` (or `make run`, which starts every role)")
             log.info("waiting for the devnet at %s (%s)", url, problem)
             await asyncio.sleep(0.5)
+
+
+async def _get(client: httpx.AsyncClient, url: str) -> tuple[int, bytes | None]:
+    """(status, body), the body None once it exceeds MAX_MANIFEST_BYTES (read no further)."""
+    async with client.stream("GET", url) as response:
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_MANIFEST_BYTES:
+                return response.status_code, None
+            chunks.append(chunk)
+        return response.status_code, b"".join(chunks)
 
 
 async def resolve(settings: Settings) -> Settings:

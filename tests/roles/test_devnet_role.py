@@ -70,3 +70,21 @@ async def test_an_answer_that_is_no_manifest_is_refused(devnet):
     # The devnet's /healthz answers JSON, just not a manifest: refused, not half applied.
     with pytest.raises(ConfigError, match="devnet manifest: not a"):
         apply(default_settings(), await fetch(devnet.url + "/healthz", wait_seconds=1.0))
+
+
+async def test_an_endless_answer_is_cut_off_not_buffered():
+    """Test double of a broken devnet: an endless body is refused after MAX_MANIFEST_BYTES."""
+    from chains.devnet.http import serve_in_thread
+
+    async def endless(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        for _ in range(5000):
+            await send({"type": "http.response.body", "body": b"[" * 1024, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    url, stop = serve_in_thread(endless)
+    try:
+        with pytest.raises(ConfigError, match="larger than 1000000 bytes"):
+            await fetch(url + "/manifest", wait_seconds=0.5)
+    finally:
+        stop()
