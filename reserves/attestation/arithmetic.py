@@ -130,7 +130,7 @@ class Observation:
     max_age_seconds: int | None = None
 
 
-def _stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
+def stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
     reasons = []
     for ob in observations:
         if ob.error_code is not None:
@@ -166,7 +166,7 @@ def decide_status(
     ratio < 10000 -> undercollateralized; ratio < warning_below_bp -> warning; else healthy.
     A stale status still lists a known low ratio among its reasons.
     """
-    stale = _stale_reasons(issued_at, observations)
+    stale = stale_reasons(issued_at, observations)
     if not stale and liabilities > 0 and ratio is None:
         raise InvalidInput("ratio missing although every source was read and supply is positive")
     if ratio is not None and ratio < UNDERCOLLATERALIZED_BELOW_BP:

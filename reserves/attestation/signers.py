@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reserves.attestation import eip712
 from reserves.attestation.canonical import attestation_id, digest
-from reserves.attestation.keys import SigningKey, verify_bip340
+from reserves.attestation.keys import SigningKey, is_xonly_pubkey, verify_bip340
 from reserves.errors import InvalidInput, SigningKeyError
 
 MAX_GUARDIANS = 32
@@ -23,15 +23,7 @@ MAX_GUARDIANS = 32
 
 def bip340_point_ok(pubkey_hex: str) -> bool:
     """True when `pubkey_hex` is 64 lowercase hex digits naming a point on the curve."""
-    from reserves.attestation.keys import _xonly_internal
-
-    if not isinstance(pubkey_hex, str) or len(pubkey_hex) != 64 or pubkey_hex != pubkey_hex.lower():
-        return False
-    try:
-        _xonly_internal(bytes.fromhex(pubkey_hex))
-        return True
-    except Exception:  # noqa: BLE001 - not hex or not on the curve
-        return False
+    return is_xonly_pubkey(pubkey_hex)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def decide_v4(*, issued_at: datetime, observations: list[ar.Observation], ratio:
     a ratio dressed up for the snapshot must not read healthy while the dip is in the window.
     Without liabilities and a stale-free reading the status is healthy with no level.
     """
-    stale = ar._stale_reasons(issued_at, observations)
+    stale = ar.stale_reasons(issued_at, observations)
     if not stale and liabilities > 0 and ratio is None:
         raise ar.InvalidInput("ratio missing although every source was read and supply is positive")
     level, reasons = (None, []) if ratio is None else ratio_level(ratio, policy, previous_level)

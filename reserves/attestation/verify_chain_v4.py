@@ -14,6 +14,7 @@ from __future__ import annotations
 from reserves.attestation import arithmetic as ar
 from reserves.attestation import signers as signers_mod
 from reserves.attestation import window
+from reserves.attestation.canonical import attestation_id
 from reserves.attestation.schema import FORMAT
 from reserves.attestation.status_rule import carried_level
 
@@ -47,8 +48,6 @@ def rotation_introduces(doc: dict, trusted: dict[str, str]) -> str | None:
     old = doc["signers"]["rotation"]["from"]["pubkey"]
     if old not in trusted:
         return None
-    from reserves.attestation.canonical import attestation_id
-
     digest32 = bytes.fromhex(attestation_id(doc))
     if any(s.get("pubkey") == old and signers_mod.valid_bip340(s, digest32) for s in doc["signatures"]):
         return doc["signers"]["engine"]["pubkey"]
@@ -83,8 +82,6 @@ def pair_problems(a: dict, b: dict, allow_pending: bool) -> dict[str, list[str]]
         out["guardians"].append(f"sequence {seq}: {exc}")
         return out
     if old is not None and old != new:
-        from reserves.attestation.canonical import attestation_id
-
         signed = signers_mod.guardian_tally(b, attestation_id(b), old)
         if len(signed) < old.threshold:
             problem = (f"sequence {seq} changes the guardian set but only {len(signed)} of the "
