@@ -11,7 +11,7 @@ from typing import Any
 from chains.registry import get_spec
 from chains.errors import ChainConfigError
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key
-from reserves.attestation.signers import GuardianSet
+from reserves.attestation.members.guardians import GuardianSet
 from reserves.errors import ConfigError, SigningKeyError
 from reserves.trust.config_audit import record_config
 from reserves.jobs.leader import leadership_for

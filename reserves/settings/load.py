@@ -19,7 +19,7 @@ from chains.base import HeldAddress
 from reserves.errors import ConfigError
 from reserves.declarations.supply_set import link_deployments
 from reserves.settings import trust as es
-from reserves.attestation.signers import GuardianSet
+from reserves.attestation.members.guardians import GuardianSet
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
 from reserves.settings.sources import sources

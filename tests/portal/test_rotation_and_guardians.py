@@ -10,7 +10,7 @@ import pytest
 from reserves.jobs import schedule as jobs
 from reserves.attestation import verify_chain, verify_document
 from reserves.attestation.keys import SigningKey
-from reserves.attestation.signers import guardian_signature
+from reserves.attestation.members.guardians import guardian_signature
 from reserves.runtime import DEVNET_GUARDIANS
 from tests.portal.conftest import snapshot
 
