@@ -7,9 +7,10 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
-from reserves.attestation.arithmetic import Policy
-from reserves.attestation.canonical import attestation_id, digest
-from reserves.attestation.document import ReserveResult, ReserveSetRef, SupplyResult, build_body, envelope, sign
+from reserves.attestation import (Entries, Header, Inputs, Policy, ReserveResult, ReserveSetRef, SupplyResult, build,
+                                  envelope, sign)
+from reserves.attestation.canonical import digest
+from reserves.attestation.formats import F3
 from reserves.attestation.keys import SigningKey, verify_bip340
 from reserves.attestation.verify import verify_chain
 
@@ -26,13 +27,13 @@ def _chain(key: SigningKey) -> list[dict]:
         res = ReserveReading("cold", BlockRef("bip122:0f9188f13cb7b2c71f2a335e3a4fc328", 110, "ab" * 32, when), 6,
                              utxos, sum(u.value_sat for u in utxos), UTXOS)
         sup = SupplyReading("eth", "0x" + "11" * 20, BlockRef("eip155:1", 5, "0x" + "cd" * 32, when), 4_000_000, 8)
-        body = build_body(sequence=seq, previous=prev, issued_at=when, issuer_name="bench", issuer_url=None,
-                          token_symbol="RBTC", policy=Policy(warning_below_bp=10200),
-                          reserve_results=[ReserveResult("cold", "bitcoin-esplora", 600, res)],
-                          supply_results=[SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)],
-                          reserve_set=ReserveSetRef(1, "ef" * 32))
-        out.append(envelope(sign(body, [key])))
-        prev = attestation_id(body)
+        entries = Entries.read([ReserveResult("cold", "bitcoin-esplora", 600, res)],
+                               [SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)])
+        built = build(Inputs(header=Header(seq, prev, when, "bench", None, "RBTC"),
+                             policy=Policy(warning_below_bp=10200), entries=entries,
+                             reserve_set=ReserveSetRef(1, "ef" * 32)), F3)
+        out.append(envelope(sign(built.body, [key]), built.id))
+        prev = built.id
     return out
 
 

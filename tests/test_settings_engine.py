@@ -77,7 +77,8 @@ def test_bad_values_are_refused_with_their_key(tmp_path, extra, key):
 
 def test_the_engine_key_cannot_be_a_guardian(tmp_path):
     """Refused when the first attestation is built: the engine key comes from the environment at start."""
-    from reserves.attestation.signers import GuardianSet, signers_json
+    from reserves.attestation.members.guardians import GuardianSet
+    from reserves.attestation.members.signers import signers_json
     from reserves.errors import SigningKeyError
 
     with pytest.raises(SigningKeyError, match="cannot also be a guardian"):

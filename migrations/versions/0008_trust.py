@@ -15,7 +15,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-from reserves.attestation.window import earlier_of
+from reserves.attestation.members.window import earlier_of
 
 revision = "0008"
 down_revision = "0007"

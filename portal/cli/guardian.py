@@ -70,7 +70,7 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
 
     Exit 0: signed; 1: the attestation failed a check (nothing signed); 2: unusable input or key.
     """
-    from reserves.attestation.signers import guardian_signature
+    from reserves.attestation.members.guardians import guardian_signature
     from reserves.attestation.keys import load_signing_key
     from reserves.attestation.verify import verify_chain, verify_document
     from reserves.errors import SigningKeyError

@@ -1,17 +1,26 @@
-"""Attestations: canonical bytes, ids, BIP-340 signatures, chain links, verification."""
+"""Attestations: canonical bytes, ids, BIP-340 signatures, chain links, verification; one module per member (members/), one table of formats (formats.py)."""
 
 from reserves.attestation.arithmetic import Policy, decide_status, liabilities_sat, ratio_bp
-from reserves.attestation.canonical import attestation_id, canonical_bytes, parse_json, split
-from reserves.attestation.document import ReserveResult, ReserveSetRef, SupplyResult, build_body, envelope, sign
+from reserves.attestation.builder import Built, Entries, Inputs, build
+from reserves.attestation.canonical import attestation_id, canonical_bytes, envelope, parse_json, split
+from reserves.attestation.formats import FORMAT, FORMAT_1, FORMAT_2, FORMAT_3, load_schema
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key, verify_bip340
-from reserves.attestation.schema import FORMAT, FORMAT_1, FORMAT_2, load_schema
+from reserves.attestation.members.header import Header
+from reserves.attestation.members.reserves import ReserveResult, ReserveSetRef
+from reserves.attestation.members.signatures import sign
+from reserves.attestation.members.supply import SupplyResult
 from reserves.attestation.verify import Check, VerifyReport, verify_chain, verify_document
 
 __all__ = [
     "FORMAT",
     "FORMAT_1",
     "FORMAT_2",
+    "FORMAT_3",
+    "Built",
     "Check",
+    "Entries",
+    "Header",
+    "Inputs",
     "Policy",
     "ReserveResult",
     "ReserveSetRef",
@@ -19,7 +28,7 @@ __all__ = [
     "SupplyResult",
     "VerifyReport",
     "attestation_id",
-    "build_body",
+    "build",
     "canonical_bytes",
     "decide_status",
     "envelope",

@@ -93,27 +93,6 @@ class Policy:
     def undercollateralized_below_bp(self) -> int:
         return UNDERCOLLATERALIZED_BELOW_BP
 
-    def to_json(self, *, v4: bool = False) -> dict:
-        out = {
-            "warning_below_bp": str(self.warning_below_bp),
-            "undercollateralized_below_bp": str(UNDERCOLLATERALIZED_BELOW_BP),
-            "count_locked": self.count_locked,
-        }
-        if v4:
-            out.update(hysteresis_bp=str(self.hysteresis_bp), window_blocks=self.window_blocks,
-                       flow_flag_bp=str(self.flow_flag_bp), recent_blocks=self.recent_blocks)
-        return out
-
-    @classmethod
-    def from_json(cls, policy: dict) -> "Policy":
-        """From a body's `policy` (format 1 has no `count_locked`: nothing was locked then; formats
-        before 4 have no hysteresis, window or flow members: the defaults stand in, unused)."""
-        extra = {}
-        if "hysteresis_bp" in policy:
-            extra = dict(hysteresis_bp=int(policy["hysteresis_bp"]), window_blocks=policy["window_blocks"],
-                         flow_flag_bp=int(policy["flow_flag_bp"]), recent_blocks=policy["recent_blocks"])
-        return cls(int(policy["warning_below_bp"]), policy.get("count_locked", True), **extra)
-
 
 @dataclass(frozen=True)
 class Observation:
@@ -130,7 +109,7 @@ class Observation:
     max_age_seconds: int | None = None
 
 
-def _stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
+def stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
     reasons = []
     for ob in observations:
         if ob.error_code is not None:
@@ -166,7 +145,7 @@ def decide_status(
     ratio < 10000 -> undercollateralized; ratio < warning_below_bp -> warning; else healthy.
     A stale status still lists a known low ratio among its reasons.
     """
-    stale = _stale_reasons(issued_at, observations)
+    stale = stale_reasons(issued_at, observations)
     if not stale and liabilities > 0 and ratio is None:
         raise InvalidInput("ratio missing although every source was read and supply is positive")
     if ratio is not None and ratio < UNDERCOLLATERALIZED_BELOW_BP:

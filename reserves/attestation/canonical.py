@@ -147,3 +147,12 @@ def parse_json(data: str | bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Any:
         raise InvalidInput("JSON nested too deeply") from exc
     except (ValueError, TypeError) as exc:
         raise InvalidInput(f"not valid JSON: {exc}") from exc
+
+
+def envelope(document: dict, att_id: str | None = None) -> dict:
+    """The API form `{"id": <hex id>, "attestation": <document>}`; the id is derived, never stored in it.
+
+    `att_id`: the id already computed for this document's body (the builder's), so the engine
+    does not canonicalise the body a second time; derived here when not given.
+    """
+    return {"id": attestation_id(document) if att_id is None else att_id, "attestation": document}

@@ -19,6 +19,7 @@ import re
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils import keccak
 
 from reserves.attestation import arithmetic as ar
 
@@ -66,8 +67,6 @@ def signable(attestation_id: str, body: dict) -> SignableMessage:
 
 def digest(attestation_id: str, body: dict) -> bytes:
     """keccak256(0x1901 || domainSeparator || hashStruct(message)): what ecrecover checks."""
-    from eth_utils import keccak
-
     s = signable(attestation_id, body)
     return keccak(b"\x19" + s.version + s.header + s.body)
 

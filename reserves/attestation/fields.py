@@ -76,3 +76,28 @@ def amount(value: object, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 10**78:
         raise InvalidInput(f"{what} must be an integer in 0..10**78-1")
     return str(value)
+
+
+def instance(cls, value):
+    """`value` as a `cls`: the dataclass itself, or a plain tuple in field order (the engine's first contract)."""
+    return value if isinstance(value, cls) else cls(*value)
+
+
+def error_parts(exc: BaseException) -> tuple[str, str]:
+    """(code, detail) of a failed read: the error's own `code`/`detail`, never str(exc) (it may hold URLs with keys)."""
+    code = getattr(exc, "code", None)
+    detail = getattr(exc, "detail", None)
+    return (code if isinstance(code, str) else "error"), (detail if isinstance(detail, str) else type(exc).__name__)
+
+
+def invalid_reading(exc: Exception) -> dict:
+    """The error of an entry whose reading broke an invariant (published as failed, so the status is stale)."""
+    detail = exc.detail if isinstance(exc, InvalidInput) else "malformed reading"
+    return error_json("invalid_reading", detail)
+
+
+def unique_names(entries: list[dict], what: str) -> None:
+    """Raise InvalidInput when two entries share a name."""
+    names = [e["name"] for e in entries]
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"{what} names must be unique")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 import tempfile
 from pathlib import Path
 
 from embit.util import secp256k1
+from eth_account import Account
 
 from reserves.errors import SigningKeyError
 
@@ -22,6 +24,17 @@ def _xonly_internal(pubkey_xonly: bytes) -> bytes:
     point = secp256k1.ec_pubkey_parse(b"\x02" + pubkey_xonly)
     internal, _parity = secp256k1.xonly_pubkey_from_pubkey(point)
     return internal
+
+
+def is_xonly_pubkey(pubkey_hex: object) -> bool:
+    """True when `pubkey_hex` is 64 lowercase hex digits naming a point on the curve."""
+    if not isinstance(pubkey_hex, str) or len(pubkey_hex) != 64 or pubkey_hex != pubkey_hex.lower():
+        return False
+    try:
+        _xonly_internal(bytes.fromhex(pubkey_hex))
+        return True
+    except Exception:  # noqa: BLE001 - not hex or not on the curve
+        return False
 
 
 def default_key_id(pubkey_hex: str) -> str:
@@ -81,7 +94,6 @@ class SigningKey:
             raise SigningKeyError("signature failed self-check")
         return sig
 
-
     def _evm(self) -> bytes:
         """The EIP-712 signing secret, derived from this key: one key file, and a rotation of the
         engine key rotates its EVM address with it. sha256 of a tag and the secret; a scalar out
@@ -97,22 +109,16 @@ class SigningKey:
         """HMAC-SHA256 hex of `data` under a key derived from this secret for `purpose`: a fingerprint
         nobody without the key can test guesses against (configurations hold passwords and URLs
         with API keys)."""
-        import hmac
-
         key = hashlib.sha256(b"reserves-portal/mac/v1/" + purpose + b"/" + self._secret).digest()
         return hmac.new(key, data, hashlib.sha256).hexdigest()
 
     @property
     def evm_address(self) -> str:
         """Lowercase 0x address of the derived EIP-712 key."""
-        from eth_account import Account
-
         return Account.from_key(self._evm()).address.lower()
 
     def sign_eip712(self, signable) -> str:
         """0x-hex 65-byte r||s||v signature of an eth_account SignableMessage (low s, v 27/28)."""
-        from eth_account import Account
-
         try:
             signed = Account.sign_message(signable, self._evm())
         except Exception as exc:  # noqa: BLE001 - the library's message never holds the key

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from reserves.attestation.keys import SigningKey
-from reserves.attestation.signers import GuardianSet, guardian_signature
+from reserves.attestation.members.guardians import GuardianSet, guardian_signature
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.trust.guardians import DuplicateSignature, submit

@@ -128,7 +128,7 @@ def _source_wallets(src: dict, declared: dict[str, dict]) -> list[WalletView]:
     uncounted = [u.get("wallet") or src["name"] for u in src.get("uncounted", [])]
     totals = src.get("wallets")
     if totals is None:  # format 1: one wallet per source, nothing locked
-        from reserves.attestation.reserve_entries import wallet_totals
+        from reserves.attestation.members.wallets import wallet_totals
         totals = wallet_totals(utxos, [])
     out = []
     for w in totals:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from reserves.attestation.arithmetic import liabilities_sat
-from reserves.attestation.supply_entries import locked_for
+from reserves.attestation.members.held import locked_for
 from reserves.read.display import btc, short_hash, token_units
 
 RULE_FORMAT_3 = ("Total = sum over native deployments of (total supply − held balances) + sum over bridge "

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chains.base import HeldAddress
-from reserves.attestation.signers import GuardianSet
+from reserves.attestation.members.guardians import GuardianSet
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 
 DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"

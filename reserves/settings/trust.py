@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from reserves.attestation.scope import MAX_STATEMENT, MAX_STATEMENTS
-from reserves.attestation.signers import MAX_GUARDIANS, GuardianSet
+from reserves.attestation.members.guardians import MAX_GUARDIANS, GuardianSet
+from reserves.attestation.members.scope import MAX_STATEMENT, MAX_STATEMENTS
 from reserves.errors import ConfigError, InvalidInput
 from reserves.settings.values import int_, no_unknown, num, secret, str_
 

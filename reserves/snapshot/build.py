@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from reserves.attestation import document_v4, scope as scope_mod, window
+from reserves.attestation import Built, Entries, Header, Inputs, ReserveSetRef, build
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.keys import SigningKey
-from reserves.attestation.scope import ControlCounts
-from reserves.attestation.verify_chain_v4 import engine_keys
+from reserves.attestation.members import window
+from reserves.attestation.members.scope import ControlCounts
+from reserves.attestation.members.signers import engine_keys
 from reserves.errors import SigningKeyError
 from reserves.snapshot.context import SnapshotContext
 from reserves.trust.keys import EngineKeys
@@ -68,9 +69,9 @@ async def earlier_rows(session, latest_sequence: int | None, tip: int | None, bl
     return out
 
 
-async def control_counts(session, body: dict, max_age_seconds: int, issued: datetime) -> ControlCounts:
+async def control_counts(session, coin_addresses: set[str], max_age_seconds: int, issued: datetime) -> ControlCounts:
     """Proofs of control of the addresses holding counted coins, as of `issued`."""
-    addresses = sorted(scope_mod.coin_addresses(body))
+    addresses = sorted(coin_addresses)
     newest = await prepo.latest_valid_per_address(session, addresses) if addresses else {}
     since = issued - timedelta(seconds=max_age_seconds)
     ages = [max(0, int((issued - repo.utc(p.proven_at)).total_seconds()))
@@ -82,16 +83,16 @@ def previous_body(latest) -> dict | None:
     return None if latest is None else documents.body(latest)
 
 
-async def build_v4(session, ctx: SnapshotContext, base: dict, latest, previous: dict | None, issued: datetime,
-                   engine: SigningKey, replaced: SigningKey | None) -> dict:
-    """The format 4 body extending format 3 `base`, made by `engine` (replacing `replaced`, a rotation)."""
+async def build_v4(session, ctx: SnapshotContext, header: Header, entries: Entries, reserve_set: ReserveSetRef, latest,
+                   previous: dict | None, issued: datetime, engine: SigningKey, replaced: SigningKey | None) -> Built:
+    """The format 4 body of `entries`, made by `engine` (replacing `replaced`, a rotation), with its id."""
     policy = policy_of(ctx.settings)
     earlier = await earlier_rows(session, None if latest is None else latest.sequence,
-                                 document_v4.tip_of(base), policy.window_blocks)
-    control = await control_counts(session, base, ctx.settings.proofs.max_age_seconds, issued)
-    extras = document_v4.Extras(
-        policy=policy, previous=previous, earlier=earlier, control=control, engine=engine,
+                                 entries.tip, policy.window_blocks)
+    control = await control_counts(session, entries.coin_addresses, ctx.settings.proofs.max_age_seconds, issued)
+    return build(Inputs(
+        header=header, policy=policy, entries=entries, reserve_set=reserve_set,
+        previous=previous, earlier=earlier, control=control, engine=engine,
         guardians=ctx.guardians, rotation_from=replaced,
         rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
-        statements=ctx.settings.scope.statements)
-    return document_v4.extend_v4(base, extras)
+        statements=ctx.settings.scope.statements))

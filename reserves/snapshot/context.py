@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reserves.attestation.signers import GuardianSet
+from reserves.attestation.members.guardians import GuardianSet
 from reserves.declarations.reserve_set import build_reserve_set, record_reserve_set, source_wallets
 from reserves.settings.model import Settings
 from reserves.snapshot.sources import Sources

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reserves.attestation.document import source_entry
-from reserves.attestation.reserve_entries import split_sat, valid_at
+from reserves.attestation.members.reserves import source_entry, valid_at
+from reserves.attestation.members.wallets import split_sat
 from reserves.errors import InvalidInput
 from reserves.snapshot.read import Outcome, dedupe_outpoints, read_one
 from reserves.snapshot.sources import Source

@@ -11,8 +11,7 @@ import json
 from datetime import datetime
 
 from reserves.trust import audit
-from reserves.attestation.signers import GuardianSet, is_final
-from reserves.attestation.verify_chain_v4 import guardian_set
+from reserves.attestation.members.guardians import GuardianSet, guardian_set, is_final
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage import series

@@ -6,11 +6,9 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from reserves.attestation import document as doc_mod
-from reserves.attestation.arithmetic import Policy
+from reserves.attestation import Entries, Header, ReserveResult, ReserveSetRef, SupplyResult, envelope
 from reserves.attestation.arithmetic import format_timestamp as ar_format
-from reserves.attestation.canonical import attestation_id
-from reserves.attestation.signers import sign_v4
+from reserves.attestation.members import signers
 from reserves.errors import ReservesError
 from reserves.snapshot import build as attest
 from reserves.snapshot import faults, store
@@ -21,22 +19,22 @@ from reserves.storage import repository as repo
 log = logging.getLogger(__name__)
 
 
-def reserve_input(o: Outcome) -> doc_mod.ReserveResult:
+def reserve_input(o: Outcome) -> ReserveResult:
     s = o.source.settings
     wallets = tuple(w.name for w in getattr(s.config, "wallets", ()) or ())
-    return doc_mod.ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
-                                reading=o.reading, error_code=o.error_code, error_detail=o.error_detail,
-                                wallets=wallets)
+    return ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
+                         reading=o.reading, error_code=o.error_code, error_detail=o.error_detail,
+                         wallets=wallets)
 
 
-def _supply_input(o: Outcome) -> doc_mod.SupplyResult:
+def _supply_input(o: Outcome) -> SupplyResult:
     s = o.source.settings
     # An EVM deployment names its contract, an SPL one its mint: either is the token's address.
     contract = getattr(s.config, "contract", None) or getattr(s.config, "mint", None) or "unknown"
-    return doc_mod.SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=contract,
-                               max_age_seconds=o.source.max_age_seconds, reading=o.reading,
-                               error_code=o.error_code, error_detail=o.error_detail,
-                               role=s.supply_role, bridge_source=s.bridge_source)
+    return SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=contract,
+                        max_age_seconds=o.source.max_age_seconds, reading=o.reading,
+                        error_code=o.error_code, error_detail=o.error_detail,
+                        role=s.supply_role, bridge_source=s.bridge_source)
 
 
 class ClockWentBackwards(ReservesError):
@@ -82,25 +80,25 @@ async def take_snapshot(ctx: SnapshotContext, *, now: datetime | None = None,
             if latest is not None and min_gap_seconds is not None and \
                     (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds:
                 raise SnapshotNotDue(f"sequence {latest.sequence} was stored at {repo.utc(latest.issued_at)}")
-            base = doc_mod.build_body(
+            header = Header(
                 sequence=0 if latest is None else latest.sequence + 1,
                 previous=None if latest is None else latest.id,
                 issued_at=issued,
                 issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
                 token_symbol=s.portal.token_symbol,
-                policy=Policy(warning_below_bp=s.policy.warning_below_bp, count_locked=s.policy.count_locked),
-                reserve_results=[reserve_input(o) for o in dedupe_outpoints(reserves)],
-                supply_results=[_supply_input(o) for o in supply],
-                reserve_set=doc_mod.ReserveSetRef(reserve_set.version, reserve_set.hash),
             )
-            body = await attest.build_v4(session, ctx, base, latest, previous, issued, engine, replaced)
+            entries = Entries.read([reserve_input(o) for o in dedupe_outpoints(reserves)],
+                                   [_supply_input(o) for o in supply])
+            built = await attest.build_v4(session, ctx, header, entries,
+                                          ReserveSetRef(reserve_set.version, reserve_set.hash),
+                                          latest, previous, issued, engine, replaced)
+            body, att_id = built.body, built.id  # canonicalised once, by the builder
             faults.crash_point("after_build")
-            document = sign_v4(body, engine, replaced)
+            document = signers.sign(body, att_id, engine, replaced)
             faults.crash_point("after_sign")
-            att_id = attestation_id(body)
             await store.store_attestation(session, att_id, body, document, previous, issued)
             faults.crash_point("before_commit")
         faults.crash_point("after_commit")
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])
-    return doc_mod.envelope(document)
+    return envelope(document, att_id)
 

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from sqlmodel import select
 
 from reserves.trust import audit
-from reserves.attestation.signers import GuardianSet, guardian_signature, is_final, valid_bip340
-from reserves.attestation.verify_chain_v4 import guardian_set
+from reserves.attestation.members.guardians import (GuardianSet, guardian_set, guardian_signature, is_final,
+                                                    valid_bip340)
 from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo

@@ -8,7 +8,7 @@ from typing import Any
 
 from reserves.trust import audit
 from reserves.trust import guardians
-from reserves.attestation.verify_chain_v4 import guardian_set
+from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import events as events_repo
 from reserves.read.display import btc, iso, percent

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
-from reserves.attestation import Policy, ReserveResult, SigningKey, SupplyResult, build_body
-from reserves.attestation.document import ReserveSetRef
+from reserves.attestation import (Entries, Header, Inputs, Policy, ReserveResult, ReserveSetRef, SigningKey,
+                                  SupplyResult, attestation_id, build)
+from reserves.attestation.formats import F3
+from reserves.attestation.members import signers, window
+from reserves.attestation.members.scope import ControlCounts
 
 BTC_CHAIN = "bip122:000000000019d6689c085ae165831e93"
 ISSUED = datetime(2025, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -37,15 +40,22 @@ def supply_result(name="ethereum", total=100_000_000_000_000_000, decimals=18, c
     return SupplyResult(name, "evm", chain, contract, max_age, reading)
 
 
+def entries(reserves=None, supplies=None) -> Entries:
+    """The entries of the given readings (default: two reserve sources and two deployments)."""
+    return Entries.read(
+        reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
+        supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")])
+
+
+def header(sequence=0, previous=None, issued=ISSUED) -> Header:
+    return Header(sequence, previous, issued, "Example Custody", "https://example.org", "xBTC")
+
+
 def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued=ISSUED, warning=10_500,
               count_locked=True, reserve_set=RESERVE_SET):
-    return build_body(
-        sequence=sequence, previous=previous, issued_at=issued, issuer_name="Example Custody",
-        issuer_url="https://example.org", token_symbol="xBTC", policy=Policy(warning, count_locked),
-        reserve_set=reserve_set,
-        reserve_results=reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
-        supply_results=supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
-    )
+    """A format 3 body (the last format without signers in the body: signed with `sign(body, keys)`)."""
+    return build(Inputs(header=header(sequence, previous, issued), policy=Policy(warning, count_locked),
+                        entries=entries(reserves, supplies), reserve_set=reserve_set), F3).body
 
 
 def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotation_from=None, earlier=None,
@@ -53,25 +63,21 @@ def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotat
                 issued=None, statements=()):
     """A signed format 4 document; `previous` is the document before (its body is read for the
     status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
-    from reserves.attestation import canonical, document_v4, signers, window
-    from reserves.attestation.scope import ControlCounts, coin_addresses
-
     engine = engine or key(7, "engine")
     previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
-    prev_id = None if previous_body is None else canonical.attestation_id(previous_body)
+    prev_id = None if previous_body is None else attestation_id(previous_body)
     issued = issued or (ISSUED + timedelta(minutes=sequence))
-    base = make_body(sequence, prev_id, reserves=reserves, supplies=supplies, issued=issued, warning=warning)
+    made = entries(reserves, supplies)
     policy = Policy(warning, True, hysteresis_bp=hysteresis, window_blocks=window_blocks)
     if earlier is None:
         earlier = [] if previous_body is None else [window.earlier_of(d) for d in reversed(CHAIN.get(prev_id, []))]
-    extras = document_v4.Extras(policy=policy, previous=previous_body, earlier=earlier,
-                                control=control or ControlCounts(len(coin_addresses(base)), 0, 86400, None),
-                                engine=engine,
-                                guardians=guardians, rotation_from=rotation_from, statements=statements)
-    body = document_v4.extend_v4(base, extras)
-    doc = signers.sign_v4(body, engine, rotation_from)
+    built = build(Inputs(header=header(sequence, prev_id, issued), policy=policy, entries=made,
+                         reserve_set=RESERVE_SET, previous=previous_body, earlier=earlier,
+                         control=control or ControlCounts(len(made.coin_addresses), 0, 86400, None),
+                         engine=engine, guardians=guardians, rotation_from=rotation_from, statements=statements))
+    doc = signers.sign(built.body, built.id, engine, rotation_from)
     # Remember the chain up to this document, so that the next one's window sees all of it.
-    CHAIN[canonical.attestation_id(body)] = CHAIN.get(prev_id, []) + [body]
+    CHAIN[built.id] = CHAIN.get(prev_id, []) + [built.body]
     return doc
 
 

@@ -43,7 +43,7 @@ def test_worked_example_is_the_example_document():
 
 
 def test_every_format_2_and_3_member_is_documented():
-    from reserves.attestation.schema import load_schema
+    from reserves.attestation.formats import load_schema
 
     defs = load_schema()["$defs"]
     members = set(defs["source_ok"]["properties"]) | set(defs["utxo"]["properties"]) | set(defs["uncounted"]["properties"])
@@ -55,7 +55,7 @@ def test_every_format_2_and_3_member_is_documented():
 
 
 def test_every_format_4_member_is_documented():
-    from reserves.attestation.schema import load_schema
+    from reserves.attestation.formats import load_schema
 
     props = load_schema()["properties"]
     members = set(props["status_basis"]["properties"]) | set(props["flows"]["properties"])

@@ -15,8 +15,8 @@ from tests.attestation.helpers import ADDRESS, BTC_CHAIN, ISSUED, key, make_body
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, TimeLock, Utxo
 from reserves.attestation import (ReserveResult, attestation_id, envelope, sign, verify_chain,
                                   verify_document)
-from reserves.attestation.reserve_entries import MAX_UNCOUNTED
-from reserves.attestation.schema import FORMAT_1, FORMAT_3 as FORMAT
+from reserves.attestation.members.utxos import MAX_UNCOUNTED
+from reserves.attestation.formats import FORMAT_1, FORMAT_3 as FORMAT
 
 TIP = 800_010
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "format1.json").read_text())

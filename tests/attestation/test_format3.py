@@ -16,7 +16,7 @@ from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, su
 from chains.base import HeldAddress, HeldBalance, RpcAgreement
 from reserves.attestation import SupplyResult, envelope, sign, verify_chain, verify_document
 from reserves.attestation.arithmetic import liabilities_sat
-from reserves.attestation.schema import FORMAT_2, FORMAT_3 as FORMAT
+from reserves.attestation.formats import FORMAT_2, FORMAT_3 as FORMAT
 from reserves.errors import InvalidInput
 
 BTC18 = 10**18

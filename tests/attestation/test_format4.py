@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from reserves.attestation import Policy, verify_chain, verify_document
-from reserves.attestation import canonical, signers
+from reserves.attestation import canonical
+from reserves.attestation.members import guardians, signers
 from reserves.attestation.arithmetic import Observation
-from reserves.attestation.scope import ControlCounts
-from reserves.attestation.status_rule import LEVELS, decide_v4, ratio_level
+from reserves.attestation.members.scope import ControlCounts
+from reserves.attestation.members.status import LEVELS, decide_v4, ratio_level
 from tests.attestation.helpers import ISSUED, chain_v4, key, make_doc_v4, reserve_result, supply_result
 
 ENGINE = key(7, "engine")
@@ -27,7 +28,7 @@ def raw_level(ratio: int, policy: Policy = POLICY) -> str:
 
 def resign(doc: dict, engine=ENGINE, replaced=None) -> dict:
     body = {k: v for k, v in doc.items() if k != "signatures"}
-    return signers.sign_v4(body, engine, replaced)
+    return signers.sign(body, canonical.attestation_id(body), engine, replaced)
 
 
 def failed(report) -> dict[str, str]:
@@ -198,7 +199,7 @@ def test_a_failed_source_leaves_flows_uncompared():
     stale = supply_result(age=7200, max_age=3600)
     docs.append(make_doc_v4(1, docs[0], reserves=failing, supplies=[stale]))
     assert docs[1]["status"] == "stale" and docs[1]["flows"]["compared"] is True
-    from reserves.attestation.document import ReserveResult
+    from reserves.attestation import ReserveResult
     broken = [ReserveResult("cold", "bitcoin-esplora", 7200, None, "timeout", "no answer")]
     docs.append(make_doc_v4(2, docs[1], reserves=broken))
     assert docs[2]["flows"]["compared"] is False and docs[2]["flows"]["inflow_sat"] is None
@@ -249,13 +250,13 @@ def test_a_rotation_without_the_old_keys_signature_fails():
 # --- guardians --------------------------------------------------------------------------------
 
 GUARDIANS = [key(30 + i, f"guardian-{i}") for i in range(3)]
-GSET = signers.GuardianSet(2, tuple((k.key_id, k.pubkey_hex) for k in GUARDIANS))
+GSET = guardians.GuardianSet(2, tuple((k.key_id, k.pubkey_hex) for k in GUARDIANS))
 
 
 def cosign(doc: dict, *keys) -> dict:
     body = {k: v for k, v in doc.items() if k != "signatures"}
     att_id = canonical.attestation_id(body)
-    return {**doc, "signatures": doc["signatures"] + [signers.guardian_signature(k, att_id) for k in keys]}
+    return {**doc, "signatures": doc["signatures"] + [guardians.guardian_signature(k, att_id) for k in keys]}
 
 
 def test_pending_until_the_threshold_then_final():
@@ -290,7 +291,7 @@ def test_pinned_guardians_only_count_when_pinned():
 def test_a_changed_guardian_set_needs_the_set_before():
     first = cosign(make_doc_v4(0, guardians=GSET), *GUARDIANS[:2])
     newer = [key(40 + i, f"new-{i}") for i in range(2)]
-    new_set = signers.GuardianSet(1, tuple((k.key_id, k.pubkey_hex) for k in newer))
+    new_set = guardians.GuardianSet(1, tuple((k.key_id, k.pubkey_hex) for k in newer))
     changed = make_doc_v4(1, first, guardians=new_set)
     only_new = cosign(changed, newer[0])
     assert "chain.guardians" in failed(verify_chain([first, only_new], TRUSTED))
@@ -302,15 +303,15 @@ def test_a_changed_guardian_set_needs_the_set_before():
 def test_malformed_guardian_sets_are_refused():
     pub = GUARDIANS[0].pubkey_hex
     with pytest.raises(Exception, match="threshold"):
-        signers.GuardianSet(3, (("a", pub), ("b", GUARDIANS[1].pubkey_hex)))
+        guardians.GuardianSet(3, (("a", pub), ("b", GUARDIANS[1].pubkey_hex)))
     with pytest.raises(Exception, match="twice"):
-        signers.GuardianSet(1, (("a", pub), ("b", pub)))
+        guardians.GuardianSet(1, (("a", pub), ("b", pub)))
     with pytest.raises(Exception, match="unique"):
-        signers.GuardianSet(1, (("a", pub), ("a", GUARDIANS[1].pubkey_hex)))
+        guardians.GuardianSet(1, (("a", pub), ("a", GUARDIANS[1].pubkey_hex)))
     with pytest.raises(Exception, match="x-only"):
-        signers.GuardianSet(1, (("a", "ff" * 32),))
+        guardians.GuardianSet(1, (("a", "ff" * 32),))
     with pytest.raises(Exception, match="engine key cannot also be a guardian"):
-        make_doc_v4(guardians=signers.GuardianSet(1, (("e", ENGINE.pubkey_hex),)))
+        make_doc_v4(guardians=guardians.GuardianSet(1, (("e", ENGINE.pubkey_hex),)))
 
 
 
@@ -332,7 +333,7 @@ def test_pinned_guardians_refuse_an_attestation_that_declares_none_or_a_lower_th
     pins = {k.pubkey_hex: k.key_id for k in GUARDIANS}
     none = make_doc_v4()
     assert "guardians" in failed(verify_document(none, trusted_keys=TRUSTED, guardian_pins=pins))
-    low = signers.GuardianSet(1, GSET.keys)
+    low = guardians.GuardianSet(1, GSET.keys)
     one = cosign(make_doc_v4(guardians=low), GUARDIANS[0])
     assert verify_document(one, trusted_keys=TRUSTED, guardian_pins=pins).ok  # as declared, 1 of 3
     report = verify_document(one, trusted_keys=TRUSTED, guardian_pins=pins, guardian_threshold=2)
@@ -344,14 +345,14 @@ def test_an_engine_key_among_the_guardians_fails():
     doc["signers"]["guardians"] = {"threshold": 1, "keys": [{"key_id": "self", "pubkey": ENGINE.pubkey_hex}]}
     signed = resign(doc)
     body = {k: v for k, v in signed.items() if k != "signatures"}
-    signed["signatures"].append(signers.guardian_signature(ENGINE, canonical.attestation_id(body)))
+    signed["signatures"].append(guardians.guardian_signature(ENGINE, canonical.attestation_id(body)))
     assert "guardian_set" in failed(verify_document(signed, trusted_keys=TRUSTED))
 
 
 def test_allow_pending_never_reads_a_set_change_as_cosigned():
     first = cosign(make_doc_v4(0, guardians=GSET), *GUARDIANS[:2])
     mine = [key(50, "mine")]
-    swapped = cosign(make_doc_v4(1, first, guardians=signers.GuardianSet(1, (("mine", mine[0].pubkey_hex),))),
+    swapped = cosign(make_doc_v4(1, first, guardians=guardians.GuardianSet(1, (("mine", mine[0].pubkey_hex),))),
                      mine[0])
     strict = verify_chain([first, swapped], TRUSTED)
     assert "chain.guardians" in failed(strict)

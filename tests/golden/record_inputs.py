@@ -16,8 +16,8 @@ from pathlib import Path
 
 from chains.devnet.network import Devnet
 from chains.registry import get_spec
-from reserves.runtime import _devnet_sources
-from reserves.declarations.supply_set import link_deployments
+from reserves.devnet.manifest import apply, manifest
+from reserves.settings.load import default_settings
 from tests.golden.codec import encode
 
 HERE = Path(__file__).resolve().parent
@@ -36,13 +36,14 @@ PROVEN_AT = {7: 3}                          # step -> how many coin addresses ha
 async def _read(devnet: Devnet) -> tuple[list, list]:
     """Every source read as the engine configures it (bridges' lockboxes linked to their source)."""
     reserves, supply = [], []
-    for src in _devnet_sources(devnet.reserve_sources(), "reserve"):
+    settings = apply(default_settings(), manifest(devnet))
+    for src in settings.reserves:
         adapter = get_spec(src.kind).build(src.config)
         try:
             reserves.append(await adapter.read_reserves())
         finally:
             await adapter.aclose()
-    for src in link_deployments(_devnet_sources(devnet.deployment_sources(), "supply")):
+    for src in settings.deployments:
         adapter = get_spec(src.kind).build(src.config)
         try:
             supply.append(await adapter.read_supply())

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from reserves.attestation import verify_chain, verify_document
 from reserves.attestation.keys import SigningKey
-from reserves.attestation.signers import guardian_signature
+from reserves.attestation.members.guardians import guardian_signature
 from reserves.devnet.guardians import DEVNET_GUARDIANS, cosign
 from reserves.jobs.snapshot import snapshot_job
 from reserves.trust.keys import EngineKeys

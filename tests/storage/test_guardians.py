@@ -13,14 +13,15 @@ from sqlmodel import select
 
 from reserves.trust import audit
 from reserves.trust import guardians
-from reserves.attestation import canonical, signers
+from reserves.attestation import canonical
+from reserves.attestation.members.guardians import GuardianSet, guardian_signature
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage.engine_models import AuditRow, EngineEventRow, GuardianSignatureRow
 from reserves.storage.models import AttestationRow
 from tests.attestation.helpers import key, make_doc_v4
 
 KEYS = [key(30 + i, f"guardian-{i}") for i in range(3)]
-GSET = signers.GuardianSet(2, tuple((k.key_id, k.pubkey_hex) for k in KEYS))
+GSET = GuardianSet(2, tuple((k.key_id, k.pubkey_hex) for k in KEYS))
 
 
 def _id(doc: dict) -> str:
@@ -51,7 +52,7 @@ async def _count(db, model) -> int:
 
 
 def _sig(k, att_id: str) -> tuple[str, str]:
-    entry = signers.guardian_signature(k, att_id)
+    entry = guardian_signature(k, att_id)
     return entry["pubkey"], entry["sig"]
 
 

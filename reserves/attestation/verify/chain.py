@@ -1,14 +1,16 @@
-"""Verification of a chain of attestations: each one, then their links (sequence, previous, time, format)."""
+"""Verification of a chain of attestations: each one, their links (sequence, previous, time, format), then the chain checks of their formats' rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from reserves.attestation import verify_chain_v4, verify_v4
+from reserves.attestation import formats
 from reserves.attestation.canonical import parse_json
-from reserves.attestation.schema import FORMAT_ORDER
-from reserves.attestation.verify import Check, VerifyReport, _trusted_map, _verify
+from reserves.attestation.members.guardians import Options
+from reserves.attestation.members.signatures import trusted_map
+from reserves.attestation.verify.document import verify_one
+from reserves.attestation.verify.report import Check, VerifyReport
 
 
 @dataclass(frozen=True)
@@ -32,34 +34,36 @@ def verify_chain(
     order so that a format 4 key rotation signed by a trusted key makes its new engine key trusted
     for the attestations after it. A repeated sequence (a fork or a duplicate), a gap, a
     `previous` that is not the id of the attestation before, or an `issued_at` going backwards
-    fails; format 4 links (status basis, flows, window, keys, guardians) are checked by
-    verify_chain_v4. A chain may start after sequence 0 (a window of history); `report.id` is
-    then the id of the newest attestation.
+    fails; what a format's row adds (format 4: status basis, flows, window, keys, guardians) is
+    checked per attestation against the ones before it. A chain may start after sequence 0 (a
+    window of history); `report.id` is then the id of the newest attestation.
     """
     report = VerifyReport()
     if not isinstance(documents, (list, tuple)) or not documents:
         report.add("chain", False, "expected a non-empty list of attestations")
         return report
-    options = verify_v4.Options(allow_pending, guardian_pins, guardian_threshold)
-    trusted = None if _trusted_map(trusted_keys) is None or isinstance(_trusted_map(trusted_keys), str) \
-        else dict(_trusted_map(trusted_keys))
+    options = Options(allow_pending, guardian_pins, guardian_threshold)
+    given = trusted_map(trusted_keys)
+    trusted = None if isinstance(given, str) else dict(given)
     links, docs = [], {}
     for i in sorted(range(len(documents)), key=lambda i: (_peek_sequence(documents[i]), i)):
-        one, doc = _verify(documents[i], trusted if trusted is not None else trusted_keys, require_signatures, options)
+        one, doc = verify_one(documents[i], trusted if trusted is not None else trusted_keys, require_signatures,
+                              options)
         report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
         if doc is not None and one.id is not None:  # schema-valid, so the header members exist
             links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
             docs[i] = doc
-            introduced = None if trusted is None else verify_chain_v4.rotation_introduces(doc, trusted)
+            handover = formats.of(doc).handover
+            introduced = None if trusted is None or handover is None else handover(doc, trusted)
             if introduced is not None and introduced not in trusted:
                 trusted[introduced] = f"rotated in at sequence {doc['sequence']}"
     if len(links) != len(documents):
         report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
         return report
     links.sort(key=lambda link: (link.sequence, link.index))
-    _chain_checks(report, links)
+    _link_checks(report, links)
     if len({link.sequence for link in links}) == len(links):
-        verify_chain_v4.chain_checks(report, [docs[link.index] for link in links], allow_pending)
+        _row_checks(report, [docs[link.index] for link in links], allow_pending)
     report.id = links[-1].id
     return report
 
@@ -72,15 +76,16 @@ def _peek_sequence(item: Any) -> int:
             value = value["attestation"]
         seq = value.get("sequence") if isinstance(value, dict) else None
         return seq if isinstance(seq, int) and not isinstance(seq, bool) else -1
-    except Exception:  # noqa: BLE001 - unreadable input is reported by _verify
+    except Exception:  # noqa: BLE001 - unreadable input is reported by verify_one
         return -1
 
 
-def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
+def _link_checks(report: VerifyReport, links: list[_Link]) -> None:
+    order = {name: f.order for name, f in formats.FORMATS.items()}
     older = [
         f"sequence {b.sequence} is {b.format} after {a.format}"
         for a, b in zip(links, links[1:])
-        if FORMAT_ORDER[b.format] < FORMAT_ORDER[a.format]
+        if order[b.format] < order[a.format]
     ]
     report.add("chain.format", not older, "; ".join(older[:10]) or "the format never goes back to an older one")
     problems = []
@@ -105,3 +110,34 @@ def _chain_checks(report: VerifyReport, links: list[_Link]) -> None:
     ]
     report.add("chain.time", not backwards, "; ".join(backwards[:10]) or "issued_at never goes backwards")
 
+
+def _run_before(docs: list[dict], i: int) -> list[dict]:
+    """The attestations just before docs[i], contiguous by sequence, newest first (may be empty)."""
+    run: list[dict] = []
+    for d in reversed(docs[:i]):
+        if d["sequence"] != (run[-1]["sequence"] if run else docs[i]["sequence"]) - 1:
+            break
+        run.append(d)
+    return run
+
+
+def _row_checks(report: VerifyReport, docs: list[dict], allow_pending: bool) -> None:
+    """The chain checks each attestation's row lists, against the run before it (`docs`: schema-valid,
+    sorted by sequence, one per sequence). Each check is reported once, if any row has it."""
+    steps: dict[str, formats.ChainStep] = {}
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for i, b in enumerate(docs):
+        chain_steps = formats.of(b).chain_checks
+        if not chain_steps:
+            continue
+        run = _run_before(docs, i)
+        for step in chain_steps:
+            problems, pending = step.run(run, b, allow_pending)
+            steps.setdefault(step.name, step)
+            seen = found.setdefault(step.name, ([], []))
+            seen[0].extend(problems)
+            seen[1].extend(pending)
+    for name, (problems, pending) in found.items():
+        # With --allow-pending, a change still waiting for signatures passes, saying so.
+        note = "pending (allowed): " + "; ".join(pending[:10]) if pending else steps[name].note
+        report.add(f"chain.{name}", not problems, "; ".join(problems[:10]) or note)

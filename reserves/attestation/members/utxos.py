@@ -1,12 +1,10 @@
-"""Format 2 reserve sources: outputs with wallet, lock and coinbase flag, per-wallet totals, uncounted outputs, duplicates.
+"""A reserve source's outputs (format 2 on: wallet, lock, coinbase flag; uncounted ones; duplicates) and the rule that counts them.
 
-The rules at the top work on the JSON of a body: the builder applies them before publishing and
-the verifier re-derives every figure with them, so the two can never disagree.
+The rule works on the JSON of a body: the builder applies it before publishing and the
+`counting` check re-derives every verdict with it, so the two can never disagree.
 """
 
 from __future__ import annotations
-
-from typing import Iterable
 
 from chains.base import COINBASE_MATURITY
 from reserves.attestation import fields as f
@@ -48,40 +46,6 @@ def lock_problem(lock: dict | None, tip: int) -> str | None:
     return None
 
 
-def split_sat(utxos: Iterable[dict]) -> tuple[int, int]:
-    """(spendable, locked) satoshis: an output with a `lock` is locked, any other spendable."""
-    spendable = locked = 0
-    for u in utxos:
-        if u.get("lock") is None:
-            spendable += int(u["value_sat"])
-        else:
-            locked += int(u["value_sat"])
-    return spendable, locked
-
-
-def wallet_totals(utxos: list[dict], names: Iterable[str]) -> list[dict]:
-    """Totals per wallet, sorted by name: every name given (zero when it holds nothing) and every
-    wallet an output names. `total_sat` = spendable + locked, whatever the count_locked policy."""
-    groups: dict[str, list[dict]] = {n: [] for n in names}
-    for u in utxos:
-        groups.setdefault(u["wallet"], []).append(u)
-    out = []
-    for name in sorted(groups):
-        spendable, locked = split_sat(groups[name])
-        out.append({"name": name, "total_sat": str(spendable + locked), "spendable_sat": str(spendable),
-                    "locked_sat": str(locked), "utxo_count": len(groups[name])})
-    return out
-
-
-def valid_at(sources: list[dict]) -> dict | None:
-    """The one tip every read source was read at; None when none was read (or they differ)."""
-    tips = {(s["chain_id"], s["height"], s["block_hash"]) for s in sources if "error" not in s}
-    if len(tips) != 1:
-        return None
-    chain_id, height, block_hash = tips.pop()
-    return {"chain_id": chain_id, "height": height, "block_hash": block_hash}
-
-
 def outpoint(entry: dict) -> tuple[str, int]:
     return entry["txid"], entry["vout"]
 
@@ -103,13 +67,15 @@ def _wallet(u, source: str) -> str:
     return f.name(u.wallet or source, "utxo wallet")
 
 
-def _utxo_json(u, source: str) -> dict:
+def utxo_json(u, source: str) -> dict:
+    """A counted output (chains.base.Utxo) of source `source`."""
     return {"txid": f.txid(u.txid), "vout": f.vout(u.vout), "value_sat": f.amount(u.value_sat, "value_sat"),
             "height": f.count(u.height, "utxo height"), "address": f.address(u.address),
             "wallet": _wallet(u, source), "coinbase": f.flag(u.coinbase, "coinbase"), "lock": _lock_json(u.lock)}
 
 
-def _uncounted_json(u, source: str, tip: int, min_conf: int) -> dict:
+def uncounted_json(u, source: str, tip: int, min_conf: int) -> dict:
+    """An output the source holds but does not count, with the reason the rule gives at `tip`."""
     height = None if u.height is None else f.count(u.height, "utxo height")
     coinbase = f.flag(u.coinbase, "coinbase")
     reason = uncounted_reason(height, coinbase, tip, min_conf)
@@ -120,14 +86,16 @@ def _uncounted_json(u, source: str, tip: int, min_conf: int) -> dict:
             "coinbase": coinbase, "reason": reason}
 
 
-def _duplicate_json(d) -> dict:
+def duplicate_json(d) -> dict:
+    """An outpoint several wallets declare (chains.base.DuplicateOutpoint); the first one counts it."""
     wallets = [f.name(w, "duplicate wallet") for w in tuple(d.wallets)[:MAX_DUPLICATE_WALLETS]]
     if len(set(wallets)) != len(wallets) or len(wallets) < 2:
         raise InvalidInput("a duplicate names at least two distinct wallets")
     return {"txid": f.txid(d.txid), "vout": f.vout(d.vout), "wallets": wallets}
 
 
-def _check_counted(utxos: list[dict], tip: int, min_conf: int) -> None:
+def check_counted(utxos: list[dict], tip: int, min_conf: int) -> None:
+    """Raise InvalidInput when a counted output does not count at `tip` or is listed twice."""
     for u in utxos:
         reason = uncounted_reason(u["height"], u["coinbase"], tip, min_conf)
         if reason is not None:
@@ -139,28 +107,63 @@ def _check_counted(utxos: list[dict], tip: int, min_conf: int) -> None:
         raise InvalidInput("the same outpoint is listed twice")
 
 
-def source_json(name: str, kind: str, max_age_seconds: int, reading, wallet_names: Iterable[str]) -> dict:
-    """JSON of one read source; raises InvalidInput for a reading that breaks an invariant."""
-    block = f.block_json(reading.block)
-    tip, min_conf = block["height"], f.count(reading.min_confirmations, "min_confirmations")
-    utxos = sorted((_utxo_json(u, name) for u in reading.utxos), key=outpoint)
-    _check_counted(utxos, tip, min_conf)
-    spendable, locked = split_sat(utxos)
-    if spendable + locked != reading.total_sat:
-        raise InvalidInput(f"total_sat {reading.total_sat} differs from the sum of its utxos {spendable + locked}")
-    uncounted = sorted((_uncounted_json(u, name, tip, min_conf) for u in reading.uncounted), key=outpoint)
-    counted = {outpoint(u) for u in utxos}
-    if len({outpoint(u) for u in uncounted}) != len(uncounted) or counted & {outpoint(u) for u in uncounted}:
-        raise InvalidInput("an uncounted outpoint is listed twice or also counted")
-    duplicates = sorted((_duplicate_json(d) for d in reading.duplicates), key=outpoint)
-    if len({outpoint(d) for d in duplicates}) != len(duplicates):
-        raise InvalidInput("a duplicate outpoint is listed twice")
-    names = [f.name(w, "wallet name") for w in wallet_names]
-    return {
-        "name": name, "kind": kind, **block, "min_confirmations": min_conf,
-        "max_age_seconds": f.count(max_age_seconds, "max_age_seconds"),
-        "total_sat": str(spendable + locked), "spendable_sat": str(spendable), "locked_sat": str(locked),
-        "utxo_count": len(utxos), "utxos": utxos, "wallets": wallet_totals(utxos, names),
-        "uncounted": uncounted[:MAX_UNCOUNTED], "uncounted_count": len(uncounted),
-        "duplicates": duplicates[:MAX_DUPLICATES], "duplicate_count": len(duplicates),
-    }
+# ---- checking ----
+
+def _counted_problems(s: dict) -> list[str]:
+    problems = []
+    for u in s["utxos"]:
+        reason = uncounted_reason(u["height"], u["coinbase"], s["height"], s["min_confirmations"])
+        if reason is not None:
+            problems.append(f"{s['name']}: {u['txid']}:{u['vout']} is counted but {reason} at height {s['height']}")
+        lock = lock_problem(u["lock"], s["height"])
+        if lock:
+            problems.append(f"{s['name']}: {u['txid']}:{u['vout']}: {lock}")
+    return problems
+
+
+def _uncounted_problems(s: dict, counted: dict) -> list[str]:
+    problems, seen = [], set()
+    if len(s["uncounted"]) != min(s["uncounted_count"], MAX_UNCOUNTED):
+        problems.append(f"{s['name']}: uncounted_count {s['uncounted_count']} but {len(s['uncounted'])} listed "
+                        f"(all of them, up to {MAX_UNCOUNTED})")
+    for u in s["uncounted"]:
+        point = outpoint(u)
+        reason = uncounted_reason(u["height"], u["coinbase"], s["height"], s["min_confirmations"])
+        if reason != u["reason"]:
+            problems.append(f"{s['name']}: uncounted {u['txid']}:{u['vout']} says {u['reason']} but the rule gives {reason}")
+        if point in seen or point in counted:
+            problems.append(f"{s['name']}: uncounted {u['txid']}:{u['vout']} is listed twice or also counted")
+        seen.add(point)
+    if [outpoint(u) for u in s["uncounted"]] != sorted(seen):
+        problems.append(f"{s['name']}: uncounted outputs are not sorted by outpoint")
+    return problems
+
+
+def _duplicate_problems(s: dict, counted: dict) -> list[str]:
+    problems = []
+    if len(s["duplicates"]) != min(s["duplicate_count"], MAX_DUPLICATES):
+        problems.append(f"{s['name']}: duplicate_count {s['duplicate_count']} but {len(s['duplicates'])} listed")
+    points = [outpoint(d) for d in s["duplicates"]]
+    if points != sorted(set(points)):
+        problems.append(f"{s['name']}: duplicates repeat or are not sorted by outpoint")
+    for d in s["duplicates"]:
+        if len(set(d["wallets"])) != len(d["wallets"]):
+            problems.append(f"{s['name']}: duplicate {d['txid']}:{d['vout']} names a wallet twice")
+        holder = counted.get(outpoint(d))
+        if holder is not None and holder != d["wallets"][0]:
+            problems.append(f"{s['name']}: duplicate {d['txid']}:{d['vout']} is counted under {holder}, "
+                            f"not its first wallet {d['wallets'][0]}")
+    return problems
+
+
+def counting(doc: dict) -> list[str]:
+    """Counted outputs are deep enough and not yet unlocked by height; uncounted ones carry the
+    reason the rule gives and are counted nowhere; duplicates are counted once, by their first wallet."""
+    sources = [s for s in doc["reserves"]["sources"] if "error" not in s]
+    counted = {outpoint(u): u["wallet"] for s in sources for u in s["utxos"]}
+    problems = []
+    for s in sources:
+        problems += _counted_problems(s)
+        problems += _uncounted_problems(s, counted)
+        problems += _duplicate_problems(s, counted)
+    return problems

@@ -1,4 +1,4 @@
-"""The `scope` member: what an attestation proves cryptographically and what the operator only asserts.
+"""The `scope` member (format 4): what an attestation proves cryptographically and what the operator only asserts; built, checked.
 
 Vocabulary (fixed; docs/attestation.md explains each):
 - proven `reserve_outputs`: the listed outputs exist, unspent, at `reserves.valid_at` (any Bitcoin
@@ -29,9 +29,9 @@ class ControlCounts:
     oldest_fresh_age_seconds: int | None
 
 
-def coin_addresses(body: dict) -> set[str]:
-    """Distinct addresses of the outputs a body counts (failed sources count none)."""
-    return {u["address"] for s in body["reserves"]["sources"] if "error" not in s for u in s["utxos"]}
+def coin_addresses(sources: list[dict]) -> set[str]:
+    """Distinct addresses of the outputs reserve `sources` count (failed sources count none)."""
+    return {u["address"] for s in sources if "error" not in s for u in s["utxos"]}
 
 
 def scope_json(control: ControlCounts, statements: tuple[str, ...] = ()) -> dict:
@@ -50,12 +50,19 @@ def scope_json(control: ControlCounts, statements: tuple[str, ...] = ()) -> dict
     }
 
 
-def scope_problems(body: dict) -> list[str]:
+def build(inputs, body: dict) -> None:
+    """scope from `inputs.control` (the proofs of control at the snapshot) and `inputs.statements`."""
+    if inputs.control is None:
+        raise InvalidInput("scope: the counts of proofs of control are needed")
+    body["scope"] = scope_json(inputs.control, inputs.statements)
+
+
+def check(doc: dict) -> list[str]:
     """What a verifier can check of `scope` from the body alone (proof counts need /api/v1/proofs)."""
-    scope = body["scope"]
+    scope = doc["scope"]
     c = scope["control"]
     problems = []
-    addresses = len(coin_addresses(body))
+    addresses = len(coin_addresses(doc["reserves"]["sources"]))
     if c["addresses"] != addresses:
         problems.append(f"scope.control.addresses {c['addresses']} but the counted outputs pay {addresses} addresses")
     if c["fresh"] > c["addresses"]:

@@ -1,78 +1,17 @@
-"""Window-dressing resistance: the lowest ratio over a window of blocks, and reserve flows between attestations.
+"""The `flows` member (format 4): reserve flows since the attestation before, built from both bodies, checked alone and along a chain.
 
-Pure functions over JSON, shared by the engine (which builds the members) and the verifier
-(which recomputes them from a chain), so both read the same rules.
-
-Window: the attestations of the last `window_blocks` Bitcoin blocks are this one plus the run of
-attestations before it, newest first, up to (not including) the first whose reserves were read
-below `from_height`. Attestations read at no tip (every reserve source failed) stay in the run
-as ones without a ratio.
-
-Flows: coins counted now that the attestation before did not count (inflow), coins it counted that
-are gone now (outflow), and among the gone ones those that had been confirmed for at most
+Coins counted now that the attestation before did not count (inflow), coins it counted that are
+gone now (outflow), and among the gone ones those that had been confirmed for at most
 `recent_blocks` blocks when it was made (short-lived: in for one snapshot, out right after).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable
-
 from reserves.attestation import arithmetic as ar
-from reserves.attestation.reserve_entries import confirmations
+from reserves.attestation.members import policy as policy_
+from reserves.attestation.members.utxos import confirmations
 
 FLAGS = ("large_inflow", "large_outflow", "short_lived", "recent_inflow")
-
-
-@dataclass(frozen=True)
-class Earlier:
-    """What the window needs of an earlier attestation: its sequence, reserve tip height, ratio."""
-
-    sequence: int
-    height: int | None
-    ratio_bp: int | None
-
-
-def window_bounds(tip: int, blocks: int) -> tuple[int, int]:
-    return max(0, tip - blocks + 1), tip
-
-
-def window_json(*, blocks: int, tip: int | None, sequence: int, ratio_bp: int | None,
-                earlier: Iterable[Earlier]) -> tuple[dict | None, bool]:
-    """(the `window` member, whether the run ended at its boundary rather than running out).
-
-    `earlier` is newest first; it is read only up to the boundary. None without a reserve tip.
-    Ties for the lowest ratio name the newest attestation.
-    """
-    if tip is None:
-        return None, True
-    low, high = window_bounds(tip, blocks)
-    count, with_ratio = 1, 0 if ratio_bp is None else 1
-    best, best_seq = ratio_bp, None if ratio_bp is None else sequence
-    bounded = False
-    for e in earlier:
-        if e.height is not None and e.height < low:
-            bounded = True
-            break
-        count += 1
-        if e.ratio_bp is not None:
-            with_ratio += 1
-            if best is None or e.ratio_bp < best:
-                best, best_seq = e.ratio_bp, e.sequence
-    return {"blocks": blocks, "from_height": low, "to_height": high, "attestations": count,
-            "with_ratio": with_ratio, "min_ratio_bp": None if best is None else str(best),
-            "min_sequence": best_seq}, bounded
-
-
-def earlier_of(body: dict) -> Earlier:
-    """The window facts of a body of any format."""
-    valid_at = body.get("reserves", {}).get("valid_at")
-    if valid_at is None and body.get("format") == "reserves-attestation/1":
-        tips = {s["height"] for s in body["reserves"]["sources"] if "error" not in s}
-        valid_at = {"height": tips.pop()} if len(tips) == 1 else None
-    ratio = body.get("ratio_bp")
-    return Earlier(body["sequence"], None if valid_at is None else valid_at["height"],
-                   None if ratio is None else int(ratio))
 
 
 def _counted(body: dict) -> dict[tuple[str, int], dict] | None:
@@ -84,6 +23,7 @@ def _counted(body: dict) -> dict[tuple[str, int], dict] | None:
 
 
 def _tip(body: dict) -> int | None:
+    # Format 1 has no valid_at, so an attestation of it is never compared.
     valid_at = body["reserves"].get("valid_at")
     return None if valid_at is None else valid_at["height"]
 
@@ -106,7 +46,7 @@ def flows_json(body: dict, previous: dict | None, policy: ar.Policy) -> dict:
     if now is not None and tip is not None:
         recent = sum(int(u["value_sat"]) for u in now.values()
                      if confirmations(u["height"], tip) <= policy.recent_blocks)
-    before = None if previous is None or previous.get("format") == "reserves-attestation/1" else _counted(previous)
+    before = None if previous is None else _counted(previous)
     prev_tip = None if previous is None else _tip(previous)
     compared = now is not None and before is not None and tip is not None and prev_tip is not None
     inflow = outflow = short = None
@@ -125,3 +65,42 @@ def flows_json(body: dict, previous: dict | None, policy: ar.Policy) -> dict:
     return {"previous_sequence": None if previous is None else previous["sequence"], "compared": compared,
             "inflow_sat": s(inflow), "outflow_sat": s(outflow), "short_lived_sat": s(short),
             "recent_inflow_sat": str(recent), "flags": flags}
+
+
+def build(inputs, body: dict) -> None:
+    """flows of `body` against `inputs.previous` under `inputs.policy`."""
+    body["flows"] = flows_json(body, inputs.previous, inputs.policy)
+
+
+def check(doc: dict) -> list[str]:
+    """What the document alone shows: the sequence before, amounts exactly when compared, its own recent inflow."""
+    f = doc["flows"]
+    problems = []
+    if (f["previous_sequence"] is None) != (doc["sequence"] == 0) or (
+            f["previous_sequence"] is not None and f["previous_sequence"] != doc["sequence"] - 1):
+        problems.append(f"flows.previous_sequence {f['previous_sequence']} is not the sequence before")
+    amounts = (f["inflow_sat"], f["outflow_sat"], f["short_lived_sat"])
+    if any((a is None) == f["compared"] for a in amounts):
+        problems.append("flows amounts must be given exactly when compared is true")
+    mine = flows_json(doc, None, policy_.read(doc["policy"]))
+    if f["recent_inflow_sat"] != mine["recent_inflow_sat"]:
+        problems.append(f"flows.recent_inflow_sat {f['recent_inflow_sat']} but the counted outputs give "
+                        f"{mine['recent_inflow_sat']}")
+    if ("recent_inflow" in f["flags"]) != ("recent_inflow" in mine["flags"]):
+        problems.append("flows.flags: recent_inflow does not match recent_inflow_sat and flow_flag_bp")
+    if not f["compared"] and set(f["flags"]) - {"recent_inflow"}:
+        problems.append("flows.flags: only recent_inflow can be flagged when nothing was compared")
+    return problems
+
+
+def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str], list[str]]:
+    """The flows of `b` recomputed against the attestation before it (`run[0]`)."""
+    if not run:
+        return [], []
+    a, seq = run[0], b["sequence"]
+    expected = flows_json(b, a, policy_.read(b["policy"]))
+    if b["flows"] == expected:
+        return [], []
+    diff = sorted(k for k in expected if expected[k] != b["flows"][k])
+    return [f"sequence {seq}: flows {', '.join(diff)} differ from the recomputed "
+            + ", ".join(f"{k}={expected[k]}" for k in diff)], []
