@@ -367,3 +367,13 @@ def test_a_malformed_guardian_set_is_a_failed_check_never_an_exception():
     bad["signers"]["guardians"]["threshold"] = 5  # schema-valid, but above the 3 keys
     report = verify_chain([docs[0], resign(bad)], TRUSTED, allow_pending=True)
     assert not report.ok and "doc[1].guardian_set" in failed(report)
+
+
+@pytest.mark.parametrize("value, failing", [("9000", "chain.flows"), (9000, "doc[1].schema"), ("x", "doc[1].schema")])
+def test_a_signed_policy_below_the_floor_fails_the_chain_never_raises(value, failing):
+    """A compromised or buggy engine signs a policy the rules refuse: reported, not a crash of the verifier."""
+    docs = chain_v4(2)
+    bad = copy.deepcopy(docs[1])
+    bad["policy"]["warning_below_bp"] = value
+    report = verify_chain([docs[0], resign(bad)], TRUSTED, allow_pending=True)
+    assert not report.ok and failing in failed(report)

@@ -11,6 +11,7 @@ from reserves.attestation.members.guardians import Options
 from reserves.attestation.members.signatures import trusted_map
 from reserves.attestation.verify.document import verify_one
 from reserves.attestation.verify.report import Check, VerifyReport
+from reserves.errors import ReservesError
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,13 @@ def _row_checks(report: VerifyReport, docs: list[dict], allow_pending: bool) -> 
             continue
         run = _run_before(docs, i)
         for step in chain_steps:
-            problems, pending = step.run(run, b, allow_pending)
+            try:
+                problems, pending = step.run(run, b, allow_pending)
+            except (ReservesError, ValueError, TypeError, KeyError) as exc:
+                # A signed document whose own members break a rule (a policy below 100 %): the
+                # document's checks name it; here it fails this check instead of the verifier.
+                detail = exc.detail if isinstance(exc, ReservesError) else type(exc).__name__
+                problems, pending = [f"sequence {b['sequence']}: {detail}"], []
             steps.setdefault(step.name, step)
             seen = found.setdefault(step.name, ([], []))
             seen[0].extend(problems)
