@@ -17,6 +17,8 @@ from litestar.testing import TestClient
 from portal.app import create_app
 from reserves.devnet.guardians import cosign
 from reserves.devnet.process import DevnetProcess
+from reserves.jobs.monitor import evm_deployments, monitor_job
+from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.settings.load import default_settings
 from reserves.settings.model import Settings
 from reserves.snapshot.take import take_snapshot
@@ -67,6 +69,14 @@ class World:
     def tick(self, n: int = 1) -> None:
         for _ in range(n):
             self.devnet.tick()
+
+    def monitor(self) -> None:
+        """One run of the worker's monitor job over every EVM deployment."""
+        self.call(monitor_job, self.db, evm_deployments(self.settings.deployments))
+
+    def reconcile(self) -> None:
+        """One run of the worker's reconciliation job."""
+        self.call(reconcile_job, self.db, build_setup(self.settings))
 
     def snapshot(self, ticks: int = 1, cosign_it: bool = True) -> dict:
         """Advance the devnet, take one attestation and (as the worker's job does) let the devnet's

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from litestar.testing import TestClient
-
-from portal.app import create_app
-from reserves.jobs.monitor import monitor_job
 from reserves.monitor.state import blocking_issues
-from reserves.settings.load import default_settings
+from tests.world import world
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    s = default_settings(tmp_path_factory.mktemp("monitor"))
-    with TestClient(create_app(s, run_scheduler=False)) as c:
-        rt = c.app.state.runtime
-        for _ in range(3):
-            rt.devnet.tick()
-        c.blocking_portal.call(monitor_job, rt)
-        yield c
+    with world(tmp_path_factory.mktemp("monitor")) as w:
+        w.tick(3)
+        w.monitor()
+        yield w.client
 
 
 def test_overview_shows_every_evm_deployment_caught_up_and_matching(client):
-    rt = client.app.state.runtime
+    rt = client.world
     body = client.get("/api/v1/monitor").json()
-    names = [s.settings.name for s in rt.supply_sources if s.settings.kind == "evm-erc20"]
+    names = [s.name for s in rt.settings.deployments if s.kind == "evm-erc20"]
     assert [d["deployment"] for d in body["deployments"]] == names and names
     for d in body["deployments"]:
         assert d["started"] and d["match"] is True and d["lag"] == 0 and d["status"] == "ok"
@@ -63,7 +56,7 @@ def test_bad_parameters_are_400_with_a_code(client, params, code):
 
 
 def test_a_deployment_filter_works(client):
-    rt = client.app.state.runtime
-    name = next(s.settings.name for s in rt.supply_sources if s.settings.kind == "evm-erc20")
+    rt = client.world
+    name = next(s.name for s in rt.settings.deployments if s.kind == "evm-erc20")
     r = client.get("/api/v1/monitor/issues", params={"deployment": name, "kind": "reorg"})
     assert r.status_code == 200 and all(i["deployment"] == name for i in r.json()["issues"])

@@ -3,20 +3,15 @@ and served by the public API, the dashboard partial and the admin link API (malf
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
-from litestar.testing import TestClient
 from sqlmodel import select
 
-from portal.app import create_app
-from reserves.jobs.reconcile import reconcile_job
-from reserves.settings.load import default_settings
 from reserves.settings.model import AdminSettings
 from reserves.storage.reconcile_models import ReconcileLinkRow
 from reserves.storage.supply_models import SupplyEventRow
 from tests.portal.conftest import snapshot
 from tests.reconcile.helpers import burn_pair, event_rows, transfer
+from tests.world import world
 
 TOKEN = "r" * 20 + "0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -38,7 +33,7 @@ async def _store_rows(rt, rows) -> None:
 
 def _sync_logs(client) -> None:
     """What the monitor does: every token log of every devnet chain into supply_event."""
-    rt = client.app.state.runtime
+    rt = client.world
     rows = []
     for (name, _, _), evm in zip(rt.devnet.deployment_sources(), rt.devnet.evms):
         rows += event_rows(name, evm)
@@ -47,15 +42,13 @@ def _sync_logs(client) -> None:
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    s = default_settings(tmp_path_factory.mktemp("reconcile"))
-    with TestClient(create_app(replace(s, admin=AdminSettings(token=TOKEN)), run_scheduler=False)) as c:
-        rt = c.app.state.runtime
+    with world(tmp_path_factory.mktemp("reconcile"), admin=AdminSettings(token=TOKEN)) as w:
+        c = w.client
         _sync_logs(c)
-        _call(c, reconcile_job, rt)          # first pass: every burn's age counts from here
-        for _ in range(14):
-            rt.devnet.tick()
+        w.reconcile()          # first pass: every burn's age counts from here
+        w.tick(14)
         _sync_logs(c)
-        _call(c, reconcile_job, rt)
+        w.reconcile()
         yield c
 
 
@@ -65,7 +58,7 @@ def _by_tx(client) -> dict[str, dict]:
 
 
 def test_the_devnet_broken_cases_each_get_their_reason(client):
-    cases = client.app.state.runtime.devnet.broken_cases
+    cases = client.world.devnet.broken_cases
     items = _by_tx(client)
     got = {name: (items[tx]["status"], items[tx]["reason"]) for name, tx in cases.items()}
     assert got == {
@@ -82,7 +75,7 @@ def test_the_devnet_broken_cases_each_get_their_reason(client):
 
 
 def test_the_drivers_well_formed_mints_and_burns_reconcile(client):
-    broken = set(client.app.state.runtime.devnet.broken_cases.values())
+    broken = set(client.world.devnet.broken_cases.values())
     items = [i for i in _by_tx(client).values() if i["tx_hash"] not in broken]
     mints = [i for i in items if i["kind"] == "mint"]
     burns = [i for i in items if i["kind"] == "burn"]
@@ -132,10 +125,10 @@ def test_bad_query_parameters_are_400_with_a_code(client, params, code):
 
 
 def test_partial_renders_the_same_view_escaped(client):
-    rt = client.app.state.runtime
+    rt = client.world
     hostile = burn_pair("devnet-ethereum", SYNTHETIC_BLOCK, 0, 5, "<script>alert(1)</script>")
     _call(client, _store_rows, rt, hostile)
-    _call(client, reconcile_job, rt)
+    client.world.reconcile()
     html = client.get("/partials/reconciliation").text
     assert 'id="reconciliation-items"' in html and "<script>alert" not in html and "&lt;script&gt;" in html
     view = client.get("/api/v1/reconciliation", params={"limit": "50"}).json()
@@ -150,12 +143,12 @@ def _links(client) -> list:
     async def read(rt):
         async with rt.db.sessions() as session:
             return list((await session.exec(select(ReconcileLinkRow))).all())
-    return _call(client, read, client.app.state.runtime)
+    return _call(client, read, client.world)
 
 
 def _lone_mint(client, log: int) -> SupplyEventRow:
     row = transfer("devnet-ethereum", SYNTHETIC_BLOCK + 1, log, 1234)
-    _call(client, _store_rows, client.app.state.runtime, [row])
+    _call(client, _store_rows, client.world, [row])
     return row
 
 
@@ -167,13 +160,12 @@ def test_link_needs_the_admin_token(client):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}):
         r = client.post("/admin/v1/reconciliation/links", json={}, headers=headers)
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
-    rt = client.app.state.runtime
-    settings = rt.settings
-    rt.settings = replace(settings, admin=AdminSettings(token=None))
+    rt = client.world
+    client.app.state.admin_token = None  # as create_app keeps it without [admin]
     try:
         assert client.post("/admin/v1/reconciliation/links", json={}, headers=AUTH).status_code == 404
     finally:
-        rt.settings = settings
+        client.app.state.admin_token = TOKEN
 
 
 def test_link_round_trip_and_duplicate(client):
@@ -187,13 +179,13 @@ def test_link_round_trip_and_duplicate(client):
     again = _link(client, **{**body, "btc_txid": "cd" * 32})
     assert again.status_code == 409 and again.json()["error"]["code"] == "link_exists"
     assert len([k for k in _links(client) if k.tx_hash == row.tx_hash]) == 1
-    _call(client, reconcile_job, client.app.state.runtime)
+    client.world.reconcile()
     item = _by_tx(client)[row.tx_hash]
     assert (item["linked"], item["reason"], item["bitcoin"]["txid"]) == (True, "deposit_not_found", "ab" * 32)
 
 
 def test_link_to_an_event_with_mint_data_or_unknown_is_refused(client):
-    cases = client.app.state.runtime.devnet.broken_cases
+    cases = client.world.devnet.broken_cases
     r = _link(client, deployment="devnet-ethereum", tx_hash=cases["well_formed"], log_index=0, btc_txid="ab" * 32, vout=0)
     assert r.status_code == 400 and r.json()["error"]["code"] == "event_has_data"
     r = _link(client, deployment="devnet-ethereum", tx_hash="0x" + "99" * 32, log_index=0, btc_txid="ab" * 32, vout=0)
