@@ -64,28 +64,48 @@ def test_snapshot_without_a_signing_key_says_how_to_make_one(tmp_path):
     assert r.exit_code == 2 and "signing.key_file" in r.output and "reserves keys generate" in r.output
 
 
-def test_serve_without_a_key_says_so_before_starting(tmp_path):
+def test_the_worker_without_a_key_says_so_before_starting(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
-    r = run("serve", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
+    r = run("worker", "--config", str(cfg), env={"RESERVES_SIGNING_KEY": ""})
     assert r.exit_code == 2 and "reserves keys generate" in r.output and "Traceback" not in r.output
 
 
-def test_serve_says_in_one_line_that_a_changed_reserve_set_needs_a_reason(tmp_path):
+def test_the_web_role_needs_no_signing_key(tmp_path, monkeypatch):
+    """The key stays with the worker: the web role starts without one (and never loads it)."""
+    seen: dict = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(kw, app=app))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n[signing]\nkey_file = "missing.key"\n' + GOOD)
+    r = run("serve", "--config", str(cfg), "--workers", "3", env={"RESERVES_SIGNING_KEY": ""})
+    assert r.exit_code == 0, r.output
+    assert seen["app"] == "portal.asgi:app_from_environment" and seen["workers"] == 3 and seen["factory"] is True
+    assert not (tmp_path / "missing.key").exists()
+
+
+def test_the_worker_says_in_one_line_that_a_changed_reserve_set_needs_a_reason(tmp_path):
     # The first start records version 1; the second declares another address under the same
-    # reason, which the runtime refuses. serve must say so before the server starts, not in a traceback.
+    # reason, which the worker refuses. It must say so before it serves, not in a traceback.
+    import asyncio
+
     from reserves.attestation.keys import generate_key_file
+    from reserves.settings.load import load_settings
+    from reserves.worker.worker import Worker
 
     generate_key_file(tmp_path / "k.key")
     head = f'[signing]\nkey_file = "{tmp_path / "k.key"}"\n[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n'
     first = tmp_path / "a.toml"
     first.write_text(head + GOOD)
-    assert run("point-in-time", "0", "--config", str(first)).exit_code in (0, 1)  # opens the runtime: version 1
+
+    async def start_and_stop():
+        await (await Worker.start(load_settings(first, env=ENV))).close()  # records version 1
+
+    asyncio.run(start_and_stop())
     second = tmp_path / "b.toml"
     second.write_text(head + GOOD.replace(
         'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]',
         'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]'))
-    r = run("serve", "--config", str(second))
+    r = run("worker", "--config", str(second))
     assert r.exit_code == 2 and "reserve_set" in r.output and "Traceback" not in r.output, r.output
 
 

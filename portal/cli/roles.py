@@ -30,6 +30,10 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
 
     try:
         settings = load(config_path)
+        if not settings.devnet.enabled:
+            # An online key file that does not decrypt, a database that cannot be migrated: said
+            # here in one line, not as a traceback from inside each web worker's startup.
+            asyncio.run(_preflight(settings))
     except ReservesError as exc:
         fail(exc)
     host = host or settings.portal.host
@@ -42,6 +46,13 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     forwarded = settings.portal.forwarded_allow_ips
     uvicorn.run("portal.asgi:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", proxy_headers=forwarded is not None, forwarded_allow_ips=forwarded)
+
+
+async def _preflight(settings) -> None:
+    from portal.app import start_services
+
+    db, _ = await start_services(settings)
+    await db.dispose()
 
 
 @click.command()
