@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 from litestar import Litestar
+from litestar.di import Provide
 from litestar.testing import TestClient
 
 from chains.bitcoin.esplora.adapter import chain_id
@@ -86,8 +87,8 @@ def run_job(world):
 
 
 def api(world) -> TestClient:
-    app = Litestar(route_handlers=[evidence], exception_handlers=HANDLERS)
-    app.state.runtime = SimpleNamespace(db=world.db)
+    app = Litestar(route_handlers=[evidence], exception_handlers=HANDLERS,
+                   dependencies={"evidence": Provide(lambda: EvidenceService(world.db), sync_to_thread=False)})
     return TestClient(app)
 
 
@@ -226,15 +227,11 @@ def test_verify_evidence_cli_refuses_huge_and_missing_files(tmp_path: Path) -> N
     assert CliRunner().invoke(cli, ["verify-evidence", str(tmp_path / "missing.json")]).exit_code == 2
 
 
-def test_evidence_job_builds_clients_from_the_runtime_sources(world, caplog) -> None:
-    from reserves.evidence.service import evidence_job
+def test_evidence_job_builds_clients_from_the_configured_sources(world, caplog) -> None:
+    from reserves.jobs.evidence import evidence_job
 
     config = SimpleNamespace(esplora_url=world.devnet.url, timeout_seconds=5.0)
-    core = SimpleNamespace(settings=SimpleNamespace(name="core", config=SimpleNamespace()))
-    rt = SimpleNamespace(closing=False, db=world.db, reserve_sources=[
-        SimpleNamespace(settings=SimpleNamespace(name="custody", config=config)), core])
-    caplog.set_level("INFO", logger="reserves.evidence.service")
-    asyncio.run(evidence_job(rt))
+    core = SimpleNamespace(name="core", config=SimpleNamespace())  # no esplora_url: no bundle
+    caplog.set_level("INFO", logger="reserves.jobs.evidence")
+    asyncio.run(evidence_job(world.db, [SimpleNamespace(name="custody", config=config), core]))
     assert "collected=3" in caplog.text
-    rt.closing = True
-    asyncio.run(evidence_job(rt))  # closing: does nothing, raises nothing

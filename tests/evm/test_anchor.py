@@ -14,6 +14,7 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from chains.evm.anchor import AnchorClient, load_artifact, struct
+from reserves.jobs.anchor import anchor_job
 from reserves.trust import anchoring
 from reserves.attestation import canonical, eip712
 from reserves.settings.trust import AnchorSettings
@@ -71,15 +72,15 @@ def test_the_contract_recovers_the_engine_from_an_attestation(deployed):
 
 @pytest.fixture
 async def anchor_env(deployed, anvil, tmp_path):
-    """A migrated SQLite database and a runtime-like object with an AnchorClient on anvil."""
+    """A migrated SQLite database and an Anchorer with an AnchorClient on anvil (`rt.anchor` is the client)."""
     w3, contract, sender_key = deployed
     url = f"sqlite:///{tmp_path / 'anchor.db'}"
     upgrade(url)
     db = open_database(url)
-    settings = SimpleNamespace(anchor=AnchorSettings(rpc_url=anvil, chain_id="eip155:31339", contract=contract.address,
-                                                     sender_key=sender_key))
+    settings = AnchorSettings(rpc_url=anvil, chain_id="eip155:31339", contract=contract.address, sender_key=sender_key)
     client = AnchorClient(anvil, contract.address, sender_key, chain_id=31339)
-    rt = SimpleNamespace(db=db, settings=settings, anchor=client, closing=False, is_leader=lambda: True)
+    anchorer = anchoring.Anchorer(db, client, settings)
+    rt = SimpleNamespace(db=db, anchor=client, anchorer=anchorer)
     yield rt, contract
     await client.aclose()
     await db.dispose()
@@ -116,7 +117,7 @@ async def test_the_job_anchors_final_attestations_in_order_and_records_them(anch
     await _insert(rt.db, docs[:2])
     await _insert(rt.db, docs[2:], finality="pending")
     assert not contract.functions.anchoredAny().call()
-    await anchoring.anchor_job(rt)
+    await anchor_job(rt.anchorer)
     rows = await _rows(rt.db)
     assert [(r.sequence, r.status) for r in rows] == [(0, "confirmed"), (1, "confirmed")]
     assert all(r.tx_hash and r.block_number for r in rows)
@@ -129,7 +130,7 @@ async def test_the_job_anchors_final_attestations_in_order_and_records_them(anch
             row = await session.get(AttestationRow, canonical.attestation_id(
                 {k: v for k, v in docs[2].items() if k != "signatures"}))
             row.finality = "final"
-    await anchoring.anchor_job(rt)
+    await anchor_job(rt.anchorer)
     assert [(r.sequence, r.status) for r in await _rows(rt.db)][-1] == (2, "confirmed")
     assert contract.functions.latestSequence().call() == 2
 
@@ -177,7 +178,7 @@ async def test_a_crash_between_send_and_record_is_resolved_from_the_contract(anc
             session.add(AnchorRow(attestation_id="ab" * 32, sequence=seq + 1, chain_id="eip155:31339",
                                   contract=contract.address.lower(), status="sending",
                                   submitted_at=canonical_time({"issued_at": "2026-01-01T00:00:00Z"})))
-    await anchoring.resolve_unsent(rt)
+    await rt.anchorer.resolve_unsent()
     statuses = {r.attestation_id: r.status for r in await _rows(rt.db)}
     assert statuses[latest.hex()] == "confirmed" and statuses["ab" * 32] == "error"
 
@@ -211,6 +212,6 @@ async def test_a_late_receipt_is_confirmed_from_the_contract_not_sent_again(anch
             session.add(AnchorRow(attestation_id=att_id, sequence=0, chain_id="eip155:31339",
                                   contract=contract.address.lower(), tx_hash=tx, status="error",
                                   error="not mined within 60 s", submitted_at=canonical_time(doc)))
-    await anchoring.anchor_job(rt)
+    await anchor_job(rt.anchorer)
     [row] = await _rows(rt.db)
     assert (row.status, row.tx_hash, row.error) == ("confirmed", tx, None)
