@@ -13,6 +13,7 @@ from chains.devnet.btc_wallet import DevnetWallets
 from portal.cli.main import main
 from reserves.proofs.keyfile import KeyEntry, write_key_file
 from reserves.proofs.library import cosign_to_sign_psbt
+from tests.world import start_devnet
 
 pytestmark = pytest.mark.usefixtures("needs_library")
 PASS = "a long enough passphrase"
@@ -84,12 +85,18 @@ def test_keygen_needs_a_passphrase(tmp_path):
 
 @pytest.fixture(scope="module")
 def devnet_config(tmp_path_factory):
+    """A devnet running as `reserves devnet` would, and a config reading it; one snapshot taken by the CLI."""
+    devnet = start_devnet()
     d = tmp_path_factory.mktemp("cli")
     cfg = d / "reserves.toml"
-    cfg.write_text('data_dir = "."\n[devnet]\nenabled = true\n[signing]\nkey_file = "k.key"\ncreate_if_missing = true\n')
-    r = run("snapshot", "--config", str(cfg))
-    assert r.exit_code == 0, r.output
-    return cfg
+    cfg.write_text(f'data_dir = "."\n[devnet]\nenabled = true\nurl = "{devnet.url}"\n'
+                   '[signing]\nkey_file = "k.key"\ncreate_if_missing = true\n')
+    try:
+        r = run("snapshot", "--config", str(cfg))
+        assert r.exit_code == 0, r.output
+        yield cfg
+    finally:
+        devnet.stop()
 
 
 def _challenge(cfg, *extra) -> dict:
