@@ -103,15 +103,16 @@ def run_snapshot(config: Path, crash_at: str | None = None, timeout: float = 120
 
 
 class Portal:
-    """One `reserves serve` process; `kill()` is a SIGKILL (no cleanup at all)."""
+    """One `reserves worker` process (or, with role="serve", a web process); `kill()` is a SIGKILL
+    (no cleanup at all). `health()` is the process's own /healthz."""
 
-    def __init__(self, config: Path, workdir: Path, name: str) -> None:
+    def __init__(self, config: Path, workdir: Path, name: str, role: str = "worker") -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([RESERVES, "serve", "--config", str(config), "--port", str(self.port)],
+        self.proc = subprocess.Popen([RESERVES, role, "--config", str(config), "--port", str(self.port)],
                                      cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
@@ -125,9 +126,9 @@ class Portal:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                pytest.fail(f"portal exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+                pytest.fail(f"{self.log_path.stem} exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
             body = self.health()
-            if body is not None and "leader" in body:
+            if body is not None and "leader" in body and "status" in body:
                 return body
             time.sleep(0.3)
         pytest.fail(f"portal not up within {timeout} s: {self.log_path.read_text()[-2000:]}")
@@ -151,8 +152,8 @@ class Portal:
 def portals(tmp_path):
     started: list[Portal] = []
 
-    def start(config: Path, name: str) -> Portal:
-        p = Portal(config, tmp_path, name)
+    def start(config: Path, name: str, role: str = "worker") -> Portal:
+        p = Portal(config, tmp_path, name, role)
         started.append(p)
         return p
 

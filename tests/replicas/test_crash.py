@@ -37,13 +37,13 @@ def test_a_crash_at_every_step_leaves_the_chain_whole(portal_config, pg_database
     assert len(verified_chain(pg_database, key_path)["rows"]) == expected + 1
 
 
-def test_sigkill_at_random_moments_of_a_serving_portal(portal_config, pg_database, portals):
-    """A portal snapshotting every second, killed with SIGKILL at random moments and restarted."""
+def test_sigkill_at_random_moments_of_a_running_worker(portal_config, pg_database, portals):
+    """A worker snapshotting every second, killed with SIGKILL at random moments and restarted."""
     make, key_path = portal_config
     config = make(interval=1.0)
     rng = random.Random(5)
     for round_ in range(3):
-        portal = portals(config, f"portal-{round_}")
+        portal = portals(config, f"worker-{round_}")
         portal.wait_up()
         time.sleep(rng.uniform(1.5, 3.5))
         portal.kill()

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from reserves.snapshot.take import SnapshotNotDue, take_snapshot
-from reserves.runtime import Runtime
 from reserves.settings.load import load_settings
+from reserves.snapshot.take import SnapshotNotDue, take_snapshot
+from reserves.worker.worker import Worker
 from tests.replicas.conftest import stored, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
@@ -48,33 +48,41 @@ def test_one_leader_one_attestation_per_interval_and_failover(portal_config, pg_
     make, key_path = portal_config
     config = make(interval=INTERVAL)
     a, b = portals(config, "a"), portals(config, "b")
+    web = portals(config, "web", role="serve")
     a.wait_up(), b.wait_up()
     leader = _wait_for(lambda: _leaders(a, b), 15, "a leader")
     assert len(leader) == 1
     first, other = leader[0], (b if leader[0] is a else a)
     _wait_for(lambda: len(stored(pg_database)["rows"]) >= 4, 60, "four attestations")
     assert _leaders(a, b) == [first] and not other.health()["leader"]
+    # The web role reads it from the workers' status rows: the leader, and both workers alive.
+    seen = _wait_for(lambda: (web.health() or {}).get("replica") == first.health()["replica"] and web.health(),
+                     15, "the web role naming the leader")
+    assert seen["leader"] is True and len(seen["workers"]) == 2 and seen["status"] == "ok"
     before_kill = len(stored(pg_database)["rows"])
     first.kill()
     killed_at = time.monotonic()
     _wait_for(lambda: _leaders(other), 15, "the follower taking the lead")
     took_over = time.monotonic() - killed_at
     _wait_for(lambda: len(stored(pg_database)["rows"]) >= before_kill + 3, 60, "attestations after failover")
+    _wait_for(lambda: (web.health() or {}).get("replica") == other.health()["replica"], 15,
+              "the web role naming the new leader")
     other.stop()
+    web.stop()
     _check_chain(pg_database, key_path)
     print(f"failover: the follower led {took_over:.1f} s after the leader was killed")  # a figure, not a check
 
 
-async def test_two_runtimes_that_both_lead_still_store_one_per_interval(portal_config, pg_database):
+async def test_two_workers_that_both_lead_still_store_one_per_interval(portal_config, pg_database):
     make, key_path = portal_config
     settings = load_settings(make(interval=60.0))
-    a, b = await Runtime(settings).start(), await Runtime(settings).start()
+    a, b = await Worker.start(settings), await Worker.start(settings)
     try:
         now = datetime.now(timezone.utc)
         for round_ in range(3):
             moment = now + timedelta(seconds=60 * round_)
-            results = await asyncio.gather(take_snapshot(a, now=moment, min_gap_seconds=30),
-                                           take_snapshot(b, now=moment, min_gap_seconds=30),
+            results = await asyncio.gather(take_snapshot(a.context, now=moment, min_gap_seconds=30),
+                                           take_snapshot(b.context, now=moment, min_gap_seconds=30),
                                            return_exceptions=True)
             stored_ones = [r for r in results if isinstance(r, dict)]
             refused = [r for r in results if isinstance(r, SnapshotNotDue)]
