@@ -1,4 +1,5 @@
-"""One real `reserves serve` process for the end-to-end tests, in its own working directory."""
+"""The real portal for the end-to-end tests, as `make run` starts it: `reserves run` (devnet, worker and web,
+each its own process) in its own working directory, on free ports."""
 
 from __future__ import annotations
 
@@ -21,18 +22,23 @@ RESERVES = str(Path(sys.executable).parent / "reserves")
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e")
     port = free_port()
+    # The embedded default, but on free ports: its data (database, key) in the working directory.
+    config = workdir / "portal.toml"
+    config.write_text(f'data_dir = "."\n[portal]\nport = {port}\n[worker]\nport = {free_port()}\n'
+                      f'[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 10\n'
+                      '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
     log = open(workdir / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
-    proc = subprocess.Popen([RESERVES, "serve", "--port", str(port)], cwd=workdir, env=env,
+    proc = subprocess.Popen([RESERVES, "run", "--config", str(config)], cwd=workdir, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
         yield base, workdir, proc, started
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)  # reserves run stops its three roles
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=50)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()

@@ -10,7 +10,7 @@ import subprocess
 
 import httpx
 
-from reserves.runtime import DEVNET_GUARDIANS
+from reserves.devnet.guardians import DEVNET_GUARDIANS
 from tests.e2e.conftest import RESERVES, verify, wait_for
 
 
