@@ -1,6 +1,7 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import aged_scan_bench, history_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench
+from bench import (aged_scan_bench, history_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench,
+                   web_bench)
 
 if __name__ == "__main__":
     snapshot_bench.main()
@@ -10,3 +11,4 @@ if __name__ == "__main__":
     supply_bench.main()
     monitor_bench.main()
     history_bench.main()
+    web_bench.main([])

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from reserves.snapshot.take import read_sources
-from reserves.runtime import Runtime
-from reserves.settings.load import default_settings
+from bench.stack import devnet_worker
+from reserves.snapshot.read import read_sources
 
 AGE_BLOCKS = 1500
 WARM_READS = 5
 
 
 async def _run() -> None:
-    rt = await Runtime(default_settings(Path(tempfile.mkdtemp(prefix="bench-")))).start()
-    try:
+    async with devnet_worker() as (devnet, worker):
+        timeout = worker.settings.schedule.source_timeout_seconds
         for _ in range(AGE_BLOCKS):
-            rt.devnet.tick()
+            devnet.devnet.tick()
         t = time.perf_counter()
-        reserves, _ = await read_sources(rt)
+        reserves, _ = await read_sources(worker.sources, timeout)
         cold = time.perf_counter() - t
         warm = []
         for _ in range(WARM_READS):
             t = time.perf_counter()
-            reserves, _ = await read_sources(rt)
+            reserves, _ = await read_sources(worker.sources, timeout)
             warm.append(time.perf_counter() - t)
         utxos = sum(len(o.reading.utxos) for o in reserves if o.reading)
         errors = [o.error_code for o in reserves if o.error_code]
@@ -36,8 +33,6 @@ async def _run() -> None:
         print(f"warm read (heights below a still-best anchor reused): median {statistics.median(warm) * 1e3:.0f} ms "
               f"over {WARM_READS}")
         print(f"ratio: a warm read costs {statistics.median(warm) / cold:.2f} of the cold one")
-    finally:
-        await rt.close()
 
 
 def main() -> None:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
+from bench.stack import devnet_worker
 from reserves.snapshot.take import take_snapshot
-from reserves.runtime import Runtime
-from reserves.settings.load import default_settings
 
 ROUNDS = 20
 
 
 async def _run() -> None:
-    rt = await Runtime(default_settings(Path(tempfile.mkdtemp(prefix="bench-")))).start()
-    try:
-        url = rt.devnet.esplora_url
+    async with devnet_worker() as (devnet, worker):
+        url = devnet.devnet.esplora_url
         async with httpx.AsyncClient() as client:
             ref = []
             for _ in range(ROUNDS * 5):
@@ -29,9 +25,9 @@ async def _run() -> None:
                 ref.append(time.perf_counter() - t)
         snaps, requests_per_snapshot = [], None
         for _ in range(ROUNDS):
-            await asyncio.to_thread(rt.devnet.tick)
+            await asyncio.to_thread(devnet.devnet.tick)
             t = time.perf_counter()
-            env = await take_snapshot(rt)
+            env = await take_snapshot(worker.context)
             snaps.append(time.perf_counter() - t)
             body = env["attestation"]
             requests_per_snapshot = sum(1 for _ in body["reserves"]["sources"])
@@ -42,8 +38,6 @@ async def _run() -> None:
         print(f"reference: one Esplora GET round trip: median {one * 1e3:.2f} ms")
         print(f"ratio: a snapshot costs {snap / one:.0f} round trips "
               f"({requests_per_snapshot} reserve sources read concurrently)")
-    finally:
-        await rt.close()
 
 
 def main() -> None:

@@ -85,7 +85,7 @@ def start_reference(bodies: dict[str, tuple[bytes, str]], workers: int) -> tuple
     data = Path(tempfile.mkdtemp(prefix="web-bench-")) / "bodies.json"
     data.write_text(json.dumps({p: [b.decode(), t] for p, (b, t) in bodies.items()}))
     env = {**os.environ, "WEB_BENCH_BODIES": str(data), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.web_reference:app", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.web_reference:create", "--factory", "--port", str(port),
                              "--log-level", "warning", "--workers", str(workers), "--no-access-log"],
                             env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

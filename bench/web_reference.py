@@ -11,12 +11,7 @@ import os
 
 from litestar import Litestar, Response, get
 
-BODIES = {path: (text.encode(), ctype) for path, (text, ctype) in
-          json.loads(open(os.environ["WEB_BENCH_BODIES"]).read()).items()}
-
-
-def _handler(path: str):
-    body, ctype = BODIES[path]
+def _handler(path: str, body: bytes, ctype: str):
 
     @get(path, name=f"ref{abs(hash(path))}", sync_to_thread=False)
     def serve() -> Response[bytes]:
@@ -30,4 +25,9 @@ def healthz() -> dict:
     return {"ok": True}
 
 
-app = Litestar(route_handlers=[healthz, *(_handler(p) for p in BODIES)], openapi_config=None, logging_config=None)
+def create() -> Litestar:
+    """uvicorn's factory: the app serving the bodies of $WEB_BENCH_BODIES."""
+    with open(os.environ["WEB_BENCH_BODIES"]) as f:
+        bodies = json.load(f)
+    handlers = [_handler(path, text.encode(), ctype) for path, (text, ctype) in bodies.items()]
+    return Litestar(route_handlers=[healthz, *handlers], openapi_config=None, logging_config=None)
