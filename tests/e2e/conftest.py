@@ -25,7 +25,7 @@ def server(tmp_path_factory):
     # The embedded default, but on free ports: its data (database, key) in the working directory.
     config = workdir / "portal.toml"
     config.write_text(f'data_dir = "."\n[portal]\nport = {port}\n[worker]\nport = {free_port()}\n'
-                      f'[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 10\n'
+                      f'[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n'
                       '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
     log = open(workdir / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
