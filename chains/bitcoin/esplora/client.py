@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +12,9 @@ import httpx
 
 from chains.bitcoin.esplora import tx as parse
 from chains.bitcoin.esplora.tx import EsploraOutput, EsploraTx, MerkleProof, Outspend, TxStatus, raw_txid, sha256d
-from chains.bitcoin.http_body import Retryable, read_capped
+from chains.bitcoin.http_body import read_capped
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.retry import Backoff, Retryable, retrying
 
 __all__ = [
     "EsploraBlock", "EsploraClient", "EsploraOutput", "EsploraTx", "EsploraUtxo", "MerkleProof", "Outspend", "TxStatus",
@@ -57,8 +57,8 @@ class EsploraUtxo:
 class EsploraClient:
     """Reads the Esplora API subset the reserve adapter needs (Blockstream / mempool.space format).
 
-    Timeouts, connection errors, 5xx and 429 are retried `retries` times with exponential backoff and
-    full jitter; other 4xx are not. At most `concurrency` requests are in flight. Errors carry the
+    Timeouts, connection errors, 5xx and 429 are retried `retries` times, waiting as `chains.retry.Backoff`
+    says from a first step of `backoff_seconds`; other 4xx are not. At most `concurrency` requests are in flight. Errors carry the
     request path only, never the base URL (it may hold credentials).
     """
 
@@ -74,7 +74,7 @@ class EsploraClient:
     ) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
         self._retries = retries
-        self._backoff = backoff_seconds
+        self._backoff = Backoff(backoff_seconds)
         self._max_body = max_body_bytes
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -219,16 +219,15 @@ class EsploraClient:
 
     async def _get(self, path: str) -> bytes:
         """GET `path` with retries; the body, or ChainUnavailable/ChainDataError."""
-        attempt = 0
-        while True:
-            try:
-                async with self._slots:
-                    return await self._get_once(path)
-            except Retryable as exc:
-                if attempt >= self._retries:
-                    raise ChainUnavailable(f"{path}: {exc.detail} (after {attempt + 1} attempts)") from (exc.__cause__ or exc)
-                await asyncio.sleep(random.uniform(0, self._backoff * 2**attempt))
-                attempt += 1
+
+        async def once() -> bytes:
+            async with self._slots:  # a slot per attempt: nobody waits on our backoff
+                return await self._get_once(path)
+
+        return await retrying(
+            once, retries=self._retries, backoff=self._backoff,
+            give_up=lambda detail, attempts: ChainUnavailable(f"{path}: {detail} (after {attempts} attempts)"),
+        )
 
     async def _get_once(self, path: str) -> bytes:
         try:
