@@ -15,10 +15,9 @@ import httpx
 
 from chains.bitcoin.http_body import read_capped
 from chains.errors import ChainConfigError, ChainDataError, ChainUnavailable
+from chains.hexes import HEX_BYTES, is_hex64
 from chains.retry import Backoff, Retryable, retrying
 
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_SATS = 21_000_000 * 100_000_000
 SATS_PER_BTC = Decimal(100_000_000)
@@ -382,12 +381,12 @@ def _int(value: Any, where: str, minimum: int, maximum: int = 2**63 - 1) -> int:
 
 
 def _hash(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError(f"{where}: expected 64 lowercase hex chars")
     return value
 
 
 def _hex(value: Any, where: str, max_bytes: int = 4_000_000) -> bytes:
-    if not isinstance(value, str) or len(value) > 2 * max_bytes or not _HEX.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 2 * max_bytes or not HEX_BYTES.fullmatch(value):
         raise ChainDataError(f"{where}: expected lowercase hex of at most {max_bytes} bytes")
     return bytes.fromhex(value)

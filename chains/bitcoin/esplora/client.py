@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +13,13 @@ from chains.bitcoin.esplora import tx as parse
 from chains.bitcoin.esplora.tx import EsploraOutput, EsploraTx, MerkleProof, Outspend, TxStatus, raw_txid, sha256d
 from chains.bitcoin.http_body import read_capped
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.hexes import HEADER_HEX, is_hex64
 from chains.retry import Backoff, Retryable, retrying
 
 __all__ = [
     "EsploraBlock", "EsploraClient", "EsploraOutput", "EsploraTx", "EsploraUtxo", "MerkleProof", "Outspend", "TxStatus",
 ]
 
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEADER_HEX = re.compile(r"[0-9a-f]{160}")
 # Esplora pages an address's confirmed history 25 transactions at a time (API.md).
 ADDRESS_TXS_PAGE = 25
 # More history than this for one reserve address is refused rather than paged for ever.
@@ -170,7 +168,7 @@ class EsploraClient:
         """The 80-byte header of `block_hash` as lowercase hex; checked to hash to `block_hash`."""
         path = f"/block/{_hash_arg(block_hash)}/header"
         text = await self._get_text(path)
-        if not _HEADER_HEX.fullmatch(text):
+        if not HEADER_HEX.fullmatch(text):
             raise ChainDataError(f"{path}: expected 160 lowercase hex chars")
         if sha256d(bytes.fromhex(text))[::-1].hex() != block_hash:
             raise ChainDataError(f"{path}: header does not hash to the block asked for")
@@ -262,7 +260,7 @@ def _uint(value: Any, where: str, maximum: int = 2**63 - 1) -> int:
 
 
 def _block_hash(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError(f"{where}: expected 64 lowercase hex chars")
     return value
 
@@ -277,7 +275,7 @@ def _optional_uint(value: Any, where: str, maximum: int) -> int | None:
 
 def _hash_arg(value: str) -> str:
     """A txid or block hash argument, checked before it becomes part of a URL path."""
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError("expected a txid or block hash of 64 lowercase hex chars")
     return value
 
