@@ -52,7 +52,8 @@ class EvmErc20Config:
     confirmations: int = 12
     timeout_seconds: float = 10
     retries: int = 3
-    max_age_seconds: int | None = None
+    # Typed int: None only stands for "by finality" until __post_init__ fills it in.
+    max_age_seconds: int = None  # type: ignore[assignment]
     # Declared non-circulating holders (treasury, burn, escrow; lockboxes linked in from bridge
     # deployments by the settings layer), read with balanceOf at the supply's block.
     held: tuple[HeldAddress, ...] = ()
