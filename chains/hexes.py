@@ -1,18 +1,19 @@
-"""Hex validation for every layer: txids, block hashes, ids, keys, signatures and EVM values.
-
-The patterns carry no anchors: use them with `fullmatch` (or through the `is_*` functions),
-never `match`, which would accept any longer string starting with a valid one. (Anchoring with
-`^...$` does not help either: `$` also matches before a final "\n".) Without anchors they can
-also be embedded in larger patterns (`HEX64_ANY_CASE.pattern` in the devnet's routes).
-
-Lowercase is the rule wherever we write hex (our documents, Esplora, Bitcoin Core, web3 hashes);
-`any_case` variants are for input people paste (keys, deposit txids) and for peers that accept
-either case. The `0x` prefix of EVM values is always lowercase.
-"""
+"""Hex validation for every layer: txids, block hashes, ids, keys, signatures and EVM values."""
 
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
+
+# The patterns carry no anchors: use them with `fullmatch` (or through the `is_*` functions), never
+# `match`, which would accept any longer string starting with a valid one. (`^...$` does not save
+# `match` either: `$` also matches before a final "\n".) Unanchored, they also embed in larger
+# patterns (`HEX64_ANY_CASE.pattern` in the devnet's routes).
+#
+# Lowercase is the rule wherever hex is written by us or by Esplora, Bitcoin Core and web3; the
+# either-case forms are for input people paste (keys, deposit txids) and for peers that accept both.
+# The `0x` of EVM values is always lowercase. The `is_*` functions are type guards: True also tells
+# the type checker that `value` is a str.
 
 # 16 bytes: a proof-of-control challenge id.
 HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -37,27 +38,27 @@ EVM_QUANTITY = re.compile(r"0x(?:0|[1-9a-f][0-9a-f]*)")
 EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
-def is_hex64(value: object, *, any_case: bool = False) -> bool:
+def is_hex64(value: object, *, any_case: bool = False) -> TypeGuard[str]:
     """Whether `value` is a str of exactly 64 hex digits (lowercase unless `any_case`), no prefix."""
     return isinstance(value, str) and (HEX64_ANY_CASE if any_case else HEX64).fullmatch(value) is not None
 
 
-def is_hex_bytes(value: object, *, any_case: bool = False) -> bool:
+def is_hex_bytes(value: object, *, any_case: bool = False) -> TypeGuard[str]:
     """Whether `value` is a str of an even number of hex digits (lowercase unless `any_case`), maybe none."""
     return isinstance(value, str) and (HEX_BYTES_ANY_CASE if any_case else HEX_BYTES).fullmatch(value) is not None
 
 
-def is_evm_hash(value: object, *, any_case: bool = False) -> bool:
+def is_evm_hash(value: object, *, any_case: bool = False) -> TypeGuard[str]:
     """Whether `value` is `0x` and 64 hex digits (lowercase unless `any_case`): a block or tx hash, a topic."""
     return isinstance(value, str) and value.startswith("0x") and is_hex64(value[2:], any_case=any_case)
 
 
-def is_evm_data(value: object, *, any_case: bool = False) -> bool:
+def is_evm_data(value: object, *, any_case: bool = False) -> TypeGuard[str]:
     """Whether `value` is `0x` and whole bytes of hex (lowercase unless `any_case`), maybe none."""
     return isinstance(value, str) and value.startswith("0x") and is_hex_bytes(value[2:], any_case=any_case)
 
 
-def is_evm_quantity(value: object, *, any_case: bool = False) -> bool:
+def is_evm_quantity(value: object, *, any_case: bool = False) -> TypeGuard[str]:
     """Whether `value` is a JSON-RPC quantity: `0x` and hex digits without leading zeros ("0x0" for zero)."""
     if not isinstance(value, str) or not value.startswith("0x"):
         return False
@@ -66,6 +67,6 @@ def is_evm_quantity(value: object, *, any_case: bool = False) -> bool:
     return EVM_QUANTITY.fullmatch("0x" + digits) is not None
 
 
-def is_evm_address(value: object) -> bool:
+def is_evm_address(value: object) -> TypeGuard[str]:
     """Whether `value` is `0x` and 40 hex digits in either case (EIP-55 checksum not checked here)."""
     return isinstance(value, str) and EVM_ADDRESS.fullmatch(value) is not None
