@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,11 +16,12 @@ from chains.base import (
     SupplyAdapter,
     SupplySourceConfig,
 )
-from chains.bitcoin.wallets import WalletSpec
 from chains import registry
+from chains.bitcoin.wallets import WalletSpec
 from chains.devnet.btc_wallet import DevnetWallets
 from chains.errors import ChainConfigError
 from chains.registry import available_kinds, get_spec
+from tests.protocol_checks import assert_conforms, conforms, members
 
 DESCRIPTOR = DevnetWallets().reserve_descriptors["tr"]
 EVM_TOKEN = "0x52908400098527886E0F7030069857D2E4169EE7"  # EIP-55 test vector
@@ -40,42 +39,6 @@ TABLES: dict[str, dict[str, Any]] = {
     "solana-spl": {"chain_id": SOLANA_MAINNET, "rpc_url": "https://rpc.example", "mint": SOLANA_MINT,
                    "expected_decimals": 8},
 }
-# Names that chains.base only imports for annotations (wallets.py imports chains.base).
-ANNOTATION_NAMES = {"WalletSpec": WalletSpec}
-
-
-def members(protocol: type) -> dict[str, Any]:
-    """Each property of `protocol` (its own and inherited) -> the type its getter declares."""
-    found: dict[str, Any] = {}
-    for klass in reversed(protocol.__mro__):
-        for name, value in vars(klass).items():
-            if isinstance(value, property):
-                found[name] = typing.get_type_hints(value.fget, localns=ANNOTATION_NAMES)["return"]
-    return found
-
-
-def conforms(value: Any, hint: Any) -> bool:
-    """Whether `value` is of the declared type (plain classes, `X | None`, `tuple[X, ...]`, Literal)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(conforms(value, arg) for arg in args)
-    if origin is typing.Literal:
-        return value in args
-    if origin is tuple:
-        return isinstance(value, tuple) and all(conforms(item, args[0]) for item in value)
-    if hint is type(None):
-        return value is None
-    if hint is int:  # bool is an int subclass; a config holding True where a count goes is wrong
-        return isinstance(value, int) and not isinstance(value, bool)
-    if typing.get_origin(hint) is None and isinstance(hint, type):
-        return isinstance(value, hint)
-    return callable(value)  # Callable[...] members: the call itself is tested below
-
-
-def assert_conforms(value: Any, protocol: type) -> None:
-    assert isinstance(value, protocol), f"{type(value).__name__} is not a {protocol.__name__}"
-    for name, hint in members(protocol).items():
-        assert conforms(getattr(value, name), hint), f"{type(value).__name__}.{name} is not {hint}"
 
 
 def test_every_builtin_kind_has_a_sample_table() -> None:
