@@ -16,7 +16,7 @@ from chains.hexes import HEX64_ANY_CASE
 
 __all__ = ["EsploraApp", "serve_chain"]
 
-_HASH = f"({HEX64_ANY_CASE.pattern})"  # Esplora accepts either case in paths
+_HASH = f"({HEX64_ANY_CASE.pattern})"  # a txid or block hash in a path, in either case
 _DIFF1_TARGET = 0xFFFF << 208
 MAX_POST_BYTES = 400_000
 MEMPOOL_TXS = 50  # Esplora's /address/:a/txs: up to 50 mempool transactions ...
