@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # wallets.py imports this module: the name is for annotations only
+    from chains.bitcoin.wallets import WalletSpec
+
+Role = Literal["reserve", "supply"]
 
 
 @dataclass(frozen=True)
@@ -186,3 +191,81 @@ class SupplyAdapter(Protocol):
     async def read_supply(self) -> SupplyReading: ...
 
     async def aclose(self) -> None: ...
+
+
+# --- configurations ------------------------------------------------------------------------------
+# Each adapter kind has its own frozen config dataclass, built by its spec's parse_config from one
+# TOML table. The engine reads configs through these protocols only; members are read-only
+# properties, which a frozen dataclass field satisfies.
+
+
+@runtime_checkable
+class SourceConfig(Protocol):
+    """What every adapter configuration declares.
+
+    `name` is the source's (reserves) or deployment's (supply) name from the settings.
+    `max_age_seconds` bounds the age of a reading's block (by the block's own time): an older
+    reading makes the source stale.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def max_age_seconds(self) -> int: ...
+
+
+@runtime_checkable
+class ReserveSourceConfig(SourceConfig, Protocol):
+    """A reserve source: named Bitcoin wallets of one network.
+
+    `network` is one of chains.bitcoin.descriptors.NETWORK_NAMES ("main", "test", "signet",
+    "regtest"); `wallets` are in declaration order (the first wallet covering an outpoint keeps it).
+    """
+
+    @property
+    def network(self) -> str: ...
+
+    @property
+    def wallets(self) -> tuple[WalletSpec, ...]: ...
+
+
+@runtime_checkable
+class SupplySourceConfig(SourceConfig, Protocol):
+    """One token deployment.
+
+    `chain_id` is CAIP-2 (`eip155:1`, `solana:<genesis prefix>`); `contract` is the token's address
+    as that chain writes it (an EVM contract, a Solana mint), the value SupplyReading.contract
+    carries. `expected_decimals`, when not None, must equal the decimals read on chain.
+    """
+
+    @property
+    def chain_id(self) -> str: ...
+
+    @property
+    def contract(self) -> str: ...
+
+    @property
+    def expected_decimals(self) -> int | None: ...
+
+
+@runtime_checkable
+class AdapterSpec(Protocol):
+    """What the registry holds for one adapter kind (chains.registry.Spec is the usual one).
+
+    `role` says which protocols its configs and adapters satisfy: "reserve" (ReserveSourceConfig,
+    ReserveAdapter) or "supply" (SupplySourceConfig, SupplyAdapter). `parse_config(name, table)`
+    raises ChainConfigError naming the key; `build(config)` makes the adapter from that config.
+    """
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def parse_config(self) -> Callable[[str, dict[str, Any]], SourceConfig]: ...
+
+    @property
+    def build(self) -> Callable[[Any], ReserveAdapter | SupplyAdapter]: ...

@@ -5,17 +5,18 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Literal
+from typing import Any, Callable
 
+from chains.base import AdapterSpec, Role
 from chains.errors import ChainConfigError
 from chains.safety import clamp_recursion_limit
 
-Role = Literal["reserve", "supply"]
+__all__ = ["ENTRY_POINT_GROUP", "AdapterSpec", "Role", "Spec", "available_kinds", "get_spec"]
 
 
 @dataclass(frozen=True)
-class AdapterSpec:
-    """How to build one kind of adapter.
+class Spec:
+    """How to build one kind of adapter: the usual AdapterSpec (chains.base), for built-ins and plugins.
 
     `parse_config(name, mapping)` turns the TOML table of one source into the adapter's config
     dataclass (raising ChainConfigError that names the key); `build(config)` makes the adapter.
@@ -27,7 +28,7 @@ class AdapterSpec:
     build: Callable[[Any], Any]
 
 
-# kind -> "module:attribute" of an AdapterSpec; imported on first use so that importing the
+# kind -> "module:attribute" of a Spec; imported on first use so that importing the
 # registry does not pull in web3 or embit.
 _BUILTINS: dict[str, str] = {
     "bitcoin-esplora": "chains.bitcoin.esplora.adapter:SPEC",
@@ -43,8 +44,14 @@ def _load(target: str) -> AdapterSpec:
     module, _, attr = target.partition(":")
     spec = getattr(importlib.import_module(module), attr)
     clamp_recursion_limit()  # web3's dependencies raise it on import
-    if not isinstance(spec, AdapterSpec):
-        raise ChainConfigError(f"{target} is not an AdapterSpec")
+    return _checked(spec, f"{target} is not an AdapterSpec")
+
+
+def _checked(spec: Any, problem: str) -> AdapterSpec:
+    # A plugin may bring its own spec type: anything with the four members and a known role will do.
+    if not isinstance(spec, AdapterSpec) or spec.role not in ("reserve", "supply") \
+            or not callable(spec.parse_config) or not callable(spec.build):
+        raise ChainConfigError(problem)
     return spec
 
 
@@ -63,7 +70,5 @@ def get_spec(kind: str) -> AdapterSpec:
         if ep.name == kind:
             spec = ep.load()
             clamp_recursion_limit()
-            if not isinstance(spec, AdapterSpec):
-                raise ChainConfigError(f"entry point {kind!r} does not point at an AdapterSpec")
-            return spec
+            return _checked(spec, f"entry point {kind!r} does not point at an AdapterSpec")
     raise ChainConfigError(f"unknown adapter kind {kind!r}; known: {', '.join(available_kinds())}")

@@ -1,18 +1,10 @@
-"""Pieces the Esplora and Bitcoin Core clients share: bounded bodies and the retry signal."""
+"""Bounded HTTP bodies for the Esplora and Bitcoin Core clients (their retries are in chains.retry)."""
 
 from __future__ import annotations
 
 import httpx
 
 from chains.errors import ChainDataError
-
-
-class Retryable(Exception):
-    """Internal to the HTTP clients: a failure worth another attempt (timeout, transport, 5xx, 429)."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 async def read_capped(response: httpx.Response, max_bytes: int, where: str) -> bytes:

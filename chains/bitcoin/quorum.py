@@ -32,7 +32,7 @@ from chains.bitcoin.core.rpc import split_credentials
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError, ChainDataError
-from chains.registry import AdapterSpec, get_spec
+from chains.registry import Spec, get_spec
 
 KIND = "bitcoin-quorum"
 BACKEND_KINDS = ("bitcoin-esplora", "bitcoin-core-rpc")
@@ -217,4 +217,4 @@ def _hash_lookup(adapter: Any) -> Callable[[int], Any]:
     return client.block_hash_at
 
 
-SPEC = AdapterSpec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinQuorumAdapter)
+SPEC = Spec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinQuorumAdapter)

@@ -12,10 +12,11 @@ from embit.script import Script
 from chains.devnet.bitcoin import DevnetBlock, DevnetError, DevnetTx, RegtestChain, regtest_script
 from chains.devnet.btc_block import bits_to_target
 from chains.devnet.http import read_body, serve_in_thread
+from chains.hexes import HEX64_ANY_CASE
 
 __all__ = ["EsploraApp", "serve_chain"]
 
-_HASH = r"([0-9a-fA-F]{64})"
+_HASH = f"({HEX64_ANY_CASE.pattern})"  # a txid or block hash in a path, in either case
 _DIFF1_TARGET = 0xFFFF << 208
 MAX_POST_BYTES = 400_000
 MEMPOOL_TXS = 50  # Esplora's /address/:a/txs: up to 50 mempool transactions ...

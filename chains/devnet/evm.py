@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from chains.devnet.evm_rpc import EvmJsonRpc
 from chains.errors import ChainError
+from chains.hexes import is_hex64
 
 ARTIFACT_PATH = Path(__file__).resolve().parents[2] / "contracts" / "ReserveToken.json"
 _DEPLOY_GAS = 3_000_000
@@ -105,7 +105,7 @@ class DevnetEvm:
         stored in that byte order as the event's bytes32.
         """
         txid = deposit_txid_hex.removeprefix("0x")
-        if not re.fullmatch(r"[0-9a-fA-F]{64}", txid):
+        if not is_hex64(txid, any_case=True):
             raise DevnetEvmError("deposit txid must be 64 hex digits")
         data = encode(
             ["address", "uint256", "bytes32", "uint32"], [to, amount, bytes.fromhex(txid), vout]

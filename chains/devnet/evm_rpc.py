@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import threading
 from typing import Any, Callable
 
 from eth_tester import EthereumTester
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound, ValidationError
+
+from chains.hexes import is_evm_address, is_evm_data, is_evm_hash, is_evm_quantity
 
 # JSON-RPC 2.0 error codes; 3 is what geth and anvil use for reverted calls.
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
@@ -18,7 +19,6 @@ PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR =
 SERVER_ERROR, EXECUTION_REVERTED = -32000, 3
 MAX_BATCH = 100
 
-_QUANTITY = re.compile(r"0x(0|[1-9a-fA-F][0-9a-fA-F]*)")
 # Transaction keys eth-tester accepts, by JSON-RPC name; quantities are converted to int.
 _TX_KEYS = {
     "from": "from", "to": "to", "data": "data", "input": "data", "gas": "gas",
@@ -257,27 +257,27 @@ def _camel(name: str) -> str:
 
 
 def _quantity(value: Any, what: str) -> int:
-    if isinstance(value, str) and _QUANTITY.fullmatch(value):
+    if is_evm_quantity(value, any_case=True):
         return int(value, 16)
     raise RpcError(INVALID_PARAMS, f"{what}: hex quantity expected")
 
 
 def _hex32(value: Any) -> str:
-    if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+    if is_evm_hash(value, any_case=True):
         return value
     raise RpcError(INVALID_PARAMS, "32-byte hex hash expected")
 
 
 def _addr(params: list[Any], index: int) -> str:
     value = params[index] if len(params) > index else None
-    if isinstance(value, str) and re.fullmatch(r"0x[0-9a-fA-F]{40}", value):
+    if is_evm_address(value):
         return value
     raise RpcError(INVALID_PARAMS, "20-byte hex address expected")
 
 
 def _hex_param(params: list[Any], index: int) -> str:
     value = params[index] if len(params) > index else None
-    if isinstance(value, str) and re.fullmatch(r"0x([0-9a-fA-F]{2})*", value):
+    if is_evm_data(value, any_case=True):
         return value
     raise RpcError(INVALID_PARAMS, "hex data expected")
 

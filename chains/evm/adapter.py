@@ -17,7 +17,7 @@ from chains.evm.endpoint import (  # noqa: F401 - selectors re-exported for call
     run_all,
 )
 from chains.evm.quorum import agreed_state, endpoint_name, too_few_answers
-from chains.registry import AdapterSpec
+from chains.registry import Spec
 
 T = TypeVar("T")
 
@@ -139,4 +139,4 @@ class EvmErc20Adapter:
         )
 
 
-SPEC = AdapterSpec(kind=KIND, role="supply", parse_config=parse_config, build=EvmErc20Adapter)
+SPEC = Spec(kind=KIND, role="supply", parse_config=parse_config, build=EvmErc20Adapter)

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from chains.base import HeldAddress
 from chains.deployment_table import deployment_error, deployment_values
-from chains.evm.held import ADDRESS, check_held, checksum_ok, parse_exclusions
+from chains.evm.held import check_held, checksum_ok, parse_exclusions
+from chains.hexes import is_evm_address
 
 KIND = "evm-erc20"
 Finality = Literal["finalized", "confirmations"]
@@ -51,7 +52,8 @@ class EvmErc20Config:
     confirmations: int = 12
     timeout_seconds: float = 10
     retries: int = 3
-    max_age_seconds: int | None = None
+    # Typed int: None only stands for "by finality" until __post_init__ fills it in.
+    max_age_seconds: int = None  # type: ignore[assignment]
     # Declared non-circulating holders (treasury, burn, escrow; lockboxes linked in from bridge
     # deployments by the settings layer), read with balanceOf at the supply's block.
     held: tuple[HeldAddress, ...] = ()
@@ -67,7 +69,7 @@ class EvmErc20Config:
         if not _CAIP2.fullmatch(_check_str(self, "chain_id", self.chain_id)):
             raise _error(self.name, "chain_id", "not a CAIP-2 EVM chain id like 'eip155:1'")
         self._check_endpoints()
-        if not ADDRESS.fullmatch(_check_str(self, "contract", self.contract)):
+        if not is_evm_address(_check_str(self, "contract", self.contract)):
             raise _error(self.name, "contract", "not a 20-byte hex address")
         if not checksum_ok(self.contract):
             raise _error(self.name, "contract", "mixed-case address with a bad EIP-55 checksum")

@@ -7,8 +7,8 @@ from typing import Any
 
 from chains.base import HELD_CATEGORIES, HeldAddress
 from chains.deployment_table import deployment_error
+from chains.hexes import is_evm_address
 
-ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 MAX_HELD = 100
 MAX_REASON = 200
 MAX_BRIDGE_NAME = 64  # as long as a deployment name may be
@@ -76,7 +76,7 @@ def check_held(name: str, held: Any, key: str = "held") -> None:
 
 
 def _check_holder(name: str, where: str, holder: HeldAddress) -> None:
-    if not isinstance(holder.address, str) or not ADDRESS.fullmatch(holder.address):
+    if not is_evm_address(holder.address):
         raise deployment_error(name, f"{where}.address", "not a 20-byte hex address (0x + 40 hex digits)")
     if not checksum_ok(holder.address):
         raise deployment_error(name, f"{where}.address", "mixed-case address with a bad EIP-55 checksum")

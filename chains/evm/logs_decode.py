@@ -6,13 +6,13 @@ whole range is refused (never half stored).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from eth_utils import keccak
 
 from chains.errors import ChainDataError
+from chains.hexes import EVM_DATA, EVM_QUANTITY, is_evm_hash
 
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 MINT_TOPIC = "0x" + keccak(text="Mint(address,uint256,bytes32,uint32)").hex()
@@ -22,9 +22,6 @@ ZERO_ADDRESS = "0x" + "00" * 20
 # A Burn's Bitcoin address is chosen by any holder: an odd one must not stop the replay, so it
 # is kept only when it is printable UTF-8 of a sane length (reconciliation flags the rest).
 MAX_BTC_ADDRESS = 200
-_HASH = re.compile(r"0x[0-9a-f]{64}")
-_QUANTITY = re.compile(r"0x(0|[1-9a-f][0-9a-f]*)")
-_DATA = re.compile(r"0x(?:[0-9a-f]{2})*")
 _WORD_HEX = 64
 
 
@@ -95,7 +92,7 @@ def _decode_one(item: Any, label: str, contract: str, start: int, end: int) -> T
     topics, data = item.get("topics"), item.get("data")
     if not isinstance(topics, list) or not topics or not all(_hash(t) for t in topics):
         raise ChainDataError(f"{where}: log {index} has malformed topics")
-    if not isinstance(data, str) or not _DATA.fullmatch(data.lower()):
+    if not isinstance(data, str) or not EVM_DATA.fullmatch(data.lower()):
         raise ChainDataError(f"{where}: log {index} has malformed data")
     topics = [t.lower() for t in topics]
     kind = TOPIC_KINDS.get(topics[0])
@@ -157,14 +154,14 @@ def _topic_address(topic: str) -> str | None:
 
 
 def _hash(value: Any) -> str | None:
-    if isinstance(value, str) and _HASH.fullmatch(value.lower()):
+    if isinstance(value, str) and is_evm_hash(value.lower()):
         return value.lower()
     return None
 
 
 def quantity(value: Any) -> int | None:
     """A JSON-RPC quantity ("0x1a") as int, or None when it is not one."""
-    if isinstance(value, str) and _QUANTITY.fullmatch(value.lower()):
+    if isinstance(value, str) and EVM_QUANTITY.fullmatch(value.lower()):
         return int(value, 16)
     return None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Awaitable, Callable, TypeVar
 
@@ -17,56 +16,54 @@ from web3.exceptions import (
 )
 
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.retry import RPC_BACKOFF, Retryable, retrying
 
 T = TypeVar("T")
 
 # Transport trouble worth another try: the node may come back. Everything else is an answer.
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError, ConnectionError)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_BACKOFF_START = 0.2
-_BACKOFF_MAX = 2.0
 _MAX_NODE_MESSAGE = 200
 
 
 async def call_with_retries(
     label: str, what: str, make: Callable[[], Awaitable[T]], retries: int
 ) -> T:
-    """Await `make()` up to `1 + retries` times, backing off between transient failures.
+    """Await `make()` up to `1 + retries` times, backing off (chains.retry) between transient failures.
 
     `label` names the deployment in error details and `what` the call. Never puts the RPC URL
     into a detail (it may hold a key): aiohttp's own messages do, so only types and statuses are
     reported. Raises ChainUnavailable when the node cannot be reached or keeps failing,
     ChainDataError when it answers with something we cannot use.
     """
-    attempt = 0
-    while True:
-        try:
-            return await make()
-        except _TRANSIENT as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            error: Exception = exc
-        except aiohttp.ClientResponseError as exc:
-            reason = f"HTTP {exc.status}"
-            if exc.status not in _RETRY_STATUS:
-                raise ChainUnavailable(f"{label}: {what}: node answered {reason}") from None
-            error = exc
-        except (BlockNotFound, BadFunctionCallOutput, ContractLogicError) as exc:
-            raise ChainDataError(f"{label}: {what}: {_node_message(exc)}") from exc
-        except Web3RPCError as exc:
-            raise ChainUnavailable(f"{label}: {what}: node error: {_node_message(exc)}") from exc
-        except (BadResponseFormat, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ChainDataError(f"{label}: {what}: malformed JSON-RPC response") from exc
-        except (Web3Exception, ValueError, TypeError, KeyError) as exc:
-            # web3's formatters choke on results that are not the hex they expect
-            raise ChainDataError(
-                f"{label}: {what}: unusable response ({type(exc).__name__})"
-            ) from exc
-        if attempt >= retries:
-            raise ChainUnavailable(
-                f"{label}: {what} failed after {attempt + 1} attempt(s): {reason}"
-            ) from _scrub(error)
-        await asyncio.sleep(min(_BACKOFF_START * 2**attempt, _BACKOFF_MAX))
-        attempt += 1
+    return await retrying(
+        lambda: _attempt(label, what, make), retries=retries, backoff=RPC_BACKOFF,
+        give_up=lambda reason, attempts: ChainUnavailable(f"{label}: {what} failed after {attempts} attempt(s): {reason}"),
+    )
+
+
+async def _attempt(label: str, what: str, make: Callable[[], Awaitable[T]]) -> T:
+    """One call: transient failures become Retryable, every other failure its ChainError."""
+    try:
+        return await make()
+    except _TRANSIENT as exc:
+        raise Retryable("timed out" if isinstance(exc, TimeoutError) else type(exc).__name__) from exc
+    except aiohttp.ClientResponseError as exc:
+        # Not chained: aiohttp response errors repeat the full URL (and any key in it).
+        if exc.status not in _RETRY_STATUS:
+            raise ChainUnavailable(f"{label}: {what}: node answered HTTP {exc.status}") from None
+        raise Retryable(f"HTTP {exc.status}") from None
+    except (BlockNotFound, BadFunctionCallOutput, ContractLogicError) as exc:
+        raise ChainDataError(f"{label}: {what}: {_node_message(exc)}") from exc
+    except Web3RPCError as exc:
+        raise ChainUnavailable(f"{label}: {what}: node error: {_node_message(exc)}") from exc
+    except (BadResponseFormat, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ChainDataError(f"{label}: {what}: malformed JSON-RPC response") from exc
+    except (Web3Exception, ValueError, TypeError, KeyError) as exc:
+        # web3's formatters choke on results that are not the hex they expect
+        raise ChainDataError(
+            f"{label}: {what}: unusable response ({type(exc).__name__})"
+        ) from exc
 
 
 def _node_message(exc: Exception) -> str:
@@ -77,7 +74,3 @@ def _node_message(exc: Exception) -> str:
     text = str(message)
     return text if len(text) <= _MAX_NODE_MESSAGE else text[:_MAX_NODE_MESSAGE] + "..."
 
-
-def _scrub(exc: Exception) -> Exception | None:
-    """The cause to chain: aiohttp response errors repeat the full URL, so they are not chained."""
-    return None if isinstance(exc, aiohttp.ClientResponseError) else exc

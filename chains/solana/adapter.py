@@ -9,7 +9,7 @@ from typing import Any
 
 from chains.base import BlockRef, SupplyReading
 from chains.errors import ChainDataError
-from chains.registry import AdapterSpec
+from chains.registry import Spec
 from chains.solana.base58 import decode32
 from chains.solana.config import COMMITMENT, KIND, SolanaSplConfig, parse_config
 from chains.solana.rpc import SolanaNodeError, SolanaRpc
@@ -207,4 +207,4 @@ def _is_time(value: object) -> bool:
     return _is_int(value) and 0 <= value <= _MAX_TIMESTAMP  # type: ignore[operator]
 
 
-SPEC = AdapterSpec(kind=KIND, role="supply", parse_config=parse_config, build=SolanaSplAdapter)
+SPEC = Spec(kind=KIND, role="supply", parse_config=parse_config, build=SolanaSplAdapter)

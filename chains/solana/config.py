@@ -67,6 +67,11 @@ class SolanaSplConfig:
                          "read at the supply's slot")
 
     @property
+    def contract(self) -> str:
+        """The token's address, as every supply config names it (SupplySourceConfig): the mint."""
+        return self.mint
+
+    @property
     def genesis_prefix(self) -> str:
         """The CAIP-2 reference: the first 32 characters of the expected genesis hash."""
         return self.chain_id.split(":", 1)[1]

@@ -1,21 +1,19 @@
-"""Solana JSON-RPC over httpx: bounded bodies, retries with jittered backoff, errors as ChainErrors."""
+"""Solana JSON-RPC over httpx: bounded bodies, retries (chains.retry), errors as ChainErrors."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
-import random
 from typing import Any
 
 import httpx
 
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.retry import RPC_BACKOFF, Retryable, retrying
 
 # Worth another try: the node may come back. Every other status and every JSON-RPC error is an answer.
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-_BACKOFF_START = 0.2
-_BACKOFF_MAX = 2.0
 _MAX_NODE_MESSAGE = 200
 # Our answers are small (getBlock without transactions is ~300 bytes); a bigger body is not one.
 MAX_BODY_BYTES = 256 * 1024
@@ -66,32 +64,29 @@ class SolanaRpc:
 
     async def call(self, method: str, params: list[Any]) -> Any:
         """The `result` member of the node's answer to `method(params)` (may be None)."""
-        attempt = 0
-        while True:
-            request_id = next(self._ids)
-            payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
-            try:
-                status, body = await asyncio.wait_for(self._post(payload), self._timeout)
-            except (TimeoutError, httpx.TimeoutException) as exc:
-                reason, cause = "timed out", exc
-            except httpx.TransportError as exc:
-                reason, cause = type(exc).__name__, exc
-            except _TooLarge:
-                raise ChainDataError(
-                    f"{self._label}: {method}: answer larger than {MAX_BODY_BYTES} bytes"
-                ) from None
-            else:
-                if status == 200:
-                    return self._result(method, request_id, body)
-                reason, cause = f"HTTP {status}", None
-                if status not in _RETRY_STATUS:
-                    raise ChainUnavailable(f"{self._label}: {method}: node answered {reason}")
-            if attempt >= self._retries:
-                raise ChainUnavailable(
-                    f"{self._label}: {method} failed after {attempt + 1} attempt(s): {reason}"
-                ) from cause
-            await asyncio.sleep(_backoff(attempt))
-            attempt += 1
+        return await retrying(
+            lambda: self._attempt(method, params), retries=self._retries, backoff=RPC_BACKOFF,
+            give_up=lambda reason, attempts: ChainUnavailable(
+                f"{self._label}: {method} failed after {attempts} attempt(s): {reason}"),
+        )
+
+    async def _attempt(self, method: str, params: list[Any]) -> Any:
+        """One request (a fresh id each time): transient failures become Retryable."""
+        request_id = next(self._ids)
+        payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        try:
+            status, body = await asyncio.wait_for(self._post(payload), self._timeout)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise Retryable("timed out") from exc
+        except httpx.TransportError as exc:
+            raise Retryable(type(exc).__name__) from exc
+        except _TooLarge:
+            raise ChainDataError(f"{self._label}: {method}: answer larger than {MAX_BODY_BYTES} bytes") from None
+        if status == 200:
+            return self._result(method, request_id, body)
+        if status not in _RETRY_STATUS:
+            raise ChainUnavailable(f"{self._label}: {method}: node answered HTTP {status}")
+        raise Retryable(f"HTTP {status}")
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -150,12 +145,6 @@ def parse_response(body: bytes, request_id: int) -> dict[str, Any] | None:
 
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
-
-
-def _backoff(attempt: int) -> float:
-    """Equal jitter: half the exponential step, plus a random part of the other half."""
-    step = min(_BACKOFF_START * 2**attempt, _BACKOFF_MAX)
-    return step / 2 + random.uniform(0, step / 2)
 
 
 def _cut(text: str) -> str:

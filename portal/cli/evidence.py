@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,10 @@ from typing import Any
 import click
 
 from reserves.evidence.service import NETWORKS, verify_bundle
+from reserves.hexes import is_hex64
 
 # A bundle of 50,000 headers is about 8 MB of JSON; anything far larger is not one.
 MAX_FILE_BYTES = 16 * 1024 * 1024
-_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 def _load(source: str) -> Any:
@@ -53,7 +52,7 @@ def verify_evidence_command(source: str, tip: str | None, network: str | None) -
     if tip is None:
         tip = (envelope.get("tip") or {}).get("hash") if isinstance(envelope.get("tip"), dict) else None
     network = network or envelope.get("network")
-    if not isinstance(tip, str) or not _HASH.fullmatch(tip.lower()):
+    if not isinstance(tip, str) or not is_hex64(tip.lower()):
         raise click.UsageError("no tip block hash: pass --tip (64 hex digits)")
     if network not in NETWORKS:
         raise click.UsageError("no network: pass --network")

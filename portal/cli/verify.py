@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,9 @@ from urllib.parse import urlsplit
 
 import click
 
+from reserves.hexes import is_hex64
+
 MAX_FETCH_BYTES = 64 * 1024 * 1024
-_PUBKEY = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class InputProblem(Exception):
@@ -62,11 +62,11 @@ def _parse(source: str) -> Any:
 
 def _pubkey_problem(text: str) -> str | None:
     """Why `text` is not a BIP-340 x-only public key (64 hex digits), or None when it is one."""
-    if _PUBKEY.fullmatch(text):
+    if is_hex64(text, any_case=True):
         return None
     shown = text if len(text) <= 80 else text[:77] + "..."
     hint = ""
-    if re.fullmatch(r"0[23][0-9a-fA-F]{64}", text):
+    if text[:2] in ("02", "03") and is_hex64(text[2:], any_case=True):
         hint = " (a 33-byte compressed key: drop its 02/03 prefix to get the x-only key)"
     return f"{shown!r} is not a BIP-340 x-only public key: expected 64 hex digits, got {len(text)} characters{hint}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,6 +14,7 @@ from chains.bitcoin.esplora.evidence_bundle import MAX_HEADERS, EvidenceBundle, 
 from chains.bitcoin.spv import NETWORKS as _POW_NETWORKS
 from chains.bitcoin.spv import Header, SpvError, check_headers, verify_evidence
 from chains.errors import ChainError
+from chains.hexes import is_hex64
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage import evidence_repository as repo
 from reserves.storage.db import Database
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 MAX_NEW_PER_RUN = 2000
 # The evidence job's first run waits this long after the first snapshot's start.
 EVIDENCE_DELAY = timedelta(seconds=30)
-_TXID = re.compile(r"[0-9a-f]{64}")
 NETWORK_BY_CHAIN = {"bip122:" + genesis[:32]: network for network, genesis in GENESIS.items()}
 
 
@@ -175,7 +174,7 @@ class EvidenceService:
         """{attestation_id, source, chain_id, network, tip, bundle} for an outpoint the latest
         attestation counts; NotFound when it does not, EvidencePending while not collected."""
         txid = txid.lower()
-        if not _TXID.fullmatch(txid) or not 0 <= vout <= 2**32 - 1:
+        if not is_hex64(txid) or not 0 <= vout <= 2**32 - 1:
             raise InvalidInput("txid must be 64 hex digits and vout an integer in [0, 2**32-1]")
         async with self._db.sessions() as session:
             row = await latest_attestation(session)

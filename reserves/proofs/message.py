@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from chains.hexes import HEX32
 from reserves.errors import InvalidInput
 
 HEADER = "Proof of control of Bitcoin reserves"
@@ -13,7 +14,6 @@ FORMAT = "reserves-challenge/1"
 MAX_NONCE = 128
 # Printable ASCII and no line break: a nonce can never forge another line of the message.
 _NONCE = re.compile(r"^[\x20-\x7e]{1,128}$")
-_CHALLENGE_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def check_nonce(nonce: object) -> str:
 
 
 def check_challenge_id(value: object) -> str:
-    if not isinstance(value, str) or not _CHALLENGE_ID.fullmatch(value):
+    if not isinstance(value, str) or not HEX32.fullmatch(value):
         raise InvalidInput("challenge_id: 32 lowercase hex characters, as returned when the challenge was made")
     return value
 

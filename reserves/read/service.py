@@ -7,13 +7,13 @@ import base64
 import dataclasses
 import binascii
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from chains.hexes import is_hex64
 from reserves.read import reserves as rviews
 from reserves.read import history as history_mod
 from reserves.read import supply as supply_views
@@ -39,7 +39,6 @@ HEALTH_TIMEOUT_SECONDS = 5.0
 FUTURE_TOLERANCE = timedelta(seconds=60)
 SPARK_WINDOW = timedelta(hours=24)
 SPARK_POINTS = 96
-_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ class ReserveService:
             return (await _envelopes(session, [row]))[0]
 
     async def get(self, attestation_id: str) -> dict[str, Any]:
-        if not _ID.match(attestation_id):
+        if not is_hex64(attestation_id):
             raise InvalidInput("id: must be 64 lowercase hex characters (SHA-256 of the canonical body)")
         async with self.db.sessions() as session:
             row = await repo.get_attestation(session, attestation_id)

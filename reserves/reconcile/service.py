@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from chains.hexes import EVM_HASH, HEX64
 from reserves.errors import InvalidInput, NotFound
 from reserves.reconcile import repository as repo
 from reserves.reconcile import rules as r
@@ -19,8 +20,6 @@ DEFAULT_LIMIT = 100
 MAX_NOTE_CHARS = 500
 MAX_LOG_INDEX = 2**31 - 1
 MAX_VOUT = 2**32 - 1
-_TX_HASH = re.compile(r"0x[0-9a-f]{64}")
-_TXID = re.compile(r"[0-9a-f]{64}")
 KINDS = ("mint", "burn")
 
 
@@ -83,7 +82,7 @@ class ReconcileService:
         """
         if not isinstance(deployment, str) or deployment not in self.deployments:
             raise bad("unknown_deployment", "no deployment of that name is configured")
-        tx_hash, btc_txid = _hex(tx_hash, _TX_HASH, "tx_hash", "0x and 64 hex digits"), _hex(btc_txid, _TXID, "btc_txid", "64 hex digits")
+        tx_hash, btc_txid = _hex(tx_hash, EVM_HASH, "tx_hash", "0x and 64 hex digits"), _hex(btc_txid, HEX64, "btc_txid", "64 hex digits")
         log_index = _int(log_index, "log_index", MAX_LOG_INDEX)
         vout = _int(vout, "vout", MAX_VOUT)
         note = _note(note)

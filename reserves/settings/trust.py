@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from chains.hexes import is_evm_address, is_hex64
 from reserves.attestation.members.guardians import MAX_GUARDIANS, GuardianSet
 from reserves.attestation.members.scope import MAX_STATEMENT, MAX_STATEMENTS
 from reserves.errors import ConfigError, InvalidInput
 from reserves.settings.values import int_, no_unknown, num, secret, str_
 
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _CHAIN = re.compile(r"^eip155:[0-9]{1,20}$")
 
 
@@ -134,10 +134,10 @@ def anchor(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AnchorSetti
     if chain_id is None or not _CHAIN.fullmatch(chain_id):
         raise ConfigError("anchor.chain_id: required, a CAIP-2 EVM chain id like 'eip155:1'")
     contract = str_(t, "contract", "anchor.contract", None)
-    if contract is None or not _HEX_ADDRESS.fullmatch(contract):
+    if contract is None or not is_evm_address(contract):
         raise ConfigError("anchor.contract: required, the 0x address of the AttestationAnchor contract")
     key = secret(t, "sender_key", "anchor.sender_key", env, base)
-    if key is None or not re.fullmatch(r"(0x)?[0-9a-fA-F]{64}", key):
+    if key is None or not is_hex64(key.removeprefix("0x"), any_case=True):
         raise ConfigError("anchor.sender_key_env / sender_key_file: required, 32 bytes of hex (the account paying gas)")
     return AnchorSettings(
         rpc_url=url, chain_id=chain_id, contract=contract.lower(), sender_key=key,

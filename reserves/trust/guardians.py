@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import datetime, timezone
 
 from sqlmodel import select
 
+from chains.hexes import HEX64, HEX128, is_hex64
 from reserves.trust import audit
 from reserves.attestation.members.guardians import (GuardianSet, guardian_set, guardian_signature, is_final,
                                                     valid_bip340)
@@ -27,8 +27,6 @@ from reserves.storage.models import AttestationRow
 from reserves.storage import documents
 
 log = logging.getLogger(__name__)
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_HEX128 = re.compile(r"^[0-9a-f]{128}$")
 # SQLite has one writer at a time but no row locks: submissions in this process take turns.
 _SQLITE_TURN = asyncio.Lock()
 
@@ -50,16 +48,16 @@ class NoGuardianSet(Conflict):
 
 
 def check_id(att_id: object) -> str:
-    if not isinstance(att_id, str) or not _HEX64.fullmatch(att_id):
+    if not is_hex64(att_id):
         raise InvalidInput("id: must be 64 lowercase hex characters (the attestation id)")
     return att_id
 
 
 def check_submission(att_id: object, pubkey: object, sig: object) -> tuple[str, str, str]:
     """The three values, lowercased, or InvalidInput naming the first malformed one."""
-    for name, value, pattern, what in (("id", att_id, _HEX64, "64 hex characters (the attestation id)"),
-                                       ("pubkey", pubkey, _HEX64, "64 hex characters (BIP-340 x-only key)"),
-                                       ("sig", sig, _HEX128, "128 hex characters (a 64-byte BIP-340 signature)")):
+    for name, value, pattern, what in (("id", att_id, HEX64, "64 hex characters (the attestation id)"),
+                                       ("pubkey", pubkey, HEX64, "64 hex characters (BIP-340 x-only key)"),
+                                       ("sig", sig, HEX128, "128 hex characters (a 64-byte BIP-340 signature)")):
         if not isinstance(value, str) or not pattern.fullmatch(value.lower()):
             raise InvalidInput(f"{name}: must be {what}")
     return att_id.lower(), pubkey.lower(), sig.lower()

@@ -20,8 +20,8 @@ from chains.bitcoin.core.rpc import (
     _unwrap,
     split_credentials,
 )
-from chains.bitcoin.http_body import Retryable
 from chains.errors import ChainConfigError, ChainDataError, ChainError, ChainUnavailable
+from chains.retry import Retryable
 from chains.devnet.bitcoin import RegtestChain
 from tests.doubles.bitcoin_core import serve_core_rpc
 

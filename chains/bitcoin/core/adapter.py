@@ -27,7 +27,7 @@ from chains.bitcoin.esplora.client import EsploraBlock
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainDataError
-from chains.registry import AdapterSpec
+from chains.registry import Spec
 
 __all__ = ["BitcoinCoreAdapter", "BitcoinCoreConfig", "SPEC", "parse_config", "single_branch"]
 
@@ -254,4 +254,4 @@ class BitcoinCoreAdapter:
         return fixed + sum(end if self._index.ranged(i) else 1 for (i, _), end in self._ranges.items())
 
 
-SPEC = AdapterSpec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinCoreAdapter)
+SPEC = Spec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinCoreAdapter)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
-import random
 import re
 from dataclasses import dataclass
 from decimal import Decimal, Inexact, localcontext
@@ -15,11 +13,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
-from chains.bitcoin.http_body import Retryable, read_capped
+from chains.bitcoin.http_body import read_capped
 from chains.errors import ChainConfigError, ChainDataError, ChainUnavailable
+from chains.hexes import HEX_BYTES, is_hex64
+from chains.retry import Backoff, Retryable, retrying
 
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_SATS = 21_000_000 * 100_000_000
 SATS_PER_BTC = Decimal(100_000_000)
@@ -107,8 +105,9 @@ class CoreRpcClient:
     Credentials come from the URL (`http://user:pass@host:8332`), from `auth`, or from Core's cookie
     file (re-read after a 401: the node writes a new cookie on every start). They are sent as HTTP
     basic auth and never appear in errors or logs: errors name the RPC method only.
-    Timeouts, connection errors and 5xx without an RPC error body are retried `retries` times with
-    exponential backoff and full jitter; an RPC error object is an answer and is never retried.
+    Timeouts, connection errors and 5xx without an RPC error body are retried `retries` times, waiting
+    as `chains.retry.Backoff` says from a first step of `backoff_seconds`; an RPC error object is an
+    answer and is never retried.
     """
 
     def __init__(
@@ -129,7 +128,7 @@ class CoreRpcClient:
         self._url = base
         self._timeout = timeout
         self._retries = retries
-        self._backoff = backoff_seconds
+        self._backoff = Backoff(backoff_seconds)
         self._max_body = max_body_bytes
         self._ids = itertools.count(1)
 
@@ -222,15 +221,11 @@ class CoreRpcClient:
     async def call(self, method: str, params: list[Any] | None = None, *, retry: bool = True, timeout: float | None = None) -> Any:
         """The `result` of `method(params)`; CoreRpcError / CoreRpcUnavailable for RPC errors,
         ChainUnavailable when the node cannot be reached, ChainDataError for garbage."""
-        attempt = 0
-        while True:
-            try:
-                return await self._call_once(method, params or [], timeout)
-            except Retryable as exc:
-                if not retry or attempt >= self._retries:
-                    raise ChainUnavailable(f"{method}: {exc.detail} (after {attempt + 1} attempts)") from (exc.__cause__ or exc)
-                await asyncio.sleep(random.uniform(0, self._backoff * 2**attempt))
-                attempt += 1
+        return await retrying(
+            lambda: self._call_once(method, params or [], timeout),
+            retries=self._retries if retry else 0, backoff=self._backoff,
+            give_up=lambda detail, attempts: ChainUnavailable(f"{method}: {detail} (after {attempts} attempts)"),
+        )
 
     async def _call_once(self, method: str, params: list[Any], timeout: float | None) -> Any:
         request_id = next(self._ids)
@@ -386,12 +381,12 @@ def _int(value: Any, where: str, minimum: int, maximum: int = 2**63 - 1) -> int:
 
 
 def _hash(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError(f"{where}: expected 64 lowercase hex chars")
     return value
 
 
 def _hex(value: Any, where: str, max_bytes: int = 4_000_000) -> bytes:
-    if not isinstance(value, str) or len(value) > 2 * max_bytes or not _HEX.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 2 * max_bytes or not HEX_BYTES.fullmatch(value):
         raise ChainDataError(f"{where}: expected lowercase hex of at most {max_bytes} bytes")
     return bytes.fromhex(value)

@@ -13,7 +13,7 @@ from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
 from chains.bitcoin.esplora.history import check_height, reserves_at
 from chains.bitcoin.scan import gather, wallet_addresses
 from chains.errors import ChainDataError
-from chains.registry import AdapterSpec
+from chains.registry import Spec
 
 __all__ = ["GENESIS", "READ_ATTEMPTS", "BitcoinEsploraAdapter", "BitcoinEsploraConfig", "SPEC", "chain_id", "parse_config"]
 
@@ -205,4 +205,4 @@ def _claims(kept: list[Hit], counted: list[Utxo]) -> set[Claim]:
     }
 
 
-SPEC = AdapterSpec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinEsploraAdapter)
+SPEC = Spec(kind=KIND, role="reserve", parse_config=parse_config, build=BitcoinEsploraAdapter)

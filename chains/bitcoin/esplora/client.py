@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,15 +11,15 @@ import httpx
 
 from chains.bitcoin.esplora import tx as parse
 from chains.bitcoin.esplora.tx import EsploraOutput, EsploraTx, MerkleProof, Outspend, TxStatus, raw_txid, sha256d
-from chains.bitcoin.http_body import Retryable, read_capped
+from chains.bitcoin.http_body import read_capped
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.hexes import HEADER_HEX, is_hex64
+from chains.retry import Backoff, Retryable, retrying
 
 __all__ = [
     "EsploraBlock", "EsploraClient", "EsploraOutput", "EsploraTx", "EsploraUtxo", "MerkleProof", "Outspend", "TxStatus",
 ]
 
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEADER_HEX = re.compile(r"[0-9a-f]{160}")
 # Esplora pages an address's confirmed history 25 transactions at a time (API.md).
 ADDRESS_TXS_PAGE = 25
 # More history than this for one reserve address is refused rather than paged for ever.
@@ -57,8 +55,8 @@ class EsploraUtxo:
 class EsploraClient:
     """Reads the Esplora API subset the reserve adapter needs (Blockstream / mempool.space format).
 
-    Timeouts, connection errors, 5xx and 429 are retried `retries` times with exponential backoff and
-    full jitter; other 4xx are not. At most `concurrency` requests are in flight. Errors carry the
+    Timeouts, connection errors, 5xx and 429 are retried `retries` times, waiting as `chains.retry.Backoff`
+    says from a first step of `backoff_seconds`; other 4xx are not. At most `concurrency` requests are in flight. Errors carry the
     request path only, never the base URL (it may hold credentials).
     """
 
@@ -74,7 +72,7 @@ class EsploraClient:
     ) -> None:
         self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
         self._retries = retries
-        self._backoff = backoff_seconds
+        self._backoff = Backoff(backoff_seconds)
         self._max_body = max_body_bytes
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -170,7 +168,7 @@ class EsploraClient:
         """The 80-byte header of `block_hash` as lowercase hex; checked to hash to `block_hash`."""
         path = f"/block/{_hash_arg(block_hash)}/header"
         text = await self._get_text(path)
-        if not _HEADER_HEX.fullmatch(text):
+        if not HEADER_HEX.fullmatch(text):
             raise ChainDataError(f"{path}: expected 160 lowercase hex chars")
         if sha256d(bytes.fromhex(text))[::-1].hex() != block_hash:
             raise ChainDataError(f"{path}: header does not hash to the block asked for")
@@ -219,16 +217,15 @@ class EsploraClient:
 
     async def _get(self, path: str) -> bytes:
         """GET `path` with retries; the body, or ChainUnavailable/ChainDataError."""
-        attempt = 0
-        while True:
-            try:
-                async with self._slots:
-                    return await self._get_once(path)
-            except Retryable as exc:
-                if attempt >= self._retries:
-                    raise ChainUnavailable(f"{path}: {exc.detail} (after {attempt + 1} attempts)") from (exc.__cause__ or exc)
-                await asyncio.sleep(random.uniform(0, self._backoff * 2**attempt))
-                attempt += 1
+
+        async def once() -> bytes:
+            async with self._slots:  # a slot per attempt: nobody waits on our backoff
+                return await self._get_once(path)
+
+        return await retrying(
+            once, retries=self._retries, backoff=self._backoff,
+            give_up=lambda detail, attempts: ChainUnavailable(f"{path}: {detail} (after {attempts} attempts)"),
+        )
 
     async def _get_once(self, path: str) -> bytes:
         try:
@@ -263,7 +260,7 @@ def _uint(value: Any, where: str, maximum: int = 2**63 - 1) -> int:
 
 
 def _block_hash(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError(f"{where}: expected 64 lowercase hex chars")
     return value
 
@@ -278,7 +275,7 @@ def _optional_uint(value: Any, where: str, maximum: int) -> int | None:
 
 def _hash_arg(value: str) -> str:
     """A txid or block hash argument, checked before it becomes part of a URL path."""
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError("expected a txid or block hash of 64 lowercase hex chars")
     return value
 

@@ -10,6 +10,7 @@ from chains.bitcoin.esplora.client import EsploraClient
 from chains.bitcoin.esplora.tx import MAX_MERKLE_DEPTH, MAX_SATS, MAX_SCRIPT_BYTES, MAX_TX_BYTES, parse_raw_tx, stripped_bytes
 from chains.bitcoin.scan import gather
 from chains.errors import ChainDataError
+from chains.hexes import HEADER_HEX, HEX64, HEX_BYTES
 
 FORMAT = "reserves-evidence/1"
 # Headers from the UTXO's block up to the attested tip, 80 bytes each: 50,000 (about 347 days of
@@ -18,9 +19,6 @@ FORMAT = "reserves-evidence/1"
 MAX_HEADERS = 50_000
 # Headers fetched concurrently per window while filling the cache (the client bounds in-flight requests).
 _WINDOW = 500
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEADER = re.compile(r"[0-9a-f]{160}")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 _DIGITS = re.compile(r"0|[1-9][0-9]{0,15}")
 
 
@@ -85,15 +83,15 @@ class EvidenceBundle:
         if not isinstance(value, str) or not _DIGITS.fullmatch(value) or int(value) > MAX_SATS:
             raise EvidenceFormatError("value_sat: expected a decimal string of at most 21e14 satoshis")
         return cls(
-            txid=_hex(data.get("txid"), "txid", _HASH),
+            txid=_hex(data.get("txid"), "txid", HEX64),
             vout=_int(data.get("vout"), "vout", 2**32 - 1),
             value_sat=int(value),
             script_pubkey=_bytes_hex(data.get("script_pubkey"), "script_pubkey", MAX_SCRIPT_BYTES),
             tx_hex=_bytes_hex(data.get("tx_hex"), "tx_hex", MAX_TX_BYTES),
             block_height=_int(data.get("block_height"), "block_height", 2**31 - 1),
             merkle_pos=_int(merkle.get("pos"), "merkle.pos", 2**32 - 1),
-            merkle_branch=tuple(_hex(h, f"merkle.branch[{i}]", _HASH) for i, h in enumerate(branch)),
-            headers=tuple(_hex(h, f"headers[{i}]", _HEADER) for i, h in enumerate(headers)),
+            merkle_branch=tuple(_hex(h, f"merkle.branch[{i}]", HEX64) for i, h in enumerate(branch)),
+            headers=tuple(_hex(h, f"headers[{i}]", HEADER_HEX) for i, h in enumerate(headers)),
         )
 
 
@@ -193,6 +191,6 @@ def _hex(value: Any, where: str, pattern: re.Pattern[str]) -> str:
 
 
 def _bytes_hex(value: Any, where: str, max_bytes: int) -> str:
-    if not isinstance(value, str) or len(value) > 2 * max_bytes or not _HEX.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 2 * max_bytes or not HEX_BYTES.fullmatch(value):
         raise EvidenceFormatError(f"{where}: expected lowercase hex of at most {max_bytes} bytes")
     return value

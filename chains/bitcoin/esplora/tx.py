@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -12,9 +11,8 @@ from embit import compact
 from embit.transaction import Transaction
 
 from chains.errors import ChainDataError
+from chains.hexes import HEX_BYTES, is_hex64
 
-_HASH = re.compile(r"[0-9a-f]{64}")
-_HEX = re.compile(r"(?:[0-9a-f]{2})*")
 MAX_SATS = 21_000_000 * 100_000_000
 MAX_TX_BYTES = 4_000_000  # a block's weight limit bounds any transaction's serialized size
 # A consensus-valid transaction has at most ~4 MB of serialized bytes (block weight limit); its
@@ -89,14 +87,14 @@ def uint(value: Any, where: str, maximum: int = 2**63 - 1) -> int:
 
 
 def hash_hex(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not _HASH.fullmatch(value):
+    if not is_hex64(value):
         raise ChainDataError(f"{where}: expected 64 lowercase hex chars")
     return value
 
 
 def hex_bytes(value: Any, where: str, max_bytes: int) -> str:
     """Lowercase even-length hex of at most `max_bytes` bytes."""
-    if not isinstance(value, str) or len(value) > 2 * max_bytes or not _HEX.fullmatch(value):
+    if not isinstance(value, str) or len(value) > 2 * max_bytes or not HEX_BYTES.fullmatch(value):
         raise ChainDataError(f"{where}: expected lowercase hex of at most {max_bytes} bytes")
     return value
 
