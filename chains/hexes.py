@@ -34,6 +34,8 @@ EVM_HASH = re.compile(r"0x[0-9a-f]{64}")
 EVM_DATA = re.compile(r"0x(?:[0-9a-f]{2})*")
 # A quantity has no leading zeros ("0x0", "0x1a"; never "0x" or "0x01").
 EVM_QUANTITY = re.compile(r"0x(?:0|[1-9a-f][0-9a-f]*)")
+# 65 bytes r || s || v, lowercase: an EIP-712 (ECDSA) signature as we publish it.
+EVM_SIGNATURE = re.compile(r"0x[0-9a-f]{130}")
 # 20 bytes in either case: EIP-55 checksums mix cases (the checksum itself is checked elsewhere).
 EVM_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
@@ -70,3 +72,8 @@ def is_evm_quantity(value: object, *, any_case: bool = False) -> TypeGuard[str]:
 def is_evm_address(value: object) -> TypeGuard[str]:
     """Whether `value` is `0x` and 40 hex digits in either case (EIP-55 checksum not checked here)."""
     return isinstance(value, str) and EVM_ADDRESS.fullmatch(value) is not None
+
+
+def is_evm_signature(value: object) -> TypeGuard[str]:
+    """Whether `value` is `0x` and 130 lowercase hex digits: a 65-byte ECDSA signature (r, s, v)."""
+    return isinstance(value, str) and EVM_SIGNATURE.fullmatch(value) is not None

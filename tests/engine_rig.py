@@ -20,12 +20,14 @@ from reserves.trust.keys import EngineKeys
 
 @dataclass
 class Cfg:
-    """Test double of an adapter configuration: the fields the engine reads."""
+    """Test double of an adapter configuration: the fields the engine reads (chains.base protocols)."""
 
     max_age_seconds: int
     chain_id: str = "eip155:31337"
     contract: str = "0x" + "11" * 20
     wallets: tuple = ()
+    network: str = "regtest"
+    expected_decimals: int | None = None
 
 
 def source(adapter: Any, role: str, max_age: int = 600) -> Source:

@@ -84,13 +84,13 @@ async def test_a_hostile_issue_code_and_detail_are_bounded(rt, monkeypatch):
 
 
 async def test_a_solana_deployment_names_its_mint_as_the_contract(rt):
-    """SolanaSplConfig has `mint`, not `contract`; a failed read must still say which token it was."""
-    from types import SimpleNamespace
-
+    """An SPL token's address is its mint (SolanaSplConfig.contract); a failed read must still say which token it was."""
+    from chains.solana.config import SolanaSplConfig
     from tests.doubles.adapters import BackendDown
 
     mint = "So11111111111111111111111111111111111111112"
-    cfg = SimpleNamespace(chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", mint=mint, max_age_seconds=600)
+    cfg = SolanaSplConfig(name="sol", chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
+                          rpc_url="https://rpc.invalid", mint=mint, expected_decimals=8, max_age_seconds=600)
     rt.supply_sources.append(Source(SourceSettings("sol", "solana-spl", "supply", cfg),
                                     ScriptedSupplyAdapter("sol", error=BackendDown("down"), kind="solana-spl")))
     env = await take_snapshot(rt)

@@ -231,7 +231,7 @@ def test_evidence_job_builds_clients_from_the_configured_sources(world, caplog) 
     from reserves.jobs.evidence import evidence_job
 
     config = SimpleNamespace(esplora_url=world.devnet.url, timeout_seconds=5.0)
-    core = SimpleNamespace(name="core", config=SimpleNamespace())  # no esplora_url: no bundle
+    core = SimpleNamespace(name="core", kind="bitcoin-core-rpc", config=SimpleNamespace())  # no bundle
     caplog.set_level("INFO", logger="reserves.jobs.evidence")
-    asyncio.run(evidence_job(world.db, [SimpleNamespace(name="custody", config=config), core]))
+    asyncio.run(evidence_job(world.db, [SimpleNamespace(name="custody", kind="bitcoin-esplora", config=config), core]))
     assert "collected=3" in caplog.text

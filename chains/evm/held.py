@@ -7,6 +7,7 @@ from typing import Any
 
 from chains.base import HELD_CATEGORIES, HeldAddress
 from chains.deployment_table import deployment_error
+from eth_utils import to_checksum_address
 from chains.hexes import is_evm_address
 
 MAX_HELD = 100
@@ -22,8 +23,6 @@ def checksum_ok(address: str) -> bool:
     digits = address[2:]
     if digits.islower() or digits.isupper() or digits.isdigit():
         return True
-    from eth_utils import to_checksum_address  # imported here: config parsing stays light
-
     return to_checksum_address(address) == address
 
 

@@ -15,13 +15,13 @@ Hashing and recovery are eth-account's (encode_typed_data, recover_message).
 
 from __future__ import annotations
 
-import re
 
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak
 
 from reserves.attestation import arithmetic as ar
+from chains.hexes import is_evm_address, is_evm_signature
 
 DOMAIN = {"name": "Reserves attestation", "version": "1"}
 STATUS_CODES = {"healthy": 0, "warning": 1, "undercollateralized": 2, "stale": 3}
@@ -38,8 +38,6 @@ TYPES = {
     ],
 }
 HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
-_SIG = re.compile(r"^0x[0-9a-f]{130}$")
-_ADDRESS = re.compile(r"^0x[0-9a-f]{40}$")
 
 
 def message(attestation_id: str, body: dict) -> dict:
@@ -73,7 +71,7 @@ def digest(attestation_id: str, body: dict) -> bytes:
 
 def recover(attestation_id: str, body: dict, sig_hex: object) -> str | None:
     """The lowercase 0x address that made `sig_hex` (65 bytes r||s||v), or None when it is unusable."""
-    if not isinstance(sig_hex, str) or not _SIG.fullmatch(sig_hex):
+    if not is_evm_signature(sig_hex):
         return None
     # Only the canonical form: low s (EIP-2) and v 27 or 28, what contracts that check malleability accept.
     s_value, v_value = int(sig_hex[66:130], 16), int(sig_hex[130:], 16)
@@ -87,4 +85,5 @@ def recover(attestation_id: str, body: dict, sig_hex: object) -> str | None:
 
 
 def is_address(value: object) -> bool:
-    return isinstance(value, str) and bool(_ADDRESS.fullmatch(value))
+    """A lowercase 0x address, as the signers member writes it."""
+    return is_evm_address(value) and value == value.lower()

@@ -6,9 +6,8 @@ import re
 
 from reserves.attestation import arithmetic as ar
 from reserves.errors import InvalidInput
+from chains.hexes import is_hex64
 
-BLOCK_HASH = re.compile(r"^(0x)?[0-9a-f]{64}$")
-TXID = re.compile(r"^[0-9a-f]{64}$")
 CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
 # bech32/bech32m (either case) or base58check characters; the schema's `address` pattern.
 ADDRESS = re.compile(r"^[0-9A-HJ-NP-Za-z]{1,100}$")
@@ -23,7 +22,7 @@ def error_json(code: str | None, detail: str | None) -> dict:
 
 def block_json(block) -> dict:
     block_hash = str(block.hash).lower()
-    if not BLOCK_HASH.match(block_hash):
+    if not is_hex64(block_hash.removeprefix("0x")):  # Bitcoin bare, EVM 0x-prefixed
         raise InvalidInput("block hash is not 32 bytes of hex")
     return {
         "chain_id": block.chain_id,
@@ -35,7 +34,7 @@ def block_json(block) -> dict:
 
 def txid(value: object) -> str:
     text = value.lower() if isinstance(value, str) else ""
-    if not TXID.fullmatch(text):
+    if not is_hex64(text):
         raise InvalidInput("txid is not 32 bytes of hex")
     return text
 

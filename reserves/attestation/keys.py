@@ -13,8 +13,8 @@ from embit.util import secp256k1
 from eth_account import Account
 
 from reserves.errors import SigningKeyError
+from chains.hexes import is_hex64
 
-_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 EVM_KEY_TAG = b"reserves-portal/eip712-key/v1"
 
@@ -154,7 +154,7 @@ def verify_bip340_hex(pubkey_hex: object, digest32: bytes, sig_hex: object) -> b
 
 def _parse_secret_hex(text: str, origin: str) -> bytes:
     value = text.strip()
-    if not _HEX64.match(value):
+    if not is_hex64(value, any_case=True):
         # Never echo the value: it may be a secret with a typo.
         raise SigningKeyError(f"{origin}: expected 64 hex characters")
     return bytes.fromhex(value)

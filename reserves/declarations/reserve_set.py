@@ -149,4 +149,4 @@ async def _record(db, rs: ReserveSet, reason: str, now: datetime, devnet: bool) 
 
 def source_wallets(sources) -> list[tuple[str, tuple]]:
     """(source name, wallet specs) of the sources; a config without wallets declares none."""
-    return [(s.settings.name, tuple(getattr(s.settings.config, "wallets", ()) or ())) for s in sources]
+    return [(s.settings.name, tuple(s.settings.config.wallets)) for s in sources]

@@ -11,17 +11,18 @@ from reserves.settings.model import SourceSettings
 from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
+ESPLORA_KIND = "bitcoin-esplora"
 
 
 async def evidence_job(db: Database, reserves: Iterable[SourceSettings]) -> None:
     """Collect evidence for the latest attestation; never dies.
 
-    Each Esplora-backed reserve source (its config has `esplora_url`) gets a short-lived client;
-    other kinds (Core RPC, quorum) are skipped: their UTXOs have no bundle.
+    Each Esplora reserve source gets a short-lived client; other kinds (Core RPC, quorum) are
+    skipped: their UTXOs have no bundle.
     """
     clients = {
-        src.name: EsploraClient(src.config.esplora_url, timeout=getattr(src.config, "timeout_seconds", 10.0))
-        for src in reserves if getattr(src.config, "esplora_url", None)
+        src.name: EsploraClient(src.config.esplora_url, timeout=src.config.timeout_seconds)
+        for src in reserves if src.kind == ESPLORA_KIND
     }
     try:
         summary = await collect_for_latest(db, clients)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from reserves.settings.trust import ReplicaSettings
 from reserves.storage.repository import LEADER_LOCK_KEY
+import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,6 @@ class PostgresLeader:
             await self._drop()
 
     async def _confirm_or_try(self) -> None:
-        import psycopg
-
         if self._conn is None or self._conn.closed:
             # A new connection holds no lock: whatever this process led on is gone with the old one.
             self._confirmed_at = None

@@ -68,7 +68,7 @@ class DeploymentMonitor:
         self.name = config.name
         self.reader = reader or EvmLogReader(config)
         self._own_reader = reader is None
-        self.max_range = max(1, int(getattr(config, "logs_max_range", 2000)))
+        self.max_range = max(1, int(config.logs_max_range))
 
     async def aclose(self) -> None:
         if self._own_reader:

@@ -8,6 +8,11 @@ from typing import Any
 from chains.bitcoin.descriptors import normalize_address
 from chains.errors import ChainConfigError, ChainError
 from reserves.errors import InvalidInput
+from embit.descriptor import Descriptor
+from chains.bitcoin.proofs.script_check import NotUnderstood, parse_or_d_multi, parse_template
+from embit.script import Script, p2pkh
+from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
+from chains.bitcoin.proofs.signing import ExactPSBT
 
 MAX_ADDRESS = 100
 MAX_SIGNATURE = 64 * 1024 * 4 // 3 + 4  # 64 KiB of signature data as base64
@@ -87,7 +92,6 @@ def witness_script(wallet: Any, address: str) -> bytes | None:
     where = wallet.locate(address)
     if where is None:
         return None
-    from embit.descriptor import Descriptor
 
     try:
         desc = Descriptor.from_string(descriptor)
@@ -101,8 +105,6 @@ def witness_script(wallet: Any, address: str) -> bytes | None:
 def multi_branch(witness_script: bytes | None) -> tuple[int, list[bytes]] | None:
     """(M, keys as SEC bytes) a PSBT proof signs through: a plain multisig witness script, or the multi
     branch of an or_d(multi, Z) one (the only branch the verifier proves); None for anything else."""
-    from chains.bitcoin.proofs.script_check import NotUnderstood, parse_or_d_multi, parse_template
-
     if witness_script is None:
         return None
     for parse in (parse_template, parse_or_d_multi):
@@ -123,11 +125,6 @@ def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
     rewrites a version 0 transaction to version 2 (the library's ExactPSBT keeps the zeros when
     the PSBT is written back).
     """
-    from embit.script import Script, p2pkh
-    from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
-
-    from chains.bitcoin.proofs.signing import ExactPSBT
-
     psbt = ExactPSBT.from_string(psbt_b64)
     inp = psbt.inputs[0]
     tx = Transaction(version=0, vin=[TransactionInput(inp.vin.txid, inp.vin.vout, sequence=0)],

@@ -24,6 +24,7 @@ from reserves.storage import proofs_repository as prepo
 from reserves.storage.db import Database
 from reserves.storage.proof_models import ChallengeRow, ProofRow
 from reserves.storage.repository import utc
+from embit import ec
 
 log = logging.getLogger(__name__)
 MAX_DETAIL = 500
@@ -46,8 +47,8 @@ def reserve_wallets(reserves: Iterable[Any]) -> tuple[tuple[Any, ...], str | Non
     wallets, network = [], None
     for src in reserves:
         cfg = src.config
-        network = network or getattr(cfg, "network", None)
-        wallets.extend(getattr(cfg, "wallets", ()))
+        network = network or cfg.network
+        wallets.extend(cfg.wallets)
     return tuple(wallets), network
 
 
@@ -210,7 +211,6 @@ class ProofService:
         entry = next((e for e in entries if e.address == canonical), None)
         if entry is None:
             raise KeyFileError(f"key file {key_file}: holds no key for {canonical}")
-        from embit import ec
 
         signature = await asyncio.to_thread(library.sign_simple, canonical, challenge.message,
                                             ec.PrivateKey(entry.secret), self._network())

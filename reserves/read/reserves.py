@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from reserves.read.display import btc, iso
+from reserves.attestation.members.wallets import wallet_totals
+from reserves.declarations.reserve_set import describe_diff
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,6 @@ def _source_wallets(src: dict, declared: dict[str, dict]) -> list[WalletView]:
     uncounted = [u.get("wallet") or src["name"] for u in src.get("uncounted", [])]
     totals = src.get("wallets")
     if totals is None:  # format 1: one wallet per source, nothing locked
-        from reserves.attestation.members.wallets import wallet_totals
         totals = wallet_totals(utxos, [])
     out = []
     for w in totals:
@@ -160,8 +161,6 @@ def wallets_view(att_id: str, body: dict, declaration: dict | None) -> WalletsVi
 
 
 def version_view(row, *, with_declaration: bool = False) -> ReserveSetVersionView:
-    from reserves.declarations.reserve_set import describe_diff
-
     diff = None if row.diff is None else json.loads(row.diff)
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
     return ReserveSetVersionView(version=row.version, hash=row.hash, created_at=iso(created), reason=row.reason,

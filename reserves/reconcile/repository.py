@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from reserves.errors import InvalidInput
 from reserves.storage.reconcile_models import ReconcileItemRow, ReconcileLinkRow
 from reserves.storage.supply_models import ZERO_ADDRESS, SupplyEventRow
+from reserves.trust import audit
 
 
 class LinkExists(InvalidInput):
@@ -52,8 +53,6 @@ async def get_link(session: AsyncSession, deployment: str, tx_hash: str, log_ind
 async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> ReconcileLinkRow:
     """Store `row` (and its audit entry) and commit; LinkExists when the event already has a link (checked by the unique key,
     so two concurrent submissions cannot both win)."""
-    from reserves.trust import audit
-
     session.add(row)
     try:
         await session.flush()

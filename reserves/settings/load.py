@@ -117,7 +117,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
     if settings.devnet.enabled and (settings.reserves or settings.deployments):
         # Regtest coins must never be added to real reserves, nor devnet tokens to real supply.
         raise ConfigError("devnet.enabled: the devnet cannot be combined with [[reserves]] or [[deployments]]")
-    networks = {getattr(r.config, "network", None) for r in settings.reserves} - {None}
+    networks = {r.config.network for r in settings.reserves}
     if len(networks) > 1:
         raise ConfigError(f"reserves: all sources must be on one Bitcoin network, got {', '.join(sorted(networks))}")
     if not settings.devnet.enabled and not settings.reserves:

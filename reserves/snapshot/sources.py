@@ -10,7 +10,6 @@ from chains.registry import get_spec
 from reserves.settings.model import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
-DEFAULT_MAX_AGE_SECONDS = 3600
 
 
 @dataclass
@@ -22,7 +21,7 @@ class Source:
 
     @property
     def max_age_seconds(self) -> int:
-        return int(getattr(self.settings.config, "max_age_seconds", DEFAULT_MAX_AGE_SECONDS))
+        return int(self.settings.config.max_age_seconds)
 
 
 @dataclass

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def reserve_input(o: Outcome) -> ReserveResult:
     s = o.source.settings
-    wallets = tuple(w.name for w in getattr(s.config, "wallets", ()) or ())
+    wallets = tuple(w.name for w in s.config.wallets)
     return ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
                          reading=o.reading, error_code=o.error_code, error_detail=o.error_detail,
                          wallets=wallets)
@@ -29,9 +29,8 @@ def reserve_input(o: Outcome) -> ReserveResult:
 
 def _supply_input(o: Outcome) -> SupplyResult:
     s = o.source.settings
-    # An EVM deployment names its contract, an SPL one its mint: either is the token's address.
-    contract = getattr(s.config, "contract", None) or getattr(s.config, "mint", None) or "unknown"
-    return SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=contract,
+    # `contract` is the token's address: an EVM contract, an SPL mint (chains.base.SupplySourceConfig).
+    return SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
                         max_age_seconds=o.source.max_age_seconds, reading=o.reading,
                         error_code=o.error_code, error_detail=o.error_detail,
                         role=s.supply_role, bridge_source=s.bridge_source)

@@ -6,6 +6,8 @@ import logging
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, pool
+from reserves.storage.db import sync_url
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,6 @@ def refresh_aggregates(url: str) -> bool:
     first policy run. Run at start, outside any transaction. It starts at the oldest raw point: a
     refresh over a range whose raw chunks retention already dropped would delete those buckets.
     """
-    from sqlalchemy import create_engine, pool
-
-    from reserves.storage.db import sync_url
-
     engine = create_engine(sync_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:

@@ -17,6 +17,8 @@ from sqlmodel import select
 
 from reserves.trust import audit
 from reserves.storage.engine_models import AuditRow
+from sqlalchemy import text
+from reserves.storage.repository import AUDIT_LOCK_KEY
 
 ACTION = "config.changed"
 SKIPPED = {"config_path", "data_dir"}
@@ -52,10 +54,6 @@ async def record_config(db, settings, key) -> bool:
     async with db.sessions() as session:
         async with session.begin():
             if session.bind.dialect.name == "postgresql":
-                from sqlalchemy import text
-
-                from reserves.storage.repository import AUDIT_LOCK_KEY
-
                 await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": AUDIT_LOCK_KEY})
             last = (await session.exec(select(AuditRow).where(AuditRow.action == ACTION)
                                        .order_by(AuditRow.id.desc()).limit(1))).first()

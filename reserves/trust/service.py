@@ -16,6 +16,7 @@ from reserves.read.workers import announced_keys, live_workers
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.storage import documents
+from reserves.trust import anchoring
 
 MAX_PAGE = 500
 _CURSOR_MAX = 2**53 - 1
@@ -120,8 +121,6 @@ class TrustService:
                 "next_before": rows[limit - 1].id if len(rows) > limit else None, "limit": limit}
 
     async def anchors(self, *, limit: int = 50) -> dict[str, Any]:
-        from reserves.trust import anchoring
-
         limit = _limit(limit)
         async with self.db.sessions() as session:
             return {"items": await anchoring.anchors_page(session, limit), "limit": limit}
@@ -129,8 +128,6 @@ class TrustService:
     async def assurance(self, *, recent: int = 10) -> dict[str, Any]:
         """Finality, window, flows, scope and status basis of the newest attestation, with keys,
         recent engine events, audit entries and anchors: the dashboard's assurance panel and its JSON."""
-        from reserves.trust import anchoring
-
         async with self.db.sessions() as session:
             row = await repo.latest_attestation(session)
             final = await repo.latest_final(session)

@@ -14,6 +14,7 @@ from reserves.snapshot.sources import Source
 from reserves.snapshot.take import take_snapshot
 from reserves.worker.worker import Worker
 from tests.doubles.adapters import ScriptedReserveAdapter, reserve_reading
+from tests.engine_rig import Cfg
 from tests.world import devnet_settings, start_devnet
 
 TOKEN = "p" * 32
@@ -98,7 +99,7 @@ def test_the_route_needs_the_token(client):
 
 def test_a_source_without_history_is_listed_as_unable(client):
     double = ScriptedReserveAdapter("core-like", reading=reserve_reading("core-like", [5]))
-    extra = Source(SourceSettings("core-like", "bitcoin-core-rpc", "reserve", None), double)
+    extra = Source(SourceSettings("core-like", "bitcoin-core-rpc", "reserve", Cfg(600)), double)
     sources = [*client.worker.sources.reserve, extra]
     answer = client.blocking_portal.call(lambda: reserves_at(sources, client.devnet.chain.tip_height, timeout=30,
                                                              count_locked=True))

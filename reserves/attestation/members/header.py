@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from reserves.attestation import arithmetic as ar
 from reserves.attestation.fields import count
 from reserves.errors import InvalidInput
+from chains.hexes import is_hex64
 
-ID = re.compile(r"^[0-9a-f]{64}$")
 LINK_NOTE = "previous is null iff sequence is 0"
 
 
@@ -33,7 +32,7 @@ class Header:
         count(self.sequence, "sequence")
         if (self.sequence == 0) != (self.previous is None):
             raise InvalidInput("previous must be null exactly when sequence is 0")
-        if self.previous is not None and not (isinstance(self.previous, str) and ID.match(self.previous)):
+        if self.previous is not None and not (isinstance(self.previous, str) and is_hex64(self.previous)):
             raise InvalidInput("previous must be a lowercase hex attestation id")
         ar.format_timestamp(self.issued_at)
 

@@ -13,9 +13,9 @@ from typing import Iterable
 from chains.base import ReserveReading
 from reserves.attestation import fields as f
 from reserves.attestation.members import utxos as u_
-from reserves.attestation.members.header import ID
 from reserves.attestation.members.wallets import split_sat, wallet_totals
 from reserves.errors import InvalidInput
+from chains.hexes import is_hex64
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ReserveSetRef:
     def to_json(self) -> dict:
         if isinstance(self.version, bool) or not isinstance(self.version, int) or not 1 <= self.version <= 2**53 - 1:
             raise InvalidInput("reserve_set version must be an integer >= 1")
-        if not isinstance(self.hash, str) or not ID.fullmatch(self.hash):
+        if not is_hex64(self.hash):
             raise InvalidInput("reserve_set hash must be 64 lowercase hex characters")
         return {"version": self.version, "hash": self.hash}
 
