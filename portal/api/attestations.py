@@ -31,7 +31,7 @@ class ErrorBody:
     error: ErrorDetail
 
 
-def _errors(*codes: int) -> dict[int, ResponseSpec]:
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     text = {400: "Malformed parameter (code invalid_input)", 403: "Not allowed (code names why)",
             404: "Not found (code not_found)", 409: "Conflicts with what is stored (code names why)"}
     return {c: ResponseSpec(data_container=ErrorBody, description=text[c], generate_examples=False) for c in codes}
@@ -46,7 +46,7 @@ class AttestationController(Controller):
 
     @get("/attestations/latest", summary="The newest attestation",
          description="Envelope {id, attestation}; with `final=true` the newest final one (every guardian "
-                     "threshold met).", responses=_errors(400, 404))
+                     "threshold met).", responses=error_responses(400, 404))
     async def latest(
         self, service: Service,
         final: Annotated[bool, Parameter(description="the newest final attestation instead")] = False,
@@ -54,7 +54,7 @@ class AttestationController(Controller):
         return Response(await service.latest(final=final), headers=CACHE)
 
     @get("/attestations", summary="Attestations, newest first",
-         description="Cursor pagination: pass `next_cursor` back as `cursor`.", responses=_errors(400))
+         description="Cursor pagination: pass `next_cursor` back as `cursor`.", responses=error_responses(400))
     async def list_attestations(
         self, service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
@@ -63,7 +63,7 @@ class AttestationController(Controller):
         page = await service.page(cursor=cursor, limit=limit)
         return Response({"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}, headers=CACHE)
 
-    @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=_errors(400, 404))
+    @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=error_responses(400, 404))
     async def get_attestation(
         self, service: Service,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
@@ -77,13 +77,13 @@ class AttestationController(Controller):
     @get("/reserve-set", summary="The current reserve set: every declared wallet with its custody policy",
          description="The newest version with its canonical `declaration`; sha256 of the RFC 8785 bytes of "
                      "`declaration` is `hash`, the value attestations carry in `reserves.reserve_set`.",
-         tags=["reserves"], responses=_errors(404))
+         tags=["reserves"], responses=error_responses(404))
     async def reserve_set(self, service: Service) -> Response[ReserveSetVersionView]:
         return Response(await service.reserve_set(), headers=CACHE)
 
     @get("/reserve-set/versions", summary="Reserve-set versions, newest first", tags=["reserves"],
          description="Each with its reason and what changed from the version before. Cursor pagination.",
-         responses=_errors(400))
+         responses=error_responses(400))
     async def reserve_set_versions(
         self, service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
@@ -92,7 +92,7 @@ class AttestationController(Controller):
         return Response(await service.reserve_set_versions(cursor=cursor, limit=limit), headers=CACHE)
 
     @get("/reserve-set/versions/{version:int}", summary="One reserve-set version with its declaration",
-         tags=["reserves"], responses=_errors(400, 404))
+         tags=["reserves"], responses=error_responses(400, 404))
     async def reserve_set_version(
         self, service: Service,
         version: Annotated[int, Parameter(ge=1, le=MAX_VERSION, description="version number, from 1")],
@@ -102,12 +102,12 @@ class AttestationController(Controller):
 
     @get("/wallets", summary="Per-wallet reserves of the newest attestation", tags=["reserves"],
          description="Total, spendable and locked (with the earliest unlock), UTXO and uncounted counts, "
-                     "and the custody policy each wallet declares.", responses=_errors(404))
+                     "and the custody policy each wallet declares.", responses=error_responses(404))
     async def wallets(self, service: Service) -> Response[WalletsView]:
         return Response(await service.wallets(), headers=CACHE)
 
     @get("/supply", summary="Token supply per deployment and in total, from the newest attestation",
-         tags=["supply"], responses=_errors(400, 404),
+         tags=["supply"], responses=error_responses(400, 404),
          description="Each deployment with its block, total supply, held balances (lockbox, escrow, treasury, "
                      "burn), a bridge's max(locked, minted) term, RPC agreement and the satoshis it counts; "
                      "`total_sat` and the rule that adds them up. Never reads a chain: 404 `not_found` before "
@@ -123,7 +123,7 @@ class AttestationController(Controller):
     async def summary(self, service: Service) -> DashboardView:
         return await service.dashboard()
 
-    @get("/history", summary="Ratio, reserves and supply in time buckets (min / max / last)", responses=_errors(400),
+    @get("/history", summary="Ratio, reserves and supply in time buckets (min / max / last)", responses=error_responses(400),
          description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
                      "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
                      "deployment's supply instead of the totals. `source` says which series answered.")

@@ -9,7 +9,7 @@ from litestar import Controller, Response, get, post
 from litestar.response import Template
 from litestar.params import JSONBody, Parameter
 
-from portal.api.attestations import _errors
+from portal.api.attestations import error_responses
 from reserves.storage.events import KINDS
 from portal.deps import Trust
 from reserves.trust.service import MAX_PAGE
@@ -32,7 +32,7 @@ class TrustController(Controller):
 
     @get("/attestations/pending", summary="Attestations waiting for guardian signatures, oldest first",
          description="Envelopes as /attestations/{id} serves them; pass `next_after` back as `after`.",
-         responses=_errors(400))
+         responses=error_responses(400))
     async def pending(
         self, trust: Trust,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
@@ -41,7 +41,7 @@ class TrustController(Controller):
         return Response(await trust.pending(limit=limit, after=after), headers=NO_STORE)
 
     @get("/attestations/{attestation_id:str}/signatures", summary="Finality: which guardians signed, and when",
-         responses=_errors(400, 404))
+         responses=error_responses(400, 404))
     async def finality(
         self, trust: Trust,
         attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
@@ -54,7 +54,7 @@ class TrustController(Controller):
                       "the attestation changes the set), the BIP-340 signature verifies for this id, and the key "
                       "has not signed it yet. Codes: invalid_input, invalid_signature (400), unknown_guardian (403), "
                       "not_found (404), duplicate_signature, no_guardian_set (409).",
-          responses=_errors(400, 403, 404, 409))
+          responses=error_responses(400, 403, 404, 409))
     async def submit(
         self, trust: Trust, data: JSONBody[GuardianSignature],
         attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
@@ -62,7 +62,7 @@ class TrustController(Controller):
         return await trust.submit_signature(attestation_id, data.pubkey, data.sig)
 
     @get("/guardians", summary="The guardian set of the newest attestation and who signed it",
-         responses=_errors(404))
+         responses=error_responses(404))
     async def guardians(self, trust: Trust) -> Response[dict[str, Any]]:
         return Response(await trust.guardians(), headers=SHORT)
 
@@ -72,7 +72,7 @@ class TrustController(Controller):
 
     @get("/events", summary="Engine events: status changes, flagged flows, rotations, guardian set changes, finality",
          description=f"Newest first; `kind` one of {', '.join(KINDS)}; pass `next_before` back as `before`.",
-         tags=["events"], responses=_errors(400))
+         tags=["events"], responses=error_responses(400))
     async def events(
         self, trust: Trust,
         kind: Annotated[str | None, Parameter(max_length=32, description="event kind")] = None,
@@ -88,14 +88,14 @@ class TrustController(Controller):
         return Response(await trust.assurance(), headers=SHORT)
 
     @get("/anchors", summary="Attestation ids published on an EVM chain, newest first", tags=["attestations"],
-         responses=_errors(400))
+         responses=error_responses(400))
     async def anchors(
         self, trust: Trust, limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="how many")] = 50,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.anchors(limit=limit), headers=SHORT)
 
     @get("/audit", summary="The append-only audit log of operator actions (hash-chained)", tags=["events"],
-         description="Newest first; each entry's hash covers it and the hash before it.", responses=_errors(400))
+         description="Newest first; each entry's hash covers it and the hash before it.", responses=error_responses(400))
     async def audit(
         self, trust: Trust,
         before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor")] = None,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from portal.cli.verify import InputProblem, _check_pubkeys, _items, _parse, _trusted
+from portal.cli.verify import InputProblem, check_pubkeys, items_of, parse_source, trusted_keys
 
 MAX_SIGNATURE_FILE = 64 * 1024
 
@@ -44,7 +44,7 @@ def pending(portal_url: str, limit: int) -> None:
     """List the attestations of PORTAL_URL that wait for guardian signatures (JSON lines: id, sequence)."""
     url = portal_url.rstrip("/") + f"/api/v1/attestations/pending?limit={limit}"
     try:
-        page = _parse(url)
+        page = parse_source(url)
     except InputProblem as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -59,7 +59,7 @@ def pending(portal_url: str, limit: int) -> None:
 @click.option("--key-file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The guardian's BIP-340 key file (hex, mode 0600; `reserves keys generate`).")
 @click.option("--key-id", default=None, help="Label of the guardian key (default: derived from the key).")
-@click.option("--pubkey", "pubkeys", multiple=True, callback=_check_pubkeys,
+@click.option("--pubkey", "pubkeys", multiple=True, callback=check_pubkeys,
               help="Trusted engine key (64 hex); repeatable. Without it, --keys or the SOURCE server's keys.")
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted engine keys.")
 @click.option("--previous", default=None, help="File or URL of the attestation before SOURCE (checks the link).")
@@ -77,11 +77,11 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
 
     try:
         key = load_signing_key(path=key_file, key_id=key_id)
-        trusted, note = _trusted(source, pubkeys, keys_source)
-        items, _ = _items(_parse(source))
+        trusted, note = trusted_keys(source, pubkeys, keys_source)
+        items, _ = items_of(parse_source(source))
         if len(items) != 1:
             raise InputProblem(f"{source}: holds {len(items)} attestations; sign one at a time")
-        chain = [*_items(_parse(previous))[0], items[0]] if previous else None
+        chain = [*items_of(parse_source(previous))[0], items[0]] if previous else None
     except (InputProblem, SigningKeyError) as exc:
         click.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
         sys.exit(2)

@@ -49,7 +49,7 @@ def _read(source: str) -> bytes:
         raise InputProblem(f"{source}: cannot read ({exc.strerror})") from exc
 
 
-def _parse(source: str) -> Any:
+def parse_source(source: str) -> Any:
     from reserves.attestation.canonical import parse_json
     from reserves.errors import InvalidInput
 
@@ -71,7 +71,7 @@ def _pubkey_problem(text: str) -> str | None:
     return f"{shown!r} is not a BIP-340 x-only public key: expected 64 hex digits, got {len(text)} characters{hint}"
 
 
-def _check_pubkeys(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+def check_pubkeys(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """--pubkey callback: a malformed key is a usage error (exit 2), never an untrusted signer."""
     for value in values:
         problem = _pubkey_problem(value)
@@ -112,7 +112,7 @@ def _keys_from(value: Any, where: str) -> dict[str, str]:
     return out
 
 
-def _items(value: Any) -> tuple[list[Any], bool]:
+def items_of(value: Any) -> tuple[list[Any], bool]:
     """(attestations, is_chain) from a document, an envelope, a page {"items": [...]}, or a list."""
     if isinstance(value, dict) and isinstance(value.get("items"), list):
         return value["items"], True
@@ -126,28 +126,28 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _trusted(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> tuple[dict[str, str] | None, str]:
+def trusted_keys(source: str, pubkeys: tuple[str, ...], keys_source: str | None) -> tuple[dict[str, str] | None, str]:
     if pubkeys:
         return {k.lower(): "pinned" for k in pubkeys}, f"{len(pubkeys)} pinned key(s) from --pubkey"
     if keys_source:
-        return _keys_from(_parse(keys_source), keys_source), f"keys from {keys_source}"
+        return _keys_from(parse_source(keys_source), keys_source), f"keys from {keys_source}"
     if source.startswith(("http://", "https://")):
         url = _origin(source) + "/api/v1/keys"
-        return _keys_from(_parse(url), url), (f"keys fetched from {url} (the same server: pin them with "
+        return _keys_from(parse_source(url), url), (f"keys fetched from {url} (the same server: pin them with "
                                               "--pubkey for a check that does not trust it)")
     return None, "no trusted keys given (use --pubkey HEX or --keys FILE|URL)"
 
 
 @click.command()
 @click.argument("source")
-@click.option("--pubkey", "pubkeys", multiple=True, callback=_check_pubkeys,
+@click.option("--pubkey", "pubkeys", multiple=True, callback=check_pubkeys,
               help="Trusted BIP-340 x-only public key (64 hex digits); repeatable.")
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted keys (/api/v1/keys format).")
 @click.option("--previous", "previous", default=None, help="File or URL of the attestation before SOURCE.")
 @click.option("--require-signatures", default=1, show_default=True, type=click.IntRange(1, 100))
 @click.option("--allow-pending", is_flag=True,
               help="Accept attestations still waiting for their guardians' threshold (format 4).")
-@click.option("--guardian", "guardian_keys", multiple=True, callback=_check_pubkeys,
+@click.option("--guardian", "guardian_keys", multiple=True, callback=check_pubkeys,
               help="Pinned guardian key (64 hex); repeatable. Then only pinned guardians count.")
 @click.option("--guardian-threshold", default=None, type=click.IntRange(1, 32),
               help="At least this many (pinned) guardians must have signed, whatever the attestation declares.")
@@ -167,10 +167,10 @@ def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previ
     from reserves.attestation.verify import verify_chain, verify_document
 
     try:
-        trusted, keys_note = _trusted(source, pubkeys, keys_source)
-        items, is_chain = _items(_parse(source))
+        trusted, keys_note = trusted_keys(source, pubkeys, keys_source)
+        items, is_chain = items_of(parse_source(source))
         if previous is not None:
-            items, is_chain = [*_items(_parse(previous))[0], *items], True
+            items, is_chain = [*items_of(parse_source(previous))[0], *items], True
     except InputProblem as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
