@@ -1,22 +1,30 @@
-"""The job: its configuration from the settings (native deployments, fees, depth), it never raises, and the
-migration builds exactly the tables the models declare."""
+"""The job: its configuration from the settings (native deployments, fees, depth), it never raises, only a
+leading worker runs it, a stopping worker ends a pass quietly, and the migration builds exactly the tables the
+models declare."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-
 
 from chains.bitcoin.esplora.config import BitcoinEsploraConfig
 from chains.bitcoin.wallets import WalletSpec
 from chains.evm.config import EvmErc20Config
-from reserves.reconcile import rules
 from reserves.jobs.reconcile import build_setup, reconcile_job
+from reserves.jobs.schedule import leader_only
+from reserves.reconcile import rules
 from reserves.settings.load import default_settings
 from reserves.settings.model import ReconcileSettings, Settings, SourceSettings
 from reserves.storage import reconcile_models  # noqa: F401  (registers the tables)
+from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
+from tests.reconcile.conftest import DEP, items
+from tests.reconcile.helpers import mint_pair
+from tests.stack import parts, scheduled
 
 ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
@@ -65,14 +73,58 @@ def test_devnet_fee_is_the_devnet_mint_fee(tmp_path):
 
 
 async def test_the_job_never_raises(tmp_path, caplog):
-    from reserves.storage.db import open_database
-
     db = open_database(f"sqlite:///{tmp_path / 'unmigrated.db'}")  # no tables: the pass fails inside
     try:
         with caplog.at_level(logging.ERROR):
             await reconcile_job(db, build_setup(_settings(tmp_path)))
         assert "reconciliation pass failed" in caplog.text
     finally:
+        await db.dispose()
+
+
+async def test_only_a_leading_worker_runs_the_pass_with_its_database_and_settings(tmp_path, caplog):
+    """What a closing or following runtime once skipped inside the job, the worker's scheduler decides now:
+    the job gets the worker's database and the setup of its settings, and a follower never runs it."""
+    settings = _settings(tmp_path, mint_fee_bp=15)
+    db = object()  # test double: any use of it fails the pass, which the job logs
+    run, job = scheduled(parts(settings, db), "reconcile")
+    assert job.func is reconcile_job and job.args == (db, build_setup(settings)) and not job.keywords
+    follower, _ = scheduled(parts(settings, db, leading=False), "reconcile")
+    with caplog.at_level(logging.ERROR, logger="reserves.jobs.reconcile"):
+        await follower()
+        assert "reconciliation pass failed" not in caplog.text  # the follower did not even start it
+        await run()
+        assert "reconciliation pass failed" in caplog.text      # the leader did
+
+
+async def test_a_stopping_worker_ends_a_pass_quietly_and_the_next_pass_does_its_work(tmp_path, btc, caplog):
+    """Cancelled while it waits on Esplora (the worker is stopping): no error, nothing half stored."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    await asyncio.to_thread(upgrade, url)
+    db = open_database(url)
+    hanging = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(8)
+    try:
+        async with db.sessions() as session:
+            session.add_all(mint_pair(DEP, 10, 0, 1_000, "ab" * 32, 0))
+            await session.commit()
+        stuck = btc.setup(esplora_url=f"http://127.0.0.1:{hanging.getsockname()[1]}",
+                          client_options={"retries": 0, "backoff_seconds": 0.0, "timeout": 60.0})
+        task = asyncio.create_task(leader_only(partial(reconcile_job, db, stuck), lambda: True)())
+        await asyncio.sleep(0.5)
+        assert not task.done()
+        with caplog.at_level(logging.INFO):
+            task.cancel()
+            await asyncio.wait_for(task, 10)  # ends without raising
+        assert "job reconcile_job cancelled: the worker is stopping" in caplog.text
+        assert "reconciliation pass failed" not in caplog.text
+        assert await items(db) == {}
+        await reconcile_job(db, btc.setup())
+        [item] = (await items(db)).values()
+        assert (item.status, item.reason) == ("unreconciled", rules.DEPOSIT_NOT_FOUND)
+    finally:
+        hanging.close()
         await db.dispose()
 
 
