@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,15 +18,21 @@ from litestar.testing import TestClient
 
 from chains.bitcoin.esplora.adapter import chain_id
 from chains.bitcoin.esplora.client import EsploraClient
+from chains.bitcoin.esplora.config import BitcoinEsploraConfig
+from chains.bitcoin.wallets import WalletSpec
+from portal.api.evidence import evidence
 from portal.cli.main import main as cli
 from portal.errors import HANDLERS
-from portal.api.evidence import evidence
-from reserves.evidence.service import EvidenceService, collect_for_latest, verify_bundle
+from reserves.evidence.service import EvidencePending, EvidenceService, collect_for_latest, verify_bundle
+from reserves.jobs.evidence import evidence_job
+from reserves.settings.load import default_settings
+from reserves.settings.model import SourceSettings
 from reserves.storage import evidence_repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from reserves.storage.models import AttestationRow
 from tests.bitcoin.conftest import devnet  # noqa: F401  (fixture: a funded devnet served as Esplora)
+from tests.stack import parts, scheduled
 
 
 def source_json(chain, reading) -> dict:
@@ -228,10 +235,30 @@ def test_verify_evidence_cli_refuses_huge_and_missing_files(tmp_path: Path) -> N
 
 
 def test_evidence_job_builds_clients_from_the_configured_sources(world, caplog) -> None:
-    from reserves.jobs.evidence import evidence_job
-
     config = SimpleNamespace(esplora_url=world.devnet.url, timeout_seconds=5.0)
     core = SimpleNamespace(name="core", kind="bitcoin-core-rpc", config=SimpleNamespace())  # no bundle
     caplog.set_level("INFO", logger="reserves.jobs.evidence")
     asyncio.run(evidence_job(world.db, [SimpleNamespace(name="custody", kind="bitcoin-esplora", config=config), core]))
     assert "collected=3" in caplog.text
+
+
+def test_only_a_leading_worker_collects_with_its_database_and_reserve_sources(world, tmp_path, caplog) -> None:
+    """What a closing runtime once skipped inside the job, the worker's scheduler decides now: the job gets
+    the worker's database and its declared reserve sources, and a follower never runs it."""
+    addresses = tuple(u["address"] for u in world.source["utxos"])
+    config = BitcoinEsploraConfig(name="custody", esplora_url=world.devnet.url, network="regtest", timeout_seconds=5.0,
+                                  wallets=(WalletSpec(name="custody", network="regtest", addresses=addresses),))
+    settings = replace(default_settings(tmp_path),
+                       reserves=(SourceSettings("custody", "bitcoin-esplora", "reserve", config),))
+    run, job = scheduled(parts(settings, world.db), "evidence")
+    assert job.func is evidence_job and job.args == (world.db, settings.reserves) and not job.keywords
+    follower, _ = scheduled(parts(settings, world.db, leading=False), "evidence")
+    caplog.set_level("INFO", logger="reserves.jobs.evidence")
+    asyncio.run(follower())
+    assert "evidence:" not in caplog.text
+    u = world.source["utxos"][0]
+    with pytest.raises(EvidencePending):
+        asyncio.run(EvidenceService(world.db).evidence(u["txid"], u["vout"]))
+    asyncio.run(run())
+    assert "collected=3" in caplog.text
+    assert asyncio.run(EvidenceService(world.db).evidence(u["txid"], u["vout"]))["bundle"]["txid"] == u["txid"]

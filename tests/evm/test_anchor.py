@@ -14,15 +14,17 @@ from eth_account import Account
 from web3 import HTTPProvider, Web3
 
 from chains.evm.anchor import AnchorClient, load_artifact, struct
-from reserves.jobs.anchor import anchor_job
-from reserves.trust import anchoring
 from reserves.attestation import canonical, eip712
+from reserves.jobs.anchor import anchor_job
+from reserves.settings.load import default_settings
 from reserves.settings.trust import AnchorSettings
 from reserves.storage.db import open_database
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.migrate import upgrade
 from reserves.storage.models import AttestationRow
+from reserves.trust import anchoring
 from tests.attestation.helpers import chain_v4, key
+from tests.stack import parts, scheduled
 
 ENGINE = key(7, "engine")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -133,6 +135,22 @@ async def test_the_job_anchors_final_attestations_in_order_and_records_them(anch
     await anchor_job(rt.anchorer)
     assert [(r.sequence, r.status) for r in await _rows(rt.db)][-1] == (2, "confirmed")
     assert contract.functions.latestSequence().call() == 2
+
+
+async def test_only_a_leading_worker_anchors(anchor_env, tmp_path):
+    """What a following or closing runtime once skipped inside the job, the worker's scheduler decides now:
+    the job gets the worker's Anchorer, and a follower sends nothing (only one process may anchor)."""
+    rt, contract = anchor_env
+    await _insert(rt.db, chain_v4(1, engine=ENGINE))
+    settings = default_settings(tmp_path)
+    run, job = scheduled(parts(settings, rt.db, anchorer=rt.anchorer), "anchor")
+    assert job.func is anchor_job and job.args == (rt.anchorer,) and not job.keywords
+    follower, _ = scheduled(parts(settings, rt.db, leading=False, anchorer=rt.anchorer), "anchor")
+    await follower()
+    assert await _rows(rt.db) == [] and not contract.functions.anchoredAny().call()
+    await run()
+    assert [(r.sequence, r.status) for r in await _rows(rt.db)] == [(0, "confirmed")]
+    assert contract.functions.anchoredAny().call()
 
 
 async def test_the_contract_refuses_other_signers_and_old_sequences(anchor_env):

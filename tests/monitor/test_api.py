@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
+from reserves.jobs.monitor import evm_deployments, monitor_job
 from reserves.monitor.state import blocking_issues
+from tests.stack import parts, scheduled
 from tests.world import world
 
 
@@ -60,3 +63,20 @@ def test_a_deployment_filter_works(client):
     name = next(s.name for s in rt.settings.deployments if s.kind == "evm-erc20")
     r = client.get("/api/v1/monitor/issues", params={"deployment": name, "kind": "reorg"})
     assert r.status_code == 200 and all(i["deployment"] == name for i in r.json()["issues"])
+
+
+def test_the_worker_schedules_the_monitor_over_its_evm_deployments_and_only_a_leader_runs_it(client):
+    w = client.world
+    run, job = scheduled(w.worker, "supply-monitor")
+    assert job.func is monitor_job and job.args == (w.db, evm_deployments(w.settings.deployments))
+    assert [c.name for c in job.args[1]] == [s.name for s in w.settings.deployments if s.kind == "evm-erc20"]
+    before = {d["deployment"]: d["next_block"] for d in client.get("/api/v1/monitor").json()["deployments"]}
+    w.tick(2)
+    follower, _ = scheduled(parts(w.settings, w.db, leading=False), "supply-monitor")
+    client.blocking_portal.call(follower)
+    after_follower = {d["deployment"]: d["next_block"] for d in client.get("/api/v1/monitor").json()["deployments"]}
+    assert after_follower == before  # nothing replayed
+    client.blocking_portal.call(run)
+    caught_up = client.get("/api/v1/monitor").json()["deployments"]
+    assert all(d["next_block"] > before[d["deployment"]] and d["lag"] == 0 and d["match"] is True
+               for d in caught_up), caught_up
