@@ -11,11 +11,15 @@ import os
 
 from litestar import Litestar, Response, get
 
+
 def _handler(path: str, body: bytes, ctype: str):
+    # Litestar appends its own "; charset=utf-8" to a text media type: give it the bare type, or the
+    # reference would answer a longer Content-Type than the portal did.
+    media_type = ctype.split(";")[0].strip()
 
     @get(path, name=f"ref{abs(hash(path))}", sync_to_thread=False)
     def serve() -> Response[bytes]:
-        return Response(body, media_type=ctype)
+        return Response(body, media_type=media_type)
 
     return serve
 

@@ -41,3 +41,50 @@ def test_history_bench_runs_at_a_tiny_size(monkeypatch, pg_server, capsys):
         for window in ("year", "week", "day"):
             assert f"{backend} {window}:" in out
     assert "answers equal: False" not in out
+
+
+def test_snapshot_bench_runs_at_a_tiny_size(monkeypatch, capsys):
+    """On a devnet and a worker of its own (bench.stack), as `make bench` runs it."""
+    from bench import snapshot_bench
+
+    monkeypatch.setattr(snapshot_bench, "ROUNDS", 2)
+    snapshot_bench.main()
+    out = capsys.readouterr().out
+    assert "over 2 runs" in out and "reference: one Esplora GET round trip" in out and "ratio: a snapshot costs" in out
+
+
+def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):
+    from bench import aged_scan_bench
+
+    monkeypatch.setattr(aged_scan_bench, "AGE_BLOCKS", 3)
+    monkeypatch.setattr(aged_scan_bench, "WARM_READS", 1)
+    aged_scan_bench.main()
+    out = capsys.readouterr().out
+    assert "aged devnet: 3 blocks" in out and "errors: none" in out and "ratio: a warm read costs" in out
+
+
+def test_web_bench_stack_and_its_reference_serve_the_same_bytes(tmp_path):
+    """The web benchmark's two servers (wrk, which loads them, is not needed here): `reserves run` on free
+    ports publishing attestations, and the trivial reference app answering exactly what the portal answered."""
+    import httpx
+
+    from bench import web_bench
+
+    stack, base = web_bench.start_stack(tmp_path, 1)
+    try:
+        web_bench.wait_for_attestations(base, 1)
+        bodies = {}
+        for path in web_bench.PATHS:
+            r = httpx.get(base + path, timeout=10)
+            assert r.status_code == 200, (path, r.text[:300])
+            bodies[path] = (r.content, r.headers["content-type"])
+        ref, reference = web_bench.start_reference(bodies, 1)
+        try:
+            for path, (content, ctype) in bodies.items():
+                r = httpx.get(reference + path, timeout=10)
+                assert (r.status_code, r.content, r.headers["content-type"]) == (200, content, ctype)
+        finally:
+            web_bench.stop(ref)
+    finally:
+        web_bench.stop(stack)
+    assert stack.returncode == 0, (tmp_path / "stack.log").read_text()[-3000:]
