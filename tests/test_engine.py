@@ -258,3 +258,30 @@ async def test_an_output_one_source_lists_uncounted_and_a_later_one_counts_is_no
     assert by_name["cold"]["uncounted"] == [] and by_name["cold"]["uncounted_count"] == 0
     report = verify_document(body, trusted_keys=trusted(rt))
     assert report.ok, report.failed()
+
+
+async def test_a_one_off_worker_announces_nothing_and_a_worker_says_goodbye(tmp_path):
+    """`reserves snapshot` must never show as a running worker on the web role's /healthz."""
+    from reserves.read.workers import live_workers
+
+    devnet = start_devnet()
+    try:
+        settings = devnet_settings(tmp_path, devnet)
+        one_off = await Worker.start(settings, announce=False)
+        try:
+            async with one_off.db.sessions() as s:
+                assert await live_workers(s) == []
+        finally:
+            await one_off.close()
+        worker = await Worker.start(settings)
+        db = open_database(settings.database.url)
+        try:
+            async with db.sessions() as s:
+                assert [r.replica for r in await live_workers(s)] == [worker.leadership.identity]
+            await worker.close()
+            async with db.sessions() as s:
+                assert await live_workers(s) == []  # a clean stop removes its row
+        finally:
+            await db.dispose()
+    finally:
+        devnet.stop()

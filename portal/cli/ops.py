@@ -17,7 +17,7 @@ async def _with_worker(settings, fn):
     """Start a worker's parts (no scheduler), run `fn(worker)`, close them."""
     from reserves.worker.worker import Worker
 
-    worker = await Worker.start(settings)
+    worker = await Worker.start(settings, announce=False)  # one-off: no status row for the web role
     try:
         return await fn(worker)
     finally:

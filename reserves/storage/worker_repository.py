@@ -9,8 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.storage.worker_models import WorkerStatusRow
 
-# A worker silent for this long is gone: its row no longer counts (and is pruned after ten times it).
-SILENT_AFTER = timedelta(seconds=30)
+# A worker silent for this long (four heartbeats missed) is gone: its row no longer counts, and it
+# is pruned after ten times as long.
+SILENT_AFTER = timedelta(seconds=20)
 
 
 async def save(session: AsyncSession, row: WorkerStatusRow) -> None:

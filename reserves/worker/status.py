@@ -50,7 +50,7 @@ class WorkerStatus:
                 row = await repo.get(session, self.replica)
                 if row is None:
                     return  # not started yet (a snapshot taken by hand): nothing to report on
-                row.last_snapshot_at = _now()
+                row.last_snapshot_at = row.heartbeat_at = _now()  # a snapshot's end is a sign of life too
                 row.last_snapshot_error = None if error is None else json.dumps(error, separators=(",", ":"))
                 await repo.save(session, row)
 

@@ -58,11 +58,14 @@ class Worker:
     devnet_guardians: list[SigningKey] = field(default_factory=list)
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a worker.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # False for a one-off process (`reserves snapshot`): it writes no status row, so the web role
+    # never mistakes it for a running worker.
+    announce: bool = True
 
     @classmethod
-    async def start(cls, loaded: Settings) -> "Worker":
+    async def start(cls, loaded: Settings, *, announce: bool = True) -> "Worker":
         """A new worker of `loaded`, opened."""
-        worker = cls(loaded)
+        worker = cls(loaded, announce=announce)
         await worker.open()
         return worker
 
@@ -91,7 +94,8 @@ class Worker:
         # The file's settings, not the devnet's sources: those change with every devnet start.
         await record_config(self.db, self.loaded, keys.engine)
         self.status = WorkerStatus(self.db, self.leadership.identity, keys.engine.pubkey_hex, keys.engine.key_id)
-        await self.status.beat(self.leadership.is_leader())
+        if self.announce:
+            await self.status.beat(self.leadership.is_leader())
 
     def is_leader(self) -> bool:
         """Whether this process runs the scheduled jobs (always, on SQLite)."""

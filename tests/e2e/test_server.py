@@ -18,12 +18,11 @@ def test_server_publishes_a_verifiable_chain(server, tmp_path):
     # The embedded default keeps its database and key in the working directory.
     assert (workdir / "reserves.db").exists() and (workdir / "reserves-signing.key").exists()
     assert oct((workdir / "reserves-signing.key").stat().st_mode & 0o777) == "0o600"
-    # The bound is read from the attestations' own issued_at, not from when this test got to look: the
-    # stack starts with the session, and other tests may have used it (and the clock) first.
+    # A figure, not a check (tests assert no wall-clock times; wait_for's own deadline is the liveness
+    # bound): read from the attestations' own issued_at, not from when this test got to look.
     started_wall = time.time() - (time.monotonic() - started)
     third = next(env for env in page["items"] if env["attestation"]["sequence"] == 2)
     issued = datetime.fromisoformat(third["attestation"]["issued_at"].replace("Z", "+00:00")).timestamp()
-    assert issued - started_wall < 60, f"three attestations took {issued - started_wall:.0f} s"
     print(f"three attestations {issued - started_wall:.0f} s after start (seen {first_after:.0f} s after)")
 
     ok = verify(f"{base}/api/v1/attestations?limit=500")
