@@ -65,6 +65,13 @@ def normalize_address(address: str, network: str) -> str:
     return canonical
 
 
+# Derived addresses by (descriptor text, network, branch, index), shared by every parse of the same
+# descriptor in the process: derivation is pure-Python EC work (milliseconds per child), and every
+# wallet of every source is parsed again by each role and each check that needs it.
+MAX_DERIVED = 500_000
+_DERIVED: dict[tuple[str, str, int, int], str] = {}
+
+
 @dataclass(frozen=True)
 class ReserveDescriptor:
     """A checked output descriptor of one network.
@@ -83,11 +90,20 @@ class ReserveDescriptor:
         """The address of child `index` on `branch` (index is ignored for non-ranged descriptors)."""
         if not 0 <= index < bip32.HARDENED_INDEX or not 0 <= branch < self.branches:
             raise ChainConfigError(f"child index {index} / branch {branch} out of range")
+        index = index if self.ranged else 0
+        key = (self.text, self.network, branch, index)
+        found = _DERIVED.get(key)
+        if found is not None:
+            return found
         try:
-            derived = self._desc.derive(index if self.ranged else 0, branch_index=branch)
-            return derived.address(NETWORKS[self.network])
+            derived = self._desc.derive(index, branch_index=branch)
+            address = derived.address(NETWORKS[self.network])
         except Exception as exc:
             raise ChainConfigError("descriptor cannot be expanded") from exc
+        if len(_DERIVED) >= MAX_DERIVED:
+            _DERIVED.clear()  # a bound, not a policy: the next lookups derive again
+        _DERIVED[key] = address
+        return address
 
     def script_pubkey(self, index: int, branch: int = 0) -> bytes:
         """The scriptPubKey bytes of child `index` on `branch`."""
