@@ -15,6 +15,22 @@ LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
 
 
+# A test's markers follow from the real components it uses, so `-m "not e2e"` or `-m postgres`
+# select by what a test needs, whoever wrote it: fixture -> marker.
+MARKED_FIXTURES = {"pg_server": "postgres", "anvil": "anvil", "browser": "browser", "server": "e2e",
+                   "portals": "e2e", "stack": "e2e"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "db_url" in used and "postgresql" in item.name:
+            used.add("pg_server")
+        for fixture, marker in MARKED_FIXTURES.items():
+            if fixture in used:
+                item.add_marker(marker)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Every test starts with the safe recursion limit: a module imported lazily by an earlier test
     in the same worker (py-evm raises the limit on import) must not let deep JSON crash the process."""

@@ -63,6 +63,7 @@ def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):
     assert "aged devnet: 3 blocks" in out and "errors: none" in out and "ratio: a warm read costs" in out
 
 
+@pytest.mark.e2e
 def test_web_bench_stack_and_its_reference_serve_the_same_bytes(tmp_path):
     """The web benchmark's two servers (wrk, which loads them, is not needed here): `reserves run` on free
     ports publishing attestations, and the trivial reference app answering exactly what the portal answered."""
