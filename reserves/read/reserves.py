@@ -43,7 +43,7 @@ class LockedUntil:
 
     @property
     def text(self) -> str:
-        """"block 800000", "2030-01-01 00:00 UTC", or both joined by "or" (for the dashboard)."""
+        """As text: "block 800000", "2030-01-01 00:00 UTC", or both joined by "or" (for the dashboard)."""
         parts = [f"block {self.height}"] if self.height is not None else []
         if self.time is not None:
             parts.append(datetime.fromtimestamp(self.time, timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
