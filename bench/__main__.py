@@ -1,7 +1,15 @@
 """Run every benchmark: `python -m bench` (or `make bench`)."""
 
-from bench import (aged_scan_bench, history_bench, monitor_bench, scan_bench, snapshot_bench, supply_bench, verify_bench,
-                   web_bench)
+from bench import (
+    aged_scan_bench,
+    history_bench,
+    monitor_bench,
+    scan_bench,
+    snapshot_bench,
+    supply_bench,
+    verify_bench,
+    web_bench,
+)
 
 if __name__ == "__main__":
     snapshot_bench.main()

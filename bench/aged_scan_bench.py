@@ -30,8 +30,10 @@ async def _run() -> None:
         errors = [o.error_code for o in reserves if o.error_code]
         print(f"aged devnet: {AGE_BLOCKS} blocks, {utxos} counted UTXOs in 3 wallets, errors: {errors or 'none'}")
         print(f"reference: cold read (one /block-height per distinct UTXO height): {cold * 1e3:.0f} ms")
-        print(f"warm read (heights below a still-best anchor reused): median {statistics.median(warm) * 1e3:.0f} ms "
-              f"over {WARM_READS}")
+        print(
+            f"warm read (heights below a still-best anchor reused): median {statistics.median(warm) * 1e3:.0f} ms "
+            f"over {WARM_READS}"
+        )
         print(f"ratio: a warm read costs {statistics.median(warm) / cold:.2f} of the cold one")
 
 

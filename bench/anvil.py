@@ -31,8 +31,11 @@ def start_anvil(stack: ExitStack, chain_id: int, *extra: str) -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(anvil_path()), "--host", "127.0.0.1", "--port", str(port), "--chain-id",
-                             str(chain_id), "--quiet", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(anvil_path()), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id), "--quiet", *extra],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     stack.callback(stop_anvil, proc)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

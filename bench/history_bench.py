@@ -44,8 +44,15 @@ def _series(end: datetime):
     for i in range(ROWS):
         ratio = max(9_000, min(13_000, ratio + rng.randint(-7, 7)))
         liabilities = 1_300_000_000 + i * 10
-        yield (start + timedelta(minutes=i), i, f"{i:064x}", "healthy" if ratio >= 10_200 else "warning",
-               ratio, liabilities * ratio // 10_000, liabilities)
+        yield (
+            start + timedelta(minutes=i),
+            i,
+            f"{i:064x}",
+            "healthy" if ratio >= 10_200 else "warning",
+            ratio,
+            liabilities * ratio // 10_000,
+            liabilities,
+        )
 
 
 def _fill_postgres(url: str, end: datetime) -> None:
@@ -55,8 +62,10 @@ def _fill_postgres(url: str, end: datetime) -> None:
     u = make_url(url)
     dsn = f"host={u.host} port={u.port or 5432} user={u.username or 'postgres'} dbname={u.database}"
     with psycopg.connect(dsn) as conn:
-        with conn.cursor().copy("COPY ratio_point (time, sequence, attestation_id, status, ratio_bp, reserves_sat, "
-                                "liabilities_sat) FROM STDIN") as copy:
+        with conn.cursor().copy(
+            "COPY ratio_point (time, sequence, attestation_id, status, ratio_bp, reserves_sat, "
+            "liabilities_sat) FROM STDIN"
+        ) as copy:
             for row in _series(end):
                 copy.write_row(row)
         conn.execute("ANALYZE ratio_point")
@@ -68,10 +77,15 @@ def _fill_sqlite(url: str, end: datetime) -> None:
     path = url.removeprefix("sqlite:///")
     conn = sqlite3.connect(path)
     pad = lambda v: str(v).zfill(78)  # noqa: E731  (the Amount column's text form)
-    rows = ((t.strftime("%Y-%m-%d %H:%M:%S.%f"), s, a, st, pad(r), pad(res), pad(liab))
-            for t, s, a, st, r, res, liab in _series(end))
-    conn.executemany("INSERT INTO ratio_point (time, sequence, attestation_id, status, ratio_bp, reserves_sat, "
-                     "liabilities_sat) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    rows = (
+        (t.strftime("%Y-%m-%d %H:%M:%S.%f"), s, a, st, pad(r), pad(res), pad(liab))
+        for t, s, a, st, r, res, liab in _series(end)
+    )
+    conn.executemany(
+        "INSERT INTO ratio_point (time, sequence, attestation_id, status, ratio_bp, reserves_sat, "
+        "liabilities_sat) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
@@ -83,8 +97,11 @@ def _rollups(url: str) -> str:
     engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE relname = 'ratio_rollup'").scalar() \
-                if conn.dialect.name == "postgresql" else "r"
+            kind = (
+                conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE relname = 'ratio_rollup'").scalar()
+                if conn.dialect.name == "postgresql"
+                else "r"
+            )
             if kind == "v":
                 for view in ("ratio_rollup_1h", "ratio_rollup_1d", "supply_rollup_1h", "supply_rollup_1d"):
                     conn.exec_driver_sql(f"CALL refresh_continuous_aggregate('{view}', NULL, NULL)")
@@ -117,15 +134,21 @@ async def _measure(label: str, url: str, end: datetime) -> None:
 
             async def raw():
                 async with db.sessions() as session:
-                    return await series.history(session, start=datetime.fromisoformat(aligned_start),
-                                                end=datetime.fromisoformat(aligned_end), bucket_seconds=bucket,
-                                                resolution=None)
+                    return await series.history(
+                        session,
+                        start=datetime.fromisoformat(aligned_start),
+                        end=datetime.fromisoformat(aligned_end),
+                        bucket_seconds=bucket,
+                        resolution=None,
+                    )
 
             ref, raw_answer = await _time(raw, rounds=5)
             same = [p["min_ratio_bp"] for p in answer["points"]] == [str(b.min_ratio_bp) for b in raw_answer]
-            print(f"{label} {name}: {took * 1e3:7.1f} ms for {len(answer['points'])} points of {bucket} s "
-                  f"(from {'the ' + str(source) + ' s rollup' if source else 'raw rows'}); reference, the same "
-                  f"buckets from raw rows: {ref * 1e3:7.1f} ms ({ref / took:5.1f}x); answers equal: {same}")
+            print(
+                f"{label} {name}: {took * 1e3:7.1f} ms for {len(answer['points'])} points of {bucket} s "
+                f"(from {'the ' + str(source) + ' s rollup' if source else 'raw rows'}); reference, the same "
+                f"buckets from raw rows: {ref * 1e3:7.1f} ms ({ref / took:5.1f}x); answers equal: {same}"
+            )
     finally:
         await db.dispose()
 
@@ -159,8 +182,10 @@ async def _run() -> None:
             t = time.perf_counter()
             fill(url, end)
             how = _rollups(url)
-            print(f"{label}: {ROWS:,} one-minute rows and their rollups ({how}) written in "
-                  f"{time.perf_counter() - t:.1f} s")
+            print(
+                f"{label}: {ROWS:,} one-minute rows and their rollups ({how}) written in "
+                f"{time.perf_counter() - t:.1f} s"
+            )
             await _measure(label, url, end)
 
 

@@ -37,8 +37,11 @@ def generate(url: str, events: int, per_tx: int) -> tuple[str, int, int]:
     w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 60}))
     artifact = json.loads(ARTIFACT.read_text())
     sender = w3.eth.accounts[0]
-    tx = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"]).constructor(SUPPLY).transact(
-        {"from": sender})
+    tx = (
+        w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        .constructor(SUPPLY)
+        .transact({"from": sender})
+    )
     receipt = w3.eth.wait_for_transaction_receipt(tx, timeout=30)
     emitter = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
     left, last = events, receipt["blockNumber"]
@@ -56,8 +59,12 @@ async def bare_fetch(url: str, contract: str, start: int, end: int, step: int) -
     t = time.perf_counter()
     async with httpx.AsyncClient(timeout=120) as client:
         for lo in range(start, end + 1, step):
-            body = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [
-                {"address": contract, "fromBlock": hex(lo), "toBlock": hex(min(end, lo + step - 1))}]}
+            body = {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "eth_getLogs",
+                "params": [{"address": contract, "fromBlock": hex(lo), "toBlock": hex(min(end, lo + step - 1))}],
+            }
             (await client.post(url, json=body)).json()
     return time.perf_counter() - t
 
@@ -67,9 +74,17 @@ async def replay(url: str, contract: str, start: int, db_dir: Path) -> dict[str,
     db_url = f"sqlite:///{db_dir / 'bench.db'}"
     upgrade(db_url)
     db = open_database(db_url)
-    config = EvmErc20Config(name="bench", chain_id=f"eip155:{CHAIN_ID}", rpc_url=url, contract=contract,
-                            confirmations=1, timeout_seconds=120, retries=0, start_block=start,
-                            logs_max_range=2000)
+    config = EvmErc20Config(
+        name="bench",
+        chain_id=f"eip155:{CHAIN_ID}",
+        rpc_url=url,
+        contract=contract,
+        confirmations=1,
+        timeout_seconds=120,
+        retries=0,
+        start_block=start,
+        logs_max_range=2000,
+    )
     reader = EvmLogReader(config)
     try:
         t = time.perf_counter()
@@ -80,9 +95,15 @@ async def replay(url: str, contract: str, start: int, db_dir: Path) -> dict[str,
         await db.dispose()
     if report is None:
         raise SystemExit("the monitor stopped on an error (see the log)")
-    return {"wall": wall, "rpc": reader.stats.seconds, "events": report.events, "checked": report.checked,
-            "get_logs": reader.stats.calls["eth_getLogs"], "calls": sum(reader.stats.calls.values()),
-            "range_sizes": report.range_sizes}
+    return {
+        "wall": wall,
+        "rpc": reader.stats.seconds,
+        "events": report.events,
+        "checked": report.checked,
+        "get_logs": reader.stats.calls["eth_getLogs"],
+        "calls": sum(reader.stats.calls.values()),
+        "range_sizes": report.range_sizes,
+    }
 
 
 async def measure(events: int = EVENTS, per_tx: int = PER_TX) -> dict[str, Any]:
@@ -103,13 +124,15 @@ async def measure(events: int = EVENTS, per_tx: int = PER_TX) -> dict[str, Any]:
 def main() -> None:
     f = asyncio.run(measure())
     ours = f["wall"] - f["rpc"]
-    print(f"monitor replay ({f['events']:,} logs over {f['blocks']} blocks, anvil -> SQLite; generated in "
-          f"{f['generate_seconds']:.1f} s): {f['wall']:.2f} s wall, {f['events'] / f['wall']:,.0f} events/s; "
-          f"in RPC calls {f['rpc']:.2f} s ({f['rpc'] / f['wall']:.0%}), in our code {ours:.2f} s "
-          f"({ours / f['wall']:.0%}); {f['get_logs']} eth_getLogs of {f['calls']} calls, final range "
-          f"{f['range_sizes'][-1] if f['range_sizes'] else 0} blocks; supply check "
-          f"{'matched' if f['checked'] else 'FAILED'}; reference bare eth_getLogs pass {f['bare']:.2f} s "
-          f"(replay = {f['wall'] / f['bare']:.1f}x the bare fetch)")
+    print(
+        f"monitor replay ({f['events']:,} logs over {f['blocks']} blocks, anvil -> SQLite; generated in "
+        f"{f['generate_seconds']:.1f} s): {f['wall']:.2f} s wall, {f['events'] / f['wall']:,.0f} events/s; "
+        f"in RPC calls {f['rpc']:.2f} s ({f['rpc'] / f['wall']:.0%}), in our code {ours:.2f} s "
+        f"({ours / f['wall']:.0%}); {f['get_logs']} eth_getLogs of {f['calls']} calls, final range "
+        f"{f['range_sizes'][-1] if f['range_sizes'] else 0} blocks; supply check "
+        f"{'matched' if f['checked'] else 'FAILED'}; reference bare eth_getLogs pass {f['bare']:.2f} s "
+        f"(replay = {f['wall'] / f['bare']:.1f}x the bare fetch)"
+    )
 
 
 if __name__ == "__main__":

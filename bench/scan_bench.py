@@ -21,8 +21,8 @@ from embit.script import Script
 from embit.transaction import Transaction, TransactionInput, TransactionOutput
 
 ADDRESSES = 10_000
-WALLETS = 10                      # fixed address lists of 1,000 addresses each (one source holds 10,000)
-FUNDED_EVERY = 10                 # every 10th address gets one output: 1,000 UTXOs
+WALLETS = 10  # fixed address lists of 1,000 addresses each (one source holds 10,000)
+FUNDED_EVERY = 10  # every 10th address gets one output: 1,000 UTXOs
 CONCURRENCY = 16
 DERIVE_SAMPLE = 2_000
 
@@ -100,8 +100,14 @@ def _derive(descriptor: str) -> tuple[list[str], float]:
 async def _scan(url: str, wallets: list[dict[str, Any]]) -> tuple[Any, float, float, _Timed]:
     from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter, parse_config
 
-    table = {"esplora_url": url, "network": "regtest", "wallets": wallets, "concurrency": CONCURRENCY,
-             "min_confirmations": 1, "timeout_seconds": 60.0}
+    table = {
+        "esplora_url": url,
+        "network": "regtest",
+        "wallets": wallets,
+        "concurrency": CONCURRENCY,
+        "min_confirmations": 1,
+        "timeout_seconds": 60.0,
+    }
     adapter = BitcoinEsploraAdapter(parse_config("bench", table))
     timed = _Timed(adapter._client._http._transport)
     adapter._client._http._transport = timed
@@ -115,17 +121,29 @@ async def _scan(url: str, wallets: list[dict[str, Any]]) -> tuple[Any, float, fl
 
 def _report(title: str, reading: Any, wall: float, cpu: float, timed: _Timed) -> None:
     outside = wall - timed.busy
-    print(f"{title}: {reading.addresses_scanned} addresses, {len(reading.utxos)} UTXOs, {timed.requests} HTTP requests "
-          f"in {wall:.2f} s (concurrency {CONCURRENCY})")
-    print(f"  {reading.addresses_scanned / wall:,.0f} addresses/s, {len(reading.utxos) / wall:,.0f} UTXOs/s, "
-          f"{timed.requests / wall:,.0f} requests/s, mean round trip {timed.latency / max(1, timed.requests) * 1e3:.1f} ms")
-    print(f"  wall time with no request in flight (our code alone): {outside:.2f} s = {outside / wall:.1%} of the scan; "
-          f"this process's CPU: {cpu:.2f} s ({cpu / wall:.0%} of wall, HTTP client included)")
+    print(
+        f"{title}: {reading.addresses_scanned} addresses, {len(reading.utxos)} UTXOs, {timed.requests} HTTP requests "
+        f"in {wall:.2f} s (concurrency {CONCURRENCY})"
+    )
+    print(
+        f"  {reading.addresses_scanned / wall:,.0f} addresses/s, {len(reading.utxos) / wall:,.0f} UTXOs/s, "
+        f"{timed.requests / wall:,.0f} requests/s, mean round trip {timed.latency / max(1, timed.requests) * 1e3:.1f} ms"
+    )
+    print(
+        f"  wall time with no request in flight (our code alone): {outside:.2f} s = {outside / wall:.1%} of the scan; "
+        f"this process's CPU: {cpu:.2f} s ({cpu / wall:.0%} of wall, HTTP client included)"
+    )
 
 
 # Where CPU time goes, by the file a function lives in (cProfile own time; its overhead inflates all).
-_GROUPS = [("our code (chains/)", "/chains/"), ("embit", "/embit/"), ("httpx/httpcore/h11", "/http"),
-           ("h11", "/h11/"), ("asyncio and sockets", "/asyncio/"), ("json", "/json/")]
+_GROUPS = [
+    ("our code (chains/)", "/chains/"),
+    ("embit", "/embit/"),
+    ("httpx/httpcore/h11", "/http"),
+    ("h11", "/h11/"),
+    ("asyncio and sockets", "/asyncio/"),
+    ("json", "/json/"),
+]
 
 
 def _profile(url: str, wallets: list[dict[str, Any]]) -> None:
@@ -157,10 +175,12 @@ def main() -> None:
         if not parent.poll(120):
             raise RuntimeError("devnet child did not start within 120 s")
         url, _ = parent.recv()
-        print(f"embit derivation: {ADDRESSES / derive_seconds:,.0f} wpkh addresses/s "
-              f"({ADDRESSES} in {derive_seconds:.2f} s)")
+        print(
+            f"embit derivation: {ADDRESSES / derive_seconds:,.0f} wpkh addresses/s "
+            f"({ADDRESSES} in {derive_seconds:.2f} s)"
+        )
         size = ADDRESSES // WALLETS
-        lists = [{"name": f"list-{i}", "addresses": addresses[i * size:(i + 1) * size]} for i in range(WALLETS)]
+        lists = [{"name": f"list-{i}", "addresses": addresses[i * size : (i + 1) * size]} for i in range(WALLETS)]
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         _report("address lists", *asyncio.run(_scan(url, lists)))
         _profile(url, lists)

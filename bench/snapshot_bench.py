@@ -35,8 +35,10 @@ async def _run() -> None:
         deployments = len(body["supply"]["deployments"])
         one = statistics.median(ref)
         snap = statistics.median(snaps)
-        print(f"snapshot (the devnet's {wallets} named reserve wallets in {len(sources)} source(s), {deployments} "
-              f"EVM deployments, sign, store): median {snap * 1e3:.1f} ms over {ROUNDS} runs")
+        print(
+            f"snapshot (the devnet's {wallets} named reserve wallets in {len(sources)} source(s), {deployments} "
+            f"EVM deployments, sign, store): median {snap * 1e3:.1f} ms over {ROUNDS} runs"
+        )
         print(f"reference: one Esplora GET round trip: median {one * 1e3:.2f} ms")
         print(f"ratio: a snapshot costs {snap / one:.0f} round trips (all sources read concurrently)")
 

@@ -116,7 +116,9 @@ def deploy(url: str, chain_id: int, index: int) -> dict[str, Any]:
     burn = "0x000000000000000000000000000000000000dEaD"
     artifact = load_artifact()
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
-    receipt = w3.eth.wait_for_transaction_receipt(factory.constructor(f"Bench {index}", "BNCH", 8).transact({"from": owner}))
+    receipt = w3.eth.wait_for_transaction_receipt(
+        factory.constructor(f"Bench {index}", "BNCH", 8).transact({"from": owner})
+    )
     token = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
     for call, sender in [
         (token.functions.mint(customer, 10**12 + index, index.to_bytes(32, "big"), 0), owner),
@@ -126,11 +128,18 @@ def deploy(url: str, chain_id: int, index: int) -> dict[str, Any]:
         w3.eth.wait_for_transaction_receipt(call.transact({"from": sender}))
     w3.provider.make_request("anvil_mine", [hex(CONFIRMATIONS)])
     return {
-        "chain_id": f"eip155:{chain_id}", "contract": token.address, "confirmations": CONFIRMATIONS,
-        "rpc_urls": endpoint_urls(url), "quorum": ENDPOINTS,
-        "expected_decimals": 8, "timeout_seconds": 30, "retries": 0,
-        "exclusions": [{"address": treasury, "category": "treasury", "reason": "issuer treasury"},
-                       {"address": burn, "category": "burn", "reason": "no key exists"}],
+        "chain_id": f"eip155:{chain_id}",
+        "contract": token.address,
+        "confirmations": CONFIRMATIONS,
+        "rpc_urls": endpoint_urls(url),
+        "quorum": ENDPOINTS,
+        "expected_decimals": 8,
+        "timeout_seconds": 30,
+        "retries": 0,
+        "exclusions": [
+            {"address": treasury, "category": "treasury", "reason": "issuer treasury"},
+            {"address": burn, "category": "burn", "reason": "no key exists"},
+        ],
     }
 
 
@@ -151,8 +160,10 @@ async def read_all(adapters: list[EvmErc20Adapter], concurrent: bool) -> tuple[f
 
 async def measure(tables: list[dict[str, Any]], repetitions: int) -> dict[str, Any]:
     """Median wall times of both modes (interleaved, after one warm-up each) and RPC calls per round."""
-    modes = {mode: [EvmErc20Adapter(parse_config(f"bench-{i}", t), concurrent=mode) for i, t in enumerate(tables)]
-             for mode in (True, False)}
+    modes = {
+        mode: [EvmErc20Adapter(parse_config(f"bench-{i}", t), concurrent=mode) for i, t in enumerate(tables)]
+        for mode in (True, False)
+    }
     times: dict[bool, list[float]] = {True: [], False: []}
     try:
         for mode, adapters in modes.items():
@@ -171,12 +182,20 @@ async def measure(tables: list[dict[str, Any]], repetitions: int) -> dict[str, A
             for adapter in adapters:
                 await adapter.aclose()
     concurrent, sequential = statistics.median(times[True]), statistics.median(times[False])
-    return {"deployments": len(tables), "repetitions": repetitions, "rpc_calls": calls,
-            "concurrent_s": concurrent, "sequential_s": sequential, "ratio": sequential / concurrent}
+    return {
+        "deployments": len(tables),
+        "repetitions": repetitions,
+        "rpc_calls": calls,
+        "concurrent_s": concurrent,
+        "sequential_s": sequential,
+        "ratio": sequential / concurrent,
+    }
 
 
 def run(
-    deployments: int = DEPLOYMENTS, processes: int = PROCESSES, repetitions: int = REPETITIONS,
+    deployments: int = DEPLOYMENTS,
+    processes: int = PROCESSES,
+    repetitions: int = REPETITIONS,
     latency_ms: float = LATENCY_MS,
 ) -> dict[str, Any]:
     """Start `processes` anvil nodes, deploy `deployments` tokens across them, measure on loopback and
@@ -200,12 +219,16 @@ def main(deployments: int = DEPLOYMENTS, processes: int = PROCESSES, repetitions
     """Run the bench and print its figures."""
     figures = run(deployments, processes, repetitions)
     f = figures["loopback"]
-    print(f"supply read of {f['deployments']} deployments on {figures['processes']} anvil nodes ({ENDPOINTS} "
-          f"endpoints, quorum {ENDPOINTS}, 2 exclusions each): {f['rpc_calls']} JSON-RPC calls per read of all")
+    print(
+        f"supply read of {f['deployments']} deployments on {figures['processes']} anvil nodes ({ENDPOINTS} "
+        f"endpoints, quorum {ENDPOINTS}, 2 exclusions each): {f['rpc_calls']} JSON-RPC calls per read of all"
+    )
     for key, where in [("loopback", "loopback"), ("latency", f"+{figures['latency_ms']:g} ms round trip per call")]:
         f = figures[key]
-        print(f"{where}: all RPCs concurrent median {f['concurrent_s'] * 1e3:.1f} ms, reference one after another "
-              f"median {f['sequential_s'] * 1e3:.1f} ms over {f['repetitions']} runs; ratio {f['ratio']:.1f}x")
+        print(
+            f"{where}: all RPCs concurrent median {f['concurrent_s'] * 1e3:.1f} ms, reference one after another "
+            f"median {f['sequential_s'] * 1e3:.1f} ms over {f['repetitions']} runs; ratio {f['ratio']:.1f}x"
+        )
     return figures
 
 

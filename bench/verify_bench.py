@@ -7,8 +7,18 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
-from reserves.attestation import (Entries, Header, Inputs, Policy, ReserveResult, ReserveSetRef, SupplyResult, build,
-                                  envelope, sign)
+from reserves.attestation import (
+    Entries,
+    Header,
+    Inputs,
+    Policy,
+    ReserveResult,
+    ReserveSetRef,
+    SupplyResult,
+    build,
+    envelope,
+    sign,
+)
 from reserves.attestation.canonical import digest
 from reserves.attestation.formats import F3
 from reserves.attestation.keys import SigningKey, verify_bip340
@@ -24,14 +34,28 @@ def _chain(key: SigningKey) -> list[dict]:
     out, prev = [], None
     for seq in range(LENGTH):
         when = now + timedelta(seconds=seq)
-        res = ReserveReading("cold", BlockRef("bip122:0f9188f13cb7b2c71f2a335e3a4fc328", 110, "ab" * 32, when), 6,
-                             utxos, sum(u.value_sat for u in utxos), UTXOS)
+        res = ReserveReading(
+            "cold",
+            BlockRef("bip122:0f9188f13cb7b2c71f2a335e3a4fc328", 110, "ab" * 32, when),
+            6,
+            utxos,
+            sum(u.value_sat for u in utxos),
+            UTXOS,
+        )
         sup = SupplyReading("eth", "0x" + "11" * 20, BlockRef("eip155:1", 5, "0x" + "cd" * 32, when), 4_000_000, 8)
-        entries = Entries.read([ReserveResult("cold", "bitcoin-esplora", 600, res)],
-                               [SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)])
-        built = build(Inputs(header=Header(seq, prev, when, "bench", None, "RBTC"),
-                             policy=Policy(warning_below_bp=10200), entries=entries,
-                             reserve_set=ReserveSetRef(1, "ef" * 32)), F3)
+        entries = Entries.read(
+            [ReserveResult("cold", "bitcoin-esplora", 600, res)],
+            [SupplyResult("eth", "evm-erc20", "eip155:1", "0x" + "11" * 20, 600, sup)],
+        )
+        built = build(
+            Inputs(
+                header=Header(seq, prev, when, "bench", None, "RBTC"),
+                policy=Policy(warning_below_bp=10200),
+                entries=entries,
+                reserve_set=ReserveSetRef(1, "ef" * 32),
+            ),
+            F3,
+        )
         out.append(envelope(sign(built.body, [key]), built.id))
         prev = built.id
     return out
@@ -40,8 +64,14 @@ def _chain(key: SigningKey) -> list[dict]:
 def main() -> None:
     key = SigningKey(os.urandom(32))
     chain = _chain(key)
-    sigs = [(bytes.fromhex(e["attestation"]["signatures"][0]["pubkey"]), digest(e["attestation"]),
-             bytes.fromhex(e["attestation"]["signatures"][0]["sig"])) for e in chain]
+    sigs = [
+        (
+            bytes.fromhex(e["attestation"]["signatures"][0]["pubkey"]),
+            digest(e["attestation"]),
+            bytes.fromhex(e["attestation"]["signatures"][0]["sig"]),
+        )
+        for e in chain
+    ]
     t = time.perf_counter()
     for pub, msg, sig in sigs:
         verify_bip340(pub, msg, sig)

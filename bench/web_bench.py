@@ -39,8 +39,12 @@ def free_port() -> int:
 
 def wrk(url: str, connections: int, seconds: int) -> dict:
     """wrk's requests/s and latency percentiles (ms) for `url`."""
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
     def pct(p: str) -> float:
@@ -55,14 +59,32 @@ def start_stack(workdir: Path, web_workers: int) -> tuple[subprocess.Popen, str]
     """`reserves run` on free ports in `workdir`, snapshots every 3 s; returns (process, base URL)."""
     web, worker, devnet = free_port(), free_port(), free_port()
     config = workdir / "portal.toml"
-    config.write_text(f'[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n'
-                      f'block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n'
-                      '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
+    config.write_text(
+        f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
+        f"block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n"
+        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
+    )
     log = open(workdir / "stack.log", "w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
-    proc = subprocess.Popen([sys.executable, "-m", "portal.cli", "--log-level", "WARNING", "run", "--config",
-                             str(config), "--workers", str(web_workers)], cwd=workdir, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "portal.cli",
+            "--log-level",
+            "WARNING",
+            "run",
+            "--config",
+            str(config),
+            "--workers",
+            str(web_workers),
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return proc, f"http://127.0.0.1:{web}"
 
 
@@ -85,9 +107,24 @@ def start_reference(bodies: dict[str, tuple[bytes, str]], workers: int) -> tuple
     data = Path(tempfile.mkdtemp(prefix="web-bench-")) / "bodies.json"
     data.write_text(json.dumps({p: [b.decode(), t] for p, (b, t) in bodies.items()}))
     env = {**os.environ, "WEB_BENCH_BODIES": str(data), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.web_reference:create", "--factory", "--port", str(port),
-                             "--log-level", "warning", "--workers", str(workers), "--no-access-log"],
-                            env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.web_reference:create",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        env=env,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -112,19 +149,30 @@ def measure(base: str, reference: str, seconds: int) -> list[dict]:
         for path in PATHS:
             ref = wrk(reference + path, connections, seconds)
             got = wrk(base + path, connections, seconds)
-            rows.append({"path": path, "connections": connections, "portal": got, "reference": ref,
-                         "share": got["rps"] / ref["rps"]})
+            rows.append(
+                {
+                    "path": path,
+                    "connections": connections,
+                    "portal": got,
+                    "reference": ref,
+                    "share": got["rps"] / ref["rps"],
+                }
+            )
     return rows
 
 
 def report(rows: list[dict]) -> None:
-    print(f"{'endpoint':<30} {'conns':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | "
-          f"{'ref req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | share")
+    print(
+        f"{'endpoint':<30} {'conns':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | "
+        f"{'ref req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | share"
+    )
     for r in rows:
         g, f = r["portal"], r["reference"]
-        print(f"{r['path']:<30} {r['connections']:>5} {g['rps']:>9.0f} {g['p50_ms']:>7.1f} {g['p99_ms']:>7.1f} | "
-              f"{f['rps']:>9.0f} {f['p50_ms']:>7.1f} {f['p99_ms']:>7.1f} | {r['share']:.1%}"
-              + (f"  ({g['non_2xx']} non-2xx)" if g["non_2xx"] else ""))
+        print(
+            f"{r['path']:<30} {r['connections']:>5} {g['rps']:>9.0f} {g['p50_ms']:>7.1f} {g['p99_ms']:>7.1f} | "
+            f"{f['rps']:>9.0f} {f['p50_ms']:>7.1f} {f['p99_ms']:>7.1f} | {r['share']:.1%}"
+            + (f"  ({g['non_2xx']} non-2xx)" if g["non_2xx"] else "")
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,8 +201,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if stack is not None:
             stop(stack)
-    print(f"web bench: {'running portal ' + base if args.url else 'reserves run (devnet, worker, web)'}, "
-          f"{args.workers} web worker(s), wrk -t2 for {args.seconds} s each, reference served from memory")
+    print(
+        f"web bench: {'running portal ' + base if args.url else 'reserves run (devnet, worker, web)'}, "
+        f"{args.workers} web worker(s), wrk -t2 for {args.seconds} s each, reference served from memory"
+    )
     report(rows)
 
 

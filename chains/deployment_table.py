@@ -13,7 +13,9 @@ def deployment_error(name: str, key: str, message: str) -> ChainConfigError:
     return ChainConfigError(f"deployments.{name}.{key}: {message}")
 
 
-def deployment_values(name: str, mapping: Any, kind: str, config_cls: type, required: tuple[str, ...]) -> dict[str, Any]:
+def deployment_values(
+    name: str, mapping: Any, kind: str, config_cls: type, required: tuple[str, ...]
+) -> dict[str, Any]:
     """The table's keys without `kind`, after checking: a table, its own kind, no key the config
     dataclass lacks, every `required` key present. Values are checked by the config itself."""
     if not isinstance(mapping, dict):

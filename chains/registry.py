@@ -49,8 +49,12 @@ def _load(target: str) -> AdapterSpec:
 
 def _checked(spec: Any, problem: str) -> AdapterSpec:
     # A plugin may bring its own spec type: anything with the four members and a known role will do.
-    if not isinstance(spec, AdapterSpec) or spec.role not in ("reserve", "supply") \
-            or not callable(spec.parse_config) or not callable(spec.build):
+    if (
+        not isinstance(spec, AdapterSpec)
+        or spec.role not in ("reserve", "supply")
+        or not callable(spec.parse_config)
+        or not callable(spec.build)
+    ):
         raise ChainConfigError(problem)
     return spec
 

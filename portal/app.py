@@ -67,10 +67,20 @@ def create_app(settings: Settings) -> Litestar:
             await db.dispose()
 
     app = Litestar(
-        route_handlers=[AttestationController, TrustController, AssurancePartial, DashboardController, healthz,
-                        PublicProofsController, ProofPartials, AdminController, evidence,
-                        *monitor.ROUTES, *reconcile.ROUTES,
-                        create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False)],
+        route_handlers=[
+            AttestationController,
+            TrustController,
+            AssurancePartial,
+            DashboardController,
+            healthz,
+            PublicProofsController,
+            ProofPartials,
+            AdminController,
+            evidence,
+            *monitor.ROUTES,
+            *reconcile.ROUTES,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+        ],
         dependencies=deps.DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers=HANDLERS,

@@ -64,9 +64,14 @@ def _provider(name: str) -> Provide:
     return Provide(provide, sync_to_thread=False)
 
 
-DEPENDENCIES = {"service": _provider("reserves"), "trust": _provider("trust"), "proofs": _provider("proofs"),
-                "evidence": _provider("evidence"), "monitor": _provider("monitor"),
-                "reconcile": _provider("reconcile")}
+DEPENDENCIES = {
+    "service": _provider("reserves"),
+    "trust": _provider("trust"),
+    "proofs": _provider("proofs"),
+    "evidence": _provider("evidence"),
+    "monitor": _provider("monitor"),
+    "reconcile": _provider("reconcile"),
+}
 
 # Handler parameter types: the name is the dependency's key above.
 Service = NamedDependency[ReserveService]

@@ -33,17 +33,29 @@ def http_error(_: Request, exc: HTTPException) -> Response:
         # Litestar's own parameter validation: keep which parameter was wrong, nothing more.
         fields = [{"key": e.get("key"), "message": e.get("message")} for e in (exc.extra or []) if isinstance(e, dict)]
         return Response(_body("invalid_input", exc.detail or "invalid request", {"fields": fields}), status_code=400)
-    code = {400: "invalid_input", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-            413: "too_large", 429: "rate_limited"}.get(exc.status_code, "http_error")
-    return Response(_body(code, exc.detail or "request failed"), status_code=exc.status_code,
-                    headers=getattr(exc, "headers", None) or None)
+    code = {
+        400: "invalid_input",
+        401: "unauthorized",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "rate_limited",
+    }.get(exc.status_code, "http_error")
+    return Response(
+        _body(code, exc.detail or "request failed"),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None) or None,
+    )
 
 
 def storage_error(_: Request, exc: SQLAlchemyError) -> Response:
     # The database is down or locked: our fault, not the client's, and worth a retry later.
     log.warning("database error: %s", type(exc).__name__)
-    return Response(_body("storage", "the database is unavailable; try again shortly"), status_code=503,
-                    headers={"Retry-After": "5"})
+    return Response(
+        _body("storage", "the database is unavailable; try again shortly"),
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def internal_error(_: Request, exc: Exception) -> Response:
@@ -51,5 +63,9 @@ def internal_error(_: Request, exc: Exception) -> Response:
     return Response(_body("internal", "internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-HANDLERS = {ReservesError: reserves_error, HTTPException: http_error, SQLAlchemyError: storage_error,
-            Exception: internal_error}
+HANDLERS = {
+    ReservesError: reserves_error,
+    HTTPException: http_error,
+    SQLAlchemyError: storage_error,
+    Exception: internal_error,
+}

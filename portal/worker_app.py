@@ -26,32 +26,46 @@ class WorkerAdminController(Controller):
     tags = ["admin"]
     guards = [admin_guard]
 
-    @get("/reserves/at/{height:str}", summary="The reserves as they stood at a past block height (reads the chain)",
-         description="From each Esplora source's history: an outpoint counts at H when it was created at or "
-                     "below H, deep enough, and not spent at or below H. Not signed; `complete` is false when a "
-                     "source could not answer.",
-         responses=error_specs(s400="Height not an integer from 0 to 2**31-1 (invalid_input)", **AUTH_ERRORS))
-    async def reserves_at(self, state: State,
-                          height: Annotated[str, Parameter(max_length=12, description="Block height")]) -> dict[str, Any]:
+    @get(
+        "/reserves/at/{height:str}",
+        summary="The reserves as they stood at a past block height (reads the chain)",
+        description="From each Esplora source's history: an outpoint counts at H when it was created at or "
+        "below H, deep enough, and not spent at or below H. Not signed; `complete` is false when a "
+        "source could not answer.",
+        responses=error_specs(s400="Height not an integer from 0 to 2**31-1 (invalid_input)", **AUTH_ERRORS),
+    )
+    async def reserves_at(
+        self, state: State, height: Annotated[str, Parameter(max_length=12, description="Block height")]
+    ) -> dict[str, Any]:
         worker: Worker = state.worker
         number = int(height) if height.isascii() and height.isdigit() else -1
         s = worker.settings
-        return await reserves_at(worker.sources.reserve, check_height(number),
-                                 timeout=s.schedule.source_timeout_seconds, count_locked=s.policy.count_locked)
+        return await reserves_at(
+            worker.sources.reserve,
+            check_height(number),
+            timeout=s.schedule.source_timeout_seconds,
+            count_locked=s.policy.count_locked,
+        )
 
 
 @get("/healthz", summary="The worker: alive, and whether it leads", tags=["operations"])
 async def worker_health(state: State) -> Response[dict[str, Any]]:
     worker: Worker = state.worker
-    return Response({"status": "ok", "role": "worker", "replica": worker.leadership.identity,
-                     "leader": worker.is_leader()}, headers={"Cache-Control": "no-store"})
+    return Response(
+        {"status": "ok", "role": "worker", "replica": worker.leadership.identity, "leader": worker.is_leader()},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def create_worker_app(worker: Worker) -> Litestar:
     """The app of a started worker (its lifecycle is the worker's, not this app's)."""
-    app = Litestar(route_handlers=[WorkerAdminController, worker_health], exception_handlers=HANDLERS,
-                   openapi_config=OpenAPIConfig(title="Reserves portal worker API", version="1.0.0", path="/schema"),
-                   request_max_body_size=MAX_REQUEST_BODY, logging_config=None)
+    app = Litestar(
+        route_handlers=[WorkerAdminController, worker_health],
+        exception_handlers=HANDLERS,
+        openapi_config=OpenAPIConfig(title="Reserves portal worker API", version="1.0.0", path="/schema"),
+        request_max_body_size=MAX_REQUEST_BODY,
+        logging_config=None,
+    )
     app.state.worker = worker
     app.state.admin_token = worker.loaded.admin.token
     return app

@@ -17,8 +17,14 @@ SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "sh
 
 # A test's markers follow from the real components it uses, so `-m "not e2e"` or `-m postgres`
 # select by what a test needs, whoever wrote it: fixture -> marker.
-MARKED_FIXTURES = {"pg_server": "postgres", "anvil": "anvil", "browser": "browser", "server": "e2e",
-                   "portals": "e2e", "stack": "e2e"}
+MARKED_FIXTURES = {
+    "pg_server": "postgres",
+    "anvil": "anvil",
+    "browser": "browser",
+    "server": "e2e",
+    "portals": "e2e",
+    "stack": "e2e",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -64,10 +64,14 @@ class Rig:
         """The context of the rig as it is now (the reserve set recorded on first use, as a worker does)."""
         if self.reserve_set is None:
             self.reserve_set = await record_reserve_set(
-                self.db, build_reserve_set(source_wallets(self.sources.reserve)), self.settings.reserve_set.reason,
-                devnet=self.settings.devnet.enabled)
-        return SnapshotContext(self.db, self.settings, self.sources, EngineKeys(self.signer, self.previous_signer),
-                               self.reserve_set)
+                self.db,
+                build_reserve_set(source_wallets(self.sources.reserve)),
+                self.settings.reserve_set.reason,
+                devnet=self.settings.devnet.enabled,
+            )
+        return SnapshotContext(
+            self.db, self.settings, self.sources, EngineKeys(self.signer, self.previous_signer), self.reserve_set
+        )
 
 
 async def take_snapshot(rig: Rig, *, now: datetime | None = None, min_gap_seconds: float | None = None) -> dict:

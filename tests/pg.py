@@ -44,11 +44,17 @@ def throwaway_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
-    subprocess.run(_as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]),
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -F -c fsync=off"
-    subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres([pg_ctl, "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"]),
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -73,8 +79,10 @@ def server_reachable(url: str, timeout: float = 3.0) -> bool:
 
 def _dsn(url: str, database: str | None = None) -> str:
     u = make_url(url)
-    return (f"host={u.host or '127.0.0.1'} port={u.port or 5432} user={u.username or 'postgres'} "
-            f"dbname={database or u.database or 'postgres'}" + (f" password={u.password}" if u.password else ""))
+    return (
+        f"host={u.host or '127.0.0.1'} port={u.port or 5432} user={u.username or 'postgres'} "
+        f"dbname={database or u.database or 'postgres'}" + (f" password={u.password}" if u.password else "")
+    )
 
 
 @contextmanager
@@ -89,7 +97,11 @@ def fresh_database(server_url: str, extensions: tuple[str, ...] = ()) -> Iterato
         with psycopg.connect(_dsn(server_url, name), autocommit=True) as conn:
             conn.execute(f'CREATE EXTENSION IF NOT EXISTS "{ext}"')
     try:
-        yield make_url(server_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        yield (
+            make_url(server_url)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
     finally:
         with psycopg.connect(_dsn(server_url), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

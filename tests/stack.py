@@ -14,9 +14,16 @@ from reserves.settings.model import Settings
 
 def parts(settings: Settings, db: Any, *, leading: bool = True, anchorer: Any = None) -> SimpleNamespace:
     """Stand-in of a started reserves.worker.Worker: the fields build_scheduler reads, nothing opened."""
-    return SimpleNamespace(settings=settings, db=db, leadership=SimpleNamespace(is_leader=lambda: leading),
-                           status=None, context=SimpleNamespace(settings=settings), snapshot_lock=asyncio.Lock(),
-                           devnet_guardians=[], anchorer=anchorer)
+    return SimpleNamespace(
+        settings=settings,
+        db=db,
+        leadership=SimpleNamespace(is_leader=lambda: leading),
+        status=None,
+        context=SimpleNamespace(settings=settings),
+        snapshot_lock=asyncio.Lock(),
+        devnet_guardians=[],
+        anchorer=anchorer,
+    )
 
 
 def scheduled(worker: Any, job_id: str) -> tuple[Any, partial]:

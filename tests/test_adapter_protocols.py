@@ -30,14 +30,26 @@ SOLANA_MAINNET = "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"
 # One minimal TOML table per built-in kind (no I/O: parse_config and build never call a node).
 TABLES: dict[str, dict[str, Any]] = {
     "bitcoin-esplora": {"esplora_url": "http://127.0.0.1:3002", "network": "regtest", "descriptors": [DESCRIPTOR]},
-    "bitcoin-core-rpc": {"rpc_url": "http://user:pass@127.0.0.1:18443", "network": "regtest",
-                         "descriptors": [DESCRIPTOR]},
-    "bitcoin-quorum": {"network": "regtest", "descriptors": [DESCRIPTOR], "backends": [
-        {"kind": "bitcoin-esplora", "esplora_url": "http://127.0.0.1:3002"},
-        {"kind": "bitcoin-core-rpc", "rpc_url": "http://127.0.0.1:18443"}]},
+    "bitcoin-core-rpc": {
+        "rpc_url": "http://user:pass@127.0.0.1:18443",
+        "network": "regtest",
+        "descriptors": [DESCRIPTOR],
+    },
+    "bitcoin-quorum": {
+        "network": "regtest",
+        "descriptors": [DESCRIPTOR],
+        "backends": [
+            {"kind": "bitcoin-esplora", "esplora_url": "http://127.0.0.1:3002"},
+            {"kind": "bitcoin-core-rpc", "rpc_url": "http://127.0.0.1:18443"},
+        ],
+    },
     "evm-erc20": {"chain_id": "eip155:1", "rpc_url": "https://rpc.example", "contract": EVM_TOKEN},
-    "solana-spl": {"chain_id": SOLANA_MAINNET, "rpc_url": "https://rpc.example", "mint": SOLANA_MINT,
-                   "expected_decimals": 8},
+    "solana-spl": {
+        "chain_id": SOLANA_MAINNET,
+        "rpc_url": "https://rpc.example",
+        "mint": SOLANA_MINT,
+        "expected_decimals": 8,
+    },
 }
 
 
@@ -90,14 +102,18 @@ def test_the_checks_see_a_config_that_does_not_conform() -> None:
     assert not conforms((WalletSpec.__new__(WalletSpec), "x"), members(ReserveSourceConfig)["wallets"])
 
 
-@pytest.mark.parametrize(("plugin", "accepted"), [
-    (SimpleNamespace(kind="moon", role="supply", parse_config=lambda n, t: None, build=lambda c: None), True),
-    (SimpleNamespace(kind="moon", role="oracle", parse_config=lambda n, t: None, build=lambda c: None), False),
-    (SimpleNamespace(kind="moon", role="supply", parse_config=None, build=lambda c: None), False),
-    (object(), False),
-])
-def test_a_plugin_needs_only_the_adapter_spec_protocol(monkeypatch: pytest.MonkeyPatch, plugin: Any,
-                                                       accepted: bool) -> None:
+@pytest.mark.parametrize(
+    ("plugin", "accepted"),
+    [
+        (SimpleNamespace(kind="moon", role="supply", parse_config=lambda n, t: None, build=lambda c: None), True),
+        (SimpleNamespace(kind="moon", role="oracle", parse_config=lambda n, t: None, build=lambda c: None), False),
+        (SimpleNamespace(kind="moon", role="supply", parse_config=None, build=lambda c: None), False),
+        (object(), False),
+    ],
+)
+def test_a_plugin_needs_only_the_adapter_spec_protocol(
+    monkeypatch: pytest.MonkeyPatch, plugin: Any, accepted: bool
+) -> None:
     entry = SimpleNamespace(name="moon", load=lambda: plugin)
     monkeypatch.setattr(registry, "entry_points", lambda group: [entry] if group == registry.ENTRY_POINT_GROUP else [])
     if accepted:

@@ -14,8 +14,19 @@ from reserves.attestation.keys import SigningKey
 from reserves.attestation.verify import verify_chain
 
 
-@pytest.mark.parametrize("name", ["snapshot_bench", "verify_bench", "aged_scan_bench", "scan_bench", "monitor_bench", "supply_bench", "web_bench",
-                                  "history_bench"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "snapshot_bench",
+        "verify_bench",
+        "aged_scan_bench",
+        "scan_bench",
+        "monitor_bench",
+        "supply_bench",
+        "web_bench",
+        "history_bench",
+    ],
+)
 def test_bench_module_imports_and_has_main(name):
     assert callable(importlib.import_module(f"bench.{name}").main)
 

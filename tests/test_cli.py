@@ -102,9 +102,13 @@ def test_the_worker_says_in_one_line_that_a_changed_reserve_set_needs_a_reason(t
 
     asyncio.run(start_and_stop())
     second = tmp_path / "b.toml"
-    second.write_text(head + GOOD.replace(
-        'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]',
-        'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]'))
+    second.write_text(
+        head
+        + GOOD.replace(
+            'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]',
+            'addresses = ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"]',
+        )
+    )
     r = run("worker", "--config", str(second))
     assert r.exit_code == 2 and "reserve_set" in r.output and "Traceback" not in r.output, r.output
 
@@ -116,7 +120,9 @@ def test_serve_passes_the_trusted_proxies_to_uvicorn(tmp_path, monkeypatch):
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: seen.update(kw))
     generate_key_file(tmp_path / "k.key")
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[portal]\nforwarded_allow_ips = "10.0.0.1"\n[signing]\nkey_file = "{tmp_path / "k.key"}"\n'
-                   f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n' + GOOD)
+    cfg.write_text(
+        f'[portal]\nforwarded_allow_ips = "10.0.0.1"\n[signing]\nkey_file = "{tmp_path / "k.key"}"\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n' + GOOD
+    )
     assert run("serve", "--config", str(cfg)).exit_code == 0
     assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1"

@@ -18,8 +18,13 @@ from reserves.storage.migrate import upgrade
 from reserves.worker.worker import Worker
 from tests.world import devnet_settings, start_devnet
 from tests.engine_rig import Cfg, Rig, source, take_snapshot
-from tests.doubles.adapters import (BackendDown, ScriptedReserveAdapter, ScriptedSupplyAdapter, reserve_reading,
-                           supply_reading)
+from tests.doubles.adapters import (
+    BackendDown,
+    ScriptedReserveAdapter,
+    ScriptedSupplyAdapter,
+    reserve_reading,
+    supply_reading,
+)
 
 
 @pytest.fixture
@@ -27,7 +32,9 @@ async def rt(db_url, tmp_path):
     upgrade(db_url)
     settings = replace(default_settings(tmp_path), devnet=replace(default_settings(tmp_path).devnet, enabled=False))
     runtime = Rig(open_database(db_url), settings, SigningKey(os.urandom(32)))
-    runtime.reserve_sources = [source(ScriptedReserveAdapter("cold", reserve_reading("cold", [60_000, 50_000])), "reserve")]
+    runtime.reserve_sources = [
+        source(ScriptedReserveAdapter("cold", reserve_reading("cold", [60_000, 50_000])), "reserve")
+    ]
     runtime.supply_sources = [source(ScriptedSupplyAdapter("eth", supply_reading("eth", 100_000)), "supply")]
     yield runtime
     await runtime.db.dispose()
@@ -126,6 +133,7 @@ async def test_clock_going_backwards_is_refused_and_changes_nothing(rt):
 
 # ---- format 2: wallets, locks, duplicates, the reserve-set version ----
 
+
 @dataclass(frozen=True)
 class FakeWallet:
     """Test double of chains.bitcoin.wallets.WalletSpec: only what the engine reads."""
@@ -140,8 +148,16 @@ class FakeWallet:
 def wallet_utxo(n: int, value: int, wallet: str, lock=None):
     from chains.base import Utxo
 
-    return Utxo(txid=f"{n:064x}", vout=0, value_sat=value, address="bcrt1qexample", height=100, confirmations=11,
-                wallet=wallet, lock=lock)
+    return Utxo(
+        txid=f"{n:064x}",
+        vout=0,
+        value_sat=value,
+        address="bcrt1qexample",
+        height=100,
+        confirmations=11,
+        wallet=wallet,
+        lock=lock,
+    )
 
 
 async def test_attestation_records_the_reserve_set_version(rt):
@@ -161,11 +177,17 @@ async def test_locked_outputs_follow_the_count_locked_policy(rt, count_locked, t
     reading = reserve_reading("cold", [])
     utxos = (wallet_utxo(1, 60_000, "hot"), wallet_utxo(2, 50_000, "vault", TimeLock("height", 500, False)))
     rt.reserve_sources[0].adapter.reading = replace(reading, utxos=utxos, total_sat=110_000)
-    rt.reserve_sources[0].settings = replace(rt.reserve_sources[0].settings,
-                                             config=Cfg(600, wallets=(FakeWallet("hot"), FakeWallet("vault"))))
+    rt.reserve_sources[0].settings = replace(
+        rt.reserve_sources[0].settings, config=Cfg(600, wallets=(FakeWallet("hot"), FakeWallet("vault")))
+    )
     body = (await take_snapshot(rt))["attestation"]
     res = body["reserves"]
-    assert (res["spendable_sat"], res["locked_sat"], res["total_sat"], body["ratio_bp"]) == ("60000", "50000", total, ratio)
+    assert (res["spendable_sat"], res["locked_sat"], res["total_sat"], body["ratio_bp"]) == (
+        "60000",
+        "50000",
+        total,
+        ratio,
+    )
     assert [w["name"] for w in res["sources"][0]["wallets"]] == ["hot", "vault"]
     assert verify_document(body, trusted_keys=trusted(rt)).ok
 
@@ -186,8 +208,9 @@ async def test_uncounted_outputs_pass_through_and_are_deduplicated(rt):
     for name in ("cold", "warm"):
         reading = replace(reserve_reading(name, [1_000], start=7 if name == "warm" else 0), uncounted=(shallow,))
         if name == "cold":
-            rt.reserve_sources[0].adapter.reading = replace(reading, utxos=reserve_reading("cold", [60_000, 50_000]).utxos,
-                                                            total_sat=110_000)
+            rt.reserve_sources[0].adapter.reading = replace(
+                reading, utxos=reserve_reading("cold", [60_000, 50_000]).utxos, total_sat=110_000
+            )
         else:
             rt.reserve_sources.append(source(ScriptedReserveAdapter("warm", reading), "reserve"))
     body = (await take_snapshot(rt))["attestation"]

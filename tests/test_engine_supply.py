@@ -21,8 +21,10 @@ def bridge_pair(rt, *, locked: int, minted: int) -> None:
     l2 = supply_reading("l2", minted, chain="eip155:42161")
     rt.supply_sources = [
         Source(SourceSettings("eth", "evm-erc20", "supply", Cfg(600)), ScriptedSupplyAdapter("eth", eth)),
-        Source(SourceSettings("l2", "evm-erc20", "supply", Cfg(600, chain_id="eip155:42161"), "bridge", "eth"),
-               ScriptedSupplyAdapter("l2", l2)),
+        Source(
+            SourceSettings("l2", "evm-erc20", "supply", Cfg(600, chain_id="eip155:42161"), "bridge", "eth"),
+            ScriptedSupplyAdapter("l2", l2),
+        ),
     ]
 
 
@@ -32,8 +34,9 @@ async def test_a_bridge_pair_counts_the_larger_of_locked_and_minted(rt):
     body = env["attestation"]
     eth, l2 = body["supply"]["deployments"]
     assert (eth["role"], eth["circulating"], eth["supply_sat"]) == ("native", "70000", "70000")
-    assert eth["held"] == [{"address": BOX.address, "category": "lockbox", "reason": "gateway of l2", "bridge": "l2",
-                            "balance": "30000"}]
+    assert eth["held"] == [
+        {"address": BOX.address, "category": "lockbox", "reason": "gateway of l2", "bridge": "l2", "balance": "30000"}
+    ]
     assert (l2["role"], l2["bridge_source"], l2["circulating"], l2["supply_sat"]) == ("bridge", "eth", "20000", "30000")
     assert body["supply"]["total_sat"] == "100000" and body["status"] == "healthy"
     assert verify_document(env, trusted_keys=trusted(rt)).ok
@@ -48,8 +51,10 @@ async def test_a_blocking_monitor_issue_fails_that_deployment(rt, monkeypatch):
     env = await take_snapshot(rt)
     body = env["attestation"]
     [eth] = body["supply"]["deployments"]
-    assert eth["error"] == {"code": "supply_discrepancy",
-                            "detail": "replayed events give 99000 at block 50, totalSupply() 100000"}
+    assert eth["error"] == {
+        "code": "supply_discrepancy",
+        "detail": "replayed events give 99000 at block 50, totalSupply() 100000",
+    }
     assert body["status"] == "stale" and body["ratio_bp"] is None and body["supply"]["total_sat"] == "0"
     assert "supply deployment eth: failed (supply_discrepancy)" in body["status_reasons"]
     assert verify_document(env, trusted_keys=trusted(rt)).ok
@@ -89,10 +94,20 @@ async def test_a_solana_deployment_names_its_mint_as_the_contract(rt):
     from tests.doubles.adapters import BackendDown
 
     mint = "So11111111111111111111111111111111111111112"
-    cfg = SolanaSplConfig(name="sol", chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
-                          rpc_url="https://rpc.invalid", mint=mint, expected_decimals=8, max_age_seconds=600)
-    rt.supply_sources.append(Source(SourceSettings("sol", "solana-spl", "supply", cfg),
-                                    ScriptedSupplyAdapter("sol", error=BackendDown("down"), kind="solana-spl")))
+    cfg = SolanaSplConfig(
+        name="sol",
+        chain_id="solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",
+        rpc_url="https://rpc.invalid",
+        mint=mint,
+        expected_decimals=8,
+        max_age_seconds=600,
+    )
+    rt.supply_sources.append(
+        Source(
+            SourceSettings("sol", "solana-spl", "supply", cfg),
+            ScriptedSupplyAdapter("sol", error=BackendDown("down"), kind="solana-spl"),
+        )
+    )
     env = await take_snapshot(rt)
     sol = next(d for d in env["attestation"]["supply"]["deployments"] if d["name"] == "sol")
     assert sol["contract"] == mint and sol["error"]["code"] == "chain_unavailable"

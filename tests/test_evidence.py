@@ -38,10 +38,22 @@ from tests.stack import parts, scheduled
 def source_json(chain, reading) -> dict:
     """The part of an attestation document the evidence job reads (a reserve source with its utxos)."""
     return {
-        "name": "custody", "kind": "bitcoin-esplora", "chain_id": reading.block.chain_id,
-        "height": reading.block.height, "block_hash": reading.block.hash,
-        "utxos": [{"txid": u.txid, "vout": u.vout, "value_sat": str(u.value_sat), "height": u.height,
-                   "address": u.address, "wallet": u.wallet} for u in reading.utxos],
+        "name": "custody",
+        "kind": "bitcoin-esplora",
+        "chain_id": reading.block.chain_id,
+        "height": reading.block.height,
+        "block_hash": reading.block.hash,
+        "utxos": [
+            {
+                "txid": u.txid,
+                "vout": u.vout,
+                "value_sat": str(u.value_sat),
+                "height": u.height,
+                "address": u.address,
+                "wallet": u.wallet,
+            }
+            for u in reading.utxos
+        ],
     }
 
 
@@ -49,9 +61,19 @@ async def store_attestation(db, sources: list[dict], sequence: int = 1) -> str:
     attestation_id = f"{sequence:064x}"
     document = {"format": "reserves-attestation/2", "sequence": sequence, "reserves": {"sources": sources}}
     async with db.sessions() as session, session.begin():
-        session.add(AttestationRow(id=attestation_id, sequence=sequence, previous=None,
-                                   issued_at=datetime.now(timezone.utc), status="healthy", ratio_bp=10000,
-                                   reserves_sat=0, liabilities_sat=0, document=json.dumps(document)))
+        session.add(
+            AttestationRow(
+                id=attestation_id,
+                sequence=sequence,
+                previous=None,
+                issued_at=datetime.now(timezone.utc),
+                status="healthy",
+                ratio_bp=10000,
+                reserves_sat=0,
+                liabilities_sat=0,
+                document=json.dumps(document),
+            )
+        )
     return attestation_id
 
 
@@ -94,8 +116,11 @@ def run_job(world):
 
 
 def api(world) -> TestClient:
-    app = Litestar(route_handlers=[evidence], exception_handlers=HANDLERS,
-                   dependencies={"evidence": Provide(lambda: EvidenceService(world.db), sync_to_thread=False)})
+    app = Litestar(
+        route_handlers=[evidence],
+        exception_handlers=HANDLERS,
+        dependencies={"evidence": Provide(lambda: EvidenceService(world.db), sync_to_thread=False)},
+    )
     return TestClient(app)
 
 
@@ -114,7 +139,10 @@ def test_job_collects_then_reuses_and_api_serves_verifiable_bundles(world) -> No
             assert doc["network"] == "regtest" and doc["tip"]["hash"] == world.source["block_hash"]
             valid, result = verify_bundle(doc["bundle"], doc["tip"]["hash"], "regtest")
             assert valid, result
-            assert result["value_sat"] == u["value_sat"] and result["confirmations"] == doc["tip"]["height"] - u["height"] + 1
+            assert (
+                result["value_sat"] == u["value_sat"]
+                and result["confirmations"] == doc["tip"]["height"] - u["height"] + 1
+            )
 
 
 def test_api_errors(world) -> None:
@@ -246,10 +274,16 @@ def test_only_a_leading_worker_collects_with_its_database_and_reserve_sources(wo
     """What a closing runtime once skipped inside the job, the worker's scheduler decides now: the job gets
     the worker's database and its declared reserve sources, and a follower never runs it."""
     addresses = tuple(u["address"] for u in world.source["utxos"])
-    config = BitcoinEsploraConfig(name="custody", esplora_url=world.devnet.url, network="regtest", timeout_seconds=5.0,
-                                  wallets=(WalletSpec(name="custody", network="regtest", addresses=addresses),))
-    settings = replace(default_settings(tmp_path),
-                       reserves=(SourceSettings("custody", "bitcoin-esplora", "reserve", config),))
+    config = BitcoinEsploraConfig(
+        name="custody",
+        esplora_url=world.devnet.url,
+        network="regtest",
+        timeout_seconds=5.0,
+        wallets=(WalletSpec(name="custody", network="regtest", addresses=addresses),),
+    )
+    settings = replace(
+        default_settings(tmp_path), reserves=(SourceSettings("custody", "bitcoin-esplora", "reserve", config),)
+    )
     run, job = scheduled(parts(settings, world.db), "evidence")
     assert job.func is evidence_job and job.args == (world.db, settings.reserves) and not job.keywords
     follower, _ = scheduled(parts(settings, world.db, leading=False), "evidence")

@@ -29,10 +29,20 @@ UPPER = "AB" * 32
 
 @pytest.mark.parametrize(
     ("value", "lower", "any_case"),
-    [(TXID, True, True), (UPPER, False, True), ("aB" * 32, False, True), (TXID[:-1], False, False),
-     (TXID + "a", False, False), (TXID + "\n", False, False), ("0x" + TXID, False, False),
-     ("gg" * 32, False, False), (" " + TXID[1:], False, False), (b"ab" * 32, False, False), (None, False, False),
-     ("\uff21" * 64, False, False)],  # fullwidth "A" lowers to a non-ASCII letter, never to hex
+    [
+        (TXID, True, True),
+        (UPPER, False, True),
+        ("aB" * 32, False, True),
+        (TXID[:-1], False, False),
+        (TXID + "a", False, False),
+        (TXID + "\n", False, False),
+        ("0x" + TXID, False, False),
+        ("gg" * 32, False, False),
+        (" " + TXID[1:], False, False),
+        (b"ab" * 32, False, False),
+        (None, False, False),
+        ("\uff21" * 64, False, False),
+    ],  # fullwidth "A" lowers to a non-ASCII letter, never to hex
 )
 def test_hex64_and_its_case_rule(value: object, lower: bool, any_case: bool) -> None:
     assert is_hex64(value) is lower
@@ -72,8 +82,16 @@ def test_evm_values() -> None:
 
 @pytest.mark.parametrize(
     ("value", "lower", "any_case"),
-    [("0x0", True, True), ("0x1a", True, True), ("0x1A", False, True), ("0x", False, False),
-     ("0x01", False, False), ("0X1a", False, False), ("1a", False, False), (26, False, False)],
+    [
+        ("0x0", True, True),
+        ("0x1a", True, True),
+        ("0x1A", False, True),
+        ("0x", False, False),
+        ("0x01", False, False),
+        ("0X1a", False, False),
+        ("1a", False, False),
+        (26, False, False),
+    ],
 )
 def test_quantities(value: object, lower: bool, any_case: bool) -> None:
     assert is_evm_quantity(value) is lower

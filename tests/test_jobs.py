@@ -35,19 +35,31 @@ class StatusDouble:
 def light_worker(tmp_path, *, devnet: bool = False, snapshot_every: float = 17.0, anchorer=None):
     """Settings and stand-ins only (no database, key or chain): the scheduler reads nothing else."""
     settings = default_settings(tmp_path)
-    settings = replace(settings, schedule=replace(settings.schedule, snapshot_interval_seconds=snapshot_every),
-                       devnet=replace(settings.devnet, enabled=devnet))
+    settings = replace(
+        settings,
+        schedule=replace(settings.schedule, snapshot_interval_seconds=snapshot_every),
+        devnet=replace(settings.devnet, enabled=devnet),
+    )
     context = SimpleNamespace(settings=settings)
-    return SimpleNamespace(settings=settings, db=object(), leadership=SimpleNamespace(is_leader=lambda: True),
-                           status=StatusDouble(), context=context, snapshot_lock=asyncio.Lock(),
-                           devnet_guardians=[], anchorer=anchorer)
+    return SimpleNamespace(
+        settings=settings,
+        db=object(),
+        leadership=SimpleNamespace(is_leader=lambda: True),
+        status=StatusDouble(),
+        context=context,
+        snapshot_lock=asyncio.Lock(),
+        devnet_guardians=[],
+        anchorer=anchorer,
+    )
 
 
 def raising_take_snapshot(exc: Exception):
     """Test double for reserves.snapshot.take.take_snapshot: fails with `exc` and counts its calls."""
+
     async def take_snapshot(ctx, **_kw):
         take_snapshot.calls += 1
         raise exc
+
     take_snapshot.calls = 0
     return take_snapshot
 
@@ -64,8 +76,15 @@ def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
     assert job.trigger.interval == timedelta(seconds=17)
     # The worker publishes its first attestation at start, not one interval later.
     assert abs(job.next_run_time - datetime.now(timezone.utc)) < timedelta(seconds=5)
-    assert [j.id for j in scheduler.get_jobs()] == ["heartbeat", "snapshot", "evidence", "proofs-prune",
-                                                    "supply-monitor", "reconcile", "series-retention"]
+    assert [j.id for j in scheduler.get_jobs()] == [
+        "heartbeat",
+        "snapshot",
+        "evidence",
+        "proofs-prune",
+        "supply-monitor",
+        "reconcile",
+        "series-retention",
+    ]
 
 
 def test_devnet_and_anchor_jobs_only_when_configured(tmp_path):
@@ -74,9 +93,17 @@ def test_devnet_and_anchor_jobs_only_when_configured(tmp_path):
     proofs = scheduler.get_job("devnet-proofs")
     assert proofs.max_instances == 1 and proofs.coalesce is True
     # The devnet moves in its own process now: the worker only proves control for its custodian.
-    assert {j.id for j in scheduler.get_jobs()} == {"heartbeat", "snapshot", "evidence", "devnet-proofs",
-                                                    "proofs-prune", "supply-monitor", "reconcile", "anchor",
-                                                    "series-retention"}
+    assert {j.id for j in scheduler.get_jobs()} == {
+        "heartbeat",
+        "snapshot",
+        "evidence",
+        "devnet-proofs",
+        "proofs-prune",
+        "supply-monitor",
+        "reconcile",
+        "anchor",
+        "series-retention",
+    }
 
 
 async def test_followers_skip_every_job_but_the_heartbeat(tmp_path):
@@ -94,10 +121,13 @@ async def test_followers_skip_every_job_but_the_heartbeat(tmp_path):
     assert worker.status.beats == [False]
 
 
-@pytest.mark.parametrize("exc, level, message", [
-    (StorageError("database is locked"), logging.WARNING, "snapshot skipped: database is locked"),
-    (RuntimeError("a bug"), logging.ERROR, "snapshot failed"),
-])
+@pytest.mark.parametrize(
+    "exc, level, message",
+    [
+        (StorageError("database is locked"), logging.WARNING, "snapshot skipped: database is locked"),
+        (RuntimeError("a bug"), logging.ERROR, "snapshot failed"),
+    ],
+)
 async def test_snapshot_job_logs_and_survives_any_failure(tmp_path, monkeypatch, caplog, exc, level, message):
     double = raising_take_snapshot(exc)
     monkeypatch.setattr(snapshot_mod, "take_snapshot", double)

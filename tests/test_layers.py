@@ -57,8 +57,12 @@ def imports(tree: ast.AST, *, top_only: bool = False) -> list[tuple[ast.stmt, st
     for node in nodes:
         if isinstance(node, ast.Import):
             out += [(node, a.name, []) for a in node.names if a.name.split(".")[0] in PACKAGES]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
-                and node.module.split(".")[0] in PACKAGES:
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.level == 0
+            and node.module.split(".")[0] in PACKAGES
+        ):
             subs = [a.name for a in node.names if f"{node.module}.{a.name}" in MODULES]
             rest = [a.name for a in node.names if f"{node.module}.{a.name}" not in MODULES]
             out += [(node, f"{node.module}.{s}", []) for s in subs]
@@ -82,8 +86,9 @@ def imported_top_levels(path: Path) -> set[str]:
 def test_no_import_points_the_wrong_way(package):
     files = sorted((ROOT / package).rglob("*.py"))
     assert files, f"{package}/ has no modules"
-    wrong = {f"{p.relative_to(ROOT)} imports {name}"
-             for p in files for name in imported_top_levels(p) & FORBIDDEN[package]}
+    wrong = {
+        f"{p.relative_to(ROOT)} imports {name}" for p in files for name in imported_top_levels(p) & FORBIDDEN[package]
+    }
     assert not wrong, sorted(wrong)
 
 
@@ -109,24 +114,32 @@ def test_reserves_takes_from_chains_only_what_the_allow_list_names():
 
 
 def test_only_the_devnet_feature_imports_the_devnet_anywhere_in_the_product():
-    wrong = [f"{name} imports {target}" for name, tree in TREES.items() for _, target, _ in imports(tree)
-             if target.startswith("chains.devnet") and not name.startswith(("chains.devnet", DEVNET_FEATURE))]
+    wrong = [
+        f"{name} imports {target}"
+        for name, tree in TREES.items()
+        for _, target, _ in imports(tree)
+        if target.startswith("chains.devnet") and not name.startswith(("chains.devnet", DEVNET_FEATURE))
+    ]
     assert not wrong, wrong
 
 
 def test_no_import_circle():
-    graph = {name: {t for _, t, _ in imports(tree, top_only=True) if t in MODULES and t != name}
-             for name, tree in TREES.items()}
+    graph = {
+        name: {t for _, t, _ in imports(tree, top_only=True) if t in MODULES and t != name}
+        for name, tree in TREES.items()
+    }
     # A package's __init__ importing its own modules is how packages work, not a circle of features.
-    graph = {n: {t for t in ts if not (n == t.rsplit(".", 1)[0] and MODULES[n].name == "__init__.py")}
-             for n, ts in graph.items()}
+    graph = {
+        n: {t for t in ts if not (n == t.rsplit(".", 1)[0] and MODULES[n].name == "__init__.py")}
+        for n, ts in graph.items()
+    }
     state: dict[str, int] = {}
 
     def visit(name: str, path: list[str]) -> None:
         state[name] = 1
         for target in sorted(graph[name]):
             if state.get(target) == 1:
-                pytest.fail("import circle: " + " -> ".join(path[path.index(target):] + [name, target]))
+                pytest.fail("import circle: " + " -> ".join(path[path.index(target) :] + [name, target]))
             if target not in state:
                 visit(target, path + [name])
         state[name] = 2
@@ -137,8 +150,13 @@ def test_no_import_circle():
 
 
 def test_no_private_name_crosses_a_module():
-    wrong = [f"{name} imports {target}.{n}" for name, tree in TREES.items() for _, target, names in imports(tree)
-             for n in names if n.startswith("_") and not n.startswith("__")]
+    wrong = [
+        f"{name} imports {target}.{n}"
+        for name, tree in TREES.items()
+        for _, target, names in imports(tree)
+        for n in names
+        if n.startswith("_") and not n.startswith("__")
+    ]
     assert not wrong, wrong
 
 
@@ -163,9 +181,12 @@ def test_imports_sit_at_the_top_except_in_cli_entry_points():
 
 
 def test_test_doubles_live_under_tests():
-    wrong = [str(p.relative_to(ROOT)) for name, p in MODULES.items()
-             if re.search(r"test double", p.read_text(encoding="utf-8"), re.I)
-             or re.search(r"(^|_)(double|fake|mock)s?$", name.rsplit(".", 1)[-1])]
+    wrong = [
+        str(p.relative_to(ROOT))
+        for name, p in MODULES.items()
+        if re.search(r"test double", p.read_text(encoding="utf-8"), re.I)
+        or re.search(r"(^|_)(double|fake|mock)s?$", name.rsplit(".", 1)[-1])
+    ]
     assert not wrong, wrong
 
 
@@ -177,8 +198,9 @@ def _code(path: Path) -> str:
 def test_hex_patterns_have_one_home():
     """A 32-byte hex pattern (txid, hash, id, key) is written once, in chains/hexes.py."""
     pattern = re.compile(r"\[0-9a-f(A-F)?\]\{(40|64|128|130)\}")
-    wrong = [str(p.relative_to(ROOT)) for name, p in MODULES.items()
-             if name != "chains.hexes" and pattern.search(_code(p))]
+    wrong = [
+        str(p.relative_to(ROOT)) for name, p in MODULES.items() if name != "chains.hexes" and pattern.search(_code(p))
+    ]
     assert not wrong, wrong
 
 
@@ -192,8 +214,10 @@ def test_the_checkers_see_what_they_check(tmp_path):
     bad = tmp_path / "m.py"
     bad.write_text("def f():\n    from portal.app import create_app\n")
     assert "portal" in imported_top_levels(bad)
-    tree = ast.parse("import reserves.read.service\nfrom reserves.snapshot import take\n"
-                     "from reserves.snapshot.take import _x, take_snapshot\ndef g():\n    import chains.base\n")
+    tree = ast.parse(
+        "import reserves.read.service\nfrom reserves.snapshot import take\n"
+        "from reserves.snapshot.take import _x, take_snapshot\ndef g():\n    import chains.base\n"
+    )
     got = [(t, n) for _, t, n in imports(tree)]
     assert ("reserves.read.service", []) in got and ("reserves.snapshot.take", []) in got
     assert ("reserves.snapshot.take", ["_x", "take_snapshot"]) in got and ("chains.base", []) in got

@@ -48,14 +48,24 @@ def test_config_path_from_environment(tmp_path):
 
 
 def test_shipped_mainnet_example_loads():
-    env = {**ENV, "RESERVES_SIGNING_KEY": "11" * 32, "RESERVES_ADMIN_TOKEN": "a" * 64,
-           "ETH_RPC_URLS": "https://one.invalid/KEY,\n https://two.invalid/KEY", "ARB_RPC_URL": "https://arb.invalid/K"}
+    env = {
+        **ENV,
+        "RESERVES_SIGNING_KEY": "11" * 32,
+        "RESERVES_ADMIN_TOKEN": "a" * 64,
+        "ETH_RPC_URLS": "https://one.invalid/KEY,\n https://two.invalid/KEY",
+        "ARB_RPC_URL": "https://arb.invalid/K",
+    }
     s = load_settings(ROOT / "examples" / "mainnet.toml", env=env)
     assert s.admin.token == "a" * 64
     assert [r.name for r in s.reserves] == ["cold-storage"]
     eth, arb = s.deployments
     assert (eth.name, eth.supply_role, arb.name, arb.supply_role, arb.bridge_source) == (
-        "ethereum", "native", "arbitrum", "bridge", "ethereum")
+        "ethereum",
+        "native",
+        "arbitrum",
+        "bridge",
+        "ethereum",
+    )
     # from the environment, not the file: two URLs in one variable, both required to agree
     assert eth.config.rpc_urls == ("https://one.invalid/KEY", "https://two.invalid/KEY") and eth.config.quorum == 2
     assert [h.category for h in eth.config.held] == ["treasury", "lockbox"] and eth.config.held[1].bridge == "arbitrum"
@@ -77,16 +87,19 @@ def test_secret_from_file(tmp_path):
     assert s.deployments[0].config.rpc_url == "https://rpc.invalid/FROMFILE"
 
 
-@pytest.mark.parametrize("text, key", [
-    ("[portal]\nport = 0\n", "portal.port"),
-    ("[portal]\nprot = 8000\n", "portal.prot"),
-    ("bogus = 1\n", "bogus"),
-    ("[schedule]\nsnapshot_interval_seconds = 0\n", "schedule.snapshot_interval_seconds"),
-    ("[policy]\nwarning_below_bp = 9000\n", "policy.warning_below_bp"),
-    ("[database]\nurl = \"mysql://x\"\n", "database.url"),
-    ("[devnet]\nenabled = \"yes\"\n", "devnet.enabled"),
-    ("reserves = 5\n", "reserves"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("[portal]\nport = 0\n", "portal.port"),
+        ("[portal]\nprot = 8000\n", "portal.prot"),
+        ("bogus = 1\n", "bogus"),
+        ("[schedule]\nsnapshot_interval_seconds = 0\n", "schedule.snapshot_interval_seconds"),
+        ("[policy]\nwarning_below_bp = 9000\n", "policy.warning_below_bp"),
+        ('[database]\nurl = "mysql://x"\n', "database.url"),
+        ('[devnet]\nenabled = "yes"\n', "devnet.enabled"),
+        ("reserves = 5\n", "reserves"),
+    ],
+)
 def test_bad_top_level_keys_are_named(tmp_path, text, key):
     with pytest.raises(ConfigError) as err:
         env = {k: v for k, v in ENV.items() if k != "RESERVES_DATABASE_URL"}
@@ -94,13 +107,16 @@ def test_bad_top_level_keys_are_named(tmp_path, text, key):
     assert key in err.value.detail
 
 
-@pytest.mark.parametrize("old, new, key", [
-    ('kind = "bitcoin-esplora"', 'kind = "bitcoin-magic"', "reserves.cold.kind"),
-    ('kind = "bitcoin-esplora"', 'kind = "evm-erc20"', "reserves.cold.kind"),
-    ('network = "main"', 'network = "regtest"', "reserves.cold"),
-    ('contract = "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"', 'contract = "0x12"', "deployments.eth.contract"),
-    ('rpc_url_env = "ETH_RPC_URL"', 'rpc_url_env = "NOT_SET_ANYWHERE"', "deployments.eth.rpc_url_env"),
-])
+@pytest.mark.parametrize(
+    "old, new, key",
+    [
+        ('kind = "bitcoin-esplora"', 'kind = "bitcoin-magic"', "reserves.cold.kind"),
+        ('kind = "bitcoin-esplora"', 'kind = "evm-erc20"', "reserves.cold.kind"),
+        ('network = "main"', 'network = "regtest"', "reserves.cold"),
+        ('contract = "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"', 'contract = "0x12"', "deployments.eth.contract"),
+        ('rpc_url_env = "ETH_RPC_URL"', 'rpc_url_env = "NOT_SET_ANYWHERE"', "deployments.eth.rpc_url_env"),
+    ],
+)
 def test_bad_source_keys_are_named(tmp_path, old, new, key):
     text = GOOD.replace(old, new, 1)
     with pytest.raises(ConfigError) as err:
@@ -109,7 +125,7 @@ def test_bad_source_keys_are_named(tmp_path, old, new, key):
 
 
 def test_duplicate_names_and_missing_sources(tmp_path):
-    dup = GOOD + GOOD[GOOD.index("[[deployments]]"):]
+    dup = GOOD + GOOD[GOOD.index("[[deployments]]") :]
     with pytest.raises(ConfigError, match=r"deployments\[1\].name: duplicate"):
         load_settings(write(tmp_path, dup), env=ENV)
     with pytest.raises(ConfigError, match="reserves: declare at least one"):
@@ -129,14 +145,17 @@ def test_missing_file(tmp_path):
         load_settings(tmp_path / "nope.toml", env={})
 
 
-@pytest.mark.parametrize("text, key", [
-    ('[portal]\ntoken_symbol = "' + "X" * 33 + '"\n', "portal.token_symbol"),
-    ('[portal]\nissuer_name = "' + "n" * 201 + '"\n', "portal.issuer_name"),
-    ('[portal]\nissuer_url = "ftp://example.com"\n', "portal.issuer_url"),
-    ('[signing]\nkey_id = "bad key id"\n', "signing.key_id"),
-    ('[schedule]\nsource_timeout_seconds = 0\n', "schedule.source_timeout_seconds"),
-    ('[devnet]\nenabled = true\n', "devnet.enabled"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[portal]\ntoken_symbol = "' + "X" * 33 + '"\n', "portal.token_symbol"),
+        ('[portal]\nissuer_name = "' + "n" * 201 + '"\n', "portal.issuer_name"),
+        ('[portal]\nissuer_url = "ftp://example.com"\n', "portal.issuer_url"),
+        ('[signing]\nkey_id = "bad key id"\n', "signing.key_id"),
+        ("[schedule]\nsource_timeout_seconds = 0\n", "schedule.source_timeout_seconds"),
+        ("[devnet]\nenabled = true\n", "devnet.enabled"),
+    ],
+)
 def test_values_the_attestation_would_refuse_are_refused_at_start(tmp_path, text, key):
     """Anything that passes here must not make every snapshot fail later."""
     with pytest.raises(ConfigError) as err:
@@ -145,9 +164,10 @@ def test_values_the_attestation_would_refuse_are_refused_at_start(tmp_path, text
 
 
 def test_reserves_on_two_bitcoin_networks_are_refused(tmp_path):
-    second = GOOD[GOOD.index("[[reserves]]"):GOOD.index("[[deployments]]")].replace('name = "cold"', 'name = "tn"')
-    second = second.replace('"main"', '"test"').replace("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
-                                                         "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx")
+    second = GOOD[GOOD.index("[[reserves]]") : GOOD.index("[[deployments]]")].replace('name = "cold"', 'name = "tn"')
+    second = second.replace('"main"', '"test"').replace(
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx"
+    )
     with pytest.raises(ConfigError, match="one Bitcoin network"):
         load_settings(write(tmp_path, GOOD + second), env=ENV)
 
@@ -160,8 +180,10 @@ def test_key_id_with_a_trailing_newline_is_refused(tmp_path):
 
 def test_admin_token_and_online_passphrase_never_appear_in_repr(tmp_path):
     """Settings are printed in tracebacks and debug logs: secrets stay out of their repr (like rpc_url's)."""
-    text = GOOD + ('\n[admin]\ntoken_env = "ADMIN_TOKEN"\n[proofs]\nonline_key_file = "k.json"\n'
-                   'online_passphrase_env = "ONLINE_PASS"\n')
+    text = GOOD + (
+        '\n[admin]\ntoken_env = "ADMIN_TOKEN"\n[proofs]\nonline_key_file = "k.json"\n'
+        'online_passphrase_env = "ONLINE_PASS"\n'
+    )
     env = {**ENV, "ADMIN_TOKEN": "T" * 40 + "ADMINSECRET", "ONLINE_PASS": "PASSSECRET-long-enough"}
     s = load_settings(write(tmp_path, text), env=env)
     assert s.admin.token.endswith("ADMINSECRET") and s.proofs.online_passphrase == "PASSSECRET-long-enough"

@@ -19,7 +19,10 @@ def guardians(threshold, keys) -> str:
 
 
 def test_guardians_policy_scope_timeseries_replicas_load(tmp_path):
-    text = GOOD + guardians(2, [(k.key_id, k.pubkey_hex.upper()) for k in G]) + """
+    text = (
+        GOOD
+        + guardians(2, [(k.key_id, k.pubkey_hex.upper()) for k in G])
+        + """
 [policy]
 hysteresis_bp = 75
 window_blocks = 288
@@ -33,42 +36,50 @@ raw_retention_days = 90
 leader_poll_seconds = 1.0
 lease_seconds = 5
 """
+    )
     s = load_settings(write(tmp_path, text), env=ENV)
     assert s.guardians.threshold == 2 and [p for _, p in s.guardians.keys] == [k.pubkey_hex for k in G]
-    assert (s.policy.hysteresis_bp, s.policy.window_blocks, s.policy.flow_flag_bp, s.policy.recent_blocks) == \
-        (75, 288, 500, 3)
+    assert (s.policy.hysteresis_bp, s.policy.window_blocks, s.policy.flow_flag_bp, s.policy.recent_blocks) == (
+        75,
+        288,
+        500,
+        3,
+    )
     assert s.scope.statements == ("Coins are held in segregated cold storage.",)
     assert s.timeseries.raw_retention_days == 90 and s.replicas.lease_seconds == 5.0
 
 
-@pytest.mark.parametrize("extra, key", [
-    (guardians(3, [("a", G[0].pubkey_hex), ("b", G[1].pubkey_hex)]), "guardians.threshold: 3 of 2"),
-    (guardians(0, [("a", G[0].pubkey_hex)]), "guardians.threshold"),
-    (guardians('"2"', [("a", G[0].pubkey_hex)]), "guardians.threshold"),
-    (guardians(1, [("a", G[0].pubkey_hex), ("b", G[0].pubkey_hex)]), "listed twice"),
-    (guardians(1, [("a", G[0].pubkey_hex), ("a", G[1].pubkey_hex)]), "unique"),
-    (guardians(1, [("a", "ff" * 32)]), "x-only"),
-    (guardians(1, [("a", "02" + G[0].pubkey_hex)]), "x-only"),
-    (guardians(1, [("a b", G[0].pubkey_hex)]), "key_id"),
-    (guardians(1, [("x", G[0].pubkey_hex)] * 33), "at most 32"),
-    ("\n[guardians]\nthreshold = 1\nkeys = []\n", "guardians.keys"),
-    ("\n[guardians]\nthreshold = 1\nkeys = [{key_id = \"a\"}]\n", "guardians.keys[0].pubkey"),
-    ("\n[guardians]\nthreshold = 1\nm = 2\nkeys = [{key_id = \"a\", pubkey = \"" + "11" * 32 + "\"}]\n", "guardians.m"),
-    ("\n[policy]\nhysteresis_bp = -1\n", "policy.hysteresis_bp"),
-    ("\n[policy]\nhysteresis_bp = 5001\n", "policy.hysteresis_bp"),
-    ("\n[policy]\nwindow_blocks = 0\n", "policy.window_blocks"),
-    ("\n[policy]\nflow_flag_bp = 0\n", "policy.flow_flag_bp"),
-    ("\n[policy]\nrecent_blocks = true\n", "policy.recent_blocks"),
-    ("\n[scope]\nstatements = [\"\"]\n", "scope.statements"),
-    ("\n[scope]\nstatements = [\"" + "x" * 501 + "\"]\n", "scope.statements"),
-    ("\n[scope]\nstatements = \"one\"\n", "scope.statements"),
-    ("\n[timeseries]\nraw_retention_days = 3\n", "raw_retention_days"),
-    ("\n[replicas]\nleader_poll_seconds = 5\nlease_seconds = 6\n", "lease_seconds"),
-    ("\n[replicas]\nleader_poll_seconds = 0\n", "leader_poll_seconds"),
-    ("\n[signing]\nprevious_key_env = \"NOT_SET\"\n", "previous_key_env"),
-    ("\n[signing]\nprevious_key_env = \"A\"\nprevious_key_file = \"k\"\n", "previous_key_file"),
-    ("\n[signing]\nrotation_reason = \"" + "r" * 501 + "\"\n", "rotation_reason"),
-])
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        (guardians(3, [("a", G[0].pubkey_hex), ("b", G[1].pubkey_hex)]), "guardians.threshold: 3 of 2"),
+        (guardians(0, [("a", G[0].pubkey_hex)]), "guardians.threshold"),
+        (guardians('"2"', [("a", G[0].pubkey_hex)]), "guardians.threshold"),
+        (guardians(1, [("a", G[0].pubkey_hex), ("b", G[0].pubkey_hex)]), "listed twice"),
+        (guardians(1, [("a", G[0].pubkey_hex), ("a", G[1].pubkey_hex)]), "unique"),
+        (guardians(1, [("a", "ff" * 32)]), "x-only"),
+        (guardians(1, [("a", "02" + G[0].pubkey_hex)]), "x-only"),
+        (guardians(1, [("a b", G[0].pubkey_hex)]), "key_id"),
+        (guardians(1, [("x", G[0].pubkey_hex)] * 33), "at most 32"),
+        ("\n[guardians]\nthreshold = 1\nkeys = []\n", "guardians.keys"),
+        ('\n[guardians]\nthreshold = 1\nkeys = [{key_id = "a"}]\n', "guardians.keys[0].pubkey"),
+        ('\n[guardians]\nthreshold = 1\nm = 2\nkeys = [{key_id = "a", pubkey = "' + "11" * 32 + '"}]\n', "guardians.m"),
+        ("\n[policy]\nhysteresis_bp = -1\n", "policy.hysteresis_bp"),
+        ("\n[policy]\nhysteresis_bp = 5001\n", "policy.hysteresis_bp"),
+        ("\n[policy]\nwindow_blocks = 0\n", "policy.window_blocks"),
+        ("\n[policy]\nflow_flag_bp = 0\n", "policy.flow_flag_bp"),
+        ("\n[policy]\nrecent_blocks = true\n", "policy.recent_blocks"),
+        ('\n[scope]\nstatements = [""]\n', "scope.statements"),
+        ('\n[scope]\nstatements = ["' + "x" * 501 + '"]\n', "scope.statements"),
+        ('\n[scope]\nstatements = "one"\n', "scope.statements"),
+        ("\n[timeseries]\nraw_retention_days = 3\n", "raw_retention_days"),
+        ("\n[replicas]\nleader_poll_seconds = 5\nlease_seconds = 6\n", "lease_seconds"),
+        ("\n[replicas]\nleader_poll_seconds = 0\n", "leader_poll_seconds"),
+        ('\n[signing]\nprevious_key_env = "NOT_SET"\n', "previous_key_env"),
+        ('\n[signing]\nprevious_key_env = "A"\nprevious_key_file = "k"\n', "previous_key_file"),
+        ('\n[signing]\nrotation_reason = "' + "r" * 501 + '"\n', "rotation_reason"),
+    ],
+)
 def test_bad_values_are_refused_with_their_key(tmp_path, extra, key):
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, GOOD + extra), env={**ENV, "A": "11" * 32})

@@ -33,7 +33,9 @@ def dedupe(hits: list[Hit]) -> tuple[list[Hit], tuple[DuplicateOutpoint, ...]]:
         if hit.wallet.name not in names:
             names.append(hit.wallet.name)
     duplicates = tuple(
-        DuplicateOutpoint(txid, vout, tuple(names)) for (txid, vout), names in sorted(covering.items()) if len(names) > 1
+        DuplicateOutpoint(txid, vout, tuple(names))
+        for (txid, vout), names in sorted(covering.items())
+        if len(names) > 1
     )
     return list(first.values()), duplicates
 

@@ -208,4 +208,3 @@ def unlock_at(
         if best is None or latest[0] < best[0]:
             best = latest
     return None if best is None else best[1]
-

@@ -20,7 +20,7 @@ def key_fields(key: Key) -> tuple[str, str, str | None, str | None]:
     `key` is the declared text without origin and derivation suffix (xpub/tpub or hex public key).
     """
     text = str(key)
-    core = text[len(key.prefix):len(text) - len(key.suffix)] if key.suffix else text[len(key.prefix):]
+    core = text[len(key.prefix) : len(text) - len(key.suffix)] if key.suffix else text[len(key.prefix) :]
     fingerprint = path = None
     if key.origin is not None:
         fingerprint = key.origin.fingerprint.hex()

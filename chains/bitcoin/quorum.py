@@ -79,8 +79,12 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinQuorumConfig:
         servers.append(server)
     first = backends[0].config
     return BitcoinQuorumConfig(
-        name=name, network=network, wallets=first.wallets, backends=backends,
-        min_confirmations=first.min_confirmations, max_age_seconds=first.max_age_seconds,
+        name=name,
+        network=network,
+        wallets=first.wallets,
+        backends=backends,
+        min_confirmations=first.min_confirmations,
+        max_age_seconds=first.max_age_seconds,
     )
 
 
@@ -163,8 +167,13 @@ class BitcoinQuorumAdapter:
         for i, reading in enumerate(readings):
             if i == low:
                 continue
-            rerated = _counted([u for u in (_at(u, floor.height) for u in reading.utxos + reading.uncounted)
-                                if u.uncounted_reason(window) is None])
+            rerated = _counted(
+                [
+                    u
+                    for u in (_at(u, floor.height) for u in reading.utxos + reading.uncounted)
+                    if u.uncounted_reason(window) is None
+                ]
+            )
             for point, fields in sorted(rerated.items()):
                 mine = seen.get(point)
                 if mine is None or (mine.value_sat, mine.height) != fields:

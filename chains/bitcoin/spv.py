@@ -11,8 +11,16 @@ from chains.bitcoin.esplora.evidence_bundle import MAX_HEADERS, EvidenceBundle, 
 from chains.errors import ChainDataError
 
 __all__ = [
-    "EvidenceBundle", "EvidenceResult", "Header", "NETWORKS", "SpvError", "bits_to_target", "check_headers",
-    "collect_evidence", "merkle_root_from_branch", "verify_evidence",
+    "EvidenceBundle",
+    "EvidenceResult",
+    "Header",
+    "NETWORKS",
+    "SpvError",
+    "bits_to_target",
+    "check_headers",
+    "collect_evidence",
+    "merkle_root_from_branch",
+    "verify_evidence",
 ]
 
 RETARGET_INTERVAL = 2016
@@ -218,9 +226,17 @@ def verify_evidence(
     except SpvError as exc:
         return EvidenceResult(False, exc.reason, exc.detail, txid=bundle.txid, vout=bundle.vout)  # type: ignore[union-attr]
     return EvidenceResult(
-        True, "ok", f"output {bundle.vout} of {bundle.txid} is in block {headers[0].hash}, {len(headers)} "
+        True,
+        "ok",
+        f"output {bundle.vout} of {bundle.txid} is in block {headers[0].hash}, {len(headers)} "
         f"confirmations up to {tip_hash}",
-        txid=bundle.txid, vout=bundle.vout, value_sat=bundle.value_sat, block_height=bundle.block_height,
-        block_hash=headers[0].hash, tip_height=bundle.tip_height, tip_hash=tip_hash,
-        confirmations=len(headers), chain_work=work,
+        txid=bundle.txid,
+        vout=bundle.vout,
+        value_sat=bundle.value_sat,
+        block_height=bundle.block_height,
+        block_hash=headers[0].hash,
+        tip_height=bundle.tip_height,
+        tip_hash=tip_hash,
+        confirmations=len(headers),
+        chain_work=work,
     )

@@ -15,8 +15,8 @@ from chains.bitcoin.descriptors import ReserveDescriptor, normalize_address, par
 from chains.bitcoin.locks import NO_LOCK, LockAnalysisError, PathLocks, fragments, spending_paths, unlock_at
 from chains.errors import ChainConfigError
 
-MAX_WALLETS = 100                  # per reserve source
-MAX_ADDRESSES = 10_000             # fixed addresses per reserve source, all wallets together
+MAX_WALLETS = 100  # per reserve source
+MAX_ADDRESSES = 10_000  # fixed addresses per reserve source, all wallets together
 MAX_LABEL_CHARS = 200
 WALLET_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _KEYS = {"name", "label", "descriptor", "addresses", "gap_limit"}
@@ -126,7 +126,9 @@ class WalletSpec:
     @cached_property
     def _policy(self) -> WalletPolicy:
         if self.parsed is None:
-            return WalletPolicy("addresses", None, (), (), f"{len(self.addresses)} declared addresses; script not declared")
+            return WalletPolicy(
+                "addresses", None, (), (), f"{len(self.addresses)} declared addresses; script not declared"
+            )
         desc = self.parsed._desc
         keys, ids = [], {}
         for key in desc.keys:

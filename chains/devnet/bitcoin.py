@@ -308,7 +308,9 @@ class RegtestChain:
     def _record_block(self, header: Header, txs: list[Transaction], *, index: bool) -> str:
         raw = serialize_block(header, txs)
         base = len(header.serialize()) + len(compact.to_bytes(len(txs))) + sum(len(legacy_bytes(t)) for t in txs)
-        block = DevnetBlock(header.hash_hex(), len(self._blocks), header, tuple(t.txid().hex() for t in txs), raw, 3 * base + len(raw))
+        block = DevnetBlock(
+            header.hash_hex(), len(self._blocks), header, tuple(t.txid().hex() for t in txs), raw, 3 * base + len(raw)
+        )
         self._blocks.append(block)
         self._by_hash[block.hash] = block
         for i, tx in enumerate(txs):
@@ -334,7 +336,9 @@ class RegtestChain:
                 self._spent[point] = rec.txid
                 touched.append(self._outputs[point].script_pubkey)
         for vout, out in enumerate(rec.tx.vout):
-            self._outputs[(rec.txid, vout)] = Output(rec.txid, vout, out.value, out.script_pubkey.data, height, rec.is_coinbase)
+            self._outputs[(rec.txid, vout)] = Output(
+                rec.txid, vout, out.value, out.script_pubkey.data, height, rec.is_coinbase
+            )
             touched.append(out.script_pubkey.data)
         for script in dict.fromkeys(touched):
             self._by_script[script].append(rec.txid)

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 from chains.devnet.evm import DevnetEvm
 
-LOCKBOX_ACCOUNT = 7                 # eth-tester account index of the lockbox on the source chain
-NO_DEPOSIT_TXID = "00" * 32         # bridge mints name no Bitcoin deposit
-BRIDGE_MEMO = "bridge:{holder}"     # btcAddress of a burn that bridges back (no BTC release)
-MIN_BRIDGE = 100_000                # raw units (8 decimals): 0.001 RBTC
+LOCKBOX_ACCOUNT = 7  # eth-tester account index of the lockbox on the source chain
+NO_DEPOSIT_TXID = "00" * 32  # bridge mints name no Bitcoin deposit
+BRIDGE_MEMO = "bridge:{holder}"  # btcAddress of a burn that bridges back (no BTC release)
+MIN_BRIDGE = 100_000  # raw units (8 decimals): 0.001 RBTC
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Bridge:
     customers: tuple[int, ...] = (1, 2, 3, 4)
     inbound: list[tuple[str, int]] = field(default_factory=list)
     outbound: list[tuple[str, int]] = field(default_factory=list)
-    bridged_in: int = 0             # operations completed, for tests and logs
+    bridged_in: int = 0  # operations completed, for tests and logs
     bridged_out: int = 0
 
     @property

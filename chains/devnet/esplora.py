@@ -52,7 +52,11 @@ class EsploraApp:
             ("GET", re.compile(rf"/block/{_HASH}/header"), lambda h: _text(self._block(h).header.serialize().hex())),
             ("GET", re.compile(rf"/block/{_HASH}/txids"), lambda h: _json(list(self._block(h).txids))),
             ("GET", re.compile(rf"/block/{_HASH}/status"), self._block_status),
-            ("GET", re.compile(rf"/block/{_HASH}/raw"), lambda h: (200, "application/octet-stream", self._block(h).raw)),
+            (
+                "GET",
+                re.compile(rf"/block/{_HASH}/raw"),
+                lambda h: (200, "application/octet-stream", self._block(h).raw),
+            ),
             ("GET", re.compile(r"/address/([^/]{1,100})"), self._address),
             ("GET", re.compile(r"/address/([^/]{1,100})/utxo"), self._address_utxo),
             ("GET", re.compile(r"/address/([^/]{1,100})/txs"), self._address_txs),
@@ -67,7 +71,9 @@ class EsploraApp:
             ("GET", re.compile(rf"/tx/{_HASH}/merkle-proof"), self._merkle_proof),
         ]
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http":
             return
         body = await read_body(receive, MAX_POST_BYTES)
@@ -115,7 +121,9 @@ class EsploraApp:
     def _block_status(self, block_hash: str) -> Reply:
         block = self._block(block_hash)
         following = self.chain.block_at(block.height + 1)
-        return _json({"in_best_chain": True, "height": block.height, "next_best": following.hash if following else None})
+        return _json(
+            {"in_best_chain": True, "height": block.height, "next_best": following.hash if following else None}
+        )
 
     def _block_json(self, block: DevnetBlock) -> dict[str, Any]:
         return {
@@ -141,7 +149,9 @@ class EsploraApp:
     def _address_utxo(self, address: str) -> Reply:
         items = []
         for out in self.chain.utxos(regtest_script(address)):
-            items.append({"txid": out.txid, "vout": out.vout, "status": _status(self.chain.tx(out.txid)), "value": out.value})
+            items.append(
+                {"txid": out.txid, "vout": out.vout, "status": _status(self.chain.tx(out.txid)), "value": out.value}
+            )
         return _json(items)
 
     def _outspend(self, txid: str, vout: str) -> Reply:
@@ -239,7 +249,10 @@ def _status(rec: DevnetTx | None) -> dict[str, Any]:
 def _vout(script_pubkey: bytes, value: int) -> dict[str, Any]:
     script = Script(script_pubkey)
     kind = script.script_type()
-    entry: dict[str, Any] = {"scriptpubkey": script_pubkey.hex(), "scriptpubkey_type": _SCRIPT_TYPES.get(kind or "", "unknown")}
+    entry: dict[str, Any] = {
+        "scriptpubkey": script_pubkey.hex(),
+        "scriptpubkey_type": _SCRIPT_TYPES.get(kind or "", "unknown"),
+    }
     if script_pubkey[:1] == b"\x6a":
         entry["scriptpubkey_type"] = "op_return"
     elif kind in _SCRIPT_TYPES:

@@ -52,8 +52,15 @@ class DevnetEvm:
     """
 
     def __init__(
-        self, chain_id: int, *, decimals: int = 8, symbol: str = "RBTC", name: str = "Reserve BTC",
-        finalized_depth: int = 64, safe_depth: int = 32, artifact_path: Path = ARTIFACT_PATH,
+        self,
+        chain_id: int,
+        *,
+        decimals: int = 8,
+        symbol: str = "RBTC",
+        name: str = "Reserve BTC",
+        finalized_depth: int = 64,
+        safe_depth: int = 32,
+        artifact_path: Path = ARTIFACT_PATH,
     ) -> None:
         backend = PyEVMBackend()
         # eth-tester hard-codes the chain id as a class attribute of a chain class it creates
@@ -69,8 +76,12 @@ class DevnetEvm:
         self.contract: str | None = None
         self._artifact_path = artifact_path
         self.rpc = EvmJsonRpc(
-            self.tester, chain_id, self.lock,
-            finalized_depth=finalized_depth, safe_depth=safe_depth, call_from=self.owner,
+            self.tester,
+            chain_id,
+            self.lock,
+            finalized_depth=finalized_depth,
+            safe_depth=safe_depth,
+            call_from=self.owner,
         )
         # logging_config=None: Litestar would otherwise reconfigure the root logger of the whole process.
         self.app = Litestar(route_handlers=[self.route_handler("/")], openapi_config=None, logging_config=None)
@@ -107,9 +118,7 @@ class DevnetEvm:
         txid = deposit_txid_hex.removeprefix("0x")
         if not is_hex64(txid, any_case=True):
             raise DevnetEvmError("deposit txid must be 64 hex digits")
-        data = encode(
-            ["address", "uint256", "bytes32", "uint32"], [to, amount, bytes.fromhex(txid), vout]
-        )
+        data = encode(["address", "uint256", "bytes32", "uint32"], [to, amount, bytes.fromhex(txid), vout])
         sig = "mint(address,uint256,bytes32,uint32)"
         return self._send({"to": self._token(), "data": selector(sig) + data.hex()})["transaction_hash"]
 

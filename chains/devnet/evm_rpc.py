@@ -14,16 +14,27 @@ from chains.hexes import is_evm_address, is_evm_data, is_evm_hash, is_evm_quanti
 
 # JSON-RPC 2.0 error codes; 3 is what geth and anvil use for reverted calls.
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = (
-    -32700, -32600, -32601, -32602, -32603,
+    -32700,
+    -32600,
+    -32601,
+    -32602,
+    -32603,
 )
 SERVER_ERROR, EXECUTION_REVERTED = -32000, 3
 MAX_BATCH = 100
 
 # Transaction keys eth-tester accepts, by JSON-RPC name; quantities are converted to int.
 _TX_KEYS = {
-    "from": "from", "to": "to", "data": "data", "input": "data", "gas": "gas",
-    "gasPrice": "gas_price", "value": "value", "nonce": "nonce",
-    "maxFeePerGas": "max_fee_per_gas", "maxPriorityFeePerGas": "max_priority_fee_per_gas",
+    "from": "from",
+    "to": "to",
+    "data": "data",
+    "input": "data",
+    "gas": "gas",
+    "gasPrice": "gas_price",
+    "value": "value",
+    "nonce": "nonce",
+    "maxFeePerGas": "max_fee_per_gas",
+    "maxPriorityFeePerGas": "max_priority_fee_per_gas",
 }
 _TX_QUANTITIES = {"gas", "gas_price", "value", "nonce", "max_fee_per_gas", "max_priority_fee_per_gas"}
 
@@ -46,8 +57,14 @@ class EvmJsonRpc:
     """
 
     def __init__(
-        self, tester: EthereumTester, chain_id: int, lock: threading.RLock, *,
-        finalized_depth: int = 64, safe_depth: int = 32, call_from: str,
+        self,
+        tester: EthereumTester,
+        chain_id: int,
+        lock: threading.RLock,
+        *,
+        finalized_depth: int = 64,
+        safe_depth: int = 32,
+        call_from: str,
     ) -> None:
         self.tester, self.chain_id, self.lock = tester, chain_id, lock
         self.finalized_depth, self.safe_depth = finalized_depth, safe_depth
@@ -92,9 +109,7 @@ class EvmJsonRpc:
     def handle_request(self, request: Any) -> dict[str, Any] | None:
         """Answer one request object; notifications (no `id`) get no answer."""
         if not (
-            isinstance(request, dict)
-            and request.get("jsonrpc") == "2.0"
-            and isinstance(request.get("method"), str)
+            isinstance(request, dict) and request.get("jsonrpc") == "2.0" and isinstance(request.get("method"), str)
         ):
             return _error_response(None, RpcError(INVALID_REQUEST, "invalid request"))
         rid = request.get("id")
@@ -210,9 +225,7 @@ class EvmJsonRpc:
             start = self.resolve_block(query.get("fromBlock", "latest"))
             end = self.resolve_block(query.get("toBlock", "latest"))
         topics = query.get("topics") or None
-        return self.tester.get_logs(
-            from_block=start, to_block=end, address=query.get("address"), topics=topics
-        )
+        return self.tester.get_logs(from_block=start, to_block=end, address=query.get("address"), topics=topics)
 
 
 def to_json(value: Any) -> Any:
@@ -239,9 +252,7 @@ def _format_block(block: dict[str, Any]) -> dict[str, Any]:
     block["miner"] = block.pop("coinbase", None)
     # eth-tester keeps the bloom as an int; on the wire it is 256 bytes of data.
     block["logs_bloom"] = "0x" + int(block.get("logs_bloom", 0)).to_bytes(256, "big").hex()
-    block["transactions"] = [
-        _format_tx(tx) if isinstance(tx, dict) else tx for tx in block.get("transactions", ())
-    ]
+    block["transactions"] = [_format_tx(tx) if isinstance(tx, dict) else tx for tx in block.get("transactions", ())]
     return block
 
 

@@ -38,13 +38,13 @@ log = logging.getLogger(__name__)
 
 FIRST_EVM_CHAIN_ID = 31337
 EVM_NAMES = ["devnet-ethereum", "devnet-l2", "devnet-bridged"]
-BRIDGED_INDEX = 2                   # evms[2] is a representation of evms[0]; no deposit mints there
-TREASURY_ACCOUNT = 8                # eth-tester account index of the issuer's treasury on devnet-ethereum
+BRIDGED_INDEX = 2  # evms[2] is a representation of evms[0]; no deposit mints there
+TREASURY_ACCOUNT = 8  # eth-tester account index of the issuer's treasury on devnet-ethereum
 BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
-BURNED_ONCE = 300_000               # raw units sent to BURN_ADDRESS at start (0.003 RBTC)
-MINT_FEE_BP = 20                    # the custodian keeps 0.20 % of each deposit
-DEPOSIT_CONFIRMATIONS = 6           # mint once the deposit counts as a reserve
-EVM_CONFIRMATIONS = 2               # the adapter reads supply at head minus this
+BURNED_ONCE = 300_000  # raw units sent to BURN_ADDRESS at start (0.003 RBTC)
+MINT_FEE_BP = 20  # the custodian keeps 0.20 % of each deposit
+DEPOSIT_CONFIRMATIONS = 6  # mint once the deposit counts as a reserve
+EVM_CONFIRMATIONS = 2  # the adapter reads supply at head minus this
 # The custodian's own coins. While the supply is young (~14 BTC) a release can spend a 1.2 BTC coin
 # whose change counts only 6 blocks later: 0.8 BTC let such a dip reach 99.6 %; 3 BTC keeps > 102 %.
 BUFFER_SAT = 300_000_000
@@ -58,8 +58,8 @@ RESERVE_KINDS = {
     "wsh_recovery": ("multisig-recovery", "2 of 3, or a recovery key after a far block"),
     "wsh_vault": ("vault", "Vault: each deposit locked for a week of blocks"),
 }
-BUFFER_INDEX = 5                    # hot child holding the buffer; also declared by the "buffer" list
-COINBASE_INDEX = 9                  # taproot child a coinbase pays at start (immature for 100 blocks)
+BUFFER_INDEX = 5  # hot child holding the buffer; also declared by the "buffer" list
+COINBASE_INDEX = 9  # taproot child a coinbase pays at start (immature for 100 blocks)
 
 
 class ReserveKeys:
@@ -96,7 +96,7 @@ class PendingDeposit:
     txid: str
     vout: int
     value_sat: int
-    customer: int                   # index of the EVM account that gets the tokens
+    customer: int  # index of the EVM account that gets the tokens
 
 
 @dataclass
@@ -116,8 +116,9 @@ class Devnet:
     _stops: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
-    def start(cls, *, evm_chains: int = 3, seed: int = 2026, host: str = "127.0.0.1",
-              advertise_host: str | None = None) -> "Devnet":
+    def start(
+        cls, *, evm_chains: int = 3, seed: int = 2026, host: str = "127.0.0.1", advertise_host: str | None = None
+    ) -> "Devnet":
         """Mine the start of the chains and serve them on free ports of `host`; the URLs the
         devnet hands out name `advertise_host` (default `host`)."""
         clamp_recursion_limit()  # py-evm raised it when chains.devnet.evm was imported
@@ -133,16 +134,26 @@ class Devnet:
         esplora_url, stop_esplora = serve_chain(chain, host)
         served = [serve_in_thread(evm.app, host) for evm in evms]
         # The same chain behind a second server: devnet-ethereum is read from both, quorum 2.
-        replica = serve_in_thread(Litestar(route_handlers=[evms[0].route_handler("/")], openapi_config=None,
-                                           logging_config=None), host)
+        replica = serve_in_thread(
+            Litestar(route_handlers=[evms[0].route_handler("/")], openapi_config=None, logging_config=None), host
+        )
         if advertise_host:
-            esplora_url, served, replica = (_advertised(esplora_url, advertise_host),
-                                            [(_advertised(u, advertise_host), stop) for u, stop in served],
-                                            (_advertised(replica[0], advertise_host), replica[1]))
+            esplora_url, served, replica = (
+                _advertised(esplora_url, advertise_host),
+                [(_advertised(u, advertise_host), stop) for u, stop in served],
+                (_advertised(replica[0], advertise_host), replica[1]),
+            )
         bridge = Bridge(evms[0], evms[BRIDGED_INDEX]) if len(evms) > BRIDGED_INDEX else None
-        net = cls(chain, evms, esplora_url, [url for url, _ in served], random.Random(seed),
-                  replica_url=replica[0], bridge=bridge,
-                  _stops=[stop_esplora, *[stop for _, stop in served], replica[1]])
+        net = cls(
+            chain,
+            evms,
+            esplora_url,
+            [url for url, _ in served],
+            random.Random(seed),
+            replica_url=replica[0],
+            bridge=bridge,
+            _stops=[stop_esplora, *[stop for _, stop in served], replica[1]],
+        )
         net._bootstrap()
         return net
 
@@ -151,10 +162,13 @@ class Devnet:
         for i, kind in enumerate(RESERVE_KINDS):
             for j in range(3):
                 self._deposit(kind, index=j, value=(j + 1) * 40_000_000 + i * 7_000_000)
-        self.chain.send(self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX), BUFFER_SAT,
-                        from_wallet=self.chain.wallets.funding)
+        self.chain.send(
+            self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX), BUFFER_SAT, from_wallet=self.chain.wallets.funding
+        )
         # The custodian mines one block paying the reserve: not counted until it matures.
-        self.chain.mine(1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX))
+        self.chain.mine(
+            1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX)
+        )
         self.chain.mine(DEPOSIT_CONFIRMATIONS - 1, time=int(time.time()) - 59)
         self._mint_matured()
         make_broken_cases(self, MINT_FEE_BP)
@@ -164,15 +178,26 @@ class Devnet:
 
     def reserve_sources(self) -> list[tuple[str, str, dict]]:
         """(name, kind, config) of the reserve: one Esplora source declaring the named wallets."""
-        return [(RESERVE_SOURCE, "bitcoin-esplora", {
-            "esplora_url": self.esplora_url, "network": "regtest", "wallets": self._wallet_tables(),
-            "min_confirmations": DEPOSIT_CONFIRMATIONS, "max_age_seconds": 600,
-        })]
+        return [
+            (
+                RESERVE_SOURCE,
+                "bitcoin-esplora",
+                {
+                    "esplora_url": self.esplora_url,
+                    "network": "regtest",
+                    "wallets": self._wallet_tables(),
+                    "min_confirmations": DEPOSIT_CONFIRMATIONS,
+                    "max_age_seconds": 600,
+                },
+            )
+        ]
 
     def _wallet_tables(self) -> list[dict]:
         descriptors = self.chain.wallets.reserve_descriptors
-        tables = [{"name": name, "label": label, "descriptor": descriptors[kind], "gap_limit": 20}
-                  for kind, (name, label) in RESERVE_KINDS.items()]
+        tables = [
+            {"name": name, "label": label, "descriptor": descriptors[kind], "gap_limit": 20}
+            for kind, (name, label) in RESERVE_KINDS.items()
+        ]
         buffer = self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX)
         # Also covered by "hot", declared first: its coins count once, under "hot", listed as duplicates.
         tables.append({"name": "buffer", "label": "Custodian's buffer (also in the hot wallet)", "addresses": [buffer]})
@@ -197,15 +222,29 @@ class Devnet:
         """
         out = []
         for i, (evm, url) in enumerate(zip(self.evms, self.evm_urls)):
-            table = {"chain_id": f"eip155:{evm.chain_id}", "rpc_url": url, "contract": evm.contract,
-                     "expected_decimals": evm.decimals, "confirmations": EVM_CONFIRMATIONS, "max_age_seconds": 600}
+            table = {
+                "chain_id": f"eip155:{evm.chain_id}",
+                "rpc_url": url,
+                "contract": evm.contract,
+                "expected_decimals": evm.decimals,
+                "confirmations": EVM_CONFIRMATIONS,
+                "max_age_seconds": 600,
+            }
             if i == 0:
                 del table["rpc_url"]
                 table |= self._native_extras(url)
             if self.bridge is not None and evm is self.bridge.target:
-                table |= {"role": "bridge", "bridge_source": deployment_name(0), "lockboxes": [
-                    {"address": self.bridge.lockbox, "category": "lockbox",
-                     "reason": f"Bridge lockbox on {deployment_name(0)}: backs every {deployment_name(i)} token"}]}
+                table |= {
+                    "role": "bridge",
+                    "bridge_source": deployment_name(0),
+                    "lockboxes": [
+                        {
+                            "address": self.bridge.lockbox,
+                            "category": "lockbox",
+                            "reason": f"Bridge lockbox on {deployment_name(0)}: backs every {deployment_name(i)} token",
+                        }
+                    ],
+                }
             out.append((deployment_name(i), "evm-erc20", table))
         return out
 
@@ -217,10 +256,16 @@ class Devnet:
     def exclusion_tables(self) -> list[dict]:
         """The held addresses devnet-ethereum declares itself (bridges add their lockboxes)."""
         return [
-            {"address": self.treasury, "category": "treasury",
-             "reason": "Issuer treasury: tokens bought back from customers, not in circulation until resold"},
-            {"address": BURN_ADDRESS, "category": "burn",
-             "reason": "0x…dEaD: no key exists for it, tokens sent there can never move again"},
+            {
+                "address": self.treasury,
+                "category": "treasury",
+                "reason": "Issuer treasury: tokens bought back from customers, not in circulation until resold",
+            },
+            {
+                "address": BURN_ADDRESS,
+                "category": "burn",
+                "reason": "0x…dEaD: no key exists for it, tokens sent there can never move again",
+            },
         ]
 
     @property
@@ -334,7 +379,6 @@ class Devnet:
             tx = reserve.build_payment([coin], regtest_script(address), amount, fee_rate=2)
             self.chain.submit(tx)
         self.releases = waiting
-
 
 
 def _advertised(url: str, host: str) -> str:

@@ -91,7 +91,11 @@ class EvmErc20Adapter:
         return self.name if count == 1 else f"{self.name} {endpoint_name(index, count)}"
 
     async def _each(
-        self, make: Callable[..., Awaitable[T]], indexes: range | list[int], *, with_index: bool = False,
+        self,
+        make: Callable[..., Awaitable[T]],
+        indexes: range | list[int],
+        *,
+        with_index: bool = False,
     ) -> dict[int, T | ChainError]:
         """`make(endpoint[, index])` for the given endpoints; a ChainError is that endpoint's answer
         (raised as it is when there is only one endpoint)."""

@@ -35,19 +35,28 @@ class AnchorReceipt:
 
 def struct(values: dict) -> tuple:
     """The contract's Attestation tuple from eip712.message(...) values."""
-    return (values["id"], values["sequence"], values["status"], values["ratioBp"], values["reservesSat"],
-            values["supplySat"], values["issuedAt"])
+    return (
+        values["id"],
+        values["sequence"],
+        values["status"],
+        values["ratioBp"],
+        values["reservesSat"],
+        values["supplySat"],
+        values["issuedAt"],
+    )
 
 
 class AnchorClient:
     """One anchor contract on one chain, sending from one account (it pays the gas)."""
 
-    def __init__(self, rpc_url: str, contract: str, sender_key: str, *, chain_id: int | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, rpc_url: str, contract: str, sender_key: str, *, chain_id: int | None = None, timeout: float = 60.0
+    ) -> None:
         self._w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
         self._account = Account.from_key(sender_key)
-        self._contract = self._w3.eth.contract(address=AsyncWeb3.to_checksum_address(contract),
-                                               abi=load_artifact()["abi"])
+        self._contract = self._w3.eth.contract(
+            address=AsyncWeb3.to_checksum_address(contract), abi=load_artifact()["abi"]
+        )
         self._chain_id, self._timeout = chain_id, timeout
 
     @property
@@ -68,8 +77,9 @@ class AnchorClient:
             nonce = await self._w3.eth.get_transaction_count(self._account.address, "pending")
             call = self._contract.functions.anchor(struct(values), sig)
             await call.estimate_gas({"from": self._account.address})  # reverts surface here, costing nothing
-            tx = await call.build_transaction({"from": self._account.address, "nonce": nonce, "chainId": chain_id,
-                                               "gas": GAS_LIMIT})
+            tx = await call.build_transaction(
+                {"from": self._account.address, "nonce": nonce, "chainId": chain_id, "gas": GAS_LIMIT}
+            )
             signed = self._account.sign_transaction(tx)
             sent = await self._w3.eth.send_raw_transaction(signed.raw_transaction)
         except ContractLogicError as exc:

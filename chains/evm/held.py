@@ -42,12 +42,17 @@ def parse_exclusions(name: str, raw: Any) -> tuple[HeldAddress, ...]:
             raise deployment_error(name, where, "must be a table {address, category, reason}")
         for key in entry:
             if key not in _EXCLUSION_KEYS:
-                raise deployment_error(name, f"{where}.{key}", f"unknown key; expected one of {', '.join(sorted(_EXCLUSION_KEYS))}")
+                raise deployment_error(
+                    name, f"{where}.{key}", f"unknown key; expected one of {', '.join(sorted(_EXCLUSION_KEYS))}"
+                )
         for key in ("address", "category", "reason"):
             if key not in entry:
                 raise deployment_error(name, f"{where}.{key}", "missing")
-        out.append(HeldAddress(address=entry["address"], category=entry["category"], reason=entry["reason"],
-                               bridge=entry.get("bridge")))
+        out.append(
+            HeldAddress(
+                address=entry["address"], category=entry["category"], reason=entry["reason"], bridge=entry.get("bridge")
+            )
+        )
     held = tuple(out)
     check_held(name, held, "exclusions")
     return held
@@ -92,8 +97,12 @@ def _check_holder(name: str, where: str, holder: HeldAddress) -> None:
     if holder.category == "lockbox" and holder.bridge is None:
         # Tokens locked for a bridge circulate as its representation elsewhere: subtracting them
         # here without counting that representation would undercount liabilities.
-        raise deployment_error(name, f"{where}.bridge", "a lockbox must name the bridge deployment it backs "
-                               "(declare the bridge with role = 'bridge', or use category 'escrow')")
+        raise deployment_error(
+            name,
+            f"{where}.bridge",
+            "a lockbox must name the bridge deployment it backs "
+            "(declare the bridge with role = 'bridge', or use category 'escrow')",
+        )
 
 
 def _check_bridge(name: str, where: str, holder: HeldAddress) -> None:
@@ -103,4 +112,6 @@ def _check_bridge(name: str, where: str, holder: HeldAddress) -> None:
     if holder.category not in ("lockbox", "escrow"):
         raise deployment_error(name, f"{where}.bridge", "only a lockbox or escrow backs a bridge")
     if not isinstance(bridge, str) or not bridge.strip() or len(bridge) > MAX_BRIDGE_NAME or _CONTROL.search(bridge):
-        raise deployment_error(name, f"{where}.bridge", f"must name a deployment (1 to {MAX_BRIDGE_NAME} printable characters)")
+        raise deployment_error(
+            name, f"{where}.bridge", f"must name a deployment (1 to {MAX_BRIDGE_NAME} printable characters)"
+        )

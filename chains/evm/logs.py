@@ -14,7 +14,13 @@ from web3.exceptions import BadResponseFormat, Web3RPCError
 
 from chains.errors import ChainDataError, ChainUnavailable
 from chains.evm.logs_decode import (
-    BURN_TOPIC, MINT_TOPIC, TRANSFER_TOPIC, TokenLog, block_hash, decode_logs, quantity,
+    BURN_TOPIC,
+    MINT_TOPIC,
+    TRANSFER_TOPIC,
+    TokenLog,
+    block_hash,
+    decode_logs,
+    quantity,
 )
 from chains.evm.rpc import call_with_retries
 
@@ -22,8 +28,16 @@ TOTAL_SUPPLY_SELECTOR = "0x18160ddd"  # totalSupply()
 LOG_TOPICS = [[TRANSFER_TOPIC, MINT_TOPIC, BURN_TOPIC]]
 # How providers say "ask for fewer blocks": Infura/Alchemy -32005, geth/erigon/QuickNode messages.
 _TOO_MANY_CODES = frozenset({-32005})
-_TOO_MANY_WORDS = ("more than", "too many", "limit exceeded", "response size", "block range",
-                   "range too large", "query timeout", "exceeds")
+_TOO_MANY_WORDS = (
+    "more than",
+    "too many",
+    "limit exceeded",
+    "response size",
+    "block range",
+    "range too large",
+    "query timeout",
+    "exceeds",
+)
 _HEADER_CONCURRENCY = 8
 _MAX_TIMESTAMP = 253_402_300_799
 
@@ -97,7 +111,9 @@ class EvmLogReader:
         """Refuse a node of another chain (a load balancer may switch nodes between runs)."""
         chain = quantity(await self._request("eth_chainId", []))
         if chain is None or f"eip155:{chain}" != self.config.chain_id:
-            raise ChainDataError(f"{self.label}: node is on chain eip155:{chain}, configured for {self.config.chain_id}")
+            raise ChainDataError(
+                f"{self.label}: node is on chain eip155:{chain}, configured for {self.config.chain_id}"
+            )
 
     async def confirmed_target(self) -> int:
         """The newest block counted as confirmed: `finalized`, or latest - confirmations (>= 0)."""
@@ -139,8 +155,7 @@ class EvmLogReader:
 
         Raises LogsRangeTooLarge when the node refuses the range as too large.
         """
-        query = {"address": self.config.contract, "fromBlock": hex(start), "toBlock": hex(end),
-                 "topics": LOG_TOPICS}
+        query = {"address": self.config.contract, "fromBlock": hex(start), "toBlock": hex(end), "topics": LOG_TOPICS}
         raw = await self._request("eth_getLogs", [query], span=(start, end))
         return decode_logs(raw, self.label, self.config.contract, start, end)
 
@@ -151,7 +166,9 @@ class EvmLogReader:
         if raw in ("0x", ""):
             return None
         if not isinstance(raw, str) or len(raw) != 66 or quantity("0x" + (raw[2:].lstrip("0") or "0")) is None:
-            raise ChainDataError(f"{self.label}: block {number}: totalSupply() returned {str(raw)[:80]!r}, not one word")
+            raise ChainDataError(
+                f"{self.label}: block {number}: totalSupply() returned {str(raw)[:80]!r}, not one word"
+            )
         return int(raw, 16)
 
     async def _request(self, method: str, params: list[Any], span: tuple[int, int] | None = None) -> Any:
@@ -175,7 +192,9 @@ def _result(reply: Any, span: tuple[int, int] | None, label: str) -> Any:
         code = error.get("code") if isinstance(error, dict) else None
         message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
         if span is not None and _too_many(code, message):
-            raise LogsRangeTooLarge(f"{label}: eth_getLogs [{span[0]}, {span[1]}] refused as too large: {message[:120]}")
+            raise LogsRangeTooLarge(
+                f"{label}: eth_getLogs [{span[0]}, {span[1]}] refused as too large: {message[:120]}"
+            )
         raise Web3RPCError(message[:200] or "node error", rpc_response=reply)  # type: ignore[arg-type]
     if "result" not in reply:
         raise BadResponseFormat("reply has neither result nor error")

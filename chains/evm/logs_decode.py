@@ -65,7 +65,9 @@ def decode_logs(raw: Any, label: str, contract: str, start: int, end: int) -> li
         log = _decode_one(item, label, contract, start, end)
         where = f"{label}: block {log.block_number}"
         if (log.block_number, log.log_index) <= last:
-            raise ChainDataError(f"{where}: logs out of order or duplicated (log {log.log_index} after {last[1]} of block {last[0]})")
+            raise ChainDataError(
+                f"{where}: logs out of order or duplicated (log {log.log_index} after {last[1]} of block {last[0]})"
+            )
         last = (log.block_number, log.log_index)
         if hashes.setdefault(log.block_number, log.block_hash) != log.block_hash:
             raise ChainDataError(f"{where}: logs of one block carry two block hashes")
@@ -78,7 +80,9 @@ def _decode_one(item: Any, label: str, contract: str, start: int, end: int) -> T
         raise ChainDataError(f"{label}: eth_getLogs [{start}, {end}]: a log is not an object")
     number = quantity(item.get("blockNumber"))
     if number is None or not start <= number <= end:
-        raise ChainDataError(f"{label}: eth_getLogs [{start}, {end}]: log of block {item.get('blockNumber')!r} outside the range")
+        raise ChainDataError(
+            f"{label}: eth_getLogs [{start}, {end}]: log of block {item.get('blockNumber')!r} outside the range"
+        )
     where = f"{label}: block {number}"
     if item.get("removed", False) is not False:
         raise ChainDataError(f"{where}: node returned a removed log")
@@ -120,8 +124,12 @@ def _mint(topics: list[str], data: bytes) -> dict[str, Any] | None:
     to, vout = _topic_address(topics[1]), int.from_bytes(data[32:], "big")
     if to is None or vout >= 2**32:
         return None
-    return {"to_address": to, "amount": int.from_bytes(data[:32], "big"),
-            "deposit_txid": topics[2][2:], "deposit_vout": vout}
+    return {
+        "to_address": to,
+        "amount": int.from_bytes(data[:32], "big"),
+        "deposit_txid": topics[2][2:],
+        "deposit_vout": vout,
+    }
 
 
 def _burn(topics: list[str], data: bytes) -> dict[str, Any] | None:
@@ -131,8 +139,11 @@ def _burn(topics: list[str], data: bytes) -> dict[str, Any] | None:
     src, length = _topic_address(topics[1]), int.from_bytes(data[64:96], "big")
     if src is None or length > len(data) - 96 or len(data) != 96 + -(-length // 32) * 32:
         return None
-    return {"from_address": src, "amount": int.from_bytes(data[:32], "big"),
-            "btc_address": _btc_address(data[96:96 + length])}
+    return {
+        "from_address": src,
+        "amount": int.from_bytes(data[:32], "big"),
+        "btc_address": _btc_address(data[96 : 96 + length]),
+    }
 
 
 def _btc_address(raw: bytes) -> str | None:

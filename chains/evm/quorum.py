@@ -15,7 +15,10 @@ def endpoint_name(index: int, count: int) -> str:
 
 
 def agreed_state(
-    deployment: str, chain_id: str, answers: Sequence[tuple[int, TokenState]], count: int,
+    deployment: str,
+    chain_id: str,
+    answers: Sequence[tuple[int, TokenState]],
+    count: int,
     held: Sequence[HeldAddress],
 ) -> TokenState:
     """The one state every answering endpoint reported, else ChainDataError saying what differed.
@@ -51,8 +54,13 @@ def describe_difference(a: TokenState, b: TokenState, held: Sequence[HeldAddress
 
 
 def too_few_answers(
-    deployment: str, chain_id: str, number: int | None, failures: Sequence[ChainError], answered: int,
-    count: int, quorum: int,
+    deployment: str,
+    chain_id: str,
+    number: int | None,
+    failures: Sequence[ChainError],
+    answered: int,
+    count: int,
+    quorum: int,
 ) -> ChainError:
     """The error of a read that fewer than `quorum` endpoints answered, with every endpoint's reason.
 
@@ -61,10 +69,7 @@ def too_few_answers(
     """
     where = f"at block {number}" if number is not None else "(no block picked)"
     reasons = "; ".join(failure.detail for failure in failures)
-    detail = (
-        f"{deployment}: {answered} of {count} endpoints answered {where} on {chain_id}, "
-        f"quorum {quorum}: {reasons}"
-    )
+    detail = f"{deployment}: {answered} of {count} endpoints answered {where} on {chain_id}, quorum {quorum}: {reasons}"
     if any(isinstance(failure, ChainDataError) for failure in failures):
         return ChainDataError(detail)
     return ChainUnavailable(detail)

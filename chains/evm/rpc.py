@@ -26,9 +26,7 @@ _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _MAX_NODE_MESSAGE = 200
 
 
-async def call_with_retries(
-    label: str, what: str, make: Callable[[], Awaitable[T]], retries: int
-) -> T:
+async def call_with_retries(label: str, what: str, make: Callable[[], Awaitable[T]], retries: int) -> T:
     """Await `make()` up to `1 + retries` times, backing off (chains.retry) between transient failures.
 
     `label` names the deployment in error details and `what` the call. Never puts the RPC URL
@@ -37,8 +35,12 @@ async def call_with_retries(
     ChainDataError when it answers with something we cannot use.
     """
     return await retrying(
-        lambda: _attempt(label, what, make), retries=retries, backoff=RPC_BACKOFF,
-        give_up=lambda reason, attempts: ChainUnavailable(f"{label}: {what} failed after {attempts} attempt(s): {reason}"),
+        lambda: _attempt(label, what, make),
+        retries=retries,
+        backoff=RPC_BACKOFF,
+        give_up=lambda reason, attempts: ChainUnavailable(
+            f"{label}: {what} failed after {attempts} attempt(s): {reason}"
+        ),
     )
 
 
@@ -61,9 +63,7 @@ async def _attempt(label: str, what: str, make: Callable[[], Awaitable[T]]) -> T
         raise ChainDataError(f"{label}: {what}: malformed JSON-RPC response") from exc
     except (Web3Exception, ValueError, TypeError, KeyError) as exc:
         # web3's formatters choke on results that are not the hex they expect
-        raise ChainDataError(
-            f"{label}: {what}: unusable response ({type(exc).__name__})"
-        ) from exc
+        raise ChainDataError(f"{label}: {what}: unusable response ({type(exc).__name__})") from exc
 
 
 def _node_message(exc: Exception) -> str:
@@ -73,4 +73,3 @@ def _node_message(exc: Exception) -> str:
         message = message.get("message", type(exc).__name__)
     text = str(message)
     return text if len(text) <= _MAX_NODE_MESSAGE else text[:_MAX_NODE_MESSAGE] + "..."
-

@@ -135,7 +135,9 @@ class SolanaSplAdapter:
             raise ChainDataError(f"{self.name}: getBlocks({low}, {slot}) returned a malformed list")
         below = [s for s in found if s < slot]
         if not below:
-            raise ChainDataError(f"{self.name}: slot {slot} was skipped and no finalized block is in the {SKIP_WINDOW} slots below")
+            raise ChainDataError(
+                f"{self.name}: slot {slot} was skipped and no finalized block is in the {SKIP_WINDOW} slots below"
+            )
         newest = max(below)
         return newest, await self._get_block(newest)
 

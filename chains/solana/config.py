@@ -63,8 +63,11 @@ class SolanaSplConfig:
         if self.held != ():
             # getTokenSupply answers at a rooted slot; getTokenAccountBalance cannot be pinned to
             # it, so a held balance would come from another slot than the supply it is taken from.
-            raise _error(self.name, "held", "not supported for solana-spl: token account balances cannot be "
-                         "read at the supply's slot")
+            raise _error(
+                self.name,
+                "held",
+                "not supported for solana-spl: token account balances cannot be read at the supply's slot",
+            )
 
     @property
     def contract(self) -> str:
@@ -85,11 +88,16 @@ def parse_config(name: str, mapping: dict[str, Any]) -> SolanaSplConfig:
     refused: token account balances cannot be read at the supply's slot, so `held` stays empty.
     """
     if isinstance(mapping, dict) and "exclusions" in mapping:
-        raise _error(name, "exclusions", "not supported for solana-spl: token account balances cannot be read "
-                     "at the supply's slot")
+        raise _error(
+            name,
+            "exclusions",
+            "not supported for solana-spl: token account balances cannot be read at the supply's slot",
+        )
     if isinstance(mapping, dict) and "held" in mapping:
         raise _error(name, "held", "unknown key; holders are not supported for solana-spl")
-    values = deployment_values(name, mapping, KIND, SolanaSplConfig, ("chain_id", "rpc_url", "mint", "expected_decimals"))
+    values = deployment_values(
+        name, mapping, KIND, SolanaSplConfig, ("chain_id", "rpc_url", "mint", "expected_decimals")
+    )
     return SolanaSplConfig(name=name, **values)
 
 

@@ -65,9 +65,12 @@ class SolanaRpc:
     async def call(self, method: str, params: list[Any]) -> Any:
         """The `result` member of the node's answer to `method(params)` (may be None)."""
         return await retrying(
-            lambda: self._attempt(method, params), retries=self._retries, backoff=RPC_BACKOFF,
+            lambda: self._attempt(method, params),
+            retries=self._retries,
+            backoff=RPC_BACKOFF,
             give_up=lambda reason, attempts: ChainUnavailable(
-                f"{self._label}: {method} failed after {attempts} attempt(s): {reason}"),
+                f"{self._label}: {method} failed after {attempts} attempt(s): {reason}"
+            ),
         )
 
     async def _attempt(self, method: str, params: list[Any]) -> Any:

@@ -10,6 +10,7 @@ rewriting an attestation (only `finality` and `final_at` may change), and any UP
 DELETE of the audit log or a guardian signature. On SQLite a future batch ALTER of these tables
 would recreate them without the triggers: add columns with plain ADD COLUMN instead.
 """
+
 import json
 
 import sqlalchemy as sa
@@ -22,8 +23,20 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-IMMUTABLE = ("id", "sequence", "previous", "issued_at", "status", "ratio_bp", "reserves_sat", "liabilities_sat",
-             "document", "reserve_set_version", "reserves_height", "engine_pubkey")
+IMMUTABLE = (
+    "id",
+    "sequence",
+    "previous",
+    "issued_at",
+    "status",
+    "ratio_bp",
+    "reserves_sat",
+    "liabilities_sat",
+    "document",
+    "reserve_set_version",
+    "reserves_height",
+    "engine_pubkey",
+)
 APPEND_ONLY = ("audit_log", "guardian_signature")
 
 
@@ -91,8 +104,10 @@ def _backfill() -> None:
         except (KeyError, TypeError):
             height = None
         sigs = [s["pubkey"] for s in doc.get("signatures", []) if s.get("alg") == "bip340"]
-        conn.execute(sa.text("UPDATE attestation SET reserves_height = :h, engine_pubkey = :k WHERE id = :i"),
-                     {"h": height, "k": sigs[0] if sigs else None, "i": att_id})
+        conn.execute(
+            sa.text("UPDATE attestation SET reserves_height = :h, engine_pubkey = :k WHERE id = :i"),
+            {"h": height, "k": sigs[0] if sigs else None, "i": att_id},
+        )
 
 
 def _triggers(dialect: str) -> None:
@@ -108,20 +123,30 @@ def _triggers(dialect: str) -> None:
               IF {changed} THEN RAISE EXCEPTION 'attestations are append-only: only finality may change'; END IF;
               RETURN NEW;
             END $$""")
-        op.execute("CREATE TRIGGER attestation_append_only BEFORE UPDATE OR DELETE ON attestation "
-                   "FOR EACH ROW EXECUTE FUNCTION reserves_attestation_guard()")
+        op.execute(
+            "CREATE TRIGGER attestation_append_only BEFORE UPDATE OR DELETE ON attestation "
+            "FOR EACH ROW EXECUTE FUNCTION reserves_attestation_guard()"
+        )
         for table in APPEND_ONLY:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       "FOR EACH ROW EXECUTE FUNCTION reserves_refuse_change()")
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION reserves_refuse_change()"
+            )
         return
-    op.execute("CREATE TRIGGER attestation_no_delete BEFORE DELETE ON attestation "
-               "BEGIN SELECT RAISE(ABORT, 'attestations are append-only: DELETE refused'); END")
-    op.execute(f"CREATE TRIGGER attestation_immutable BEFORE UPDATE OF {', '.join(IMMUTABLE)} ON attestation "
-               "BEGIN SELECT RAISE(ABORT, 'attestations are append-only: only finality may change'); END")
+    op.execute(
+        "CREATE TRIGGER attestation_no_delete BEFORE DELETE ON attestation "
+        "BEGIN SELECT RAISE(ABORT, 'attestations are append-only: DELETE refused'); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER attestation_immutable BEFORE UPDATE OF {', '.join(IMMUTABLE)} ON attestation "
+        "BEGIN SELECT RAISE(ABORT, 'attestations are append-only: only finality may change'); END"
+    )
     for table in APPEND_ONLY:
         for op_name in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op_name} refused'); END")
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{op_name.lower()} BEFORE {op_name} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op_name} refused'); END"
+            )
 
 
 def downgrade() -> None:

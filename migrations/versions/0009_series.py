@@ -8,6 +8,7 @@ On TimescaleDB supply_point becomes a hypertable and the rollups are continuous 
 (reserves.storage.timescale.create_rollup_aggregates); elsewhere they are tables the engine
 upserts, filled here from the existing points (supply points from the stored attestations).
 """
+
 import json
 
 import sqlalchemy as sa
@@ -45,8 +46,10 @@ def upgrade() -> None:
         sa.Column("resolution", sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column("bucket", sa.DateTime(timezone=True), primary_key=True),
         sa.Column("n", sa.BigInteger(), nullable=False),
-        *[sa.Column(c, Amount(), nullable=True) for c in ("min_ratio", "max_ratio", "min_reserves", "max_reserves",
-                                                          "min_liabilities", "max_liabilities")],
+        *[
+            sa.Column(c, Amount(), nullable=True)
+            for c in ("min_ratio", "max_ratio", "min_reserves", "max_reserves", "min_liabilities", "max_liabilities")
+        ],
         sa.Column("last_time", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_sequence", sa.BigInteger(), nullable=True),
         *[sa.Column(c, Amount(), nullable=True) for c in ("last_ratio", "last_reserves", "last_liabilities")],
@@ -69,16 +72,29 @@ def upgrade() -> None:
 
 def _backfill_supply(conn) -> None:
     rows = conn.execute(sa.text("SELECT issued_at, sequence, document FROM attestation")).all()
-    table = sa.table("supply_point", sa.column("time", sa.DateTime(timezone=True)), sa.column("sequence"),
-                     sa.column("deployment"), sa.column("chain_id"), sa.column("supply_sat", Amount()))
+    table = sa.table(
+        "supply_point",
+        sa.column("time", sa.DateTime(timezone=True)),
+        sa.column("sequence"),
+        sa.column("deployment"),
+        sa.column("chain_id"),
+        sa.column("supply_sat", Amount()),
+    )
     points = []
     for issued, sequence, document in rows:
         for d in json.loads(document).get("supply", {}).get("deployments", []):
             if "error" not in d and "supply_sat" in d:
-                points.append({"time": issued, "sequence": sequence, "deployment": d["name"][:64],
-                               "chain_id": d["chain_id"], "supply_sat": int(d["supply_sat"])})
+                points.append(
+                    {
+                        "time": issued,
+                        "sequence": sequence,
+                        "deployment": d["name"][:64],
+                        "chain_id": d["chain_id"],
+                        "supply_sat": int(d["supply_sat"]),
+                    }
+                )
     for i in range(0, len(points), 1000):
-        conn.execute(table.insert(), points[i:i + 1000])
+        conn.execute(table.insert(), points[i : i + 1000])
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ Create Date: 2026-12-05
 The web role runs apart from the worker: what /healthz said from the worker's memory it now reads
 from this table.
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -31,8 +31,11 @@ def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotFoundException("the admin API is off (no admin token configured)")
     header = connection.headers.get("authorization", "")
     scheme, _, given = header[:MAX_AUTH_HEADER].partition(" ")
-    ok = scheme.lower() == "bearer" and len(header) <= MAX_AUTH_HEADER and \
-        hmac.compare_digest(given.strip().encode(), token.encode())
+    ok = (
+        scheme.lower() == "bearer"
+        and len(header) <= MAX_AUTH_HEADER
+        and hmac.compare_digest(given.strip().encode(), token.encode())
+    )
     if not ok:
         raise NotAuthorizedException("a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
@@ -62,22 +65,46 @@ class AdminController(Controller):
     tags = ["admin"]
     guards = [admin_guard]
 
-    @post("/challenges", status_code=201, summary="A new operator challenge (optionally with a to_sign PSBT)",
-          responses=error_specs(s400="Bad address (invalid_address, invalid_input)", **AUTH_ERRORS,
-                                s413="Body too large", s503="No recent attested block (no_fresh_block)"))
+    @post(
+        "/challenges",
+        status_code=201,
+        summary="A new operator challenge (optionally with a to_sign PSBT)",
+        responses=error_specs(
+            s400="Bad address (invalid_address, invalid_input)",
+            **AUTH_ERRORS,
+            s413="Body too large",
+            s503="No recent attested block (no_fresh_block)",
+        ),
+    )
     async def create(self, proofs: Proofs, data: JSONBody[AdminChallengeRequest | None] = None) -> dict[str, Any]:
         return await proofs.create_challenge(address=data.address if data else None)
 
-    @get("/challenges/{challenge_id:str}", summary="A challenge and every proof submitted for it",
-         responses=error_specs(s400="Malformed id (invalid_input)", **AUTH_ERRORS))
-    async def read(self, proofs: Proofs,
-                   challenge_id: Annotated[str, Parameter(max_length=64, description="32 hex characters")]) -> dict[str, Any]:
+    @get(
+        "/challenges/{challenge_id:str}",
+        summary="A challenge and every proof submitted for it",
+        responses=error_specs(s400="Malformed id (invalid_input)", **AUTH_ERRORS),
+    )
+    async def read(
+        self, proofs: Proofs, challenge_id: Annotated[str, Parameter(max_length=64, description="32 hex characters")]
+    ) -> dict[str, Any]:
         return await proofs.get_challenge(challenge_id)
 
-    @post("/proofs", status_code=201, summary="Submit a proof: verified, stored with its outcome and age",
-          description="The reply is the stored result: outcome valid, inconclusive or invalid.",
-          responses=error_specs(s400="Malformed input, address outside the reserve set, expired challenge", **AUTH_ERRORS,
-                                s413="Body too large"))
+    @post(
+        "/proofs",
+        status_code=201,
+        summary="Submit a proof: verified, stored with its outcome and age",
+        description="The reply is the stored result: outcome valid, inconclusive or invalid.",
+        responses=error_specs(
+            s400="Malformed input, address outside the reserve set, expired challenge",
+            **AUTH_ERRORS,
+            s413="Body too large",
+        ),
+    )
     async def submit(self, proofs: Proofs, data: JSONBody[ProofSubmission]) -> dict[str, Any]:
-        return await proofs.submit(challenge_id=data.challenge_id, address=data.address, signature=data.signature,
-                                   psbt=data.psbt, source="admin")
+        return await proofs.submit(
+            challenge_id=data.challenge_id,
+            address=data.address,
+            signature=data.signature,
+            psbt=data.psbt,
+            source="admin",
+        )

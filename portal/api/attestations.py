@@ -32,9 +32,14 @@ class ErrorBody:
 
 
 def error_responses(*codes: int) -> dict[int, ResponseSpec]:
-    text = {400: "Malformed parameter (code invalid_input)", 403: "Not allowed (code names why)",
-            404: "Not found (code not_found)", 409: "Conflicts with what is stored (code names why)"}
+    text = {
+        400: "Malformed parameter (code invalid_input)",
+        403: "Not allowed (code names why)",
+        404: "Not found (code not_found)",
+        409: "Conflicts with what is stored (code names why)",
+    }
     return {c: ResponseSpec(data_container=ErrorBody, description=text[c], generate_examples=False) for c in codes}
+
 
 CACHE = {"Cache-Control": "public, max-age=5"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
@@ -44,19 +49,29 @@ class AttestationController(Controller):
     path = "/api/v1"
     tags = ["attestations"]
 
-    @get("/attestations/latest", summary="The newest attestation",
-         description="Envelope {id, attestation}; with `final=true` the newest final one (every guardian "
-                     "threshold met).", responses=error_responses(400, 404))
+    @get(
+        "/attestations/latest",
+        summary="The newest attestation",
+        description="Envelope {id, attestation}; with `final=true` the newest final one (every guardian "
+        "threshold met).",
+        responses=error_responses(400, 404),
+    )
     async def latest(
-        self, service: Service,
+        self,
+        service: Service,
         final: Annotated[bool, Parameter(description="the newest final attestation instead")] = False,
     ) -> Response[dict[str, Any]]:
         return Response(await service.latest(final=final), headers=CACHE)
 
-    @get("/attestations", summary="Attestations, newest first",
-         description="Cursor pagination: pass `next_cursor` back as `cursor`.", responses=error_responses(400))
+    @get(
+        "/attestations",
+        summary="Attestations, newest first",
+        description="Cursor pagination: pass `next_cursor` back as `cursor`.",
+        responses=error_responses(400),
+    )
     async def list_attestations(
-        self, service: Service,
+        self,
+        service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
@@ -65,7 +80,8 @@ class AttestationController(Controller):
 
     @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=error_responses(400, 404))
     async def get_attestation(
-        self, service: Service,
+        self,
+        service: Service,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
     ) -> Response[dict[str, Any]]:
         # An id names fixed content; only guardian signatures can be added to it, so a document
@@ -74,48 +90,74 @@ class AttestationController(Controller):
         has_guardians = (env["attestation"].get("signers") or {}).get("guardians") is not None
         return Response(env, headers=CACHE if has_guardians else IMMUTABLE)
 
-    @get("/reserve-set", summary="The current reserve set: every declared wallet with its custody policy",
-         description="The newest version with its canonical `declaration`; sha256 of the RFC 8785 bytes of "
-                     "`declaration` is `hash`, the value attestations carry in `reserves.reserve_set`.",
-         tags=["reserves"], responses=error_responses(404))
+    @get(
+        "/reserve-set",
+        summary="The current reserve set: every declared wallet with its custody policy",
+        description="The newest version with its canonical `declaration`; sha256 of the RFC 8785 bytes of "
+        "`declaration` is `hash`, the value attestations carry in `reserves.reserve_set`.",
+        tags=["reserves"],
+        responses=error_responses(404),
+    )
     async def reserve_set(self, service: Service) -> Response[ReserveSetVersionView]:
         return Response(await service.reserve_set(), headers=CACHE)
 
-    @get("/reserve-set/versions", summary="Reserve-set versions, newest first", tags=["reserves"],
-         description="Each with its reason and what changed from the version before. Cursor pagination.",
-         responses=error_responses(400))
+    @get(
+        "/reserve-set/versions",
+        summary="Reserve-set versions, newest first",
+        tags=["reserves"],
+        description="Each with its reason and what changed from the version before. Cursor pagination.",
+        responses=error_responses(400),
+    )
     async def reserve_set_versions(
-        self, service: Service,
+        self,
+        service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         return Response(await service.reserve_set_versions(cursor=cursor, limit=limit), headers=CACHE)
 
-    @get("/reserve-set/versions/{version:int}", summary="One reserve-set version with its declaration",
-         tags=["reserves"], responses=error_responses(400, 404))
+    @get(
+        "/reserve-set/versions/{version:int}",
+        summary="One reserve-set version with its declaration",
+        tags=["reserves"],
+        responses=error_responses(400, 404),
+    )
     async def reserve_set_version(
-        self, service: Service,
+        self,
+        service: Service,
         version: Annotated[int, Parameter(ge=1, le=MAX_VERSION, description="version number, from 1")],
     ) -> Response[ReserveSetVersionView]:
         # A version is never rewritten once recorded.
         return Response(await service.reserve_set(version), headers=IMMUTABLE)
 
-    @get("/wallets", summary="Per-wallet reserves of the newest attestation", tags=["reserves"],
-         description="Total, spendable and locked (with the earliest unlock), UTXO and uncounted counts, "
-                     "and the custody policy each wallet declares.", responses=error_responses(404))
+    @get(
+        "/wallets",
+        summary="Per-wallet reserves of the newest attestation",
+        tags=["reserves"],
+        description="Total, spendable and locked (with the earliest unlock), UTXO and uncounted counts, "
+        "and the custody policy each wallet declares.",
+        responses=error_responses(404),
+    )
     async def wallets(self, service: Service) -> Response[WalletsView]:
         return Response(await service.wallets(), headers=CACHE)
 
-    @get("/supply", summary="Token supply per deployment and in total, from the newest attestation",
-         tags=["supply"], responses=error_responses(400, 404),
-         description="Each deployment with its block, total supply, held balances (lockbox, escrow, treasury, "
-                     "burn), a bridge's max(locked, minted) term, RPC agreement and the satoshis it counts; "
-                     "`total_sat` and the rule that adds them up. Never reads a chain: 404 `not_found` before "
-                     "the first attestation.")
+    @get(
+        "/supply",
+        summary="Token supply per deployment and in total, from the newest attestation",
+        tags=["supply"],
+        responses=error_responses(400, 404),
+        description="Each deployment with its block, total supply, held balances (lockbox, escrow, treasury, "
+        "burn), a bridge's max(locked, minted) term, RPC agreement and the satoshis it counts; "
+        "`total_sat` and the rule that adds them up. Never reads a chain: 404 `not_found` before "
+        "the first attestation.",
+    )
     async def supply(
-        self, service: Service,
-        deployment: Annotated[str | None, Parameter(min_length=1, max_length=MAX_NAME,
-                                                    description="keep only this deployment (exact name)")] = None,
+        self,
+        service: Service,
+        deployment: Annotated[
+            str | None,
+            Parameter(min_length=1, max_length=MAX_NAME, description="keep only this deployment (exact name)"),
+        ] = None,
     ) -> Response[SupplyView]:
         return Response(await service.supply(deployment), headers=CACHE)
 
@@ -123,24 +165,35 @@ class AttestationController(Controller):
     async def summary(self, service: Service) -> DashboardView:
         return await service.dashboard()
 
-    @get("/history", summary="Ratio, reserves and supply in time buckets (min / max / last)", responses=error_responses(400),
-         description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
-                     "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
-                     "deployment's supply instead of the totals. `source` says which series answered.")
+    @get(
+        "/history",
+        summary="Ratio, reserves and supply in time buckets (min / max / last)",
+        responses=error_responses(400),
+        description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
+        "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
+        "deployment's supply instead of the totals. `source` says which series answered.",
+    )
     async def history(
-        self, service: Service,
+        self,
+        service: Service,
         start: Annotated[datetime | None, QueryParameter(name="from", description="ISO 8601 with zone")] = None,
         end: Annotated[datetime | None, QueryParameter(name="to", description="ISO 8601 with zone")] = None,
         bucket: Annotated[int | None, Parameter(ge=1, le=31_622_400, description="bucket seconds")] = None,
-        deployment: Annotated[str | None, Parameter(min_length=1, max_length=MAX_NAME,
-                                                    description="one deployment's supply")] = None,
+        deployment: Annotated[
+            str | None, Parameter(min_length=1, max_length=MAX_NAME, description="one deployment's supply")
+        ] = None,
     ) -> Response[dict[str, Any]]:
-        return Response(await service.history(start=start, end=end, bucket_seconds=bucket, deployment=deployment),
-                        headers=CACHE)
+        return Response(
+            await service.history(start=start, end=end, bucket_seconds=bucket, deployment=deployment), headers=CACHE
+        )
 
 
-@get("/healthz", summary="Liveness, database and freshness of the newest attestation", tags=["operations"],
-     description="200 ok/starting; 503 degraded when snapshots stopped or the database fails.")
+@get(
+    "/healthz",
+    summary="Liveness, database and freshness of the newest attestation",
+    tags=["operations"],
+    description="200 ok/starting; 503 degraded when snapshots stopped or the database fails.",
+)
 async def healthz(service: Service) -> Response[dict[str, Any]]:
     status, body = await service.health()
     return Response(body, status_code=status, headers={"Cache-Control": "no-store"})

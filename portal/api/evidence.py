@@ -18,14 +18,18 @@ CACHE = {"Cache-Control": "public, max-age=30"}
     "/api/v1/evidence/{txid:str}/{vout:int}",
     summary="SPV evidence of a counted UTXO",
     description="The transaction (without witnesses), its merkle branch and the headers from its block up to "
-                "the tip the latest attestation was valid at; check it offline with `reserves verify-evidence`. "
-                "404 `not_found` when the outpoint is not counted, 404 `evidence_pending` while not collected yet.",
+    "the tip the latest attestation was valid at; check it offline with `reserves verify-evidence`. "
+    "404 `not_found` when the outpoint is not counted, 404 `evidence_pending` while not collected yet.",
     tags=["reserves"],
     responses={
-        400: ResponseSpec(data_container=ErrorBody, description="Malformed txid or vout (code invalid_input)",
-                          generate_examples=False),
-        404: ResponseSpec(data_container=ErrorBody, description="Not counted (not_found) or not collected yet "
-                          "(evidence_pending)", generate_examples=False),
+        400: ResponseSpec(
+            data_container=ErrorBody, description="Malformed txid or vout (code invalid_input)", generate_examples=False
+        ),
+        404: ResponseSpec(
+            data_container=ErrorBody,
+            description="Not counted (not_found) or not collected yet (evidence_pending)",
+            generate_examples=False,
+        ),
     },
 )
 async def evidence(

@@ -23,26 +23,35 @@ class MonitorController(Controller):
     path = "/api/v1/monitor"
     tags = ["monitor"]
 
-    @get("", summary="Event replay progress and discrepancies per EVM deployment",
-         description="Per deployment: chain, contract, next block to replay, confirmed target and lag, running "
-                     "supply (decimal string), last totalSupply() check and its block, match flag, events stored, "
-                     "current eth_getLogs range, open issues and recent reorgs. See docs/monitor.md.")
+    @get(
+        "",
+        summary="Event replay progress and discrepancies per EVM deployment",
+        description="Per deployment: chain, contract, next block to replay, confirmed target and lag, running "
+        "supply (decimal string), last totalSupply() check and its block, match flag, events stored, "
+        "current eth_getLogs range, open issues and recent reorgs. See docs/monitor.md.",
+    )
     async def overview(self, monitor: Monitor) -> Response[dict[str, Any]]:
         return Response(await monitor.overview(), headers=CACHE)
 
-    @get("/issues", summary="Monitor issues, newest first",
-         description="Filters: deployment, kind (supply_mismatch, reorg, bad_logs, lying_hash, rpc_error), "
-                     "status (open or all); paging with limit (1-500, default 50) and offset.",
-         responses=error_specs(s400="Bad parameter (unknown_deployment, invalid_kind, invalid_status, "
-                                    "invalid_limit, invalid_offset)"))
-    async def issues(self, monitor: Monitor,
-                     deployment: Annotated[str | None, Parameter(**_Q)] = None,
-                     kind: Annotated[str | None, Parameter(**_Q)] = None,
-                     status: Annotated[str | None, Parameter(**_Q)] = None,
-                     limit: Annotated[str | None, Parameter(**_N)] = None,
-                     offset: Annotated[str | None, Parameter(**_N)] = None) -> Response[dict[str, Any]]:
-        view = await monitor.issues(deployment=deployment, kind=kind, status=status, limit=limit,
-                                              offset=offset)
+    @get(
+        "/issues",
+        summary="Monitor issues, newest first",
+        description="Filters: deployment, kind (supply_mismatch, reorg, bad_logs, lying_hash, rpc_error), "
+        "status (open or all); paging with limit (1-500, default 50) and offset.",
+        responses=error_specs(
+            s400="Bad parameter (unknown_deployment, invalid_kind, invalid_status, invalid_limit, invalid_offset)"
+        ),
+    )
+    async def issues(
+        self,
+        monitor: Monitor,
+        deployment: Annotated[str | None, Parameter(**_Q)] = None,
+        kind: Annotated[str | None, Parameter(**_Q)] = None,
+        status: Annotated[str | None, Parameter(**_Q)] = None,
+        limit: Annotated[str | None, Parameter(**_N)] = None,
+        offset: Annotated[str | None, Parameter(**_N)] = None,
+    ) -> Response[dict[str, Any]]:
+        view = await monitor.issues(deployment=deployment, kind=kind, status=status, limit=limit, offset=offset)
         return Response(view, headers=CACHE)
 
 

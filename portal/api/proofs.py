@@ -23,8 +23,10 @@ MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotte
 
 def error_specs(**codes: str) -> dict[int, ResponseSpec]:
     """OpenAPI entries of documented error answers ({"error": {code, detail}}), keyed by status."""
-    return {int(status[1:]): ResponseSpec(data_container=ErrorBody, description=text, generate_examples=False)
-            for status, text in codes.items()}
+    return {
+        int(status[1:]): ResponseSpec(data_container=ErrorBody, description=text, generate_examples=False)
+        for status, text in codes.items()
+    }
 
 
 def client_key(host: str) -> str:
@@ -98,22 +100,32 @@ class PublicProofsController(Controller):
     path = "/api/v1"
     tags = ["proofs of control"]
 
-    @post("/challenges", status_code=200, summary="A fresh challenge signed by the portal's online keys",
-          description="The message embeds your nonce, the domain, the reserve-set version and the hash of a "
-                      "recent attested block; `signatures` are BIP-322 signatures of it by the online signer's "
-                      "reserve addresses. Rate-limited per client.",
-          responses=error_specs(s400="Malformed body or nonce (invalid_input)",
-                                s404="No online signer configured (no_online_signer)",
-                                s413="Body too large (too_large)", s429="Rate limited (rate_limited)",
-                                s503="No recent attested block (no_fresh_block)"))
+    @post(
+        "/challenges",
+        status_code=200,
+        summary="A fresh challenge signed by the portal's online keys",
+        description="The message embeds your nonce, the domain, the reserve-set version and the hash of a "
+        "recent attested block; `signatures` are BIP-322 signatures of it by the online signer's "
+        "reserve addresses. Rate-limited per client.",
+        responses=error_specs(
+            s400="Malformed body or nonce (invalid_input)",
+            s404="No online signer configured (no_online_signer)",
+            s413="Body too large (too_large)",
+            s429="Rate limited (rate_limited)",
+            s503="No recent attested block (no_fresh_block)",
+        ),
+    )
     async def challenge(self, request: Request, data: JSONBody[ChallengeRequest], proofs: Proofs) -> dict[str, Any]:
         if proofs.online is not None:  # without a signer the answer is a 404 that costs nothing
             _limiter(request).take(request.client.host if request.client else "unknown")
         return await proofs.online_challenge(data.nonce)
 
-    @get("/proofs", summary="Proof of control status per address and key liveness per wallet key",
-         description="An address is `fresh` when its newest valid proof's challenge block is at most "
-                     "`max_age_seconds` old; a key is alive when a fresh valid proof carries its signature.")
+    @get(
+        "/proofs",
+        summary="Proof of control status per address and key liveness per wallet key",
+        description="An address is `fresh` when its newest valid proof's challenge block is at most "
+        "`max_age_seconds` old; a key is alive when a fresh valid proof carries its signature.",
+    )
     async def status(self, proofs: Proofs) -> Response[dict[str, Any]]:
         return Response(await proofs.status(), headers={"Cache-Control": "public, max-age=5"})
 

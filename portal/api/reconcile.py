@@ -30,17 +30,22 @@ class ReconciliationController(Controller):
     path = "/api/v1"
     tags = ["reconciliation"]
 
-    @get("/reconciliation", summary="Mints checked against Bitcoin deposits, burns against releases",
-         description="Counts per status and the newest items (filter by status, kind, deployment; limit 1-500). "
-                     "Mints: reconciled / pending / unreconciled with a reason code; burns: released / "
-                     "awaiting_release / unreleased. See docs/reconciliation.md.",
-         responses=error_specs(s400="Bad filter (invalid_status, invalid_kind, unknown_deployment, invalid_limit)"))
-    async def listing(self, reconcile: Reconcile,
-                      status: Annotated[str | None, Parameter(**_Q)] = None,
-                      kind: Annotated[str | None, Parameter(**_Q)] = None,
-                      deployment: Annotated[str | None, Parameter(**_Q)] = None,
-                      limit: Annotated[str | None, Parameter(max_length=8, required=False)] = None,
-                      ) -> Response[dict[str, Any]]:
+    @get(
+        "/reconciliation",
+        summary="Mints checked against Bitcoin deposits, burns against releases",
+        description="Counts per status and the newest items (filter by status, kind, deployment; limit 1-500). "
+        "Mints: reconciled / pending / unreconciled with a reason code; burns: released / "
+        "awaiting_release / unreleased. See docs/reconciliation.md.",
+        responses=error_specs(s400="Bad filter (invalid_status, invalid_kind, unknown_deployment, invalid_limit)"),
+    )
+    async def listing(
+        self,
+        reconcile: Reconcile,
+        status: Annotated[str | None, Parameter(**_Q)] = None,
+        kind: Annotated[str | None, Parameter(**_Q)] = None,
+        deployment: Annotated[str | None, Parameter(**_Q)] = None,
+        limit: Annotated[str | None, Parameter(max_length=8, required=False)] = None,
+    ) -> Response[dict[str, Any]]:
         view = await reconcile.view(status=status, kind=kind, deployment=deployment, limit=limit)
         return Response(view, headers=CACHE)
 
@@ -78,18 +83,31 @@ class ReconciliationAdmin(Controller):
     guards = [admin_guard]
     exception_handlers = {LinkExists: _conflict}
 
-    @post("/links", status_code=201, summary="Link a mint (or burn) without on-chain data to a Bitcoin output",
-          description="Checked on the next reconciliation pass like any claim; a link is never overwritten.",
-          responses=error_specs(s400="Malformed field (unknown_deployment, invalid_tx_hash, invalid_btc_txid, "
-                                     "invalid_log_index, invalid_vout, invalid_note, event_has_data, invalid_input)",
-                                s401="Missing or wrong bearer token (unauthorized)",
-                                s404="Admin API off, or no such mint/burn Transfer log stored (unknown_event)",
-                                s409="The event already has a link (link_exists)", s413="Body too large"))
+    @post(
+        "/links",
+        status_code=201,
+        summary="Link a mint (or burn) without on-chain data to a Bitcoin output",
+        description="Checked on the next reconciliation pass like any claim; a link is never overwritten.",
+        responses=error_specs(
+            s400="Malformed field (unknown_deployment, invalid_tx_hash, invalid_btc_txid, "
+            "invalid_log_index, invalid_vout, invalid_note, event_has_data, invalid_input)",
+            s401="Missing or wrong bearer token (unauthorized)",
+            s404="Admin API off, or no such mint/burn Transfer log stored (unknown_event)",
+            s409="The event already has a link (link_exists)",
+            s413="Body too large",
+        ),
+    )
     async def link(self, request: Request, reconcile: Reconcile, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
         who = f"admin-api {request.client.host if request.client else 'unknown'}"
         return await reconcile.add_link(
-            deployment=data.deployment, tx_hash=data.tx_hash, log_index=data.log_index, btc_txid=data.btc_txid,
-            vout=data.vout, note=data.note, created_by=who)
+            deployment=data.deployment,
+            tx_hash=data.tx_hash,
+            log_index=data.log_index,
+            btc_txid=data.btc_txid,
+            vout=data.vout,
+            note=data.note,
+            created_by=who,
+        )
 
 
 ROUTES: list = [ReconciliationController, ReconciliationPartial, ReconciliationAdmin]

@@ -30,39 +30,55 @@ class TrustController(Controller):
     path = "/api/v1"
     tags = ["guardians"]
 
-    @get("/attestations/pending", summary="Attestations waiting for guardian signatures, oldest first",
-         description="Envelopes as /attestations/{id} serves them; pass `next_after` back as `after`.",
-         responses=error_responses(400))
+    @get(
+        "/attestations/pending",
+        summary="Attestations waiting for guardian signatures, oldest first",
+        description="Envelopes as /attestations/{id} serves them; pass `next_after` back as `after`.",
+        responses=error_responses(400),
+    )
     async def pending(
-        self, trust: Trust,
+        self,
+        trust: Trust,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
         after: Annotated[int | None, Parameter(ge=0, le=2**53 - 1, description="only sequences after this")] = None,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.pending(limit=limit, after=after), headers=NO_STORE)
 
-    @get("/attestations/{attestation_id:str}/signatures", summary="Finality: which guardians signed, and when",
-         responses=error_responses(400, 404))
+    @get(
+        "/attestations/{attestation_id:str}/signatures",
+        summary="Finality: which guardians signed, and when",
+        responses=error_responses(400, 404),
+    )
     async def finality(
-        self, trust: Trust,
+        self,
+        trust: Trust,
         attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
     ) -> Response[dict[str, Any]]:
         return Response(await trust.finality(attestation_id), headers=SHORT)
 
-    @post("/attestations/{attestation_id:str}/signatures", status_code=201,
-          summary="Submit a guardian's signature of an attestation id",
-          description="Accepted when the key is a guardian of the attestation (or of the set before it, when "
-                      "the attestation changes the set), the BIP-340 signature verifies for this id, and the key "
-                      "has not signed it yet. Codes: invalid_input, invalid_signature (400), unknown_guardian (403), "
-                      "not_found (404), duplicate_signature, no_guardian_set (409).",
-          responses=error_responses(400, 403, 404, 409))
+    @post(
+        "/attestations/{attestation_id:str}/signatures",
+        status_code=201,
+        summary="Submit a guardian's signature of an attestation id",
+        description="Accepted when the key is a guardian of the attestation (or of the set before it, when "
+        "the attestation changes the set), the BIP-340 signature verifies for this id, and the key "
+        "has not signed it yet. Codes: invalid_input, invalid_signature (400), unknown_guardian (403), "
+        "not_found (404), duplicate_signature, no_guardian_set (409).",
+        responses=error_responses(400, 403, 404, 409),
+    )
     async def submit(
-        self, trust: Trust, data: JSONBody[GuardianSignature],
+        self,
+        trust: Trust,
+        data: JSONBody[GuardianSignature],
         attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
     ) -> dict[str, Any]:
         return await trust.submit_signature(attestation_id, data.pubkey, data.sig)
 
-    @get("/guardians", summary="The guardian set of the newest attestation and who signed it",
-         responses=error_responses(404))
+    @get(
+        "/guardians",
+        summary="The guardian set of the newest attestation and who signed it",
+        responses=error_responses(404),
+    )
     async def guardians(self, trust: Trust) -> Response[dict[str, Any]]:
         return Response(await trust.guardians(), headers=SHORT)
 
@@ -70,34 +86,54 @@ class TrustController(Controller):
     async def keys(self, trust: Trust) -> dict[str, Any]:
         return {"keys": await trust.keys()}
 
-    @get("/events", summary="Engine events: status changes, flagged flows, rotations, guardian set changes, finality",
-         description=f"Newest first; `kind` one of {', '.join(KINDS)}; pass `next_before` back as `before`.",
-         tags=["events"], responses=error_responses(400))
+    @get(
+        "/events",
+        summary="Engine events: status changes, flagged flows, rotations, guardian set changes, finality",
+        description=f"Newest first; `kind` one of {', '.join(KINDS)}; pass `next_before` back as `before`.",
+        tags=["events"],
+        responses=error_responses(400),
+    )
     async def events(
-        self, trust: Trust,
+        self,
+        trust: Trust,
         kind: Annotated[str | None, Parameter(max_length=32, description="event kind")] = None,
         before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.events(kind=kind, before=before, limit=limit), headers=SHORT)
 
-    @get("/assurance", summary="Finality, window, flows, scope and status basis of the newest attestation",
-         description="With the keys, recent engine events, audit entries and anchors: the dashboard's panel as JSON.",
-         tags=["attestations"])
+    @get(
+        "/assurance",
+        summary="Finality, window, flows, scope and status basis of the newest attestation",
+        description="With the keys, recent engine events, audit entries and anchors: the dashboard's panel as JSON.",
+        tags=["attestations"],
+    )
     async def assurance(self, trust: Trust) -> Response[dict[str, Any]]:
         return Response(await trust.assurance(), headers=SHORT)
 
-    @get("/anchors", summary="Attestation ids published on an EVM chain, newest first", tags=["attestations"],
-         responses=error_responses(400))
+    @get(
+        "/anchors",
+        summary="Attestation ids published on an EVM chain, newest first",
+        tags=["attestations"],
+        responses=error_responses(400),
+    )
     async def anchors(
-        self, trust: Trust, limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="how many")] = 50,
+        self,
+        trust: Trust,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="how many")] = 50,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.anchors(limit=limit), headers=SHORT)
 
-    @get("/audit", summary="The append-only audit log of operator actions (hash-chained)", tags=["events"],
-         description="Newest first; each entry's hash covers it and the hash before it.", responses=error_responses(400))
+    @get(
+        "/audit",
+        summary="The append-only audit log of operator actions (hash-chained)",
+        tags=["events"],
+        description="Newest first; each entry's hash covers it and the hash before it.",
+        responses=error_responses(400),
+    )
     async def audit(
-        self, trust: Trust,
+        self,
+        trust: Trust,
         before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> Response[dict[str, Any]]:

@@ -11,8 +11,13 @@ import click
 
 from reserves.errors import ReservesError
 
-CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                             envvar="RESERVES_CONFIG", help="TOML configuration (default: devnet + SQLite here).")
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RESERVES_CONFIG",
+    help="TOML configuration (default: devnet + SQLite here).",
+)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 

@@ -36,8 +36,9 @@ def _load(source: str) -> Any:
 @click.command("verify-evidence")
 @click.argument("source", metavar="FILE")
 @click.option("--tip", "tip", default=None, help="attested tip block hash (default: the file's tip.hash)")
-@click.option("--network", type=click.Choice(sorted(NETWORKS)), default=None,
-              help="Bitcoin network (default: the file's network)")
+@click.option(
+    "--network", type=click.Choice(sorted(NETWORKS)), default=None, help="Bitcoin network (default: the file's network)"
+)
 def verify_evidence_command(source: str, tip: str | None, network: str | None) -> None:
     """Verify FILE (an /api/v1/evidence answer, or a bare bundle; - for stdin) against a tip hash.
 

@@ -50,22 +50,46 @@ def pending(portal_url: str, limit: int) -> None:
         sys.exit(2)
     for env in page.get("items", []) if isinstance(page, dict) else []:
         att = env.get("attestation", {})
-        click.echo(json.dumps({"id": env.get("id"), "sequence": att.get("sequence"), "status": att.get("status"),
-                               "issued_at": att.get("issued_at")}))
+        click.echo(
+            json.dumps(
+                {
+                    "id": env.get("id"),
+                    "sequence": att.get("sequence"),
+                    "status": att.get("status"),
+                    "issued_at": att.get("issued_at"),
+                }
+            )
+        )
 
 
 @guardian.command("sign")
 @click.argument("source")
-@click.option("--key-file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The guardian's BIP-340 key file (hex, mode 0600; `reserves keys generate`).")
+@click.option(
+    "--key-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The guardian's BIP-340 key file (hex, mode 0600; `reserves keys generate`).",
+)
 @click.option("--key-id", default=None, help="Label of the guardian key (default: derived from the key).")
-@click.option("--pubkey", "pubkeys", multiple=True, callback=check_pubkeys,
-              help="Trusted engine key (64 hex); repeatable. Without it, --keys or the SOURCE server's keys.")
+@click.option(
+    "--pubkey",
+    "pubkeys",
+    multiple=True,
+    callback=check_pubkeys,
+    help="Trusted engine key (64 hex); repeatable. Without it, --keys or the SOURCE server's keys.",
+)
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted engine keys.")
 @click.option("--previous", default=None, help="File or URL of the attestation before SOURCE (checks the link).")
 @click.option("--out", "out", default="-", show_default=True, help="Where to write the signature JSON.")
-def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ...], keys_source: str | None,
-         previous: str | None, out: str) -> None:
+def sign(
+    source: str,
+    key_file: Path,
+    key_id: str | None,
+    pubkeys: tuple[str, ...],
+    keys_source: str | None,
+    previous: str | None,
+    out: str,
+) -> None:
     """Verify the attestation in SOURCE and, when it holds, sign its id with the guardian key.
 
     Exit 0: signed; 1: the attestation failed a check (nothing signed); 2: unusable input or key.
@@ -85,8 +109,11 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
     except (InputProblem, SigningKeyError) as exc:
         click.echo(f"error: {getattr(exc, 'detail', exc)}", err=True)
         sys.exit(2)
-    report = (verify_chain(chain, trusted, allow_pending=True) if chain
-              else verify_document(items[0], trusted_keys=trusted, allow_pending=True))
+    report = (
+        verify_chain(chain, trusted, allow_pending=True)
+        if chain
+        else verify_document(items[0], trusted_keys=trusted, allow_pending=True)
+    )
     if not report.ok:
         for check in report.failed()[:10]:
             click.echo(f"FAIL {check.name}: {check.detail}", err=True)
@@ -101,8 +128,11 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
         Path(out).write_text(text)
     click.echo(f"signed attestation {report.id} as {key.key_id} (keys: {note})", err=True)
     if chain is None:
-        click.echo("note: without --previous the status basis (level before) and the window were checked only "
-                   "as the attestation states them; give --previous with the attestations before it", err=True)
+        click.echo(
+            "note: without --previous the status basis (level before) and the window were checked only "
+            "as the attestation states them; give --previous with the attestations before it",
+            err=True,
+        )
 
 
 @guardian.command("submit")
@@ -111,17 +141,26 @@ def sign(source: str, key_file: Path, key_id: str | None, pubkeys: tuple[str, ..
 def submit(signature_file: str, portal_url: str) -> None:
     """Send a signature written by `sign` to PORTAL_URL. Exit 0: stored; 1: refused; 2: unusable input."""
     try:
-        raw = sys.stdin.read(MAX_SIGNATURE_FILE + 1) if signature_file == "-" else \
-            Path(signature_file).read_text()[:MAX_SIGNATURE_FILE + 1]
+        raw = (
+            sys.stdin.read(MAX_SIGNATURE_FILE + 1)
+            if signature_file == "-"
+            else Path(signature_file).read_text()[: MAX_SIGNATURE_FILE + 1]
+        )
         payload = json.loads(raw)
-        if not isinstance(payload, dict) or not all(isinstance(payload.get(k), str)
-                                                    for k in ("attestation_id", "pubkey", "sig")):
+        if not isinstance(payload, dict) or not all(
+            isinstance(payload.get(k), str) for k in ("attestation_id", "pubkey", "sig")
+        ):
             raise InputProblem("the signature file needs string attestation_id, pubkey and sig")
-        if len(raw) > MAX_SIGNATURE_FILE or len(payload["attestation_id"]) != 64 or \
-                not payload["attestation_id"].isalnum():
+        if (
+            len(raw) > MAX_SIGNATURE_FILE
+            or len(payload["attestation_id"]) != 64
+            or not payload["attestation_id"].isalnum()
+        ):
             raise InputProblem("the signature file is not one written by `reserves guardian sign`")
-        status, body = _post(portal_url.rstrip("/") + f"/api/v1/attestations/{payload['attestation_id']}/signatures",
-                             {"pubkey": payload["pubkey"], "sig": payload["sig"]})
+        status, body = _post(
+            portal_url.rstrip("/") + f"/api/v1/attestations/{payload['attestation_id']}/signatures",
+            {"pubkey": payload["pubkey"], "sig": payload["sig"]},
+        )
     except (OSError, ValueError, InputProblem) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

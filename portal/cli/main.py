@@ -17,14 +17,31 @@ from portal.cli.verify import verify
 
 
 @click.group()
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
 def main(log_level: str) -> None:
     """Proof-of-reserves portal."""
     configure_logging(log_level)
     os.environ[LOG_LEVEL_ENV] = log_level.upper()  # for the web workers uvicorn starts
 
 
-for command in (run, serve, worker, devnet, snapshot, point_in_time, db, keys, config, proof, verify, guardian,
-                verify_evidence_command):
+for command in (
+    run,
+    serve,
+    worker,
+    devnet,
+    snapshot,
+    point_in_time,
+    db,
+    keys,
+    config,
+    proof,
+    verify,
+    guardian,
+    verify_evidence_command,
+):
     main.add_command(command)

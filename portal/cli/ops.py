@@ -52,8 +52,12 @@ def point_in_time(config_path: Path | None, height: int) -> None:
         settings = await resolve(load(config_path))
         sources = Sources.open(settings)
         try:
-            return await reserves_at(sources.reserve, height, timeout=settings.schedule.source_timeout_seconds,
-                                     count_locked=settings.policy.count_locked)
+            return await reserves_at(
+                sources.reserve,
+                height,
+                timeout=settings.schedule.source_timeout_seconds,
+                count_locked=settings.policy.count_locked,
+            )
         finally:
             await sources.aclose()
 
@@ -118,8 +122,14 @@ def config_check(config_path: Path | None) -> None:
         s = load(config_path)
     except ReservesError as exc:
         fail(exc)
-    click.echo(json.dumps({
-        "devnet": s.devnet.enabled, "data_dir": str(s.data_dir),
-        "reserves": [f"{x.name} ({x.kind})" for x in s.reserves],
-        "deployments": [f"{x.name} ({x.kind})" for x in s.deployments],
-    }, indent=2))
+    click.echo(
+        json.dumps(
+            {
+                "devnet": s.devnet.enabled,
+                "data_dir": str(s.data_dir),
+                "reserves": [f"{x.name} ({x.kind})" for x in s.reserves],
+                "deployments": [f"{x.name} ({x.kind})" for x in s.deployments],
+            },
+            indent=2,
+        )
+    )

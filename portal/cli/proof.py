@@ -18,8 +18,13 @@ EXIT = {"valid": 0, "invalid": 1, "inconclusive": 2}
 ERROR_EXIT = 3  # bad input or configuration: not a verdict on a signature
 PASSPHRASE_ENV = "RESERVES_ONLINE_PASSPHRASE"
 MAX_PSBT_FILE = 256 * 1024
-CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                             envvar="RESERVES_CONFIG", help="TOML configuration (default: devnet + SQLite here).")
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="RESERVES_CONFIG",
+    help="TOML configuration (default: devnet + SQLite here).",
+)
 
 
 def _fail(detail: str) -> None:
@@ -70,8 +75,12 @@ def proof() -> None:
 @proof.command("challenge")
 @CONFIG_OPTION
 @click.option("--address", default=None, help="Also make a to_sign PSBT for this reserve address.")
-@click.option("--psbt-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the PSBT (base64) here, for a hardware wallet or cosigners.")
+@click.option(
+    "--psbt-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the PSBT (base64) here, for a hardware wallet or cosigners.",
+)
 def challenge(config_path: Path | None, address: str | None, psbt_out: Path | None) -> None:
     """Create an operator challenge and print it (JSON)."""
     if psbt_out is not None and address is None:
@@ -89,8 +98,7 @@ def challenge(config_path: Path | None, address: str | None, psbt_out: Path | No
 @click.option("--address", required=True)
 @click.option("--message", required=True, help="The exact message that was signed.")
 @click.option("--signature", required=True, help="BIP-322 (base64, optional smp/ful/pof prefix) or BIP-137.")
-@click.option("--network", default="main", show_default=True,
-              type=click.Choice(["main", "test", "signet", "regtest"]))
+@click.option("--network", default="main", show_default=True, type=click.Choice(["main", "test", "signet", "regtest"]))
 def verify(address: str, message: str, signature: str, network: str) -> None:
     """Verify a signed message offline. Exit 0 valid, 1 invalid, 2 inconclusive; JSON on stdout."""
     from reserves.proofs.library import verify_offline
@@ -119,30 +127,52 @@ def _read_psbt(path: Path) -> str:
 @click.option("--challenge", "challenge_id", required=True)
 @click.option("--address", required=True)
 @click.option("--signature", default=None)
-@click.option("--psbt", "psbt_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The to_sign PSBT signed by the address's key(s).")
-def submit(config_path: Path | None, challenge_id: str, address: str, signature: str | None,
-           psbt_file: Path | None) -> None:
+@click.option(
+    "--psbt",
+    "psbt_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The to_sign PSBT signed by the address's key(s).",
+)
+def submit(
+    config_path: Path | None, challenge_id: str, address: str, signature: str | None, psbt_file: Path | None
+) -> None:
     """Submit a proof; the result is stored and printed. Exit 0 valid, 1 invalid, 2 inconclusive."""
     if (signature is None) == (psbt_file is None):
         _fail("give exactly one of --signature or --psbt")
     psbt = _read_psbt(psbt_file) if psbt_file is not None else None
-    _emit_result(_with_proofs(config_path, lambda svc: svc.submit(
-        challenge_id=challenge_id, address=address, signature=signature, psbt=psbt, source="cli")))
+    _emit_result(
+        _with_proofs(
+            config_path,
+            lambda svc: svc.submit(
+                challenge_id=challenge_id, address=address, signature=signature, psbt=psbt, source="cli"
+            ),
+        )
+    )
 
 
 @proof.command("sign")
 @CONFIG_OPTION
 @click.option("--challenge", "challenge_id", required=True)
 @click.option("--address", required=True)
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Encrypted key file (as made by `reserves proof keygen`).")
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Encrypted key file (as made by `reserves proof keygen`).",
+)
 @click.option("--passphrase-env", default=PASSPHRASE_ENV, show_default=True)
 def sign(config_path: Path | None, challenge_id: str, address: str, key_file: Path, passphrase_env: str) -> None:
     """Sign a challenge with a hot wallet's key file and submit the signature."""
     passphrase = _passphrase(passphrase_env)
-    _emit_result(_with_proofs(config_path, lambda svc: svc.sign_and_submit(
-        challenge_id=challenge_id, address=address, key_file=key_file, passphrase=passphrase)))
+    _emit_result(
+        _with_proofs(
+            config_path,
+            lambda svc: svc.sign_and_submit(
+                challenge_id=challenge_id, address=address, key_file=key_file, passphrase=passphrase
+            ),
+        )
+    )
 
 
 @proof.command("keygen")

@@ -22,8 +22,13 @@ LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
 @CONFIG_OPTION
 @click.option("--host", default=None, help="Bind address (default from config: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from config: 8000).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Web worker processes (each serves the API and pages from the database).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web worker processes (each serves the API and pages from the database).",
+)
 def serve(config_path: Path | None, host: str | None, port: int | None, workers: int) -> None:
     """Run the web role: the API and the pages. It reads the database the worker writes."""
     import uvicorn
@@ -41,11 +46,20 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     if config_path is not None:
         os.environ["RESERVES_CONFIG"] = str(config_path)  # every web worker loads the same file
     where = "devnet" if settings.devnet.enabled else str(settings.config_path)
-    click.echo(f"reserves web on http://{host}:{port} ({where}, {workers} worker(s), data in {settings.data_dir})",
-               err=True)
+    click.echo(
+        f"reserves web on http://{host}:{port} ({where}, {workers} worker(s), data in {settings.data_dir})", err=True
+    )
     forwarded = settings.portal.forwarded_allow_ips
-    uvicorn.run("portal.asgi:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", proxy_headers=forwarded is not None, forwarded_allow_ips=forwarded)
+    uvicorn.run(
+        "portal.asgi:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=forwarded is not None,
+        forwarded_allow_ips=forwarded,
+    )
 
 
 async def _preflight(settings) -> None:
@@ -63,8 +77,9 @@ def worker(config_path: Path | None, host: str | None, port: int | None) -> None
     """Run the worker role: the scheduler (with leader election) and every job."""
     try:
         settings = load(config_path)
-        asyncio.run(_run_worker(settings, host or settings.worker.host,
-                                port if port is not None else settings.worker.port))
+        asyncio.run(
+            _run_worker(settings, host or settings.worker.host, port if port is not None else settings.worker.port)
+        )
     except ReservesError as exc:
         fail(exc)
 
@@ -87,8 +102,9 @@ async def _run_worker(settings, host: str, port: int) -> None:
     scheduler = build_scheduler(worker)
     scheduler.start()
     click.echo(f"reserves worker on http://{host}:{port} (replica {worker.leadership.identity})", err=True)
-    server = Server(uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning",
-                                   lifespan="off"))
+    server = Server(
+        uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning", lifespan="off")
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
@@ -113,8 +129,9 @@ def devnet(config_path: Path | None, host: str | None, port: int | None) -> None
         settings = load(config_path)
     except ReservesError as exc:
         fail(exc)
-    options = replace(settings.devnet, host=host or settings.devnet.host,
-                      port=port if port is not None else settings.devnet.port)
+    options = replace(
+        settings.devnet, host=host or settings.devnet.host, port=port if port is not None else settings.devnet.port
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -34,8 +34,13 @@ def _pump(name: str, stream, lock: threading.Lock) -> None:
 def _start(name: str, args: list[str], lock: threading.Lock) -> subprocess.Popen:
     # A session of its own: Ctrl-C reaches this process only, which stops each role once, in order
     # (a second SIGINT would make uvicorn abandon its graceful shutdown).
-    proc = subprocess.Popen([sys.executable, "-m", "portal.cli", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "portal.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     threading.Thread(target=_pump, args=(name, proc.stdout, lock), daemon=True, name=f"log-{name}").start()
     return proc
 
@@ -75,8 +80,11 @@ def run(ctx: click.Context, config_path: Path | None, workers: int) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stopping.set())
     procs = {name: _start(name, args, lock) for name, args in roles}
-    click.echo(f"reserves: {', '.join(procs)} started; the portal is at "
-               f"http://{settings.portal.host}:{settings.portal.port} (Ctrl-C stops all)", err=True)
+    click.echo(
+        f"reserves: {', '.join(procs)} started; the portal is at "
+        f"http://{settings.portal.host}:{settings.portal.port} (Ctrl-C stops all)",
+        err=True,
+    )
     failed = None
     while not stopping.wait(0.5):
         failed = next((name for name, p in procs.items() if p.poll() is not None), None)

@@ -23,8 +23,9 @@ def _fetch(url: str) -> bytes:
     import httpx
 
     try:
-        with httpx.stream("GET", url, timeout=20.0, follow_redirects=False,
-                          headers={"Accept": "application/json"}) as resp:
+        with httpx.stream(
+            "GET", url, timeout=20.0, follow_redirects=False, headers={"Accept": "application/json"}
+        ) as resp:
             if resp.status_code != 200:
                 raise InputProblem(f"GET {url}: HTTP {resp.status_code}")
             chunks, size = [], 0
@@ -91,7 +92,7 @@ def _keys_from(value: Any, where: str) -> dict[str, str]:
     """
     items = value.get("keys") if isinstance(value, dict) else value
     if not isinstance(items, list):
-        raise InputProblem(f"{where}: expected {{\"keys\": [...]}} or a list of keys")
+        raise InputProblem(f'{where}: expected {{"keys": [...]}} or a list of keys')
     if not items:
         raise InputProblem(f"{where}: holds no keys")
     out: dict[str, str] = {}
@@ -133,28 +134,52 @@ def trusted_keys(source: str, pubkeys: tuple[str, ...], keys_source: str | None)
         return _keys_from(parse_source(keys_source), keys_source), f"keys from {keys_source}"
     if source.startswith(("http://", "https://")):
         url = _origin(source) + "/api/v1/keys"
-        return _keys_from(parse_source(url), url), (f"keys fetched from {url} (the same server: pin them with "
-                                              "--pubkey for a check that does not trust it)")
+        return _keys_from(parse_source(url), url), (
+            f"keys fetched from {url} (the same server: pin them with --pubkey for a check that does not trust it)"
+        )
     return None, "no trusted keys given (use --pubkey HEX or --keys FILE|URL)"
 
 
 @click.command()
 @click.argument("source")
-@click.option("--pubkey", "pubkeys", multiple=True, callback=check_pubkeys,
-              help="Trusted BIP-340 x-only public key (64 hex digits); repeatable.")
+@click.option(
+    "--pubkey",
+    "pubkeys",
+    multiple=True,
+    callback=check_pubkeys,
+    help="Trusted BIP-340 x-only public key (64 hex digits); repeatable.",
+)
 @click.option("--keys", "keys_source", default=None, help="File or URL of trusted keys (/api/v1/keys format).")
 @click.option("--previous", "previous", default=None, help="File or URL of the attestation before SOURCE.")
 @click.option("--require-signatures", default=1, show_default=True, type=click.IntRange(1, 100))
-@click.option("--allow-pending", is_flag=True,
-              help="Accept attestations still waiting for their guardians' threshold (format 4).")
-@click.option("--guardian", "guardian_keys", multiple=True, callback=check_pubkeys,
-              help="Pinned guardian key (64 hex); repeatable. Then only pinned guardians count.")
-@click.option("--guardian-threshold", default=None, type=click.IntRange(1, 32),
-              help="At least this many (pinned) guardians must have signed, whatever the attestation declares.")
+@click.option(
+    "--allow-pending", is_flag=True, help="Accept attestations still waiting for their guardians' threshold (format 4)."
+)
+@click.option(
+    "--guardian",
+    "guardian_keys",
+    multiple=True,
+    callback=check_pubkeys,
+    help="Pinned guardian key (64 hex); repeatable. Then only pinned guardians count.",
+)
+@click.option(
+    "--guardian-threshold",
+    default=None,
+    type=click.IntRange(1, 32),
+    help="At least this many (pinned) guardians must have signed, whatever the attestation declares.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previous: str | None,
-           require_signatures: int, allow_pending: bool, guardian_keys: tuple[str, ...],
-           guardian_threshold: int | None, as_json: bool) -> None:
+def verify(
+    source: str,
+    pubkeys: tuple[str, ...],
+    keys_source: str | None,
+    previous: str | None,
+    require_signatures: int,
+    allow_pending: bool,
+    guardian_keys: tuple[str, ...],
+    guardian_threshold: int | None,
+    as_json: bool,
+) -> None:
     """Verify the attestation(s) in SOURCE (file, '-' or URL).
 
     SOURCE may hold one attestation (document or {id, attestation} envelope), a page of
@@ -176,11 +201,23 @@ def verify(source: str, pubkeys: tuple[str, ...], keys_source: str | None, previ
         sys.exit(2)
     pins = {k: "pinned" for k in guardian_keys} or None
     if is_chain:
-        report = verify_chain(items, trusted, require_signatures=require_signatures, allow_pending=allow_pending,
-                              guardian_pins=pins, guardian_threshold=guardian_threshold)
+        report = verify_chain(
+            items,
+            trusted,
+            require_signatures=require_signatures,
+            allow_pending=allow_pending,
+            guardian_pins=pins,
+            guardian_threshold=guardian_threshold,
+        )
     else:
-        report = verify_document(items[0], trusted_keys=trusted, require_signatures=require_signatures,
-                                 allow_pending=allow_pending, guardian_pins=pins, guardian_threshold=guardian_threshold)
+        report = verify_document(
+            items[0],
+            trusted_keys=trusted,
+            require_signatures=require_signatures,
+            allow_pending=allow_pending,
+            guardian_pins=pins,
+            guardian_threshold=guardian_threshold,
+        )
     if as_json:
         click.echo(json.dumps({**report.to_dict(), "keys": keys_note, "attestations": len(items)}, indent=2))
     else:

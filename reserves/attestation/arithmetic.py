@@ -83,8 +83,12 @@ class Policy:
             raise InvalidInput(
                 f"warning_below_bp must be >= {UNDERCOLLATERALIZED_BELOW_BP} (the undercollateralised line)"
             )
-        for name, lo, hi in (("hysteresis_bp", 0, MAX_HYSTERESIS_BP), ("window_blocks", 1, MAX_WINDOW_BLOCKS),
-                             ("flow_flag_bp", 1, 1_000_000), ("recent_blocks", 1, MAX_WINDOW_BLOCKS)):
+        for name, lo, hi in (
+            ("hysteresis_bp", 0, MAX_HYSTERESIS_BP),
+            ("window_blocks", 1, MAX_WINDOW_BLOCKS),
+            ("flow_flag_bp", 1, 1_000_000),
+            ("recent_blocks", 1, MAX_WINDOW_BLOCKS),
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
                 raise InvalidInput(f"{name} must be an integer from {lo} to {hi}")

@@ -37,10 +37,12 @@ class Entries:
         breaks an invariant becomes a failed entry (`invalid_reading`), which makes the status stale.
         Raises InvalidInput for duplicate names, deployments not linked as the counting rule needs,
         or an outpoint claimed by two sources."""
-        sources = sorted((reserves.source_entry(instance(ReserveResult, r)) for r in reserve_results),
-                         key=lambda e: e["name"])
-        deployments = sorted((supply.deployment_entry(instance(SupplyResult, s)) for s in supply_results),
-                             key=lambda e: e["name"])
+        sources = sorted(
+            (reserves.source_entry(instance(ReserveResult, r)) for r in reserve_results), key=lambda e: e["name"]
+        )
+        deployments = sorted(
+            (supply.deployment_entry(instance(SupplyResult, s)) for s in supply_results), key=lambda e: e["name"]
+        )
         unique_names(sources, "reserve source")
         unique_names(deployments, "supply deployment")
         links = held.link_problems(deployments)

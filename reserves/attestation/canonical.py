@@ -140,9 +140,7 @@ def parse_json(data: str | bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Any:
     if nesting_depth(raw) > MAX_PARSE_DEPTH:
         raise InvalidInput(f"JSON nested too deeply (more than {MAX_PARSE_DEPTH} levels)")
     try:
-        return json.loads(
-            data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants
-        )
+        return json.loads(data, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
     except RecursionError as exc:
         raise InvalidInput("JSON nested too deeply") from exc
     except (ValueError, TypeError) as exc:

@@ -12,12 +12,27 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from reserves.attestation import schema
-from reserves.attestation.members import (flows, guardians, header, held, policy, reserves, scope, signatures,
-                                          signers, status, supply, totals, utxos, wallets, window)
+from reserves.attestation.members import (
+    flows,
+    guardians,
+    header,
+    held,
+    policy,
+    reserves,
+    scope,
+    signatures,
+    signers,
+    status,
+    supply,
+    totals,
+    utxos,
+    wallets,
+    window,
+)
 
-BuildStep = Callable[[Any, dict], None]           # (builder Inputs, partial body) -> fills its keys
-SignatureCheck = Callable[..., None]              # (doc, att_id, trusted_keys, require, Options, add)
-ChainFindings = tuple[list[str], list[str]]       # (problems, pending: allowed while --allow-pending)
+BuildStep = Callable[[Any, dict], None]  # (builder Inputs, partial body) -> fills its keys
+SignatureCheck = Callable[..., None]  # (doc, att_id, trusted_keys, require, Options, add)
+ChainFindings = tuple[list[str], list[str]]  # (problems, pending: allowed while --allow-pending)
 
 
 @dataclass(frozen=True)
@@ -80,30 +95,82 @@ HEADER = ("format", "sequence", "previous", "issued_at", "issuer", "token")
 PLAIN_MEMBERS = HEADER + ("status", "status_reasons", "ratio_bp", "policy", "reserves", "supply")
 
 F1 = Format(
-    name="reserves-attestation/1", order=1, schema="attestation-1.schema.json", members=PLAIN_MEMBERS,
+    name="reserves-attestation/1",
+    order=1,
+    schema="attestation-1.schema.json",
+    members=PLAIN_MEMBERS,
     signatures=signatures.check,
     checks=(LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY, TOTALS_UNSPLIT, RATIO, STATUS_PLAIN),
 )
 F2 = Format(
-    name="reserves-attestation/2", order=2, schema="attestation-2.schema.json", members=PLAIN_MEMBERS,
+    name="reserves-attestation/2",
+    order=2,
+    schema="attestation-2.schema.json",
+    members=PLAIN_MEMBERS,
     signatures=signatures.check,
     checks=(LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY, TOTALS, RATIO, STATUS_PLAIN, WALLETS, COUNTING, VALID_AT),
 )
 F3 = Format(
-    name="reserves-attestation/3", order=3, schema="attestation-3.schema.json", members=PLAIN_MEMBERS,
+    name="reserves-attestation/3",
+    order=3,
+    schema="attestation-3.schema.json",
+    members=PLAIN_MEMBERS,
     signatures=signatures.check,
-    checks=(LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY, TOTALS, RATIO, STATUS_PLAIN, WALLETS, COUNTING, VALID_AT,
-            HELD, RPC),
+    checks=(
+        LINK,
+        TIMESTAMPS,
+        POLICY,
+        RESERVES,
+        SUPPLY,
+        TOTALS,
+        RATIO,
+        STATUS_PLAIN,
+        WALLETS,
+        COUNTING,
+        VALID_AT,
+        HELD,
+        RPC,
+    ),
     # Still written by tests and tools that make format 3 documents to verify.
     build=(header.build, policy.build_plain, totals.build, reserves.build, supply.build, status.build_plain),
 )
 F4 = Format(
-    name="reserves-attestation/4", order=4, schema="attestation.schema.json",
-    members=HEADER + ("status", "status_reasons", "status_basis", "ratio_bp", "policy", "window", "flows", "scope",
-                      "signers", "reserves", "supply"),
+    name="reserves-attestation/4",
+    order=4,
+    schema="attestation.schema.json",
+    members=HEADER
+    + (
+        "status",
+        "status_reasons",
+        "status_basis",
+        "ratio_bp",
+        "policy",
+        "window",
+        "flows",
+        "scope",
+        "signers",
+        "reserves",
+        "supply",
+    ),
     signatures=signers.check,
-    checks=(LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, COUNTING, VALID_AT,
-            HELD, RPC, WINDOW, FLOWS, SCOPE),
+    checks=(
+        LINK,
+        TIMESTAMPS,
+        POLICY,
+        RESERVES,
+        SUPPLY,
+        TOTALS,
+        RATIO,
+        STATUS_HYSTERESIS,
+        WALLETS,
+        COUNTING,
+        VALID_AT,
+        HELD,
+        RPC,
+        WINDOW,
+        FLOWS,
+        SCOPE,
+    ),
     chain_checks=(
         ChainStep("status_basis", status.chain_check, "each previous_status and previous_level is the chain's"),
         ChainStep("flows", flows.chain_check, "flows match the attestation before"),
@@ -112,8 +179,19 @@ F4 = Format(
         ChainStep("window", window.chain_check, "windows match the attestations given"),
     ),
     # The window and flows need the totals and the body before; the status needs the window.
-    build=(header.build, policy.build_full, totals.build, reserves.build, supply.build, header.require_previous,
-           window.build, flows.build, status.build_hysteresis, scope.build, signers.build),
+    build=(
+        header.build,
+        policy.build_full,
+        totals.build,
+        reserves.build,
+        supply.build,
+        header.require_previous,
+        window.build,
+        flows.build,
+        status.build_hysteresis,
+        scope.build,
+        signers.build,
+    ),
     handover=signers.rotation_introduces,
 )
 

@@ -45,8 +45,10 @@ def build_reserve_set(sources: Iterable[tuple[str, Iterable[Any]]]) -> ReserveSe
     for source, specs in sources:
         for spec in specs:
             if spec.name in owner:
-                raise ConfigError(f"reserves.{source}.wallets: wallet name {spec.name!r} is already declared by "
-                                  f"source {owner[spec.name]!r}; wallet names must be unique across all sources")
+                raise ConfigError(
+                    f"reserves.{source}.wallets: wallet name {spec.name!r} is already declared by "
+                    f"source {owner[spec.name]!r}; wallet names must be unique across all sources"
+                )
             owner[spec.name] = source
             try:
                 wallets.append(spec.declaration())
@@ -81,10 +83,13 @@ def diff_declarations(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
         added += [{"wallet": name, "address": a} for a in sorted(new_a - old_a)]
         removed += [{"wallet": name, "address": a} for a in sorted(old_a - new_a)]
     return {
-        "wallets_added": sorted(set(after) - set(before)), "wallets_removed": sorted(set(before) - set(after)),
+        "wallets_added": sorted(set(after) - set(before)),
+        "wallets_removed": sorted(set(before) - set(after)),
         "wallets_changed": changed,
-        "addresses_added": added[:MAX_DIFF_ADDRESSES], "addresses_added_count": len(added),
-        "addresses_removed": removed[:MAX_DIFF_ADDRESSES], "addresses_removed_count": len(removed),
+        "addresses_added": added[:MAX_DIFF_ADDRESSES],
+        "addresses_added_count": len(added),
+        "addresses_removed": removed[:MAX_DIFF_ADDRESSES],
+        "addresses_removed_count": len(removed),
     }
 
 
@@ -98,14 +103,17 @@ def describe_diff(diff: dict[str, Any] | None) -> str:
     if diff["wallets_removed"]:
         parts.append("removed wallets: " + ", ".join(diff["wallets_removed"][:20]))
     if diff["wallets_changed"]:
-        parts.append("changed: " + ", ".join(f"{c['name']} ({', '.join(c['members'])})" for c in diff["wallets_changed"][:20]))
+        parts.append(
+            "changed: " + ", ".join(f"{c['name']} ({', '.join(c['members'])})" for c in diff["wallets_changed"][:20])
+        )
     if diff["addresses_added_count"] or diff["addresses_removed_count"]:
         parts.append(f"addresses +{diff['addresses_added_count']} -{diff['addresses_removed_count']}")
     return "; ".join(parts) or "no visible change"
 
 
-async def record_reserve_set(db, rs: ReserveSet, reason: str, *, now: datetime | None = None,
-                             devnet: bool = False) -> ReserveSetVersion:
+async def record_reserve_set(
+    db, rs: ReserveSet, reason: str, *, now: datetime | None = None, devnet: bool = False
+) -> ReserveSetVersion:
     """The stored version for `rs`: the latest one when its hash is the same, else a new one.
 
     A changed set needs a new reason: with the reason of the previous version this raises
@@ -133,16 +141,32 @@ async def _record(db, rs: ReserveSet, reason: str, now: datetime, devnet: bool) 
                     raise ConfigError(
                         f"reserve_set.reason: the declared reserve set changed since version {latest.version} "
                         f"({describe_diff(diff)}); give the change its own [reserve_set] reason (the current one, "
-                        f"{reason[:80]!r}, is the reason of version {latest.version})")
+                        f"{reason[:80]!r}, is the reason of version {latest.version})"
+                    )
                 reason = f"{reason} (devnet: the built-in wallets changed)"
             row = ReserveSetVersion(
-                version=1 if latest is None else latest.version + 1, hash=rs.hash, created_at=now, reason=reason,
-                wallet_count=len(rs.wallets), declaration=json.dumps(rs.declaration(), separators=(",", ":")),
-                diff=None if diff is None else json.dumps(diff, separators=(",", ":")))
+                version=1 if latest is None else latest.version + 1,
+                hash=rs.hash,
+                created_at=now,
+                reason=reason,
+                wallet_count=len(rs.wallets),
+                declaration=json.dumps(rs.declaration(), separators=(",", ":")),
+                diff=None if diff is None else json.dumps(diff, separators=(",", ":")),
+            )
             await repo.insert_reserve_set(session, row)
-            await audit.append(session, actor="operator", action="reserve_set.version", at=now,
-                               detail={"version": row.version, "hash": row.hash, "reason": reason[:500],
-                                       "wallets": row.wallet_count, "change": describe_diff(diff)[:500]})
+            await audit.append(
+                session,
+                actor="operator",
+                action="reserve_set.version",
+                at=now,
+                detail={
+                    "version": row.version,
+                    "hash": row.hash,
+                    "reason": reason[:500],
+                    "wallets": row.wallet_count,
+                    "change": describe_diff(diff)[:500],
+                },
+            )
     log.info("reserve set version %d (%s): %s", row.version, rs.hash[:12], describe_diff(diff))
     return row
 

@@ -62,8 +62,9 @@ def pop_role(name: str, mapping: dict[str, Any]) -> DeploymentRole:
     if source == name:
         raise ConfigError(f"{where}.bridge_source: a bridge cannot be its own source")
     if not isinstance(raw, list) or not raw:
-        raise ConfigError(f"{where}.lockboxes: a bridge needs at least one lockbox or escrow address "
-                          "on its source chain")
+        raise ConfigError(
+            f"{where}.lockboxes: a bridge needs at least one lockbox or escrow address on its source chain"
+        )
     if len(raw) > MAX_LOCKBOXES:
         raise ConfigError(f"{where}.lockboxes: at most {MAX_LOCKBOXES} addresses")
     boxes = tuple(_lockbox(item, f"{where}.lockboxes[{i}]", name) for i, item in enumerate(raw))
@@ -77,8 +78,12 @@ def _lockbox(item: Any, where: str, bridge: str) -> HeldAddress:
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown key (allowed: {', '.join(sorted(_LOCKBOX_KEYS))})")
     address = item.get("address")
-    if not isinstance(address, str) or not 1 <= len(address) <= MAX_ADDRESS or not address.isprintable() \
-            or any(c.isspace() for c in address):
+    if (
+        not isinstance(address, str)
+        or not 1 <= len(address) <= MAX_ADDRESS
+        or not address.isprintable()
+        or any(c.isspace() for c in address)
+    ):
         raise ConfigError(f"{where}.address: required, an address on the source chain without spaces")
     reason = item.get("reason")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or not reason.isprintable():
@@ -107,18 +112,19 @@ def link_deployments(sources: Sequence[Any]) -> tuple[Any, ...]:
         if source.name == bridge.name:
             raise ConfigError(f"{where}.bridge_source: a bridge cannot be its own source")
         if source.supply_role != "native":
-            raise ConfigError(f"{where}.bridge_source: {source.name!r} is a bridge; a bridge's source must be "
-                              "a native deployment")
+            raise ConfigError(
+                f"{where}.bridge_source: {source.name!r} is a bridge; a bridge's source must be a native deployment"
+            )
         if getattr(bridge.config, "held", ()):
-            raise ConfigError(f"{where}.exclusions: a bridge counts its whole supply; declare exclusions on "
-                              "native deployments only")
+            raise ConfigError(
+                f"{where}.exclusions: a bridge counts its whole supply; declare exclusions on native deployments only"
+            )
         if not hasattr(source.config, "held"):
             raise ConfigError(f"{where}.bridge_source: kind {source.kind} cannot read lockbox balances")
         for i, box in enumerate(bridge.lockboxes):
             configs[source.name] = _add_held(configs[source.name], box, f"{where}.lockboxes[{i}]", source.name)
     _check_declared_bridges(sources, by_name)
-    return tuple(s if configs[s.name] is s.config else dataclasses.replace(s, config=configs[s.name])
-                 for s in sources)
+    return tuple(s if configs[s.name] is s.config else dataclasses.replace(s, config=configs[s.name]) for s in sources)
 
 
 def _check_declared_bridges(sources: Sequence[Any], by_name: dict[str, Any]) -> None:
@@ -129,16 +135,20 @@ def _check_declared_bridges(sources: Sequence[Any], by_name: dict[str, Any]) -> 
                 continue
             target = by_name.get(held.bridge)
             if target is None or target.supply_role != "bridge" or target.bridge_source != s.name:
-                raise ConfigError(f"deployments.{s.name}.exclusions[{i}].bridge: {held.bridge!r} is not a bridge "
-                                  f"deployment with bridge_source = {s.name!r}")
+                raise ConfigError(
+                    f"deployments.{s.name}.exclusions[{i}].bridge: {held.bridge!r} is not a bridge "
+                    f"deployment with bridge_source = {s.name!r}"
+                )
 
 
 def _add_held(config: Any, box: HeldAddress, where: str, source: str) -> Any:
     for held in config.held:
         if held.address.lower() == box.address.lower():
             owner = f"bridge {held.bridge!r}" if held.bridge else f"a {held.category} exclusion"
-            raise ConfigError(f"{where}.address: {box.address} is already held on deployments.{source} "
-                              f"(by {owner}); an address is subtracted once")
+            raise ConfigError(
+                f"{where}.address: {box.address} is already held on deployments.{source} "
+                f"(by {owner}); an address is subtracted once"
+            )
     try:
         # The config's own checks run again on the longer list (address format, limits).
         return dataclasses.replace(config, held=tuple(config.held) + (box,))

@@ -20,10 +20,14 @@ DEVNET_SIGNING_GUARDIANS = 2
 
 def devnet_guardian_set() -> tuple[GuardianSet, list[SigningKey]]:
     """(the devnet's 2-of-3 guardian set, the keys of the two that sign)."""
-    keys = [SigningKey(hashlib.sha256(f"reserves-portal devnet guardian {name}".encode()).digest(), key_id=name)
-            for name in DEVNET_GUARDIANS]
-    return (GuardianSet(DEVNET_SIGNING_GUARDIANS, tuple((k.key_id, k.pubkey_hex) for k in keys)),
-            keys[:DEVNET_SIGNING_GUARDIANS])
+    keys = [
+        SigningKey(hashlib.sha256(f"reserves-portal devnet guardian {name}".encode()).digest(), key_id=name)
+        for name in DEVNET_GUARDIANS
+    ]
+    return (
+        GuardianSet(DEVNET_SIGNING_GUARDIANS, tuple((k.key_id, k.pubkey_hex) for k in keys)),
+        keys[:DEVNET_SIGNING_GUARDIANS],
+    )
 
 
 async def cosign(db: Database, keys: list[SigningKey]) -> None:

@@ -57,8 +57,9 @@ def apply(settings: Settings, data: Any) -> Settings:
     guardians = settings.guardians if settings.guardians is not None else devnet_guardian_set()[0]
     # The devnet's custodian keeps its own fee of each deposit; reconciliation must expect it.
     fees = replace(settings.reconciliation, mint_fee_bp=fee, mint_fee_sat=0, release_fee_max_sat=0)
-    return replace(settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians,
-                   reconciliation=fees)
+    return replace(
+        settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians, reconciliation=fees
+    )
 
 
 async def fetch(url: str, wait_seconds: float) -> Any:
@@ -74,8 +75,10 @@ async def fetch(url: str, wait_seconds: float) -> Any:
             except (httpx.HTTPError, ValueError) as exc:
                 problem = type(exc).__name__
             if time.monotonic() >= deadline:
-                raise ConfigError(f"devnet.url: no devnet manifest at {url} ({problem}); start it with "
-                                  "`reserves devnet` (or `make run`, which starts every role)")
+                raise ConfigError(
+                    f"devnet.url: no devnet manifest at {url} ({problem}); start it with "
+                    "`reserves devnet` (or `make run`, which starts every role)"
+                )
             log.info("waiting for the devnet at %s (%s)", url, problem)
             await asyncio.sleep(0.5)
 

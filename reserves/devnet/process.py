@@ -27,8 +27,9 @@ class ManifestApp:
     def __init__(self, document: dict[str, Any]) -> None:
         self.body = json.dumps(document, separators=(",", ":")).encode()
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
-                       send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http":
             return
         path, method = scope.get("path", ""), scope.get("method", "")
@@ -40,9 +41,17 @@ class ManifestApp:
             status, body = 200, b'{"status":"ok"}'
         else:
             status, body = 404, b'{"error":"not found"}'
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"cache-control", b"no-store"),
-                                (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"cache-control", b"no-store"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
 
@@ -60,8 +69,9 @@ class DevnetProcess:
     @classmethod
     def start(cls, settings: DevnetSettings, *, drive: bool = True) -> "DevnetProcess":
         """Start the chains and serve the manifest on `settings.host:port` (0: a free port)."""
-        devnet = Devnet.start(evm_chains=settings.evm_chains, host=settings.host,
-                              advertise_host=settings.advertise_host)
+        devnet = Devnet.start(
+            evm_chains=settings.evm_chains, host=settings.host, advertise_host=settings.advertise_host
+        )
         try:
             url, stop = serve_in_thread(ManifestApp(manifest(devnet)), settings.host, settings.port)
         except BaseException:

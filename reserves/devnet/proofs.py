@@ -63,8 +63,7 @@ async def prove_round(db: Database, settings: Settings) -> list[dict]:
     return results
 
 
-def _sign(wallet: Any, policy: Any, address: str, challenge: dict, keys: list, network: str,
-          turn: int) -> dict | None:
+def _sign(wallet: Any, policy: Any, address: str, challenge: dict, keys: list, network: str, turn: int) -> dict | None:
     if not keys:
         return None
     if policy.script_type in SINGLE_KEY:

@@ -65,7 +65,9 @@ def _sources(document: dict) -> list[dict]:
 # ---- the job ----------------------------------------------------------------------------------
 
 
-async def collect_for_latest(db: Database, clients: dict[str, EsploraClient], *, max_new: int = MAX_NEW_PER_RUN) -> RunSummary:
+async def collect_for_latest(
+    db: Database, clients: dict[str, EsploraClient], *, max_new: int = MAX_NEW_PER_RUN
+) -> RunSummary:
     """Collect evidence for the counted UTXOs of the latest attestation; `clients` by source name.
 
     Sources without a client (not Esplora-backed) are skipped. Headers are fetched once per height and
@@ -148,10 +150,17 @@ async def _save_headers(db: Database, chain_id: str, before: dict, after: dict) 
 
 def _row(chain_id: str, bundle: EvidenceBundle) -> EvidenceOutpointRow:
     return EvidenceOutpointRow(
-        chain_id=chain_id, txid=bundle.txid, vout=bundle.vout, value_sat=bundle.value_sat,
-        script_pubkey=bundle.script_pubkey, tx_hex=bundle.tx_hex, block_height=bundle.block_height,
-        block_hash=Header.parse(bytes.fromhex(bundle.headers[0])).hash, merkle_pos=bundle.merkle_pos,
-        merkle_branch=json.dumps(list(bundle.merkle_branch)), collected_at=datetime.now(timezone.utc),
+        chain_id=chain_id,
+        txid=bundle.txid,
+        vout=bundle.vout,
+        value_sat=bundle.value_sat,
+        script_pubkey=bundle.script_pubkey,
+        tx_hex=bundle.tx_hex,
+        block_height=bundle.block_height,
+        block_hash=Header.parse(bytes.fromhex(bundle.headers[0])).hash,
+        merkle_pos=bundle.merkle_pos,
+        merkle_branch=json.dumps(list(bundle.merkle_branch)),
+        collected_at=datetime.now(timezone.utc),
     )
 
 
@@ -190,13 +199,22 @@ class EvidenceService:
             headers = await repo.headers_between(session, chain_id, found.block_height, height)
         chain = _linked(headers, found, height, tip_hash)
         bundle = EvidenceBundle(
-            txid=txid, vout=vout, value_sat=found.value_sat, script_pubkey=found.script_pubkey,
-            tx_hex=found.tx_hex, block_height=found.block_height, merkle_pos=found.merkle_pos,
-            merkle_branch=tuple(json.loads(found.merkle_branch)), headers=tuple(chain),
+            txid=txid,
+            vout=vout,
+            value_sat=found.value_sat,
+            script_pubkey=found.script_pubkey,
+            tx_hex=found.tx_hex,
+            block_height=found.block_height,
+            merkle_pos=found.merkle_pos,
+            merkle_branch=tuple(json.loads(found.merkle_branch)),
+            headers=tuple(chain),
         )
         return {
-            "attestation_id": row.id, "source": source["name"], "chain_id": chain_id,
-            "network": NETWORK_BY_CHAIN.get(chain_id), "tip": {"height": height, "hash": tip_hash},
+            "attestation_id": row.id,
+            "source": source["name"],
+            "chain_id": chain_id,
+            "network": NETWORK_BY_CHAIN.get(chain_id),
+            "tip": {"height": height, "hash": tip_hash},
             "bundle": bundle.to_json(),
         }
 

@@ -22,7 +22,8 @@ async def evidence_job(db: Database, reserves: Iterable[SourceSettings]) -> None
     """
     clients = {
         src.name: EsploraClient(src.config.esplora_url, timeout=src.config.timeout_seconds)
-        for src in reserves if src.kind == ESPLORA_KIND
+        for src in reserves
+        if src.kind == ESPLORA_KIND
     }
     try:
         summary = await collect_for_latest(db, clients)

@@ -47,8 +47,13 @@ class AlwaysLeader:
 
 def _dsn(url: str) -> str:
     u = make_url(url)
-    parts = {"host": u.host or "localhost", "port": u.port or 5432, "dbname": u.database, "user": u.username,
-             "password": u.password}
+    parts = {
+        "host": u.host or "localhost",
+        "port": u.port or 5432,
+        "dbname": u.database,
+        "user": u.username,
+        "password": u.password,
+    }
     return " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
 
 
@@ -104,9 +109,15 @@ class PostgresLeader:
             # leader has stopped (it could not confirm for a whole lease) before anyone can take over.
             idle = int(self.settings.lease_seconds) + 1
             self._conn = await psycopg.AsyncConnection.connect(
-                _dsn(self.url), autocommit=True, connect_timeout=5, keepalives=1, keepalives_idle=idle,
-                keepalives_interval=1, keepalives_count=3,
-                options=f"-c tcp_keepalives_idle={idle} -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3")
+                _dsn(self.url),
+                autocommit=True,
+                connect_timeout=5,
+                keepalives=1,
+                keepalives_idle=idle,
+                keepalives_interval=1,
+                keepalives_count=3,
+                options=f"-c tcp_keepalives_idle={idle} -c tcp_keepalives_interval=1 -c tcp_keepalives_count=3",
+            )
         if self._confirmed_at is not None:
             await (await self._conn.execute("SELECT 1")).fetchone()
             self._confirmed_at = time.monotonic()

@@ -23,8 +23,14 @@ def evm_deployments(deployments: Iterable[SourceSettings]) -> list[Any]:
     return [src.config for src in deployments if src.kind == EVM_KIND]
 
 
-async def monitor_deployment(db: Database, config: Any, *, max_ranges: int | None = MAX_RANGES_PER_RUN,
-                             seconds: float | None = SECONDS_PER_RUN, reader: Any = None) -> RunReport | None:
+async def monitor_deployment(
+    db: Database,
+    config: Any,
+    *,
+    max_ranges: int | None = MAX_RANGES_PER_RUN,
+    seconds: float | None = SECONDS_PER_RUN,
+    reader: Any = None,
+) -> RunReport | None:
     """One bounded pass over one deployment. Data errors become open issues; transport errors are logged.
 
     Returns the run's report, or None when the run stopped on an error (retried next run).

@@ -27,16 +27,33 @@ def build_setup(settings: Settings) -> Setup:
         deployments[src.name] = DeploymentInfo(src.config.chain_id, src.config.expected_decimals)
     esplora = next((src.config for src in settings.reserves if src.kind == ESPLORA_KIND), None)
     wallets = tuple(w for src in settings.reserves for w in src.config.wallets)
-    network = esplora.network if esplora is not None else next((src.config.network for src in settings.reserves), "main")
+    network = (
+        esplora.network if esplora is not None else next((src.config.network for src in settings.reserves), "main")
+    )
     rc = settings.reconciliation
     fees = r.Fees(rc.mint_fee_bp, rc.mint_fee_sat, rc.release_fee_max_sat)
     deadline = r.DEVNET_RELEASE_DEADLINE_BLOCKS if settings.devnet.enabled else r.RELEASE_DEADLINE_BLOCKS
     depth = rc.min_confirmations or (esplora.min_confirmations if esplora is not None else 6)
-    options = {} if esplora is None else {
-        "timeout": esplora.timeout_seconds, "retries": esplora.retries, "concurrency": esplora.concurrency,
-        "backoff_seconds": esplora.backoff_seconds}
-    return Setup(deployments=deployments, esplora_url=None if esplora is None else esplora.esplora_url, network=network,
-                 wallets=wallets, fees=fees, min_confirmations=depth, deadline_blocks=deadline, client_options=options)
+    options = (
+        {}
+        if esplora is None
+        else {
+            "timeout": esplora.timeout_seconds,
+            "retries": esplora.retries,
+            "concurrency": esplora.concurrency,
+            "backoff_seconds": esplora.backoff_seconds,
+        }
+    )
+    return Setup(
+        deployments=deployments,
+        esplora_url=None if esplora is None else esplora.esplora_url,
+        network=network,
+        wallets=wallets,
+        fees=fees,
+        min_confirmations=depth,
+        deadline_blocks=deadline,
+        client_options=options,
+    )
 
 
 async def reconcile_job(db: Database, setup: Setup) -> None:

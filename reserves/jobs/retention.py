@@ -21,8 +21,9 @@ async def series_retention_job(db: Database, days: int) -> None:
                 if await series.rollups_are_views(session):
                     await series.apply_retention(session, days)
                 elif days:
-                    dropped = await series.prune_raw(session, older_than=series.retention_cutoff(
-                        datetime.now(timezone.utc), days))
+                    dropped = await series.prune_raw(
+                        session, older_than=series.retention_cutoff(datetime.now(timezone.utc), days)
+                    )
                     if dropped:
                         log.info("time series: dropped %d raw points older than %d days", dropped, days)
     except Exception:

@@ -67,8 +67,15 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
     lead = worker.leadership.is_leader
 
     def add(job_id: str, job: Job, seconds: float, first: datetime | None = None, *, leader: bool = True) -> None:
-        scheduler.add_job(leader_only(job, lead) if leader else stoppable(job), "interval", id=job_id, max_instances=1,
-                          coalesce=True, seconds=seconds, **({"next_run_time": first} if first else {}))
+        scheduler.add_job(
+            leader_only(job, lead) if leader else stoppable(job),
+            "interval",
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            seconds=seconds,
+            **({"next_run_time": first} if first else {}),
+        )
 
     async def heartbeat() -> None:
         await worker.status.beat(lead())
@@ -85,8 +92,12 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
     add("reconcile", partial(reconcile_job, db, build_setup(s)), interval, now + EVIDENCE_DELAY)
     if worker.anchorer is not None:
         add("anchor", partial(anchor_job, worker.anchorer), interval, now + EVIDENCE_DELAY)
-    add("series-retention", partial(series_retention_job, db, s.timeseries.raw_retention_days),
-        RETENTION_INTERVAL_SECONDS, now + EVIDENCE_DELAY)
+    add(
+        "series-retention",
+        partial(series_retention_job, db, s.timeseries.raw_retention_days),
+        RETENTION_INTERVAL_SECONDS,
+        now + EVIDENCE_DELAY,
+    )
     if s.devnet.enabled:
         # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
         add("devnet-proofs", partial(devnet_proofs_job, db, s), ROUND_SECONDS, now + timedelta(seconds=15))

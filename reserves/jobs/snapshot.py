@@ -16,8 +16,9 @@ from reserves.worker.status import WorkerStatus
 log = logging.getLogger(__name__)
 
 
-async def snapshot_job(ctx: SnapshotContext, status: WorkerStatus, lock: asyncio.Lock,
-                       after: Callable[[], Awaitable[None]] | None = None) -> None:
+async def snapshot_job(
+    ctx: SnapshotContext, status: WorkerStatus, lock: asyncio.Lock, after: Callable[[], Awaitable[None]] | None = None
+) -> None:
     """One snapshot under `lock` (held while it runs, so a stopping worker waits for it); never raises.
 
     The outcome goes to the worker's status row: cleared on success, the refusal's code and detail
@@ -38,8 +39,7 @@ async def snapshot_job(ctx: SnapshotContext, status: WorkerStatus, lock: asyncio
     except SnapshotNotDue as exc:
         log.info("snapshot not due: %s", exc.detail)
     except ReservesError as exc:
-        await _report(status, {"code": exc.code, "detail": exc.detail[:500],
-                               "at": iso(datetime.now(timezone.utc))})
+        await _report(status, {"code": exc.code, "detail": exc.detail[:500], "at": iso(datetime.now(timezone.utc))})
         log.warning("snapshot skipped: %s", exc.detail)
     except Exception:
         log.exception("snapshot failed")

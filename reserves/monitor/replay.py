@@ -28,8 +28,15 @@ _MAX_RETRIES = 3
 class Finding(ChainDataError):
     """Data the monitor will not count; becomes an open issue of `kind` at `block_number`."""
 
-    def __init__(self, kind: str, detail: str, block_number: int | None = None, block_hash: str | None = None,
-                 expected: str | None = None, actual: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        block_number: int | None = None,
+        block_hash: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.kind, self.block_number, self.block_hash = kind, block_number, block_hash
         self.expected, self.actual = expected, actual
@@ -99,16 +106,22 @@ class DeploymentMonitor:
             except _Retry:
                 retries += 1
                 if retries > _MAX_RETRIES:
-                    raise Finding("lying_hash", f"{self.name}: block {cp.next_block}: parent hash disagrees with the "
-                                  f"stored hash of block {cp.next_block - 1}, which the node still reports",
-                                  cp.next_block) from None
+                    raise Finding(
+                        "lying_hash",
+                        f"{self.name}: block {cp.next_block}: parent hash disagrees with the "
+                        f"stored hash of block {cp.next_block - 1}, which the node still reports",
+                        cp.next_block,
+                    ) from None
             cp = await self._checkpoint(target)
 
     async def _checkpoint(self, target: int) -> MonitorCheckpointRow:
         async with self.db.sessions() as session:
             cp = await store.get_checkpoint(session, self.name)
             if cp is not None and (cp.chain_id, cp.contract.lower(), cp.start_block) == (
-                    self.config.chain_id, self.config.contract.lower(), self.config.start_block):
+                self.config.chain_id,
+                self.config.contract.lower(),
+                self.config.start_block,
+            ):
                 if cp.last_target != target:
                     cp.last_target = target
                     session.add(cp)
@@ -127,10 +140,18 @@ class DeploymentMonitor:
         # Before start_block the token usually has no code (None): its supply starts at zero.
         base = (await self.reader.total_supply(start - 1) or 0) if start > 0 else 0
         return MonitorCheckpointRow(
-            deployment=self.name, chain_id=self.config.chain_id, contract=self.config.contract.lower(),
-            start_block=start, next_block=start, base_supply=base, running_supply=base,
-            last_target=target, range_size=min(INITIAL_RANGE, self.max_range), events_count=0,
-            updated_at=store.now())
+            deployment=self.name,
+            chain_id=self.config.chain_id,
+            contract=self.config.contract.lower(),
+            start_block=start,
+            next_block=start,
+            base_supply=base,
+            running_supply=base,
+            last_target=target,
+            range_size=min(INITIAL_RANGE, self.max_range),
+            events_count=0,
+            updated_at=store.now(),
+        )
 
     async def _follow_reorg(self, cp: MonitorCheckpointRow) -> bool:
         """Roll back to the fork point when the newest stored block hash no longer matches; True if so."""
@@ -165,12 +186,23 @@ class DeploymentMonitor:
             fresh.updated_at = store.now()
             session.add(fresh)
             depth = last - fork
-            session.add(MonitorIssueRow(
-                deployment=self.name, chain_id=self.config.chain_id, kind="reorg", block_number=fork + 1,
-                block_hash=new, expected=old, actual=new, depth=depth, events_dropped=dropped,
-                detail=f"reorg at block {last}: {depth} block(s) above fork point {fork} replaced, "
-                       f"{dropped} event(s) rolled back and replayed",
-                detected_at=store.now(), resolved_at=store.now()))
+            session.add(
+                MonitorIssueRow(
+                    deployment=self.name,
+                    chain_id=self.config.chain_id,
+                    kind="reorg",
+                    block_number=fork + 1,
+                    block_hash=new,
+                    expected=old,
+                    actual=new,
+                    depth=depth,
+                    events_dropped=dropped,
+                    detail=f"reorg at block {last}: {depth} block(s) above fork point {fork} replaced, "
+                    f"{dropped} event(s) rolled back and replayed",
+                    detected_at=store.now(),
+                    resolved_at=store.now(),
+                )
+            )
             await session.commit()
         log.warning("%s: reorg of depth %d at block %d, %d event(s) rolled back", self.name, depth, last, dropped)
 
@@ -189,8 +221,13 @@ class DeploymentMonitor:
         headers = await self._check_hashes(start, end, logs)
         effect = sum(store.supply_effect(g.kind, g.from_address, g.to_address, g.amount) for g in logs)
         if cp.running_supply + effect < 0:
-            raise Finding("bad_logs", f"{self.name}: blocks {start}-{end} burn more than the supply", start,
-                          expected=str(cp.running_supply), actual=str(effect))
+            raise Finding(
+                "bad_logs",
+                f"{self.name}: blocks {start}-{end} burn more than the supply",
+                start,
+                expected=str(cp.running_supply),
+                actual=str(effect),
+            )
         await self._commit_range(cp, end, logs, headers, effect, self._next_size(size, len(logs)))
         report.ranges += 1
         report.events += len(logs)
@@ -201,9 +238,15 @@ class DeploymentMonitor:
         headers = await self.reader.headers(sorted({start, end} | {g.block_number for g in logs}))
         for g in logs:
             if headers[g.block_number].hash != g.block_hash:
-                raise Finding("lying_hash", f"{self.name}: block {g.block_number}: eth_getLogs says hash {g.block_hash}, "
-                              f"eth_getBlockByNumber says {headers[g.block_number].hash}", g.block_number,
-                              headers[g.block_number].hash, expected=headers[g.block_number].hash, actual=g.block_hash)
+                raise Finding(
+                    "lying_hash",
+                    f"{self.name}: block {g.block_number}: eth_getLogs says hash {g.block_hash}, "
+                    f"eth_getBlockByNumber says {headers[g.block_number].hash}",
+                    g.block_number,
+                    headers[g.block_number].hash,
+                    expected=headers[g.block_number].hash,
+                    actual=g.block_hash,
+                )
         async with self.db.sessions() as session:
             stored = await session.get(store.MonitorBlockRow, (self.name, start - 1))
         if stored is not None and headers[start].parent_hash != stored.block_hash:
@@ -218,8 +261,9 @@ class DeploymentMonitor:
             return min(self.max_range, size * 2)
         return size
 
-    async def _commit_range(self, cp: MonitorCheckpointRow, end: int, logs: list[TokenLog], headers: list[Any],
-                            effect: int, size: int) -> None:
+    async def _commit_range(
+        self, cp: MonitorCheckpointRow, end: int, logs: list[TokenLog], headers: list[Any], effect: int, size: int
+    ) -> None:
         """Events, hashes and checkpoint in one transaction: a crash leaves all or nothing."""
         async with self.db.sessions() as session:
             fresh = await store.get_checkpoint(session, self.name)
@@ -254,20 +298,39 @@ class DeploymentMonitor:
             if match:
                 await store.resolve_issues(session, self.name)
             else:
-                await store.open_issue(session, MonitorIssueRow(
-                    deployment=self.name, chain_id=self.config.chain_id, kind="supply_mismatch",
-                    block_number=target, block_hash=header.hash, expected=str(cp.running_supply),
-                    actual=None if actual is None else str(actual), detected_at=store.now(),
-                    detail=f"{self.name} ({self.config.chain_id}) block {target}: totalSupply() is {actual}, "
-                           f"replayed events give {cp.running_supply}"))
+                await store.open_issue(
+                    session,
+                    MonitorIssueRow(
+                        deployment=self.name,
+                        chain_id=self.config.chain_id,
+                        kind="supply_mismatch",
+                        block_number=target,
+                        block_hash=header.hash,
+                        expected=str(cp.running_supply),
+                        actual=None if actual is None else str(actual),
+                        detected_at=store.now(),
+                        detail=f"{self.name} ({self.config.chain_id}) block {target}: totalSupply() is {actual}, "
+                        f"replayed events give {cp.running_supply}",
+                    ),
+                )
             await session.commit()
         return match
 
     async def record_finding(self, finding: Finding) -> None:
         """Store a Finding as an open issue of this deployment."""
         async with self.db.sessions() as session:
-            await store.open_issue(session, MonitorIssueRow(
-                deployment=self.name, chain_id=self.config.chain_id, kind=finding.kind,
-                block_number=finding.block_number, block_hash=finding.block_hash, expected=finding.expected,
-                actual=finding.actual, detail=finding.detail[:2000], detected_at=store.now()))
+            await store.open_issue(
+                session,
+                MonitorIssueRow(
+                    deployment=self.name,
+                    chain_id=self.config.chain_id,
+                    kind=finding.kind,
+                    block_number=finding.block_number,
+                    block_hash=finding.block_hash,
+                    expected=finding.expected,
+                    actual=finding.actual,
+                    detail=finding.detail[:2000],
+                    detected_at=store.now(),
+                ),
+            )
             await session.commit()

@@ -43,11 +43,22 @@ def _time(dt: Any) -> str | None:
 
 def issue_view(row: MonitorIssueRow) -> dict[str, Any]:
     """One issue as JSON: amounts and hashes as strings, times in UTC ISO 8601."""
-    return {"id": row.id, "deployment": row.deployment, "chain_id": row.chain_id, "kind": row.kind,
-            "block_number": row.block_number, "block_hash": row.block_hash, "expected": row.expected,
-            "actual": row.actual, "depth": row.depth, "events_dropped": row.events_dropped, "detail": row.detail,
-            "detected_at": _time(row.detected_at), "resolved_at": _time(row.resolved_at),
-            "open": row.resolved_at is None}
+    return {
+        "id": row.id,
+        "deployment": row.deployment,
+        "chain_id": row.chain_id,
+        "kind": row.kind,
+        "block_number": row.block_number,
+        "block_hash": row.block_hash,
+        "expected": row.expected,
+        "actual": row.actual,
+        "depth": row.depth,
+        "events_dropped": row.events_dropped,
+        "detail": row.detail,
+        "detected_at": _time(row.detected_at),
+        "resolved_at": _time(row.resolved_at),
+        "open": row.resolved_at is None,
+    }
 
 
 class MonitorService:
@@ -61,8 +72,16 @@ class MonitorService:
         async with self.db.sessions() as session:
             checkpoints = {cp.deployment: cp for cp in await store.all_checkpoints(session)}
             open_ = await store.open_issues(session)
-            reorgs = list((await session.exec(select(MonitorIssueRow).where(MonitorIssueRow.kind == "reorg")
-                                              .order_by(MonitorIssueRow.id.desc()).limit(200))).all())  # type: ignore[union-attr]
+            reorgs = list(
+                (
+                    await session.exec(
+                        select(MonitorIssueRow)
+                        .where(MonitorIssueRow.kind == "reorg")
+                        .order_by(MonitorIssueRow.id.desc())
+                        .limit(200)
+                    )
+                ).all()
+            )  # type: ignore[union-attr]
         out = []
         for name in self.deployments:
             cp = checkpoints.get(name)
@@ -73,23 +92,45 @@ class MonitorService:
 
     @staticmethod
     def _deployment(name: str, cp: Any, open_issues: list, reorgs: list) -> dict[str, Any]:
-        entry: dict[str, Any] = {"deployment": name, "started": cp is not None, "open_issues": open_issues,
-                                 "recent_reorgs": reorgs, "status": "stale" if open_issues else "ok"}
+        entry: dict[str, Any] = {
+            "deployment": name,
+            "started": cp is not None,
+            "open_issues": open_issues,
+            "recent_reorgs": reorgs,
+            "status": "stale" if open_issues else "ok",
+        }
         if cp is None:
             return entry
         last = cp.next_block - 1
-        entry.update({
-            "chain_id": cp.chain_id, "contract": cp.contract, "start_block": cp.start_block,
-            "next_block": cp.next_block, "target": cp.last_target,
-            "lag": None if cp.last_target is None else max(0, cp.last_target - last),
-            "running_supply": str(cp.running_supply), "base_supply": str(cp.base_supply),
-            "checked_supply": None if cp.checked_supply is None else str(cp.checked_supply),
-            "checked_block": cp.checked_block, "match": cp.checked_match, "events": cp.events_count,
-            "range_size": cp.range_size, "updated_at": _time(cp.updated_at)})
+        entry.update(
+            {
+                "chain_id": cp.chain_id,
+                "contract": cp.contract,
+                "start_block": cp.start_block,
+                "next_block": cp.next_block,
+                "target": cp.last_target,
+                "lag": None if cp.last_target is None else max(0, cp.last_target - last),
+                "running_supply": str(cp.running_supply),
+                "base_supply": str(cp.base_supply),
+                "checked_supply": None if cp.checked_supply is None else str(cp.checked_supply),
+                "checked_block": cp.checked_block,
+                "match": cp.checked_match,
+                "events": cp.events_count,
+                "range_size": cp.range_size,
+                "updated_at": _time(cp.updated_at),
+            }
+        )
         return entry
 
-    async def issues(self, *, deployment: str | None = None, kind: str | None = None, status: str | None = None,
-                     limit: str | None = None, offset: str | None = None) -> dict[str, Any]:
+    async def issues(
+        self,
+        *,
+        deployment: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: str | None = None,
+        offset: str | None = None,
+    ) -> dict[str, Any]:
         """A page of issues, newest first. Bad parameters raise InvalidInput with their own code."""
         if deployment is not None and deployment not in self.deployments:
             raise bad("unknown_deployment", "deployment is not a configured EVM deployment")
@@ -100,6 +141,7 @@ class MonitorService:
         n = _int_param(limit, "limit", DEFAULT_LIMIT, MAX_LIMIT)
         skip = _int_param(offset, "offset", 0, MAX_OFFSET)
         async with self.db.sessions() as session:
-            rows, total = await store.list_issues(session, deployment=deployment, open_only=status == "open",
-                                                  kind=kind, limit=n, offset=skip)
+            rows, total = await store.list_issues(
+                session, deployment=deployment, open_only=status == "open", kind=kind, limit=n, offset=skip
+            )
         return {"issues": [issue_view(r) for r in rows], "total": total, "limit": n, "offset": skip}

@@ -24,6 +24,8 @@ async def blocking_issues(db: Database) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for issue in issues:
         where = f" (block {issue.block_number})" if issue.block_number is not None else ""
-        out.setdefault(issue.deployment, (ISSUE_CODES.get(issue.kind, f"monitor_{issue.kind}"),
-                                          f"{issue.kind}{where}: {issue.detail}"))
+        out.setdefault(
+            issue.deployment,
+            (ISSUE_CODES.get(issue.kind, f"monitor_{issue.kind}"), f"{issue.kind}{where}: {issue.detail}"),
+        )
     return out

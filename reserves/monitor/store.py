@@ -48,7 +48,7 @@ async def insert_events(session: AsyncSession, deployment: str, logs: list[Token
     rows = [{**vars(log), "deployment": deployment} for log in logs]
     conn = await session.connection()
     for i in range(0, len(rows), _INSERT_CHUNK):
-        await conn.execute(insert(SupplyEventRow), rows[i:i + _INSERT_CHUNK])
+        await conn.execute(insert(SupplyEventRow), rows[i : i + _INSERT_CHUNK])
 
 
 async def store_headers(session: AsyncSession, deployment: str, headers: list[BlockHeader]) -> None:
@@ -56,33 +56,49 @@ async def store_headers(session: AsyncSession, deployment: str, headers: list[Bl
     if not headers:
         return
     numbers = [h.number for h in headers]
-    await session.exec(delete(MonitorBlockRow).where(  # type: ignore[call-overload]
-        MonitorBlockRow.deployment == deployment, MonitorBlockRow.block_number.in_(numbers)))  # type: ignore[attr-defined]
+    await session.exec(
+        delete(MonitorBlockRow).where(  # type: ignore[call-overload]
+            MonitorBlockRow.deployment == deployment, MonitorBlockRow.block_number.in_(numbers)
+        )
+    )  # type: ignore[attr-defined]
     conn = await session.connection()
-    await conn.execute(insert(MonitorBlockRow), [
-        {"deployment": deployment, "block_number": h.number, "block_hash": h.hash, "parent_hash": h.parent_hash}
-        for h in headers])
-    await session.exec(delete(MonitorBlockRow).where(  # type: ignore[call-overload]
-        MonitorBlockRow.deployment == deployment,
-        MonitorBlockRow.block_number <= max(numbers) - KEEP_BLOCKS))
+    await conn.execute(
+        insert(MonitorBlockRow),
+        [
+            {"deployment": deployment, "block_number": h.number, "block_hash": h.hash, "parent_hash": h.parent_hash}
+            for h in headers
+        ],
+    )
+    await session.exec(
+        delete(MonitorBlockRow).where(  # type: ignore[call-overload]
+            MonitorBlockRow.deployment == deployment, MonitorBlockRow.block_number <= max(numbers) - KEEP_BLOCKS
+        )
+    )
 
 
 async def stored_blocks(session: AsyncSession, deployment: str) -> list[MonitorBlockRow]:
     """Stored block hashes, newest first."""
-    result = await session.exec(select(MonitorBlockRow).where(MonitorBlockRow.deployment == deployment)
-                                .order_by(MonitorBlockRow.block_number.desc()))  # type: ignore[attr-defined]
+    result = await session.exec(
+        select(MonitorBlockRow)
+        .where(MonitorBlockRow.deployment == deployment)
+        .order_by(MonitorBlockRow.block_number.desc())
+    )  # type: ignore[attr-defined]
     return list(result.all())
 
 
 async def drop_above(session: AsyncSession, deployment: str, fork: int) -> tuple[int, int]:
     """Delete events and hashes of blocks above `fork`; returns (events dropped, their supply effect)."""
-    result = await session.exec(select(SupplyEventRow).where(
-        SupplyEventRow.deployment == deployment, SupplyEventRow.block_number > fork))
+    result = await session.exec(
+        select(SupplyEventRow).where(SupplyEventRow.deployment == deployment, SupplyEventRow.block_number > fork)
+    )
     rows = list(result.all())
     effect = sum(supply_effect(r.kind, r.from_address, r.to_address, r.amount) for r in rows)
     for model in (SupplyEventRow, MonitorBlockRow):
-        await session.exec(delete(model).where(  # type: ignore[call-overload]
-            model.deployment == deployment, model.block_number > fork))
+        await session.exec(
+            delete(model).where(  # type: ignore[call-overload]
+                model.deployment == deployment, model.block_number > fork
+            )
+        )
     return len(rows), effect
 
 
@@ -92,9 +108,15 @@ async def open_issue(session: AsyncSession, issue: MonitorIssueRow) -> None:
     A reorg (informational) is always a new row, resolved at once.
     """
     if issue.resolved_at is None:
-        result = await session.exec(select(MonitorIssueRow).where(
-            MonitorIssueRow.deployment == issue.deployment, MonitorIssueRow.kind == issue.kind,
-            MonitorIssueRow.resolved_at.is_(None)).limit(1))  # type: ignore[union-attr]
+        result = await session.exec(
+            select(MonitorIssueRow)
+            .where(
+                MonitorIssueRow.deployment == issue.deployment,
+                MonitorIssueRow.kind == issue.kind,
+                MonitorIssueRow.resolved_at.is_(None),
+            )
+            .limit(1)
+        )  # type: ignore[union-attr]
         existing = result.first()
         if existing is not None:
             for key in ("chain_id", "block_number", "block_hash", "expected", "actual", "detail"):
@@ -106,21 +128,29 @@ async def open_issue(session: AsyncSession, issue: MonitorIssueRow) -> None:
 
 async def resolve_issues(session: AsyncSession, deployment: str) -> int:
     """Mark every open issue of `deployment` resolved now; returns how many."""
-    result = await session.exec(update(MonitorIssueRow).where(  # type: ignore[call-overload]
-        MonitorIssueRow.deployment == deployment, MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
-        .values(resolved_at=now()))
+    result = await session.exec(
+        update(MonitorIssueRow)
+        .where(  # type: ignore[call-overload]
+            MonitorIssueRow.deployment == deployment, MonitorIssueRow.resolved_at.is_(None)
+        )  # type: ignore[union-attr]
+        .values(resolved_at=now())
+    )
     return int(result.rowcount or 0)
 
 
 async def open_issues(session: AsyncSession) -> list[MonitorIssueRow]:
     """Every unresolved issue, oldest first."""
-    result = await session.exec(select(MonitorIssueRow).where(MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
-                                .order_by(MonitorIssueRow.id))  # type: ignore[arg-type]
+    result = await session.exec(
+        select(MonitorIssueRow)
+        .where(MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
+        .order_by(MonitorIssueRow.id)
+    )  # type: ignore[arg-type]
     return list(result.all())
 
 
-async def list_issues(session: AsyncSession, *, deployment: str | None, open_only: bool,
-                      kind: str | None, limit: int, offset: int) -> tuple[list[MonitorIssueRow], int]:
+async def list_issues(
+    session: AsyncSession, *, deployment: str | None, open_only: bool, kind: str | None, limit: int, offset: int
+) -> tuple[list[MonitorIssueRow], int]:
     """A page of issues, newest first, and the total matching."""
     conds = []
     if deployment is not None:
@@ -130,8 +160,9 @@ async def list_issues(session: AsyncSession, *, deployment: str | None, open_onl
     if open_only:
         conds.append(MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
     total = (await session.exec(select(func.count()).select_from(MonitorIssueRow).where(*conds))).first()
-    result = await session.exec(select(MonitorIssueRow).where(*conds)
-                                .order_by(MonitorIssueRow.id.desc()).offset(offset).limit(limit))  # type: ignore[union-attr]
+    result = await session.exec(
+        select(MonitorIssueRow).where(*conds).order_by(MonitorIssueRow.id.desc()).offset(offset).limit(limit)
+    )  # type: ignore[union-attr]
     return list(result.all()), int(total or 0)
 
 

@@ -34,11 +34,22 @@ def anchor_from_body(body: dict[str, Any]) -> Anchor:
         raise NoFreshBlock("the newest attestation names no reserve set or block (wait for the next snapshot)")
     block_hash = valid_at.get("block_hash")
     # The block's time comes from a source read at that block (all sources share the tip).
-    block_time = next((_parse_time(s.get("block_time")) for s in reserves.get("sources", ())
-                       if isinstance(s, dict) and s.get("block_hash") == block_hash), None)
+    block_time = next(
+        (
+            _parse_time(s.get("block_time"))
+            for s in reserves.get("sources", ())
+            if isinstance(s, dict) and s.get("block_hash") == block_hash
+        ),
+        None,
+    )
     version, rhash, height = rset.get("version"), rset.get("hash"), valid_at.get("height")
-    if block_time is None or not isinstance(version, int) or not isinstance(height, int) \
-            or not isinstance(rhash, str) or not isinstance(block_hash, str):
+    if (
+        block_time is None
+        or not isinstance(version, int)
+        or not isinstance(height, int)
+        or not isinstance(rhash, str)
+        or not isinstance(block_hash, str)
+    ):
         raise NoFreshBlock("the newest attestation's reserve set or block is incomplete")
     return Anchor(version, rhash, str(valid_at.get("chain_id")), height, block_hash, block_time)
 
@@ -51,8 +62,10 @@ async def fresh_anchor(session, now: datetime) -> Anchor:
     anchor = anchor_from_body(documents.document(row))
     age = now - anchor.block_time
     if age > MAX_ANCHOR_AGE:
-        raise NoFreshBlock(f"the newest attested block is {int(age.total_seconds())} s old "
-                           f"(at most {int(MAX_ANCHOR_AGE.total_seconds())} s): snapshots must resume first")
+        raise NoFreshBlock(
+            f"the newest attested block is {int(age.total_seconds())} s old "
+            f"(at most {int(MAX_ANCHOR_AGE.total_seconds())} s): snapshots must resume first"
+        )
     return anchor
 
 

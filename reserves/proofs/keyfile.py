@@ -77,8 +77,9 @@ def encrypt_keys(entries: list[KeyEntry], passphrase: str, *, n: int = SCRYPT_N)
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     kdf = {"name": "scrypt", "n": n, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)}
     header = _header(kdf, nonce)
-    plain = json.dumps({"keys": [{"address": e.address, "network": e.network, "secret": e.secret.hex()}
-                                 for e in entries]}).encode()
+    plain = json.dumps(
+        {"keys": [{"address": e.address, "network": e.network, "secret": e.secret.hex()} for e in entries]}
+    ).encode()
     ciphertext = AESGCM(_derive(passphrase, salt, n, SCRYPT_R, SCRYPT_P)).encrypt(nonce, plain, _aad(header))
     return json.dumps({**header, "ciphertext": _b64(ciphertext)}, indent=1).encode()
 
@@ -121,13 +122,20 @@ def decrypt_keys(raw: bytes, passphrase: str, where: str = "key file") -> list[K
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise KeyFileError(f"{where}: not a {FORMAT} key file")
     kdf, cipher = doc.get("kdf"), doc.get("cipher")
-    if not isinstance(kdf, dict) or kdf.get("name") != "scrypt" or not isinstance(cipher, dict) \
-            or cipher.get("name") != "aes-256-gcm":
+    if (
+        not isinstance(kdf, dict)
+        or kdf.get("name") != "scrypt"
+        or not isinstance(cipher, dict)
+        or cipher.get("name") != "aes-256-gcm"
+    ):
         raise KeyFileError(f"{where}: unsupported kdf or cipher (scrypt and aes-256-gcm)")
     n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, r, p)) \
-            or not (2 <= n <= MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16) \
-            or 128 * n * r > MAX_SCRYPT_MEMORY or n * r * p > MAX_SCRYPT_WORK:
+    if (
+        not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, r, p))
+        or not (2 <= n <= MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16)
+        or 128 * n * r > MAX_SCRYPT_MEMORY
+        or n * r * p > MAX_SCRYPT_WORK
+    ):
         raise KeyFileError(f"{where}: scrypt parameters out of range")
     salt, nonce = _unb64(kdf.get("salt"), "salt"), _unb64(cipher.get("nonce"), "nonce")
     if len(nonce) != 12 or not 8 <= len(salt) <= 64:
@@ -135,7 +143,8 @@ def decrypt_keys(raw: bytes, passphrase: str, where: str = "key file") -> list[K
     header = _header({"name": "scrypt", "n": n, "r": r, "p": p, "salt": kdf["salt"]}, nonce)
     try:
         plain = AESGCM(_derive(passphrase, salt, n, r, p)).decrypt(
-            nonce, _unb64(doc.get("ciphertext"), "ciphertext"), _aad(header))
+            nonce, _unb64(doc.get("ciphertext"), "ciphertext"), _aad(header)
+        )
     except (InvalidTag, ValueError, MemoryError) as exc:
         raise KeyFileError(f"{where}: wrong passphrase or damaged file") from exc
     return _entries(plain, where)

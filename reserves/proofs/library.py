@@ -127,8 +127,12 @@ def cosign_to_sign_psbt(psbt_b64: str, keys: list[Any]) -> str:
     """
     psbt = ExactPSBT.from_string(psbt_b64)
     inp = psbt.inputs[0]
-    tx = Transaction(version=0, vin=[TransactionInput(inp.vin.txid, inp.vin.vout, sequence=0)],
-                     vout=[TransactionOutput(0, Script(b"\x6a"))], locktime=0)
+    tx = Transaction(
+        version=0,
+        vin=[TransactionInput(inp.vin.txid, inp.vin.vout, sequence=0)],
+        vout=[TransactionOutput(0, Script(b"\x6a"))],
+        locktime=0,
+    )
     for key in keys:
         pub = key.get_public_key()
         code = inp.witness_script if inp.witness_script is not None else p2pkh(pub)
@@ -142,5 +146,13 @@ def verify_offline(address: str, message: str, signature: str, network: str) -> 
     try:
         return verify(address, message, signature, network).to_json()
     except InvalidInput as exc:
-        return {"outcome": "invalid", "variant": None, "address": address, "valid_at_time": None,
-                "valid_at_age": None, "signers": [], "detail": exc.detail, "funds": []}
+        return {
+            "outcome": "invalid",
+            "variant": None,
+            "address": address,
+            "valid_at_time": None,
+            "valid_at_age": None,
+            "signers": [],
+            "detail": exc.detail,
+            "funds": [],
+        }

@@ -45,8 +45,16 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def challenge_message(*, domain: str, challenge_id: str, purpose: str, anchor: Anchor,
-                      created_at: datetime, expires_at: datetime, nonce: str | None = None) -> str:
+def challenge_message(
+    *,
+    domain: str,
+    challenge_id: str,
+    purpose: str,
+    anchor: Anchor,
+    created_at: datetime,
+    expires_at: datetime,
+    nonce: str | None = None,
+) -> str:
     """The exact text to sign (lines joined by "\\n", no trailing newline).
 
     The domain stops a signature made for another portal from being replayed here; the block

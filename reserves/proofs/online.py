@@ -46,8 +46,9 @@ class OnlineSigner:
         keys = []
         for entry in entries:
             if entry.network != network:
-                raise KeyFileError(f"key file {path}: key for {entry.address} is on {entry.network}, "
-                                   f"the reserves are on {network}")
+                raise KeyFileError(
+                    f"key file {path}: key for {entry.address} is on {entry.network}, the reserves are on {network}"
+                )
             key = ec.PrivateKey(entry.secret)
             if entry.address not in addresses_of(key, network):
                 raise KeyFileError(f"key file {path}: the key listed for {entry.address} does not make that address")
@@ -58,8 +59,11 @@ class OnlineSigner:
 
     def sign(self, message: str, addresses: set[str]) -> list[tuple[str, str]]:
         """(address, signature) for each key whose address is in `addresses` (the reserve set)."""
-        return [(k.address, library.sign_simple(k.address, message, k.key, self.network))
-                for k in self.keys if k.address in addresses]
+        return [
+            (k.address, library.sign_simple(k.address, message, k.key, self.network))
+            for k in self.keys
+            if k.address in addresses
+        ]
 
 
 def addresses_of(key: Any, network: str) -> tuple[str, str]:

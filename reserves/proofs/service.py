@@ -14,8 +14,14 @@ from typing import Any, Iterable, Callable
 from reserves.errors import InvalidInput
 from reserves.proofs import library
 from reserves.proofs.anchor import attested_wallets, fresh_anchor
-from reserves.proofs.errors import (AddressNotInReserveSet, ChallengeExpired, KeyFileError, NoOnlineSigner,
-                                    UnknownChallenge, WrongChallengePurpose)
+from reserves.proofs.errors import (
+    AddressNotInReserveSet,
+    ChallengeExpired,
+    KeyFileError,
+    NoOnlineSigner,
+    UnknownChallenge,
+    WrongChallengePurpose,
+)
 from reserves.proofs.keyfile import read_key_file
 from reserves.proofs.message import Anchor, challenge_message, check_challenge_id, check_nonce, iso
 from reserves.proofs.online import OnlineSigner
@@ -55,8 +61,15 @@ def reserve_wallets(reserves: Iterable[Any]) -> tuple[tuple[Any, ...], str | Non
 class ProofService:
     """Proofs of control. Verification runs in a thread: libsecp256k1 calls and key derivation are CPU work."""
 
-    def __init__(self, db: Database, settings: Any, wallets: tuple[Any, ...], network: str | None,
-                 online: OnlineSigner | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Any,
+        wallets: tuple[Any, ...],
+        network: str | None,
+        online: OnlineSigner | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.db, self.settings, self.wallets, self.network = db, settings, wallets, network
         self.online = online
         self.clock = clock or (lambda: datetime.now(timezone.utc))
@@ -95,8 +108,9 @@ class ProofService:
 
     # -- challenges --------------------------------------------------------------------------
 
-    async def create_challenge(self, *, purpose: str = "operator", nonce: str | None = None,
-                               address: str | None = None) -> dict[str, Any]:
+    async def create_challenge(
+        self, *, purpose: str = "operator", nonce: str | None = None, address: str | None = None
+    ) -> dict[str, Any]:
         """A new challenge bound to the newest attested block; with `address`, a to_sign PSBT too."""
         if nonce is not None:
             check_nonce(nonce)
@@ -120,12 +134,29 @@ class ProofService:
     def _challenge_row(self, anchor: Anchor, purpose: str, nonce: str | None, now: datetime) -> ChallengeRow:
         cid = secrets.token_hex(16)
         expires = now + timedelta(seconds=self.settings.proofs.challenge_ttl_seconds)
-        message = challenge_message(domain=self.settings.proofs.domain, challenge_id=cid, purpose=purpose,
-                                    anchor=anchor, created_at=now, expires_at=expires, nonce=nonce)
-        return ChallengeRow(id=cid, purpose=purpose, message=message, reserve_set_version=anchor.reserve_set_version,
-                            reserve_set_hash=anchor.reserve_set_hash, chain_id=anchor.chain_id,
-                            block_height=anchor.height, block_hash=anchor.block_hash, block_time=anchor.block_time,
-                            nonce=nonce, created_at=now, expires_at=expires)
+        message = challenge_message(
+            domain=self.settings.proofs.domain,
+            challenge_id=cid,
+            purpose=purpose,
+            anchor=anchor,
+            created_at=now,
+            expires_at=expires,
+            nonce=nonce,
+        )
+        return ChallengeRow(
+            id=cid,
+            purpose=purpose,
+            message=message,
+            reserve_set_version=anchor.reserve_set_version,
+            reserve_set_hash=anchor.reserve_set_hash,
+            chain_id=anchor.chain_id,
+            block_height=anchor.height,
+            block_hash=anchor.block_hash,
+            block_time=anchor.block_time,
+            nonce=nonce,
+            created_at=now,
+            expires_at=expires,
+        )
 
     async def get_challenge(self, challenge_id: object) -> dict[str, Any]:
         cid = check_challenge_id(challenge_id)
@@ -138,8 +169,15 @@ class ProofService:
 
     # -- submissions -------------------------------------------------------------------------
 
-    async def submit(self, *, challenge_id: object, address: object, signature: object = None,
-                     psbt: object = None, source: str = "admin") -> dict[str, Any]:
+    async def submit(
+        self,
+        *,
+        challenge_id: object,
+        address: object,
+        signature: object = None,
+        psbt: object = None,
+        source: str = "admin",
+    ) -> dict[str, Any]:
         """Verify a signature (or a signed to_sign PSBT) over an operator challenge and store the result.
 
         Every result is stored, invalid ones included; the reply says which it was. Refused
@@ -166,13 +204,15 @@ class ProofService:
         if challenge is None:
             raise UnknownChallenge(f"no challenge with id {cid}")
         if challenge.purpose != "operator":
-            raise WrongChallengePurpose("public challenges are answered by the online signer; "
-                                        "create an operator challenge to submit proofs")
+            raise WrongChallengePurpose(
+                "public challenges are answered by the online signer; create an operator challenge to submit proofs"
+            )
         if utc(challenge.expires_at) <= now:
             raise ChallengeExpired(f"challenge {cid} expired at {iso(utc(challenge.expires_at))}; create a new one")
 
-    def _verified_row(self, challenge: ChallengeRow, address: str, located: Located, text: str, is_psbt: bool,
-                      source: str) -> ProofRow:
+    def _verified_row(
+        self, challenge: ChallengeRow, address: str, located: Located, text: str, is_psbt: bool, source: str
+    ) -> ProofRow:
         network = self._network()
         partial: tuple[str, ...] = ()
         signature = text
@@ -180,28 +220,64 @@ class ProofService:
             try:
                 signature, partial = library.finalize_psbt(text, address, challenge.message, network)
             except InvalidInput as exc:
-                return self._row(challenge, address, located, source, text, outcome="invalid", variant="simple",
-                                 detail=exc.detail)
+                return self._row(
+                    challenge, address, located, source, text, outcome="invalid", variant="simple", detail=exc.detail
+                )
         result = library.verify(address, challenge.message, signature, network)
         signers = tuple(dict.fromkeys([*result.signers, *partial])) if result.outcome == "valid" else ()
-        return self._row(challenge, address, located, source, signature, outcome=result.outcome,
-                         variant=result.variant, detail=result.detail, signers=signers,
-                         valid_at_time=result.valid_at_time, valid_at_age=result.valid_at_age)
+        return self._row(
+            challenge,
+            address,
+            located,
+            source,
+            signature,
+            outcome=result.outcome,
+            variant=result.variant,
+            detail=result.detail,
+            signers=signers,
+            valid_at_time=result.valid_at_time,
+            valid_at_age=result.valid_at_age,
+        )
 
-    def _row(self, challenge: ChallengeRow, address: str, located: Located, source: str, signature: str, *,
-             outcome: str, variant: str, detail: str, signers: tuple[str, ...] = (),
-             valid_at_time: int | None = None, valid_at_age: int | None = None) -> ProofRow:
+    def _row(
+        self,
+        challenge: ChallengeRow,
+        address: str,
+        located: Located,
+        source: str,
+        signature: str,
+        *,
+        outcome: str,
+        variant: str,
+        detail: str,
+        signers: tuple[str, ...] = (),
+        valid_at_time: int | None = None,
+        valid_at_age: int | None = None,
+    ) -> ProofRow:
         declared = tuple(info for info, _ in located.key_pubkeys)
-        keys = sorted({key_ref(info, declared) for info, pub in located.key_pubkeys
-                       if any(_same_key(pub, s) for s in signers)})
-        return ProofRow(challenge_id=challenge.id, address=address, wallet=located.wallet.name, source=source,
-                        variant=variant, outcome=outcome, detail=(detail or "")[:MAX_DETAIL],
-                        valid_at_time=valid_at_time, valid_at_age=valid_at_age, signers=json.dumps(list(signers)),
-                        signer_keys=json.dumps(keys), signature=signature, proven_at=utc(challenge.block_time),
-                        submitted_at=self.clock())
+        keys = sorted(
+            {key_ref(info, declared) for info, pub in located.key_pubkeys if any(_same_key(pub, s) for s in signers)}
+        )
+        return ProofRow(
+            challenge_id=challenge.id,
+            address=address,
+            wallet=located.wallet.name,
+            source=source,
+            variant=variant,
+            outcome=outcome,
+            detail=(detail or "")[:MAX_DETAIL],
+            valid_at_time=valid_at_time,
+            valid_at_age=valid_at_age,
+            signers=json.dumps(list(signers)),
+            signer_keys=json.dumps(keys),
+            signature=signature,
+            proven_at=utc(challenge.block_time),
+            submitted_at=self.clock(),
+        )
 
-    async def sign_and_submit(self, *, challenge_id: object, address: object, key_file: Path,
-                              passphrase: str) -> dict[str, Any]:
+    async def sign_and_submit(
+        self, *, challenge_id: object, address: object, key_file: Path, passphrase: str
+    ) -> dict[str, Any]:
         """Sign an operator challenge with the key for `address` from an encrypted key file, then submit it."""
         cid, canonical = check_challenge_id(challenge_id), self._canonical(address)
         async with self.db.sessions() as session:
@@ -212,8 +288,9 @@ class ProofService:
         if entry is None:
             raise KeyFileError(f"key file {key_file}: holds no key for {canonical}")
 
-        signature = await asyncio.to_thread(library.sign_simple, canonical, challenge.message,
-                                            ec.PrivateKey(entry.secret), self._network())
+        signature = await asyncio.to_thread(
+            library.sign_simple, canonical, challenge.message, ec.PrivateKey(entry.secret), self._network()
+        )
         return await self.submit(challenge_id=cid, address=canonical, signature=signature, source="cli")
 
     # -- the online signer -------------------------------------------------------------------
@@ -235,14 +312,19 @@ class ProofService:
         signed = await asyncio.to_thread(self.online.sign, challenge["message"], set(located))
         async with self.db.sessions() as session:
             row = await prepo.get_challenge(session, challenge["id"])
-            proofs = [await asyncio.to_thread(self._verified_row, row, a, located[a], s, False, "online")
-                      for a, s in signed]
+            proofs = [
+                await asyncio.to_thread(self._verified_row, row, a, located[a], s, False, "online") for a, s in signed
+            ]
             for p in proofs:
                 await prepo.insert_proof(session, p)
             await session.commit()
         now = self.clock()
-        return {**challenge, "signatures": [{"address": p.address, "signature": p.signature,
-                                             "result": proof_json(p, now)} for p in proofs]}
+        return {
+            **challenge,
+            "signatures": [
+                {"address": p.address, "signature": p.signature, "result": proof_json(p, now)} for p in proofs
+            ],
+        }
 
     # -- status ------------------------------------------------------------------------------
 
@@ -262,21 +344,37 @@ def _same_key(declared: str, signer: str) -> bool:
 
 def challenge_json(row: ChallengeRow) -> dict[str, Any]:
     return {
-        "id": row.id, "purpose": row.purpose, "message": row.message,
+        "id": row.id,
+        "purpose": row.purpose,
+        "message": row.message,
         "reserve_set": {"version": row.reserve_set_version, "hash": row.reserve_set_hash},
-        "block": {"chain_id": row.chain_id, "height": row.block_height, "block_hash": row.block_hash,
-                  "block_time": iso(utc(row.block_time))},
-        "nonce": row.nonce, "created_at": iso(utc(row.created_at)), "expires_at": iso(utc(row.expires_at)),
+        "block": {
+            "chain_id": row.chain_id,
+            "height": row.block_height,
+            "block_hash": row.block_hash,
+            "block_time": iso(utc(row.block_time)),
+        },
+        "nonce": row.nonce,
+        "created_at": iso(utc(row.created_at)),
+        "expires_at": iso(utc(row.expires_at)),
     }
 
 
 def proof_json(row: ProofRow, now: datetime) -> dict[str, Any]:
     proven = utc(row.proven_at)
     return {
-        "challenge_id": row.challenge_id, "address": row.address, "wallet": row.wallet, "source": row.source,
-        "outcome": row.outcome, "variant": row.variant, "detail": row.detail,
-        "valid_at_time": row.valid_at_time, "valid_at_age": row.valid_at_age,
-        "signers": json.loads(row.signers), "signer_keys": json.loads(row.signer_keys),
-        "proven_at": iso(proven), "age_seconds": max(0, int((now - proven).total_seconds())),
+        "challenge_id": row.challenge_id,
+        "address": row.address,
+        "wallet": row.wallet,
+        "source": row.source,
+        "outcome": row.outcome,
+        "variant": row.variant,
+        "detail": row.detail,
+        "valid_at_time": row.valid_at_time,
+        "valid_at_age": row.valid_at_age,
+        "signers": json.loads(row.signers),
+        "signer_keys": json.loads(row.signer_keys),
+        "proven_at": iso(proven),
+        "age_seconds": max(0, int((now - proven).total_seconds())),
         "submitted_at": iso(utc(row.submitted_at)),
     }

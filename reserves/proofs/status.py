@@ -58,18 +58,36 @@ async def proof_status(session, wallets: tuple[Any, ...], max_age_seconds: int, 
     addresses = []
     for address in sorted(set(coins) | {a for a, p in newest.items() if p.wallet in names}):
         proof = newest.get(address)
-        entry = {"address": address, "wallet": proof.wallet if proof else coins.get(address),
-                 "holds_coins": address in coins, "status": "none", "proven_at": None, "age_seconds": None,
-                 "challenge_id": None, "variant": None, "signer_keys": []}
+        entry = {
+            "address": address,
+            "wallet": proof.wallet if proof else coins.get(address),
+            "holds_coins": address in coins,
+            "status": "none",
+            "proven_at": None,
+            "age_seconds": None,
+            "challenge_id": None,
+            "variant": None,
+            "signer_keys": [],
+        }
         if proof is not None:
             proven_at = utc(proof.proven_at)
-            entry.update(status="fresh" if proven_at >= fresh_since else "expired", proven_at=iso(proven_at),
-                         age_seconds=_age(now, proven_at), challenge_id=proof.challenge_id, variant=proof.variant,
-                         signer_keys=json.loads(proof.signer_keys))
+            entry.update(
+                status="fresh" if proven_at >= fresh_since else "expired",
+                proven_at=iso(proven_at),
+                age_seconds=_age(now, proven_at),
+                challenge_id=proof.challenge_id,
+                variant=proof.variant,
+                signer_keys=json.loads(proof.signer_keys),
+            )
         addresses.append(entry)
     rset = body.get("reserves", {}).get("reserve_set") if body else None
-    return {"max_age_seconds": max_age_seconds, "as_of": iso(now), "reserve_set": rset,
-            "addresses": addresses, "wallets": [_wallet(w, fresh, now) for w in wallets]}
+    return {
+        "max_age_seconds": max_age_seconds,
+        "as_of": iso(now),
+        "reserve_set": rset,
+        "addresses": addresses,
+        "wallets": [_wallet(w, fresh, now) for w in wallets],
+    }
 
 
 def _wallet(wallet: Any, fresh: list, now: datetime) -> dict[str, Any]:
@@ -84,16 +102,27 @@ def _wallet(wallet: Any, fresh: list, now: datetime) -> dict[str, Any]:
     for k in keys:
         ref = key_ref(k, keys)
         when = utc(alive[ref]) if ref in alive else None
-        out_keys.append({"id": ref, "fingerprint": k.fingerprint, "path": k.path, "alive": when is not None,
-                         "proven_at": iso(when) if when else None,
-                         "age_seconds": _age(now, when) if when else None})
+        out_keys.append(
+            {
+                "id": ref,
+                "fingerprint": k.fingerprint,
+                "path": k.path,
+                "alive": when is not None,
+                "proven_at": iso(when) if when else None,
+                "age_seconds": _age(now, when) if when else None,
+            }
+        )
     alive_count = sum(1 for k in out_keys if k["alive"])
     threshold = policy.threshold if policy is not None else None
     return {
-        "name": wallet.name, "label": getattr(wallet, "label", None),
+        "name": wallet.name,
+        "label": getattr(wallet, "label", None),
         "script_type": policy.script_type if policy else None,
         "description": policy.description if policy else None,
-        "threshold": threshold, "key_count": len(out_keys), "keys": out_keys, "alive_count": alive_count,
+        "threshold": threshold,
+        "key_count": len(out_keys),
+        "keys": out_keys,
+        "alive_count": alive_count,
         "all_keys_alive": bool(out_keys) and alive_count == len(out_keys),
         "threshold_alive": bool(out_keys) and alive_count >= (threshold or len(out_keys)),
     }

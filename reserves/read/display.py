@@ -46,7 +46,7 @@ def short_hash(block_hash: str | None) -> str | None:
     if not block_hash:
         return None
     prefix = "0x" if block_hash.startswith("0x") else ""
-    digits = block_hash[len(prefix):]
+    digits = block_hash[len(prefix) :]
     return block_hash if len(digits) <= 12 else f"{prefix}{digits[:8]}…{digits[-4:]}"
 
 

@@ -21,8 +21,29 @@ MAX_POINTS = 2000
 MAX_BUCKET = 366 * 86400
 TIME_FLOOR = datetime(2000, 1, 1, tzinfo=timezone.utc)
 TIME_CEILING = datetime(2200, 1, 1, tzinfo=timezone.utc)
-NICE = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 64800, 86400, 172800, 604800,
-        2592000, MAX_BUCKET]
+NICE = [
+    1,
+    5,
+    10,
+    15,
+    30,
+    60,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    64800,
+    86400,
+    172800,
+    604800,
+    2592000,
+    MAX_BUCKET,
+]
 
 
 def nice_bucket(span_seconds: float) -> int:
@@ -38,8 +59,9 @@ def _align(start: datetime, end: datetime, bucket: int) -> tuple[datetime, datet
     return low, high
 
 
-def check_range(start: datetime | None, end: datetime | None, bucket_seconds: int | None,
-                now: datetime) -> tuple[datetime, datetime, int]:
+def check_range(
+    start: datetime | None, end: datetime | None, bucket_seconds: int | None, now: datetime
+) -> tuple[datetime, datetime, int]:
     """(aligned start, aligned end, bucket) or InvalidInput naming the bad parameter."""
     end = end or now + timedelta(seconds=1)
     if end.tzinfo is None or (start is not None and start.tzinfo is None):
@@ -71,21 +93,41 @@ def _amount(v: int | None) -> str | None:
 
 
 def bucket_json(b: series.Bucket) -> dict[str, Any]:
-    return {"start": iso(b.start), "points": b.points, "min_ratio_bp": _amount(b.min_ratio_bp),
-            "max_ratio_bp": _amount(b.max_ratio_bp), "last_ratio_bp": _amount(b.last_ratio_bp),
-            "min_reserves_sat": str(b.min_reserves_sat), "max_reserves_sat": str(b.max_reserves_sat),
-            "last_reserves_sat": str(b.last_reserves_sat), "min_liabilities_sat": str(b.min_liabilities_sat),
-            "max_liabilities_sat": str(b.max_liabilities_sat), "last_liabilities_sat": str(b.last_liabilities_sat),
-            "last_status": b.last_status}
+    return {
+        "start": iso(b.start),
+        "points": b.points,
+        "min_ratio_bp": _amount(b.min_ratio_bp),
+        "max_ratio_bp": _amount(b.max_ratio_bp),
+        "last_ratio_bp": _amount(b.last_ratio_bp),
+        "min_reserves_sat": str(b.min_reserves_sat),
+        "max_reserves_sat": str(b.max_reserves_sat),
+        "last_reserves_sat": str(b.last_reserves_sat),
+        "min_liabilities_sat": str(b.min_liabilities_sat),
+        "max_liabilities_sat": str(b.max_liabilities_sat),
+        "last_liabilities_sat": str(b.last_liabilities_sat),
+        "last_status": b.last_status,
+    }
 
 
 def supply_bucket_json(b: series.SupplyBucket) -> dict[str, Any]:
-    return {"start": iso(b.start), "points": b.points, "min_supply_sat": str(b.min_supply_sat),
-            "max_supply_sat": str(b.max_supply_sat), "last_supply_sat": str(b.last_supply_sat)}
+    return {
+        "start": iso(b.start),
+        "points": b.points,
+        "min_supply_sat": str(b.min_supply_sat),
+        "max_supply_sat": str(b.max_supply_sat),
+        "last_supply_sat": str(b.last_supply_sat),
+    }
 
 
-async def history(db, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None,
-                  deployment: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+async def history(
+    db,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    bucket_seconds: int | None,
+    deployment: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The history answer; `deployment` gives that deployment's supply buckets instead of the totals."""
     if deployment is not None and not 1 <= len(deployment) <= MAX_NAME:
         raise InvalidInput(f"deployment: a name of 1 to {MAX_NAME} characters")
@@ -93,8 +135,12 @@ async def history(db, *, start: datetime | None, end: datetime | None, bucket_se
     async with db.sessions() as session:
         buckets = await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=deployment)
     source = series.source_for(bucket)
-    out = {"from": iso(start), "to": iso(end), "bucket_seconds": bucket,
-           "source": "raw" if source is None else f"rollup_{source}s"}
+    out = {
+        "from": iso(start),
+        "to": iso(end),
+        "bucket_seconds": bucket,
+        "source": "raw" if source is None else f"rollup_{source}s",
+    }
     if deployment is not None:
         return {**out, "deployment": deployment, "points": [supply_bucket_json(b) for b in buckets]}
     return {**out, "points": [bucket_json(b) for b in buckets]}

@@ -97,8 +97,11 @@ class ReserveSetVersionView:
 def policy_view(policy: dict | None) -> PolicyView | None:
     if not isinstance(policy, dict):
         return None
-    keys = [KeyView(str(k.get("id", "")), k.get("fingerprint"), str(k.get("key", "")), k.get("path"))
-            for k in policy.get("keys") or [] if isinstance(k, dict)]
+    keys = [
+        KeyView(str(k.get("id", "")), k.get("fingerprint"), str(k.get("key", "")), k.get("path"))
+        for k in policy.get("keys") or []
+        if isinstance(k, dict)
+    ]
     script_type = str(policy.get("script_type", "unknown"))
     threshold = policy.get("threshold") if isinstance(policy.get("threshold"), int) else None
     description = str(policy.get("description") or "")
@@ -111,9 +114,16 @@ def policy_view(policy: dict | None) -> PolicyView | None:
     else:
         # A miniscript policy (e.g. "2 of 3 keys; or key D after block N"): only its sentence says it.
         custody = description.split(";")[0][:80] or f"{len(keys)} keys"
-    return PolicyView(script_type=script_type, custody=custody, threshold=threshold, keys_total=len(keys), keys=keys,
-                      timelocks=[str(t) for t in policy.get("timelocks") or []],
-                      description=description, script_declared=script_type != "addresses")
+    return PolicyView(
+        script_type=script_type,
+        custody=custody,
+        threshold=threshold,
+        keys_total=len(keys),
+        keys=keys,
+        timelocks=[str(t) for t in policy.get("timelocks") or []],
+        description=description,
+        script_declared=script_type != "addresses",
+    )
 
 
 def _locked_until(utxos: list[dict]) -> LockedUntil | None:
@@ -135,12 +145,23 @@ def _source_wallets(src: dict, declared: dict[str, dict]) -> list[WalletView]:
     for w in totals:
         decl = declared.get(w["name"], {})
         mine = [u for u in utxos if u["wallet"] == w["name"]]
-        out.append(WalletView(
-            name=w["name"], source=src["name"], label=decl.get("label"), policy=policy_view(decl.get("policy")),
-            total_sat=w["total_sat"], total_btc=btc(w["total_sat"]), spendable_sat=w["spendable_sat"],
-            spendable_btc=btc(w["spendable_sat"]), locked_sat=w["locked_sat"], locked_btc=btc(w["locked_sat"]),
-            locked_until=_locked_until(mine), utxo_count=w["utxo_count"],
-            uncounted_count=sum(1 for name in uncounted if name == w["name"])))
+        out.append(
+            WalletView(
+                name=w["name"],
+                source=src["name"],
+                label=decl.get("label"),
+                policy=policy_view(decl.get("policy")),
+                total_sat=w["total_sat"],
+                total_btc=btc(w["total_sat"]),
+                spendable_sat=w["spendable_sat"],
+                spendable_btc=btc(w["spendable_sat"]),
+                locked_sat=w["locked_sat"],
+                locked_btc=btc(w["locked_sat"]),
+                locked_until=_locked_until(mine),
+                utxo_count=w["utxo_count"],
+                uncounted_count=sum(1 for name in uncounted if name == w["name"]),
+            )
+        )
     return out
 
 
@@ -154,18 +175,31 @@ def wallets_view(att_id: str, body: dict, declaration: dict | None) -> WalletsVi
             failed.append({"name": src["name"], "error": f"{src['error']['code']}: {src['error']['detail']}"})
         else:
             wallets += _source_wallets(src, declared)
-    return WalletsView(attestation_id=att_id, sequence=body["sequence"], issued_at=body["issued_at"],
-                       valid_at=res.get("valid_at"), reserve_set=res.get("reserve_set"),
-                       count_locked=body["policy"].get("count_locked", True),
-                       wallets=sorted(wallets, key=lambda w: w.name), failed_sources=failed)
+    return WalletsView(
+        attestation_id=att_id,
+        sequence=body["sequence"],
+        issued_at=body["issued_at"],
+        valid_at=res.get("valid_at"),
+        reserve_set=res.get("reserve_set"),
+        count_locked=body["policy"].get("count_locked", True),
+        wallets=sorted(wallets, key=lambda w: w.name),
+        failed_sources=failed,
+    )
 
 
 def version_view(row, *, with_declaration: bool = False) -> ReserveSetVersionView:
     diff = None if row.diff is None else json.loads(row.diff)
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=timezone.utc)
-    return ReserveSetVersionView(version=row.version, hash=row.hash, created_at=iso(created), reason=row.reason,
-                                 wallet_count=row.wallet_count, diff=diff, diff_summary=describe_diff(diff),
-                                 declaration=json.loads(row.declaration) if with_declaration else None)
+    return ReserveSetVersionView(
+        version=row.version,
+        hash=row.hash,
+        created_at=iso(created),
+        reason=row.reason,
+        wallet_count=row.wallet_count,
+        diff=diff,
+        diff_summary=describe_diff(diff),
+        declaration=json.loads(row.declaration) if with_declaration else None,
+    )
 
 
 def declaration_of(row) -> dict[str, Any] | None:

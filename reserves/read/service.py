@@ -108,19 +108,26 @@ class ReserveService:
                 more = True
                 break
             kept.append(row)
-        return Page([_envelope(r, signatures.get(r.id, [])) for r in kept],
-                    encode_cursor(kept[-1].sequence) if more and kept else None, limit)
+        return Page(
+            [_envelope(r, signatures.get(r.id, [])) for r in kept],
+            encode_cursor(kept[-1].sequence) if more and kept else None,
+            limit,
+        )
 
     async def reserve_set(self, version: int | None = None) -> rviews.ReserveSetVersionView:
         """One reserve-set version with its declaration (the newest when `version` is None)."""
-        if version is not None and (isinstance(version, bool) or not isinstance(version, int)
-                                    or not 1 <= version <= MAX_VERSION):
+        if version is not None and (
+            isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION
+        ):
             raise InvalidInput(f"version: must be an integer from 1 to {MAX_VERSION}")
         async with self.db.sessions() as session:
-            row = await (repo.latest_reserve_set(session) if version is None else repo.get_reserve_set(session, version))
+            row = await (
+                repo.latest_reserve_set(session) if version is None else repo.get_reserve_set(session, version)
+            )
         if row is None:
-            raise NotFound("no reserve set has been recorded yet" if version is None
-                           else f"no reserve-set version {version}")
+            raise NotFound(
+                "no reserve set has been recorded yet" if version is None else f"no reserve-set version {version}"
+            )
         return rviews.version_view(row, with_declaration=True)
 
     async def reserve_set_versions(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> dict[str, Any]:
@@ -131,8 +138,11 @@ class ReserveService:
         async with self.db.sessions() as session:
             rows = await repo.list_reserve_sets(session, before_version=before, limit=limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
-        return {"items": [rviews.version_view(r) for r in rows],
-                "next_cursor": encode_cursor(rows[-1].version) if more and rows else None, "limit": limit}
+        return {
+            "items": [rviews.version_view(r) for r in rows],
+            "next_cursor": encode_cursor(rows[-1].version) if more and rows else None,
+            "limit": limit,
+        }
 
     async def wallets(self) -> rviews.WalletsView:
         """Per-wallet totals of the newest attestation, labelled from the reserve set it used."""
@@ -180,8 +190,12 @@ class ReserveService:
         """
         now = now or datetime.now(timezone.utc)
         s = self.settings
-        base = dict(devnet=s.devnet.enabled, token_symbol=s.portal.token_symbol, issuer_name=s.portal.issuer_name,
-                    stale_after_seconds=self.stale_after_seconds)
+        base = dict(
+            devnet=s.devnet.enabled,
+            token_symbol=s.portal.token_symbol,
+            issuer_name=s.portal.issuer_name,
+            stale_after_seconds=self.stale_after_seconds,
+        )
         async with self.db.sessions() as session:
             base["signer_pubkeys"] = [p for p, _ in announced_keys(await live_workers(session, now))]
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
@@ -189,8 +203,13 @@ class ReserveService:
             age = now - await _first_time(session) if rows else SPARK_WINDOW
             span = min(SPARK_WINDOW, max(timedelta(minutes=1), age))
             bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
-            buckets = await repo.ratio_history(session, start=now - span, end=now + timedelta(seconds=1),
-                                               bucket_seconds=bucket) if rows else []
+            buckets = (
+                await repo.ratio_history(
+                    session, start=now - span, end=now + timedelta(seconds=1), bucket_seconds=bucket
+                )
+                if rows
+                else []
+            )
             versions = await repo.list_reserve_sets(session, before_version=None, limit=DASHBOARD_VERSIONS)
             wallets = (await self._wallets(session, rows[0])).wallets if rows else []
         base["reserve_set_history"] = [rviews.version_view(v) for v in versions]
@@ -207,32 +226,47 @@ class ReserveService:
             reasons.insert(0, "the newest attestation is dated in the future (a clock ran ahead): its age is unknown")
         elif age > self.stale_after_seconds:
             status = "stale"
-            reasons.insert(0, f"the newest attestation is {age} s old; one is due every "
-                              f"{s.schedule.snapshot_interval_seconds:g} s")
+            reasons.insert(
+                0, f"the newest attestation is {age} s old; one is due every {s.schedule.snapshot_interval_seconds:g} s"
+            )
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
         deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
-            has_data=True, status=status, published_status=body["status"], status_reasons=reasons,
-            ratio_bp=body["ratio_bp"], ratio_percent=percent(body["ratio_bp"]),
-            reserves_sat=body["reserves"]["total_sat"], reserves_btc=btc(body["reserves"]["total_sat"]),
-            **_spendable_locked(body), utxo_count=body["reserves"]["utxo_count"],
-            valid_at=body["reserves"].get("valid_at"), reserve_set=body["reserves"].get("reserve_set"),
+            has_data=True,
+            status=status,
+            published_status=body["status"],
+            status_reasons=reasons,
+            ratio_bp=body["ratio_bp"],
+            ratio_percent=percent(body["ratio_bp"]),
+            reserves_sat=body["reserves"]["total_sat"],
+            reserves_btc=btc(body["reserves"]["total_sat"]),
+            **_spendable_locked(body),
+            utxo_count=body["reserves"]["utxo_count"],
+            valid_at=body["reserves"].get("valid_at"),
+            reserve_set=body["reserves"].get("reserve_set"),
             wallets=wallets,
-            liabilities_sat=body["supply"]["total_sat"], liabilities_btc=btc(body["supply"]["total_sat"]),
+            liabilities_sat=body["supply"]["total_sat"],
+            liabilities_btc=btc(body["supply"]["total_sat"]),
             supply_rule=supply_views.supply_rule(body),
             partial=any(x.error for x in sources) or any(x.error for x in deployments),
-            attestation_id=latest.id, sequence=latest.sequence, issued_at=body["issued_at"], age_seconds=age,
-            reserve_sources=sources, deployments=deployments,
+            attestation_id=latest.id,
+            sequence=latest.sequence,
+            issued_at=body["issued_at"],
+            age_seconds=age,
+            reserve_sources=sources,
+            deployments=deployments,
             recent=[views.row_summary(r) for r in rows],
             **base,
         )
 
-    async def history(self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None,
-                      deployment: str | None = None) -> dict:
+    async def history(
+        self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None, deployment: str | None = None
+    ) -> dict:
         """Bucketed min/max/last ratio, reserves and supply (reserves.read.history); one deployment's supply with
         `deployment`."""
-        return await history_mod.history(self.db, start=start, end=end, bucket_seconds=bucket_seconds,
-                                         deployment=deployment)
+        return await history_mod.history(
+            self.db, start=start, end=end, bucket_seconds=bucket_seconds, deployment=deployment
+        )
 
     async def _latest_row(self):
         async with self.db.sessions() as session:
@@ -249,11 +283,21 @@ class ReserveService:
             row, workers = await asyncio.wait_for(self._latest_and_workers(now), HEALTH_TIMEOUT_SECONDS)
         except (SQLAlchemyError, asyncio.TimeoutError) as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)
-            return 503, {"status": "degraded", "database": "unavailable", "reason": "database unavailable",
-                         "stale_after_seconds": self.stale_after_seconds}
+            return 503, {
+                "status": "degraded",
+                "database": "unavailable",
+                "reason": "database unavailable",
+                "stale_after_seconds": self.stale_after_seconds,
+            }
         limit = self.stale_after_seconds
-        body = {"database": "ok", "latest_sequence": None, "latest_age_seconds": None, "latest_status": None,
-                "stale_after_seconds": limit, **worker_summary(workers, now)}
+        body = {
+            "database": "ok",
+            "latest_sequence": None,
+            "latest_age_seconds": None,
+            "latest_status": None,
+            "stale_after_seconds": limit,
+            **worker_summary(workers, now),
+        }
         if row is None:
             if (now - self.started_at).total_seconds() <= limit:
                 return 200, {**body, "status": "starting"}
@@ -273,8 +317,13 @@ def _spendable_locked(body: dict) -> dict[str, Any]:
     res = body["reserves"]
     # Format 1 attestations knew no locks: everything they counted was spendable.
     spendable, locked = res.get("spendable_sat", res["total_sat"]), res.get("locked_sat", "0")
-    return {"spendable_sat": spendable, "spendable_btc": btc(spendable), "locked_sat": locked,
-            "locked_btc": btc(locked), "count_locked": body["policy"].get("count_locked", True)}
+    return {
+        "spendable_sat": spendable,
+        "spendable_btc": btc(spendable),
+        "locked_sat": locked,
+        "locked_btc": btc(locked),
+        "count_locked": body["policy"].get("count_locked", True),
+    }
 
 
 async def _first_time(session) -> datetime:

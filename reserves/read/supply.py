@@ -13,8 +13,10 @@ from reserves.attestation.arithmetic import liabilities_sat
 from reserves.attestation.members.held import locked_for
 from reserves.read.display import btc, short_hash, token_units
 
-RULE_FORMAT_3 = ("Total = sum over native deployments of (total supply − held balances) + sum over bridge "
-                 "deployments of max(locked on the source chain, minted), each rounded up to whole satoshis.")
+RULE_FORMAT_3 = (
+    "Total = sum over native deployments of (total supply − held balances) + sum over bridge "
+    "deployments of max(locked on the source chain, minted), each rounded up to whole satoshis."
+)
 RULE_LEGACY = "Total = sum over deployments of total supply, each rounded up to whole satoshis."
 
 
@@ -23,9 +25,9 @@ class HeldTermView:
     """One held address subtracted from a native deployment's total supply (raw units at its block)."""
 
     address: str
-    category: str                 # lockbox | escrow | treasury | burn
+    category: str  # lockbox | escrow | treasury | burn
     reason: str
-    bridge: str | None            # the bridge deployment a lockbox or escrow backs
+    bridge: str | None  # the bridge deployment a lockbox or escrow backs
     balance: str
     balance_btc: str | None
 
@@ -112,10 +114,17 @@ def supply_view(attestation_id: str, body: dict) -> SupplyView:
     deployments = deployment_views(body["supply"]["deployments"])
     total = str(body["supply"]["total_sat"])
     return SupplyView(
-        attestation_id=attestation_id, sequence=body["sequence"], issued_at=body["issued_at"],
-        format=body.get("format", ""), rule=supply_rule(body), total_sat=total, total_btc=btc(total),
+        attestation_id=attestation_id,
+        sequence=body["sequence"],
+        issued_at=body["issued_at"],
+        format=body.get("format", ""),
+        rule=supply_rule(body),
+        total_sat=total,
+        total_btc=btc(total),
         sum_sat=str(sum(int(d.supply_sat) for d in deployments if d.supply_sat is not None)),
-        complete=not any(d.error for d in deployments), deployments=deployments)
+        complete=not any(d.error for d in deployments),
+        deployments=deployments,
+    )
 
 
 def supply_rule(body: dict) -> str:
@@ -130,30 +139,54 @@ def deployment_views(entries: list[dict]) -> list[DeploymentView]:
 
 
 def deployment_view(dep: dict, by_name: dict[str, dict] | None = None) -> DeploymentView:
-    head = dict(name=dep["name"], kind=dep["kind"], chain_id=dep["chain_id"], contract=dep["contract"],
-                role=dep.get("role", "native"), bridge_source=dep.get("bridge_source"))
+    head = dict(
+        name=dep["name"],
+        kind=dep["kind"],
+        chain_id=dep["chain_id"],
+        contract=dep["contract"],
+        role=dep.get("role", "native"),
+        bridge_source=dep.get("bridge_source"),
+    )
     err = dep.get("error")
     if err:
-        return DeploymentView(**head, error=f"{err['code']}: {err['detail']}", error_code=err["code"],
-                              error_detail=err["detail"])
+        return DeploymentView(
+            **head, error=f"{err['code']}: {err['detail']}", error_code=err["code"], error_detail=err["detail"]
+        )
     decimals = dep["decimals"]
     total = dep["total_supply"]
     # Formats 1 and 2 count the whole supply: circulating is the total there.
     circulating = dep.get("circulating", total)
     block_hash = dep.get("block_hash")
     return DeploymentView(
-        **head, height=dep.get("height"), block_hash=block_hash, block_hash_short=short_hash(block_hash),
-        block_time=dep.get("block_time"), decimals=decimals, total_supply=total,
-        total_supply_btc=token_units(total, decimals), held=[held_view(h, decimals) for h in dep.get("held", [])],
-        bridge=bridge_view(dep, (by_name or {}).get(dep.get("bridge_source") or "")) if head["role"] == "bridge"
+        **head,
+        height=dep.get("height"),
+        block_hash=block_hash,
+        block_hash_short=short_hash(block_hash),
+        block_time=dep.get("block_time"),
+        decimals=decimals,
+        total_supply=total,
+        total_supply_btc=token_units(total, decimals),
+        held=[held_view(h, decimals) for h in dep.get("held", [])],
+        bridge=bridge_view(dep, (by_name or {}).get(dep.get("bridge_source") or ""))
+        if head["role"] == "bridge"
         else None,
-        circulating=circulating, circulating_btc=token_units(circulating, decimals),
-        supply_sat=dep.get("supply_sat"), supply_btc=btc(dep.get("supply_sat")), rpc=rpc_view(dep.get("rpc")))
+        circulating=circulating,
+        circulating_btc=token_units(circulating, decimals),
+        supply_sat=dep.get("supply_sat"),
+        supply_btc=btc(dep.get("supply_sat")),
+        rpc=rpc_view(dep.get("rpc")),
+    )
 
 
 def held_view(h: dict, decimals: int) -> HeldTermView:
-    return HeldTermView(address=h["address"], category=h["category"], reason=h["reason"], bridge=h.get("bridge"),
-                        balance=h["balance"], balance_btc=token_units(h["balance"], decimals))
+    return HeldTermView(
+        address=h["address"],
+        category=h["category"],
+        reason=h["reason"],
+        bridge=h.get("bridge"),
+        balance=h["balance"],
+        balance_btc=token_units(h["balance"], decimals),
+    )
 
 
 def bridge_view(dep: dict, source: dict | None) -> BridgeTermView:
@@ -164,9 +197,16 @@ def bridge_view(dep: dict, source: dict | None) -> BridgeTermView:
     minted = int(dep["total_supply"])
     locked_sat, minted_sat = liabilities_sat(locked, source_decimals), liabilities_sat(minted, dep["decimals"])
     return BridgeTermView(
-        source=dep.get("bridge_source") or "", locked=str(locked), locked_btc=token_units(locked, source_decimals),
-        locked_sat=str(locked_sat), minted=str(minted), minted_btc=token_units(minted, dep["decimals"]),
-        minted_sat=str(minted_sat), counted="locked" if locked_sat > minted_sat else "minted", source_failed=failed)
+        source=dep.get("bridge_source") or "",
+        locked=str(locked),
+        locked_btc=token_units(locked, source_decimals),
+        locked_sat=str(locked_sat),
+        minted=str(minted),
+        minted_btc=token_units(minted, dep["decimals"]),
+        minted_sat=str(minted_sat),
+        counted="locked" if locked_sat > minted_sat else "minted",
+        source_failed=failed,
+    )
 
 
 def rpc_view(rpc: dict | None) -> RpcView | None:

@@ -44,25 +44,25 @@ class DashboardView:
     token_symbol: str
     issuer_name: str
     stale_after_seconds: int
-    status: str | None = None            # what holds now: `stale` once the attestation is too old
+    status: str | None = None  # what holds now: `stale` once the attestation is too old
     published_status: str | None = None  # the status signed in the attestation
-    partial: bool = False                # a source failed: totals cover only what was read
+    partial: bool = False  # a source failed: totals cover only what was read
     status_reasons: list[str] = field(default_factory=list)
     ratio_bp: str | None = None
     ratio_percent: str | None = None
     reserves_sat: str | None = None
     reserves_btc: str | None = None
-    spendable_sat: str | None = None     # counted outputs any path can spend now
+    spendable_sat: str | None = None  # counted outputs any path can spend now
     spendable_btc: str | None = None
-    locked_sat: str | None = None        # counted outputs under a time lock (in reserves only if count_locked)
+    locked_sat: str | None = None  # counted outputs under a time lock (in reserves only if count_locked)
     locked_btc: str | None = None
     count_locked: bool = True
     utxo_count: int | None = None
-    valid_at: dict | None = None         # the Bitcoin tip the reserves were read at
-    reserve_set: dict | None = None      # {version, hash} the attestation was made with
+    valid_at: dict | None = None  # the Bitcoin tip the reserves were read at
+    reserve_set: dict | None = None  # {version, hash} the attestation was made with
     liabilities_sat: str | None = None
     liabilities_btc: str | None = None
-    supply_rule: str | None = None       # how liabilities_sat adds up the deployments (one line)
+    supply_rule: str | None = None  # how liabilities_sat adds up the deployments (one line)
     attestation_id: str | None = None
     sequence: int | None = None
     issued_at: str | None = None
@@ -72,27 +72,39 @@ class DashboardView:
     recent: list[AttestationSummary] = field(default_factory=list)
     signer_pubkeys: list[str] = field(default_factory=list)
     sparkline: "Sparkline | None" = None
-    wallets: list[Any] = field(default_factory=list)                # reserve_views.WalletView
-    reserve_set_history: list[Any] = field(default_factory=list)    # reserve_views.ReserveSetVersionView
+    wallets: list[Any] = field(default_factory=list)  # reserve_views.WalletView
+    reserve_set_history: list[Any] = field(default_factory=list)  # reserve_views.ReserveSetVersionView
 
 
 def reserve_source_view(src: dict) -> ReserveSourceView:
     err = src.get("error")
     return ReserveSourceView(
-        name=src["name"], kind=src["kind"], chain_id=src.get("chain_id"), height=src.get("height"),
-        block_hash=src.get("block_hash"), block_time=src.get("block_time"), total_sat=src.get("total_sat"),
-        total_btc=btc(src.get("total_sat")), utxo_count=src.get("utxo_count"),
+        name=src["name"],
+        kind=src["kind"],
+        chain_id=src.get("chain_id"),
+        height=src.get("height"),
+        block_hash=src.get("block_hash"),
+        block_time=src.get("block_time"),
+        total_sat=src.get("total_sat"),
+        total_btc=btc(src.get("total_sat")),
+        utxo_count=src.get("utxo_count"),
         min_confirmations=src.get("min_confirmations"),
-        error=f"{err['code']}: {err['detail']}" if err else None)
+        error=f"{err['code']}: {err['detail']}" if err else None,
+    )
 
 
 def row_summary(row) -> AttestationSummary:
     """From the stored columns only: the list never parses whole documents."""
     ratio = None if row.ratio_bp is None else str(row.ratio_bp)
     issued = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=timezone.utc)
-    return AttestationSummary(id=row.id, sequence=row.sequence,
-                              issued_at=iso(issued),
-                              status=row.status, ratio_bp=ratio, ratio_percent=percent(ratio))
+    return AttestationSummary(
+        id=row.id,
+        sequence=row.sequence,
+        issued_at=iso(issued),
+        status=row.status,
+        ratio_bp=ratio,
+        ratio_percent=percent(ratio),
+    )
 
 
 def age_seconds(issued_at: datetime, now: datetime) -> int:

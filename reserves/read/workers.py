@@ -34,7 +34,12 @@ def worker_summary(rows: list[WorkerStatusRow], now: datetime) -> dict[str, Any]
         "replica": None if leader is None else leader.replica,
         "leader": leader is not None,
         "last_snapshot_error": error,
-        "workers": [{"replica": r.replica, "leading": r.leading,
-                     "heartbeat_age_seconds": max(0, int((now - utc(r.heartbeat_at)).total_seconds()))}
-                    for r in rows],
+        "workers": [
+            {
+                "replica": r.replica,
+                "leading": r.leading,
+                "heartbeat_age_seconds": max(0, int((now - utc(r.heartbeat_at)).total_seconds())),
+            }
+            for r in rows
+        ],
     }

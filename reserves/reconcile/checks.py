@@ -80,8 +80,9 @@ def _unreconciled(reason: str, detail: str, **kw) -> Outcome:
     return Outcome("unreconciled", reason, detail, **kw)
 
 
-async def check_mint(claim: Claim, deposit: tuple[str, int] | None, decimals: int | None, ctx: Context,
-                     earlier: Claim | None) -> Outcome:
+async def check_mint(
+    claim: Claim, deposit: tuple[str, int] | None, decimals: int | None, ctx: Context, earlier: Claim | None
+) -> Outcome:
     """The status of a mint claiming `deposit`; `earlier` is a mint that claimed the same deposit first."""
     if deposit is None:
         return _unreconciled(r.NO_DEPOSIT_LINK, "the mint names no Bitcoin deposit and no operator link exists")
@@ -97,23 +98,35 @@ async def check_mint(claim: Claim, deposit: tuple[str, int] | None, decimals: in
     if tx is None:
         return _unreconciled(r.DEPOSIT_NOT_FOUND, f"Bitcoin transaction {txid} is unknown to Esplora", **at)
     if vout >= len(tx.outputs):
-        return _unreconciled(r.OUTPUT_NOT_FOUND, f"transaction {txid} has {len(tx.outputs)} outputs, no output {vout}", **at)
+        return _unreconciled(
+            r.OUTPUT_NOT_FOUND, f"transaction {txid} has {len(tx.outputs)} outputs, no output {vout}", **at
+        )
     out = tx.outputs[vout]
     at.update(btc_address=out.address, value_sat=out.value_sat, confirmations=ctx.depth(tx.status.height))
     if not await ctx.membership.contains(out.address):
-        return _unreconciled(r.NOT_RESERVE_ADDRESS, f"output {vout} pays {out.address or 'a non-standard script'}, "
-                                                    "not a declared reserve address", **at)
+        return _unreconciled(
+            r.NOT_RESERVE_ADDRESS,
+            f"output {vout} pays {out.address or 'a non-standard script'}, not a declared reserve address",
+            **at,
+        )
     try:
         internal = await from_reserve(ctx, tx.inputs)
     except ChainError as exc:
         return _pending(r.BITCOIN_UNAVAILABLE, exc.detail[:300], **at)
     if internal:
         # A consolidation or a release's change: the reserve paid itself, no new BTC came in.
-        return _unreconciled(r.DEPOSIT_FROM_RESERVE, f"transaction {txid} spends reserve outputs: a move inside "
-                                                     "the reserve, not a deposit", **at)
+        return _unreconciled(
+            r.DEPOSIT_FROM_RESERVE,
+            f"transaction {txid} spends reserve outputs: a move inside the reserve, not a deposit",
+            **at,
+        )
     if earlier is not None:
-        return _unreconciled(r.DEPOSIT_REUSED, f"deposit {txid}:{vout} already backs the mint in {earlier.tx_hash} "
-                                               f"(log {earlier.log_index}) on {earlier.deployment}", **at)
+        return _unreconciled(
+            r.DEPOSIT_REUSED,
+            f"deposit {txid}:{vout} already backs the mint in {earlier.tx_hash} "
+            f"(log {earlier.log_index}) on {earlier.deployment}",
+            **at,
+        )
     if decimals is None:
         return _pending(r.DECIMALS_UNKNOWN, "the deployment's decimals are not known yet", **at)
     try:
@@ -121,8 +134,13 @@ async def check_mint(claim: Claim, deposit: tuple[str, int] | None, decimals: in
     except InvalidInput as exc:
         return _unreconciled(r.FEE_NOT_REPRESENTABLE, exc.detail, **at)
     if claim.amount != expected:
-        return _unreconciled(r.AMOUNT_MISMATCH, f"minted {claim.amount} units; the deposit of {out.value_sat} sat net "
-                                                f"of fee entitles to {expected}", expected=expected, actual=claim.amount, **at)
+        return _unreconciled(
+            r.AMOUNT_MISMATCH,
+            f"minted {claim.amount} units; the deposit of {out.value_sat} sat net of fee entitles to {expected}",
+            expected=expected,
+            actual=claim.amount,
+            **at,
+        )
     if at["confirmations"] < ctx.min_confirmations:
         return _pending(r.SHALLOW, f"deposit has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at)
     return Outcome("reconciled", None, f"deposit {txid}:{vout} of {out.value_sat} sat", **at)
@@ -140,14 +158,19 @@ def awaiting(ctx: Context, first_seen_height: int | None, detail: str, **kw) -> 
     """awaiting_release, or unreleased once the burn has waited more than the deadline (in Bitcoin blocks)."""
     age = None if first_seen_height is None or ctx.tip_height is None else max(0, ctx.tip_height - first_seen_height)
     if age is not None and age > ctx.deadline_blocks:
-        return Outcome("unreleased", r.RELEASE_DEADLINE_PASSED,
-                       f"no release after {age} Bitcoin blocks (deadline {ctx.deadline_blocks}); {detail}",
-                       age_blocks=age, **kw)
+        return Outcome(
+            "unreleased",
+            r.RELEASE_DEADLINE_PASSED,
+            f"no release after {age} Bitcoin blocks (deadline {ctx.deadline_blocks}); {detail}",
+            age_blocks=age,
+            **kw,
+        )
     return Outcome("awaiting_release", None, detail, age_blocks=age, **kw)
 
 
-async def check_linked_release(claim: Claim, link: tuple[str, int], need_sat: int, ctx: Context,
-                               first_seen: int | None) -> Outcome:
+async def check_linked_release(
+    claim: Claim, link: tuple[str, int], need_sat: int, ctx: Context, first_seen: int | None
+) -> Outcome:
     """A burn whose release output an operator named: it must exist, be confirmed, pay enough and
     spend from the reserve, and not release another burn already."""
     txid, vout = link
@@ -158,18 +181,28 @@ async def check_linked_release(claim: Claim, link: tuple[str, int], need_sat: in
     out = tx.outputs[vout]
     at.update(btc_address=out.address, value_sat=out.value_sat, confirmations=ctx.depth(tx.status.height))
     if out.value_sat < need_sat:
-        return Outcome("unreleased", r.RELEASE_INVALID, f"linked output pays {out.value_sat} sat, at least "
-                                                        f"{need_sat} are owed", **at)
+        return Outcome(
+            "unreleased",
+            r.RELEASE_INVALID,
+            f"linked output pays {out.value_sat} sat, at least {need_sat} are owed",
+            **at,
+        )
     if (txid, vout) in ctx.used_outputs:
         return Outcome("unreleased", r.RELEASE_INVALID, "linked output already releases another burn", **at)
     if await ctx.membership.contains(out.address):
-        return Outcome("unreleased", r.RELEASE_INVALID, "linked output pays a reserve address: the BTC never "
-                                                        "left the reserve", **at)
+        return Outcome(
+            "unreleased",
+            r.RELEASE_INVALID,
+            "linked output pays a reserve address: the BTC never left the reserve",
+            **at,
+        )
     if not await from_reserve(ctx, tx.inputs):
         return Outcome("unreleased", r.RELEASE_INVALID, "linked transaction spends no reserve output", **at)
     ctx.used_outputs.add((txid, vout))
     if at["confirmations"] < ctx.min_confirmations:
-        return awaiting(ctx, first_seen, f"release has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at)
+        return awaiting(
+            ctx, first_seen, f"release has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at
+        )
     return Outcome("released", None, f"released by {txid}:{vout} ({out.value_sat} sat)", **at)
 
 
@@ -182,9 +215,15 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
     is never released to: every consolidation or change output would otherwise count as a release.
     """
     if await ctx.membership.contains(address):
-        return {c.key: Outcome("unreleased", r.RESERVE_ADDRESS, f"{address} is a reserve address: paying it "
-                               "releases nothing (the BTC never leaves the reserve)", btc_address=address)
-                for c, _, _ in burns}
+        return {
+            c.key: Outcome(
+                "unreleased",
+                r.RESERVE_ADDRESS,
+                f"{address} is a reserve address: paying it releases nothing (the BTC never leaves the reserve)",
+                btc_address=address,
+            )
+            for c, _, _ in burns
+        }
     try:
         payments = [p for p in await ctx.reader.payments_to(address) if (p.txid, p.vout) not in ctx.used_outputs]
         qualified = [p for p in payments if await from_reserve(ctx, p.inputs)]
@@ -199,8 +238,9 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
     for claim, need, seen in burns:
         fits = [p for p in qualified if p.value_sat >= need]
         if not fits:
-            out[claim.key] = awaiting(ctx, seen, f"no release of at least {need} sat to {address} yet",
-                                      btc_address=address)
+            out[claim.key] = awaiting(
+                ctx, seen, f"no release of at least {need} sat to {address} yet", btc_address=address
+            )
             continue
         best = min(fits, key=lambda p: (p.value_sat, p.height, p.txid, p.vout))
         qualified.remove(best)
@@ -210,9 +250,11 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
 
 
 def _released(ctx: Context, seen: int | None, address: str, p) -> Outcome:
-    at = dict(btc_txid=p.txid, btc_vout=p.vout, btc_address=address, value_sat=p.value_sat,
-              confirmations=ctx.depth(p.height))
+    at = dict(
+        btc_txid=p.txid, btc_vout=p.vout, btc_address=address, value_sat=p.value_sat, confirmations=ctx.depth(p.height)
+    )
     if at["confirmations"] < ctx.min_confirmations:
-        return awaiting(ctx, seen, f"release {p.txid} has {at['confirmations']} of {ctx.min_confirmations} "
-                                   "confirmations", **at)
+        return awaiting(
+            ctx, seen, f"release {p.txid} has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at
+        )
     return Outcome("released", None, f"released by {p.txid}:{p.vout} ({p.value_sat} sat)", **at)

@@ -87,8 +87,14 @@ def _same_account(event_account: str | None, transfer_account: str | None) -> bo
 
 def _claim(kind: str, row, data) -> Claim:
     return Claim(
-        kind=kind, deployment=row.deployment, block_number=row.block_number, log_index=row.log_index,
-        block_hash=row.block_hash, tx_hash=row.tx_hash, amount=row.amount, has_data=data is not None,
+        kind=kind,
+        deployment=row.deployment,
+        block_number=row.block_number,
+        log_index=row.log_index,
+        block_hash=row.block_hash,
+        tx_hash=row.tx_hash,
+        amount=row.amount,
+        has_data=data is not None,
         deposit_txid=getattr(data, "deposit_txid", None) if kind == "mint" else None,
         deposit_vout=getattr(data, "deposit_vout", None) if kind == "mint" else None,
         btc_address=getattr(data, "btc_address", None) if kind == "burn" else None,

@@ -25,8 +25,12 @@ async def supply_rows(session: AsyncSession, deployments: list[str]) -> list[Sup
         return []
     stmt = select(SupplyEventRow).where(
         col(SupplyEventRow.deployment).in_(deployments),
-        or_(col(SupplyEventRow.kind).in_(("mint", "burn")),
-            SupplyEventRow.from_address == ZERO_ADDRESS, SupplyEventRow.to_address == ZERO_ADDRESS))
+        or_(
+            col(SupplyEventRow.kind).in_(("mint", "burn")),
+            SupplyEventRow.from_address == ZERO_ADDRESS,
+            SupplyEventRow.to_address == ZERO_ADDRESS,
+        ),
+    )
     return list((await session.exec(stmt)).all())
 
 
@@ -45,8 +49,11 @@ async def all_links(session: AsyncSession) -> list[ReconcileLinkRow]:
 
 
 async def get_link(session: AsyncSession, deployment: str, tx_hash: str, log_index: int) -> ReconcileLinkRow | None:
-    stmt = select(ReconcileLinkRow).where(ReconcileLinkRow.deployment == deployment,
-                                          ReconcileLinkRow.tx_hash == tx_hash, ReconcileLinkRow.log_index == log_index)
+    stmt = select(ReconcileLinkRow).where(
+        ReconcileLinkRow.deployment == deployment,
+        ReconcileLinkRow.tx_hash == tx_hash,
+        ReconcileLinkRow.log_index == log_index,
+    )
     return (await session.exec(stmt)).first()
 
 
@@ -60,9 +67,19 @@ async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> Reconcile
         await session.rollback()
         raise LinkExists(f"event {row.tx_hash} log {row.log_index} on {row.deployment} already has a link") from exc
     # The operator's action is audited in the same transaction as the link itself.
-    await audit.append(session, actor=row.created_by, action="admin.link",
-                       detail={"deployment": row.deployment, "tx_hash": row.tx_hash, "log_index": row.log_index,
-                               "btc_txid": row.btc_txid, "vout": row.vout, "note": row.note[:200]})
+    await audit.append(
+        session,
+        actor=row.created_by,
+        action="admin.link",
+        detail={
+            "deployment": row.deployment,
+            "tx_hash": row.tx_hash,
+            "log_index": row.log_index,
+            "btc_txid": row.btc_txid,
+            "vout": row.vout,
+            "note": row.note[:200],
+        },
+    )
     await session.commit()
     await session.refresh(row)
     return row
@@ -71,14 +88,16 @@ async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> Reconcile
 async def status_counts(session: AsyncSession, deployment: str | None) -> dict[tuple[str, str], int]:
     """(kind, status) -> number of items, optionally of one deployment."""
     stmt = select(ReconcileItemRow.kind, ReconcileItemRow.status, func.count()).group_by(
-        ReconcileItemRow.kind, ReconcileItemRow.status)
+        ReconcileItemRow.kind, ReconcileItemRow.status
+    )
     if deployment is not None:
         stmt = stmt.where(ReconcileItemRow.deployment == deployment)
     return {(kind, status): int(n) for kind, status, n in (await session.exec(stmt)).all()}
 
 
-async def list_items(session: AsyncSession, *, status: str | None, deployment: str | None, kind: str | None,
-                     limit: int) -> list[ReconcileItemRow]:
+async def list_items(
+    session: AsyncSession, *, status: str | None, deployment: str | None, kind: str | None, limit: int
+) -> list[ReconcileItemRow]:
     """Items, newest event first (block number, log index descending, then deployment)."""
     stmt = select(ReconcileItemRow)
     if status is not None:
@@ -87,6 +106,10 @@ async def list_items(session: AsyncSession, *, status: str | None, deployment: s
         stmt = stmt.where(ReconcileItemRow.deployment == deployment)
     if kind is not None:
         stmt = stmt.where(ReconcileItemRow.kind == kind)
-    stmt = stmt.order_by(col(ReconcileItemRow.first_seen_at).desc(), col(ReconcileItemRow.block_number).desc(),
-                         col(ReconcileItemRow.log_index).desc(), col(ReconcileItemRow.deployment)).limit(limit)
+    stmt = stmt.order_by(
+        col(ReconcileItemRow.first_seen_at).desc(),
+        col(ReconcileItemRow.block_number).desc(),
+        col(ReconcileItemRow.log_index).desc(),
+        col(ReconcileItemRow.deployment),
+    ).limit(limit)
     return list((await session.exec(stmt)).all())

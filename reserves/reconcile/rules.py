@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from reserves.errors import InvalidInput
 
-SAT_DECIMALS = 8          # 1 BTC = 10**8 sats
+SAT_DECIMALS = 8  # 1 BTC = 10**8 sats
 BP_SCALE = 10_000
 
 # Statuses of a mint item, of a burn item.
@@ -17,29 +17,37 @@ STATUSES = MINT_STATUSES + BURN_STATUSES
 SETTLED = ("reconciled", "released")
 
 # Reason codes (machine readable). Mints:
-NO_DEPOSIT_LINK = "no_deposit_link"            # a Transfer from 0x0 without Mint data or operator link
-DEPOSIT_NOT_FOUND = "deposit_not_found"        # Esplora does not know the deposit transaction
-OUTPUT_NOT_FOUND = "output_not_found"          # the transaction has no such output
-NOT_RESERVE_ADDRESS = "not_reserve_address"    # the output pays no declared reserve address
-AMOUNT_MISMATCH = "amount_mismatch"            # mint != deposit net of fee (expected, actual given)
-DEPOSIT_REUSED = "deposit_reused"              # an earlier mint already claims this deposit
+NO_DEPOSIT_LINK = "no_deposit_link"  # a Transfer from 0x0 without Mint data or operator link
+DEPOSIT_NOT_FOUND = "deposit_not_found"  # Esplora does not know the deposit transaction
+OUTPUT_NOT_FOUND = "output_not_found"  # the transaction has no such output
+NOT_RESERVE_ADDRESS = "not_reserve_address"  # the output pays no declared reserve address
+AMOUNT_MISMATCH = "amount_mismatch"  # mint != deposit net of fee (expected, actual given)
+DEPOSIT_REUSED = "deposit_reused"  # an earlier mint already claims this deposit
 FEE_NOT_REPRESENTABLE = "fee_not_representable"  # decimals < 8 and the net sats do not divide evenly
 DEPOSIT_FROM_RESERVE = "deposit_from_reserve"  # the "deposit" spends reserve outputs: an internal move, no new BTC
 # Burns:
-NO_RELEASE_ADDRESS = "no_release_address"      # a Transfer to 0x0 without Burn data or operator link
-INVALID_ADDRESS = "invalid_address"            # the Burn names no valid address of the reserve network
+NO_RELEASE_ADDRESS = "no_release_address"  # a Transfer to 0x0 without Burn data or operator link
+INVALID_ADDRESS = "invalid_address"  # the Burn names no valid address of the reserve network
 RELEASE_DEADLINE_PASSED = "release_deadline_passed"
-RELEASE_INVALID = "release_invalid"            # an operator-linked release that does not qualify
-RESERVE_ADDRESS = "reserve_address"            # the burn names a reserve address: paying it releases nothing
+RELEASE_INVALID = "release_invalid"  # an operator-linked release that does not qualify
+RESERVE_ADDRESS = "reserve_address"  # the burn names a reserve address: paying it releases nothing
 # Transient (status pending / awaiting_release): will be checked again.
-SHALLOW = "shallow"                            # deposit found, fewer confirmations than required
-NO_ESPLORA_SOURCE = "no_esplora_source"        # no reserve source is read through Esplora
-BITCOIN_UNAVAILABLE = "bitcoin_unavailable"    # Esplora failed or answered garbage this run
-DECIMALS_UNKNOWN = "decimals_unknown"          # the deployment's decimals are not known yet
-HISTORY_TOO_LONG = "history_too_long"          # the burn address has too many transactions to read
+SHALLOW = "shallow"  # deposit found, fewer confirmations than required
+NO_ESPLORA_SOURCE = "no_esplora_source"  # no reserve source is read through Esplora
+BITCOIN_UNAVAILABLE = "bitcoin_unavailable"  # Esplora failed or answered garbage this run
+DECIMALS_UNKNOWN = "decimals_unknown"  # the deployment's decimals are not known yet
+HISTORY_TOO_LONG = "history_too_long"  # the burn address has too many transactions to read
 
-MINT_REASONS = (NO_DEPOSIT_LINK, DEPOSIT_NOT_FOUND, OUTPUT_NOT_FOUND, NOT_RESERVE_ADDRESS, AMOUNT_MISMATCH,
-                DEPOSIT_REUSED, FEE_NOT_REPRESENTABLE, DEPOSIT_FROM_RESERVE)
+MINT_REASONS = (
+    NO_DEPOSIT_LINK,
+    DEPOSIT_NOT_FOUND,
+    OUTPUT_NOT_FOUND,
+    NOT_RESERVE_ADDRESS,
+    AMOUNT_MISMATCH,
+    DEPOSIT_REUSED,
+    FEE_NOT_REPRESENTABLE,
+    DEPOSIT_FROM_RESERVE,
+)
 BURN_REASONS = (NO_RELEASE_ADDRESS, INVALID_ADDRESS, RELEASE_DEADLINE_PASSED, RELEASE_INVALID, RESERVE_ADDRESS)
 TRANSIENT_REASONS = (SHALLOW, NO_ESPLORA_SOURCE, BITCOIN_UNAVAILABLE, DECIMALS_UNKNOWN, HISTORY_TOO_LONG)
 REASONS = MINT_REASONS + BURN_REASONS + TRANSIENT_REASONS

@@ -25,8 +25,13 @@ log = logging.getLogger(__name__)
 MAX_CHECKS_PER_PASS = 200
 MAX_ADDRESSES_PER_PASS = 20
 # Reasons that depend only on the deposit transaction's content (a txid commits to its outputs).
-FINAL_REASONS = (r.OUTPUT_NOT_FOUND, r.NOT_RESERVE_ADDRESS, r.AMOUNT_MISMATCH, r.FEE_NOT_REPRESENTABLE,
-                 r.DEPOSIT_FROM_RESERVE)
+FINAL_REASONS = (
+    r.OUTPUT_NOT_FOUND,
+    r.NOT_RESERVE_ADDRESS,
+    r.AMOUNT_MISMATCH,
+    r.FEE_NOT_REPRESENTABLE,
+    r.DEPOSIT_FROM_RESERVE,
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +60,14 @@ def item_key(row: ReconcileItemRow) -> Key:
     return (row.deployment, row.block_number, row.log_index)
 
 
-async def reconcile_pass(db: Database, setup: Setup, *, now: datetime | None = None,
-                         max_checks: int = MAX_CHECKS_PER_PASS, max_addresses: int = MAX_ADDRESSES_PER_PASS) -> dict:
+async def reconcile_pass(
+    db: Database,
+    setup: Setup,
+    *,
+    now: datetime | None = None,
+    max_checks: int = MAX_CHECKS_PER_PASS,
+    max_addresses: int = MAX_ADDRESSES_PER_PASS,
+) -> dict:
     """Recompute every item from the stored token logs; returns {status: count} of the stored items.
 
     Bitcoin is read for at most `max_checks` claims and `max_addresses` burn addresses (new or changed
@@ -71,8 +82,14 @@ async def reconcile_pass(db: Database, setup: Setup, *, now: datetime | None = N
         links = {(k.deployment, k.tx_hash, k.log_index): k for k in await repo.all_links(session)}
         decimals = await _decimals(session, setup)
     reader = ReconcileEsplora(setup.esplora_url, **setup.client_options) if setup.esplora_url else None
-    ctx = ck.Context(reader, setup.network, ck.ReserveMembership(setup.wallets), setup.fees,
-                     setup.min_confirmations, setup.deadline_blocks)
+    ctx = ck.Context(
+        reader,
+        setup.network,
+        ck.ReserveMembership(setup.wallets),
+        setup.fees,
+        setup.min_confirmations,
+        setup.deadline_blocks,
+    )
     try:
         await _read_tip(ctx)
         order = sorted(claims, key=lambda c: (_seen_at(items.get(c.key), now), c.key))
@@ -144,13 +161,15 @@ def _plan(c: Claim, links: dict, network: str) -> _Plan:
         elif link is not None:
             target = (link.btc_txid, link.vout)
         if target is None:
-            early = ck.Outcome("unreconciled", r.NO_DEPOSIT_LINK,
-                               "the mint names no Bitcoin deposit and no operator link exists")
+            early = ck.Outcome(
+                "unreconciled", r.NO_DEPOSIT_LINK, "the mint names no Bitcoin deposit and no operator link exists"
+            )
     elif not c.has_data:
         target = None if link is None else (link.btc_txid, link.vout)
         if link is None:
-            early = ck.Outcome("unreleased", r.NO_RELEASE_ADDRESS,
-                               "the burn names no Bitcoin address and no operator link exists")
+            early = ck.Outcome(
+                "unreleased", r.NO_RELEASE_ADDRESS, "the burn names no Bitcoin address and no operator link exists"
+            )
     else:
         try:
             target = normalize_address((c.btc_address or "").strip(), network)
@@ -170,10 +189,12 @@ def _needs_check(item: ReconcileItemRow | None, plan: _Plan) -> bool:
 
 def _priority(items: dict, claims: list[Claim], plans: dict[Key, _Plan]) -> list[Claim]:
     """New or changed claims first (in claim order), then the least recently checked."""
+
     def rank(c: Claim):
         item = items.get(c.key)
         fresh = item is None or item.basis != plans[c.key].basis or item.checked_at is None
         return (0, 0.0) if fresh else (1, core_repo.utc(item.checked_at).timestamp())
+
     return sorted(claims, key=rank)
 
 
@@ -218,8 +239,10 @@ async def _burns(order, items, plans, decimals, ctx, budget) -> dict[Key, ck.Out
     for c in linked[: max(0, budget.checks)]:
         outcomes[c.key] = await _linked(c, plans[c.key].link, items.get(c.key), decimals, ctx)
     for address in list(by_address)[: budget.addresses]:
-        group = [(c, r.min_release_sat(c.amount, decimals[c.deployment], ctx.fees), _seen(items.get(c.key), ctx))
-                 for c in by_address[address]]
+        group = [
+            (c, r.min_release_sat(c.amount, decimals[c.deployment], ctx.fees), _seen(items.get(c.key), ctx))
+            for c in by_address[address]
+        ]
         outcomes.update(await ck.match_releases(ctx, address, group))
     return outcomes
 
@@ -245,12 +268,20 @@ async def _linked(c: Claim, link, item, decimals, ctx: ck.Context) -> ck.Outcome
     try:
         return await ck.check_linked_release(c, (link.btc_txid, link.vout), need, ctx, _seen(item, ctx))
     except ChainError as exc:
-        return ck.Outcome("awaiting_release", r.BITCOIN_UNAVAILABLE, exc.detail[:300],
-                          btc_txid=link.btc_txid, btc_vout=link.vout)
+        return ck.Outcome(
+            "awaiting_release", r.BITCOIN_UNAVAILABLE, exc.detail[:300], btc_txid=link.btc_txid, btc_vout=link.vout
+        )
 
 
-async def _store(session, setup: Setup, claims: list[Claim], plans: dict[Key, _Plan],
-                 outcomes: dict[Key, ck.Outcome], tip: int | None, now: datetime) -> dict:
+async def _store(
+    session,
+    setup: Setup,
+    claims: list[Claim],
+    plans: dict[Key, _Plan],
+    outcomes: dict[Key, ck.Outcome],
+    tip: int | None,
+    now: datetime,
+) -> dict:
     existing = {item_key(i): i for i in await repo.all_items(session)}
     live = {c.key for c in claims}
     for key, row in existing.items():
@@ -261,10 +292,20 @@ async def _store(session, setup: Setup, claims: list[Claim], plans: dict[Key, _P
         row = existing.get(c.key)
         if row is None:
             status = "pending" if c.kind == "mint" else "awaiting_release"
-            row = ReconcileItemRow(deployment=c.deployment, block_number=c.block_number, log_index=c.log_index,
-                                   kind=c.kind, chain_id=setup.deployments[c.deployment].chain_id, tx_hash=c.tx_hash,
-                                   block_hash=c.block_hash, amount=c.amount, first_seen_at=now, first_seen_height=tip,
-                                   status=status, detail="queued: checked in a later pass")
+            row = ReconcileItemRow(
+                deployment=c.deployment,
+                block_number=c.block_number,
+                log_index=c.log_index,
+                kind=c.kind,
+                chain_id=setup.deployments[c.deployment].chain_id,
+                tx_hash=c.tx_hash,
+                block_hash=c.block_hash,
+                amount=c.amount,
+                first_seen_at=now,
+                first_seen_height=tip,
+                status=status,
+                detail="queued: checked in a later pass",
+            )
         if row.first_seen_height is None:
             row.first_seen_height = tip
         if c.key in outcomes:

@@ -47,8 +47,14 @@ class ReconcileService:
         self.db = db
         self.deployments = list(deployments)
 
-    async def view(self, *, status: str | None = None, deployment: str | None = None, kind: str | None = None,
-                   limit: str | int | None = None) -> dict[str, Any]:
+    async def view(
+        self,
+        *,
+        status: str | None = None,
+        deployment: str | None = None,
+        kind: str | None = None,
+        limit: str | int | None = None,
+    ) -> dict[str, Any]:
         """Counts per status (of the deployment when filtered) and the newest items matching the filter.
 
         Raw query values are checked here: unknown status (invalid_status), kind (invalid_kind) or
@@ -67,14 +73,27 @@ class ReconcileService:
         mints = {s: counts.get(("mint", s), 0) for s in r.MINT_STATUSES}
         burns = {s: counts.get(("burn", s), 0) for s in r.BURN_STATUSES}
         return {
-            "summary": {"mints": mints, "burns": burns, "total": sum(mints.values()) + sum(burns.values()),
-                        "attention": mints["unreconciled"] + burns["unreleased"]},
+            "summary": {
+                "mints": mints,
+                "burns": burns,
+                "total": sum(mints.values()) + sum(burns.values()),
+                "attention": mints["unreconciled"] + burns["unreleased"],
+            },
             "filter": {"status": status, "deployment": deployment, "kind": kind, "limit": limit},
             "items": [item_json(row) for row in rows],
         }
 
-    async def add_link(self, *, deployment: Any, tx_hash: Any, log_index: Any, btc_txid: Any, vout: Any,
-                       note: Any = "", created_by: str = "admin") -> dict[str, Any]:
+    async def add_link(
+        self,
+        *,
+        deployment: Any,
+        tx_hash: Any,
+        log_index: Any,
+        btc_txid: Any,
+        vout: Any,
+        note: Any = "",
+        created_by: str = "admin",
+    ) -> dict[str, Any]:
         """Store an operator link from a token mint/burn (its Transfer log) to a Bitcoin output.
 
         Strict: the deployment must be configured, the event stored by the monitor as a Transfer from
@@ -82,7 +101,10 @@ class ReconcileService:
         """
         if not isinstance(deployment, str) or deployment not in self.deployments:
             raise bad("unknown_deployment", "no deployment of that name is configured")
-        tx_hash, btc_txid = _hex(tx_hash, EVM_HASH, "tx_hash", "0x and 64 hex digits"), _hex(btc_txid, HEX64, "btc_txid", "64 hex digits")
+        tx_hash, btc_txid = (
+            _hex(tx_hash, EVM_HASH, "tx_hash", "0x and 64 hex digits"),
+            _hex(btc_txid, HEX64, "btc_txid", "64 hex digits"),
+        )
         log_index = _int(log_index, "log_index", MAX_LOG_INDEX)
         vout = _int(vout, "vout", MAX_VOUT)
         note = _note(note)
@@ -93,11 +115,20 @@ class ReconcileService:
                 raise UnknownEvent(f"no mint or burn Transfer log {log_index} of {tx_hash} is stored for {deployment}")
             kind = "mint" if event.from_address == ZERO_ADDRESS else "burn"
             if any(e.kind == kind for e in rows):
-                raise LinkNotNeeded(f"the transaction has a {kind.capitalize()} log naming its "
-                                    f"{'deposit' if kind == 'mint' else 'address'}; links are for mints/burns without one")
-            row = ReconcileLinkRow(deployment=deployment, tx_hash=tx_hash, log_index=log_index, btc_txid=btc_txid,
-                                   vout=vout, note=note, created_by=created_by[:100],
-                                   created_at=datetime.now(timezone.utc))
+                raise LinkNotNeeded(
+                    f"the transaction has a {kind.capitalize()} log naming its "
+                    f"{'deposit' if kind == 'mint' else 'address'}; links are for mints/burns without one"
+                )
+            row = ReconcileLinkRow(
+                deployment=deployment,
+                tx_hash=tx_hash,
+                log_index=log_index,
+                btc_txid=btc_txid,
+                vout=vout,
+                note=note,
+                created_by=created_by[:100],
+                created_at=datetime.now(timezone.utc),
+            )
             row = await repo.insert_link(session, row)
         return {"link": link_json(row), "kind": kind}
 
@@ -133,16 +164,31 @@ def _note(value: Any) -> str:
 
 def item_json(row: ReconcileItemRow) -> dict[str, Any]:
     """One item as the API shows it: amounts as decimal strings, times in ISO 8601 UTC."""
+
     def amount(v: int | None) -> str | None:
         return None if v is None else str(v)
 
     return {
-        "deployment": row.deployment, "chain_id": row.chain_id, "kind": row.kind,
-        "block_number": row.block_number, "log_index": row.log_index, "tx_hash": row.tx_hash,
-        "amount": str(row.amount), "status": row.status, "reason": row.reason, "detail": row.detail,
-        "bitcoin": {"txid": row.btc_txid, "vout": row.btc_vout, "address": row.btc_address,
-                    "value_sat": amount(row.value_sat), "confirmations": row.confirmations},
-        "expected": amount(row.expected), "actual": amount(row.actual), "age_blocks": row.age_blocks,
+        "deployment": row.deployment,
+        "chain_id": row.chain_id,
+        "kind": row.kind,
+        "block_number": row.block_number,
+        "log_index": row.log_index,
+        "tx_hash": row.tx_hash,
+        "amount": str(row.amount),
+        "status": row.status,
+        "reason": row.reason,
+        "detail": row.detail,
+        "bitcoin": {
+            "txid": row.btc_txid,
+            "vout": row.btc_vout,
+            "address": row.btc_address,
+            "value_sat": amount(row.value_sat),
+            "confirmations": row.confirmations,
+        },
+        "expected": amount(row.expected),
+        "actual": amount(row.actual),
+        "age_blocks": row.age_blocks,
         "linked": row.link_id is not None,
         "first_seen_at": utc(row.first_seen_at).isoformat(),
         "checked_at": None if row.checked_at is None else utc(row.checked_at).isoformat(),
@@ -150,6 +196,14 @@ def item_json(row: ReconcileItemRow) -> dict[str, Any]:
 
 
 def link_json(row: ReconcileLinkRow) -> dict[str, Any]:
-    return {"id": row.id, "deployment": row.deployment, "tx_hash": row.tx_hash, "log_index": row.log_index,
-            "btc_txid": row.btc_txid, "vout": row.vout, "note": row.note, "created_by": row.created_by,
-            "created_at": utc(row.created_at).isoformat()}
+    return {
+        "id": row.id,
+        "deployment": row.deployment,
+        "tx_hash": row.tx_hash,
+        "log_index": row.log_index,
+        "btc_txid": row.btc_txid,
+        "vout": row.vout,
+        "note": row.note,
+        "created_by": row.created_by,
+        "created_at": utc(row.created_at).isoformat(),
+    }

@@ -18,9 +18,21 @@ from typing import Any, Mapping
 from reserves.declarations.supply_set import link_deployments
 from reserves.errors import ConfigError
 from reserves.settings import trust as es
-from reserves.settings.model import (DEFAULT_KEY_ENV, AdminSettings, DatabaseSettings, DevnetSettings, PolicySettings,
-                                     PortalSettings, ProofSettings, ReconcileSettings, ReserveSetSettings,
-                                     ScheduleSettings, Settings, SigningSettings, WorkerSettings)
+from reserves.settings.model import (
+    DEFAULT_KEY_ENV,
+    AdminSettings,
+    DatabaseSettings,
+    DevnetSettings,
+    PolicySettings,
+    PortalSettings,
+    ProofSettings,
+    ReconcileSettings,
+    ReserveSetSettings,
+    ScheduleSettings,
+    Settings,
+    SigningSettings,
+    WorkerSettings,
+)
 from reserves.settings.sources import sources
 from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
 from reserves.settings.values import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
@@ -75,9 +87,27 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: not valid TOML ({exc})") from exc
 
 
-_TOP_KEYS = {"portal", "database", "signing", "schedule", "policy", "devnet", "worker", "reserves", "deployments", "data_dir",
-             "reserve_set", "admin", "proofs", "reconciliation", "guardians", "scope", "timeseries", "replicas",
-             "anchor"}
+_TOP_KEYS = {
+    "portal",
+    "database",
+    "signing",
+    "schedule",
+    "policy",
+    "devnet",
+    "worker",
+    "reserves",
+    "deployments",
+    "data_dir",
+    "reserve_set",
+    "admin",
+    "proofs",
+    "reconciliation",
+    "guardians",
+    "scope",
+    "timeseries",
+    "replicas",
+    "anchor",
+}
 
 
 def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
@@ -147,8 +177,19 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
 
 
 def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:
-    _no_unknown("signing.", t, {"key_file", "key_env", "key_id", "create_if_missing", "previous_key_file",
-                                "previous_key_env", "rotation_reason"})
+    _no_unknown(
+        "signing.",
+        t,
+        {
+            "key_file",
+            "key_env",
+            "key_id",
+            "create_if_missing",
+            "previous_key_file",
+            "previous_key_env",
+            "rotation_reason",
+        },
+    )
     key_file = _str(t, "key_file", "signing.key_file", None)
     key_id = _str(t, "key_id", "signing.key_id", None)
     if key_id is not None and not _KEY_ID.fullmatch(key_id):
@@ -178,12 +219,16 @@ def _schedule(t: dict[str, Any]) -> ScheduleSettings:
 
 
 def _policy(t: dict[str, Any]) -> PolicySettings:
-    _no_unknown("policy.", t, {"warning_below_bp", "count_locked", "hysteresis_bp", "window_blocks", "flow_flag_bp",
-                               "recent_blocks"})
+    _no_unknown(
+        "policy.",
+        t,
+        {"warning_below_bp", "count_locked", "hysteresis_bp", "window_blocks", "flow_flag_bp", "recent_blocks"},
+    )
     d = PolicySettings()
     warn = _int(t, "warning_below_bp", "policy.warning_below_bp", 10200, lo=10000, hi=1_000_000)
     return PolicySettings(
-        warning_below_bp=warn, count_locked=_bool(t, "count_locked", "policy.count_locked", True),
+        warning_below_bp=warn,
+        count_locked=_bool(t, "count_locked", "policy.count_locked", True),
         hysteresis_bp=_int(t, "hysteresis_bp", "policy.hysteresis_bp", d.hysteresis_bp, lo=0, hi=5_000),
         window_blocks=_int(t, "window_blocks", "policy.window_blocks", d.window_blocks, lo=1, hi=52_560),
         flow_flag_bp=_int(t, "flow_flag_bp", "policy.flow_flag_bp", d.flow_flag_bp, lo=1, hi=1_000_000),
@@ -199,8 +244,9 @@ def _reconciliation(t: dict[str, Any]) -> ReconcileSettings:
         mint_fee_bp=_int(t, "mint_fee_bp", where + "mint_fee_bp", 0, lo=0, hi=10_000),
         mint_fee_sat=_int(t, "mint_fee_sat", where + "mint_fee_sat", 0, lo=0, hi=21_000_000 * 10**8),
         release_fee_max_sat=_int(t, "release_fee_max_sat", where + "release_fee_max_sat", 0, lo=0, hi=10**8),
-        min_confirmations=None if depth is None else _int(t, "min_confirmations", where + "min_confirmations",
-                                                          6, lo=1, hi=10_000),
+        min_confirmations=None
+        if depth is None
+        else _int(t, "min_confirmations", where + "min_confirmations", 6, lo=1, hi=10_000),
     )
 
 
@@ -225,8 +271,19 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")
 def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Path) -> ProofSettings:
     # Like every other `*_file` secret, the passphrase file is relative to the config file's folder;
     # the key file, like signing.key_file, to data_dir.
-    _no_unknown("proofs.", t, {"domain", "max_age_seconds", "challenge_ttl_seconds", "online_key_file",
-                               "online_passphrase_env", "online_passphrase_file", "online_rate_per_minute"})
+    _no_unknown(
+        "proofs.",
+        t,
+        {
+            "domain",
+            "max_age_seconds",
+            "challenge_ttl_seconds",
+            "online_key_file",
+            "online_passphrase_env",
+            "online_passphrase_file",
+            "online_rate_per_minute",
+        },
+    )
     d = ProofSettings()
     domain = _str(t, "domain", "proofs.domain", d.domain)
     if not _DOMAIN.fullmatch(domain):
@@ -238,25 +295,32 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
     return ProofSettings(
         domain=domain,
         max_age_seconds=_int(t, "max_age_seconds", "proofs.max_age_seconds", d.max_age_seconds, lo=60, hi=366 * 86400),
-        challenge_ttl_seconds=_int(t, "challenge_ttl_seconds", "proofs.challenge_ttl_seconds",
-                                   d.challenge_ttl_seconds, lo=60, hi=30 * 86400),
+        challenge_ttl_seconds=_int(
+            t, "challenge_ttl_seconds", "proofs.challenge_ttl_seconds", d.challenge_ttl_seconds, lo=60, hi=30 * 86400
+        ),
         online_key_file=_path(key_file, "proofs.online_key_file", data_dir) if key_file else None,
         online_passphrase=passphrase,
-        online_rate_per_minute=_int(t, "online_rate_per_minute", "proofs.online_rate_per_minute",
-                                    d.online_rate_per_minute, lo=1, hi=600),
+        online_rate_per_minute=_int(
+            t, "online_rate_per_minute", "proofs.online_rate_per_minute", d.online_rate_per_minute, lo=1, hi=600
+        ),
     )
 
 
 def _devnet(t: dict[str, Any]) -> DevnetSettings:
-    _no_unknown("devnet.", t, {"enabled", "block_interval_seconds", "evm_chains", "host", "port", "advertise_host",
-                               "url", "wait_seconds"})
+    _no_unknown(
+        "devnet.",
+        t,
+        {"enabled", "block_interval_seconds", "evm_chains", "host", "port", "advertise_host", "url", "wait_seconds"},
+    )
     d = DevnetSettings()
     url = _str(t, "url", "devnet.url", None)
     if url is not None and (len(url) > 2000 or not url.lower().startswith(("http://", "https://"))):
         raise ConfigError("devnet.url: must be an http(s) URL of at most 2000 characters")
     return DevnetSettings(
         enabled=_bool(t, "enabled", "devnet.enabled", False),
-        block_interval_seconds=_num(t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0),
+        block_interval_seconds=_num(
+            t, "block_interval_seconds", "devnet.block_interval_seconds", 5.0, lo=0.2, hi=3600.0
+        ),
         evm_chains=_int(t, "evm_chains", "devnet.evm_chains", 3, lo=1, hi=8),
         host=_short(t, "host", "devnet.host", d.host, 255),
         port=_int(t, "port", "devnet.port", d.port, lo=0, hi=65535),
@@ -269,5 +333,6 @@ def _devnet(t: dict[str, Any]) -> DevnetSettings:
 def _worker(t: dict[str, Any]) -> WorkerSettings:
     _no_unknown("worker.", t, {"host", "port"})
     d = WorkerSettings()
-    return WorkerSettings(host=_short(t, "host", "worker.host", d.host, 255),
-                          port=_int(t, "port", "worker.port", d.port, lo=0, hi=65535))
+    return WorkerSettings(
+        host=_short(t, "host", "worker.host", d.host, 255), port=_int(t, "port", "worker.port", d.port, lo=0, hi=65535)
+    )

@@ -95,10 +95,14 @@ def guardians(t: dict[str, Any]) -> GuardianSet | None:
 def scope(t: dict[str, Any]) -> ScopeSettings:
     no_unknown("scope.", t, {"statements"})
     statements = t.get("statements", [])
-    if not isinstance(statements, list) or len(statements) > MAX_STATEMENTS or not all(
-            isinstance(s, str) and 1 <= len(s.strip()) and len(s) <= MAX_STATEMENT for s in statements):
-        raise ConfigError(f"scope.statements: at most {MAX_STATEMENTS} non-empty strings of at most "
-                          f"{MAX_STATEMENT} characters")
+    if (
+        not isinstance(statements, list)
+        or len(statements) > MAX_STATEMENTS
+        or not all(isinstance(s, str) and 1 <= len(s.strip()) and len(s) <= MAX_STATEMENT for s in statements)
+    ):
+        raise ConfigError(
+            f"scope.statements: at most {MAX_STATEMENTS} non-empty strings of at most {MAX_STATEMENT} characters"
+        )
     return ScopeSettings(tuple(s.strip() for s in statements))
 
 
@@ -125,8 +129,21 @@ def anchor(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AnchorSetti
         return None
     if "sender_key" in t:
         raise ConfigError("anchor.sender_key: give sender_key_env or sender_key_file, never the key itself")
-    no_unknown("anchor.", t, {"rpc_url", "rpc_url_env", "rpc_url_file", "chain_id", "contract", "sender_key_env",
-                              "sender_key_file", "confirmations", "timeout_seconds"})
+    no_unknown(
+        "anchor.",
+        t,
+        {
+            "rpc_url",
+            "rpc_url_env",
+            "rpc_url_file",
+            "chain_id",
+            "contract",
+            "sender_key_env",
+            "sender_key_file",
+            "confirmations",
+            "timeout_seconds",
+        },
+    )
     url = secret(t, "rpc_url", "anchor.rpc_url", env, base)
     if url is None or not url.lower().startswith(("http://", "https://")):
         raise ConfigError("anchor.rpc_url: required, an http(s) JSON-RPC URL (or rpc_url_env / rpc_url_file)")
@@ -140,6 +157,10 @@ def anchor(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AnchorSetti
     if key is None or not is_hex64(key.removeprefix("0x"), any_case=True):
         raise ConfigError("anchor.sender_key_env / sender_key_file: required, 32 bytes of hex (the account paying gas)")
     return AnchorSettings(
-        rpc_url=url, chain_id=chain_id, contract=contract.lower(), sender_key=key,
+        rpc_url=url,
+        chain_id=chain_id,
+        contract=contract.lower(),
+        sender_key=key,
         confirmations=int_(t, "confirmations", "anchor.confirmations", 1, lo=0, hi=100),
-        timeout_seconds=num(t, "timeout_seconds", "anchor.timeout_seconds", 60.0, lo=1.0, hi=3600.0))
+        timeout_seconds=num(t, "timeout_seconds", "anchor.timeout_seconds", 60.0, lo=1.0, hi=3600.0),
+    )

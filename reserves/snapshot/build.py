@@ -28,8 +28,14 @@ WINDOW_CHUNK = 2000
 
 def policy_of(settings) -> Policy:
     p = settings.policy
-    return Policy(warning_below_bp=p.warning_below_bp, count_locked=p.count_locked, hysteresis_bp=p.hysteresis_bp,
-                  window_blocks=p.window_blocks, flow_flag_bp=p.flow_flag_bp, recent_blocks=p.recent_blocks)
+    return Policy(
+        warning_below_bp=p.warning_below_bp,
+        count_locked=p.count_locked,
+        hysteresis_bp=p.hysteresis_bp,
+        window_blocks=p.window_blocks,
+        flow_flag_bp=p.flow_flag_bp,
+        recent_blocks=p.recent_blocks,
+    )
 
 
 def signing_keys(keys: EngineKeys, previous: dict | None) -> tuple[SigningKey, SigningKey | None]:
@@ -47,7 +53,8 @@ def signing_keys(keys: EngineKeys, previous: dict | None) -> tuple[SigningKey, S
     raise SigningKeyError(
         f"the engine key {engine.pubkey_hex[:16]}… did not sign sequence {previous['sequence']} "
         f"(signed by {', '.join(sorted(k[:16] + '…' for k in before))}): to rotate, configure the old key as "
-        "signing.previous_key_file or signing.previous_key_env")
+        "signing.previous_key_file or signing.previous_key_env"
+    )
 
 
 async def earlier_rows(session, latest_sequence: int | None, tip: int | None, blocks: int) -> list[window.Earlier]:
@@ -74,8 +81,11 @@ async def control_counts(session, coin_addresses: set[str], max_age_seconds: int
     addresses = sorted(coin_addresses)
     newest = await prepo.latest_valid_per_address(session, addresses) if addresses else {}
     since = issued - timedelta(seconds=max_age_seconds)
-    ages = [max(0, int((issued - repo.utc(p.proven_at)).total_seconds()))
-            for p in newest.values() if since <= repo.utc(p.proven_at)]
+    ages = [
+        max(0, int((issued - repo.utc(p.proven_at)).total_seconds()))
+        for p in newest.values()
+        if since <= repo.utc(p.proven_at)
+    ]
     return ControlCounts(len(addresses), len(ages), max_age_seconds, max(ages) if ages else None)
 
 
@@ -83,16 +93,37 @@ def previous_body(latest) -> dict | None:
     return None if latest is None else documents.body(latest)
 
 
-async def build_v4(session, ctx: SnapshotContext, header: Header, entries: Entries, reserve_set: ReserveSetRef, latest,
-                   previous: dict | None, issued: datetime, engine: SigningKey, replaced: SigningKey | None) -> Built:
+async def build_v4(
+    session,
+    ctx: SnapshotContext,
+    header: Header,
+    entries: Entries,
+    reserve_set: ReserveSetRef,
+    latest,
+    previous: dict | None,
+    issued: datetime,
+    engine: SigningKey,
+    replaced: SigningKey | None,
+) -> Built:
     """The format 4 body of `entries`, made by `engine` (replacing `replaced`, a rotation), with its id."""
     policy = policy_of(ctx.settings)
-    earlier = await earlier_rows(session, None if latest is None else latest.sequence,
-                                 entries.tip, policy.window_blocks)
+    earlier = await earlier_rows(
+        session, None if latest is None else latest.sequence, entries.tip, policy.window_blocks
+    )
     control = await control_counts(session, entries.coin_addresses, ctx.settings.proofs.max_age_seconds, issued)
-    return build(Inputs(
-        header=header, policy=policy, entries=entries, reserve_set=reserve_set,
-        previous=previous, earlier=earlier, control=control, engine=engine,
-        guardians=ctx.guardians, rotation_from=replaced,
-        rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
-        statements=ctx.settings.scope.statements))
+    return build(
+        Inputs(
+            header=header,
+            policy=policy,
+            entries=entries,
+            reserve_set=reserve_set,
+            previous=previous,
+            earlier=earlier,
+            control=control,
+            engine=engine,
+            guardians=ctx.guardians,
+            rotation_from=replaced,
+            rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
+            statements=ctx.settings.scope.statements,
+        )
+    )

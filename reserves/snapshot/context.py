@@ -32,6 +32,10 @@ class SnapshotContext:
 async def snapshot_context(db: Database, settings: Settings, sources: Sources, keys: EngineKeys) -> SnapshotContext:
     """The context, with the declared reserve set recorded first (a changed set becomes a new version
     here, before any attestation uses it; ConfigError when it changed without a new reason)."""
-    reserve_set = await record_reserve_set(db, build_reserve_set(source_wallets(sources.reserve)),
-                                           settings.reserve_set.reason, devnet=settings.devnet.enabled)
+    reserve_set = await record_reserve_set(
+        db,
+        build_reserve_set(source_wallets(sources.reserve)),
+        settings.reserve_set.reason,
+        devnet=settings.devnet.enabled,
+    )
     return SnapshotContext(db, settings, sources, keys, reserve_set)

@@ -57,7 +57,10 @@ async def reserves_at(sources: list[Source], height: int, *, timeout: float, cou
 
 async def _read_at(source: Source, height: int, timeout: float) -> Outcome:
     if not callable(getattr(source.adapter, "read_reserves_at", None)):
-        return Outcome(source, error_code=UNSUPPORTED,
-                       error_detail=f"a {source.settings.kind} source sees only the current UTXO set; "
-                                    "past heights need an Esplora source")
+        return Outcome(
+            source,
+            error_code=UNSUPPORTED,
+            error_detail=f"a {source.settings.kind} source sees only the current UTXO set; "
+            "past heights need an Esplora source",
+        )
     return await read_one(source, "read_reserves_at", timeout, height)

@@ -55,7 +55,7 @@ async def read_sources(sources: Sources, timeout: float) -> tuple[list[Outcome],
     reserve_tasks = [read_one(s, "read_reserves", timeout) for s in sources.reserve]
     supply_tasks = [read_one(s, "read_supply", timeout) for s in sources.supply]
     results = await asyncio.gather(*reserve_tasks, *supply_tasks)
-    reserves, supply = list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks):])
+    reserves, supply = list(results[: len(reserve_tasks)]), list(results[len(reserve_tasks) :])
     # The second read gets what is left of the one deadline: a snapshot never takes longer than
     # source_timeout_seconds, whatever the sources do.
     left = timeout - (time.monotonic() - started)
@@ -91,9 +91,12 @@ def fail_behind_tip(outcomes: list[Outcome]) -> list[Outcome]:
             block = o.reading.block
             height, tip_hash = newest[block.chain_id]
             if (block.height, block.hash) != (height, tip_hash):
-                o = Outcome(o.source, error_code="inconsistent_tip",
-                            error_detail=f"read at {block.height}/{block.hash[:16]}… while another source "
-                                         f"was read at {height}/{tip_hash[:16]}…")
+                o = Outcome(
+                    o.source,
+                    error_code="inconsistent_tip",
+                    error_detail=f"read at {block.height}/{block.hash[:16]}… while another source "
+                    f"was read at {height}/{tip_hash[:16]}…",
+                )
         out.append(o)
     return out
 
@@ -129,20 +132,31 @@ def dedupe_outpoints(outcomes: list[Outcome]) -> list[Outcome]:
             else:
                 kept.append(u)
         counted.update(((u.txid, u.vout), _wallet_of(u, name)) for u in kept)
-        uncounted = tuple(u for u in reading.uncounted if (u.txid, u.vout) not in counted_anywhere
-                          and (u.txid, u.vout) not in listed)
+        uncounted = tuple(
+            u for u in reading.uncounted if (u.txid, u.vout) not in counted_anywhere and (u.txid, u.vout) not in listed
+        )
         listed.update((u.txid, u.vout) for u in uncounted)
         if len(kept) != len(reading.utxos) or len(uncounted) != len(reading.uncounted):
-            log.warning("source %s: %d outpoints already counted by another source", name,
-                        len(reading.utxos) - len(kept))
-            o = replace(o, reading=replace(reading, utxos=tuple(kept), total_sat=sum(u.value_sat for u in kept),
-                                           uncounted=uncounted, duplicates=tuple(dups.values())))
+            log.warning(
+                "source %s: %d outpoints already counted by another source", name, len(reading.utxos) - len(kept)
+            )
+            o = replace(
+                o,
+                reading=replace(
+                    reading,
+                    utxos=tuple(kept),
+                    total_sat=sum(u.value_sat for u in kept),
+                    uncounted=uncounted,
+                    duplicates=tuple(dups.values()),
+                ),
+            )
         out.append(o)
     return out
 
 
-def _merge(known: DuplicateOutpoint | None, point: tuple[str, int], first: str, other: str,
-           source: str) -> DuplicateOutpoint:
+def _merge(
+    known: DuplicateOutpoint | None, point: tuple[str, int], first: str, other: str, source: str
+) -> DuplicateOutpoint:
     wallets = [first] + [w for w in (known.wallets if known else ()) if w != first]
     if other == first:  # one name in two sources (a flat list named like a wallet): say which source
         other = f"{other} ({source})"[:200]
@@ -162,8 +176,10 @@ async def block_monitored(db: Database, supply: list[Outcome]) -> list[Outcome]:
         issues = await monitor_state.blocking_issues(db)
     except Exception:  # an unreadable monitor state must not let unchecked supply count
         log.exception("reading the event monitor's blocking issues")
-        issues = {o.source.settings.name: ("monitor_unavailable", "the event monitor's state could not be read")
-                  for o in supply}
+        issues = {
+            o.source.settings.name: ("monitor_unavailable", "the event monitor's state could not be read")
+            for o in supply
+        }
     out = []
     for o in supply:
         issue = issues.get(o.source.settings.name)

@@ -34,8 +34,10 @@ class Sources:
     @classmethod
     def open(cls, settings: Settings) -> "Sources":
         """An adapter for every `[[reserves]]` and `[[deployments]]` entry (no chain is read yet)."""
-        return cls([Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
-                   [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments])
+        return cls(
+            [Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
+            [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments],
+        )
 
     async def aclose(self) -> None:
         """Close every adapter; a failure to close one is logged, never raised."""
@@ -49,4 +51,3 @@ async def _aclose_all(sources: Iterable[Source]) -> None:
             await src.adapter.aclose()
         except Exception:  # closing must not mask the reason we are shutting down
             log.exception("closing adapter %s", src.settings.name)
-

@@ -18,24 +18,40 @@ from reserves.storage import series
 from reserves.storage.models import AttestationRow, RatioPoint
 
 
-async def store_attestation(session, att_id: str, body: dict, document: dict, previous: dict | None,
-                            issued: datetime) -> None:
+async def store_attestation(
+    session, att_id: str, body: dict, document: dict, previous: dict | None, issued: datetime
+) -> None:
     ratio = None if body["ratio_bp"] is None else int(body["ratio_bp"])
     reserves_sat = int(body["reserves"]["total_sat"])
     liabilities_sat = int(body["supply"]["total_sat"])
     valid_at = body["reserves"]["valid_at"]
     old_set = None if previous is None else guardian_set(previous) if "signers" in previous else None
     final = is_final(document, att_id, old_set)
-    row = AttestationRow(id=att_id, sequence=body["sequence"], previous=body["previous"], issued_at=issued,
-                         status=body["status"], ratio_bp=ratio, reserves_sat=reserves_sat,
-                         liabilities_sat=liabilities_sat,
-                         document=json.dumps(document, separators=(",", ":"), ensure_ascii=False),
-                         reserve_set_version=body["reserves"]["reserve_set"]["version"],
-                         reserves_height=None if valid_at is None else valid_at["height"],
-                         engine_pubkey=body["signers"]["engine"]["pubkey"],
-                         finality="final" if final else "pending", final_at=issued if final else None)
-    point = RatioPoint(time=issued, sequence=body["sequence"], attestation_id=att_id, status=body["status"],
-                       ratio_bp=ratio, reserves_sat=reserves_sat, liabilities_sat=liabilities_sat)
+    row = AttestationRow(
+        id=att_id,
+        sequence=body["sequence"],
+        previous=body["previous"],
+        issued_at=issued,
+        status=body["status"],
+        ratio_bp=ratio,
+        reserves_sat=reserves_sat,
+        liabilities_sat=liabilities_sat,
+        document=json.dumps(document, separators=(",", ":"), ensure_ascii=False),
+        reserve_set_version=body["reserves"]["reserve_set"]["version"],
+        reserves_height=None if valid_at is None else valid_at["height"],
+        engine_pubkey=body["signers"]["engine"]["pubkey"],
+        finality="final" if final else "pending",
+        final_at=issued if final else None,
+    )
+    point = RatioPoint(
+        time=issued,
+        sequence=body["sequence"],
+        attestation_id=att_id,
+        status=body["status"],
+        ratio_bp=ratio,
+        reserves_sat=reserves_sat,
+        liabilities_sat=liabilities_sat,
+    )
     await repo.insert_attestation(session, row, point)
     await series.record(session, point, _deployment_points(body))
     await _keys(session, body, att_id, issued)
@@ -50,21 +66,42 @@ async def _keys(session, body: dict, att_id: str, issued: datetime) -> None:
     signers = body["signers"]
     engine, rotation = signers["engine"], signers["rotation"]
     if rotation is None and await repo.get_key(session, engine["pubkey"]) is None:
-        await audit.append(session, actor="engine", action="key.introduced", at=issued,
-                           detail={"sequence": body["sequence"], "attestation": att_id, "key": engine})
-    await repo.remember_key(session, pubkey=engine["pubkey"], key_id=engine["key_id"], when=issued,
-                            sequence=body["sequence"], rotation_attestation=att_id if rotation else None)
+        await audit.append(
+            session,
+            actor="engine",
+            action="key.introduced",
+            at=issued,
+            detail={"sequence": body["sequence"], "attestation": att_id, "key": engine},
+        )
+    await repo.remember_key(
+        session,
+        pubkey=engine["pubkey"],
+        key_id=engine["key_id"],
+        when=issued,
+        sequence=body["sequence"],
+        rotation_attestation=att_id if rotation else None,
+    )
     for g in (signers["guardians"] or {}).get("keys", []):
-        await repo.remember_guardian(session, pubkey=g["pubkey"], key_id=g["key_id"], when=issued,
-                                     sequence=body["sequence"])
+        await repo.remember_guardian(
+            session, pubkey=g["pubkey"], key_id=g["key_id"], when=issued, sequence=body["sequence"]
+        )
     if rotation is not None:
-        await audit.append(session, actor="engine", action="key.rotated", at=issued,
-                           detail={"sequence": body["sequence"], "attestation": att_id, "from": rotation["from"],
-                                   "to": engine, "reason": rotation["reason"]})
+        await audit.append(
+            session,
+            actor="engine",
+            action="key.rotated",
+            at=issued,
+            detail={
+                "sequence": body["sequence"],
+                "attestation": att_id,
+                "from": rotation["from"],
+                "to": engine,
+                "reason": rotation["reason"],
+            },
+        )
 
 
-async def _events(session, body: dict, att_id: str, issued: datetime, old_set: GuardianSet | None,
-                  final: bool) -> None:
+async def _events(session, body: dict, att_id: str, issued: datetime, old_set: GuardianSet | None, final: bool) -> None:
     seq = body["sequence"]
     basis = body["status_basis"]
 
@@ -72,18 +109,37 @@ async def _events(session, body: dict, att_id: str, issued: datetime, old_set: G
         await events_repo.add(session, kind=kind, at=issued, sequence=seq, attestation_id=att_id, payload=payload)
 
     if basis["changed"]:
-        await emit("status_changed", {"from": basis["previous_status"], "to": body["status"],
-                                      "reason": basis["change_reason"], "ratio_bp": body["ratio_bp"]})
+        await emit(
+            "status_changed",
+            {
+                "from": basis["previous_status"],
+                "to": body["status"],
+                "reason": basis["change_reason"],
+                "ratio_bp": body["ratio_bp"],
+            },
+        )
     if body["flows"]["flags"]:
-        await emit("flow_flagged", {"flags": body["flows"]["flags"], **{k: body["flows"][k] for k in (
-            "inflow_sat", "outflow_sat", "short_lived_sat", "recent_inflow_sat")}})
+        await emit(
+            "flow_flagged",
+            {
+                "flags": body["flows"]["flags"],
+                **{k: body["flows"][k] for k in ("inflow_sat", "outflow_sat", "short_lived_sat", "recent_inflow_sat")},
+            },
+        )
     if body["signers"]["rotation"] is not None:
         await emit("key_rotated", {"from": body["signers"]["rotation"]["from"], "to": body["signers"]["engine"]})
     new_set = GuardianSet.from_json(body["signers"]["guardians"])
     if seq > 0 and new_set != old_set:
-        await emit("guardian_set_changed", {"from": None if old_set is None else old_set.to_json(),
-                                            "to": body["signers"]["guardians"]})
-        await audit.append(session, actor="engine", action="guardians.changed", at=issued,
-                           detail={"sequence": seq, "attestation": att_id, "to": body["signers"]["guardians"]})
+        await emit(
+            "guardian_set_changed",
+            {"from": None if old_set is None else old_set.to_json(), "to": body["signers"]["guardians"]},
+        )
+        await audit.append(
+            session,
+            actor="engine",
+            action="guardians.changed",
+            at=issued,
+            detail={"sequence": seq, "attestation": att_id, "to": body["signers"]["guardians"]},
+        )
     if final:
         await emit("attestation_final", {"guardians": [], "status": body["status"]})

@@ -22,18 +22,32 @@ log = logging.getLogger(__name__)
 def reserve_input(o: Outcome) -> ReserveResult:
     s = o.source.settings
     wallets = tuple(w.name for w in s.config.wallets)
-    return ReserveResult(name=s.name, kind=s.kind, max_age_seconds=o.source.max_age_seconds,
-                         reading=o.reading, error_code=o.error_code, error_detail=o.error_detail,
-                         wallets=wallets)
+    return ReserveResult(
+        name=s.name,
+        kind=s.kind,
+        max_age_seconds=o.source.max_age_seconds,
+        reading=o.reading,
+        error_code=o.error_code,
+        error_detail=o.error_detail,
+        wallets=wallets,
+    )
 
 
 def _supply_input(o: Outcome) -> SupplyResult:
     s = o.source.settings
     # `contract` is the token's address: an EVM contract, an SPL mint (chains.base.SupplySourceConfig).
-    return SupplyResult(name=s.name, kind=s.kind, chain_id=s.config.chain_id, contract=s.config.contract,
-                        max_age_seconds=o.source.max_age_seconds, reading=o.reading,
-                        error_code=o.error_code, error_detail=o.error_detail,
-                        role=s.supply_role, bridge_source=s.bridge_source)
+    return SupplyResult(
+        name=s.name,
+        kind=s.kind,
+        chain_id=s.config.chain_id,
+        contract=s.config.contract,
+        max_age_seconds=o.source.max_age_seconds,
+        reading=o.reading,
+        error_code=o.error_code,
+        error_detail=o.error_detail,
+        role=s.supply_role,
+        bridge_source=s.bridge_source,
+    )
 
 
 class ClockWentBackwards(ReservesError):
@@ -48,8 +62,9 @@ class SnapshotNotDue(ReservesError):
     code = "snapshot_not_due"
 
 
-async def take_snapshot(ctx: SnapshotContext, *, now: datetime | None = None,
-                        min_gap_seconds: float | None = None) -> dict[str, Any]:
+async def take_snapshot(
+    ctx: SnapshotContext, *, now: datetime | None = None, min_gap_seconds: float | None = None
+) -> dict[str, Any]:
     """Read, decide, sign and store the next attestation; returns its envelope {id, attestation}.
 
     Sequence and `previous` are taken inside the storing transaction, which first takes the
@@ -75,22 +90,37 @@ async def take_snapshot(ctx: SnapshotContext, *, now: datetime | None = None,
                 # attestations pinned to a past instant: none until it catches up.
                 raise ClockWentBackwards(
                     f"the clock reads {ar_format(issued)}, before sequence {latest.sequence}'s issued_at "
-                    f"{ar_format(repo.utc(latest.issued_at))}: no attestation until it catches up")
-            if latest is not None and min_gap_seconds is not None and \
-                    (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds:
+                    f"{ar_format(repo.utc(latest.issued_at))}: no attestation until it catches up"
+                )
+            if (
+                latest is not None
+                and min_gap_seconds is not None
+                and (issued - repo.utc(latest.issued_at)).total_seconds() < min_gap_seconds
+            ):
                 raise SnapshotNotDue(f"sequence {latest.sequence} was stored at {repo.utc(latest.issued_at)}")
             header = Header(
                 sequence=0 if latest is None else latest.sequence + 1,
                 previous=None if latest is None else latest.id,
                 issued_at=issued,
-                issuer_name=s.portal.issuer_name, issuer_url=s.portal.issuer_url,
+                issuer_name=s.portal.issuer_name,
+                issuer_url=s.portal.issuer_url,
                 token_symbol=s.portal.token_symbol,
             )
-            entries = Entries.read([reserve_input(o) for o in dedupe_outpoints(reserves)],
-                                   [_supply_input(o) for o in supply])
-            built = await attest.build_v4(session, ctx, header, entries,
-                                          ReserveSetRef(reserve_set.version, reserve_set.hash),
-                                          latest, previous, issued, engine, replaced)
+            entries = Entries.read(
+                [reserve_input(o) for o in dedupe_outpoints(reserves)], [_supply_input(o) for o in supply]
+            )
+            built = await attest.build_v4(
+                session,
+                ctx,
+                header,
+                entries,
+                ReserveSetRef(reserve_set.version, reserve_set.hash),
+                latest,
+                previous,
+                issued,
+                engine,
+                replaced,
+            )
             body, att_id = built.body, built.id  # canonicalised once, by the builder
             faults.crash_point("after_build")
             document = signers.sign(body, att_id, engine, replaced)
@@ -100,4 +130,3 @@ async def take_snapshot(ctx: SnapshotContext, *, now: datetime | None = None,
         faults.crash_point("after_commit")
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])
     return envelope(document, att_id)
-

@@ -70,8 +70,9 @@ def open_database(url: str) -> Database:
             kwargs["poolclass"] = StaticPool
     else:
         # A blackholed server must fail a request in seconds, not hang it for minutes.
-        kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10,
-                      connect_args={"connect_timeout": 10})
+        kwargs.update(
+            pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10, connect_args={"connect_timeout": 10}
+        )
     engine = create_async_engine(aurl, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -13,8 +13,15 @@ KINDS = ("status_changed", "flow_flagged", "key_rotated", "guardian_set_changed"
 
 
 async def add(session, *, kind: str, at: datetime, sequence: int, attestation_id: str, payload: dict) -> None:
-    session.add(EngineEventRow(at=at, kind=kind, sequence=sequence, attestation_id=attestation_id,
-                               payload=json.dumps(payload, separators=(",", ":"), ensure_ascii=False)))
+    session.add(
+        EngineEventRow(
+            at=at,
+            kind=kind,
+            sequence=sequence,
+            attestation_id=attestation_id,
+            payload=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        )
+    )
     await session.flush()
 
 

@@ -14,8 +14,10 @@ class AttestationRow(SQLModel, table=True):
     """One published attestation, append-only. `document` is its JSON exactly as signed."""
 
     __tablename__ = "attestation"
-    __table_args__ = (UniqueConstraint("sequence", name="uq_attestation_sequence"),
-                      UniqueConstraint("previous", name="uq_attestation_previous"))
+    __table_args__ = (
+        UniqueConstraint("sequence", name="uq_attestation_sequence"),
+        UniqueConstraint("previous", name="uq_attestation_previous"),
+    )
 
     id: str = Field(primary_key=True, max_length=64)
     sequence: int = Field(nullable=False)

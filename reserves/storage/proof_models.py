@@ -43,8 +43,10 @@ class ProofRow(SQLModel, table=True):
     """
 
     __tablename__ = "control_proof"
-    __table_args__ = (Index("ix_control_proof_address", "address", "proven_at"),
-                      Index("ix_control_proof_wallet", "wallet", "proven_at"))
+    __table_args__ = (
+        Index("ix_control_proof_address", "address", "proven_at"),
+        Index("ix_control_proof_wallet", "wallet", "proven_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     challenge_id: str = Field(max_length=32, foreign_key="proof_challenge.id")

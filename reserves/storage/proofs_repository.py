@@ -28,8 +28,12 @@ async def insert_proof(session: AsyncSession, row: ProofRow) -> ProofRow:
 
 
 async def proofs_for_challenge(session: AsyncSession, challenge_id: str, *, limit: int = 200) -> list[ProofRow]:
-    stmt = (select(ProofRow).where(ProofRow.challenge_id == challenge_id)
-            .order_by(ProofRow.submitted_at.desc(), ProofRow.id.desc()).limit(limit))
+    stmt = (
+        select(ProofRow)
+        .where(ProofRow.challenge_id == challenge_id)
+        .order_by(ProofRow.submitted_at.desc(), ProofRow.id.desc())
+        .limit(limit)
+    )
     return list((await session.exec(stmt)).all())
 
 
@@ -48,9 +52,11 @@ async def fresh_key_sets(session: AsyncSession, since: datetime) -> list[KeySetP
     Grouped in SQL: a wallet has few distinct signer sets (subsets of its N keys), however many
     rounds of proofs were stored, so the answer stays small.
     """
-    stmt = (select(ProofRow.wallet, ProofRow.signer_keys, func.max(ProofRow.proven_at))
-            .where(ProofRow.outcome == "valid", ProofRow.proven_at >= since)
-            .group_by(ProofRow.wallet, ProofRow.signer_keys))
+    stmt = (
+        select(ProofRow.wallet, ProofRow.signer_keys, func.max(ProofRow.proven_at))
+        .where(ProofRow.outcome == "valid", ProofRow.proven_at >= since)
+        .group_by(ProofRow.wallet, ProofRow.signer_keys)
+    )
     return [KeySetProof(w, k, t) for w, k, t in (await session.exec(stmt)).all()]
 
 
@@ -59,13 +65,19 @@ async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) 
     out: dict[str, ProofRow] = {}
     # Chunks keep the IN list within every backend's bound-parameter limit.
     for i in range(0, len(addresses), 500):
-        chunk = addresses[i:i + 500]
-        newest = (select(ProofRow.address, func.max(ProofRow.proven_at).label("proven_at"))
-                  .where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
-                  .group_by(ProofRow.address).subquery())
-        stmt = (select(ProofRow).join(newest, (ProofRow.address == newest.c.address)
-                                      & (ProofRow.proven_at == newest.c.proven_at))
-                .where(ProofRow.outcome == "valid").order_by(ProofRow.id.desc()))
+        chunk = addresses[i : i + 500]
+        newest = (
+            select(ProofRow.address, func.max(ProofRow.proven_at).label("proven_at"))
+            .where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
+            .group_by(ProofRow.address)
+            .subquery()
+        )
+        stmt = (
+            select(ProofRow)
+            .join(newest, (ProofRow.address == newest.c.address) & (ProofRow.proven_at == newest.c.proven_at))
+            .where(ProofRow.outcome == "valid")
+            .order_by(ProofRow.id.desc())
+        )
         for row in (await session.exec(stmt)).all():
             out.setdefault(row.address, row)
     return out
@@ -87,6 +99,7 @@ async def prune_public(session: AsyncSession, before: datetime) -> int:
     """
     old = select(ChallengeRow.id).where(ChallengeRow.purpose == "public", ChallengeRow.created_at < before)
     await session.exec(delete(ProofRow).where(ProofRow.challenge_id.in_(old)))
-    result = await session.exec(delete(ChallengeRow).where(ChallengeRow.purpose == "public",
-                                                           ChallengeRow.created_at < before))
+    result = await session.exec(
+        delete(ChallengeRow).where(ChallengeRow.purpose == "public", ChallengeRow.created_at < before)
+    )
     return int(result.rowcount or 0)

@@ -23,8 +23,10 @@ class ReconcileItemRow(SQLModel, table=True):
     """
 
     __tablename__ = "reconcile_item"
-    __table_args__ = (Index("ix_reconcile_item_status", "status", "kind"),
-                      Index("ix_reconcile_item_deposit", "btc_txid", "btc_vout"))
+    __table_args__ = (
+        Index("ix_reconcile_item_status", "status", "kind"),
+        Index("ix_reconcile_item_deposit", "btc_txid", "btc_vout"),
+    )
 
     deployment: str = Field(primary_key=True, max_length=64)
     block_number: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))

@@ -75,8 +75,15 @@ async def insert_attestation(session: AsyncSession, row: AttestationRow, point: 
         raise SequenceTaken(f"sequence {row.sequence} was already stored by another writer") from exc
 
 
-async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime, sequence: int | None = None,
-                       rotation_attestation: str | None = None) -> None:
+async def remember_key(
+    session: AsyncSession,
+    *,
+    pubkey: str,
+    key_id: str,
+    when: datetime,
+    sequence: int | None = None,
+    rotation_attestation: str | None = None,
+) -> None:
     """Record the engine key that signed `sequence` at `when` as the active one; any other engine
     key is retired at that sequence.
 
@@ -85,14 +92,25 @@ async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when:
     """
     row = await session.get(SigningKeyRow, pubkey)
     if row is None:
-        session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True, role="engine",
-                                  introduced_sequence=sequence, rotation_attestation=rotation_attestation))
+        session.add(
+            SigningKeyRow(
+                pubkey=pubkey,
+                key_id=key_id,
+                first_used_at=when,
+                active=True,
+                role="engine",
+                introduced_sequence=sequence,
+                rotation_attestation=rotation_attestation,
+            )
+        )
     elif not row.active:
         row.active = True
         row.retired_sequence = None
-    others = await session.exec(select(SigningKeyRow).where(SigningKeyRow.pubkey != pubkey,
-                                                             SigningKeyRow.role == "engine",
-                                                             SigningKeyRow.active == True))  # noqa: E712
+    others = await session.exec(
+        select(SigningKeyRow).where(
+            SigningKeyRow.pubkey != pubkey, SigningKeyRow.role == "engine", SigningKeyRow.active == True
+        )
+    )  # noqa: E712
     for other in others.all():
         other.active = False
         other.retired_sequence = sequence
@@ -101,8 +119,16 @@ async def remember_key(session: AsyncSession, *, pubkey: str, key_id: str, when:
 async def remember_guardian(session: AsyncSession, *, pubkey: str, key_id: str, when: datetime, sequence: int) -> None:
     """Record a guardian key the first time an attestation declares it."""
     if await session.get(SigningKeyRow, pubkey) is None:
-        session.add(SigningKeyRow(pubkey=pubkey, key_id=key_id, first_used_at=when, active=True, role="guardian",
-                                  introduced_sequence=sequence))
+        session.add(
+            SigningKeyRow(
+                pubkey=pubkey,
+                key_id=key_id,
+                first_used_at=when,
+                active=True,
+                role="guardian",
+                introduced_sequence=sequence,
+            )
+        )
 
 
 async def lock_chain(session: AsyncSession) -> None:
@@ -118,10 +144,16 @@ async def lock_chain(session: AsyncSession) -> None:
         await session.exec(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
 
 
-async def window_rows(session: AsyncSession, *, before_sequence: int, limit: int) -> list[tuple[int, int | None, int | None]]:
+async def window_rows(
+    session: AsyncSession, *, before_sequence: int, limit: int
+) -> list[tuple[int, int | None, int | None]]:
     """(sequence, reserves_height, ratio_bp) of attestations before `before_sequence`, newest first."""
-    stmt = (select(AttestationRow.sequence, AttestationRow.reserves_height, AttestationRow.ratio_bp)
-            .where(AttestationRow.sequence < before_sequence).order_by(AttestationRow.sequence.desc()).limit(limit))
+    stmt = (
+        select(AttestationRow.sequence, AttestationRow.reserves_height, AttestationRow.ratio_bp)
+        .where(AttestationRow.sequence < before_sequence)
+        .order_by(AttestationRow.sequence.desc())
+        .limit(limit)
+    )
     return [(s, h, None if r is None else int(r)) for s, h, r in (await session.exec(stmt)).all()]
 
 
@@ -149,7 +181,9 @@ async def get_reserve_set(session: AsyncSession, version: int) -> ReserveSetVers
     return await session.get(ReserveSetVersion, version)
 
 
-async def list_reserve_sets(session: AsyncSession, *, before_version: int | None, limit: int) -> list[ReserveSetVersion]:
+async def list_reserve_sets(
+    session: AsyncSession, *, before_version: int | None, limit: int
+) -> list[ReserveSetVersion]:
     """Newest first; `before_version` is the exclusive cursor."""
     stmt = select(ReserveSetVersion).order_by(ReserveSetVersion.version.desc()).limit(limit)
     if before_version is not None:
@@ -179,17 +213,26 @@ async def guardian_signatures(session: AsyncSession, ids: list[str]) -> dict[str
     """Guardian signatures of each attestation in `ids`, in submission order."""
     out: dict[str, list[GuardianSignatureRow]] = {}
     for i in range(0, len(ids), 500):
-        stmt = (select(GuardianSignatureRow).where(GuardianSignatureRow.attestation_id.in_(ids[i:i + 500]))
-                .order_by(GuardianSignatureRow.submitted_at, GuardianSignatureRow.pubkey))
+        stmt = (
+            select(GuardianSignatureRow)
+            .where(GuardianSignatureRow.attestation_id.in_(ids[i : i + 500]))
+            .order_by(GuardianSignatureRow.submitted_at, GuardianSignatureRow.pubkey)
+        )
         for row in (await session.exec(stmt)).all():
             out.setdefault(row.attestation_id, []).append(row)
     return out
 
 
-async def pending_attestations(session: AsyncSession, *, limit: int, after_sequence: int | None = None) -> list[AttestationRow]:
+async def pending_attestations(
+    session: AsyncSession, *, limit: int, after_sequence: int | None = None
+) -> list[AttestationRow]:
     """Attestations waiting for guardian signatures, oldest first."""
-    stmt = (select(AttestationRow).where(AttestationRow.finality == "pending")
-            .order_by(AttestationRow.sequence).limit(limit))
+    stmt = (
+        select(AttestationRow)
+        .where(AttestationRow.finality == "pending")
+        .order_by(AttestationRow.sequence)
+        .limit(limit)
+    )
     if after_sequence is not None:
         stmt = stmt.where(AttestationRow.sequence > after_sequence)
     return list((await session.exec(stmt)).all())

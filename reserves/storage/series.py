@@ -29,32 +29,53 @@ from reserves.storage.supply_series_models import SupplyPoint
 from reserves.storage.types import Amount
 
 RESOLUTIONS = (86400, 3600)  # coarsest first
-EPOCH_2000 = 946684800       # 2000-01-01T00:00:00Z, the buckets' origin
+EPOCH_2000 = 946684800  # 2000-01-01T00:00:00Z, the buckets' origin
 
 _meta = MetaData()
 ratio_rollup = Table(
-    "ratio_rollup", _meta,
-    Column("resolution", Integer, primary_key=True), Column("bucket", DateTime(timezone=True), primary_key=True),
+    "ratio_rollup",
+    _meta,
+    Column("resolution", Integer, primary_key=True),
+    Column("bucket", DateTime(timezone=True), primary_key=True),
     Column("n", BigInteger, nullable=False),
-    Column("min_ratio", Amount()), Column("max_ratio", Amount()),
-    Column("min_reserves", Amount()), Column("max_reserves", Amount()),
-    Column("min_liabilities", Amount()), Column("max_liabilities", Amount()),
-    Column("last_time", DateTime(timezone=True)), Column("last_sequence", BigInteger),
-    Column("last_ratio", Amount()), Column("last_reserves", Amount()), Column("last_liabilities", Amount()),
+    Column("min_ratio", Amount()),
+    Column("max_ratio", Amount()),
+    Column("min_reserves", Amount()),
+    Column("max_reserves", Amount()),
+    Column("min_liabilities", Amount()),
+    Column("max_liabilities", Amount()),
+    Column("last_time", DateTime(timezone=True)),
+    Column("last_sequence", BigInteger),
+    Column("last_ratio", Amount()),
+    Column("last_reserves", Amount()),
+    Column("last_liabilities", Amount()),
     Column("last_status", String(32)),
 )
 supply_rollup = Table(
-    "supply_rollup", _meta,
-    Column("resolution", Integer, primary_key=True), Column("bucket", DateTime(timezone=True), primary_key=True),
-    Column("deployment", String(64), primary_key=True), Column("n", BigInteger, nullable=False),
-    Column("min_supply", Amount()), Column("max_supply", Amount()),
-    Column("last_time", DateTime(timezone=True)), Column("last_sequence", BigInteger), Column("last_supply", Amount()),
+    "supply_rollup",
+    _meta,
+    Column("resolution", Integer, primary_key=True),
+    Column("bucket", DateTime(timezone=True), primary_key=True),
+    Column("deployment", String(64), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("min_supply", Amount()),
+    Column("max_supply", Amount()),
+    Column("last_time", DateTime(timezone=True)),
+    Column("last_sequence", BigInteger),
+    Column("last_supply", Amount()),
 )
-_MINMAX = {ratio_rollup: [("min_ratio", "max_ratio"), ("min_reserves", "max_reserves"),
-                          ("min_liabilities", "max_liabilities")],
-           supply_rollup: [("min_supply", "max_supply")]}
-_LAST = {ratio_rollup: ["last_time", "last_sequence", "last_ratio", "last_reserves", "last_liabilities", "last_status"],
-         supply_rollup: ["last_time", "last_sequence", "last_supply"]}
+_MINMAX = {
+    ratio_rollup: [
+        ("min_ratio", "max_ratio"),
+        ("min_reserves", "max_reserves"),
+        ("min_liabilities", "max_liabilities"),
+    ],
+    supply_rollup: [("min_supply", "max_supply")],
+}
+_LAST = {
+    ratio_rollup: ["last_time", "last_sequence", "last_ratio", "last_reserves", "last_liabilities", "last_status"],
+    supply_rollup: ["last_time", "last_sequence", "last_supply"],
+}
 
 
 def bucket_start(moment: datetime, seconds: int) -> datetime:
@@ -66,8 +87,12 @@ async def rollups_are_views(session) -> bool:
     """True on TimescaleDB, where the rollups are continuous aggregates the database maintains."""
     if session.bind.dialect.name != "postgresql":
         return False
-    found = await session.exec(text("SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                    "WHERE c.relname = 'ratio_rollup' AND n.nspname = current_schema()"))
+    found = await session.exec(
+        text(
+            "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'ratio_rollup' AND n.nspname = current_schema()"
+        )
+    )
     kind = found.first()
     return kind is not None and kind[0] == "v"
 
@@ -78,10 +103,18 @@ def _upsert(dialect: str, table: Table, values: dict):
     ex, keys = stmt.excluded, [c.name for c in table.primary_key.columns]
     updates = {"n": table.c.n + 1}
     for low, high in _MINMAX[table]:
-        updates[low] = case((ex[low].is_(None), table.c[low]), (table.c[low].is_(None), ex[low]),
-                            (ex[low] < table.c[low], ex[low]), else_=table.c[low])
-        updates[high] = case((ex[high].is_(None), table.c[high]), (table.c[high].is_(None), ex[high]),
-                             (ex[high] > table.c[high], ex[high]), else_=table.c[high])
+        updates[low] = case(
+            (ex[low].is_(None), table.c[low]),
+            (table.c[low].is_(None), ex[low]),
+            (ex[low] < table.c[low], ex[low]),
+            else_=table.c[low],
+        )
+        updates[high] = case(
+            (ex[high].is_(None), table.c[high]),
+            (table.c[high].is_(None), ex[high]),
+            (ex[high] > table.c[high], ex[high]),
+            else_=table.c[high],
+        )
     newer = ex.last_sequence >= table.c.last_sequence
     for name in _LAST[table]:
         updates[name] = case((newer, ex[name]), else_=table.c[name])
@@ -94,8 +127,9 @@ async def record(session, point: RatioPoint, deployments: list[tuple[str, str, i
     `point` was added by the caller; `deployments` is (name, chain_id, supply_sat) per read one.
     """
     for name, chain_id, supply in deployments:
-        session.add(SupplyPoint(time=point.time, sequence=point.sequence, deployment=name, chain_id=chain_id,
-                                supply_sat=supply))
+        session.add(
+            SupplyPoint(time=point.time, sequence=point.sequence, deployment=name, chain_id=chain_id, supply_sat=supply)
+        )
     await session.flush()
     if await rollups_are_views(session):
         return
@@ -103,14 +137,33 @@ async def record(session, point: RatioPoint, deployments: list[tuple[str, str, i
     for resolution in RESOLUTIONS:
         bucket = bucket_start(point.time, resolution)
         common = dict(resolution=resolution, bucket=bucket, n=1, last_time=point.time, last_sequence=point.sequence)
-        await session.exec(_upsert(dialect, ratio_rollup, dict(
-            common, min_ratio=point.ratio_bp, max_ratio=point.ratio_bp, min_reserves=point.reserves_sat,
-            max_reserves=point.reserves_sat, min_liabilities=point.liabilities_sat,
-            max_liabilities=point.liabilities_sat, last_ratio=point.ratio_bp, last_reserves=point.reserves_sat,
-            last_liabilities=point.liabilities_sat, last_status=point.status)))
+        await session.exec(
+            _upsert(
+                dialect,
+                ratio_rollup,
+                dict(
+                    common,
+                    min_ratio=point.ratio_bp,
+                    max_ratio=point.ratio_bp,
+                    min_reserves=point.reserves_sat,
+                    max_reserves=point.reserves_sat,
+                    min_liabilities=point.liabilities_sat,
+                    max_liabilities=point.liabilities_sat,
+                    last_ratio=point.ratio_bp,
+                    last_reserves=point.reserves_sat,
+                    last_liabilities=point.liabilities_sat,
+                    last_status=point.status,
+                ),
+            )
+        )
         for name, _chain, supply in deployments:
-            await session.exec(_upsert(dialect, supply_rollup, dict(
-                common, deployment=name, min_supply=supply, max_supply=supply, last_supply=supply)))
+            await session.exec(
+                _upsert(
+                    dialect,
+                    supply_rollup,
+                    dict(common, deployment=name, min_supply=supply, max_supply=supply, last_supply=supply),
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -155,8 +208,15 @@ def _int(value) -> int | None:
     return None if value is None else int(value)
 
 
-async def history(session, *, start: datetime, end: datetime, bucket_seconds: int,
-                  deployment: str | None = None, resolution: int | None | str = "auto") -> list:
+async def history(
+    session,
+    *,
+    start: datetime,
+    end: datetime,
+    bucket_seconds: int,
+    deployment: str | None = None,
+    resolution: int | None | str = "auto",
+) -> list:
     """Buckets over [start, end) (both aligned to `bucket_seconds` by the caller).
 
     `resolution` "auto" picks the rollup that divides the bucket (None forces raw rows; a number
@@ -171,9 +231,23 @@ async def history(session, *, start: datetime, end: datetime, bucket_seconds: in
     rows = (await session.exec(text(sql), params=params)).all()
     if deployment is not None:
         return [SupplyBucket(_ts(r.bucket), int(r.n), int(r.min_s), int(r.max_s), int(r.last_s)) for r in rows]
-    return [Bucket(_ts(r.bucket), int(r.n), _int(r.min_r), _int(r.max_r), _int(r.last_r), int(r.min_res),
-                   int(r.max_res), int(r.last_res), int(r.min_liab), int(r.max_liab), int(r.last_liab),
-                   r.last_status) for r in rows]
+    return [
+        Bucket(
+            _ts(r.bucket),
+            int(r.n),
+            _int(r.min_r),
+            _int(r.max_r),
+            _int(r.last_r),
+            int(r.min_res),
+            int(r.max_res),
+            int(r.last_res),
+            int(r.min_liab),
+            int(r.max_liab),
+            int(r.last_liab),
+            r.last_status,
+        )
+        for r in rows
+    ]
 
 
 def _sqlite_ts(dt: datetime) -> str:
@@ -195,8 +269,9 @@ async def apply_retention(session, days: int) -> None:
     for table in ("ratio_point", "supply_point"):
         await session.exec(text(f"SELECT remove_retention_policy('{table}', if_exists => true)"))
         if days:
-            await session.exec(text(f"SELECT add_retention_policy('{table}', make_interval(days => :d))"),
-                               params={"d": days})
+            await session.exec(
+                text(f"SELECT add_retention_policy('{table}', make_interval(days => :d))"), params={"d": days}
+            )
 
 
 def retention_cutoff(now: datetime, days: int) -> datetime:

@@ -19,13 +19,28 @@ def _sqlite_bucket(col: str) -> str:
     return f"(({_SQ_EPOCH.format(col=col)} - 946684800) / :b) * :b + 946684800"
 
 
-_RATIO_RAW = dict(n="count(*)", min_r="min(ratio_bp)", max_r="max(ratio_bp)", min_res="min(reserves_sat)",
-                  max_res="max(reserves_sat)", min_liab="min(liabilities_sat)", max_liab="max(liabilities_sat)")
+_RATIO_RAW = dict(
+    n="count(*)",
+    min_r="min(ratio_bp)",
+    max_r="max(ratio_bp)",
+    min_res="min(reserves_sat)",
+    max_res="max(reserves_sat)",
+    min_liab="min(liabilities_sat)",
+    max_liab="max(liabilities_sat)",
+)
 _RATIO_LAST_RAW = dict(last_r="ratio_bp", last_res="reserves_sat", last_liab="liabilities_sat", last_status="status")
-_RATIO_ROLL = dict(n="sum(n)", min_r="min(min_ratio)", max_r="max(max_ratio)", min_res="min(min_reserves)",
-                   max_res="max(max_reserves)", min_liab="min(min_liabilities)", max_liab="max(max_liabilities)")
-_RATIO_LAST_ROLL = dict(last_r="last_ratio", last_res="last_reserves", last_liab="last_liabilities",
-                        last_status="last_status")
+_RATIO_ROLL = dict(
+    n="sum(n)",
+    min_r="min(min_ratio)",
+    max_r="max(max_ratio)",
+    min_res="min(min_reserves)",
+    max_res="max(max_reserves)",
+    min_liab="min(min_liabilities)",
+    max_liab="max(max_liabilities)",
+)
+_RATIO_LAST_ROLL = dict(
+    last_r="last_ratio", last_res="last_reserves", last_liab="last_liabilities", last_status="last_status"
+)
 _SUPPLY_RAW = dict(n="count(*)", min_s="min(supply_sat)", max_s="max(supply_sat)")
 _SUPPLY_LAST_RAW = dict(last_s="supply_sat")
 _SUPPLY_ROLL = dict(n="sum(n)", min_s="min(min_supply)", max_s="max(max_supply)")
@@ -55,14 +70,16 @@ def history_sql(dialect: str, resolution: int | None, per_deployment: bool) -> s
         return f"SELECT {', '.join(cols)} FROM {table} WHERE {cond} GROUP BY 1 ORDER BY 1"
     # SQLite: the newest row of each bucket by a window function, then one group per bucket.
     inner_cols = ", ".join(sorted({c for e in aggs.values() for c in _args(e)} | set(lasts.values()) | {order}))
-    inner = (f"SELECT {_sqlite_bucket(time_col)} AS bucket, {inner_cols}, "
-             f"ROW_NUMBER() OVER (PARTITION BY {_sqlite_bucket(time_col)} ORDER BY {order} DESC) AS rn "
-             f"FROM {table} WHERE {cond}")
+    inner = (
+        f"SELECT {_sqlite_bucket(time_col)} AS bucket, {inner_cols}, "
+        f"ROW_NUMBER() OVER (PARTITION BY {_sqlite_bucket(time_col)} ORDER BY {order} DESC) AS rn "
+        f"FROM {table} WHERE {cond}"
+    )
     cols = ["bucket"] + [f"{e} AS {a}" for a, e in aggs.items()]
     cols += [f"max(CASE WHEN rn = 1 THEN {c} END) AS {a}" for a, c in lasts.items()]
     return f"WITH p AS ({inner}) SELECT {', '.join(cols)} FROM p GROUP BY bucket ORDER BY bucket"
 
 
 def _args(expr: str) -> list[str]:
-    inside = expr[expr.index("(") + 1:expr.rindex(")")]
+    inside = expr[expr.index("(") + 1 : expr.rindex(")")]
     return [] if inside == "*" else [inside]

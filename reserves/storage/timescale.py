@@ -64,10 +64,13 @@ def create_rollup_aggregates(conn: Connection) -> None:
         for seconds, suffix in SUFFIX.items():
             name = f"{view}_{suffix}"
             conn.execute(text(ddl.format(name=name, seconds=seconds)))
-            conn.execute(text(
-                "SELECT add_continuous_aggregate_policy(CAST(:n AS regclass), start_offset => make_interval(secs => :s), "
-                "end_offset => make_interval(secs => :e), schedule_interval => make_interval(secs => :i))"),
-                {"n": name, "s": 3 * seconds, "e": seconds, "i": max(300, seconds // 4)})
+            conn.execute(
+                text(
+                    "SELECT add_continuous_aggregate_policy(CAST(:n AS regclass), start_offset => make_interval(secs => :s), "
+                    "end_offset => make_interval(secs => :e), schedule_interval => make_interval(secs => :i))"
+                ),
+                {"n": name, "s": 3 * seconds, "e": seconds, "i": max(300, seconds // 4)},
+            )
             parts.append(f"SELECT {seconds} AS resolution, * FROM {name}")
         conn.execute(text(f"CREATE VIEW {view} AS " + " UNION ALL ".join(parts)))
     log.info("rollups are TimescaleDB continuous aggregates")
@@ -84,9 +87,15 @@ def refresh_aggregates(url: str) -> bool:
     engine = create_engine(sync_url(url), poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            if not timescale_installed(conn) or conn.execute(text(
-                    "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'ratio_rollup_1h'")
-            ).first() is None:
+            if (
+                not timescale_installed(conn)
+                or conn.execute(
+                    text(
+                        "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'ratio_rollup_1h'"
+                    )
+                ).first()
+                is None
+            ):
                 return False
             for table in ("ratio_point", "supply_point"):
                 oldest = conn.execute(text(f"SELECT min(time) FROM {table}")).scalar()
@@ -94,8 +103,13 @@ def refresh_aggregates(url: str) -> bool:
                     continue
                 view = AGGREGATES_OF[table]
                 for seconds, suffix in SUFFIX.items():
-                    conn.execute(text(f"CALL refresh_continuous_aggregate('{view}_{suffix}', CAST(:start AS timestamptz), "
-                                      "now() - make_interval(secs => :s))"), {"start": oldest, "s": seconds})
+                    conn.execute(
+                        text(
+                            f"CALL refresh_continuous_aggregate('{view}_{suffix}', CAST(:start AS timestamptz), "
+                            "now() - make_interval(secs => :s))"
+                        ),
+                        {"start": oldest, "s": seconds},
+                    )
             return True
     finally:
         engine.dispose()

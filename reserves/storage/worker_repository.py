@@ -29,8 +29,12 @@ async def remove(session: AsyncSession, replica: str) -> None:
 
 async def beating_since(session: AsyncSession, since: datetime, *, limit: int = 50) -> list[WorkerStatusRow]:
     """Workers whose last heartbeat is at or after `since`, leaders first, newest heartbeat first."""
-    stmt = (select(WorkerStatusRow).where(WorkerStatusRow.heartbeat_at >= since)
-            .order_by(WorkerStatusRow.leading.desc(), WorkerStatusRow.heartbeat_at.desc()).limit(limit))
+    stmt = (
+        select(WorkerStatusRow)
+        .where(WorkerStatusRow.heartbeat_at >= since)
+        .order_by(WorkerStatusRow.leading.desc(), WorkerStatusRow.heartbeat_at.desc())
+        .limit(limit)
+    )
     return list((await session.exec(stmt)).all())
 
 

@@ -42,16 +42,29 @@ def _signature(document: dict) -> bytes | None:
 
 async def _candidates(session) -> list[AttestationRow]:
     """Final attestations after the last one anchored (or being anchored), oldest first, minus refused ones."""
-    last = (await session.exec(select(AnchorRow).where(AnchorRow.status.in_(("sending", "sent", "confirmed")))
-                               .order_by(AnchorRow.sequence.desc()).limit(1))).first()
+    last = (
+        await session.exec(
+            select(AnchorRow)
+            .where(AnchorRow.status.in_(("sending", "sent", "confirmed")))
+            .order_by(AnchorRow.sequence.desc())
+            .limit(1)
+        )
+    ).first()
     stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(AttestationRow.sequence)
     if last is not None:
         stmt = stmt.where(AttestationRow.sequence > last.sequence)
     rows = list((await session.exec(stmt.limit(PER_RUN * 4))).all())
     if not rows:
         return []
-    refused = set((await session.exec(select(AnchorRow.attestation_id).where(
-        AnchorRow.attestation_id.in_([r.id for r in rows]), AnchorRow.status == "refused"))).all())
+    refused = set(
+        (
+            await session.exec(
+                select(AnchorRow.attestation_id).where(
+                    AnchorRow.attestation_id.in_([r.id for r in rows]), AnchorRow.status == "refused"
+                )
+            )
+        ).all()
+    )
     return [r for r in rows if r.id not in refused][:PER_RUN]
 
 
@@ -81,7 +94,6 @@ class Anchorer:
             row.error = None if record["anchored_at"] else "the transaction was never recorded; retrying"
             await _save(self.db, row)
 
-
     async def _already_anchored(self, att: AttestationRow) -> AnchorRow | None:
         """An earlier try whose transaction may have been mined after all (a receipt timeout): ask the contract."""
         async with self.db.sessions() as session:
@@ -95,7 +107,6 @@ class Anchorer:
         await _save(self.db, earlier)
         return earlier
 
-
     async def anchor_one(self, att: AttestationRow) -> AnchorRow:
         s = self.settings
         try:
@@ -106,8 +117,14 @@ class Anchorer:
         if done is not None:
             return done
         document = documents.document(att)
-        row = AnchorRow(attestation_id=att.id, sequence=att.sequence, chain_id=s.chain_id, contract=s.contract,
-                        status="sending", submitted_at=_now())
+        row = AnchorRow(
+            attestation_id=att.id,
+            sequence=att.sequence,
+            chain_id=s.chain_id,
+            contract=s.contract,
+            status="sending",
+            submitted_at=_now(),
+        )
         sig = _signature(document)
         if sig is None:
             row.status, row.error = "refused", "the attestation has no EIP-712 signature (format before 4)"
@@ -132,7 +149,6 @@ class Anchorer:
         await _save(self.db, row)
         return row
 
-
     async def _deep_enough(self, block: int, confirmations: int, timeout: float) -> None:
         """Wait until `block` has `confirmations` blocks on it (itself included); ChainError on timeout."""
         deadline = time.monotonic() + timeout
@@ -155,7 +171,18 @@ class Anchorer:
 
 async def anchors_page(session, limit: int) -> list[dict]:
     rows = (await session.exec(select(AnchorRow).order_by(AnchorRow.sequence.desc()).limit(limit))).all()
-    return [{"attestation_id": r.attestation_id, "sequence": r.sequence, "chain_id": r.chain_id,
-             "contract": r.contract, "tx_hash": r.tx_hash, "block_number": r.block_number, "status": r.status,
-             "error": r.error, "submitted_at": iso(r.submitted_at), "confirmed_at": iso(r.confirmed_at)}
-            for r in rows]
+    return [
+        {
+            "attestation_id": r.attestation_id,
+            "sequence": r.sequence,
+            "chain_id": r.chain_id,
+            "contract": r.contract,
+            "tx_hash": r.tx_hash,
+            "block_number": r.block_number,
+            "status": r.status,
+            "error": r.error,
+            "submitted_at": iso(r.submitted_at),
+            "confirmed_at": iso(r.confirmed_at),
+        }
+        for r in rows
+    ]

@@ -36,10 +36,23 @@ async def append(session, *, actor: str, action: str, detail: dict, at: datetime
     detail_text = json.dumps(detail, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if len(detail_text.encode()) > MAX_DETAIL_BYTES:
         detail_text = json.dumps({"truncated": True, "bytes": len(detail_text.encode())})
-    entry = {"id": 1 if last is None else last.id + 1, "at": iso(at), "actor": actor[:200], "action": action[:64],
-             "detail": json.loads(detail_text), "previous_hash": None if last is None else last.hash}
-    row = AuditRow(id=entry["id"], at=at, actor=entry["actor"], action=entry["action"], detail=detail_text,
-                   previous_hash=entry["previous_hash"], hash=entry_hash(entry))
+    entry = {
+        "id": 1 if last is None else last.id + 1,
+        "at": iso(at),
+        "actor": actor[:200],
+        "action": action[:64],
+        "detail": json.loads(detail_text),
+        "previous_hash": None if last is None else last.hash,
+    }
+    row = AuditRow(
+        id=entry["id"],
+        at=at,
+        actor=entry["actor"],
+        action=entry["action"],
+        detail=detail_text,
+        previous_hash=entry["previous_hash"],
+        hash=entry_hash(entry),
+    )
     session.add(row)
     await session.flush()
     return row
@@ -47,8 +60,15 @@ async def append(session, *, actor: str, action: str, detail: dict, at: datetime
 
 def entry_json(row: AuditRow) -> dict:
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=timezone.utc)
-    return {"id": row.id, "at": iso(at), "actor": row.actor, "action": row.action, "detail": json.loads(row.detail),
-            "previous_hash": row.previous_hash, "hash": row.hash}
+    return {
+        "id": row.id,
+        "at": iso(at),
+        "actor": row.actor,
+        "action": row.action,
+        "detail": json.loads(row.detail),
+        "previous_hash": row.previous_hash,
+        "hash": row.hash,
+    }
 
 
 def chain_problems(entries: list[dict]) -> list[str]:

@@ -55,13 +55,19 @@ async def record_config(db, settings, key) -> bool:
         async with session.begin():
             if session.bind.dialect.name == "postgresql":
                 await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": AUDIT_LOCK_KEY})
-            last = (await session.exec(select(AuditRow).where(AuditRow.action == ACTION)
-                                       .order_by(AuditRow.id.desc()).limit(1))).first()
+            last = (
+                await session.exec(
+                    select(AuditRow).where(AuditRow.action == ACTION).order_by(AuditRow.id.desc()).limit(1)
+                )
+            ).first()
             before = json.loads(last.detail)["sections"] if last is not None else {}
             if last is not None and json.loads(last.detail).get("hash") == overall:
                 return False
             changed = sorted(k for k in sections if before.get(k) != sections[k])
-            await audit.append(session, actor="operator", action=ACTION,
-                               detail={"hash": overall, "sections": sections, "changed": changed,
-                                       "first": last is None})
+            await audit.append(
+                session,
+                actor="operator",
+                action=ACTION,
+                detail={"hash": overall, "sections": sections, "changed": changed, "first": last is None},
+            )
     return True

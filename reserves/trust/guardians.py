@@ -17,8 +17,7 @@ from sqlmodel import select
 
 from chains.hexes import HEX64, HEX128, is_hex64
 from reserves.trust import audit
-from reserves.attestation.members.guardians import (GuardianSet, guardian_set, guardian_signature, is_final,
-                                                    valid_bip340)
+from reserves.attestation.members.guardians import GuardianSet, guardian_set, guardian_signature, is_final, valid_bip340
 from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
@@ -55,9 +54,11 @@ def check_id(att_id: object) -> str:
 
 def check_submission(att_id: object, pubkey: object, sig: object) -> tuple[str, str, str]:
     """The three values, lowercased, or InvalidInput naming the first malformed one."""
-    for name, value, pattern, what in (("id", att_id, HEX64, "64 hex characters (the attestation id)"),
-                                       ("pubkey", pubkey, HEX64, "64 hex characters (BIP-340 x-only key)"),
-                                       ("sig", sig, HEX128, "128 hex characters (a 64-byte BIP-340 signature)")):
+    for name, value, pattern, what in (
+        ("id", att_id, HEX64, "64 hex characters (the attestation id)"),
+        ("pubkey", pubkey, HEX64, "64 hex characters (BIP-340 x-only key)"),
+        ("sig", sig, HEX128, "128 hex characters (a 64-byte BIP-340 signature)"),
+    ):
         if not isinstance(value, str) or not pattern.fullmatch(value.lower()):
             raise InvalidInput(f"{name}: must be {what}")
     return att_id.lower(), pubkey.lower(), sig.lower()
@@ -112,19 +113,35 @@ async def _submit(session, att_id: str, pubkey: str, sig: str, now: datetime) ->
         raise InvalidSignature(f"the signature does not verify for attestation {att_id} with pubkey {pubkey}")
     if await session.get(GuardianSignatureRow, (att_id, pubkey)) is not None:
         raise DuplicateSignature(f"guardian {accepted[pubkey]} already signed attestation {row.sequence}")
-    session.add(GuardianSignatureRow(attestation_id=att_id, pubkey=pubkey, key_id=accepted[pubkey], sig=sig,
-                                     submitted_at=now))
+    session.add(
+        GuardianSignatureRow(attestation_id=att_id, pubkey=pubkey, key_id=accepted[pubkey], sig=sig, submitted_at=now)
+    )
     await session.flush()
     stored = await repo.guardian_signatures(session, [att_id])
     served = with_guardians(document, stored.get(att_id, []))
     became_final = row.finality != "final" and is_final(served, att_id, before)
     if became_final:
         row.finality, row.final_at = "final", now
-        await events_repo.add(session, kind="attestation_final", at=now, sequence=row.sequence, attestation_id=att_id,
-                              payload={"guardians": [r.key_id for r in stored[att_id]], "status": row.status})
-    await audit.append(session, actor=f"guardian:{accepted[pubkey]}", action="guardian.signature", at=now,
-                       detail={"attestation": att_id, "sequence": row.sequence, "pubkey": pubkey,
-                               "final": row.finality == "final"})
-    return {"attestation_id": att_id, "sequence": row.sequence, "guardian": accepted[pubkey],
-            "finality": row.finality, "signed": [r.key_id for r in stored[att_id]],
-            "threshold": None if declared is None else declared.threshold}
+        await events_repo.add(
+            session,
+            kind="attestation_final",
+            at=now,
+            sequence=row.sequence,
+            attestation_id=att_id,
+            payload={"guardians": [r.key_id for r in stored[att_id]], "status": row.status},
+        )
+    await audit.append(
+        session,
+        actor=f"guardian:{accepted[pubkey]}",
+        action="guardian.signature",
+        at=now,
+        detail={"attestation": att_id, "sequence": row.sequence, "pubkey": pubkey, "final": row.finality == "final"},
+    )
+    return {
+        "attestation_id": att_id,
+        "sequence": row.sequence,
+        "guardian": accepted[pubkey],
+        "finality": row.finality,
+        "signed": [r.key_id for r in stored[att_id]],
+        "threshold": None if declared is None else declared.threshold,
+    }

@@ -32,7 +32,8 @@ def load_engine_key(s: Settings) -> SigningKey:
         if not s.signing.create_if_missing:
             raise SigningKeyError(
                 f"signing.key_file: {path} does not exist and ${s.signing.key_env} is not set "
-                "(create one with `reserves keys generate`)")
+                "(create one with `reserves keys generate`)"
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         generate_key_file(path)
         log.info("created a new signing key at %s", path)

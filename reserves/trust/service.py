@@ -38,12 +38,28 @@ def finality_view(row, document: dict, signatures: list) -> dict[str, Any]:
     """Who co-signed attestation `row`, when, and whether it is final."""
     declared = guardian_set(document) if "signers" in document else None
     signed = {s.pubkey: s for s in signatures}
-    members = [] if declared is None else [
-        {"key_id": k, "pubkey": p, "signed": p in signed, "signed_at": iso(signed[p].submitted_at) if p in signed else None}
-        for k, p in declared.keys]
-    return {"attestation_id": row.id, "sequence": row.sequence, "finality": row.finality,
-            "final_at": iso(row.final_at), "threshold": None if declared is None else declared.threshold,
-            "signed_count": sum(1 for m in members if m["signed"]), "guardians": members}
+    members = (
+        []
+        if declared is None
+        else [
+            {
+                "key_id": k,
+                "pubkey": p,
+                "signed": p in signed,
+                "signed_at": iso(signed[p].submitted_at) if p in signed else None,
+            }
+            for k, p in declared.keys
+        ]
+    )
+    return {
+        "attestation_id": row.id,
+        "sequence": row.sequence,
+        "finality": row.finality,
+        "final_at": iso(row.final_at),
+        "threshold": None if declared is None else declared.threshold,
+        "signed_count": sum(1 for m in members if m["signed"]),
+        "guardians": members,
+    }
 
 
 class TrustService:
@@ -70,10 +86,11 @@ class TrustService:
         async with self.db.sessions() as session:
             rows = await repo.pending_attestations(session, limit=limit + 1, after_sequence=after)
             signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
-        items = [{"id": r.id, "attestation": guardians.with_guardians(documents.document(r), signatures.get(r.id, []))}
-                 for r in rows[:limit]]
-        return {"items": items, "next_after": rows[limit - 1].sequence if len(rows) > limit else None,
-                "limit": limit}
+        items = [
+            {"id": r.id, "attestation": guardians.with_guardians(documents.document(r), signatures.get(r.id, []))}
+            for r in rows[:limit]
+        ]
+        return {"items": items, "next_after": rows[limit - 1].sequence if len(rows) > limit else None, "limit": limit}
 
     async def guardians(self) -> dict[str, Any]:
         """The guardian set the newest attestation declares, and how each guardian kept up."""
@@ -92,15 +109,36 @@ class TrustService:
         async with self.db.sessions() as session:
             rows = await repo.list_keys(session)
             announced = announced_keys(await live_workers(session))
-        out = {r.pubkey: {"alg": r.alg, "key_id": r.key_id, "pubkey": r.pubkey, "role": r.role,
-                          "first_used_at": iso(r.first_used_at), "active": r.active,
-                          "introduced_sequence": r.introduced_sequence, "rotation_attestation": r.rotation_attestation,
-                          "retired_sequence": r.retired_sequence} for r in rows}
+        out = {
+            r.pubkey: {
+                "alg": r.alg,
+                "key_id": r.key_id,
+                "pubkey": r.pubkey,
+                "role": r.role,
+                "first_used_at": iso(r.first_used_at),
+                "active": r.active,
+                "introduced_sequence": r.introduced_sequence,
+                "rotation_attestation": r.rotation_attestation,
+                "retired_sequence": r.retired_sequence,
+            }
+            for r in rows
+        }
         # A worker's key before its first attestation: published as soon as the worker runs.
         for pubkey, key_id in announced:
-            out.setdefault(pubkey, {"alg": "bip340", "key_id": key_id, "pubkey": pubkey, "role": "engine",
-                                    "first_used_at": None, "active": True, "introduced_sequence": None,
-                                    "rotation_attestation": None, "retired_sequence": None})
+            out.setdefault(
+                pubkey,
+                {
+                    "alg": "bip340",
+                    "key_id": key_id,
+                    "pubkey": pubkey,
+                    "role": "engine",
+                    "first_used_at": None,
+                    "active": True,
+                    "introduced_sequence": None,
+                    "rotation_attestation": None,
+                    "retired_sequence": None,
+                },
+            )
         return list(out.values())
 
     async def events(self, *, kind: str | None = None, before: int | None = None, limit: int = 50) -> dict[str, Any]:
@@ -109,16 +147,28 @@ class TrustService:
         limit, before = _limit(limit), _cursor(before)
         async with self.db.sessions() as session:
             rows = await events_repo.page(session, kind=kind, before_id=before, limit=limit + 1)
-        items = [{"id": r.id, "at": iso(r.at), "kind": r.kind, "sequence": r.sequence,
-                  "attestation_id": r.attestation_id, "payload": json.loads(r.payload)} for r in rows[:limit]]
+        items = [
+            {
+                "id": r.id,
+                "at": iso(r.at),
+                "kind": r.kind,
+                "sequence": r.sequence,
+                "attestation_id": r.attestation_id,
+                "payload": json.loads(r.payload),
+            }
+            for r in rows[:limit]
+        ]
         return {"items": items, "next_before": rows[limit - 1].id if len(rows) > limit else None, "limit": limit}
 
     async def audit(self, *, before: int | None = None, limit: int = 50) -> dict[str, Any]:
         limit, before = _limit(limit), _cursor(before)
         async with self.db.sessions() as session:
             rows = await audit.page(session, before_id=before, limit=limit + 1)
-        return {"items": [audit.entry_json(r) for r in rows[:limit]],
-                "next_before": rows[limit - 1].id if len(rows) > limit else None, "limit": limit}
+        return {
+            "items": [audit.entry_json(r) for r in rows[:limit]],
+            "next_before": rows[limit - 1].id if len(rows) > limit else None,
+            "limit": limit,
+        }
 
     async def anchors(self, *, limit: int = 50) -> dict[str, Any]:
         limit = _limit(limit)
@@ -145,14 +195,21 @@ class TrustService:
         flows = body.get("flows") or {"previous_sequence": None, "compared": False, "flags": []}
         window = body.get("window")
         return {
-            "has_data": True, **view, **base,
+            "has_data": True,
+            **view,
+            **base,
             "latest_final_sequence": None if final is None else final.sequence,
-            "format": body["format"], "status": body["status"], "status_basis": body.get("status_basis"),
-            "hysteresis_bp": body["policy"].get("hysteresis_bp"), "window": window,
+            "format": body["format"],
+            "status": body["status"],
+            "status_basis": body.get("status_basis"),
+            "hysteresis_bp": body["policy"].get("hysteresis_bp"),
+            "window": window,
             "window_min_percent": percent(window["min_ratio_bp"]) if window and window["min_ratio_bp"] else None,
             "flows": flows,
-            "flows_btc": {k.removesuffix("_sat"): btc(flows.get(k)) for k in
-                          ("inflow_sat", "outflow_sat", "short_lived_sat", "recent_inflow_sat")},
+            "flows_btc": {
+                k.removesuffix("_sat"): btc(flows.get(k))
+                for k in ("inflow_sat", "outflow_sat", "short_lived_sat", "recent_inflow_sat")
+            },
             "scope": body.get("scope") or {"proven": [], "asserted": [], "control": None, "statements": []},
             "signers": body.get("signers"),
         }

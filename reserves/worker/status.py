@@ -37,8 +37,14 @@ class WorkerStatus:
             async with session.begin():
                 row = await repo.get(session, self.replica)
                 if row is None:
-                    row = WorkerStatusRow(replica=self.replica, started_at=self.started_at, heartbeat_at=now,
-                                          leading=leading, engine_pubkey=self.pubkey, engine_key_id=self.key_id)
+                    row = WorkerStatusRow(
+                        replica=self.replica,
+                        started_at=self.started_at,
+                        heartbeat_at=now,
+                        leading=leading,
+                        engine_pubkey=self.pubkey,
+                        engine_key_id=self.key_id,
+                    )
                 row.heartbeat_at, row.leading = now, leading
                 await repo.save(session, row)
                 await repo.prune_older_than(session, now - 10 * repo.SILENT_AFTER)

@@ -87,8 +87,13 @@ class Worker:
             self.devnet_guardians = devnet_guardian_set()[1]
         self.sources = Sources.open(s)
         if s.anchor is not None:
-            client = AnchorClient(s.anchor.rpc_url, s.anchor.contract, s.anchor.sender_key,
-                                  chain_id=int(s.anchor.chain_id.split(":")[1]), timeout=s.anchor.timeout_seconds)
+            client = AnchorClient(
+                s.anchor.rpc_url,
+                s.anchor.contract,
+                s.anchor.sender_key,
+                chain_id=int(s.anchor.chain_id.split(":")[1]),
+                timeout=s.anchor.timeout_seconds,
+            )
             self.anchorer = Anchorer(self.db, client, s.anchor)
         self.context = await snapshot_context(self.db, s, self.sources, keys)
         # The file's settings, not the devnet's sources: those change with every devnet start.

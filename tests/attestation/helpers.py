@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
-from reserves.attestation import (Entries, Header, Inputs, Policy, ReserveResult, ReserveSetRef, SigningKey,
-                                  SupplyResult, attestation_id, build)
+from reserves.attestation import (
+    Entries,
+    Header,
+    Inputs,
+    Policy,
+    ReserveResult,
+    ReserveSetRef,
+    SigningKey,
+    SupplyResult,
+    attestation_id,
+    build,
+)
 from reserves.attestation.formats import F3
 from reserves.attestation.members import signers, window
 from reserves.attestation.members.scope import ControlCounts
@@ -23,8 +33,14 @@ def key(n: int, key_id: str | None = None) -> SigningKey:
 
 def reserve_result(name="cold", values=(150_000_000, 60_000_000), age=600, max_age=7200, seed=1):
     utxos = tuple(
-        Utxo(txid=f"{seed:02x}{i:02x}".ljust(64, "a"), vout=i, value_sat=v, address=ADDRESS, height=800_000 - i,
-             confirmations=10 + i)
+        Utxo(
+            txid=f"{seed:02x}{i:02x}".ljust(64, "a"),
+            vout=i,
+            value_sat=v,
+            address=ADDRESS,
+            height=800_000 - i,
+            confirmations=10 + i,
+        )
         for i, v in enumerate(values)
     )
     block = BlockRef(BTC_CHAIN, 800_010, "00" * 4 + "ab" * 28, ISSUED - timedelta(seconds=age))
@@ -32,8 +48,7 @@ def reserve_result(name="cold", values=(150_000_000, 60_000_000), age=600, max_a
     return ReserveResult(name, "bitcoin-esplora", max_age, reading)
 
 
-def supply_result(name="ethereum", total=100_000_000_000_000_000, decimals=18, chain="eip155:1", age=60,
-                  max_age=3600):
+def supply_result(name="ethereum", total=100_000_000_000_000_000, decimals=18, chain="eip155:1", age=60, max_age=3600):
     contract = "0x" + "12" * 20
     block = BlockRef(chain, 19_000_000, "0x" + "cd" * 32, ISSUED - timedelta(seconds=age))
     reading = SupplyReading(name, contract, block, total, decimals)
@@ -44,23 +59,56 @@ def entries(reserves=None, supplies=None) -> Entries:
     """The entries of the given readings (default: two reserve sources and two deployments)."""
     return Entries.read(
         reserves if reserves is not None else [reserve_result(), reserve_result("hot", (5_000,), seed=2)],
-        supplies if supplies is not None else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")])
+        supplies
+        if supplies is not None
+        else [supply_result(), supply_result("polygon", 50_000_000_000_000_001, chain="eip155:137")],
+    )
 
 
 def header(sequence=0, previous=None, issued=ISSUED) -> Header:
     return Header(sequence, previous, issued, "Example Custody", "https://example.org", "xBTC")
 
 
-def make_body(sequence=0, previous=None, *, reserves=None, supplies=None, issued=ISSUED, warning=10_500,
-              count_locked=True, reserve_set=RESERVE_SET):
+def make_body(
+    sequence=0,
+    previous=None,
+    *,
+    reserves=None,
+    supplies=None,
+    issued=ISSUED,
+    warning=10_500,
+    count_locked=True,
+    reserve_set=RESERVE_SET,
+):
     """A format 3 body (the last format without signers in the body: signed with `sign(body, keys)`)."""
-    return build(Inputs(header=header(sequence, previous, issued), policy=Policy(warning, count_locked),
-                        entries=entries(reserves, supplies), reserve_set=reserve_set), F3).body
+    return build(
+        Inputs(
+            header=header(sequence, previous, issued),
+            policy=Policy(warning, count_locked),
+            entries=entries(reserves, supplies),
+            reserve_set=reserve_set,
+        ),
+        F3,
+    ).body
 
 
-def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotation_from=None, earlier=None,
-                control=None, warning=10_500, hysteresis=50, window_blocks=144, reserves=None, supplies=None,
-                issued=None, statements=()):
+def make_doc_v4(
+    sequence=0,
+    previous=None,
+    *,
+    engine=None,
+    guardians=None,
+    rotation_from=None,
+    earlier=None,
+    control=None,
+    warning=10_500,
+    hysteresis=50,
+    window_blocks=144,
+    reserves=None,
+    supplies=None,
+    issued=None,
+    statements=(),
+):
     """A signed format 4 document; `previous` is the document before (its body is read for the
     status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
     engine = engine or key(7, "engine")
@@ -71,10 +119,21 @@ def make_doc_v4(sequence=0, previous=None, *, engine=None, guardians=None, rotat
     policy = Policy(warning, True, hysteresis_bp=hysteresis, window_blocks=window_blocks)
     if earlier is None:
         earlier = [] if previous_body is None else [window.earlier_of(d) for d in reversed(CHAIN.get(prev_id, []))]
-    built = build(Inputs(header=header(sequence, prev_id, issued), policy=policy, entries=made,
-                         reserve_set=RESERVE_SET, previous=previous_body, earlier=earlier,
-                         control=control or ControlCounts(len(made.coin_addresses), 0, 86400, None),
-                         engine=engine, guardians=guardians, rotation_from=rotation_from, statements=statements))
+    built = build(
+        Inputs(
+            header=header(sequence, prev_id, issued),
+            policy=policy,
+            entries=made,
+            reserve_set=RESERVE_SET,
+            previous=previous_body,
+            earlier=earlier,
+            control=control or ControlCounts(len(made.coin_addresses), 0, 86400, None),
+            engine=engine,
+            guardians=guardians,
+            rotation_from=rotation_from,
+            statements=statements,
+        )
+    )
     doc = signers.sign(built.body, built.id, engine, rotation_from)
     # Remember the chain up to this document, so that the next one's window sees all of it.
     CHAIN[built.id] = CHAIN.get(prev_id, []) + [built.body]

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reserves.attestation.arithmetic import (
-    MAX_FUTURE_BLOCK_SECONDS, Observation, Policy, decide_status, format_timestamp, liabilities_sat, parse_timestamp, ratio_bp,
+    MAX_FUTURE_BLOCK_SECONDS,
+    Observation,
+    Policy,
+    decide_status,
+    format_timestamp,
+    liabilities_sat,
+    parse_timestamp,
+    ratio_bp,
 )
 from reserves.errors import InvalidInput
 
@@ -29,8 +36,16 @@ def test_liabilities_never_undercount_and_are_minimal(total, dec):
 
 @pytest.mark.parametrize(
     "total,dec,expected",
-    [(0, 18, 0), (1, 18, 1), (10**10, 18, 1), (10**10 + 1, 18, 2), (10**18, 18, 10**8), (5, 8, 5), (5, 0, 5 * 10**8),
-     (123, 2, 123 * 10**6)],
+    [
+        (0, 18, 0),
+        (1, 18, 1),
+        (10**10, 18, 1),
+        (10**10 + 1, 18, 2),
+        (10**18, 18, 10**8),
+        (5, 8, 5),
+        (5, 0, 5 * 10**8),
+        (123, 2, 123 * 10**6),
+    ],
 )
 def test_liabilities_examples(total, dec, expected):
     assert liabilities_sat(total, dec) == expected
@@ -73,16 +88,24 @@ def test_status_thresholds(r, warning):
 
 @given(st.integers(0, 10**6), st.booleans())
 def test_failed_or_old_source_is_always_stale(r, failed):
-    ob = (Observation("reserve source", "a", error_code="chain_unavailable") if failed else
-          Observation("reserve source", "a", block_time=NOW - timedelta(seconds=61), max_age_seconds=60))
-    status, reasons = decide_status(issued_at=NOW, observations=fresh + [ob], ratio=r, liabilities=1, policy=Policy(10_500))
+    ob = (
+        Observation("reserve source", "a", error_code="chain_unavailable")
+        if failed
+        else Observation("reserve source", "a", block_time=NOW - timedelta(seconds=61), max_age_seconds=60)
+    )
+    status, reasons = decide_status(
+        issued_at=NOW, observations=fresh + [ob], ratio=r, liabilities=1, policy=Policy(10_500)
+    )
     assert status == "stale"
     assert reasons and "reserve source a" in reasons[0]
 
 
 def test_exactly_max_age_is_fresh():
     ob = Observation("supply deployment", "eth", block_time=NOW - timedelta(seconds=60), max_age_seconds=60)
-    assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == ("healthy", [])
+    assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == (
+        "healthy",
+        [],
+    )
 
 
 def test_future_tolerance_is_bitcoins_two_hours():
@@ -91,17 +114,23 @@ def test_future_tolerance_is_bitcoins_two_hours():
 
 def test_block_up_to_two_hours_ahead_is_fresh():
     ob = Observation("reserve source", "cold", block_time=NOW + timedelta(hours=2), max_age_seconds=60)
-    assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == ("healthy", [])
+    assert decide_status(issued_at=NOW, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)) == (
+        "healthy",
+        [],
+    )
 
 
 @pytest.mark.parametrize("label", ["reserve source", "supply deployment"])
 def test_block_more_than_two_hours_ahead_is_stale(label):
     # A peer dating its block ahead (or our clock running behind) must not stay fresh for max_age + offset.
     ob = Observation(label, "x", block_time=NOW + timedelta(hours=2, seconds=1), max_age_seconds=10**9)
-    status, reasons = decide_status(issued_at=NOW, observations=fresh + [ob], ratio=20_000, liabilities=1,
-                                    policy=Policy(10_500))
+    status, reasons = decide_status(
+        issued_at=NOW, observations=fresh + [ob], ratio=20_000, liabilities=1, policy=Policy(10_500)
+    )
     assert status == "stale"
-    assert reasons == [f"{label} x: block_time 2025-03-01T14:00:01Z is in the future, more than 7200 seconds after issued_at"]
+    assert reasons == [
+        f"{label} x: block_time 2025-03-01T14:00:01Z is in the future, more than 7200 seconds after issued_at"
+    ]
 
 
 @given(st.integers(7201, 10**9), st.integers(0, 10**6))
@@ -113,7 +142,10 @@ def test_any_future_block_is_stale_and_keeps_the_low_ratio(ahead, r):
 
 
 def test_zero_supply_is_healthy_without_ratio():
-    assert decide_status(issued_at=NOW, observations=fresh, ratio=None, liabilities=0, policy=Policy(10_500)) == ("healthy", [])
+    assert decide_status(issued_at=NOW, observations=fresh, ratio=None, liabilities=0, policy=Policy(10_500)) == (
+        "healthy",
+        [],
+    )
 
 
 def test_missing_ratio_with_positive_supply_is_a_bug():
@@ -133,8 +165,18 @@ def test_timestamp_round_trip(moment):
     assert parse_timestamp(text) == moment.replace(microsecond=0)
 
 
-@pytest.mark.parametrize("bad", ["2025-3-01T12:00:00Z", "2025-03-01T12:00:00", "2025-02-30T12:00:00Z",
-                                 "2025-03-01T12:00:00.5Z", "2025-03-01 12:00:00Z", None, 5])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2025-3-01T12:00:00Z",
+        "2025-03-01T12:00:00",
+        "2025-02-30T12:00:00Z",
+        "2025-03-01T12:00:00.5Z",
+        "2025-03-01 12:00:00Z",
+        None,
+        5,
+    ],
+)
 def test_timestamp_rejects(bad):
     with pytest.raises(InvalidInput):
         parse_timestamp(bad)

@@ -46,7 +46,9 @@ def test_every_format_2_and_3_member_is_documented():
     from reserves.attestation.formats import load_schema
 
     defs = load_schema()["$defs"]
-    members = set(defs["source_ok"]["properties"]) | set(defs["utxo"]["properties"]) | set(defs["uncounted"]["properties"])
+    members = (
+        set(defs["source_ok"]["properties"]) | set(defs["utxo"]["properties"]) | set(defs["uncounted"]["properties"])
+    )
     members |= set(load_schema()["properties"]["reserves"]["properties"])
     members |= set(defs["deployment_ok"]["properties"]) | set(defs["held_balance"]["properties"])
     members |= set(defs["rpc_agreement"]["properties"])
@@ -76,9 +78,34 @@ def test_standalone_snippet_runs(tmp_path, monkeypatch, capsys):
 
 def test_every_check_name_is_documented():
     table = DOC.split("| check | what it establishes |")[1].split("\n\n")[0]
-    for name in ("internal", "json", "domain", "schema", "id", "signature[i]", "trusted[i]", "signatures", "link", "timestamps",
-                 "policy", "reserves", "supply", "totals", "ratio", "status", "wallets", "counting", "valid_at", "held", "rpc",
-                 "chain.sequence", "chain.links", "chain.time", "chain.format", "chain"):
+    for name in (
+        "internal",
+        "json",
+        "domain",
+        "schema",
+        "id",
+        "signature[i]",
+        "trusted[i]",
+        "signatures",
+        "link",
+        "timestamps",
+        "policy",
+        "reserves",
+        "supply",
+        "totals",
+        "ratio",
+        "status",
+        "wallets",
+        "counting",
+        "valid_at",
+        "held",
+        "rpc",
+        "chain.sequence",
+        "chain.links",
+        "chain.time",
+        "chain.format",
+        "chain",
+    ):
         assert f"`{name}`" in table, name
 
 
@@ -91,15 +118,19 @@ def test_documented_reason_strings_are_the_rules():
     issued = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
     cases = {
         "`<label> <name>: failed (<code>)`": Observation("supply deployment", "bsc", error_code="x"),
-        "`<label> <name>: block_time <time> is older than max_age_seconds <n>`":
-            Observation("reserve source", "cold", block_time=issued - timedelta(seconds=61), max_age_seconds=60),
-        "`<label> <name>: block_time <time> is in the future, more than 7200 seconds after issued_at`":
-            Observation("reserve source", "cold", block_time=issued + timedelta(hours=3), max_age_seconds=60),
+        "`<label> <name>: block_time <time> is older than max_age_seconds <n>`": Observation(
+            "reserve source", "cold", block_time=issued - timedelta(seconds=61), max_age_seconds=60
+        ),
+        "`<label> <name>: block_time <time> is in the future, more than 7200 seconds after issued_at`": Observation(
+            "reserve source", "cold", block_time=issued + timedelta(hours=3), max_age_seconds=60
+        ),
     }
     assert f"issued_at + {MAX_FUTURE_BLOCK_SECONDS} s" in rule
     for template, ob in cases.items():
         assert template in rule
-        _, [reason] = decide_status(issued_at=issued, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000))
+        _, [reason] = decide_status(
+            issued_at=issued, observations=[ob], ratio=None, liabilities=0, policy=Policy(10_000)
+        )
         pattern = re.escape(template.strip("`"))
         for slot in ("<label>", "<name>", "<code>", "<time>", "<n>"):
             pattern = pattern.replace(re.escape(slot), ".+")

@@ -11,7 +11,12 @@ from tests.attestation.helpers import ADDRESS, ISSUED, key, make_body, reserve_r
 from chains.base import Utxo
 from chains.errors import ChainUnavailable
 from reserves.attestation import (
-    ReserveResult, SupplyResult, attestation_id, envelope, sign, verify_document,
+    ReserveResult,
+    SupplyResult,
+    attestation_id,
+    envelope,
+    sign,
+    verify_document,
 )
 from reserves.errors import InvalidInput, SigningKeyError
 
@@ -46,7 +51,11 @@ def test_failed_source_is_stale_without_ratio():
     body = verified(make_body(reserves=[reserve_result(), failed]))
     assert body["status"] == "stale" and body["ratio_bp"] is None
     entry = next(s for s in body["reserves"]["sources"] if s["name"] == "hot")
-    assert entry == {"name": "hot", "kind": "bitcoin-esplora", "error": {"code": "chain_unavailable", "detail": "esplora timed out"}}
+    assert entry == {
+        "name": "hot",
+        "kind": "bitcoin-esplora",
+        "error": {"code": "chain_unavailable", "detail": "esplora timed out"},
+    }
     assert body["status_reasons"] == ["reserve source hot: failed (chain_unavailable)"]
     # The failed source's reserves are not counted
     assert body["reserves"]["total_sat"] == "210000000"
@@ -79,7 +88,7 @@ def test_future_block_is_stale_but_keeps_its_ratio():
 
 
 def test_future_deployment_block_is_stale():
-    body = verified(make_body(supplies=[supply_result(age=-10**6, max_age=10**9)]))
+    body = verified(make_body(supplies=[supply_result(age=-(10**6), max_age=10**9)]))
     assert body["status"] == "stale"
     assert "supply deployment ethereum: block_time" in body["status_reasons"][0]
 
@@ -167,7 +176,9 @@ def test_wrong_chain_becomes_a_failed_entry():
 
 def test_tuples_are_accepted():
     r, s = reserve_result(), supply_result()
-    assert make_body(reserves=[tuple(vars(r).values())], supplies=[tuple(vars(s).values())]) == make_body(reserves=[r], supplies=[s])
+    assert make_body(reserves=[tuple(vars(r).values())], supplies=[tuple(vars(s).values())]) == make_body(
+        reserves=[r], supplies=[s]
+    )
 
 
 @pytest.mark.parametrize(

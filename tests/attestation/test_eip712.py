@@ -28,7 +28,9 @@ def test_the_official_mail_vector_through_our_calls(shared_dir):
     signable = encode_typed_data(full_message=v["typedData"])
     assert "0x" + signable.header.hex() == v["expected"]["domainSeparator"]
     assert "0x" + signable.body.hex() == v["expected"]["hashStruct_Mail"]
-    assert "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex() == v["expected"]["signHash"]
+    assert (
+        "0x" + keccak(b"\x19" + signable.version + signable.header + signable.body).hex() == v["expected"]["signHash"]
+    )
     signed = Account.sign_message(signable, bytes.fromhex(v["private_key_hex_derived"]))
     assert "0x" + bytes(signed.signature).hex() == v["expected"]["signature_rpc"]
     assert Account.recover_message(signable, signature=signed.signature).lower() == v["expected"]["address"]
@@ -37,14 +39,18 @@ def test_the_official_mail_vector_through_our_calls(shared_dir):
 def _by_hand(att_id: str, body: dict) -> bytes:
     """EIP-712 for our struct written out from the specification (encodeType, encodeData, 0x1901)."""
     domain_type = keccak(b"EIP712Domain(string name,string version)")
-    domain = keccak(encode(["bytes32", "bytes32", "bytes32"],
-                           [domain_type, keccak(b"Reserves attestation"), keccak(b"1")]))
-    type_hash = keccak(b"Attestation(bytes32 id,uint64 sequence,uint8 status,uint256 ratioBp,uint256 reservesSat,"
-                       b"uint256 supplySat,uint64 issuedAt)")
+    domain = keccak(
+        encode(["bytes32", "bytes32", "bytes32"], [domain_type, keccak(b"Reserves attestation"), keccak(b"1")])
+    )
+    type_hash = keccak(
+        b"Attestation(bytes32 id,uint64 sequence,uint8 status,uint256 ratioBp,uint256 reservesSat,"
+        b"uint256 supplySat,uint64 issuedAt)"
+    )
     m = eip712.message(att_id, body)
-    data = encode(["bytes32", "bytes32", "uint64", "uint8", "uint256", "uint256", "uint256", "uint64"],
-                  [type_hash, m["id"], m["sequence"], m["status"], m["ratioBp"], m["reservesSat"], m["supplySat"],
-                   m["issuedAt"]])
+    data = encode(
+        ["bytes32", "bytes32", "uint64", "uint8", "uint256", "uint256", "uint256", "uint64"],
+        [type_hash, m["id"], m["sequence"], m["status"], m["ratioBp"], m["reservesSat"], m["supplySat"], m["issuedAt"]],
+    )
     return keccak(b"\x19\x01" + domain + keccak(data))
 
 
@@ -54,7 +60,11 @@ def test_our_digest_matches_the_specification_by_hand():
     att_id = canonical.attestation_id(body)
     assert eip712.digest(att_id, body) == _by_hand(att_id, body)
     m = eip712.message(att_id, body)
-    assert m["status"] == 0 and m["ratioBp"] == int(body["ratio_bp"]) and m["supplySat"] == int(body["supply"]["total_sat"])
+    assert (
+        m["status"] == 0
+        and m["ratioBp"] == int(body["ratio_bp"])
+        and m["supplySat"] == int(body["supply"]["total_sat"])
+    )
 
 
 def test_the_engine_signature_recovers_to_its_address_and_only_in_canonical_form():
@@ -70,8 +80,10 @@ def test_the_engine_signature_recovers_to_its_address_and_only_in_canonical_form
     assert eip712.recover(att_id, body, sig[:-2] + "00") is None
     assert eip712.recover(att_id, body, "0x" + "00" * 65) is None
     other = make_doc_v4(1, doc)
-    assert eip712.recover(canonical.attestation_id({k: v for k, v in other.items() if k != "signatures"}),
-                          other, sig) != engine.evm_address
+    assert (
+        eip712.recover(canonical.attestation_id({k: v for k, v in other.items() if k != "signatures"}), other, sig)
+        != engine.evm_address
+    )
 
 
 def test_the_evm_key_is_derived_not_the_bip340_secret():

@@ -13,8 +13,7 @@ from tests.support import param_id
 from tests.attestation.helpers import ADDRESS, BTC_CHAIN, ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, TimeLock, Utxo
-from reserves.attestation import (ReserveResult, attestation_id, envelope, sign, verify_chain,
-                                  verify_document)
+from reserves.attestation import ReserveResult, attestation_id, envelope, sign, verify_chain, verify_document
 from reserves.attestation.members.utxos import MAX_UNCOUNTED
 from reserves.attestation.formats import FORMAT_1, FORMAT_3 as FORMAT
 
@@ -35,17 +34,38 @@ LOCK = TimeLock("height", TIP + 100, False)
 
 
 def rich(name="custody", *, utxos=None, uncounted=None, duplicates=None, wallets=("cold", "hot", "vault", "empty")):
-    utxos = utxos if utxos is not None else (
-        u(1, 100_000, wallet="cold"), u(2, 50_000, wallet="hot"),
-        u(3, 70_000, wallet="vault", lock=LOCK), u(4, 30_000, wallet="vault", lock=TimeLock("time", 2_000_000_000, True)),
-        u(5, 5_000_000_000, wallet="cold", height=TIP - 150, coinbase=True))
-    uncounted = uncounted if uncounted is not None else (
-        u(10, 1_000, height=None, wallet="hot"), u(11, 2_000, height=TIP - 2, wallet="cold"),
-        u(12, 5_000_000_000, height=TIP - 50, wallet="cold", coinbase=True))
+    utxos = (
+        utxos
+        if utxos is not None
+        else (
+            u(1, 100_000, wallet="cold"),
+            u(2, 50_000, wallet="hot"),
+            u(3, 70_000, wallet="vault", lock=LOCK),
+            u(4, 30_000, wallet="vault", lock=TimeLock("time", 2_000_000_000, True)),
+            u(5, 5_000_000_000, wallet="cold", height=TIP - 150, coinbase=True),
+        )
+    )
+    uncounted = (
+        uncounted
+        if uncounted is not None
+        else (
+            u(10, 1_000, height=None, wallet="hot"),
+            u(11, 2_000, height=TIP - 2, wallet="cold"),
+            u(12, 5_000_000_000, height=TIP - 50, wallet="cold", coinbase=True),
+        )
+    )
     duplicates = duplicates if duplicates is not None else (DuplicateOutpoint(txid(1), 0, ("cold", "hot")),)
     block = BlockRef(BTC_CHAIN, TIP, "00" * 4 + "ab" * 28, ISSUED - timedelta(seconds=600))
-    reading = ReserveReading(name, block, 6, tuple(utxos), sum(x.value_sat for x in utxos), 5,
-                             uncounted=tuple(uncounted), duplicates=tuple(duplicates))
+    reading = ReserveReading(
+        name,
+        block,
+        6,
+        tuple(utxos),
+        sum(x.value_sat for x in utxos),
+        5,
+        uncounted=tuple(uncounted),
+        duplicates=tuple(duplicates),
+    )
     return ReserveResult(name, "bitcoin-esplora", 7200, reading, wallets=tuple(wallets))
 
 
@@ -73,8 +93,13 @@ def test_wallet_totals_list_every_declared_wallet():
     src = body()["reserves"]["sources"][0]
     assert [w["name"] for w in src["wallets"]] == ["cold", "empty", "hot", "vault"]
     vault = next(w for w in src["wallets"] if w["name"] == "vault")
-    assert vault == {"name": "vault", "total_sat": "100000", "spendable_sat": "0", "locked_sat": "100000",
-                     "utxo_count": 2}
+    assert vault == {
+        "name": "vault",
+        "total_sat": "100000",
+        "spendable_sat": "0",
+        "locked_sat": "100000",
+        "utxo_count": 2,
+    }
     assert next(w for w in src["wallets"] if w["name"] == "empty")["utxo_count"] == 0
     assert (src["spendable_sat"], src["locked_sat"], src["total_sat"]) == ("5000150000", "100000", "5000250000")
 
@@ -89,10 +114,15 @@ def test_locks_coinbase_and_wallet_per_utxo():
 def test_uncounted_outputs_are_listed_with_their_reason():
     src = body()["reserves"]["sources"][0]
     reasons = {x["txid"]: (x["reason"], x["height"]) for x in src["uncounted"]}
-    assert reasons == {txid(10): ("unconfirmed", None), txid(11): ("shallow", TIP - 2),
-                       txid(12): ("immature_coinbase", TIP - 50)}
+    assert reasons == {
+        txid(10): ("unconfirmed", None),
+        txid(11): ("shallow", TIP - 2),
+        txid(12): ("immature_coinbase", TIP - 50),
+    }
     assert src["uncounted_count"] == 3
-    assert src["duplicates"] == [{"txid": txid(1), "vout": 0, "wallets": ["cold", "hot"]}] and src["duplicate_count"] == 1
+    assert (
+        src["duplicates"] == [{"txid": txid(1), "vout": 0, "wallets": ["cold", "hot"]}] and src["duplicate_count"] == 1
+    )
 
 
 def test_uncounted_list_is_capped_with_a_count():
@@ -111,20 +141,23 @@ def test_reserve_set_and_valid_at():
     assert failed["reserves"]["valid_at"] is None and verify(failed).ok
 
 
-@pytest.mark.parametrize("reading_change", [
-    {"utxos": (u(1, 5, height=TIP - 2),)},                                   # counted but shallow
-    {"utxos": (u(1, 5, height=TIP - 20, coinbase=True),)},                   # counted but immature
-    {"utxos": (u(1, 5, lock=TimeLock("height", TIP, False)),)},              # lock already open
-    {"utxos": (u(1, 5, lock=TimeLock("epoch", TIP + 9, False)),)},           # unknown lock kind
-    {"utxos": (u(1, 5, lock=TimeLock("height", -1, False)),)},
-    {"utxos": (u(1, 5, wallet="w" * 201),)},
-    {"uncounted": (u(9, 5, height=TIP - 20),)},                              # deep enough to count
-    {"uncounted": (u(1, 5, height=None),)},                                  # also counted
-    {"uncounted": (u(9, 5, height=None), u(9, 5, height=None))},
-    {"duplicates": (DuplicateOutpoint(txid(1), 0, ("cold",)),)},
-    {"duplicates": (DuplicateOutpoint(txid(1), 0, ("cold", "cold")),)},
-    {"duplicates": (DuplicateOutpoint("zz", 0, ("cold", "hot")),)},
-])
+@pytest.mark.parametrize(
+    "reading_change",
+    [
+        {"utxos": (u(1, 5, height=TIP - 2),)},  # counted but shallow
+        {"utxos": (u(1, 5, height=TIP - 20, coinbase=True),)},  # counted but immature
+        {"utxos": (u(1, 5, lock=TimeLock("height", TIP, False)),)},  # lock already open
+        {"utxos": (u(1, 5, lock=TimeLock("epoch", TIP + 9, False)),)},  # unknown lock kind
+        {"utxos": (u(1, 5, lock=TimeLock("height", -1, False)),)},
+        {"utxos": (u(1, 5, wallet="w" * 201),)},
+        {"uncounted": (u(9, 5, height=TIP - 20),)},  # deep enough to count
+        {"uncounted": (u(1, 5, height=None),)},  # also counted
+        {"uncounted": (u(9, 5, height=None), u(9, 5, height=None))},
+        {"duplicates": (DuplicateOutpoint(txid(1), 0, ("cold",)),)},
+        {"duplicates": (DuplicateOutpoint(txid(1), 0, ("cold", "cold")),)},
+        {"duplicates": (DuplicateOutpoint("zz", 0, ("cold", "hot")),)},
+    ],
+)
 def test_a_reading_that_breaks_a_rule_is_a_failed_entry(reading_change):
     kw = {"utxos": (u(1, 5),), "uncounted": (), "duplicates": ()} | reading_change
     b = body(**kw)
@@ -183,8 +216,17 @@ def test_resigned_inconsistency_is_named(path, value, failing):
     assert {c.name for c in report.failed()} == failing, report.failed()
 
 
-@pytest.mark.parametrize("path", [("reserves", "reserve_set"), ("reserves", "valid_at"), SRC + ("wallets", 0),
-                                  SRC + ("uncounted", 0), SRC + ("duplicates", 0), SRC + ("utxos", 2, "lock")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("reserves", "reserve_set"),
+        ("reserves", "valid_at"),
+        SRC + ("wallets", 0),
+        SRC + ("uncounted", 0),
+        SRC + ("duplicates", 0),
+        SRC + ("utxos", 2, "lock"),
+    ],
+)
 def test_added_field_in_a_new_object_fails_schema(path):
     doc = sign(body(), [key(7)])
     target = doc
@@ -195,12 +237,19 @@ def test_added_field_in_a_new_object_fails_schema(path):
     assert "schema" in {c.name for c in report.failed()}
 
 
-@pytest.mark.parametrize("path,value", [
-    (("reserves", "reserve_set", "version"), 0), (("reserves", "reserve_set", "hash"), "AB" * 32),
-    (("reserves", "reserve_set"), None), (SRC + ("utxos", 2, "lock", "kind"), "epoch"),
-    (SRC + ("uncounted", 0, "reason"), "locked"), (SRC + ("duplicates", 0, "wallets"), ["cold"]),
-    (("policy", "count_locked"), "true"), (SRC + ("utxos", 0, "wallet"), ""),
-])
+@pytest.mark.parametrize(
+    "path,value",
+    [
+        (("reserves", "reserve_set", "version"), 0),
+        (("reserves", "reserve_set", "hash"), "AB" * 32),
+        (("reserves", "reserve_set"), None),
+        (SRC + ("utxos", 2, "lock", "kind"), "epoch"),
+        (SRC + ("uncounted", 0, "reason"), "locked"),
+        (SRC + ("duplicates", 0, "wallets"), ["cold"]),
+        (("policy", "count_locked"), "true"),
+        (SRC + ("utxos", 0, "wallet"), ""),
+    ],
+)
 def test_malformed_new_fields_fail_schema(path, value):
     doc = sign(body(), [key(7)])
     _put(doc, path, value)
@@ -210,7 +259,9 @@ def test_malformed_new_fields_fail_schema(path, value):
 def test_format_1_documents_still_verify():
     example = FIXTURE["docs_example"]
     assert example["attestation"]["format"] == FORMAT_1
-    report = verify_document(example, trusted_keys={"f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9": "x"})
+    report = verify_document(
+        example, trusted_keys={"f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9": "x"}
+    )
     assert report.ok, report.failed()
     chain = FIXTURE["chain"]
     assert verify_chain(chain, {FIXTURE["chain_key_pubkey"]: "k"}).ok

@@ -36,12 +36,16 @@ def bridge(name, minted, decimals, source="ethereum", chain="eip155:42161"):
     return replace(supply_result(name, minted, decimals, chain=chain), role="bridge", bridge_source=source)
 
 
-def pair_body(arb_locked=2 * BTC18 + 1, arb_minted=15 * BTC18 // 10, op_locked=BTC18, op_minted=120_000_000,
-              failed=()):
-    supplies = [native([(TREASURY, BTC18), (BURN, BTC18 // 2), (ARB_BOX, arb_locked), (OP_BOX, op_locked)]),
-                bridge("arb", arb_minted, 18), bridge("op", op_minted, 8, chain="eip155:10")]
-    supplies = [SupplyResult.failed(s.name, s.kind, s.chain_id, s.contract, 60, RuntimeError()) if s.name in failed
-                else s for s in supplies]
+def pair_body(arb_locked=2 * BTC18 + 1, arb_minted=15 * BTC18 // 10, op_locked=BTC18, op_minted=120_000_000, failed=()):
+    supplies = [
+        native([(TREASURY, BTC18), (BURN, BTC18 // 2), (ARB_BOX, arb_locked), (OP_BOX, op_locked)]),
+        bridge("arb", arb_minted, 18),
+        bridge("op", op_minted, 8, chain="eip155:10"),
+    ]
+    supplies = [
+        SupplyResult.failed(s.name, s.kind, s.chain_id, s.contract, 60, RuntimeError()) if s.name in failed else s
+        for s in supplies
+    ]
     return make_body(reserves=[reserve_result(values=(1_000_000_000,))], supplies=supplies)
 
 
@@ -65,10 +69,18 @@ def test_native_minus_held_and_bridges_as_max_of_locked_and_minted():
     assert eth["rpc"] == {"endpoints": 3, "answered": 3, "agreed": 2, "quorum": 2}
     assert [h["category"] for h in eth["held"]] == ["burn", "escrow", "treasury", "lockbox"]  # by address
     assert {h["address"]: h.get("bridge") for h in eth["held"]} == {
-        ARB_BOX.address: "arb", OP_BOX.address: "op", TREASURY.address: None, BURN.address: None}
+        ARB_BOX.address: "arb",
+        OP_BOX.address: "op",
+        TREASURY.address: None,
+        BURN.address: None,
+    }
     # arb: locked (2 BTC + 1 unit, rounded up) > minted 1.5 BTC; op: minted 1.2 BTC > locked 1 BTC
     assert (arb["role"], arb["bridge_source"], arb["circulating"], arb["supply_sat"]) == (
-        "bridge", "ethereum", str(15 * BTC18 // 10), "200000001")
+        "bridge",
+        "ethereum",
+        str(15 * BTC18 // 10),
+        "200000001",
+    )
     assert (op["circulating"], op["supply_sat"]) == ("120000000", "120000000")
     assert "rpc" not in arb and arb["held"] == []
     assert b["supply"]["total_sat"] == "870000001" and b["status"] == "healthy"
@@ -90,22 +102,41 @@ def test_a_failed_bridge_is_stale_and_its_lockbox_still_subtracted():
     assert verify(b).ok
 
 
-@pytest.mark.parametrize("change", [
-    lambda r: replace(r, reading=replace(r.reading, held=r.reading.held + (HeldBalance(HeldAddress(
-        "0x" + "99" * 20, "treasury", "more than exists"), 10 * BTC18),))),                  # held > total_supply
-    lambda r: replace(r, reading=replace(r.reading, rpc=RpcAgreement(3, 2, 1, 2))),       # no quorum
-    lambda r: replace(r, reading=replace(r.reading, rpc=RpcAgreement(3, 4, 4, 2))),       # answered > endpoints
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, category="gift"), 1),))),
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, reason=""), 1),))),
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, address="0x 1"), 1),))),
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(TREASURY, -1),))),
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(TREASURY, 1), HeldBalance(
-        replace(TREASURY, address=TREASURY.address.upper().replace("0X", "0x")), 1)))),  # one address twice
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, bridge="arb"), 1),))),
-    lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, category="lockbox"), 1),))),  # lockbox, no bridge
-    lambda r: replace(r, role="sidechain"),
-    lambda r: replace(r, bridge_source="x"),                                              # native with a source
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: replace(
+            r,
+            reading=replace(
+                r.reading,
+                held=r.reading.held
+                + (HeldBalance(HeldAddress("0x" + "99" * 20, "treasury", "more than exists"), 10 * BTC18),),
+            ),
+        ),  # held > total_supply
+        lambda r: replace(r, reading=replace(r.reading, rpc=RpcAgreement(3, 2, 1, 2))),  # no quorum
+        lambda r: replace(r, reading=replace(r.reading, rpc=RpcAgreement(3, 4, 4, 2))),  # answered > endpoints
+        lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, category="gift"), 1),))),
+        lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, reason=""), 1),))),
+        lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(TREASURY, address="0x 1"), 1),))),
+        lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(TREASURY, -1),))),
+        lambda r: replace(
+            r,
+            reading=replace(
+                r.reading,
+                held=(
+                    HeldBalance(TREASURY, 1),
+                    HeldBalance(replace(TREASURY, address=TREASURY.address.upper().replace("0X", "0x")), 1),
+                ),
+            ),
+        ),  # one address twice
+        lambda r: replace(r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, bridge="arb"), 1),))),
+        lambda r: replace(
+            r, reading=replace(r.reading, held=(HeldBalance(replace(BURN, category="lockbox"), 1),))
+        ),  # lockbox, no bridge
+        lambda r: replace(r, role="sidechain"),
+        lambda r: replace(r, bridge_source="x"),  # native with a source
+    ],
+)
 def test_a_reading_that_breaks_a_supply_rule_is_a_failed_entry(change):
     b = make_body(supplies=[change(native([(TREASURY, 5)]))])
     [entry] = b["supply"]["deployments"]
@@ -120,15 +151,20 @@ def test_a_bridge_reading_with_held_balances_is_a_failed_entry():
     assert entries(b)["arb"]["error"]["code"] == "invalid_reading"
 
 
-@pytest.mark.parametrize("supplies, why", [
-    ([native([]), bridge("arb", 1, 18, source="nowhere")], "not listed"),
-    ([native([]), bridge("arb", 1, 18)], "holds no lockbox"),
-    ([native([(ARB_BOX, 1)]), bridge("arb", 1, 18, source="arb")], "its own source"),
-    ([native([(ARB_BOX, 1)]), bridge("arb", 1, 18), bridge("nova", 1, 18, source="arb", chain="eip155:42170")],
-     "not a native deployment"),
-    ([native([(ARB_BOX, 1)])], "'arb', which is not listed"),
-    ([native([(ARB_BOX, 1)]), supply_result("arb", chain="eip155:42161")], "which is not a bridge"),
-])
+@pytest.mark.parametrize(
+    "supplies, why",
+    [
+        ([native([]), bridge("arb", 1, 18, source="nowhere")], "not listed"),
+        ([native([]), bridge("arb", 1, 18)], "holds no lockbox"),
+        ([native([(ARB_BOX, 1)]), bridge("arb", 1, 18, source="arb")], "its own source"),
+        (
+            [native([(ARB_BOX, 1)]), bridge("arb", 1, 18), bridge("nova", 1, 18, source="arb", chain="eip155:42170")],
+            "not a native deployment",
+        ),
+        ([native([(ARB_BOX, 1)])], "'arb', which is not listed"),
+        ([native([(ARB_BOX, 1)]), supply_result("arb", chain="eip155:42161")], "which is not a bridge"),
+    ],
+)
 def test_deployments_linked_wrongly_are_refused_at_build(supplies, why):
     with pytest.raises(InvalidInput, match=why):
         make_body(supplies=supplies)
@@ -149,7 +185,7 @@ RESIGNED = [
     (ETH + ("supply_sat",), "1", {"supply"}),
     (ARB + ("supply_sat",), "150000000", {"supply"}),  # minted, ignoring the larger lockbox
     (ARB + ("circulating",), "0", {"supply"}),
-    (OP + ("supply_sat",), "100000000", {"supply"}),   # locked, ignoring the larger minted supply
+    (OP + ("supply_sat",), "100000000", {"supply"}),  # locked, ignoring the larger minted supply
     (("supply", "total_sat"), "870000000", {"totals"}),
     # arb's lockbox said to back op: arb loses its locked term, op gains it, arb's source holds none for it
     (ETH + ("held", 3, "bridge"), "op", {"supply", "totals", "ratio", "status", "held"}),
@@ -157,8 +193,8 @@ RESIGNED = [
     (ETH + ("rpc", "agreed"), 1, {"rpc"}),
     (ETH + ("rpc", "quorum"), 4, {"rpc"}),
     (ETH + ("held", 2, "address"), ARB_BOX.address.upper().replace("0X", "0x"), {"held"}),  # subtracted twice
-    (ETH + ("role",), "bridge", {"schema"}),           # a bridge needs bridge_source
-    (ARB + ("role",), "native", {"schema"}),           # a native has none
+    (ETH + ("role",), "bridge", {"schema"}),  # a bridge needs bridge_source
+    (ARB + ("role",), "native", {"schema"}),  # a native has none
     (ETH + ("held", 2, "bridge"), "arb", {"schema"}),  # index 2 is the treasury: never a bridge's
     (ETH + ("rpc", "extra"), 1, {"schema"}),
     (ETH + ("held", 0, "extra"), 1, {"schema"}),
@@ -237,12 +273,21 @@ def supply_sets(draw):
 @given(supply_sets())
 def test_the_total_never_undercounts_nor_counts_a_token_twice(case):
     dn, total, (treasury, burn, *locked), minted = case
-    boxes = [(HeldAddress(f"0x{i + 1:040x}", "lockbox", "gateway", bridge=f"b{i}"), amount)
-             for i, amount in enumerate(locked)]
-    supplies = [replace(native([(TREASURY, treasury), (BURN, burn), *boxes], total=total, rpc=None),
-                        reading=replace(native([], total=total).reading, decimals=dn, total_supply=total,
-                                        held=tuple(HeldBalance(h, b) for h, b in
-                                                   [(TREASURY, treasury), (BURN, burn), *boxes])))]
+    boxes = [
+        (HeldAddress(f"0x{i + 1:040x}", "lockbox", "gateway", bridge=f"b{i}"), amount)
+        for i, amount in enumerate(locked)
+    ]
+    supplies = [
+        replace(
+            native([(TREASURY, treasury), (BURN, burn), *boxes], total=total, rpc=None),
+            reading=replace(
+                native([], total=total).reading,
+                decimals=dn,
+                total_supply=total,
+                held=tuple(HeldBalance(h, b) for h, b in [(TREASURY, treasury), (BURN, burn), *boxes]),
+            ),
+        )
+    ]
     supplies += [bridge(f"b{i}", m, db, chain=f"eip155:{100 + i}") for i, (m, db) in enumerate(minted)]
     b = make_body(supplies=supplies)
     got = int(b["supply"]["total_sat"])

@@ -37,46 +37,62 @@ def failed(report) -> dict[str, str]:
 
 # --- the status rule --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("ratio, before, level", [
-    (10_600, "healthy", "healthy"),
-    (10_499, "healthy", "warning"),           # a fall is immediate
-    (9_999, "healthy", "undercollateralized"),
-    (10_520, "warning", "warning"),           # inside the band above 10 500: stays warning
-    (10_550, "warning", "healthy"),           # cleared the band
-    (10_020, "undercollateralized", "undercollateralized"),  # inside the band above 10 000
-    (10_050, "undercollateralized", "warning"),
-    (10_560, "undercollateralized", "healthy"),
-    (10_520, None, "warning"),                # no level before: the band applies to every line
-    (10_040, None, "undercollateralized"),
-])
+
+@pytest.mark.parametrize(
+    "ratio, before, level",
+    [
+        (10_600, "healthy", "healthy"),
+        (10_499, "healthy", "warning"),  # a fall is immediate
+        (9_999, "healthy", "undercollateralized"),
+        (10_520, "warning", "warning"),  # inside the band above 10 500: stays warning
+        (10_550, "warning", "healthy"),  # cleared the band
+        (10_020, "undercollateralized", "undercollateralized"),  # inside the band above 10 000
+        (10_050, "undercollateralized", "warning"),
+        (10_560, "undercollateralized", "healthy"),
+        (10_520, None, "warning"),  # no level before: the band applies to every line
+        (10_040, None, "undercollateralized"),
+    ],
+)
 def test_hysteresis_delays_improvements_only(ratio, before, level):
     assert ratio_level(ratio, POLICY, before)[0] == level
 
 
 @settings(max_examples=400, deadline=None)
-@given(ratio=st.integers(0, 30_000), before=st.sampled_from([None, *LEVELS]),
-       warn=st.integers(10_000, 12_000), band=st.integers(0, 500))
+@given(
+    ratio=st.integers(0, 30_000),
+    before=st.sampled_from([None, *LEVELS]),
+    warn=st.integers(10_000, 12_000),
+    band=st.integers(0, 500),
+)
 def test_hysteresis_never_gives_a_better_level_than_the_ratio_and_never_delays_a_fall(ratio, before, warn, band):
     policy = Policy(warn, hysteresis_bp=band)
     level = ratio_level(ratio, policy, before)[0]
     raw = raw_level(ratio, policy)
     assert RANK[level] <= RANK[raw]  # never better than the ratio itself says
     if before is not None and RANK[raw] <= RANK[before]:
-        assert level == raw          # same or worse than before: taken at once
+        assert level == raw  # same or worse than before: taken at once
     if band == 0:
         assert level == raw
 
 
 def test_a_dip_in_the_window_caps_healthy_at_warning():
-    result = decide_v4(issued_at=ISSUED, observations=[Observation("reserve source", "x", block_time=ISSUED,
-                                                                   max_age_seconds=60)],
-                       ratio=12_000, liabilities=1, policy=POLICY, previous_level="healthy", window_min=9_900,
-                       window_min_sequence=4, window_blocks=144)
+    result = decide_v4(
+        issued_at=ISSUED,
+        observations=[Observation("reserve source", "x", block_time=ISSUED, max_age_seconds=60)],
+        ratio=12_000,
+        liabilities=1,
+        policy=POLICY,
+        previous_level="healthy",
+        window_min=9_900,
+        window_min_sequence=4,
+        window_blocks=144,
+    )
     assert (result.status, result.level) == ("warning", "warning")
     assert "9900 bp at sequence 4" in result.reasons[0] and "144 blocks" in result.reasons[0]
 
 
 # --- one document -----------------------------------------------------------------------------
+
 
 def test_a_format_4_document_verifies_and_names_its_signers():
     doc = make_doc_v4()
@@ -86,23 +102,31 @@ def test_a_format_4_document_verifies_and_names_its_signers():
     assert doc["signers"]["engine"] == {"key_id": "engine", "pubkey": ENGINE.pubkey_hex}
     assert doc["signers"]["eip712"] == {"address": ENGINE.evm_address}
     assert [s["alg"] for s in doc["signatures"]] == ["bip340", "eip712"]
-    assert doc["status_basis"] == {"level": "healthy", "previous_status": None, "previous_level": None,
-                                   "changed": True, "change_reason": doc["status_basis"]["change_reason"]}
+    assert doc["status_basis"] == {
+        "level": "healthy",
+        "previous_status": None,
+        "previous_level": None,
+        "changed": True,
+        "change_reason": doc["status_basis"]["change_reason"],
+    }
     assert doc["policy"]["hysteresis_bp"] == "50" and doc["window"]["attestations"] == 1
 
 
-@pytest.mark.parametrize("path, value, check", [
-    (("status",), "warning", "status"),
-    (("status_basis", "changed"), False, "status"),
-    (("status_basis", "level"), "warning", "status"),
-    (("window", "min_ratio_bp"), "999999", "window"),
-    (("window", "to_height"), 1, "window"),
-    (("flows", "recent_inflow_sat"), "1", "flows"),
-    (("flows", "flags"), [], "flows"),
-    (("scope", "control", "addresses"), 5, "scope"),
-    (("scope", "proven"), ["reserve_outputs", "token_supply", "control"], "scope"),
-    (("signers", "eip712", "address"), "0x" + "11" * 20, "signature[1]"),
-])
+@pytest.mark.parametrize(
+    "path, value, check",
+    [
+        (("status",), "warning", "status"),
+        (("status_basis", "changed"), False, "status"),
+        (("status_basis", "level"), "warning", "status"),
+        (("window", "min_ratio_bp"), "999999", "window"),
+        (("window", "to_height"), 1, "window"),
+        (("flows", "recent_inflow_sat"), "1", "flows"),
+        (("flows", "flags"), [], "flows"),
+        (("scope", "control", "addresses"), 5, "scope"),
+        (("scope", "proven"), ["reserve_outputs", "token_supply", "control"], "scope"),
+        (("signers", "eip712", "address"), "0x" + "11" * 20, "signature[1]"),
+    ],
+)
 def test_a_lie_in_a_format_4_member_fails_its_check(path, value, check):
     doc = copy.deepcopy(make_doc_v4())
     node = doc
@@ -139,6 +163,7 @@ def test_operator_statements_are_published_as_asserted():
 
 
 # --- chains -----------------------------------------------------------------------------------
+
 
 def test_a_chain_checks_status_basis_flows_window_and_keys():
     docs = chain_v4(4)
@@ -180,8 +205,11 @@ def test_flows_name_coins_in_and_out_and_short_lived_ones():
     docs = [make_doc_v4(0)]
     # "cold" loses its second coin (confirmed 11 blocks before the first attestation: short-lived)
     # and "hot" gains a new one.
-    changed = [reserve_result(values=(150_000_000,)), reserve_result("hot", (5_000,), seed=2),
-               reserve_result("new", (70_000_000,), seed=9)]
+    changed = [
+        reserve_result(values=(150_000_000,)),
+        reserve_result("hot", (5_000,), seed=2),
+        reserve_result("new", (70_000_000,), seed=9),
+    ]
     docs.append(make_doc_v4(1, docs[0], reserves=changed))
     flows = docs[1]["flows"]
     assert flows["compared"] and flows["inflow_sat"] == "70000000" and flows["outflow_sat"] == "60000000"
@@ -200,6 +228,7 @@ def test_a_failed_source_leaves_flows_uncompared():
     docs.append(make_doc_v4(1, docs[0], reserves=failing, supplies=[stale]))
     assert docs[1]["status"] == "stale" and docs[1]["flows"]["compared"] is True
     from reserves.attestation import ReserveResult
+
     broken = [ReserveResult("cold", "bitcoin-esplora", 7200, None, "timeout", "no answer")]
     docs.append(make_doc_v4(2, docs[1], reserves=broken))
     assert docs[2]["flows"]["compared"] is False and docs[2]["flows"]["inflow_sat"] is None
@@ -217,6 +246,7 @@ def test_previous_status_must_be_the_chains():
 
 
 # --- keys: rotation ---------------------------------------------------------------------------
+
 
 def test_a_rotation_signed_by_the_old_key_hands_trust_to_the_new_one():
     new = key(9, "engine-2")
@@ -314,15 +344,18 @@ def test_malformed_guardian_sets_are_refused():
         make_doc_v4(guardians=guardians.GuardianSet(1, (("e", ENGINE.pubkey_hex),)))
 
 
-
 # --- found by review: what the engine key alone must not be able to claim ---------------------
+
 
 def test_a_first_attestation_cannot_claim_a_level_before_it():
     doc = make_doc_v4(warning=139_993)  # ratio 140003 bp: inside the band above the warning line
     assert doc["status"] == "warning"
     forged = copy.deepcopy(doc)
-    forged["status_basis"].update(previous_level="healthy", level="healthy",
-                                  change_reason="none -> healthy: every source was read and the ratio clears every line")
+    forged["status_basis"].update(
+        previous_level="healthy",
+        level="healthy",
+        change_reason="none -> healthy: every source was read and the ratio clears every line",
+    )
     forged["status"], forged["status_reasons"] = "healthy", []
     forged = resign(forged)
     assert {"status"} <= set(failed(verify_document(forged, trusted_keys=TRUSTED)))
@@ -352,8 +385,9 @@ def test_an_engine_key_among_the_guardians_fails():
 def test_allow_pending_never_reads_a_set_change_as_cosigned():
     first = cosign(make_doc_v4(0, guardians=GSET), *GUARDIANS[:2])
     mine = [key(50, "mine")]
-    swapped = cosign(make_doc_v4(1, first, guardians=guardians.GuardianSet(1, (("mine", mine[0].pubkey_hex),))),
-                     mine[0])
+    swapped = cosign(
+        make_doc_v4(1, first, guardians=guardians.GuardianSet(1, (("mine", mine[0].pubkey_hex),))), mine[0]
+    )
     strict = verify_chain([first, swapped], TRUSTED)
     assert "chain.guardians" in failed(strict)
     lenient = verify_chain([first, swapped], TRUSTED, allow_pending=True)

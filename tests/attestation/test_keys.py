@@ -9,7 +9,12 @@ import stat
 import pytest
 
 from reserves.attestation.keys import (
-    SigningKey, default_key_id, generate_key_file, load_signing_key, verify_bip340, verify_bip340_hex,
+    SigningKey,
+    default_key_id,
+    generate_key_file,
+    load_signing_key,
+    verify_bip340,
+    verify_bip340_hex,
 )
 from reserves.errors import SigningKeyError
 
@@ -31,6 +36,7 @@ def test_secret_never_shown():
         assert SECRET_HEX not in text and SECRET_HEX.upper() not in text
     with pytest.raises(TypeError):
         import pickle
+
         pickle.dumps(key)
 
 

@@ -79,8 +79,11 @@ def test_a_built_document_validates_with_plain_jsonschema():
     assert "id" not in doc and set(envelope(doc)) == {"id", "attestation"}
     # A format 3 document is valid against the format 3 copy, not against the current schema.
     old = sign(make_body(), [key(3)])
-    jsonschema.validate(json.loads(json.dumps(old)), json.loads((ROOT / "docs" / "attestation-3.schema.json").read_text()),
-                        cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(
+        json.loads(json.dumps(old)),
+        json.loads((ROOT / "docs" / "attestation-3.schema.json").read_text()),
+        cls=jsonschema.Draft202012Validator,
+    )
 
 
 ADDRESSES_OK = [
@@ -91,7 +94,17 @@ ADDRESSES_OK = [
     "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy",  # P2SH (base58)
     "bcrt1qexample",
 ]
-ADDRESSES_BAD = ["", "bc1q wrong", "bc1q\n", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2?", "bc1qIO", "x" * 101, "bc1q\u00e9", 5, None]
+ADDRESSES_BAD = [
+    "",
+    "bc1q wrong",
+    "bc1q\n",
+    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2?",
+    "bc1qIO",
+    "x" * 101,
+    "bc1q\u00e9",
+    5,
+    None,
+]
 
 
 def with_address(address):
@@ -137,8 +150,15 @@ def test_every_pattern_is_anchored_at_both_ends_only():
         assert pattern.startswith("^") and pattern.endswith("$") and pattern.count("$") == 1, pattern
 
 
-@pytest.mark.parametrize("path", [("reserves", "sources", 0, "utxos", 0, "txid"), ("reserves", "total_sat"),
-                                  ("signatures", 0, "pubkey"), ("issued_at",)])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("reserves", "sources", 0, "utxos", 0, "txid"),
+        ("reserves", "total_sat"),
+        ("signatures", 0, "pubkey"),
+        ("issued_at",),
+    ],
+)
 def test_a_trailing_newline_does_not_slip_past_dollar(path):
     # ECMA-262 `$` is the very end; Python's re would let "...\n" through.
     doc = sign(make_body(), [key(3)])

@@ -38,8 +38,13 @@ def _targets(node: ast.ImportFrom | ast.Import) -> list[tuple[str, list[str]]]:
 
 
 def _edges(name: str) -> set[str]:
-    return {target for node in TREES[name].body if isinstance(node, (ast.Import, ast.ImportFrom))
-            for target, _ in _targets(node) if target != name}
+    return {
+        target
+        for node in TREES[name].body
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for target, _ in _targets(node)
+        if target != name
+    }
 
 
 def test_no_import_circle():
@@ -48,7 +53,7 @@ def test_no_import_circle():
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            pytest.fail("import circle: " + " -> ".join(path[path.index(name):] + [name]))
+            pytest.fail("import circle: " + " -> ".join(path[path.index(name) :] + [name]))
         if name in done or name not in graph:
             return
         for target in sorted(graph[name]):
@@ -60,9 +65,14 @@ def test_no_import_circle():
 
 
 def test_imports_at_the_top():
-    nested = [f"{name}:{node.lineno}" for name, tree in TREES.items() for top in tree.body
-              if not isinstance(top, (ast.Import, ast.ImportFrom))
-              for node in ast.walk(top) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    nested = [
+        f"{name}:{node.lineno}"
+        for name, tree in TREES.items()
+        for top in tree.body
+        if not isinstance(top, (ast.Import, ast.ImportFrom))
+        for node in ast.walk(top)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+    ]
     assert not nested, nested
 
 
@@ -77,11 +87,19 @@ def test_no_private_name_crosses_a_module():
         for node in (n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))):
             for target, names in _targets(node):
                 crossing += [f"{name} imports {target}.{n}" for n in names if _private(n)]
-            aliases |= {a.asname or a.name for a in node.names
-                        if isinstance(node, ast.ImportFrom) and f"{node.module}.{a.name}" in MODULES}
-        crossing += [f"{name} uses {node.value.id}.{node.attr}" for node in ast.walk(tree)
-                     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                     and node.value.id in aliases and _private(node.attr)]
+            aliases |= {
+                a.asname or a.name
+                for a in node.names
+                if isinstance(node, ast.ImportFrom) and f"{node.module}.{a.name}" in MODULES
+            }
+        crossing += [
+            f"{name} uses {node.value.id}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and _private(node.attr)
+        ]
     assert not crossing, crossing
 
 

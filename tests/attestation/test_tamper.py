@@ -111,9 +111,19 @@ def test_relabelled_key_id_is_shown_not_trusted_more(world):
 
 @pytest.mark.parametrize(
     "path",
-    [(), ("issuer",), ("token",), ("policy",), ("reserves",), ("reserves", "sources", 0),
-     ("reserves", "sources", 0, "utxos", 0), ("reserves", "sources", 1), ("supply",), ("supply", "deployments", 0),
-     ("signatures", 0)],
+    [
+        (),
+        ("issuer",),
+        ("token",),
+        ("policy",),
+        ("reserves",),
+        ("reserves", "sources", 0),
+        ("reserves", "sources", 0, "utxos", 0),
+        ("reserves", "sources", 1),
+        ("supply",),
+        ("supply", "deployments", 0),
+        ("signatures", 0),
+    ],
 )
 def test_added_field_fails_schema(world, path):
     _, doc, trusted = world
@@ -212,8 +222,7 @@ RESIGNED = [
 ]
 
 
-@pytest.mark.parametrize("path,value,failing", RESIGNED,
-                         ids=param_id)
+@pytest.mark.parametrize("path,value,failing", RESIGNED, ids=param_id)
 def test_resigned_inconsistency_is_named(world, path, value, failing):
     signer, doc, trusted = world
     body = copy.deepcopy({k: v for k, v in doc.items() if k != "signatures"})

@@ -22,7 +22,9 @@ def test_vector_directory_is_complete():
     manifest = json.loads((VECTORS / "MANIFEST.json").read_text())
     listed = {f["file"] for f in manifest["files"]}
     for name in JCS_NAMES:
-        assert {f"jcs-rfc8785/{d}/{name}.{e}" for d, e in (("input", "json"), ("output", "json"), ("outhex", "txt"))} <= listed
+        assert {
+            f"jcs-rfc8785/{d}/{name}.{e}" for d, e in (("input", "json"), ("output", "json"), ("outhex", "txt"))
+        } <= listed
     assert len(JCS_NAMES) == 6
 
 
@@ -102,4 +104,7 @@ def test_bip340_verification(row):
 def test_bip340_non_digest_messages_are_refused_not_crashed(index):
     row = next(r for r in BIP340_ROWS if r["index"] == index)
     # verify_bip340 is for 32-byte digests; any other length is "not valid", never an exception.
-    assert verify_bip340(bytes.fromhex(row["public key"]), bytes.fromhex(row["message"]), bytes.fromhex(row["signature"])) is False
+    assert (
+        verify_bip340(bytes.fromhex(row["public key"]), bytes.fromhex(row["message"]), bytes.fromhex(row["signature"]))
+        is False
+    )

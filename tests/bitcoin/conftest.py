@@ -62,7 +62,9 @@ def mock_peer(handler: Handler) -> Callable:
         if scope["type"] != "http":
             return
         status, body = await handler(scope["method"], scope["path"])
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+        )
         await send({"type": "http.response.body", "body": body})
 
     return app

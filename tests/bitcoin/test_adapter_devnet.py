@@ -117,9 +117,15 @@ def test_devnet_esplora_endpoints(devnet: Devnet) -> None:
         assert http.get(f"/tx/{txid}/hex").text == chain.tx(txid).raw.hex()
         assert http.get(f"/tx/{txid}").json()["status"]["block_hash"] == block_hash
         assert http.get(f"/tx/{txid}/outspend/0").json() == {"spent": False}
-        assert (http.get("/block/" + "ab" * 32).status_code, http.get("/block/" + "ab" * 32).text) == (404, "Block not found")
+        assert (http.get("/block/" + "ab" * 32).status_code, http.get("/block/" + "ab" * 32).text) == (
+            404,
+            "Block not found",
+        )
         assert http.get("/tx/" + "ab" * 32).text == "Transaction not found"
-        assert (http.get("/address/nope").status_code, http.get("/address/nope").text) == (400, "Invalid Bitcoin address")
+        assert (http.get("/address/nope").status_code, http.get("/address/nope").text) == (
+            400,
+            "Invalid Bitcoin address",
+        )
         assert http.get("/block-height/999").status_code == 404
         tx = wallets.funding.build_payment(chain.spendable(wallets.funding), wallets.funding.script_pubkey(2), BTC, 2)
         posted = http.post("/tx", content=tx.serialize().hex())

@@ -65,8 +65,17 @@ def test_every_name_the_doc_gives_exists(example: ModuleType) -> None:
         resolve(dotted.removesuffix(".py"))
     for path in sorted(set(re.findall(r"`((?:tests|chains|docs)/[\w/]+\.(?:py|md))`", DOC))):
         assert (ROOT / path).is_file(), path
-    homes = [resolve(m) for m in ("chains.base", "chains.errors", "chains.registry", "chains.retry",
-                                  "tests.bitcoin.conformance", "tests.evm.conformance")] + [example, builtins]
+    homes = [
+        resolve(m)
+        for m in (
+            "chains.base",
+            "chains.errors",
+            "chains.registry",
+            "chains.retry",
+            "tests.bitcoin.conformance",
+            "tests.evm.conformance",
+        )
+    ] + [example, builtins]
     for name in sorted(set(re.findall(r"`([A-Z]\w+)`", DOC))):
         assert any(hasattr(home, name) for home in homes), name
 
@@ -78,7 +87,9 @@ def entry_point(value: str) -> EntryPoint:
 def test_the_example_registers_through_its_entry_point(example: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     declared = tomllib.loads(next(b for b in blocks("toml") if "entry-points" in b))
     value = declared["project"]["entry-points"][registry.ENTRY_POINT_GROUP]["example-watch-only"]
-    monkeypatch.setattr(registry, "entry_points", lambda group: [entry_point(value)] if group == registry.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(
+        registry, "entry_points", lambda group: [entry_point(value)] if group == registry.ENTRY_POINT_GROUP else []
+    )
     assert "example-watch-only" in registry.available_kinds()
     spec = registry.get_spec("example-watch-only")
     assert spec is example.SPEC and spec.kind == "example-watch-only"

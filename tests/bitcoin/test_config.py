@@ -15,13 +15,19 @@ from chains.errors import ChainConfigError
 from chains.registry import get_spec
 
 WALLETS = DevnetWallets()
-BASE = {"esplora_url": "http://127.0.0.1:3002", "network": "regtest", "descriptors": [WALLETS.reserve_descriptors["tr"]]}
+BASE = {
+    "esplora_url": "http://127.0.0.1:3002",
+    "network": "regtest",
+    "descriptors": [WALLETS.reserve_descriptors["tr"]],
+}
 
 
 def test_defaults_and_registry() -> None:
     config = parse_config("cold", BASE)
     flat = WalletSpec(name="cold-1", network="regtest", descriptor=BASE["descriptors"][0].split("#")[0])
-    assert config == BitcoinEsploraConfig(name="cold", esplora_url=BASE["esplora_url"], network="regtest", wallets=(flat,))
+    assert config == BitcoinEsploraConfig(
+        name="cold", esplora_url=BASE["esplora_url"], network="regtest", wallets=(flat,)
+    )
     assert (config.wallets[0].gap_limit, config.min_confirmations, config.max_age_seconds) == (20, 6, 3 * 3600)
     assert get_spec("bitcoin-esplora") is SPEC and SPEC.role == "reserve"
 
@@ -94,6 +100,12 @@ def test_arbitrary_tables_give_config_or_config_error(patch: dict[str, Any]) -> 
 def test_the_esplora_url_never_shows_in_the_config_repr():
     from chains.bitcoin.esplora.config import parse_config
 
-    cfg = parse_config("s", {"esplora_url": "https://esplora.invalid/api?key=SECRET123", "network": "main",
-                             "addresses": ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"]})
+    cfg = parse_config(
+        "s",
+        {
+            "esplora_url": "https://esplora.invalid/api?key=SECRET123",
+            "network": "main",
+            "addresses": ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"],
+        },
+    )
     assert "SECRET123" not in repr(cfg)

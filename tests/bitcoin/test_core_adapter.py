@@ -76,8 +76,9 @@ async def test_a_declared_address_list_is_scanned_with_addr(net: CoreDevnet) -> 
     address = net.chain.wallets.reserve_address("wpkh", 3)
     pay(net, "wpkh", 3, 33_000)
     net.chain.mine(6)
-    adapter = net.core(descriptors=[], wallets=[{"name": "hot", "addresses": [address]},
-                                                {"name": "again", "addresses": [address]}])
+    adapter = net.core(
+        descriptors=[], wallets=[{"name": "hot", "addresses": [address]}, {"name": "again", "addresses": [address]}]
+    )
     reading = await adapter.read_reserves()
     (coin,) = reading.utxos
     assert (coin.wallet, coin.lock) == ("hot", None)
@@ -123,8 +124,17 @@ async def test_another_network_is_refused(net: CoreDevnet) -> None:
 async def test_an_output_of_a_script_not_asked_for_is_a_lie(net: CoreDevnet) -> None:
     def add(result: dict, params: list) -> dict:
         if params[0] == "start":
-            fake = {"txid": "ee" * 32, "vout": 0, "scriptPubKey": "0014" + "00" * 20, "desc": "raw()", "amount": Decimal("1.00000000"),
-                    "coinbase": False, "height": 5, "blockhash": net.chain.block_at(5).hash, "confirmations": result["height"] - 4}
+            fake = {
+                "txid": "ee" * 32,
+                "vout": 0,
+                "scriptPubKey": "0014" + "00" * 20,
+                "desc": "raw()",
+                "amount": Decimal("1.00000000"),
+                "coinbase": False,
+                "height": 5,
+                "blockhash": net.chain.block_at(5).hash,
+                "confirmations": result["height"] - 4,
+            }
             result["unspents"].append(fake)
             result["total_amount"] += fake["amount"]
         return result
@@ -169,11 +179,13 @@ async def test_a_scan_at_another_block_is_redone(net: CoreDevnet) -> None:
 
 @pytest.mark.parametrize(
     ("method", "change"),
-    [("getblockheader", lambda r, p: {**r, "hash": "33" * 32}),
-     ("getblockheader", lambda r, p: {**r, "mediantime": -1}),
-     ("getbestblockhash", lambda r, p: 42),
-     ("scantxoutset", lambda r, p: {**r, "total_amount": Decimal("0.1")} if p[0] == "start" else r),
-     ("gettxspendingprevout", lambda r, p: r[:-1])],
+    [
+        ("getblockheader", lambda r, p: {**r, "hash": "33" * 32}),
+        ("getblockheader", lambda r, p: {**r, "mediantime": -1}),
+        ("getbestblockhash", lambda r, p: 42),
+        ("scantxoutset", lambda r, p: {**r, "total_amount": Decimal("0.1")} if p[0] == "start" else r),
+        ("gettxspendingprevout", lambda r, p: r[:-1]),
+    ],
 )
 async def test_malformed_answers_fail_the_read(net: CoreDevnet, method: str, change: Any) -> None:
     pay(net, "wpkh", 0, 66_000)
@@ -191,15 +203,29 @@ def test_both_kinds_are_registered() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "where"),
-    [({"rpc_url": "ftp://u:p@h"}, "rpc_url"), ({"rpc_url": "http://u:p@h:99999"}, "rpc_url"),
-     ({"rpc_url": 5}, "rpc_url"), ({"scan_range": 0}, "scan_range"), ({"scan_range": 10**6}, "scan_range"),
-     ({"rpc_user": "u"}, "rpc_user"), ({"network": "main"}, "descriptors"), ({"colour": 1}, "colour"),
-     ({"descriptors": [], "addresses": []}, "wallets"), ({"timeout_seconds": float("nan")}, "timeout_seconds"),
-     ({"kind": "bitcoin-esplora"}, "kind"), ({"retries": True}, "retries")],
+    [
+        ({"rpc_url": "ftp://u:p@h"}, "rpc_url"),
+        ({"rpc_url": "http://u:p@h:99999"}, "rpc_url"),
+        ({"rpc_url": 5}, "rpc_url"),
+        ({"scan_range": 0}, "scan_range"),
+        ({"scan_range": 10**6}, "scan_range"),
+        ({"rpc_user": "u"}, "rpc_user"),
+        ({"network": "main"}, "descriptors"),
+        ({"colour": 1}, "colour"),
+        ({"descriptors": [], "addresses": []}, "wallets"),
+        ({"timeout_seconds": float("nan")}, "timeout_seconds"),
+        ({"kind": "bitcoin-esplora"}, "kind"),
+        ({"retries": True}, "retries"),
+    ],
 )
 def test_bad_config_names_the_key_and_never_the_password(changes: dict, where: str) -> None:
-    table = {"rpc_url": "http://user:pw-SECRET@127.0.0.1:8332", "network": "regtest",
-             "descriptors": ["wpkh([0ec35f69/84h/1h/1h]tpubDDGjB4vyZJjcVXdgNiYaM8NM6QTq6NJr77UKmcLsYQfqH5LMoG14Fd4sWAm3HzyfEbP1NMgxnprHZTJKxXckG9CbjHVxx2A6FxhNKHmp9e5/0/*)"]}
+    table = {
+        "rpc_url": "http://user:pw-SECRET@127.0.0.1:8332",
+        "network": "regtest",
+        "descriptors": [
+            "wpkh([0ec35f69/84h/1h/1h]tpubDDGjB4vyZJjcVXdgNiYaM8NM6QTq6NJr77UKmcLsYQfqH5LMoG14Fd4sWAm3HzyfEbP1NMgxnprHZTJKxXckG9CbjHVxx2A6FxhNKHmp9e5/0/*)"
+        ],
+    }
     table.update(changes)
     with pytest.raises(ChainConfigError) as caught:
         parse_config("custody", table)
@@ -224,7 +250,9 @@ def _shape(value: dict, required: dict, optional: dict | None = None) -> None:
     assert set(required) <= set(value) <= set(required) | set(optional or {})
     for key, kind in {**required, **(optional or {})}.items():
         if key in value:
-            assert isinstance(value[key], JSON_TYPES[kind]) and not (kind == "number" and isinstance(value[key], bool)), key
+            assert isinstance(value[key], JSON_TYPES[kind]) and not (
+                kind == "number" and isinstance(value[key], bool)
+            ), key
 
 
 def rpc(net: CoreDevnet, method: str, *params: Any, version: str = "1.0") -> tuple[int, dict]:
@@ -256,8 +284,11 @@ async def test_the_double_answers_in_the_documented_shapes(net: CoreDevnet) -> N
 
 @pytest.mark.parametrize(
     ("name", "method", "params"),
-    [("method_not_found", "getwalletinfo", []), ("height_out_of_range", "getblockhash", [10**6]),
-     ("block_not_found", "getblockheader", ["44" * 32])],
+    [
+        ("method_not_found", "getwalletinfo", []),
+        ("height_out_of_range", "getblockhash", [10**6]),
+        ("block_not_found", "getblockheader", ["44" * 32]),
+    ],
 )
 async def test_the_double_answers_errors_as_a_node_does(net: CoreDevnet, name: str, method: str, params: list) -> None:
     expected = FIXTURE["errors"][name]
@@ -279,9 +310,14 @@ async def test_the_double_refuses_parse_errors_and_missing_auth(net: CoreDevnet)
 
 async def test_scan_objects_are_checked_like_core(net: CoreDevnet) -> None:
     wpkh = net.chain.wallets.reserve_descriptors["wpkh"]
-    for bad, code in [({"desc": wpkh, "range": [5, 1]}, -8), ({"desc": wpkh, "range": [0, 2_000_000]}, -8),
-                      ({"desc": wpkh.split("#")[0] + "#aaaaaaaa"}, -5), ("addr(bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4)", -5),
-                      ("nonsense(", -5), (7, -8)]:
+    for bad, code in [
+        ({"desc": wpkh, "range": [5, 1]}, -8),
+        ({"desc": wpkh, "range": [0, 2_000_000]}, -8),
+        ({"desc": wpkh.split("#")[0] + "#aaaaaaaa"}, -5),
+        ("addr(bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4)", -5),
+        ("nonsense(", -5),
+        (7, -8),
+    ]:
         _, reply = rpc(net, "scantxoutset", "start", [bad])
         assert reply["error"]["code"] == code, bad
 

@@ -48,7 +48,9 @@ def mock_rpc(reply: Callable[[dict, int], Any]) -> Callable:
         if asyncio.iscoroutine(answer):
             answer = await answer
         status, payload = answer
-        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        await send(
+            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+        )
         await send({"type": "http.response.body", "body": payload})
 
     app.count = count  # type: ignore[attr-defined]
@@ -142,7 +144,9 @@ async def test_5xx_without_an_rpc_error_is_retried(serve) -> None:
 
 async def test_rpc_errors_are_answers_and_never_retried(serve) -> None:
     def reply(req: dict, n: int) -> tuple[int, bytes]:
-        return 500, json.dumps({"result": None, "error": {"code": -8, "message": "Block height out of range"}, "id": req["id"]}).encode()
+        return 500, json.dumps(
+            {"result": None, "error": {"code": -8, "message": "Block height out of range"}, "id": req["id"]}
+        ).encode()
 
     app = mock_rpc(reply)
     rpc = client(serve(app), retries=5)
@@ -155,9 +159,13 @@ async def test_rpc_errors_are_answers_and_never_retried(serve) -> None:
 
 @pytest.mark.parametrize(
     ("code", "message", "kind"),
-    [(-28, "Loading block index...", CoreRpcUnavailable), (-32601, "Method not found", CoreRpcUnavailable),
-     (-8, 'Scan already in progress, use action "abort" or "status"', CoreRpcUnavailable),
-     (-5, "Block not found", CoreRpcError), (-1, "x" * 5000 + "\x1b[31m", CoreRpcError)],
+    [
+        (-28, "Loading block index...", CoreRpcUnavailable),
+        (-32601, "Method not found", CoreRpcUnavailable),
+        (-8, 'Scan already in progress, use action "abort" or "status"', CoreRpcUnavailable),
+        (-5, "Block not found", CoreRpcError),
+        (-1, "x" * 5000 + "\x1b[31m", CoreRpcError),
+    ],
 )
 async def test_rpc_error_codes_map_to_our_errors(serve, code: int, message: str, kind: type) -> None:
     def reply(req: dict, n: int) -> tuple[int, bytes]:
@@ -222,9 +230,18 @@ async def test_an_oversized_answer_is_cut_off(serve) -> None:
 
 
 def _scan(**changes: Any) -> dict[str, Any]:
-    unspent = {k: (Decimal(str(v)) if isinstance(v, float) else v) for k, v in FIXTURE["synthetic_unspent_in_documented_shape"].items()}
-    result = {"success": True, "txouts": 5, "height": 840011, "bestblock": "00" * 32, "unspents": [unspent],
-              "total_amount": unspent["amount"]}
+    unspent = {
+        k: (Decimal(str(v)) if isinstance(v, float) else v)
+        for k, v in FIXTURE["synthetic_unspent_in_documented_shape"].items()
+    }
+    result = {
+        "success": True,
+        "txouts": 5,
+        "height": 840011,
+        "bestblock": "00" * 32,
+        "unspents": [unspent],
+        "total_amount": unspent["amount"],
+    }
     for key, value in changes.items():
         if key.startswith("u_"):
             unspent[key[2:]] = value
@@ -242,19 +259,32 @@ def test_a_scan_in_the_documented_shape_parses_to_sats() -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"success": False}, {"u_amount": Decimal("0.000000001"), "total_amount": Decimal("0.000000001")},
-     {"u_amount": Decimal("21000000.00000001"), "total_amount": Decimal("21000000.00000001")},
-     {"u_amount": Decimal("-1"), "total_amount": Decimal("-1")}, {"total_amount": Decimal("1")},
-     {"u_height": True}, {"u_vout": 2**32}, {"u_coinbase": "false"}, {"u_txid": "zz" * 32},
-     {"u_scriptPubKey": "0g"}, {"u_blockhash": "00"}, {"u_confirmations": -1}, {"unspents": {}},
-     {"bestblock": None}, {"u_amount": 1e-3}],
+    [
+        {"success": False},
+        {"u_amount": Decimal("0.000000001"), "total_amount": Decimal("0.000000001")},
+        {"u_amount": Decimal("21000000.00000001"), "total_amount": Decimal("21000000.00000001")},
+        {"u_amount": Decimal("-1"), "total_amount": Decimal("-1")},
+        {"total_amount": Decimal("1")},
+        {"u_height": True},
+        {"u_vout": 2**32},
+        {"u_coinbase": "false"},
+        {"u_txid": "zz" * 32},
+        {"u_scriptPubKey": "0g"},
+        {"u_blockhash": "00"},
+        {"u_confirmations": -1},
+        {"unspents": {}},
+        {"bestblock": None},
+        {"u_amount": 1e-3},
+    ],
 )
 def test_scan_answers_are_validated_field_by_field(changes: dict[str, Any]) -> None:
     with pytest.raises(ChainDataError):
         _scan_result(_scan(**changes))
 
 
-@pytest.mark.parametrize("amount", ["1e999999999", "1E+999999", "1e-999999999", "0.0000000100000000000000000000000000001"])
+@pytest.mark.parametrize(
+    "amount", ["1e999999999", "1E+999999", "1e-999999999", "0.0000000100000000000000000000000000001"]
+)
 def test_amounts_beyond_decimal_range_or_precision_are_data_errors(amount: str) -> None:
     # JSON numbers a hostile node can send: Decimal overflow (not an InvalidOperation), underflow to
     # 0 and rounding past 28 digits must all be refused, never a crash or a silently rounded value.
@@ -272,7 +302,11 @@ def test_the_same_outpoint_twice_is_refused() -> None:
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20) | st.decimals(allow_nan=False, allow_infinity=False),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=20)
+    | st.decimals(allow_nan=False, allow_infinity=False),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
     max_leaves=30,
 )

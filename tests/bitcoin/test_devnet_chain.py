@@ -80,7 +80,9 @@ def check_coinbase(txs: list[Transaction], height: int, fees: int) -> None:
     assert coinbase.vin[0].txid == b"\x00" * 32 and coinbase.vin[0].vout == 0xFFFFFFFF
     assert coinbase_height(coinbase) == height
     assert sum(o.value for o in coinbase.vout) == block_subsidy(height) + fees
-    commitment = [o.script_pubkey.data for o in coinbase.vout if o.script_pubkey.data[:6] == bytes.fromhex("6a24aa21a9ed")]
+    commitment = [
+        o.script_pubkey.data for o in coinbase.vout if o.script_pubkey.data[:6] == bytes.fromhex("6a24aa21a9ed")
+    ]
     reserved = coinbase.vin[0].witness.items[0]
     wtxids = [b"\x00" * 32] + [dsha(tx.serialize()) for tx in txs[1:]]
     assert commitment[-1][6:] == dsha(naive_merkle(wtxids) + reserved)
@@ -166,7 +168,10 @@ def test_double_spend_and_immature_coinbase_are_rejected() -> None:
         chain.submit(second)
     immature = [o for o in chain.utxos(chain.wallets.funding.script_pubkey(0)) if o.height == 2]
     early = chain.wallets.funding.build_payment(
-        [Coin(o.txid, o.vout, o.value, o.script_pubkey) for o in immature], chain.wallets.funding.script_pubkey(1), 10**8, 2
+        [Coin(o.txid, o.vout, o.value, o.script_pubkey) for o in immature],
+        chain.wallets.funding.script_pubkey(1),
+        10**8,
+        2,
     )
     with pytest.raises(DevnetError, match="immature"):
         chain.submit(early)

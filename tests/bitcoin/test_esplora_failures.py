@@ -15,10 +15,17 @@ from tests.bitcoin.conftest import mock_peer
 
 TIP = "11" * 32
 ADDRESS = "bcrt1qq6hag67dl53wl99vzg42z8eyzfz2xlkvwk6f7m"  # any valid regtest address
-GOOD_UTXO = {"txid": "22" * 32, "vout": 0, "value": 5000, "status": {"confirmed": True, "block_height": 95, "block_hash": "33" * 32, "block_time": 1}}
+GOOD_UTXO = {
+    "txid": "22" * 32,
+    "vout": 0,
+    "value": 5000,
+    "status": {"confirmed": True, "block_height": 95, "block_hash": "33" * 32, "block_time": 1},
+}
 
 
-def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1, heights: dict[int, str] | None = None) -> Callable:
+def esplora_like(
+    utxos: Any = None, block: Any = None, tx_count: Any = 1, heights: dict[int, str] | None = None
+) -> Callable:
     """A MOCK Esplora with a 100-block regtest chain; pieces can be replaced by garbage (or lies)."""
     best = {0: GENESIS["regtest"], 95: GOOD_UTXO["status"]["block_hash"], 100: TIP, **(heights or {})}
 
@@ -28,16 +35,30 @@ def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1, height
         if path == "/blocks/tip/hash":
             return 200, TIP.encode()
         if path == f"/block/{TIP}":
-            body = block if block is not None else {"id": TIP, "height": 100, "timestamp": 1_700_000_000, "previousblockhash": "44" * 32}
+            body = (
+                block
+                if block is not None
+                else {"id": TIP, "height": 100, "timestamp": 1_700_000_000, "previousblockhash": "44" * 32}
+            )
             return 200, json.dumps(body).encode()
         if path.endswith("/utxo"):
             return 200, json.dumps(utxos if utxos is not None else [GOOD_UTXO]).encode()
         if path.startswith("/tx/"):  # young outputs are checked for coinbase: a plain payment
-            tx = {"txid": path[4:], "vin": [{"txid": "55" * 32, "vout": 0, "is_coinbase": False}],
-                  "vout": [{"value": 5000, "scriptpubkey": "00" * 22}], "status": {"confirmed": False}}
+            tx = {
+                "txid": path[4:],
+                "vin": [{"txid": "55" * 32, "vout": 0, "is_coinbase": False}],
+                "vout": [{"value": 5000, "scriptpubkey": "00" * 22}],
+                "status": {"confirmed": False},
+            }
             return 200, json.dumps(tx).encode()
         if path.startswith("/address/"):
-            stats = {"tx_count": tx_count, "funded_txo_count": 1, "funded_txo_sum": 1, "spent_txo_count": 0, "spent_txo_sum": 0}
+            stats = {
+                "tx_count": tx_count,
+                "funded_txo_count": 1,
+                "funded_txo_sum": 1,
+                "spent_txo_count": 0,
+                "spent_txo_sum": 0,
+            }
             return 200, json.dumps({"address": path[9:], "chain_stats": stats, "mempool_stats": stats}).encode()
         return 404, b"Not Found"
 
@@ -45,8 +66,15 @@ def esplora_like(utxos: Any = None, block: Any = None, tx_count: Any = 1, height
 
 
 def adapter(url: str, **overrides: Any) -> BitcoinEsploraAdapter:
-    table = {"esplora_url": url, "network": "regtest", "addresses": [ADDRESS], "min_confirmations": 6,
-             "backoff_seconds": 0.0, "timeout_seconds": 2.0, "retries": 2}
+    table = {
+        "esplora_url": url,
+        "network": "regtest",
+        "addresses": [ADDRESS],
+        "min_confirmations": 6,
+        "backoff_seconds": 0.0,
+        "timeout_seconds": 2.0,
+        "retries": 2,
+    }
     table.update(overrides)
     return BitcoinEsploraAdapter(parse_config("mock", table))
 
@@ -215,7 +243,9 @@ async def test_slow_server_times_out_after_retries(serve) -> None:
 async def test_refused_connection_is_unavailable_and_hides_credentials(serve) -> None:
     url = serve(esplora_like())
     port = int(url.rsplit(":", 1)[1])
-    subject = adapter(f"http://user:s3cret@127.0.0.1:{port + 1 if port < 65535 else port - 1}/api?key=s3cret", retries=1)
+    subject = adapter(
+        f"http://user:s3cret@127.0.0.1:{port + 1 if port < 65535 else port - 1}/api?key=s3cret", retries=1
+    )
     try:
         with pytest.raises(ChainUnavailable) as info:
             await subject.read_reserves()
@@ -228,7 +258,9 @@ async def test_refused_connection_is_unavailable_and_hides_credentials(serve) ->
 
 TXID = "22" * 32
 GOOD_TX = {
-    "txid": TXID, "version": 2, "locktime": 0,
+    "txid": TXID,
+    "version": 2,
+    "locktime": 0,
     "vin": [{"txid": "44" * 32, "vout": 1, "is_coinbase": False, "sequence": 0}],
     "vout": [{"scriptpubkey": "0014" + "55" * 20, "scriptpubkey_address": ADDRESS, "value": 5000}],
     "status": {"confirmed": True, "block_height": 95, "block_hash": "33" * 32, "block_time": 1},
@@ -342,7 +374,9 @@ async def test_garbage_merkle_proofs(serve, body: Any) -> None:
         await call(url, "merkle_proof", TXID)
 
 
-@pytest.mark.parametrize("body", [b"zz", b"00" * 79, b"00" * 81, b"00" * 80])  # the last: does not hash to the hash asked
+@pytest.mark.parametrize(
+    "body", [b"zz", b"00" * 79, b"00" * 81, b"00" * 80]
+)  # the last: does not hash to the hash asked
 async def test_garbage_headers(serve, body: bytes) -> None:
     url = serve(answering({f"/block/{TIP}/header": body}))
     with pytest.raises(ChainDataError):
@@ -382,11 +416,15 @@ async def test_address_history_pages_until_a_short_page(serve) -> None:
     first = [history_tx(999, 0, confirmed=False)] + [history_tx(i, 1000 - i) for i in range(25)]
     second = [history_tx(i, 1000 - i) for i in range(25, 50)]
     third = [history_tx(i, 1000 - i) for i in range(50, 53)]
-    url = serve(answering({
-        f"/address/{ADDRESS}/txs": first,
-        f"/address/{ADDRESS}/txs/chain/{24:064x}": second,
-        f"/address/{ADDRESS}/txs/chain/{49:064x}": third,
-    }))
+    url = serve(
+        answering(
+            {
+                f"/address/{ADDRESS}/txs": first,
+                f"/address/{ADDRESS}/txs/chain/{24:064x}": second,
+                f"/address/{ADDRESS}/txs/chain/{49:064x}": third,
+            }
+        )
+    )
     txs = await call(url, "address_txs", ADDRESS)
     assert len(txs) == 54 and not txs[0].status.confirmed and txs[-1].status.height == 948
 
@@ -403,10 +441,14 @@ async def test_address_history_pages_until_a_short_page(serve) -> None:
     ids=["loop", "order", "unconfirmed", "garbage", "oversized"],
 )
 async def test_address_history_lies(serve, second: Any) -> None:
-    url = serve(answering({
-        f"/address/{ADDRESS}/txs": [history_tx(i, 1000 - i) for i in range(25)],
-        f"/address/{ADDRESS}/txs/chain/{24:064x}": second,
-    }))
+    url = serve(
+        answering(
+            {
+                f"/address/{ADDRESS}/txs": [history_tx(i, 1000 - i) for i in range(25)],
+                f"/address/{ADDRESS}/txs/chain/{24:064x}": second,
+            }
+        )
+    )
     with pytest.raises(ChainDataError):
         await call(url, "address_txs", ADDRESS)
 
@@ -431,7 +473,10 @@ async def test_mempool_after_confirmed_is_refused(serve) -> None:
         await call(url, "address_txs", ADDRESS)
 
 
-@pytest.mark.parametrize("method,args", [("merkle_proof", (TXID,)), ("outspends", (TXID,)), ("address_txs", (ADDRESS,)), ("block_header", (TIP,))])
+@pytest.mark.parametrize(
+    "method,args",
+    [("merkle_proof", (TXID,)), ("outspends", (TXID,)), ("address_txs", (ADDRESS,)), ("block_header", (TIP,))],
+)
 async def test_new_methods_time_out_as_unavailable(serve, method: str, args: tuple) -> None:
     app, calls = counting([], delay=3.0)
     client = EsploraClient(serve(app), timeout=0.2, retries=1, backoff_seconds=0.01)

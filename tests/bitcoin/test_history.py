@@ -99,6 +99,7 @@ def test_declared_addresses_and_duplicates(story) -> None:
         {"name": "list", "addresses": [w.reserve_wpkh.address(1)]},
         {"name": "desc", "descriptor": w.reserve_wpkh.descriptor},
     ]
+
     async def run():
         adapter = devnet.adapter(descriptors=[], wallets=wallets, min_confirmations=1)
         try:
@@ -140,8 +141,15 @@ def read_via(url: str, devnet, height: int):
         wallet = regtest_wallets(devnet)[0]
         try:
             addresses = [wallet.address(i) for i in range(4)]
-            return await reserves_at(client, height, [(wallet, addresses)], source="s", chain_id="bip122:x",
-                                     min_confirmations=1, addresses_scanned=4)
+            return await reserves_at(
+                client,
+                height,
+                [(wallet, addresses)],
+                source="s",
+                chain_id="bip122:x",
+                min_confirmations=1,
+                addresses_scanned=4,
+            )
         finally:
             await client.aclose()
 

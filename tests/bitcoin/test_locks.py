@@ -23,9 +23,16 @@ def paths(miniscript: str):
     return spending_paths(Descriptor.from_string(f"wsh({miniscript})").miniscript)
 
 
-def lock(miniscript: str, utxo_height: int | None, tip_height: int, tip_mtp: int | None = None, utxo_mtp: int | None = None):
-    return unlock_at(paths(miniscript), utxo_height=utxo_height, tip_height=tip_height,
-                     tip_median_time=tip_mtp, utxo_median_time=utxo_mtp)
+def lock(
+    miniscript: str, utxo_height: int | None, tip_height: int, tip_mtp: int | None = None, utxo_mtp: int | None = None
+):
+    return unlock_at(
+        paths(miniscript),
+        utxo_height=utxo_height,
+        tip_height=tip_height,
+        tip_median_time=tip_mtp,
+        utxo_median_time=utxo_mtp,
+    )
 
 
 RECOVERY = f"or_d(multi(2,{A},{B},{C}),and_v(v:pk({D}),after(800000)))"
@@ -37,8 +44,17 @@ def test_multisig_with_recovery_branch_is_open_now(utxo_height) -> None:
     assert fragments(Descriptor.from_string(f"wsh({RECOVERY})").miniscript) == ("after(800000)",)
 
 
-@pytest.mark.parametrize("plain", [f"multi(2,{A},{B},{C})", f"sortedmulti(1,{A},{B})", f"pk({A})", f"pkh({A})",
-                                   f"and_v(v:pk({A}),pk({B}))", f"or_b(pk({A}),s:pk({B}))"])
+@pytest.mark.parametrize(
+    "plain",
+    [
+        f"multi(2,{A},{B},{C})",
+        f"sortedmulti(1,{A},{B})",
+        f"pk({A})",
+        f"pkh({A})",
+        f"and_v(v:pk({A}),pk({B}))",
+        f"or_b(pk({A}),s:pk({B}))",
+    ],
+)
 def test_scripts_without_locks_are_never_locked(plain: str) -> None:
     assert lock(plain, None, 0) is None and lock(plain, 5, 5) is None
 
@@ -143,12 +159,22 @@ def test_taproot_with_the_unspendable_internal_key_is_locked_by_its_leaves() -> 
     from chains.bitcoin.wallets import WalletSpec
 
     xa, xb = A[2:], B[2:]
-    locked = WalletSpec("tr-locked", "main", descriptor=f"tr({NUMS},{{and_v(v:pk({xa}),after(800000)),and_v(v:pk({xb}),older(144))}})")
+    locked = WalletSpec(
+        "tr-locked", "main", descriptor=f"tr({NUMS},{{and_v(v:pk({xa}),after(800000)),and_v(v:pk({xb}),older(144))}})"
+    )
     address = locked.address(0)
     assert locked.time_locked
     # The earliest leaf opens first: older(144) from height 799,000 opens at 799,144.
     assert locked.lock_at(address, 799_000, 799_100, None) == TimeLock("height", 799_144, True)
     assert locked.lock_at(address, 799_000, 799_143, None) is None
     # A leaf without a lock, or a spendable internal key, leaves the output open.
-    assert WalletSpec("o", "main", descriptor=f"tr({NUMS},{{pk({xa}),and_v(v:pk({xb}),older(144))}})").lock_at(address, 1, 2, None) is None
-    assert WalletSpec("k", "main", descriptor=f"tr({xa},and_v(v:pk({xb}),older(144)))").lock_at(address, 1, 2, None) is None
+    assert (
+        WalletSpec("o", "main", descriptor=f"tr({NUMS},{{pk({xa}),and_v(v:pk({xb}),older(144))}})").lock_at(
+            address, 1, 2, None
+        )
+        is None
+    )
+    assert (
+        WalletSpec("k", "main", descriptor=f"tr({xa},and_v(v:pk({xb}),older(144)))").lock_at(address, 1, 2, None)
+        is None
+    )

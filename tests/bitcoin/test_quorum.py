@@ -162,7 +162,9 @@ async def test_a_backend_that_times_out_fails_the_quorum(net: CoreDevnet) -> Non
         await quorum.read_reserves()
 
 
-@pytest.mark.parametrize("body", [b"garbage", b"{" * 50_000, b'{"result": 1, "error": null, "id": 1}', b"x" * 9_000_000])
+@pytest.mark.parametrize(
+    "body", [b"garbage", b"{" * 50_000, b'{"result": 1, "error": null, "id": 1}', b"x" * 9_000_000]
+)
 async def test_a_backend_answering_garbage_fails_the_quorum(net: CoreDevnet, serve, body: bytes) -> None:
     async def handler(method: str, path: str) -> tuple[int, bytes]:
         return 200, body
@@ -208,12 +210,17 @@ def test_the_same_backend_twice_is_no_quorum(net: CoreDevnet) -> None:
 
 @pytest.mark.parametrize(
     ("change", "where"),
-    [(lambda t: t["backends"].pop(), "backends"), (lambda t: t.update(backends=[t["backends"][0]] * 6), "backends"),
-     (lambda t: t["backends"].append({"kind": "bitcoin-quorum"}), "backends[2].kind"),
-     (lambda t: t["backends"][0].update(network="main"), "backends[0].network"),
-     (lambda t: t["backends"][1].update(rpc_url="nope://x"), "backends[1]: rpc_url"),
-     (lambda t: t.update(colour=1), "colour"), (lambda t: t.update(backends="x"), "backends"),
-     (lambda t: t["backends"].__setitem__(0, "x"), "backends[0]"), (lambda t: t.update(network="moon"), "network")],
+    [
+        (lambda t: t["backends"].pop(), "backends"),
+        (lambda t: t.update(backends=[t["backends"][0]] * 6), "backends"),
+        (lambda t: t["backends"].append({"kind": "bitcoin-quorum"}), "backends[2].kind"),
+        (lambda t: t["backends"][0].update(network="main"), "backends[0].network"),
+        (lambda t: t["backends"][1].update(rpc_url="nope://x"), "backends[1]: rpc_url"),
+        (lambda t: t.update(colour=1), "colour"),
+        (lambda t: t.update(backends="x"), "backends"),
+        (lambda t: t["backends"].__setitem__(0, "x"), "backends[0]"),
+        (lambda t: t.update(network="moon"), "network"),
+    ],
 )
 def test_bad_quorum_config_names_the_key(net: CoreDevnet, change: Callable, where: str) -> None:
     table = net.quorum_table()
@@ -239,8 +246,11 @@ class FakeBackend:
 
 
 def _reading(height: int, coins: list[tuple[int, int, int]], bit: int) -> ReserveReading:
-    utxos = [Utxo(f"{i:064x}", 0, value, "addr", h, height - h + 1) for i, (h, value, mask) in enumerate(coins)
-             if mask & bit and h <= height]
+    utxos = [
+        Utxo(f"{i:064x}", 0, value, "addr", h, height - h + 1)
+        for i, (h, value, mask) in enumerate(coins)
+        if mask & bit and h <= height
+    ]
     counted = tuple(u for u in utxos if u.uncounted_reason(MIN_CONF) is None)
     uncounted = tuple(u for u in utxos if u.uncounted_reason(MIN_CONF) is not None)
     block = BlockRef("bip122:x", height, f"{height:064x}", datetime.fromtimestamp(0, tz=timezone.utc))
@@ -249,7 +259,8 @@ def _reading(height: int, coins: list[tuple[int, int, int]], bit: int) -> Reserv
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.integers(10, 20), st.integers(0, 4),
+    st.integers(10, 20),
+    st.integers(0, 4),
     st.lists(st.tuples(st.integers(1, 24), st.integers(1, 10**8), st.integers(1, 3)), max_size=12),
 )
 def test_the_window_never_counts_a_coin_one_backend_lacks(low: int, gap: int, coins: list) -> None:

@@ -91,7 +91,9 @@ def test_header_cache_is_reused_and_filled(funded) -> None:
 
 def test_collect_refuses_unconfirmed_missing_output_and_too_deep(funded) -> None:
     devnet, txid = funded
-    pending = devnet.chain.send(devnet.chain.wallets.reserve_address("wpkh", 1), 9_000, from_wallet=devnet.chain.wallets.funding)
+    pending = devnet.chain.send(
+        devnet.chain.wallets.reserve_address("wpkh", 1), 9_000, from_wallet=devnet.chain.wallets.funding
+    )
     with pytest.raises(ChainDataError, match="not confirmed"):
         collect(devnet, pending)
     with pytest.raises(ChainDataError, match="no output"):
@@ -130,7 +132,11 @@ def test_flipped_bit_in_every_header_byte_is_caught(good) -> None:
             headers[which] = flip(headers[which], index)
             got = reason(replace(bundle, headers=tuple(headers)), tip)
             # Regtest's easy target lets some flips keep valid work: linkage or the tip still breaks.
-            assert got in {"bad_pow", "bad_bits", "broken_link", "merkle_mismatch", "tip_mismatch", "bad_time"}, (which, index, got)
+            assert got in {"bad_pow", "bad_bits", "broken_link", "merkle_mismatch", "tip_mismatch", "bad_time"}, (
+                which,
+                index,
+                got,
+            )
 
 
 def test_flipped_bits_in_the_transaction_and_branch(good) -> None:
@@ -152,7 +158,9 @@ def test_wrong_claims_positions_and_lengths(good) -> None:
     assert reason(replace(bundle, script_pubkey="0014" + "00" * 20), tip) == "output_mismatch"
     assert reason(replace(bundle, vout=9), tip) == "output_mismatch"
     assert reason(replace(bundle, merkle_pos=bundle.merkle_pos ^ 1), tip) == "merkle_mismatch"
-    assert reason(replace(bundle, merkle_pos=bundle.merkle_pos + 2 ** len(bundle.merkle_branch)), tip) == "merkle_mismatch"
+    assert (
+        reason(replace(bundle, merkle_pos=bundle.merkle_pos + 2 ** len(bundle.merkle_branch)), tip) == "merkle_mismatch"
+    )
     assert reason(replace(bundle, merkle_branch=bundle.merkle_branch[:-1]), tip) == "merkle_mismatch"
     assert reason(replace(bundle, merkle_branch=bundle.merkle_branch + ("00" * 32,)), tip) == "merkle_mismatch"
     assert reason(replace(bundle, headers=bundle.headers[1:]), tip) == "merkle_mismatch"  # block_height now off by one

@@ -21,7 +21,9 @@ from chains.errors import ChainConfigError
 DEVNET = DevnetWallets()
 DESC = DEVNET.reserve_descriptors
 WHERE = "reserves.cold.wallets"
-MAINNET_XPUB = "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V"
+MAINNET_XPUB = (
+    "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V"
+)
 A = "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5"
 
 
@@ -94,7 +96,10 @@ def test_taproot_key_pubkey_is_the_output_key() -> None:
     wallet = one({"name": "t", "descriptor": DESC["tr"]})
     address = DEVNET.reserve_address("tr", 2)
     ((_, xonly),) = wallet.key_pubkeys(address)
-    assert len(xonly) == 64 and Descriptor.from_string(DESC["tr"].split("#")[0]).derive(2).script_pubkey().data[2:].hex() == xonly
+    assert (
+        len(xonly) == 64
+        and Descriptor.from_string(DESC["tr"].split("#")[0]).derive(2).script_pubkey().data[2:].hex() == xonly
+    )
 
 
 def test_multipath_descriptor_locates_both_branches() -> None:
@@ -132,7 +137,10 @@ def test_address_list_wallet() -> None:
         ([{"name": "a", "descriptor": DESC["tr"][:-1] + "x"}], f"{WHERE}[0].descriptor: descriptor checksum"),
         ([{"name": "a", "descriptor": f"wpkh([73c5da0a/84h/0h/0h]{MAINNET_XPUB}/0/*)"}], "wrong network"),
         ([{"name": "a", "descriptor": "wpkh(cVt4o7BGAig1UXywgGSmARhxMdzP5qvQsxKkSsc1XEkw3tDTQFpy)"}], "private key"),
-        ([{"name": "a", "descriptor": f"wsh(and_v(v:pk({A}),and_v(v:after(100),after(1700000000))))"}], "no spending path"),
+        (
+            [{"name": "a", "descriptor": f"wsh(and_v(v:pk({A}),and_v(v:after(100),after(1700000000))))"}],
+            "no spending path",
+        ),
         ([{"name": "a", "descriptor": "wsh(" + "a:" * 3000 + f"pk({A}))"}], f"{WHERE}[0].descriptor"),
         ([{"name": "a", "descriptor": "wsh(" + "or_d(" * 600 + f"pk({A})" + ")" * 601}], f"{WHERE}[0].descriptor"),
         ([{"name": "a", "addresses": []}], f"{WHERE}[0].addresses: must be a non-empty list"),
@@ -153,19 +161,30 @@ def test_bad_wallets_name_their_key(value: Any, message: str) -> None:
 
 def test_total_addresses_are_capped_across_wallets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wallets_module, "MAX_ADDRESSES", 3)
-    tables = [{"name": f"w{i}", "addresses": [DEVNET.reserve_address("wpkh", 2 * i), DEVNET.reserve_address("wpkh", 2 * i + 1)]}
-              for i in range(2)]
+    tables = [
+        {
+            "name": f"w{i}",
+            "addresses": [DEVNET.reserve_address("wpkh", 2 * i), DEVNET.reserve_address("wpkh", 2 * i + 1)],
+        }
+        for i in range(2)
+    ]
     with pytest.raises(ChainConfigError, match=rf"{WHERE}\[1\].addresses: at most 3 addresses in all wallets"):
         parse_wallets(tables, "regtest", WHERE)
 
 
 def test_source_config_with_wallets_and_flat_keys() -> None:
     address = DEVNET.reserve_address("wpkh", 1)
-    config = parse_config("cold", {
-        "esplora_url": "http://127.0.0.1:3002", "network": "regtest", "gap_limit": 7,
-        "wallets": [{"name": "vault", "descriptor": DESC["wsh_vault"]}],
-        "addresses": [address], "descriptors": [DESC["tr"], DESC["wpkh"]],
-    })
+    config = parse_config(
+        "cold",
+        {
+            "esplora_url": "http://127.0.0.1:3002",
+            "network": "regtest",
+            "gap_limit": 7,
+            "wallets": [{"name": "vault", "descriptor": DESC["wsh_vault"]}],
+            "addresses": [address],
+            "descriptors": [DESC["tr"], DESC["wpkh"]],
+        },
+    )
     assert [w.name for w in config.wallets] == ["vault", "cold", "cold-1", "cold-2"]
     assert config.wallets[1].addresses == (address,) and config.wallets[2].gap_limit == 7
     assert config.wallets[0].gap_limit == 20
@@ -174,12 +193,19 @@ def test_source_config_with_wallets_and_flat_keys() -> None:
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"wallets": [{"name": "cold", "descriptor": DESC["tr"]}], "addresses": [DEVNET.reserve_address("wpkh")]},
-         "reserves.cold.wallets: wallet name 'cold' declared twice"),
+        (
+            {"wallets": [{"name": "cold", "descriptor": DESC["tr"]}], "addresses": [DEVNET.reserve_address("wpkh")]},
+            "reserves.cold.wallets: wallet name 'cold' declared twice",
+        ),
         ({"wallets": {"name": "x"}}, "reserves.cold.wallets: must be an array"),
         ({"wallets": [{"name": "x", "descriptor": DESC["tr"]}] * 1}, None),
-        ({"wallets": [{"name": f"w{i}", "descriptor": DESC["tr"]} for i in range(100)], "descriptors": [DESC["wpkh"]]},
-         "at most 100 wallets"),
+        (
+            {
+                "wallets": [{"name": f"w{i}", "descriptor": DESC["tr"]} for i in range(100)],
+                "descriptors": [DESC["wpkh"]],
+            },
+            "at most 100 wallets",
+        ),
         ({"wallets": []}, "reserves.cold.wallets: declare at least one"),
     ],
 )
@@ -204,8 +230,10 @@ _json_like = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
-_tables = st.lists(st.dictionaries(st.sampled_from(["name", "label", "descriptor", "addresses", "gap_limit", "x"]), _json_like),
-                   max_size=3)
+_tables = st.lists(
+    st.dictionaries(st.sampled_from(["name", "label", "descriptor", "addresses", "gap_limit", "x"]), _json_like),
+    max_size=3,
+)
 
 
 @settings(max_examples=150, deadline=None)

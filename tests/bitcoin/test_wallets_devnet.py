@@ -27,8 +27,10 @@ async def test_an_outpoint_two_wallets_cover_counts_once_under_the_first(devnet:
     address = wallets.reserve_address("wpkh", 3)
     txid = chain.send(address, 2 * BTC, from_wallet=wallets.funding)
     chain.mine(6)
-    declared = [{"name": "hot", "descriptor": wallets.reserve_descriptors["wpkh"]},
-                {"name": "list", "addresses": [address]}]
+    declared = [
+        {"name": "hot", "descriptor": wallets.reserve_descriptors["wpkh"]},
+        {"name": "list", "addresses": [address]},
+    ]
     reading = await read(devnet, declared)
     (utxo,) = reading.utxos
     assert reading.total_sat == 2 * BTC and utxo.wallet == "hot" and utxo.txid == txid
@@ -57,8 +59,10 @@ async def test_time_locked_wallets(devnet: Devnet) -> None:
     chain.send(wallets.reserve_address("wsh_vault", 0), 3 * BTC, from_wallet=wallets.funding)
     chain.send(wallets.reserve_address("wsh_recovery", 0), 1 * BTC, from_wallet=wallets.funding)
     chain.mine(6)
-    declared = [{"name": "vault", "descriptor": wallets.reserve_descriptors["wsh_vault"]},
-                {"name": "recovery", "descriptor": wallets.reserve_descriptors["wsh_recovery"]}]
+    declared = [
+        {"name": "vault", "descriptor": wallets.reserve_descriptors["wsh_vault"]},
+        {"name": "recovery", "descriptor": wallets.reserve_descriptors["wsh_recovery"]},
+    ]
     reading = await read(devnet, declared)
     locks = {u.wallet: u.lock for u in reading.utxos}
     height = chain.tip_height - 5
@@ -68,7 +72,7 @@ async def test_time_locked_wallets(devnet: Devnet) -> None:
 
 async def test_absolute_lock_opens_as_the_chain_passes_it(devnet: Devnet) -> None:
     chain, wallets = devnet.chain, devnet.chain.wallets
-    key = wallets.reserve_descriptors["wsh_vault"].split("#")[0][len("wsh(and_v(v:pk("):].split(")")[0]
+    key = wallets.reserve_descriptors["wsh_vault"].split("#")[0][len("wsh(and_v(v:pk(") :].split(")")[0]
     target = chain.tip_height + 8
     descriptor = f"wsh(and_v(v:pk({key}),after({target})))"
     spec = parse_config("x", {"esplora_url": devnet.url, "network": "regtest", "descriptors": [descriptor]}).wallets[0]
@@ -83,7 +87,7 @@ async def test_absolute_lock_opens_as_the_chain_passes_it(devnet: Devnet) -> Non
 
 async def test_relative_time_lock_counts_from_the_outputs_block_time(devnet: Devnet) -> None:
     chain, wallets = devnet.chain, devnet.chain.wallets
-    key = wallets.reserve_descriptors["wsh_vault"].split("#")[0][len("wsh(and_v(v:pk("):].split(")")[0]
+    key = wallets.reserve_descriptors["wsh_vault"].split("#")[0][len("wsh(and_v(v:pk(") :].split(")")[0]
     descriptor = f"wsh(and_v(v:pk({key}),older({TIME_FLAG | 2})))"  # 1024 s
     spec = parse_config("x", {"esplora_url": devnet.url, "network": "regtest", "descriptors": [descriptor]}).wallets[0]
     base = 1_900_000_000

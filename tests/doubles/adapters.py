@@ -23,12 +23,20 @@ def utxo(n: int, value: int, height: int = 100) -> Utxo:
 def reserve_reading(name: str, values: list[int], *, when: datetime | None = None, start: int = 0) -> ReserveReading:
     utxos = tuple(utxo(start + i, v) for i, v in enumerate(values))
     block = BlockRef(BTC_CHAIN, 110, "ab" * 32, when or datetime.now(timezone.utc).replace(microsecond=0))
-    return ReserveReading(source=name, block=block, min_confirmations=6, utxos=utxos,
-                          total_sat=sum(values), addresses_scanned=len(values))
+    return ReserveReading(
+        source=name, block=block, min_confirmations=6, utxos=utxos, total_sat=sum(values), addresses_scanned=len(values)
+    )
 
 
-def supply_reading(name: str, total: int, decimals: int = 8, *, when: datetime | None = None,
-                   chain: str = "eip155:31337", contract: str = "0x" + "11" * 20) -> SupplyReading:
+def supply_reading(
+    name: str,
+    total: int,
+    decimals: int = 8,
+    *,
+    when: datetime | None = None,
+    chain: str = "eip155:31337",
+    contract: str = "0x" + "11" * 20,
+) -> SupplyReading:
     block = BlockRef(chain, 50, "0x" + "cd" * 32, when or datetime.now(timezone.utc).replace(microsecond=0))
     return SupplyReading(deployment=name, contract=contract, block=block, total_supply=total, decimals=decimals)
 

@@ -35,7 +35,9 @@ Tamper = Callable[[str, list, Callable[[], Any]], Any]
 class CoreRpcDouble:
     """ASGI app: Bitcoin Core's JSON-RPC subset over `chain` (a test double, not a node)."""
 
-    def __init__(self, chain: RegtestChain, auth: tuple[str, str] = ("devnet", "devnet"), tamper: Tamper | None = None) -> None:
+    def __init__(
+        self, chain: RegtestChain, auth: tuple[str, str] = ("devnet", "devnet"), tamper: Tamper | None = None
+    ) -> None:
         self.chain = chain
         self.auth = auth
         self.tamper = tamper
@@ -52,11 +54,15 @@ class CoreRpcDouble:
             "getrawtransaction": self._getrawtransaction,
         }
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]) -> None:
+    async def __call__(
+        self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Callable[[dict], Awaitable[None]]
+    ) -> None:
         if scope["type"] != "http":
             return
         body = await read_body(receive, MAX_REQUEST_BYTES)
-        status, payload, headers = self.respond(scope["method"], dict(scope["headers"]).get(b"authorization", b""), body)
+        status, payload, headers = self.respond(
+            scope["method"], dict(scope["headers"]).get(b"authorization", b""), body
+        )
         headers = [*headers, (b"content-length", str(len(payload)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": payload})
@@ -140,14 +146,20 @@ class CoreRpcDouble:
         tip = self.chain.tip_height
         following = self.chain.block_at(block.height + 1)
         out: dict[str, Any] = {
-            "hash": block.hash, "confirmations": tip - block.height + 1, "height": block.height,
-            "version": block.header.version, "versionHex": f"{block.header.version:08x}",
-            "merkleroot": block.header.merkle[::-1].hex(), "time": block.time,
-            "mediantime": self.chain.median_time_past(block.height), "nonce": block.header.nonce,
+            "hash": block.hash,
+            "confirmations": tip - block.height + 1,
+            "height": block.height,
+            "version": block.header.version,
+            "versionHex": f"{block.header.version:08x}",
+            "merkleroot": block.header.merkle[::-1].hex(),
+            "time": block.time,
+            "mediantime": self.chain.median_time_past(block.height),
+            "nonce": block.header.nonce,
             "bits": f"{block.header.bits:08x}",
             "difficulty": Decimal(repr(_DIFF1_TARGET / bits_to_target(block.header.bits))),
             # Regtest work per block is 2 (2**256 // (target + 1) with target ~ 2**255).
-            "chainwork": f"{2 * (block.height + 1):064x}", "nTx": len(block.txids),
+            "chainwork": f"{2 * (block.height + 1):064x}",
+            "nTx": len(block.txids),
         }
         if block.prev_hash:
             out["previousblockhash"] = block.prev_hash
@@ -209,7 +221,9 @@ class CoreRpcDouble:
         if block_hash is not None:
             block = self._block(block_hash)
             if txid not in block.txids:
-                raise RpcFault(-5, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
+                raise RpcFault(
+                    -5, "No such transaction found in the provided block. Use gettransaction for wallet transactions."
+                )
         if rec is None:
             raise RpcFault(-5, "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.")
         return rec.raw.hex()
@@ -263,8 +277,12 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def serve_core_rpc(chain: RegtestChain, auth: tuple[str, str] = ("devnet", "devnet"), tamper: Tamper | None = None,
-                   host: str = "127.0.0.1") -> tuple[str, Callable[[], None], CoreRpcDouble]:
+def serve_core_rpc(
+    chain: RegtestChain,
+    auth: tuple[str, str] = ("devnet", "devnet"),
+    tamper: Tamper | None = None,
+    host: str = "127.0.0.1",
+) -> tuple[str, Callable[[], None], CoreRpcDouble]:
     """Serve the double over HTTP in a daemon thread: `(base_url, stop, app)`."""
     app = CoreRpcDouble(chain, auth, tamper)
     url, stop = serve_in_thread(app, host)

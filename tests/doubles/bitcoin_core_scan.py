@@ -52,7 +52,11 @@ def _range(value: Any) -> tuple[int, int]:
     """Core's ParseDescriptorRange: a number n means [0, n]; else [begin, end], inclusive."""
     if isinstance(value, int) and not isinstance(value, bool):
         begin, end = 0, value
-    elif isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    elif (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         begin, end = value
     else:
         raise RpcFault(-1, "Range must be specified as end or as [begin,end]")
@@ -101,7 +105,9 @@ def expand(scan_object: Any, cache: dict[tuple[str, int, int], list[Needle]]) ->
     begin, end = _range(given) if given is not None else DEFAULT_RANGE
     key = (body, begin, end)
     if key not in cache:
-        cache[key] = [Needle(s, _desc_of(s)) for s in (desc.derive(i).script_pubkey().data for i in range(begin, end + 1))]
+        cache[key] = [
+            Needle(s, _desc_of(s)) for s in (desc.derive(i).script_pubkey().data for i in range(begin, end + 1))
+        ]
     return cache[key]
 
 
@@ -139,12 +145,24 @@ def scan_chain(chain: RegtestChain, needles: list[Needle]) -> dict[str, Any]:
                     txouts += 1
                     needle = wanted.get(out.script_pubkey.data)
                     if needle is not None:
-                        found.append({
-                            "txid": txid, "vout": vout, "scriptPubKey": out.script_pubkey.data.hex(),
-                            "desc": needle.desc, "amount": btc(out.value), "coinbase": rec.is_coinbase,
-                            "height": block.height, "blockhash": block.hash, "confirmations": tip - block.height + 1,
-                        })
+                        found.append(
+                            {
+                                "txid": txid,
+                                "vout": vout,
+                                "scriptPubKey": out.script_pubkey.data.hex(),
+                                "desc": needle.desc,
+                                "amount": btc(out.value),
+                                "coinbase": rec.is_coinbase,
+                                "height": block.height,
+                                "blockhash": block.hash,
+                                "confirmations": tip - block.height + 1,
+                            }
+                        )
         return {
-            "success": True, "txouts": txouts, "height": tip, "bestblock": chain.tip_hash, "unspents": found,
+            "success": True,
+            "txouts": txouts,
+            "height": tip,
+            "bestblock": chain.tip_hash,
+            "unspents": found,
             "total_amount": btc(sum(int(u["amount"] * 100_000_000) for u in found)),
         }

@@ -72,8 +72,12 @@ def build_merkle_block(header: bytes, txids: list[str], wanted: set[str]) -> byt
     for i, bit in enumerate(bits):
         flags[i // 8] |= bit << (i % 8)
     return (
-        header + len(leaves).to_bytes(4, "little") + compact.to_bytes(len(hashes)) + b"".join(hashes)
-        + compact.to_bytes(len(flags)) + bytes(flags)
+        header
+        + len(leaves).to_bytes(4, "little")
+        + compact.to_bytes(len(hashes))
+        + b"".join(hashes)
+        + compact.to_bytes(len(flags))
+        + bytes(flags)
     )
 
 

@@ -24,13 +24,21 @@ def server(tmp_path_factory):
     port = free_port()
     # The embedded default, but on free ports: its data (database, key) in the working directory.
     config = workdir / "portal.toml"
-    config.write_text(f'data_dir = "."\n[portal]\nport = {port}\n[worker]\nport = {free_port()}\n'
-                      f'[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n'
-                      '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
+    config.write_text(
+        f'data_dir = "."\n[portal]\nport = {port}\n[worker]\nport = {free_port()}\n'
+        f"[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n"
+        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
+    )
     log = open(workdir / "server.log", "w")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
-    proc = subprocess.Popen([RESERVES, "run", "--config", str(config)], cwd=workdir, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [RESERVES, "run", "--config", str(config)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     started = time.monotonic()
     try:
@@ -61,5 +69,3 @@ def wait_for(base: str, proc, count: int, timeout: float = 90.0) -> dict:
 
 def verify(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([RESERVES, "verify", *args], capture_output=True, text=True, timeout=60)
-
-

@@ -11,8 +11,15 @@ from tests.support import require
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these flags Chromium tries Google's hosts at start, which this network refuses.
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +59,8 @@ def test_dashboard_shows_figures_and_refreshes_without_reload(server, browser, t
 
     # No reload: htmx swaps the partial in place until a newer attestation shows up.
     page.wait_for_function(
-        f"() => Number(document.querySelector('#summary').dataset.sequence) > {first_seq}", timeout=45_000)
+        f"() => Number(document.querySelector('#summary').dataset.sequence) > {first_seq}", timeout=45_000
+    )
     assert partial_requests, "the page never asked for /partials/summary"
     assert page.evaluate("() => window.htmx && window.htmx.version") == "2.0.11"
     assert not external, f"the page loaded something from elsewhere: {external}"

@@ -38,8 +38,19 @@ def test_a_guardian_signs_offline_and_submits_once(server, tmp_path):
     assert listed.returncode == 0, listed.stderr
 
     c = key_file(tmp_path, DEVNET_GUARDIANS[2])
-    signed = cli("guardian", "sign", str(doc), "--key-file", str(c), "--pubkey", engine[0],
-                 "--key-id", "guardian-c", "--out", str(tmp_path / "sig.json"))
+    signed = cli(
+        "guardian",
+        "sign",
+        str(doc),
+        "--key-file",
+        str(c),
+        "--pubkey",
+        engine[0],
+        "--key-id",
+        "guardian-c",
+        "--out",
+        str(tmp_path / "sig.json"),
+    )
     assert signed.returncode == 0, signed.stderr
     sig = json.loads((tmp_path / "sig.json").read_text())
     assert sig["attestation_id"] == newest["id"] and len(sig["sig"]) == 128
@@ -67,8 +78,17 @@ def test_a_guardian_never_signs_what_does_not_verify(server, tmp_path):
     (tmp_path / "t.json").write_text(json.dumps(tampered))
     engine = [k["pubkey"] for k in httpx.get(f"{base}/api/v1/keys").json()["keys"] if k["role"] == "engine"]
     c = key_file(tmp_path, DEVNET_GUARDIANS[2])
-    r = cli("guardian", "sign", str(tmp_path / "t.json"), "--key-file", str(c), "--pubkey", engine[0],
-            "--out", str(tmp_path / "sig.json"))
+    r = cli(
+        "guardian",
+        "sign",
+        str(tmp_path / "t.json"),
+        "--key-file",
+        str(c),
+        "--pubkey",
+        engine[0],
+        "--out",
+        str(tmp_path / "sig.json"),
+    )
     assert r.returncode == 1 and "not signed" in r.stderr and not (tmp_path / "sig.json").exists()
     r = cli("guardian", "sign", str(tmp_path / "t.json"), "--key-file", str(tmp_path / "missing.key"))
     assert r.returncode == 2

@@ -80,8 +80,16 @@ def anvil() -> Iterator[str]:
     require(binary is not None, "anvil not found: run `npm install` at the repo root (or set ANVIL_BIN)")
     port = free_port()
     args = [
-        str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID),
-        "--slots-in-an-epoch", str(ANVIL_SLOTS_PER_EPOCH), "--quiet",
+        str(binary),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(ANVIL_CHAIN_ID),
+        "--slots-in-an-epoch",
+        str(ANVIL_SLOTS_PER_EPOCH),
+        "--quiet",
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

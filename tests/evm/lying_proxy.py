@@ -61,7 +61,9 @@ class LyingProxy:
         body = await read_body(receive, _MAX_REQUEST) or b"{}"
         request = json.loads(body)
         async with httpx.AsyncClient(timeout=30) as client:
-            reply = (await client.post(self.upstream, content=body, headers={"Content-Type": "application/json"})).json()
+            reply = (
+                await client.post(self.upstream, content=body, headers={"Content-Type": "application/json"})
+            ).json()
         self.methods.append(request.get("method", "?"))
         status, out = 200, reply
         if self.rewrite is not None and "result" in reply:
@@ -72,7 +74,11 @@ class LyingProxy:
                 await _send(send, outcome.status, outcome.body)
                 return
             elif isinstance(outcome, Error):
-                out = {"jsonrpc": "2.0", "id": request.get("id"), "error": {"code": outcome.code, "message": outcome.message}}
+                out = {
+                    "jsonrpc": "2.0",
+                    "id": request.get("id"),
+                    "error": {"code": outcome.code, "message": outcome.message},
+                }
             else:
                 out = {**reply, "result": outcome}
         await _send(send, status, json.dumps(out).encode())

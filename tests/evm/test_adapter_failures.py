@@ -47,8 +47,12 @@ class FakeNode:
     def _block(self, params: list[Any]) -> Any:
         tag = params[0]
         number = HEAD - 10 if tag == "finalized" else HEAD if tag == "latest" else int(tag, 16)
-        return {"number": hex(number), "hash": self.block_hash(number), "timestamp": hex(1_700_000_000 + number),
-                "parentHash": "0x" + "00" * 32}
+        return {
+            "number": hex(number),
+            "hash": self.block_hash(number),
+            "timestamp": hex(1_700_000_000 + number),
+            "parentHash": "0x" + "00" * 32,
+        }
 
     def answer(self, body: bytes) -> tuple[int, bytes]:
         request = json.loads(body)
@@ -61,7 +65,11 @@ class FakeNode:
             time.sleep(outcome.seconds)
             outcome = "0x0"
         if isinstance(outcome, Error):
-            payload = {"jsonrpc": "2.0", "id": request["id"], "error": {"code": outcome.code, "message": outcome.message}}
+            payload = {
+                "jsonrpc": "2.0",
+                "id": request["id"],
+                "error": {"code": outcome.code, "message": outcome.message},
+            }
         else:
             payload = {"jsonrpc": "2.0", "id": request["id"], "result": outcome}
         return 200, json.dumps(payload).encode()
@@ -111,8 +119,15 @@ def node() -> Iterator[tuple[FakeNode, str]]:
 
 
 def make(url: str, **overrides: Any) -> EvmErc20Adapter:
-    config = {"chain_id": "eip155:1", "rpc_url": url, "contract": CONTRACT, "confirmations": 12,
-              "timeout_seconds": 2, "retries": 1, **overrides}
+    config = {
+        "chain_id": "eip155:1",
+        "rpc_url": url,
+        "contract": CONTRACT,
+        "confirmations": 12,
+        "timeout_seconds": 2,
+        "retries": 1,
+        **overrides,
+    }
     return EvmErc20Adapter(parse_config("mock", config))
 
 
@@ -142,9 +157,18 @@ async def test_sane_mock_reads_supply(node: tuple[FakeNode, str]) -> None:
         ("eth_blockNumber", None, ChainDataError, "eth_blockNumber"),
         ("eth_getBlockByNumber", None, ChainDataError, "eth_getBlockByNumber"),
         ("eth_getBlockByNumber", {"number": "0x58", "hash": "0x12"}, ChainDataError, "malformed block"),
-        ("eth_getBlockByNumber", {"number": "0x1", "hash": "0x" + "ab" * 32, "timestamp": "0x1"}, ChainDataError, "returned 1"),
-        ("eth_getBlockByNumber", {"number": "0x58", "hash": "0x" + "ab" * 32, "timestamp": "0x" + "ff" * 8},
-         ChainDataError, "malformed block"),
+        (
+            "eth_getBlockByNumber",
+            {"number": "0x1", "hash": "0x" + "ab" * 32, "timestamp": "0x1"},
+            ChainDataError,
+            "returned 1",
+        ),
+        (
+            "eth_getBlockByNumber",
+            {"number": "0x58", "hash": "0x" + "ab" * 32, "timestamp": "0x" + "ff" * 8},
+            ChainDataError,
+            "malformed block",
+        ),
         ("eth_call", "0x", ChainDataError, "0 bytes"),
         ("eth_call", "0x1234", ChainDataError, "2 bytes"),
         ("eth_call", "0x" + "00" * 64, ChainDataError, "64 bytes"),
@@ -153,7 +177,9 @@ async def test_sane_mock_reads_supply(node: tuple[FakeNode, str]) -> None:
         ("eth_call", Error(3, "execution reverted"), ChainDataError, "reverted"),
     ],
 )
-async def test_bad_answers_raise(node: tuple[FakeNode, str], method: str, outcome: Any, error: type, match: str) -> None:
+async def test_bad_answers_raise(
+    node: tuple[FakeNode, str], method: str, outcome: Any, error: type, match: str
+) -> None:
     fake, url = node
     fake.handlers[method] = lambda p: outcome
     with pytest.raises(error, match=match) as info:
@@ -210,8 +236,14 @@ async def test_finalized_rejected_by_node(node: tuple[FakeNode, str]) -> None:
 
 
 def make_finalized(url: str) -> EvmErc20Adapter:
-    config = {"chain_id": "eip155:1", "rpc_url": url, "contract": CONTRACT, "finality": "finalized",
-              "timeout_seconds": 2, "retries": 0}
+    config = {
+        "chain_id": "eip155:1",
+        "rpc_url": url,
+        "contract": CONTRACT,
+        "finality": "finalized",
+        "timeout_seconds": 2,
+        "retries": 0,
+    }
     return EvmErc20Adapter(parse_config("mock", config))
 
 
@@ -263,7 +295,14 @@ async def test_chain_id_checked_on_every_read_after_the_block_is_picked(node: tu
         await adapter.read_supply()
     finally:
         await adapter.aclose()
-    one_read = ["eth_blockNumber", "eth_getBlockByNumber", "eth_chainId", "eth_call", "eth_call", "eth_getBlockByNumber"]
+    one_read = [
+        "eth_blockNumber",
+        "eth_getBlockByNumber",
+        "eth_chainId",
+        "eth_call",
+        "eth_call",
+        "eth_getBlockByNumber",
+    ]
     assert fake.calls == one_read * 2
 
 

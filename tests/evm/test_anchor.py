@@ -33,8 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def test_artifact_matches_its_source():
     artifact = load_artifact()
     source = open(os.path.join(ROOT, "contracts", "AttestationAnchor.sol"), "rb").read()
-    assert artifact["source_sha256"] == hashlib.sha256(source).hexdigest(), \
+    assert artifact["source_sha256"] == hashlib.sha256(source).hexdigest(), (
         "contracts/AttestationAnchor.sol changed: run `npm run build:contracts` and commit the artifact"
+    )
 
 
 @pytest.fixture
@@ -46,10 +47,10 @@ def deployed(anvil):
     sender = Account.create()
     factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
     receipt = w3.eth.wait_for_transaction_receipt(
-        factory.constructor(Web3.to_checksum_address(ENGINE.evm_address), sender.address).transact({"from": owner}))
+        factory.constructor(Web3.to_checksum_address(ENGINE.evm_address), sender.address).transact({"from": owner})
+    )
     contract = w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": owner, "to": sender.address,
-                                                                 "value": 10**18}))
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": owner, "to": sender.address, "value": 10**18}))
     return w3, contract, "0x" + bytes(sender.key).hex()
 
 
@@ -93,11 +94,20 @@ async def _insert(db, docs: list[dict], finality: str = "final") -> None:
         async with session.begin():
             for doc in docs:
                 body = {k: v for k, v in doc.items() if k != "signatures"}
-                session.add(AttestationRow(
-                    id=canonical.attestation_id(body), sequence=doc["sequence"], previous=doc["previous"],
-                    issued_at=canonical_time(doc), status=doc["status"], ratio_bp=int(doc["ratio_bp"]),
-                    reserves_sat=int(doc["reserves"]["total_sat"]), liabilities_sat=int(doc["supply"]["total_sat"]),
-                    document=json.dumps(doc), finality=finality))
+                session.add(
+                    AttestationRow(
+                        id=canonical.attestation_id(body),
+                        sequence=doc["sequence"],
+                        previous=doc["previous"],
+                        issued_at=canonical_time(doc),
+                        status=doc["status"],
+                        ratio_bp=int(doc["ratio_bp"]),
+                        reserves_sat=int(doc["reserves"]["total_sat"]),
+                        liabilities_sat=int(doc["supply"]["total_sat"]),
+                        document=json.dumps(doc),
+                        finality=finality,
+                    )
+                )
 
 
 def canonical_time(doc: dict):
@@ -129,8 +139,9 @@ async def test_the_job_anchors_final_attestations_in_order_and_records_them(anch
     # Pending ones wait; once final, the next run anchors them.
     async with rt.db.sessions() as session:
         async with session.begin():
-            row = await session.get(AttestationRow, canonical.attestation_id(
-                {k: v for k, v in docs[2].items() if k != "signatures"}))
+            row = await session.get(
+                AttestationRow, canonical.attestation_id({k: v for k, v in docs[2].items() if k != "signatures"})
+            )
             row.finality = "final"
     await anchor_job(rt.anchorer)
     assert [(r.sequence, r.status) for r in await _rows(rt.db)][-1] == (2, "confirmed")
@@ -172,8 +183,9 @@ async def test_only_the_publisher_may_anchor(anchor_env, anvil):
     rt, contract = anchor_env
     stranger = Account.create()
     w3 = Web3(HTTPProvider(anvil))
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": stranger.address,
-                                                                 "value": 10**18}))
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_transaction({"from": w3.eth.accounts[0], "to": stranger.address, "value": 10**18})
+    )
     intruder = AnchorClient(anvil, contract.address, "0x" + bytes(stranger.key).hex(), chain_id=31339)
     try:
         with pytest.raises(Exception, match="refused"):
@@ -190,12 +202,26 @@ async def test_a_crash_between_send_and_record_is_resolved_from_the_contract(anc
     seq = contract.functions.latestSequence().call()
     async with rt.db.sessions() as session:
         async with session.begin():
-            session.add(AnchorRow(attestation_id=latest.hex(), sequence=seq, chain_id="eip155:31339",
-                                  contract=contract.address.lower(), status="sending",
-                                  submitted_at=canonical_time({"issued_at": "2026-01-01T00:00:00Z"})))
-            session.add(AnchorRow(attestation_id="ab" * 32, sequence=seq + 1, chain_id="eip155:31339",
-                                  contract=contract.address.lower(), status="sending",
-                                  submitted_at=canonical_time({"issued_at": "2026-01-01T00:00:00Z"})))
+            session.add(
+                AnchorRow(
+                    attestation_id=latest.hex(),
+                    sequence=seq,
+                    chain_id="eip155:31339",
+                    contract=contract.address.lower(),
+                    status="sending",
+                    submitted_at=canonical_time({"issued_at": "2026-01-01T00:00:00Z"}),
+                )
+            )
+            session.add(
+                AnchorRow(
+                    attestation_id="ab" * 32,
+                    sequence=seq + 1,
+                    chain_id="eip155:31339",
+                    contract=contract.address.lower(),
+                    status="sending",
+                    submitted_at=canonical_time({"issued_at": "2026-01-01T00:00:00Z"}),
+                )
+            )
     await rt.anchorer.resolve_unsent()
     statuses = {r.attestation_id: r.status for r in await _rows(rt.db)}
     assert statuses[latest.hex()] == "confirmed" and statuses["ab" * 32] == "error"
@@ -205,12 +231,21 @@ def test_settings_refuse_a_key_in_the_file(tmp_path):
     from reserves.errors import ConfigError
     from reserves.settings.trust import anchor
 
-    base = {"rpc_url": "http://127.0.0.1:1", "chain_id": "eip155:1", "contract": "0x" + "11" * 20,
-            "sender_key_env": "K"}
+    base = {
+        "rpc_url": "http://127.0.0.1:1",
+        "chain_id": "eip155:1",
+        "contract": "0x" + "11" * 20,
+        "sender_key_env": "K",
+    }
     assert anchor(base, {"K": "11" * 32}, tmp_path).contract == "0x" + "11" * 20
-    for bad, match in (({"sender_key": "11" * 32}, "never the key"), ({"chain_id": "1"}, "CAIP-2"),
-                       ({"contract": "0x12"}, "0x address"), ({"rpc_url": "ftp://x"}, "http"),
-                       ({"confirmations": -1}, "confirmations"), ({"extra": 1}, "unknown key")):
+    for bad, match in (
+        ({"sender_key": "11" * 32}, "never the key"),
+        ({"chain_id": "1"}, "CAIP-2"),
+        ({"contract": "0x12"}, "0x address"),
+        ({"rpc_url": "ftp://x"}, "http"),
+        ({"confirmations": -1}, "confirmations"),
+        ({"extra": 1}, "unknown key"),
+    ):
         with pytest.raises(ConfigError, match=match):
             anchor({**base, **bad}, {"K": "11" * 32}, tmp_path)
     with pytest.raises(ConfigError, match="32 bytes"):
@@ -227,9 +262,18 @@ async def test_a_late_receipt_is_confirmed_from_the_contract_not_sent_again(anch
     await rt.anchor.wait(tx)
     async with rt.db.sessions() as session:
         async with session.begin():  # what a receipt timeout left behind
-            session.add(AnchorRow(attestation_id=att_id, sequence=0, chain_id="eip155:31339",
-                                  contract=contract.address.lower(), tx_hash=tx, status="error",
-                                  error="not mined within 60 s", submitted_at=canonical_time(doc)))
+            session.add(
+                AnchorRow(
+                    attestation_id=att_id,
+                    sequence=0,
+                    chain_id="eip155:31339",
+                    contract=contract.address.lower(),
+                    tx_hash=tx,
+                    status="error",
+                    error="not mined within 60 s",
+                    submitted_at=canonical_time(doc),
+                )
+            )
     await anchor_job(rt.anchorer)
     [row] = await _rows(rt.db)
     assert (row.status, row.tx_hash, row.error) == ("confirmed", tx, None)

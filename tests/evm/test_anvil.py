@@ -40,8 +40,15 @@ class AnvilEnv:
         self.w3, self.token = w3, token
         self.owner = w3.eth.accounts[0]
         self.make_adapter = AdapterFactory(
-            "anvil", {"chain_id": self.chain_id, "rpc_url": url, "contract": token.address,
-                      "confirmations": CONFIRMATIONS, "timeout_seconds": 5, "retries": 0},
+            "anvil",
+            {
+                "chain_id": self.chain_id,
+                "rpc_url": url,
+                "contract": token.address,
+                "confirmations": CONFIRMATIONS,
+                "timeout_seconds": 5,
+                "retries": 0,
+            },
         )
         self._vout = 0
 
@@ -118,7 +125,9 @@ async def test_shallow_reorg_does_not_touch_a_confirmed_reading(anvil_env: Anvil
         env.reorg(CONFIRMATIONS)  # everything above the block the adapter reads
         after = await adapter.read_supply()
         assert (after.block.height, after.block.hash, after.total_supply) == (
-            before.block.height, before.block.hash, before.total_supply,
+            before.block.height,
+            before.block.hash,
+            before.total_supply,
         )
     finally:
         await env.make_adapter.aclose()

@@ -30,8 +30,15 @@ def test_abi_has_the_interface_adapters_rely_on() -> None:
     abi = load_artifact()["abi"]
     functions = {f"{e['name']}({','.join(i['type'] for i in e['inputs'])})" for e in abi if e["type"] == "function"}
     events = {e["name"] for e in abi if e["type"] == "event"}
-    assert {"totalSupply()", "decimals()", "mint(address,uint256,bytes32,uint32)", "burn(uint256,string)",
-            "transfer(address,uint256)", "approve(address,uint256)", "transferFrom(address,address,uint256)"} <= functions
+    assert {
+        "totalSupply()",
+        "decimals()",
+        "mint(address,uint256,bytes32,uint32)",
+        "burn(uint256,string)",
+        "transfer(address,uint256)",
+        "approve(address,uint256)",
+        "transferFrom(address,address,uint256)",
+    } <= functions
     assert {"Transfer", "Approval", "Mint", "Burn"} <= events
     # the adapter hard-codes these two selectors
     assert selector("totalSupply()") == "0x18160ddd" and selector("decimals()") == "0x313ce567"
@@ -40,12 +47,18 @@ def test_abi_has_the_interface_adapters_rely_on() -> None:
 def test_recompiling_gives_the_same_bytecode(tmp_path: Path) -> None:
     node = shutil.which("node")
     # Under CI=true a missing compiler fails: the committed bytecode would go unchecked.
-    require(node is not None and (ROOT / "node_modules" / "solc").is_dir(),
-            "node or node_modules/solc not installed (run `npm install`); source hash still checked")
+    require(
+        node is not None and (ROOT / "node_modules" / "solc").is_dir(),
+        "node or node_modules/solc not installed (run `npm install`); source hash still checked",
+    )
     assert node is not None  # narrowed for the type checker; require() already stopped the test
     out = tmp_path / "ReserveToken.json"
-    subprocess.run([node, str(ROOT / "scripts" / "build-contracts.mjs"), "--out", str(out)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [node, str(ROOT / "scripts" / "build-contracts.mjs"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     rebuilt = json.loads(out.read_text())
     committed = json.loads(ARTIFACT_PATH.read_text())
     assert rebuilt["bytecode"] == committed["bytecode"]

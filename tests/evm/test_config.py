@@ -21,8 +21,18 @@ def parse(**changes: Any) -> EvmErc20Config:
 
 def test_defaults() -> None:
     config = parse()
-    assert (config.name, config.chain_number, config.finality, config.confirmations) == ("ethereum", 1, "confirmations", 12)
-    assert (config.timeout_seconds, config.retries, config.max_age_seconds, config.expected_decimals) == (10, 3, 600, None)
+    assert (config.name, config.chain_number, config.finality, config.confirmations) == (
+        "ethereum",
+        1,
+        "confirmations",
+        12,
+    )
+    assert (config.timeout_seconds, config.retries, config.max_age_seconds, config.expected_decimals) == (
+        10,
+        3,
+        600,
+        None,
+    )
     assert "SECRETKEY" not in repr(config)
 
 
@@ -33,8 +43,15 @@ def test_registry_builds_it() -> None:
 
 
 def test_all_keys_accepted() -> None:
-    config = parse(kind="evm-erc20", expected_decimals=8, confirmations=1, timeout_seconds=2.5,
-                   retries=0, max_age_seconds=60, contract=ADDRESS.lower())
+    config = parse(
+        kind="evm-erc20",
+        expected_decimals=8,
+        confirmations=1,
+        timeout_seconds=2.5,
+        retries=0,
+        max_age_seconds=60,
+        contract=ADDRESS.lower(),
+    )
     assert config.confirmations == 1 and config.expected_decimals == 8
     assert parse(finality="finalized").finality == "finalized"
 
@@ -44,8 +61,9 @@ def test_finalized_defaults_to_a_max_age_its_block_can_meet() -> None:
     assert parse(finality="finalized").max_age_seconds == 1800
     assert parse(finality="finalized", max_age_seconds=900).max_age_seconds == 900
     assert parse(finality="confirmations").max_age_seconds == 600
-    direct = EvmErc20Config(name="x", chain_id="eip155:1", rpc_url="https://rpc.example", contract=ADDRESS,
-                            finality="finalized")
+    direct = EvmErc20Config(
+        name="x", chain_id="eip155:1", rpc_url="https://rpc.example", contract=ADDRESS, finality="finalized"
+    )
     assert direct.max_age_seconds == 1800
 
 

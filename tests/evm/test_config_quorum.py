@@ -78,8 +78,15 @@ def test_replace_round_trips() -> None:
         ({"rpc_urls": [URLS[0], "https://x.example/\x00SECRETKEY"]}, "rpc_urls[1]: not an http(s) URL"),
         ({"rpc_urls": [URLS[0], "https://x.example/" + "SECRETKEY" * 300]}, "rpc_urls[1]: longer than 2048"),
         ({"rpc_urls": [URLS[0], URLS[0]]}, "rpc_urls[1]: same endpoint as rpc_urls[0]"),
-        ({"rpc_urls": [URLS[0], URLS[0].upper().replace("HTTPS://", "https://").replace("/V3/SECRETKEY", "/v3/SECRETKEY")]},
-         "rpc_urls[1]: same endpoint as rpc_urls[0]"),
+        (
+            {
+                "rpc_urls": [
+                    URLS[0],
+                    URLS[0].upper().replace("HTTPS://", "https://").replace("/V3/SECRETKEY", "/v3/SECRETKEY"),
+                ]
+            },
+            "rpc_urls[1]: same endpoint as rpc_urls[0]",
+        ),
         ({"rpc_urls": [URLS[0], URLS[0] + "/"]}, "rpc_urls[1]: same endpoint as rpc_urls[0]"),
         ({"quorum": 0}, "deployments.eth.quorum: must be between 1 and 3"),
         ({"quorum": 4}, "deployments.eth.quorum: must be between 1 and 3"),
@@ -161,8 +168,10 @@ def row(**changes: Any) -> list[dict[str, Any]]:
         (row(colour="red"), "deployments.eth.exclusions[0].colour: unknown key"),
         # Locked for a bridge nobody declared: subtracted here, counted nowhere. Refused.
         (row(category="lockbox"), "exclusions[0].bridge: a lockbox must name the bridge deployment it backs"),
-        ([TREASURY_ROW, {**TREASURY_ROW, "address": TREASURY.lower()}],
-         "deployments.eth.exclusions[1].address: same address as exclusions[0] (case-insensitive)"),
+        (
+            [TREASURY_ROW, {**TREASURY_ROW, "address": TREASURY.lower()}],
+            "deployments.eth.exclusions[1].address: same address as exclusions[0] (case-insensitive)",
+        ),
     ],
 )
 def test_bad_exclusions_are_named(exclusions: Any, match: str) -> None:
@@ -180,8 +189,10 @@ def test_held_added_later_gets_the_same_checks() -> None:
     lockbox = HeldAddress("0x" + "cd" * 20, "lockbox", "lockbox of the bridge", "l2-rbtc")
     assert dataclasses.replace(config, held=config.held + (lockbox,)).held[1] == lockbox
     cases = [
-        (config.held + (HeldAddress(TREASURY.lower(), "lockbox", "again", "l2"),),
-         "deployments.eth.held[1].address: same address as held[0]"),
+        (
+            config.held + (HeldAddress(TREASURY.lower(), "lockbox", "again", "l2"),),
+            "deployments.eth.held[1].address: same address as held[0]",
+        ),
         ((HeldAddress("0xnope", "lockbox", "x"),), "deployments.eth.held[0].address: not a 20-byte"),
         ((HeldAddress("0x" + "cd" * 20, "vault", "x"),), "held[0].category: must be one of"),
         ((HeldAddress("0x" + "cd" * 20, "lockbox", ""),), "held[0].reason: required"),

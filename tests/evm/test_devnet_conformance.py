@@ -22,8 +22,14 @@ class DevnetEnv:
         self.finalized_depth = chain.rpc.finalized_depth
         self.make_adapter = AdapterFactory(
             "devnet-ethereum",
-            {"chain_id": self.chain_id, "rpc_url": url, "contract": chain.contract,
-             "confirmations": 3, "timeout_seconds": 5, "retries": 0},
+            {
+                "chain_id": self.chain_id,
+                "rpc_url": url,
+                "contract": chain.contract,
+                "confirmations": 3,
+                "timeout_seconds": 5,
+                "retries": 0,
+            },
         )
         self._vout = 0
 

@@ -113,12 +113,15 @@ def test_logs_and_receipts(devnet_evm: tuple[DevnetEvm, str]) -> None:
     receipt = rpc(url, "eth_getTransactionReceipt", tx)["result"]
     assert receipt["status"] == "0x1" and receipt["contractAddress"] is None
     mint_topic = Web3.keccak(text="Mint(address,uint256,bytes32,uint32)").to_0x_hex()
-    logs = rpc(url, "eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": chain.contract,
-                                    "topics": [mint_topic]})["result"]
+    logs = rpc(
+        url, "eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "address": chain.contract, "topics": [mint_topic]}
+    )["result"]
     assert len(logs) == 1 and logs[0]["topics"][2] == "0x" + TXID and logs[0]["removed"] is False
     assert int(logs[0]["data"][2:66], 16) == 500 and int(logs[0]["data"][66:], 16) == 9
     assert rpc(url, "eth_getTransactionReceipt", "0x" + "00" * 32)["result"] is None
-    assert rpc(url, "eth_getTransactionByHash", tx)["result"]["input"].startswith(selector("mint(address,uint256,bytes32,uint32)"))
+    assert rpc(url, "eth_getTransactionByHash", tx)["result"]["input"].startswith(
+        selector("mint(address,uint256,bytes32,uint32)")
+    )
 
 
 def test_two_chains_have_their_own_ids_and_supply(two_chains: list[tuple[DevnetEvm, str]]) -> None:
@@ -137,9 +140,19 @@ def test_two_chains_have_their_own_ids_and_supply(two_chains: list[tuple[DevnetE
 def test_raw_transactions_are_bound_to_the_chain_id(two_chains: list[tuple[DevnetEvm, str]]) -> None:
     (l1, url1), (l2, url2) = two_chains
     l1.mint(l1.owner, 1_000, TXID, 0)
-    data = selector("transfer(address,uint256)") + "00" * 12 + l1.accounts[4][2:].lower() + (250).to_bytes(32, "big").hex()
-    tx = {"to": l1.contract, "data": data, "gas": 100_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9,
-          "nonce": int(rpc(url1, "eth_getTransactionCount", l1.owner, "latest")["result"], 16), "chainId": 31337, "type": 2}
+    data = (
+        selector("transfer(address,uint256)") + "00" * 12 + l1.accounts[4][2:].lower() + (250).to_bytes(32, "big").hex()
+    )
+    tx = {
+        "to": l1.contract,
+        "data": data,
+        "gas": 100_000,
+        "maxFeePerGas": 10**10,
+        "maxPriorityFeePerGas": 10**9,
+        "nonce": int(rpc(url1, "eth_getTransactionCount", l1.owner, "latest")["result"], 16),
+        "chainId": 31337,
+        "type": 2,
+    }
     raw = Account.sign_transaction(tx, OWNER_KEY).raw_transaction.to_0x_hex()
     assert "error" in rpc(url2, "eth_sendRawTransaction", raw)  # signed for 31337, refused by 31338
     assert "result" in rpc(url1, "eth_sendRawTransaction", raw)

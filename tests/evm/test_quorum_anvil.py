@@ -69,11 +69,20 @@ def proxy(anvil: str) -> Iterator[tuple[LyingProxy, str]]:
 
 def make(contract: Any, urls: list[str], **overrides: Any) -> EvmErc20Adapter:
     w3 = contract.w3
-    table = {"chain_id": CHAIN, "rpc_urls": urls, "contract": contract.address, "confirmations": CONFIRMATIONS,
-             "timeout_seconds": 1, "retries": 0, "expected_decimals": 8,
-             "exclusions": [{"address": w3.eth.accounts[5], "category": "treasury", "reason": "issuer treasury"},
-                            {"address": "0x" + "00" * 19 + "01", "category": "burn", "reason": "precompile, no key"}],
-             **overrides}
+    table = {
+        "chain_id": CHAIN,
+        "rpc_urls": urls,
+        "contract": contract.address,
+        "confirmations": CONFIRMATIONS,
+        "timeout_seconds": 1,
+        "retries": 0,
+        "expected_decimals": 8,
+        "exclusions": [
+            {"address": w3.eth.accounts[5], "category": "treasury", "reason": "issuer treasury"},
+            {"address": "0x" + "00" * 19 + "01", "category": "burn", "reason": "precompile, no key"},
+        ],
+        **overrides,
+    }
     return EvmErc20Adapter(parse_config(NAME, table))
 
 
@@ -98,14 +107,18 @@ async def test_held_balance_is_the_one_at_the_supplys_block(anvil: str, chain: t
     assert deep.held[0].balance == contract.functions.balanceOf(w3.eth.accounts[5]).call(block_identifier=moved_at)
 
 
-async def test_anvil_and_an_honest_proxy_agree(anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]) -> None:
+async def test_anvil_and_an_honest_proxy_agree(
+    anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]
+) -> None:
     _, contract = chain
     reading = await read(make(contract, [anvil, proxy[1]]))
     assert reading.rpc == RpcAgreement(endpoints=2, answered=2, agreed=2, quorum=2)
     assert reading.total_supply == 1_000_000 and reading.held[0].balance == 300_000
 
 
-async def test_read_at_the_lowest_picked_block(anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]) -> None:
+async def test_read_at_the_lowest_picked_block(
+    anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]
+) -> None:
     # A lagging endpoint (its head 5 blocks behind) pulls the read down to a block both can serve.
     w3, contract = chain
     fake, url = proxy
@@ -127,29 +140,52 @@ def balance_call(params: list[Any]) -> bool:
 
 
 LIES = {
-    "block hash": (lie_about_hash, ChainDataError, "endpoints disagree at block {n} on eip155:31339: "
-                   "endpoint 1/2 vs endpoint 2/2: block hash 0x"),
-    "supply": (lambda m, p, r: word(999) if m == "eth_call" and p[0]["data"] == "0x18160ddd" else r,
-               ChainDataError, "endpoints disagree at block {n} on eip155:31339: endpoint 1/2 vs endpoint 2/2: "
-               "totalSupply() 1000000 vs 999"),
-    "held balance": (lambda m, p, r: word(1) if m == "eth_call" and balance_call(p) else r, ChainDataError,
-                     "endpoint 1/2 vs endpoint 2/2: balanceOf(0x"),
-    "node error": (lambda m, p, r: Error(-32000, "header not found") if m == "eth_call" else r, ChainUnavailable,
-                   "1 of 2 endpoints answered at block {n} on eip155:31339, quorum 2: anvil-token endpoint 2/2: "),
+    "block hash": (
+        lie_about_hash,
+        ChainDataError,
+        "endpoints disagree at block {n} on eip155:31339: endpoint 1/2 vs endpoint 2/2: block hash 0x",
+    ),
+    "supply": (
+        lambda m, p, r: word(999) if m == "eth_call" and p[0]["data"] == "0x18160ddd" else r,
+        ChainDataError,
+        "endpoints disagree at block {n} on eip155:31339: endpoint 1/2 vs endpoint 2/2: totalSupply() 1000000 vs 999",
+    ),
+    "held balance": (
+        lambda m, p, r: word(1) if m == "eth_call" and balance_call(p) else r,
+        ChainDataError,
+        "endpoint 1/2 vs endpoint 2/2: balanceOf(0x",
+    ),
+    "node error": (
+        lambda m, p, r: Error(-32000, "header not found") if m == "eth_call" else r,
+        ChainUnavailable,
+        "1 of 2 endpoints answered at block {n} on eip155:31339, quorum 2: anvil-token endpoint 2/2: ",
+    ),
     "timeout": (lambda m, p, r: Hang(1.5) if m == "eth_call" else r, ChainUnavailable, "timed out"),
-    "html": (lambda m, p, r: Raw(200, b"<html>busy</html>") if m == "eth_call" else r, ChainDataError,
-             "at block {n} on eip155:31339, quorum 2: anvil-token endpoint 2/2: totalSupply() at block {n}: malformed"),
+    "html": (
+        lambda m, p, r: Raw(200, b"<html>busy</html>") if m == "eth_call" else r,
+        ChainDataError,
+        "at block {n} on eip155:31339, quorum 2: anvil-token endpoint 2/2: totalSupply() at block {n}: malformed",
+    ),
     "short word": (lambda m, p, r: "0x1234" if m == "eth_call" else r, ChainDataError, "returned 2 bytes, not 32"),
-    "wrong chain": (lambda m, p, r: hex(1) if m == "eth_chainId" else r, ChainDataError,
-                    "node is on chain eip155:1, configured for eip155:31339"),
-    "hash flapping": (lambda m, p, r: {**r, "hash": "0x" + __import__("os").urandom(32).hex()}
-                      if m == "eth_getBlockByNumber" else r, ChainDataError, "changed hash during 2 reads"),
+    "wrong chain": (
+        lambda m, p, r: hex(1) if m == "eth_chainId" else r,
+        ChainDataError,
+        "node is on chain eip155:1, configured for eip155:31339",
+    ),
+    "hash flapping": (
+        lambda m, p, r: {**r, "hash": "0x" + __import__("os").urandom(32).hex()} if m == "eth_getBlockByNumber" else r,
+        ChainDataError,
+        "changed hash during 2 reads",
+    ),
 }
 
 
 @pytest.mark.parametrize("lie", sorted(LIES))
 async def test_a_lying_endpoint_never_gives_a_reading(
-    lie: str, anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str],
+    lie: str,
+    anvil: str,
+    chain: tuple[Web3, Any],
+    proxy: tuple[LyingProxy, str],
 ) -> None:
     w3, contract = chain
     fake, url = proxy
@@ -163,17 +199,28 @@ async def test_a_lying_endpoint_never_gives_a_reading(
     # totalSupply(), decimals() and the held balances are read together: any of them may be the
     # call that meets the lie first.
     calls = [expected.replace("totalSupply()", other) for other in ("totalSupply()", "decimals()", "balanceOf(")]
-    assert detail.startswith(f"{NAME}: ") and (any(c in detail for c in calls) or (
-        "totalSupply()" in expected and re.search(re.escape(expected.split("totalSupply()")[0]) +
-                                                  r"balanceOf\(0x[0-9a-f]{40}\)" +
-                                                  re.escape(expected.split("totalSupply()")[1]), detail)))
+    assert detail.startswith(f"{NAME}: ") and (
+        any(c in detail for c in calls)
+        or (
+            "totalSupply()" in expected
+            and re.search(
+                re.escape(expected.split("totalSupply()")[0])
+                + r"balanceOf\(0x[0-9a-f]{40}\)"
+                + re.escape(expected.split("totalSupply()")[1]),
+                detail,
+            )
+        )
+    )
     assert f"block {number}" in detail  # every error says where
     assert "SECRETKEY" not in detail and "127.0.0.1" not in detail
 
 
 @pytest.mark.parametrize("lie", ["block hash", "node error", "wrong chain", "timeout"])
 async def test_two_honest_endpoints_outlast_a_liar(
-    lie: str, anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str],
+    lie: str,
+    anvil: str,
+    chain: tuple[Web3, Any],
+    proxy: tuple[LyingProxy, str],
 ) -> None:
     _, contract = chain
     fake, url = proxy
@@ -194,7 +241,9 @@ async def test_two_honest_endpoints_outlast_a_liar(
     assert reading.total_supply == 1_000_000
 
 
-async def test_held_sum_above_supply_is_refused(anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]) -> None:
+async def test_held_sum_above_supply_is_refused(
+    anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]
+) -> None:
     w3, contract = chain
     fake, url = proxy
     fake.rewrite = lambda m, p, r: word(600_000) if m == "eth_call" and balance_call(p) else r
@@ -204,14 +253,18 @@ async def test_held_sum_above_supply_is_refused(anvil: str, chain: tuple[Web3, A
     assert info.value.detail == (f"{NAME}: held balances sum to 1200000 at block {number}, above totalSupply() 1000000")
 
 
-async def test_dead_endpoint_with_the_quorum_met(anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]) -> None:
+async def test_dead_endpoint_with_the_quorum_met(
+    anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]
+) -> None:
     _, contract = chain
     dead = f"http://127.0.0.1:{free_port()}"
     reading = await read(make(contract, [dead, anvil, proxy[1]]))
     assert reading.rpc == RpcAgreement(endpoints=3, answered=2, agreed=2, quorum=2)
 
 
-async def test_errors_are_chain_errors_for_every_lie(anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]) -> None:
+async def test_errors_are_chain_errors_for_every_lie(
+    anvil: str, chain: tuple[Web3, Any], proxy: tuple[LyingProxy, str]
+) -> None:
     # garbage at every method in turn: always a ChainError, never another exception or a reading
     _, contract = chain
     fake, url = proxy

@@ -64,9 +64,17 @@ def exclusions(chain: DevnetEvm) -> list[dict[str, str]]:
 
 
 def adapter(chain: DevnetEvm, urls: list[str], **overrides: Any) -> EvmErc20Adapter:
-    table = {"chain_id": "eip155:31337", "rpc_urls": urls, "contract": chain.contract,
-             "confirmations": CONFIRMATIONS, "timeout_seconds": 5, "retries": 0, "expected_decimals": 8,
-             "exclusions": exclusions(chain), **overrides}
+    table = {
+        "chain_id": "eip155:31337",
+        "rpc_urls": urls,
+        "contract": chain.contract,
+        "confirmations": CONFIRMATIONS,
+        "timeout_seconds": 5,
+        "retries": 0,
+        "expected_decimals": 8,
+        "exclusions": exclusions(chain),
+        **overrides,
+    }
     if table.get("finality") == "finalized":
         del table["confirmations"]
     return EvmErc20Adapter(parse_config("devnet-eth", table))
@@ -89,7 +97,10 @@ async def test_held_balances_are_read_at_the_supplys_block(chain: DevnetEvm, two
     number = first.block.height
     assert first.rpc is None  # one endpoint: attestations stay as before
     treasury = HeldAddress(chain.accounts[8], "treasury", "issuer treasury, unissued")
-    assert first.held == (HeldBalance(treasury, 300_000), HeldBalance(HeldAddress(BURN, "burn", "no key exists"), 5_000))
+    assert first.held == (
+        HeldBalance(treasury, 300_000),
+        HeldBalance(HeldAddress(BURN, "burn", "no key exists"), 5_000),
+    )
     assert first.total_supply == 1_000_000
 
     # Tokens move after the block read: fewer blocks than the confirmation depth later, the
@@ -116,8 +127,13 @@ async def test_one_chain_at_two_paths_agrees(chain: DevnetEvm, two_paths: list[s
 
 async def test_sequential_read_gives_the_same_reading(chain: DevnetEvm, two_paths: list[str]) -> None:
     together = await read(adapter(chain, two_paths))
-    table = {"chain_id": "eip155:31337", "rpc_urls": two_paths, "contract": chain.contract,
-             "confirmations": CONFIRMATIONS, "exclusions": exclusions(chain)}
+    table = {
+        "chain_id": "eip155:31337",
+        "rpc_urls": two_paths,
+        "contract": chain.contract,
+        "confirmations": CONFIRMATIONS,
+        "exclusions": exclusions(chain),
+    }
     one_by_one = EvmErc20Adapter(parse_config("devnet-eth", table), concurrent=False)
     assert await read(one_by_one) == together
     assert one_by_one.rpc_calls == 2 * (3 + 4 + 1)  # per endpoint: pick 3, calls 2 + 2 held, re-check 1
@@ -138,8 +154,9 @@ async def test_two_chains_with_one_chain_id_disagree(chain: DevnetEvm) -> None:
         stop_b()
     number = chain.head() - CONFIRMATIONS
     detail = info.value.detail
-    assert detail.startswith(f"devnet-eth: endpoints disagree at block {number} on eip155:31337: "
-                             "endpoint 1/2 vs endpoint 2/2: block hash 0x")
+    assert detail.startswith(
+        f"devnet-eth: endpoints disagree at block {number} on eip155:31337: endpoint 1/2 vs endpoint 2/2: block hash 0x"
+    )
     assert chain.block_hash(number)[2:] in detail and other.block_hash(number)[2:] in detail
     assert "127.0.0.1" not in detail
 

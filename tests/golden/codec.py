@@ -12,9 +12,20 @@ from typing import Any
 
 from chains import base
 
-TYPES = {cls.__name__: cls for cls in (base.BlockRef, base.TimeLock, base.Utxo, base.DuplicateOutpoint,
-                                       base.ReserveReading, base.HeldAddress, base.HeldBalance,
-                                       base.RpcAgreement, base.SupplyReading)}
+TYPES = {
+    cls.__name__: cls
+    for cls in (
+        base.BlockRef,
+        base.TimeLock,
+        base.Utxo,
+        base.DuplicateOutpoint,
+        base.ReserveReading,
+        base.HeldAddress,
+        base.HeldBalance,
+        base.RpcAgreement,
+        base.SupplyReading,
+    )
+}
 
 
 def encode(value: Any) -> Any:

@@ -59,14 +59,38 @@ async def _prove(db, body: dict, count: int, issued: datetime) -> None:
     async with db.sessions() as session:
         async with session.begin():
             when = issued - timedelta(hours=1)
-            session.add(ChallengeRow(id="golden", purpose="operator", message="golden", reserve_set_version=1,
-                                     reserve_set_hash="00" * 32, chain_id="bip122:golden", block_height=1,
-                                     block_hash="00" * 32, block_time=when, created_at=when, expires_at=issued))
+            session.add(
+                ChallengeRow(
+                    id="golden",
+                    purpose="operator",
+                    message="golden",
+                    reserve_set_version=1,
+                    reserve_set_hash="00" * 32,
+                    chain_id="bip122:golden",
+                    block_height=1,
+                    block_hash="00" * 32,
+                    block_time=when,
+                    created_at=when,
+                    expires_at=issued,
+                )
+            )
             await session.flush()
             for address in addresses[:count]:
-                session.add(ProofRow(challenge_id="golden", address=address, source="operator", variant="simple",
-                                     outcome="valid", detail="golden", signers="[]", signer_keys="[]",
-                                     signature="golden", proven_at=when, submitted_at=when))
+                session.add(
+                    ProofRow(
+                        challenge_id="golden",
+                        address=address,
+                        source="operator",
+                        variant="simple",
+                        outcome="valid",
+                        detail="golden",
+                        signers="[]",
+                        signer_keys="[]",
+                        signature="golden",
+                        proven_at=when,
+                        submitted_at=when,
+                    )
+                )
 
 
 async def replay(tmp: Path) -> list[dict]:
@@ -81,11 +105,15 @@ async def replay(tmp: Path) -> list[dict]:
             rotate = any(s["rotate"] for s in data["steps"][: data["steps"].index(step) + 1])
             settings = _settings(data, tmp, db_url, rotate)
             env = scenario.environment(rotate)
-            keys = EngineKeys(SigningKey(bytes.fromhex(env[scenario.KEY_ENV]), key_id=settings.signing.key_id),
-                              SigningKey(bytes.fromhex(env[scenario.PREVIOUS_ENV])) if rotate else None)
+            keys = EngineKeys(
+                SigningKey(bytes.fromhex(env[scenario.KEY_ENV]), key_id=settings.signing.key_id),
+                SigningKey(bytes.fromhex(env[scenario.PREVIOUS_ENV])) if rotate else None,
+            )
             by_name = {e["name"]: e for e in step["reserves"] + step["supply"]}
-            sources = Sources([Source(src, Replay(src.name, src.kind)) for src in settings.reserves],
-                              [Source(src, Replay(src.name, src.kind)) for src in settings.deployments])
+            sources = Sources(
+                [Source(src, Replay(src.name, src.kind)) for src in settings.reserves],
+                [Source(src, Replay(src.name, src.kind)) for src in settings.deployments],
+            )
             for src in sources.reserve + sources.supply:
                 src.adapter.entry = by_name[src.settings.name]
             ctx = await snapshot_context(db, settings, sources, keys)

@@ -30,9 +30,11 @@ def openapi() -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         envelopes = asyncio.run(harness.replay(Path(tmp)))
-    expected = {"attestations": [harness.stable(e) for e in envelopes],
-                "canonical": [reports.canonical_hex(e) for e in envelopes],
-                "reports": reports.all_reports(envelopes)}
+    expected = {
+        "attestations": [harness.stable(e) for e in envelopes],
+        "canonical": [reports.canonical_hex(e) for e in envelopes],
+        "reports": reports.all_reports(envelopes),
+    }
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     (HERE / "chain.json").write_text(json.dumps(envelopes, indent=1) + "\n")
     (HERE / "openapi.json").write_text(json.dumps(openapi(), indent=1, sort_keys=True) + "\n")

@@ -34,13 +34,17 @@ def config_text(tables: dict, db_url: str, guardian_pubkeys: list[str], *, rotat
         "signing": signing,
         "portal": {"issuer_name": "Golden custodian", "issuer_url": "https://golden.example", "token_symbol": "GBTC"},
         "policy": {"warning_below_bp": 10500, "hysteresis_bp": 100, "window_blocks": 6, "flow_flag_bp": 500},
-        "guardians": {"threshold": 2, "keys": [{"key_id": f"guardian-{i}", "pubkey": p}
-                                               for i, p in enumerate(guardian_pubkeys)]},
+        "guardians": {
+            "threshold": 2,
+            "keys": [{"key_id": f"guardian-{i}", "pubkey": p} for i, p in enumerate(guardian_pubkeys)],
+        },
         "scope": {"statements": STATEMENTS},
         "proofs": {"max_age_seconds": 86400},
     }
-    arrays = {"reserves": [{"name": n, "kind": k, **m} for n, k, m in tables["reserves"]],
-              "deployments": [{"name": n, "kind": k, **m} for n, k, m in tables["deployments"]]}
+    arrays = {
+        "reserves": [{"name": n, "kind": k, **m} for n, k, m in tables["reserves"]],
+        "deployments": [{"name": n, "kind": k, **m} for n, k, m in tables["deployments"]],
+    }
     return toml_out.document(top, arrays)
 
 

@@ -68,7 +68,9 @@ def test_the_openapi_document_is_unchanged_but_for_the_route_that_moved_to_the_w
     before = json.loads((HERE / "openapi.json").read_text())
     assert set(worker["paths"]) - set(web["paths"]) == MOVED_TO_WORKER
     assert not MOVED_TO_WORKER & set(web["paths"])
-    merged = {**web, "paths": {**web["paths"], **{p: worker["paths"][p] for p in MOVED_TO_WORKER}},
-              "components": {"schemas": {**worker["components"].get("schemas", {}),
-                                         **web["components"].get("schemas", {})}}}
+    merged = {
+        **web,
+        "paths": {**web["paths"], **{p: worker["paths"][p] for p in MOVED_TO_WORKER}},
+        "components": {"schemas": {**worker["components"].get("schemas", {}), **web["components"].get("schemas", {})}},
+    }
     assert merged == before

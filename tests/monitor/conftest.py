@@ -25,8 +25,11 @@ def start_anvil() -> tuple[str, subprocess.Popen]:
     binary = anvil_binary()
     require(binary is not None, "anvil not found: run `npm install` at the repo root (or set ANVIL_BIN)")
     port = free_port()
-    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN),
-                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _wait_for_port(port, proc)
     return f"http://127.0.0.1:{port}", proc
 
@@ -39,16 +42,27 @@ class AnvilToken:
         self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 10}))
         self.owner, self.alice, self.bob = self.w3.eth.accounts[:3]
         artifact = load_artifact()
-        tx = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"]).constructor(
-            "Reserve BTC", "RBTC", 8).transact({"from": self.owner})
+        tx = (
+            self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+            .constructor("Reserve BTC", "RBTC", 8)
+            .transact({"from": self.owner})
+        )
         receipt = self.w3.eth.wait_for_transaction_receipt(tx, timeout=10)
         self.deploy_block = receipt["blockNumber"]
         self.token = self.w3.eth.contract(address=receipt["contractAddress"], abi=artifact["abi"])
         self.vout = 0
 
     def config(self, **overrides: Any) -> EvmErc20Config:
-        values = dict(name="anvil-token", chain_id=f"eip155:{CHAIN}", rpc_url=self.url, contract=self.token.address,
-                      confirmations=1, timeout_seconds=5, retries=0, start_block=self.deploy_block)
+        values = dict(
+            name="anvil-token",
+            chain_id=f"eip155:{CHAIN}",
+            rpc_url=self.url,
+            contract=self.token.address,
+            confirmations=1,
+            timeout_seconds=5,
+            retries=0,
+            start_block=self.deploy_block,
+        )
         values.update(overrides)
         return EvmErc20Config(**values)
 
@@ -84,8 +98,9 @@ class AnvilToken:
         objs = []
         for call, offset in txs:
             data = call.build_transaction({"from": self.owner, "gas": 300_000})
-            objs.append([{"from": self.owner, "to": self.token.address, "data": data["data"],
-                          "gas": hex(300_000)}, offset])
+            objs.append(
+                [{"from": self.owner, "to": self.token.address, "data": data["data"], "gas": hex(300_000)}, offset]
+            )
         reply = self.w3.provider.make_request("anvil_reorg", [depth, objs])
         assert "error" not in reply, reply
 
@@ -93,7 +108,8 @@ class AnvilToken:
         """Write totalSupply's storage slot directly: a supply change without any event."""
         slot = self._supply_slot()
         reply = self.w3.provider.make_request(
-            "anvil_setStorageAt", [self.token.address, hex(slot), "0x" + value.to_bytes(32, "big").hex()])
+            "anvil_setStorageAt", [self.token.address, hex(slot), "0x" + value.to_bytes(32, "big").hex()]
+        )
         assert "error" not in reply, reply
 
     def _supply_slot(self) -> int:

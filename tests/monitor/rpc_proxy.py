@@ -45,8 +45,9 @@ class RpcProxyDouble:
         reply = self.intercept(method, params) if self.intercept else None
         if reply is None:
             async with httpx.AsyncClient(timeout=10) as client:
-                reply = (await client.post(self.upstream, content=body,
-                                           headers={"content-type": "application/json"})).json()
+                reply = (
+                    await client.post(self.upstream, content=body, headers={"content-type": "application/json"})
+                ).json()
             if self.rewrite is not None:
                 reply = self.rewrite(method, params, reply)
         reply.setdefault("id", request.get("id"))
@@ -58,8 +59,13 @@ class RpcProxyDouble:
 
 
 async def _respond(send: Callable, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.anvil
 
 async def _events(db, name="anvil-token") -> list[SupplyEventRow]:
     async with db.sessions() as s:
-        rows = (await s.exec(select(SupplyEventRow).where(SupplyEventRow.deployment == name)
-                             .order_by(SupplyEventRow.block_number, SupplyEventRow.log_index))).all()
+        rows = (
+            await s.exec(
+                select(SupplyEventRow)
+                .where(SupplyEventRow.deployment == name)
+                .order_by(SupplyEventRow.block_number, SupplyEventRow.log_index)
+            )
+        ).all()
     return list(rows)
 
 

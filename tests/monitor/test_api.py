@@ -45,14 +45,24 @@ def test_issues_listing_pages(client):
     assert body["limit"] == 500 and body["offset"] == 0 and body["total"] == len(body["issues"])
 
 
-@pytest.mark.parametrize("params, code", [
-    ({"limit": "0"}, "invalid_limit"), ({"limit": "501"}, "invalid_limit"), ({"limit": "-1"}, "invalid_limit"),
-    ({"limit": "1e3"}, "invalid_limit"), ({"limit": "99999999999"}, "invalid_limit"), ({"limit": "9" * 13}, "invalid_input"),
-    ({"offset": "x"}, "invalid_offset"), ({"offset": "-5"}, "invalid_offset"),
-    ({"kind": "bogus"}, "invalid_kind"), ({"status": "closed"}, "invalid_status"),
-    ({"deployment": "nope"}, "unknown_deployment"), ({"deployment": "x" * 65}, "invalid_input"),
-    ({"kind": "<script>"}, "invalid_kind"),
-])
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({"limit": "0"}, "invalid_limit"),
+        ({"limit": "501"}, "invalid_limit"),
+        ({"limit": "-1"}, "invalid_limit"),
+        ({"limit": "1e3"}, "invalid_limit"),
+        ({"limit": "99999999999"}, "invalid_limit"),
+        ({"limit": "9" * 13}, "invalid_input"),
+        ({"offset": "x"}, "invalid_offset"),
+        ({"offset": "-5"}, "invalid_offset"),
+        ({"kind": "bogus"}, "invalid_kind"),
+        ({"status": "closed"}, "invalid_status"),
+        ({"deployment": "nope"}, "unknown_deployment"),
+        ({"deployment": "x" * 65}, "invalid_input"),
+        ({"kind": "<script>"}, "invalid_kind"),
+    ],
+)
 def test_bad_parameters_are_400_with_a_code(client, params, code):
     r = client.get("/api/v1/monitor/issues", params=params)
     assert r.status_code == 400 and r.json()["error"]["code"] == code
@@ -78,5 +88,6 @@ def test_the_worker_schedules_the_monitor_over_its_evm_deployments_and_only_a_le
     assert after_follower == before  # nothing replayed
     client.blocking_portal.call(run)
     caught_up = client.get("/api/v1/monitor").json()["deployments"]
-    assert all(d["next_block"] > before[d["deployment"]] and d["lag"] == 0 and d["match"] is True
-               for d in caught_up), caught_up
+    assert all(d["next_block"] > before[d["deployment"]] and d["lag"] == 0 and d["match"] is True for d in caught_up), (
+        caught_up
+    )

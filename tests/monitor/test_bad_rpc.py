@@ -120,8 +120,9 @@ async def test_lying_block_hash_is_detected(db, proxied):
 async def test_node_errors_and_timeouts_store_nothing_and_retry(db, proxied):
     t, proxy, url = proxied
     _busy(t)
-    proxy.intercept = lambda m, p: ({"error": {"code": -32000, "message": "internal failure"}}
-                                    if m == "eth_getLogs" else None)
+    proxy.intercept = lambda m, p: (
+        {"error": {"code": -32000, "message": "internal failure"}} if m == "eth_getLogs" else None
+    )
     assert await monitor_deployment(db, t.config(rpc_url=url)) is None
     proxy.intercept = None
     proxy.http_status = 503
@@ -164,8 +165,9 @@ async def test_too_many_results_shrinks_the_range_and_replays_everything_once(db
 async def test_a_single_block_too_large_for_the_node_is_an_rpc_issue(db, proxied):
     t, proxy, url = proxied
     _busy(t)
-    proxy.intercept = lambda m, p: ({"error": {"code": -32005, "message": "limit exceeded"}}
-                                    if m == "eth_getLogs" else None)
+    proxy.intercept = lambda m, p: (
+        {"error": {"code": -32005, "message": "limit exceeded"}} if m == "eth_getLogs" else None
+    )
     await monitor_deployment(db, t.config(rpc_url=url))
     await _assert_blocked(db, "rpc_error", "monitor_rpc_error")
 

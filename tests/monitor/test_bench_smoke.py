@@ -21,7 +21,8 @@ def test_emitter_artifact_matches_its_source():
     artifact = json.loads(monitor_bench.ARTIFACT.read_text())
     source = ROOT / "contracts" / "TransferEmitter.sol"
     assert artifact["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest(), (
-        "contracts/TransferEmitter.sol changed: run `node contracts/build-TransferEmitter.mjs` and commit")
+        "contracts/TransferEmitter.sol changed: run `node contracts/build-TransferEmitter.mjs` and commit"
+    )
     assert artifact["compiler"]["version"].startswith("0.8.37+")
 
 
@@ -29,8 +30,12 @@ def test_emitter_recompiles_to_the_committed_bytecode(tmp_path):
     node = shutil.which("node")
     require(node is not None and (ROOT / "node_modules" / "solc").is_dir(), "node or node_modules/solc missing")
     out = tmp_path / "e.json"
-    subprocess.run([node, str(ROOT / "contracts" / "build-TransferEmitter.mjs"), "--out", str(out)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [node, str(ROOT / "contracts" / "build-TransferEmitter.mjs"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     assert json.loads(out.read_text())["bytecode"] == json.loads(monitor_bench.ARTIFACT.read_text())["bytecode"]
 
 

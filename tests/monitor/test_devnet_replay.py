@@ -15,8 +15,15 @@ TXID = "cd" * 32
 
 
 def _config(chain, url) -> EvmErc20Config:
-    return EvmErc20Config(name="devnet-token", chain_id=f"eip155:{chain.chain_id}", rpc_url=url,
-                          contract=chain.contract, confirmations=1, timeout_seconds=5, retries=0)
+    return EvmErc20Config(
+        name="devnet-token",
+        chain_id=f"eip155:{chain.chain_id}",
+        rpc_url=url,
+        contract=chain.contract,
+        confirmations=1,
+        timeout_seconds=5,
+        retries=0,
+    )
 
 
 async def _checkpoint(db):

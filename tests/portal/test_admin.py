@@ -44,13 +44,26 @@ def _submit(client, **body):
 
 # -- the token ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
-                                     {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": TOKEN},
-                                     {"Authorization": f"Bearer {TOKEN[:-1]}"}, {"Authorization": "Bearer " + "x" * 5000},
-                                     {"Authorization": f"bearer  {TOKEN[:10]}"}])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": f"Bearer {TOKEN}x"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Bearer {TOKEN[:-1]}"},
+        {"Authorization": "Bearer " + "x" * 5000},
+        {"Authorization": f"bearer  {TOKEN[:10]}"},
+    ],
+)
 def test_missing_or_wrong_token_is_401(client, headers):
-    for method, path in (("POST", "/admin/v1/challenges"), ("GET", "/admin/v1/challenges/" + "0" * 32),
-                         ("POST", "/admin/v1/proofs")):
+    for method, path in (
+        ("POST", "/admin/v1/challenges"),
+        ("GET", "/admin/v1/challenges/" + "0" * 32),
+        ("POST", "/admin/v1/proofs"),
+    ):
         r = client.request(method, path, headers=headers, json={})
         _error(r, 401, "unauthorized")
         assert r.headers["WWW-Authenticate"] == "Bearer" and TOKEN not in r.text
@@ -72,6 +85,7 @@ def test_admin_routes_are_in_the_openapi_schema(client):
 
 # -- challenges ---------------------------------------------------------------------------------
 
+
 def test_challenge_round_trip(client):
     c = _challenge(client)
     assert c["purpose"] == "operator" and "psbt" not in c
@@ -85,11 +99,15 @@ def test_challenge_with_a_multisig_address_has_a_psbt(client):
     assert c["address"] == address and c["psbt"].startswith("cHNidP8")
 
 
-@pytest.mark.parametrize("address,code", [
-    ("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "invalid_address"),   # mainnet address on a regtest portal
-    ("bcrt1q" + "q" * 300, "invalid_address"), ("garbage", "invalid_address"),
-    ("bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "address_not_in_reserve_set"),
-])
+@pytest.mark.parametrize(
+    "address,code",
+    [
+        ("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "invalid_address"),  # mainnet address on a regtest portal
+        ("bcrt1q" + "q" * 300, "invalid_address"),
+        ("garbage", "invalid_address"),
+        ("bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "address_not_in_reserve_set"),
+    ],
+)
 def test_challenge_for_a_bad_address(client, address, code):
     _error(client.post("/admin/v1/challenges", json={"address": address}, headers=AUTH), 400, code)
 
@@ -100,19 +118,29 @@ def test_challenge_malformed_body(client, payload):
     _error(r, 400, "invalid_input")
 
 
-@pytest.mark.parametrize("cid,status,code", [("0" * 32, 404, "unknown_challenge"), ("xyz", 400, "invalid_input"),
-                                              ("A" * 32, 400, "invalid_input"), ("0" * 65, 400, "invalid_input")])
+@pytest.mark.parametrize(
+    "cid,status,code",
+    [
+        ("0" * 32, 404, "unknown_challenge"),
+        ("xyz", 400, "invalid_input"),
+        ("A" * 32, 400, "invalid_input"),
+        ("0" * 65, 400, "invalid_input"),
+    ],
+)
 def test_read_unknown_or_malformed_challenge(client, cid, status, code):
     _error(client.get(f"/admin/v1/challenges/{cid}", headers=AUTH), status, code)
 
 
 # -- proofs -------------------------------------------------------------------------------------
 
+
 def test_hot_wallet_proof_is_valid_and_listed(client):
     address = _wallet(client, "hot").address(2)
     c = _challenge(client)
     key = client.world.devnet.signing_keys(address)[0]
-    r = _submit(client, challenge_id=c["id"], address=address, signature=sign_simple(address, c["message"], key, "regtest"))
+    r = _submit(
+        client, challenge_id=c["id"], address=address, signature=sign_simple(address, c["message"], key, "regtest")
+    )
     assert r.status_code == 201 and r.json()["outcome"] == "valid", r.text
     proofs = client.get(f"/admin/v1/challenges/{c['id']}", headers=AUTH).json()["proofs"]
     assert [p["outcome"] for p in proofs] == ["valid"]
@@ -155,30 +183,45 @@ def test_expired_challenge_is_400(client):
     clock = proofs.clock
     proofs.clock = lambda: clock() + timedelta(days=2)
     try:
-        _error(_submit(client, challenge_id=c["id"], address=_wallet(client, "hot").address(0), signature="AAAA"),
-               400, "challenge_expired")
+        _error(
+            _submit(client, challenge_id=c["id"], address=_wallet(client, "hot").address(0), signature="AAAA"),
+            400,
+            "challenge_expired",
+        )
     finally:
         proofs.clock = clock
 
 
-@pytest.mark.parametrize("body,status,code", [
-    ({"challenge_id": "f" * 32, "address": "ADDR", "signature": "AAAA"}, 404, "unknown_challenge"),
-    ({"challenge_id": "nope", "address": "ADDR", "signature": "AAAA"}, 400, "invalid_input"),
-    ({"challenge_id": "CID", "address": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "signature": "AAAA"}, 400, "invalid_address"),
-    ({"challenge_id": "CID", "address": "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "signature": "AAAA"}, 400,
-     "address_not_in_reserve_set"),
-    ({"challenge_id": "CID", "address": "ADDR"}, 400, "invalid_input"),
-    ({"challenge_id": "CID", "address": "ADDR", "signature": "AAAA", "psbt": "AAAA"}, 400, "invalid_input"),
-    ({"challenge_id": "CID", "address": "ADDR", "signature": 5}, 400, "invalid_input"),
-    ({"challenge_id": "CID", "address": ["ADDR"], "signature": "AAAA"}, 400, "invalid_input"),
-    ({"address": "ADDR", "signature": "AAAA"}, 400, "invalid_input"),
-    ({"challenge_id": "CID", "address": "ADDR", "signature": ""}, 400, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ({"challenge_id": "f" * 32, "address": "ADDR", "signature": "AAAA"}, 404, "unknown_challenge"),
+        ({"challenge_id": "nope", "address": "ADDR", "signature": "AAAA"}, 400, "invalid_input"),
+        (
+            {"challenge_id": "CID", "address": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "signature": "AAAA"},
+            400,
+            "invalid_address",
+        ),
+        (
+            {"challenge_id": "CID", "address": "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "signature": "AAAA"},
+            400,
+            "address_not_in_reserve_set",
+        ),
+        ({"challenge_id": "CID", "address": "ADDR"}, 400, "invalid_input"),
+        ({"challenge_id": "CID", "address": "ADDR", "signature": "AAAA", "psbt": "AAAA"}, 400, "invalid_input"),
+        ({"challenge_id": "CID", "address": "ADDR", "signature": 5}, 400, "invalid_input"),
+        ({"challenge_id": "CID", "address": ["ADDR"], "signature": "AAAA"}, 400, "invalid_input"),
+        ({"address": "ADDR", "signature": "AAAA"}, 400, "invalid_input"),
+        ({"challenge_id": "CID", "address": "ADDR", "signature": ""}, 400, "invalid_input"),
+    ],
+)
 def test_hostile_submissions(client, body, status, code):
     c = _challenge(client)
     fill = {"CID": c["id"], "ADDR": _wallet(client, "hot").address(0)}
-    body = {k: (fill.get(v, v) if isinstance(v, str) else [fill.get(x, x) for x in v] if isinstance(v, list) else v)
-            for k, v in body.items()}
+    body = {
+        k: (fill.get(v, v) if isinstance(v, str) else [fill.get(x, x) for x in v] if isinstance(v, list) else v)
+        for k, v in body.items()
+    }
     _error(_submit(client, **body), status, code)
 
 
@@ -189,6 +232,9 @@ def test_submission_malformed_json(client, payload):
 
 
 def test_submission_huge_body_is_413(client):
-    r = client.post("/admin/v1/proofs", content=b'{"signature": "' + b"A" * 300_000 + b'"}',
-                    headers={**AUTH, "Content-Type": "application/json"})
+    r = client.post(
+        "/admin/v1/proofs",
+        content=b'{"signature": "' + b"A" * 300_000 + b'"}',
+        headers={**AUTH, "Content-Type": "application/json"},
+    )
     _error(r, 413, "too_large")

@@ -97,8 +97,9 @@ def test_history_and_health(client):
     assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
 
 
-@pytest.mark.parametrize("bad_id", ["xyz", "a" * 63, "A" * 64, "a" * 65, "g" * 64, "%00" * 10, "..%2f..%2fetc",
-                                    "é" * 64, "a" * 5000])
+@pytest.mark.parametrize(
+    "bad_id", ["xyz", "a" * 63, "A" * 64, "a" * 65, "g" * 64, "%00" * 10, "..%2f..%2fetc", "é" * 64, "a" * 5000]
+)
 def test_malformed_ids(client, bad_id):
     r = client.get(f"/api/v1/attestations/{bad_id}")
     assert r.status_code in (400, 404) and error_code(r) in ("invalid_input", "not_found")
@@ -109,22 +110,43 @@ def test_unknown_id_is_404(client):
     assert r.status_code == 404 and error_code(r) == "not_found"
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": -1}, {"limit": "abc"},
-                                    {"limit": "9" * 40}, {"cursor": "!!!"}, {"cursor": "czotMQ"},
-                                    {"cursor": "x" * 65}, {"cursor": "czoxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1"},
-                                    {"cursor": "AAAA"}, {"cursor": "czo5OTk5OTk5OTk5OTk5OTk5OTk5OQ"},
-                                    {"cursor": "czo5MDA3MTk5MjU0NzQwOTky"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"limit": -1},
+        {"limit": "abc"},
+        {"limit": "9" * 40},
+        {"cursor": "!!!"},
+        {"cursor": "czotMQ"},
+        {"cursor": "x" * 65},
+        {"cursor": "czoxMjM0NTY3ODkwMTIzNDU2Nzg5MDEyMzQ1"},
+        {"cursor": "AAAA"},
+        {"cursor": "czo5OTk5OTk5OTk5OTk5OTk5OTk5OQ"},
+        {"cursor": "czo5MDA3MTk5MjU0NzQwOTky"},
+    ],
+)
 def test_malformed_list_parameters(client, params):
     r = client.get("/api/v1/attestations", params=params)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
 
 
-@pytest.mark.parametrize("params", [{"from": "yesterday"}, {"from": "2026-11-22T00:00:00Z", "to": "2026-11-21T00:00:00Z"},
-                                    {"bucket": 0}, {"bucket": -5}, {"bucket": "x"},
-                                    {"from": "2020-01-01T00:00:00Z", "bucket": 1},
-                                    {"from": "2026-11-22T00:00:00"}, {"to": "0001-01-01T00:00:01Z"},
-                                    {"from": "0001-01-01T00:30:00+01:00", "to": "0001-01-02T00:00:00Z"},
-                                    {"from": "9999-12-31T20:00:00Z", "to": "9999-12-31T23:00:00-02:00"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "yesterday"},
+        {"from": "2026-11-22T00:00:00Z", "to": "2026-11-21T00:00:00Z"},
+        {"bucket": 0},
+        {"bucket": -5},
+        {"bucket": "x"},
+        {"from": "2020-01-01T00:00:00Z", "bucket": 1},
+        {"from": "2026-11-22T00:00:00"},
+        {"to": "0001-01-01T00:00:01Z"},
+        {"from": "0001-01-01T00:30:00+01:00", "to": "0001-01-02T00:00:00Z"},
+        {"from": "9999-12-31T20:00:00Z", "to": "9999-12-31T23:00:00-02:00"},
+    ],
+)
 def test_malformed_history_parameters(client, params):
     r = client.get("/api/v1/history", params=params)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
@@ -171,7 +193,9 @@ def test_partial_totals_are_labelled(client):
 
     rt = client.world
     first = rt.worker.sources.supply[0]
-    rt.worker.sources.supply[0] = dc_replace(first, adapter=ScriptedSupplyAdapter(first.settings.name, error=BackendDown("down")))
+    rt.worker.sources.supply[0] = dc_replace(
+        first, adapter=ScriptedSupplyAdapter(first.settings.name, error=BackendDown("down"))
+    )
     try:
         env = snapshot(client)
     finally:

@@ -69,19 +69,37 @@ def test_dashboard_partial(client):
     assert "declared only" in r.text or "fresh" in r.text
 
 
-@pytest.mark.parametrize("payload", [
-    b"{not json", b"", b"[]", b"null", b'"nonce"', b'{"nonce": 5}', b'{"nonce": null}', b'{"other": "x"}',
-    b'{"nonce": ""}', b'{"nonce": "' + b"x" * 129 + b'"}', b'{"nonce": "a\\nblock: forged"}', b'{"nonce": "\\u00e9"}',
-    b'{"nonce": ["a"]}', b'{"nonce": {"a": 1}}', b'\xff\xfe',
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"{not json",
+        b"",
+        b"[]",
+        b"null",
+        b'"nonce"',
+        b'{"nonce": 5}',
+        b'{"nonce": null}',
+        b'{"other": "x"}',
+        b'{"nonce": ""}',
+        b'{"nonce": "' + b"x" * 129 + b'"}',
+        b'{"nonce": "a\\nblock: forged"}',
+        b'{"nonce": "\\u00e9"}',
+        b'{"nonce": ["a"]}',
+        b'{"nonce": {"a": 1}}',
+        b"\xff\xfe",
+    ],
+)
 def test_malformed_bodies_are_400(client, payload):
     r = client.post("/api/v1/challenges", content=payload, headers={"Content-Type": "application/json"})
     _error(r, 400, "invalid_input")
 
 
 def test_huge_body_is_413(client):
-    r = client.post("/api/v1/challenges", content=b'{"nonce": "' + b"x" * 200_000 + b'"}',
-                    headers={"Content-Type": "application/json"})
+    r = client.post(
+        "/api/v1/challenges",
+        content=b'{"nonce": "' + b"x" * 200_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
     _error(r, 413, "too_large")
 
 

@@ -36,8 +36,13 @@ def assert_error_shape(response) -> None:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_api_answers_every_input_without_a_server_error(api_schema, client, mode):
     # derandomize seeds from this function's code: the same code sends the same requests.
-    @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     @given(case=api_schema.as_strategy(mode))
     def one_request(case):
         request = case.as_transport_kwargs(base_url=str(client.base_url))
@@ -56,7 +61,10 @@ def test_api_answers_every_input_without_a_server_error(api_schema, client, mode
 
 def test_history_near_the_ends_of_time_is_a_400(client):
     # Found by the fuzzer: the default `from` (to minus one day) before year 1 was a 500.
-    for params in ({"to": "0001-01-01T00:01:00Z"}, {"from": "0001-01-01T00:00:00+01:00"},
-                   {"to": "9999-12-31T23:59:59-01:00"}):
+    for params in (
+        {"to": "0001-01-01T00:01:00Z"},
+        {"from": "0001-01-01T00:00:00+01:00"},
+        {"to": "9999-12-31T23:59:59-01:00"},
+    ):
         r = client.get("/api/v1/history", params=params)
         assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input", (params, r.text)

@@ -101,8 +101,9 @@ def test_a_source_without_history_is_listed_as_unable(client):
     double = ScriptedReserveAdapter("core-like", reading=reserve_reading("core-like", [5]))
     extra = Source(SourceSettings("core-like", "bitcoin-core-rpc", "reserve", Cfg(600)), double)
     sources = [*client.worker.sources.reserve, extra]
-    answer = client.blocking_portal.call(lambda: reserves_at(sources, client.devnet.chain.tip_height, timeout=30,
-                                                             count_locked=True))
+    answer = client.blocking_portal.call(
+        lambda: reserves_at(sources, client.devnet.chain.tip_height, timeout=30, count_locked=True)
+    )
     failed = [s for s in answer["sources"] if "error" in s]
     assert [s["error"]["code"] for s in failed] == [UNSUPPORTED]
     assert answer["complete"] is False

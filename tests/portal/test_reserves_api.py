@@ -71,30 +71,59 @@ def test_summary_and_dashboard_show_wallets_spendable_and_locked(client):
         if w["locked_until"]:
             assert "until " in html
     assert 'id="reserve-set-history"' in html and summary["reserve_set_history"][0]["reason"] in html
-    assert '<section id="proofs" hx-get="/partials/proofs" hx-trigger="load, every 30s" hx-swap="innerHTML"></section>' in html
+    assert (
+        '<section id="proofs" hx-get="/partials/proofs" hx-trigger="load, every 30s" hx-swap="innerHTML"></section>'
+        in html
+    )
     assert "only asserted" in html and "Proven" in html and "Asserted" in html
 
 
-@pytest.mark.parametrize("path", ["/api/v1/reserve-set/versions/0", "/api/v1/reserve-set/versions/-1",
-                                  "/api/v1/reserve-set/versions/" + "9" * 40,
-                                  "/api/v1/reserve-set/versions/9007199254740992"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reserve-set/versions/0",
+        "/api/v1/reserve-set/versions/-1",
+        "/api/v1/reserve-set/versions/" + "9" * 40,
+        "/api/v1/reserve-set/versions/9007199254740992",
+    ],
+)
 def test_out_of_range_versions_are_400(client, path):
     r = client.get(path)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
 
 
-@pytest.mark.parametrize("path", ["/api/v1/reserve-set/versions/abc", "/api/v1/reserve-set/versions/1.5",
-                                  "/api/v1/reserve-set/versions/..%2f..%2fetc", "/api/v1/reserve-set/versions/%00",
-                                  "/api/v1/reserve-set/versions/" + "é" * 100, "/api/v1/reserve-set/versions/99999",
-                                  "/api/v1/reserve-set/versions/1/extra", "/api/v1/wallets/x" * 200])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/reserve-set/versions/abc",
+        "/api/v1/reserve-set/versions/1.5",
+        "/api/v1/reserve-set/versions/..%2f..%2fetc",
+        "/api/v1/reserve-set/versions/%00",
+        "/api/v1/reserve-set/versions/" + "é" * 100,
+        "/api/v1/reserve-set/versions/99999",
+        "/api/v1/reserve-set/versions/1/extra",
+        "/api/v1/wallets/x" * 200,
+    ],
+)
 def test_hostile_paths_are_a_clean_4xx(client, path):
     r = client.get(path)
     assert r.status_code in (400, 404) and error_code(r) in ("invalid_input", "not_found"), r.text
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 501}, {"limit": "abc"}, {"limit": "9" * 40},
-                                    {"cursor": "!!!"}, {"cursor": "x" * 65}, {"cursor": "czotMQ"},
-                                    {"cursor": "czo5OTk5OTk5OTk5OTk5OTk5OTk5OQ"}, {"cursor": "\x00"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": 0},
+        {"limit": 501},
+        {"limit": "abc"},
+        {"limit": "9" * 40},
+        {"cursor": "!!!"},
+        {"cursor": "x" * 65},
+        {"cursor": "czotMQ"},
+        {"cursor": "czo5OTk5OTk5OTk5OTk5OTk5OTk5OQ"},
+        {"cursor": "\x00"},
+    ],
+)
 def test_malformed_version_list_parameters(client, params):
     r = client.get("/api/v1/reserve-set/versions", params=params)
     assert r.status_code == 400 and error_code(r) == "invalid_input", r.text
@@ -115,7 +144,9 @@ def test_new_versions_are_listed_newest_first_and_old_ones_stay(client):
         rs = build_reserve_set([])
     seen, cursor = [], None
     while True:
-        page = client.get("/api/v1/reserve-set/versions", params={"limit": 1, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get(
+            "/api/v1/reserve-set/versions", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:

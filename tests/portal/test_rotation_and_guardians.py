@@ -51,7 +51,11 @@ def test_a_third_guardian_signs_through_the_api_once(client):
     entry = guardian_signature(guardian_c(), env["id"])
     url = f"/api/v1/attestations/{env['id']}/signatures"
     r = client.post(url, json={"pubkey": entry["pubkey"], "sig": entry["sig"]})
-    assert r.status_code == 201 and r.json()["signed"] == ["devnet-guardian-a", "devnet-guardian-b", "devnet-guardian-c"]
+    assert r.status_code == 201 and r.json()["signed"] == [
+        "devnet-guardian-a",
+        "devnet-guardian-b",
+        "devnet-guardian-c",
+    ]
     again = client.post(url, json={"pubkey": entry["pubkey"], "sig": entry["sig"]})
     assert again.status_code == 409 and code(again) == "duplicate_signature"
     view = client.get(url).json()
@@ -60,14 +64,17 @@ def test_a_third_guardian_signs_through_the_api_once(client):
     assert audit[0]["actor"] == "guardian:devnet-guardian-c" and audit[0]["detail"]["attestation"] == env["id"]
 
 
-@pytest.mark.parametrize("body, status, error", [
-    ({"pubkey": "00" * 32, "sig": "00" * 64}, 403, "unknown_guardian"),
-    ({"pubkey": "zz", "sig": "00" * 64}, 400, "invalid_input"),
-    ({"pubkey": "ab" * 32}, 400, "invalid_input"),
-    ({"pubkey": ["x"], "sig": {"a": 1}}, 400, "invalid_input"),
-    ({"pubkey": "ab" * 32 + "\n", "sig": "00" * 64}, 400, "invalid_input"),
-    ("not json", 400, "invalid_input"),
-])
+@pytest.mark.parametrize(
+    "body, status, error",
+    [
+        ({"pubkey": "00" * 32, "sig": "00" * 64}, 403, "unknown_guardian"),
+        ({"pubkey": "zz", "sig": "00" * 64}, 400, "invalid_input"),
+        ({"pubkey": "ab" * 32}, 400, "invalid_input"),
+        ({"pubkey": ["x"], "sig": {"a": 1}}, 400, "invalid_input"),
+        ({"pubkey": "ab" * 32 + "\n", "sig": "00" * 64}, 400, "invalid_input"),
+        ("not json", 400, "invalid_input"),
+    ],
+)
 def test_hostile_submissions_get_a_code_and_change_nothing(client, body, status, error):
     env = snapshot(client)
     before = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
@@ -80,12 +87,19 @@ def test_hostile_submissions_get_a_code_and_change_nothing(client, body, status,
 def test_wrong_id_oversized_body_and_unknown_attestation(client):
     env = snapshot(client)
     other = guardian_signature(guardian_c(), "ab" * 32)  # a signature of another id
-    r = client.post(f"/api/v1/attestations/{env['id']}/signatures", json={"pubkey": other["pubkey"], "sig": other["sig"]})
+    r = client.post(
+        f"/api/v1/attestations/{env['id']}/signatures", json={"pubkey": other["pubkey"], "sig": other["sig"]}
+    )
     assert r.status_code == 400 and code(r) == "invalid_signature"
-    r = client.post(f"/api/v1/attestations/{'ab' * 32}/signatures", json={"pubkey": other["pubkey"], "sig": other["sig"]})
+    r = client.post(
+        f"/api/v1/attestations/{'ab' * 32}/signatures", json={"pubkey": other["pubkey"], "sig": other["sig"]}
+    )
     assert r.status_code == 404
-    r = client.post(f"/api/v1/attestations/{env['id']}/signatures", content=b"{" + b" " * 70_000 + b"}",
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        f"/api/v1/attestations/{env['id']}/signatures",
+        content=b"{" + b" " * 70_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 413
     for bad in ("xyz", "AB" * 32, "ab" * 31):
         r = client.get(f"/api/v1/attestations/{bad}/signatures")

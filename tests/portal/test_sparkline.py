@@ -24,8 +24,9 @@ def points(line: views.Sparkline) -> list[list[tuple[float, float]]]:
 
 
 def test_points_span_the_box_with_the_highest_ratio_on_top():
-    line = views.sparkline([bucket(0, 10_000), bucket(30, 12_000), bucket(59, 11_000)],
-                           start=T0, span=timedelta(hours=1))
+    line = views.sparkline(
+        [bucket(0, 10_000), bucket(30, 12_000), bucket(59, 11_000)], start=T0, span=timedelta(hours=1)
+    )
     [pts] = points(line)
     assert pts[0] == (0.0, 95.0) and pts[1][1] == 5.0 and 980 < pts[2][0] < 1000
     assert (line.min_percent, line.max_percent, line.window, line.buckets) == ("100.00%", "120.00%", "1 h", 3)
@@ -33,15 +34,19 @@ def test_points_span_the_box_with_the_highest_ratio_on_top():
 
 def test_a_dip_that_recovered_inside_a_bucket_still_shows():
     """Drawn at each bucket's lowest ratio: a last-value line would hide the dip below 100 %."""
-    line = views.sparkline([bucket(0, 10_500), bucket(15, 9_800, last=10_500), bucket(30, 10_500)],
-                           start=T0, span=timedelta(hours=1))
+    line = views.sparkline(
+        [bucket(0, 10_500), bucket(15, 9_800, last=10_500), bucket(30, 10_500)], start=T0, span=timedelta(hours=1)
+    )
     [pts] = points(line)
     assert pts[1][1] == 95.0 and line.min_percent == "98.00%"
 
 
 def test_buckets_without_a_ratio_break_the_line():
-    line = views.sparkline([bucket(0, 10_000), bucket(10, 10_100), bucket(20, None), bucket(30, 10_200),
-                            bucket(40, 10_300)], start=T0, span=timedelta(hours=1))
+    line = views.sparkline(
+        [bucket(0, 10_000), bucket(10, 10_100), bucket(20, None), bucket(30, 10_200), bucket(40, 10_300)],
+        start=T0,
+        span=timedelta(hours=1),
+    )
     assert [len(seg) for seg in points(line)] == [2, 2]
 
 
@@ -53,9 +58,22 @@ def test_no_line_from_fewer_than_two_ratios():
 
 def test_partial_renders_the_line():
     line = views.sparkline([bucket(0, 10_000), bucket(30, 12_000)], start=T0, span=timedelta(hours=1))
-    view = views.DashboardView(has_data=True, devnet=False, token_symbol="X", issuer_name="I", stale_after_seconds=60,
-                               status="healthy", published_status="healthy", ratio_bp="10000", sequence=1,
-                               attestation_id="ab" * 32, sparkline=line)
-    html = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True) \
-        .get_template("_summary.html").render(v=view, refresh=5)
+    view = views.DashboardView(
+        has_data=True,
+        devnet=False,
+        token_symbol="X",
+        issuer_name="I",
+        stale_after_seconds=60,
+        status="healthy",
+        published_status="healthy",
+        ratio_bp="10000",
+        sequence=1,
+        attestation_id="ab" * 32,
+        sparkline=line,
+    )
+    html = (
+        jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+        .get_template("_summary.html")
+        .render(v=view, refresh=5)
+    )
     assert f'points="{line.segments[0]}"' in html and "low 100.00%, high 120.00%" in html

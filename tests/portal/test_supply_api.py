@@ -64,8 +64,13 @@ def test_format_2_then_format_3(bare):
     assert list(by_name) == ["devnet-bridged", "devnet-ethereum", "devnet-l2", "solana"]
     eth = by_name["devnet-ethereum"]
     assert eth["total_supply"] == "1000000000" and eth["circulating"] == "929700000"
-    assert eth["rpc"] == {"endpoints": 2, "answered": 2, "agreed": 2, "quorum": 2,
-                          "text": "2 of 2 endpoints agree; quorum 2"}
+    assert eth["rpc"] == {
+        "endpoints": 2,
+        "answered": 2,
+        "agreed": 2,
+        "quorum": 2,
+        "text": "2 of 2 endpoints agree; quorum 2",
+    }
     assert {h["category"] for h in eth["held"]} == {"lockbox", "treasury", "burn"}
     assert all(isinstance(h["balance"], str) for h in eth["held"])
     bridge = by_name["devnet-bridged"]["bridge"]
@@ -88,16 +93,31 @@ def test_one_deployment(bare):
     assert [d["name"] for d in view["deployments"]] == ["devnet-bridged"] and view["total_sat"] == str(ss.TOTAL_SAT)
 
 
-@pytest.mark.parametrize("value, status", [
-    ("", 400), ("x" * 201, 400), ("x" * 100_00, 400), ("nope", 404), ("DEVNET-ETHEREUM", 404), ("devnet-ethereum ", 404),
-    ("%00", 404), ("\x00", 404), ("../../etc/passwd", 404), ("' OR 1=1 --", 404), ("é" * 200, 404),
-    ("<script>", 404), ("devnet-ethereum\ndevnet-l2", 404),
-])
+@pytest.mark.parametrize(
+    "value, status",
+    [
+        ("", 400),
+        ("x" * 201, 400),
+        ("x" * 100_00, 400),
+        ("nope", 404),
+        ("DEVNET-ETHEREUM", 404),
+        ("devnet-ethereum ", 404),
+        ("%00", 404),
+        ("\x00", 404),
+        ("../../etc/passwd", 404),
+        ("' OR 1=1 --", 404),
+        ("é" * 200, 404),
+        ("<script>", 404),
+        ("devnet-ethereum\ndevnet-l2", 404),
+    ],
+)
 def test_hostile_deployment_parameter(bare, value, status):
     r = bare.get("/api/v1/supply", params={"deployment": value})
     assert r.status_code == status, r.text
     assert error_code(r) == ("invalid_input" if status == 400 else "not_found")
-    assert "<script>" not in r.headers.get("content-type", "") and r.headers["content-type"].startswith("application/json")
+    assert "<script>" not in r.headers.get("content-type", "") and r.headers["content-type"].startswith(
+        "application/json"
+    )
 
 
 def test_repeated_and_unknown_parameters(bare):

@@ -16,11 +16,20 @@ from tests.portal import supply_samples as ss
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
-@pytest.mark.parametrize("units, decimals, text", [
-    (0, 8, "0.00000000"), (123_456_789, 8, "1.23456789"), (10**8 * 21_000_000, 8, "21,000,000.00000000"),
-    (123_456_789, 6, "123.45678900"), (5, 0, "5.00000000"), (4 * 10**17, 18, "0.40000000"),
-    (10**18 + 1, 18, "1.000000000000000001"), (-150, 8, "-0.00000150"), ("2500", 2, "25.00000000"),
-])
+@pytest.mark.parametrize(
+    "units, decimals, text",
+    [
+        (0, 8, "0.00000000"),
+        (123_456_789, 8, "1.23456789"),
+        (10**8 * 21_000_000, 8, "21,000,000.00000000"),
+        (123_456_789, 6, "123.45678900"),
+        (5, 0, "5.00000000"),
+        (4 * 10**17, 18, "0.40000000"),
+        (10**18 + 1, 18, "1.000000000000000001"),
+        (-150, 8, "-0.00000150"),
+        ("2500", 2, "25.00000000"),
+    ],
+)
 def test_token_units_are_exact_with_at_least_satoshi_places(units, decimals, text):
     assert display.token_units(units, decimals) == text
 
@@ -33,17 +42,25 @@ def test_token_units_round_trip(units, decimals):
 
 
 def test_none_stays_none():
-    assert display.token_units(None, 8) is None and display.token_units(1, None) is None and display.short_hash(None) is None
+    assert (
+        display.token_units(None, 8) is None
+        and display.token_units(1, None) is None
+        and display.short_hash(None) is None
+    )
 
 
 def test_format_3_terms_bridge_and_rpc():
     view = sv.supply_view("ab" * 32, ss.body_v3())
     assert view.rule == sv.RULE_FORMAT_3 and view.complete and view.format == "reserves-attestation/3"
     assert view.total_sat == view.sum_sat == str(ss.TOTAL_SAT) and view.total_btc == "133.25378900"
-    eth, bridged, l2 = (next(d for d in view.deployments if d.name == n)
-                        for n in ("devnet-ethereum", "devnet-bridged", "devnet-l2"))
+    eth, bridged, l2 = (
+        next(d for d in view.deployments if d.name == n) for n in ("devnet-ethereum", "devnet-bridged", "devnet-l2")
+    )
     assert [(h.category, h.balance_btc) for h in eth.held] == [
-        ("lockbox", "0.50000000"), ("treasury", "0.20000000"), ("burn", "0.00300000")]
+        ("lockbox", "0.50000000"),
+        ("treasury", "0.20000000"),
+        ("burn", "0.00300000"),
+    ]
     assert eth.held[0].bridge == "devnet-bridged" and eth.circulating_btc == "9.29700000"
     assert eth.rpc.text == "2 of 2 endpoints agree; quorum 2" and eth.bridge is None
     assert eth.block_hash_short.startswith("0x") and "…" in eth.block_hash_short
@@ -58,8 +75,18 @@ def test_format_3_terms_bridge_and_rpc():
 def test_a_failed_deployment_and_a_bridge_whose_source_failed():
     body = ss.body_v3(failed=True)
     eth = next(d for d in body["supply"]["deployments"] if d["name"] == "devnet-ethereum")
-    for key in ("height", "block_hash", "block_time", "decimals", "total_supply", "held", "circulating",
-                "supply_sat", "rpc", "max_age_seconds"):
+    for key in (
+        "height",
+        "block_hash",
+        "block_time",
+        "decimals",
+        "total_supply",
+        "held",
+        "circulating",
+        "supply_sat",
+        "rpc",
+        "max_age_seconds",
+    ):
         eth.pop(key)
     eth["error"] = {"code": "rpc_disagreement", "detail": "endpoints disagree at block 120"}
     body["supply"]["total_sat"] = str(ss.TOTAL_SAT - 929_700_000)
@@ -78,10 +105,16 @@ def test_format_2_renders_as_native_without_held_terms():
     assert dep.circulating == dep.total_supply and dep.supply_btc == "10.00000000" and dep.rpc is None
 
 
-@pytest.mark.parametrize("rpc, text", [
-    ({"endpoints": 3, "answered": 2, "agreed": 2, "quorum": 2}, "2 of 3 endpoints agree (1 did not answer); quorum 2"),
-    ({"endpoints": 1, "answered": 1, "agreed": 1, "quorum": 1}, "1 of 1 endpoint agrees; quorum 1"),
-])
+@pytest.mark.parametrize(
+    "rpc, text",
+    [
+        (
+            {"endpoints": 3, "answered": 2, "agreed": 2, "quorum": 2},
+            "2 of 3 endpoints agree (1 did not answer); quorum 2",
+        ),
+        ({"endpoints": 1, "answered": 1, "agreed": 1, "quorum": 1}, "1 of 1 endpoint agrees; quorum 1"),
+    ],
+)
 def test_rpc_agreement_in_words(rpc, text):
     assert sv.rpc_view(rpc).text == text
 
@@ -89,22 +122,49 @@ def test_rpc_agreement_in_words(rpc, text):
 def render(body: dict) -> str:
     deployments = views.deployment_views(body["supply"]["deployments"])
     view = views.DashboardView(
-        has_data=True, devnet=True, token_symbol="RBTC", issuer_name="I", stale_after_seconds=60, status="healthy",
-        published_status="healthy", ratio_bp=body["ratio_bp"], sequence=0, attestation_id="ab" * 32,
-        liabilities_sat=body["supply"]["total_sat"], liabilities_btc=display.btc(body["supply"]["total_sat"]),
-        supply_rule=sv.supply_rule(body), deployments=deployments, partial=any(d.error for d in deployments))
+        has_data=True,
+        devnet=True,
+        token_symbol="RBTC",
+        issuer_name="I",
+        stale_after_seconds=60,
+        status="healthy",
+        published_status="healthy",
+        ratio_bp=body["ratio_bp"],
+        sequence=0,
+        attestation_id="ab" * 32,
+        liabilities_sat=body["supply"]["total_sat"],
+        liabilities_btc=display.btc(body["supply"]["total_sat"]),
+        supply_rule=sv.supply_rule(body),
+        deployments=deployments,
+        partial=any(d.error for d in deployments),
+    )
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     return env.get_template("_summary.html").render(v=view, refresh=5)
 
 
 def test_the_table_shows_every_term():
     html = render(ss.body_v3(failed=True))
-    for text in ("devnet-ethereum", "devnet-bridged", "bridge representation of devnet-ethereum",
-                 "minus lockbox of devnet-bridged: Bridge lockbox", "minus treasury: Issuer treasury",
-                 "−0.20000000 RBTC", "−0.00300000 RBTC", "locked 0.50000000", "minted 0.40000000",
-                 "the locked side counts", "in circulation 9.29700000 RBTC", "2 of 2 endpoints agree; quorum 2", "one endpoint",
-                 "not read, counts nothing: chain_unavailable: all endpoints timed out", sv.RULE_FORMAT_3,
-                 'data-total-sat="13325378900"', "133.25378900 BTC", ss.ETHEREUM["block_hash"], "#120"):
+    for text in (
+        "devnet-ethereum",
+        "devnet-bridged",
+        "bridge representation of devnet-ethereum",
+        "minus lockbox of devnet-bridged: Bridge lockbox",
+        "minus treasury: Issuer treasury",
+        "−0.20000000 RBTC",
+        "−0.00300000 RBTC",
+        "locked 0.50000000",
+        "minted 0.40000000",
+        "the locked side counts",
+        "in circulation 9.29700000 RBTC",
+        "2 of 2 endpoints agree; quorum 2",
+        "one endpoint",
+        "not read, counts nothing: chain_unavailable: all endpoints timed out",
+        sv.RULE_FORMAT_3,
+        'data-total-sat="13325378900"',
+        "133.25378900 BTC",
+        ss.ETHEREUM["block_hash"],
+        "#120",
+    ):
         assert text in html, text
     assert html.count('scope="rowgroup"') == 4 and html.count("<tbody data-deployment=") == 4
 

@@ -32,7 +32,11 @@ def test_magic_hash(entry):
 @pytest.mark.parametrize("entry", _ids(DATA["valid"]["signature"], "valid.signature"))
 def test_compact_encoding(entry):
     sig = decode_compact(bytes.fromhex(entry["hex"]))
-    assert (sig.rs.hex(), sig.recovery_id, sig.compressed) == (entry["signature"], entry["recovery"], entry["compressed"])
+    assert (sig.rs.hex(), sig.recovery_id, sig.compressed) == (
+        entry["signature"],
+        entry["recovery"],
+        entry["compressed"],
+    )
 
 
 @pytest.mark.parametrize("entry", _ids(DATA["invalid"]["signature"], "invalid.signature"))

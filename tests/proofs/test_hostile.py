@@ -44,7 +44,22 @@ def test_oversized_signature_and_message():
     assert "longer" in _invalid(GOOD, message="x" * (64 * 1024 + 1))
 
 
-@pytest.mark.parametrize("signature", ["", "smp", "ful", "pof", "smp====", "smp!!!!", "smpAkcw RAIg", "smp-_-_", "fooAA==", "\u00e9\u00e9\u00e9\u00e9", "\x00" * 8])
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "",
+        "smp",
+        "ful",
+        "pof",
+        "smp====",
+        "smp!!!!",
+        "smpAkcw RAIg",
+        "smp-_-_",
+        "fooAA==",
+        "\u00e9\u00e9\u00e9\u00e9",
+        "\x00" * 8,
+    ],
+)
 def test_garbage_text(signature):
     _invalid(signature)
 

@@ -163,7 +163,9 @@ def test_legacy_p2sh_or_d_is_inconclusive():
     address = script.p2sh(Script(ws)).address(NET)
     tx = unsigned(address, MSG)
     sigs = [KEYS[i].sign(tx.sighash_legacy(0, Script(ws), 1)).serialize() + b"\x01" for i in (0, 1)]
-    tx.vin[0].script_sig = Script(b"\x00" + b"".join(bytes([len(s)]) + s for s in sigs) + b"\x4c" + bytes([len(ws)]) + ws)
+    tx.vin[0].script_sig = Script(
+        b"\x00" + b"".join(bytes([len(s)]) + s for s in sigs) + b"\x4c" + bytes([len(ws)]) + ws
+    )
     result = verify_message(address, MSG, ful(tx), "regtest")
     assert result.outcome == "inconclusive" and "template" in result.detail, result.detail
 

@@ -22,7 +22,11 @@ MESSAGE = "reserves.example/challenge v3 block 00000000000000000001"
 
 
 def _wif_vectors(name: str, kind: str) -> list:
-    return [pytest.param(e, id=f"{name}:simple:{kind}:{e['message'][:20]}") for e in load(name)["simple"] if e["type"] == kind]
+    return [
+        pytest.param(e, id=f"{name}:simple:{kind}:{e['message'][:20]}")
+        for e in load(name)["simple"]
+        if e["type"] == kind
+    ]
 
 
 @pytest.mark.parametrize("entry", _wif_vectors(BASIC, "p2wpkh"))
@@ -151,7 +155,9 @@ def test_psbt_for_another_message_or_address_is_refused():
         signature_from_psbt(psbt.to_string(), other, MESSAGE, "regtest")
 
 
-@pytest.mark.parametrize("garbage", ["", "not a psbt", base64.b64encode(b"psbt\xff" + b"\xff" * 9).decode(), "cHNidP8=" * 20000])
+@pytest.mark.parametrize(
+    "garbage", ["", "not a psbt", base64.b64encode(b"psbt\xff" + b"\xff" * 9).decode(), "cHNidP8=" * 20000]
+)
 def test_garbage_psbt_is_a_format_error(garbage):
     _, _, address = _multisig()
     with pytest.raises(ProofFormatError):

@@ -91,7 +91,9 @@ def test_taproot_script_path_is_inconclusive_when_it_commits():
     internal = internal.get_public_key()
     # Build the control block by trying both parities of the output key.
     control = next(
-        bytes([0xC0 | parity]) + internal.xonly() for parity in (0, 1) if taproot_commits(program, leaf.data, bytes([0xC0 | parity]) + internal.xonly())
+        bytes([0xC0 | parity]) + internal.xonly()
+        for parity in (0, 1)
+        if taproot_commits(program, leaf.data, bytes([0xC0 | parity]) + internal.xonly())
     )
     result = verify_message(address, MSG, smp([b"\x01" * 64, leaf.data, control]), "regtest")
     assert result.outcome == "inconclusive" and "script path" in result.detail

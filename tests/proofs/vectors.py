@@ -22,4 +22,7 @@ def load(name: str):
 def cases(name: str, section: str):
     """(id, entry) for every entry of one section of a vector file."""
     data = load(name)
-    return [pytest.param(e, id=f"{name}:{section}[{i}]:{e.get('type') or e.get('description', '')}") for i, e in enumerate(data[section])]
+    return [
+        pytest.param(e, id=f"{name}:{section}[{i}]:{e.get('type') or e.get('description', '')}")
+        for i, e in enumerate(data[section])
+    ]

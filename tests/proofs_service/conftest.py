@@ -51,8 +51,9 @@ def clock():
 @pytest.fixture
 def settings(tmp_path):
     s = default_settings(tmp_path)
-    return replace(s, proofs=replace(s.proofs, domain="reserves.example", challenge_ttl_seconds=3600,
-                                     max_age_seconds=86400))
+    return replace(
+        s, proofs=replace(s.proofs, domain="reserves.example", challenge_ttl_seconds=3600, max_age_seconds=86400)
+    )
 
 
 @pytest.fixture

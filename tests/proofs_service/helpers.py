@@ -56,38 +56,89 @@ def reserve_set() -> ReserveSet:
     listed = roots["listed"].derive("m/84h/1h/0h/0/0").key.get_public_key()
     from embit.script import p2wpkh
 
-    wallets = parse_wallets([
-        {"name": "hot", "descriptor": f"wpkh({_origin(roots['hot'], 'm/84h/1h/0h')}/0/*)"},
-        {"name": "cold", "label": "Cold storage, 2 of 3", "descriptor": f"wsh(sortedmulti(2,{cosigners}))"},
-        {"name": "tap", "descriptor": f"tr({_origin(roots['tap'], 'm/86h/1h/0h')}/0/*)"},
-        {"name": "listed", "addresses": [p2wpkh(listed).address(NETWORKS[NETWORK])]},
-    ], NETWORK, "reserves.test.wallets")
+    wallets = parse_wallets(
+        [
+            {"name": "hot", "descriptor": f"wpkh({_origin(roots['hot'], 'm/84h/1h/0h')}/0/*)"},
+            {"name": "cold", "label": "Cold storage, 2 of 3", "descriptor": f"wsh(sortedmulti(2,{cosigners}))"},
+            {"name": "tap", "descriptor": f"tr({_origin(roots['tap'], 'm/86h/1h/0h')}/0/*)"},
+            {"name": "listed", "addresses": [p2wpkh(listed).address(NETWORKS[NETWORK])]},
+        ],
+        NETWORK,
+        "reserves.test.wallets",
+    )
     return ReserveSet(wallets, roots)
 
 
-def body(rs: ReserveSet, block_time: datetime, *, version: int = 1, block_hash: str = BLOCK_HASH,
-         height: int = 200, coins: tuple[tuple[str, int], ...] = (("hot", 0), ("cold", 0), ("tap", 0))) -> dict:
+def body(
+    rs: ReserveSet,
+    block_time: datetime,
+    *,
+    version: int = 1,
+    block_hash: str = BLOCK_HASH,
+    height: int = 200,
+    coins: tuple[tuple[str, int], ...] = (("hot", 0), ("cold", 0), ("tap", 0)),
+) -> dict:
     """A minimal format-2 body: the fields the proofs service reads (reserve set, valid_at, utxos)."""
-    utxos = [{"txid": f"{i:064x}", "vout": 0, "value_sat": "100000", "height": height - 10,
-              "address": rs.address(w, idx), "wallet": w} for i, (w, idx) in enumerate(coins)]
+    utxos = [
+        {
+            "txid": f"{i:064x}",
+            "vout": 0,
+            "value_sat": "100000",
+            "height": height - 10,
+            "address": rs.address(w, idx),
+            "wallet": w,
+        }
+        for i, (w, idx) in enumerate(coins)
+    ]
     stamp = block_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"format": "reserves-attestation/2", "issued_at": stamp, "reserves": {
-        "reserve_set": {"version": version, "hash": "ab" * 32},
-        "valid_at": {"chain_id": CHAIN_ID, "height": height, "block_hash": block_hash},
-        "sources": [{"name": "devnet", "chain_id": CHAIN_ID, "height": height, "block_hash": block_hash,
-                     "block_time": stamp, "utxos": utxos}]}}
+    return {
+        "format": "reserves-attestation/2",
+        "issued_at": stamp,
+        "reserves": {
+            "reserve_set": {"version": version, "hash": "ab" * 32},
+            "valid_at": {"chain_id": CHAIN_ID, "height": height, "block_hash": block_hash},
+            "sources": [
+                {
+                    "name": "devnet",
+                    "chain_id": CHAIN_ID,
+                    "height": height,
+                    "block_hash": block_hash,
+                    "block_time": stamp,
+                    "utxos": utxos,
+                }
+            ],
+        },
+    }
 
 
 async def store_attestation(db, document: dict, sequence: int = 0) -> None:
     issued = datetime.fromisoformat(document["issued_at"].replace("Z", "+00:00"))
     att_id = hashlib.sha256(json.dumps(document, sort_keys=True).encode() + bytes([sequence])).hexdigest()
     async with db.sessions() as session:
-        session.add(AttestationRow(id=att_id, sequence=sequence, previous=None if sequence == 0 else f"{sequence:064x}",
-                                   issued_at=issued, status="healthy", ratio_bp=10000, reserves_sat=1,
-                                   liabilities_sat=1, document=json.dumps(document)))
-        session.add(RatioPoint(time=issued + timedelta(microseconds=sequence), sequence=sequence,
-                               attestation_id=att_id, status="healthy", ratio_bp=10000, reserves_sat=1,
-                               liabilities_sat=1))
+        session.add(
+            AttestationRow(
+                id=att_id,
+                sequence=sequence,
+                previous=None if sequence == 0 else f"{sequence:064x}",
+                issued_at=issued,
+                status="healthy",
+                ratio_bp=10000,
+                reserves_sat=1,
+                liabilities_sat=1,
+                document=json.dumps(document),
+            )
+        )
+        session.add(
+            RatioPoint(
+                time=issued + timedelta(microseconds=sequence),
+                sequence=sequence,
+                attestation_id=att_id,
+                status="healthy",
+                ratio_bp=10000,
+                reserves_sat=1,
+                liabilities_sat=1,
+            )
+        )
         await session.commit()
 
 

@@ -23,8 +23,12 @@ async def test_message_embeds_domain_set_version_block_hash_and_expiry(service):
     assert f"hash {BLOCK_HASH}" in msg and "height 200" in msg
     assert f"challenge: {c['id']}" in msg and f"expires: {c['expires_at']}" in msg
     assert c["purpose"] == "operator" and c["nonce"] is None and "nonce:" not in msg
-    assert c["block"] == {"chain_id": c["block"]["chain_id"], "height": 200, "block_hash": BLOCK_HASH,
-                          "block_time": c["block"]["block_time"]}
+    assert c["block"] == {
+        "chain_id": c["block"]["chain_id"],
+        "height": 200,
+        "block_hash": BLOCK_HASH,
+        "block_time": c["block"]["block_time"],
+    }
 
 
 async def test_each_challenge_is_unique_and_can_be_read_back(service):
@@ -70,13 +74,16 @@ async def test_a_format_1_attestation_names_no_reserve_set(db, rs, settings, clo
         await ProofService(db, settings, rs.wallets, NETWORK, clock=clock).create_challenge()
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda r: r.update(valid_at={"chain_id": "x", "height": "200", "block_hash": "11" * 32}),
-    lambda r: r.update(reserve_set={"version": "1", "hash": "ab"}),
-    lambda r: r.update(sources=[]),  # no source read at the valid_at block: its time is unknown
-    lambda r: r["sources"][0].update(block_time="yesterday"),
-    lambda r: r.update(valid_at=None),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda r: r.update(valid_at={"chain_id": "x", "height": "200", "block_hash": "11" * 32}),
+        lambda r: r.update(reserve_set={"version": "1", "hash": "ab"}),
+        lambda r: r.update(sources=[]),  # no source read at the valid_at block: its time is unknown
+        lambda r: r["sources"][0].update(block_time="yesterday"),
+        lambda r: r.update(valid_at=None),
+    ],
+)
 def test_malformed_anchors_are_refused(rs, clock, mutate):
     doc = body(rs, clock.now)
     mutate(doc["reserves"])
@@ -102,8 +109,17 @@ async def test_unknown_challenge_is_404(service):
         await service.get_challenge("0" * 32)
 
 
-@pytest.mark.parametrize("address", ["", "bc1" + "q" * 200, "not an address", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
-                                     "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx", 12])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "",
+        "bc1" + "q" * 200,
+        "not an address",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "tb1qw508d6qejxtdg4y5r3zarvary0c5xw7kxpjzsx",
+        12,
+    ],
+)
 async def test_challenge_for_a_bad_or_foreign_network_address_is_400(service, address):
     with pytest.raises(InvalidAddress):
         await service.create_challenge(address=address)

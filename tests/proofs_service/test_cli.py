@@ -19,8 +19,10 @@ pytestmark = pytest.mark.usefixtures("needs_library")
 PASS = "a long enough passphrase"
 # A BIP-322 vector (basic-test-vectors.json): "Hello World" by bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l.
 VECTOR_ADDRESS = "bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l"
-VECTOR_SIG = ("AkcwRAIgZRfIY3p7/DoVTty6YZbWS71bc5Vct9p9Fia83eRmw2QCICK/ENGfwLtptFluMGs2KsqoNSk89pO7F29zJLUx9a/"
-              "sASECx/EgAxlkQpQ9hYjgGu6EBCPMVPwVIVJqO4XCsMvViHI=")
+VECTOR_SIG = (
+    "AkcwRAIgZRfIY3p7/DoVTty6YZbWS71bc5Vct9p9Fia83eRmw2QCICK/ENGfwLtptFluMGs2KsqoNSk89pO7F29zJLUx9a/"
+    "sASECx/EgAxlkQpQ9hYjgGu6EBCPMVPwVIVJqO4XCsMvViHI="
+)
 
 
 def run(*args: str, env: dict | None = None):
@@ -33,12 +35,15 @@ def test_verify_valid_vector_exit_0():
     assert json.loads(r.output)["outcome"] == "valid"
 
 
-@pytest.mark.parametrize("args", [
-    ["--message", "Hello World!", "--signature", VECTOR_SIG],                  # another message
-    ["--message", "Hello World", "--signature", "AAAA"],                        # garbage
-    ["--message", "Hello World", "--signature", "x" * 100_000],                 # oversized
-    ["--message", "Hello World", "--signature", VECTOR_SIG, "--network", "regtest"],  # wrong network
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--message", "Hello World!", "--signature", VECTOR_SIG],  # another message
+        ["--message", "Hello World", "--signature", "AAAA"],  # garbage
+        ["--message", "Hello World", "--signature", "x" * 100_000],  # oversized
+        ["--message", "Hello World", "--signature", VECTOR_SIG, "--network", "regtest"],  # wrong network
+    ],
+)
 def test_verify_invalid_exit_1(args):
     r = run("proof", "verify", "--address", VECTOR_ADDRESS, *args)
     assert r.exit_code == 1, r.output
@@ -89,8 +94,10 @@ def devnet_config(tmp_path_factory):
     devnet = start_devnet()
     d = tmp_path_factory.mktemp("cli")
     cfg = d / "reserves.toml"
-    cfg.write_text(f'data_dir = "."\n[devnet]\nenabled = true\nurl = "{devnet.url}"\n'
-                   '[signing]\nkey_file = "k.key"\ncreate_if_missing = true\n')
+    cfg.write_text(
+        f'data_dir = "."\n[devnet]\nenabled = true\nurl = "{devnet.url}"\n'
+        '[signing]\nkey_file = "k.key"\ncreate_if_missing = true\n'
+    )
     try:
         r = run("snapshot", "--config", str(cfg))
         assert r.exit_code == 0, r.output
@@ -112,14 +119,35 @@ def test_challenge_sign_and_submit_on_the_devnet_database(devnet_config, tmp_pat
     key_file = tmp_path / "hot.json"
     write_key_file(key_file, [KeyEntry(address, "regtest", key.secret)], PASS)
     c = _challenge(devnet_config)
-    r = run("proof", "sign", "--config", str(devnet_config), "--challenge", c["id"], "--address", address,
-            "--key-file", str(key_file), env={"RESERVES_ONLINE_PASSPHRASE": PASS})
+    r = run(
+        "proof",
+        "sign",
+        "--config",
+        str(devnet_config),
+        "--challenge",
+        c["id"],
+        "--address",
+        address,
+        "--key-file",
+        str(key_file),
+        env={"RESERVES_ONLINE_PASSPHRASE": PASS},
+    )
     assert r.exit_code == 0 and json.loads(r.output)["outcome"] == "valid", r.output
     # The same signature replayed on a new challenge is stored invalid (exit 1).
     signature = sign_simple(address, c["message"], key, "regtest")
     c2 = _challenge(devnet_config)
-    r = run("proof", "submit", "--config", str(devnet_config), "--challenge", c2["id"], "--address", address,
-            "--signature", signature)
+    r = run(
+        "proof",
+        "submit",
+        "--config",
+        str(devnet_config),
+        "--challenge",
+        c2["id"],
+        "--address",
+        address,
+        "--signature",
+        signature,
+    )
     assert r.exit_code == 1 and json.loads(r.output)["outcome"] == "invalid", r.output
 
 
@@ -130,18 +158,34 @@ def test_multisig_via_psbt_files(devnet_config, tmp_path):
     c = _challenge(devnet_config, "--address", address, "--psbt-out", str(psbt_file))
     signed = cosign_to_sign_psbt(psbt_file.read_text().strip(), wallets.private_keys("wsh_sortedmulti", 0)[1:])
     psbt_file.write_text(signed)
-    r = run("proof", "submit", "--config", str(devnet_config), "--challenge", c["id"], "--address", address,
-            "--psbt", str(psbt_file))
+    r = run(
+        "proof",
+        "submit",
+        "--config",
+        str(devnet_config),
+        "--challenge",
+        c["id"],
+        "--address",
+        address,
+        "--psbt",
+        str(psbt_file),
+    )
     assert r.exit_code == 0 and len(json.loads(r.output)["signer_keys"]) == 2, r.output
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--challenge", "0" * 32, "--address", "ADDR", "--signature", "AAAA"], "no challenge"),
-    (["--challenge", "zz", "--address", "ADDR", "--signature", "AAAA"], "challenge_id"),
-    (["--challenge", "0" * 32, "--address", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "--signature", "AAAA"], "regtest"),
-    (["--challenge", "0" * 32, "--address", "ADDR"], "exactly one"),
-    (["--challenge", "0" * 32, "--address", "ADDR", "--psbt", "/nonexistent/file"], "cannot read"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--challenge", "0" * 32, "--address", "ADDR", "--signature", "AAAA"], "no challenge"),
+        (["--challenge", "zz", "--address", "ADDR", "--signature", "AAAA"], "challenge_id"),
+        (
+            ["--challenge", "0" * 32, "--address", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "--signature", "AAAA"],
+            "regtest",
+        ),
+        (["--challenge", "0" * 32, "--address", "ADDR"], "exactly one"),
+        (["--challenge", "0" * 32, "--address", "ADDR", "--psbt", "/nonexistent/file"], "cannot read"),
+    ],
+)
 def test_submit_bad_input_exit_3(devnet_config, args, needle):
     address = DevnetWallets().reserve_address("wpkh", 0)
     r = run("proof", "submit", "--config", str(devnet_config), *[address if a == "ADDR" else a for a in args])
@@ -154,11 +198,31 @@ def test_sign_with_a_key_file_lacking_the_address(devnet_config, tmp_path):
     key_file = tmp_path / "other.json"
     write_key_file(key_file, [new_key_entry("regtest")], PASS)
     c = _challenge(devnet_config)
-    r = run("proof", "sign", "--config", str(devnet_config), "--challenge", c["id"], "--address",
-            DevnetWallets().reserve_address("wpkh", 0), "--key-file", str(key_file),
-            env={"RESERVES_ONLINE_PASSPHRASE": PASS})
+    r = run(
+        "proof",
+        "sign",
+        "--config",
+        str(devnet_config),
+        "--challenge",
+        c["id"],
+        "--address",
+        DevnetWallets().reserve_address("wpkh", 0),
+        "--key-file",
+        str(key_file),
+        env={"RESERVES_ONLINE_PASSPHRASE": PASS},
+    )
     assert r.exit_code == 3 and "holds no key" in r.output
-    r = run("proof", "sign", "--config", str(devnet_config), "--challenge", c["id"], "--address",
-            DevnetWallets().reserve_address("wpkh", 0), "--key-file", str(key_file),
-            env={"RESERVES_ONLINE_PASSPHRASE": PASS + "x"})
+    r = run(
+        "proof",
+        "sign",
+        "--config",
+        str(devnet_config),
+        "--challenge",
+        c["id"],
+        "--address",
+        DevnetWallets().reserve_address("wpkh", 0),
+        "--key-file",
+        str(key_file),
+        env={"RESERVES_ONLINE_PASSPHRASE": PASS + "x"},
+    )
     assert r.exit_code == 3 and "wrong passphrase" in r.output

@@ -52,20 +52,23 @@ def test_short_passphrase_refused():
         encrypt_keys([new_key_entry("regtest")], "short")
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d["kdf"].update(n=2**30),                 # would take gigabytes
-    lambda d: d["kdf"].update(n=1000),                  # not a power of two
-    lambda d: d["kdf"].update(n="1024"),
-    lambda d: d["kdf"].update(r=10_000),
-    lambda d: d["kdf"].update(name="pbkdf2"),
-    lambda d: d["cipher"].update(name="aes-128-cbc"),
-    lambda d: d["cipher"].update(nonce=base64.b64encode(b"short").decode()),
-    lambda d: d["kdf"].update(salt="!!!not base64"),
-    lambda d: d.update(ciphertext=base64.b64encode(b"\x00" * 64).decode()),
-    lambda d: d.update(ciphertext=None),
-    lambda d: d.update(format="something-else"),
-    lambda d: d["kdf"].update(p=2),                     # a changed header fails authentication
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["kdf"].update(n=2**30),  # would take gigabytes
+        lambda d: d["kdf"].update(n=1000),  # not a power of two
+        lambda d: d["kdf"].update(n="1024"),
+        lambda d: d["kdf"].update(r=10_000),
+        lambda d: d["kdf"].update(name="pbkdf2"),
+        lambda d: d["cipher"].update(name="aes-128-cbc"),
+        lambda d: d["cipher"].update(nonce=base64.b64encode(b"short").decode()),
+        lambda d: d["kdf"].update(salt="!!!not base64"),
+        lambda d: d.update(ciphertext=base64.b64encode(b"\x00" * 64).decode()),
+        lambda d: d.update(ciphertext=None),
+        lambda d: d.update(format="something-else"),
+        lambda d: d["kdf"].update(p=2),  # a changed header fails authentication
+    ],
+)
 def test_hostile_or_damaged_files(mutate):
     doc = _doc()
     mutate(doc)

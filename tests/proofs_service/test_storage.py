@@ -16,15 +16,37 @@ T0 = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
 
 
 def _challenge(cid: str) -> ChallengeRow:
-    return ChallengeRow(id=cid, purpose="operator", message="m", reserve_set_version=1, reserve_set_hash="ab" * 32,
-                        chain_id="bip122:x", block_height=5, block_hash="11" * 32, block_time=T0, created_at=T0,
-                        expires_at=T0 + timedelta(hours=1))
+    return ChallengeRow(
+        id=cid,
+        purpose="operator",
+        message="m",
+        reserve_set_version=1,
+        reserve_set_hash="ab" * 32,
+        chain_id="bip122:x",
+        block_height=5,
+        block_hash="11" * 32,
+        block_time=T0,
+        created_at=T0,
+        expires_at=T0 + timedelta(hours=1),
+    )
 
 
 def _proof(cid: str, address: str, outcome: str, proven: datetime) -> ProofRow:
-    return ProofRow(challenge_id=cid, address=address, wallet="hot", source="admin", variant="simple",
-                    outcome=outcome, detail="", valid_at_time=2**32 - 1, signers="[]", signer_keys=json.dumps(["k"]),
-                    signature="sig", proven_at=proven, submitted_at=proven)
+    return ProofRow(
+        challenge_id=cid,
+        address=address,
+        wallet="hot",
+        source="admin",
+        variant="simple",
+        outcome=outcome,
+        detail="",
+        valid_at_time=2**32 - 1,
+        signers="[]",
+        signer_keys=json.dumps(["k"]),
+        signature="sig",
+        proven_at=proven,
+        submitted_at=proven,
+    )
 
 
 def test_tables_and_columns(db_url):

@@ -18,7 +18,9 @@ async def test_hot_wallet_signature_is_valid_with_its_age(service, rs, clock):
     c = await service.create_challenge()
     address = rs.address("hot", 0)
     clock.advance(30)
-    r = await service.submit(challenge_id=c["id"], address=address, signature=sign(address, c["message"], rs.hot_key(0)))
+    r = await service.submit(
+        challenge_id=c["id"], address=address, signature=sign(address, c["message"], rs.hot_key(0))
+    )
     assert r["outcome"] == "valid" and r["variant"] == "simple" and r["wallet"] == "hot"
     assert r["proven_at"] == c["block"]["block_time"]
     assert r["age_seconds"] == 5 * 60 + 30  # from the challenge block's time, not from submission
@@ -31,7 +33,9 @@ async def test_hot_wallet_signature_is_valid_with_its_age(service, rs, clock):
 async def test_taproot_key_path_signature_is_valid(service, rs):
     c = await service.create_challenge()
     address = rs.address("tap", 0)
-    r = await service.submit(challenge_id=c["id"], address=address, signature=sign(address, c["message"], rs.tap_key(0)))
+    r = await service.submit(
+        challenge_id=c["id"], address=address, signature=sign(address, c["message"], rs.tap_key(0))
+    )
     assert r["outcome"] == "valid" and r["signer_keys"] == [rs.wallets[2].policy().keys[0].id]
 
 
@@ -71,12 +75,24 @@ async def test_replay_of_an_old_signature_on_a_new_challenge_is_invalid(service,
 async def test_signature_by_another_key_is_invalid(service, rs):
     c = await service.create_challenge()
     address = rs.address("hot", 0)
-    r = await service.submit(challenge_id=c["id"], address=address, signature=sign(rs.address("hot", 1), c["message"], rs.hot_key(1)))
+    r = await service.submit(
+        challenge_id=c["id"], address=address, signature=sign(rs.address("hot", 1), c["message"], rs.hot_key(1))
+    )
     assert r["outcome"] == "invalid"
 
 
-@pytest.mark.parametrize("garbage", ["AAAA", "smp" + "A" * 40, base64.b64encode(b"\xff" * 300).decode(), "%%%%", "a" * 60_000,
-                                     "ful" + base64.b64encode(b"\x00" * 10).decode(), "xyz" + "A" * 100])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "AAAA",
+        "smp" + "A" * 40,
+        base64.b64encode(b"\xff" * 300).decode(),
+        "%%%%",
+        "a" * 60_000,
+        "ful" + base64.b64encode(b"\x00" * 10).decode(),
+        "xyz" + "A" * 100,
+    ],
+)
 async def test_garbage_signatures_are_stored_invalid_never_valid(service, rs, garbage):
     c = await service.create_challenge()
     r = await service.submit(challenge_id=c["id"], address=rs.address("hot", 0), signature=garbage)
@@ -84,7 +100,9 @@ async def test_garbage_signatures_are_stored_invalid_never_valid(service, rs, ga
     assert r["outcome"] != "valid" and garbage[:40] not in r["detail"]
 
 
-@pytest.mark.parametrize("psbt", ["cHNidP8=", "not base64 at all", base64.b64encode(b"psbt\xff" + b"\x00" * 50).decode()])
+@pytest.mark.parametrize(
+    "psbt", ["cHNidP8=", "not base64 at all", base64.b64encode(b"psbt\xff" + b"\x00" * 50).decode()]
+)
 async def test_garbage_psbts_are_stored_invalid(service, rs, psbt):
     c = await service.create_challenge()
     r = await service.submit(challenge_id=c["id"], address=rs.address("cold", 0), psbt=psbt)
@@ -140,7 +158,10 @@ async def test_address_outside_the_reserve_set_is_refused(service, rs):
         await service.submit(challenge_id=c["id"], address=stranger, signature=sign(stranger, c["message"], key))
 
 
-@pytest.mark.parametrize("address", ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "", "x" * 1000, None])
+@pytest.mark.parametrize(
+    "address",
+    ["bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "", "x" * 1000, None],
+)
 async def test_wrong_network_or_malformed_address(service, address):
     c = await service.create_challenge()
     with pytest.raises(InvalidAddress):
@@ -150,5 +171,7 @@ async def test_wrong_network_or_malformed_address(service, address):
 async def test_uppercase_bech32_is_the_same_address(service, rs):
     c = await service.create_challenge()
     address = rs.address("hot", 0)
-    r = await service.submit(challenge_id=c["id"], address=address.upper(), signature=sign(address, c["message"], rs.hot_key(0)))
+    r = await service.submit(
+        challenge_id=c["id"], address=address.upper(), signature=sign(address, c["message"], rs.hot_key(0))
+    )
     assert r["outcome"] == "valid" and r["address"] == address

@@ -40,10 +40,16 @@ class Btc:
 
     def setup(self, **overrides) -> Setup:
         tables = [{"name": f"w-{k}", "descriptor": d} for k, d in self.chain.wallets.reserve_descriptors.items()]
-        base = Setup(deployments={DEP: DeploymentInfo("eip155:1", 8), DEP2: DeploymentInfo("eip155:10", 18)},
-                     esplora_url=self.url, network="regtest", wallets=parse_wallets(tables, "regtest", "w"),
-                     fees=rules.Fees(mint_fee_bp=MINT_FEE_BP), min_confirmations=6, deadline_blocks=12,
-                     client_options={"retries": 0, "backoff_seconds": 0.0})
+        base = Setup(
+            deployments={DEP: DeploymentInfo("eip155:1", 8), DEP2: DeploymentInfo("eip155:10", 18)},
+            esplora_url=self.url,
+            network="regtest",
+            wallets=parse_wallets(tables, "regtest", "w"),
+            fees=rules.Fees(mint_fee_bp=MINT_FEE_BP),
+            min_confirmations=6,
+            deadline_blocks=12,
+            client_options={"retries": 0, "backoff_seconds": 0.0},
+        )
         return replace(base, **overrides)
 
 

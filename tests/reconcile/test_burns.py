@@ -43,7 +43,7 @@ async def test_burn_released_once_the_payment_is_deep(btc, db):
 
 async def test_payment_not_from_the_reserve_does_not_release(btc, db):
     to = btc.chain.wallets.funding.address(20)
-    btc.pay(to, 1_000_000)   # the funding wallet pays: no reserve input
+    btc.pay(to, 1_000_000)  # the funding wallet pays: no reserve input
     btc.chain.mine(6)
     await insert(db, burn_pair(DEP, 6, 0, 1_000_000, to))
     await run(db, btc.setup())
@@ -53,9 +53,9 @@ async def test_payment_not_from_the_reserve_does_not_release(btc, db):
 async def test_one_release_pays_one_burn_oldest_first_and_the_deadline_passes(btc, db):
     fund_reserve(btc)
     to = btc.chain.wallets.funding.address(21)
-    await insert(db, burn_pair(DEP2, 2, 0, 400_000 * 10**10, to))   # 18 decimals: 400000 sat owed
+    await insert(db, burn_pair(DEP2, 2, 0, 400_000 * 10**10, to))  # 18 decimals: 400000 sat owed
     await run(db, btc.setup())
-    await insert(db, burn_pair(DEP, 7, 0, 400_000, to))             # seen one pass later: younger
+    await insert(db, burn_pair(DEP, 7, 0, 400_000, to))  # seen one pass later: younger
     release(btc, to, 400_000)
     btc.chain.mine(6)
     await run(db, btc.setup())
@@ -73,7 +73,7 @@ async def test_release_fee_allowance_and_the_smallest_fitting_output(btc, db):
     to = btc.chain.wallets.funding.address(22)
     big = release(btc, to, 900_000)
     btc.chain.mine(1)
-    small = release(btc, to, 299_000)              # 1000 sat of network fee taken off
+    small = release(btc, to, 299_000)  # 1000 sat of network fee taken off
     btc.chain.mine(6)
     await insert(db, burn_pair(DEP, 8, 0, 300_000, to) + burn_pair(DEP, 9, 0, 800_000, to))
     await run(db, btc.setup(fees=rules.Fees(20, 0, release_fee_max_sat=1000)))
@@ -87,8 +87,11 @@ async def test_burns_without_a_usable_address(btc, db):
     await insert(db, rows + [transfer(DEP, 12, 0, 5, mint=False)])
     await run(db, btc.setup())
     got = {k[1]: (i.status, i.reason) for k, i in (await items(db)).items()}
-    assert got == {10: ("unreleased", rules.INVALID_ADDRESS), 11: ("unreleased", rules.INVALID_ADDRESS),
-                   12: ("unreleased", rules.NO_RELEASE_ADDRESS)}
+    assert got == {
+        10: ("unreleased", rules.INVALID_ADDRESS),
+        11: ("unreleased", rules.INVALID_ADDRESS),
+        12: ("unreleased", rules.NO_RELEASE_ADDRESS),
+    }
 
 
 async def test_operator_link_names_a_burns_release(btc, db):
@@ -100,15 +103,38 @@ async def test_operator_link_names_a_burns_release(btc, db):
     good, bad, short = (transfer(DEP, n, 0, 700_000, mint=False) for n in (13, 14, 15))
     await insert(db, [good, bad, short])
     now = datetime.now(timezone.utc)
-    await insert(db, [ReconcileLinkRow(deployment=DEP, tx_hash=good.tx_hash, log_index=0, btc_txid=txid, vout=0,
-                                       created_by="t", created_at=now),
-                      ReconcileLinkRow(deployment=DEP, tx_hash=bad.tx_hash, log_index=0, btc_txid=foreign, vout=0,
-                                       created_by="t", created_at=now),
-                      ReconcileLinkRow(deployment=DEP, tx_hash=short.tx_hash, log_index=0, btc_txid=txid, vout=0,
-                                       created_by="t", created_at=now)])
+    await insert(
+        db,
+        [
+            ReconcileLinkRow(
+                deployment=DEP, tx_hash=good.tx_hash, log_index=0, btc_txid=txid, vout=0, created_by="t", created_at=now
+            ),
+            ReconcileLinkRow(
+                deployment=DEP,
+                tx_hash=bad.tx_hash,
+                log_index=0,
+                btc_txid=foreign,
+                vout=0,
+                created_by="t",
+                created_at=now,
+            ),
+            ReconcileLinkRow(
+                deployment=DEP,
+                tx_hash=short.tx_hash,
+                log_index=0,
+                btc_txid=txid,
+                vout=0,
+                created_by="t",
+                created_at=now,
+            ),
+        ],
+    )
     await run(db, btc.setup())
     got = await items(db)
     assert (got[(DEP, 13, 0)].status, got[(DEP, 13, 0)].btc_txid) == ("released", txid)
     assert (got[(DEP, 14, 0)].status, got[(DEP, 14, 0)].reason) == ("unreleased", rules.RELEASE_INVALID)
     assert "spends no reserve output" in got[(DEP, 14, 0)].detail or "vout" in got[(DEP, 14, 0)].detail
-    assert (got[(DEP, 15, 0)].status, got[(DEP, 15, 0)].detail) == ("unreleased", "linked output already releases another burn")
+    assert (got[(DEP, 15, 0)].status, got[(DEP, 15, 0)].detail) == (
+        "unreleased",
+        "linked output already releases another burn",
+    )

@@ -45,7 +45,7 @@ def client(tmp_path_factory):
     with world(tmp_path_factory.mktemp("reconcile"), admin=AdminSettings(token=TOKEN)) as w:
         c = w.client
         _sync_logs(c)
-        w.reconcile()          # first pass: every burn's age counts from here
+        w.reconcile()  # first pass: every burn's age counts from here
         w.tick(14)
         _sync_logs(c)
         w.reconcile()
@@ -112,13 +112,21 @@ def test_the_broken_cases_stay_small_against_the_buffer(client):
     assert sum(int(i["amount"]) for i in unbacked["items"]) < BUFFER_SAT // 40
 
 
-@pytest.mark.parametrize("params,code", [
-    ({"status": "bogus"}, "invalid_status"), ({"kind": "swap"}, "invalid_kind"),
-    ({"deployment": "nope"}, "unknown_deployment"), ({"limit": "0"}, "invalid_limit"),
-    ({"limit": "501"}, "invalid_limit"), ({"limit": "-1"}, "invalid_limit"), ({"limit": "1e3"}, "invalid_limit"),
-    ({"limit": "١٢"}, "invalid_limit"), ({"status": "x" * 65}, "invalid_input"),
-    ({"deployment": "' OR 1=1 --"}, "unknown_deployment"),
-])
+@pytest.mark.parametrize(
+    "params,code",
+    [
+        ({"status": "bogus"}, "invalid_status"),
+        ({"kind": "swap"}, "invalid_kind"),
+        ({"deployment": "nope"}, "unknown_deployment"),
+        ({"limit": "0"}, "invalid_limit"),
+        ({"limit": "501"}, "invalid_limit"),
+        ({"limit": "-1"}, "invalid_limit"),
+        ({"limit": "1e3"}, "invalid_limit"),
+        ({"limit": "١٢"}, "invalid_limit"),
+        ({"status": "x" * 65}, "invalid_input"),
+        ({"deployment": "' OR 1=1 --"}, "unknown_deployment"),
+    ],
+)
 def test_bad_query_parameters_are_400_with_a_code(client, params, code):
     r = client.get("/api/v1/reconciliation", params=params)
     assert r.status_code == 400 and r.json()["error"]["code"] == code, r.text
@@ -139,10 +147,12 @@ def test_partial_renders_the_same_view_escaped(client):
 
 # -- the admin link API --------------------------------------------------------------------------
 
+
 def _links(client) -> list:
     async def read(rt):
         async with rt.db.sessions() as session:
             return list((await session.exec(select(ReconcileLinkRow))).all())
+
     return _call(client, read, client.world)
 
 
@@ -170,12 +180,22 @@ def test_link_needs_the_admin_token(client):
 
 def test_link_round_trip_and_duplicate(client):
     row = _lone_mint(client, 0)
-    body = dict(deployment="devnet-ethereum", tx_hash=row.tx_hash.upper().replace("0X", "0x"), log_index=0,
-                btc_txid="ab" * 32, vout=1, note="deposit seen in the custody ledger")
+    body = dict(
+        deployment="devnet-ethereum",
+        tx_hash=row.tx_hash.upper().replace("0X", "0x"),
+        log_index=0,
+        btc_txid="ab" * 32,
+        vout=1,
+        note="deposit seen in the custody ledger",
+    )
     r = _link(client, **body)
     assert r.status_code == 201, r.text
     link = r.json()["link"]
-    assert (link["tx_hash"], link["btc_txid"], link["created_by"].startswith("admin-api")) == (row.tx_hash, "ab" * 32, True)
+    assert (link["tx_hash"], link["btc_txid"], link["created_by"].startswith("admin-api")) == (
+        row.tx_hash,
+        "ab" * 32,
+        True,
+    )
     again = _link(client, **{**body, "btc_txid": "cd" * 32})
     assert again.status_code == 409 and again.json()["error"]["code"] == "link_exists"
     assert len([k for k in _links(client) if k.tx_hash == row.tx_hash]) == 1
@@ -186,7 +206,9 @@ def test_link_round_trip_and_duplicate(client):
 
 def test_link_to_an_event_with_mint_data_or_unknown_is_refused(client):
     cases = client.world.devnet.broken_cases
-    r = _link(client, deployment="devnet-ethereum", tx_hash=cases["well_formed"], log_index=0, btc_txid="ab" * 32, vout=0)
+    r = _link(
+        client, deployment="devnet-ethereum", tx_hash=cases["well_formed"], log_index=0, btc_txid="ab" * 32, vout=0
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "event_has_data"
     r = _link(client, deployment="devnet-ethereum", tx_hash="0x" + "99" * 32, log_index=0, btc_txid="ab" * 32, vout=0)
     assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_event"
@@ -195,32 +217,35 @@ def test_link_to_an_event_with_mint_data_or_unknown_is_refused(client):
 GOOD = dict(deployment="devnet-ethereum", tx_hash="0x" + "11" * 32, log_index=3, btc_txid="ab" * 32, vout=0, note="")
 
 
-@pytest.mark.parametrize("change,status,code", [
-    ({"deployment": "nope"}, 400, "unknown_deployment"),
-    ({"deployment": "x" * 10_000}, 400, "unknown_deployment"),
-    ({"tx_hash": "0x1234"}, 400, "invalid_tx_hash"),
-    ({"tx_hash": "11" * 32}, 400, "invalid_tx_hash"),
-    ({"tx_hash": "0x" + "zz" * 32}, 400, "invalid_tx_hash"),
-    ({"btc_txid": "0x" + "ab" * 32}, 400, "invalid_btc_txid"),
-    ({"btc_txid": "ab" * 31}, 400, "invalid_btc_txid"),
-    ({"btc_txid": "../../etc/passwd"}, 400, "invalid_btc_txid"),
-    ({"vout": -1}, 400, "invalid_vout"),
-    ({"vout": 2**32}, 400, "invalid_vout"),
-    ({"vout": 10**40}, 400, "invalid_vout"),
-    ({"log_index": -5}, 400, "invalid_log_index"),
-    ({"log_index": 2**31}, 400, "invalid_log_index"),
-    ({"log_index": "3"}, 400, "invalid_log_index"),
-    ({"log_index": True}, 400, "invalid_log_index"),
-    ({"vout": 1.5}, 400, "invalid_vout"),
-    ({"vout": "0"}, 400, "invalid_vout"),
-    ({"note": 5}, 400, "invalid_note"),
-    ({"note": {"$gt": ""}}, 400, "invalid_note"),
-    ({"note": "n" * 501}, 400, "invalid_note"),
-    ({"note": "line\nbreak"}, 400, "invalid_note"),
-    ({"note": "bell\x07"}, 400, "invalid_note"),
-    ({"deployment": None}, 400, "unknown_deployment"),
-    ({"deployment": ["devnet-ethereum"]}, 400, "unknown_deployment"),
-])
+@pytest.mark.parametrize(
+    "change,status,code",
+    [
+        ({"deployment": "nope"}, 400, "unknown_deployment"),
+        ({"deployment": "x" * 10_000}, 400, "unknown_deployment"),
+        ({"tx_hash": "0x1234"}, 400, "invalid_tx_hash"),
+        ({"tx_hash": "11" * 32}, 400, "invalid_tx_hash"),
+        ({"tx_hash": "0x" + "zz" * 32}, 400, "invalid_tx_hash"),
+        ({"btc_txid": "0x" + "ab" * 32}, 400, "invalid_btc_txid"),
+        ({"btc_txid": "ab" * 31}, 400, "invalid_btc_txid"),
+        ({"btc_txid": "../../etc/passwd"}, 400, "invalid_btc_txid"),
+        ({"vout": -1}, 400, "invalid_vout"),
+        ({"vout": 2**32}, 400, "invalid_vout"),
+        ({"vout": 10**40}, 400, "invalid_vout"),
+        ({"log_index": -5}, 400, "invalid_log_index"),
+        ({"log_index": 2**31}, 400, "invalid_log_index"),
+        ({"log_index": "3"}, 400, "invalid_log_index"),
+        ({"log_index": True}, 400, "invalid_log_index"),
+        ({"vout": 1.5}, 400, "invalid_vout"),
+        ({"vout": "0"}, 400, "invalid_vout"),
+        ({"note": 5}, 400, "invalid_note"),
+        ({"note": {"$gt": ""}}, 400, "invalid_note"),
+        ({"note": "n" * 501}, 400, "invalid_note"),
+        ({"note": "line\nbreak"}, 400, "invalid_note"),
+        ({"note": "bell\x07"}, 400, "invalid_note"),
+        ({"deployment": None}, 400, "unknown_deployment"),
+        ({"deployment": ["devnet-ethereum"]}, 400, "unknown_deployment"),
+    ],
+)
 def test_malformed_link_fields_are_refused_and_nothing_is_stored(client, change, status, code):
     before = len(_links(client))
     r = _link(client, **{**GOOD, **change})
@@ -233,7 +258,7 @@ def test_malformed_link_fields_are_refused_and_nothing_is_stored(client, change,
 def test_hostile_bodies(client):
     before = len(_links(client))
     url = "/admin/v1/reconciliation/links"
-    for body in (b"", b"not json", b"[]", b"{\"deployment\": ", b"{" * 5000, b"\xff\xfe"):
+    for body in (b"", b"not json", b"[]", b'{"deployment": ', b"{" * 5000, b"\xff\xfe"):
         r = client.post(url, content=body, headers={**AUTH, "Content-Type": "application/json"})
         assert r.status_code == 400, (body[:20], r.text)
     r = client.post(url, json={**GOOD, "note": "x" * 100_000}, headers=AUTH)

@@ -31,18 +31,37 @@ ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
 def _settings(tmp_path: Path, devnet: bool = False, **reconciliation) -> Settings:
     base = default_settings(tmp_path)
-    settings = replace(base, reconciliation=ReconcileSettings(**reconciliation),
-                       devnet=replace(base.devnet, enabled=devnet))
-    esplora = BitcoinEsploraConfig(name="custody", esplora_url="http://127.0.0.1:1", network="regtest",
-                                   wallets=(WalletSpec(name="cold", network="regtest", addresses=(ADDRESS,)),),
-                                   min_confirmations=3)
+    settings = replace(
+        base, reconciliation=ReconcileSettings(**reconciliation), devnet=replace(base.devnet, enabled=devnet)
+    )
+    esplora = BitcoinEsploraConfig(
+        name="custody",
+        esplora_url="http://127.0.0.1:1",
+        network="regtest",
+        wallets=(WalletSpec(name="cold", network="regtest", addresses=(ADDRESS,)),),
+        min_confirmations=3,
+    )
     evm = dict(rpc_url="http://127.0.0.1:2", contract="0x" + "11" * 20)
-    return replace(settings, reserves=(SourceSettings("custody", "bitcoin-esplora", "reserve", esplora),),
-                   deployments=(
-        SourceSettings("eth", "evm-erc20", "supply", EvmErc20Config(name="eth", chain_id="eip155:1", **evm,
-                                                                     expected_decimals=8)),
-        SourceSettings("l2", "evm-erc20", "supply", EvmErc20Config(name="l2", chain_id="eip155:10", **evm),
-                       supply_role="bridge", bridge_source="eth")))
+    return replace(
+        settings,
+        reserves=(SourceSettings("custody", "bitcoin-esplora", "reserve", esplora),),
+        deployments=(
+            SourceSettings(
+                "eth",
+                "evm-erc20",
+                "supply",
+                EvmErc20Config(name="eth", chain_id="eip155:1", **evm, expected_decimals=8),
+            ),
+            SourceSettings(
+                "l2",
+                "evm-erc20",
+                "supply",
+                EvmErc20Config(name="l2", chain_id="eip155:10", **evm),
+                supply_role="bridge",
+                bridge_source="eth",
+            ),
+        ),
+    )
 
 
 def test_setup_from_settings(tmp_path):
@@ -66,8 +85,10 @@ def test_devnet_fee_is_the_devnet_mint_fee(tmp_path):
     from reserves.devnet.manifest import FORMAT, apply
 
     # The devnet's manifest sets its own fee over the configured one; its release deadline is its own.
-    s = apply(_settings(tmp_path, devnet=True, mint_fee_bp=900),
-              {"format": FORMAT, "reserves": [], "deployments": [], "mint_fee_bp": MINT_FEE_BP})
+    s = apply(
+        _settings(tmp_path, devnet=True, mint_fee_bp=900),
+        {"format": FORMAT, "reserves": [], "deployments": [], "mint_fee_bp": MINT_FEE_BP},
+    )
     setup = build_setup(replace(s, reserves=_settings(tmp_path).reserves))
     assert setup.fees == rules.Fees(MINT_FEE_BP) and setup.deadline_blocks == rules.DEVNET_RELEASE_DEADLINE_BLOCKS
 
@@ -94,7 +115,7 @@ async def test_only_a_leading_worker_runs_the_pass_with_its_database_and_setting
         await follower()
         assert "reconciliation pass failed" not in caplog.text  # the follower did not even start it
         await run()
-        assert "reconciliation pass failed" in caplog.text      # the leader did
+        assert "reconciliation pass failed" in caplog.text  # the leader did
 
 
 async def test_a_stopping_worker_ends_a_pass_quietly_and_the_next_pass_does_its_work(tmp_path, btc, caplog):
@@ -109,8 +130,10 @@ async def test_a_stopping_worker_ends_a_pass_quietly_and_the_next_pass_does_its_
         async with db.sessions() as session:
             session.add_all(mint_pair(DEP, 10, 0, 1_000, "ab" * 32, 0))
             await session.commit()
-        stuck = btc.setup(esplora_url=f"http://127.0.0.1:{hanging.getsockname()[1]}",
-                          client_options={"retries": 0, "backoff_seconds": 0.0, "timeout": 60.0})
+        stuck = btc.setup(
+            esplora_url=f"http://127.0.0.1:{hanging.getsockname()[1]}",
+            client_options={"retries": 0, "backoff_seconds": 0.0, "timeout": 60.0},
+        )
         task = asyncio.create_task(leader_only(partial(reconcile_job, db, stuck), lambda: True)())
         await asyncio.sleep(0.5)
         assert not task.done()

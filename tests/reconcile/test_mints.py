@@ -35,19 +35,24 @@ async def test_each_mint_reason_code(btc, db):
     btc.chain.mine(6)
     missing = hashlib.sha256(b"nothing").hexdigest()
     rows = [
-        *mint_pair(DEP, 20, 0, 1000, missing, 0),                                 # deposit_not_found
-        *mint_pair(DEP, 21, 0, 1000, good_txid, 9),                               # output_not_found
-        *mint_pair(DEP, 22, 0, net(500_000), foreign_txid, foreign_vout),         # not_reserve_address
-        *mint_pair(DEP, 23, 0, 2_000_000, good_txid, good_vout),                  # amount_mismatch (no fee taken)
-        *mint_pair(DEP, 24, 0, net(2_000_000), good_txid, good_vout),             # deposit_reused
-        transfer(DEP, 25, 0, 777),                                                # no_deposit_link
+        *mint_pair(DEP, 20, 0, 1000, missing, 0),  # deposit_not_found
+        *mint_pair(DEP, 21, 0, 1000, good_txid, 9),  # output_not_found
+        *mint_pair(DEP, 22, 0, net(500_000), foreign_txid, foreign_vout),  # not_reserve_address
+        *mint_pair(DEP, 23, 0, 2_000_000, good_txid, good_vout),  # amount_mismatch (no fee taken)
+        *mint_pair(DEP, 24, 0, net(2_000_000), good_txid, good_vout),  # deposit_reused
+        transfer(DEP, 25, 0, 777),  # no_deposit_link
     ]
     await insert(db, rows)
     await run(db, btc.setup())
     got = {k[1]: (i.status, i.reason) for k, i in (await items(db)).items()}
-    assert got == {20: ("unreconciled", "deposit_not_found"), 21: ("unreconciled", "output_not_found"),
-                   22: ("unreconciled", "not_reserve_address"), 23: ("unreconciled", "amount_mismatch"),
-                   24: ("unreconciled", "deposit_reused"), 25: ("unreconciled", "no_deposit_link")}
+    assert got == {
+        20: ("unreconciled", "deposit_not_found"),
+        21: ("unreconciled", "output_not_found"),
+        22: ("unreconciled", "not_reserve_address"),
+        23: ("unreconciled", "amount_mismatch"),
+        24: ("unreconciled", "deposit_reused"),
+        25: ("unreconciled", "no_deposit_link"),
+    }
     mismatch = (await items(db))[(DEP, 23, 0)]
     assert (mismatch.expected, mismatch.actual) == (net(2_000_000), 2_000_000)
     assert "not a declared reserve address" in (await items(db))[(DEP, 22, 0)].detail
@@ -67,8 +72,8 @@ async def test_the_later_mint_of_a_reused_deposit_is_flagged_across_deployments(
 
 
 async def test_decimals_below_eight_need_exact_division(btc, db):
-    ok_txid, ok_vout = btc.pay(btc.reserve(6), 1_000_000)       # net 998000 sat = 9980 units at 6 decimals
-    odd_txid, odd_vout = btc.pay(btc.reserve(7), 1_000_050)     # net 998050 sat: not whole units
+    ok_txid, ok_vout = btc.pay(btc.reserve(6), 1_000_000)  # net 998000 sat = 9980 units at 6 decimals
+    odd_txid, odd_vout = btc.pay(btc.reserve(7), 1_000_050)  # net 998050 sat: not whole units
     btc.chain.mine(6)
     await insert(db, [*mint_pair(DEP, 1, 0, 9980, ok_txid, ok_vout), *mint_pair(DEP, 2, 0, 9980, odd_txid, odd_vout)])
     setup = btc.setup(deployments={DEP: btc.setup().deployments[DEP].__class__("eip155:1", 6)})
@@ -87,8 +92,21 @@ async def test_operator_link_backs_a_mint_without_mint_data(btc, db):
     assert (await items(db))[(DEP, 40, 2)].reason == "no_deposit_link"
     from datetime import datetime, timezone
 
-    await insert(db, [ReconcileLinkRow(deployment=DEP, tx_hash=row.tx_hash, log_index=2, btc_txid=txid, vout=vout,
-                                       note="", created_by="test", created_at=datetime.now(timezone.utc))])
+    await insert(
+        db,
+        [
+            ReconcileLinkRow(
+                deployment=DEP,
+                tx_hash=row.tx_hash,
+                log_index=2,
+                btc_txid=txid,
+                vout=vout,
+                note="",
+                created_by="test",
+                created_at=datetime.now(timezone.utc),
+            )
+        ],
+    )
     await run(db, btc.setup())
     item = (await items(db))[(DEP, 40, 2)]
     assert (item.status, item.btc_txid, item.link_id is not None) == ("reconciled", txid, True)
@@ -145,7 +163,7 @@ async def test_work_per_pass_is_bounded(btc, db):
     await insert(db, [r for i, t in enumerate(missing) for r in mint_pair(DEP, 80 + i, 0, 1, t, 0)])
     counts = await run(db, btc.setup(), max_checks=2)
     assert counts == {"unreconciled": 2, "pending": 3}
-    counts = await run(db, btc.setup(), max_checks=2)   # the unchecked ones come first next time
+    counts = await run(db, btc.setup(), max_checks=2)  # the unchecked ones come first next time
     assert counts == {"unreconciled": 4, "pending": 1}
 
 

@@ -24,6 +24,7 @@ def peer():
     def start(routes: dict[str, tuple[int, bytes]]) -> str:
         async def handler(method, path):
             return routes.get(path, (404, b"Not Found"))
+
         url, stop = serve_in_thread(mock_peer(handler))
         stops.append(stop)
         return url
@@ -52,7 +53,7 @@ async def test_devnet_lookups(btc):
         payments = await c.payments_to(btc.reserve(1))
         assert [(p.txid, p.vout, p.value_sat) for p in payments] == [(txid, vout, 600_000)]
         with pytest.raises(ChainDataError):
-            await c.payments_to(btc.chain.wallets.funding.address(0), max_txs=2)   # coinbases: a long history
+            await c.payments_to(btc.chain.wallets.funding.address(0), max_txs=2)  # coinbases: a long history
     finally:
         await c.aclose()
 
@@ -68,8 +69,12 @@ async def test_misbehaving_peers(peer):
             await c.find_tx(txid)
     finally:
         await c.aclose()
-    other = {"txid": "cd" * 32, "vin": [{"is_coinbase": True}], "vout": [{"value": 1, "scriptpubkey": "51"}],
-             "status": {"confirmed": False}}
+    other = {
+        "txid": "cd" * 32,
+        "vin": [{"is_coinbase": True}],
+        "vout": [{"value": 1, "scriptpubkey": "51"}],
+        "status": {"confirmed": False},
+    }
     url = peer({f"/tx/{txid}": (200, json.dumps(other).encode()), "/blocks/tip/height": (200, b"7" * 11)})
     c = client(url)
     try:
@@ -92,11 +97,17 @@ async def test_a_lying_peer_never_reconciles_anything(peer, btc, db):
     """A MOCK Esplora answering every deposit with another transaction: the mint stays pending."""
     txid, vout = btc.pay(btc.reserve(2), 1_000_000)
     btc.chain.mine(6)
-    forged = {"txid": "cd" * 32, "vin": [{"is_coinbase": True}],
-              "vout": [{"value": 1_000_000, "scriptpubkey": "51", "scriptpubkey_address": btc.reserve(2)}],
-              "status": {"confirmed": True, "block_height": 1, "block_hash": "00" * 32}}
+    forged = {
+        "txid": "cd" * 32,
+        "vin": [{"is_coinbase": True}],
+        "vout": [{"value": 1_000_000, "scriptpubkey": "51", "scriptpubkey_address": btc.reserve(2)}],
+        "status": {"confirmed": True, "block_height": 1, "block_hash": "00" * 32},
+    }
     url = peer({"/blocks/tip/height": (200, b"200"), f"/tx/{txid}": (200, json.dumps(forged).encode())})
-    await insert(db, mint_pair(DEP, 1, 0, 998_000, txid, vout) + burn_pair(DEP, 2, 0, 5_000, btc.chain.wallets.funding.address(3)))
+    await insert(
+        db,
+        mint_pair(DEP, 1, 0, 998_000, txid, vout) + burn_pair(DEP, 2, 0, 5_000, btc.chain.wallets.funding.address(3)),
+    )
     await run(db, btc.setup(esplora_url=url))
     got = await items(db)
     assert (got[(DEP, 1, 0)].status, got[(DEP, 1, 0)].reason) == ("pending", rules.BITCOIN_UNAVAILABLE)

@@ -25,7 +25,7 @@ async def test_mint_citing_a_reserve_to_reserve_output_is_not_reconciled(btc, db
     """A consolidation brings no new BTC: a mint citing it as its deposit is unbacked."""
     fund_reserve(btc)
     internal = btc.reserve(5)
-    txid = release(btc, internal, 1_000_000)      # the reserve pays one of its own addresses
+    txid = release(btc, internal, 1_000_000)  # the reserve pays one of its own addresses
     btc.chain.mine(6)
     await insert(db, mint_pair(DEP, 30, 0, net(1_000_000), txid, _vout(btc, txid, internal)))
     await run(db, btc.setup())
@@ -54,9 +54,20 @@ async def test_linked_release_paying_the_reserve_is_invalid(btc, db):
     btc.chain.mine(6)
     burn = transfer(DEP, 32, 0, 1_000_000, mint=False)
     await insert(db, [burn])
-    await insert(db, [ReconcileLinkRow(deployment=DEP, tx_hash=burn.tx_hash, log_index=0, btc_txid=txid,
-                                       vout=_vout(btc, txid, internal), created_by="t",
-                                       created_at=datetime.now(timezone.utc))])
+    await insert(
+        db,
+        [
+            ReconcileLinkRow(
+                deployment=DEP,
+                tx_hash=burn.tx_hash,
+                log_index=0,
+                btc_txid=txid,
+                vout=_vout(btc, txid, internal),
+                created_by="t",
+                created_at=datetime.now(timezone.utc),
+            )
+        ],
+    )
     await run(db, btc.setup())
     item = (await items(db))[(DEP, 32, 0)]
     assert (item.status, item.reason) == ("unreleased", rules.RELEASE_INVALID)

@@ -20,10 +20,10 @@ def test_the_fee_formula_on_known_values():
     assert rules.expected_mint(1_000_000, fees, 8) == 998_000
     assert rules.expected_mint(1_000_000, fees, 18) == 998_000 * 10**10
     assert rules.expected_mint(1_000_000, fees, 6) == 9_980
-    assert rules.expected_mint(1_234, rules.Fees(20, 500), 8) == 1_234 - 2 - 500    # bp floored: 2.468 -> 2
-    assert rules.expected_mint(400, rules.Fees(0, 500), 8) == 0                      # never negative
+    assert rules.expected_mint(1_234, rules.Fees(20, 500), 8) == 1_234 - 2 - 500  # bp floored: 2.468 -> 2
+    assert rules.expected_mint(400, rules.Fees(0, 500), 8) == 0  # never negative
     with pytest.raises(InvalidInput):
-        rules.expected_mint(1_000_050, fees, 6)                                     # 998050 sat: not whole units
+        rules.expected_mint(1_000_050, fees, 6)  # 998050 sat: not whole units
     for bad in (-1, 78, True, 8.0):
         with pytest.raises(InvalidInput):
             rules.expected_mint(1, fees, bad)
@@ -56,33 +56,73 @@ def test_a_release_need_is_owed_minus_the_fee_allowance_and_at_least_one_sat(amo
 
 def test_reason_codes_and_statuses_are_distinct():
     assert len(set(rules.REASONS)) == len(rules.REASONS)
-    assert set(rules.STATUSES) == {"reconciled", "pending", "unreconciled", "released", "awaiting_release", "unreleased"}
+    assert set(rules.STATUSES) == {
+        "reconciled",
+        "pending",
+        "unreconciled",
+        "released",
+        "awaiting_release",
+        "unreleased",
+    }
 
 
 # -- pairing -----------------------------------------------------------------------------------
+
 
 def test_mint_and_burn_logs_pair_with_their_transfers():
     rows = mint_pair("d", 1, 0, 50, "aa" * 32, 1) + burn_pair("d", 2, 0, 7, "bcrt1qxyz") + [transfer("d", 3, 0, 9)]
     claims = build_claims(reversed(rows))
     assert [(c.kind, c.block_number, c.log_index, c.has_data) for c in claims] == [
-        ("mint", 1, 0, True), ("burn", 2, 0, True), ("mint", 3, 0, False)]
+        ("mint", 1, 0, True),
+        ("burn", 2, 0, True),
+        ("mint", 3, 0, False),
+    ]
     assert (claims[0].deposit_txid, claims[0].deposit_vout, claims[1].btc_address) == ("aa" * 32, 1, "bcrt1qxyz")
 
 
 def test_two_mints_in_one_transaction_pair_in_order_and_lone_logs_stand_alone():
     tx = "0x" + "cd" * 32
     rows = mint_pair("d", 5, 0, 10, "01" * 32, 0, tx=tx) + mint_pair("d", 5, 2, 10, "02" * 32, 0, tx=tx)
-    lone = SupplyEventRow(deployment="d", block_number=6, log_index=4, block_hash="0x" + "00" * 32, tx_hash="0x" + "ef" * 32,
-                          kind="mint", to_address=None, amount=3, deposit_txid="03" * 32, deposit_vout=2)
-    plain = SupplyEventRow(deployment="d", block_number=6, log_index=5, block_hash="0x" + "00" * 32,
-                           tx_hash="0x" + "ef" * 32, kind="transfer", from_address="0x" + "11" * 20,
-                           to_address="0x" + "22" * 20, amount=3)
-    weird = SupplyEventRow(deployment="d", block_number=6, log_index=6, block_hash="0x" + "00" * 32,
-                           tx_hash="0x" + "ef" * 32, kind="transfer", from_address=ZERO_ADDRESS,
-                           to_address=ZERO_ADDRESS, amount=3)
+    lone = SupplyEventRow(
+        deployment="d",
+        block_number=6,
+        log_index=4,
+        block_hash="0x" + "00" * 32,
+        tx_hash="0x" + "ef" * 32,
+        kind="mint",
+        to_address=None,
+        amount=3,
+        deposit_txid="03" * 32,
+        deposit_vout=2,
+    )
+    plain = SupplyEventRow(
+        deployment="d",
+        block_number=6,
+        log_index=5,
+        block_hash="0x" + "00" * 32,
+        tx_hash="0x" + "ef" * 32,
+        kind="transfer",
+        from_address="0x" + "11" * 20,
+        to_address="0x" + "22" * 20,
+        amount=3,
+    )
+    weird = SupplyEventRow(
+        deployment="d",
+        block_number=6,
+        log_index=6,
+        block_hash="0x" + "00" * 32,
+        tx_hash="0x" + "ef" * 32,
+        kind="transfer",
+        from_address=ZERO_ADDRESS,
+        to_address=ZERO_ADDRESS,
+        amount=3,
+    )
     claims = build_claims(rows + [lone, plain, weird])
     assert [(c.block_number, c.log_index, c.deposit_txid) for c in claims] == [
-        (5, 0, "01" * 32), (5, 2, "02" * 32), (6, 4, "03" * 32)]
+        (5, 0, "01" * 32),
+        (5, 2, "02" * 32),
+        (6, 4, "03" * 32),
+    ]
 
 
 def test_a_mint_log_of_another_amount_does_not_pair():

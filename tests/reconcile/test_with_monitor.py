@@ -13,8 +13,13 @@ def test_monitor_then_reconcile_on_the_devnet(tmp_path):
         w.reconcile()
         view = w.client.get("/api/v1/reconciliation", params={"limit": "500"}).json()
         reasons = {i["reason"] for i in view["items"] if i["status"] == "unreconciled"}
-        assert reasons == {"deposit_not_found", "not_reserve_address", "amount_mismatch", "deposit_reused",
-                           "output_not_found"}
+        assert reasons == {
+            "deposit_not_found",
+            "not_reserve_address",
+            "amount_mismatch",
+            "deposit_reused",
+            "output_not_found",
+        }
         assert view["summary"]["mints"]["reconciled"] >= 15
         cases = w.devnet.broken_cases
         by_tx = {i["tx_hash"]: i for i in view["items"]}

@@ -84,11 +84,13 @@ def portal_config(tmp_path, external_devnet, pg_database):
     def make(interval: float = 2.0, **extra_tables) -> Path:
         sources = [{"name": n, "kind": k, **m} for n, k, m in external_devnet.reserve_sources()]
         deployments = [{"name": n, "kind": k, **m} for n, k, m in external_devnet.deployment_sources()]
-        tables = {"database": {"url": pg_database, "auto_migrate": True},
-                  "signing": {"key_file": str(key_path)},
-                  "schedule": {"snapshot_interval_seconds": interval, "source_timeout_seconds": 30},
-                  "replicas": {"leader_poll_seconds": 0.5, "lease_seconds": 2.0},
-                  **extra_tables}
+        tables = {
+            "database": {"url": pg_database, "auto_migrate": True},
+            "signing": {"key_file": str(key_path)},
+            "schedule": {"snapshot_interval_seconds": interval, "source_timeout_seconds": 30},
+            "replicas": {"leader_poll_seconds": 0.5, "lease_seconds": 2.0},
+            **extra_tables,
+        }
         return write_config(tmp_path / "portal.toml", tables, {"reserves": sources, "deployments": deployments})
 
     return make, key_path
@@ -98,8 +100,13 @@ def run_snapshot(config: Path, crash_at: str | None = None, timeout: float = 120
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
     if crash_at:
         env["RESERVES_CRASH_AT"] = crash_at
-    return subprocess.run([RESERVES, "--log-level", "WARNING", "snapshot", "--config", str(config)], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [RESERVES, "--log-level", "WARNING", "snapshot", "--config", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class Portal:
@@ -112,9 +119,14 @@ class Portal:
         self.log_path = workdir / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([RESERVES, role, "--config", str(config), "--port", str(self.port)],
-                                     cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [RESERVES, role, "--config", str(config), "--port", str(self.port)],
+            cwd=workdir,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def health(self) -> dict | None:
         try:
@@ -126,7 +138,9 @@ class Portal:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                pytest.fail(f"{self.log_path.stem} exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}")
+                pytest.fail(
+                    f"{self.log_path.stem} exited with {self.proc.returncode}: {self.log_path.read_text()[-2000:]}"
+                )
             body = self.health()
             if body is not None and "leader" in body and "status" in body:
                 return body
@@ -167,19 +181,24 @@ def stored(url: str) -> dict[str, Any]:
     engine = create_engine(sync_url(url))
     try:
         with engine.connect() as conn:
-            rows = conn.execute(text("SELECT sequence, id, previous, issued_at, document FROM attestation "
-                                     "ORDER BY sequence")).all()
-            counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                      for t in ("ratio_point", "supply_point", "engine_event", "signing_key")}
-            orphans = conn.execute(text(
-                "SELECT (SELECT count(*) FROM ratio_point p WHERE NOT EXISTS (SELECT 1 FROM attestation a "
-                "WHERE a.id = p.attestation_id)) + (SELECT count(*) FROM supply_point s WHERE NOT EXISTS "
-                "(SELECT 1 FROM attestation a WHERE a.sequence = s.sequence)) + (SELECT count(*) FROM engine_event e "
-                "WHERE NOT EXISTS (SELECT 1 FROM attestation a WHERE a.id = e.attestation_id))")).scalar()
+            rows = conn.execute(
+                text("SELECT sequence, id, previous, issued_at, document FROM attestation ORDER BY sequence")
+            ).all()
+            counts = {
+                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("ratio_point", "supply_point", "engine_event", "signing_key")
+            }
+            orphans = conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM ratio_point p WHERE NOT EXISTS (SELECT 1 FROM attestation a "
+                    "WHERE a.id = p.attestation_id)) + (SELECT count(*) FROM supply_point s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM attestation a WHERE a.sequence = s.sequence)) + (SELECT count(*) FROM engine_event e "
+                    "WHERE NOT EXISTS (SELECT 1 FROM attestation a WHERE a.id = e.attestation_id))"
+                )
+            ).scalar()
     finally:
         engine.dispose()
-    return {"rows": rows, "counts": counts, "orphans": orphans,
-            "documents": [json.loads(r.document) for r in rows]}
+    return {"rows": rows, "counts": counts, "orphans": orphans, "documents": [json.loads(r.document) for r in rows]}
 
 
 def verified_chain(url: str, key_path) -> dict[str, Any]:

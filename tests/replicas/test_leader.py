@@ -33,8 +33,10 @@ async def test_one_leads_and_a_follower_takes_over_when_its_connection_is_killed
         leader, follower = (a, b) if a.is_leader() else (b, a)
         # The server kills the leader's session (a crash, a failover of the database, an operator).
         with psycopg.connect(_dsn(pg_database), autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                          "AND objid = %s AND granted", (LEADER_LOCK_KEY & 0xFFFFFFFF,))
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+                (LEADER_LOCK_KEY & 0xFFFFFFFF,),
+            )
         await _until(lambda: follower.is_leader())
         await _until(lambda: not leader.is_leader())
         await asyncio.sleep(0.6)

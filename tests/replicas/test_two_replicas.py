@@ -56,8 +56,11 @@ def test_one_leader_one_attestation_per_interval_and_failover(portal_config, pg_
     _wait_for(lambda: len(stored(pg_database)["rows"]) >= 4, 60, "four attestations")
     assert _leaders(a, b) == [first] and not other.health()["leader"]
     # The web role reads it from the workers' status rows: the leader, and both workers alive.
-    seen = _wait_for(lambda: (web.health() or {}).get("replica") == first.health()["replica"] and web.health(),
-                     15, "the web role naming the leader")
+    seen = _wait_for(
+        lambda: (web.health() or {}).get("replica") == first.health()["replica"] and web.health(),
+        15,
+        "the web role naming the leader",
+    )
     assert seen["leader"] is True and len(seen["workers"]) == 2 and seen["status"] == "ok"
     before_kill = len(stored(pg_database)["rows"])
     first.kill()
@@ -65,8 +68,11 @@ def test_one_leader_one_attestation_per_interval_and_failover(portal_config, pg_
     _wait_for(lambda: _leaders(other), 15, "the follower taking the lead")
     took_over = time.monotonic() - killed_at
     _wait_for(lambda: len(stored(pg_database)["rows"]) >= before_kill + 3, 60, "attestations after failover")
-    _wait_for(lambda: (web.health() or {}).get("replica") == other.health()["replica"], 15,
-              "the web role naming the new leader")
+    _wait_for(
+        lambda: (web.health() or {}).get("replica") == other.health()["replica"],
+        15,
+        "the web role naming the new leader",
+    )
     other.stop()
     web.stop()
     _check_chain(pg_database, key_path)
@@ -81,9 +87,11 @@ async def test_two_workers_that_both_lead_still_store_one_per_interval(portal_co
         now = datetime.now(timezone.utc)
         for round_ in range(3):
             moment = now + timedelta(seconds=60 * round_)
-            results = await asyncio.gather(take_snapshot(a.context, now=moment, min_gap_seconds=30),
-                                           take_snapshot(b.context, now=moment, min_gap_seconds=30),
-                                           return_exceptions=True)
+            results = await asyncio.gather(
+                take_snapshot(a.context, now=moment, min_gap_seconds=30),
+                take_snapshot(b.context, now=moment, min_gap_seconds=30),
+                return_exceptions=True,
+            )
             stored_ones = [r for r in results if isinstance(r, dict)]
             refused = [r for r in results if isinstance(r, SnapshotNotDue)]
             assert len(stored_ones) == 1 and len(refused) == 1, results

@@ -40,8 +40,10 @@ def test_the_advertised_host_names_every_url_and_they_answer(devnet):
     assert answer.json()["result"] == "0x7a69"
 
 
-@pytest.mark.parametrize("method, path, status", [("GET", "/nope", 404), ("POST", "/manifest", 405),
-                                                  ("GET", "/healthz", 200), ("HEAD", "/manifest", 200)])
+@pytest.mark.parametrize(
+    "method, path, status",
+    [("GET", "/nope", 404), ("POST", "/manifest", 405), ("GET", "/healthz", 200), ("HEAD", "/manifest", 200)],
+)
 def test_the_manifest_server_answers_nothing_else(devnet, method, path, status):
     r = httpx.request(method, devnet.url + path, timeout=10)
     assert r.status_code == status and r.headers["cache-control"] == "no-store"

@@ -36,13 +36,21 @@ def alive(pid: int) -> bool:
 def stack(tmp_path):
     web, worker, devnet = free_port(), free_port(), free_port()
     config = tmp_path / "portal.toml"
-    config.write_text(f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
-                      "[schedule]\nsnapshot_interval_seconds = 2\n"
-                      '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n')
+    config.write_text(
+        f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
+        "[schedule]\nsnapshot_interval_seconds = 2\n"
+        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
     log = tmp_path / "run.log"
-    proc = subprocess.Popen([RESERVES, "run", "--config", str(config)], cwd=tmp_path, env=env,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [RESERVES, "run", "--config", str(config)],
+        cwd=tmp_path,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         yield proc, f"http://127.0.0.1:{web}", f"http://127.0.0.1:{worker}", log
     finally:

@@ -72,8 +72,13 @@ class SolanaDouble:
 
     def block(self, slot: int) -> dict[str, Any]:
         parent = max((s for s in range(slot - 1, max(-1, slot - 200), -1) if s not in self.skipped), default=0)
-        return {"blockHeight": slot - len(self.skipped), "blockTime": self.block_time(slot),
-                "blockhash": blockhash(slot), "parentSlot": parent, "previousBlockhash": blockhash(parent)}
+        return {
+            "blockHeight": slot - len(self.skipped),
+            "blockTime": self.block_time(slot),
+            "blockhash": blockhash(slot),
+            "parentSlot": parent,
+            "previousBlockhash": blockhash(parent),
+        }
 
     # -- methods ---------------------------------------------------------------------------------
 
@@ -88,10 +93,18 @@ class SolanaDouble:
             return Error(-32602, "Invalid param: not a Token mint")
         ui = self.supply / 10**self.decimals
         text = str(self.supply).rjust(self.decimals + 1, "0")
-        ui_string = (text[: -self.decimals] + "." + text[-self.decimals:]).rstrip("0").rstrip(".") if self.decimals else text
-        return {"context": {"apiVersion": API_VERSION, "slot": self.finalized_slot},
-                "value": {"amount": str(self.supply), "decimals": self.decimals,
-                          "uiAmount": ui, "uiAmountString": ui_string}}
+        ui_string = (
+            (text[: -self.decimals] + "." + text[-self.decimals :]).rstrip("0").rstrip(".") if self.decimals else text
+        )
+        return {
+            "context": {"apiVersion": API_VERSION, "slot": self.finalized_slot},
+            "value": {
+                "amount": str(self.supply),
+                "decimals": self.decimals,
+                "uiAmount": ui,
+                "uiAmountString": ui_string,
+            },
+        }
 
     def getBlock(self, params: list[Any]) -> Any:  # noqa: N802
         slot = self._slot_param(params)
@@ -154,8 +167,13 @@ class SolanaDouble:
             return
         body = await read_body(receive, _MAX_REQUEST)
         status, reply = (413, b"") if body is None else await self.answer(body)
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": reply})
 
 

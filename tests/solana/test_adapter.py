@@ -36,8 +36,16 @@ def node() -> Iterator[tuple[SolanaDouble, str]]:
 
 
 def config(url: str, **overrides: Any) -> dict[str, Any]:
-    return {"kind": "solana-spl", "chain_id": MAINNET, "rpc_url": url, "mint": SolanaDouble.mint,
-            "expected_decimals": 8, "timeout_seconds": 2, "retries": 1, **overrides}
+    return {
+        "kind": "solana-spl",
+        "chain_id": MAINNET,
+        "rpc_url": url,
+        "mint": SolanaDouble.mint,
+        "expected_decimals": 8,
+        "timeout_seconds": 2,
+        "retries": 1,
+        **overrides,
+    }
 
 
 def make(url: str, **overrides: Any) -> SolanaSplAdapter:
@@ -159,8 +167,10 @@ async def test_get_blocks_garbage_is_data_error(node: tuple[SolanaDouble, str], 
 
 
 def supply_answer(amount: Any = "100", decimals: Any = 8, slot: Any = 300_000_000) -> dict[str, Any]:
-    return {"context": {"apiVersion": "2.1.21", "slot": slot},
-            "value": {"amount": amount, "decimals": decimals, "uiAmount": 1e-6, "uiAmountString": "0.000001"}}
+    return {
+        "context": {"apiVersion": "2.1.21", "slot": slot},
+        "value": {"amount": amount, "decimals": decimals, "uiAmount": 1e-6, "uiAmountString": "0.000001"},
+    }
 
 
 @pytest.mark.parametrize(
@@ -197,9 +207,19 @@ async def test_bad_token_supply_is_data_error(node: tuple[SolanaDouble, str], an
     ("method", "outcome", "error", "match"),
     [
         ("getGenesisHash", Raw(200, b"<html>not json</html>"), ChainDataError, "malformed JSON-RPC"),
-        ("getGenesisHash", Raw(200, b'{"jsonrpc": "2.0", "id": 999, "result": "x"}'), ChainDataError, "malformed JSON-RPC"),
+        (
+            "getGenesisHash",
+            Raw(200, b'{"jsonrpc": "2.0", "id": 999, "result": "x"}'),
+            ChainDataError,
+            "malformed JSON-RPC",
+        ),
         ("getGenesisHash", Raw(200, b'{"jsonrpc": "2.0", "id": 1}'), ChainDataError, "malformed JSON-RPC"),
-        ("getGenesisHash", Raw(200, b'{"jsonrpc": "2.0", "id": 1, "result": NaN}'), ChainDataError, "malformed JSON-RPC"),
+        (
+            "getGenesisHash",
+            Raw(200, b'{"jsonrpc": "2.0", "id": 1, "result": NaN}'),
+            ChainDataError,
+            "malformed JSON-RPC",
+        ),
         ("getGenesisHash", Raw(200, b"\xff\xfe"), ChainDataError, "malformed JSON-RPC"),
         ("getGenesisHash", Raw(200, b"[" * 100_000), ChainDataError, "malformed JSON-RPC"),
         ("getGenesisHash", Raw(200, b" " * (MAX_BODY_BYTES + 1)), ChainDataError, "larger than"),
@@ -211,13 +231,25 @@ async def test_bad_token_supply_is_data_error(node: tuple[SolanaDouble, str], an
         ("getTokenSupply", Error(-32601, "Method not found"), ChainDataError, "Method not found"),
         ("getBlock", None, ChainDataError, "malformed block"),
         ("getBlock", {"blockhash": "abc", "parentSlot": 1, "blockTime": 1}, ChainDataError, "malformed block"),
-        ("getBlock", {"blockhash": blockhash(1), "parentSlot": 300_000_000, "blockTime": 1}, ChainDataError, "parent slot"),
+        (
+            "getBlock",
+            {"blockhash": blockhash(1), "parentSlot": 300_000_000, "blockTime": 1},
+            ChainDataError,
+            "parent slot",
+        ),
         ("getBlock", {"blockhash": blockhash(1), "parentSlot": 1, "blockTime": 1.5}, ChainDataError, "malformed block"),
-        ("getBlock", {"blockhash": blockhash(1), "parentSlot": 1, "blockTime": 10**13}, ChainDataError, "malformed block"),
+        (
+            "getBlock",
+            {"blockhash": blockhash(1), "parentSlot": 1, "blockTime": 10**13},
+            ChainDataError,
+            "malformed block",
+        ),
         ("getBlock", Error(-32602, "Invalid params"), ChainDataError, "getBlock"),
     ],
 )
-async def test_bad_answers_raise(node: tuple[SolanaDouble, str], method: str, outcome: Any, error: type, match: str) -> None:
+async def test_bad_answers_raise(
+    node: tuple[SolanaDouble, str], method: str, outcome: Any, error: type, match: str
+) -> None:
     double, url = node
     double.overrides[method] = lambda p: outcome
     with pytest.raises(error, match=match) as info:
@@ -297,8 +329,11 @@ def test_repr_hides_the_api_key(node: tuple[SolanaDouble, str]) -> None:
         ("max_age_seconds", 0, "max_age_seconds"),
         ("kind", "evm-erc20", "kind: must be 'solana-spl'"),
         ("colour", "blue", "colour: unknown key"),
-        ("exclusions", [{"address": SolanaDouble.mint, "category": "treasury", "reason": "x"}],
-         "exclusions: not supported for solana-spl: token account balances cannot be read at the supply's slot"),
+        (
+            "exclusions",
+            [{"address": SolanaDouble.mint, "category": "treasury", "reason": "x"}],
+            "exclusions: not supported for solana-spl: token account balances cannot be read at the supply's slot",
+        ),
         ("exclusions", [], "exclusions: not supported for solana-spl"),
         ("held", [], "held: unknown key"),
     ],

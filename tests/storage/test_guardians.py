@@ -38,11 +38,20 @@ async def _store(db, doc: dict, finality: str = "pending") -> str:
 
     async with db.sessions() as session:
         async with session.begin():
-            session.add(AttestationRow(
-                id=_id(doc), sequence=doc["sequence"], previous=doc["previous"],
-                issued_at=parse_timestamp(doc["issued_at"]), status=doc["status"], ratio_bp=int(doc["ratio_bp"]),
-                reserves_sat=int(doc["reserves"]["total_sat"]), liabilities_sat=int(doc["supply"]["total_sat"]),
-                document=json.dumps(doc), finality=finality))
+            session.add(
+                AttestationRow(
+                    id=_id(doc),
+                    sequence=doc["sequence"],
+                    previous=doc["previous"],
+                    issued_at=parse_timestamp(doc["issued_at"]),
+                    status=doc["status"],
+                    ratio_bp=int(doc["ratio_bp"]),
+                    reserves_sat=int(doc["reserves"]["total_sat"]),
+                    liabilities_sat=int(doc["supply"]["total_sat"]),
+                    document=json.dumps(doc),
+                    finality=finality,
+                )
+            )
     return _id(doc)
 
 
@@ -68,26 +77,31 @@ async def test_threshold_makes_it_final_with_an_event_and_audit_entries(db):
         entries = (await session.exec(select(AuditRow).order_by(AuditRow.id))).all()
     assert row.finality == "final" and row.final_at is not None
     assert [e.kind for e in events] == ["attestation_final"]
-    assert [(e.actor, e.action) for e in entries] == [("guardian:guardian-0", "guardian.signature"),
-                                                      ("guardian:guardian-2", "guardian.signature")]
+    assert [(e.actor, e.action) for e in entries] == [
+        ("guardian:guardian-0", "guardian.signature"),
+        ("guardian:guardian-2", "guardian.signature"),
+    ]
     assert audit.chain_problems([audit.entry_json(e) for e in entries]) == []
     # A third signature is still welcome (M of N), and changes nothing about finality.
     third = await guardians.submit(db, att_id, *_sig(KEYS[1], att_id))
     assert third["finality"] == "final" and len(third["signed"]) == 3
 
 
-@pytest.mark.parametrize("change, error, code", [
-    ({"att_id": "zz" * 32}, InvalidInput, "invalid_input"),
-    ({"att_id": "ab" * 33}, InvalidInput, "invalid_input"),
-    ({"pubkey": "02" + "ab" * 32}, InvalidInput, "invalid_input"),
-    ({"sig": "00" * 63}, InvalidInput, "invalid_input"),
-    ({"sig": 12345}, InvalidInput, "invalid_input"),
-    ({"pubkey": None}, InvalidInput, "invalid_input"),
-    ({"att_id": "ab" * 32}, NotFound, "not_found"),
-    ({"key": key(99, "outsider")}, guardians.UnknownGuardian, "unknown_guardian"),
-    ({"sig_for": "cd" * 32}, guardians.InvalidSignature, "invalid_signature"),
-    ({"sig": "00" * 64}, guardians.InvalidSignature, "invalid_signature"),
-])
+@pytest.mark.parametrize(
+    "change, error, code",
+    [
+        ({"att_id": "zz" * 32}, InvalidInput, "invalid_input"),
+        ({"att_id": "ab" * 33}, InvalidInput, "invalid_input"),
+        ({"pubkey": "02" + "ab" * 32}, InvalidInput, "invalid_input"),
+        ({"sig": "00" * 63}, InvalidInput, "invalid_input"),
+        ({"sig": 12345}, InvalidInput, "invalid_input"),
+        ({"pubkey": None}, InvalidInput, "invalid_input"),
+        ({"att_id": "ab" * 32}, NotFound, "not_found"),
+        ({"key": key(99, "outsider")}, guardians.UnknownGuardian, "unknown_guardian"),
+        ({"sig_for": "cd" * 32}, guardians.InvalidSignature, "invalid_signature"),
+        ({"sig": "00" * 64}, guardians.InvalidSignature, "invalid_signature"),
+    ],
+)
 async def test_each_bad_submission_is_refused_with_its_code_and_stores_nothing(db, change, error, code):
     att_id = await _store(db, make_doc_v4(guardians=GSET))
     k = change.get("key", KEYS[0])
@@ -126,9 +140,12 @@ async def test_append_only_tables_refuse_updates_and_deletes(db):
     att_id = await _store(db, make_doc_v4(guardians=GSET))
     await guardians.submit(db, att_id, *_sig(KEYS[0], att_id))
     refused = [
-        "UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log",
-        "UPDATE guardian_signature SET sig = 'x'", "DELETE FROM guardian_signature",
-        "UPDATE attestation SET document = '{}'", "UPDATE attestation SET status = 'stale'",
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+        "UPDATE guardian_signature SET sig = 'x'",
+        "DELETE FROM guardian_signature",
+        "UPDATE attestation SET document = '{}'",
+        "UPDATE attestation SET status = 'stale'",
         "DELETE FROM attestation",
     ]
     for statement in refused:

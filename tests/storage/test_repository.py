@@ -20,10 +20,28 @@ T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 def _row(seq: int, *, previous: str | None, ratio: int | None, when: datetime, res: int = 10, liab: int = 5):
     att_id = f"{seq:064x}"
-    return (AttestationRow(id=att_id, sequence=seq, previous=previous, issued_at=when, status="healthy",
-                           ratio_bp=ratio, reserves_sat=res, liabilities_sat=liab, document="{}"),
-            RatioPoint(time=when, sequence=seq, attestation_id=att_id, status="healthy", ratio_bp=ratio,
-                       reserves_sat=res, liabilities_sat=liab))
+    return (
+        AttestationRow(
+            id=att_id,
+            sequence=seq,
+            previous=previous,
+            issued_at=when,
+            status="healthy",
+            ratio_bp=ratio,
+            reserves_sat=res,
+            liabilities_sat=liab,
+            document="{}",
+        ),
+        RatioPoint(
+            time=when,
+            sequence=seq,
+            attestation_id=att_id,
+            status="healthy",
+            ratio_bp=ratio,
+            reserves_sat=res,
+            liabilities_sat=liab,
+        ),
+    )
 
 
 @pytest.fixture
@@ -45,14 +63,24 @@ def test_migrations_reach_head_and_are_idempotent(db_url):
             names = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))}
         else:
             names = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))}
-            hyper = conn.execute(text(
-                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relname = 'hypertable' AND n.nspname = '_timescaledb_catalog'")).scalar()
+            hyper = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relname = 'hypertable' AND n.nspname = '_timescaledb_catalog'"
+                )
+            ).scalar()
             if timescale_installed(conn):
                 # The guard saw the extension: ratio_point must now be a hypertable.
                 assert hyper == 1
-                assert conn.execute(text("SELECT count(*) FROM timescaledb_information.hypertables "
-                                         "WHERE hypertable_name = 'ratio_point'")).scalar() == 1
+                assert (
+                    conn.execute(
+                        text(
+                            "SELECT count(*) FROM timescaledb_information.hypertables "
+                            "WHERE hypertable_name = 'ratio_point'"
+                        )
+                    ).scalar()
+                    == 1
+                )
             else:
                 assert hyper == 0  # plain PostgreSQL: a plain table, queried with date_bin
         assert tables <= names
@@ -149,8 +177,9 @@ async def test_buckets_are_the_same_on_both_backends(db):
     async with db.sessions() as s, s.begin():
         await repo.insert_attestation(s, r, p)
     async with db.sessions() as s:
-        buckets = await repo.ratio_history(s, start=when - timedelta(days=30), end=when + timedelta(days=1),
-                                           bucket_seconds=7 * 86400)
+        buckets = await repo.ratio_history(
+            s, start=when - timedelta(days=30), end=when + timedelta(days=1), bucket_seconds=7 * 86400
+        )
     origin = datetime(2000, 1, 1, tzinfo=timezone.utc)
     assert len(buckets) == 1 and (buckets[0].start - origin).total_seconds() % (7 * 86400) == 0
     assert buckets[0].start <= when < buckets[0].start + timedelta(days=7)

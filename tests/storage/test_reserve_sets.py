@@ -10,8 +10,14 @@ import pytest
 
 from chains.errors import ChainConfigError
 from reserves.errors import ConfigError
-from reserves.declarations.reserve_set import (MAX_DIFF_ADDRESSES, build_reserve_set, describe_diff, diff_declarations,
-                                  record_reserve_set, reserve_set_hash)
+from reserves.declarations.reserve_set import (
+    MAX_DIFF_ADDRESSES,
+    build_reserve_set,
+    describe_diff,
+    diff_declarations,
+    record_reserve_set,
+    reserve_set_hash,
+)
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
@@ -35,8 +41,11 @@ class FakeWallet:
             raise ChainConfigError("descriptor: bad checksum")
         body = {"name": self.name, "label": self.label, "network": "regtest"}
         if self.descriptor:
-            return body | {"descriptor": self.descriptor, "gap_limit": 20,
-                           "policy": {"script_type": "p2wsh-multisig", "threshold": 2, "keys": []}}
+            return body | {
+                "descriptor": self.descriptor,
+                "gap_limit": 20,
+                "policy": {"script_type": "p2wsh-multisig", "threshold": 2, "keys": []},
+            }
         return body | {"addresses": sorted(self.addresses), "policy": {"script_type": "addresses"}}
 
 
@@ -84,12 +93,24 @@ def test_a_declaration_that_is_not_canonical_json_is_refused():
 
 def test_diff_names_wallets_and_addresses():
     old = build_reserve_set([("s", [COLD, HOT])]).declaration()
-    new = build_reserve_set([("s", [FakeWallet("cold", descriptor="wsh(sortedmulti(2,A,B,D))", label="Cold, 2 of 3"),
-                                    FakeWallet("hot", addresses=("bcrt1qb", "bcrt1qc")),
-                                    FakeWallet("new", addresses=("bcrt1qn",))])]).declaration()
+    new = build_reserve_set(
+        [
+            (
+                "s",
+                [
+                    FakeWallet("cold", descriptor="wsh(sortedmulti(2,A,B,D))", label="Cold, 2 of 3"),
+                    FakeWallet("hot", addresses=("bcrt1qb", "bcrt1qc")),
+                    FakeWallet("new", addresses=("bcrt1qn",)),
+                ],
+            )
+        ]
+    ).declaration()
     d = diff_declarations(old, new)
     assert d["wallets_added"] == ["new"] and d["wallets_removed"] == []
-    assert d["wallets_changed"] == [{"name": "cold", "members": ["descriptor"]}, {"name": "hot", "members": ["addresses"]}]
+    assert d["wallets_changed"] == [
+        {"name": "cold", "members": ["descriptor"]},
+        {"name": "hot", "members": ["addresses"]},
+    ]
     assert d["addresses_added"] == [{"wallet": "hot", "address": "bcrt1qc"}, {"wallet": "new", "address": "bcrt1qn"}]
     assert d["addresses_removed"] == [{"wallet": "hot", "address": "bcrt1qa"}]
     assert describe_diff(d) == "added wallets: new; changed: cold (descriptor), hot (addresses); addresses +2 -1"
@@ -131,8 +152,9 @@ async def test_devnet_marks_a_repeated_reason_instead_of_refusing(db):
 
 
 async def test_a_second_writer_of_a_version_is_refused(db):
-    row = ReserveSetVersion(version=1, hash="00" * 32, created_at=T0, reason="r", wallet_count=0,
-                            declaration='{"wallets":[]}')
+    row = ReserveSetVersion(
+        version=1, hash="00" * 32, created_at=T0, reason="r", wallet_count=0, declaration='{"wallets":[]}'
+    )
     async with db.sessions() as s:
         async with s.begin():
             await repo.insert_reserve_set(s, row)
@@ -151,9 +173,13 @@ def test_upgrading_a_format_1_database_keeps_its_attestations(db_url):
     upgrade(db_url, "0001")
     engine = create_engine(sync_url(db_url))
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO attestation (id, sequence, previous, issued_at, status, ratio_bp, reserves_sat, "
-                          "liabilities_sat, document) VALUES (:id, 0, NULL, :t, 'healthy', NULL, :a, :a, '{}')"),
-                     {"id": "ab" * 32, "t": T0, "a": "0".zfill(78) if conn.dialect.name == "sqlite" else 0})
+        conn.execute(
+            text(
+                "INSERT INTO attestation (id, sequence, previous, issued_at, status, ratio_bp, reserves_sat, "
+                "liabilities_sat, document) VALUES (:id, 0, NULL, :t, 'healthy', NULL, :a, :a, '{}')"
+            ),
+            {"id": "ab" * 32, "t": T0, "a": "0".zfill(78) if conn.dialect.name == "sqlite" else 0},
+        )
     upgrade(db_url)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT sequence, reserve_set_version FROM attestation")).one()

@@ -26,9 +26,15 @@ def _points(n: int, seed: int) -> list[tuple[RatioPoint, list]]:
     for i in range(n):
         t += timedelta(minutes=rng.choice([1, 1, 7, 45, 200]))
         ratio = None if rng.random() < 0.08 else rng.randint(9_000, 13_000)
-        point = RatioPoint(time=t, sequence=i, attestation_id=f"{i:064x}", status="stale" if ratio is None else "healthy",
-                           ratio_bp=ratio, reserves_sat=rng.randint(10**8, 10**9 + 2**60),
-                           liabilities_sat=rng.randint(10**8, 10**9))
+        point = RatioPoint(
+            time=t,
+            sequence=i,
+            attestation_id=f"{i:064x}",
+            status="stale" if ratio is None else "healthy",
+            ratio_bp=ratio,
+            reserves_sat=rng.randint(10**8, 10**9 + 2**60),
+            liabilities_sat=rng.randint(10**8, 10**9),
+        )
         deployments = [(name, "eip155:1", rng.randint(0, 10**12)) for name in ("eth", "l2") if rng.random() < 0.9]
         out.append((point, deployments))
     return out
@@ -68,12 +74,16 @@ async def _compare(filled, bucket: int) -> None:
         assert series.source_for(bucket) is not None and len(raw) > 3
         _same(raw, rolled)
         for name in ("eth", "l2"):
-            _same(await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=name,
-                                       resolution=None),
-                  await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=name))
+            _same(
+                await series.history(
+                    session, start=start, end=end, bucket_seconds=bucket, deployment=name, resolution=None
+                ),
+                await series.history(session, start=start, end=end, bucket_seconds=bucket, deployment=name),
+            )
     assert sum(b.points for b in raw) == len(points)
-    assert min(b.min_ratio_bp for b in raw if b.min_ratio_bp is not None) == \
-        min(p.ratio_bp for p, _ in points if p.ratio_bp is not None)
+    assert min(b.min_ratio_bp for b in raw if b.min_ratio_bp is not None) == min(
+        p.ratio_bp for p, _ in points if p.ratio_bp is not None
+    )
     assert raw[-1].last_reserves_sat == points[-1][0].reserves_sat  # above 2**53: no precision lost
 
 
@@ -83,8 +93,11 @@ async def test_rebuilding_the_rollups_gives_what_the_engine_kept(filled):
         if await series.rollups_are_views(session):
             # TimescaleDB keeps them itself (continuous aggregates): there is nothing to rebuild, and
             # the plain tables must not exist beside them.
-            kinds = (await session.exec(text("SELECT relkind FROM pg_class WHERE relname IN "
-                                             "('ratio_rollup', 'supply_rollup')"))).all()
+            kinds = (
+                await session.exec(
+                    text("SELECT relkind FROM pg_class WHERE relname IN ('ratio_rollup', 'supply_rollup')")
+                )
+            ).all()
             assert sorted(k[0] for k in kinds) == ["v", "v"]
             return
         before = (await session.exec(text("SELECT * FROM ratio_rollup ORDER BY resolution, bucket"))).all()
@@ -111,8 +124,14 @@ async def test_retention_drops_raw_rows_and_keeps_rollups(filled):
                 async with session.begin():
                     await series.apply_retention(session, days)
             async with db.sessions() as session:
-                jobs = (await session.exec(text("SELECT hypertable_name, config FROM timescaledb_information.jobs "
-                                                "WHERE proc_name = 'policy_retention'"))).all()
+                jobs = (
+                    await session.exec(
+                        text(
+                            "SELECT hypertable_name, config FROM timescaledb_information.jobs "
+                            "WHERE proc_name = 'policy_retention'"
+                        )
+                    )
+                ).all()
             assert sorted(j[0] for j in jobs) == ([] if days == 0 else ["ratio_point", "supply_point"])
         return
     async with db.sessions() as session:
@@ -135,22 +154,31 @@ async def test_the_history_answer_chooses_nice_buckets_and_whole_ranges(filled):
     assert day["bucket_seconds"] == 300 and day["source"] == "raw"
     assert day["from"].endswith(":00Z") and datetime.fromisoformat(day["to"]) >= end
     one = await history_mod.history(db, start=T0, end=end, bucket_seconds=86400, deployment="eth")
-    assert one["deployment"] == "eth" and set(one["points"][0]) == {"start", "points", "min_supply_sat",
-                                                                    "max_supply_sat", "last_supply_sat"}
+    assert one["deployment"] == "eth" and set(one["points"][0]) == {
+        "start",
+        "points",
+        "min_supply_sat",
+        "max_supply_sat",
+        "last_supply_sat",
+    }
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"start": T0, "end": T0}, "before"),
-    ({"start": T0.replace(tzinfo=None), "end": None}, "time zone"),
-    ({"start": T0, "end": T0 + timedelta(days=3650), "bucket_seconds": 60}, "too small"),
-    ({"start": None, "end": None, "bucket_seconds": 0}, "bucket"),
-    ({"start": None, "end": None, "bucket_seconds": 10**9}, "bucket"),
-    ({"start": datetime(1999, 1, 1, tzinfo=timezone.utc), "end": None}, "between"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"start": T0, "end": T0}, "before"),
+        ({"start": T0.replace(tzinfo=None), "end": None}, "time zone"),
+        ({"start": T0, "end": T0 + timedelta(days=3650), "bucket_seconds": 60}, "too small"),
+        ({"start": None, "end": None, "bucket_seconds": 0}, "bucket"),
+        ({"start": None, "end": None, "bucket_seconds": 10**9}, "bucket"),
+        ({"start": datetime(1999, 1, 1, tzinfo=timezone.utc), "end": None}, "between"),
+    ],
+)
 def test_bad_ranges_are_refused(kwargs, match):
     with pytest.raises(InvalidInput, match=match):
-        history_mod.check_range(kwargs.get("start"), kwargs.get("end"), kwargs.get("bucket_seconds"),
-                                datetime.now(timezone.utc))
+        history_mod.check_range(
+            kwargs.get("start"), kwargs.get("end"), kwargs.get("bucket_seconds"), datetime.now(timezone.utc)
+        )
 
 
 def test_nice_buckets():
@@ -166,8 +194,18 @@ def test_migrations_match_the_models_of_this_issue(db_url):
     from tests.pg import model_drift
 
     upgrade(db_url)
-    ours = ("guardian_signature", "engine_event", "audit_log", "anchor_record", "supply_point", "attestation",
-            "signing_key")
-    mine = [d for d in model_drift(db_url) if any(f"'{t}'" in repr(d) or f"Table('{t}'" in repr(d) for t in ours)
-            and "rollup" not in repr(d)]
+    ours = (
+        "guardian_signature",
+        "engine_event",
+        "audit_log",
+        "anchor_record",
+        "supply_point",
+        "attestation",
+        "signing_key",
+    )
+    mine = [
+        d
+        for d in model_drift(db_url)
+        if any(f"'{t}'" in repr(d) or f"Table('{t}'" in repr(d) for t in ours) and "rollup" not in repr(d)
+    ]
     assert mine == []

@@ -97,8 +97,12 @@ class BitcoinCoreAdapter:
         self.name = config.name
         auth = (config.rpc_user, config.rpc_password) if config.rpc_user is not None else None
         self._client = CoreRpcClient(
-            config.rpc_url, auth=auth, cookie_path=config.rpc_cookie_path, timeout=config.timeout_seconds,
-            retries=config.retries, backoff_seconds=config.backoff_seconds,
+            config.rpc_url,
+            auth=auth,
+            cookie_path=config.rpc_cookie_path,
+            timeout=config.timeout_seconds,
+            retries=config.retries,
+            backoff_seconds=config.backoff_seconds,
         )
         self._index = _ScriptIndex(config.wallets, config.network)
         self._ranges: Ranges = {
@@ -141,7 +145,9 @@ class BitcoinCoreAdapter:
         self._best.remember(best, anchor)
         return ReserveReading(
             source=self.name,
-            block=BlockRef(chain_id(self.config.network), tip.height, tip.hash, datetime.fromtimestamp(tip.time, tz=timezone.utc)),
+            block=BlockRef(
+                chain_id(self.config.network), tip.height, tip.hash, datetime.fromtimestamp(tip.time, tz=timezone.utc)
+            ),
             min_confirmations=self.config.min_confirmations,
             utxos=tuple(counted),
             total_sat=sum(u.value_sat for u in counted),
@@ -187,7 +193,9 @@ class BitcoinCoreAdapter:
                 end = wider[(i, branch)]
                 if child + gap >= end:
                     if end >= MAX_SCAN_RANGE:
-                        raise ChainDataError(f"a coin within the gap limit of child {MAX_SCAN_RANGE}: scan range exhausted")
+                        raise ChainDataError(
+                            f"a coin within the gap limit of child {MAX_SCAN_RANGE}: scan range exhausted"
+                        )
                     wider[(i, branch)] = min(MAX_SCAN_RANGE, max(2 * end, child + gap + 1))
         return wider
 
@@ -210,7 +218,9 @@ class BitcoinCoreAdapter:
     def _owners(self, unspent: ScanUnspent) -> list[tuple[int, str, int, int]]:
         owners = self._index.owners.get(unspent.script_pubkey)
         if not owners:
-            raise ChainDataError(f"scantxoutset returned output {unspent.txid}:{unspent.vout} of a script not asked for")
+            raise ChainDataError(
+                f"scantxoutset returned output {unspent.txid}:{unspent.vout} of a script not asked for"
+            )
         return owners
 
     def _classify(
@@ -229,9 +239,15 @@ class BitcoinCoreAdapter:
             utxo = self._to_utxo(raw, owners[0], tip, times.get(raw.height))
             (uncounted if utxo.uncounted_reason(self.config.min_confirmations) else counted).append(utxo)
         order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
-        return sorted(counted, key=order), sorted(uncounted, key=order), sorted(duplicates, key=lambda d: (d.txid, d.vout))
+        return (
+            sorted(counted, key=order),
+            sorted(uncounted, key=order),
+            sorted(duplicates, key=lambda d: (d.txid, d.vout)),
+        )
 
-    def _to_utxo(self, raw: ScanUnspent, owner: tuple[int, str, int, int], tip: CoreHeader, utxo_time: int | None) -> Utxo:
+    def _to_utxo(
+        self, raw: ScanUnspent, owner: tuple[int, str, int, int], tip: CoreHeader, utxo_time: int | None
+    ) -> Utxo:
         if raw.height > tip.height:
             raise ChainDataError(f"scantxoutset: output {raw.txid}:{raw.vout} is above the scanned tip")
         confirmations = tip.height - raw.height + 1
@@ -241,8 +257,15 @@ class BitcoinCoreAdapter:
         wallet = self.config.wallets[i]
         lock = wallet.lock_at(address, raw.height, tip.height, tip.median_time, utxo_median_time=utxo_time)
         return Utxo(
-            txid=raw.txid, vout=raw.vout, value_sat=raw.value_sat, address=address, height=raw.height,
-            confirmations=confirmations, wallet=wallet.name, coinbase=raw.coinbase, lock=lock,
+            txid=raw.txid,
+            vout=raw.vout,
+            value_sat=raw.value_sat,
+            address=address,
+            height=raw.height,
+            confirmations=confirmations,
+            wallet=wallet.name,
+            coinbase=raw.coinbase,
+            lock=lock,
         )
 
     def _claims(self, scan: ScanResult, counted: list[Utxo]) -> list[tuple[ScanUnspent, str]]:

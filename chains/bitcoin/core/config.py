@@ -48,8 +48,11 @@ _INTS = {
     "retries": (0, 10),
     "gap_limit": (1, 1000),
 }
-_FLOATS = {"timeout_seconds": (0.0, 300.0, False), "scan_timeout_seconds": (0.0, 7200.0, False),
-           "backoff_seconds": (0.0, 60.0, True)}
+_FLOATS = {
+    "timeout_seconds": (0.0, 300.0, False),
+    "scan_timeout_seconds": (0.0, 7200.0, False),
+    "backoff_seconds": (0.0, 60.0, True),
+}
 _STRINGS = ("rpc_user", "rpc_password", "rpc_cookie_path")
 _KNOWN = {"kind", "rpc_url", "network", "wallets", "addresses", "descriptors", *_INTS, *_FLOATS, *_STRINGS}
 
@@ -69,8 +72,12 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
     gap_limit = numbers.pop("gap_limit", 20)
     wallets = source_wallets(name, mapping, network, gap_limit, where)
     return BitcoinCoreConfig(
-        name=name, rpc_url=_rpc_url(mapping.get("rpc_url"), f"{where}.rpc_url"), network=network,
-        wallets=wallets, **strings, **numbers,
+        name=name,
+        rpc_url=_rpc_url(mapping.get("rpc_url"), f"{where}.rpc_url"),
+        network=network,
+        wallets=wallets,
+        **strings,
+        **numbers,
     )
 
 
@@ -88,5 +95,3 @@ def _string(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or len(value) > 4096:
         raise ChainConfigError(f"{where}: must be a non-empty string")
     return value
-
-

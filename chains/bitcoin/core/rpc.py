@@ -218,12 +218,15 @@ class CoreRpcClient:
 
     # --- transport ---------------------------------------------------------------------------
 
-    async def call(self, method: str, params: list[Any] | None = None, *, retry: bool = True, timeout: float | None = None) -> Any:
+    async def call(
+        self, method: str, params: list[Any] | None = None, *, retry: bool = True, timeout: float | None = None
+    ) -> Any:
         """The `result` of `method(params)`; CoreRpcError / CoreRpcUnavailable for RPC errors,
         ChainUnavailable when the node cannot be reached, ChainDataError for garbage."""
         return await retrying(
             lambda: self._call_once(method, params or [], timeout),
-            retries=self._retries if retry else 0, backoff=self._backoff,
+            retries=self._retries if retry else 0,
+            backoff=self._backoff,
             give_up=lambda detail, attempts: ChainUnavailable(f"{method}: {detail} (after {attempts} attempts)"),
         )
 
@@ -232,8 +235,12 @@ class CoreRpcClient:
         body = json.dumps({"jsonrpc": "1.0", "id": request_id, "method": method, "params": params})
         try:
             async with self._http.stream(
-                "POST", "", content=body, headers={"content-type": "application/json"},
-                auth=self._basic_auth(), timeout=timeout or self._timeout,
+                "POST",
+                "",
+                content=body,
+                headers={"content-type": "application/json"},
+                auth=self._basic_auth(),
+                timeout=timeout or self._timeout,
             ) as response:
                 status = response.status_code
                 if status == 401 and self._cookie is not None:
@@ -260,8 +267,6 @@ class CoreRpcClient:
                 raise ChainUnavailable("the RPC cookie file is not user:password")
             return httpx.BasicAuth(user, password)
         return httpx.BasicAuth(*self._auth) if self._auth else None
-
-
 
 
 def _unwrap(method: str, status: int, payload: bytes, request_id: int) -> Any:

@@ -15,7 +15,15 @@ from chains.bitcoin.scan import gather, wallet_addresses
 from chains.errors import ChainDataError
 from chains.registry import Spec
 
-__all__ = ["GENESIS", "READ_ATTEMPTS", "BitcoinEsploraAdapter", "BitcoinEsploraConfig", "SPEC", "chain_id", "parse_config"]
+__all__ = [
+    "GENESIS",
+    "READ_ATTEMPTS",
+    "BitcoinEsploraAdapter",
+    "BitcoinEsploraConfig",
+    "SPEC",
+    "chain_id",
+    "parse_config",
+]
 
 # Genesis block hashes (display order) of the networks we accept; CAIP-2 uses the first 32 chars.
 GENESIS = {
@@ -127,9 +135,7 @@ class BitcoinEsploraAdapter:
     async def _check_chain(self) -> None:
         genesis = await self._client.block_hash_at(0)
         if genesis != GENESIS[self.config.network]:
-            raise ChainDataError(
-                f"server's block 0 is {genesis}, not the {self.config.network} genesis: wrong network"
-            )
+            raise ChainDataError(f"server's block 0 is {genesis}, not the {self.config.network} genesis: wrong network")
 
     async def _hits(self) -> tuple[list[Hit], int]:
         """Every output of every wallet's addresses, in declaration order; each address read once."""
@@ -156,7 +162,9 @@ class BitcoinEsploraAdapter:
         times = await self._known(self._block_times, timed, self._block_time)
         return [
             to_utxo(
-                h, tip.height, tip.median_time,
+                h,
+                tip.height,
+                tip.median_time,
                 coinbase=coinbase.get(h.txid, False),
                 utxo_median_time=times.get(h.block_hash) if h.block_hash else None,
             )
@@ -189,9 +197,13 @@ class BitcoinEsploraAdapter:
         await self._check_chain()
         found = await gather([wallet_addresses(self._client, w) for w in self._wallets])
         return await reserves_at(
-            self._client, height, [(w, addresses) for w, (addresses, _) in zip(self._wallets, found)],
-            source=self.name, chain_id=chain_id(self.config.network),
-            min_confirmations=self.config.min_confirmations, addresses_scanned=sum(n for _, n in found),
+            self._client,
+            height,
+            [(w, addresses) for w, (addresses, _) in zip(self._wallets, found)],
+            source=self.name,
+            chain_id=chain_id(self.config.network),
+            min_confirmations=self.config.min_confirmations,
+            addresses_scanned=sum(n for _, n in found),
         )
 
 

@@ -17,7 +17,14 @@ from chains.hexes import HEADER_HEX, is_hex64
 from chains.retry import Backoff, Retryable, retrying
 
 __all__ = [
-    "EsploraBlock", "EsploraClient", "EsploraOutput", "EsploraTx", "EsploraUtxo", "MerkleProof", "Outspend", "TxStatus",
+    "EsploraBlock",
+    "EsploraClient",
+    "EsploraOutput",
+    "EsploraTx",
+    "EsploraUtxo",
+    "MerkleProof",
+    "Outspend",
+    "TxStatus",
 ]
 
 # Esplora pages an address's confirmed history 25 transactions at a time (API.md).
@@ -223,7 +230,9 @@ class EsploraClient:
                 return await self._get_once(path)
 
         return await retrying(
-            once, retries=self._retries, backoff=self._backoff,
+            once,
+            retries=self._retries,
+            backoff=self._backoff,
             give_up=lambda detail, attempts: ChainUnavailable(f"{path}: {detail} (after {attempts} attempts)"),
         )
 
@@ -242,8 +251,6 @@ class EsploraClient:
             raise Retryable("timed out") from exc
         except httpx.TransportError as exc:
             raise Retryable(f"transport error ({type(exc).__name__})") from exc
-
-
 
 
 def _expect(value: Any, kind: type, where: str) -> Any:

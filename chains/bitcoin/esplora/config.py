@@ -75,7 +75,9 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinEsploraConfig:
     )
 
 
-def source_wallets(name: str, mapping: dict[str, Any], network: str, gap_limit: int, where: str) -> tuple[WalletSpec, ...]:
+def source_wallets(
+    name: str, mapping: dict[str, Any], network: str, gap_limit: int, where: str
+) -> tuple[WalletSpec, ...]:
     """The wallets of one source: `[[wallets]]` tables first, then the flat keys (a wallet named
     after the source for `addresses`, "<source>-<i+1>" for each of `descriptors`, with the
     source's `gap_limit`). Names unique, at most MAX_WALLETS and MAX_ADDRESSES in all.
@@ -91,7 +93,9 @@ def source_wallets(name: str, mapping: dict[str, Any], network: str, gap_limit: 
     if not wallets:
         raise ChainConfigError(f"{where}.wallets: declare at least one wallet (or addresses / descriptors)")
     if len(wallets) > MAX_WALLETS:
-        raise ChainConfigError(f"{where}.wallets: at most {MAX_WALLETS} wallets, flat addresses and descriptors included")
+        raise ChainConfigError(
+            f"{where}.wallets: at most {MAX_WALLETS} wallets, flat addresses and descriptors included"
+        )
     names = [w.name for w in wallets]
     for i, wallet_name in enumerate(names):
         if wallet_name in names[:i]:

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chains.bitcoin.esplora.client import EsploraClient
-from chains.bitcoin.esplora.tx import MAX_MERKLE_DEPTH, MAX_SATS, MAX_SCRIPT_BYTES, MAX_TX_BYTES, parse_raw_tx, stripped_bytes
+from chains.bitcoin.esplora.tx import (
+    MAX_MERKLE_DEPTH,
+    MAX_SATS,
+    MAX_SCRIPT_BYTES,
+    MAX_TX_BYTES,
+    parse_raw_tx,
+    stripped_bytes,
+)
 from chains.bitcoin.scan import gather
 from chains.errors import ChainDataError
 from chains.hexes import HEADER_HEX, HEX64, HEX_BYTES

@@ -65,7 +65,9 @@ async def reserves_at(
     spent = await _spent_at(client, created, histories, height)
     claims = {(c.height, c.block_hash) for c in created} | set(spent.values())
     await _check_best_chain(client, claims)
-    utxos = [await _to_utxo(client, c, block.height, block.median_time) for c in created if (c.txid, c.vout) not in spent]
+    utxos = [
+        await _to_utxo(client, c, block.height, block.median_time) for c in created if (c.txid, c.vout) not in spent
+    ]
     if await client.block_hash_at(height) != block.hash:
         raise ChainDataError(f"block at height {height} changed during the read (reorg); no reading")
     counted = [u for u in utxos if u.uncounted_reason(min_confirmations) is None]
@@ -120,10 +122,19 @@ def _created_outputs(
                 names = owners.setdefault(point, [])
                 if wallet.name not in names:
                     names.append(wallet.name)
-                found.setdefault(point, _Created(
-                    wallet, address, tx.txid, vout, out.value_sat, tx.status.height, tx.status.block_hash,  # type: ignore[arg-type]
-                    tx.is_coinbase,
-                ))
+                found.setdefault(
+                    point,
+                    _Created(
+                        wallet,
+                        address,
+                        tx.txid,
+                        vout,
+                        out.value_sat,
+                        tx.status.height,
+                        tx.status.block_hash,  # type: ignore[arg-type]
+                        tx.is_coinbase,
+                    ),
+                )
     duplicates = [DuplicateOutpoint(t, v, tuple(n)) for (t, v), n in sorted(owners.items()) if len(n) > 1]
     return sorted(found.values(), key=lambda c: (c.height, c.txid, c.vout)), duplicates
 
@@ -139,8 +150,11 @@ async def _spent_at(
     answers = await gather([client.outspends(txid) for txid in txids])
     by_tx = dict(zip(txids, answers))
     in_history = {
-        point: tx for history in histories for tx in history
-        if tx.status.confirmed and tx.status.height <= height for point in tx.inputs  # type: ignore[operator]
+        point: tx
+        for history in histories
+        for tx in history
+        if tx.status.confirmed and tx.status.height <= height
+        for point in tx.inputs  # type: ignore[operator]
     }
     spent: dict[tuple[str, int], tuple[int, str]] = {}
     for c in created:

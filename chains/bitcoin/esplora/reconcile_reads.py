@@ -87,7 +87,9 @@ class ReconcileEsplora(EsploraClient):
         found.sort(key=lambda p: (p.height, p.txid, p.vout))
         return found
 
-    async def spent_addresses(self, inputs: tuple[tuple[str, int], ...], *, limit: int = MAX_INPUTS_CHECKED) -> list[str]:
+    async def spent_addresses(
+        self, inputs: tuple[tuple[str, int], ...], *, limit: int = MAX_INPUTS_CHECKED
+    ) -> list[str]:
         """Addresses of the outputs the first `limit` `inputs` spend (those Esplora names an address for).
 
         An input whose previous transaction is unknown or too short is a lying server: ChainDataError.

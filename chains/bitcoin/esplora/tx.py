@@ -203,8 +203,12 @@ def parse_raw_tx(raw: bytes) -> Transaction:
 def stripped_bytes(tx: Transaction) -> bytes:
     """Serialization without witnesses: exactly the bytes the txid hashes."""
     return (
-        tx.version.to_bytes(4, "little") + compact.to_bytes(len(tx.vin)) + b"".join(i.serialize() for i in tx.vin)
-        + compact.to_bytes(len(tx.vout)) + b"".join(o.serialize() for o in tx.vout) + tx.locktime.to_bytes(4, "little")
+        tx.version.to_bytes(4, "little")
+        + compact.to_bytes(len(tx.vin))
+        + b"".join(i.serialize() for i in tx.vin)
+        + compact.to_bytes(len(tx.vout))
+        + b"".join(o.serialize() for o in tx.vout)
+        + tx.locktime.to_bytes(4, "little")
     )
 
 

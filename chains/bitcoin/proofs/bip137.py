@@ -76,6 +76,7 @@ def sign_legacy(key: PrivateKey, message: bytes, magic: bytes = BITCOIN_MAGIC) -
 
 def verify_legacy(address: str, challenge: bytes, message: bytes, raw: bytes) -> ProofResult:
     """Outcome of a compact signature: valid for a matching P2PKH address, inconclusive for a segwit key match."""
+
     def result(outcome: str, detail: str, signers: tuple[str, ...] = ()) -> ProofResult:
         return ProofResult(outcome=outcome, variant=LEGACY, address=address, signers=signers, detail=detail)
 

@@ -61,7 +61,10 @@ def _simple(raw: bytes, spend: Transaction, result) -> ProofResult:
     spk = prevouts[0].script
     legacy_only = spk[:3] == b"\x76\xa9\x14" or spk[:2] == b"\xa9\x14"  # P2PKH / P2SH need a scriptSig
     if check.outcome == INVALID and legacy_only:
-        return result(INVALID, f"invalid signature: {check.detail}; a simple signature cannot satisfy a P2PKH or P2SH address, use the full format")
+        return result(
+            INVALID,
+            f"invalid signature: {check.detail}; a simple signature cannot satisfy a P2PKH or P2SH address, use the full format",
+        )
     return _finish(tx, [check], result)
 
 
@@ -84,7 +87,10 @@ def _full(raw: bytes, spend: Transaction, result) -> ProofResult:
     if problem:
         return result(INVALID, problem)
     if len(tx.vin) != 1:
-        return result(INVALID, "invalid signature: a full signature with extra inputs must be a proof of funds (pof) carrying their UTXOs")
+        return result(
+            INVALID,
+            "invalid signature: a full signature with extra inputs must be a proof of funds (pof) carrying their UTXOs",
+        )
     check = check_input(tx, 0, [Prevout(spend.vout[0].script_pubkey.data, 0)])
     return _finish(tx, [check], result)
 
@@ -116,7 +122,9 @@ def _finish(tx: Transaction, checks: list[InputCheck], result, funds: tuple[Fund
         if check.outcome == INCONCLUSIVE:
             return result(INCONCLUSIVE, f"inconclusive: {_where(i)}{check.detail}")
     if tx.version not in (0, 2):
-        return result(INCONCLUSIVE, f"inconclusive: to_sign version {tx.version} is reserved for upgrades (0 or 2 expected)")
+        return result(
+            INCONCLUSIVE, f"inconclusive: to_sign version {tx.version} is reserved for upgrades (0 or 2 expected)"
+        )
     lock_time, age = tx.locktime, tx.vin[0].sequence
     detail = "signature valid"
     if lock_time or age:

@@ -94,7 +94,14 @@ def resolve_prevout(tx: Transaction, inputs: list[PsbtInput], index: int) -> Pre
     txin = tx.vin[index]
     full = inputs[index].non_witness_utxo
     if full is None:
-        full = next((inputs[j].non_witness_utxo for j in range(index) if tx.vin[j].txid == txin.txid and inputs[j].non_witness_utxo), None)
+        full = next(
+            (
+                inputs[j].non_witness_utxo
+                for j in range(index)
+                if tx.vin[j].txid == txin.txid and inputs[j].non_witness_utxo
+            ),
+            None,
+        )
     from_full = None
     if full is not None:
         if full.txid() != txin.txid:

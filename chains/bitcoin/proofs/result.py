@@ -33,7 +33,12 @@ class FundsInput:
     script_pubkey: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"txid": self.txid, "vout": self.vout, "value_sat": str(self.value_sat), "script_pubkey": self.script_pubkey}
+        return {
+            "txid": self.txid,
+            "vout": self.vout,
+            "value_sat": str(self.value_sat),
+            "script_pubkey": self.script_pubkey,
+        }
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,9 @@ def parse_or_d_multi(script: bytes) -> tuple[int, list[bytes]]:
     return k, keys
 
 
-def run_template(script: bytes, items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool) -> tuple[str, ...]:
+def run_template(
+    script: bytes, items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool
+) -> tuple[str, ...]:
     """Evaluate a template against its stack items (without the script); the keys that signed, or ScriptFailure."""
     what = "script is not a template this verifier understands (multi, sortedmulti, <key> CHECKSIG"
     or_d = False
@@ -132,7 +134,9 @@ def run_template(script: bytes, items: list[bytes], digest_for: Callable[[int], 
     return _run_multi(k, keys, items, digest_for, segwit)
 
 
-def _run_multi(k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool) -> tuple[str, ...]:
+def _run_multi(
+    k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes], segwit: bool
+) -> tuple[str, ...]:
     """CHECKMULTISIG that must end the script with true: exactly a dummy and k signatures, in key order."""
     if len(items) != k + 1:
         raise ScriptFailure(f"expected a dummy element and {k} signatures (CLEANSTACK)")
@@ -152,7 +156,9 @@ def _run_multi(k: int, keys: list[bytes], items: list[bytes], digest_for: Callab
     return tuple(signed)
 
 
-def _run_or_d_multi(k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes]) -> tuple[str, ...]:
+def _run_or_d_multi(
+    k: int, keys: list[bytes], items: list[bytes], digest_for: Callable[[int], bytes]
+) -> tuple[str, ...]:
     """`<multi> IFDUP NOTIF <Z> ENDIF` through its multi branch; inconclusive when the witness takes the Z branch.
 
     Why a passing multi branch proves the script whatever Z is: with exactly [dummy, k sigs] below the script,
@@ -200,7 +206,9 @@ def _segwit_v0(tx: Transaction, index: int, value: int, program: bytes, witness:
     return run_template(script, items, digest(script), True)
 
 
-def _taproot(tx: Transaction, index: int, prevouts: list[Prevout], program: bytes, witness: list[bytes]) -> tuple[str, ...]:
+def _taproot(
+    tx: Transaction, index: int, prevouts: list[Prevout], program: bytes, witness: list[bytes]
+) -> tuple[str, ...]:
     if len(witness) >= 2 and witness[-1][:1] == b"\x50":
         raise NotUnderstood("taproot annex")
     if not witness:
@@ -220,7 +228,9 @@ def _taproot(tx: Transaction, index: int, prevouts: list[Prevout], program: byte
     return (program.hex(),)
 
 
-def _p2sh(tx: Transaction, index: int, value: int, program: bytes, script_sig: bytes, witness: list[bytes]) -> tuple[str, ...]:
+def _p2sh(
+    tx: Transaction, index: int, value: int, program: bytes, script_sig: bytes, witness: list[bytes]
+) -> tuple[str, ...]:
     try:
         pushes = parse_pushes(script_sig)
     except DecodeError as exc:

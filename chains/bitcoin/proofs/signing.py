@@ -55,7 +55,9 @@ def encode_simple(witness: list[bytes]) -> str:
     return "smp" + base64.b64encode(serialize_witness_stack(witness)).decode()
 
 
-def sign_simple(address: str, message: str, key: PrivateKey, network: str, *, grind: bool = True, aux_rand: bytes | None = None) -> str:
+def sign_simple(
+    address: str, message: str, key: PrivateKey, network: str, *, grind: bool = True, aux_rand: bytes | None = None
+) -> str:
     """A BIP-322 simple signature ("smp" prefix) for a P2WPKH address or a P2TR address (BIP-86 key path).
 
     ECDSA nonces are RFC 6979 (`grind` searches for a low R as Bitcoin Core does); Schnorr signatures use
@@ -98,7 +100,9 @@ def to_sign_psbt(address: str, message: str, network: str, witness_script: bytes
         inp.witness_script = Script(witness_script)
     elif witness_script is not None:
         raise ChainConfigError("a witness script is only used with a P2WSH address")
-    elif not (challenge[:2] == b"\x00\x14" and len(challenge) == 22) and not (challenge[:2] == b"\x51\x20" and len(challenge) == 34):
+    elif not (challenge[:2] == b"\x00\x14" and len(challenge) == 22) and not (
+        challenge[:2] == b"\x51\x20" and len(challenge) == 34
+    ):
         raise ChainConfigError("PSBT signing supports P2WPKH, P2WSH and P2TR addresses")
     return psbt.to_string()
 
@@ -132,7 +136,9 @@ def _witness_from_partials(psbt: PSBT, challenge: bytes) -> tuple[list[bytes], t
     try:
         k, keys = _signing_template(script)
     except NotUnderstood as exc:
-        raise ProofFormatError(f"witness script is not multi/sortedmulti, <key> CHECKSIG or or_d(multi, Z): {exc}") from exc
+        raise ProofFormatError(
+            f"witness script is not multi/sortedmulti, <key> CHECKSIG or or_d(multi, Z): {exc}"
+        ) from exc
     good = {pub: sig for pub, sig in partials if pub in keys and _verifies(sig, pub, digest_for(script))}
     ordered = [key for key in keys if key in good]
     if len(ordered) < k:

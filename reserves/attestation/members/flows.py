@@ -44,8 +44,9 @@ def flows_json(body: dict, previous: dict | None, policy: ar.Policy) -> dict:
     now, tip = _counted(body), _tip(body)
     recent = 0
     if now is not None and tip is not None:
-        recent = sum(int(u["value_sat"]) for u in now.values()
-                     if confirmations(u["height"], tip) <= policy.recent_blocks)
+        recent = sum(
+            int(u["value_sat"]) for u in now.values() if confirmations(u["height"], tip) <= policy.recent_blocks
+        )
     before = None if previous is None else _counted(previous)
     prev_tip = None if previous is None else _tip(previous)
     compared = now is not None and before is not None and tip is not None and prev_tip is not None
@@ -58,13 +59,26 @@ def flows_json(body: dict, previous: dict | None, policy: ar.Policy) -> dict:
         short = sum(int(u["value_sat"]) for u in gone if confirmations(u["height"], prev_tip) <= policy.recent_blocks)
         base_before = sum(int(u["value_sat"]) for u in before.values())
     base_now = 0 if now is None else sum(int(u["value_sat"]) for u in now.values())
-    flags = [name for name, amount, base in (("large_inflow", inflow, base_before), ("large_outflow", outflow, base_before),
-                                              ("short_lived", short, base_before), ("recent_inflow", recent, base_now))
-             if _flagged(amount, base, policy.flow_flag_bp)]
+    flags = [
+        name
+        for name, amount, base in (
+            ("large_inflow", inflow, base_before),
+            ("large_outflow", outflow, base_before),
+            ("short_lived", short, base_before),
+            ("recent_inflow", recent, base_now),
+        )
+        if _flagged(amount, base, policy.flow_flag_bp)
+    ]
     s = lambda v: None if v is None else str(v)  # noqa: E731  (amounts as decimal strings)
-    return {"previous_sequence": None if previous is None else previous["sequence"], "compared": compared,
-            "inflow_sat": s(inflow), "outflow_sat": s(outflow), "short_lived_sat": s(short),
-            "recent_inflow_sat": str(recent), "flags": flags}
+    return {
+        "previous_sequence": None if previous is None else previous["sequence"],
+        "compared": compared,
+        "inflow_sat": s(inflow),
+        "outflow_sat": s(outflow),
+        "short_lived_sat": s(short),
+        "recent_inflow_sat": str(recent),
+        "flags": flags,
+    }
 
 
 def build(inputs, body: dict) -> None:
@@ -77,15 +91,17 @@ def check(doc: dict) -> list[str]:
     f = doc["flows"]
     problems = []
     if (f["previous_sequence"] is None) != (doc["sequence"] == 0) or (
-            f["previous_sequence"] is not None and f["previous_sequence"] != doc["sequence"] - 1):
+        f["previous_sequence"] is not None and f["previous_sequence"] != doc["sequence"] - 1
+    ):
         problems.append(f"flows.previous_sequence {f['previous_sequence']} is not the sequence before")
     amounts = (f["inflow_sat"], f["outflow_sat"], f["short_lived_sat"])
     if any((a is None) == f["compared"] for a in amounts):
         problems.append("flows amounts must be given exactly when compared is true")
     mine = flows_json(doc, None, policy_.read(doc["policy"]))
     if f["recent_inflow_sat"] != mine["recent_inflow_sat"]:
-        problems.append(f"flows.recent_inflow_sat {f['recent_inflow_sat']} but the counted outputs give "
-                        f"{mine['recent_inflow_sat']}")
+        problems.append(
+            f"flows.recent_inflow_sat {f['recent_inflow_sat']} but the counted outputs give {mine['recent_inflow_sat']}"
+        )
     if ("recent_inflow" in f["flags"]) != ("recent_inflow" in mine["flags"]):
         problems.append("flows.flags: recent_inflow does not match recent_inflow_sat and flow_flag_bp")
     if not f["compared"] and set(f["flags"]) - {"recent_inflow"}:
@@ -102,5 +118,7 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
     if b["flows"] == expected:
         return [], []
     diff = sorted(k for k in expected if expected[k] != b["flows"][k])
-    return [f"sequence {seq}: flows {', '.join(diff)} differ from the recomputed "
-            + ", ".join(f"{k}={expected[k]}" for k in diff)], []
+    return [
+        f"sequence {seq}: flows {', '.join(diff)} differ from the recomputed "
+        + ", ".join(f"{k}={expected[k]}" for k in diff)
+    ], []

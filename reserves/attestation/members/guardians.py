@@ -87,14 +87,19 @@ def guardian_set(doc: dict) -> GuardianSet | None:
 
 def guardian_signature(key: SigningKey, att_id: str) -> dict:
     """A guardian's signature entry over attestation `att_id` (BIP-340 over the 32 id bytes)."""
-    return {"alg": "bip340", "key_id": key.key_id, "pubkey": key.pubkey_hex,
-            "sig": key.sign_digest(bytes.fromhex(att_id)).hex()}
+    return {
+        "alg": "bip340",
+        "key_id": key.key_id,
+        "pubkey": key.pubkey_hex,
+        "sig": key.sign_digest(bytes.fromhex(att_id)).hex(),
+    }
 
 
 def valid_bip340(entry: dict, digest32: bytes) -> bool:
     try:
-        return entry.get("alg") == "bip340" and verify_bip340(bytes.fromhex(entry["pubkey"]), digest32,
-                                                              bytes.fromhex(entry["sig"]))
+        return entry.get("alg") == "bip340" and verify_bip340(
+            bytes.fromhex(entry["pubkey"]), digest32, bytes.fromhex(entry["sig"])
+        )
     except (KeyError, TypeError, ValueError):
         return False
 
@@ -134,11 +139,16 @@ def check_declared(signers: dict, add: Add) -> GuardianSet | None:
         add("guardian_set", False, getattr(exc, "detail", "malformed guardian set"))
         return None
     if found is not None:
-        own = {signers["engine"]["pubkey"]} | ({signers["rotation"]["from"]["pubkey"]} if signers["rotation"] else set())
+        own = {signers["engine"]["pubkey"]} | (
+            {signers["rotation"]["from"]["pubkey"]} if signers["rotation"] else set()
+        )
         mixed = sorted(own & set(found.pubkeys))
         # The engine's own key among its guardians would co-sign for itself.
-        add("guardian_set", not mixed, "no engine key among the guardians" if not mixed else
-            f"an engine key is also a guardian: {mixed[0][:16]}…")
+        add(
+            "guardian_set",
+            not mixed,
+            "no engine key among the guardians" if not mixed else f"an engine key is also a guardian: {mixed[0][:16]}…",
+        )
     return found
 
 
@@ -156,11 +166,18 @@ def check_tally(doc: dict, att_id: str, guardians: GuardianSet | None, options: 
     counted, required = guardians.keys, max(guardians.threshold, options.guardian_threshold or 0)
     if pins is not None:
         unpinned = [k for k, p in guardians.keys if p not in pins]
-        add("guardian_pins", not unpinned, "every declared guardian is pinned" if not unpinned else
-            f"declared guardian(s) not pinned: {', '.join(unpinned[:5])} (their signatures do not count)")
+        add(
+            "guardian_pins",
+            not unpinned,
+            "every declared guardian is pinned"
+            if not unpinned
+            else f"declared guardian(s) not pinned: {', '.join(unpinned[:5])} (their signatures do not count)",
+        )
         counted = tuple((k, p) for k, p in guardians.keys if p in pins)
     names = tally_keys(doc, att_id, counted)
-    text = f"{len(names)} of {required} required ({len(guardians.keys)} guardians): " + (", ".join(names) or "none signed")
+    text = f"{len(names)} of {required} required ({len(guardians.keys)} guardians): " + (
+        ", ".join(names) or "none signed"
+    )
     if len(names) >= required:
         add("guardians", True, "final: " + text)
     elif options.allow_pending:
@@ -187,6 +204,8 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
     signed = guardian_tally(b, attestation_id(b), old)
     if len(signed) >= old.threshold:
         return [], []
-    problem = (f"sequence {seq} changes the guardian set but only {len(signed)} of the "
-               f"{old.threshold} guardians before co-signed it")
+    problem = (
+        f"sequence {seq} changes the guardian set but only {len(signed)} of the "
+        f"{old.threshold} guardians before co-signed it"
+    )
     return ([], [problem]) if allow_pending else ([problem], [])

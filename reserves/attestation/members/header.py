@@ -40,8 +40,13 @@ class Header:
 def build(inputs, body: dict) -> None:
     """sequence, previous, issued_at, issuer and token from `inputs.header`."""
     h: Header = inputs.header
-    body |= {"sequence": h.sequence, "previous": h.previous, "issued_at": ar.format_timestamp(h.issued_at),
-             "issuer": {"name": h.issuer_name, "url": h.issuer_url}, "token": {"symbol": h.token_symbol}}
+    body |= {
+        "sequence": h.sequence,
+        "previous": h.previous,
+        "issued_at": ar.format_timestamp(h.issued_at),
+        "issuer": {"name": h.issuer_name, "url": h.issuer_url},
+        "token": {"symbol": h.token_symbol},
+    }
 
 
 def require_previous(inputs, body: dict) -> None:

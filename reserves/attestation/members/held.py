@@ -49,8 +49,10 @@ def held_problems(d: dict) -> list[str]:
         if "bridge" in h and h["category"] not in LOCKED:
             problems.append(f"held {h['address']}: only a lockbox or escrow names a bridge")
         if h["category"] == "lockbox" and "bridge" not in h:
-            problems.append(f"held {h['address']}: a lockbox must name the bridge it backs (else its tokens "
-                            "would be subtracted here and counted nowhere)")
+            problems.append(
+                f"held {h['address']}: a lockbox must name the bridge it backs (else its tokens "
+                "would be subtracted here and counted nowhere)"
+            )
     held_total = sum(int(h["balance"]) for h in held)
     if held_total > int(d["total_supply"]):
         problems.append(f"held balances sum to {held_total}, more than total_supply {d['total_supply']}")
@@ -80,8 +82,9 @@ def link_problems(deployments: list[dict]) -> list[str]:
             if target is None:
                 problems.append(f"{d['name']}: held {h['address']} backs {h['bridge']!r}, which is not listed")
             elif "error" not in target and (target.get("role") != "bridge" or target["bridge_source"] != d["name"]):
-                problems.append(f"{d['name']}: held {h['address']} backs {h['bridge']!r}, which is not a bridge "
-                                f"of {d['name']!r}")
+                problems.append(
+                    f"{d['name']}: held {h['address']} backs {h['bridge']!r}, which is not a bridge of {d['name']!r}"
+                )
     return problems
 
 

@@ -13,8 +13,12 @@ def to_json(policy: Policy, *, full: bool) -> dict:
         "count_locked": policy.count_locked,
     }
     if full:
-        out.update(hysteresis_bp=str(policy.hysteresis_bp), window_blocks=policy.window_blocks,
-                   flow_flag_bp=str(policy.flow_flag_bp), recent_blocks=policy.recent_blocks)
+        out.update(
+            hysteresis_bp=str(policy.hysteresis_bp),
+            window_blocks=policy.window_blocks,
+            flow_flag_bp=str(policy.flow_flag_bp),
+            recent_blocks=policy.recent_blocks,
+        )
     return out
 
 
@@ -23,8 +27,12 @@ def read(member: dict) -> Policy:
     before 4 have no hysteresis, window or flow members: the defaults stand in, unused). Raises InvalidInput."""
     extra = {}
     if "hysteresis_bp" in member:
-        extra = dict(hysteresis_bp=int(member["hysteresis_bp"]), window_blocks=member["window_blocks"],
-                     flow_flag_bp=int(member["flow_flag_bp"]), recent_blocks=member["recent_blocks"])
+        extra = dict(
+            hysteresis_bp=int(member["hysteresis_bp"]),
+            window_blocks=member["window_blocks"],
+            flow_flag_bp=int(member["flow_flag_bp"]),
+            recent_blocks=member["recent_blocks"],
+        )
     return Policy(int(member["warning_below_bp"]), member.get("count_locked", True), **extra)
 
 

@@ -75,12 +75,21 @@ def source_json(name: str, kind: str, max_age_seconds: int, reading, wallet_name
         raise InvalidInput("a duplicate outpoint is listed twice")
     names = [f.name(w, "wallet name") for w in wallet_names]
     return {
-        "name": name, "kind": kind, **block, "min_confirmations": min_conf,
+        "name": name,
+        "kind": kind,
+        **block,
+        "min_confirmations": min_conf,
         "max_age_seconds": f.count(max_age_seconds, "max_age_seconds"),
-        "total_sat": str(spendable + locked), "spendable_sat": str(spendable), "locked_sat": str(locked),
-        "utxo_count": len(utxos), "utxos": utxos, "wallets": wallet_totals(utxos, names),
-        "uncounted": uncounted[:u_.MAX_UNCOUNTED], "uncounted_count": len(uncounted),
-        "duplicates": duplicates[:u_.MAX_DUPLICATES], "duplicate_count": len(duplicates),
+        "total_sat": str(spendable + locked),
+        "spendable_sat": str(spendable),
+        "locked_sat": str(locked),
+        "utxo_count": len(utxos),
+        "utxos": utxos,
+        "wallets": wallet_totals(utxos, names),
+        "uncounted": uncounted[: u_.MAX_UNCOUNTED],
+        "uncounted_count": len(uncounted),
+        "duplicates": duplicates[: u_.MAX_DUPLICATES],
+        "duplicate_count": len(duplicates),
     }
 
 
@@ -120,8 +129,9 @@ def tip_of(body: dict) -> int | None:
 def build(inputs, body: dict) -> None:
     """reserve_set, valid_at and sources (`inputs.reserve_set`, `inputs.entries.sources`), after the totals."""
     sources = inputs.entries.sources
-    body.setdefault("reserves", {}).update(reserve_set=f.instance(ReserveSetRef, inputs.reserve_set).to_json(),
-                                           valid_at=valid_at(sources), sources=sources)
+    body.setdefault("reserves", {}).update(
+        reserve_set=f.instance(ReserveSetRef, inputs.reserve_set).to_json(), valid_at=valid_at(sources), sources=sources
+    )
 
 
 def check(doc: dict) -> list[str]:

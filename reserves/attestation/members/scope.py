@@ -43,9 +43,12 @@ def scope_json(control: ControlCounts, statements: tuple[str, ...] = ()) -> dict
     return {
         "proven": ["reserve_outputs", "token_supply"] + (["control"] if all_proven else []),
         "asserted": ["unencumbered"] + ([] if all_proven else ["control"]),
-        "control": {"addresses": control.addresses, "fresh": control.fresh,
-                    "max_age_seconds": control.max_age_seconds,
-                    "oldest_fresh_age_seconds": control.oldest_fresh_age_seconds if control.fresh else None},
+        "control": {
+            "addresses": control.addresses,
+            "fresh": control.fresh,
+            "max_age_seconds": control.max_age_seconds,
+            "oldest_fresh_age_seconds": control.oldest_fresh_age_seconds if control.fresh else None,
+        },
         "statements": list(statements),
     }
 
@@ -72,8 +75,10 @@ def check(doc: dict) -> list[str]:
     elif c["oldest_fresh_age_seconds"] is not None and c["oldest_fresh_age_seconds"] > c["max_age_seconds"]:
         problems.append("scope.control: the oldest fresh proof is older than max_age_seconds")
     if not problems:
-        expected = scope_json(ControlCounts(c["addresses"], c["fresh"], c["max_age_seconds"],
-                                            c["oldest_fresh_age_seconds"]), tuple(scope["statements"]))
+        expected = scope_json(
+            ControlCounts(c["addresses"], c["fresh"], c["max_age_seconds"], c["oldest_fresh_age_seconds"]),
+            tuple(scope["statements"]),
+        )
         for key in ("proven", "asserted"):
             if scope[key] != expected[key]:
                 problems.append(f"scope.{key} {scope[key]} but the control counts give {expected[key]}")

@@ -25,8 +25,7 @@ def sign(body: dict, keys: list[SigningKey]) -> dict:
         raise InvalidInput("sign() takes a body, not a signed document")
     message = digest(body)
     signatures = [
-        {"alg": "bip340", "key_id": k.key_id, "pubkey": k.pubkey_hex, "sig": k.sign_digest(message).hex()}
-        for k in keys
+        {"alg": "bip340", "key_id": k.key_id, "pubkey": k.pubkey_hex, "sig": k.sign_digest(message).hex()} for k in keys
     ]
     return {**body, "signatures": signatures}
 
@@ -59,7 +58,11 @@ def check(document: dict, att_id: str, trusted_keys: Any, require: int, options:
     good_trusted = set()
     for i, entry in enumerate(document["signatures"]):
         valid = verify_bip340_hex(entry["pubkey"], digest32, entry["sig"])
-        add(f"signature[{i}]", valid, f"{entry['key_id']}: " + ("valid BIP-340" if valid else "invalid BIP-340 signature"))
+        add(
+            f"signature[{i}]",
+            valid,
+            f"{entry['key_id']}: " + ("valid BIP-340" if valid else "invalid BIP-340 signature"),
+        )
         if isinstance(trusted, str):
             continue
         label = trusted.get(entry["pubkey"])

@@ -25,8 +25,12 @@ def key_ref(key: SigningKey) -> dict:
     return {"key_id": key.key_id, "pubkey": key.pubkey_hex}
 
 
-def signers_json(engine: SigningKey, guardians: GuardianSet | None, rotation_from: SigningKey | None = None,
-                 rotation_reason: str | None = None) -> dict:
+def signers_json(
+    engine: SigningKey,
+    guardians: GuardianSet | None,
+    rotation_from: SigningKey | None = None,
+    rotation_reason: str | None = None,
+) -> dict:
     if rotation_from is not None and rotation_from.pubkey_hex == engine.pubkey_hex:
         raise SigningKeyError("a rotation needs a new key: the old and new engine keys are the same")
     if guardians is not None and engine.pubkey_hex in guardians.pubkeys:
@@ -36,8 +40,12 @@ def signers_json(engine: SigningKey, guardians: GuardianSet | None, rotation_fro
     rotation = None
     if rotation_from is not None:
         rotation = {"from": key_ref(rotation_from), "reason": (rotation_reason or "engine key rotation")[:500]}
-    return {"engine": key_ref(engine), "eip712": {"address": engine.evm_address},
-            "guardians": None if guardians is None else guardians.to_json(), "rotation": rotation}
+    return {
+        "engine": key_ref(engine),
+        "eip712": {"address": engine.evm_address},
+        "guardians": None if guardians is None else guardians.to_json(),
+        "rotation": rotation,
+    }
 
 
 def build(inputs, body: dict) -> None:
@@ -58,10 +66,17 @@ def sign(body: dict, att_id: str, engine: SigningKey, rotation_from: SigningKey 
         raise SigningKeyError("the body names another engine key than the one signing it")
     keys = [engine] + ([rotation_from] if rotation_from is not None else [])
     message = bytes.fromhex(att_id)
-    signatures = [{"alg": "bip340", "key_id": k.key_id, "pubkey": k.pubkey_hex, "sig": k.sign_digest(message).hex()}
-                  for k in keys]
-    signatures.append({"alg": "eip712", "key_id": engine.key_id, "address": engine.evm_address,
-                       "sig": engine.sign_eip712(eip712.signable(att_id, body))})
+    signatures = [
+        {"alg": "bip340", "key_id": k.key_id, "pubkey": k.pubkey_hex, "sig": k.sign_digest(message).hex()} for k in keys
+    ]
+    signatures.append(
+        {
+            "alg": "eip712",
+            "key_id": engine.key_id,
+            "address": engine.evm_address,
+            "sig": engine.sign_eip712(eip712.signable(att_id, body)),
+        }
+    )
     return {**body, "signatures": signatures}
 
 
@@ -97,22 +112,43 @@ def _entries(doc: dict, att_id: str, guardians: GuardianSet | None, add: Add) ->
             got = eip712.recover(att_id, doc, entry["sig"])
             want = (signers["eip712"] or {}).get("address")
             ok = got is not None and got == entry["address"] == want
-            add(f"signature[{i}]", ok, f"{entry['key_id']}: EIP-712 " + (
-                f"by {got}" if ok else f"recovers {got}, signers.eip712 says {want}"))
+            add(
+                f"signature[{i}]",
+                ok,
+                f"{entry['key_id']}: EIP-712 " + (f"by {got}" if ok else f"recovers {got}, signers.eip712 says {want}"),
+            )
             continue
         pubkey = entry["pubkey"]
-        role = "engine" if pubkey == engine else "replaced engine key" if pubkey == old else \
-            "guardian" if guardians is not None and pubkey in guardians.pubkeys else None
+        role = (
+            "engine"
+            if pubkey == engine
+            else "replaced engine key"
+            if pubkey == old
+            else "guardian"
+            if guardians is not None and pubkey in guardians.pubkeys
+            else None
+        )
         valid = valid_bip340(entry, digest32)
         if role is None:
             # A valid signature of a key the body does not name adds nothing and harms nothing (a
             # guardian of the set before co-signs a set change); an invalid one is a fault.
-            add(f"signature[{i}]", valid, f"{entry['key_id']}: pubkey {pubkey[:16]}… is no signer this body "
-                "names" + (" (valid BIP-340; counted only by the chain's guardian check)" if valid
-                           else ": invalid BIP-340 signature"))
+            add(
+                f"signature[{i}]",
+                valid,
+                f"{entry['key_id']}: pubkey {pubkey[:16]}… is no signer this body "
+                "names"
+                + (
+                    " (valid BIP-340; counted only by the chain's guardian check)"
+                    if valid
+                    else ": invalid BIP-340 signature"
+                ),
+            )
             continue
-        add(f"signature[{i}]", valid, f"{entry['key_id']} ({role}): " +
-            ("valid BIP-340" if valid else "invalid BIP-340 signature"))
+        add(
+            f"signature[{i}]",
+            valid,
+            f"{entry['key_id']} ({role}): " + ("valid BIP-340" if valid else "invalid BIP-340 signature"),
+        )
         if valid:
             valid_keys.add(pubkey)
     return valid_keys
@@ -145,15 +181,24 @@ def check(doc: dict, att_id: str, trusted_keys: Any, require: int, options: Opti
     old = None if rotation is None else rotation["from"]["pubkey"]
     guardians = guardians_.check_declared(signers, add)
     valid_keys = _entries(doc, att_id, guardians, add)
-    add("engine", engine in valid_keys, f"engine key {engine[:16]}… " +
-        ("signed" if engine in valid_keys else "did not sign validly"))
+    add(
+        "engine",
+        engine in valid_keys,
+        f"engine key {engine[:16]}… " + ("signed" if engine in valid_keys else "did not sign validly"),
+    )
     if old is not None:
-        add("rotation", old in valid_keys and old != engine,
-            f"replaced key {old[:16]}… " + ("signed the rotation" if old in valid_keys else "did not sign"))
+        add(
+            "rotation",
+            old in valid_keys and old != engine,
+            f"replaced key {old[:16]}… " + ("signed the rotation" if old in valid_keys else "did not sign"),
+        )
     if signers["eip712"] is not None:
         found = any(e["alg"] == "eip712" for e in doc["signatures"])
-        add("eip712", found, "EIP-712 signature present" if found else "signers.eip712 is set but no "
-            "EIP-712 signature is present")
+        add(
+            "eip712",
+            found,
+            "EIP-712 signature present" if found else "signers.eip712 is set but no EIP-712 signature is present",
+        )
     _trust(trusted, engine, old, valid_keys, require, add)
     guardians_.check_tally(doc, att_id, guardians, options, add)
 
@@ -165,8 +210,10 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
     seq, before = b["sequence"], engine_keys(run[0])
     engine, rotation = b["signers"]["engine"]["pubkey"], b["signers"]["rotation"]
     if rotation is not None and rotation["from"]["pubkey"] not in before:
-        return [f"sequence {seq}: the rotation replaces {rotation['from']['pubkey'][:16]}…, "
-                "which did not make the attestation before"], []
+        return [
+            f"sequence {seq}: the rotation replaces {rotation['from']['pubkey'][:16]}…, "
+            "which did not make the attestation before"
+        ], []
     if rotation is None and engine not in before:
         return [f"sequence {seq}: engine key {engine[:16]}… differs from the one before without a rotation"], []
     return [], []

@@ -28,14 +28,17 @@ def observation(label: str, entry: dict) -> ar.Observation:
     if "error" in entry:
         return ar.Observation(label, entry["name"], error_code=entry["error"]["code"])
     return ar.Observation(
-        label, entry["name"], block_time=ar.parse_timestamp(entry["block_time"]),
+        label,
+        entry["name"],
+        block_time=ar.parse_timestamp(entry["block_time"]),
         max_age_seconds=entry["max_age_seconds"],
     )
 
 
 def observations(sources: list[dict], deployments: list[dict]) -> list[ar.Observation]:
-    return ([observation("reserve source", s) for s in sources]
-            + [observation("supply deployment", d) for d in deployments])
+    return [observation("reserve source", s) for s in sources] + [
+        observation("supply deployment", d) for d in deployments
+    ]
 
 
 def _claimed(body: dict) -> tuple[int | None, int]:
@@ -46,13 +49,17 @@ def _claimed(body: dict) -> tuple[int | None, int]:
 
 # ---- formats 1 to 3: the plain rule ----
 
+
 def build_plain(inputs, body: dict) -> None:
     """status and status_reasons by arithmetic.decide_status, from the totals already in `body`."""
     ratio, liabilities = _claimed(body)
     body["status"], body["status_reasons"] = ar.decide_status(
         issued_at=ar.parse_timestamp(body["issued_at"]),
         observations=observations(inputs.entries.sources, inputs.entries.deployments),
-        ratio=ratio, liabilities=liabilities, policy=inputs.policy)
+        ratio=ratio,
+        liabilities=liabilities,
+        policy=inputs.policy,
+    )
 
 
 def check_plain(doc: dict) -> list[str]:
@@ -60,8 +67,13 @@ def check_plain(doc: dict) -> list[str]:
     issued = ar.parse_timestamp(doc["issued_at"])
     sources, deployments = doc["reserves"]["sources"], doc["supply"]["deployments"]
     totals = derive_totals(sources, deployments, policy.count_locked)
-    status, reasons = ar.decide_status(issued_at=issued, observations=observations(sources, deployments),
-                                       ratio=totals.ratio_bp, liabilities=totals.supply_sat, policy=policy)
+    status, reasons = ar.decide_status(
+        issued_at=issued,
+        observations=observations(sources, deployments),
+        ratio=totals.ratio_bp,
+        liabilities=totals.supply_sat,
+        policy=policy,
+    )
     problems = []
     if doc["status"] != status:
         problems.append(f"status {doc['status']} but the rule gives {status}")
@@ -71,6 +83,7 @@ def check_plain(doc: dict) -> list[str]:
 
 
 # ---- format 4: hysteresis and the window cap ----
+
 
 @dataclass(frozen=True)
 class StatusV4:
@@ -104,13 +117,24 @@ def ratio_level(ratio: int, policy: ar.Policy, previous_level: str | None) -> tu
 
 def _band_reason(ratio: int, line: int, band: int, previous_level: str | None, level: str) -> str:
     before = f"was {previous_level}" if previous_level else "no level before"
-    return (f"ratio {ratio} bp is above {line} bp but within the hysteresis band of {band} bp ({before}): "
-            f"stays {level} until {line + band} bp")
+    return (
+        f"ratio {ratio} bp is above {line} bp but within the hysteresis band of {band} bp ({before}): "
+        f"stays {level} until {line + band} bp"
+    )
 
 
-def decide_v4(*, issued_at: datetime, observations: list[ar.Observation], ratio: int | None, liabilities: int,
-              policy: ar.Policy, previous_level: str | None, window_min: int | None,
-              window_min_sequence: int | None = None, window_blocks: int | None = None) -> StatusV4:
+def decide_v4(
+    *,
+    issued_at: datetime,
+    observations: list[ar.Observation],
+    ratio: int | None,
+    liabilities: int,
+    policy: ar.Policy,
+    previous_level: str | None,
+    window_min: int | None,
+    window_min_sequence: int | None = None,
+    window_blocks: int | None = None,
+) -> StatusV4:
     """(status, reasons, level) of a format 4 body.
 
     Stale sources make the status `stale` (their reasons first), as in every format. The level
@@ -125,20 +149,36 @@ def decide_v4(*, issued_at: datetime, observations: list[ar.Observation], ratio:
     if level == "healthy" and window_min is not None and window_min < ar.UNDERCOLLATERALIZED_BELOW_BP:
         level = "warning"
         where = "" if window_min_sequence is None else f" at sequence {window_min_sequence}"
-        reasons = [f"the ratio was {window_min} bp{where}, below {ar.UNDERCOLLATERALIZED_BELOW_BP} bp, "
-                   f"within the last {window_blocks} blocks"]
+        reasons = [
+            f"the ratio was {window_min} bp{where}, below {ar.UNDERCOLLATERALIZED_BELOW_BP} bp, "
+            f"within the last {window_blocks} blocks"
+        ]
     if stale:
         return StatusV4("stale", stale + reasons, level)
     return StatusV4(level or "healthy", reasons, level)
 
 
-def _decide_in_window(issued_at: str, obs: list[ar.Observation], ratio: int | None, liabilities: int,
-                      policy: ar.Policy, previous_level: str | None, window: dict | None) -> StatusV4:
+def _decide_in_window(
+    issued_at: str,
+    obs: list[ar.Observation],
+    ratio: int | None,
+    liabilities: int,
+    policy: ar.Policy,
+    previous_level: str | None,
+    window: dict | None,
+) -> StatusV4:
     low = None if window is None or window["min_ratio_bp"] is None else int(window["min_ratio_bp"])
-    return decide_v4(issued_at=ar.parse_timestamp(issued_at), observations=obs, ratio=ratio, liabilities=liabilities,
-                     policy=policy, previous_level=previous_level, window_min=low,
-                     window_min_sequence=None if window is None else window["min_sequence"],
-                     window_blocks=policy.window_blocks)
+    return decide_v4(
+        issued_at=ar.parse_timestamp(issued_at),
+        observations=obs,
+        ratio=ratio,
+        liabilities=liabilities,
+        policy=policy,
+        previous_level=previous_level,
+        window_min=low,
+        window_min_sequence=None if window is None else window["min_sequence"],
+        window_blocks=policy.window_blocks,
+    )
 
 
 def carried_level(previous: dict | None) -> str | None:
@@ -163,8 +203,13 @@ def status_basis(result: StatusV4, previous_status: str | None, previous_level: 
     if changed:
         why = result.reasons[0] if result.reasons else "every source was read and the ratio clears every line"
         reason = f"{previous_status or 'none'} -> {result.status}: {why}"[:MAX_REASON]
-    return {"level": result.level, "previous_status": previous_status, "previous_level": previous_level,
-            "changed": changed, "change_reason": reason}
+    return {
+        "level": result.level,
+        "previous_status": previous_status,
+        "previous_level": previous_level,
+        "changed": changed,
+        "change_reason": reason,
+    }
 
 
 def build_hysteresis(inputs, body: dict) -> None:
@@ -172,8 +217,15 @@ def build_hysteresis(inputs, body: dict) -> None:
     previous = inputs.previous
     previous_level = carried_level(previous)
     ratio, liabilities = _claimed(body)
-    result = _decide_in_window(body["issued_at"], observations(inputs.entries.sources, inputs.entries.deployments),
-                               ratio, liabilities, inputs.policy, previous_level, body["window"])
+    result = _decide_in_window(
+        body["issued_at"],
+        observations(inputs.entries.sources, inputs.entries.deployments),
+        ratio,
+        liabilities,
+        inputs.policy,
+        previous_level,
+        body["window"],
+    )
     body["status"], body["status_reasons"] = result.status, [r[:MAX_REASON] for r in result.reasons]
     body["status_basis"] = status_basis(result, None if previous is None else previous["status"], previous_level)
 
@@ -184,8 +236,15 @@ def check_hysteresis(doc: dict) -> list[str]:
     basis = doc["status_basis"]
     sources, deployments = doc["reserves"]["sources"], doc["supply"]["deployments"]
     totals = derive_totals(sources, deployments, policy.count_locked)
-    result = _decide_in_window(doc["issued_at"], observations(sources, deployments), totals.ratio_bp,
-                               totals.supply_sat, policy, basis["previous_level"], doc["window"])
+    result = _decide_in_window(
+        doc["issued_at"],
+        observations(sources, deployments),
+        totals.ratio_bp,
+        totals.supply_sat,
+        policy,
+        basis["previous_level"],
+        doc["window"],
+    )
     problems = []
     if doc["status"] != result.status:
         problems.append(f"status {doc['status']} but the rule gives {result.status}")
@@ -209,9 +268,11 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
         return [], []
     a, seq, basis, problems = run[0], b["sequence"], b["status_basis"], []
     if basis["previous_status"] != a["status"]:
-        problems.append(f"sequence {seq}: previous_status {basis['previous_status']} but "
-                        f"sequence {a['sequence']} is {a['status']}")
+        problems.append(
+            f"sequence {seq}: previous_status {basis['previous_status']} but sequence {a['sequence']} is {a['status']}"
+        )
     if basis["previous_level"] != carried_level(a):
-        problems.append(f"sequence {seq}: previous_level {basis['previous_level']} but the chain "
-                        f"carries {carried_level(a)}")
+        problems.append(
+            f"sequence {seq}: previous_level {basis['previous_level']} but the chain carries {carried_level(a)}"
+        )
     return problems, []

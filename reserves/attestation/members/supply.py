@@ -67,8 +67,12 @@ def deployment_json(result: Any, head: dict) -> dict:
         raise InvalidInput(f"read on {block['chain_id']}, configured for {result.chain_id}")
     total = f.amount(reading.total_supply, "total_supply")
     held = sorted((held_.held_json(h) for h in reading.held), key=lambda h: (h["address"].lower(), h["category"]))
-    entry = {**head, **block, "max_age_seconds": f.count(result.max_age_seconds, "max_age_seconds"),
-             "role": result.role}
+    entry = {
+        **head,
+        **block,
+        "max_age_seconds": f.count(result.max_age_seconds, "max_age_seconds"),
+        "role": result.role,
+    }
     if result.role == "bridge":
         entry["bridge_source"] = f.name(result.bridge_source, "bridge_source")
     elif result.role != "native" or result.bridge_source is not None:
@@ -113,8 +117,10 @@ def rpc_problems(d: dict) -> list[str]:
     rpc = d.get("rpc")
     if rpc is None or 1 <= rpc["quorum"] <= rpc["agreed"] <= rpc["answered"] <= rpc["endpoints"]:
         return []
-    return [f"rpc agreement {rpc['agreed']} of {rpc['answered']} answered ({rpc['endpoints']} endpoints) does not "
-            f"meet quorum {rpc['quorum']} (1 <= quorum <= agreed <= answered <= endpoints)"]
+    return [
+        f"rpc agreement {rpc['agreed']} of {rpc['answered']} answered ({rpc['endpoints']} endpoints) does not "
+        f"meet quorum {rpc['quorum']} (1 <= quorum <= agreed <= answered <= endpoints)"
+    ]
 
 
 def counted(d: dict, by_name: dict[str, dict]) -> Counted:
@@ -170,8 +176,9 @@ def check(doc: dict) -> list[str]:
             problems.append(exc.detail)
             continue
         if "circulating" in d and int(d["circulating"]) != expected.circulating:
-            problems.append(f"{d['name']}: circulating {d['circulating']} but the {d['role']} rule gives "
-                            f"{expected.circulating}")
+            problems.append(
+                f"{d['name']}: circulating {d['circulating']} but the {d['role']} rule gives {expected.circulating}"
+            )
         if int(d["supply_sat"]) != expected.supply_sat:
             rule = f"the {d['role']} rule" if "role" in d else "ceil rounding"
             problems.append(f"{d['name']}: supply_sat {d['supply_sat']} but {rule} gives {expected.supply_sat}")

@@ -51,8 +51,12 @@ def build(inputs, body: dict) -> None:
     entries = inputs.entries
     t = derive_totals(entries.sources, entries.deployments, inputs.policy.count_locked)
     body["ratio_bp"] = None if t.ratio_bp is None else str(t.ratio_bp)
-    body.setdefault("reserves", {}).update(total_sat=str(t.reserves_sat), spendable_sat=str(t.spendable_sat),
-                                           locked_sat=str(t.locked_sat), utxo_count=t.utxo_count)
+    body.setdefault("reserves", {}).update(
+        total_sat=str(t.reserves_sat),
+        spendable_sat=str(t.spendable_sat),
+        locked_sat=str(t.locked_sat),
+        utxo_count=t.utxo_count,
+    )
     body.setdefault("supply", {}).update(total_sat=str(t.supply_sat))
 
 
@@ -69,7 +73,9 @@ def _problems(doc: dict, split: bool) -> list[str]:
     problems = []
     if int(res["total_sat"]) != t.reserves_sat:
         rule = SPLIT_RULE if split else ""
-        problems.append(f"reserves.total_sat {res['total_sat']} but the utxos of read sources give {t.reserves_sat}{rule}")
+        problems.append(
+            f"reserves.total_sat {res['total_sat']} but the utxos of read sources give {t.reserves_sat}{rule}"
+        )
     if split:
         for key, value in (("spendable_sat", t.spendable_sat), ("locked_sat", t.locked_sat)):
             if int(res[key]) != value:
@@ -77,7 +83,9 @@ def _problems(doc: dict, split: bool) -> list[str]:
     if res["utxo_count"] != t.utxo_count:
         problems.append(f"reserves.utxo_count {res['utxo_count']} but read sources list {t.utxo_count}")
     if int(doc["supply"]["total_sat"]) != t.supply_sat:
-        problems.append(f"supply.total_sat {doc['supply']['total_sat']} but read deployments round up to {t.supply_sat}")
+        problems.append(
+            f"supply.total_sat {doc['supply']['total_sat']} but read deployments round up to {t.supply_sat}"
+        )
     return problems
 
 

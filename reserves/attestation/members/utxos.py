@@ -10,7 +10,7 @@ from chains.base import COINBASE_MATURITY
 from reserves.attestation import fields as f
 from reserves.errors import InvalidInput
 
-MAX_UNCOUNTED = 1000   # listed per source; `uncounted_count` says how many there were
+MAX_UNCOUNTED = 1000  # listed per source; `uncounted_count` says how many there were
 MAX_DUPLICATES = 1000  # likewise, with `duplicate_count`
 MAX_DUPLICATE_WALLETS = 100
 LOCK_KINDS = ("height", "time")
@@ -52,13 +52,17 @@ def outpoint(entry: dict) -> tuple[str, int]:
 
 # ---- building, from chains.base values ----
 
+
 def _lock_json(lock) -> dict | None:
     if lock is None:
         return None
     if lock.kind not in LOCK_KINDS:
         raise InvalidInput("lock kind must be 'height' or 'time'")
-    return {"kind": lock.kind, "until": f.count(lock.until, "lock until"),
-            "relative": f.flag(lock.relative, "lock relative")}
+    return {
+        "kind": lock.kind,
+        "until": f.count(lock.until, "lock until"),
+        "relative": f.flag(lock.relative, "lock relative"),
+    }
 
 
 def _wallet(u, source: str) -> str:
@@ -69,9 +73,16 @@ def _wallet(u, source: str) -> str:
 
 def utxo_json(u, source: str) -> dict:
     """A counted output (chains.base.Utxo) of source `source`."""
-    return {"txid": f.txid(u.txid), "vout": f.vout(u.vout), "value_sat": f.amount(u.value_sat, "value_sat"),
-            "height": f.count(u.height, "utxo height"), "address": f.address(u.address),
-            "wallet": _wallet(u, source), "coinbase": f.flag(u.coinbase, "coinbase"), "lock": _lock_json(u.lock)}
+    return {
+        "txid": f.txid(u.txid),
+        "vout": f.vout(u.vout),
+        "value_sat": f.amount(u.value_sat, "value_sat"),
+        "height": f.count(u.height, "utxo height"),
+        "address": f.address(u.address),
+        "wallet": _wallet(u, source),
+        "coinbase": f.flag(u.coinbase, "coinbase"),
+        "lock": _lock_json(u.lock),
+    }
 
 
 def uncounted_json(u, source: str, tip: int, min_conf: int) -> dict:
@@ -81,9 +92,16 @@ def uncounted_json(u, source: str, tip: int, min_conf: int) -> dict:
     reason = uncounted_reason(height, coinbase, tip, min_conf)
     if reason is None:
         raise InvalidInput(f"output {u.txid}:{u.vout} is listed as uncounted but counts at the tip")
-    return {"txid": f.txid(u.txid), "vout": f.vout(u.vout), "value_sat": f.amount(u.value_sat, "value_sat"),
-            "address": f.address(u.address), "wallet": _wallet(u, source), "height": height,
-            "coinbase": coinbase, "reason": reason}
+    return {
+        "txid": f.txid(u.txid),
+        "vout": f.vout(u.vout),
+        "value_sat": f.amount(u.value_sat, "value_sat"),
+        "address": f.address(u.address),
+        "wallet": _wallet(u, source),
+        "height": height,
+        "coinbase": coinbase,
+        "reason": reason,
+    }
 
 
 def duplicate_json(d) -> dict:
@@ -109,6 +127,7 @@ def check_counted(utxos: list[dict], tip: int, min_conf: int) -> None:
 
 # ---- checking ----
 
+
 def _counted_problems(s: dict) -> list[str]:
     problems = []
     for u in s["utxos"]:
@@ -124,13 +143,17 @@ def _counted_problems(s: dict) -> list[str]:
 def _uncounted_problems(s: dict, counted: dict) -> list[str]:
     problems, seen = [], set()
     if len(s["uncounted"]) != min(s["uncounted_count"], MAX_UNCOUNTED):
-        problems.append(f"{s['name']}: uncounted_count {s['uncounted_count']} but {len(s['uncounted'])} listed "
-                        f"(all of them, up to {MAX_UNCOUNTED})")
+        problems.append(
+            f"{s['name']}: uncounted_count {s['uncounted_count']} but {len(s['uncounted'])} listed "
+            f"(all of them, up to {MAX_UNCOUNTED})"
+        )
     for u in s["uncounted"]:
         point = outpoint(u)
         reason = uncounted_reason(u["height"], u["coinbase"], s["height"], s["min_confirmations"])
         if reason != u["reason"]:
-            problems.append(f"{s['name']}: uncounted {u['txid']}:{u['vout']} says {u['reason']} but the rule gives {reason}")
+            problems.append(
+                f"{s['name']}: uncounted {u['txid']}:{u['vout']} says {u['reason']} but the rule gives {reason}"
+            )
         if point in seen or point in counted:
             problems.append(f"{s['name']}: uncounted {u['txid']}:{u['vout']} is listed twice or also counted")
         seen.add(point)
@@ -151,8 +174,10 @@ def _duplicate_problems(s: dict, counted: dict) -> list[str]:
             problems.append(f"{s['name']}: duplicate {d['txid']}:{d['vout']} names a wallet twice")
         holder = counted.get(outpoint(d))
         if holder is not None and holder != d["wallets"][0]:
-            problems.append(f"{s['name']}: duplicate {d['txid']}:{d['vout']} is counted under {holder}, "
-                            f"not its first wallet {d['wallets'][0]}")
+            problems.append(
+                f"{s['name']}: duplicate {d['txid']}:{d['vout']} is counted under {holder}, "
+                f"not its first wallet {d['wallets'][0]}"
+            )
     return problems
 
 

@@ -25,8 +25,15 @@ def wallet_totals(utxos: list[dict], names: Iterable[str]) -> list[dict]:
     out = []
     for name in sorted(groups):
         spendable, locked = split_sat(groups[name])
-        out.append({"name": name, "total_sat": str(spendable + locked), "spendable_sat": str(spendable),
-                    "locked_sat": str(locked), "utxo_count": len(groups[name])})
+        out.append(
+            {
+                "name": name,
+                "total_sat": str(spendable + locked),
+                "spendable_sat": str(spendable),
+                "locked_sat": str(locked),
+                "utxo_count": len(groups[name]),
+            }
+        )
     return out
 
 
@@ -36,13 +43,18 @@ def check(doc: dict) -> list[str]:
     for s in (s for s in doc["reserves"]["sources"] if "error" not in s):
         spendable, locked = split_sat(s["utxos"])
         if (int(s["spendable_sat"]), int(s["locked_sat"])) != (spendable, locked):
-            problems.append(f"{s['name']}: spendable/locked {s['spendable_sat']}/{s['locked_sat']} "
-                            f"but its utxos give {spendable}/{locked}")
+            problems.append(
+                f"{s['name']}: spendable/locked {s['spendable_sat']}/{s['locked_sat']} "
+                f"but its utxos give {spendable}/{locked}"
+            )
         names = [w["name"] for w in s["wallets"]]
         expected = wallet_totals(s["utxos"], names)
         if s["wallets"] != expected:
-            wrong = sorted({w["name"] for w in expected} ^ set(names)) or \
-                [e["name"] for e, w in zip(expected, s["wallets"]) if e != w]
-            problems.append(f"{s['name']}: wallet totals differ from its utxos (wallets {', '.join(wrong[:5])}; "
-                            "unique names, sorted, every utxo's wallet listed)")
+            wrong = sorted({w["name"] for w in expected} ^ set(names)) or [
+                e["name"] for e, w in zip(expected, s["wallets"]) if e != w
+            ]
+            problems.append(
+                f"{s['name']}: wallet totals differ from its utxos (wallets {', '.join(wrong[:5])}; "
+                "unique names, sorted, every utxo's wallet listed)"
+            )
     return problems

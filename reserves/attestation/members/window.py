@@ -27,8 +27,9 @@ def window_bounds(tip: int, blocks: int) -> tuple[int, int]:
     return max(0, tip - blocks + 1), tip
 
 
-def window_json(*, blocks: int, tip: int | None, sequence: int, ratio_bp: int | None,
-                earlier: Iterable[Earlier]) -> tuple[dict | None, bool]:
+def window_json(
+    *, blocks: int, tip: int | None, sequence: int, ratio_bp: int | None, earlier: Iterable[Earlier]
+) -> tuple[dict | None, bool]:
     """(the `window` member, whether the run ended at its boundary rather than running out).
 
     `earlier` is newest first; it is read only up to the boundary. None without a reserve tip.
@@ -49,9 +50,15 @@ def window_json(*, blocks: int, tip: int | None, sequence: int, ratio_bp: int | 
             with_ratio += 1
             if best is None or e.ratio_bp < best:
                 best, best_seq = e.ratio_bp, e.sequence
-    return {"blocks": blocks, "from_height": low, "to_height": high, "attestations": count,
-            "with_ratio": with_ratio, "min_ratio_bp": None if best is None else str(best),
-            "min_sequence": best_seq}, bounded
+    return {
+        "blocks": blocks,
+        "from_height": low,
+        "to_height": high,
+        "attestations": count,
+        "with_ratio": with_ratio,
+        "min_ratio_bp": None if best is None else str(best),
+        "min_sequence": best_seq,
+    }, bounded
 
 
 def earlier_of(body: dict) -> Earlier:
@@ -63,15 +70,21 @@ def earlier_of(body: dict) -> Earlier:
         tips = {s["height"] for s in body["reserves"]["sources"] if "error" not in s}
         valid_at = {"height": tips.pop()} if len(tips) == 1 else None
     ratio = body.get("ratio_bp")
-    return Earlier(body["sequence"], None if valid_at is None else valid_at["height"],
-                   None if ratio is None else int(ratio))
+    return Earlier(
+        body["sequence"], None if valid_at is None else valid_at["height"], None if ratio is None else int(ratio)
+    )
 
 
 def build(inputs, body: dict) -> None:
     """window from the body's tip and ratio and `inputs.earlier` (newest first) over `inputs.policy.window_blocks`."""
     ratio = None if body["ratio_bp"] is None else int(body["ratio_bp"])
-    body["window"], _ = window_json(blocks=inputs.policy.window_blocks, tip=tip_of(body), sequence=body["sequence"],
-                                    ratio_bp=ratio, earlier=inputs.earlier)
+    body["window"], _ = window_json(
+        blocks=inputs.policy.window_blocks,
+        tip=tip_of(body),
+        sequence=body["sequence"],
+        ratio_bp=ratio,
+        earlier=inputs.earlier,
+    )
 
 
 def check(doc: dict) -> list[str]:
@@ -84,12 +97,16 @@ def check(doc: dict) -> list[str]:
     problems = []
     low, high = window_bounds(tip, policy["window_blocks"])
     if (w["blocks"], w["from_height"], w["to_height"]) != (policy["window_blocks"], low, high):
-        problems.append(f"window spans {w['from_height']}..{w['to_height']} over {w['blocks']} blocks, "
-                        f"but the tip {tip} and window_blocks {policy['window_blocks']} give {low}..{high}")
+        problems.append(
+            f"window spans {w['from_height']}..{w['to_height']} over {w['blocks']} blocks, "
+            f"but the tip {tip} and window_blocks {policy['window_blocks']} give {low}..{high}"
+        )
     own = doc["ratio_bp"]
     if w["with_ratio"] > w["attestations"]:
         problems.append("window.with_ratio exceeds window.attestations")
-    if (w["min_ratio_bp"] is None) != (w["with_ratio"] == 0) or (w["min_ratio_bp"] is None) != (w["min_sequence"] is None):
+    if (w["min_ratio_bp"] is None) != (w["with_ratio"] == 0) or (w["min_ratio_bp"] is None) != (
+        w["min_sequence"] is None
+    ):
         problems.append("window.min_ratio_bp and min_sequence must be null exactly when no attestation has a ratio")
     elif own is not None and int(w["min_ratio_bp"]) > int(own):
         problems.append(f"window.min_ratio_bp {w['min_ratio_bp']} is above this attestation's own ratio {own}")
@@ -108,8 +125,13 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
     if claimed is None:
         return [], []
     ratio = None if b["ratio_bp"] is None else int(b["ratio_bp"])
-    mine, bounded = window_json(blocks=claimed["blocks"], tip=claimed["to_height"], sequence=b["sequence"],
-                                ratio_bp=ratio, earlier=(earlier_of(d) for d in run))
+    mine, bounded = window_json(
+        blocks=claimed["blocks"],
+        tip=claimed["to_height"],
+        sequence=b["sequence"],
+        ratio_bp=ratio,
+        earlier=(earlier_of(d) for d in run),
+    )
     complete = bounded or (run and run[-1]["sequence"] == 0) or b["sequence"] == 0
     seq = b["sequence"]
     if complete:
@@ -120,8 +142,11 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
     problems = []
     if claimed["attestations"] < mine["attestations"] or claimed["with_ratio"] < mine["with_ratio"]:
         problems.append(f"sequence {seq}: window counts fewer attestations than the chain shows")
-    if mine["min_ratio_bp"] is not None and (claimed["min_ratio_bp"] is None
-                                             or int(claimed["min_ratio_bp"]) > int(mine["min_ratio_bp"])):
-        problems.append(f"sequence {seq}: window.min_ratio_bp {claimed['min_ratio_bp']} is above the "
-                        f"{mine['min_ratio_bp']} bp of sequence {mine['min_sequence']} within the window")
+    if mine["min_ratio_bp"] is not None and (
+        claimed["min_ratio_bp"] is None or int(claimed["min_ratio_bp"]) > int(mine["min_ratio_bp"])
+    ):
+        problems.append(
+            f"sequence {seq}: window.min_ratio_bp {claimed['min_ratio_bp']} is above the "
+            f"{mine['min_ratio_bp']} bp of sequence {mine['min_sequence']} within the window"
+        )
     return problems, []

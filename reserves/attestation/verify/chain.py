@@ -25,8 +25,12 @@ class _Link:
 
 
 def verify_chain(
-    documents: list[Any], trusted_keys: dict[str, str] | None, *, require_signatures: int = 1,
-    allow_pending: bool = False, guardian_pins: dict[str, str] | None = None,
+    documents: list[Any],
+    trusted_keys: dict[str, str] | None,
+    *,
+    require_signatures: int = 1,
+    allow_pending: bool = False,
+    guardian_pins: dict[str, str] | None = None,
     guardian_threshold: int | None = None,
 ) -> VerifyReport:
     """Verify each attestation (checks named `doc[i].<check>`, i = input position) and their chain.
@@ -48,8 +52,9 @@ def verify_chain(
     trusted = None if isinstance(given, str) else dict(given)
     links, docs = [], {}
     for i in sorted(range(len(documents)), key=lambda i: (_peek_sequence(documents[i]), i)):
-        one, doc = verify_one(documents[i], trusted if trusted is not None else trusted_keys, require_signatures,
-                              options)
+        one, doc = verify_one(
+            documents[i], trusted if trusted is not None else trusted_keys, require_signatures, options
+        )
         report.checks += [Check(f"doc[{i}].{c.name}", c.ok, c.detail) for c in one.checks]
         if doc is not None and one.id is not None:  # schema-valid, so the header members exist
             links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
@@ -96,8 +101,11 @@ def _link_checks(report: VerifyReport, links: list[_Link]) -> None:
             problems.append(f"{kind}: sequence {a.sequence} appears twice (doc[{a.index}], doc[{b.index}])")
         elif b.sequence != a.sequence + 1:
             problems.append(f"gap: sequence {a.sequence} is followed by {b.sequence}")
-    report.add("chain.sequence", not problems, "; ".join(problems[:10]) or
-               f"sequences {links[0].sequence}..{links[-1].sequence} without gaps or repeats")
+    report.add(
+        "chain.sequence",
+        not problems,
+        "; ".join(problems[:10]) or f"sequences {links[0].sequence}..{links[-1].sequence} without gaps or repeats",
+    )
     broken = [
         f"sequence {b.sequence}: previous {b.previous} is not {a.id}"
         for a, b in zip(links, links[1:])

@@ -57,8 +57,9 @@ def verify_document(
     return verify_one(document_or_envelope, trusted_keys, require_signatures, options)[0]
 
 
-def verify_one(value: Any, trusted_keys: Any, require_signatures: int,
-               options: Options = Options()) -> tuple[VerifyReport, dict | None]:
+def verify_one(
+    value: Any, trusted_keys: Any, require_signatures: int, options: Options = Options()
+) -> tuple[VerifyReport, dict | None]:
     """The report, and the document when it passed the schema (so its members can be read)."""
     report = VerifyReport()
     try:
@@ -69,8 +70,9 @@ def verify_one(value: Any, trusted_keys: Any, require_signatures: int,
         return report, None
 
 
-def _verify_into(report: VerifyReport, value: Any, trusted_keys: Any, require_signatures: int,
-                 options: Options) -> dict | None:
+def _verify_into(
+    report: VerifyReport, value: Any, trusted_keys: Any, require_signatures: int, options: Options
+) -> dict | None:
     document, claimed = _unwrap(value, report)
     if document is None:
         return None
