@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import AsyncIterator
 
 from reserves.devnet.process import DevnetProcess
 from reserves.settings.load import default_settings

@@ -15,8 +15,8 @@ forwards bytes to anvil and delays each one-way chunk by half of LATENCY_MS).
 from __future__ import annotations
 
 import asyncio
-import threading
 import statistics
+import threading
 import time
 from contextlib import ExitStack
 from typing import Any

@@ -2,10 +2,17 @@
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-
-from reserves.storage import engine_models, models, monitor_models, reconcile_models, supply_models  # noqa: F401
-from reserves.storage import supply_series_models, worker_models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from sqlmodel import SQLModel
+
+from reserves.storage import (  # noqa: F401  # noqa: F401  (registers the tables on SQLModel.metadata)
+    engine_models,
+    models,
+    monitor_models,
+    reconcile_models,
+    supply_models,
+    supply_series_models,
+    worker_models,
+)
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -54,13 +54,13 @@ def pg_server() -> Iterator[str]:
     """$RESERVES_TEST_DATABASE_URL when set, else a throwaway cluster started for this session."""
     url = os.environ.get("RESERVES_TEST_DATABASE_URL")
     if url:
-        require(server_reachable(url), f"RESERVES_TEST_DATABASE_URL server not reachable")
+        require(server_reachable(url), "RESERVES_TEST_DATABASE_URL server not reachable")
         yield url
         return
     try:
         cm = throwaway_cluster()
         server = cm.__enter__()
-    except Exception as exc:  # noqa: BLE001 - reported through require()
+    except Exception as exc:
         # No server binaries here: a server already listening on the default port will do, since
         # every test gets its own fresh database on it.
         if server_reachable(LOCAL_SERVER, timeout=1.0):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chains import registry
 from chains.base import (
     AdapterSpec,
     ReserveAdapter,
@@ -16,7 +17,6 @@ from chains.base import (
     SupplyAdapter,
     SupplySourceConfig,
 )
-from chains import registry
 from chains.bitcoin.wallets import WalletSpec
 from chains.devnet.btc_wallet import DevnetWallets
 from chains.errors import ChainConfigError

@@ -16,8 +16,6 @@ from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from reserves.worker.worker import Worker
-from tests.world import devnet_settings, start_devnet
-from tests.engine_rig import Cfg, Rig, source, take_snapshot
 from tests.doubles.adapters import (
     BackendDown,
     ScriptedReserveAdapter,
@@ -25,6 +23,8 @@ from tests.doubles.adapters import (
     reserve_reading,
     supply_reading,
 )
+from tests.engine_rig import Cfg, Rig, source, take_snapshot
+from tests.world import devnet_settings, start_devnet
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ from types import SimpleNamespace
 import pytest
 
 from chains.base import HeldAddress
-from reserves.errors import ConfigError
-from reserves.devnet.manifest import FORMAT, apply
-from reserves.settings.load import default_settings
-from reserves.settings.load import load_settings
-from reserves.settings.model import SourceSettings
 from reserves.declarations.supply_set import MAX_LOCKBOXES, link_deployments
+from reserves.devnet.manifest import FORMAT, apply
+from reserves.errors import ConfigError
+from reserves.settings.load import default_settings, load_settings
+from reserves.settings.model import SourceSettings
 
 ENV = {"RESERVES_DATABASE_URL": "postgresql+psycopg://u:p@db/r"}
 BOX_A = "0x" + "a1" * 20

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from tests.attestation.helpers import ISSUED, key, make_body
 
 from portal.cli.verify import verify
 from reserves.attestation import attestation_id, envelope, sign
+from tests.attestation.helpers import ISSUED, key, make_body
 
 SIGNER = key(7)
 PUBKEY = SIGNER.pubkey_hex

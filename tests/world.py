@@ -7,10 +7,11 @@ decide when the devnet moves and when a snapshot is taken.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from litestar.testing import TestClient
 

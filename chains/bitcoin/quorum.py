@@ -21,14 +21,15 @@ Semantics (also in docs/configuration.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from chains.base import ReserveReading, Utxo
+from chains.bitcoin.core.rpc import split_credentials
 from chains.bitcoin.esplora.adapter import READ_ATTEMPTS
 from chains.bitcoin.esplora.config import source_table
-from chains.bitcoin.core.rpc import split_credentials
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec
 from chains.errors import ChainConfigError, ChainDataError

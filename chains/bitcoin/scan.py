@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Awaitable, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from chains.bitcoin.esplora.client import EsploraClient
 from chains.bitcoin.wallets import WalletSpec

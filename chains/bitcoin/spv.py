@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
-from chains.bitcoin.esplora.tx import parse_raw_tx, sha256d, stripped_bytes
 from chains.bitcoin.esplora.evidence_bundle import MAX_HEADERS, EvidenceBundle, EvidenceFormatError, collect_evidence
+from chains.bitcoin.esplora.tx import parse_raw_tx, sha256d, stripped_bytes
 from chains.errors import ChainDataError
 
 __all__ = [
@@ -69,7 +69,7 @@ class Header:
     hash: str
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Header":
+    def parse(cls, raw: bytes) -> Header:
         if len(raw) != 80:
             raise SpvError("malformed", f"a header is 80 bytes, got {len(raw)}")
         le = lambda a, b: int.from_bytes(raw[a:b], "little")  # noqa: E731

@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-from embit.networks import NETWORKS
-
 from chains.base import TimeLock
 from chains.bitcoin import policy as _policy
 from chains.bitcoin.descriptors import ReserveDescriptor, normalize_address, parse_descriptor

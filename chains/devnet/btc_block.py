@@ -122,7 +122,7 @@ class Header:
         return sha256d(self.serialize())[::-1].hex()
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Header":
+    def parse(cls, raw: bytes) -> Header:
         if len(raw) != 80:
             raise ValueError("a block header is 80 bytes")
         field = lambda a, b: int.from_bytes(raw[a:b], "little")  # noqa: E731

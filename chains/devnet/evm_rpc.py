@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from eth_tester import EthereumTester
 from eth_tester.exceptions import BlockNotFound, TransactionFailed, TransactionNotFound, ValidationError

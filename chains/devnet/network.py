@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from embit import ec
 from litestar import Litestar
@@ -118,7 +118,7 @@ class Devnet:
     @classmethod
     def start(
         cls, *, evm_chains: int = 3, seed: int = 2026, host: str = "127.0.0.1", advertise_host: str | None = None
-    ) -> "Devnet":
+    ) -> Devnet:
         """Mine the start of the chains and serve them on free ports of `host`; the URLs the
         devnet hands out name `advertise_host` (default `host`)."""
         clamp_recursion_limit()  # py-evm raised it when chains.devnet.evm was imported

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, TypeVar
+from typing import TypeVar
 
 from chains.base import BlockRef, HeldBalance, RpcAgreement, SupplyReading
 from chains.errors import ChainDataError, ChainError

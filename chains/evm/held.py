@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from chains.base import HELD_CATEGORIES, HeldAddress
 from chains.deployment_table import deployment_error
-from eth_utils import to_checksum_address
 from chains.hexes import is_evm_address
 
 MAX_HELD = 100

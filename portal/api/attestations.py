@@ -10,9 +10,9 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
-from reserves.read.reserves import ReserveSetVersionView, WalletsView
-from reserves.attestation.fields import MAX_NAME
 from portal.deps import Service
+from reserves.attestation.fields import MAX_NAME
+from reserves.read.reserves import ReserveSetVersionView, WalletsView
 from reserves.read.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION
 from reserves.read.supply import SupplyView
 from reserves.read.views import DashboardView

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
-from typing_extensions import Annotated
 
 from portal.api.proofs import error_specs
 from portal.deps import Monitor

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Template
-from typing_extensions import Annotated
 
 from portal.api.admin import admin_guard
 from portal.api.proofs import error_specs

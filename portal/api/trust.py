@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
-from litestar.response import Template
 from litestar.params import JSONBody, Parameter
+from litestar.response import Template
 
 from portal.api.attestations import error_responses
-from reserves.storage.events import KINDS
 from portal.deps import Trust
+from reserves.storage.events import KINDS
 from reserves.trust.service import MAX_PAGE
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -94,8 +94,8 @@ def sign(
 
     Exit 0: signed; 1: the attestation failed a check (nothing signed); 2: unusable input or key.
     """
-    from reserves.attestation.members.guardians import guardian_signature
     from reserves.attestation.keys import load_signing_key
+    from reserves.attestation.members.guardians import guardian_signature
     from reserves.attestation.verify import verify_chain, verify_document
     from reserves.errors import SigningKeyError
 

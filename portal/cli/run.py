@@ -7,7 +7,6 @@ three; when one of them exits on its own, the others are stopped too and the exi
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

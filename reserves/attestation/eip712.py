@@ -15,13 +15,12 @@ Hashing and recovery are eth-account's (encode_typed_data, recover_message).
 
 from __future__ import annotations
 
-
 from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak
 
-from reserves.attestation import arithmetic as ar
 from chains.hexes import is_evm_address, is_evm_signature
+from reserves.attestation import arithmetic as ar
 
 DOMAIN = {"name": "Reserves attestation", "version": "1"}
 STATUS_CODES = {"healthy": 0, "warning": 1, "undercollateralized": 2, "stale": 3}

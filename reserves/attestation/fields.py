@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from chains.hexes import is_hex64
 from reserves.attestation import arithmetic as ar
 from reserves.errors import InvalidInput
-from chains.hexes import is_hex64
 
 CODE = re.compile(r"^[a-z0-9_.:-]{1,64}$")
 # bech32/bech32m (either case) or base58check characters; the schema's `address` pattern.

@@ -8,8 +8,9 @@ rewritten, so every format ever published keeps its row and verifies as it alway
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from reserves.attestation import schema
 from reserves.attestation.members import (

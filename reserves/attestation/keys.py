@@ -12,8 +12,8 @@ from pathlib import Path
 from embit.util import secp256k1
 from eth_account import Account
 
-from reserves.errors import SigningKeyError
 from chains.hexes import is_hex64
+from reserves.errors import SigningKeyError
 
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 EVM_KEY_TAG = b"reserves-portal/eip712-key/v1"
@@ -121,7 +121,7 @@ class SigningKey:
         """0x-hex 65-byte r||s||v signature of an eth_account SignableMessage (low s, v 27/28)."""
         try:
             signed = Account.sign_message(signable, self._evm())
-        except Exception as exc:  # noqa: BLE001 - the library's message never holds the key
+        except Exception as exc:
             raise SigningKeyError("EIP-712 signing failed") from exc
         return "0x" + bytes(signed.signature).hex()
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from chains.errors import ChainError
 from reserves.attestation.canonical import canonical_bytes
 from reserves.errors import ConfigError, InvalidInput
-from reserves.trust import audit
 from reserves.storage import repository as repo
 from reserves.storage.models import ReserveSetVersion
+from reserves.trust import audit
 
 log = logging.getLogger(__name__)
 MAX_DIFF_ADDRESSES = 1000  # listed per direction; the counts say how many changed in all

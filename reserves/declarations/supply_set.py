@@ -9,8 +9,9 @@ Settings (and the devnet's manifest, parsed the same way) build their deployment
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from chains.base import HeldAddress
 from chains.errors import ChainConfigError

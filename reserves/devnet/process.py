@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from chains.devnet.http import serve_in_thread
 from chains.devnet.network import Devnet
@@ -67,7 +68,7 @@ class DevnetProcess:
     _driver: threading.Thread | None = None
 
     @classmethod
-    def start(cls, settings: DevnetSettings, *, drive: bool = True) -> "DevnetProcess":
+    def start(cls, settings: DevnetSettings, *, drive: bool = True) -> DevnetProcess:
         """Start the chains and serve the manifest on `settings.host:port` (0: a free port)."""
         devnet = Devnet.start(
             evm_chains=settings.evm_chains, host=settings.host, advertise_host=settings.advertise_host

@@ -16,11 +16,11 @@ from chains.bitcoin.spv import Header, SpvError, check_headers, verify_evidence
 from chains.errors import ChainError
 from chains.hexes import is_hex64
 from reserves.errors import InvalidInput, NotFound
+from reserves.storage import documents
 from reserves.storage import evidence_repository as repo
 from reserves.storage.db import Database
 from reserves.storage.evidence_models import EvidenceOutpointRow
 from reserves.storage.repository import latest_attestation
-from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 

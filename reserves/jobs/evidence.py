@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterable
+from collections.abc import Iterable
 
 from chains.bitcoin.esplora.client import EsploraClient
 from reserves.evidence.service import collect_for_latest

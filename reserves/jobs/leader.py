@@ -21,11 +21,11 @@ import os
 import socket
 import time
 
+import psycopg
 from sqlalchemy.engine import make_url
 
 from reserves.settings.trust import ReplicaSettings
 from reserves.storage.repository import LEADER_LOCK_KEY
-import psycopg
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chains.errors import ChainDataError, ChainError
 from reserves.monitor.replay import DeploymentMonitor, Finding, RunReport

@@ -7,8 +7,8 @@ from typing import Any
 
 from reserves.proofs.errors import NoFreshBlock
 from reserves.proofs.message import Anchor
-from reserves.storage import repository as repo
 from reserves.storage import documents
+from reserves.storage import repository as repo
 
 # A challenge must embed a block this recent: older means the snapshots stopped, and a
 # signature bound to an old block proves less than the age we would show.

@@ -5,14 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chains.bitcoin.descriptors import normalize_address
-from chains.errors import ChainConfigError, ChainError
-from reserves.errors import InvalidInput
 from embit.descriptor import Descriptor
-from chains.bitcoin.proofs.script_check import NotUnderstood, parse_or_d_multi, parse_template
 from embit.script import Script, p2pkh
 from embit.transaction import SIGHASH, Transaction, TransactionInput, TransactionOutput
+
+from chains.bitcoin.descriptors import normalize_address
+from chains.bitcoin.proofs.script_check import NotUnderstood, parse_or_d_multi, parse_template
 from chains.bitcoin.proofs.signing import ExactPSBT
+from chains.errors import ChainConfigError, ChainError
+from reserves.errors import InvalidInput
 
 MAX_ADDRESS = 100
 MAX_SIGNATURE = 64 * 1024 * 4 // 3 + 4  # 64 KiB of signature data as base64

@@ -41,7 +41,7 @@ class OnlineSigner:
         self.network = network
 
     @classmethod
-    def from_file(cls, path: Path, passphrase: str, network: str) -> "OnlineSigner":
+    def from_file(cls, path: Path, passphrase: str, network: str) -> OnlineSigner:
         entries = read_key_file(path, passphrase)
         keys = []
         for entry in entries:

@@ -6,10 +6,13 @@ import asyncio
 import json
 import logging
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Callable
+from pathlib import Path
+from typing import Any
+
+from embit import ec
 
 from reserves.errors import InvalidInput
 from reserves.proofs import library
@@ -30,7 +33,6 @@ from reserves.storage import proofs_repository as prepo
 from reserves.storage.db import Database
 from reserves.storage.proof_models import ChallengeRow, ProofRow
 from reserves.storage.repository import utc
-from embit import ec
 
 log = logging.getLogger(__name__)
 MAX_DETAIL = 500

@@ -10,10 +10,10 @@ from typing import Any
 
 from reserves.proofs.anchor import attested_addresses
 from reserves.proofs.message import iso
+from reserves.storage import documents
 from reserves.storage import proofs_repository as prepo
 from reserves.storage import repository as repo
 from reserves.storage.repository import utc
-from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from reserves.read.display import btc, iso
 from reserves.attestation.members.wallets import wallet_totals
 from reserves.declarations.reserve_set import describe_diff
+from reserves.read.display import btc, iso
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import binascii
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -14,19 +14,19 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from chains.hexes import is_hex64
-from reserves.read import reserves as rviews
+from reserves.attestation.fields import MAX_NAME
+from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
+from reserves.read import reserves as rviews
 from reserves.read import supply as supply_views
 from reserves.read import views
 from reserves.read.display import btc, percent
-from reserves.attestation.fields import MAX_NAME
-from reserves.errors import InvalidInput, NotFound
-from reserves.trust.guardians import with_guardians
 from reserves.read.workers import announced_keys, live_workers, worker_summary
-from reserves.storage import repository as repo
-from reserves.storage.db import Database
 from reserves.settings.model import Settings
 from reserves.storage import documents
+from reserves.storage import repository as repo
+from reserves.storage.db import Database
+from reserves.trust.guardians import with_guardians
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ class ReserveService:
         now = datetime.now(timezone.utc)
         try:
             row, workers = await asyncio.wait_for(self._latest_and_workers(now), HEALTH_TIMEOUT_SECONDS)
-        except (SQLAlchemyError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, SQLAlchemyError) as exc:
             log.warning("health check: database unavailable: %s", type(exc).__name__)
             return 503, {
                 "status": "degraded",

@@ -9,6 +9,7 @@ Format 1 and 2 entries (no `role`, no `held`) are shown as native deployments wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from reserves.attestation.arithmetic import liabilities_sat
 from reserves.attestation.members.held import locked_for
 from reserves.read.display import btc, short_hash, token_units

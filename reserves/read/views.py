@@ -71,7 +71,7 @@ class DashboardView:
     deployments: list[DeploymentView] = field(default_factory=list)
     recent: list[AttestationSummary] = field(default_factory=list)
     signer_pubkeys: list[str] = field(default_factory=list)
-    sparkline: "Sparkline | None" = None
+    sparkline: Sparkline | None = None
     wallets: list[Any] = field(default_factory=list)  # reserve_views.WalletView
     reserve_set_history: list[Any] = field(default_factory=list)  # reserve_views.ReserveSetVersionView
 

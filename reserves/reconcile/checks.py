@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
 from chains.bitcoin.esplora.reconcile_reads import ReconcileEsplora
 from chains.bitcoin.wallets import WalletSpec

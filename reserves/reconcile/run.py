@@ -14,10 +14,10 @@ from reserves.reconcile import checks as ck
 from reserves.reconcile import repository as repo
 from reserves.reconcile import rules as r
 from reserves.reconcile.claims import Claim, Key, build_claims
+from reserves.storage import documents
 from reserves.storage import repository as core_repo
 from reserves.storage.db import Database
 from reserves.storage.reconcile_models import ReconcileItemRow
-from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 

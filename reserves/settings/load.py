@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reserves.declarations.supply_set import link_deployments
 from reserves.errors import ConfigError
@@ -34,8 +35,15 @@ from reserves.settings.model import (
     WorkerSettings,
 )
 from reserves.settings.sources import sources
-from reserves.settings.values import bool_ as _bool, int_ as _int, no_unknown as _no_unknown, num as _num
-from reserves.settings.values import path as _path, secret as _secret, short as _short, str_ as _str, table as _table
+from reserves.settings.values import bool_ as _bool
+from reserves.settings.values import int_ as _int
+from reserves.settings.values import no_unknown as _no_unknown
+from reserves.settings.values import num as _num
+from reserves.settings.values import path as _path
+from reserves.settings.values import secret as _secret
+from reserves.settings.values import short as _short
+from reserves.settings.values import str_ as _str
+from reserves.settings.values import table as _table
 
 CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"

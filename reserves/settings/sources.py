@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from chains.errors import ChainConfigError
 from chains.registry import get_spec
+from reserves.declarations.supply_set import pop_role
 from reserves.errors import ConfigError
 from reserves.settings.model import SourceSettings
 from reserves.settings.values import secret as _secret
-from reserves.declarations.supply_set import pop_role
 
 
 def sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], base: Path) -> tuple:

@@ -7,9 +7,10 @@ Parsed by reserves.settings.load from the tables `[guardians]`, `[scope]`, `[tim
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from chains.hexes import is_evm_address, is_hex64
 from reserves.attestation.members.guardians import MAX_GUARDIANS, GuardianSet
@@ -98,7 +99,7 @@ def scope(t: dict[str, Any]) -> ScopeSettings:
     if (
         not isinstance(statements, list)
         or len(statements) > MAX_STATEMENTS
-        or not all(isinstance(s, str) and 1 <= len(s.strip()) and len(s) <= MAX_STATEMENT for s in statements)
+        or not all(isinstance(s, str) and len(s.strip()) >= 1 and len(s) <= MAX_STATEMENT for s in statements)
     ):
         raise ConfigError(
             f"scope.statements: at most {MAX_STATEMENTS} non-empty strings of at most {MAX_STATEMENT} characters"

@@ -17,10 +17,10 @@ from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.signers import engine_keys
 from reserves.errors import SigningKeyError
 from reserves.snapshot.context import SnapshotContext
-from reserves.trust.keys import EngineKeys
+from reserves.storage import documents
 from reserves.storage import proofs_repository as prepo
 from reserves.storage import repository as repo
-from reserves.storage import documents
+from reserves.trust.keys import EngineKeys
 
 log = logging.getLogger(__name__)
 WINDOW_CHUNK = 2000

@@ -37,7 +37,7 @@ async def read_one(source: Source, method: str, timeout: float, *args: Any) -> O
         return Outcome(source, reading=reading)
     except ChainError as exc:
         return Outcome(source, error_code=exc.code, error_detail=exc.detail)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(source, error_code="timeout", error_detail=f"no answer within {timeout:g} s")
     except Exception as exc:  # a bug in one adapter makes that source stale, never a dead job
         log.exception("source %s failed unexpectedly", source.settings.name)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from chains.registry import get_spec
 from reserves.settings.model import Settings, SourceSettings
@@ -32,7 +33,7 @@ class Sources:
     supply: list[Source] = field(default_factory=list)
 
     @classmethod
-    def open(cls, settings: Settings) -> "Sources":
+    def open(cls, settings: Settings) -> Sources:
         """An adapter for every `[[reserves]]` and `[[deployments]]` entry (no chain is read yet)."""
         return cls(
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from reserves.trust import audit
 from reserves.attestation.members.guardians import GuardianSet, guardian_set, is_final
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage import series
 from reserves.storage.models import AttestationRow, RatioPoint
+from reserves.trust import audit
 
 
 async def store_attestation(

@@ -14,7 +14,6 @@ from reserves.storage import series
 from reserves.storage.engine_models import GuardianSignatureRow
 from reserves.storage.models import AttestationRow, RatioPoint, ReserveSetVersion, SigningKeyRow
 
-
 # Advisory lock keys (PostgreSQL): the chain's writers, the audit log's writers, the scheduler's leader.
 CHAIN_LOCK_KEY = 0x52455345_0001
 AUDIT_LOCK_KEY = 0x52455345_0002
@@ -110,7 +109,7 @@ async def remember_key(
         select(SigningKeyRow).where(
             SigningKeyRow.pubkey != pubkey, SigningKeyRow.role == "engine", SigningKeyRow.active == True
         )
-    )  # noqa: E712
+    )
     for other in others.all():
         other.active = False
         other.retired_sequence = sequence

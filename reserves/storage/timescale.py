@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import Connection
-from sqlalchemy import create_engine, pool
+
 from reserves.storage.db import sync_url
 
 log = logging.getLogger(__name__)

@@ -22,10 +22,10 @@ from chains.errors import ChainDataError, ChainError, ChainUnavailable
 from reserves.attestation import eip712
 from reserves.read.display import iso
 from reserves.settings.trust import AnchorSettings
+from reserves.storage import documents
 from reserves.storage.db import Database
 from reserves.storage.engine_models import AnchorRow
 from reserves.storage.models import AttestationRow
-from reserves.storage import documents
 
 log = logging.getLogger(__name__)
 PER_RUN = 5

@@ -13,12 +13,12 @@ import hashlib
 import json
 from dataclasses import fields, is_dataclass
 
+from sqlalchemy import text
 from sqlmodel import select
 
-from reserves.trust import audit
 from reserves.storage.engine_models import AuditRow
-from sqlalchemy import text
 from reserves.storage.repository import AUDIT_LOCK_KEY
+from reserves.trust import audit
 
 ACTION = "config.changed"
 SKIPPED = {"config_path", "data_dir"}

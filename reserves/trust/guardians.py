@@ -16,14 +16,14 @@ from datetime import datetime, timezone
 from sqlmodel import select
 
 from chains.hexes import HEX64, HEX128, is_hex64
-from reserves.trust import audit
-from reserves.attestation.members.guardians import GuardianSet, guardian_set, guardian_signature, is_final, valid_bip340
+from reserves.attestation.members.guardians import GuardianSet, guardian_set, is_final, valid_bip340
 from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound
+from reserves.storage import documents
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage.engine_models import GuardianSignatureRow
 from reserves.storage.models import AttestationRow
-from reserves.storage import documents
+from reserves.trust import audit
 
 log = logging.getLogger(__name__)
 # SQLite has one writer at a time but no row locks: submissions in this process take turns.

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import timezone
 from typing import Any
 
-from reserves.trust import audit
-from reserves.trust import guardians
 from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
-from reserves.storage import events as events_repo
 from reserves.read.display import btc, iso, percent
 from reserves.read.workers import announced_keys, live_workers
+from reserves.storage import documents
+from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
-from reserves.storage import documents
-from reserves.trust import anchoring
+from reserves.trust import anchoring, audit, guardians
 
 MAX_PAGE = 500
 _CURSOR_MAX = 2**53 - 1

@@ -63,7 +63,7 @@ class Worker:
     announce: bool = True
 
     @classmethod
-    async def start(cls, loaded: Settings, *, announce: bool = True) -> "Worker":
+    async def start(cls, loaded: Settings, *, announce: bool = True) -> Worker:
         """A new worker of `loaded`, opened."""
         worker = cls(loaded, announce=announce)
         await worker.open()
@@ -111,7 +111,7 @@ class Worker:
         try:
             await asyncio.wait_for(self.snapshot_lock.acquire(), CLOSE_WAIT_SECONDS)
             held = True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("closing while a snapshot still runs after %d s", CLOSE_WAIT_SECONDS)
         try:
             await self._release()

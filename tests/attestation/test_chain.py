@@ -7,9 +7,9 @@ import random
 from datetime import timedelta
 
 import pytest
-from tests.attestation.helpers import ISSUED, key, make_body
 
 from reserves.attestation import attestation_id, envelope, sign, verify_chain
+from tests.attestation.helpers import ISSUED, key, make_body
 
 SIGNER = key(7)
 TRUSTED = {SIGNER.pubkey_hex: SIGNER.key_id}

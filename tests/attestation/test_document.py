@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta, timezone
 
 import pytest
-from tests.attestation.helpers import ADDRESS, ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import Utxo
 from chains.errors import ChainUnavailable
@@ -19,6 +18,7 @@ from reserves.attestation import (
     verify_document,
 )
 from reserves.errors import InvalidInput, SigningKeyError
+from tests.attestation.helpers import ADDRESS, ISSUED, key, make_body, reserve_result, supply_result
 
 
 def verified(body, signer=None):

@@ -9,13 +9,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.support import param_id
-from tests.attestation.helpers import ADDRESS, BTC_CHAIN, ISSUED, key, make_body, reserve_result, supply_result
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, TimeLock, Utxo
 from reserves.attestation import ReserveResult, attestation_id, envelope, sign, verify_chain, verify_document
+from reserves.attestation.formats import FORMAT_1
+from reserves.attestation.formats import FORMAT_3 as FORMAT
 from reserves.attestation.members.utxos import MAX_UNCOUNTED
-from reserves.attestation.formats import FORMAT_1, FORMAT_3 as FORMAT
+from tests.attestation.helpers import ADDRESS, BTC_CHAIN, ISSUED, key, make_body, reserve_result, supply_result
+from tests.support import param_id
 
 TIP = 800_010
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "format1.json").read_text())

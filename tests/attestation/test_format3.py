@@ -9,15 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from tests.support import param_id
-from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, supply_result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from chains.base import HeldAddress, HeldBalance, RpcAgreement
 from reserves.attestation import SupplyResult, envelope, sign, verify_chain, verify_document
 from reserves.attestation.arithmetic import liabilities_sat
-from reserves.attestation.formats import FORMAT_2, FORMAT_3 as FORMAT
+from reserves.attestation.formats import FORMAT_2
+from reserves.attestation.formats import FORMAT_3 as FORMAT
 from reserves.errors import InvalidInput
+from tests.attestation.helpers import ISSUED, key, make_body, reserve_result, supply_result
+from tests.support import param_id
 
 BTC18 = 10**18
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -6,12 +6,12 @@ import copy
 import dataclasses
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reserves.attestation import Policy, verify_chain, verify_document
-from reserves.attestation import canonical
-from reserves.attestation.members import guardians, signers
+from reserves.attestation import Policy, canonical, verify_chain, verify_document
 from reserves.attestation.arithmetic import Observation
+from reserves.attestation.members import guardians, signers
 from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.status import LEVELS, decide_v4, ratio_level
 from tests.attestation.helpers import ISSUED, chain_v4, key, make_doc_v4, reserve_result, supply_result

@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
-from tests.attestation.helpers import key, make_body
 
 from reserves.attestation import sign, verify_document
+from tests.attestation.helpers import key, make_body
 
 SIGNER = key(7)
 TRUSTED = {SIGNER.pubkey_hex: SIGNER.key_id}

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.attestation.helpers import key, make_body, make_doc_v4
 
 from reserves.attestation import envelope, load_schema, sign, verify_document
 from reserves.attestation.formats import schema_errors
+from tests.attestation.helpers import key, make_body, make_doc_v4
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_COPY = ROOT / "reserves" / "attestation" / "attestation.schema.json"

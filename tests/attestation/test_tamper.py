@@ -6,10 +6,10 @@ import copy
 import re
 
 import pytest
-from tests.support import param_id
-from tests.attestation.helpers import key, make_body, reserve_result
 
 from reserves.attestation import envelope, sign, verify_document
+from tests.attestation.helpers import key, make_body, reserve_result
+from tests.support import param_id
 
 
 def leaf_paths(value, path=()):

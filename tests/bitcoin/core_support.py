@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from chains.bitcoin.core.adapter import BitcoinCoreAdapter
+from chains.bitcoin.core.adapter import parse_config as parse_core
 from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter
 from chains.bitcoin.esplora.config import parse_config as parse_esplora
-from chains.bitcoin.core.adapter import BitcoinCoreAdapter, parse_config as parse_core
-from chains.bitcoin.quorum import BitcoinQuorumAdapter, parse_config as parse_quorum
+from chains.bitcoin.quorum import BitcoinQuorumAdapter
+from chains.bitcoin.quorum import parse_config as parse_quorum
 from chains.devnet.bitcoin import RegtestChain
-from tests.doubles.bitcoin_core import CoreRpcDouble, serve_core_rpc
 from chains.devnet.esplora import serve_chain
+from tests.doubles.bitcoin_core import CoreRpcDouble, serve_core_rpc
 
 AUTH = ("devnet", "s3cret-pass")
 
@@ -28,7 +31,7 @@ class CoreDevnet:
     adapters: list[Any] = field(default_factory=list)
 
     @classmethod
-    def start(cls, chain: RegtestChain | None = None) -> "CoreDevnet":
+    def start(cls, chain: RegtestChain | None = None) -> CoreDevnet:
         if chain is None:
             chain = RegtestChain()
             chain.mine(101)

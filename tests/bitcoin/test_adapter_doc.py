@@ -8,10 +8,11 @@ import importlib
 import re
 import sys
 import tomllib
+from collections.abc import AsyncIterator, Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from types import ModuleType
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chains.bitcoin.core.adapter import parse_config, single_branch
-from tests.doubles.merkleblock import parse_merkle_block
-from tests.doubles.bitcoin_core_scan import RpcFault
 from chains.errors import ChainConfigError, ChainDataError
 from chains.registry import get_spec
 from tests.bitcoin.core_support import AUTH, CoreDevnet
+from tests.doubles.bitcoin_core_scan import RpcFault
+from tests.doubles.merkleblock import parse_merkle_block
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "core_rpc_docs.json").read_text())
 JSON_TYPES = {"string": str, "number": (int, Decimal), "boolean": bool, "array": list}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,9 +21,9 @@ from chains.bitcoin.core.rpc import (
     _unwrap,
     split_credentials,
 )
+from chains.devnet.bitcoin import RegtestChain
 from chains.errors import ChainConfigError, ChainDataError, ChainError, ChainUnavailable
 from chains.retry import Retryable
-from chains.devnet.bitcoin import RegtestChain
 from tests.doubles.bitcoin_core import serve_core_rpc
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "core_rpc_docs.json").read_text())

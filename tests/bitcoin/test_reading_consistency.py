@@ -6,7 +6,7 @@ server mines, lies or switches backends on demand): each changes one thing and s
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 

@@ -10,10 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chains.base import BlockRef
 from chains.bitcoin.esplora.client import EsploraClient
-from chains.bitcoin.esplora.tx import sha256d
 from chains.bitcoin.esplora.evidence_bundle import EvidenceBundle, EvidenceFormatError, collect_evidence
+from chains.bitcoin.esplora.tx import sha256d
 from chains.bitcoin.spv import Header, SpvError, bits_to_target, check_headers, merkle_root_from_branch, verify_evidence
 from chains.devnet.btc_block import Header as DevHeader
 from chains.devnet.btc_block import merkle_branch, merkle_root

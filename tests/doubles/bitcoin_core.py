@@ -15,14 +15,15 @@ import base64
 import json
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Awaitable, Callable
+from typing import Any
 
-from tests.doubles.merkleblock import build_merkle_block
 from chains.devnet.bitcoin import DevnetBlock, RegtestChain
 from chains.devnet.btc_block import bits_to_target
-from tests.doubles.bitcoin_core_scan import Needle, RpcFault, expand, scan_chain
 from chains.devnet.http import read_body, serve_in_thread
+from tests.doubles.bitcoin_core_scan import Needle, RpcFault, expand, scan_chain
+from tests.doubles.merkleblock import build_merkle_block
 
 __all__ = ["CoreRpcDouble", "RpcFault", "serve_core_rpc"]
 

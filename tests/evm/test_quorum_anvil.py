@@ -9,8 +9,8 @@ says how many answered; never a number taken from the liar.
 from __future__ import annotations
 
 import re
-
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from web3 import HTTPProvider, Web3

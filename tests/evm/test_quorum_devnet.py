@@ -6,7 +6,8 @@ chain id but different histories are endpoints that disagree.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -88,7 +89,7 @@ async def read(a: EvmErc20Adapter) -> Any:
 
 
 def test_balance_of_selector_is_ercs() -> None:
-    assert BALANCE_OF_SELECTOR == selector("balanceOf(address)")
+    assert selector("balanceOf(address)") == BALANCE_OF_SELECTOR
     assert balance_of_data(BURN) == BALANCE_OF_SELECTOR + "00" * 12 + BURN[2:].lower()
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from reserves.attestation.canonical import canonical_bytes
 from reserves.attestation.verify import verify_chain, verify_document

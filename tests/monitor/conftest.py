@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from web3 import HTTPProvider, Web3
 
+from bench.anvil import stop_anvil
 from chains.devnet.evm import load_artifact
 from chains.evm.config import EvmErc20Config
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
-from bench.anvil import stop_anvil
 from tests.evm.conftest import _wait_for_port, anvil_binary
 from tests.support import free_port, require
 

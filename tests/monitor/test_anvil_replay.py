@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from reserves.monitor import store
 from reserves.jobs.monitor import monitor_deployment
+from reserves.monitor import store
 from reserves.monitor.state import blocking_issues
 from reserves.storage.monitor_models import MonitorIssueRow
 from reserves.storage.supply_models import ZERO_ADDRESS, SupplyEventRow

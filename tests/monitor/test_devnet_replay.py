@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from chains.evm.config import EvmErc20Config
-from reserves.monitor import store
 from reserves.jobs.monitor import monitor_deployment
+from reserves.monitor import store
 from reserves.monitor.state import blocking_issues
 from reserves.storage.supply_models import SupplyEventRow
 from tests.evm.conftest import devnet_evm  # noqa: F401  (fixture)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chains.errors import ChainDataError
-from chains.evm.logs import _result, LogsRangeTooLarge
+from chains.evm.logs import LogsRangeTooLarge, _result
 from chains.evm.logs_decode import BURN_TOPIC, MINT_TOPIC, TRANSFER_TOPIC, decode_logs
 
 C = "0x" + "11" * 20

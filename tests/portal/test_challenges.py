@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+
 from chains.bitcoin.proofs import verify_message
 from portal.api.proofs import RateLimiter
 from tests.portal.conftest import snapshot
@@ -192,8 +193,8 @@ def test_all_clients_together_are_limited_too():
 def test_public_challenges_past_the_freshness_window_are_pruned_operator_ones_kept(client):
     from datetime import datetime, timedelta, timezone
 
-    from reserves.proofs.errors import UnknownChallenge
     from reserves.jobs.prune import prune_public_challenges
+    from reserves.proofs.errors import UnknownChallenge
 
     rt = client.world
     public = client.post("/api/v1/challenges", json={"nonce": "to-be-pruned"}).json()

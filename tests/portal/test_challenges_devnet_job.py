@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from reserves.devnet import proofs as devnet_job
 from reserves.devnet.proofs import devnet_proofs_job, prove_round
 from tests.portal.conftest import snapshot

@@ -4,10 +4,9 @@ introduced by the old key, refused without it, and trusted across the chain from
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
-
-from dataclasses import replace
 
 from reserves.attestation import verify_chain, verify_document
 from reserves.attestation.keys import SigningKey

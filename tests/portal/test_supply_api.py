@@ -8,9 +8,9 @@ import pytest
 from litestar.testing import TestClient
 
 from portal.app import create_app
+from reserves.read.supply import RULE_FORMAT_3, RULE_LEGACY
 from reserves.settings.load import default_settings
 from reserves.storage import repository as repo
-from reserves.read.supply import RULE_FORMAT_3, RULE_LEGACY
 from tests.portal import supply_samples as ss
 from tests.portal.conftest import snapshot
 

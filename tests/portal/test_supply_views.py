@@ -6,11 +6,11 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from reserves.read import display
+from reserves.read import display, views
 from reserves.read import supply as sv
-from reserves.read import views
 from tests.portal import supply_samples as ss
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

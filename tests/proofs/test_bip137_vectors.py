@@ -106,7 +106,7 @@ def test_sign_with_extra_entropy(entry):
 def test_sign_legacy_round_trip():
     key = PrivateKey(bytes([7]) * 32)
     address = p2pkh(key.get_public_key()).address()
-    signature = sign_legacy(key, "proof of reserves".encode())
+    signature = sign_legacy(key, b"proof of reserves")
     result = verify_message(address, "proof of reserves", signature, "main")
     assert result.outcome == "valid" and result.signers == (key.get_public_key().sec().hex(),)
     assert verify_message(address, "proof of reserve", signature, "main").outcome == "invalid"

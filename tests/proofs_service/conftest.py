@@ -17,7 +17,7 @@ from tests.support import require
 
 def proof_library_ready() -> bool:
     try:
-        from chains.bitcoin import proofs  # noqa: F401
+        from chains.bitcoin import proofs
 
         return hasattr(proofs, "verify_message") and hasattr(proofs, "signature_from_psbt")
     except ImportError:

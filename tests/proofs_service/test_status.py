@@ -79,8 +79,8 @@ async def test_proofs_of_a_wallet_that_left_the_set_are_not_listed(service, rs, 
 async def test_two_keys_from_one_seed_are_alive_only_for_their_own_signatures(service, db, rs, clock, settings):
     """Two cosigner keys from one master (same origin fingerprint, other accounts) share their
     declared id; a signature by one of them must not make the other alive."""
-    from reserves.proofs.service import ProofService
     from chains.bitcoin.wallets import parse_wallets
+    from reserves.proofs.service import ProofService
     from tests.proofs_service.helpers import NETWORK, _origin
 
     paths = ("m/48h/1h/0h/2h", "m/48h/1h/1h/2h")

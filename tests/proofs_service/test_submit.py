@@ -150,6 +150,7 @@ async def test_address_outside_the_reserve_set_is_refused(service, rs):
     c = await service.create_challenge()
     from embit.networks import NETWORKS
     from embit.script import p2wpkh
+
     from tests.proofs_service.helpers import hd
 
     key = hd("stranger").derive("m/84h/1h/0h/0/0").key

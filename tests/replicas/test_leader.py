@@ -7,8 +7,8 @@ import asyncio
 import psycopg
 import pytest
 
-from reserves.settings.trust import ReplicaSettings
 from reserves.jobs.leader import AlwaysLeader, PostgresLeader, _dsn, leadership_for
+from reserves.settings.trust import ReplicaSettings
 from reserves.storage.repository import LEADER_LOCK_KEY
 
 pytestmark = pytest.mark.postgres

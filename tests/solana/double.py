@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chains.devnet.http import read_body, serve_in_thread
 from chains.solana.base58 import b58encode
@@ -82,13 +83,13 @@ class SolanaDouble:
 
     # -- methods ---------------------------------------------------------------------------------
 
-    def getGenesisHash(self, params: list[Any]) -> Any:  # noqa: N802 - RPC names
+    def getGenesisHash(self, params: list[Any]) -> Any:
         return self.genesis
 
-    def getSlot(self, params: list[Any]) -> Any:  # noqa: N802
+    def getSlot(self, params: list[Any]) -> Any:
         return self.finalized_slot
 
-    def getTokenSupply(self, params: list[Any]) -> Any:  # noqa: N802
+    def getTokenSupply(self, params: list[Any]) -> Any:
         if not params or params[0] != self.mint:
             return Error(-32602, "Invalid param: not a Token mint")
         ui = self.supply / 10**self.decimals
@@ -106,7 +107,7 @@ class SolanaDouble:
             },
         }
 
-    def getBlock(self, params: list[Any]) -> Any:  # noqa: N802
+    def getBlock(self, params: list[Any]) -> Any:
         slot = self._slot_param(params)
         if isinstance(slot, Error):
             return slot
@@ -114,7 +115,7 @@ class SolanaDouble:
             return Error(-32007, f"Slot {slot} was skipped, or missing due to ledger jump to recent snapshot")
         return self.block(slot)
 
-    def getBlockTime(self, params: list[Any]) -> Any:  # noqa: N802
+    def getBlockTime(self, params: list[Any]) -> Any:
         slot = self._slot_param(params)
         if isinstance(slot, Error):
             return slot
@@ -122,7 +123,7 @@ class SolanaDouble:
             return Error(-32009, f"Slot {slot} was skipped, or missing in long-term storage")
         return self.block_time(slot)
 
-    def getBlocks(self, params: list[Any]) -> Any:  # noqa: N802
+    def getBlocks(self, params: list[Any]) -> Any:
         if len(params) < 2 or not all(isinstance(p, int) for p in params[:2]):
             return Error(-32602, "Invalid params: expected start and end slots")
         start, end = params[0], min(params[1], self.finalized_slot)

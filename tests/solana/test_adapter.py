@@ -6,8 +6,9 @@ import dataclasses
 import re
 import time
 import traceback
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings

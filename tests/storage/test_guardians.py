@@ -11,13 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import select
 
-from reserves.trust import audit
-from reserves.trust import guardians
 from reserves.attestation import canonical
 from reserves.attestation.members.guardians import GuardianSet, guardian_signature
 from reserves.errors import InvalidInput, NotFound
 from reserves.storage.engine_models import AuditRow, EngineEventRow, GuardianSignatureRow
 from reserves.storage.models import AttestationRow
+from reserves.trust import audit, guardians
 from tests.attestation.helpers import key, make_doc_v4
 
 KEYS = [key(30 + i, f"guardian-{i}") for i in range(3)]

@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 import pytest
 
 from chains.errors import ChainConfigError
-from reserves.errors import ConfigError
 from reserves.declarations.reserve_set import (
     MAX_DIFF_ADDRESSES,
     build_reserve_set,
@@ -18,6 +17,7 @@ from reserves.declarations.reserve_set import (
     record_reserve_set,
     reserve_set_hash,
 )
+from reserves.errors import ConfigError
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import create_engine, text
 
-from reserves.read import history as history_mod
 from reserves.errors import InvalidInput
+from reserves.read import history as history_mod
 from reserves.storage import series
 from reserves.storage.db import open_database, sync_url
 from reserves.storage.migrate import upgrade

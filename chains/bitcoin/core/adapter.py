@@ -18,11 +18,11 @@ from embit.networks import NETWORKS
 from embit.script import Script, address_to_scriptpubkey
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, Utxo
-from chains.bitcoin.esplora.adapter import GENESIS, chain_id, until_tip_holds
 from chains.bitcoin.consistency import BestChainCache, check_claims
 from chains.bitcoin.core.config import KIND, MAX_SCAN_RANGE, BitcoinCoreConfig, parse_config
 from chains.bitcoin.core.rpc import CoreHeader, CoreRpcClient, ScanResult, ScanUnspent
 from chains.bitcoin.descriptors import normalize_address, parse_descriptor
+from chains.bitcoin.esplora.adapter import GENESIS, chain_id, until_tip_holds
 from chains.bitcoin.esplora.client import EsploraBlock
 from chains.bitcoin.scan import gather
 from chains.bitcoin.wallets import WalletSpec

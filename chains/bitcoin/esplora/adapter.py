@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from chains.base import BlockRef, ReserveReading, Utxo
 from chains.bitcoin.classify import Hit, dedupe, needs_coinbase_check, split, to_utxo
 from chains.bitcoin.consistency import BestChainCache, Claim, check_claims
-from chains.bitcoin.esplora.config import KIND, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
+from chains.bitcoin.esplora.config import KIND, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.esplora.history import check_height, reserves_at
 from chains.bitcoin.scan import gather, wallet_addresses
 from chains.errors import ChainDataError

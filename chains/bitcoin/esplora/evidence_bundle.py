@@ -73,7 +73,7 @@ class EvidenceBundle:
         }
 
     @classmethod
-    def from_json(cls, data: Any, *, max_headers: int = MAX_HEADERS) -> "EvidenceBundle":
+    def from_json(cls, data: Any, *, max_headers: int = MAX_HEADERS) -> EvidenceBundle:
         """Parse the JSON form strictly (types, hex, sizes); EvidenceFormatError says what is wrong."""
         data = _field(data, dict, "bundle")
         fmt = data.get("format", FORMAT)

@@ -9,8 +9,8 @@ validator without a full script interpreter stop there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from embit import hashes
 from embit.script import Script

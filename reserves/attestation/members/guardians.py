@@ -6,8 +6,8 @@ set before), *pending* until then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from reserves.attestation.canonical import attestation_id
 from reserves.attestation.keys import SigningKey, is_xonly_pubkey, verify_bip340
@@ -44,7 +44,7 @@ class GuardianSet:
         return {"threshold": self.threshold, "keys": [{"key_id": k, "pubkey": p} for k, p in self.keys]}
 
     @classmethod
-    def from_json(cls, value: dict | None) -> "GuardianSet | None":
+    def from_json(cls, value: dict | None) -> GuardianSet | None:
         if value is None:
             return None
         return cls(value["threshold"], tuple((k["key_id"], k["pubkey"]) for k in value["keys"]))
@@ -81,7 +81,7 @@ def guardian_set(doc: dict) -> GuardianSet | None:
         return None
     try:
         return GuardianSet.from_json(doc["signers"]["guardians"])
-    except Exception as exc:  # noqa: BLE001 - InvalidInput: threshold above N, a key off the curve, ...
+    except Exception as exc:
         raise BadGuardianSet(getattr(exc, "detail", "malformed guardian set")) from exc
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from chains.hexes import is_hex64
 from reserves.attestation import arithmetic as ar
 from reserves.attestation.fields import count
 from reserves.errors import InvalidInput
-from chains.hexes import is_hex64
 
 LINK_NOTE = "previous is null iff sequence is 0"
 

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from chains.base import HELD_CATEGORIES
-from reserves.attestation.fields import amount, name as name_json
+from reserves.attestation.fields import amount
+from reserves.attestation.fields import name as name_json
 from reserves.errors import InvalidInput
 
 LOCKED = ("lockbox", "escrow")  # the categories a bridge's backing sits in

@@ -7,15 +7,15 @@ members/wallets.py's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from chains.base import ReserveReading
+from chains.hexes import is_hex64
 from reserves.attestation import fields as f
 from reserves.attestation.members import utxos as u_
 from reserves.attestation.members.wallets import split_sat, wallet_totals
 from reserves.errors import InvalidInput
-from chains.hexes import is_hex64
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ trusted keys decide which count. Format 4 names its signers in the body (members
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from reserves.attestation.canonical import digest
 from reserves.attestation.keys import SigningKey, verify_bip340_hex

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def split_sat(utxos: Iterable[dict]) -> tuple[int, int]:

@@ -8,8 +8,8 @@ ones without a ratio. A ratio dressed up for the snapshot cannot hide a dip in t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from reserves.attestation.members.reserves import tip_of
 
