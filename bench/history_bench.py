@@ -21,6 +21,7 @@ import tempfile
 import time
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -121,28 +122,27 @@ async def _time(fn, rounds: int = ROUNDS) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+async def _raw(db, start: str, end: str, bucket: int):
+    """The series query alone, without the service around it: the reference."""
+    async with db.sessions() as session:
+        return await series.history(
+            session,
+            start=datetime.fromisoformat(start),
+            end=datetime.fromisoformat(end),
+            bucket_seconds=bucket,
+            resolution=None,
+        )
+
+
 async def _measure(label: str, url: str, end: datetime) -> None:
     db = open_database(url)
     service = ReserveService(db, default_settings(Path(tempfile.gettempdir())))
     try:
         for name, span in WINDOWS.items():
-            start = end - span
-            took, answer = await _time(lambda: service.history(start=start, end=end, bucket_seconds=None))
+            took, answer = await _time(partial(service.history, start=end - span, end=end, bucket_seconds=None))
             bucket = answer["bucket_seconds"]
             source = series.source_for(bucket)
-            aligned_start, aligned_end = answer["from"], answer["to"]
-
-            async def raw():
-                async with db.sessions() as session:
-                    return await series.history(
-                        session,
-                        start=datetime.fromisoformat(aligned_start),
-                        end=datetime.fromisoformat(aligned_end),
-                        bucket_seconds=bucket,
-                        resolution=None,
-                    )
-
-            ref, raw_answer = await _time(raw, rounds=5)
+            ref, raw_answer = await _time(partial(_raw, db, answer["from"], answer["to"], bucket), rounds=5)
             same = [p["min_ratio_bp"] for p in answer["points"]] == [str(b.min_ratio_bp) for b in raw_answer]
             print(
                 f"{label} {name}: {took * 1e3:7.1f} ms for {len(answer['points'])} points of {bucket} s "

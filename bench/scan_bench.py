@@ -127,7 +127,8 @@ def _report(title: str, reading: Any, wall: float, cpu: float, timed: _Timed) ->
     )
     print(
         f"  {reading.addresses_scanned / wall:,.0f} addresses/s, {len(reading.utxos) / wall:,.0f} UTXOs/s, "
-        f"{timed.requests / wall:,.0f} requests/s, mean round trip {timed.latency / max(1, timed.requests) * 1e3:.1f} ms"
+        f"{timed.requests / wall:,.0f} requests/s, "
+        f"mean round trip {timed.latency / max(1, timed.requests) * 1e3:.1f} ms"
     )
     print(
         f"  wall time with no request in flight (our code alone): {outside:.2f} s = {outside / wall:.1%} of the scan; "

@@ -64,7 +64,7 @@ def start_stack(workdir: Path, web_workers: int) -> tuple[subprocess.Popen, str]
         f"block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n"
         '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
     )
-    log = open(workdir / "stack.log", "w")
+    log = open(workdir / "stack.log", "w")  # noqa: SIM115 - the stack writes it while it runs
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
     proc = subprocess.Popen(
         [

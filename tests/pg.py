@@ -65,7 +65,6 @@ def throwaway_cluster() -> Iterator[str]:
 def server_reachable(url: str, timeout: float = 3.0) -> bool:
     import psycopg
 
-    u = make_url(url)
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -11,7 +11,8 @@ from reserves.settings.model import SourceSettings
 from reserves.snapshot.sources import Source
 from tests.doubles.adapters import ScriptedSupplyAdapter, supply_reading
 from tests.engine_rig import Cfg, take_snapshot
-from tests.test_engine import rt, trusted  # noqa: F401  (rt is a fixture)
+from tests.test_engine import rt as rt  # rt is a fixture: importing it makes it this module's
+from tests.test_engine import trusted as trusted
 
 BOX = HeldAddress("0x" + "b0" * 20, "lockbox", "gateway of l2", bridge="l2")
 
@@ -89,7 +90,8 @@ async def test_a_hostile_issue_code_and_detail_are_bounded(rt, monkeypatch):
 
 
 async def test_a_solana_deployment_names_its_mint_as_the_contract(rt):
-    """An SPL token's address is its mint (SolanaSplConfig.contract); a failed read must still say which token it was."""
+    """An SPL token's address is its mint (SolanaSplConfig.contract); a failed read must still say which token it
+    was."""
     from chains.solana.config import SolanaSplConfig
     from tests.doubles.adapters import BackendDown
 

@@ -31,7 +31,7 @@ from reserves.storage import evidence_repository as repo
 from reserves.storage.db import open_database
 from reserves.storage.migrate import upgrade
 from reserves.storage.models import AttestationRow
-from tests.bitcoin.conftest import devnet  # noqa: F401  (fixture: a funded devnet served as Esplora)
+from tests.bitcoin.conftest import devnet as devnet  # fixture: a funded devnet served as Esplora
 from tests.stack import parts, scheduled
 
 

@@ -178,9 +178,10 @@ class BitcoinQuorumAdapter:
             for point, fields in sorted(rerated.items()):
                 mine = seen.get(point)
                 if mine is None or (mine.value_sat, mine.height) != fields:
+                    theirs = None if mine is None else (mine.value_sat, mine.height)
                     raise ChainDataError(
                         f"backends disagree at block {floor.height}: outpoint {point[0]}:{point[1]} is "
-                        f"{_say(fields)} on {self._labels[i]} and {_say(None if mine is None else (mine.value_sat, mine.height))} "
+                        f"{_say(fields)} on {self._labels[i]} and {_say(theirs)} "
                         f"on {self._labels[low]}"
                     )
             agreed &= set(rerated)

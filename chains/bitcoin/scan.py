@@ -25,7 +25,7 @@ async def gather(calls: list[Awaitable[T]]) -> list[T]:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(call) for call in calls]  # type: ignore[arg-type]
     except BaseExceptionGroup as exc:
-        raise _first_leaf(exc)  # keeps its own __cause__ (the backend error)
+        raise _first_leaf(exc)  # noqa: B904 - `from` would replace the leaf's own __cause__ (the backend error)
     return [task.result() for task in tasks]
 
 

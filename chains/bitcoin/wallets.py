@@ -261,7 +261,7 @@ def _unspendable_internal_key(desc: Any) -> bool:
     point = getattr(key, "key", key) if desc.key.is_extended else key
     try:
         return point.xonly().hex() == UNSPENDABLE_KEY
-    except Exception:  # a key embit cannot express x-only is not H
+    except Exception:  # noqa: BLE001 - a key embit cannot express x-only is not H
         return False
 
 

@@ -138,7 +138,7 @@ def verify_p2wpkh_input(tx: Transaction, index: int, prev_script: bytes, prev_va
         pub = ec.PublicKey.parse(pub_bytes)
         sig = ec.Signature.parse(sig_bytes[:-1])
         digest = tx.sighash_segwit(index, p2pkh(pub), prev_value, sighash=sig_bytes[-1])
-    except Exception:  # malformed key, DER or sighash type: not a valid spend
+    except Exception:  # noqa: BLE001 - malformed key, DER or sighash type: not a valid spend
         return False
     return pub.compressed and pub.verify(sig, digest)
 

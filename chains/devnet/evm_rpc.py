@@ -126,7 +126,7 @@ class EvmJsonRpc:
                 result = to_json(method(params))
         except RpcError as exc:
             return _error_response(rid, exc) if "id" in request else None
-        except Exception as exc:  # a handler bug must become a JSON-RPC error, not a dead server
+        except Exception as exc:  # noqa: BLE001 - a handler bug must become a JSON-RPC error, not a dead server
             return _error_response(rid, _map_exception(exc)) if "id" in request else None
         return {"jsonrpc": "2.0", "id": rid, "result": result} if "id" in request else None
 

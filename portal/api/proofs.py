@@ -1,4 +1,5 @@
-"""Public proofs of control: POST /api/v1/challenges (online signer, rate-limited), GET /api/v1/proofs, the dashboard partial."""
+"""Public proofs of control: POST /api/v1/challenges (online signer, rate-limited), GET /api/v1/proofs, the dashboard
+partial."""
 
 from __future__ import annotations
 

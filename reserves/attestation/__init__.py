@@ -1,4 +1,5 @@
-"""Attestations: canonical bytes, ids, BIP-340 signatures, chain links, verification; one module per member (members/), one table of formats (formats.py)."""
+"""Attestations: canonical bytes, ids, BIP-340 signatures, chain links, verification; one module per member
+(members/), one table of formats (formats.py)."""
 
 from reserves.attestation.arithmetic import Policy, decide_status, liabilities_sat, ratio_bp
 from reserves.attestation.builder import Built, Entries, Inputs, build

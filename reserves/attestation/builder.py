@@ -1,4 +1,5 @@
-"""The attestation body built in one pass from everything it needs: members derived once, schema validated once, canonicalised once."""
+"""The attestation body built in one pass from everything it needs: members derived once, schema validated once,
+canonicalised once."""
 
 from __future__ import annotations
 

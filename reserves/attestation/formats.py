@@ -1,4 +1,5 @@
-"""The table of attestation formats: for each its name, order, schema, members, build steps, signature check, document and chain checks.
+"""The table of attestation formats: for each its name, order, schema, members, build steps, signature check,
+document and chain checks.
 
 Versions are data: a new format is a row here plus the member modules it adds. The builder
 (builder.py) runs a row's `build` steps; the verifier (verify/) runs its `signatures` check,
@@ -219,5 +220,6 @@ def load_schema(format: str = FORMAT) -> dict:
 
 
 def schema_errors(document: object) -> list[str]:
-    """Up to schema.MAX_ERRORS short messages ("$.path: keyword") against the declared format's schema; [] when valid."""
+    """Up to schema.MAX_ERRORS short messages ("$.path: keyword") against the declared format's schema; [] when
+    valid."""
     return schema.errors(document, declared(document).schema)

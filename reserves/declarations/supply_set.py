@@ -3,7 +3,8 @@
 A lock-and-mint bridge representation is backed by native tokens locked in addresses on its source
 chain. Those addresses are read with the source's supply (same block) as `held` balances: the
 native entry subtracts them and the bridge entry counts max(locked, minted) (docs/attestation.md).
-Settings (and the devnet's manifest, parsed the same way) build their deployments through `pop_role` + `link_deployments`.
+Settings (and the devnet's manifest, parsed the same way) build their deployments through `pop_role` +
+`link_deployments`.
 """
 
 from __future__ import annotations

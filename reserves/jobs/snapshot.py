@@ -48,5 +48,5 @@ async def snapshot_job(
 async def _report(status: WorkerStatus, error: dict | None) -> None:
     try:
         await status.snapshot_done(error)
-    except Exception:  # the database may be what failed: the log has it either way
+    except Exception:  # noqa: BLE001 - the database may be what failed: the log has it either way
         log.warning("could not record the snapshot's outcome")

@@ -1,4 +1,5 @@
-"""Mints and burns to reconcile, made from the monitor's token logs: a Transfer from/to 0x0 paired with its Mint/Burn log."""
+"""Mints and burns to reconcile, made from the monitor's token logs: a Transfer from/to 0x0 paired with its Mint/Burn
+log."""
 
 from __future__ import annotations
 

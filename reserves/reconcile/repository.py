@@ -58,7 +58,8 @@ async def get_link(session: AsyncSession, deployment: str, tx_hash: str, log_ind
 
 
 async def insert_link(session: AsyncSession, row: ReconcileLinkRow) -> ReconcileLinkRow:
-    """Store `row` (and its audit entry) and commit; LinkExists when the event already has a link (checked by the unique key,
+    """Store `row` (and its audit entry) and commit; LinkExists when the event already has a link (checked by the
+    unique key,
     so two concurrent submissions cannot both win)."""
     session.add(row)
     try:

@@ -48,9 +48,8 @@ def upgrade(url: str, revision: str = "head") -> None:
         with _file_lock(url):
             command.upgrade(alembic_config(url), revision)
     except SQLAlchemyError as exc:
-        raise StorageError(
-            f"migration of {safe_url(url)} failed: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}"
-        ) from exc
+        reason = exc.orig if hasattr(exc, "orig") else exc
+        raise StorageError(f"migration of {safe_url(url)} failed: {exc.__class__.__name__}: {reason}") from exc
     finally:
         if lock is not None:
             lock.close()  # the session lock goes with its connection

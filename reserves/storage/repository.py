@@ -107,7 +107,9 @@ async def remember_key(
         row.retired_sequence = None
     others = await session.exec(
         select(SigningKeyRow).where(
-            SigningKeyRow.pubkey != pubkey, SigningKeyRow.role == "engine", SigningKeyRow.active == True
+            SigningKeyRow.pubkey != pubkey,
+            SigningKeyRow.role == "engine",
+            SigningKeyRow.active == True,  # noqa: E712 - a SQL expression, not a truth test
         )
     )
     for other in others.all():

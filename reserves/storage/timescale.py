@@ -66,8 +66,9 @@ def create_rollup_aggregates(conn: Connection) -> None:
             conn.execute(text(ddl.format(name=name, seconds=seconds)))
             conn.execute(
                 text(
-                    "SELECT add_continuous_aggregate_policy(CAST(:n AS regclass), start_offset => make_interval(secs => :s), "
-                    "end_offset => make_interval(secs => :e), schedule_interval => make_interval(secs => :i))"
+                    "SELECT add_continuous_aggregate_policy(CAST(:n AS regclass), "
+                    "start_offset => make_interval(secs => :s), end_offset => make_interval(secs => :e), "
+                    "schedule_interval => make_interval(secs => :i))"
                 ),
                 {"n": name, "s": 3 * seconds, "e": seconds, "i": max(300, seconds // 4)},
             )
@@ -91,7 +92,8 @@ def refresh_aggregates(url: str) -> bool:
                 not timescale_installed(conn)
                 or conn.execute(
                     text(
-                        "SELECT 1 FROM timescaledb_information.continuous_aggregates WHERE view_name = 'ratio_rollup_1h'"
+                        "SELECT 1 FROM timescaledb_information.continuous_aggregates "
+                        "WHERE view_name = 'ratio_rollup_1h'"
                     )
                 ).first()
                 is None

@@ -1,4 +1,5 @@
-"""Format 2: wallets, spendable versus locked, uncounted outputs, duplicates, valid_at; each one re-derived by the verifier."""
+"""Format 2: wallets, spendable versus locked, uncounted outputs, duplicates, valid_at; each one re-derived by the
+verifier."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Format 3: supply counted once across chains (native minus held, bridges as max(locked, minted)), re-derived by the verifier."""
+"""Format 3: supply counted once across chains (native minus held, bridges as max(locked, minted)), re-derived by the
+verifier."""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ ARB_BOX = HeldAddress("0x" + "a1" * 20, "lockbox", "Arbitrum gateway", bridge="a
 OP_BOX = HeldAddress("0x" + "0b" * 20, "escrow", "OP escrow", bridge="op")
 
 
-def native(held, total=10 * BTC18, rpc=RpcAgreement(3, 3, 2, 2), name="ethereum"):
+AGREED = RpcAgreement(3, 3, 2, 2)
+
+
+def native(held, total=10 * BTC18, rpc=AGREED, name="ethereum"):
     r = supply_result(name, total)
     return replace(r, reading=replace(r.reading, held=tuple(HeldBalance(h, b) for h, b in held), rpc=rpc))
 

@@ -68,7 +68,10 @@ def test_bad_values_name_their_key(patch: dict, key: str) -> None:
 
 
 def test_mainnet_descriptor_on_regtest_is_refused() -> None:
-    xpub_desc = "wpkh([73c5da0a/84h/0h/0h]xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V/0/*)"
+    xpub_desc = (
+        "wpkh([73c5da0a/84h/0h/0h]"
+        "xpub6CatWdiZiodmUeTDp8LT5or8nmbKNcuyvz7WyksVFkKB4RHwCD3XyuvPEbvqAQY3rAPshWcMLoP2fMFMKHPJ4ZeZXYVUhLv1VMrjPC7PW6V/0/*)"
+    )
     with pytest.raises(ChainConfigError, match=r"reserves.cold.descriptors\[0\]: .*wrong network"):
         parse_config("cold", {**BASE, "descriptors": [xpub_desc]})
 

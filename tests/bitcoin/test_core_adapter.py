@@ -1,4 +1,5 @@
-"""Core RPC reserve adapter on the devnet double: wallets, coinbase, range widening, lies, config and the double's shapes."""
+"""Core RPC reserve adapter on the devnet double: wallets, coinbase, range widening, lies, config and the double's
+shapes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Esplora client and adapter against MOCK misbehaving peers (no real server fails on demand): garbage, slowness, errors."""
+"""Esplora client and adapter against MOCK misbehaving peers (no real server fails on demand): garbage, slowness,
+errors."""
 
 from __future__ import annotations
 
@@ -132,7 +133,10 @@ async def test_garbage_blocks_are_chain_data_errors(serve, block: Any) -> None:
 
 
 async def test_garbage_address_stats_are_chain_data_errors(serve) -> None:
-    wpkh = "wpkh(tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp/0/*)"
+    wpkh = (
+        "wpkh(tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp"
+        "/0/*)"
+    )
     with pytest.raises(ChainDataError):
         await read(serve(esplora_like(tx_count=-1)), addresses=[], descriptors=[wpkh])
 

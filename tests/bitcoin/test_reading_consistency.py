@@ -1,4 +1,5 @@
-"""A reading belongs to one chain state: tip re-read after the scan, UTXO blocks in the best chain, network on every read.
+"""A reading belongs to one chain state: tip re-read after the scan, UTXO blocks in the best chain, network on every
+read.
 
 The devnet Esplora serves over real HTTP; the servers below subclass it as TEST DOUBLES (no real
 server mines, lies or switches backends on demand): each changes one thing and says which.

@@ -29,7 +29,7 @@ def server(tmp_path_factory):
         f"[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n"
         '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
     )
-    log = open(workdir / "server.log", "w")
+    log = open(workdir / "server.log", "w")  # noqa: SIM115 - the server writes it for the whole session
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
     proc = subprocess.Popen(
         [RESERVES, "run", "--config", str(config)],

@@ -1,4 +1,5 @@
-"""End to end: the real portal (`reserves run`: three processes) on free ports, then `reserves verify` on what it published."""
+"""End to end: the real portal (`reserves run`: three processes) on free ports, then `reserves verify` on what it
+published."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,7 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_artifact_matches_its_source():
     artifact = load_artifact()
-    source = open(os.path.join(ROOT, "contracts", "AttestationAnchor.sol"), "rb").read()
+    source = Path(ROOT, "contracts", "AttestationAnchor.sol").read_bytes()
     assert artifact["source_sha256"] == hashlib.sha256(source).hexdigest(), (
         "contracts/AttestationAnchor.sol changed: run `npm run build:contracts` and commit the artifact"
     )

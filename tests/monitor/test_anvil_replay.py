@@ -1,4 +1,5 @@
-"""The monitor against a real anvil: replay, totalSupply match, reorgs removing and adding a mint, resume, supply jumps."""
+"""The monitor against a real anvil: replay, totalSupply match, reorgs removing and adding a mint, resume, supply
+jumps."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 
 import pytest
+from litestar.exceptions import TooManyRequestsException
 
 from chains.bitcoin.proofs import verify_message
 from portal.api.proofs import RateLimiter
@@ -138,7 +139,7 @@ def test_rate_limiter_refills_and_forgets_old_clients():
     now = [0.0]
     limiter = RateLimiter(2, clock=lambda: now[0])
     limiter.take("a"), limiter.take("a")
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(TooManyRequestsException) as exc:
         limiter.take("a")
     assert exc.value.status_code == 429 and exc.value.headers["Retry-After"] == "30"
     limiter.take("b")  # another client has its own bucket
@@ -162,13 +163,13 @@ def test_rate_limit_keys_an_ipv6_client_by_its_64_prefix():
     limiter = RateLimiter(2, clock=lambda: 0.0)
     limiter.take("2001:db8:1:2::1")
     limiter.take("2001:db8:1:2:aaaa:bbbb:cccc:dddd")
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(TooManyRequestsException) as exc:
         limiter.take("2001:db8:1:2::ffff")
     assert exc.value.status_code == 429
     limiter.take("2001:db8:1:3::1")  # another /64 is another client
     limiter.take("::ffff:192.0.2.7")  # an IPv4-mapped address is its IPv4 client
     limiter.take("192.0.2.7")
-    with pytest.raises(Exception):
+    with pytest.raises(TooManyRequestsException):
         limiter.take("192.0.2.7")
 
 

@@ -1,4 +1,5 @@
-"""The devnet job proves control each round: single keys directly, 2 of 3 (also or_d(multi, Z)) by rotating cosigner pairs."""
+"""The devnet job proves control each round: single keys directly, 2 of 3 (also or_d(multi, Z)) by rotating cosigner
+pairs."""
 
 from __future__ import annotations
 

@@ -170,7 +170,6 @@ def test_link_needs_the_admin_token(client):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}):
         r = client.post("/admin/v1/reconciliation/links", json={}, headers=headers)
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
-    rt = client.world
     client.app.state.admin_token = None  # as create_app keeps it without [admin]
     try:
         assert client.post("/admin/v1/reconciliation/links", json={}, headers=AUTH).status_code == 404

@@ -1,4 +1,5 @@
-"""Mints checked against their Bitcoin deposits over a real Esplora (devnet regtest over HTTP), on SQLite and PostgreSQL."""
+"""Mints checked against their Bitcoin deposits over a real Esplora (devnet regtest over HTTP), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

@@ -119,7 +119,7 @@ class Portal:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
-        self._log = open(self.log_path, "w")
+        self._log = open(self.log_path, "w")  # noqa: SIM115 - closed when the process is stopped
         self.proc = subprocess.Popen(
             [RESERVES, role, "--config", str(config), "--port", str(self.port)],
             cwd=workdir,
@@ -193,7 +193,8 @@ def stored(url: str) -> dict[str, Any]:
                 text(
                     "SELECT (SELECT count(*) FROM ratio_point p WHERE NOT EXISTS (SELECT 1 FROM attestation a "
                     "WHERE a.id = p.attestation_id)) + (SELECT count(*) FROM supply_point s WHERE NOT EXISTS "
-                    "(SELECT 1 FROM attestation a WHERE a.sequence = s.sequence)) + (SELECT count(*) FROM engine_event e "
+                    "(SELECT 1 FROM attestation a WHERE a.sequence = s.sequence)) "
+                    "+ (SELECT count(*) FROM engine_event e "
                     "WHERE NOT EXISTS (SELECT 1 FROM attestation a WHERE a.id = e.attestation_id))"
                 )
             ).scalar()

@@ -28,7 +28,7 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    state = open(f"/proc/{pid}/stat").read().split()[2] if os.path.exists(f"/proc/{pid}/stat") else "X"
+    state = Path(f"/proc/{pid}/stat").read_text().split()[2] if os.path.exists(f"/proc/{pid}/stat") else "X"
     return state != "Z"
 
 
@@ -47,7 +47,7 @@ def stack(tmp_path):
         [RESERVES, "run", "--config", str(config)],
         cwd=tmp_path,
         env=env,
-        stdout=open(log, "w"),
+        stdout=open(log, "w"),  # noqa: SIM115 - the child writes it for its whole life
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -93,7 +93,7 @@ def test_when_one_role_dies_the_others_are_stopped_and_the_exit_code_says_so(sta
     proc, web, _, log = stack
     wait_attested(web, proc)
     roles = children(proc.pid)
-    worker = next(pid for pid in roles if " worker" in open(f"/proc/{pid}/cmdline").read().replace("\0", " "))
+    worker = next(pid for pid in roles if " worker" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " "))
     os.kill(worker, signal.SIGKILL)
     assert proc.wait(timeout=60) == 1
     assert not [pid for pid in roles if alive(pid)]

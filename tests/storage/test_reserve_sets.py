@@ -1,4 +1,5 @@
-"""Reserve-set versions on SQLite and PostgreSQL: same set -> same version, a change needs a new reason, history stays."""
+"""Reserve-set versions on SQLite and PostgreSQL: same set -> same version, a change needs a new reason, history
+stays."""
 
 from __future__ import annotations
 

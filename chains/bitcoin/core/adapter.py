@@ -84,7 +84,8 @@ class BitcoinCoreAdapter:
     Same reading as the Esplora adapter: anchored at the tip read first (`getbestblockhash`,
     `getblockheader` for height, time and median time past), the scan must report that same best
     block, and the tip is read again after the scan: a move means the scan is redone, up to
-    READ_ATTEMPTS (chains.bitcoin.esplora.adapter) times, then ChainDataError. Block 0 must be the network's genesis on every read.
+    READ_ATTEMPTS (chains.bitcoin.esplora.adapter) times, then ChainDataError. Block 0 must be the network's genesis
+    on every read.
     Counted UTXOs' blocks (when the node reports them, v26+) must be best-chain blocks. Outputs a
     mempool transaction spends are left out (as Esplora does); the UTXO set has no unconfirmed
     outputs, so `uncounted` holds shallow and immature coinbase outputs only.

@@ -213,7 +213,7 @@ class CoreRpcClient:
     async def _abort_scan(self) -> None:
         try:
             await self.call("scantxoutset", ["abort"], retry=False)
-        except Exception:  # best effort: the read already failed for the reason being raised
+        except Exception:  # noqa: BLE001 - best effort: the read already failed for the reason being raised
             pass
 
     # --- transport ---------------------------------------------------------------------------

@@ -63,7 +63,8 @@ class EsploraClient:
     """Reads the Esplora API subset the reserve adapter needs (Blockstream / mempool.space format).
 
     Timeouts, connection errors, 5xx and 429 are retried `retries` times, waiting as `chains.retry.Backoff`
-    says from a first step of `backoff_seconds`; other 4xx are not. At most `concurrency` requests are in flight. Errors carry the
+    says from a first step of `backoff_seconds`; other 4xx are not. At most `concurrency` requests are in flight.
+    Errors carry the
     request path only, never the base URL (it may hold credentials).
     """
 

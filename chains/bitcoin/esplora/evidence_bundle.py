@@ -39,7 +39,8 @@ class EvidenceFormatError(ChainDataError):
 class EvidenceBundle:
     """What an auditor needs to check one UTXO against a header chain without trusting us.
 
-    `tx_hex` is the transaction serialized without witnesses (what the txid hashes), `merkle_branch` its siblings leaf to root in
+    `tx_hex` is the transaction serialized without witnesses (what the txid hashes), `merkle_branch` its siblings
+    leaf to root in
     display hex, `headers` the 80-byte headers (hex) from the UTXO's block (`block_height`) up to the
     attested tip, in height order. `value_sat` in satoshis, `script_pubkey` lowercase hex.
     """

@@ -63,7 +63,8 @@ def _simple(raw: bytes, spend: Transaction, result) -> ProofResult:
     if check.outcome == INVALID and legacy_only:
         return result(
             INVALID,
-            f"invalid signature: {check.detail}; a simple signature cannot satisfy a P2PKH or P2SH address, use the full format",
+            f"invalid signature: {check.detail}; "
+            "a simple signature cannot satisfy a P2PKH or P2SH address, use the full format",
         )
     return _finish(tx, [check], result)
 

@@ -37,7 +37,8 @@ def legacy_message_hash(data: bytes, magic: bytes = BITCOIN_MAGIC) -> bytes:
 
 
 def to_spend(message_hash: bytes, challenge: bytes) -> Transaction:
-    """Version 0, one input spending 000..000:FFFFFFFF with scriptSig OP_0 PUSH32[hash], one 0-value output to the challenge."""
+    """Version 0, one input spending 000..000:FFFFFFFF with scriptSig OP_0 PUSH32[hash], one 0-value output to the
+    challenge."""
     script_sig = Script(b"\x00\x20" + message_hash)
     txin = TransactionInput(b"\x00" * 32, 0xFFFFFFFF, script_sig, sequence=0)
     return Transaction(version=0, vin=[txin], vout=[TransactionOutput(0, Script(challenge))], locktime=0)

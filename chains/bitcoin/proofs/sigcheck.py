@@ -88,7 +88,7 @@ def schnorr_check(sig: bytes, xonly: bytes, digest_for) -> bool:
         raise ScriptFailure("taproot signature must be 64 or 65 bytes")
     try:
         key = PublicKey.from_xonly(xonly)
-    except Exception:  # embit raises ECError or AssertionError for a point not on the curve
+    except Exception:  # noqa: BLE001 - embit raises ECError or AssertionError for a point not on the curve
         return False
     return secp256k1.schnorrsig_verify(sig[:64], digest_for(hash_type), key._xonly())
 
@@ -107,6 +107,6 @@ def taproot_commits(program: bytes, script: bytes, control: bytes) -> bool:
         point = PublicKey.from_xonly(internal)._point
         tweaked = secp256k1.ec_pubkey_combine(point, secp256k1.ec_pubkey_create(tweak))
         sec = secp256k1.ec_pubkey_serialize(tweaked, secp256k1.EC_COMPRESSED)
-    except Exception:  # invalid internal key or tweak beyond the group order
+    except Exception:  # noqa: BLE001 - invalid internal key or tweak beyond the group order
         return False
     return sec[1:] == program and (sec[0] == 3) == bool(control[0] & 1)

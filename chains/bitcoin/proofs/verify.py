@@ -62,7 +62,7 @@ def _reserved_witness_version(address: str, hrp: str) -> int | None:
         return None
     try:
         version, program = bech32.decode(hrp, address.lower() if address.isupper() else address)
-    except Exception:  # embit's decoder raises assorted errors for garbage
+    except Exception:  # noqa: BLE001 - embit's decoder raises assorted errors for garbage
         return None
     if version is None or version == 0 or (version == 1 and len(program) == 32):
         return None

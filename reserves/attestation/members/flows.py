@@ -1,4 +1,5 @@
-"""The `flows` member (format 4): reserve flows since the attestation before, built from both bodies, checked alone and along a chain.
+"""The `flows` member (format 4): reserve flows since the attestation before, built from both bodies, checked alone
+and along a chain.
 
 Coins counted now that the attestation before did not count (inflow), coins it counted that are
 gone now (outflow), and among the gone ones those that had been confirmed for at most

@@ -1,4 +1,5 @@
-"""The guardian set in `signers.guardians` (format 4): M-of-N keys that co-sign offline, their tally, finality; checked alone and along a chain.
+"""The guardian set in `signers.guardians` (format 4): M-of-N keys that co-sign offline, their tally, finality;
+checked alone and along a chain.
 
 An attestation is *final* at M valid guardian signatures (and, when the set changed, M_old of the
 set before), *pending* until then.

@@ -1,4 +1,5 @@
-"""The header members (format, sequence, previous, issued_at, issuer, token): built from the engine's inputs, checked for their link and timestamps."""
+"""The header members (format, sequence, previous, issued_at, issuer, token): built from the engine's inputs, checked
+for their link and timestamps."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Held balances of a deployment (format 3 on: treasury, burn, lockbox, escrow) and the bridges its lockboxes back: built, checked.
+"""Held balances of a deployment (format 3 on: treasury, burn, lockbox, escrow) and the bridges its lockboxes back:
+built, checked.
 
 A native deployment subtracts what it holds; a lockbox or escrow names the bridge it backs, and
 that bridge counts max(minted, locked) (members/supply.py), so a locked token is counted once.

@@ -1,4 +1,5 @@
-"""The `policy` member: the status thresholds an attestation was decided with (format 4 adds hysteresis, window and flow settings)."""
+"""The `policy` member: the status thresholds an attestation was decided with (format 4 adds hysteresis, window and
+flow settings)."""
 
 from __future__ import annotations
 

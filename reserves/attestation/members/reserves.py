@@ -1,4 +1,5 @@
-"""The `reserves` member's sources and reserve-set reference: built from chain readings, checked for sums, duplicates and their shared tip.
+"""The `reserves` member's sources and reserve-set reference: built from chain readings, checked for sums, duplicates
+and their shared tip.
 
 The figures over all sources (total_sat, spendable_sat, locked_sat, utxo_count) are the totals
 member's (members/totals.py); each source's outputs and wallets are members/utxos.py's and

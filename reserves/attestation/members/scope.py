@@ -1,4 +1,5 @@
-"""The `scope` member (format 4): what an attestation proves cryptographically and what the operator only asserts; built, checked.
+"""The `scope` member (format 4): what an attestation proves cryptographically and what the operator only asserts;
+built, checked.
 
 Vocabulary (fixed; docs/attestation.md explains each):
 - proven `reserve_outputs`: the listed outputs exist, unspent, at `reserves.valid_at` (any Bitcoin

@@ -1,4 +1,5 @@
-"""The `signatures` of formats 1 to 3: one BIP-340 signature per listed key over the body's digest; signed, checked against trusted keys.
+"""The `signatures` of formats 1 to 3: one BIP-340 signature per listed key over the body's digest; signed, checked
+against trusted keys.
 
 Those formats do not say inside the body who must sign: any listed key may, and the verifier's
 trusted keys decide which count. Format 4 names its signers in the body (members/signers.py).

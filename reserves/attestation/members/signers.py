@@ -1,4 +1,5 @@
-"""The `signers` member (format 4) and its signatures: engine key, EIP-712 address, key rotation; built, signed, checked alone and along a chain.
+"""The `signers` member (format 4) and its signatures: engine key, EIP-712 address, key rotation; built, signed,
+checked alone and along a chain.
 
 `signers` sits inside the signed body, so who must sign is itself attested:
 - `engine`: the BIP-340 key that makes this attestation;

@@ -1,4 +1,5 @@
-"""The `status`, `status_reasons` and (format 4) `status_basis` members: the status rules, built once, re-derived by the checks.
+"""The `status`, `status_reasons` and (format 4) `status_basis` members: the status rules, built once, re-derived by
+the checks.
 
 Formats 1 to 3 use the plain rule (arithmetic.decide_status). Format 4 takes the ratio's level
 with hysteresis, capped by the window's lowest ratio. Hysteresis only ever delays an

@@ -1,4 +1,5 @@
-"""The `supply` member's deployments and the rule that counts each token once (format 3 on: roles, held, bridges): built, checked.
+"""The `supply` member's deployments and the rule that counts each token once (format 3 on: roles, held, bridges):
+built, checked.
 
 native: circulating = total_supply - sum(held balances); supply_sat = ceil_sat(circulating, decimals).
 bridge: circulating = total_supply; supply_sat = max(ceil_sat(total_supply, decimals),

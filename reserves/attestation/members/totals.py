@@ -1,4 +1,5 @@
-"""The totals members (reserves.total_sat, spendable_sat, locked_sat, utxo_count, supply.total_sat, ratio_bp): derived from primary data, built, checked."""
+"""The totals members (reserves.total_sat, spendable_sat, locked_sat, utxo_count, supply.total_sat, ratio_bp):
+derived from primary data, built, checked."""
 
 from __future__ import annotations
 

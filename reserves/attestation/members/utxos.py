@@ -1,4 +1,5 @@
-"""A reserve source's outputs (format 2 on: wallet, lock, coinbase flag; uncounted ones; duplicates) and the rule that counts them.
+"""A reserve source's outputs (format 2 on: wallet, lock, coinbase flag; uncounted ones; duplicates) and the rule
+that counts them.
 
 The rule works on the JSON of a body: the builder applies it before publishing and the
 `counting` check re-derives every verdict with it, so the two can never disagree.

@@ -1,4 +1,5 @@
-"""Per-wallet totals of a reserve source and its spendable/locked split (format 2 on): built from its outputs, checked against them."""
+"""Per-wallet totals of a reserve source and its spendable/locked split (format 2 on): built from its outputs,
+checked against them."""
 
 from __future__ import annotations
 

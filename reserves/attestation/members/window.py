@@ -1,4 +1,5 @@
-"""The `window` member (format 4): the lowest ratio over a window of Bitcoin blocks, built from earlier attestations, checked alone and along a chain.
+"""The `window` member (format 4): the lowest ratio over a window of Bitcoin blocks, built from earlier attestations,
+checked alone and along a chain.
 
 The attestations of the last `window_blocks` blocks are this one plus the run of attestations
 before it, newest first, up to (not including) the first whose reserves were read below

@@ -1,4 +1,5 @@
-"""Verification of a chain of attestations: each one, their links (sequence, previous, time, format), then the chain checks of their formats' rows."""
+"""Verification of a chain of attestations: each one, their links (sequence, previous, time, format), then the chain
+checks of their formats' rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Offline verification of one attestation: shape, schema and id, then the signature check and the checks its format's row lists."""
+"""Offline verification of one attestation: shape, schema and id, then the signature check and the checks its
+format's row lists."""
 
 from __future__ import annotations
 
@@ -57,8 +58,11 @@ def verify_document(
     return verify_one(document_or_envelope, trusted_keys, require_signatures, options)[0]
 
 
+STRICT = Options()  # no pending attestation, no guardian pins (frozen, so one instance serves every call)
+
+
 def verify_one(
-    value: Any, trusted_keys: Any, require_signatures: int, options: Options = Options()
+    value: Any, trusted_keys: Any, require_signatures: int, options: Options = STRICT
 ) -> tuple[VerifyReport, dict | None]:
     """The report, and the document when it passed the schema (so its members can be read)."""
     report = VerifyReport()
