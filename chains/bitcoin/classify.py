@@ -77,5 +77,8 @@ def split(utxos: list[Utxo], min_confirmations: int) -> tuple[list[Utxo], list[U
     """(counted, uncounted), each ordered by height (unconfirmed first), txid, vout."""
     counted = [u for u in utxos if u.uncounted_reason(min_confirmations) is None]
     uncounted = [u for u in utxos if u.uncounted_reason(min_confirmations) is not None]
-    order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
-    return sorted(counted, key=order), sorted(uncounted, key=order)
+    return sorted(counted, key=_order), sorted(uncounted, key=_order)
+
+
+def _order(u: Utxo) -> tuple[int, str, int]:
+    return (u.height if u.height is not None else -1, u.txid, u.vout)

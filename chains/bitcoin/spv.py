@@ -72,8 +72,10 @@ class Header:
     def parse(cls, raw: bytes) -> Header:
         if len(raw) != 80:
             raise SpvError("malformed", f"a header is 80 bytes, got {len(raw)}")
-        le = lambda a, b: int.from_bytes(raw[a:b], "little")  # noqa: E731
-        return cls(le(0, 4), raw[4:36], raw[36:68], le(68, 72), le(72, 76), le(76, 80), sha256d(raw)[::-1].hex())
+        version, time, bits, nonce = (
+            int.from_bytes(raw[a:b], "little") for a, b in ((0, 4), (68, 72), (72, 76), (76, 80))
+        )
+        return cls(version, raw[4:36], raw[36:68], time, bits, nonce, sha256d(raw)[::-1].hex())
 
     @property
     def prev_hash(self) -> str:

@@ -125,8 +125,10 @@ class Header:
     def parse(cls, raw: bytes) -> Header:
         if len(raw) != 80:
             raise ValueError("a block header is 80 bytes")
-        field = lambda a, b: int.from_bytes(raw[a:b], "little")  # noqa: E731
-        return cls(field(0, 4), raw[4:36], raw[36:68], field(68, 72), field(72, 76), field(76, 80))
+        version, time, bits, nonce = (
+            int.from_bytes(raw[a:b], "little") for a, b in ((0, 4), (68, 72), (72, 76), (76, 80))
+        )
+        return cls(version, raw[4:36], raw[36:68], time, bits, nonce)
 
 
 def grind(header: Header) -> Header:

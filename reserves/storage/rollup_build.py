@@ -20,7 +20,10 @@ _SUPPLY_COLS = "n, min_supply, max_supply, last_time, last_sequence, last_supply
 
 def _pg(resolution: int, per_deployment: bool) -> str:
     b = f"date_bin(make_interval(secs => {resolution}), time, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
-    last = lambda c: f"(array_agg({c} ORDER BY sequence DESC))[1]"  # noqa: E731
+
+    def last(c: str) -> str:
+        return f"(array_agg({c} ORDER BY sequence DESC))[1]"
+
     if per_deployment:
         return (
             f"INSERT INTO supply_rollup (resolution, bucket, deployment, {_SUPPLY_COLS}) "
@@ -39,7 +42,10 @@ def _sqlite(resolution: int, per_deployment: bool) -> str:
     epoch = f"((CAST(strftime('%s', time) AS INTEGER) - 946684800) / {resolution}) * {resolution} + 946684800"
     bucket = f"strftime('%Y-%m-%d %H:%M:%S', {epoch}, 'unixepoch') || '.000000'"
     part = f"{epoch}" + (", deployment" if per_deployment else "")
-    last = lambda c: f"max(CASE WHEN rn = 1 THEN {c} END)"  # noqa: E731
+
+    def last(c: str) -> str:
+        return f"max(CASE WHEN rn = 1 THEN {c} END)"
+
     if per_deployment:
         return (
             f"INSERT INTO supply_rollup (resolution, bucket, deployment, {_SUPPLY_COLS}) "

@@ -45,7 +45,10 @@ async def test_reading_names_wallets_and_matches_esplora(net: CoreDevnet) -> Non
     net.chain.mine(6)
     core, esplora = await net.core().read_reserves(), await net.esplora().read_reserves()
     assert core.block == esplora.block and core.median_time == esplora.median_time
-    key = lambda r: [(u.txid, u.vout, u.value_sat, u.height, u.wallet, u.address) for u in r.utxos]  # noqa: E731
+
+    def key(r):
+        return [(u.txid, u.vout, u.value_sat, u.height, u.wallet, u.address) for u in r.utxos]
+
     assert key(core) == key(esplora) and core.total_sat == 120_000
     assert {u.wallet for u in core.utxos} == {"devnet-1", "devnet-3"}
 

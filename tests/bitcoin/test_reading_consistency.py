@@ -152,7 +152,10 @@ async def test_later_reads_ask_one_height_not_one_per_utxo_height(chain: Regtest
     adapter = served(app).adapter(min_confirmations=1)
     try:
         await adapter.read_reserves()
-        heights = lambda: [p for p in app.paths if p.startswith("/block-height/") and p != "/block-height/0"]  # noqa: E731
+
+        def heights():
+            return [p for p in app.paths if p.startswith("/block-height/") and p != "/block-height/0"]
+
         assert len(heights()) == 5  # each UTXO height once (none is at the tip)
         app.paths.clear()
         await adapter.read_reserves()  # same tip: the anchor is the tip itself, nothing to ask

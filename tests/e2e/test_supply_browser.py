@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_dashboard_browser import browser  # noqa: F401  (the module's Chromium fixture)
+from tests.e2e.test_dashboard_browser import browser as browser  # the module's Chromium fixture
 
 
-def test_supply_table_shows_every_term_and_adds_up(server, browser):  # noqa: F811
+def test_supply_table_shows_every_term_and_adds_up(server, browser):
     base, _, proc, _ = server
     wait_for(base, proc, 1)
     page = browser.new_page()

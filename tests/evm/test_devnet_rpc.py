@@ -77,7 +77,10 @@ def test_batch_and_notifications(devnet_evm: tuple[DevnetEvm, str]) -> None:
 def test_block_tags(devnet_evm: tuple[DevnetEvm, str]) -> None:
     chain, url = devnet_evm
     head = chain.mine(10)
-    number = lambda tag: int(rpc(url, "eth_getBlockByNumber", tag, False)["result"]["number"], 16)  # noqa: E731
+
+    def number(tag):
+        return int(rpc(url, "eth_getBlockByNumber", tag, False)["result"]["number"], 16)
+
     assert number("latest") == head == int(rpc(url, "eth_blockNumber")["result"], 16)
     assert number("finalized") == head - 4 and number("safe") == head - 2
     assert number("earliest") == 0 and number(hex(3)) == 3

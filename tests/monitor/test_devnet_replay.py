@@ -9,7 +9,7 @@ from reserves.jobs.monitor import monitor_deployment
 from reserves.monitor import store
 from reserves.monitor.state import blocking_issues
 from reserves.storage.supply_models import SupplyEventRow
-from tests.evm.conftest import devnet_evm  # noqa: F401  (fixture)
+from tests.evm.conftest import devnet_evm as devnet_evm  # fixture
 
 TXID = "cd" * 32
 
@@ -31,7 +31,7 @@ async def _checkpoint(db):
         return await store.get_checkpoint(s, "devnet-token")
 
 
-async def test_devnet_replay_matches_and_follows_a_reorg(db, devnet_evm):  # noqa: F811
+async def test_devnet_replay_matches_and_follows_a_reorg(db, devnet_evm):
     chain, url = devnet_evm
     alice, bob = chain.accounts[1], chain.accounts[2]
     chain.mint(alice, 700, TXID, 0)

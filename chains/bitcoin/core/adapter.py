@@ -18,6 +18,7 @@ from embit.networks import NETWORKS
 from embit.script import Script, address_to_scriptpubkey
 
 from chains.base import BlockRef, DuplicateOutpoint, ReserveReading, Utxo
+from chains.bitcoin.classify import split
 from chains.bitcoin.consistency import BestChainCache, check_claims
 from chains.bitcoin.core.config import KIND, MAX_SCAN_RANGE, BitcoinCoreConfig, parse_config
 from chains.bitcoin.core.rpc import CoreHeader, CoreRpcClient, ScanResult, ScanUnspent
@@ -227,8 +228,7 @@ class BitcoinCoreAdapter:
     def _classify(
         self, tip: CoreHeader, unspents: list[ScanUnspent], times: dict[int, int]
     ) -> tuple[list[Utxo], list[Utxo], list[DuplicateOutpoint]]:
-        counted: list[Utxo] = []
-        uncounted: list[Utxo] = []
+        utxos: list[Utxo] = []
         duplicates: list[DuplicateOutpoint] = []
         for raw in unspents:
             owners = self._owners(raw)
@@ -237,14 +237,9 @@ class BitcoinCoreAdapter:
             wallets = tuple(dict.fromkeys(self.config.wallets[i].name for i, *_ in owners))
             if len(wallets) > 1:
                 duplicates.append(DuplicateOutpoint(raw.txid, raw.vout, wallets))
-            utxo = self._to_utxo(raw, owners[0], tip, times.get(raw.height))
-            (uncounted if utxo.uncounted_reason(self.config.min_confirmations) else counted).append(utxo)
-        order = lambda u: (u.height if u.height is not None else -1, u.txid, u.vout)  # noqa: E731
-        return (
-            sorted(counted, key=order),
-            sorted(uncounted, key=order),
-            sorted(duplicates, key=lambda d: (d.txid, d.vout)),
-        )
+            utxos.append(self._to_utxo(raw, owners[0], tip, times.get(raw.height)))
+        counted, uncounted = split(utxos, self.config.min_confirmations)
+        return counted, uncounted, sorted(duplicates, key=lambda d: (d.txid, d.vout))
 
     def _to_utxo(
         self, raw: ScanUnspent, owner: tuple[int, str, int, int], tip: CoreHeader, utxo_time: int | None
