@@ -29,6 +29,7 @@ DOORS = {
     "chains.bitcoin.esplora.adapter": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.evidence_bundle": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.reconcile_reads": {"reserves.reconcile.run", "reserves.reconcile.checks"},
+    "chains.evm.config": {"reserves.monitor.replay"},
     "chains.evm.logs": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.logs_decode": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.anchor": {"reserves.worker.worker"},

@@ -13,6 +13,7 @@ from web3 import AsyncHTTPProvider
 from web3.exceptions import BadResponseFormat, Web3RPCError
 
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.evm.config import EvmErc20Config
 from chains.evm.logs_decode import (
     BURN_TOPIC,
     MINT_TOPIC,
@@ -86,19 +87,17 @@ class RpcStats:
 class EvmLogReader:
     """Reads one ERC-20 deployment's logs over JSON-RPC (the first of its RPC URLs).
 
-    `config` is an EvmErc20Config (or anything with its fields: name, chain_id, rpc_urls or
-    rpc_url, contract, finality, confirmations, timeout_seconds, retries). Raw JSON-RPC results
+    Raw JSON-RPC results
     are checked here, not by web3's formatters: every malformed answer is a ChainDataError naming
     the chain and block, transport failures ChainUnavailable, a refused range LogsRangeTooLarge.
     """
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: EvmErc20Config) -> None:
         self.config = config
         self.label = f"{config.name} ({config.chain_id})"
-        urls = getattr(config, "rpc_urls", None) or (config.rpc_url,)
         self._provider = AsyncHTTPProvider(
-            urls[0],
-            request_kwargs={"timeout": aiohttp.ClientTimeout(total=getattr(config, "timeout_seconds", 10))},
+            config.rpc_urls[0],
+            request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
             exception_retry_configuration=None,
         )
         self.stats = RpcStats()
@@ -117,7 +116,7 @@ class EvmLogReader:
 
     async def confirmed_target(self) -> int:
         """The newest block counted as confirmed: `finalized`, or latest - confirmations (>= 0)."""
-        if getattr(self.config, "finality", "confirmations") == "finalized":
+        if self.config.finality == "finalized":
             return (await self.header("finalized")).number
         head = quantity(await self._request("eth_blockNumber", []))
         if head is None:
@@ -180,7 +179,7 @@ class EvmLogReader:
                 self.stats.leave(method)
             return _result(reply, span, self.label)
 
-        return await call_with_retries(self.label, method, make, getattr(self.config, "retries", 3))
+        return await call_with_retries(self.label, method, make, self.config.retries)
 
 
 def _result(reply: Any, span: tuple[int, int] | None, label: str) -> Any:

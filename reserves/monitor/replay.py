@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from chains.errors import ChainDataError
+from chains.evm.config import EvmErc20Config
 from chains.evm.logs import EvmLogReader, LogsRangeTooLarge
 from chains.evm.logs_decode import TokenLog
 from reserves.monitor import store
@@ -60,7 +61,7 @@ class RunReport:
 
 
 class DeploymentMonitor:
-    """Advances the replay of one deployment (config: an EvmErc20Config) in `db`.
+    """Advances the replay of one deployment in `db`.
 
     Invariant kept in every committed transaction: the events stored are exactly the token logs
     of blocks [start_block, next_block) of the chain whose hashes are stored, and
@@ -70,7 +71,7 @@ class DeploymentMonitor:
     replayed. Data we cannot trust raises Finding; transport failures raise ChainUnavailable.
     """
 
-    def __init__(self, db: Database, config: Any, reader: EvmLogReader | None = None) -> None:
+    def __init__(self, db: Database, config: EvmErc20Config, reader: EvmLogReader | None = None) -> None:
         self.db, self.config = db, config
         self.name = config.name
         self.reader = reader or EvmLogReader(config)
