@@ -126,3 +126,20 @@ def test_serve_passes_the_trusted_proxies_to_uvicorn(tmp_path, monkeypatch):
     )
     assert run("serve", "--config", str(cfg)).exit_code == 0
     assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1"
+
+
+def test_guardian_submit_refuses_a_file_it_did_not_write_before_any_request(tmp_path):
+    """The attestation id goes into the URL path: only 64 lowercase hex digits pass (not any letter
+    str.isalnum accepts), and a huge file is read only up to the limit, never whole."""
+    good = {"pubkey": "ab" * 32, "sig": "cd" * 64}
+    bad_ids = ["é" * 64, "../" * 21 + "a", "A" * 64, "ab" * 31, "g" * 64]
+    for bad in bad_ids:
+        path = tmp_path / "sig.json"
+        path.write_text(json.dumps({**good, "attestation_id": bad}))
+        result = run("guardian", "submit", str(path), "http://127.0.0.1:9")
+        assert result.exit_code == 2, (bad, result.output)
+        assert "not one written by `reserves guardian sign`" in result.output
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({**good, "attestation_id": "ab" * 32, "pad": "x" * 2_000_000}))
+    result = run("guardian", "submit", str(huge), "http://127.0.0.1:9")
+    assert result.exit_code == 2 and "error:" in result.output

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from portal.cli.verify import InputProblem, check_pubkeys, items_of, parse_source, trusted_keys
+from reserves.hexes import is_hex64
 
 MAX_SIGNATURE_FILE = 64 * 1024
 
@@ -135,27 +136,27 @@ def sign(
         )
 
 
+def _read_at_most(name: str, limit: int) -> str:
+    """The first `limit` characters of file `name` ("-": stdin), never the whole of a huge file."""
+    if name == "-":
+        return sys.stdin.read(limit)
+    with Path(name).open(encoding="utf-8") as handle:
+        return handle.read(limit)
+
+
 @guardian.command("submit")
 @click.argument("signature_file")
 @click.argument("portal_url")
 def submit(signature_file: str, portal_url: str) -> None:
     """Send a signature written by `sign` to PORTAL_URL. Exit 0: stored; 1: refused; 2: unusable input."""
     try:
-        raw = (
-            sys.stdin.read(MAX_SIGNATURE_FILE + 1)
-            if signature_file == "-"
-            else Path(signature_file).read_text()[: MAX_SIGNATURE_FILE + 1]
-        )
+        raw = _read_at_most(signature_file, MAX_SIGNATURE_FILE + 1)
         payload = json.loads(raw)
         if not isinstance(payload, dict) or not all(
             isinstance(payload.get(k), str) for k in ("attestation_id", "pubkey", "sig")
         ):
             raise InputProblem("the signature file needs string attestation_id, pubkey and sig")
-        if (
-            len(raw) > MAX_SIGNATURE_FILE
-            or len(payload["attestation_id"]) != 64
-            or not payload["attestation_id"].isalnum()
-        ):
+        if len(raw) > MAX_SIGNATURE_FILE or not is_hex64(payload["attestation_id"]):
             raise InputProblem("the signature file is not one written by `reserves guardian sign`")
         status, body = _post(
             portal_url.rstrip("/") + f"/api/v1/attestations/{payload['attestation_id']}/signatures",
