@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, case, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from reserves.storage.models import RatioPoint
 from reserves.storage.series_sql import history_sql
@@ -259,7 +260,7 @@ async def prune_raw(session, *, older_than: datetime) -> int:
     """Delete raw points before `older_than` (PostgreSQL without TimescaleDB, SQLite); rollups stay."""
     n = 0
     for model in (RatioPoint, SupplyPoint):
-        result = await session.exec(delete(model).where(model.time < older_than))  # type: ignore[call-overload]
+        result = await session.exec(delete(model).where(col(model.time) < older_than))
         n += result.rowcount or 0
     return n
 
