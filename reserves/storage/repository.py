@@ -137,10 +137,13 @@ async def lock_chain(session: AsyncSession) -> None:
     connection dies). SQLite: a no-op write takes the database's write lock before anything is
     read, so the newest attestation read next cannot change under the transaction.
     """
-    if session.bind.dialect.name == "postgresql":
-        await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": CHAIN_LOCK_KEY})
+    # Textual SQL goes to the transaction's connection, as session.exec would send it (exec is typed for
+    # select, update and delete only).
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
     else:
-        await session.exec(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
+        await conn.execute(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
 
 
 async def window_rows(
