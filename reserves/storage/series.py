@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, case, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -216,7 +217,7 @@ async def history(
     end: datetime,
     bucket_seconds: int,
     deployment: str | None = None,
-    resolution: int | None | str = "auto",
+    resolution: int | None | Literal["auto"] = "auto",
 ) -> list:
     """Buckets over [start, end) (both aligned to `bucket_seconds` by the caller).
 
