@@ -18,17 +18,26 @@ def short(t: dict[str, Any], key: str, where: str, default: str, max_len: int) -
 
 def secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base: Path) -> str | None:
     if f"{key}_env" in t:
-        var = t[f"{key}_env"]
-        if not isinstance(var, str) or var not in env or not env[var].strip():
-            raise ConfigError(f"{where}_env: environment variable {var!r} is not set")
-        return env[var].strip()
+        return env_secret(t[f"{key}_env"], f"{where}_env", env)
     if f"{key}_file" in t:
-        p = path(t[f"{key}_file"], f"{where}_file", base)
-        try:
-            return p.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}_file: cannot read {p} ({exc.strerror})") from exc
+        return file_secret(t[f"{key}_file"], f"{where}_file", base)
     return str_(t, key, where, None)
+
+
+def env_secret(var: Any, where: str, env: Mapping[str, str]) -> str:
+    """The stripped value of the environment variable named by `var` (`where` is its `*_env` key)."""
+    if not isinstance(var, str) or var not in env or not env[var].strip():
+        raise ConfigError(f"{where}: environment variable {var!r} is not set")
+    return env[var].strip()
+
+
+def file_secret(value: Any, where: str, base: Path) -> str:
+    """The stripped content of the file named by `value` (`where` is its `*_file` key)."""
+    p = path(value, where, base)
+    try:
+        return p.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {p} ({exc.strerror})") from exc
 
 
 def table(data: dict[str, Any], key: str) -> dict[str, Any]:
