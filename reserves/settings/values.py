@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from reserves.errors import ConfigError
 
@@ -53,6 +53,10 @@ def no_unknown(prefix: str, t: dict[str, Any], allowed: set[str]) -> None:
         raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
+@overload
+def str_(t: dict[str, Any], key: str, where: str, default: str) -> str: ...
+@overload
+def str_(t: dict[str, Any], key: str, where: str, default: None) -> str | None: ...
 def str_(t: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
     value = t.get(key, default)
     if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 4096):
