@@ -7,6 +7,7 @@ import logging
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound, ReservesError
@@ -63,7 +64,7 @@ def internal_error(_: Request, exc: Exception) -> Response:
     return Response(_body("internal", "internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-HANDLERS = {
+HANDLERS: ExceptionHandlersMap = {
     ReservesError: reserves_error,
     HTTPException: http_error,
     SQLAlchemyError: storage_error,

@@ -17,6 +17,7 @@ from portal.api.admin import AUTH_ERRORS, admin_guard
 from portal.api.proofs import error_specs
 from portal.app import MAX_REQUEST_BODY
 from portal.errors import HANDLERS
+from reserves.errors import ReservesError
 from reserves.snapshot.point_in_time import check_height, reserves_at
 from reserves.worker.worker import Worker
 
@@ -40,6 +41,8 @@ class WorkerAdminController(Controller):
         worker: Worker = state.worker
         number = int(height) if height.isascii() and height.isdigit() else -1
         s = worker.settings
+        if s is None:  # only before start: the app is made for a started worker
+            raise ReservesError("the worker has not started")
         return await reserves_at(
             worker.sources.reserve,
             check_height(number),

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
+from typing import Protocol
+
+from chains.bitcoin.esplora.client import EsploraBlock
 from chains.bitcoin.scan import gather
 from chains.errors import ChainDataError
 
 # (height, block hash) an Esplora UTXO claims to be confirmed in.
 Claim = tuple[int, str]
+
+
+class BlockHashes(Protocol):
+    """What the cache asks a backend (Esplora or Bitcoin Core): the best-chain hash at a height."""
+
+    async def block_hash_at(self, height: int) -> str: ...
 
 
 class BestChainCache:
@@ -24,17 +32,17 @@ class BestChainCache:
         self._hashes: dict[int, str] = {}
         self._anchor: Claim | None = None
 
-    async def hashes(self, client: EsploraClient, heights: set[int], tip: EsploraBlock) -> dict[int, str]:
+    async def hashes(self, client: BlockHashes, heights: set[int], tip: EsploraBlock) -> dict[int, str]:
         """Best-chain hash at each of `heights` (and the tip's), asking only for heights not vouched for."""
-        if self._anchor is not None and not await self._anchor_holds(client, tip):
+        if self._anchor is not None and not await self._anchor_holds(client, tip, self._anchor):
             self._hashes, self._anchor = {}, None
         known = {**self._hashes, tip.height: tip.hash}
         missing = sorted(heights - set(known))
         answers = await gather([client.block_hash_at(height) for height in missing])
         return {**known, **dict(zip(missing, answers))}
 
-    async def _anchor_holds(self, client: EsploraClient, tip: EsploraBlock) -> bool:
-        height, block_hash = self._anchor
+    async def _anchor_holds(self, client: BlockHashes, tip: EsploraBlock, anchor: Claim) -> bool:
+        height, block_hash = anchor
         if height > tip.height:
             return False
         if height == tip.height:

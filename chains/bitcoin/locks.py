@@ -154,7 +154,7 @@ def _pending(
         out.append(TimeLock("time", path.after_time + 1, False))
     confirmed = utxo_height is not None
     if path.older_blocks:
-        base = utxo_height if confirmed else next_height
+        base = next_height if utxo_height is None else utxo_height
         until = base + path.older_blocks
         if not confirmed or until > next_height:
             out.append(TimeLock("height", until, True))

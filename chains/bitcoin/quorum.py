@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from chains.base import ReserveReading, Utxo
+from chains.base import ReserveAdapter, ReserveReading, Utxo
 from chains.bitcoin.core.rpc import split_credentials
 from chains.bitcoin.esplora.adapter import READ_ATTEMPTS
 from chains.bitcoin.esplora.config import source_table
@@ -123,7 +123,7 @@ class BitcoinQuorumAdapter:
     def __init__(self, config: BitcoinQuorumConfig, lookups: list[Callable[[int], Any]] | None = None) -> None:
         self.config = config
         self.name = config.name
-        self.backends = [get_spec(b.kind).build(b.config) for b in config.backends]
+        self.backends = [_reserve_adapter(b) for b in config.backends]
         self._labels = [f"backends[{i}] ({b.kind})" for i, b in enumerate(config.backends)]
         self._lookups = lookups or [_hash_lookup(adapter) for adapter in self.backends]
 
@@ -217,6 +217,14 @@ def _say(fields: tuple[int, int | None] | None) -> str:
     if fields is None:
         return "missing"
     return f"{fields[0]} sat at height {fields[1]}"
+
+
+def _reserve_adapter(backend: QuorumBackend) -> ReserveAdapter:
+    """Build one backend; its kind (one of BACKEND_KINDS) must make a reserve adapter."""
+    adapter = get_spec(backend.kind).build(backend.config)
+    if not isinstance(adapter, ReserveAdapter):
+        raise ChainConfigError(f"backend kind {backend.kind!r} does not read reserves")
+    return adapter
 
 
 def _hash_lookup(adapter: Any) -> Callable[[int], Any]:

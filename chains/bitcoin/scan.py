@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import TypeVar
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from chains.bitcoin.esplora.client import EsploraClient
 from chains.bitcoin.wallets import WalletSpec
@@ -15,7 +15,7 @@ MAX_CHILDREN_PER_BRANCH = 100_000
 T = TypeVar("T")
 
 
-async def gather(calls: list[Awaitable[T]]) -> list[T]:
+async def gather(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
     """Run `calls` concurrently; on the first failure cancel the rest and raise that failure itself.
 
     (asyncio.gather would leave the others running; a TaskGroup raises an ExceptionGroup, which
@@ -23,7 +23,7 @@ async def gather(calls: list[Awaitable[T]]) -> list[T]:
     """
     try:
         async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(call) for call in calls]  # type: ignore[arg-type]
+            tasks = [group.create_task(call) for call in calls]
     except BaseExceptionGroup as exc:
         raise _first_leaf(exc)  # noqa: B904 - `from` would replace the leaf's own __cause__ (the backend error)
     return [task.result() for task in tasks]

@@ -233,11 +233,12 @@ class WalletSpec:
         For a taproot key path the x-only key is the tweaked output key of `address`: it is the key
         a key-path signature (BIP-322 included) verifies against.
         """
-        where = self.locate(address) if self.parsed is not None else None
-        if where is None:
+        parsed = self.parsed
+        where = self.locate(address) if parsed is not None else None
+        if parsed is None or where is None:
             return []
         branch, index = where
-        derived = self.parsed._desc.derive(index if self.parsed.ranged else 0, branch_index=branch)
+        derived = parsed._desc.derive(index if parsed.ranged else 0, branch_index=branch)
         infos = self.policy().keys
         out = []
         for i, (info, key) in enumerate(zip(infos, derived.keys)):

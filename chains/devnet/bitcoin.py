@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from io import BytesIO
 from statistics import median
+from typing import TypedDict
 
 from embit import compact
 from embit.networks import NETWORKS
@@ -68,6 +69,14 @@ class DevnetTx:
     height: int | None = None
     block_hash: str | None = None
     block_time: int | None = None
+
+
+class _Placement(TypedDict):
+    """Where a mined transaction sits: the DevnetTx fields set when its block is recorded."""
+
+    height: int
+    block_hash: str
+    block_time: int
 
 
 @dataclass(frozen=True)
@@ -195,9 +204,10 @@ class RegtestChain:
             pending = [r for r in recs if r.height is None]
             mempool_order = {txid: i for i, txid in enumerate(self._mempool)}
             pending.sort(key=lambda r: mempool_order[r.txid], reverse=True)
-            confirmed = [r for r in recs if r.height is not None]
-            confirmed.sort(key=lambda r: (r.height, self._blocks[r.height].txids.index(r.txid)), reverse=True)
-            return pending + confirmed
+            # (height, record) pairs: the height is known to be set where the sort key reads it.
+            confirmed = [(h, r) for r in recs if (h := r.height) is not None]
+            confirmed.sort(key=lambda p: (p[0], self._blocks[p[0]].txids.index(p[1].txid)), reverse=True)
+            return pending + [r for _, r in confirmed]
 
     def merkle_proof(self, txid: str) -> tuple[int, list[str], int] | None:
         """(block height, branch in display hex, position) of a confirmed transaction, else None."""
@@ -315,7 +325,7 @@ class RegtestChain:
         self._by_hash[block.hash] = block
         for i, tx in enumerate(txs):
             txid = block.txids[i]
-            where = {"height": block.height, "block_hash": block.hash, "block_time": block.time}
+            where: _Placement = {"height": block.height, "block_hash": block.hash, "block_time": block.time}
             if txid in self._mempool:
                 del self._mempool[txid]
                 self._txs[txid] = replace(self._txs[txid], **where)

@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from embit import ec
 from litestar import Litestar
@@ -222,7 +223,8 @@ class Devnet:
         """
         out = []
         for i, (evm, url) in enumerate(zip(self.evms, self.evm_urls)):
-            table = {
+            # A TOML table: values of any TOML type (a bridge adds an array of tables).
+            table: dict[str, Any] = {
                 "chain_id": f"eip155:{evm.chain_id}",
                 "rpc_url": url,
                 "contract": evm.contract,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
+from functools import partial
 from typing import TypeVar
 
 from chains.base import BlockRef, HeldBalance, RpcAgreement, SupplyReading
@@ -111,7 +112,7 @@ class EvmErc20Adapter:
                 return exc
 
         order = list(indexes)
-        results = await run_all([lambda i=i: guarded(i) for i in order], self.concurrent)
+        results = await run_all([partial(guarded, i) for i in order], self.concurrent)
         return dict(zip(order, results))
 
     def _reading(self, state: TokenState, rpc: RpcAgreement | None) -> SupplyReading:

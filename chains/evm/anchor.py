@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_typing import HexStr
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
@@ -90,7 +91,7 @@ class AnchorClient:
 
     async def wait(self, tx_hash: str) -> AnchorReceipt:
         try:
-            receipt = await self._w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self._timeout)
+            receipt = await self._w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=self._timeout)
         except TimeExhausted as exc:
             raise ChainUnavailable(f"anchor transaction {tx_hash} not mined within {self._timeout:g} s") from exc
         except (Web3Exception, OSError) as exc:

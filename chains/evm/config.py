@@ -98,11 +98,10 @@ class EvmErc20Config:
         urls, single = self.rpc_urls, self.rpc_url
         if single is not None and urls and (not isinstance(urls, (tuple, list)) or not urls or urls[0] != single):
             raise _error(self.name, "rpc_urls", "give either rpc_url or rpc_urls, not both")
-        if single is None and not urls:
-            raise _error(self.name, "rpc_url", "missing (or give rpc_urls)")
         if not urls:
-            _check_url(self.name, "rpc_url", single)
-            urls = (single,)
+            if single is None:
+                raise _error(self.name, "rpc_url", "missing (or give rpc_urls)")
+            urls = (_check_url(self.name, "rpc_url", single),)
         urls = _check_urls(self.name, urls)
         object.__setattr__(self, "rpc_urls", urls)
         object.__setattr__(self, "rpc_url", urls[0])

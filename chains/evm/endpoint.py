@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.types import BlockParams
 
 from chains.errors import ChainDataError
 from chains.evm.config import MAX_DECIMALS, EvmErc20Config
@@ -110,7 +111,7 @@ class EvmEndpoint:
             raise ChainDataError(f"{self.label}: decimals() at block {number} is {decimals}, above {MAX_DECIMALS}")
         return TokenState(block=block, total_supply=supply, decimals=decimals, balances=tuple(balances))
 
-    async def get_block(self, ident: int | str, what: str) -> Block:
+    async def get_block(self, ident: int | BlockParams, what: str) -> Block:
         raw = await self._rpc(what, lambda: self._w3.eth.get_block(ident))
         block = parse_block(raw)
         if block is None:

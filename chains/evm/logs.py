@@ -174,7 +174,7 @@ class EvmLogReader:
         async def make() -> Any:
             self.stats.enter()
             try:
-                reply = await self._provider.make_request(method, params)  # type: ignore[arg-type]
+                reply = await self._provider.make_request(method, params)
             finally:
                 self.stats.leave(method)
             return _result(reply, span, self.label)

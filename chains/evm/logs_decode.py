@@ -102,11 +102,10 @@ def _decode_one(item: Any, label: str, contract: str, start: int, end: int) -> T
     kind = TOPIC_KINDS.get(topics[0])
     if kind is None:
         raise ChainDataError(f"{where}: log {index} has an unknown topic0 {topics[0]}")
-    base = dict(block_number=number, block_hash=block_hash, log_index=index, tx_hash=tx_hash, kind=kind)
     fields = _FIELDS[kind](topics, bytes.fromhex(data[2:]))
     if fields is None:
         raise ChainDataError(f"{where}: {kind} log {index} has the wrong topic or data layout")
-    return TokenLog(**base, **fields)
+    return TokenLog(block_number=number, block_hash=block_hash, log_index=index, tx_hash=tx_hash, kind=kind, **fields)
 
 
 def _transfer(topics: list[str], data: bytes) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeGuard
 
 from chains.base import BlockRef, SupplyReading
 from chains.errors import ChainDataError
@@ -182,7 +182,7 @@ def parse_block(raw: Any) -> SolanaBlock | None:
     if not isinstance(raw, dict):
         return None
     blockhash, parent, time = raw.get("blockhash"), raw.get("parentSlot"), raw.get("blockTime")
-    if decode32(blockhash) is None or not _is_slot(parent):
+    if not isinstance(blockhash, str) or decode32(blockhash) is None or not _is_slot(parent):
         return None
     if time is not None and not _is_time(time):
         return None
@@ -197,16 +197,16 @@ def blockhash_hex(blockhash: str) -> str:
     return raw.hex()
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_slot(value: object) -> bool:
-    return _is_int(value) and 0 <= value <= _MAX_SLOT  # type: ignore[operator]
+def _is_slot(value: object) -> TypeGuard[int]:
+    return _is_int(value) and 0 <= value <= _MAX_SLOT
 
 
-def _is_time(value: object) -> bool:
-    return _is_int(value) and 0 <= value <= _MAX_TIMESTAMP  # type: ignore[operator]
+def _is_time(value: object) -> TypeGuard[int]:
+    return _is_int(value) and 0 <= value <= _MAX_TIMESTAMP
 
 
 SPEC = Spec(kind=KIND, role="supply", parse_config=parse_config, build=SolanaSplAdapter)

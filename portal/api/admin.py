@@ -29,7 +29,7 @@ def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if token is None:
         raise NotFoundException("the admin API is off (no admin token configured)")
     header = connection.headers.get("authorization", "")
-    scheme, _, given = header[:MAX_AUTH_HEADER].partition(" ")
+    scheme, _sep, given = header[:MAX_AUTH_HEADER].partition(" ")
     ok = (
         scheme.lower() == "bearer"
         and len(header) <= MAX_AUTH_HEADER

@@ -58,7 +58,7 @@ def _with_proofs(config_path: Path | None, fn: Callable[[Any], Awaitable[dict]])
 
 def _emit_result(result: dict) -> None:
     click.echo(json.dumps(result, indent=2))
-    sys.exit(EXIT.get(result.get("outcome"), ERROR_EXIT))
+    sys.exit(EXIT.get(result.get("outcome", ""), ERROR_EXIT))
 
 
 def _passphrase(env: str) -> str:

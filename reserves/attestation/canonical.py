@@ -127,7 +127,7 @@ def nesting_depth(data: bytes) -> int:
     return deepest
 
 
-def parse_json(data: str | bytes, *, max_bytes: int = 16 * 1024 * 1024) -> Any:
+def parse_json(data: str | bytes | bytearray, *, max_bytes: int = 16 * 1024 * 1024) -> Any:
     """Parse JSON text strictly: no NaN/Infinity, no duplicate keys, bounded size and depth.
 
     The depth is measured before parsing: json.loads recurses in C up to the interpreter's

@@ -167,10 +167,10 @@ def load_signing_key(
 
     A key file readable by group or others is refused, like ssh does.
     """
-    if (path is None) == (env_value is None):
-        raise SigningKeyError("give exactly one of path or env_value")
-    if env_value is not None:
+    if env_value is not None and path is None:
         return SigningKey(_parse_secret_hex(env_value, "signing key value"), key_id=key_id)
+    if path is None or env_value is not None:
+        raise SigningKeyError("give exactly one of path or env_value")
     p = Path(path)
     try:
         mode = p.stat().st_mode

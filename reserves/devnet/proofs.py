@@ -44,6 +44,8 @@ async def devnet_proofs_job(db: Database, settings: Settings) -> None:
 async def prove_round(db: Database, settings: Settings) -> list[dict]:
     """Create one operator challenge and submit a proof for each provable address holding coins."""
     wallets, network = reserve_wallets(settings.reserves)
+    if network is None:  # no Bitcoin reserve source: no wallet to prove control of
+        return []
     svc = ProofService(db, settings, wallets, network)
     keys = ReserveKeys(list(wallets))
     challenge = await svc.create_challenge()

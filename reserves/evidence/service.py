@@ -80,7 +80,8 @@ async def collect_for_latest(
         return RunSummary()
     totals = RunSummary()
     for source in _sources(documents.document(row)):
-        client = clients.get(source.get("name"))
+        name = source.get("name")
+        client = clients.get(name) if isinstance(name, str) else None
         if client is None:
             continue
         try:

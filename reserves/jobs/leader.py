@@ -63,7 +63,7 @@ class PostgresLeader:
     def __init__(self, url: str, settings: ReplicaSettings) -> None:
         self.url, self.settings = url, settings
         self.identity = f"{socket.gethostname()}:{os.getpid()}"
-        self._conn = None
+        self._conn: psycopg.AsyncConnection | None = None
         self._confirmed_at: float | None = None
         self._task: asyncio.Task | None = None
         self.changes = 0  # how many times this process took the lead (tests and logs)

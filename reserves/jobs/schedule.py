@@ -56,7 +56,8 @@ def stoppable(job: Job) -> Job:
 
 
 def _name(job: Job) -> str:
-    return getattr(job, "__name__", None) or getattr(getattr(job, "func", None), "__name__", "job")
+    # A function's own name, else a functools.partial's function's, else "job".
+    return str(getattr(job, "__name__", None) or getattr(getattr(job, "func", None), "__name__", "job"))
 
 
 def build_scheduler(worker: Any) -> AsyncIOScheduler:

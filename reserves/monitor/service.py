@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reserves.errors import InvalidInput
 from reserves.monitor import store
@@ -77,11 +77,11 @@ class MonitorService:
                     await session.exec(
                         select(MonitorIssueRow)
                         .where(MonitorIssueRow.kind == "reorg")
-                        .order_by(MonitorIssueRow.id.desc())
+                        .order_by(col(MonitorIssueRow.id).desc())
                         .limit(200)
                     )
                 ).all()
-            )  # type: ignore[union-attr]
+            )
         out = []
         for name in self.deployments:
             cp = checkpoints.get(name)

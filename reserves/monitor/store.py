@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, func, insert, update
-from sqlmodel import select
+from sqlalchemy import ColumnElement, delete, func, insert, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chains.evm.logs import BlockHeader
@@ -39,7 +39,7 @@ async def get_checkpoint(session: AsyncSession, deployment: str) -> MonitorCheck
 async def reset_deployment(session: AsyncSession, deployment: str) -> None:
     """Forget everything replayed for `deployment` (events, hashes, checkpoint); issues stay."""
     for model in (SupplyEventRow, MonitorBlockRow, MonitorCheckpointRow):
-        await session.exec(delete(model).where(model.deployment == deployment))  # type: ignore[call-overload]
+        await session.exec(delete(model).where(col(model.deployment) == deployment))
 
 
 async def insert_events(session: AsyncSession, deployment: str, logs: list[TokenLog]) -> None:
@@ -57,10 +57,10 @@ async def store_headers(session: AsyncSession, deployment: str, headers: list[Bl
         return
     numbers = [h.number for h in headers]
     await session.exec(
-        delete(MonitorBlockRow).where(  # type: ignore[call-overload]
-            MonitorBlockRow.deployment == deployment, MonitorBlockRow.block_number.in_(numbers)
+        delete(MonitorBlockRow).where(
+            col(MonitorBlockRow.deployment) == deployment, col(MonitorBlockRow.block_number).in_(numbers)
         )
-    )  # type: ignore[attr-defined]
+    )
     conn = await session.connection()
     await conn.execute(
         insert(MonitorBlockRow),
@@ -70,8 +70,9 @@ async def store_headers(session: AsyncSession, deployment: str, headers: list[Bl
         ],
     )
     await session.exec(
-        delete(MonitorBlockRow).where(  # type: ignore[call-overload]
-            MonitorBlockRow.deployment == deployment, MonitorBlockRow.block_number <= max(numbers) - KEEP_BLOCKS
+        delete(MonitorBlockRow).where(
+            col(MonitorBlockRow.deployment) == deployment,
+            col(MonitorBlockRow.block_number) <= max(numbers) - KEEP_BLOCKS,
         )
     )
 
@@ -81,8 +82,8 @@ async def stored_blocks(session: AsyncSession, deployment: str) -> list[MonitorB
     result = await session.exec(
         select(MonitorBlockRow)
         .where(MonitorBlockRow.deployment == deployment)
-        .order_by(MonitorBlockRow.block_number.desc())
-    )  # type: ignore[attr-defined]
+        .order_by(col(MonitorBlockRow.block_number).desc())
+    )
     return list(result.all())
 
 
@@ -94,11 +95,7 @@ async def drop_above(session: AsyncSession, deployment: str, fork: int) -> tuple
     rows = list(result.all())
     effect = sum(supply_effect(r.kind, r.from_address, r.to_address, r.amount) for r in rows)
     for model in (SupplyEventRow, MonitorBlockRow):
-        await session.exec(
-            delete(model).where(  # type: ignore[call-overload]
-                model.deployment == deployment, model.block_number > fork
-            )
-        )
+        await session.exec(delete(model).where(col(model.deployment) == deployment, col(model.block_number) > fork))
     return len(rows), effect
 
 
@@ -113,10 +110,10 @@ async def open_issue(session: AsyncSession, issue: MonitorIssueRow) -> None:
             .where(
                 MonitorIssueRow.deployment == issue.deployment,
                 MonitorIssueRow.kind == issue.kind,
-                MonitorIssueRow.resolved_at.is_(None),
+                col(MonitorIssueRow.resolved_at).is_(None),
             )
             .limit(1)
-        )  # type: ignore[union-attr]
+        )
         existing = result.first()
         if existing is not None:
             for key in ("chain_id", "block_number", "block_hash", "expected", "actual", "detail"):
@@ -130,9 +127,7 @@ async def resolve_issues(session: AsyncSession, deployment: str) -> int:
     """Mark every open issue of `deployment` resolved now; returns how many."""
     result = await session.exec(
         update(MonitorIssueRow)
-        .where(  # type: ignore[call-overload]
-            MonitorIssueRow.deployment == deployment, MonitorIssueRow.resolved_at.is_(None)
-        )  # type: ignore[union-attr]
+        .where(col(MonitorIssueRow.deployment) == deployment, col(MonitorIssueRow.resolved_at).is_(None))
         .values(resolved_at=now())
     )
     return int(result.rowcount or 0)
@@ -141,10 +136,8 @@ async def resolve_issues(session: AsyncSession, deployment: str) -> int:
 async def open_issues(session: AsyncSession) -> list[MonitorIssueRow]:
     """Every unresolved issue, oldest first."""
     result = await session.exec(
-        select(MonitorIssueRow)
-        .where(MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
-        .order_by(MonitorIssueRow.id)
-    )  # type: ignore[arg-type]
+        select(MonitorIssueRow).where(col(MonitorIssueRow.resolved_at).is_(None)).order_by(col(MonitorIssueRow.id))
+    )
     return list(result.all())
 
 
@@ -152,17 +145,17 @@ async def list_issues(
     session: AsyncSession, *, deployment: str | None, open_only: bool, kind: str | None, limit: int, offset: int
 ) -> tuple[list[MonitorIssueRow], int]:
     """A page of issues, newest first, and the total matching."""
-    conds = []
+    conds: list[ColumnElement[bool]] = []
     if deployment is not None:
-        conds.append(MonitorIssueRow.deployment == deployment)
+        conds.append(col(MonitorIssueRow.deployment) == deployment)
     if kind is not None:
-        conds.append(MonitorIssueRow.kind == kind)
+        conds.append(col(MonitorIssueRow.kind) == kind)
     if open_only:
-        conds.append(MonitorIssueRow.resolved_at.is_(None))  # type: ignore[union-attr]
+        conds.append(col(MonitorIssueRow.resolved_at).is_(None))
     total = (await session.exec(select(func.count()).select_from(MonitorIssueRow).where(*conds))).first()
     result = await session.exec(
-        select(MonitorIssueRow).where(*conds).order_by(MonitorIssueRow.id.desc()).offset(offset).limit(limit)
-    )  # type: ignore[union-attr]
+        select(MonitorIssueRow).where(*conds).order_by(col(MonitorIssueRow.id).desc()).offset(offset).limit(limit)
+    )
     return list(result.all()), int(total or 0)
 
 

@@ -16,7 +16,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -131,7 +131,7 @@ def decrypt_keys(raw: bytes, passphrase: str, where: str = "key file") -> list[K
         raise KeyFileError(f"{where}: unsupported kdf or cipher (scrypt and aes-256-gcm)")
     n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
     if (
-        not all(isinstance(v, int) and not isinstance(v, bool) for v in (n, r, p))
+        not (_is_int(n) and _is_int(r) and _is_int(p))
         or not (2 <= n <= MAX_SCRYPT_N and n & (n - 1) == 0 and 1 <= r <= 32 and 1 <= p <= 16)
         or 128 * n * r > MAX_SCRYPT_MEMORY
         or n * r * p > MAX_SCRYPT_WORK
@@ -148,6 +148,10 @@ def decrypt_keys(raw: bytes, passphrase: str, where: str = "key file") -> list[K
     except (InvalidTag, ValueError, MemoryError) as exc:
         raise KeyFileError(f"{where}: wrong passphrase or damaged file") from exc
     return _entries(plain, where)
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _entries(plain: bytes, where: str) -> list[KeyEntry]:

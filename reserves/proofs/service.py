@@ -192,8 +192,7 @@ class ProofService:
         canonical = self._canonical(address)
         now = self.clock()
         async with self.db.sessions() as session:
-            challenge = await prepo.get_challenge(session, cid)
-            self._check_open(challenge, cid, now)
+            challenge = self._check_open(await prepo.get_challenge(session, cid), cid, now)
             hints = await attested_wallets(session)
         located = await asyncio.to_thread(self.locate, canonical, hints.get(canonical))
         row = await asyncio.to_thread(self._verified_row, challenge, canonical, located, text, psbt is not None, source)
@@ -202,7 +201,8 @@ class ProofService:
             await session.commit()
         return proof_json(row, now)
 
-    def _check_open(self, challenge: ChallengeRow | None, cid: str, now: datetime) -> None:
+    def _check_open(self, challenge: ChallengeRow | None, cid: str, now: datetime) -> ChallengeRow:
+        """`challenge`, when it exists, is an operator challenge and has not expired."""
         if challenge is None:
             raise UnknownChallenge(f"no challenge with id {cid}")
         if challenge.purpose != "operator":
@@ -211,6 +211,7 @@ class ProofService:
             )
         if utc(challenge.expires_at) <= now:
             raise ChallengeExpired(f"challenge {cid} expired at {iso(utc(challenge.expires_at))}; create a new one")
+        return challenge
 
     def _verified_row(
         self, challenge: ChallengeRow, address: str, located: Located, text: str, is_psbt: bool, source: str
@@ -283,8 +284,8 @@ class ProofService:
         """Sign an operator challenge with the key for `address` from an encrypted key file, then submit it."""
         cid, canonical = check_challenge_id(challenge_id), self._canonical(address)
         async with self.db.sessions() as session:
-            challenge = await prepo.get_challenge(session, cid)
-        self._check_open(challenge, cid, self.clock())
+            found = await prepo.get_challenge(session, cid)
+        challenge = self._check_open(found, cid, self.clock())
         entries = await asyncio.to_thread(read_key_file, key_file, passphrase)
         entry = next((e for e in entries if e.address == canonical), None)
         if entry is None:
@@ -301,8 +302,7 @@ class ProofService:
         """A public challenge with the caller's nonce, signed at once by the online signer's keys."""
         if self.online is None:
             raise NoOnlineSigner("this portal runs no online signer; proofs come from operator challenges")
-        check_nonce(nonce)
-        challenge = await self.create_challenge(purpose="public", nonce=nonce)
+        challenge = await self.create_challenge(purpose="public", nonce=check_nonce(nonce))
         async with self.db.sessions() as session:
             hints = await attested_wallets(session)
         located = {}
@@ -314,6 +314,8 @@ class ProofService:
         signed = await asyncio.to_thread(self.online.sign, challenge["message"], set(located))
         async with self.db.sessions() as session:
             row = await prepo.get_challenge(session, challenge["id"])
+            if row is None:  # pruned between its creation and now: nothing left to sign for
+                raise UnknownChallenge(f"no challenge with id {challenge['id']}")
             proofs = [
                 await asyncio.to_thread(self._verified_row, row, a, located[a], s, False, "online") for a, s in signed
             ]

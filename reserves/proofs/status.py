@@ -58,7 +58,7 @@ async def proof_status(session, wallets: tuple[Any, ...], max_age_seconds: int, 
     addresses = []
     for address in sorted(set(coins) | {a for a, p in newest.items() if p.wallet in names}):
         proof = newest.get(address)
-        entry = {
+        entry: dict[str, Any] = {
             "address": address,
             "wallet": proof.wallet if proof else coins.get(address),
             "holds_coins": address in coins,

@@ -7,6 +7,7 @@ Exact decimal strings from integers (never floats), floor like the ratio itself,
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import overload
 
 MIN_PLACES = 8  # BTC units are shown with at least satoshi precision
 
@@ -28,11 +29,19 @@ def token_units(units: int | str | None, decimals: int | None) -> str | None:
     return f"{sign}{whole:,}.{digits}"
 
 
+@overload
+def btc(sat: None) -> None: ...
+@overload
+def btc(sat: int | str) -> str: ...
 def btc(sat: int | str | None) -> str | None:
     """Satoshis as an exact BTC decimal string (8 places, thousands grouped), no floats."""
     return token_units(sat, 8)
 
 
+@overload
+def percent(ratio_bp: None) -> None: ...
+@overload
+def percent(ratio_bp: int | str) -> str: ...
 def percent(ratio_bp: int | str | None) -> str | None:
     """Basis points as a percentage with two decimals ("100.42%"), floor like the ratio itself."""
     if ratio_bp is None:
@@ -50,6 +59,10 @@ def short_hash(block_hash: str | None) -> str | None:
     return block_hash if len(digits) <= 12 else f"{prefix}{digits[:8]}…{digits[-4:]}"
 
 
+@overload
+def iso(moment: None) -> None: ...
+@overload
+def iso(moment: datetime) -> str: ...
 def iso(moment: datetime | None) -> str | None:
     """`2026-12-05T09:30:00Z`: whole seconds in UTC; a naive datetime is UTC (as SQLite returns it)."""
     if moment is None:

@@ -9,7 +9,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +26,7 @@ from reserves.settings.model import Settings
 from reserves.storage import documents
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
+from reserves.storage.models import AttestationRow
 from reserves.trust.guardians import with_guardians
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,8 @@ class ReserveService:
         rows = rows[:limit]
         # Documents list every counted UTXO, so 500 of them can be huge: a page also stops at
         # MAX_PAGE_BYTES (always with at least one item) and the cursor carries on from there.
-        size, kept = 0, []
+        size = 0
+        kept: list[AttestationRow] = []
         for row in rows:
             size += len(row.document.encode())
             if kept and size > MAX_PAGE_BYTES:
@@ -190,18 +192,12 @@ class ReserveService:
         """
         now = now or datetime.now(timezone.utc)
         s = self.settings
-        base = dict(
-            devnet=s.devnet.enabled,
-            token_symbol=s.portal.token_symbol,
-            issuer_name=s.portal.issuer_name,
-            stale_after_seconds=self.stale_after_seconds,
-        )
         async with self.db.sessions() as session:
-            base["signer_pubkeys"] = [p for p, _ in announced_keys(await live_workers(session, now))]
+            signer_pubkeys = [p for p, _ in announced_keys(await live_workers(session, now))]
             rows = await repo.list_attestations(session, before_sequence=None, limit=recent)
             # The last 24 hours in 96 buckets of 15 minutes (or shorter when the chain is young).
-            age = now - await _first_time(session) if rows else SPARK_WINDOW
-            span = min(SPARK_WINDOW, max(timedelta(minutes=1), age))
+            chain_age = now - await _first_time(session) if rows else SPARK_WINDOW
+            span = min(SPARK_WINDOW, max(timedelta(minutes=1), chain_age))
             bucket = max(1, int(span.total_seconds() // SPARK_POINTS))
             buckets = (
                 await repo.ratio_history(
@@ -212,8 +208,15 @@ class ReserveService:
             )
             versions = await repo.list_reserve_sets(session, before_version=None, limit=DASHBOARD_VERSIONS)
             wallets = (await self._wallets(session, rows[0])).wallets if rows else []
-        base["reserve_set_history"] = [rviews.version_view(v) for v in versions]
-        base["sparkline"] = views.sparkline(buckets, start=now - span, span=span)
+        base: _DashboardCommon = {
+            "devnet": s.devnet.enabled,
+            "token_symbol": s.portal.token_symbol,
+            "issuer_name": s.portal.issuer_name,
+            "stale_after_seconds": self.stale_after_seconds,
+            "signer_pubkeys": signer_pubkeys,
+            "reserve_set_history": [rviews.version_view(v) for v in versions],
+            "sparkline": views.sparkline(buckets, start=now - span, span=span),
+        }
         if not rows:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
@@ -311,6 +314,18 @@ class ReserveService:
             # The chain was pinned to a clock that ran ahead: its age says nothing about now.
             return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
         return 200, {**body, "status": "ok"}
+
+
+class _DashboardCommon(TypedDict):
+    """The DashboardView fields shown with or without an attestation."""
+
+    devnet: bool
+    token_symbol: str
+    issuer_name: str
+    stale_after_seconds: int
+    signer_pubkeys: list[str]
+    reserve_set_history: list[Any]  # reserve_views.ReserveSetVersionView
+    sparkline: views.Sparkline | None
 
 
 def _spendable_locked(body: dict) -> dict[str, Any]:

@@ -193,7 +193,7 @@ def held_view(h: dict, decimals: int) -> HeldTermView:
 def bridge_view(dep: dict, source: dict | None) -> BridgeTermView:
     """The two sides of a bridge's max(locked, minted) term (display only; the sums are signed)."""
     failed = source is None or "error" in source
-    source_decimals = dep["decimals"] if failed else source["decimals"]
+    source_decimals = dep["decimals"] if source is None or failed else source["decimals"]
     locked = locked_for(source, dep["name"])  # the rule's own L: 0 when the source failed
     minted = int(dep["total_supply"])
     locked_sat, minted_sat = liabilities_sat(locked, source_decimals), liabilities_sat(minted, dep["decimals"])

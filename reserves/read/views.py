@@ -134,7 +134,8 @@ def sparkline(buckets, *, start: datetime, span) -> Sparkline | None:
     lo = min(b.min_ratio_bp for b in with_ratio)
     hi = max(b.max_ratio_bp for b in with_ratio)
     width = max(1.0, span.total_seconds())
-    segments, current = [], []
+    segments: list[str] = []
+    current: list[str] = []
     for b in buckets:
         if b.min_ratio_bp is None:
             segments, current = segments + ([" ".join(current)] if current else []), []

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 from chains.bitcoin.esplora.reconcile_reads import ReconcileEsplora
 from chains.bitcoin.wallets import WalletSpec
-from chains.errors import ChainError
+from chains.errors import ChainError, ChainUnavailable
 from reserves.errors import InvalidInput
 from reserves.reconcile import rules as r
 from reserves.reconcile.claims import Claim
@@ -32,6 +33,16 @@ class Outcome:
     actual: int | None = None
     confirmations: int | None = None
     age_blocks: int | None = None
+
+
+class _Found(TypedDict, total=False):
+    """The Outcome fields a check fills in as it reads the output a claim names."""
+
+    btc_txid: str
+    btc_vout: int
+    btc_address: str | None
+    value_sat: int
+    confirmations: int
 
 
 class ReserveMembership:
@@ -71,6 +82,12 @@ class Context:
     def depth(self, height: int | None) -> int:
         return 0 if height is None or self.tip_height is None else max(0, self.tip_height - height + 1)
 
+    def esplora(self) -> ReconcileEsplora:
+        """The reader; ChainUnavailable without one (callers check `reader` first and wait instead)."""
+        if self.reader is None:
+            raise ChainUnavailable("no reserve source is read through Esplora")
+        return self.reader
+
 
 def _pending(reason: str, detail: str, **kw) -> Outcome:
     return Outcome("pending", reason, detail, **kw)
@@ -87,7 +104,7 @@ async def check_mint(
     if deposit is None:
         return _unreconciled(r.NO_DEPOSIT_LINK, "the mint names no Bitcoin deposit and no operator link exists")
     txid, vout = deposit
-    at = dict(btc_txid=txid, btc_vout=vout)
+    at: _Found = {"btc_txid": txid, "btc_vout": vout}
     if ctx.reader is None or ctx.unavailable:
         reason = r.NO_ESPLORA_SOURCE if ctx.reader is None else r.BITCOIN_UNAVAILABLE
         return _pending(reason, ctx.unavailable or "no reserve source is read through Esplora", **at)
@@ -102,7 +119,8 @@ async def check_mint(
             r.OUTPUT_NOT_FOUND, f"transaction {txid} has {len(tx.outputs)} outputs, no output {vout}", **at
         )
     out = tx.outputs[vout]
-    at.update(btc_address=out.address, value_sat=out.value_sat, confirmations=ctx.depth(tx.status.height))
+    confirmations = ctx.depth(tx.status.height)
+    at |= {"btc_address": out.address, "value_sat": out.value_sat, "confirmations": confirmations}
     if not await ctx.membership.contains(out.address):
         return _unreconciled(
             r.NOT_RESERVE_ADDRESS,
@@ -141,14 +159,14 @@ async def check_mint(
             actual=claim.amount,
             **at,
         )
-    if at["confirmations"] < ctx.min_confirmations:
-        return _pending(r.SHALLOW, f"deposit has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at)
+    if confirmations < ctx.min_confirmations:
+        return _pending(r.SHALLOW, f"deposit has {confirmations} of {ctx.min_confirmations} confirmations", **at)
     return Outcome("reconciled", None, f"deposit {txid}:{vout} of {out.value_sat} sat", **at)
 
 
 async def from_reserve(ctx: Context, inputs: tuple[tuple[str, int], ...]) -> bool:
     """Whether at least one of `inputs` spends an output paying a declared reserve address."""
-    for address in await ctx.reader.spent_addresses(inputs):
+    for address in await ctx.esplora().spent_addresses(inputs):
         if await ctx.membership.contains(address):
             return True
     return False
@@ -174,12 +192,13 @@ async def check_linked_release(
     """A burn whose release output an operator named: it must exist, be confirmed, pay enough and
     spend from the reserve, and not release another burn already."""
     txid, vout = link
-    at = dict(btc_txid=txid, btc_vout=vout)
-    tx = await ctx.reader.find_tx(txid)
+    at: _Found = {"btc_txid": txid, "btc_vout": vout}
+    tx = await ctx.esplora().find_tx(txid)
     if tx is None or vout >= len(tx.outputs):
         return Outcome("unreleased", r.RELEASE_INVALID, f"linked output {txid}:{vout} does not exist", **at)
     out = tx.outputs[vout]
-    at.update(btc_address=out.address, value_sat=out.value_sat, confirmations=ctx.depth(tx.status.height))
+    confirmations = ctx.depth(tx.status.height)
+    at |= {"btc_address": out.address, "value_sat": out.value_sat, "confirmations": confirmations}
     if out.value_sat < need_sat:
         return Outcome(
             "unreleased",
@@ -199,10 +218,8 @@ async def check_linked_release(
     if not await from_reserve(ctx, tx.inputs):
         return Outcome("unreleased", r.RELEASE_INVALID, "linked transaction spends no reserve output", **at)
     ctx.used_outputs.add((txid, vout))
-    if at["confirmations"] < ctx.min_confirmations:
-        return awaiting(
-            ctx, first_seen, f"release has {at['confirmations']} of {ctx.min_confirmations} confirmations", **at
-        )
+    if confirmations < ctx.min_confirmations:
+        return awaiting(ctx, first_seen, f"release has {confirmations} of {ctx.min_confirmations} confirmations", **at)
     return Outcome("released", None, f"released by {txid}:{vout} ({out.value_sat} sat)", **at)
 
 
@@ -225,7 +242,7 @@ async def match_releases(ctx: Context, address: str, burns: list[tuple[Claim, in
             for c, _, _ in burns
         }
     try:
-        payments = [p for p in await ctx.reader.payments_to(address) if (p.txid, p.vout) not in ctx.used_outputs]
+        payments = [p for p in await ctx.esplora().payments_to(address) if (p.txid, p.vout) not in ctx.used_outputs]
         qualified = [p for p in payments if await from_reserve(ctx, p.inputs)]
     except ChainError as exc:
         reason = r.HISTORY_TOO_LONG if "transactions for one address" in exc.detail else r.BITCOIN_UNAVAILABLE

@@ -27,8 +27,8 @@ async def supply_rows(session: AsyncSession, deployments: list[str]) -> list[Sup
         col(SupplyEventRow.deployment).in_(deployments),
         or_(
             col(SupplyEventRow.kind).in_(("mint", "burn")),
-            SupplyEventRow.from_address == ZERO_ADDRESS,
-            SupplyEventRow.to_address == ZERO_ADDRESS,
+            col(SupplyEventRow.from_address) == ZERO_ADDRESS,
+            col(SupplyEventRow.to_address) == ZERO_ADDRESS,
         ),
     )
     return list((await session.exec(stmt)).all())

@@ -153,11 +153,12 @@ class _Plan:
 
 def _plan(c: Claim, links: dict, network: str) -> _Plan:
     link = None if c.has_data else links.get(c.link_key)
-    early, target = None, None
+    early: ck.Outcome | None = None
+    target: tuple[str, int] | str | None = None  # deposit or release outpoint, or the owed address
     if c.kind == "mint":
         if c.has_data:
-            ok = c.deposit_txid is not None and c.deposit_vout is not None
-            target = (c.deposit_txid.lower(), c.deposit_vout) if ok else None
+            if c.deposit_txid is not None and c.deposit_vout is not None:
+                target = (c.deposit_txid.lower(), c.deposit_vout)
         elif link is not None:
             target = (link.btc_txid, link.vout)
         if target is None:
@@ -190,10 +191,11 @@ def _needs_check(item: ReconcileItemRow | None, plan: _Plan) -> bool:
 def _priority(items: dict, claims: list[Claim], plans: dict[Key, _Plan]) -> list[Claim]:
     """New or changed claims first (in claim order), then the least recently checked."""
 
-    def rank(c: Claim):
+    def rank(c: Claim) -> tuple[int, float]:
         item = items.get(c.key)
-        fresh = item is None or item.basis != plans[c.key].basis or item.checked_at is None
-        return (0, 0.0) if fresh else (1, core_repo.utc(item.checked_at).timestamp())
+        if item is None or item.basis != plans[c.key].basis or item.checked_at is None:
+            return (0, 0.0)  # new or changed
+        return (1, core_repo.utc(item.checked_at).timestamp())
 
     return sorted(claims, key=rank)
 
@@ -284,9 +286,9 @@ async def _store(
 ) -> dict:
     existing = {item_key(i): i for i in await repo.all_items(session)}
     live = {c.key for c in claims}
-    for key, row in existing.items():
+    for key, gone in existing.items():
         if key not in live:
-            await session.delete(row)
+            await session.delete(gone)
     counts: dict[str, int] = {}
     for c in claims:
         row = existing.get(c.key)

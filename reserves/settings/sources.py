@@ -12,7 +12,7 @@ from chains.registry import get_spec
 from reserves.declarations.supply_set import pop_role
 from reserves.errors import ConfigError
 from reserves.settings.model import SourceSettings
-from reserves.settings.values import secret as _secret
+from reserves.settings.values import env_secret, file_secret
 
 
 def sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], base: Path) -> tuple:
@@ -67,7 +67,10 @@ def _resolve_secrets(entry: dict[str, Any], where: str, env: Mapping[str, str], 
             target = key.rsplit("_", 1)[0]
             if target in entry:
                 raise ConfigError(f"{where}.{key}: give either {target} or {key}, not both")
-            secret = _secret({key: value}, target, f"{where}.{target}", env, base)
+            if key.endswith("_env"):
+                secret = env_secret(value, f"{where}.{key}", env)
+            else:
+                secret = file_secret(value, f"{where}.{key}", base)
             # A list of URLs (rpc_urls) from one variable or file: separated by commas or whitespace.
             out[target] = re.split(r"[\s,]+", secret.strip()) if target.endswith("_urls") else secret
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from reserves.errors import ConfigError
 
@@ -18,17 +18,26 @@ def short(t: dict[str, Any], key: str, where: str, default: str, max_len: int) -
 
 def secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base: Path) -> str | None:
     if f"{key}_env" in t:
-        var = t[f"{key}_env"]
-        if not isinstance(var, str) or var not in env or not env[var].strip():
-            raise ConfigError(f"{where}_env: environment variable {var!r} is not set")
-        return env[var].strip()
+        return env_secret(t[f"{key}_env"], f"{where}_env", env)
     if f"{key}_file" in t:
-        p = path(t[f"{key}_file"], f"{where}_file", base)
-        try:
-            return p.read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"{where}_file: cannot read {p} ({exc.strerror})") from exc
+        return file_secret(t[f"{key}_file"], f"{where}_file", base)
     return str_(t, key, where, None)
+
+
+def env_secret(var: Any, where: str, env: Mapping[str, str]) -> str:
+    """The stripped value of the environment variable named by `var` (`where` is its `*_env` key)."""
+    if not isinstance(var, str) or var not in env or not env[var].strip():
+        raise ConfigError(f"{where}: environment variable {var!r} is not set")
+    return env[var].strip()
+
+
+def file_secret(value: Any, where: str, base: Path) -> str:
+    """The stripped content of the file named by `value` (`where` is its `*_file` key)."""
+    p = path(value, where, base)
+    try:
+        return p.read_text().strip()
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read {p} ({exc.strerror})") from exc
 
 
 def table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -44,6 +53,10 @@ def no_unknown(prefix: str, t: dict[str, Any], allowed: set[str]) -> None:
         raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
 
 
+@overload
+def str_(t: dict[str, Any], key: str, where: str, default: str) -> str: ...
+@overload
+def str_(t: dict[str, Any], key: str, where: str, default: None) -> str | None: ...
 def str_(t: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
     value = t.get(key, default)
     if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 4096):

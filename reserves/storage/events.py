@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reserves.storage.engine_models import EngineEventRow
 
@@ -26,9 +26,9 @@ async def add(session, *, kind: str, at: datetime, sequence: int, attestation_id
 
 
 async def page(session, *, kind: str | None, before_id: int | None, limit: int) -> list[EngineEventRow]:
-    stmt = select(EngineEventRow).order_by(EngineEventRow.id.desc()).limit(limit)
+    stmt = select(EngineEventRow).order_by(col(EngineEventRow.id).desc()).limit(limit)
     if kind is not None:
         stmt = stmt.where(EngineEventRow.kind == kind)
     if before_id is not None:
-        stmt = stmt.where(EngineEventRow.id < before_id)
+        stmt = stmt.where(col(EngineEventRow.id) < before_id)
     return list((await session.exec(stmt)).all())

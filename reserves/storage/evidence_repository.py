@@ -51,8 +51,8 @@ async def save_headers(
     gone = sorted(removed | set(changed))
     for i in range(0, len(gone), _CHUNK):
         await session.exec(
-            delete(EvidenceHeaderRow).where(  # type: ignore[call-overload]
-                EvidenceHeaderRow.chain_id == chain_id, col(EvidenceHeaderRow.height).in_(gone[i : i + _CHUNK])
+            delete(EvidenceHeaderRow).where(
+                col(EvidenceHeaderRow.chain_id) == chain_id, col(EvidenceHeaderRow.height).in_(gone[i : i + _CHUNK])
             )
         )
     session.add_all(EvidenceHeaderRow(chain_id=chain_id, height=h, hash=v[0], header=v[1]) for h, v in changed.items())

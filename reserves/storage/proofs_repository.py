@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.storage.proof_models import ChallengeRow, ProofRow
@@ -31,7 +31,7 @@ async def proofs_for_challenge(session: AsyncSession, challenge_id: str, *, limi
     stmt = (
         select(ProofRow)
         .where(ProofRow.challenge_id == challenge_id)
-        .order_by(ProofRow.submitted_at.desc(), ProofRow.id.desc())
+        .order_by(col(ProofRow.submitted_at).desc(), col(ProofRow.id).desc())
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
@@ -68,15 +68,15 @@ async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) 
         chunk = addresses[i : i + 500]
         newest = (
             select(ProofRow.address, func.max(ProofRow.proven_at).label("proven_at"))
-            .where(ProofRow.outcome == "valid", ProofRow.address.in_(chunk))
+            .where(ProofRow.outcome == "valid", col(ProofRow.address).in_(chunk))
             .group_by(ProofRow.address)
             .subquery()
         )
         stmt = (
             select(ProofRow)
-            .join(newest, (ProofRow.address == newest.c.address) & (ProofRow.proven_at == newest.c.proven_at))
+            .join(newest, (col(ProofRow.address) == newest.c.address) & (col(ProofRow.proven_at) == newest.c.proven_at))
             .where(ProofRow.outcome == "valid")
-            .order_by(ProofRow.id.desc())
+            .order_by(col(ProofRow.id).desc())
         )
         for row in (await session.exec(stmt)).all():
             out.setdefault(row.address, row)
@@ -98,8 +98,8 @@ async def prune_public(session: AsyncSession, before: datetime) -> int:
     never deleted.
     """
     old = select(ChallengeRow.id).where(ChallengeRow.purpose == "public", ChallengeRow.created_at < before)
-    await session.exec(delete(ProofRow).where(ProofRow.challenge_id.in_(old)))
+    await session.exec(delete(ProofRow).where(col(ProofRow.challenge_id).in_(old)))
     result = await session.exec(
-        delete(ChallengeRow).where(ChallengeRow.purpose == "public", ChallengeRow.created_at < before)
+        delete(ChallengeRow).where(col(ChallengeRow.purpose) == "public", col(ChallengeRow.created_at) < before)
     )
     return int(result.rowcount or 0)

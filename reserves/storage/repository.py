@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.errors import StorageError
@@ -32,7 +32,7 @@ def utc(dt: datetime) -> datetime:
 
 
 async def latest_attestation(session: AsyncSession) -> AttestationRow | None:
-    result = await session.exec(select(AttestationRow).order_by(AttestationRow.sequence.desc()).limit(1))
+    result = await session.exec(select(AttestationRow).order_by(col(AttestationRow.sequence).desc()).limit(1))
     return result.first()
 
 
@@ -42,7 +42,7 @@ async def get_attestation(session: AsyncSession, attestation_id: str) -> Attesta
 
 async def list_attestations(session: AsyncSession, *, before_sequence: int | None, limit: int) -> list[AttestationRow]:
     """Newest first; `before_sequence` is the exclusive cursor."""
-    stmt = select(AttestationRow).order_by(AttestationRow.sequence.desc()).limit(limit)
+    stmt = select(AttestationRow).order_by(col(AttestationRow.sequence).desc()).limit(limit)
     if before_sequence is not None:
         stmt = stmt.where(AttestationRow.sequence < before_sequence)
     result = await session.exec(stmt)
@@ -139,10 +139,13 @@ async def lock_chain(session: AsyncSession) -> None:
     connection dies). SQLite: a no-op write takes the database's write lock before anything is
     read, so the newest attestation read next cannot change under the transaction.
     """
-    if session.bind.dialect.name == "postgresql":
-        await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": CHAIN_LOCK_KEY})
+    # Textual SQL goes to the transaction's connection, as session.exec would send it (exec is typed for
+    # select, update and delete only).
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
     else:
-        await session.exec(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
+        await conn.execute(text("UPDATE attestation SET sequence = sequence WHERE 1 = 0"))
 
 
 async def window_rows(
@@ -152,7 +155,7 @@ async def window_rows(
     stmt = (
         select(AttestationRow.sequence, AttestationRow.reserves_height, AttestationRow.ratio_bp)
         .where(AttestationRow.sequence < before_sequence)
-        .order_by(AttestationRow.sequence.desc())
+        .order_by(col(AttestationRow.sequence).desc())
         .limit(limit)
     )
     return [(s, h, None if r is None else int(r)) for s, h, r in (await session.exec(stmt)).all()]
@@ -163,7 +166,7 @@ async def get_key(session: AsyncSession, pubkey: str) -> SigningKeyRow | None:
 
 
 async def list_keys(session: AsyncSession) -> list[SigningKeyRow]:
-    result = await session.exec(select(SigningKeyRow).order_by(SigningKeyRow.first_used_at))
+    result = await session.exec(select(SigningKeyRow).order_by(col(SigningKeyRow.first_used_at)))
     return list(result.all())
 
 
@@ -174,7 +177,7 @@ class ReserveSetVersionTaken(StorageError):
 
 
 async def latest_reserve_set(session: AsyncSession) -> ReserveSetVersion | None:
-    stmt = select(ReserveSetVersion).order_by(ReserveSetVersion.version.desc()).limit(1)
+    stmt = select(ReserveSetVersion).order_by(col(ReserveSetVersion.version).desc()).limit(1)
     return (await session.exec(stmt)).first()
 
 
@@ -186,7 +189,7 @@ async def list_reserve_sets(
     session: AsyncSession, *, before_version: int | None, limit: int
 ) -> list[ReserveSetVersion]:
     """Newest first; `before_version` is the exclusive cursor."""
-    stmt = select(ReserveSetVersion).order_by(ReserveSetVersion.version.desc()).limit(limit)
+    stmt = select(ReserveSetVersion).order_by(col(ReserveSetVersion.version).desc()).limit(limit)
     if before_version is not None:
         stmt = stmt.where(ReserveSetVersion.version < before_version)
     return list((await session.exec(stmt)).all())
@@ -216,8 +219,8 @@ async def guardian_signatures(session: AsyncSession, ids: list[str]) -> dict[str
     for i in range(0, len(ids), 500):
         stmt = (
             select(GuardianSignatureRow)
-            .where(GuardianSignatureRow.attestation_id.in_(ids[i : i + 500]))
-            .order_by(GuardianSignatureRow.submitted_at, GuardianSignatureRow.pubkey)
+            .where(col(GuardianSignatureRow.attestation_id).in_(ids[i : i + 500]))
+            .order_by(col(GuardianSignatureRow.submitted_at), col(GuardianSignatureRow.pubkey))
         )
         for row in (await session.exec(stmt)).all():
             out.setdefault(row.attestation_id, []).append(row)
@@ -231,7 +234,7 @@ async def pending_attestations(
     stmt = (
         select(AttestationRow)
         .where(AttestationRow.finality == "pending")
-        .order_by(AttestationRow.sequence)
+        .order_by(col(AttestationRow.sequence))
         .limit(limit)
     )
     if after_sequence is not None:
@@ -240,5 +243,7 @@ async def pending_attestations(
 
 
 async def latest_final(session: AsyncSession) -> AttestationRow | None:
-    stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(AttestationRow.sequence.desc())
+    stmt = (
+        select(AttestationRow).where(AttestationRow.finality == "final").order_by(col(AttestationRow.sequence).desc())
+    )
     return (await session.exec(stmt.limit(1))).first()

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, case, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from reserves.storage.models import RatioPoint
 from reserves.storage.series_sql import history_sql
@@ -215,7 +217,7 @@ async def history(
     end: datetime,
     bucket_seconds: int,
     deployment: str | None = None,
-    resolution: int | None | str = "auto",
+    resolution: int | None | Literal["auto"] = "auto",
 ) -> list:
     """Buckets over [start, end) (both aligned to `bucket_seconds` by the caller).
 
@@ -259,7 +261,7 @@ async def prune_raw(session, *, older_than: datetime) -> int:
     """Delete raw points before `older_than` (PostgreSQL without TimescaleDB, SQLite); rollups stay."""
     n = 0
     for model in (RatioPoint, SupplyPoint):
-        result = await session.exec(delete(model).where(model.time < older_than))  # type: ignore[call-overload]
+        result = await session.exec(delete(model).where(col(model.time) < older_than))
         n += result.rowcount or 0
     return n
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import delete, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.storage.worker_models import WorkerStatusRow
@@ -24,7 +24,7 @@ async def get(session: AsyncSession, replica: str) -> WorkerStatusRow | None:
 
 
 async def remove(session: AsyncSession, replica: str) -> None:
-    await session.exec(delete(WorkerStatusRow).where(WorkerStatusRow.replica == replica))
+    await session.exec(delete(WorkerStatusRow).where(col(WorkerStatusRow.replica) == replica))
 
 
 async def beating_since(session: AsyncSession, since: datetime, *, limit: int = 50) -> list[WorkerStatusRow]:
@@ -32,7 +32,7 @@ async def beating_since(session: AsyncSession, since: datetime, *, limit: int = 
     stmt = (
         select(WorkerStatusRow)
         .where(WorkerStatusRow.heartbeat_at >= since)
-        .order_by(WorkerStatusRow.leading.desc(), WorkerStatusRow.heartbeat_at.desc())
+        .order_by(col(WorkerStatusRow.leading).desc(), col(WorkerStatusRow.heartbeat_at).desc())
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
@@ -40,5 +40,5 @@ async def beating_since(session: AsyncSession, since: datetime, *, limit: int = 
 
 async def prune_older_than(session: AsyncSession, before: datetime) -> int:
     """Forget workers silent since before `before` (crashed ones never say goodbye)."""
-    result = await session.exec(delete(WorkerStatusRow).where(WorkerStatusRow.heartbeat_at < before))
+    result = await session.exec(delete(WorkerStatusRow).where(col(WorkerStatusRow.heartbeat_at) < before))
     return result.rowcount or 0

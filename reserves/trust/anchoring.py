@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from chains.errors import ChainDataError, ChainError, ChainUnavailable
 from reserves.attestation import eip712
@@ -45,12 +45,12 @@ async def _candidates(session) -> list[AttestationRow]:
     last = (
         await session.exec(
             select(AnchorRow)
-            .where(AnchorRow.status.in_(("sending", "sent", "confirmed")))
-            .order_by(AnchorRow.sequence.desc())
+            .where(col(AnchorRow.status).in_(("sending", "sent", "confirmed")))
+            .order_by(col(AnchorRow.sequence).desc())
             .limit(1)
         )
     ).first()
-    stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(AttestationRow.sequence)
+    stmt = select(AttestationRow).where(AttestationRow.finality == "final").order_by(col(AttestationRow.sequence))
     if last is not None:
         stmt = stmt.where(AttestationRow.sequence > last.sequence)
     rows = list((await session.exec(stmt.limit(PER_RUN * 4))).all())
@@ -60,7 +60,7 @@ async def _candidates(session) -> list[AttestationRow]:
         (
             await session.exec(
                 select(AnchorRow.attestation_id).where(
-                    AnchorRow.attestation_id.in_([r.id for r in rows]), AnchorRow.status == "refused"
+                    col(AnchorRow.attestation_id).in_([r.id for r in rows]), AnchorRow.status == "refused"
                 )
             )
         ).all()
@@ -170,7 +170,7 @@ class Anchorer:
 
 
 async def anchors_page(session, limit: int) -> list[dict]:
-    rows = (await session.exec(select(AnchorRow).order_by(AnchorRow.sequence.desc()).limit(limit))).all()
+    rows = (await session.exec(select(AnchorRow).order_by(col(AnchorRow.sequence).desc()).limit(limit))).all()
     return [
         {
             "attestation_id": r.attestation_id,

@@ -13,7 +13,7 @@ import json
 from datetime import datetime, timezone
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reserves.attestation.canonical import jcs
 from reserves.read.display import iso
@@ -31,7 +31,7 @@ async def append(session, *, actor: str, action: str, detail: dict, at: datetime
     """Append one entry in the caller's transaction (writers serialised by a lock)."""
     if session.bind.dialect.name == "postgresql":
         await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": AUDIT_LOCK_KEY})
-    last = (await session.exec(select(AuditRow).order_by(AuditRow.id.desc()).limit(1))).first()
+    last = (await session.exec(select(AuditRow).order_by(col(AuditRow.id).desc()).limit(1))).first()
     at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     detail_text = json.dumps(detail, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     if len(detail_text.encode()) > MAX_DETAIL_BYTES:
@@ -84,7 +84,7 @@ def chain_problems(entries: list[dict]) -> list[str]:
 
 
 async def page(session, *, before_id: int | None, limit: int) -> list[AuditRow]:
-    stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    stmt = select(AuditRow).order_by(col(AuditRow.id).desc()).limit(limit)
     if before_id is not None:
         stmt = stmt.where(AuditRow.id < before_id)
     return list((await session.exec(stmt)).all())

@@ -14,7 +14,7 @@ import json
 from dataclasses import fields, is_dataclass
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from reserves.storage.engine_models import AuditRow
 from reserves.storage.repository import AUDIT_LOCK_KEY
@@ -57,7 +57,7 @@ async def record_config(db, settings, key) -> bool:
                 await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": AUDIT_LOCK_KEY})
             last = (
                 await session.exec(
-                    select(AuditRow).where(AuditRow.action == ACTION).order_by(AuditRow.id.desc()).limit(1)
+                    select(AuditRow).where(AuditRow.action == ACTION).order_by(col(AuditRow.id).desc()).limit(1)
                 )
             ).first()
             before = json.loads(last.detail)["sections"] if last is not None else {}

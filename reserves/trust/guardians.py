@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import datetime, timezone
 
 from sqlmodel import select
@@ -54,14 +55,17 @@ def check_id(att_id: object) -> str:
 
 def check_submission(att_id: object, pubkey: object, sig: object) -> tuple[str, str, str]:
     """The three values, lowercased, or InvalidInput naming the first malformed one."""
-    for name, value, pattern, what in (
-        ("id", att_id, HEX64, "64 hex characters (the attestation id)"),
-        ("pubkey", pubkey, HEX64, "64 hex characters (BIP-340 x-only key)"),
-        ("sig", sig, HEX128, "128 hex characters (a 64-byte BIP-340 signature)"),
-    ):
-        if not isinstance(value, str) or not pattern.fullmatch(value.lower()):
-            raise InvalidInput(f"{name}: must be {what}")
-    return att_id.lower(), pubkey.lower(), sig.lower()
+    return (
+        _lower_hex("id", att_id, HEX64, "64 hex characters (the attestation id)"),
+        _lower_hex("pubkey", pubkey, HEX64, "64 hex characters (BIP-340 x-only key)"),
+        _lower_hex("sig", sig, HEX128, "128 hex characters (a 64-byte BIP-340 signature)"),
+    )
+
+
+def _lower_hex(name: str, value: object, pattern: re.Pattern[str], what: str) -> str:
+    if not isinstance(value, str) or not pattern.fullmatch(value.lower()):
+        raise InvalidInput(f"{name}: must be {what}")
+    return value.lower()
 
 
 async def _previous_set(session, row: AttestationRow) -> GuardianSet | None:

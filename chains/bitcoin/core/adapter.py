@@ -72,6 +72,8 @@ class _ScriptIndex:
         """Derive every child below `ranges[(wallet, branch)]` not derived yet (call in a thread)."""
         for (i, branch), end in ranges.items():
             desc = self._descs[i]
+            if desc is None:
+                continue  # an address list: no branches, nothing to derive
             start = self._done.get((i, branch), 0)
             for child in range(start, end if desc.ranged else 1):
                 spk = desc.script_pubkey(child, branch)
@@ -97,7 +99,8 @@ class BitcoinCoreAdapter:
     def __init__(self, config: BitcoinCoreConfig) -> None:
         self.config = config
         self.name = config.name
-        auth = (config.rpc_user, config.rpc_password) if config.rpc_user is not None else None
+        # As in a URL's user:password@, a user without a password sends an empty one.
+        auth = (config.rpc_user, config.rpc_password or "") if config.rpc_user is not None else None
         self._client = CoreRpcClient(
             config.rpc_url,
             auth=auth,
@@ -178,6 +181,8 @@ class BitcoinCoreAdapter:
         objects: list[object] = []
         for i, wallet in enumerate(self.config.wallets):
             objects += [f"addr({a})" for a in wallet.addresses]
+            if wallet.descriptor is None:
+                continue  # an address list has no branches
             for branch in range(self._index.branches(i)):
                 text = add_checksum(single_branch(wallet.descriptor, branch))
                 end = self._ranges[(i, branch)]

@@ -76,7 +76,9 @@ def parse_config(name: str, mapping: dict[str, Any]) -> BitcoinCoreConfig:
         rpc_url=_rpc_url(mapping.get("rpc_url"), f"{where}.rpc_url"),
         network=network,
         wallets=wallets,
-        **strings,
+        rpc_user=strings.get("rpc_user"),
+        rpc_password=strings.get("rpc_password"),
+        rpc_cookie_path=strings.get("rpc_cookie_path"),
         **numbers,
     )
 

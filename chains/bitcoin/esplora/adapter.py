@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timezone
 from typing import Any
 
@@ -172,7 +172,7 @@ class BitcoinEsploraAdapter:
             for h in hits
         ]
 
-    async def _known(self, cache: dict, keys: set[str], ask: Callable[[str], Awaitable[Any]]) -> dict:
+    async def _known(self, cache: dict, keys: set[str], ask: Callable[[str], Coroutine[Any, Any, Any]]) -> dict:
         """The value of each key: cached, or asked once and remembered (the facts never change)."""
         missing = sorted(keys - set(cache))
         found = dict(zip(missing, await gather([ask(key) for key in missing])))

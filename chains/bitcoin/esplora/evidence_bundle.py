@@ -104,8 +104,12 @@ class EvidenceBundle:
 
 
 class _Tip(Protocol):
-    height: int
-    hash: str
+    # Read-only: frozen tips (BlockRef, EsploraBlock, the evidence job's own) satisfy it.
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def hash(self) -> str: ...
 
 
 # Header hex by height, each with the block hash it hashes to: (hash, header hex).

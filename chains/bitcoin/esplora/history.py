@@ -113,7 +113,8 @@ def _created_outputs(
     for (wallet, address), history in zip(pairs, histories):
         script = address_to_scriptpubkey(address).data.hex()
         for tx in history:
-            if not tx.status.confirmed or tx.status.height > height:  # type: ignore[operator]
+            mined_at, block_hash = tx.status.height, tx.status.block_hash
+            if not tx.status.confirmed or mined_at is None or block_hash is None or mined_at > height:
                 continue
             for vout, out in enumerate(tx.outputs):
                 if out.script_pubkey != script:
@@ -130,8 +131,8 @@ def _created_outputs(
                         tx.txid,
                         vout,
                         out.value_sat,
-                        tx.status.height,
-                        tx.status.block_hash,  # type: ignore[arg-type]
+                        mined_at,
+                        block_hash,
                         tx.is_coinbase,
                     ),
                 )
@@ -153,8 +154,8 @@ async def _spent_at(
         point: tx
         for history in histories
         for tx in history
-        if tx.status.confirmed and tx.status.height <= height
-        for point in tx.inputs  # type: ignore[operator]
+        if tx.status.confirmed and tx.status.height is not None and tx.status.height <= height
+        for point in tx.inputs
     }
     spent: dict[tuple[str, int], tuple[int, str]] = {}
     for c in created:
@@ -163,10 +164,17 @@ async def _spent_at(
             raise ChainDataError(f"/tx/{c.txid}/outspends: no entry for output {c.vout}")
         spend = spends[c.vout]
         status = spend.status
-        if spend.spent and status is not None and status.confirmed and status.height <= height:  # type: ignore[operator]
-            if status.height < c.height:  # type: ignore[operator]
+        if (
+            spend.spent
+            and status is not None
+            and status.confirmed
+            and status.height is not None
+            and status.block_hash is not None
+            and status.height <= height
+        ):
+            if status.height < c.height:
                 raise ChainDataError(f"{c.txid}:{c.vout} spent at height {status.height}, before it was created")
-            spent[(c.txid, c.vout)] = (status.height, status.block_hash)  # type: ignore[assignment]
+            spent[(c.txid, c.vout)] = (status.height, status.block_hash)
         witness = in_history.get((c.txid, c.vout))
         if (witness is not None) != ((c.txid, c.vout) in spent) or (witness and witness.txid != spend.txid):
             raise ChainDataError(

@@ -99,6 +99,7 @@ class ReconcileEsplora(EsploraClient):
             prev = await self.find_tx(txid)
             if prev is None or vout >= len(prev.outputs):
                 raise ChainDataError(f"/tx/{txid}: the output {vout} a transaction spends is unknown")
-            if prev.outputs[vout].address is not None:
-                addresses.append(prev.outputs[vout].address)
+            address = prev.outputs[vout].address
+            if address is not None:
+                addresses.append(address)
         return addresses

@@ -187,6 +187,7 @@ def signature_from_psbt(psbt_b64: str, address: str, message: str, network: str)
     tx = psbt.tx
     _check_to_sign(tx, spend)
     inp = psbt.inputs[0]
+    keys: tuple[str, ...]
     if inp.final_scriptwitness is not None:
         witness, keys = list(inp.final_scriptwitness.items), ()
     elif challenge[:2] == b"\x51\x20" and len(challenge) == 34:

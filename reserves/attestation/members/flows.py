@@ -50,10 +50,13 @@ def flows_json(body: dict, previous: dict | None, policy: ar.Policy) -> dict:
         )
     before = None if previous is None else _counted(previous)
     prev_tip = None if previous is None else _tip(previous)
-    compared = now is not None and before is not None and tip is not None and prev_tip is not None
-    inflow = outflow = short = None
+    compared = False
+    inflow: int | None = None
+    outflow: int | None = None
+    short: int | None = None
     base_before = 0
-    if compared:
+    if now is not None and before is not None and tip is not None and prev_tip is not None:
+        compared = True
         inflow = sum(int(u["value_sat"]) for p, u in now.items() if p not in before)
         gone = [u for p, u in before.items() if p not in now]
         outflow = sum(int(u["value_sat"]) for u in gone)

@@ -135,7 +135,7 @@ def counted(d: dict, by_name: dict[str, dict]) -> Counted:
     if d["role"] == "bridge":
         source = by_name.get(d["bridge_source"])
         locked = held_.locked_for(source, d["name"])
-        locked_sat = ar.liabilities_sat(locked, source["decimals"]) if locked else 0
+        locked_sat = ar.liabilities_sat(locked, source["decimals"]) if locked and source is not None else 0
         return Counted(total, max(ar.liabilities_sat(total, d["decimals"]), locked_sat))
     circulating = total - sum(int(h["balance"]) for h in d["held"])
     if circulating < 0:

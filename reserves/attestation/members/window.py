@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reserves.attestation.members.reserves import tip_of
+from reserves.errors import VerificationError
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def check(doc: dict) -> list[str]:
     w, tip, policy = doc["window"], tip_of(doc), doc["policy"]
     if (w is None) != (tip is None):
         return ["window must be null exactly when reserves.valid_at is null"]
-    if w is None:
+    if w is None or tip is None:
         return []
     problems = []
     low, high = window_bounds(tip, policy["window_blocks"])
@@ -133,6 +134,8 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
         ratio_bp=ratio,
         earlier=(earlier_of(d) for d in run),
     )
+    if mine is None:  # not in a schema-valid document: its window always names to_height
+        raise VerificationError("window without to_height")
     complete = bounded or (run and run[-1]["sequence"] == 0) or b["sequence"] == 0
     seq = b["sequence"]
     if complete:

@@ -61,9 +61,10 @@ def verify_chain(
             links.append(_Link(i, doc["sequence"], one.id, doc["previous"], doc["issued_at"], doc["format"]))
             docs[i] = doc
             handover = formats.of(doc).handover
-            introduced = None if trusted is None or handover is None else handover(doc, trusted)
-            if introduced is not None and introduced not in trusted:
-                trusted[introduced] = f"rotated in at sequence {doc['sequence']}"
+            if trusted is not None and handover is not None:
+                introduced = handover(doc, trusted)
+                if introduced is not None and introduced not in trusted:
+                    trusted[introduced] = f"rotated in at sequence {doc['sequence']}"
     if len(links) != len(documents):
         report.add("chain", False, f"{len(documents) - len(links)} attestation(s) unreadable; chain not checked")
         return report
