@@ -1,4 +1,4 @@
-"""The linters are part of the suite: ruff (lint rules and format) and mypy, as configured in pyproject.toml.
+"""The checkers are part of the suite: ruff (lint rules and format) and mypy, as configured in pyproject.toml.
 
 A finding fails here, in the one command that runs the tests, rather than in a step someone must remember.
 """
@@ -28,4 +28,9 @@ def run(*argv: str) -> subprocess.CompletedProcess[str]:
 )
 def test_ruff(argv):
     done = run(*argv)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy():
+    done = run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr
