@@ -313,6 +313,13 @@ class ReserveService:
         if issued > now + FUTURE_TOLERANCE:
             # The chain was pinned to a clock that ran ahead: its age says nothing about now.
             return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
+        # Fresh data is not enough: with no live leader, or one whose snapshots are refused, nothing
+        # new will be published and the status will silently age; say so now, not at stale_after.
+        if not body["leader"]:
+            return 503, {**body, "status": "degraded", "reason": "no live worker leads: no snapshot will be taken"}
+        if body["last_snapshot_error"] is not None:
+            code = body["last_snapshot_error"].get("code", "error")
+            return 503, {**body, "status": "degraded", "reason": f"the leading worker's snapshots are refused ({code})"}
         return 200, {**body, "status": "ok"}
 
 

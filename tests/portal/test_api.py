@@ -264,3 +264,17 @@ def datetime_of(env):
     from datetime import datetime
 
     return datetime.fromisoformat(env["attestation"]["issued_at"].replace("Z", "+00:00"))
+
+
+def test_health_is_degraded_while_no_live_worker_leads(client):
+    """Fresh data is not health: once the only worker is gone nothing new will be published, and
+    /healthz says so at once instead of answering ok until the newest attestation ages out."""
+    rt = client.world
+    snapshot(client)
+    assert client.get("/healthz").json()["status"] == "ok"
+    rt.call(rt.worker.status.gone)
+    r = client.get("/healthz")
+    assert r.status_code == 503 and r.json()["status"] == "degraded" and r.json()["leader"] is False
+    assert "no live worker leads" in r.json()["reason"] and r.json()["latest_sequence"] is not None
+    rt.call(rt.worker.status.beat, True)
+    assert client.get("/healthz").status_code == 200

@@ -126,7 +126,9 @@ def test_a_new_engine_key_needs_the_old_one_and_the_chain_trusts_it(client):
         before = client.get("/api/v1/attestations/latest").json()["id"]
         rt.call(snapshot_job, rt.worker.context, rt.worker.status, rt.worker.snapshot_lock)
         assert client.get("/api/v1/attestations/latest").json()["id"] == before  # refused: nothing stored
-        health = client.get("/healthz").json()
+        r = client.get("/healthz")
+        health = r.json()
+        assert r.status_code == 503 and health["status"] == "degraded" and "refused (signing_key)" in health["reason"]
         assert health["last_snapshot_error"]["code"] == "signing_key"
         assert "previous_key_file" in health["last_snapshot_error"]["detail"]
         rt.worker.context = replace(context, keys=EngineKeys(new, previous=first_key))
