@@ -28,6 +28,7 @@ from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.trust import AssurancePartial, TrustController
 from portal.errors import HANDLERS
 from portal.pages import DashboardController
+from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
 from reserves.settings.model import Settings
@@ -79,7 +80,9 @@ def create_app(settings: Settings) -> Litestar:
             evidence,
             *monitor.ROUTES,
             *reconcile.ROUTES,
-            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
+            create_static_files_router(
+                path="/static", directories=[STATIC], file_system=StaticFileSystem(), include_in_schema=False
+            ),
         ],
         dependencies=deps.DEPENDENCIES,
         lifespan=[lifespan],

@@ -59,6 +59,13 @@ def storage_error(_: Request, exc: SQLAlchemyError) -> Response:
     )
 
 
+def too_deep(_: Request, exc: RecursionError) -> Response:
+    # A request body nested deeper than the JSON decoder can recurse (a few KB of brackets): the
+    # client's error; the limit itself is clamped by chains.safety so it never becomes a crash.
+    log.warning("request refused: %s", exc)
+    return Response(_body("invalid_input", "the request is nested too deeply"), status_code=400)
+
+
 def internal_error(_: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return Response(_body("internal", "internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
@@ -68,5 +75,6 @@ HANDLERS: ExceptionHandlersMap = {
     ReservesError: reserves_error,
     HTTPException: http_error,
     SQLAlchemyError: storage_error,
+    RecursionError: too_deep,
     Exception: internal_error,
 }

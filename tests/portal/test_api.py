@@ -278,3 +278,16 @@ def test_health_is_degraded_while_no_live_worker_leads(client):
     assert "no live worker leads" in r.json()["reason"] and r.json()["latest_sequence"] is not None
     rt.call(rt.worker.status.beat, True)
     assert client.get("/healthz").status_code == 200
+
+
+def test_hostile_nesting_and_names_are_client_errors(client):
+    """JSON nested deeper than the parser's recursion allows (8 KB of brackets, far under the body
+    limit) and a static file name longer than the file system allows are the client's errors."""
+    for depth in (3_000, 5_000, 100_000):
+        deep = "[" * depth + "]" * depth
+        for path in ("/api/v1/challenges", "/api/v1/attestations/" + "ab" * 32 + "/signatures"):
+            r = client.post(path, content=deep, headers={"content-type": "application/json"})
+            assert 400 <= r.status_code < 500 and "error" in r.json(), (depth, path, r.status_code, r.text[:200])
+    for name in ("a" * 300, "a/" * 3000, "%00" * 50):
+        r = client.get("/static/" + name)
+        assert r.status_code in (400, 404) and "error" in r.json(), (name[:20], r.status_code, r.text[:200])
