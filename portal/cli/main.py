@@ -12,7 +12,7 @@ from portal.cli.guardian import guardian
 from portal.cli.ops import config, db, keys, point_in_time, snapshot
 from portal.cli.proof import proof
 from portal.cli.roles import LOG_LEVEL_ENV, devnet, serve, worker
-from portal.cli.run import run
+from portal.cli.run import die_with_supervisor, run
 from portal.cli.verify import verify
 
 
@@ -25,6 +25,7 @@ from portal.cli.verify import verify
 )
 def main(log_level: str) -> None:
     """Proof-of-reserves portal."""
+    die_with_supervisor()
     configure_logging(log_level)
     os.environ[LOG_LEVEL_ENV] = log_level.upper()  # for the web workers uvicorn starts
 

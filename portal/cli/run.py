@@ -7,6 +7,8 @@ three; when one of them exits on its own, the others are stopped too and the exi
 
 from __future__ import annotations
 
+import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +22,21 @@ from portal.cli.common import CONFIG_OPTION, fail, load
 from reserves.errors import ReservesError
 
 STOP_SECONDS = 40  # the worker waits up to 30 s for a running snapshot
+SUPERVISOR_ENV = "RESERVES_SUPERVISOR_PID"
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_supervisor() -> None:
+    """In a role started by `reserves run`: ask the kernel for SIGTERM when the supervisor dies,
+    even by SIGKILL, so no role outlives it holding its port (Linux; elsewhere a no-op)."""
+    supervisor = os.environ.pop(SUPERVISOR_ENV, None)  # popped: the web's own workers have another parent
+    if supervisor is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        return
+    if str(os.getppid()) != supervisor:  # it died before the request took effect
+        sys.exit(1)
 
 
 def _pump(name: str, stream, lock: threading.Lock) -> None:
@@ -35,6 +52,7 @@ def _start(name: str, args: list[str], lock: threading.Lock) -> subprocess.Popen
     # (a second SIGINT would make uvicorn abandon its graceful shutdown).
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal.cli", *args],
+        env={**os.environ, SUPERVISOR_ENV: str(os.getpid())},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

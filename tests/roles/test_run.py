@@ -98,3 +98,20 @@ def test_when_one_role_dies_the_others_are_stopped_and_the_exit_code_says_so(sta
     assert proc.wait(timeout=60) == 1
     assert not [pid for pid in roles if alive(pid)]
     assert "worker exited with -9; stopped the others" in log.read_text()
+
+
+def test_when_the_supervisor_is_killed_no_role_outlives_it(stack):
+    """SIGKILL gives `reserves run` no chance to stop anything: the kernel tells each role (parent
+    death signal), so none keeps running and holding its port for the next `reserves run`."""
+    proc, web, _, _ = stack
+    wait_attested(web, proc)
+    roles = children(proc.pid)
+    assert len(roles) == 3
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 45  # SIGTERM: the worker may finish a running snapshot first
+    while [pid for pid in roles if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not [pid for pid in roles if alive(pid)]
+    with pytest.raises(httpx.TransportError):
+        httpx.get(web + "/healthz", timeout=3)
