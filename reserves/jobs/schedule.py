@@ -83,9 +83,24 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
         await worker.status.beat(lead())
 
     add("heartbeat", heartbeat, HEARTBEAT_SECONDS, now, leader=False)
-    after = partial(cosign, db, worker.devnet_guardians) if worker.devnet_guardians else None
-    add("snapshot", partial(snapshot_job, worker.context, worker.status, worker.snapshot_lock, after), interval, now)
-    # SPV evidence of the latest attestation's UTXOs, a little after each snapshot.
+    guardians = worker.devnet_guardians
+
+    async def after_snapshot() -> None:
+        if guardians:
+            await cosign(db, guardians)
+        # SPV evidence is collected for the newest attestation: start at once, not at the job's
+        # next tick (at the same interval, that tick fell just before the next snapshot).
+        evidence = scheduler.get_job("evidence")
+        if evidence is not None:
+            evidence.modify(next_run_time=datetime.now(timezone.utc))
+
+    add(
+        "snapshot",
+        partial(snapshot_job, worker.context, worker.status, worker.snapshot_lock, after_snapshot),
+        interval,
+        now,
+    )
+    # SPV evidence of the latest attestation's UTXOs: right after each snapshot, and each interval.
     add("evidence", partial(evidence_job, db, s.reserves), interval, now + EVIDENCE_DELAY)
     # Public challenges past the freshness window prove nothing more: they must not pile up.
     add("proofs-prune", partial(prune_job, db, s.proofs.max_age_seconds), PRUNE_INTERVAL_SECONDS)
