@@ -10,28 +10,35 @@ of silence) see the connection dead: the two do not lead at once. A job already 
 the lead is lost runs to its end; the chain lock and the unique constraints keep snapshots
 single, and the anchor contract refuses an anchor that is not newer.
 
-SQLite allows one process per database file: that process always leads.
+On a SQLite file the leader holds an exclusive `flock` on `<file>.leader.lock` for as long as it
+lives (the kernel frees it when the process dies, however it dies); a second worker on the same
+file follows and tries again every `leader_poll_seconds`. An in-memory database has one process,
+which always leads.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import socket
 import time
+from pathlib import Path
+from typing import IO
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from reserves.settings.trust import ReplicaSettings
+from reserves.storage.db import sqlite_file
 from reserves.storage.repository import LEADER_LOCK_KEY
 
 log = logging.getLogger(__name__)
 
 
 class AlwaysLeader:
-    """The single process of an SQLite database."""
+    """The single process of an in-memory SQLite database."""
 
     identity = f"{socket.gethostname()}:{os.getpid()}"
 
@@ -43,6 +50,52 @@ class AlwaysLeader:
 
     async def stop(self) -> None:
         return None
+
+
+class FileLockLeader:
+    """Leadership of a SQLite file: an exclusive, non-blocking flock on a file beside it."""
+
+    def __init__(self, path: Path, settings: ReplicaSettings) -> None:
+        self.path, self.settings = path, settings
+        self.identity = f"{socket.gethostname()}:{os.getpid()}"
+        self._handle: IO[str] | None = None
+        self._task: asyncio.Task | None = None
+        self.changes = 0
+
+    def is_leader(self) -> bool:
+        return self._handle is not None
+
+    async def start(self) -> None:
+        self._try()
+        self._task = asyncio.create_task(self._loop(), name="leader-election")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()  # closing the file releases the lock
+
+    async def _loop(self) -> None:
+        while self._handle is None:
+            await asyncio.sleep(self.settings.leader_poll_seconds)
+            self._try()
+
+    def _try(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a")  # noqa: SIM115 - held open for as long as this process leads
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return
+        self._handle = handle
+        self.changes += 1
+        log.info("leader %s: took the lead", self.identity)
 
 
 def _dsn(url: str) -> str:
@@ -137,5 +190,12 @@ class PostgresLeader:
                 pass
 
 
-def leadership_for(url: str, settings: ReplicaSettings):
-    return PostgresLeader(url, settings) if make_url(url).get_backend_name() == "postgresql" else AlwaysLeader()
+def leadership_for(url: str, settings: ReplicaSettings) -> PostgresLeader | FileLockLeader | AlwaysLeader:
+    if make_url(url).get_backend_name() == "postgresql":
+        return PostgresLeader(url, settings)
+    database = sqlite_file(url)
+    return (
+        AlwaysLeader()
+        if database is None
+        else FileLockLeader(database.with_name(database.name + ".leader.lock"), settings)
+    )

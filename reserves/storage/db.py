@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -20,6 +21,14 @@ def sync_url(url: str) -> str:
     if u.get_backend_name() == "sqlite":
         return u.set(drivername="sqlite").render_as_string(hide_password=False)
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory one or another server."""
+    if not sync_url(url).startswith("sqlite"):
+        return None
+    database = make_url(sync_url(url)).database
+    return Path(database) if database and database != ":memory:" else None
 
 
 def async_url(url: str) -> str:

@@ -12,11 +12,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from reserves.errors import StorageError
-from reserves.storage.db import safe_url, sync_url
+from reserves.storage.db import safe_url, sqlite_file, sync_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -61,11 +60,11 @@ def upgrade(url: str, revision: str = "head") -> None:
 def _file_lock(url: str) -> Iterator[None]:
     """On a SQLite file, an exclusive lock on `<file>.migrate.lock`: the web and worker processes
     started together migrate one after the other (elsewhere, nothing)."""
-    database = make_url(sync_url(url)).database
-    if not sync_url(url).startswith("sqlite") or not database or database == ":memory:":
+    database = sqlite_file(url)
+    if database is None:
         yield
         return
-    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    path = database.with_name(database.name + ".migrate.lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

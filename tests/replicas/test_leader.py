@@ -7,7 +7,7 @@ import asyncio
 import psycopg
 import pytest
 
-from reserves.jobs.leader import AlwaysLeader, PostgresLeader, _dsn, leadership_for
+from reserves.jobs.leader import PostgresLeader, _dsn
 from reserves.settings.trust import ReplicaSettings
 from reserves.storage.repository import LEADER_LOCK_KEY
 
@@ -58,8 +58,3 @@ async def test_stopping_releases_the_lead(pg_database):
         await _until(b.is_leader)
     finally:
         await b.stop()
-
-
-def test_sqlite_always_leads(tmp_path):
-    assert isinstance(leadership_for(f"sqlite:///{tmp_path / 'x.db'}", FAST), AlwaysLeader)
-    assert AlwaysLeader().is_leader()
