@@ -10,6 +10,12 @@ of silence) see the connection dead: the two do not lead at once. A job already 
 the lead is lost runs to its end; the chain lock and the unique constraints keep snapshots
 single, and the anchor contract refuses an anchor that is not newer.
 
+A leader that is alive to the kernel but does nothing (stopped, or its event loop stuck) keeps
+its connection and so the lock: keepalives are answered by the kernel. Its confirmations stop,
+though, and a follower sees that in `pg_stat_activity`: when the lock holder's session has been
+idle for two leases, the follower ends that session (`pg_terminate_backend`) and takes the lead
+in its next round. The frozen leader stopped leading a lease after its last confirmation.
+
 On a SQLite file the leader holds an exclusive `flock` on `<file>.leader.lock` for as long as it
 lives (the kernel frees it when the process dies, however it dies); a second worker on the same
 file follows and tries again every `leader_poll_seconds`. An in-memory database has one process,
@@ -180,6 +186,24 @@ class PostgresLeader:
             self._confirmed_at = time.monotonic()
             self.changes += 1
             log.info("leader %s: took the lead", self.identity)
+            return
+        await self._end_a_silent_leader()
+
+    async def _end_a_silent_leader(self) -> None:
+        """End the lock holder's session when it has not confirmed for two leases (it confirms
+        every poll while it runs); the lock is then free for the next round."""
+        assert self._conn is not None
+        cursor = await self._conn.execute(
+            "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 1"
+            " AND a.pid <> pg_backend_pid() AND a.state = 'idle'"
+            " AND a.state_change < now() - make_interval(secs => %s)",
+            ((LEADER_LOCK_KEY >> 32) & 0xFFFFFFFF, LEADER_LOCK_KEY & 0xFFFFFFFF, 2 * self.settings.lease_seconds),
+        )
+        for pid, ended in await cursor.fetchall():
+            log.warning(
+                "leader %s: the leader's session %s was silent for two leases; ended: %s", self.identity, pid, ended
+            )
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import psycopg
 import pytest
@@ -57,4 +59,48 @@ async def test_stopping_releases_the_lead(pg_database):
     try:
         await _until(b.is_leader)
     finally:
+        await b.stop()
+
+
+FROZEN = """
+import sys, time, psycopg
+conn = psycopg.connect(sys.argv[1], autocommit=True)
+assert conn.execute("SELECT pg_try_advisory_lock(%s)", (int(sys.argv[2]),)).fetchone()[0]
+print("held", flush=True)
+time.sleep(600)  # alive to the kernel (keepalives answered), silent to the database: a stopped leader
+"""
+
+
+async def test_a_follower_ends_a_leader_that_stopped_confirming(pg_database):
+    """SIGSTOP, or an event loop stuck: the leader's connection stays up and keeps the lock, so
+    without this the follower would never lead (the review watched 95 s of no snapshots)."""
+    frozen = subprocess.Popen(
+        [sys.executable, "-c", FROZEN, _dsn(pg_database), str(LEADER_LOCK_KEY)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert frozen.stdout.readline().strip() == "held"
+        follower = PostgresLeader(pg_database, FAST)
+        await follower.start()
+        try:
+            await asyncio.sleep(0.5)
+            assert not follower.is_leader()  # it was just active: not yet silent for two leases
+            await _until(follower.is_leader, timeout=10)
+        finally:
+            await follower.stop()
+    finally:
+        frozen.kill()
+        frozen.wait()
+
+
+async def test_a_live_leader_is_never_ended(pg_database):
+    a, b = PostgresLeader(pg_database, FAST), PostgresLeader(pg_database, FAST)
+    await a.start()
+    await b.start()
+    try:
+        await _until(lambda: a.is_leader() or b.is_leader())
+        leader, follower = (a, b) if a.is_leader() else (b, a)
+        await asyncio.sleep(4 * FAST.lease_seconds)
+        assert leader.is_leader() and not follower.is_leader() and leader.changes == 1
+    finally:
+        await a.stop()
         await b.stop()
