@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -135,7 +136,11 @@ def devnet(config_path: Path | None, host: str | None, port: int | None) -> None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    proc = DevnetProcess.start(options)
+    try:
+        proc = DevnetProcess.start(options)
+    except OSError as exc:  # its port taken: one line, as the other roles say it
+        click.echo(f"ERROR: the devnet cannot listen on {options.host}:{options.port}: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"reserves devnet: manifest at {proc.url}/manifest", err=True)
     try:
         stop.wait()

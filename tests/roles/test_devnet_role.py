@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
 from dataclasses import replace
 
 import httpx
@@ -12,6 +15,7 @@ from reserves.devnet.manifest import FORMAT, apply, fetch, resolve
 from reserves.errors import ConfigError
 from reserves.settings.load import default_settings
 from reserves.settings.model import DevnetSettings
+from tests.e2e.conftest import RESERVES
 from tests.world import devnet_settings, start_devnet
 
 
@@ -90,3 +94,16 @@ async def test_an_endless_answer_is_cut_off_not_buffered():
             await fetch(url + "/manifest", wait_seconds=0.5)
     finally:
         stop()
+
+
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
+        done = subprocess.run(
+            [RESERVES, "devnet", "--port", str(port)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert f"the devnet cannot listen on 127.0.0.1:{port}" in done.stderr
