@@ -43,6 +43,17 @@ from reserves.storage.repository import LEADER_LOCK_KEY
 log = logging.getLogger(__name__)
 
 
+async def _cancel(task: asyncio.Task | None) -> None:
+    """Stop an election loop and wait for it to end; stopping must not fail."""
+    if task is None:
+        return
+    task.cancel()
+    try:
+        await task
+    except (asyncio.CancelledError, Exception):  # noqa: BLE001 - its last error is no reason not to stop
+        pass
+
+
 class AlwaysLeader:
     """The single process of an in-memory SQLite database."""
 
@@ -76,12 +87,7 @@ class FileLockLeader:
         self._task = asyncio.create_task(self._loop(), name="leader-election")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await _cancel(self._task)
         handle, self._handle = self._handle, None
         if handle is not None:
             handle.close()  # closing the file releases the lock
@@ -136,12 +142,7 @@ class PostgresLeader:
         self._task = asyncio.create_task(self._loop(), name="leader-election")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping must not fail
-                pass
+        await _cancel(self._task)
         await self._drop()
 
     async def _loop(self) -> None:
