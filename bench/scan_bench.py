@@ -153,7 +153,7 @@ def _profile(url: str, wallets: list[dict[str, Any]]) -> None:
     asyncio.run(_scan(url, wallets))
     profile.disable()
     totals: dict[str, float] = {}
-    for (path, _, _), (_, _, own, _, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]
+    for (path, _, _), (_, _, own, _, _) in pstats.Stats(profile).stats.items():  # type: ignore[attr-defined]  # set at run time, not in the stubs
         group = next((name for name, part in _GROUPS if part in path), "other (stdlib, builtins)")
         totals[group] = totals.get(group, 0.0) + own
     whole = sum(totals.values())

@@ -69,7 +69,7 @@ async def test_spec_config_and_adapter_satisfy_the_protocols(kind: str) -> None:
     assert_conforms(config, ReserveSourceConfig if reserve else SupplySourceConfig)
     assert dataclasses.is_dataclass(config)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        config.name = "changed"  # type: ignore[misc]
+        config.name = "changed"  # type: ignore[misc]  # frozen: the test checks it refuses
     adapter = spec.build(config)
     try:
         assert isinstance(adapter, ReserveAdapter if reserve else SupplyAdapter)

@@ -226,7 +226,7 @@ def verify_evidence(
     except EvidenceFormatError as exc:
         return EvidenceResult(False, "malformed", exc.detail)
     except SpvError as exc:
-        return EvidenceResult(False, exc.reason, exc.detail, txid=bundle.txid, vout=bundle.vout)  # type: ignore[union-attr]
+        return EvidenceResult(False, exc.reason, exc.detail, txid=bundle.txid, vout=bundle.vout)  # type: ignore[union-attr]  # parsed before any SpvError
     return EvidenceResult(
         True,
         "ok",

@@ -244,7 +244,7 @@ class RegtestChain:
             coins = []
             for script in wallet.scripts:
                 for out in self.utxos(script):
-                    if out.coinbase and self.tip_height + 1 - out.height < COINBASE_MATURITY:  # type: ignore[operator]
+                    if out.coinbase and self.tip_height + 1 - out.height < COINBASE_MATURITY:  # type: ignore[operator]  # a coinbase is confirmed
                         continue
                     coins.append(Coin(out.txid, out.vout, out.value, out.script_pubkey))
             return coins
@@ -375,7 +375,7 @@ class RegtestChain:
                 raise DevnetError(f"input {i} spends an unknown output")
             if point in self._spent:
                 raise DevnetError(f"input {i} spends an already spent output")
-            if prev.coinbase and len(self._blocks) - prev.height < COINBASE_MATURITY:  # type: ignore[operator]
+            if prev.coinbase and len(self._blocks) - prev.height < COINBASE_MATURITY:  # type: ignore[operator]  # a coinbase is confirmed
                 raise DevnetError(f"input {i} spends an immature coinbase")
             if not verify_p2wpkh_input(tx, i, prev.script_pubkey, prev.value):
                 raise DevnetError(f"input {i}: not a valid P2WPKH signature")

@@ -53,7 +53,7 @@ class EvmErc20Config:
     timeout_seconds: float = 10
     retries: int = 3
     # Typed int: None only stands for "by finality" until __post_init__ fills it in.
-    max_age_seconds: int = None  # type: ignore[assignment]
+    max_age_seconds: int = None  # type: ignore[assignment]  # None until __post_init__ fills it by finality
     # Declared non-circulating holders (treasury, burn, escrow; lockboxes linked in from bridge
     # deployments by the settings layer), read with balanceOf at the supply's block.
     held: tuple[HeldAddress, ...] = ()

@@ -194,7 +194,7 @@ def _result(reply: Any, span: tuple[int, int] | None, label: str) -> Any:
             raise LogsRangeTooLarge(
                 f"{label}: eth_getLogs [{span[0]}, {span[1]}] refused as too large: {message[:120]}"
             )
-        raise Web3RPCError(message[:200] or "node error", rpc_response=reply)  # type: ignore[arg-type]
+        raise Web3RPCError(message[:200] or "node error", rpc_response=reply)  # type: ignore[arg-type]  # the node's raw reply, not web3's RPCResponse
     if "result" not in reply:
         raise BadResponseFormat("reply has neither result nor error")
     return reply["result"]

@@ -54,7 +54,7 @@ def mock_rpc(reply: Callable[[dict, int], Any]) -> Callable:
         )
         await send({"type": "http.response.body", "body": payload})
 
-    app.count = count  # type: ignore[attr-defined]
+    app.count = count  # type: ignore[attr-defined]  # the test server's request counter
     return app
 
 

@@ -113,4 +113,4 @@ def test_rpc_url_never_echoed() -> None:
 
 def test_not_a_table() -> None:
     with pytest.raises(ChainConfigError, match="deployments.ethereum: must be a table"):
-        parse_config("ethereum", ["not", "a", "table"])  # type: ignore[arg-type]
+        parse_config("ethereum", ["not", "a", "table"])  # type: ignore[arg-type]  # the wrong type is the test

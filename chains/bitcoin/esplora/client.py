@@ -302,7 +302,7 @@ def _check_history(where: str, txs: list[EsploraTx], max_txs: int) -> None:
     if len({tx.txid for tx in txs}) != len(txs):
         raise ChainDataError(f"{where}: a transaction listed twice (paging loop or lying server)")
     heights = [tx.status.height for tx in txs if tx.status.confirmed]
-    if any(a < b for a, b in zip(heights, heights[1:])):  # type: ignore[operator]
+    if any(a < b for a, b in zip(heights, heights[1:])):  # type: ignore[operator]  # a confirmed status has a height
         raise ChainDataError(f"{where}: confirmed history is not newest first")
 
 
