@@ -21,12 +21,25 @@ def error_code(resp) -> str:
     return body["error"]["code"]
 
 
-@pytest.fixture(scope="module")
-def bare(tmp_path_factory):
+def bare_portal(data_dir):
     """A portal with no devnet and no sources: attestations are stored by the test itself."""
-    s = default_settings(tmp_path_factory.mktemp("supply"))
-    s = replace(s, devnet=replace(s.devnet, enabled=False))
-    with TestClient(create_app(s)) as c:
+    s = default_settings(data_dir)
+    return TestClient(create_app(replace(s, devnet=replace(s.devnet, enabled=False))))
+
+
+@pytest.fixture
+def bare(tmp_path):
+    with bare_portal(tmp_path) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def stocked(tmp_path_factory):
+    """A bare portal holding a format 2 attestation and, after it, a format 3 one: set up here,
+    not by an earlier test, since parallel runs may give each test of a module its own process."""
+    with bare_portal(tmp_path_factory.mktemp("supply")) as c:
+        first = store(c, ss.body_v2(sequence=0))
+        store(c, ss.body_v3(failed=True, sequence=1), previous=first)
         yield c
 
 
@@ -78,18 +91,18 @@ def test_format_2_then_format_3(bare):
     assert by_name["solana"]["error_code"] == "chain_unavailable" and by_name["solana"]["supply_sat"] is None
 
 
-def test_summary_carries_the_same_terms(bare):
-    summary = bare.get("/api/v1/summary").json()
-    supply = bare.get("/api/v1/supply").json()
+def test_summary_carries_the_same_terms(stocked):
+    summary = stocked.get("/api/v1/summary").json()
+    supply = stocked.get("/api/v1/supply").json()
     assert summary["supply_rule"] == supply["rule"] and summary["liabilities_sat"] == supply["total_sat"]
     assert summary["deployments"] == supply["deployments"]
-    html = bare.get("/partials/summary").text
+    html = stocked.get("/partials/summary").text
     for text in ("minus treasury: Issuer treasury", "locked 0.50000000", "2 of 2 endpoints agree", RULE_FORMAT_3):
         assert text in html
 
 
-def test_one_deployment(bare):
-    view = bare.get("/api/v1/supply", params={"deployment": "devnet-bridged"}).json()
+def test_one_deployment(stocked):
+    view = stocked.get("/api/v1/supply", params={"deployment": "devnet-bridged"}).json()
     assert [d["name"] for d in view["deployments"]] == ["devnet-bridged"] and view["total_sat"] == str(ss.TOTAL_SAT)
 
 
@@ -111,8 +124,8 @@ def test_one_deployment(bare):
         ("devnet-ethereum\ndevnet-l2", 404),
     ],
 )
-def test_hostile_deployment_parameter(bare, value, status):
-    r = bare.get("/api/v1/supply", params={"deployment": value})
+def test_hostile_deployment_parameter(stocked, value, status):
+    r = stocked.get("/api/v1/supply", params={"deployment": value})
     assert r.status_code == status, r.text
     assert error_code(r) == ("invalid_input" if status == 400 else "not_found")
     assert "<script>" not in r.headers.get("content-type", "") and r.headers["content-type"].startswith(
@@ -120,12 +133,12 @@ def test_hostile_deployment_parameter(bare, value, status):
     )
 
 
-def test_repeated_and_unknown_parameters(bare):
-    r = bare.get("/api/v1/supply?deployment=devnet-l2&deployment=devnet-ethereum")
+def test_repeated_and_unknown_parameters(stocked):
+    r = stocked.get("/api/v1/supply?deployment=devnet-l2&deployment=devnet-ethereum")
     assert r.status_code in (200, 400)
     if r.status_code == 200:
         assert len(r.json()["deployments"]) == 1
-    assert bare.get("/api/v1/supply", params={"limit": "-1", "cursor": "x" * 10_000}).status_code == 200
+    assert stocked.get("/api/v1/supply", params={"limit": "-1", "cursor": "x" * 10_000}).status_code == 200
 
 
 def test_devnet_supply_is_the_signed_attestation(client):
