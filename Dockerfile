@@ -11,7 +11,7 @@ COPY templates ./templates
 COPY migrations ./migrations
 COPY contracts ./contracts
 COPY examples ./examples
-RUN pip install --no-cache-dir -e . && useradd --create-home reserves && mkdir /data && chown reserves /data
+RUN pip install --no-cache-dir -e . && useradd --create-home reserves && mkdir /data /webhook-keys && chown reserves /data /webhook-keys
 USER reserves
 WORKDIR /data
 EXPOSE 8000 8001 8002

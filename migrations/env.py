@@ -4,13 +4,14 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
-from reserves.storage import (  # noqa: F401  # noqa: F401  (registers the tables on SQLModel.metadata)
+from reserves.storage import (  # noqa: F401  (registers the tables on SQLModel.metadata)
     engine_models,
     models,
     monitor_models,
     reconcile_models,
     supply_models,
     supply_series_models,
+    webhook_models,
     worker_models,
 )
 

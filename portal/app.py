@@ -25,7 +25,9 @@ from portal.api.admin import AdminController
 from portal.api.attestations import AttestationController, healthz
 from portal.api.evidence import evidence
 from portal.api.proofs import ProofPartials, PublicProofsController
+from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
+from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
 from portal.pages import DashboardController
 from portal.static_files import StaticFileSystem
@@ -62,21 +64,26 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
+        app.state.services.stream.start()
         try:
             yield
         finally:
+            await app.state.services.stream.stop()
             await db.dispose()
 
     app = Litestar(
         route_handlers=[
             AttestationController,
             TrustController,
+            events_stream,
             AssurancePartial,
             DashboardController,
             healthz,
             PublicProofsController,
             ProofPartials,
             AdminController,
+            WebhookAdminController,
+            webhook_keys,
             evidence,
             *monitor.ROUTES,
             *reconcile.ROUTES,
@@ -89,7 +96,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.

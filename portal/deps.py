@@ -20,11 +20,15 @@ from reserves.monitor.service import MonitorService
 from reserves.proofs.online import OnlineSigner
 from reserves.proofs.service import ProofService
 from reserves.proofs.setup import build_proof_service
+from reserves.read.event_feed import EventFeed
 from reserves.read.service import ReserveService
+from reserves.read.stream import EventHub
 from reserves.reconcile.service import ReconcileService
 from reserves.settings.model import Settings
 from reserves.storage.db import Database
 from reserves.trust.service import TrustService
+from reserves.webhooks.keys import WebhookKeys, load_webhook_keys
+from reserves.webhooks.service import WebhookService
 
 
 @dataclass(frozen=True)
@@ -38,10 +42,14 @@ class Services:
     evidence: EvidenceService
     monitor: MonitorService
     reconcile: ReconcileService
+    webhooks: WebhookService
+    webhook_keys: WebhookKeys
+    stream: EventHub  # started and stopped by the app's lifespan
 
 
 def build_services(db: Database, settings: Settings, online: OnlineSigner | None = None) -> Services:
     """The services of the resolved `settings` (blocking: an online signer's key file is decrypted)."""
+    keys = load_webhook_keys(settings.webhooks)
     return Services(
         settings=settings,
         reserves=ReserveService(db, settings),
@@ -50,6 +58,20 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         evidence=EvidenceService(db),
         monitor=MonitorService(db, [s.name for s in settings.deployments if s.kind == EVM_KIND]),
         reconcile=ReconcileService(db, [s.name for s in settings.deployments]),
+        webhooks=WebhookService(db, settings.webhooks, keys),
+        webhook_keys=keys,
+        stream=event_hub(db, settings),
+    )
+
+
+def event_hub(db: Database, settings: Settings) -> EventHub:
+    """The one outbox poller of this web process, behind GET /api/v1/events/stream."""
+    p = settings.portal
+    return EventHub(
+        EventFeed(db),
+        poll_seconds=p.stream_poll_seconds,
+        heartbeat_seconds=p.stream_heartbeat_seconds,
+        max_clients=p.stream_max_clients,
     )
 
 
@@ -71,6 +93,9 @@ DEPENDENCIES = {
     "evidence": _provider("evidence"),
     "monitor": _provider("monitor"),
     "reconcile": _provider("reconcile"),
+    "webhooks": _provider("webhooks"),
+    "webhook_keys": _provider("webhook_keys"),
+    "stream": _provider("stream"),
 }
 
 # Handler parameter types: the name is the dependency's key above.
@@ -80,3 +105,6 @@ Proofs = NamedDependency[ProofService]
 Evidence = NamedDependency[EvidenceService]
 Monitor = NamedDependency[MonitorService]
 Reconcile = NamedDependency[ReconcileService]
+Webhooks = NamedDependency[WebhookService]
+WebhookKeysDep = NamedDependency[WebhookKeys]
+Stream = NamedDependency[EventHub]

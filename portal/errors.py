@@ -26,7 +26,9 @@ def _body(code: str, detail: str, extra: dict | None = None) -> dict:
 
 def reserves_error(_: Request, exc: ReservesError) -> Response:
     status = next((s for t, s in _STATUS.items() if isinstance(exc, t)), 503)
-    return Response(_body(exc.code, exc.detail), status_code=status)
+    retry_after = getattr(exc, "retry_after", None)  # a busy server says when to come back
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return Response(_body(exc.code, exc.detail), status_code=status, headers=headers)
 
 
 def http_error(_: Request, exc: HTTPException) -> Response:

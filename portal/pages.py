@@ -7,7 +7,8 @@ from litestar.response import Template
 
 from portal.api.attestations import Service
 
-REFRESH_SECONDS = 5
+# The slow fallback: the page refreshes at once on events from /api/v1/events/stream (dashboard.html).
+REFRESH_SECONDS = 30
 
 
 class DashboardController(Controller):

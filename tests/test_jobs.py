@@ -50,6 +50,7 @@ def light_worker(tmp_path, *, devnet: bool = False, snapshot_every: float = 17.0
         snapshot_lock=asyncio.Lock(),
         devnet_guardians=[],
         anchorer=anchorer,
+        webhooks=None,
     )
 
 
@@ -81,6 +82,7 @@ def test_snapshot_job_runs_alone_coalesced_and_first_at_once(tmp_path):
         "snapshot",
         "evidence",
         "proofs-prune",
+        "proof-expiry",
         "supply-monitor",
         "reconcile",
         "series-retention",
@@ -99,6 +101,7 @@ def test_devnet_and_anchor_jobs_only_when_configured(tmp_path):
         "evidence",
         "devnet-proofs",
         "proofs-prune",
+        "proof-expiry",
         "supply-monitor",
         "reconcile",
         "anchor",
@@ -197,6 +200,8 @@ async def test_each_stored_snapshot_starts_the_evidence_job_at_once(tmp_path):
     fell just before the next snapshot, so the newest one almost never had any (review, 58 of 60
     samples 404)."""
     worker = light_worker(tmp_path, snapshot_every=10)
+    woken = []
+    worker.webhooks = SimpleNamespace(wake=lambda: woken.append(1))  # the webhook dispatcher, too
     scheduler = schedule.build_scheduler(worker)
     scheduler.start(paused=True)
     try:
@@ -207,5 +212,6 @@ async def test_each_stored_snapshot_starts_the_evidence_job_at_once(tmp_path):
         soon = scheduler.get_job("evidence").next_run_time - datetime.now(timezone.utc)
         assert soon < timedelta(seconds=1)
         assert scheduler.get_job("evidence").trigger.interval == timedelta(seconds=10)
+        assert woken  # the attestation's events go out at once, not at the dispatcher's next poll
     finally:
         scheduler.shutdown(wait=False)

@@ -11,7 +11,7 @@ from litestar.response import Template
 
 from portal.api.attestations import error_responses
 from portal.deps import Trust
-from reserves.storage.events import KINDS
+from reserves.storage.events import PUBLIC_KINDS as KINDS
 from reserves.trust.service import MAX_PAGE
 
 NO_STORE = {"Cache-Control": "no-store"}

@@ -14,6 +14,7 @@ from portal.cli.proof import proof
 from portal.cli.roles import LOG_LEVEL_ENV, devnet, serve, worker
 from portal.cli.run import die_with_supervisor, run
 from portal.cli.verify import verify
+from portal.cli.webhooks import webhooks
 
 
 @click.group()
@@ -44,5 +45,6 @@ for command in (
     verify,
     guardian,
     verify_evidence_command,
+    webhooks,
 ):
     main.add_command(command)

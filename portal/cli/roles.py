@@ -17,6 +17,7 @@ from portal.cli.common import CONFIG_OPTION, fail, load
 from reserves.errors import ReservesError
 
 LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
+STREAM_SHUTDOWN_SECONDS = 3
 
 
 @click.command()
@@ -60,6 +61,9 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
         log_level="warning",
         proxy_headers=forwarded is not None,
         forwarded_allow_ips=forwarded,
+        # An event stream (/api/v1/events/stream) never ends by itself: on shutdown give open ones
+        # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
+        timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
     )
 
 
@@ -102,6 +106,8 @@ async def _run_worker(settings, host: str, port: int) -> None:
     worker = await Worker.start(settings)
     scheduler = build_scheduler(worker)
     scheduler.start()
+    if worker.webhooks is not None:
+        worker.webhooks.start()
     click.echo(f"reserves worker on http://{host}:{port} (replica {worker.leadership.identity})", err=True)
     server = Server(
         uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning", lifespan="off")

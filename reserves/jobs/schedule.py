@@ -21,6 +21,7 @@ from reserves.evidence.service import EVIDENCE_DELAY
 from reserves.jobs.anchor import anchor_job
 from reserves.jobs.evidence import evidence_job
 from reserves.jobs.monitor import evm_deployments, monitor_job
+from reserves.jobs.proof_expiry import EXPIRY_INTERVAL_SECONDS, proof_expiry_job
 from reserves.jobs.prune import PRUNE_INTERVAL_SECONDS, prune_job
 from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.jobs.retention import RETENTION_INTERVAL_SECONDS, series_retention_job
@@ -86,8 +87,12 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
     guardians = worker.devnet_guardians
 
     async def after_snapshot() -> None:
+        if worker.webhooks is not None:
+            worker.webhooks.wake()  # the attestation's events go out now, not at the next poll
         if guardians:
             await cosign(db, guardians)
+            if worker.webhooks is not None:
+                worker.webhooks.wake()  # and attestation.finalized right after the co-signatures
         # SPV evidence is collected for the newest attestation: start at once, not at the job's
         # next tick (at the same interval, that tick fell just before the next snapshot).
         evidence = scheduler.get_job("evidence")
@@ -104,6 +109,8 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
     add("evidence", partial(evidence_job, db, s.reserves), interval, now + EVIDENCE_DELAY)
     # Public challenges past the freshness window prove nothing more: they must not pile up.
     add("proofs-prune", partial(prune_job, db, s.proofs.max_age_seconds), PRUNE_INTERVAL_SECONDS)
+    # proof.expiring events: each proof of control shortly before it leaves its freshness window.
+    add("proof-expiry", partial(proof_expiry_job, db, s.proofs.max_age_seconds), EXPIRY_INTERVAL_SECONDS, now)
     # Token logs replayed into the database (reorgs followed), then mints and burns reconciled.
     add("supply-monitor", partial(monitor_job, db, evm_deployments(s.deployments)), interval, now)
     add("reconcile", partial(reconcile_job, db, build_setup(s)), interval, now + EVIDENCE_DELAY)

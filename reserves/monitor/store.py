@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from chains.evm.logs import BlockHeader
 from chains.evm.logs_decode import TokenLog
+from reserves.storage import events as events_repo
 from reserves.storage.monitor_models import MonitorBlockRow, MonitorCheckpointRow, MonitorIssueRow
 from reserves.storage.supply_models import ZERO_ADDRESS, SupplyEventRow
 
@@ -121,6 +122,22 @@ async def open_issue(session: AsyncSession, issue: MonitorIssueRow) -> None:
             session.add(existing)
             return
     session.add(issue)
+    if issue.resolved_at is None:
+        # A newly opened blocking issue is an event (supply.mismatch, ...), in this same transaction.
+        await events_repo.add(
+            session,
+            kind="monitor_issue",
+            at=now(),
+            payload={
+                "deployment": issue.deployment,
+                "kind": issue.kind,
+                "chain_id": issue.chain_id,
+                "block_number": issue.block_number,
+                "expected": issue.expected,
+                "actual": issue.actual,
+                "detail": (issue.detail or "")[:500],
+            },
+        )
 
 
 async def resolve_issues(session: AsyncSession, deployment: str) -> int:

@@ -15,6 +15,7 @@ from reserves.reconcile import repository as repo
 from reserves.reconcile import rules as r
 from reserves.reconcile.claims import Claim, Key, build_claims
 from reserves.storage import documents
+from reserves.storage import events as events_repo
 from reserves.storage import repository as core_repo
 from reserves.storage.db import Database
 from reserves.storage.reconcile_models import ReconcileItemRow
@@ -311,11 +312,37 @@ async def _store(
         if row.first_seen_height is None:
             row.first_seen_height = tip
         if c.key in outcomes:
+            before = row.status
             _apply(row, c, outcomes[c.key], plans[c.key], now)
+            if row.status in EXCEPTIONS and row.status != before:
+                await _exception_event(session, row, now)
         session.add(row)
         counts[row.status] = counts.get(row.status, 0) + 1
     await session.commit()
     return counts
+
+
+# An item that turned into one of these is a `reconciliation_exception` event (written with it).
+EXCEPTIONS = ("unreconciled", "unreleased")
+
+
+async def _exception_event(session, row: ReconcileItemRow, now: datetime) -> None:
+    await events_repo.add(
+        session,
+        kind="reconciliation_exception",
+        at=now,
+        payload={
+            "deployment": row.deployment,
+            "kind": row.kind,
+            "status": row.status,
+            "reason": row.reason,
+            "detail": row.detail,
+            "tx_hash": row.tx_hash,
+            "log_index": row.log_index,
+            "block_number": row.block_number,
+            "amount": str(row.amount),
+        },
+    )
 
 
 def _apply(row: ReconcileItemRow, c: Claim, o: ck.Outcome, plan: _Plan, now: datetime) -> None:

@@ -44,6 +44,8 @@ from reserves.settings.values import secret as _secret
 from reserves.settings.values import short as _short
 from reserves.settings.values import str_ as _str
 from reserves.settings.values import table as _table
+from reserves.settings.webhooks import devnet_webhooks
+from reserves.settings.webhooks import webhooks as webhook_settings
 
 CONFIG_ENV = "RESERVES_CONFIG"
 DATABASE_URL_ENV = "RESERVES_DATABASE_URL"
@@ -60,6 +62,7 @@ def default_settings(data_dir: Path | None = None) -> Settings:
         signing=SigningSettings(key_file=base / "reserves-signing.key", create_if_missing=True),
         schedule=ScheduleSettings(snapshot_interval_seconds=10.0),
         devnet=DevnetSettings(enabled=True),
+        webhooks=devnet_webhooks(base),
     )
 
 
@@ -115,6 +118,7 @@ _TOP_KEYS = {
     "timeseries",
     "replicas",
     "anchor",
+    "webhooks",
 }
 
 
@@ -148,10 +152,14 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         timeseries=es.timeseries(_table(data, "timeseries")),
         replicas=es.replicas(_table(data, "replicas")),
         anchor=es.anchor(_table(data, "anchor"), env, base),
+        webhooks=webhook_settings(_table(data, "webhooks"), env, base, data_dir),
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
         config_path=path,
     )
+    if settings.devnet.enabled and settings.webhooks.key_dir is None:
+        # The devnet makes its own keys, as it does the engine's: webhook keys as files in data_dir.
+        settings = replace(settings, webhooks=replace(settings.webhooks, key_dir=data_dir))
     if settings.devnet.enabled and (settings.reserves or settings.deployments):
         # Regtest coins must never be added to real reserves, nor devnet tokens to real supply.
         raise ConfigError("devnet.enabled: the devnet cannot be combined with [[reserves]] or [[deployments]]")
@@ -165,8 +173,15 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
     return settings
 
 
+_STREAM_KEYS = ("stream_max_clients", "stream_heartbeat_seconds", "stream_poll_seconds")
+
+
 def _portal(t: dict[str, Any]) -> PortalSettings:
-    _no_unknown("portal.", t, {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips"})
+    _no_unknown(
+        "portal.",
+        t,
+        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", *_STREAM_KEYS},
+    )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
     port = _int(t, "port", "portal.port", d.port, lo=1, hi=65535)
@@ -181,6 +196,20 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         issuer_url=url,
         token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
         forwarded_allow_ips=None if forwarded == "-" else forwarded,
+        stream_max_clients=_int(
+            t, "stream_max_clients", "portal.stream_max_clients", d.stream_max_clients, lo=1, hi=100_000
+        ),
+        stream_heartbeat_seconds=_num(
+            t,
+            "stream_heartbeat_seconds",
+            "portal.stream_heartbeat_seconds",
+            d.stream_heartbeat_seconds,
+            lo=0.05,
+            hi=300,
+        ),
+        stream_poll_seconds=_num(
+            t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from chains.base import HeldAddress
 from reserves.attestation.members.guardians import GuardianSet
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
+from reserves.settings.webhooks import WebhookSettings
 
 DEFAULT_KEY_ENV = "RESERVES_SIGNING_KEY"
 
@@ -25,6 +26,11 @@ class PortalSettings:
     token_symbol: str = "RBTC"
     # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
     forwarded_allow_ips: str | None = None
+    # GET /api/v1/events/stream, per web process: concurrent streams (more get 503), seconds between
+    # `: keep-alive` comments, seconds between reads of the outbox while someone listens.
+    stream_max_clients: int = 200
+    stream_heartbeat_seconds: float = 15.0
+    stream_poll_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -191,6 +197,7 @@ class Settings:
     timeseries: TimeseriesSettings = field(default_factory=TimeseriesSettings)
     replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
     anchor: AnchorSettings | None = None
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None

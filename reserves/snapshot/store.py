@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from reserves.attestation import arithmetic as ar
 from reserves.attestation.members.guardians import GuardianSet, guardian_set, is_final
+from reserves.attestation.members.status import observations
+from reserves.errors import InvalidInput
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage import series
@@ -56,6 +59,7 @@ async def store_attestation(
     await series.record(session, point, _deployment_points(body))
     await _keys(session, body, att_id, issued)
     await _events(session, body, att_id, issued, old_set, final)
+    await _published(session, body, att_id, issued, previous, final)
 
 
 def _deployment_points(body: dict) -> list[tuple[str, str, int]]:
@@ -143,3 +147,59 @@ async def _events(session, body: dict, att_id: str, issued: datetime, old_set: G
         )
     if final:
         await emit("attestation_final", {"guardians": [], "status": body["status"]})
+
+
+async def _published(session, body: dict, att_id: str, issued: datetime, previous: dict | None, final: bool) -> None:
+    """`attestation_published` for every attestation, and what changed since the previous one:
+    each source that turned stale or recovered, and a new reserve-set version."""
+    seq = body["sequence"]
+
+    async def emit(kind: str, payload: dict) -> None:
+        await events_repo.add(session, kind=kind, at=issued, sequence=seq, attestation_id=att_id, payload=payload)
+
+    await emit(
+        "attestation_published",
+        {
+            "status": body["status"],
+            "ratio_bp": body["ratio_bp"],
+            "reserves_sat": body["reserves"]["total_sat"],
+            "supply_sat": body["supply"]["total_sat"],
+            "issued_at": body["issued_at"],
+            "finality": "final" if final else "pending",
+            "previous_ratio_bp": None if previous is None else previous.get("ratio_bp"),
+        },
+    )
+    now_stale = stale_sources(body, issued)
+    try:
+        before = {} if previous is None else stale_sources(previous, None)
+    except (KeyError, TypeError, ValueError, InvalidInput):  # an older format without these facts
+        before = {}
+    for name, reason in now_stale.items():
+        if name not in before:
+            await emit("source_stale", {"source": name[1], "role": name[0], "reason": reason})
+    for name in before:
+        if name not in now_stale and _named(body, name):
+            await emit("source_recovered", {"source": name[1], "role": name[0]})
+    if previous is not None and "reserve_set" in previous["reserves"]:
+        old_version = previous["reserves"]["reserve_set"]["version"]
+        new_version = body["reserves"]["reserve_set"]["version"]
+        if old_version != new_version:
+            await emit("reserve_set_changed", {"from_version": old_version, "to_version": new_version})
+
+
+def stale_sources(doc: dict, issued: datetime | None) -> dict[tuple[str, str], str]:
+    """(role, name) -> why, for each reserve source or supply deployment the status counts as stale."""
+    at = issued if issued is not None else ar.parse_timestamp(doc["issued_at"])
+    out: dict[tuple[str, str], str] = {}
+    for ob in observations(doc["reserves"]["sources"], doc["supply"]["deployments"]):
+        reasons = ar.stale_reasons(at, [ob])
+        if reasons:
+            role = "reserve" if ob.label == "reserve source" else "supply"
+            out[(role, ob.name)] = reasons[0]
+    return out
+
+
+def _named(body: dict, key: tuple[str, str]) -> bool:
+    """Whether the source is still declared (a removed source has not recovered: it is gone)."""
+    entries = body["reserves"]["sources"] if key[0] == "reserve" else body["supply"]["deployments"]
+    return any(e["name"] == key[1] for e in entries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -26,19 +26,29 @@ class GuardianSignatureRow(SQLModel, table=True):
 class EngineEventRow(SQLModel, table=True):
     """One event the engine decided, written in the transaction that made it (an outbox).
 
-    Kinds: status_changed, flow_flagged, key_rotated, guardian_set_changed, attestation_final.
-    `payload` is JSON.
+    Kinds: reserves.storage.events.KINDS. `payload` is JSON. `sequence` and `attestation_id` name
+    the attestation the event comes from, when there is one. `dispatched_at`: when the webhook
+    fan-out turned it into deliveries (null until then).
     """
 
     __tablename__ = "engine_event"
-    __table_args__ = (Index("ix_engine_event_kind", "kind", "id"),)
+    __table_args__ = (
+        Index("ix_engine_event_kind", "kind", "id"),
+        Index(
+            "ix_engine_event_undispatched",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     kind: str = Field(max_length=32)
-    sequence: int = Field(nullable=False)
-    attestation_id: str = Field(max_length=64)
+    sequence: int | None = Field(default=None, nullable=True)
+    attestation_id: str | None = Field(default=None, max_length=64, nullable=True)
     payload: str = Field(sa_column=Column(Text(), nullable=False))
+    dispatched_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class AuditRow(SQLModel, table=True):

@@ -5,14 +5,43 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from reserves.storage.engine_models import EngineEventRow
 
-KINDS = ("status_changed", "flow_flagged", "key_rotated", "guardian_set_changed", "attestation_final")
+KINDS = (
+    "attestation_published",
+    "attestation_final",
+    "status_changed",
+    "source_stale",
+    "source_recovered",
+    "reserve_set_changed",
+    "flow_flagged",
+    "key_rotated",
+    "guardian_set_changed",
+    "monitor_issue",
+    "reconciliation_exception",
+    "proof_expiring",
+    "webhook_disabled",
+)
+# The operator's own events: in the outbox and the audit log, never in a public answer or stream.
+OPERATOR_KINDS = frozenset({"webhook_disabled"})
+PUBLIC_KINDS = tuple(k for k in KINDS if k not in OPERATOR_KINDS)
 
 
-async def add(session, *, kind: str, at: datetime, sequence: int, attestation_id: str, payload: dict) -> None:
+async def add(
+    session,
+    *,
+    kind: str,
+    at: datetime,
+    payload: dict,
+    sequence: int | None = None,
+    attestation_id: str | None = None,
+) -> None:
+    """Write one event in the caller's transaction: it commits with the change that caused it, or not at all."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
     session.add(
         EngineEventRow(
             at=at,
@@ -26,9 +55,29 @@ async def add(session, *, kind: str, at: datetime, sequence: int, attestation_id
 
 
 async def page(session, *, kind: str | None, before_id: int | None, limit: int) -> list[EngineEventRow]:
-    stmt = select(EngineEventRow).order_by(col(EngineEventRow.id).desc()).limit(limit)
+    """Public events, newest first (operator-only kinds left out)."""
+    stmt = (
+        select(EngineEventRow)
+        .where(col(EngineEventRow.kind).not_in(OPERATOR_KINDS))
+        .order_by(col(EngineEventRow.id).desc())
+        .limit(limit)
+    )
     if kind is not None:
         stmt = stmt.where(EngineEventRow.kind == kind)
     if before_id is not None:
         stmt = stmt.where(col(EngineEventRow.id) < before_id)
+    return list((await session.exec(stmt)).all())
+
+
+async def newest_id(session) -> int:
+    """The id of the newest stored event; 0 when there is none."""
+    value = (await session.exec(select(func.max(EngineEventRow.id)))).one()
+    return int(value or 0)
+
+
+async def after(session, *, after_id: int, upto_id: int | None = None, limit: int) -> list[EngineEventRow]:
+    """Events with `after_id` < id (<= `upto_id` when given), oldest first: what a stream client missed."""
+    stmt = select(EngineEventRow).where(col(EngineEventRow.id) > after_id).order_by(col(EngineEventRow.id)).limit(limit)
+    if upto_id is not None:
+        stmt = stmt.where(col(EngineEventRow.id) <= upto_id)
     return list((await session.exec(stmt)).all())

@@ -139,8 +139,8 @@ class TrustService:
         return list(out.values())
 
     async def events(self, *, kind: str | None = None, before: int | None = None, limit: int = 50) -> dict[str, Any]:
-        if kind is not None and kind not in events_repo.KINDS:
-            raise InvalidInput(f"kind: one of {', '.join(events_repo.KINDS)}")
+        if kind is not None and kind not in events_repo.PUBLIC_KINDS:
+            raise InvalidInput(f"kind: one of {', '.join(events_repo.PUBLIC_KINDS)}")
         limit, before = _limit(limit), _cursor(before)
         async with self.db.sessions() as session:
             rows = await events_repo.page(session, kind=kind, before_id=before, limit=limit + 1)

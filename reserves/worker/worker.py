@@ -1,8 +1,8 @@
 """A worker process's parts: built from settings at start, released at stop; the jobs get them one by one.
 
 `Worker.start(settings)` migrates, opens the database, joins the leader election, loads the engine
-keys, fetches the devnet's manifest when the devnet is on, builds the adapters, records the
-declared reserve set and the configuration, and announces itself; `close()` waits for a running
+keys, fetches the devnet's manifest when the devnet is on, builds the adapters, records the declared
+reserve set and the configuration, announces itself and prepares webhook delivery; `close()` waits for a running
 snapshot and releases everything. Nothing here is handed to a job whole: reserves.jobs.schedule
 gives each job the parts it uses.
 """
@@ -28,6 +28,8 @@ from reserves.storage.timescale import refresh_aggregates
 from reserves.trust.anchoring import Anchorer
 from reserves.trust.config_audit import record_config
 from reserves.trust.keys import load_keys
+from reserves.webhooks.dispatcher import Dispatcher
+from reserves.webhooks.keys import load_webhook_keys
 from reserves.worker.status import WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ class Worker:
     status: WorkerStatus | None = None
     anchorer: Anchorer | None = None
     devnet_guardians: list[SigningKey] = field(default_factory=list)
+    # Delivers webhooks; None for a one-off process or with [webhooks] enabled = false.
+    webhooks: Dispatcher | None = None
     # Held by a running snapshot; close() waits for it so a snapshot never sees half a worker.
     snapshot_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # False for a one-off process (`reserves snapshot`): it writes no status row, so the web role
@@ -101,6 +105,11 @@ class Worker:
         self.status = WorkerStatus(self.db, self.leadership.identity, keys.engine.pubkey_hex, keys.engine.key_id)
         if self.announce:
             await self.status.beat(self.leadership.is_leader())
+        if self.announce and s.webhooks.enabled:
+            webhook_keys = load_webhook_keys(s.webhooks)
+            if webhook_keys.vault is None:
+                log.warning("webhooks: no webhooks.secrets_key configured; nothing will be delivered")
+            self.webhooks = Dispatcher(self.db, s.webhooks, webhook_keys, self.leadership.identity)
 
     def is_leader(self) -> bool:
         """Whether this process runs the scheduled jobs (always, on SQLite)."""
@@ -120,6 +129,9 @@ class Worker:
                 self.snapshot_lock.release()
 
     async def _release(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
         if self.leadership is not None:
             await self.leadership.stop()
         if self.status is not None:

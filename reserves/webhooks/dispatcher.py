@@ -1,0 +1,270 @@
+"""The worker's webhook loop: fan the outbox out, lease subscriptions with due deliveries, deliver.
+
+Every worker runs one (deliveries are claimed, never assigned), woken after each snapshot and
+otherwise every `poll_seconds`. A subscription is delivered by one worker at a time (a lease in
+its row, renewed before each attempt), so a slow or failing receiver holds only its own lease:
+up to `concurrency` subscriptions are served at once and the others never wait for it. After a
+failure the subscription is held off until its next retry (at most a minute, or its Retry-After),
+so a receiver that is down is not hammered with its whole queue.
+
+At-least-once: an attempt is counted before it is sent; a worker that dies mid-send leaves the
+delivery due again once the lease ends, and the next attempt carries the same `webhook-id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import httpx
+
+from reserves.settings.webhooks import WebhookSettings
+from reserves.storage import events as events_repo
+from reserves.storage import webhook_repository as repo
+from reserves.storage.db import Database
+from reserves.storage.webhook_models import WebhookDeliveryRow, WebhookSubscriptionRow
+from reserves.trust import audit
+from reserves.webhooks.attempt import Outcome, attempt
+from reserves.webhooks.errors import SecretError
+from reserves.webhooks.fanout import fan_out
+from reserves.webhooks.keys import WebhookKeys
+from reserves.webhooks.signing import secret_bytes
+from reserves.webhooks.transport import safe_client
+
+log = logging.getLogger(__name__)
+MAX_HOLD_SECONDS = 60.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; they were written in UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+class Dispatcher:
+    """Delivers webhooks from `db` as `owner` (the worker's replica name)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: WebhookSettings,
+        keys: WebhookKeys,
+        owner: str,
+        *,
+        client: httpx.AsyncClient | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.db, self.settings, self.keys, self.owner = db, settings, keys, owner
+        self.client = client or safe_client(
+            allow_private=settings.allow_private_targets, timeout=settings.timeout_seconds
+        )
+        self.clock, self.rng = clock, rng
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._serving: dict[str, asyncio.Task] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="webhooks")
+
+    def wake(self) -> None:
+        """Look for new events and due deliveries now, not at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop claiming; attempts under way are cancelled (they stay counted and due again)."""
+        tasks = [t for t in (self._task, *self._serving.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
+        self._serving.clear()
+        await self.client.aclose()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook dispatch failed; trying again at the next poll")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    # -- one turn ----------------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Fan out, then lease what is due and start serving it; returns how many subscriptions started."""
+        now = self.clock()
+        await fan_out(self.db, now)
+        self._serving = {k: t for k, t in self._serving.items() if not t.done()}
+        room = self.settings.concurrency - len(self._serving)
+        if room <= 0 or self.keys.vault is None:
+            return 0
+        async with self.db.sessions() as session:
+            claimed = await repo.claim_subscriptions(
+                session, owner=self.owner, now=now, until=self._lease_end(), limit=room
+            )
+            await session.commit()
+        for sub_id in claimed:
+            self._serving[sub_id] = asyncio.get_running_loop().create_task(self.serve(sub_id), name=f"webhook {sub_id}")
+        return len(claimed)
+
+    async def drain(self) -> None:
+        """Wait for the subscriptions being served (tests, the benchmark)."""
+        await asyncio.gather(*self._serving.values(), return_exceptions=True)
+
+    def _lease_end(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.settings.lease_seconds)
+
+    async def serve(self, sub_id: str) -> None:
+        """Deliver up to `batch` due deliveries of one leased subscription, in sequence order."""
+        hold: datetime | None = None
+        try:
+            async with self.db.sessions() as session:
+                sub = await repo.get_subscription(session, sub_id)
+                if sub is None or sub.state != "active" or sub.lease_owner != self.owner:
+                    return
+                due = await repo.due_deliveries(session, sub_id, self.clock(), self.settings.batch)
+            for delivery in due:
+                outcome = await self._one(sub, delivery)
+                if outcome is None:
+                    return  # the lease was lost: another worker has the subscription now
+                if not outcome.ok:
+                    hold = self._hold_until(delivery, outcome)
+                    return
+            if len(due) == self.settings.batch:
+                self.wake()  # more may be due: the next turn starts now, not at the next poll
+        finally:
+            try:
+                async with self.db.sessions() as session:
+                    await repo.release_lease(session, sub_id, owner=self.owner, hold_until=hold)
+                    await session.commit()
+            except Exception:  # noqa: BLE001 - the lease then simply expires
+                log.warning("could not release the lease of webhook subscription %s", sub_id)
+
+    async def _one(self, sub: WebhookSubscriptionRow, delivery: WebhookDeliveryRow) -> Outcome | None:
+        assert delivery.id is not None
+        number = delivery.attempts + 1
+        async with self.db.sessions() as session:
+            if not await repo.renew_lease(session, sub.id, owner=self.owner, until=self._lease_end()):
+                return None
+            await repo.mark_attempt_started(session, delivery.id, attempt=number, retry_at=self._lease_end())
+            await session.commit()
+        try:
+            secrets = self._secrets(sub)
+        except SecretError as exc:
+            outcome = Outcome(False, None, 0, f"secret unusable: {exc.detail}")
+        else:
+            outcome = await attempt(
+                self.client,
+                url=sub.url,
+                msg_id=delivery.msg_id,
+                body=delivery.body.encode(),
+                secrets=secrets,
+                portal_key=self.keys.portal_key,
+                timeout=self.settings.timeout_seconds,
+                max_response_bytes=self.settings.max_response_bytes,
+            )
+        await self._record(sub.id, delivery.id, number, outcome)
+        return outcome
+
+    def _in_series(self, delivery: WebhookDeliveryRow, number: int) -> int:
+        """Which attempt of its series attempt `number` is (1 for the first)."""
+        return number - delivery.series_start
+
+    def _secrets(self, sub: WebhookSubscriptionRow) -> list[bytes]:
+        vault = self.keys.vault
+        assert vault is not None
+        out = [secret_bytes(vault.open(sub.id, sub.secret))]
+        until = aware(sub.old_secret_until)
+        if sub.old_secret is not None and until is not None and until > self.clock():
+            out.append(secret_bytes(vault.open(sub.id, sub.old_secret)))
+        return out
+
+    def _retry_wait(self, number: int, outcome: Outcome) -> float | None:
+        """Seconds until the next attempt after attempt `number` failed; None when none is left."""
+        schedule = self.settings.retry_schedule_seconds
+        if number >= len(schedule):
+            return None
+        base = schedule[number]
+        wait = base * (1 + self.settings.jitter * (2 * self.rng() - 1))
+        if outcome.retry_after is not None:
+            wait = max(wait, min(outcome.retry_after, self.settings.max_retry_after_seconds))
+        return wait
+
+    def _hold_until(self, delivery: WebhookDeliveryRow, outcome: Outcome) -> datetime:
+        wait = self._retry_wait(self._in_series(delivery, delivery.attempts + 1), outcome) or 0.0
+        if outcome.retry_after is not None:
+            wait = max(wait, min(outcome.retry_after, self.settings.max_retry_after_seconds))
+            return self.clock() + timedelta(seconds=wait)
+        return self.clock() + timedelta(seconds=min(wait, MAX_HOLD_SECONDS))
+
+    async def _record(self, sub_id: str, delivery_id: int, number: int, outcome: Outcome) -> None:
+        now = self.clock()
+        async with self.db.sessions() as session:
+            delivery = await session.get(WebhookDeliveryRow, delivery_id)
+            sub = await repo.get_subscription(session, sub_id)
+            if delivery is None or sub is None:
+                return  # deleted meanwhile
+            repo.add_attempt(
+                session,
+                delivery_id=delivery_id,
+                attempt=number,
+                at=now,
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                error=None if outcome.error is None else outcome.error[:500],
+                manual=delivery.series_start > 0 and number == delivery.series_start + 1,
+            )
+            delivery.last_status, delivery.last_error = outcome.status_code, outcome.error
+            if outcome.ok:
+                delivery.state, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
+                sub.failing_since, sub.last_success_at = None, now
+            else:
+                wait = self._retry_wait(self._in_series(delivery, number), outcome)
+                if wait is None:
+                    delivery.state, delivery.next_attempt_at = "dead", None
+                else:
+                    delivery.next_attempt_at = now + timedelta(seconds=wait)
+                sub.failing_since = aware(sub.failing_since) or now
+                why = self._disable_reason(sub, outcome, now)
+                if why is not None:
+                    await self._disable(session, sub, *why, now)
+            session.add(delivery)
+            session.add(sub)
+            await session.commit()
+
+    def _disable_reason(self, sub: WebhookSubscriptionRow, outcome: Outcome, now: datetime) -> tuple[str, str] | None:
+        """(cause, reason) when this failure disables the subscription: `gone` or `failing`."""
+        if outcome.gone:
+            return "gone", "the receiver answered 410 Gone"
+        since = aware(sub.failing_since)
+        if since is not None and (now - since).total_seconds() >= self.settings.disable_after_seconds:
+            seconds = self.settings.disable_after_seconds
+            return "failing", f"every attempt failed for {seconds:g} s (last: {outcome.error})"
+        return None
+
+    async def _disable(self, session, sub: WebhookSubscriptionRow, cause: str, reason: str, now: datetime) -> None:
+        """Disabled, never silently: a log line, an operator event in the outbox and an audit entry."""
+        sub.state, sub.disabled_reason, sub.updated_at = "disabled", reason[:500], now
+        log.warning("webhook subscription %s disabled: %s", sub.id, reason)
+        # The audit log is public: the cause without the receiver's error text (which may name hosts).
+        detail = {"subscription": sub.id, "cause": cause}
+        await events_repo.add(session, kind="webhook_disabled", at=now, payload=detail)
+        await audit.append(session, actor="webhooks", action="webhook.disabled", at=now, detail=detail)

@@ -1,0 +1,135 @@
+"""Fan-out: each undispatched outbox event becomes one delivery per subscription that asked for it.
+
+Run in one transaction: the deliveries are created, each subscription's sequence advances and the
+event is marked dispatched together, or not at all. Subscriptions only receive events stored after
+they were made (`after_event`). `ratio.below` is decided here, per subscription, from each
+`attestation.published`: sent when the ratio falls below the subscription's threshold and again
+only after it has been back at or above it (`ratio_below` remembers which side it was on).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from reserves.storage import webhook_repository as repo
+from reserves.storage.engine_models import EngineEventRow
+from reserves.storage.webhook_models import WebhookDeliveryRow, WebhookSubscriptionRow
+from reserves.webhooks.catalogue import RATIO_BELOW, body_bytes, envelope, envelope_of
+
+log = logging.getLogger(__name__)
+FAN_OUT_BATCH = 500
+
+
+def message_id(event_id: int, sub_id: str, event_type: str) -> str:
+    """Deterministic: the same event never becomes two messages for one subscription (a unique column)."""
+    suffix = "_rb" if event_type == RATIO_BELOW else ""
+    return f"msg_{event_id}_{sub_id}{suffix}"
+
+
+async def fan_out(db, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
+    """Dispatch every undispatched event, `limit` per transaction; returns how many deliveries were created."""
+    created = 0
+    while True:
+        try:
+            events, deliveries = await _fan_out(db, now, limit)
+        except IntegrityError:
+            # Another worker dispatched the same events first (the unique message id refused ours).
+            log.info("fan-out raced another worker; its deliveries stand")
+            return created
+        created += deliveries
+        if events < limit:
+            return created
+
+
+async def _fan_out(db, now: datetime, limit: int) -> tuple[int, int]:
+    """(events dispatched, deliveries created) of one transaction."""
+    async with db.sessions() as session:
+        await repo.take_fan_out_lock(session)
+        events = await repo.undispatched_events(session, limit)
+        if not events:
+            return 0, 0
+        subs = await repo.live_subscriptions_for_update(session)
+        created = 0
+        for event in events:
+            created += _dispatch(session, event, subs, now)
+            event.dispatched_at = now
+            session.add(event)
+        for sub in subs:
+            session.add(sub)
+        await session.commit()
+    return len(events), created
+
+
+def _dispatch(session, event: EngineEventRow, subs: list[WebhookSubscriptionRow], now: datetime) -> int:
+    assert event.id is not None
+    env = envelope_of(event)
+    if env is None:  # operator-only
+        return 0
+    payload = json.loads(event.payload)
+    event_type = env["type"]
+    created = 0
+    for sub in subs:
+        if event.id <= sub.after_event:
+            continue
+        wanted = set(json.loads(sub.events))
+        if event_type in wanted:
+            _add(session, sub, event.id, env, now)
+            created += 1
+        if event_type == "attestation.published" and RATIO_BELOW in wanted and sub.threshold_bp is not None:
+            below = _ratio_below(sub, payload)
+            if below is not None:
+                ratio_env = envelope(
+                    RATIO_BELOW,
+                    event_id=event.id,
+                    at=event.at,
+                    payload=below,
+                    attestation_id=event.attestation_id,
+                    sequence=event.sequence,
+                )
+                _add(session, sub, event.id, ratio_env, now)
+                created += 1
+    return created
+
+
+def _ratio_below(sub: WebhookSubscriptionRow, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The data of `ratio.below` when this attestation crosses below the threshold; updates the side."""
+    raw = payload.get("ratio_bp")  # as the attestation writes it: a decimal string (or a number)
+    try:
+        ratio = None if raw is None else int(raw)
+    except (TypeError, ValueError):
+        ratio = None
+    if ratio is None:  # no supply: no ratio, no side
+        return None
+    assert sub.threshold_bp is not None
+    if ratio >= sub.threshold_bp:
+        sub.ratio_below = False
+        return None
+    if sub.ratio_below:
+        return None
+    sub.ratio_below = True
+    return {"ratio_bp": raw, "threshold_bp": sub.threshold_bp, "status": payload.get("status")}
+
+
+def _add(session, sub: WebhookSubscriptionRow, event_id: int, env: dict[str, Any], now: datetime) -> None:
+    """One delivery; `delivery_sequence` numbers the subscription's deliveries (1, 2, ...) so gaps show."""
+    sequence = sub.next_sequence
+    sub.next_sequence = sequence + 1
+    session.add(
+        WebhookDeliveryRow(
+            subscription_id=sub.id,
+            msg_id=message_id(event_id, sub.id, env["type"]),
+            event_id=event_id,
+            event_type=env["type"],
+            sequence=sequence,
+            body=body_bytes({**env, "delivery_sequence": sequence}).decode(),
+            state="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
