@@ -86,7 +86,10 @@ _KEYS = {
 }
 
 
-def webhooks(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Path) -> WebhookSettings:
+def webhooks(
+    t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Path, *, devnet: bool = False
+) -> WebhookSettings:
+    """The table's settings; with the devnet on, local receivers are allowed unless the table says not."""
     w = "webhooks."
     for key in ("secrets_key", "signing_key"):
         if key in t:
@@ -98,8 +101,8 @@ def webhooks(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pa
         key_dir=_key_dir(t, data_dir),
         secrets_key=secret(t, "secrets_key", w + "secrets_key", env, base),
         signing_key=secret(t, "signing_key", w + "signing_key", env, base),
-        allow_private_targets=bool_(t, "allow_private_targets", w + "allow_private_targets", False),
-        allow_http=bool_(t, "allow_http", w + "allow_http", False),
+        allow_private_targets=bool_(t, "allow_private_targets", w + "allow_private_targets", devnet),
+        allow_http=bool_(t, "allow_http", w + "allow_http", devnet),
         timeout_seconds=num(t, "timeout_seconds", w + "timeout_seconds", d.timeout_seconds, lo=0.5, hi=120.0),
         retry_schedule_seconds=_schedule(t.get("retry_schedule_seconds", list(STANDARD_SCHEDULE))),
         jitter=num(t, "jitter", w + "jitter", d.jitter, lo=0.0, hi=0.5),

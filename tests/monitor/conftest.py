@@ -133,7 +133,7 @@ def anvil_token() -> Iterator[AnvilToken]:
 
 @pytest.fixture
 async def db(db_url):
-    upgrade(db_url, "0006")
+    upgrade(db_url)  # head: the monitor writes its issues into the event outbox too
     database = open_database(db_url)
     yield database
     await database.dispose()
