@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("after_event", sa.BigInteger(), nullable=False),
         sa.Column("next_sequence", sa.BigInteger(), nullable=False),
         sa.Column("failing_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("lease_owner", sa.String(128), nullable=True),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),

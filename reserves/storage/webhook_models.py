@@ -15,8 +15,11 @@ class WebhookSubscriptionRow(SQLModel, table=True):
     """One receiver: where, which events, its encrypted secret(s), its state and its delivery lease.
 
     `state`: active, paused (by the operator) or disabled (by the portal: 410, or failing too long;
-    `disabled_reason` says which). `next_sequence` numbers its deliveries (gaps are visible to the
-    receiver). `lease_owner`/`lease_until`: the worker delivering to it now (one at a time).
+    `disabled_reason` says which); events keep queueing in every state. `failing_since` is the
+    start of the current run of failures (no gap longer than the retry schedule's longest wait).
+    `next_sequence` numbers its deliveries (gaps are visible to the receiver).
+    `lease_owner`/`lease_until`: the worker delivering to it now (one at a time), or, with no owner,
+    a backoff hold after a failure.
     `after_event`: the outbox id it was created after; older events are never sent to it.
     """
 
@@ -38,6 +41,7 @@ class WebhookSubscriptionRow(SQLModel, table=True):
     after_event: int = Field(sa_column=Column(BigInteger(), nullable=False))
     next_sequence: int = Field(default=1, sa_column=Column(BigInteger(), nullable=False))
     failing_since: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    last_failure_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     last_success_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     lease_owner: str | None = Field(default=None, max_length=128)
     lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
@@ -46,8 +50,9 @@ class WebhookSubscriptionRow(SQLModel, table=True):
 class WebhookDeliveryRow(SQLModel, table=True):
     """One event for one subscription: its message id (the same on every attempt), body and progress.
 
-    `state`: pending (an attempt is due at `next_attempt_at`), succeeded, or dead (the last attempt
-    failed, or the subscription was disabled). `body` is the exact JSON that is signed and sent.
+    `state`: pending (an attempt is due at `next_attempt_at`; a paused or disabled subscription's
+    wait for it to be resumed), succeeded, or dead (its retry series ended in failure). `body` is
+    the exact JSON that is signed and sent.
     """
 
     __tablename__ = "webhook_delivery"

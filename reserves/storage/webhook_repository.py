@@ -19,8 +19,6 @@ from sqlmodel import col, select
 from reserves.storage.engine_models import EngineEventRow
 from reserves.storage.webhook_models import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 
-LIVE_STATES = ("active", "paused")
-
 
 def _sql(statement: str, *times: str):
     """A text statement whose named datetime parameters are bound as timezone-aware DateTime (so that
@@ -70,12 +68,10 @@ async def undispatched_events(session, limit: int) -> list[EngineEventRow]:
     return list((await session.exec(stmt)).all())
 
 
-async def live_subscriptions_for_update(session) -> list[WebhookSubscriptionRow]:
-    stmt = (
-        select(WebhookSubscriptionRow)
-        .where(col(WebhookSubscriptionRow.state).in_(LIVE_STATES))
-        .order_by(col(WebhookSubscriptionRow.id))
-    )
+async def subscriptions_for_update(session) -> list[WebhookSubscriptionRow]:
+    """Every subscription, whatever its state: a paused or disabled one keeps its events (pending) and
+    its numbering, so nothing is lost and no gap hides while it waits to be resumed."""
+    stmt = select(WebhookSubscriptionRow).order_by(col(WebhookSubscriptionRow.id))
     if _pg(session):
         stmt = stmt.with_for_update()
     return list((await session.exec(stmt)).all())
@@ -108,13 +104,21 @@ async def claim_subscriptions(session, *, owner: str, now: datetime, until: date
     return [r[0] for r in rows.all()]
 
 
-async def renew_lease(session, sub_id: str, *, owner: str, until: datetime) -> bool:
-    """Extend our lease; False when it is no longer ours (expired and taken, or the row is gone)."""
+async def renew_lease(session, sub_id: str, *, owner: str, until: datetime) -> WebhookSubscriptionRow | None:
+    """Extend our lease and read the subscription as it is now (a pause or a new URL or secret takes
+    effect at the next attempt); None when it is no longer ours to deliver: the lease expired and
+    was taken, the subscription was paused, disabled or deleted."""
     result = await session.exec(
-        _sql("UPDATE webhook_subscription SET lease_until = :until WHERE id = :id AND lease_owner = :owner", "until"),
+        _sql(
+            "UPDATE webhook_subscription SET lease_until = :until"
+            " WHERE id = :id AND lease_owner = :owner AND state = 'active'",
+            "until",
+        ),
         params={"until": until, "id": sub_id, "owner": owner},
     )
-    return bool(result.rowcount)
+    if not result.rowcount:
+        return None
+    return await session.get(WebhookSubscriptionRow, sub_id, populate_existing=True)
 
 
 async def release_lease(session, sub_id: str, *, owner: str, hold_until: datetime | None) -> None:
@@ -199,7 +203,45 @@ def add_attempt(session, **values: Any) -> None:
     session.add(WebhookAttemptRow(**values))
 
 
+async def lift_hold(session, sub_id: str) -> None:
+    """End a backoff hold on the subscription (not a worker's lease): what is due goes out now."""
+    await session.exec(
+        text("UPDATE webhook_subscription SET lease_until = NULL WHERE id = :id AND lease_owner IS NULL"),
+        params={"id": sub_id},
+    )
+
+
 async def pending_due_now(session, sub_id: str, now: datetime) -> None:
     """On resume, pending deliveries are due at once (their backoff belonged to the failures before)."""
     sql = "UPDATE webhook_delivery SET next_attempt_at = :now WHERE subscription_id = :id AND state = 'pending'"
     await session.exec(_sql(sql, "now"), params={"now": now, "id": sub_id})
+
+
+async def record_success(
+    session, *, delivery_id: int, sub_id: str, attempt: int, now: datetime, status: int, latency_ms: int, manual: bool
+) -> bool:
+    """The common outcome in three plain statements (no ORM load); False when the delivery is gone."""
+    done = await session.exec(
+        _sql(
+            "UPDATE webhook_delivery SET state = 'succeeded', delivered_at = :now, next_attempt_at = NULL,"
+            " last_status = :status, last_error = NULL WHERE id = :id",
+            "now",
+        ),
+        params={"now": now, "status": status, "id": delivery_id},
+    )
+    if not done.rowcount:
+        return False
+    session.add(
+        WebhookAttemptRow(
+            delivery_id=delivery_id, attempt=attempt, at=now, status_code=status, latency_ms=latency_ms, manual=manual
+        )
+    )
+    await session.exec(
+        _sql(
+            "UPDATE webhook_subscription SET failing_since = NULL, last_failure_at = NULL, last_success_at = :now"
+            " WHERE id = :id",
+            "now",
+        ),
+        params={"now": now, "id": sub_id},
+    )
+    return True

@@ -65,11 +65,14 @@ async def attempt(
         return Outcome(False, None, _ms(started), _describe(exc))
     except OSError as exc:
         return Outcome(False, None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
+    except Exception as exc:  # noqa: BLE001 - any fault of one attempt is that attempt's failure, recorded
+        return Outcome(False, None, _ms(started), f"unexpected {type(exc).__name__}: {exc}"[:500])
     code = response.status_code
     latency = _ms(started)
     if 200 <= code < 300:
         return Outcome(True, code, latency)
-    retry_after = parse_retry_after(response.headers.get("retry-after"))
+    # Retry-After is a throttle: honoured from 429 and 503 (the specification's example), not from any error.
+    retry_after = parse_retry_after(response.headers.get("retry-after")) if code in (429, 503) else None
     if 300 <= code < 400:
         return Outcome(False, code, latency, f"redirect {code} not followed", retry_after)
     return Outcome(False, code, latency, f"HTTP {code}", retry_after, gone=code == 410)

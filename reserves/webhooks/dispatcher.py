@@ -14,9 +14,11 @@ delivery due again once the lease ends, and the next attempt carries the same `w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -36,6 +38,16 @@ from reserves.webhooks.transport import safe_client
 
 log = logging.getLogger(__name__)
 MAX_HOLD_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A successful attempt not yet recorded: it is, in the next write of the same turn."""
+
+    delivery_id: int
+    number: int
+    outcome: Outcome
+    manual: bool
 
 
 def utcnow() -> datetime:
@@ -69,8 +81,19 @@ class Dispatcher:
         )
         self.clock, self.rng = clock, rng
         self._wake = asyncio.Event()
+        # SQLite has one writer: this process's turns take it one after another instead of meeting
+        # in SQLite's busy handler, which sleeps up to 100 ms per collision (PostgreSQL: no lock).
+        self._write_lock = asyncio.Lock() if db.dialect == "sqlite" else None
         self._task: asyncio.Task | None = None
         self._serving: dict[str, asyncio.Task] = {}
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -111,19 +134,28 @@ class Dispatcher:
     async def tick(self) -> int:
         """Fan out, then lease what is due and start serving it; returns how many subscriptions started."""
         now = self.clock()
-        await fan_out(self.db, now)
+        try:
+            async with self._writing():
+                await fan_out(self.db, now)
+        except Exception:
+            # New events wait for the next turn; deliveries already made must still go out.
+            log.exception("webhook fan-out failed; delivering what is already queued")
         self._serving = {k: t for k, t in self._serving.items() if not t.done()}
         room = self.settings.concurrency - len(self._serving)
         if room <= 0 or self.keys.vault is None:
             return 0
-        async with self.db.sessions() as session:
+        async with self._writing(), self.db.sessions() as session:
             claimed = await repo.claim_subscriptions(
                 session, owner=self.owner, now=now, until=self._lease_end(), limit=room
             )
             await session.commit()
+        started = 0
         for sub_id in claimed:
+            if sub_id in self._serving:
+                continue  # our own lease lapsed while we still serve it: the running turn goes on
             self._serving[sub_id] = asyncio.get_running_loop().create_task(self.serve(sub_id), name=f"webhook {sub_id}")
-        return len(claimed)
+            started += 1
+        return started
 
     async def drain(self) -> None:
         """Wait for the subscriptions being served (tests, the benchmark)."""
@@ -133,8 +165,15 @@ class Dispatcher:
         return self.clock() + timedelta(seconds=self.settings.lease_seconds)
 
     async def serve(self, sub_id: str) -> None:
-        """Deliver up to `batch` due deliveries of one leased subscription, in sequence order."""
+        """Deliver up to `batch` due deliveries of one leased subscription, in sequence order.
+
+        One write transaction per delivery: it records the previous success, renews the lease,
+        re-reads the subscription (a pause, a new URL or secret apply at the next attempt) and
+        counts the next attempt before it is sent. A failure is recorded on its own and ends the
+        turn; the last success is recorded with the release of the lease.
+        """
         hold: datetime | None = None
+        done: _Done | None = None
         try:
             async with self.db.sessions() as session:
                 sub = await repo.get_subscription(session, sub_id)
@@ -142,47 +181,78 @@ class Dispatcher:
                     return
                 due = await repo.due_deliveries(session, sub_id, self.clock(), self.settings.batch)
             for delivery in due:
-                outcome = await self._one(sub, delivery)
-                if outcome is None:
-                    return  # the lease was lost: another worker has the subscription now
-                if not outcome.ok:
-                    hold = self._hold_until(delivery, outcome)
-                    return
+                assert delivery.id is not None
+                number = delivery.attempts + 1
+                current = await self._begin(sub_id, delivery.id, number, done)
+                done = None
+                if current is None:
+                    return  # the lease was lost: another worker has it, or it was paused or deleted
+                outcome = await self._send(current, delivery)
+                manual = delivery.series_start > 0 and number == delivery.series_start + 1
+                if outcome.ok:
+                    done = _Done(delivery.id, number, outcome, manual)
+                    continue
+                await self._record(sub_id, delivery.id, number, outcome)
+                hold = self._hold_until(delivery, outcome)
+                return
             if len(due) == self.settings.batch:
                 self.wake()  # more may be due: the next turn starts now, not at the next poll
         finally:
+            # No longer serving from here on: a claim right after the release must start a new turn
+            # (a claim that found this turn still listed would leave the lease held by no one).
+            if self._serving.get(sub_id) is asyncio.current_task():
+                del self._serving[sub_id]
             try:
-                async with self.db.sessions() as session:
+                async with self._writing(), self.db.sessions() as session:
+                    if done is not None:
+                        await self._success(session, sub_id, done)
                     await repo.release_lease(session, sub_id, owner=self.owner, hold_until=hold)
                     await session.commit()
-            except Exception:  # noqa: BLE001 - the lease then simply expires
+            except Exception:  # noqa: BLE001 - the lease then simply expires (and the attempt is redone)
                 log.warning("could not release the lease of webhook subscription %s", sub_id)
 
-    async def _one(self, sub: WebhookSubscriptionRow, delivery: WebhookDeliveryRow) -> Outcome | None:
-        assert delivery.id is not None
-        number = delivery.attempts + 1
-        async with self.db.sessions() as session:
-            if not await repo.renew_lease(session, sub.id, owner=self.owner, until=self._lease_end()):
-                return None
-            await repo.mark_attempt_started(session, delivery.id, attempt=number, retry_at=self._lease_end())
+    async def _begin(
+        self, sub_id: str, delivery_id: int, number: int, done: _Done | None
+    ) -> WebhookSubscriptionRow | None:
+        """Record `done`, renew the lease, count attempt `number`: the subscription as it is now, or
+        None when it is no longer ours to deliver."""
+        async with self._writing(), self.db.sessions() as session:
+            if done is not None:
+                await self._success(session, sub_id, done)
+            sub = await repo.renew_lease(session, sub_id, owner=self.owner, until=self._lease_end())
+            if sub is not None:
+                await repo.mark_attempt_started(session, delivery_id, attempt=number, retry_at=self._lease_end())
             await session.commit()
+            return sub
+
+    async def _success(self, session, sub_id: str, done: _Done) -> None:
+        assert done.outcome.status_code is not None
+        await repo.record_success(
+            session,
+            delivery_id=done.delivery_id,
+            sub_id=sub_id,
+            attempt=done.number,
+            now=self.clock(),
+            status=done.outcome.status_code,
+            latency_ms=done.outcome.latency_ms,
+            manual=done.manual,
+        )
+
+    async def _send(self, sub: WebhookSubscriptionRow, delivery: WebhookDeliveryRow) -> Outcome:
         try:
             secrets = self._secrets(sub)
         except SecretError as exc:
-            outcome = Outcome(False, None, 0, f"secret unusable: {exc.detail}")
-        else:
-            outcome = await attempt(
-                self.client,
-                url=sub.url,
-                msg_id=delivery.msg_id,
-                body=delivery.body.encode(),
-                secrets=secrets,
-                portal_key=self.keys.portal_key,
-                timeout=self.settings.timeout_seconds,
-                max_response_bytes=self.settings.max_response_bytes,
-            )
-        await self._record(sub.id, delivery.id, number, outcome)
-        return outcome
+            return Outcome(False, None, 0, f"secret unusable: {exc.detail}")
+        return await attempt(
+            self.client,
+            url=sub.url,
+            msg_id=delivery.msg_id,
+            body=delivery.body.encode(),
+            secrets=secrets,
+            portal_key=self.keys.portal_key,
+            timeout=self.settings.timeout_seconds,
+            max_response_bytes=self.settings.max_response_bytes,
+        )
 
     def _in_series(self, delivery: WebhookDeliveryRow, number: int) -> int:
         """Which attempt of its series attempt `number` is (1 for the first)."""
@@ -194,7 +264,15 @@ class Dispatcher:
         out = [secret_bytes(vault.open(sub.id, sub.secret))]
         until = aware(sub.old_secret_until)
         if sub.old_secret is not None and until is not None and until > self.clock():
-            out.append(secret_bytes(vault.open(sub.id, sub.old_secret)))
+            try:
+                out.append(secret_bytes(vault.open(sub.id, sub.old_secret)))
+            except SecretError as exc:
+                # E.g. rotated after the secrets key was lost: the new secret alone signs.
+                log.warning(
+                    "subscription %s: the previous secret is unusable (%s); signing with the new one",
+                    sub.id,
+                    exc.detail,
+                )
         return out
 
     def _retry_wait(self, number: int, outcome: Outcome) -> float | None:
@@ -216,8 +294,9 @@ class Dispatcher:
         return self.clock() + timedelta(seconds=min(wait, MAX_HOLD_SECONDS))
 
     async def _record(self, sub_id: str, delivery_id: int, number: int, outcome: Outcome) -> None:
+        """A failed attempt: the retry, the run of failures, perhaps disabling (rare: the ORM is fine)."""
         now = self.clock()
-        async with self.db.sessions() as session:
+        async with self._writing(), self.db.sessions() as session:
             delivery = await session.get(WebhookDeliveryRow, delivery_id)
             sub = await repo.get_subscription(session, sub_id)
             if delivery is None or sub is None:
@@ -235,20 +314,29 @@ class Dispatcher:
             delivery.last_status, delivery.last_error = outcome.status_code, outcome.error
             if outcome.ok:
                 delivery.state, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
-                sub.failing_since, sub.last_success_at = None, now
+                sub.failing_since, sub.last_failure_at, sub.last_success_at = None, None, now
             else:
                 wait = self._retry_wait(self._in_series(delivery, number), outcome)
                 if wait is None:
                     delivery.state, delivery.next_attempt_at = "dead", None
                 else:
                     delivery.next_attempt_at = now + timedelta(seconds=wait)
-                sub.failing_since = aware(sub.failing_since) or now
+                self._count_failure(sub, now)
                 why = self._disable_reason(sub, outcome, now)
                 if why is not None:
                     await self._disable(session, sub, *why, now)
             session.add(delivery)
             session.add(sub)
             await session.commit()
+
+    def _count_failure(self, sub: WebhookSubscriptionRow, now: datetime) -> None:
+        """Extend the current run of failures, or start one when the last failure is older than the
+        schedule's longest wait (the receiver may well have been fine in between: no traffic)."""
+        last = aware(sub.last_failure_at)
+        gap = max(self.settings.retry_schedule_seconds) * (1 + self.settings.jitter) + MAX_HOLD_SECONDS
+        if sub.failing_since is None or last is None or (now - last).total_seconds() > gap:
+            sub.failing_since = now
+        sub.last_failure_at = now
 
     def _disable_reason(self, sub: WebhookSubscriptionRow, outcome: Outcome, now: datetime) -> tuple[str, str] | None:
         """(cause, reason) when this failure disables the subscription: `gone` or `failing`."""

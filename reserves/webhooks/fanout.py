@@ -37,13 +37,21 @@ async def fan_out(db, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
     while True:
         try:
             events, deliveries = await _fan_out(db, now, limit)
-        except IntegrityError:
+        except IntegrityError as exc:
+            if not _unique_violation(exc):
+                raise
             # Another worker dispatched the same events first (the unique message id refused ours).
-            log.info("fan-out raced another worker; its deliveries stand")
+            log.warning("fan-out raced another worker; its deliveries stand")
             return created
         created += deliveries
         if events < limit:
             return created
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    """PostgreSQL's unique_violation (23505), or SQLite's UNIQUE constraint message."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 async def _fan_out(db, now: datetime, limit: int) -> tuple[int, int]:
@@ -53,7 +61,7 @@ async def _fan_out(db, now: datetime, limit: int) -> tuple[int, int]:
         events = await repo.undispatched_events(session, limit)
         if not events:
             return 0, 0
-        subs = await repo.live_subscriptions_for_update(session)
+        subs = await repo.subscriptions_for_update(session)
         created = 0
         for event in events:
             created += _dispatch(session, event, subs, now)
@@ -67,10 +75,15 @@ async def _fan_out(db, now: datetime, limit: int) -> tuple[int, int]:
 
 def _dispatch(session, event: EngineEventRow, subs: list[WebhookSubscriptionRow], now: datetime) -> int:
     assert event.id is not None
-    env = envelope_of(event)
-    if env is None:  # operator-only
+    try:
+        env = envelope_of(event)
+        payload = json.loads(event.payload)
+    except (ValueError, TypeError, AttributeError) as exc:
+        # An unreadable event must not stop every delivery behind it: it is passed, loudly.
+        log.error("outbox event %s (%s) is unreadable and is not sent: %s", event.id, event.kind, exc)
         return 0
-    payload = json.loads(event.payload)
+    if env is None or not isinstance(payload, dict):  # operator-only
+        return 0
     event_type = env["type"]
     created = 0
     for sub in subs:

@@ -23,6 +23,7 @@ from reserves.trust import audit
 from reserves.webhooks.catalogue import RATIO_BELOW, TYPES
 from reserves.webhooks.errors import (
     InvalidSubscription,
+    SecretError,
     SubscriptionState,
     UnknownDelivery,
     UnknownSubscription,
@@ -203,7 +204,7 @@ class WebhookService:
                 after_event=await repo.newest_event_id(session),
             )
             session.add(row)
-            await self._audit(session, "webhook.created", {"subscription": sub_id, "events": clean_events}, now)
+            await self._audit(session, "webhook.created", {"subscription": sub_id}, now)
             await session.commit()
             view = self.view(row, {})
         return {**view, "secret": secret}
@@ -239,6 +240,8 @@ class WebhookService:
             row.updated_at = datetime.now(timezone.utc)
             session.add(row)
             fields = [k for k in ("url", "events", "description", "threshold_bp") if getattr(change, k) is not None]
+            if change.clear_threshold:
+                fields.append("threshold_bp")
             await self._audit(session, "webhook.updated", {"subscription": row.id, "fields": fields}, row.updated_at)
             await session.commit()
             return self.view(row, await repo.delivery_counts(session, row.id))
@@ -281,7 +284,12 @@ class WebhookService:
             row = await self._get(session, sub_id)
             now = datetime.now(timezone.utc)
             secret = new_secret()
-            row.old_secret = row.secret
+            try:
+                vault.open(row.id, row.secret)
+                row.old_secret = row.secret
+            except SecretError:
+                # Sealed under a key that is gone (the recovery after losing it): nothing to keep.
+                row.old_secret = None
             row.old_secret_until = now + timedelta(seconds=self.settings.rotation_grace_seconds)
             row.secret, row.updated_at = vault.seal(row.id, secret), now
             session.add(row)
@@ -314,7 +322,10 @@ class WebhookService:
             if delivery is None:
                 raise UnknownDelivery("no such delivery for this subscription")
             now = datetime.now(timezone.utc)
+            if row.state != "active":
+                raise SubscriptionState(f"the subscription is {row.state}: resume it first (its deliveries wait)")
             delivery.series_start = delivery.attempts
+            await repo.lift_hold(session, row.id)  # "now" means now, not after a backoff hold
             delivery.state, delivery.next_attempt_at = "pending", now
             session.add(delivery)
             await self._audit(session, "webhook.redelivered", {"subscription": row.id, "delivery": delivery_id}, now)

@@ -72,8 +72,8 @@ def test_summary_and_dashboard_show_wallets_spendable_and_locked(client):
             assert "until " in html
     assert 'id="reserve-set-history"' in html and summary["reserve_set_history"][0]["reason"] in html
     assert (
-        '<section id="proofs" hx-get="/partials/proofs" hx-trigger="load, sse:proof.expiring, every 60s" hx-swap="innerHTML"></section>'
-        in html
+        '<section id="proofs" hx-get="/partials/proofs" hx-trigger="load, sse:proof.expiring, every 60s"'
+        ' hx-swap="innerHTML"></section>' in html
     )
     assert "only asserted" in html and "Proven" in html and "Asserted" in html
 

@@ -25,6 +25,7 @@ class Received:
     verified: bool | None
     status: int
     at: float = field(default_factory=time.monotonic)
+    done: float | None = None  # when the answer was sent (after any delay)
 
 
 @dataclass
@@ -110,10 +111,14 @@ class Receiver:
             except WebhookVerificationError:
                 verified = False
         status, extra = self._answer(route, seen)
+        if verified is False:
+            status, extra = 401, {}  # a receiver refuses what it cannot verify: signing bugs fail tests
+        record = Received(path, headers, body, verified, status)
         with self.lock:
-            self.received.append(Received(path, headers, body, verified, status))
+            self.received.append(record)
         if route.delay:
             time.sleep(route.delay)
+        record.done = time.monotonic()
         try:
             handler.send_response(status)
             for k, v in extra.items():
