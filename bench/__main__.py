@@ -9,6 +9,7 @@ from bench import (
     supply_bench,
     verify_bench,
     web_bench,
+    webhook_bench,
 )
 
 if __name__ == "__main__":
@@ -20,3 +21,4 @@ if __name__ == "__main__":
     monitor_bench.main()
     history_bench.main()
     web_bench.main([])
+    webhook_bench.main([])

@@ -25,6 +25,7 @@ from reserves.attestation.verify import verify_chain
         "supply_bench",
         "web_bench",
         "history_bench",
+        "webhook_bench",
     ],
 )
 def test_bench_module_imports_and_has_main(name):
@@ -52,6 +53,17 @@ def test_history_bench_runs_at_a_tiny_size(monkeypatch, pg_server, capsys):
         for window in ("year", "week", "day"):
             assert f"{backend} {window}:" in out
     assert "answers equal: False" not in out
+
+
+async def test_webhook_bench_delivers_every_event_once_at_a_tiny_size(capsys):
+    """20 events for 2 receivers through the real dispatcher on SQLite (no devnet part): 40 deliveries, each once."""
+    from bench import webhook_bench
+
+    result = await webhook_bench.run(webhook_bench.parse(["--events", "20", "--receivers", "2", "--no-devnet"]))
+    assert result.expected == 40
+    assert (result.received, result.distinct, result.duplicates, result.missing) == (40, 40, 0, 0)
+    out = capsys.readouterr().out
+    assert "every delivery arrived once: True" in out and "reference: bare httpx POST loop" in out
 
 
 def test_snapshot_bench_runs_at_a_tiny_size(monkeypatch, capsys):

@@ -245,3 +245,39 @@ def test_the_devnet_path_a_snapshot_reaches_a_receiver_signed(client, receiver, 
     fetched = client.get(ref["path"])
     assert fetched.status_code == 200 and fetched.json()["id"] == env["id"]
     assert published["data"]["status"] == env["attestation"]["status"]
+
+
+def test_a_snapshot_rolled_back_after_its_events_sends_nothing(client, receiver, w, monkeypatch):
+    """The events of an attestation are written in its transaction: when the store fails after them,
+    neither the attestation nor any event exists, and no receiver hears of it."""
+    from sqlalchemy import func, select
+
+    import reserves.snapshot.store as store
+    from reserves.storage.engine_models import EngineEventRow
+    from reserves.storage.models import AttestationRow
+
+    _add(client, receiver, "/rollback", events=["attestation.published", "status.changed", "source.stale"])
+
+    async def counts():
+        async with w.db.sessions() as session:
+            events = (await session.exec(select(func.count()).select_from(EngineEventRow))).one()
+            attestations = (await session.exec(select(func.count()).select_from(AttestationRow))).one()
+            return events, attestations
+
+    before = w.call(counts)
+    original = store._published
+
+    async def fail_after_the_events(session, *args, **kwargs):
+        await original(session, *args, **kwargs)
+        await session.flush()  # the event rows were written...
+        raise RuntimeError("disk full")  # ...and then the transaction fails
+
+    monkeypatch.setattr(store, "_published", fail_after_the_events)
+    with pytest.raises(Exception) as failed:
+        w.snapshot(cosign_it=False)
+    assert "disk full" in repr(failed.value) or "disk full" in str(getattr(failed.value, "detail", ""))
+    monkeypatch.setattr(store, "_published", original)
+    assert w.call(counts) == before
+    w.call(w.worker.webhooks.tick)
+    w.call(w.worker.webhooks.drain)
+    assert receiver.at("/rollback") == []
