@@ -49,6 +49,18 @@ async def list_subscriptions(session) -> list[WebhookSubscriptionRow]:
     return list((await session.exec(stmt)).all())
 
 
+# Held while a subscription is added, so that concurrent adds cannot pass max_subscriptions together.
+SUBSCRIPTIONS_LOCK_KEY = 0x52455345_0012
+
+
+async def lock_subscriptions(session) -> None:
+    """Serialize adds: a transaction-scoped advisory lock on PostgreSQL, SQLite's write lock here."""
+    if _pg(session):
+        await session.exec(text("SELECT pg_advisory_xact_lock(:k)"), params={"k": SUBSCRIPTIONS_LOCK_KEY})
+    else:
+        await session.exec(text("UPDATE webhook_subscription SET next_sequence = next_sequence WHERE 1 = 0"))
+
+
 async def take_fan_out_lock(session) -> None:
     """SQLite: start the fan-out as a write transaction, so a second worker waits for the first to
     commit and then finds its events dispatched (PostgreSQL locks rows instead, see below)."""

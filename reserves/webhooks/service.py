@@ -187,6 +187,7 @@ class WebhookService:
         sub_id = "wh_" + random_source.token_urlsafe(12)
         secret = new_secret()
         async with self.db.sessions() as session:
+            await repo.lock_subscriptions(session)
             if await repo.count_subscriptions(session) >= self.settings.max_subscriptions:
                 raise SubscriptionState(
                     f"at most {self.settings.max_subscriptions} subscriptions (webhooks.max_subscriptions)"

@@ -197,3 +197,16 @@ async def test_a_delivery_row_survives_its_subscription_being_deleted_mid_turn(d
     assert len(receiver.at("/slow")) == 1
     async with db.sessions() as session:
         assert (await session.exec(select(WebhookDeliveryRow))).all() == []
+
+
+async def test_concurrent_adds_never_pass_the_limit(db, keys):
+    service = WebhookService(db, faster(max_subscriptions=5), keys)
+
+    async def add(i: int):
+        try:
+            return await service.add(url=f"http://127.0.0.1:9/{i}", events=["status.changed"])
+        except SubscriptionState:
+            return None
+
+    made = await asyncio.gather(*(add(i) for i in range(20)))
+    assert sum(m is not None for m in made) == 5 and len(await service.list()) == 5
