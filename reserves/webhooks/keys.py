@@ -8,6 +8,7 @@ read from, or created in, a file of its own there (mode 0600). Without either, t
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +55,9 @@ def _from_dir(folder: Path | None, name: str, make) -> str | None:
     text = make()
     # Written whole to a temporary file, then linked in place: a role starting at the same moment
     # either links first or reads the complete file the other linked.
-    tmp = folder / f".{name}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # mkstemp: a fresh name opened with O_EXCL and mode 0600 (two containers may both be PID 1).
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    tmp = Path(tmp_name)
     with os.fdopen(fd, "w") as f:
         f.write(text + "\n")
     try:
