@@ -72,6 +72,9 @@ def event_hub(db: Database, settings: Settings) -> EventHub:
         poll_seconds=p.stream_poll_seconds,
         heartbeat_seconds=p.stream_heartbeat_seconds,
         max_clients=p.stream_max_clients,
+        max_per_client=p.stream_max_per_client,
+        max_seconds=p.stream_max_seconds,
+        gap_seconds=p.stream_gap_seconds,
     )
 
 

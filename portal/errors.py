@@ -10,11 +10,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import SQLAlchemyError
 
-from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound, ReservesError
+from reserves.errors import Conflict, Forbidden, InvalidInput, NotFound, ReservesError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
-_STATUS = {NotFound: 404, InvalidInput: 400, Conflict: 409, Forbidden: 403}
+_STATUS = {NotFound: 404, InvalidInput: 400, Conflict: 409, Forbidden: 403, TooManyRequests: 429}
 
 
 def _body(code: str, detail: str, extra: dict | None = None) -> dict:

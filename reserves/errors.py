@@ -17,6 +17,13 @@ class ConfigError(ReservesError):
     code = "invalid_config"
 
 
+class TooManyRequests(ReservesError):
+    """The caller asks for more than its share; `retry_after` (seconds) says when to try again."""
+
+    code = "rate_limited"
+    retry_after = 60
+
+
 class NotFound(ReservesError):
     code = "not_found"
 

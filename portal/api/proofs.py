@@ -3,7 +3,6 @@ partial."""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -17,6 +16,7 @@ from litestar.params import JSONBody
 from litestar.response import Template
 
 from portal.api.attestations import ErrorBody
+from portal.clients import client_key
 from portal.deps import Proofs, services_of
 
 MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotten first
@@ -28,20 +28,6 @@ def error_specs(**codes: str) -> dict[int, ResponseSpec]:
         int(status[1:]): ResponseSpec(data_container=ErrorBody, description=text, generate_examples=False)
         for status, text in codes.items()
     }
-
-
-def client_key(host: str) -> str:
-    """The rate-limit key of a peer address: an IPv6 host is its /64 (one host can use every address
-    of its prefix), an IPv4-mapped IPv6 address its IPv4 address; anything else as given."""
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    if ip.version == 6:
-        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
-    return str(ip)
 
 
 ALL_CLIENTS_FACTOR = 10

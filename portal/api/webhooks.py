@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 
 from portal.api.admin import AUTH_ERRORS, admin_guard
 from portal.api.proofs import error_specs
@@ -54,7 +54,7 @@ class WebhookAdminController(Controller):
         description=f"Event types: {', '.join(TYPES)}.",
         responses=error_specs(**ERRORS),
     )
-    async def add(self, webhooks: Webhooks, data: NewSubscription) -> dict[str, Any]:
+    async def add(self, webhooks: Webhooks, data: JSONBody[NewSubscription]) -> dict[str, Any]:
         return await webhooks.add(
             url=data.url, events=data.events, description=data.description, threshold_bp=data.threshold_bp
         )
@@ -72,7 +72,9 @@ class WebhookAdminController(Controller):
         summary="Change url, events, description or threshold_bp (null clears the threshold)",
         responses=error_specs(**ERRORS),
     )
-    async def update(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID], data: dict[str, Any]) -> dict[str, Any]:
+    async def update(
+        self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID], data: JSONBody[dict[str, Any]]
+    ) -> dict[str, Any]:
         unknown = sorted(set(data) - PATCH_KEYS)
         if unknown:
             raise InvalidSubscription(f"{unknown[0][:64]}: unknown field (allowed: {', '.join(sorted(PATCH_KEYS))})")
@@ -136,10 +138,10 @@ class WebhookAdminController(Controller):
         webhooks: Webhooks,
         sub_id: Annotated[str, SUB_ID],
         state_: Annotated[
-            str | None, Parameter(query="state", max_length=16, description=" or ".join(DELIVERY_STATES))
+            str | None, QueryParameter(name="state", max_length=16, description=" or ".join(DELIVERY_STATES))
         ] = None,
-        before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor: next_before")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
+        before: Annotated[int | None, QueryParameter(ge=1, le=2**53 - 1, description="cursor: next_before")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> dict[str, Any]:
         return await webhooks.deliveries(sub_id, state=state_, before=before, limit=limit)
 

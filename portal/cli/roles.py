@@ -61,7 +61,7 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
         log_level="warning",
         proxy_headers=forwarded is not None,
         forwarded_allow_ips=forwarded,
-        # An event stream (/api/v1/events/stream) never ends by itself: on shutdown give open ones
+        # An event stream (/api/v1/events/stream) lasts up to stream_max_seconds: on shutdown give open ones
         # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
         timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
     )

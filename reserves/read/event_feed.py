@@ -72,6 +72,25 @@ class EventFeed:
         async with self.db.sessions() as session:
             return await events_repo.newest_id(session)
 
+    async def poll(self, after_id: int, *, limit: int) -> tuple[frozenset[int] | None, list[StreamEvent]]:
+        """The transactions in progress (PostgreSQL; None elsewhere), read just before the events
+        after `after_id` (oldest first, at most `limit`): one read of the poller."""
+        async with self.db.sessions() as session:
+            running = await events_repo.running_xids(session)
+            rows = await events_repo.after(session, after_id=after_id, limit=limit)
+        return running, [stream_event(r) for r in rows]
+
+    async def start_point(self, window: int) -> tuple[int, list[int] | None]:
+        """The newest stored id (0 when none) and, when a transaction in progress might still commit a
+        lower one (PostgreSQL), the ids stored among the `window` ids up to it (else None)."""
+        async with self.db.sessions() as session:
+            newest = await events_repo.newest_id(session)
+            # Read after the newest id: a transaction that took a lower id and still runs is listed.
+            running = await events_repo.running_xids(session)
+            if not running:
+                return newest, None
+            return newest, await events_repo.ids_in(session, after_id=max(newest - window, 0), upto_id=newest)
+
     async def since(self, after_id: int, *, upto_id: int | None = None, limit: int) -> list[StreamEvent]:
         """Events after `after_id` (up to `upto_id`), oldest first, at most `limit` (private ones included)."""
         async with self.db.sessions() as session:

@@ -179,7 +179,15 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
     return settings
 
 
-_STREAM_KEYS = ("stream_max_clients", "stream_heartbeat_seconds", "stream_poll_seconds")
+_STREAM_KEYS = (
+    "stream_max_clients",
+    "stream_heartbeat_seconds",
+    "stream_poll_seconds",
+    "stream_max_per_client",
+    "stream_max_seconds",
+    "stream_send_timeout_seconds",
+    "stream_gap_seconds",
+)
 
 
 def _portal(t: dict[str, Any]) -> PortalSettings:
@@ -216,7 +224,22 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         stream_poll_seconds=_num(
             t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
         ),
+        **_stream_limits(t, d),
     )
+
+
+def _stream_limits(t: dict[str, Any], d: PortalSettings) -> dict[str, Any]:
+    def num(key: str, lo: float, hi: float) -> float:
+        return _num(t, key, f"portal.{key}", getattr(d, key), lo=lo, hi=hi)
+
+    return {
+        "stream_max_per_client": _int(
+            t, "stream_max_per_client", "portal.stream_max_per_client", d.stream_max_per_client, lo=1, hi=100_000
+        ),
+        "stream_max_seconds": num("stream_max_seconds", 1, 86_400),
+        "stream_send_timeout_seconds": num("stream_send_timeout_seconds", 0.1, 600),
+        "stream_gap_seconds": num("stream_gap_seconds", 0.05, 600),
+    }
 
 
 def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:

@@ -31,6 +31,14 @@ class PortalSettings:
     stream_max_clients: int = 200
     stream_heartbeat_seconds: float = 15.0
     stream_poll_seconds: float = 1.0
+    # Streams of one client key (address, IPv6 /64) per web process (more get 429); seconds a stream
+    # lasts before the server ends it (the client resumes with Last-Event-ID); seconds one write may
+    # wait for a client that stopped reading before its stream is dropped; seconds a hole in the
+    # event ids is held at least (see reserves.read.stream).
+    stream_max_per_client: int = 4
+    stream_max_seconds: float = 1800.0
+    stream_send_timeout_seconds: float = 30.0
+    stream_gap_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from reserves.storage.engine_models import EngineEventRow
@@ -81,3 +81,25 @@ async def after(session, *, after_id: int, upto_id: int | None = None, limit: in
     if upto_id is not None:
         stmt = stmt.where(col(EngineEventRow.id) <= upto_id)
     return list((await session.exec(stmt)).all())
+
+
+async def ids_in(session, *, after_id: int, upto_id: int) -> list[int]:
+    """The stored ids in (`after_id`, `upto_id`], ascending (an index-only read)."""
+    stmt = (
+        select(EngineEventRow.id)
+        .where(col(EngineEventRow.id) > after_id, col(EngineEventRow.id) <= upto_id)
+        .order_by(col(EngineEventRow.id))
+    )
+    return [int(i) for i in (await session.exec(stmt)).all() if i is not None]
+
+
+async def running_xids(session) -> frozenset[int] | None:
+    """PostgreSQL: the transactions (64-bit xids) in progress now, from `pg_current_snapshot()`;
+    None on a database that runs one writer at a time (SQLite)."""
+    conn = await session.connection()
+    if conn.dialect.name != "postgresql":
+        return None
+    # Text form "xmin:xmax:xip,xip,...": the in-progress list is the third field.
+    snapshot = (await conn.execute(text("SELECT pg_current_snapshot()::text"))).scalar_one()
+    xip = str(snapshot).split(":")[2]
+    return frozenset(int(x) for x in xip.split(",") if x)

@@ -3,9 +3,10 @@ temporary SQLite database that the test writes outbox events into, as the worker
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -51,12 +52,14 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, **portal: Any) -> Iterator[LiveServer]:
+def live_server(data_dir: Path, uvicorn_options: dict[str, Any] | None = None, **portal: Any) -> Iterator[LiveServer]:
     settings = bare_settings(data_dir, **{**FAST, **portal})
     app = create_app(settings)
     port = free_port()
-    # A stream never ends by itself: give open ones a second, then cancel them (as `reserves serve` does).
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    # Streams end after their lifetime only: give open ones a second, then cancel them (as `reserves serve` does).
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **(uvicorn_options or {})
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="stream-test-server", daemon=True)
     thread.start()
@@ -74,7 +77,8 @@ def live_server(data_dir: Path, **portal: Any) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("stream")) as server:
+    # Every test client is 127.0.0.1: the per-client cap has its own test.
+    with live_server(tmp_path_factory.mktemp("stream"), stream_max_per_client=1000) as server:
         yield server
 
 
@@ -97,6 +101,15 @@ async def write(db: Database, *kinds: str, **fields: Any) -> list[EngineEventRow
             await events_repo.add(session, kind=kind, at=datetime.now(timezone.utc), payload=payload, **fields)
     async with db.sessions() as session:
         return await events_repo.after(session, after_id=before, limit=len(kinds))
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Wait for `condition`, checked every 20 ms, at most `timeout` seconds (generous: machines are loaded)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s")
+        await asyncio.sleep(0.02)
 
 
 async def sse(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:

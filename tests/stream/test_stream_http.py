@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
+from datetime import datetime, timezone
 
 import pytest
 
 from reserves.read.stream import RESUME_LIMIT
+from reserves.storage import events as events_repo
+from reserves.storage.db import open_database
 from reserves.webhooks.catalogue import body_bytes, envelope_of
-from tests.stream.conftest import live_server, next_event, sse, write
+from tests.stream.conftest import live_server, next_event, sse, wait_until, write
 
 PATH = "/api/v1/events/stream"
 
@@ -177,3 +181,101 @@ async def test_fifty_clients_share_one_poller(live, db):
     assert all(g == [expected(row) for row in rows] for g in got)
     # One read of the outbox every 0.1 s for the whole process, not one per client.
     assert 1 <= polls <= elapsed / 0.1 + 3, (polls, elapsed)
+
+
+async def test_the_per_client_cap_answers_429_and_frees_on_disconnect(tmp_path):
+    with live_server(tmp_path, stream_max_per_client=2) as server:
+        async with server.client() as client:
+            async with client.stream("GET", PATH) as a, client.stream("GET", PATH) as b:
+                readers = [sse(a), sse(b)]
+                for messages in readers:
+                    await connected(messages)
+                over = await client.get(PATH)
+                assert over.status_code == 429 and over.headers["retry-after"] == "30"
+                assert over.json()["error"]["code"] == "too_many_client_streams"
+            await wait_until(lambda: server.hub.listeners == 0)
+            async with client.stream("GET", PATH) as c:
+                assert c.status_code == 200
+
+
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_cap(tmp_path):
+    # What `reserves serve` passes uvicorn when [portal] forwarded_allow_ips names the proxy.
+    proxy = {"proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"}
+    with live_server(tmp_path, proxy, stream_max_per_client=1) as server:
+        async with server.client() as client:
+            one = {"X-Forwarded-For": "2001:db8:7::1"}
+            async with client.stream("GET", PATH, headers=one) as a:
+                reader = sse(a)  # held: a reader dropped half-way closes its connection
+                await connected(reader)
+                same_64 = await client.get(PATH, headers={"X-Forwarded-For": "2001:db8:7::2"})
+                assert same_64.status_code == 429
+                async with client.stream("GET", PATH, headers={"X-Forwarded-For": "198.51.100.7"}) as b:
+                    assert b.status_code == 200
+
+
+async def test_a_stream_ends_after_its_lifetime_and_the_client_resumes_without_loss(tmp_path):
+    with live_server(tmp_path, stream_max_seconds=1.0) as server:
+        db = open_database(server.url)
+        try:
+            async with server.client() as client:
+                started = time.monotonic()
+                async with client.stream("GET", PATH) as r:
+                    messages = sse(r)
+                    await connected(messages)
+                    rows = await write(db, "status_changed")
+                    got = await next_event(messages)
+                    rest = [m async for m in messages]  # the server ends it: the loop finishes
+                assert got["id"] == str(rows[0].id) and all(m["data"] is None for m in rest)
+                assert time.monotonic() - started < 10
+                missed = await write(db, "source_stale", "source_recovered")  # while it reconnects
+                async with client.stream("GET", PATH, headers={"Last-Event-ID": got["id"]}) as r:
+                    messages = sse(r)
+                    await connected(messages)
+                    assert await events(messages, 2) == [expected(row) for row in missed]
+        finally:
+            await db.dispose()
+
+
+async def write_large(db, count: int, size: int) -> None:
+    async with db.sessions() as session, session.begin():
+        for _ in range(count):
+            await events_repo.add(
+                session, kind="status_changed", at=datetime.now(timezone.utc), payload={"blob": "x" * size}
+            )
+
+
+def connect_and_never_read(port: int) -> socket.socket:
+    """A raw TCP client with a small receive buffer that sends a stream request and reads nothing."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.sendall(f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
+    return sock
+
+
+def read_to_end(sock: socket.socket, timeout: float) -> bytes:
+    sock.settimeout(timeout)
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def test_a_client_that_stops_reading_loses_its_slot_and_its_stream(tmp_path):
+    # 150 events of 60 kB: far more than the socket buffers hold, far fewer than the queue (256), so
+    # only the bounded write can end this stream (a lifetime of an hour would not, in this test).
+    with live_server(tmp_path, stream_send_timeout_seconds=1.0, stream_max_seconds=3600) as server:
+        db = open_database(server.url)
+        sock = connect_and_never_read(int(server.base.rsplit(":", 1)[1]))
+        try:
+            await wait_until(lambda: server.hub.listeners == 1)
+            await write_large(db, 150, 60_000)
+            await wait_until(lambda: server.hub.listeners == 0, timeout=60)
+            # Reading now drains what was buffered, then the server's end: the response is over.
+            received = await asyncio.to_thread(read_to_end, sock, 30)
+            assert received.startswith(b"HTTP/1.1 200") and b"event: status.changed" in received
+            async with server.client() as client, client.stream("GET", PATH) as r:
+                assert r.status_code == 200  # the slot is free again
+        finally:
+            sock.close()
+            await db.dispose()

@@ -18,6 +18,27 @@ def load(tmp_path, text: str):
 def test_defaults():
     p = PortalSettings()
     assert (p.stream_max_clients, p.stream_heartbeat_seconds, p.stream_poll_seconds) == (200, 15.0, 1.0)
+    assert (p.stream_max_per_client, p.stream_max_seconds, p.stream_send_timeout_seconds, p.stream_gap_seconds) == (
+        4,
+        1800.0,
+        30.0,
+        5.0,
+    )
+
+
+def test_the_limits_are_read(tmp_path):
+    s = load(
+        tmp_path,
+        "[portal]\nstream_max_per_client = 2\nstream_max_seconds = 600\nstream_send_timeout_seconds = 5\n"
+        "stream_gap_seconds = 1.5\n",
+    )
+    p = s.portal
+    assert (p.stream_max_per_client, p.stream_max_seconds, p.stream_send_timeout_seconds, p.stream_gap_seconds) == (
+        2,
+        600.0,
+        5.0,
+        1.5,
+    )
 
 
 def test_values_are_read(tmp_path):
@@ -40,6 +61,14 @@ def test_values_are_read(tmp_path):
         "stream_heartbeat_seconds = 301",
         "stream_poll_seconds = -1",
         "stream_poll_seconds = 61",
+        "stream_max_per_client = 0",
+        "stream_max_per_client = 2.5",
+        "stream_max_seconds = 0.5",
+        "stream_max_seconds = 86401",
+        "stream_send_timeout_seconds = 0",
+        'stream_send_timeout_seconds = "30"',
+        "stream_gap_seconds = 0",
+        "stream_gap_seconds = 601",
     ],
 )
 def test_bad_values_name_their_key(tmp_path, line):
