@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, bindparam, func, text
+from sqlalchemy import DateTime, String, bindparam, func, text
 from sqlmodel import col, select
 
 from reserves.storage.engine_models import EngineEventRow
@@ -89,8 +89,11 @@ async def subscriptions_for_update(session) -> list[WebhookSubscriptionRow]:
     return list((await session.exec(stmt)).all())
 
 
-async def claim_subscriptions(session, *, owner: str, now: datetime, until: datetime, limit: int) -> list[str]:
-    """Lease up to `limit` active subscriptions with a delivery due and no other worker holding them."""
+async def claim_subscriptions(
+    session, *, owner: str, now: datetime, until: datetime, limit: int, exclude: list[str] | None = None
+) -> list[str]:
+    """Lease up to `limit` active subscriptions with a delivery due and no other worker holding them
+    (nor one of `exclude`: those this worker is still serving)."""
     lock = "FOR UPDATE SKIP LOCKED" if _pg(session) else ""
     sql = _sql(
         f"""
@@ -98,6 +101,7 @@ async def claim_subscriptions(session, *, owner: str, now: datetime, until: date
         WHERE id IN (
             SELECT s.id FROM webhook_subscription s
             WHERE s.state = 'active'
+              AND s.id NOT IN :exclude
               AND (s.lease_until IS NULL OR s.lease_until < :now)
               AND EXISTS (
                   SELECT 1 FROM webhook_delivery d
@@ -111,8 +115,9 @@ async def claim_subscriptions(session, *, owner: str, now: datetime, until: date
         """,
         "now",
         "until",
-    )
-    rows = await session.exec(sql, params={"owner": owner, "now": now, "until": until, "limit": limit})
+    ).bindparams(bindparam("exclude", expanding=True, type_=String()))
+    params = {"owner": owner, "now": now, "until": until, "limit": limit, "exclude": list(exclude or [])}
+    rows = await session.exec(sql, params=params)
     return [r[0] for r in rows.all()]
 
 
@@ -232,14 +237,15 @@ async def pending_due_now(session, sub_id: str, now: datetime) -> None:
 async def record_success(
     session, *, delivery_id: int, sub_id: str, attempt: int, now: datetime, status: int, latency_ms: int, manual: bool
 ) -> bool:
-    """The common outcome in three plain statements (no ORM load); False when the delivery is gone."""
+    """The common outcome in three plain statements (no ORM load); False when the delivery is gone or
+    moved on meanwhile (another attempt counted, e.g. after a redelivery)."""
     done = await session.exec(
         _sql(
             "UPDATE webhook_delivery SET state = 'succeeded', delivered_at = :now, next_attempt_at = NULL,"
-            " last_status = :status, last_error = NULL WHERE id = :id",
+            " last_status = :status, last_error = NULL WHERE id = :id AND state = 'pending' AND attempts = :attempt",
             "now",
         ),
-        params={"now": now, "status": status, "id": delivery_id},
+        params={"now": now, "status": status, "id": delivery_id, "attempt": attempt},
     )
     if not done.rowcount:
         return False

@@ -38,6 +38,7 @@ from reserves.webhooks.transport import safe_client
 
 log = logging.getLogger(__name__)
 MAX_HOLD_SECONDS = 60.0
+STOP_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,18 @@ class Dispatcher:
         """Look for new events and due deliveries now, not at the next poll."""
         self._wake.set()
 
-    async def stop(self) -> None:
-        """Stop claiming; attempts under way are cancelled (they stay counted and due again)."""
-        tasks = [t for t in (self._task, *self._serving.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop claiming; turns under way get `grace` seconds to finish their attempt and record it,
+        then are cancelled (a cancelled attempt stays counted and is due again, same webhook-id)."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        turns = list(self._serving.values())
+        if turns:
+            _done, late = await asyncio.wait(turns, timeout=grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*turns, return_exceptions=True)
         self._task = None
         self._serving.clear()
         await self.client.aclose()
@@ -135,8 +142,7 @@ class Dispatcher:
         """Fan out, then lease what is due and start serving it; returns how many subscriptions started."""
         now = self.clock()
         try:
-            async with self._writing():
-                await fan_out(self.db, now)
+            await fan_out(self.db, now, writing=self._writing)
         except Exception:
             # New events wait for the next turn; deliveries already made must still go out.
             log.exception("webhook fan-out failed; delivering what is already queued")
@@ -146,16 +152,12 @@ class Dispatcher:
             return 0
         async with self._writing(), self.db.sessions() as session:
             claimed = await repo.claim_subscriptions(
-                session, owner=self.owner, now=now, until=self._lease_end(), limit=room
+                session, owner=self.owner, now=now, until=self._lease_end(), limit=room, exclude=list(self._serving)
             )
             await session.commit()
-        started = 0
         for sub_id in claimed:
-            if sub_id in self._serving:
-                continue  # our own lease lapsed while we still serve it: the running turn goes on
             self._serving[sub_id] = asyncio.get_running_loop().create_task(self.serve(sub_id), name=f"webhook {sub_id}")
-            started += 1
-        return started
+        return len(claimed)
 
     async def drain(self) -> None:
         """Wait for the subscriptions being served (tests, the benchmark)."""
@@ -183,8 +185,10 @@ class Dispatcher:
             for delivery in due:
                 assert delivery.id is not None
                 number = delivery.attempts + 1
-                current = await self._begin(sub_id, delivery.id, number, done)
-                done = None
+                # Handed over before the write: if it fails after its commit, the finally below must
+                # not record the same attempt again (its row would refuse, and the lease stay held).
+                previous, done = done, None
+                current = await self._begin(sub_id, delivery.id, number, previous)
                 if current is None:
                     return  # the lease was lost: another worker has it, or it was paused or deleted
                 outcome = await self._send(current, delivery)
@@ -198,10 +202,8 @@ class Dispatcher:
             if len(due) == self.settings.batch:
                 self.wake()  # more may be due: the next turn starts now, not at the next poll
         finally:
-            # No longer serving from here on: a claim right after the release must start a new turn
-            # (a claim that found this turn still listed would leave the lease held by no one).
-            if self._serving.get(sub_id) is asyncio.current_task():
-                del self._serving[sub_id]
+            # This turn stays listed in `_serving` until it has returned: stop() and drain() wait for
+            # the release below, and tick() never claims a subscription a turn of ours still holds.
             try:
                 async with self._writing(), self.db.sessions() as session:
                     if done is not None:

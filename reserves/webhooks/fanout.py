@@ -9,8 +9,10 @@ only after it has been back at or above it (`ratio_below` remembers which side i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,12 +33,16 @@ def message_id(event_id: int, sub_id: str, event_type: str) -> str:
     return f"msg_{event_id}_{sub_id}{suffix}"
 
 
-async def fan_out(db, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
-    """Dispatch every undispatched event, `limit` per transaction; returns how many deliveries were created."""
+async def fan_out(db, now: datetime, limit: int = FAN_OUT_BATCH, writing: Callable[[], Any] | None = None) -> int:
+    """Dispatch every undispatched event, `limit` per transaction; returns how many deliveries were created.
+
+    `writing`: an async context manager factory held around each transaction (the dispatcher's
+    SQLite write lock), so a long backlog lets other writes in between its batches."""
     created = 0
     while True:
         try:
-            events, deliveries = await _fan_out(db, now, limit)
+            async with writing() if writing is not None else contextlib.nullcontext():
+                events, deliveries = await _fan_out(db, now, limit)
         except IntegrityError as exc:
             if not _unique_violation(exc):
                 raise

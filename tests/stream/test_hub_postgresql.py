@@ -108,3 +108,36 @@ async def test_a_rolled_back_id_is_passed_once_no_transaction_could_fill_it(pg_o
         assert await asyncio.wait_for(reader, 20) == [kept]
     finally:
         await hub.stop()
+
+
+async def test_a_writer_with_an_xid_above_the_snapshot_xmax_counts_as_running(pg_server):
+    """Review: `pg_current_snapshot()` does not list a running transaction whose xid is at or above
+    its xmax; the hole it holds must still count as possibly filled (pg_stat_activity lists it)."""
+    import psycopg
+
+    from reserves.storage.db import open_database, sync_url
+    from reserves.storage.events import running_xids
+    from tests.pg import fresh_database
+
+    with fresh_database(pg_server) as url:
+        plain = sync_url(url).replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, autocommit=True) as c:
+            c.execute("CREATE TABLE probe (id serial PRIMARY KEY, v int)")
+        first, second = psycopg.connect(plain), psycopg.connect(plain)
+        try:
+            first.execute("SELECT pg_current_xact_id()")
+            late = int(str(second.execute("SELECT pg_current_xact_id()").fetchone()[0]))
+            second.execute("INSERT INTO probe (v) VALUES (1)")  # takes id 1, stays open
+            first.execute("INSERT INTO probe (v) VALUES (2)")
+            first.commit()  # id 2 visible: a hole at 1 that `second` may still fill
+            db = open_database(url)
+            try:
+                async with db.sessions() as session:
+                    running = await running_xids(session)
+            finally:
+                await db.dispose()
+            assert running is not None and (late & 0xFFFFFFFF) in running
+        finally:
+            second.rollback()
+            first.close()
+            second.close()

@@ -252,7 +252,7 @@ async def test_a_worker_killed_mid_send_leaves_the_attempt_counted_and_due_again
     first = Dispatcher(db, settings, keys, "worker-1")
     await first.tick()
     await receiver.until("/slow", 1)
-    await first.stop()  # cancelled while the receiver still holds the request
+    await first.stop(grace=0)  # killed while the receiver still holds the request
     [d] = await deliveries(db, made["id"])
     assert d.state == "pending" and d.attempts == 1  # counted before it was sent
     # Time passes beyond the lease (simulated: the dead worker's lease and the retry are due now).

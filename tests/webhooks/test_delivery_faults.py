@@ -210,3 +210,21 @@ async def test_concurrent_adds_never_pass_the_limit(db, keys):
 
     made = await asyncio.gather(*(add(i) for i in range(20)))
     assert sum(m is not None for m in made) == 5 and len(await service.list()) == 5
+
+
+async def test_stopping_lets_a_finished_attempt_be_recorded(db, service, settings, keys, receiver):
+    """Review: stop() returned while a turn was still recording its last success, so the database was
+    closed under it and the event was sent again later."""
+    made = await subscribe(service, receiver, "/slow", "slow", delay=0.3)
+    await emit(db)
+    dispatcher = Dispatcher(db, settings, keys, "w")
+    await dispatcher.tick()
+    await receiver.until("/slow", 1)
+    await dispatcher.stop()  # the answer comes within the grace period
+    [d] = await deliveries(db, made["id"])
+    assert d.state == "succeeded" and d.attempts == 1
+    async with db.sessions() as session:
+        from reserves.storage.webhook_models import WebhookSubscriptionRow
+
+        sub = await session.get(WebhookSubscriptionRow, made["id"])
+    assert sub.lease_owner is None  # released, not left to expire
