@@ -27,6 +27,7 @@ from reserves.settings.webhooks import WebhookSettings
 from reserves.storage import events as events_repo
 from reserves.storage import webhook_repository as repo
 from reserves.storage.db import Database
+from reserves.storage.repository import utc
 from reserves.storage.webhook_models import WebhookDeliveryRow, WebhookSubscriptionRow
 from reserves.trust import audit
 from reserves.webhooks.attempt import Outcome, attempt
@@ -56,10 +57,8 @@ def utcnow() -> datetime:
 
 
 def aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; they were written in UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    """`reserves.storage.repository.utc` for an optional column (SQLite hands datetimes back naive)."""
+    return None if moment is None else utc(moment)
 
 
 class Dispatcher:

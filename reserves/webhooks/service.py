@@ -41,12 +41,6 @@ DELIVERY_STATES = ("pending", "succeeded", "dead")
 MAX_PAGE = 200
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 @dataclass(frozen=True)
 class Change:
     """A PATCH: None leaves a field as it is; `threshold_bp` is cleared with `clear_threshold`."""
