@@ -43,13 +43,21 @@ from reserves.storage.repository import LEADER_LOCK_KEY
 log = logging.getLogger(__name__)
 
 
+STOP_WAIT_SECONDS = 5.0
+
+
 async def _cancel(task: asyncio.Task | None) -> None:
-    """Stop an election loop and wait for it to end; stopping must not fail."""
+    """Stop an election loop and wait for it to end, at most STOP_WAIT_SECONDS; stopping must neither
+    fail nor hang (a driver call on a killed connection may be slow to honour the cancellation)."""
     if task is None:
         return
     task.cancel()
+    done, _pending = await asyncio.wait({task}, timeout=STOP_WAIT_SECONDS)
+    if not done:
+        log.warning("the leader election loop did not stop within %g s; leaving it", STOP_WAIT_SECONDS)
+        return
     try:
-        await task
+        task.result()
     except (asyncio.CancelledError, Exception):  # noqa: BLE001 - its last error is no reason not to stop
         pass
 
@@ -210,8 +218,8 @@ class PostgresLeader:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
-                await conn.close()
-            except Exception:  # noqa: BLE001 - the connection is gone either way
+                await asyncio.wait_for(conn.close(), STOP_WAIT_SECONDS)
+            except Exception:  # noqa: BLE001 - the connection is gone either way (a timeout included)
                 pass
 
 
