@@ -39,7 +39,7 @@ def cached(
     media_type: str = MediaType.JSON,
 ) -> Response[Any]:
     """`body` with its ETag, or an empty 304 when the client already holds it."""
-    headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
+    headers = {"ETag": etag, "Cache-Control": cache_control}  # the gzip layer adds Vary: Accept-Encoding
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers, media_type=media_type)
     return Response(body, headers=headers, media_type=media_type)
