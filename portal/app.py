@@ -30,7 +30,8 @@ from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
 from portal.head import HeadAsGet
-from portal.pages import DashboardController
+from portal.hot_paths import HotPaths
+from portal.pages import DashboardController, render_page
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
@@ -106,5 +107,12 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
-    app.asgi_handler = HeadAsGet(app.asgi_handler)  # in front of routing: HEAD wherever GET is
+    # In front of routing: the crowd's GETs from memory, then HEAD wherever GET is.
+    app.asgi_handler = HeadAsGet(
+        HotPaths(
+            app.asgi_handler,
+            hot=lambda scope: scope["app"].state.services.hot,
+            render=lambda scope, template, view: render_page(scope["app"], template, view),
+        )
+    )
     return app
