@@ -31,6 +31,7 @@ from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
 from portal.head import HeadAsGet
 from portal.hot_paths import HotPaths
+from portal.microcache import MicroCache
 from portal.pages import DashboardController, render_page
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
@@ -107,10 +108,12 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
-    # In front of routing: the crowd's GETs from memory, then HEAD wherever GET is.
+    # In front of routing, outermost first: HEAD wherever GET is; the crowd's hottest GETs from the
+    # view in memory; the other public GETs at most once a second per URL.
+    app.state.microcache = MicroCache(app.asgi_handler)
     app.asgi_handler = HeadAsGet(
         HotPaths(
-            app.asgi_handler,
+            app.state.microcache,
             hot=lambda scope: scope["app"].state.services.hot,
             render=lambda scope, template, view: render_page(scope["app"], template, view),
         )

@@ -30,7 +30,9 @@ _MAX_GZIPPED = 256
 
 
 class HotPaths:
-    def __init__(self, app: ASGIApp, hot: Callable[[Scope], HotView], render: Callable[[Scope, str, DashboardView], bytes]):
+    def __init__(
+        self, app: ASGIApp, hot: Callable[[Scope], HotView], render: Callable[[Scope, str, DashboardView], bytes]
+    ):
         self.app = app
         self.hot = hot  # the HotView of the app that received the request
         self.render = render  # (scope, template, view) -> the page's bytes

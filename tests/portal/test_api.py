@@ -13,6 +13,7 @@ from portal.app import create_app
 from reserves.attestation.verify import verify_chain, verify_document
 from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
 HTMX_2_0_11_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
@@ -97,6 +98,7 @@ def test_history_and_health(client):
     assert hist["bucket_seconds"] == 60 and sum(p["points"] for p in hist["points"]) >= 1
     small = client.get("/api/v1/history", params={"bucket": 10})  # no range: the last 500 buckets
     assert small.status_code == 200 and sum(p["points"] for p in small.json()["points"]) >= 1
+    client.world.call(client.world.worker.status.beat, True)  # it beats only when told: it may have gone silent
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["latest_sequence"] >= 0
     assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
@@ -221,6 +223,7 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
     total = client.get("/api/v1/attestations", params={"limit": 500}).json()["items"]
     one_doc = len(__import__("json").dumps(total[0]["attestation"], separators=(",", ":")))
     monkeypatch.setattr(service_mod, "MAX_PAGE_BYTES", int(one_doc * 1.5))  # room for one document
+    serve_now(client)
     seen, cursor = [], None
     while True:
         params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
