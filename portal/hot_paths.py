@@ -13,6 +13,7 @@ import gzip
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+import msgspec
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from portal.conditional import FRESH, IMMUTABLE, matches
@@ -108,8 +109,6 @@ def _cache_of(doc: Doc) -> str:
 
 
 def _encode(view: object) -> bytes:
-    import msgspec
-
     return msgspec.json.encode(view)
 
 
