@@ -14,11 +14,20 @@ read an admin answer nor send a non-simple request.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from litestar import Litestar
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+    from litestar.types import (
+        ASGIApp,
+        HTTPResponseBodyEvent,
+        HTTPResponseStartEvent,
+        HTTPScope,
+        Message,
+        Receive,
+        Scope,
+        Send,
+    )
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -130,12 +139,18 @@ class SecurityHeaders:
             return
         extra = self._other
         if self._cors and scope["path"].startswith(PUBLIC_API):
-            method = scope["method"]
+            method = cast("HTTPScope", scope)["method"]
             if method in CORS_METHODS:
                 extra = self._public
             elif method == "OPTIONS" and _preflight_for_read(scope):
-                await send({"type": "http.response.start", "status": 204, "headers": self._preflight})
-                await send({"type": "http.response.body", "body": b""})
+                start: HTTPResponseStartEvent = {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": self._preflight,
+                }
+                body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+                await send(start)
+                await send(body)
                 return
 
         async def send_with_headers(message: Message) -> None:

@@ -29,7 +29,9 @@ class Watch:
         self.policies: dict[str, str | None] = {}
         self.failed: list[str] = []
         page.add_init_script(RECORD_VIOLATIONS)
-        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in {"error", "warning"} else None)
+        page.on(
+            "console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in {"error", "warning"} else None
+        )
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("response", self._response)
