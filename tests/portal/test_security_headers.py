@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ import pytest
 import uvicorn
 from litestar.testing import TestClient
 
-from portal.app import create_app
+from portal.app import TEMPLATES, create_app
 from portal.worker_app import create_worker_app
 from reserves.settings.load import default_settings
 from reserves.settings.model import AdminSettings
@@ -215,3 +216,30 @@ def test_schema_serves_no_third_party_ui(base):
     assert document.status_code == 200 and document.json()["openapi"].startswith("3.")
     for ui in ("/schema/redoc", "/schema/swagger", "/schema/elements", "/schema/rapidoc"):
         assert httpx.get(f"{base}{ui}").status_code == 404, ui
+
+
+class InlineCode(HTMLParser):
+    """What a strict CSP refuses in markup: inline script, style blocks and attributes, event handlers,
+    and the htmx attributes that need eval (`hx-on`, `hx-vars`, `js:` values)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.found.append("inline <script>")
+        if tag == "style":
+            self.found.append("<style>")
+        for name, value in attrs:
+            script_value = (value or "").strip().lower().startswith(("js:", "javascript:"))
+            if name in {"style", "hx-vars"} or name.startswith(("on", "hx-on", "data-hx-on")) or script_value:
+                self.found.append(f"<{tag} {name}>")
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+def test_templates_hold_no_inline_code(template):
+    parser = InlineCode()
+    parser.feed((TEMPLATES / template).read_text())
+    assert parser.found == [], parser.found
