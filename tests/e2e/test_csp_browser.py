@@ -3,7 +3,11 @@ no console error, nothing loaded from another origin (issue 13, hardening)."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_dashboard_browser import browser  # noqa: F401 - the module's Chromium fixture
@@ -108,4 +112,64 @@ def test_each_partial_alone_runs_under_the_policy(server, browser):  # noqa: F81
         response = page.goto(base + path)
         assert response is not None and response.status == 200, path
     watch.assert_clean()
+    page.close()
+
+
+class BlankPage(BaseHTTPRequestHandler):
+    """Another site: a blank page with no policy of its own, on another port (another origin)."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>elsewhere</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def elsewhere():
+    site = ThreadingHTTPServer(("127.0.0.1", 0), BlankPage)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+# Each call answers what the page could read: the status, or the error when the browser refused.
+FETCH = """async ([url, init]) => {
+  try {
+    const r = await fetch(url, init);
+    await r.text();
+    return {status: r.status, type: r.headers.get('content-type')};
+  }
+  catch (e) { return {error: String(e)}; }
+}"""
+
+
+def test_another_site_reads_the_public_api_and_nothing_else(server, browser, elsewhere):  # noqa: F811
+    base, _, proc, _ = server
+    wait_for(base, proc, 1)
+    page = browser.new_page()
+    page.goto(elsewhere + "/")
+
+    def call(path: str, init: dict[str, Any] | None = None) -> dict[str, Any]:
+        return page.evaluate(FETCH, [base + path, init or {}])
+
+    assert call("/api/v1/attestations/latest") == {"status": 200, "type": "application/json"}
+    # A header that is not CORS-safelisted: the browser sends a preflight first, and it passes.
+    assert call("/api/v1/keys", {"headers": {"If-None-Match": '"x"'}}) == {"status": 200, "type": "application/json"}
+    assert call("/api/v1/nope")["status"] == 404  # errors are readable too
+    # The admin API and writes: the browser refuses to hand the answer (or to send the request).
+    assert "error" in call("/admin/v1/webhooks", {"headers": {"Authorization": "Bearer x"}})
+    assert "error" in call("/admin/v1/webhooks")
+    json_post = {"method": "POST", "headers": {"Content-Type": "application/json"}, "body": '{"nonce": "n"}'}
+    assert "error" in call("/api/v1/challenges", json_post)
+    assert "error" in call("/")  # the pages are not an API
     page.close()
