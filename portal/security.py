@@ -128,8 +128,7 @@ class SecurityHeaders:
                 ("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Allow-Methods", "GET, HEAD"),
                 ("Access-Control-Allow-Headers", ALLOWED_REQUEST_HEADERS),
-                ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
-                ("Content-Length", "0"),
+                ("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),  # a 204 carries no Content-Length (RFC 9110)
             ]
         )
 

@@ -1,5 +1,6 @@
 """Every page the portal serves, in headless Chromium under its own Content-Security-Policy: no violation,
-no console error, nothing loaded from another origin (issue 13, hardening)."""
+no console error, nothing loaded from another origin; and a page on another origin that can read the
+public API and nothing else (issue 13, hardening)."""
 
 from __future__ import annotations
 
