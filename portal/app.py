@@ -28,6 +28,7 @@ from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
+from portal.head import HeadAsGet
 from portal.pages import DashboardController
 from portal.schema_page import openapi_config
 from portal.security import secure
@@ -66,9 +67,11 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
         app.state.services.stream.start()
+        app.state.services.hot.start()
         try:
             yield
         finally:
+            await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
 
@@ -105,4 +108,5 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
-    return secure(app, hsts=settings.portal.hsts)
+    app.asgi_handler = HeadAsGet(app.asgi_handler)  # in front of routing: HEAD wherever GET is
+    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, HEAD's too

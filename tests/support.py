@@ -32,3 +32,9 @@ def param_id(value: object) -> str:
     if isinstance(value, (set, frozenset)):
         return "{" + ",".join(sorted(map(str, value))) + "}"
     return str(value)
+
+
+def serve_now(client) -> None:
+    """Have the web app `client` serves read the database now, as its poll would within a quarter
+    of a second (reserves.read.hot; tests/portal/test_hot.py checks the poll itself)."""
+    client.blocking_portal.call(lambda: client.app.state.services.hot.refresh(force=True))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
+from portal.app import create_app
 from reserves.attestation.verify import verify_chain, verify_document
+from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
 
 STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
@@ -232,19 +236,46 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
 def test_a_database_outage_is_a_503_not_a_500(client, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    service = client.app.state.services.reserves
+    snapshot(client)
+    services = client.app.state.services
+    before = client.get("/api/v1/attestations/latest").json()
 
     class DownSessions:  # test double: every session fails as a dead server would
         def __call__(self):
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(service.db, "sessions", DownSessions())
-    for path in ("/api/v1/attestations/latest", "/api/v1/attestations", "/api/v1/summary", "/"):
+    monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
+    with pytest.raises(OperationalError):  # what the web process's poll meets: it keeps what it read
+        client.blocking_portal.call(services.hot.refresh)
+    for path in ("/api/v1/attestations", "/api/v1/reserve-set/versions", f"/api/v1/attestations/{'0' * 64}"):
         r = client.get(path)
         assert r.status_code == 503, (path, r.text)
         assert r.json()["error"]["code"] == "storage" and r.headers["retry-after"] == "5"
+    # What the crowd reads stays up from memory: the signed document, and figures aged per request
+    # (test_an_unreachable_database_ages_the_cached_view_into_stale).
+    assert client.get("/api/v1/attestations/latest").json() == before
+    assert client.get("/api/v1/summary").json()["attestation_id"] == before["id"]
+    assert client.get("/").status_code == 200
     r = client.get("/healthz")
     assert r.status_code == 503 and r.json()["database"] == "unavailable"
+
+
+def test_a_process_that_never_read_the_database_answers_503(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    s = default_settings(tmp_path)
+    with TestClient(create_app(replace(s, devnet=replace(s.devnet, enabled=False)))) as fresh:
+        services = fresh.app.state.services
+
+        class DownSessions:
+            def __call__(self):
+                raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
+        services.hot._dashboard = None  # as at start, before the first read succeeded
+        for path in ("/api/v1/attestations/latest", "/api/v1/summary", "/"):
+            r = fresh.get(path)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage", (path, r.text)
 
 
 def test_stale_by_age_boundary_and_future_dates(client):
