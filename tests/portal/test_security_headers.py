@@ -243,3 +243,13 @@ def test_templates_hold_no_inline_code(template):
     parser = InlineCode()
     parser.feed((TEMPLATES / template).read_text())
     assert parser.found == [], parser.found
+
+
+def test_head_then_get_on_one_connection(base):
+    # uvicorn reads the method from its own scope: a HEAD routed as GET must not change it there, or
+    # uvicorn waits for GET's body and resets the kept-alive connection (seen with portal.head).
+    with httpx.Client(base_url=base, timeout=10) as c:
+        for _ in range(3):
+            head, get = c.head("/api/v1/keys"), c.get("/api/v1/keys")
+            assert head.status_code == get.status_code == 200 and head.content == b""
+            assert head.headers["content-length"] == get.headers["content-length"] != "0"
