@@ -29,7 +29,8 @@ from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
 from portal.head import HeadAsGet
-from portal.pages import DashboardController
+from portal.hot_paths import HotPaths
+from portal.pages import DashboardController, render_page
 from portal.schema_page import openapi_config
 from portal.security import secure
 from portal.static_files import StaticFileSystem, favicon
@@ -108,5 +109,12 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
-    app.asgi_handler = HeadAsGet(app.asgi_handler)  # in front of routing: HEAD wherever GET is
-    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, HEAD's too
+    # In front of routing: the crowd's GETs from memory, then HEAD wherever GET is.
+    app.asgi_handler = HeadAsGet(
+        HotPaths(
+            app.asgi_handler,
+            hot=lambda scope: scope["app"].state.services.hot,
+            render=lambda scope, template, view: render_page(scope["app"], template, view),
+        )
+    )
+    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too

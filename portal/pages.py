@@ -7,25 +7,27 @@ as bytes with an ETag (a 304 when the browser already has it).
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Litestar, Request, Response, get
 from litestar.enums import MediaType
 
 from portal.conditional import cached
 from portal.deps import Hot
+from reserves.read.views import DashboardView
 
 # The slow fallback: the page refreshes at once on events from /api/v1/events/stream (dashboard.html).
 REFRESH_SECONDS = 30
 
 
+def render_page(app: Litestar, template: str, view: DashboardView) -> bytes:
+    """A dashboard page or partial of `view`, as bytes."""
+    engine = app.template_engine
+    assert engine is not None
+    return engine.get_template(template).render(v=view, refresh=REFRESH_SECONDS).encode()
+
+
 async def _render(request: Request, hot: Hot, template: str) -> Response[bytes]:
     view = await hot.dashboard()
-    engine = request.app.template_engine
-    assert engine is not None
-
-    def make() -> bytes:
-        return engine.get_template(template).render(v=view, refresh=REFRESH_SECONDS).encode()
-
-    body, etag = hot.memo((template, view.age_seconds, view.status), make)
+    body, etag = hot.memo((template, view.age_seconds, view.status), lambda: render_page(request.app, template, view))
     return cached(request, body, etag, media_type=MediaType.HTML)
 
 

@@ -110,6 +110,7 @@ class HotView:
         self._built_at = 0.0
         self.generation = 0  # bumped at each rebuild
         self._memo: dict[Any, tuple[bytes, str]] = {}
+        self._aged: tuple[tuple[int, int], views.DashboardView] | None = None
         self._by_id: OrderedDict[str, Doc] = OrderedDict()
         self._by_id_bytes = 0
         self._lock = asyncio.Lock()
@@ -137,7 +138,7 @@ class HotView:
                 self._failing = False
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - whatever failed, keep serving what was read, aged per request
+            except Exception as exc:
                 if not self._failing:
                     log.warning("hot view: refresh failed; serving the last view read", exc_info=exc)
                 self._failing = True
@@ -218,11 +219,33 @@ class HotView:
         self._remember(doc)
         return doc
 
+    def peek_latest(self, *, final: bool = False) -> Doc | None:
+        """The newest (final) attestation when the view holds one, without waiting or reading."""
+        return None if self._dashboard is None else (self._final if final else self._latest)
+
+    def peek(self, attestation_id: str) -> Doc | None:
+        """An attestation from memory when its bytes are known to be current, else None."""
+        doc = self._by_id.get(attestation_id)
+        if doc is None or (doc.has_guardian_set and time.monotonic() - doc.checked >= self.revalidate_seconds):
+            return None
+        return doc
+
+    def peek_dashboard(self, now: datetime) -> views.DashboardView | None:
+        """The dashboard's figures at `now` when the view was read, without waiting or reading."""
+        if self._dashboard is None:
+            return None
+        # Ages are whole seconds of a time given in whole seconds: one aged view per second.
+        key = (self.generation, int(now.timestamp()))
+        if self._aged is None or self._aged[0] != key:
+            self._aged = (key, self.service.as_of(self._dashboard, now))
+        return self._aged[1]
+
     async def dashboard(self, now: datetime | None = None) -> views.DashboardView:
         """The dashboard's figures as they hold at `now` (stale once too old), from memory."""
         await self._ready()
-        assert self._dashboard is not None
-        return self.service.as_of(self._dashboard, now or datetime.now(timezone.utc))
+        view = self.peek_dashboard(now or datetime.now(timezone.utc))
+        assert view is not None
+        return view
 
     def memo(self, key: Any, make: Callable[[], bytes]) -> tuple[bytes, str]:
         """(bytes, ETag) derived from the current view under `key` (say, a page and the age in
