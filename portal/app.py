@@ -14,7 +14,6 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -33,7 +32,9 @@ from portal.head import HeadAsGet
 from portal.hot_paths import HotPaths
 from portal.microcache import MicroCache
 from portal.pages import DashboardController, render_page
-from portal.static_files import StaticFileSystem
+from portal.schema_page import openapi_config
+from portal.security import secure
+from portal.static_files import StaticFileSystem, favicon
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
 from reserves.settings.model import Settings
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> Litestar:
             evidence,
             *monitor.ROUTES,
             *reconcile.ROUTES,
+            favicon,
             create_static_files_router(
                 path="/static", directories=[STATIC], file_system=StaticFileSystem(), include_in_schema=False
             ),
@@ -100,7 +102,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config("Reserves portal API"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
@@ -118,4 +120,4 @@ def create_app(settings: Settings) -> Litestar:
             render=lambda scope, template, view: render_page(scope["app"], template, view),
         )
     )
-    return app
+    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too

@@ -20,7 +20,9 @@ class HeadAsGet:
         if scope["type"] != "http" or cast("HTTPScope", scope)["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-        cast("HTTPScope", scope)["method"] = "GET"
+        # A copy: the server reads the method from its own scope to know that no body follows (uvicorn
+        # then expects none); mutated, it waits for GET's Content-Length bytes and resets the connection.
+        scope = cast("Scope", {**scope, "method": "GET"})
         ended = False
 
         async def send_headers_only(message: Message) -> None:

@@ -10,13 +10,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 from litestar.params import Parameter
 
 from portal.api.admin import AUTH_ERRORS, admin_guard
 from portal.api.proofs import error_specs
 from portal.app import MAX_REQUEST_BODY
 from portal.errors import HANDLERS
+from portal.schema_page import openapi_config
+from portal.security import secure
 from reserves.errors import ReservesError
 from reserves.snapshot.point_in_time import check_height, reserves_at
 from reserves.worker.worker import Worker
@@ -65,10 +66,10 @@ def create_worker_app(worker: Worker) -> Litestar:
     app = Litestar(
         route_handlers=[WorkerAdminController, worker_health],
         exception_handlers=HANDLERS,
-        openapi_config=OpenAPIConfig(title="Reserves portal worker API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config("Reserves portal worker API"),
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
     )
     app.state.worker = worker
     app.state.admin_token = worker.loaded.admin.token
-    return app
+    return secure(app, cors=False)

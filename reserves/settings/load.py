@@ -194,7 +194,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", *_STREAM_KEYS},
+        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts", *_STREAM_KEYS},
     )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
@@ -210,6 +210,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         issuer_url=url,
         token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
         forwarded_allow_ips=None if forwarded == "-" else forwarded,
+        hsts=_bool(t, "hsts", "portal.hsts", d.hsts),
         stream_max_clients=_int(
             t, "stream_max_clients", "portal.stream_max_clients", d.stream_max_clients, lo=1, hi=100_000
         ),

@@ -26,6 +26,8 @@ class PortalSettings:
     token_symbol: str = "RBTC"
     # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
     forwarded_allow_ips: str | None = None
+    # Served over TLS (directly or behind a TLS-terminating proxy): send Strict-Transport-Security.
+    hsts: bool = False
     # GET /api/v1/events/stream, per web process: concurrent streams (more get 503), seconds between
     # `: keep-alive` comments, seconds between reads of the outbox while someone listens.
     stream_max_clients: int = 200
