@@ -80,5 +80,5 @@ def create_worker_app(worker: Worker) -> Litestar:
     )
     app.state.worker = worker
     admin = worker.loaded.admin
-    app.state.admin_keyring = AdminKeyring(worker.db, admin.token, admin.key_cache_seconds)
+    app.state.admin_keyring = AdminKeyring(lambda: worker.db, admin.token, admin.key_cache_seconds)
     return app

@@ -50,7 +50,7 @@ class _Cached:
 class AdminKeyring:
     def __init__(
         self,
-        db: Database | None,
+        db: Database | Callable[[], Database | None] | None,
         token: str | None,
         cache_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -83,14 +83,19 @@ class AdminKeyring:
         await self._touch(key_id)
         return Principal(cached.name, cached.scopes, key_id)
 
+    def _database(self) -> Database | None:
+        """The database, or None (no keys): given, or asked for (a worker opens its own after its app is made)."""
+        return self.db() if callable(self.db) else self.db
+
     async def _current(self) -> dict[str, _Cached]:
-        if self.db is None:
+        db = self._database()
+        if db is None:
             return {}
         if self._fresh():
             return self._keys
         async with self._lock:  # one reload at a time; the others then find it fresh
             if not self._fresh():
-                async with self.db.sessions() as session:
+                async with db.sessions() as session:
                     rows = await repo.active_keys(session)
                 self._keys = {r.id: _Cached(r.name, scopes_of(r.scopes), r.secret_hash) for r in rows}
                 self._loaded_at = self.clock()
@@ -102,11 +107,12 @@ class AdminKeyring:
     async def _touch(self, key_id: str) -> None:
         now = self.clock()
         last = self._touched.get(key_id)
-        if last is not None and now - last < TOUCH_SECONDS or self.db is None:
+        db = self._database()
+        if last is not None and now - last < TOUCH_SECONDS or db is None:
             return
         self._touched[key_id] = now
         try:
-            async with self.db.sessions() as session:
+            async with db.sessions() as session:
                 await repo.touch(session, key_id, datetime.now(timezone.utc).replace(microsecond=0))
                 await session.commit()
         except SQLAlchemyError as exc:  # a busy SQLite file: the stamp is a hint, the request goes on
