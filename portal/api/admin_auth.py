@@ -66,7 +66,12 @@ def needed_scope(connection: ASGIConnection, handler: BaseRouteHandler) -> str |
 
 async def admin_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     keyring: AdminKeyring = connection.app.state.admin_keyring
-    credential, reason = bearer(connection.headers.get("authorization"))
+    given = connection.headers.getall("authorization", [])
+    # Two Authorization headers are ambiguous (a proxy may read the other one): refused, never first-wins.
+    if len(given) > 1:
+        credential, reason = None, f"{len(given)} Authorization headers"
+    else:
+        credential, reason = bearer(given[0] if given else None)
     principal = await keyring.authenticate(credential) if credential else None
     if principal is None:
         if not await keyring.enabled():

@@ -119,6 +119,11 @@ def test_hostile_authorization_headers_are_refused(portal, keys):
         assert status in (400, 401), (auth[:40], status, body[:200])
         if status == 401:
             assert json.loads(body)["error"]["code"] == "unauthorized"
+    # A valid key twice, or beside a wrong one: which one counts would depend on who reads the headers.
+    for second in (key, b"wrong"):
+        two = _request(b"Bearer " + key).replace(b"\r\n\r\n", b"\r\nAuthorization: Bearer " + second + b"\r\n\r\n")
+        status, body = portal.raw(two)
+        assert status == 401, (second, status, body[:200])
     # One or more spaces after the scheme is what RFC 6750 allows; the scheme is case-insensitive.
     for auth in (b"Bearer " + key, b"Bearer     " + key, b"bearer " + key, b"BEARER " + key + b"  "):
         status, body = portal.raw(_request(auth))
