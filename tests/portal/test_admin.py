@@ -159,6 +159,23 @@ def test_hot_wallet_proof_is_valid_and_listed(client):
     assert next(a for a in status["addresses"] if a["address"] == address)["status"] == "fresh"
 
 
+def test_challenges_and_proofs_are_audited_with_the_key_name_and_no_address(client):
+    address = _wallet(client, "hot").address(3)
+    c = _challenge(client)
+    key = client.world.devnet.signing_keys(address)[0]
+    signature = sign_simple(address, c["message"], key, "regtest")
+    assert _submit(client, challenge_id=c["id"], address=address, signature=signature).status_code == 201
+    refused = _submit(client, challenge_id="0" * 32, address=address, signature=signature)
+    assert refused.status_code == 404  # nothing stored, nothing audited
+    entries = client.get("/api/v1/audit", params={"limit": 50}).json()["items"]
+    mine = [(e["actor"], e["action"], e["detail"]) for e in entries if e["detail"].get("challenge") == c["id"]]
+    assert mine == [
+        ("admin-key:admin-token", "admin.proof", {"challenge": c["id"], "address": address, "outcome": "valid"}),
+        ("admin-key:admin-token", "admin.challenge", {"challenge": c["id"], "address": None}),
+    ]
+    assert "testclient" not in str(entries) and "admin-api" not in str(entries)
+
+
 def test_multisig_psbt_proves_the_keys_that_signed(client):
     wallet = _wallet(client, "multisig-2of3")
     address = wallet.address(0)
