@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from portal import deps
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
+from portal.api.admin_schema import admin_schema_route
 from portal.api.attestations import AttestationController, healthz
 from portal.api.evidence import evidence
 from portal.api.proofs import ProofPartials, PublicProofsController
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 64 * 1024
+# Every admin controller of the web role: kept out of /schema, documented at /admin/v1/openapi.json.
+ADMIN_CONTROLLERS = (AdminController, WebhookAdminController, reconcile.ReconciliationAdmin)
 
 
 async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
@@ -68,6 +71,7 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
+        app.state.admin_keyring = app.state.services.admin_keys
         app.state.services.stream.start()
         app.state.services.hot.start()
         try:
@@ -89,6 +93,7 @@ def create_app(settings: Settings) -> Litestar:
             ProofPartials,
             AdminController,
             WebhookAdminController,
+            admin_schema_route(ADMIN_CONTROLLERS, title="Reserves portal admin API", dependencies=deps.DEPENDENCIES),
             webhook_keys,
             evidence,
             *monitor.ROUTES,
@@ -109,7 +114,6 @@ def create_app(settings: Settings) -> Litestar:
         # to INFO and override --log-level.
         logging_config=None,
     )
-    app.state.admin_token = settings.admin.token
     # In front of routing, outermost first: HEAD wherever GET is; the crowd's hottest GETs from the
     # view in memory; the other public GETs at most once a second per URL.
     app.state.microcache = MicroCache(app.asgi_handler)

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from reserves.admin.keyring import AdminKeyring
 from reserves.evidence.service import EvidenceService
 from reserves.jobs.monitor import EVM_KIND
 from reserves.monitor.service import MonitorService
@@ -47,6 +48,7 @@ class Services:
     webhook_keys: WebhookKeys
     stream: EventHub  # started and stopped by the app's lifespan
     hot: HotView  # the in-memory view of latest/summary/dashboard; started and stopped by the lifespan
+    admin_keys: AdminKeyring  # the admin guard's (app.state.admin_keyring)
 
 
 def build_services(db: Database, settings: Settings, online: OnlineSigner | None = None) -> Services:
@@ -65,6 +67,7 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         webhook_keys=keys,
         stream=event_hub(db, settings),
         hot=HotView(db, reserves),
+        admin_keys=AdminKeyring(db, settings.admin.token, settings.admin.key_cache_seconds),
     )
 
 

@@ -323,13 +323,14 @@ def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:
 
 
 def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettings:
-    _no_unknown("admin.", t, {"token_env", "token_file"})
+    _no_unknown("admin.", t, {"token_env", "token_file", "key_cache_seconds"})
     if "token" in t:
         raise ConfigError("admin.token: give token_env or token_file, never the token itself")
     token = _secret(t, "token", "admin.token", env, base)
     if token is not None and len(token) < 32:
         raise ConfigError("admin.token: at least 32 characters")
-    return AdminSettings(token=token)
+    cache = _num(t, "key_cache_seconds", "admin.key_cache_seconds", AdminSettings.key_cache_seconds, lo=0.0, hi=60.0)
+    return AdminSettings(token=token, key_cache_seconds=cache)
 
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")

@@ -115,9 +115,12 @@ class ReserveSetSettings:
 
 @dataclass(frozen=True)
 class AdminSettings:
-    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
+    """The admin API under /admin/v1: on when a bearer token is configured (token_env/token_file) or
+    an admin key exists (`reserves admin-keys create`). Each process caches the keys for
+    `key_cache_seconds`: a created or revoked key counts within that delay."""
 
     token: str | None = field(default=None, repr=False)
+    key_cache_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
