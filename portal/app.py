@@ -14,6 +14,7 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -29,6 +30,7 @@ from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
+from portal.limits import RequestLimits
 from portal.pages import DashboardController
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
@@ -98,6 +100,10 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
+        # Query and path lengths, repeated parameters, and every body checked before it is decoded.
+        middleware=[
+            DefineMiddleware(RequestLimits, max_query=settings.portal.max_query_bytes, max_body=MAX_REQUEST_BODY)
+        ],
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.
         logging_config=None,
