@@ -21,6 +21,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import deps
+from portal.allow import AllowHeader
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
 from portal.api.attestations import AttestationController, healthz
@@ -29,6 +30,7 @@ from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
+from portal.contract import declare_optional_bodies
 from portal.errors import HANDLERS
 from portal.limits import RequestLimits
 from portal.pages import DashboardController
@@ -101,12 +103,15 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
         # Query and path lengths, repeated parameters, and every body checked before it is decoded.
+        # OPTIONS lists every method of a path (Litestar's own handler can miss some).
         middleware=[
-            DefineMiddleware(RequestLimits, max_query=settings.portal.max_query_bytes, max_body=MAX_REQUEST_BODY)
+            DefineMiddleware(RequestLimits, max_query=settings.portal.max_query_bytes, max_body=MAX_REQUEST_BODY),
+            AllowHeader,
         ],
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
+    declare_optional_bodies(app)
     return app

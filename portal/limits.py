@@ -1,6 +1,7 @@
 """Request limits every route shares, as one pure-ASGI layer in front of the handlers.
 
-- path and query string lengths (414 `uri_too_long`);
+- the query string's length (400 `invalid_input`: what a client's generated parameters exceed is
+  their error like any other malformed parameter) and the path's (414 `uri_too_long`);
 - a query parameter given twice (`?limit=1&limit=2`) is a 400, never last-wins: no parameter of
   ours takes a list;
 - a request body (POST, PUT, PATCH, DELETE) is read here, at most `max_body` bytes (413), and must
@@ -70,7 +71,7 @@ class RequestLimits:
             return
         query = scope.get("query_string", b"")
         if len(query) > self.max_query:
-            await refuse(send, 414, "uri_too_long", f"the query string is over {self.max_query} bytes")
+            await refuse(send, 400, "invalid_input", f"the query string is over {self.max_query} bytes")
             return
         if len(scope.get("raw_path") or b"") > MAX_PATH_BYTES:
             await refuse(send, 414, "uri_too_long", f"the path is over {MAX_PATH_BYTES} bytes")

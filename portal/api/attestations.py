@@ -10,6 +10,7 @@ from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
+from portal.api import params
 from portal.deps import Service
 from reserves.attestation.fields import MAX_NAME
 from reserves.read.reserves import ReserveSetVersionView, WalletsView
@@ -72,7 +73,10 @@ class AttestationController(Controller):
     async def list_attestations(
         self,
         service: Service,
-        cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(max_length=64, pattern=params.CURSOR, description="opaque cursor from next_cursor"),
+        ] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         page = await service.page(cursor=cursor, limit=limit)
@@ -82,7 +86,12 @@ class AttestationController(Controller):
     async def get_attestation(
         self,
         service: Service,
-        attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
+        attestation_id: Annotated[
+            str,
+            Parameter(
+                min_length=64, max_length=64, pattern=params.HEX64, description="hex SHA-256 of the canonical body"
+            ),
+        ],
     ) -> Response[dict[str, Any]]:
         # An id names fixed content; only guardian signatures can be added to it, so a document
         # without a guardian set can be cached forever, one with guardians briefly.
@@ -111,7 +120,10 @@ class AttestationController(Controller):
     async def reserve_set_versions(
         self,
         service: Service,
-        cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(max_length=64, pattern=params.CURSOR, description="opaque cursor from next_cursor"),
+        ] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         return Response(await service.reserve_set_versions(cursor=cursor, limit=limit), headers=CACHE)

@@ -8,14 +8,17 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 
+from portal.api import params
 from portal.api.proofs import error_specs
 from portal.deps import Monitor
+from reserves.monitor.service import MAX_LIMIT, MAX_OFFSET
+from reserves.storage.monitor_models import ISSUE_KINDS
 
 CACHE = {"Cache-Control": "public, max-age=15"}
 
 
 _Q = dict(max_length=64, required=False)
-_N = dict(max_length=12, required=False)
+_N = dict(max_length=9, required=False)  # the service reads at most 9 digits
 
 
 class MonitorController(Controller):
@@ -45,10 +48,10 @@ class MonitorController(Controller):
         self,
         monitor: Monitor,
         deployment: Annotated[str | None, Parameter(**_Q)] = None,
-        kind: Annotated[str | None, Parameter(**_Q)] = None,
-        status: Annotated[str | None, Parameter(**_Q)] = None,
-        limit: Annotated[str | None, Parameter(**_N)] = None,
-        offset: Annotated[str | None, Parameter(**_N)] = None,
+        kind: Annotated[str | None, Parameter(**_Q, pattern=params.one_of(ISSUE_KINDS))] = None,
+        status: Annotated[str | None, Parameter(**_Q, pattern=params.one_of(("open", "all")))] = None,
+        limit: Annotated[str | None, Parameter(**_N, pattern=params.in_range(1, MAX_LIMIT))] = None,
+        offset: Annotated[str | None, Parameter(**_N, pattern=params.in_range(0, MAX_OFFSET))] = None,
     ) -> Response[dict[str, Any]]:
         view = await monitor.issues(deployment=deployment, kind=kind, status=status, limit=limit, offset=offset)
         return Response(view, headers=CACHE)

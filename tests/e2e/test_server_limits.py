@@ -5,69 +5,24 @@ closed connection), never a 500, never a traceback in the log."""
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import time
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import RESERVES
-from tests.support import free_port
+from tests.running_portal import ADMIN_TOKEN, running_portal
 
-TOKEN = "t" * 40
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 HEAD_TIMEOUT = 2.0
 MAX_CONNECTIONS = 16
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("limits")
-    port = free_port()
-    config = workdir / "portal.toml"
-    config.write_text(
-        f'data_dir = "."\n[portal]\nport = {port}\nheader_timeout_seconds = {HEAD_TIMEOUT}\n'
-        f"max_connections = {MAX_CONNECTIONS}\nstream_max_clients = 4\n"
-        f'[admin]\ntoken_env = "LIMITS_ADMIN_TOKEN"\n[worker]\nport = {free_port()}\n'
-        f"[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n"
-        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
-    )
-    log_path = workdir / "server.log"
-    log = open(log_path, "w")  # noqa: SIM115 - written by the server for the module
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")} | {"LIMITS_ADMIN_TOKEN": TOKEN}
-    proc = subprocess.Popen(
-        [RESERVES, "run", "--config", str(config)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/api/v1/attestations/latest", timeout=3).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("no attestation within 120 s")
-            time.sleep(0.5)
-        yield base, port, log_path
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=50)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+    limits = f"header_timeout_seconds = {HEAD_TIMEOUT}\nmax_connections = {MAX_CONNECTIONS}\nstream_max_clients = 4"
+    with running_portal(tmp_path_factory.mktemp("limits"), limits) as p:
+        yield p.base, p.port, p.log_path
 
 
 def raw(port: int, data: bytes, timeout: float = 10.0) -> bytes:
@@ -182,9 +137,9 @@ def test_a_repeated_query_parameter_is_a_400(portal):
     assert httpx.get(f"{base}/api/v1/attestations?limit=1").status_code == 200
 
 
-def test_long_query_strings_and_paths_are_a_414(portal):
+def test_long_query_strings_are_a_400_and_long_paths_a_414(portal):
     base, _, _ = portal
-    assert_error(httpx.get(f"{base}/api/v1/attestations?cursor={'a' * 4096}"), 414, "uri_too_long")
+    assert_error(httpx.get(f"{base}/api/v1/attestations?cursor={'a' * 4096}"), 400, "invalid_input")
     assert_error(httpx.get(f"{base}/api/v1/attestations/{'a' * 3000}"), 414, "uri_too_long")
 
 

@@ -291,4 +291,5 @@ def test_hostile_nesting_and_names_are_client_errors(client):
             assert 400 <= r.status_code < 500 and "error" in r.json(), (depth, path, r.status_code, r.text[:200])
     for name in ("a" * 300, "a/" * 3000, "%00" * 50):
         r = client.get("/static/" + name)
-        assert r.status_code in (400, 404) and "error" in r.json(), (name[:20], r.status_code, r.text[:200])
+        # A path over 2 KiB is a 414 (portal.limits) before it reaches the file system.
+        assert r.status_code in (400, 404, 414) and "error" in r.json(), (name[:20], r.status_code, r.text[:200])
