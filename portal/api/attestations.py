@@ -183,7 +183,8 @@ class AttestationController(Controller):
         responses=error_responses(400),
         description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
         "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
-        "deployment's supply instead of the totals. `source` says which series answered.",
+        "deployment's supply instead of the totals. `source` says which series answered. 400 when `from` is "
+        "not before `to`, either is outside 2000-01-01 to 2200-01-01, or the range holds over 2000 buckets.",
     )
     async def history(
         self,
