@@ -3,6 +3,10 @@
 The services check every value themselves (the real defence); these declarations make the
 contract say exactly what they accept, so a schema-valid request is never refused for its form.
 tests/portal/test_api_params.py holds each pattern against the service's own check.
+
+Ids and cursors are declared with `pattern=` (Litestar then refuses a mismatch itself, with the same
+400 invalid_input); enumerations and numbers that a service answers with its own code
+(invalid_kind, invalid_limit...) only with `schema_extra`, so the service still answers.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-HEX32 = r"^[0-9a-f]{32}$"  # a challenge id
-HEX64 = r"^[0-9a-f]{64}$"  # an attestation id as stored (lowercase)
-HEX64_ANY_CASE = r"^[0-9a-fA-F]{64}$"  # a txid, a key or an id the service lowercases first
-HEX128_ANY_CASE = r"^[0-9a-fA-F]{128}$"  # a BIP-340 signature
+from reserves import hexes
+
+HEX32 = f"^{hexes.HEX32.pattern}$"  # a challenge id
+HEX64 = f"^{hexes.HEX64.pattern}$"  # an attestation id as stored (lowercase)
+HEX64_ANY_CASE = f"^{hexes.HEX64_ANY_CASE.pattern}$"  # a txid, a key or an id the service lowercases first
+# A BIP-340 signature, in either case (the service lowercases it first).
+HEX128_ANY_CASE = "^" + hexes.HEX128.pattern.replace("a-f", "a-fA-F") + "$"
+EVM_HASH_ANY_CASE = "^" + hexes.EVM_HASH.pattern.replace("a-f", "a-fA-F") + "$"  # lowercased by the service
 NONCE = r"^[\x20-\x7e]{1,128}$"  # printable ASCII, no line break
 ADDRESS = r"^[0-9A-HJ-NP-Za-z]{1,100}$"  # the characters of base58 and bech32 addresses
 

@@ -44,11 +44,16 @@ class ReconciliationController(Controller):
     async def listing(
         self,
         reconcile: Reconcile,
-        status: Annotated[str | None, Parameter(**_Q, pattern=params.one_of(STATUSES))] = None,
-        kind: Annotated[str | None, Parameter(**_Q, pattern=params.one_of(KINDS))] = None,
+        status: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(STATUSES)})] = None,
+        kind: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(KINDS)})] = None,
         deployment: Annotated[str | None, Parameter(**_Q)] = None,
         limit: Annotated[
-            str | None, Parameter(max_length=4, required=False, pattern=params.in_range(1, MAX_LIMIT))
+            str | None,
+            Parameter(
+                max_length=8,  # longer is the service's invalid_limit; it reads at most 4 digits
+                required=False,
+                schema_extra={"pattern": params.in_range(1, MAX_LIMIT), "maxLength": 4},
+            ),
         ] = None,
     ) -> Response[dict[str, Any]]:
         view = await reconcile.view(status=status, kind=kind, deployment=deployment, limit=limit)
@@ -76,7 +81,7 @@ class LinkSubmission:
 
     # The schema still says what is accepted (schema_extra: documentation only, nothing converts).
     deployment: Annotated[Any, Parameter(schema_extra={"type": "string", "minLength": 1, "maxLength": MAX_NAME})]
-    tx_hash: Annotated[Any, Parameter(schema_extra={"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"})]
+    tx_hash: Annotated[Any, Parameter(schema_extra={"type": "string", "pattern": params.EVM_HASH_ANY_CASE})]
     log_index: Annotated[Any, Parameter(schema_extra={"type": "integer", "minimum": 0, "maximum": MAX_LOG_INDEX})]
     btc_txid: Annotated[Any, Parameter(schema_extra={"type": "string", "pattern": params.HEX64_ANY_CASE})]
     vout: Annotated[Any, Parameter(schema_extra={"type": "integer", "minimum": 0, "maximum": MAX_VOUT})]

@@ -107,7 +107,8 @@ class TrustController(Controller):
         self,
         trust: Trust,
         kind: Annotated[
-            str | None, Parameter(max_length=32, pattern=params.one_of(KINDS), description="event kind")
+            str | None,
+            Parameter(max_length=32, schema_extra={"pattern": params.one_of(KINDS)}, description="event kind"),
         ] = None,
         before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,

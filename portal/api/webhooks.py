@@ -170,7 +170,7 @@ class WebhookAdminController(Controller):
             QueryParameter(
                 name="state",
                 max_length=16,
-                pattern=params.one_of(DELIVERY_STATES),
+                schema_extra={"pattern": params.one_of(DELIVERY_STATES)},
                 description=" or ".join(DELIVERY_STATES),
             ),
         ] = None,
