@@ -66,12 +66,13 @@ checks.positive_data_acceptance.enabled = false
 
 
 @pytest.fixture(scope="module")
-def portal(tmp_path_factory):
+def served(tmp_path_factory):
+    # Not named `portal`: that is tests/portal/conftest.py's in-process world, which `client` uses.
     with running_portal(tmp_path_factory.mktemp("fuzz")) as p:
         yield p
 
 
-def test_the_whole_api_honours_its_openapi_document(portal, tmp_path):
+def test_the_whole_api_honours_its_openapi_document(served, tmp_path):
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     run = subprocess.run(
@@ -80,7 +81,7 @@ def test_the_whole_api_honours_its_openapi_document(portal, tmp_path):
             "--config-file",
             str(config),
             "run",
-            f"{portal.base}/schema/openapi.json",
+            f"{served.base}/schema/openapi.json",
             "--mode",
             "all",
             "--max-examples",
@@ -103,7 +104,7 @@ def test_the_whole_api_honours_its_openapi_document(portal, tmp_path):
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-20000:]
     assert "No issues found" in out or " passed" in out, out[-3000:]
-    assert "Traceback" not in portal.log_path.read_text(), portal.log_path.read_text()[-5000:]
+    assert "Traceback" not in served.log_path.read_text(), served.log_path.read_text()[-5000:]
 
 
 def test_history_near_the_ends_of_time_is_a_400(client):
