@@ -32,8 +32,11 @@ from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.contract import declare_optional_bodies
 from portal.errors import HANDLERS
+from portal.head import HeadAsGet
+from portal.hot_paths import HotPaths
 from portal.limits import RequestLimits
-from portal.pages import DashboardController
+from portal.microcache import MicroCache
+from portal.pages import DashboardController, render_page
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
@@ -69,9 +72,11 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
         app.state.services.stream.start()
+        app.state.services.hot.start()
         try:
             yield
         finally:
+            await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
 
@@ -114,4 +119,14 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state.admin_token = settings.admin.token
     declare_optional_bodies(app)
+    # In front of routing, outermost first: HEAD wherever GET is; the crowd's hottest GETs from the
+    # view in memory; the other public GETs at most once a second per URL.
+    app.state.microcache = MicroCache(app.asgi_handler)
+    app.asgi_handler = HeadAsGet(
+        HotPaths(
+            app.state.microcache,
+            hot=lambda scope: scope["app"].state.services.hot,
+            render=lambda scope, template, view: render_page(scope["app"], template, view),
+        )
+    )
     return app

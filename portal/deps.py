@@ -21,6 +21,7 @@ from reserves.proofs.online import OnlineSigner
 from reserves.proofs.service import ProofService
 from reserves.proofs.setup import build_proof_service
 from reserves.read.event_feed import EventFeed
+from reserves.read.hot import HotView
 from reserves.read.service import ReserveService
 from reserves.read.stream import EventHub
 from reserves.reconcile.service import ReconcileService
@@ -45,14 +46,16 @@ class Services:
     webhooks: WebhookService
     webhook_keys: WebhookKeys
     stream: EventHub  # started and stopped by the app's lifespan
+    hot: HotView  # the in-memory view of latest/summary/dashboard; started and stopped by the lifespan
 
 
 def build_services(db: Database, settings: Settings, online: OnlineSigner | None = None) -> Services:
     """The services of the resolved `settings` (blocking: an online signer's key file is decrypted)."""
     keys = load_webhook_keys(settings.webhooks)
+    reserves = ReserveService(db, settings)
     return Services(
         settings=settings,
-        reserves=ReserveService(db, settings),
+        reserves=reserves,
         trust=TrustService(db),
         proofs=build_proof_service(db, settings, online),
         evidence=EvidenceService(db),
@@ -61,6 +64,7 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         webhooks=WebhookService(db, settings.webhooks, keys),
         webhook_keys=keys,
         stream=event_hub(db, settings),
+        hot=HotView(db, reserves),
     )
 
 
@@ -99,6 +103,7 @@ DEPENDENCIES = {
     "webhooks": _provider("webhooks"),
     "webhook_keys": _provider("webhook_keys"),
     "stream": _provider("stream"),
+    "hot": _provider("hot"),
 }
 
 # Handler parameter types: the name is the dependency's key above.
@@ -111,3 +116,4 @@ Reconcile = NamedDependency[ReconcileService]
 Webhooks = NamedDependency[WebhookService]
 WebhookKeysDep = NamedDependency[WebhookKeys]
 Stream = NamedDependency[EventHub]
+Hot = NamedDependency[HotView]
