@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import deps
+from portal.allow import AllowHeader
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
 from portal.api.admin_schema import admin_schema_route
@@ -28,9 +29,11 @@ from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
+from portal.contract import declare_optional_bodies
 from portal.errors import HANDLERS
 from portal.head import HeadAsGet
 from portal.hot_paths import HotPaths
+from portal.limits import RequestLimits
 from portal.microcache import MicroCache
 from portal.pages import DashboardController, render_page
 from portal.schema_page import openapi_config
@@ -110,18 +113,26 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=openapi_config("Reserves portal API"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
+        # OPTIONS lists every method of a path (Litestar's own handler can miss some).
+        middleware=[AllowHeader],
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.
         logging_config=None,
     )
-    # In front of routing, outermost first: HEAD wherever GET is; the crowd's hottest GETs from the
-    # view in memory; the other public GETs at most once a second per URL.
+    declare_optional_bodies(app)
+    # In front of routing, outermost first: HEAD wherever GET is; query and path lengths, repeated
+    # parameters, and every body checked before it is decoded; the crowd's hottest GETs from the view
+    # in memory; the other public GETs at most once a second per URL.
     app.state.microcache = MicroCache(app.asgi_handler)
     app.asgi_handler = HeadAsGet(
-        HotPaths(
-            app.state.microcache,
-            hot=lambda scope: scope["app"].state.services.hot,
-            render=lambda scope, template, view: render_page(scope["app"], template, view),
+        RequestLimits(
+            HotPaths(
+                app.state.microcache,
+                hot=lambda scope: scope["app"].state.services.hot,
+                render=lambda scope, template, view: render_page(scope["app"], template, view),
+            ),
+            max_query=settings.portal.max_query_bytes,
+            max_body=MAX_REQUEST_BODY,
         )
     )
     return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too

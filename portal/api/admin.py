@@ -8,26 +8,32 @@ from typing import Annotated, Any
 from litestar import Controller, get, post
 from litestar.params import JSONBody, Parameter
 
+from portal.api import params
 from portal.api.admin_auth import CALLER, OPERATE, READ, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Proofs
+from reserves.proofs.library import MAX_SIGNATURE
+
+# A signature or PSBT in a body: what the service takes, within the 64 KiB body limit with its fields.
+MAX_PROOF_TEXT = min(MAX_SIGNATURE, 60_000)
 
 
 @dataclass
 class AdminChallengeRequest:
     """Optional `address`: the reply then carries a to_sign PSBT for it (for a hardware wallet or cosigners)."""
 
-    address: str | None = None
+    address: Annotated[str | None, Parameter(pattern=params.ADDRESS, description="a reserve address")] = None
 
 
 @dataclass
 class ProofSubmission:
     """A signature over a challenge's message, or the to_sign PSBT signed by the address's key(s)."""
 
-    challenge_id: str
-    address: str
-    signature: str | None = None
-    psbt: str | None = None
+    challenge_id: Annotated[str, Parameter(pattern=params.HEX32, description="the challenge's id")]
+    address: Annotated[str, Parameter(pattern=params.ADDRESS, description="the address that signed")]
+    # Exactly one of the two (a schema cannot say so; the service answers 400 otherwise).
+    signature: Annotated[str | None, Parameter(max_length=MAX_PROOF_TEXT, pattern=r"\S")] = None
+    psbt: Annotated[str | None, Parameter(max_length=MAX_PROOF_TEXT, pattern=r"\S")] = None
 
 
 AUTH_ERRORS = dict(
@@ -68,7 +74,11 @@ class AdminController(Controller):
         responses=error_specs(s400="Malformed id (invalid_input)", **AUTH_ERRORS),
     )
     async def read(
-        self, proofs: Proofs, challenge_id: Annotated[str, Parameter(max_length=64, description="32 hex characters")]
+        self,
+        proofs: Proofs,
+        challenge_id: Annotated[
+            str, Parameter(min_length=32, max_length=32, pattern=params.HEX32, description="32 hex characters")
+        ],
     ) -> dict[str, Any]:
         return await proofs.get_challenge(challenge_id)
 

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
+from portal.api import params
 from portal.conditional import FRESH, cached
 from portal.conditional import IMMUTABLE as IMMUTABLE_CACHE
 from portal.deps import Hot, Service
@@ -86,7 +87,10 @@ class AttestationController(Controller):
     async def list_attestations(
         self,
         service: Service,
-        cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(max_length=64, pattern=params.CURSOR, description="opaque cursor from next_cursor"),
+        ] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         page = await service.page(cursor=cursor, limit=limit)
@@ -97,7 +101,12 @@ class AttestationController(Controller):
         self,
         request: Request,
         hot: Hot,
-        attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
+        attestation_id: Annotated[
+            str,
+            Parameter(
+                min_length=64, max_length=64, pattern=params.HEX64, description="hex SHA-256 of the canonical body"
+            ),
+        ],
     ) -> Response[dict[str, Any]]:
         # An id names fixed content; only guardian signatures can be added to it, so a document
         # without a guardian set can be cached forever, one with guardians briefly.
@@ -125,7 +134,10 @@ class AttestationController(Controller):
     async def reserve_set_versions(
         self,
         service: Service,
-        cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(max_length=64, pattern=params.CURSOR, description="opaque cursor from next_cursor"),
+        ] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         return Response(await service.reserve_set_versions(cursor=cursor, limit=limit), headers=CACHE)
@@ -186,7 +198,8 @@ class AttestationController(Controller):
         responses=error_responses(400),
         description="Buckets start at 2000-01-01T00:00:00Z; from/to are widened to whole buckets. Without "
         "`bucket`, the smallest nice size giving at most 500 points. With `deployment`, that "
-        "deployment's supply instead of the totals. `source` says which series answered.",
+        "deployment's supply instead of the totals. `source` says which series answered. 400 when `from` is "
+        "not before `to`, either is outside 2000-01-01 to 2200-01-01, or the range holds over 2000 buckets.",
     )
     async def history(
         self,

@@ -9,11 +9,15 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
+from portal.api import params
 from portal.api.admin import AUTH_ERRORS
 from portal.api.admin_auth import CALLER, OPERATE, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Reconcile
+from reserves.attestation.fields import MAX_NAME
 from reserves.reconcile.repository import LinkExists
+from reserves.reconcile.rules import STATUSES
+from reserves.reconcile.service import KINDS, MAX_LIMIT, MAX_LOG_INDEX, MAX_NOTE_CHARS, MAX_VOUT
 
 CACHE = {"Cache-Control": "public, max-age=15"}
 PARTIAL_LIMIT = 50
@@ -41,10 +45,17 @@ class ReconciliationController(Controller):
     async def listing(
         self,
         reconcile: Reconcile,
-        status: Annotated[str | None, Parameter(**_Q)] = None,
-        kind: Annotated[str | None, Parameter(**_Q)] = None,
+        status: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(STATUSES)})] = None,
+        kind: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(KINDS)})] = None,
         deployment: Annotated[str | None, Parameter(**_Q)] = None,
-        limit: Annotated[str | None, Parameter(max_length=8, required=False)] = None,
+        limit: Annotated[
+            str | None,
+            Parameter(
+                max_length=8,  # longer is the service's invalid_limit; it reads at most 4 digits
+                required=False,
+                schema_extra={"pattern": params.in_range(1, MAX_LIMIT), "maxLength": 4},
+            ),
+        ] = None,
     ) -> Response[dict[str, Any]]:
         view = await reconcile.view(status=status, kind=kind, deployment=deployment, limit=limit)
         return Response(view, headers=CACHE)
@@ -69,12 +80,18 @@ class LinkSubmission:
     strictly (no "3" for 3, no true for 1) and answers with the field's own error code.
     """
 
-    deployment: Any
-    tx_hash: Any
-    log_index: Any
-    btc_txid: Any
-    vout: Any
-    note: Any = ""
+    # The schema still says what is accepted (schema_extra: documentation only, nothing converts).
+    deployment: Annotated[Any, Parameter(schema_extra={"type": "string", "minLength": 1, "maxLength": MAX_NAME})]
+    tx_hash: Annotated[Any, Parameter(schema_extra={"type": "string", "pattern": params.EVM_HASH_ANY_CASE})]
+    log_index: Annotated[Any, Parameter(schema_extra={"type": "integer", "minimum": 0, "maximum": MAX_LOG_INDEX})]
+    btc_txid: Annotated[Any, Parameter(schema_extra={"type": "string", "pattern": params.HEX64_ANY_CASE})]
+    vout: Annotated[Any, Parameter(schema_extra={"type": "integer", "minimum": 0, "maximum": MAX_VOUT})]
+    note: Annotated[
+        Any,
+        Parameter(
+            schema_extra={"type": ["string", "null"], "maxLength": MAX_NOTE_CHARS, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+        ),
+    ] = ""
 
 
 class ReconciliationAdmin(Controller):

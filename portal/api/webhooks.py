@@ -10,28 +10,53 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, Parameter, QueryParameter
 
+from portal.api import params
 from portal.api.admin import AUTH_ERRORS
 from portal.api.admin_auth import CALLER, WEBHOOKS, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import WebhookKeysDep, Webhooks
 from reserves.webhooks.catalogue import TYPES
 from reserves.webhooks.errors import InvalidSubscription
-from reserves.webhooks.service import DELIVERY_STATES, ID_PATTERN, MAX_PAGE, Change
+from reserves.webhooks.service import DELIVERY_STATES, ID_PATTERN, MAX_DESCRIPTION, MAX_PAGE, MAX_THRESHOLD_BP, Change
+from reserves.webhooks.targets import MAX_URL_LENGTH
 
 SUB_ID = Parameter(max_length=64, description="subscription id (wh_ and 16 characters)", pattern=ID_PATTERN)
 PATCH_KEYS = {"url", "events", "description", "threshold_bp"}
+# What the service accepts of each field (reserves.webhooks.service and .targets check it again).
+URL = {"type": "string", "maxLength": MAX_URL_LENGTH, "pattern": "^https?://[^\\s]+$"}
+EVENTS = {
+    "type": "array",
+    "items": {"type": "string", "enum": list(TYPES)},
+    "minItems": 1,
+    "maxItems": len(TYPES),
+    "uniqueItems": True,
+}
+DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION, "pattern": "^[^\\x00-\\x08\\x0a-\\x1f\\x7f]*$"}
+# A PATCH names only what changes; threshold_bp null clears it.
+PATCH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "url": URL,
+        "events": EVENTS,
+        "description": DESCRIPTION,
+        "threshold_bp": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_THRESHOLD_BP},
+    },
+    "additionalProperties": False,
+    "minProperties": 1,
+}
 
 
 @dataclass
 class NewSubscription:
     """`events`: any of the documented types; `threshold_bp` is required with ratio.below."""
 
-    url: str
-    events: list[str] = field(default_factory=list)
-    description: str = ""
-    threshold_bp: int | None = None
+    url: Annotated[str, Parameter(schema_extra=URL)]
+    events: Annotated[list[str], Parameter(schema_extra=EVENTS)] = field(default_factory=list)
+    description: Annotated[str, Parameter(schema_extra=DESCRIPTION)] = ""
+    threshold_bp: Annotated[int | None, Parameter(ge=1, le=MAX_THRESHOLD_BP)] = None
 
 
 ERRORS = dict(
@@ -78,7 +103,11 @@ class WebhookAdminController(Controller):
         responses=error_specs(**ERRORS),
     )
     async def update(
-        self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID], data: JSONBody[dict[str, Any]]
+        self,
+        webhooks: Webhooks,
+        caller: Caller,
+        sub_id: Annotated[str, SUB_ID],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=PATCH_SCHEMA)],
     ) -> dict[str, Any]:
         unknown = sorted(set(data) - PATCH_KEYS)
         if unknown:
@@ -143,7 +172,13 @@ class WebhookAdminController(Controller):
         webhooks: Webhooks,
         sub_id: Annotated[str, SUB_ID],
         state_: Annotated[
-            str | None, QueryParameter(name="state", max_length=16, description=" or ".join(DELIVERY_STATES))
+            str | None,
+            QueryParameter(
+                name="state",
+                max_length=16,
+                schema_extra={"pattern": params.one_of(DELIVERY_STATES)},
+                description=" or ".join(DELIVERY_STATES),
+            ),
         ] = None,
         before: Annotated[int | None, QueryParameter(ge=1, le=2**53 - 1, description="cursor: next_before")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")] = 50,

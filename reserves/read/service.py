@@ -63,6 +63,9 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidInput("cursor: not a cursor returned by this API") from exc
     if not raw.startswith("s:") or not raw[2:].isdigit() or len(raw) > 18 or int(raw[2:]) >= 2**53:
         raise InvalidInput("cursor: not a cursor returned by this API")
+    # Only the one spelling we make (the OpenAPI pattern's): no stray characters, no odd last bits.
+    if base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=") != cursor:
+        raise InvalidInput("cursor: not a cursor returned by this API")
     return int(raw[2:])
 
 

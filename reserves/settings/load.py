@@ -188,13 +188,16 @@ _STREAM_KEYS = (
     "stream_send_timeout_seconds",
     "stream_gap_seconds",
 )
+_LIMIT_KEYS = ("header_timeout_seconds", "max_header_bytes", "max_header_count", "max_query_bytes", "max_connections")
 
 
 def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts", *_STREAM_KEYS},
+        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts"}
+        | set(_STREAM_KEYS)
+        | set(_LIMIT_KEYS),
     )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
@@ -226,6 +229,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
             t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
         ),
         **_stream_limits(t, d),
+        **_request_limits(t, d),
     )
 
 
@@ -241,6 +245,22 @@ def _stream_limits(t: dict[str, Any], d: PortalSettings) -> dict[str, Any]:
         "stream_send_timeout_seconds": num("stream_send_timeout_seconds", 0.1, 600),
         "stream_gap_seconds": num("stream_gap_seconds", 0.05, 600),
     }
+
+
+def _request_limits(t: dict[str, Any], d: PortalSettings) -> dict[str, Any]:
+    def whole(key: str, lo: int, hi: int) -> int:
+        return _int(t, key, f"portal.{key}", getattr(d, key), lo=lo, hi=hi)
+
+    limits = {
+        "header_timeout_seconds": _num(
+            t, "header_timeout_seconds", "portal.header_timeout_seconds", d.header_timeout_seconds, lo=0.5, hi=300
+        ),
+        "max_header_bytes": whole("max_header_bytes", 1024, 1_048_576),
+        "max_header_count": whole("max_header_count", 10, 1000),
+        "max_query_bytes": whole("max_query_bytes", 256, 65_536),
+        "max_connections": whole("max_connections", 8, 1_000_000),
+    }
+    return limits
 
 
 def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:

@@ -41,6 +41,16 @@ class PortalSettings:
     stream_max_seconds: float = 1800.0
     stream_send_timeout_seconds: float = 30.0
     stream_gap_seconds: float = 5.0
+    # Request limits of the web server (per web worker process; see docs/api.md "Request limits"):
+    # seconds a client has to send a request's line and headers (from the connection or the end of
+    # the previous answer), their bytes and count (431 beyond), the query string's bytes (400
+    # beyond; room for every parameter at its longest), and open connections (503 beyond; event
+    # streams count, so keep it above stream_max_clients).
+    header_timeout_seconds: float = 10.0
+    max_header_bytes: int = 16_384
+    max_header_count: int = 100
+    max_query_bytes: int = 4096
+    max_connections: int = 1000
 
 
 @dataclass(frozen=True)

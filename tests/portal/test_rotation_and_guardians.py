@@ -73,7 +73,7 @@ def test_a_third_guardian_signs_through_the_api_once(client):
         ({"pubkey": "ab" * 32}, 400, "invalid_input"),
         ({"pubkey": ["x"], "sig": {"a": 1}}, 400, "invalid_input"),
         ({"pubkey": "ab" * 32 + "\n", "sig": "00" * 64}, 400, "invalid_input"),
-        ("not json", 400, "invalid_input"),
+        ("not json", 415, "unsupported_media_type"),  # sent without Content-Type: application/json
     ],
 )
 def test_hostile_submissions_get_a_code_and_change_nothing(client, body, status, error):

@@ -237,7 +237,7 @@ GOOD = dict(deployment="devnet-ethereum", tx_hash="0x" + "11" * 32, log_index=3,
         ({"log_index": 2**31}, 400, "invalid_log_index"),
         ({"log_index": "3"}, 400, "invalid_log_index"),
         ({"log_index": True}, 400, "invalid_log_index"),
-        ({"vout": 1.5}, 400, "invalid_vout"),
+        ({"vout": 1.5}, 400, "invalid_input"),  # no fraction in any body, refused before decoding
         ({"vout": "0"}, 400, "invalid_vout"),
         ({"note": 5}, 400, "invalid_note"),
         ({"note": {"$gt": ""}}, 400, "invalid_note"),
