@@ -28,6 +28,11 @@ class AllowHeader:
         if allow is None:
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith("/admin/"):
+            # Litestar's own OPTIONS answer, behind the admin guard (401/403/404 as for any admin
+            # request), with the path's whole `Allow`.
+            await self.app(scope, receive, _with_allow(send, allow))
+            return
         start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow)]}
         end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
         await send(start)
@@ -39,3 +44,13 @@ class AllowHeader:
             self._methods = {r.path_format: ", ".join(sorted(r.methods)) for r in routes}
         methods = self._methods.get(scope.get("path_template", ""))
         return None if methods is None else methods.encode()
+
+
+def _with_allow(send: Send, allow: bytes) -> Send:
+    async def fixed(message):
+        if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+            message = {**message, "headers": [*headers, (b"allow", allow)]}
+        await send(message)
+
+    return fixed

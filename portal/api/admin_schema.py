@@ -20,6 +20,7 @@ from litestar.types import Dependencies
 from portal.api.admin import AUTH_ERRORS
 from portal.api.admin_auth import READ, admin_guard
 from portal.api.proofs import error_specs
+from portal.contract import declare_optional_bodies
 
 ADMIN_SCHEMA_PATH = "/admin/v1/openapi.json"
 SECURITY = SecurityScheme(
@@ -47,6 +48,7 @@ def admin_openapi(
         ),
         logging_config=None,
     )
+    declare_optional_bodies(app)
     return app.openapi_schema.to_schema()
 
 

@@ -1,4 +1,4 @@
-"""Fuzz the whole API (public and admin, with the admin token) from its own OpenAPI document against the
+"""Fuzz the whole API (public and admin, with the admin token) from its own OpenAPI documents against the
 real server (`reserves run`, uvicorn, over real HTTP) with schemathesis's full check set, in both
 generation modes and every phase: no 5xx, every answer as documented, every schema-valid request
 accepted and every schema-violating one refused."""
@@ -72,7 +72,8 @@ def served(tmp_path_factory):
         yield p
 
 
-def test_the_whole_api_honours_its_openapi_document(served, tmp_path):
+@pytest.mark.parametrize("document", ["/schema/openapi.json", "/admin/v1/openapi.json"], ids=["public", "admin"])
+def test_the_whole_api_honours_its_openapi_document(served, tmp_path, document):
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     run = subprocess.run(
@@ -81,7 +82,7 @@ def test_the_whole_api_honours_its_openapi_document(served, tmp_path):
             "--config-file",
             str(config),
             "run",
-            f"{served.base}/schema/openapi.json",
+            f"{served.base}{document}",
             "--mode",
             "all",
             "--max-examples",
