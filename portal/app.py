@@ -28,8 +28,11 @@ from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
+from portal.clients import ClientResolver
 from portal.errors import HANDLERS
 from portal.pages import DashboardController
+from portal.ratelimit.limiter import build_limiter
+from portal.ratelimit.middleware import RateLimitMiddleware
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
@@ -60,6 +63,7 @@ async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
 
 def create_app(settings: Settings) -> Litestar:
     """Build the web app; its database and services start in the app's lifespan."""
+    limiter = build_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -70,6 +74,8 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await app.state.services.stream.stop()
             await db.dispose()
+            if limiter is not None:
+                await limiter.close()
 
     app = Litestar(
         route_handlers=[
@@ -103,4 +109,8 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
+    # Before routing, so that every request (a 404 too) is counted and resolved to its client.
+    app.state.ratelimit = limiter
+    resolver = ClientResolver(settings.ratelimit.trusted_proxies)
+    app.asgi_handler = RateLimitMiddleware(app.asgi_handler, resolver, limiter)
     return app
