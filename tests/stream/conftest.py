@@ -52,8 +52,14 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, uvicorn_options: dict[str, Any] | None = None, **portal: Any) -> Iterator[LiveServer]:
-    settings = bare_settings(data_dir, **{**FAST, **portal})
+def live_server(
+    data_dir: Path,
+    uvicorn_options: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    **portal: Any,
+) -> Iterator[LiveServer]:
+    """`create_app` of `bare_settings` with `portal` changes (and other tables' `changes`) under uvicorn."""
+    settings = replace(bare_settings(data_dir, **{**FAST, **portal}), **(changes or {}))
     app = create_app(settings)
     port = free_port()
     # Streams end after their lifetime only: give open ones a second, then cancel them (as `reserves serve` does).
