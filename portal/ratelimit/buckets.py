@@ -17,6 +17,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 EPSILON = 1e-6  # seconds: float noise never refuses a request that is exactly on schedule
 
@@ -31,14 +32,17 @@ class Policy:
     reserve: int = 0
     interval: float = field(init=False)
     header: str = field(init=False)  # this policy's RateLimit-Policy item
+    field_policy: bytes = field(init=False, repr=False)  # the same, encoded once
+    field_prefix: bytes = field(init=False, repr=False)  # the start of its RateLimit item
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "interval", self.window / self.requests)
         object.__setattr__(self, "header", f'"{self.name}";q={self.requests};w={self.window}')
+        object.__setattr__(self, "field_policy", self.header.encode())
+        object.__setattr__(self, "field_prefix", f'"{self.name}";r='.encode())
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """A check's outcome for the client's policy: requests left (`remaining`), whole seconds until its
     bucket is full (`reset`), and when refused, whole seconds until one request passes (`retry_after`)."""
 
@@ -83,6 +87,25 @@ class LocalBuckets:
         self.max_clients = max_clients
         self.clock = clock
         self._tats: dict[str, dict[str, float]] = {}
+
+    def take(self, p: Policy, key: str) -> Decision:
+        """`check(((p, key),))`, written out: the one check every request makes, kept cheap."""
+        now = self.clock()
+        table = self._tats.get(p.name)
+        if table is None:
+            table = self._tats[p.name] = {}
+        tat = table.pop(key, None)
+        after = (tat if tat is not None and tat > now else now) + p.interval
+        late = after - now - p.window
+        if late > EPSILON:
+            if tat is not None:  # a client never seen is never refused (interval <= window)
+                table[key] = tat
+            wait = max(1, math.ceil(late - EPSILON))
+            return Decision(p, False, 0, wait, wait)
+        table[key] = after  # last: the dict stays in update order
+        if len(table) > self.max_clients:
+            self._evict(table)
+        return Decision(p, True, int((p.window - after + now) / p.interval + EPSILON), math.ceil(after - now - EPSILON))
 
     def check(self, buckets: Sequence[tuple[Policy, str]], spend: bool = True) -> Decision:
         """Check (and when it passes and `spend`, spend) one request from each (policy, key) bucket."""

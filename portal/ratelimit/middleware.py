@@ -34,10 +34,8 @@ WHAT = {
 def rate_headers(d: Decision) -> list[tuple[bytes, bytes]]:
     """The RateLimit-Policy and RateLimit fields of a decision."""
     p = d.policy
-    return [
-        (b"ratelimit-policy", p.header.encode()),
-        (b"ratelimit", f'"{p.name}";r={d.remaining};t={d.reset}'.encode()),
-    ]
+    limit = b"%b%d;t=%d" % (p.field_prefix, d.remaining, d.reset)
+    return [(b"ratelimit-policy", p.field_policy), (b"ratelimit", limit)]
 
 
 def refusal_headers(d: Decision) -> dict[str, str]:
@@ -90,7 +88,11 @@ class RateLimitMiddleware:
         if name == ADMIN:
             await self._admin(scope, receive, send, key, limiter)
             return
-        decision = await limiter.check(((limiter.policies[name], key),))
+        policy = limiter.policies[name]
+        if limiter.shared is None:
+            decision = limiter.local.take(policy, key)
+        else:
+            decision = await limiter.shared.check(((policy, key),))
         if not decision.allowed:
             await refuse(method, send, decision)
             return

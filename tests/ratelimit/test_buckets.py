@@ -103,3 +103,12 @@ def test_a_flood_of_distinct_clients_keeps_memory_bounded():
     for _ in range(2):
         buckets.check(((THREE, "2001:db8:4e1f::/64"),))
     assert not buckets.check(((THREE, "2001:db8:4e1f::/64"),)).allowed
+
+
+def test_the_fast_path_of_every_request_decides_as_the_general_check():
+    now = [0.0]
+    general, fast = LocalBuckets(clock=lambda: now[0]), LocalBuckets(clock=lambda: now[0])
+    for step in range(200):
+        now[0] += (step * 7.3) % 13 if step % 10 == 0 else 0.25  # bursts and pauses
+        key = "ab"[step % 3 == 0]
+        assert fast.take(THREE, key) == general.check(((THREE, key),)), step
