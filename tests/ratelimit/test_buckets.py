@@ -5,6 +5,8 @@ The figures do not depend on timing: budgets of a minute, checked within a fract
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from portal.ratelimit.buckets import LocalBuckets, Policy
@@ -27,6 +29,11 @@ class BucketSuite:
         assert [d.remaining for d in got] == [2, 1, 0, 0]
         assert [d.reset for d in got[:3]] == [20, 40, 60]  # until the bucket is full again
         assert got[3].retry_after == 20 and got[3].reset == 20  # the next request in one interval
+
+    async def test_concurrent_checks_of_one_client_see_each_other(self, buckets):
+        got = await asyncio.gather(*(buckets.check(((THREE, "a"),)) for _ in range(8)))
+        assert sorted(d.allowed for d in got) == [False] * 5 + [True] * 3
+        assert sorted(d.remaining for d in got if d.allowed) == [0, 1, 2]
 
     async def test_each_key_and_each_policy_has_its_own_bucket(self, buckets):
         for _ in range(3):
