@@ -120,7 +120,8 @@ def test_rate_limited_per_client_with_retry_after(client):
     ok = [client.post("/api/v1/challenges", json={"nonce": "r"}) for _ in range(3)]
     assert [r.status_code for r in ok] == [200, 200, 200]
     # Two budgets on the answer: the one every request spends, and the challenges'.
-    assert ok[0].headers.get_list("ratelimit-policy") == ['"challenges";q=3;w=60', '"api";q=1200;w=60']
+    policies = ok[0].headers.get_list("ratelimit-policy")
+    assert policies[0] == '"challenges";q=3;w=60' and policies[1].startswith('"api";')
     assert ok[2].headers.get_list("ratelimit")[0] == '"challenges";r=0;t=60'
     r = client.post("/api/v1/challenges", json={"nonce": "r"})
     _error(r, 429, "rate_limited")
