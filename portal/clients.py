@@ -6,7 +6,8 @@ only entries right of the first untrusted one were written by our proxies; anyth
 whatever the client chose to send). From any other peer the header is ignored. The rate limiter
 resolves this once per request (`ClientResolver.resolve`), puts the real client in the ASGI scope
 and its key in the scope's state: the limiter, the per-client stream cap and the handlers all read
-that one answer. uvicorn's own proxy handling stays off (its `*` trusts the leftmost entry).
+that one answer; `X-Forwarded-Proto` (http or https) from a trusted proxy sets the scheme. uvicorn's
+own proxy handling stays off (its `*` trusts the leftmost entry).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ class ClientResolver:
             if forwarded is not None:
                 host = forwarded
                 scope["client"] = (forwarded, 0)
+            proto = next((v for k, v in scope["headers"] if k == b"x-forwarded-proto"), None)
+            if proto in (b"http", b"https"):  # what the client used to reach our proxy (as uvicorn did)
+                scope["scheme"] = proto.decode()
         key = self.key(host)
         scope["state"][KEY_STATE] = key
         return key

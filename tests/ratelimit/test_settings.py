@@ -109,3 +109,15 @@ def test_networks_match_ipv4_mapped_peers():
 
     resolver = ClientResolver((ipaddress.ip_network("10.0.0.0/8"),))
     assert resolver.trusted("::ffff:10.1.2.3") and not resolver.trusted("11.0.0.1") and not resolver.trusted("nope")
+
+
+def test_only_a_trusted_proxy_sets_the_client_and_the_scheme():
+    from portal.clients import KEY_STATE, ClientResolver
+
+    resolver = ClientResolver((ipaddress.ip_network("10.0.0.0/8"),))
+    headers = [(b"x-forwarded-for", b"203.0.113.5, 2001:db8:9:9::7"), (b"x-forwarded-proto", b"https")]
+    proxied = {"client": ("10.0.0.2", 1), "headers": headers, "scheme": "http", "state": {}}
+    assert resolver.resolve(proxied) == "2001:db8:9:9::/64" == proxied["state"][KEY_STATE]
+    assert proxied["client"] == ("2001:db8:9:9::7", 0) and proxied["scheme"] == "https"
+    direct = {"client": ("198.51.100.9", 1), "headers": headers, "scheme": "http", "state": {}}
+    assert resolver.resolve(direct) == "198.51.100.9" and direct["scheme"] == "http"
