@@ -30,6 +30,7 @@ from portal.ratelimit.buckets import EPSILON, Decision, LocalBuckets, Policy
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
+WARN_EVERY_SECONDS = 60.0
 MAX_CONNECTIONS = 8  # per web process: one batch is on its way at a time
 MAX_BATCH = 256  # checks per script call
 
@@ -112,6 +113,8 @@ class SharedBuckets:
         self.clock = clock
         self.down = False
         self._next_try = 0.0
+        self._warned_until = 0.0
+        self._level = logging.WARNING  # of the last outage's line: its end is said as loudly
         self._trying = False
         self._queue: list[Check] = []
         self._sender: asyncio.Task[None] | None = None
@@ -158,16 +161,21 @@ class SharedBuckets:
             return
         if self.down:
             self.down = False
-            log.warning("rate limits: Redis at %s answers again; limits are shared again", self.where)
+            log.log(self._level, "rate limits: Redis at %s answers again; limits are shared again", self.where)
         for i, (buckets, _, future) in enumerate(batch):
             if not future.done():  # its request may have been cancelled meanwhile
                 future.set_result(_decision(buckets, answer[5 * i : 5 * i + 5]))
 
     def _failed(self, exc: BaseException) -> None:
-        self._next_try = self.clock() + RETRY_SECONDS
+        now = self.clock()
+        self._next_try = now + RETRY_SECONDS
         if not self.down:
             self.down = True
-            log.warning(
+            # One warning per outage, and at most one a minute while Redis keeps coming and going.
+            self._level = logging.WARNING if now >= self._warned_until else logging.DEBUG
+            self._warned_until = now + WARN_EVERY_SECONDS
+            log.log(
+                self._level,
                 "rate limits: Redis at %s cannot be reached (%s); each web process limits on its own until it is back",
                 self.where,
                 type(exc).__name__,

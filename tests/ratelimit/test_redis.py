@@ -74,7 +74,12 @@ async def test_an_outage_and_the_recovery(own_redis, prefix, caplog, monkeypatch
             assert await spend(limiter, 1) == [True]
             assert limiter.shared is not None and not limiter.shared.down
             assert await probe.exists(f"{prefix}three:a") == 1
-        assert len(warnings(caplog)) == 2 and "answers again" in warnings(caplog)[1]
+            assert len(warnings(caplog)) == 2 and "answers again" in warnings(caplog)[1]
+            own_redis.stop()  # Redis coming and going: no new warning within a minute, still no error
+            assert await spend(limiter, 1, key="b") == [True]
+            own_redis.start()
+            assert await spend(limiter, 1) == [True] and not limiter.shared.down
+        assert len(warnings(caplog)) == 2
     finally:
         await probe.aclose()
         await limiter.close()
