@@ -14,14 +14,15 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal import deps
+from portal.allow import AllowHeader
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
+from portal.api.admin_schema import admin_schema_route
 from portal.api.attestations import AttestationController, healthz
 from portal.api.evidence import evidence
 from portal.api.proofs import ProofPartials, PublicProofsController
@@ -29,11 +30,18 @@ from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.clients import ClientResolver
+from portal.contract import declare_optional_bodies
 from portal.errors import HANDLERS
-from portal.pages import DashboardController
+from portal.head import HeadAsGet
+from portal.hot_paths import HotPaths
+from portal.limits import RequestLimits
+from portal.microcache import MicroCache
+from portal.pages import DashboardController, render_page
 from portal.ratelimit.limiter import build_limiter
 from portal.ratelimit.middleware import RateLimitMiddleware
-from portal.static_files import StaticFileSystem
+from portal.schema_page import openapi_config
+from portal.security import secure
+from portal.static_files import StaticFileSystem, favicon
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
 from reserves.settings.model import Settings
@@ -44,6 +52,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 64 * 1024
+# Every admin controller of the web role: kept out of /schema, documented at /admin/v1/openapi.json.
+ADMIN_CONTROLLERS = (AdminController, WebhookAdminController, reconcile.ReconciliationAdmin)
 
 
 async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
@@ -68,10 +78,13 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
+        app.state.admin_keyring = app.state.services.admin_keys
         app.state.services.stream.start()
+        app.state.services.hot.start()
         try:
             yield
         finally:
+            await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
             if limiter is not None:
@@ -89,10 +102,12 @@ def create_app(settings: Settings) -> Litestar:
             ProofPartials,
             AdminController,
             WebhookAdminController,
+            admin_schema_route(ADMIN_CONTROLLERS, title="Reserves portal admin API", dependencies=deps.DEPENDENCIES),
             webhook_keys,
             evidence,
             *monitor.ROUTES,
             *reconcile.ROUTES,
+            favicon,
             create_static_files_router(
                 path="/static", directories=[STATIC], file_system=StaticFileSystem(), include_in_schema=False
             ),
@@ -101,16 +116,34 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config("Reserves portal API"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
+        # OPTIONS lists every method of a path (Litestar's own handler can miss some).
+        middleware=[AllowHeader],
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.
         logging_config=None,
     )
-    app.state.admin_token = settings.admin.token
-    # Before routing, so that every request (a 404 too) is counted and resolved to its client.
+    declare_optional_bodies(app)
+    # In front of routing, outermost first: HEAD wherever GET is; query and path lengths, repeated
+    # parameters, and every body checked before it is decoded; the crowd's hottest GETs from the view
+    # in memory; the other public GETs at most once a second per URL.
+    app.state.microcache = MicroCache(app.asgi_handler)
+    limited = HeadAsGet(
+        RequestLimits(
+            HotPaths(
+                app.state.microcache,
+                hot=lambda scope: scope["app"].state.services.hot,
+                render=lambda scope, template, view: render_page(scope["app"], template, view),
+            ),
+            max_query=settings.portal.max_query_bytes,
+            max_body=MAX_REQUEST_BODY,
+        )
+    )
+    # The rate limiter in front of them all (every request is counted and resolved to its client, the
+    # hot paths' too), behind the security headers (its 429s carry them, and CORS).
     app.state.ratelimit = limiter
     resolver = ClientResolver(settings.ratelimit.trusted_proxies)
-    app.asgi_handler = RateLimitMiddleware(app.asgi_handler, resolver, limiter)
-    return app
+    app.asgi_handler = RateLimitMiddleware(limited, resolver, limiter)
+    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from chains.hexes import HEX64, is_evm_address, is_evm_hash, is_hex64
+from chains.hexes import EVM_HASH, HEX32, HEX64, HEX64_ANY_CASE, HEX128, is_evm_address, is_evm_hash, is_hex64
 
-__all__ = ["HEX64", "is_evm_address", "is_evm_hash", "is_hex64"]
+__all__ = ["EVM_HASH", "HEX32", "HEX64", "HEX64_ANY_CASE", "HEX128", "is_evm_address", "is_evm_hash", "is_hex64"]

@@ -97,6 +97,7 @@ def test_secret_from_file(tmp_path):
         ("[policy]\nwarning_below_bp = 9000\n", "policy.warning_below_bp"),
         ('[database]\nurl = "mysql://x"\n', "database.url"),
         ('[devnet]\nenabled = "yes"\n', "devnet.enabled"),
+        ('[portal]\nhsts = "yes"\n', "portal.hsts"),
         ("reserves = 5\n", "reserves"),
     ],
 )
@@ -189,3 +190,20 @@ def test_admin_token_and_online_passphrase_never_appear_in_repr(tmp_path):
     assert s.admin.token.endswith("ADMINSECRET") and s.proofs.online_passphrase == "PASSSECRET-long-enough"
     for text in (repr(s), repr(s.admin), repr(s.proofs), str(s)):
         assert "ADMINSECRET" not in text and "PASSSECRET" not in text
+
+
+def test_hsts_is_off_unless_the_portal_is_declared_served_over_tls(tmp_path):
+    assert not load_settings(write(tmp_path, GOOD), env=ENV).portal.hsts
+    assert load_settings(write(tmp_path, "[portal]\nhsts = true\n" + GOOD), env=ENV).portal.hsts
+
+
+def test_request_limits_of_the_web_server(tmp_path):
+    d = load_settings(write(tmp_path, GOOD), env=ENV).portal
+    assert (d.header_timeout_seconds, d.max_header_bytes, d.max_header_count) == (10.0, 16_384, 100)
+    assert (d.max_query_bytes, d.max_connections) == (4096, 1000)
+    text = GOOD + "[portal]\nheader_timeout_seconds = 2.5\nmax_connections = 64\nmax_query_bytes = 1024\n"
+    s = load_settings(write(tmp_path, text), env=ENV).portal
+    assert (s.header_timeout_seconds, s.max_connections, s.max_query_bytes) == (2.5, 64, 1024)
+    for bad in ("header_timeout_seconds = 0", "max_connections = 1", "max_header_bytes = 10", "max_query_bytes = 1e9"):
+        with pytest.raises(ConfigError, match="portal."):
+            load_settings(write(tmp_path, GOOD + f"[portal]\n{bad}\n"), env=ENV)

@@ -25,6 +25,7 @@ from reserves.settings.model import Settings
 from reserves.settings.ratelimit import Budget, ChallengeBudget, RateLimitSettings
 from reserves.snapshot.take import take_snapshot
 from reserves.worker.worker import Worker
+from tests.support import serve_now
 
 # Every request still passes the limiter, but the budgets are out of the way of tests about something
 # else (one test client asks far more than any one client should); tests/ratelimit tests the limits.
@@ -96,6 +97,7 @@ class World:
         env = self.call(take_snapshot, self.worker.context)
         if cosign_it:
             self.call(cosign, self.worker.db, self.worker.devnet_guardians)
+        serve_now(self.client)  # the web role sees it within its poll; a test reads it now
         return self.client.get(f"/api/v1/attestations/{env['id']}").json()
 
 

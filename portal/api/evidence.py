@@ -8,6 +8,7 @@ from litestar import Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
+from portal.api import params
 from portal.api.attestations import ErrorBody
 from portal.deps import Evidence
 
@@ -34,7 +35,10 @@ CACHE = {"Cache-Control": "public, max-age=30"}
 )
 async def evidence(
     evidence: Evidence,
-    txid: Annotated[str, Parameter(min_length=64, max_length=64, description="txid, 64 hex digits")],
+    txid: Annotated[
+        str,
+        Parameter(min_length=64, max_length=64, pattern=params.HEX64_ANY_CASE, description="txid, 64 hex digits"),
+    ],
     vout: Annotated[int, Parameter(ge=0, le=2**32 - 1, description="output index")],
 ) -> Response[dict[str, Any]]:
     return Response(await evidence.evidence(txid, vout), headers=CACHE)

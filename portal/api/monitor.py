@@ -8,14 +8,20 @@ from litestar import Controller, Response, get
 from litestar.params import Parameter
 from litestar.response import Template
 
+from portal.api import params
 from portal.api.proofs import error_specs
 from portal.deps import Monitor
+from reserves.monitor.service import MAX_LIMIT, MAX_OFFSET
+from reserves.storage.monitor_models import ISSUE_KINDS
 
 CACHE = {"Cache-Control": "public, max-age=15"}
 
 
 _Q = dict(max_length=64, required=False)
 _N = dict(max_length=12, required=False)
+# What the service reads: at most 9 digits (longer is its invalid_limit / invalid_offset).
+_LIMIT = {"pattern": params.in_range(1, MAX_LIMIT), "maxLength": 9}
+_OFFSET = {"pattern": params.in_range(0, MAX_OFFSET), "maxLength": 9}
 
 
 class MonitorController(Controller):
@@ -45,10 +51,10 @@ class MonitorController(Controller):
         self,
         monitor: Monitor,
         deployment: Annotated[str | None, Parameter(**_Q)] = None,
-        kind: Annotated[str | None, Parameter(**_Q)] = None,
-        status: Annotated[str | None, Parameter(**_Q)] = None,
-        limit: Annotated[str | None, Parameter(**_N)] = None,
-        offset: Annotated[str | None, Parameter(**_N)] = None,
+        kind: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(ISSUE_KINDS)})] = None,
+        status: Annotated[str | None, Parameter(**_Q, schema_extra={"pattern": params.one_of(("open", "all"))})] = None,
+        limit: Annotated[str | None, Parameter(**_N, schema_extra=_LIMIT)] = None,
+        offset: Annotated[str | None, Parameter(**_N, schema_extra=_OFFSET)] = None,
     ) -> Response[dict[str, Any]]:
         view = await monitor.issues(deployment=deployment, kind=kind, status=status, limit=limit, offset=offset)
         return Response(view, headers=CACHE)

@@ -4,14 +4,15 @@ partial."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import TooManyRequestsException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
+from portal.api import params
 from portal.api.attestations import ErrorBody
 from portal.clients import request_client_key
 from portal.deps import Proofs
@@ -32,7 +33,7 @@ def error_specs(**codes: str) -> dict[int, ResponseSpec]:
 class ChallengeRequest:
     """The caller's nonce: 1-128 printable ASCII characters, echoed on the message's last line."""
 
-    nonce: str
+    nonce: Annotated[str, Parameter(min_length=1, max_length=128, pattern=params.NONCE)]
 
 
 async def _take_challenge(request: Request) -> dict[str, str]:

@@ -9,8 +9,9 @@ from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
+from portal.api import params
 from portal.api.attestations import error_responses
-from portal.deps import Trust
+from portal.deps import Hot, Trust
 from reserves.storage.events import PUBLIC_KINDS as KINDS
 from reserves.trust.service import MAX_PAGE
 
@@ -22,8 +23,8 @@ SHORT = {"Cache-Control": "public, max-age=5"}
 class GuardianSignature:
     """A guardian's BIP-340 signature over the 32 bytes of the attestation id (hex), and its x-only key."""
 
-    pubkey: str
-    sig: str
+    pubkey: Annotated[str, Parameter(pattern=params.HEX64_ANY_CASE, description="x-only key, 64 hex digits")]
+    sig: Annotated[str, Parameter(pattern=params.HEX128_ANY_CASE, description="signature, 128 hex digits")]
 
 
 class TrustController(Controller):
@@ -40,7 +41,11 @@ class TrustController(Controller):
         self,
         trust: Trust,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
-        after: Annotated[int | None, Parameter(ge=0, le=2**53 - 1, description="only sequences after this")] = None,
+        after: Annotated[
+            int | None,
+            # Litestar drops a falsy bound (ge=0) from the schema: declared again as schema_extra.
+            Parameter(ge=0, le=2**53 - 1, schema_extra={"minimum": 0}, description="only sequences after this"),
+        ] = None,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.pending(limit=limit, after=after), headers=NO_STORE)
 
@@ -52,7 +57,9 @@ class TrustController(Controller):
     async def finality(
         self,
         trust: Trust,
-        attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
+        attestation_id: Annotated[
+            str, Parameter(min_length=64, max_length=64, pattern=params.HEX64, description="attestation id")
+        ],
     ) -> Response[dict[str, Any]]:
         return Response(await trust.finality(attestation_id), headers=SHORT)
 
@@ -69,10 +76,16 @@ class TrustController(Controller):
     async def submit(
         self,
         trust: Trust,
+        hot: Hot,
         data: JSONBody[GuardianSignature],
-        attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
+        attestation_id: Annotated[
+            str,
+            Parameter(min_length=64, max_length=64, pattern=params.HEX64_ANY_CASE, description="attestation id"),
+        ],
     ) -> dict[str, Any]:
-        return await trust.submit_signature(attestation_id, data.pubkey, data.sig)
+        result = await trust.submit_signature(attestation_id, data.pubkey, data.sig)
+        await hot.refresh()  # this process serves the signature at once; the others within their poll
+        return result
 
     @get(
         "/guardians",
@@ -96,7 +109,10 @@ class TrustController(Controller):
     async def events(
         self,
         trust: Trust,
-        kind: Annotated[str | None, Parameter(max_length=32, description="event kind")] = None,
+        kind: Annotated[
+            str | None,
+            Parameter(max_length=32, schema_extra={"pattern": params.one_of(KINDS)}, description="event kind"),
+        ] = None,
         before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> Response[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Webhook subscriptions under /admin/v1/webhooks (bearer token), and the public v1a key.
+"""Webhook subscriptions under /admin/v1/webhooks (admin keys with the webhooks scope), and the public v1a key.
 
 The handlers only translate HTTP to reserves.webhooks.service.WebhookService, which the CLI
 (`reserves webhooks ...`) calls too: every check lives there.
@@ -10,27 +10,53 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import JSONBody, Parameter, QueryParameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, JSONBody, Parameter, QueryParameter
 
-from portal.api.admin import AUTH_ERRORS, admin_guard
+from portal.api import params
+from portal.api.admin import AUTH_ERRORS
+from portal.api.admin_auth import CALLER, WEBHOOKS, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import WebhookKeysDep, Webhooks
 from reserves.webhooks.catalogue import TYPES
 from reserves.webhooks.errors import InvalidSubscription
-from reserves.webhooks.service import DELIVERY_STATES, ID_PATTERN, MAX_PAGE, Change
+from reserves.webhooks.service import DELIVERY_STATES, ID_PATTERN, MAX_DESCRIPTION, MAX_PAGE, MAX_THRESHOLD_BP, Change
+from reserves.webhooks.targets import MAX_URL_LENGTH
 
 SUB_ID = Parameter(max_length=64, description="subscription id (wh_ and 16 characters)", pattern=ID_PATTERN)
 PATCH_KEYS = {"url", "events", "description", "threshold_bp"}
+# What the service accepts of each field (reserves.webhooks.service and .targets check it again).
+URL = {"type": "string", "maxLength": MAX_URL_LENGTH, "pattern": "^https?://[^\\s]+$"}
+EVENTS = {
+    "type": "array",
+    "items": {"type": "string", "enum": list(TYPES)},
+    "minItems": 1,
+    "maxItems": len(TYPES),
+    "uniqueItems": True,
+}
+DESCRIPTION = {"type": "string", "maxLength": MAX_DESCRIPTION, "pattern": "^[^\\x00-\\x08\\x0a-\\x1f\\x7f]*$"}
+# A PATCH names only what changes; threshold_bp null clears it.
+PATCH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "url": URL,
+        "events": EVENTS,
+        "description": DESCRIPTION,
+        "threshold_bp": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_THRESHOLD_BP},
+    },
+    "additionalProperties": False,
+    "minProperties": 1,
+}
 
 
 @dataclass
 class NewSubscription:
     """`events`: any of the documented types; `threshold_bp` is required with ratio.below."""
 
-    url: str
-    events: list[str] = field(default_factory=list)
-    description: str = ""
-    threshold_bp: int | None = None
+    url: Annotated[str, Parameter(schema_extra=URL)]
+    events: Annotated[list[str], Parameter(schema_extra=EVENTS)] = field(default_factory=list)
+    description: Annotated[str, Parameter(schema_extra=DESCRIPTION)] = ""
+    threshold_bp: Annotated[int | None, Parameter(ge=1, le=MAX_THRESHOLD_BP)] = None
 
 
 ERRORS = dict(
@@ -46,6 +72,10 @@ class WebhookAdminController(Controller):
     path = "/admin/v1/webhooks"
     tags = ["webhooks"]
     guards = [admin_guard]
+    dependencies = CALLER
+    include_in_schema = False  # documented at /admin/v1/openapi.json (admin_schema)
+    # Every route needs the webhooks scope, reads too: a receiver's URL may carry its own token.
+    opt = WEBHOOKS
 
     @post(
         "/",
@@ -54,8 +84,8 @@ class WebhookAdminController(Controller):
         description=f"Event types: {', '.join(TYPES)}.",
         responses=error_specs(**ERRORS),
     )
-    async def add(self, webhooks: Webhooks, data: JSONBody[NewSubscription]) -> dict[str, Any]:
-        return await webhooks.add(
+    async def add(self, webhooks: Webhooks, caller: Caller, data: JSONBody[NewSubscription]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).add(
             url=data.url, events=data.events, description=data.description, threshold_bp=data.threshold_bp
         )
 
@@ -73,7 +103,11 @@ class WebhookAdminController(Controller):
         responses=error_specs(**ERRORS),
     )
     async def update(
-        self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID], data: JSONBody[dict[str, Any]]
+        self,
+        webhooks: Webhooks,
+        caller: Caller,
+        sub_id: Annotated[str, SUB_ID],
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.JSON, schema_extra=PATCH_SCHEMA)],
     ) -> dict[str, Any]:
         unknown = sorted(set(data) - PATCH_KEYS)
         if unknown:
@@ -90,7 +124,7 @@ class WebhookAdminController(Controller):
             threshold_bp=data.get("threshold_bp"),
             clear_threshold="threshold_bp" in data and data["threshold_bp"] is None,
         )
-        return await webhooks.update(sub_id, change)
+        return await webhooks.acting_as(caller.actor).update(sub_id, change)
 
     @delete(
         "/{sub_id:str}",
@@ -98,8 +132,8 @@ class WebhookAdminController(Controller):
         summary="Delete a subscription and its deliveries",
         responses=error_specs(**ERRORS),
     )
-    async def remove(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> None:
-        await webhooks.delete(sub_id)
+    async def remove(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> None:
+        await webhooks.acting_as(caller.actor).delete(sub_id)
 
     @post(
         "/{sub_id:str}/pause",
@@ -107,8 +141,8 @@ class WebhookAdminController(Controller):
         summary="Stop delivering (events still queue)",
         responses=error_specs(**ERRORS),
     )
-    async def pause(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.pause(sub_id)
+    async def pause(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).pause(sub_id)
 
     @post(
         "/{sub_id:str}/resume",
@@ -116,8 +150,8 @@ class WebhookAdminController(Controller):
         summary="Deliver again (also re-enables a disabled one)",
         responses=error_specs(**ERRORS),
     )
-    async def resume(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.resume(sub_id)
+    async def resume(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).resume(sub_id)
 
     @post(
         "/{sub_id:str}/rotate-secret",
@@ -125,8 +159,8 @@ class WebhookAdminController(Controller):
         summary="A new secret; the old one also signs during the grace period",
         responses=error_specs(**ERRORS),
     )
-    async def rotate(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.rotate_secret(sub_id)
+    async def rotate(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).rotate_secret(sub_id)
 
     @get(
         "/{sub_id:str}/deliveries",
@@ -138,7 +172,13 @@ class WebhookAdminController(Controller):
         webhooks: Webhooks,
         sub_id: Annotated[str, SUB_ID],
         state_: Annotated[
-            str | None, QueryParameter(name="state", max_length=16, description=" or ".join(DELIVERY_STATES))
+            str | None,
+            QueryParameter(
+                name="state",
+                max_length=16,
+                schema_extra={"pattern": params.one_of(DELIVERY_STATES)},
+                description=" or ".join(DELIVERY_STATES),
+            ),
         ] = None,
         before: Annotated[int | None, QueryParameter(ge=1, le=2**53 - 1, description="cursor: next_before")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
@@ -154,10 +194,11 @@ class WebhookAdminController(Controller):
     async def redeliver(
         self,
         webhooks: Webhooks,
+        caller: Caller,
         sub_id: Annotated[str, SUB_ID],
         delivery_id: Annotated[int, Parameter(ge=1, le=2**53 - 1)],
     ) -> dict[str, Any]:
-        return await webhooks.redeliver(sub_id, delivery_id)
+        return await webhooks.acting_as(caller.actor).redeliver(sub_id, delivery_id)
 
 
 @get(

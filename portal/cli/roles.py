@@ -35,6 +35,8 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     """Run the web role: the API and the pages. It reads the database the worker writes."""
     import uvicorn
 
+    from portal.head_limits import uvicorn_options
+
     try:
         settings = load(config_path)
         if not settings.devnet.enabled:
@@ -64,6 +66,8 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
         # An event stream (/api/v1/events/stream) lasts up to stream_max_seconds: on shutdown give open ones
         # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
         timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
+        # Head timeout, header size and count (431), open connections (503): docs/api.md "Request limits".
+        **uvicorn_options(settings.portal),
     )
 
 
@@ -92,6 +96,7 @@ def worker(config_path: Path | None, host: str | None, port: int | None) -> None
 async def _run_worker(settings, host: str, port: int) -> None:
     import uvicorn
 
+    from portal.head_limits import uvicorn_options
     from portal.worker_app import create_worker_app
     from reserves.jobs.schedule import build_scheduler
     from reserves.worker.worker import Worker
@@ -109,9 +114,15 @@ async def _run_worker(settings, host: str, port: int) -> None:
     if worker.webhooks is not None:
         worker.webhooks.start()
     click.echo(f"reserves worker on http://{host}:{port} (replica {worker.leadership.identity})", err=True)
-    server = Server(
-        uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        create_worker_app(worker),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        **uvicorn_options(settings.portal),  # the same head and connection limits as the web role
     )
+    server = Server(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))

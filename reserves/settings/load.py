@@ -196,13 +196,16 @@ _STREAM_KEYS = (
     "stream_send_timeout_seconds",
     "stream_gap_seconds",
 )
+_LIMIT_KEYS = ("header_timeout_seconds", "max_header_bytes", "max_header_count", "max_query_bytes", "max_connections")
 
 
 def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", *_STREAM_KEYS},
+        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts"}
+        | set(_STREAM_KEYS)
+        | set(_LIMIT_KEYS),
     )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
@@ -218,6 +221,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         issuer_url=url,
         token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
         forwarded_allow_ips=None if forwarded == "-" else forwarded,
+        hsts=_bool(t, "hsts", "portal.hsts", d.hsts),
         stream_max_clients=_int(
             t, "stream_max_clients", "portal.stream_max_clients", d.stream_max_clients, lo=1, hi=100_000
         ),
@@ -233,6 +237,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
             t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
         ),
         **_stream_limits(t, d),
+        **_request_limits(t, d),
     )
 
 
@@ -248,6 +253,22 @@ def _stream_limits(t: dict[str, Any], d: PortalSettings) -> dict[str, Any]:
         "stream_send_timeout_seconds": num("stream_send_timeout_seconds", 0.1, 600),
         "stream_gap_seconds": num("stream_gap_seconds", 0.05, 600),
     }
+
+
+def _request_limits(t: dict[str, Any], d: PortalSettings) -> dict[str, Any]:
+    def whole(key: str, lo: int, hi: int) -> int:
+        return _int(t, key, f"portal.{key}", getattr(d, key), lo=lo, hi=hi)
+
+    limits = {
+        "header_timeout_seconds": _num(
+            t, "header_timeout_seconds", "portal.header_timeout_seconds", d.header_timeout_seconds, lo=0.5, hi=300
+        ),
+        "max_header_bytes": whole("max_header_bytes", 1024, 1_048_576),
+        "max_header_count": whole("max_header_count", 10, 1000),
+        "max_query_bytes": whole("max_query_bytes", 256, 65_536),
+        "max_connections": whole("max_connections", 8, 1_000_000),
+    }
+    return limits
 
 
 def _signing(t: dict[str, Any], data_dir: Path, env: Mapping[str, str]) -> SigningSettings:
@@ -330,13 +351,14 @@ def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:
 
 
 def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettings:
-    _no_unknown("admin.", t, {"token_env", "token_file"})
+    _no_unknown("admin.", t, {"token_env", "token_file", "key_cache_seconds"})
     if "token" in t:
         raise ConfigError("admin.token: give token_env or token_file, never the token itself")
     token = _secret(t, "token", "admin.token", env, base)
     if token is not None and len(token) < 32:
         raise ConfigError("admin.token: at least 32 characters")
-    return AdminSettings(token=token)
+    cache = _num(t, "key_cache_seconds", "admin.key_cache_seconds", AdminSettings.key_cache_seconds, lo=0.0, hi=60.0)
+    return AdminSettings(token=token, key_cache_seconds=cache)
 
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")

@@ -27,6 +27,8 @@ class PortalSettings:
     token_symbol: str = "RBTC"
     # The older name of [ratelimit] trusted_proxies (comma-separated); added to that list at load.
     forwarded_allow_ips: str | None = None
+    # Served over TLS (directly or behind a TLS-terminating proxy): send Strict-Transport-Security.
+    hsts: bool = False
     # GET /api/v1/events/stream, per web process: concurrent streams (more get 503), seconds between
     # `: keep-alive` comments, seconds between reads of the outbox while someone listens.
     stream_max_clients: int = 200
@@ -40,6 +42,16 @@ class PortalSettings:
     stream_max_seconds: float = 1800.0
     stream_send_timeout_seconds: float = 30.0
     stream_gap_seconds: float = 5.0
+    # Request limits of the web server (per web worker process; see docs/api.md "Request limits"):
+    # seconds a client has to send a request's line and headers (from the connection or the end of
+    # the previous answer), their bytes and count (431 beyond), the query string's bytes (400
+    # beyond; room for every parameter at its longest), and open connections (503 beyond; event
+    # streams count, so keep it above stream_max_clients).
+    header_timeout_seconds: float = 10.0
+    max_header_bytes: int = 16_384
+    max_header_count: int = 100
+    max_query_bytes: int = 4096
+    max_connections: int = 1000
 
 
 @dataclass(frozen=True)
@@ -114,9 +126,12 @@ class ReserveSetSettings:
 
 @dataclass(frozen=True)
 class AdminSettings:
-    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
+    """The admin API under /admin/v1: on when a bearer token is configured (token_env/token_file) or
+    an admin key exists (`reserves admin-keys create`). Each process caches the keys for
+    `key_cache_seconds`: a created or revoked key counts within that delay."""
 
     token: str | None = field(default=None, repr=False)
+    key_cache_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,15 @@ the redesign of issue 11 (make_expected.py, make_older.py); only harness.py foll
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
-from portal.app import create_app
-from portal.worker_app import create_worker_app
+from portal import deps
+from portal.api.admin_schema import admin_openapi
+from portal.app import ADMIN_CONTROLLERS, create_app
+from portal.worker_app import WorkerAdminController, create_worker_app
 from reserves.attestation.verify import verify_chain
 from reserves.settings.load import default_settings
 from reserves.worker.worker import Worker
@@ -73,30 +76,109 @@ ADDED = {
     "/api/v1/webhooks/keys",
 }
 REDOCUMENTED = {"/api/v1/events"}
+# Issue 13 made the document declare what the server already enforced (patterns, lengths, ranges,
+# types, an optional body): the comparison above ignores those keys, contract_additions checks each
+# change is one of them and only ever narrows what the document said was accepted.
+CONSTRAINTS = {"pattern", "minLength", "maxLength", "minimum", "maximum", "type", "description"}
+NOW_OPTIONAL_BODY = {"/admin/v1/challenges"}
+
+
+def declared(doc):
+    """`doc` without the constraint keys issue 13 declared (nor an optional body's `required`)."""
+    if isinstance(doc, dict):
+        return {
+            k: declared(v)
+            for k, v in doc.items()
+            if k not in CONSTRAINTS and k != "required" or k == "required" and not isinstance(v, bool)
+        }
+    if isinstance(doc, list):
+        return [declared(v) for v in doc]
+    return doc
+
+
+def contract_additions(before, paths, schemas) -> list[str]:
+    """Every difference that is not an added constraint, a tightened length, or an optional body."""
+    wrong: list[str] = []
+
+    def walk(old, new, where):
+        if isinstance(old, dict) and isinstance(new, dict):
+            for k in set(old) | set(new):
+                here = f"{where}/{k}"
+                if k not in new:
+                    wrong.append(f"removed {here}")
+                elif k not in old:
+                    if k not in CONSTRAINTS or k == "type" and "oneOf" in old:
+                        wrong.append(f"added {here}")
+                elif k == "maxLength" and new[k] < old[k] or k == "description" and isinstance(new[k], str):
+                    continue
+                elif k == "required" and isinstance(old[k], bool):
+                    if old[k] != new[k] and not (where.startswith(tuple(NOW_OPTIONAL_BODY)) and not new[k]):
+                        wrong.append(f"changed {here}")
+                else:
+                    walk(old[k], new[k], here)
+        elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+            for i, (o, n) in enumerate(zip(old, new)):
+                walk(o, n, f"{where}[{i}]")
+        elif old != new:
+            wrong.append(f"changed {where}")
+
+    for p in before["paths"]:
+        if p not in REDOCUMENTED:
+            walk(before["paths"][p], paths[p], p)
+    for k, v in before["components"]["schemas"].items():
+        walk(v, schemas[k], f"#{k}")
+    return wrong
+
+
 ADDED_SCHEMAS = {"NewSubscription"}
+
+
+def _as_recorded(path_item: dict) -> dict:
+    """An admin route's documentation as recorded before issue 13: without the 403 every admin route
+    gained (insufficient_scope), and with "token" where the 401 now says "key"."""
+    out = copy.deepcopy(path_item)
+    for operation in out.values():
+        responses = operation["responses"]
+        assert "insufficient_scope" in responses.pop("403")["description"]
+        responses["401"]["description"] = responses["401"]["description"].replace("bearer key", "bearer token")
+    return out
 
 
 def test_the_openapi_document_is_unchanged_but_for_the_route_that_moved_to_the_worker(tmp_path):
     settings = default_settings(tmp_path)
     web = create_app(settings).openapi_schema.to_schema()
     worker = create_worker_app(Worker(settings)).openapi_schema.to_schema()
+    # Issue 13: the public documents list no admin route; each role documents its own at /admin/v1/openapi.json.
+    web_admin = admin_openapi(ADMIN_CONTROLLERS, title="web", dependencies=deps.DEPENDENCIES)
+    worker_admin = admin_openapi([WorkerAdminController], title="worker")
+    assert not [p for p in (*web["paths"], *worker["paths"]) if p.startswith("/admin")]
+    assert all(p.startswith("/admin/v1/") for p in (*web_admin["paths"], *worker_admin["paths"]))
     before = json.loads((HERE / "openapi.json").read_text())
-    assert set(worker["paths"]) - set(web["paths"]) == MOVED_TO_WORKER
-    assert not MOVED_TO_WORKER & set(web["paths"])
-    paths = {**web["paths"], **{p: worker["paths"][p] for p in MOVED_TO_WORKER}}
-    schemas = {**worker["components"].get("schemas", {}), **web["components"].get("schemas", {})}
+    assert set(worker_admin["paths"]) == MOVED_TO_WORKER
+    assert not MOVED_TO_WORKER & set(web_admin["paths"])
+    admin_paths = {**web_admin["paths"], **worker_admin["paths"]}
+    paths = {**web["paths"], **{p: _as_recorded(item) for p, item in admin_paths.items()}}
+    schemas = {
+        **worker["components"].get("schemas", {}),
+        **web["components"].get("schemas", {}),
+        **web_admin["components"].get("schemas", {}),
+        **worker_admin["components"].get("schemas", {}),
+    }
     assert set(paths) - set(before["paths"]) == ADDED and set(before["paths"]) <= set(paths)
-    assert {p: paths[p] for p in before["paths"] if p not in REDOCUMENTED} == {
-        p: v for p, v in before["paths"].items() if p not in REDOCUMENTED
+    assert {p: declared(paths[p]) for p in before["paths"] if p not in REDOCUMENTED} == {
+        p: declared(v) for p, v in before["paths"].items() if p not in REDOCUMENTED
     }
     # The re-documented route kept its parameters and answers; only its description grew.
     for p in REDOCUMENTED:
         now, then = paths[p]["get"], before["paths"][p]["get"]
-        assert {k: v for k, v in now.items() if k != "description"} == {
-            k: v for k, v in then.items() if k != "description"
+        assert {k: declared(v) for k, v in now.items() if k != "description"} == {
+            k: declared(v) for k, v in then.items() if k != "description"
         }
     assert set(schemas) - set(before["components"]["schemas"]) == ADDED_SCHEMAS
-    assert {k: schemas[k] for k in before["components"]["schemas"]} == before["components"]["schemas"]
+    assert {k: declared(schemas[k]) for k in before["components"]["schemas"]} == {
+        k: declared(v) for k, v in before["components"]["schemas"].items()
+    }
+    assert contract_additions(before, paths, schemas) == []
     assert {k: v for k, v in web.items() if k not in ("paths", "components")} == {
         k: v for k, v in before.items() if k not in ("paths", "components")
     }

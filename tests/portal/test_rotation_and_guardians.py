@@ -15,6 +15,7 @@ from reserves.devnet.guardians import DEVNET_GUARDIANS, cosign
 from reserves.jobs.snapshot import snapshot_job
 from reserves.trust.keys import EngineKeys
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 
 def code(resp) -> str:
@@ -37,6 +38,7 @@ def test_pending_until_the_devnet_guardians_sign_then_final(client):
     assert "pending" in client.get("/partials/assurance").text
     rt = client.world
     rt.call(cosign, rt.db, rt.worker.devnet_guardians)
+    serve_now(client)
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert view["finality"] == "final" and view["signed_count"] == 2 and view["final_at"]
     served = client.get(f"/api/v1/attestations/{env['id']}").json()
@@ -71,7 +73,7 @@ def test_a_third_guardian_signs_through_the_api_once(client):
         ({"pubkey": "ab" * 32}, 400, "invalid_input"),
         ({"pubkey": ["x"], "sig": {"a": 1}}, 400, "invalid_input"),
         ({"pubkey": "ab" * 32 + "\n", "sig": "00" * 64}, 400, "invalid_input"),
-        ("not json", 400, "invalid_input"),
+        ("not json", 415, "unsupported_media_type"),  # sent without Content-Type: application/json
     ],
 )
 def test_hostile_submissions_get_a_code_and_change_nothing(client, body, status, error):

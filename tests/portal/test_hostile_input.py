@@ -1,0 +1,125 @@
+"""The body and query checks of portal.bodies and portal.limits, and OPTIONS' Allow (portal.allow), in the
+app; tests/e2e/test_server_limits.py sends the same over real sockets to `reserves run`."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.bodies import MAX_DEPTH, BodyRefused, check_json_body, is_json_media_type, nesting_exceeds
+from portal.limits import repeated_parameter
+
+JSON = b"application/json"
+
+
+@pytest.mark.parametrize(
+    ("body", "deep"),
+    [
+        (b"[" * MAX_DEPTH + b"]" * MAX_DEPTH, False),
+        (b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1), True),
+        (b'{"a": "' + b"[" * 1000 + b'"}', False),  # brackets in a string are text
+        (b'{"a": "\\"' + b"[" * 1000 + b'"}', False),  # an escaped quote does not end the string
+        (b'{"a": "\\\\"' + b", " + b"[" * 100 + b"]" * 100 + b"}", True),  # an escaped backslash does
+        (b'"unterminated [[[[' + b"[" * 1000, False),
+        (b"[" * 60_000, True),
+        (b"{}" * 30_000, False),
+    ],
+)
+def test_nesting_is_counted_outside_strings(body, deep):
+    assert nesting_exceeds(body) is deep
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        (b"application/json", True),
+        (b"Application/JSON; charset=UTF-8", True),
+        (b'application/json;charset="utf-8"', True),
+        (b"application/json; charset=latin-1", False),
+        (b"application/json; boundary=x", False),
+        (b"text/plain", False),
+        (b"application/x-www-form-urlencoded", False),
+        (b"application/json-patch+json", False),
+        (None, False),
+    ],
+)
+def test_only_json_is_a_body(value, ok):
+    assert is_json_media_type(value) is ok
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        (b'{"nonce": "a"}', None, None),
+        (b'{"a": 1, "b": {"c": -0, "d": 123456789012345678901234567890}}', None, None),
+        (b'{"a": 1, "a": 2}', 400, "duplicate key"),
+        (b'{"x": [{"a": 1}, {"a": 1, "a": 1}]}', 400, "duplicate key"),
+        (b'{"a": 2.0}', 400, "integers"),
+        (b'{"a": 1e2}', 400, "integers"),
+        (b'{"a": [NaN]}', 400, "integers"),
+        (b'{"a": Infinity}', 400, "integers"),
+        (b'{"a": "\xff"}', 400, "UTF-8"),
+        (b'{"a": ', 400, "not valid JSON"),
+        (b"[" * 5000 + b"]" * 5000, 400, "nested deeper"),
+    ],
+)
+def test_a_body_is_checked_before_it_is_decoded(body, status, says):
+    if status is None:
+        check_json_body(JSON, body)
+        return
+    with pytest.raises(BodyRefused) as refused:
+        check_json_body(JSON, body)
+    assert refused.value.status == status and refused.value.code == "invalid_input"
+    assert says in refused.value.detail
+
+
+def test_a_body_of_another_media_type_is_a_415_before_anything_else():
+    with pytest.raises(BodyRefused) as refused:
+        check_json_body(b"text/plain", b"[" * 5000)
+    assert (refused.value.status, refused.value.code) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    ("query", "repeated"),
+    [
+        (b"", None),
+        (b"limit=1", None),
+        (b"limit=1&cursor=x", None),
+        (b"limit=1&limit=2", "limit"),
+        (b"limit=1&lim%69t=2", "limit"),
+        (b"a+b=1&a%20b=2", "a b"),
+        (b"limit=1;limit=2", "limit"),
+        (b"flag&flag", "flag"),
+        (b"a=1&&b=2", None),
+    ],
+)
+def test_repeated_query_parameters_are_found(query, repeated):
+    assert repeated_parameter(query) == repeated
+
+
+def test_the_app_refuses_hostile_requests_with_its_error_shape(client):
+    r = client.get("/api/v1/attestations", params=[("limit", "1"), ("limit", "2")])
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_input", r.text
+    r = client.post("/api/v1/challenges", content=b'{"nonce": "abc"}', headers={"content-type": "text/plain"})
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type", r.text
+    r = client.post(
+        "/api/v1/challenges", content=b'{"nonce": "a", "nonce": "b"}', headers={"content-type": JSON.decode()}
+    )
+    assert r.status_code == 400 and "duplicate key" in r.json()["error"]["detail"], r.text
+    r = client.post("/api/v1/challenges", content=b"x" * 70_000, headers={"content-type": JSON.decode()})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large", r.text
+    r = client.get("/api/v1/attestations", params={"cursor": "c" * 5000})
+    assert r.status_code == 400 and "query string" in r.json()["error"]["detail"], r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        ("/admin/v1/webhooks", "GET, OPTIONS, POST"),
+        ("/admin/v1/webhooks/wh_0123456789abcdef", "DELETE, GET, OPTIONS, PATCH"),
+        ("/api/v1/attestations/" + "0" * 64 + "/signatures", "GET, OPTIONS, POST"),
+        ("/api/v1/attestations/latest", "GET, OPTIONS"),
+    ],
+)
+def test_options_lists_every_method_of_the_path(client, path, methods):
+    r = client.options(path)
+    assert r.status_code == 204 and r.headers["allow"] == methods, (r.status_code, r.headers)
