@@ -29,6 +29,7 @@ from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
+from portal.clients import ClientResolver
 from portal.contract import declare_optional_bodies
 from portal.errors import HANDLERS
 from portal.head import HeadAsGet
@@ -36,6 +37,8 @@ from portal.hot_paths import HotPaths
 from portal.limits import RequestLimits
 from portal.microcache import MicroCache
 from portal.pages import DashboardController, render_page
+from portal.ratelimit.limiter import build_limiter
+from portal.ratelimit.middleware import RateLimitMiddleware
 from portal.schema_page import openapi_config
 from portal.security import secure
 from portal.static_files import StaticFileSystem, favicon
@@ -70,6 +73,7 @@ async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
 
 def create_app(settings: Settings) -> Litestar:
     """Build the web app; its database and services start in the app's lifespan."""
+    limiter = build_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -83,6 +87,8 @@ def create_app(settings: Settings) -> Litestar:
             await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
+            if limiter is not None:
+                await limiter.close()
 
     app = Litestar(
         route_handlers=[
@@ -124,7 +130,7 @@ def create_app(settings: Settings) -> Litestar:
     # parameters, and every body checked before it is decoded; the crowd's hottest GETs from the view
     # in memory; the other public GETs at most once a second per URL.
     app.state.microcache = MicroCache(app.asgi_handler)
-    app.asgi_handler = HeadAsGet(
+    limited = HeadAsGet(
         RequestLimits(
             HotPaths(
                 app.state.microcache,
@@ -135,4 +141,9 @@ def create_app(settings: Settings) -> Litestar:
             max_body=MAX_REQUEST_BODY,
         )
     )
+    # The rate limiter in front of them all (every request is counted and resolved to its client, the
+    # hot paths' too), behind the security headers (its 429s carry them, and CORS).
+    app.state.ratelimit = limiter
+    resolver = ClientResolver(settings.ratelimit.trusted_proxies)
+    app.asgi_handler = RateLimitMiddleware(limited, resolver, limiter)
     return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too

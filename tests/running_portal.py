@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import free_port
+from tests.support import ROOMY_RATELIMIT_TOML, free_port
 
 RESERVES = str(Path(sys.executable).parent / "reserves")
 ADMIN_TOKEN = "t" * 40
@@ -39,7 +39,7 @@ def running_portal(workdir: Path, portal_toml: str = "", timeout: float = 120) -
         f'data_dir = "."\n[portal]\nport = {port}\n{portal_toml}\n'
         f'[admin]\ntoken_env = "{TOKEN_ENV}"\n[worker]\nport = {free_port()}\n'
         f"[devnet]\nenabled = true\nport = {free_port()}\n[schedule]\nsnapshot_interval_seconds = 3\n"
-        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
+        '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n' + ROOMY_RATELIMIT_TOML
     )
     log_path = workdir / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")} | {TOKEN_ENV: ADMIN_TOKEN}

@@ -40,3 +40,16 @@ def serve_now(client) -> None:
     check that)."""
     client.blocking_portal.call(lambda: client.app.state.services.hot.refresh(force=True))
     client.app.state.microcache.clear()  # and the one-second cache of the other public answers
+
+
+# A [ratelimit] table for tests that start a real portal about something else: every request still
+# passes the limiter, but one test client asks far more than any one client should (tests/ratelimit
+# tests the limits themselves).
+ROOMY_RATELIMIT_TOML = (
+    "[ratelimit]\n"
+    + "".join(
+        f"{name} = {{ requests = 1000000 }}\n"
+        for name in ("api", "static", "pages", "expensive", "signatures", "admin", "admin_failures", "challenges")
+    )
+    + "challenges_all = { requests = 1000000, reserve = 0 }\n"
+)

@@ -26,6 +26,7 @@ from reserves.attestation.verify import verify_chain
         "web_bench",
         "history_bench",
         "webhook_bench",
+        "ratelimit_bench",
     ],
 )
 def test_bench_module_imports_and_has_main(name):

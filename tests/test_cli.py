@@ -113,7 +113,7 @@ def test_the_worker_says_in_one_line_that_a_changed_reserve_set_needs_a_reason(t
     assert r.exit_code == 2 and "reserve_set" in r.output and "Traceback" not in r.output, r.output
 
 
-def test_serve_passes_the_trusted_proxies_to_uvicorn(tmp_path, monkeypatch):
+def test_serve_leaves_forwarded_headers_to_the_app_and_refuses_a_wildcard(tmp_path, monkeypatch):
     from reserves.attestation.keys import generate_key_file
 
     seen: dict = {}
@@ -125,7 +125,12 @@ def test_serve_passes_the_trusted_proxies_to_uvicorn(tmp_path, monkeypatch):
         f'[database]\nurl = "sqlite:///{tmp_path / "r.db"}"\n' + GOOD
     )
     assert run("serve", "--config", str(cfg)).exit_code == 0
-    assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == "10.0.0.1"
+    # uvicorn's handling would trust the leftmost X-Forwarded-For with "*": the app resolves clients itself.
+    assert seen["proxy_headers"] is False and "forwarded_allow_ips" not in seen
+    cfg.write_text(cfg.read_text().replace('"10.0.0.1"', '"*"'))
+    seen.clear()
+    refused = run("serve", "--config", str(cfg))
+    assert refused.exit_code == 2 and "forwarded_allow_ips" in refused.output and not seen, refused.output
 
 
 def test_guardian_submit_refuses_a_file_it_did_not_write_before_any_request(tmp_path):

@@ -22,9 +22,19 @@ from reserves.jobs.monitor import evm_deployments, monitor_job
 from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.settings.load import default_settings
 from reserves.settings.model import Settings
+from reserves.settings.ratelimit import Budget, ChallengeBudget, RateLimitSettings
 from reserves.snapshot.take import take_snapshot
 from reserves.worker.worker import Worker
 from tests.support import serve_now
+
+# Every request still passes the limiter, but the budgets are out of the way of tests about something
+# else (one test client asks far more than any one client should); tests/ratelimit tests the limits.
+_ROOMY = Budget(1_000_000, 60)
+ROOMY_LIMITS = RateLimitSettings(
+    **{name: _ROOMY for name in ("api", "static", "pages", "expensive", "signatures", "admin", "admin_failures")},
+    challenges=_ROOMY,
+    challenges_all=ChallengeBudget(1_000_000, 60, 0),
+)
 
 
 def start_devnet(**options: Any) -> DevnetProcess:
@@ -97,7 +107,7 @@ def world(data_dir: Path, devnet: DevnetProcess | None = None, **changes: Any) -
     own = devnet is None
     devnet = devnet or start_devnet()
     try:
-        settings = devnet_settings(data_dir, devnet, **changes)
+        settings = devnet_settings(data_dir, devnet, **{"ratelimit": ROOMY_LIMITS, **changes})
         with TestClient(create_app(settings)) as client:
             worker = client.blocking_portal.call(Worker.start, settings)
             client.world = World(client, worker, devnet)  # for helpers that get only the client

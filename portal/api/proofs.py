@@ -3,9 +3,6 @@ partial."""
 
 from __future__ import annotations
 
-import math
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,10 +14,11 @@ from litestar.response import Template
 
 from portal.api import params
 from portal.api.attestations import ErrorBody
-from portal.clients import client_key
-from portal.deps import Proofs, services_of
-
-MAX_CLIENTS = 10_000  # buckets kept; the least recently seen client is forgotten first
+from portal.clients import request_client_key
+from portal.deps import Proofs
+from portal.ratelimit.limiter import Limiter
+from portal.ratelimit.middleware import rate_headers, refusal_detail, refusal_headers
+from reserves.proofs.message import check_nonce
 
 
 def error_specs(**codes: str) -> dict[int, ResponseSpec]:
@@ -31,43 +29,6 @@ def error_specs(**codes: str) -> dict[int, ResponseSpec]:
     }
 
 
-ALL_CLIENTS_FACTOR = 10
-
-
-class RateLimiter:
-    """Token buckets: `per_minute` requests per client, and `ALL_CLIENTS_FACTOR` times that for all
-    clients together (each answer stores rows: many addresses must not grow the database at will).
-    Refilled continuously; 429 with Retry-After beyond either."""
-
-    def __init__(self, per_minute: int, clock=time.monotonic) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._overall = (self.capacity * ALL_CLIENTS_FACTOR, clock())
-
-    def take(self, client: str) -> None:
-        now = self.clock()
-        client = client_key(client)
-        tokens, last = self._buckets.pop(client, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - last) * self.rate)
-        overall_capacity, overall_rate = self.capacity * ALL_CLIENTS_FACTOR, self.rate * ALL_CLIENTS_FACTOR
-        overall = min(overall_capacity, self._overall[0] + (now - self._overall[1]) * overall_rate)
-        if tokens < 1.0 or overall < 1.0:
-            self._buckets[client] = (tokens, now)
-            self._overall = (overall, now)
-            if tokens < 1.0:
-                wait, what = math.ceil((1.0 - tokens) / self.rate), f"at most {int(self.capacity)} challenges a minute"
-            else:
-                wait = math.ceil((1.0 - overall) / overall_rate)
-                what = f"at most {int(overall_capacity)} challenges a minute from all clients together"
-            raise TooManyRequestsException(detail=f"{what}; retry in {wait} s", headers={"Retry-After": str(wait)})
-        self._buckets[client] = (tokens - 1.0, now)
-        self._overall = (overall - 1.0, now)
-        while len(self._buckets) > MAX_CLIENTS:
-            self._buckets.popitem(last=False)
-
-
 @dataclass
 class ChallengeRequest:
     """The caller's nonce: 1-128 printable ASCII characters, echoed on the message's last line."""
@@ -75,13 +36,16 @@ class ChallengeRequest:
     nonce: Annotated[str, Parameter(min_length=1, max_length=128, pattern=params.NONCE)]
 
 
-def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    limiter = getattr(state, "challenge_limiter", None)
-    if limiter is None:
-        limiter = RateLimiter(services_of(request.app).settings.proofs.online_rate_per_minute)
-        state.challenge_limiter = limiter
-    return limiter
+async def _take_challenge(request: Request) -> dict[str, str]:
+    """Spend one public challenge of this client (and of all clients together): its RateLimit fields,
+    or a 429 with Retry-After. Called once the nonce is valid: a malformed request costs no token."""
+    limiter: Limiter | None = request.app.state.ratelimit
+    if limiter is None:  # [ratelimit] enabled = false
+        return {}
+    decision = await limiter.take_challenge(request_client_key(request.scope))
+    if not decision.allowed:
+        raise TooManyRequestsException(detail=refusal_detail(decision), headers=refusal_headers(decision))
+    return {k.decode(): v.decode() for k, v in rate_headers(decision)}
 
 
 class PublicProofsController(Controller):
@@ -103,10 +67,14 @@ class PublicProofsController(Controller):
             s503="No recent attested block (no_fresh_block)",
         ),
     )
-    async def challenge(self, request: Request, data: JSONBody[ChallengeRequest], proofs: Proofs) -> dict[str, Any]:
+    async def challenge(
+        self, request: Request, data: JSONBody[ChallengeRequest], proofs: Proofs
+    ) -> Response[dict[str, Any]]:
+        headers: dict[str, str] = {}
         if proofs.online is not None:  # without a signer the answer is a 404 that costs nothing
-            _limiter(request).take(request.client.host if request.client else "unknown")
-        return await proofs.online_challenge(data.nonce)
+            check_nonce(data.nonce)  # cheap, unlike the signing: a bad nonce spends no token
+            headers = await _take_challenge(request)
+        return Response(await proofs.online_challenge(data.nonce), headers=headers)
 
     @get(
         "/proofs",

@@ -15,7 +15,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from portal.api.attestations import ErrorBody, error_responses
-from portal.clients import client_key
+from portal.clients import request_client_key
 from portal.deps import Stream, services_of
 from reserves.read.event_feed import parse_cursor
 from reserves.read.stream import Subscription
@@ -127,8 +127,8 @@ async def events_stream(
     after: Annotated[str | None, QueryParameter(description="resume after this event id", max_length=64)] = None,
 ) -> ServerSentEvent:
     header, query = parse_cursor(last_event_id, "Last-Event-ID"), parse_cursor(after, "after")
-    # The peer address: behind a proxy, the proxy unless [portal] forwarded_allow_ips names it.
-    client = client_key(request.client.host if request.client else "unknown")
+    # The key the rate limiter resolved (behind [ratelimit] trusted_proxies, the forwarded client's).
+    client = request_client_key(request.scope)
     sub = await stream.subscribe(header if header is not None else query, client)
     timeout = services_of(request.app).settings.portal.stream_send_timeout_seconds
     request.scope.setdefault("state", {})[GUARD] = StreamGuard(sub, timeout)

@@ -53,7 +53,6 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     click.echo(
         f"reserves web on http://{host}:{port} ({where}, {workers} worker(s), data in {settings.data_dir})", err=True
     )
-    forwarded = settings.portal.forwarded_allow_ips
     uvicorn.run(
         "portal.asgi:app_from_environment",
         factory=True,
@@ -61,8 +60,9 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
         port=port,
         workers=workers,
         log_level="warning",
-        proxy_headers=forwarded is not None,
-        forwarded_allow_ips=forwarded,
+        # The app resolves X-Forwarded-For itself, from [ratelimit] trusted_proxies (portal.clients):
+        # uvicorn's own handling would trust the leftmost entry with "*", and read $FORWARDED_ALLOW_IPS.
+        proxy_headers=False,
         # An event stream (/api/v1/events/stream) lasts up to stream_max_seconds: on shutdown give open ones
         # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
         timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,

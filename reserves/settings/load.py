@@ -34,6 +34,8 @@ from reserves.settings.model import (
     SigningSettings,
     WorkerSettings,
 )
+from reserves.settings.ratelimit import ratelimit as ratelimit_settings
+from reserves.settings.ratelimit import trusted_proxies
 from reserves.settings.sources import sources
 from reserves.settings.values import bool_ as _bool
 from reserves.settings.values import int_ as _int
@@ -119,6 +121,7 @@ _TOP_KEYS = {
     "replicas",
     "anchor",
     "webhooks",
+    "ratelimit",
 }
 
 
@@ -159,10 +162,15 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
             data_dir,
             devnet=_bool(_table(data, "devnet"), "enabled", "devnet.enabled", False),
         ),
+        ratelimit=ratelimit_settings(_table(data, "ratelimit"), env, base),
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
         config_path=path,
     )
+    forwarded = settings.portal.forwarded_allow_ips
+    if forwarded is not None:  # both lists are trusted; '*' is refused in either
+        proxies = (*settings.ratelimit.trusted_proxies, *trusted_proxies(forwarded, "portal.forwarded_allow_ips"))
+        settings = replace(settings, ratelimit=replace(settings.ratelimit, trusted_proxies=proxies))
     if settings.devnet.enabled and settings.webhooks.key_dir is None:
         # The devnet makes its own keys, as it does the engine's: webhook keys as files in data_dir.
         settings = replace(settings, webhooks=replace(settings.webhooks, key_dir=data_dir))

@@ -11,6 +11,7 @@ from typing import Any
 
 from chains.base import HeldAddress
 from reserves.attestation.members.guardians import GuardianSet
+from reserves.settings.ratelimit import RateLimitSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.webhooks import WebhookSettings
 
@@ -24,7 +25,7 @@ class PortalSettings:
     issuer_name: str = "Devnet custodian"
     issuer_url: str | None = None
     token_symbol: str = "RBTC"
-    # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
+    # The older name of [ratelimit] trusted_proxies (comma-separated); added to that list at load.
     forwarded_allow_ips: str | None = None
     # Served over TLS (directly or behind a TLS-terminating proxy): send Strict-Transport-Security.
     hsts: bool = False
@@ -221,6 +222,7 @@ class Settings:
     replicas: ReplicaSettings = field(default_factory=ReplicaSettings)
     anchor: AnchorSettings | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None

@@ -21,7 +21,7 @@ from litestar import Litestar
 
 from portal.app import create_app
 from reserves.settings.load import load_settings
-from tests.support import free_port
+from tests.support import ROOMY_RATELIMIT_TOML, free_port
 
 RESERVES = str(Path(sys.executable).parent / "reserves")
 TOKEN = "k" * 24 + "0123456789abcdef"
@@ -29,6 +29,7 @@ CACHE_SECONDS = 1  # [admin] key_cache_seconds of the server: a revoked key is r
 
 CONFIG = f"""
 data_dir = "."
+{ROOMY_RATELIMIT_TOML}
 [admin]
 token_file = "admin.token"
 key_cache_seconds = {CACHE_SECONDS}

@@ -5,10 +5,11 @@ from __future__ import annotations
 import stat
 
 import pytest
-from litestar.exceptions import TooManyRequestsException
 
 from chains.bitcoin.proofs import verify_message
-from portal.api.proofs import RateLimiter
+from portal.clients import client_key
+from portal.ratelimit.buckets import LocalBuckets, Policy
+from portal.ratelimit.limiter import build_limiter
 from tests.portal.conftest import snapshot
 from tests.world import world
 
@@ -21,8 +22,17 @@ def client(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def fresh_limiter(client):
-    client.app.state.challenge_limiter = RateLimiter(1000)
+def fresh_limits(client):
+    """Every test starts with empty buckets and room for many challenges (tests that limit say so)."""
+    limiter = client.app.state.ratelimit
+    limiter.local = LocalBuckets()
+    limit(client, 1000)
+
+
+def limit(client, per_client: int, all_clients: int = 10_000, reserve: int = 0) -> None:
+    policies = client.app.state.ratelimit.policies
+    policies["challenges"] = Policy("challenges", per_client, 60)
+    policies["challenges_all"] = Policy("challenges_all", all_clients, 60, reserve)
 
 
 def _error(r, status: int, code: str) -> None:
@@ -106,12 +116,26 @@ def test_huge_body_is_413(client):
 
 
 def test_rate_limited_per_client_with_retry_after(client):
-    client.app.state.challenge_limiter = RateLimiter(3)
-    codes = [client.post("/api/v1/challenges", json={"nonce": "r"}).status_code for _ in range(3)]
-    assert codes == [200, 200, 200]
+    limit(client, 3)
+    ok = [client.post("/api/v1/challenges", json={"nonce": "r"}) for _ in range(3)]
+    assert [r.status_code for r in ok] == [200, 200, 200]
+    # Two budgets on the answer: the one every request spends, and the challenges'.
+    policies = ok[0].headers.get_list("ratelimit-policy")
+    assert policies[0] == '"challenges";q=3;w=60' and policies[1].startswith('"api";')
+    assert ok[2].headers.get_list("ratelimit")[0] == '"challenges";r=0;t=60'
     r = client.post("/api/v1/challenges", json={"nonce": "r"})
     _error(r, 429, "rate_limited")
-    assert int(r.headers["Retry-After"]) >= 1
+    assert r.headers["Retry-After"] == "20" and '"challenges";r=0;t=20' in r.headers.get_list("ratelimit")
+    assert "at most 3 public challenges per 60 s" in r.json()["error"]["detail"]
+
+
+def test_an_invalid_nonce_or_body_spends_no_token(client):
+    # The security review: an invalid nonce spent a token. Checking it is cheap; signing is not.
+    limit(client, 2)
+    for bad in ({"nonce": ""}, {"nonce": "a\nblock: forged"}, {"nonce": 5}, {"other": 1}):
+        _error(client.post("/api/v1/challenges", json=bad), 400, "invalid_input")
+    codes = [client.post("/api/v1/challenges", json={"nonce": "n"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
 
 
 def test_no_online_signer_is_404(client):
@@ -135,60 +159,23 @@ def test_no_fresh_block_is_503_with_the_error_shape(client):
         proofs.clock = clock
 
 
-def test_rate_limiter_refills_and_forgets_old_clients():
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    limiter.take("a"), limiter.take("a")
-    with pytest.raises(TooManyRequestsException) as exc:
-        limiter.take("a")
-    assert exc.value.status_code == 429 and exc.value.headers["Retry-After"] == "30"
-    limiter.take("b")  # another client has its own bucket
-    now[0] = 30.0
-    limiter.take("a")
-    import portal.api.proofs as mod
+async def test_ten_addresses_cannot_empty_the_all_clients_budget_for_everyone(tmp_path):
+    """The security review: ten addresses at their per-client rate emptied the shared bucket. With the
+    defaults (6 a minute per client, 60 for all, 30 of those kept for clients idle until now) they
+    get at most half of it, and a newcomer is still served."""
+    from reserves.settings.load import default_settings
 
-    small = RateLimiter(1, clock=lambda: now[0])
-    old, mod.MAX_CLIENTS = mod.MAX_CLIENTS, 3
-    try:
-        for i in range(10):
-            small.take(f"c{i}")
-        assert len(small._buckets) == 3
-    finally:
-        mod.MAX_CLIENTS = old
-
-
-def test_rate_limit_keys_an_ipv6_client_by_its_64_prefix():
-    """One IPv6 host owns a whole /64 (SLAAC, privacy addresses): keyed by the full address, it
-    could send every request from a new address and never be limited."""
-    limiter = RateLimiter(2, clock=lambda: 0.0)
-    limiter.take("2001:db8:1:2::1")
-    limiter.take("2001:db8:1:2:aaaa:bbbb:cccc:dddd")
-    with pytest.raises(TooManyRequestsException) as exc:
-        limiter.take("2001:db8:1:2::ffff")
-    assert exc.value.status_code == 429
-    limiter.take("2001:db8:1:3::1")  # another /64 is another client
-    limiter.take("::ffff:192.0.2.7")  # an IPv4-mapped address is its IPv4 client
-    limiter.take("192.0.2.7")
-    with pytest.raises(TooManyRequestsException):
-        limiter.take("192.0.2.7")
-
-
-def test_all_clients_together_are_limited_too():
-    """Every answer stores rows; a thousand addresses must not write a thousand times the per-client rate."""
-    import portal.api.proofs as mod
-
-    now = [0.0]
-    limiter = RateLimiter(2, clock=lambda: now[0])
-    allowed = 0
-    for i in range(200):
-        try:
-            limiter.take(f"198.51.100.{i}")
-            allowed += 1
-        except Exception as exc:
-            assert exc.status_code == 429 and "all clients together" in exc.detail
-    assert allowed == 2 * mod.ALL_CLIENTS_FACTOR
-    now[0] = 60.0
-    limiter.take("203.0.113.1")  # refilled after a minute
+    limiter = build_limiter(default_settings(tmp_path))
+    assert limiter is not None
+    busy = [client_key(f"2001:db8:{i}::1") for i in range(10)]
+    served = 0
+    for _ in range(10):  # each asks ten times, as fast as it can
+        for key in busy:
+            served += (await limiter.take_challenge(key)).allowed
+    assert served == 30
+    assert (await limiter.take_challenge(client_key("198.51.100.7"))).allowed
+    # One /64 is one client, whatever address of it asks.
+    assert not (await limiter.take_challenge(client_key("2001:db8:3::abcd"))).allowed
 
 
 def test_public_challenges_past_the_freshness_window_are_pruned_operator_ones_kept(client):

@@ -52,13 +52,21 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, uvicorn_options: dict[str, Any] | None = None, **portal: Any) -> Iterator[LiveServer]:
-    settings = bare_settings(data_dir, **{**FAST, **portal})
+def live_server(
+    data_dir: Path,
+    uvicorn_options: dict[str, Any] | None = None,
+    changes: dict[str, Any] | None = None,
+    **portal: Any,
+) -> Iterator[LiveServer]:
+    """`create_app` of `bare_settings` with `portal` changes (and other tables' `changes`) under uvicorn."""
+    settings = replace(bare_settings(data_dir, **{**FAST, **portal}), **(changes or {}))
     app = create_app(settings)
     port = free_port()
     # Streams end after their lifetime only: give open ones a second, then cancel them (as `reserves serve` does).
+    # As `reserves serve` runs it: uvicorn's own X-Forwarded-For handling off (the app resolves clients).
+    options = {"proxy_headers": False, **(uvicorn_options or {})}
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **(uvicorn_options or {})
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="stream-test-server", daemon=True)

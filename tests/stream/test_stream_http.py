@@ -4,6 +4,7 @@ heartbeats, hostile cursors, the client cap and one poller for many clients."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 import time
@@ -12,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from reserves.read.stream import RESUME_LIMIT
+from reserves.settings.ratelimit import RateLimitSettings
 from reserves.storage import events as events_repo
 from reserves.storage.db import open_database
 from reserves.webhooks.catalogue import body_bytes, envelope_of
@@ -199,9 +201,9 @@ async def test_the_per_client_cap_answers_429_and_frees_on_disconnect(tmp_path):
 
 
 async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_cap(tmp_path):
-    # What `reserves serve` passes uvicorn when [portal] forwarded_allow_ips names the proxy.
-    proxy = {"proxy_headers": True, "forwarded_allow_ips": "127.0.0.1"}
-    with live_server(tmp_path, proxy, stream_max_per_client=1) as server:
+    # [ratelimit] trusted_proxies names the proxy (here the test itself, on the loopback).
+    proxies = RateLimitSettings(trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+    with live_server(tmp_path, None, {"ratelimit": proxies}, stream_max_per_client=1) as server:
         async with server.client() as client:
             one = {"X-Forwarded-For": "2001:db8:7::1"}
             async with client.stream("GET", PATH, headers=one) as a:
