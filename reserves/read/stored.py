@@ -1,0 +1,100 @@
+"""Pages of stored attestation documents: sized in SQL first, then served as their stored JSON text.
+
+A document lists every counted UTXO, so one can weigh megabytes. A page is chosen from the
+documents' stored sizes (`repository.attestation_heads`) before any document is read: it holds at
+most `limit` items and at most MAX_PAGE_BYTES of documents (always at least one item), and only the
+documents kept are loaded. Each is then served as the text that was stored (`msgspec.Raw`), never
+parsed and encoded again; the bytes are those the parse-and-encode path gives (tests compare them),
+and the rare document whose text the encoder would write differently takes that path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from reserves.storage import repository as repo
+from reserves.trust.guardians import with_guardians
+
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+
+# Numbers that json.dumps (how documents are stored) and the response encoder write differently:
+# exponents (1e+16 / 1e16) and non-finite values. Amounts are strings, so documents have none; a
+# match (even inside a string) only sends that document down the parse-and-encode path.
+_REWRITTEN = re.compile(r"[:\[,](?:-?\d+(?:\.\d+)?[eE]|-?Infinity|NaN)")
+# The engine stores documents compact (no space after the first key) and with UTF-8 text as is: a
+# document written otherwise (a hand-made row) or holding a \u escape the encoder would write as the
+# character itself also takes the parse-and-encode path.
+_COMPACT = re.compile(r'\{"[^"\\]*":[^ ]')
+_ESCAPE = re.compile(r"\\u(?!00[01][0-9a-f])")
+_SIGNATURES = '"signatures":'
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The heads a page keeps, and whether more rows follow them."""
+
+    heads: list[repo.AttestationHead]
+    more: bool
+
+
+def fit(heads: Sequence[repo.AttestationHead], limit: int, max_bytes: int = MAX_PAGE_BYTES) -> Fitted:
+    """At most `limit` heads (of `limit + 1` asked for) whose documents add up to `max_bytes`."""
+    more = len(heads) > limit
+    kept: list[repo.AttestationHead] = []
+    size = 0
+    for head in heads[:limit]:
+        size += head.size
+        if kept and size > max_bytes:
+            return Fitted(kept, True)
+        kept.append(head)
+    return Fitted(kept, more)
+
+
+async def envelopes(session, heads: Sequence[repo.AttestationHead]) -> list[dict[str, Any]]:
+    """{id, attestation} of each head, the document as stored with its guardian signatures appended."""
+    ids = [h.id for h in heads]
+    texts = await repo.attestation_documents(session, ids)
+    signatures = await repo.guardian_signatures(session, ids)
+    return [envelope(i, texts[i], signatures.get(i, [])) for i in ids]
+
+
+def envelope(att_id: str, text: str, guardian_rows: Sequence[Any] = ()) -> dict[str, Any]:
+    """The envelope of one stored document; its bytes equal encoding `with_guardians(json.loads(text))`."""
+    served = _spliced(text, guardian_rows) if _as_encoded(text) else None
+    if served is None:
+        return {"id": att_id, "attestation": with_guardians(json.loads(text), list(guardian_rows))}
+    return {"id": att_id, "attestation": msgspec.Raw(served.encode())}
+
+
+def _as_encoded(text: str) -> bool:
+    """Whether the response encoder writes the parsed `text` back as exactly `text` (cheap checks)."""
+    return _COMPACT.match(text) is not None and _REWRITTEN.search(text) is None and _ESCAPE.search(text) is None
+
+
+def _spliced(text: str, guardian_rows: Sequence[Any]) -> str | None:
+    """`text` with the guardians' signatures appended to its top-level `signatures` array.
+
+    The stored document ends with that member (the engine writes it last); anything else (None)
+    is served through the parser instead. The array is checked to be exactly what lies between
+    the member's name and the document's closing brace, so it is the top-level one.
+    """
+    if not guardian_rows:
+        return text
+    at = text.rfind(_SIGNATURES)
+    if at <= 0 or text[at - 1] not in ",{" or not text.endswith("]}"):
+        return None
+    try:
+        own = json.loads(text[at + len(_SIGNATURES) : -1])
+    except ValueError:
+        return None
+    if not isinstance(own, list):
+        return None
+    extra = [{"alg": "bip340", "key_id": r.key_id, "pubkey": r.pubkey, "sig": r.sig} for r in guardian_rows]
+    added = b",".join(msgspec.json.encode(e) for e in extra).decode()
+    return text[:-2] + ("," if own else "") + added + "]}"
