@@ -348,6 +348,7 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
             "online_passphrase_env",
             "online_passphrase_file",
             "online_rate_per_minute",
+            "max_public_challenges",
         },
     )
     d = ProofSettings()
@@ -368,6 +369,14 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
         online_passphrase=passphrase,
         online_rate_per_minute=_int(
             t, "online_rate_per_minute", "proofs.online_rate_per_minute", d.online_rate_per_minute, lo=1, hi=600
+        ),
+        max_public_challenges=_int(
+            t,
+            "max_public_challenges",
+            "proofs.max_public_challenges",
+            d.max_public_challenges,
+            lo=100,
+            hi=10_000_000,
         ),
     )
 
