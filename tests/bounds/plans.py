@@ -40,7 +40,9 @@ def rows_touched(conn, statement: str, parameters: Any) -> tuple[int, list[str]]
     total, relations = 0, []
     for node in _walk(plan[0]["Plan"]):
         if "Scan" in node["Node Type"]:
-            loops = node.get("Actual Loops", 1)
+            # A bitmap index scan's rows are read again by the heap scan above it: counted there.
+            loops = 0 if node["Node Type"] == "Bitmap Index Scan" else 1
+            loops *= node.get("Actual Loops", 1)
             total += (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * loops
             names = f"{node.get('Relation Name', '')} {node.get('Index Name', '')}"
             relations.append(f"{node['Node Type']} {names}".strip())
