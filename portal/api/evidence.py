@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from litestar import Response, get
+from litestar import Request, Response, get
+from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.attestations import ErrorBody
 from portal.deps import Evidence
 
+# The URL names the latest attestation's evidence, which changes with each attestation: short-lived,
+# revalidated by ETag (the document of one attestation and outpoint never changes).
 CACHE = {"Cache-Control": "public, max-age=30"}
+
+
+def etag_matches(request: Request, etag: str) -> bool:
+    """Whether If-None-Match names `etag` (or is `*`); weak forms compare equal, as GET allows."""
+    given = request.headers.get("if-none-match")
+    if not given:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
+    return "*" in tags or etag in tags
 
 
 @get(
@@ -33,8 +45,15 @@ CACHE = {"Cache-Control": "public, max-age=30"}
     },
 )
 async def evidence(
+    request: Request,
     evidence: Evidence,
     txid: Annotated[str, Parameter(min_length=64, max_length=64, description="txid, 64 hex digits")],
     vout: Annotated[int, Parameter(ge=0, le=2**32 - 1, description="output index")],
 ) -> Response[dict[str, Any]]:
-    return Response(await evidence.evidence(txid, vout), headers=CACHE)
+    built = await evidence.built(txid, vout)
+    headers = {**CACHE, "ETag": built.etag}
+    if etag_matches(request, built.etag):
+        return cast("Response[dict[str, Any]]", Response(content=b"", status_code=304, headers=headers))
+    # The bytes are the JSON of the documented object, encoded once when the bundle was built.
+    response = Response(content=built.body, media_type=MediaType.JSON, headers=headers)
+    return cast("Response[dict[str, Any]]", response)

@@ -194,7 +194,16 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", *_STREAM_KEYS},
+        {
+            "host",
+            "port",
+            "issuer_name",
+            "issuer_url",
+            "token_symbol",
+            "forwarded_allow_ips",
+            "evidence_cache_mib",
+            *_STREAM_KEYS,
+        },
     )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
@@ -223,6 +232,9 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         ),
         stream_poll_seconds=_num(
             t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
+        ),
+        evidence_cache_mib=_int(
+            t, "evidence_cache_mib", "portal.evidence_cache_mib", d.evidence_cache_mib, lo=0, hi=65536
         ),
         **_stream_limits(t, d),
     )

@@ -39,6 +39,8 @@ class PortalSettings:
     stream_max_seconds: float = 1800.0
     stream_send_timeout_seconds: float = 30.0
     stream_gap_seconds: float = 5.0
+    # Evidence bundles (up to ~8 MB each) kept built in memory, per web process, in MiB (0: none).
+    evidence_cache_mib: int = 64
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,12 @@ async def latest_attestation(session: AsyncSession) -> AttestationRow | None:
     return result.first()
 
 
+async def latest_attestation_id(session: AsyncSession) -> str | None:
+    """The id of the newest attestation, without reading its document."""
+    stmt = select(AttestationRow.id).order_by(col(AttestationRow.sequence).desc()).limit(1)
+    return (await session.exec(stmt)).first()
+
+
 async def get_attestation(session: AsyncSession, attestation_id: str) -> AttestationRow | None:
     return await session.get(AttestationRow, attestation_id)
 
