@@ -114,11 +114,13 @@ def _newest_ids_sql(dialect: str) -> str:
 async def latest_valid_per_address(session: AsyncSession, addresses: list[str]) -> dict[str, ProofRow]:
     """The newest valid proof (by challenge block time, then id) of each address that has one, fresh or not."""
     out: dict[str, ProofRow] = {}
-    dialect = session.bind.dialect.name
+    # Textual SQL goes to the session's connection (session.exec is typed for select, update, delete).
+    conn = await session.connection()
+    dialect = conn.dialect.name
     for i in range(0, len(addresses), 500):
         chunk = addresses[i : i + 500]
         param = chunk if dialect == "postgresql" else json.dumps(chunk)
-        found = await session.exec(text(_newest_ids_sql(dialect)), params={"addresses": param})
+        found = await conn.execute(text(_newest_ids_sql(dialect)), {"addresses": param})
         ids = [r[0] for r in found.all() if r[0] is not None]
         if ids:
             for row in (await session.exec(select(ProofRow).where(col(ProofRow.id).in_(ids)))).all():
@@ -141,7 +143,8 @@ async def proven_addresses(session: AsyncSession, *, limit: int = 10_000) -> lis
 
     A loose index scan: one index step per distinct address, however many proofs each has.
     """
-    return [r[0] for r in (await session.exec(_DISTINCT_ADDRESSES, params={"limit": limit})).all()]
+    conn = await session.connection()
+    return [r[0] for r in (await conn.execute(_DISTINCT_ADDRESSES, {"limit": limit})).all()]
 
 
 async def kept_challenges(session: AsyncSession) -> set[str]:

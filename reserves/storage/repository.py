@@ -85,7 +85,7 @@ async def attestation_heads(
     `before_sequence` / `after_sequence` are exclusive cursors. Pages pick their items from these
     sizes and load only the documents they keep (attestation_documents).
     """
-    size = _document_bytes(session.bind.dialect.name)
+    size = _document_bytes((await session.connection()).dialect.name)
     stmt = select(AttestationRow.id, AttestationRow.sequence, size)
     if pending:
         stmt = stmt.where(AttestationRow.finality == "pending").order_by(col(AttestationRow.sequence))
