@@ -17,7 +17,7 @@ from reserves.storage import proofs_repository as prepo
 from reserves.storage.db import open_database, sync_url
 from reserves.storage.migrate import upgrade
 from tests.bounds.plans import captured, rows_touched
-from tests.pg import fresh_database
+from tests.pg import fresh_database, model_drift
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=timezone.utc)
 ONLINE = ("bcrt1qonline0", "bcrt1qonline1")
@@ -163,3 +163,9 @@ def test_pruning_keeps_what_the_status_reads_and_caps_the_rest(pg_url):
     asyncio.run(run())
     after, _, _, _ = asyncio.run(status_reads(pg_url))
     assert after["addresses"] == before["addresses"]  # what the status shows did not change
+
+
+def test_migration_0013_creates_the_indexes_the_models_declare(pg_url):
+    drift = [d for d in model_drift(pg_url) if any(t in str(d) for t in ("control_proof", "proof_challenge"))]
+    drift += [d for d in model_drift(pg_url) if "ix_attestation" in str(d) or "'attestation'" in str(d)]
+    assert drift == []
