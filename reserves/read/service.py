@@ -96,8 +96,7 @@ class ReserveService:
             raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
         before = decode_cursor(cursor) if cursor else None
         async with self.db.sessions() as session:
-            heads = await repo.attestation_heads(session, before_sequence=before, limit=limit + 1)
-            page = stored.fit(heads, limit)
+            page = await stored.page_heads(session, limit, cursor=before)
             items = await stored.envelopes(session, page.heads)
         return Page(items, encode_cursor(page.heads[-1].sequence) if page.more and page.heads else None, limit)
 

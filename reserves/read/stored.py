@@ -23,15 +23,13 @@ from reserves.trust.guardians import with_guardians
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 
-# Numbers that json.dumps (how documents are stored) and the response encoder write differently:
-# exponents (1e+16 / 1e16) and non-finite values. Amounts are strings, so documents have none; a
-# match (even inside a string) only sends that document down the parse-and-encode path.
-_REWRITTEN = re.compile(r"[:\[,](?:-?\d+(?:\.\d+)?[eE]|-?Infinity|NaN)")
-# The engine stores documents compact (no space after the first key) and with UTF-8 text as is: a
-# document written otherwise (a hand-made row) or holding a \u escape the encoder would write as the
-# character itself also takes the parse-and-encode path.
+# What json.dumps (how documents are stored) and the response encoder write differently: numbers
+# with exponents (1e+16 / 1e16) or non-finite, and a \u escape of a character the encoder writes as
+# itself. Amounts are strings and text is stored as UTF-8, so documents have none; a match (even
+# inside a string) only sends that document down the parse-and-encode path. One pass over the text.
+_REWRITTEN = re.compile(r"[:\[,](?:-?\d+(?:\.\d+)?[eE]|-?Infinity|NaN)|\\u(?!00[01][0-9a-f])")
+# The engine stores documents compact: no space after the first key (a hand-made row may differ).
 _COMPACT = re.compile(r'\{"[^"\\]*":[^ ]')
-_ESCAPE = re.compile(r"\\u(?!00[01][0-9a-f])")
 _SIGNATURES = '"signatures":'
 
 
@@ -56,6 +54,32 @@ def fit(heads: Sequence[repo.AttestationHead], limit: int, max_bytes: int = MAX_
     return Fitted(kept, more)
 
 
+async def page_heads(session, limit: int, *, pending: bool = False, cursor: int | None = None) -> Fitted:
+    """The heads of one page: newest first before sequence `cursor` (with `pending`, the pending ones
+    oldest first after it), at most `limit` of them and MAX_PAGE_BYTES of documents.
+
+    Sizes are read in growing chunks (16, 32, ...) and the walk stops at the byte cap: SQLite reads a
+    whole document to measure it, so rows far past the cap are never touched.
+    """
+    heads: list[repo.AttestationHead] = []
+    chunk = 16
+    while True:
+        want = min(chunk, limit + 1 - len(heads))
+        after = heads[-1].sequence if heads else cursor
+        got = await repo.attestation_heads(
+            session,
+            limit=want,
+            pending=pending,
+            before_sequence=None if pending else after,
+            after_sequence=after if pending else None,
+        )
+        heads += got
+        page = fit(heads, limit)
+        if len(got) < want or len(heads) > limit or len(page.heads) < len(heads):
+            return page
+        chunk *= 2
+
+
 async def envelopes(session, heads: Sequence[repo.AttestationHead]) -> list[dict[str, Any]]:
     """{id, attestation} of each head, the document as stored with its guardian signatures appended."""
     ids = [h.id for h in heads]
@@ -74,7 +98,7 @@ def envelope(att_id: str, text: str, guardian_rows: Sequence[Any] = ()) -> dict[
 
 def _as_encoded(text: str) -> bool:
     """Whether the response encoder writes the parsed `text` back as exactly `text` (cheap checks)."""
-    return _COMPACT.match(text) is not None and _REWRITTEN.search(text) is None and _ESCAPE.search(text) is None
+    return _COMPACT.match(text) is not None and _REWRITTEN.search(text) is None
 
 
 def _spliced(text: str, guardian_rows: Sequence[Any]) -> str | None:

@@ -85,8 +85,7 @@ class TrustService:
         if after is not None and (isinstance(after, bool) or not 0 <= after <= _CURSOR_MAX):
             raise InvalidInput("after: a sequence number")
         async with self.db.sessions() as session:
-            heads = await repo.attestation_heads(session, pending=True, after_sequence=after, limit=limit + 1)
-            page = stored.fit(heads, limit)
+            page = await stored.page_heads(session, limit, pending=True, cursor=after)
             items = await stored.envelopes(session, page.heads)
         next_after = page.heads[-1].sequence if page.more and page.heads else None
         return {"items": items, "next_after": next_after, "limit": limit}
