@@ -96,7 +96,7 @@ class ReserveService:
             raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
         before = decode_cursor(cursor) if cursor else None
         async with self.db.sessions() as session:
-            page = await stored.page_heads(session, limit, cursor=before)
+            page = await stored.page_heads(session, limit, cursor=before, max_bytes=MAX_PAGE_BYTES)
             items = await stored.envelopes(session, page.heads)
         return Page(items, encode_cursor(page.heads[-1].sequence) if page.more and page.heads else None, limit)
 

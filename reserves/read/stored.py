@@ -54,9 +54,11 @@ def fit(heads: Sequence[repo.AttestationHead], limit: int, max_bytes: int = MAX_
     return Fitted(kept, more)
 
 
-async def page_heads(session, limit: int, *, pending: bool = False, cursor: int | None = None) -> Fitted:
+async def page_heads(
+    session, limit: int, *, pending: bool = False, cursor: int | None = None, max_bytes: int | None = None
+) -> Fitted:
     """The heads of one page: newest first before sequence `cursor` (with `pending`, the pending ones
-    oldest first after it), at most `limit` of them and MAX_PAGE_BYTES of documents.
+    oldest first after it), at most `limit` of them and `max_bytes` (MAX_PAGE_BYTES) of documents.
 
     Sizes are read in growing chunks (16, 32, ...) and the walk stops at the byte cap: SQLite reads a
     whole document to measure it, so rows far past the cap are never touched.
@@ -74,7 +76,7 @@ async def page_heads(session, limit: int, *, pending: bool = False, cursor: int 
             after_sequence=after if pending else None,
         )
         heads += got
-        page = fit(heads, limit)
+        page = fit(heads, limit, MAX_PAGE_BYTES if max_bytes is None else max_bytes)
         if len(got) < want or len(heads) > limit or len(page.heads) < len(heads):
             return page
         chunk *= 2
