@@ -10,6 +10,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.attestations import ErrorBody
+from portal.api.stream import NO_COMPRESSION
 from portal.deps import Evidence
 
 # The URL names the latest attestation's evidence, which changes with each attestation: short-lived,
@@ -17,13 +18,21 @@ from portal.deps import Evidence
 CACHE = {"Cache-Control": "public, max-age=30"}
 
 
-def etag_matches(request: Request, etag: str) -> bool:
-    """Whether If-None-Match names `etag` (or is `*`); weak forms compare equal, as GET allows."""
+def etag_matches(request: Request, *etags: str) -> bool:
+    """Whether If-None-Match names one of `etags` (or is `*`); weak forms compare equal, as GET allows."""
     given = request.headers.get("if-none-match")
     if not given:
         return False
     tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or etag in tags
+    return "*" in tags or not tags.isdisjoint(etags)
+
+
+def accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 @get(
@@ -43,6 +52,8 @@ def etag_matches(request: Request, etag: str) -> bool:
             generate_examples=False,
         ),
     },
+    # Compressed once when built, not per request on the event loop (gzip of 8 MB takes a second).
+    opt={NO_COMPRESSION: True},
 )
 async def evidence(
     request: Request,
@@ -51,9 +62,12 @@ async def evidence(
     vout: Annotated[int, Parameter(ge=0, le=2**32 - 1, description="output index")],
 ) -> Response[dict[str, Any]]:
     built = await evidence.built(txid, vout)
-    headers = {**CACHE, "ETag": built.etag}
-    if etag_matches(request, built.etag):
+    gz = accepts_gzip(request)
+    headers = {**CACHE, "ETag": built.gzip_etag if gz else built.etag, "Vary": "Accept-Encoding"}
+    if etag_matches(request, built.etag, built.gzip_etag):
         return cast("Response[dict[str, Any]]", Response(content=b"", status_code=304, headers=headers))
-    # The bytes are the JSON of the documented object, encoded once when the bundle was built.
-    response = Response(content=built.body, media_type=MediaType.JSON, headers=headers)
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    # The bytes are the JSON of the documented object, encoded (and compressed) once when built.
+    response = Response(content=built.gzipped if gz else built.body, media_type=MediaType.JSON, headers=headers)
     return cast("Response[dict[str, Any]]", response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import logging
@@ -181,10 +182,16 @@ class _Tip:
 
 @dataclass(frozen=True)
 class BuiltEvidence:
-    """The JSON bytes of one evidence document and their strong ETag (sha256 of the bytes)."""
+    """The JSON bytes of one evidence document, the same gzip-compressed (made once: compressing 8 MB
+    takes about a second), and the strong ETag of each (sha256 of the JSON bytes)."""
 
     body: bytes
+    gzipped: bytes
     etag: str
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '.gz"'
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ class EvidenceService:
 
     def __init__(self, db: Database, cache_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._db = db
-        self.bundles: BoundedCache[BuiltEvidence] = BoundedCache(cache_bytes, lambda b: len(b.body))
+        self.bundles: BoundedCache[BuiltEvidence] = BoundedCache(cache_bytes, lambda b: len(b.body) + len(b.gzipped))
         # The outpoints the newest attestations count, by attestation id (the newest two are plenty).
         self._counted: BoundedCache[dict[tuple[str, int], _Counted]] = BoundedCache(2, lambda _: 1)
 
@@ -284,7 +291,8 @@ def _encode(
             "bundle": bundle.to_json(),
         }
     )
-    return BuiltEvidence(body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    return BuiltEvidence(body, gzipped, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
 def _linked(headers: dict[int, tuple[str, str]], found: EvidenceOutpointRow, height: int, tip_hash: str) -> list[str]:

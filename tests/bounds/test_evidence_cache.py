@@ -109,13 +109,18 @@ async def test_concurrent_requests_build_once_while_other_requests_answer(big_bu
 
 def test_the_cached_bytes_carry_an_etag_and_revalidate(big_bundle):
     url = f"{big_bundle.base}/api/v1/evidence/{TXID}/1"
-    first = httpx.get(url, timeout=60)
-    etag = first.headers["etag"]
-    assert etag == '"' + hashlib.sha256(first.content).hexdigest()[:32] + '"'
-    assert first.headers["cache-control"] == "public, max-age=30"
-    again = httpx.get(url, headers={"If-None-Match": etag}, timeout=60)
-    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
-    assert httpx.get(url, headers={"If-None-Match": '"other"'}, timeout=60).content == first.content
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"}, timeout=60)
+    etag = plain.headers["etag"]
+    assert etag == '"' + hashlib.sha256(plain.content).hexdigest()[:32] + '"'
+    assert "content-encoding" not in plain.headers and plain.headers["cache-control"] == "public, max-age=30"
+    # Compressed once when built (the app's gzip layer skips this route): its own tag, the same JSON.
+    gz = httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=60)
+    assert gz.headers["content-encoding"] == "gzip" and gz.content == plain.content
+    assert gz.headers["etag"] == etag[:-1] + '.gz"' and "accept-encoding" in gz.headers["vary"].lower()
+    for tag in (etag, gz.headers["etag"], "W/" + etag):
+        again = httpx.get(url, headers={"If-None-Match": tag}, timeout=60)
+        assert again.status_code == 304 and again.content == b""
+    assert httpx.get(url, headers={"If-None-Match": '"other"'}, timeout=60).content == plain.content
 
 
 async def test_the_cache_is_bounded_by_bytes_and_failed_builds_are_not_kept():
