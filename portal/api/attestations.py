@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
+from portal.api.compressed import OWN_COMPRESSION, json_response
 from portal.deps import Service
 from reserves.attestation.fields import MAX_NAME
 from reserves.read.reserves import ReserveSetVersionView, WalletsView
@@ -68,15 +69,19 @@ class AttestationController(Controller):
         summary="Attestations, newest first",
         description="Cursor pagination: pass `next_cursor` back as `cursor`.",
         responses=error_responses(400),
+        opt=OWN_COMPRESSION,
     )
     async def list_attestations(
         self,
+        request: Request,
         service: Service,
         cursor: Annotated[str | None, Parameter(max_length=64, description="opaque cursor from next_cursor")] = None,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         page = await service.page(cursor=cursor, limit=limit)
-        return Response({"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}, headers=CACHE)
+        # Up to 8 MiB: compressed in a worker thread, not by the app's gzip layer on the event loop.
+        content = {"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}
+        return await json_response(request, content, CACHE)
 
     @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=error_responses(400, 404))
     async def get_attestation(

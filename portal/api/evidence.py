@@ -10,29 +10,12 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.attestations import ErrorBody
-from portal.api.stream import NO_COMPRESSION
+from portal.api.compressed import OWN_COMPRESSION, accepts_gzip, etag_matches
 from portal.deps import Evidence
 
 # The URL names the latest attestation's evidence, which changes with each attestation: short-lived,
 # revalidated by ETag (the document of one attestation and outpoint never changes).
 CACHE = {"Cache-Control": "public, max-age=30"}
-
-
-def etag_matches(request: Request, *etags: str) -> bool:
-    """Whether If-None-Match names one of `etags` (or is `*`); weak forms compare equal, as GET allows."""
-    given = request.headers.get("if-none-match")
-    if not given:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or not tags.isdisjoint(etags)
-
-
-def accepts_gzip(request: Request) -> bool:
-    for part in request.headers.get("accept-encoding", "").split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() == "gzip":
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
 
 
 @get(
@@ -53,7 +36,7 @@ def accepts_gzip(request: Request) -> bool:
         ),
     },
     # Compressed once when built, not per request on the event loop (gzip of 8 MB takes a second).
-    opt={NO_COMPRESSION: True},
+    opt=OWN_COMPRESSION,
 )
 async def evidence(
     request: Request,

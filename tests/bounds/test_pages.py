@@ -176,3 +176,17 @@ def test_the_fast_path_is_taken_for_engine_documents():
 
     assert isinstance(stored.envelope("a" * 64, text, [Row()])["attestation"], msgspec.Raw)
     assert isinstance(stored.envelope("a" * 64, SAMPLES[2])["attestation"], dict)
+
+
+def test_big_pages_are_compressed_in_a_worker_thread_not_by_the_app_layer(big):
+    """The app's gzip layer compresses on the event loop (level 9: about a second for 8 MiB); these
+    routes opt out of it and compress in a thread, so the bytes decode to the same JSON."""
+    from portal.api.compressed import NO_COMPRESSION
+
+    for path in ("/api/v1/attestations", "/api/v1/attestations/pending"):
+        handler = big.app.route_handler_method_map[path]["GET"]
+        assert handler.opt.get(NO_COMPRESSION) is True
+        gz = httpx.get(big.base + path, params={"limit": 3}, headers={"Accept-Encoding": "gzip"}, timeout=60)
+        plain = httpx.get(big.base + path, params={"limit": 3}, headers={"Accept-Encoding": "identity"}, timeout=60)
+        assert gz.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+        assert gz.content == plain.content and "accept-encoding" in gz.headers["vary"].lower()
