@@ -60,7 +60,7 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         reserves=reserves,
         trust=TrustService(db),
         proofs=build_proof_service(db, settings, online),
-        evidence=EvidenceService(db),
+        evidence=EvidenceService(db, settings.portal.evidence_cache_mib * 1024 * 1024),
         monitor=MonitorService(db, [s.name for s in settings.deployments if s.kind == EVM_KIND]),
         reconcile=ReconcileService(db, [s.name for s in settings.deployments]),
         webhooks=WebhookService(db, settings.webhooks, keys),

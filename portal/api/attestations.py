@@ -12,6 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
 from portal.api import params
+from portal.api.compressed import OWN_COMPRESSION, json_response
 from portal.conditional import FRESH, cached
 from portal.conditional import IMMUTABLE as IMMUTABLE_CACHE
 from portal.deps import Hot, Service
@@ -83,9 +84,11 @@ class AttestationController(Controller):
         summary="Attestations, newest first",
         description="Cursor pagination: pass `next_cursor` back as `cursor`.",
         responses=error_responses(400),
+        opt=OWN_COMPRESSION,
     )
     async def list_attestations(
         self,
+        request: Request,
         service: Service,
         cursor: Annotated[
             str | None,
@@ -94,7 +97,9 @@ class AttestationController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = DEFAULT_PAGE,
     ) -> Response[dict[str, Any]]:
         page = await service.page(cursor=cursor, limit=limit)
-        return Response({"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}, headers=CACHE)
+        # Up to 8 MiB: compressed in a worker thread, not by the app's gzip layer on the event loop.
+        content = {"items": page.items, "next_cursor": page.next_cursor, "limit": page.limit}
+        return await json_response(request, content, CACHE)
 
     @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=error_responses(400, 404))
     async def get_attestation(

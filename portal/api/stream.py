@@ -15,6 +15,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from portal.api.attestations import ErrorBody, error_responses
+from portal.api.compressed import NO_COMPRESSION  # a stream is flushed event by event, never gzip-buffered
 from portal.clients import request_client_key
 from portal.deps import Stream, services_of
 from reserves.read.event_feed import parse_cursor
@@ -24,8 +25,6 @@ log = logging.getLogger(__name__)
 
 RETRY_MS = 3000  # how long a client waits before it reconnects
 STREAM_PATH = "/api/v1/events/stream"
-# Skipped by the compression middleware: a stream is flushed event by event, never buffered.
-NO_COMPRESSION = "skip_compression"
 GUARD = "event_stream_guard"  # the key of a stream's StreamGuard in the request's scope state
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
 from portal.api import params
 from portal.api.attestations import error_responses
+from portal.api.compressed import OWN_COMPRESSION, json_response
 from portal.deps import Hot, Trust
 from reserves.storage.events import PUBLIC_KINDS as KINDS
 from reserves.trust.service import MAX_PAGE
@@ -36,9 +37,11 @@ class TrustController(Controller):
         summary="Attestations waiting for guardian signatures, oldest first",
         description="Envelopes as /attestations/{id} serves them; pass `next_after` back as `after`.",
         responses=error_responses(400),
+        opt=OWN_COMPRESSION,
     )
     async def pending(
         self,
+        request: Request,
         trust: Trust,
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
         after: Annotated[
@@ -47,7 +50,8 @@ class TrustController(Controller):
             Parameter(ge=0, le=2**53 - 1, schema_extra={"minimum": 0}, description="only sequences after this"),
         ] = None,
     ) -> Response[dict[str, Any]]:
-        return Response(await trust.pending(limit=limit, after=after), headers=NO_STORE)
+        # Up to 8 MiB: compressed in a worker thread, not by the app's gzip layer on the event loop.
+        return await json_response(request, await trust.pending(limit=limit, after=after), NO_STORE)
 
     @get(
         "/attestations/{attestation_id:str}/signatures",

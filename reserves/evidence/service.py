@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import msgspec
 
 from chains.bitcoin.esplora.adapter import GENESIS
 from chains.bitcoin.esplora.client import EsploraClient
@@ -16,11 +21,12 @@ from chains.bitcoin.spv import Header, SpvError, check_headers, verify_evidence
 from chains.errors import ChainError
 from chains.hexes import is_hex64
 from reserves.errors import InvalidInput, NotFound
+from reserves.evidence.cache import DEFAULT_MAX_BYTES, BoundedCache
 from reserves.storage import documents
 from reserves.storage import evidence_repository as repo
 from reserves.storage.db import Database
 from reserves.storage.evidence_models import EvidenceOutpointRow
-from reserves.storage.repository import latest_attestation
+from reserves.storage.repository import attestation_documents, latest_attestation, latest_attestation_id
 
 log = logging.getLogger(__name__)
 
@@ -174,57 +180,119 @@ class _Tip:
 # ---- serving ----------------------------------------------------------------------------------
 
 
-class EvidenceService:
-    """Builds the evidence document of one counted UTXO from stored rows (never calls a chain)."""
+@dataclass(frozen=True)
+class BuiltEvidence:
+    """The JSON bytes of one evidence document, the same gzip-compressed (made once: compressing 8 MB
+    takes about a second), and the strong ETag of each (sha256 of the JSON bytes)."""
 
-    def __init__(self, db: Database) -> None:
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '.gz"'
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """Where the latest attestation counts an outpoint: its source's name, chain and tip."""
+
+    source: str
+    chain_id: str
+    height: int
+    tip_hash: str
+
+
+class EvidenceService:
+    """Builds the evidence document of one counted UTXO from stored rows (never calls a chain).
+
+    A document depends only on the attestation (its tip), the outpoint and rows that cannot change
+    while they link to that tip: headers are checked to chain up to the attested tip hash (a hash
+    chain admits one header per height), and the outpoint's row to sit in the header at its height
+    (the transaction and its merkle branch are fixed by that block). So each is built at most once
+    per (attestation, outpoint): off the event loop, concurrent requests sharing the build, and
+    kept as bytes in a cache bounded by `cache_bytes`. Refusals (not counted, pending) are not kept.
+    """
+
+    def __init__(self, db: Database, cache_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self._db = db
+        self.bundles: BoundedCache[BuiltEvidence] = BoundedCache(cache_bytes, lambda b: len(b.body) + len(b.gzipped))
+        # The outpoints the newest attestations count, by attestation id (the newest two are plenty).
+        self._counted: BoundedCache[dict[tuple[str, int], _Counted]] = BoundedCache(2, lambda _: 1)
 
     async def evidence(self, txid: str, vout: int) -> dict[str, Any]:
         """{attestation_id, source, chain_id, network, tip, bundle} for an outpoint the latest
         attestation counts; NotFound when it does not, EvidencePending while not collected."""
+        return json.loads((await self.built(txid, vout)).body)
+
+    async def built(self, txid: str, vout: int) -> BuiltEvidence:
+        """The document of `evidence` as JSON bytes with its ETag, built at most once (see the class)."""
         txid = txid.lower()
         if not is_hex64(txid) or not 0 <= vout <= 2**32 - 1:
             raise InvalidInput("txid must be 64 hex digits and vout an integer in [0, 2**32-1]")
         async with self._db.sessions() as session:
-            row = await latest_attestation(session)
-            if row is None:
-                raise NotFound("no attestation yet")
-            source = _counting_source(documents.document(row), txid, vout)
-            if source is None:
-                raise NotFound(f"{txid}:{vout} is not a counted UTXO of the latest attestation")
-            chain_id, height, tip_hash = source["chain_id"], int(source["height"]), source["block_hash"]
-            found = await repo.get_outpoint(session, chain_id, txid, vout)
+            att_id = await latest_attestation_id(session)
+        if att_id is None:
+            raise NotFound("no attestation yet")
+        counted = await self._counted.get(att_id, lambda: self._counted_by(att_id))
+        where = counted.get((txid, vout))
+        if where is None:
+            raise NotFound(f"{txid}:{vout} is not a counted UTXO of the latest attestation")
+        return await self.bundles.get((att_id, txid, vout), lambda: self._build(att_id, where, txid, vout))
+
+    async def _counted_by(self, att_id: str) -> dict[tuple[str, int], _Counted]:
+        async with self._db.sessions() as session:
+            text = (await attestation_documents(session, [att_id]))[att_id]
+        return await asyncio.to_thread(_counted_outpoints, text)
+
+    async def _build(self, att_id: str, where: _Counted, txid: str, vout: int) -> BuiltEvidence:
+        async with self._db.sessions() as session:
+            found = await repo.get_outpoint(session, where.chain_id, txid, vout)
             if found is None:
                 raise EvidencePending(f"evidence for {txid}:{vout} is not collected yet; try again later")
-            headers = await repo.headers_between(session, chain_id, found.block_height, height)
-        chain = _linked(headers, found, height, tip_hash)
-        bundle = EvidenceBundle(
-            txid=txid,
-            vout=vout,
-            value_sat=found.value_sat,
-            script_pubkey=found.script_pubkey,
-            tx_hex=found.tx_hex,
-            block_height=found.block_height,
-            merkle_pos=found.merkle_pos,
-            merkle_branch=tuple(json.loads(found.merkle_branch)),
-            headers=tuple(chain),
-        )
-        return {
-            "attestation_id": row.id,
-            "source": source["name"],
-            "chain_id": chain_id,
-            "network": NETWORK_BY_CHAIN.get(chain_id),
-            "tip": {"height": height, "hash": tip_hash},
+            headers = await repo.headers_between(session, where.chain_id, found.block_height, where.height)
+        return await asyncio.to_thread(_encode, att_id, where, found, headers)
+
+
+def _counted_outpoints(text: str) -> dict[tuple[str, int], _Counted]:
+    out: dict[tuple[str, int], _Counted] = {}
+    for source in _sources(json.loads(text)):
+        where = _Counted(source["name"], source["chain_id"], int(source["height"]), source["block_hash"])
+        for u in source.get("utxos", []):
+            if isinstance(u.get("txid"), str) and isinstance(u.get("vout"), int):
+                out.setdefault((u["txid"], u["vout"]), where)
+    return out
+
+
+def _encode(
+    att_id: str, where: _Counted, found: EvidenceOutpointRow, headers: dict[int, tuple[str, str]]
+) -> BuiltEvidence:
+    """The document's JSON bytes (CPU work: run in a thread); EvidencePending when the headers do not link."""
+    chain = _linked(headers, found, where.height, where.tip_hash)
+    bundle = EvidenceBundle(
+        txid=found.txid,
+        vout=found.vout,
+        value_sat=found.value_sat,
+        script_pubkey=found.script_pubkey,
+        tx_hex=found.tx_hex,
+        block_height=found.block_height,
+        merkle_pos=found.merkle_pos,
+        merkle_branch=tuple(json.loads(found.merkle_branch)),
+        headers=tuple(chain),
+    )
+    body = msgspec.json.encode(
+        {
+            "attestation_id": att_id,
+            "source": where.source,
+            "chain_id": where.chain_id,
+            "network": NETWORK_BY_CHAIN.get(where.chain_id),
+            "tip": {"height": where.height, "hash": where.tip_hash},
             "bundle": bundle.to_json(),
         }
-
-
-def _counting_source(document: dict, txid: str, vout: int) -> dict | None:
-    for source in _sources(document):
-        if any(u.get("txid") == txid and u.get("vout") == vout for u in source.get("utxos", [])):
-            return source
-    return None
+    )
+    gzipped = gzip.compress(body, compresslevel=6, mtime=0)
+    return BuiltEvidence(body, gzipped, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
 def _linked(headers: dict[int, tuple[str, str]], found: EvidenceOutpointRow, height: int, tip_hash: str) -> list[str]:

@@ -107,8 +107,13 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
     )
     # SPV evidence of the latest attestation's UTXOs: right after each snapshot, and each interval.
     add("evidence", partial(evidence_job, db, s.reserves), interval, now + EVIDENCE_DELAY)
-    # Public challenges past the freshness window prove nothing more: they must not pile up.
-    add("proofs-prune", partial(prune_job, db, s.proofs.max_age_seconds), PRUNE_INTERVAL_SECONDS)
+    # Public challenges that prove nothing more (past the freshness window or their ttl, or beyond the
+    # cap) must not pile up: each allowed POST /api/v1/challenges stores one.
+    add(
+        "proofs-prune",
+        partial(prune_job, db, s.proofs.max_age_seconds, s.proofs.max_public_challenges),
+        PRUNE_INTERVAL_SECONDS,
+    )
     # proof.expiring events: each proof of control shortly before it leaves its freshness window.
     add("proof-expiry", partial(proof_expiry_job, db, s.proofs.max_age_seconds), EXPIRY_INTERVAL_SECONDS, now)
     # Token logs replayed into the database (reorgs followed), then mints and burns reconciled.

@@ -18,15 +18,14 @@ from reserves.attestation.fields import MAX_NAME
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
 from reserves.read import reserves as rviews
+from reserves.read import stored, views
 from reserves.read import supply as supply_views
-from reserves.read import views
 from reserves.read.display import btc, percent
 from reserves.read.workers import announced_keys, live_workers, worker_summary
 from reserves.settings.model import Settings
 from reserves.storage import documents
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
-from reserves.storage.models import AttestationRow
 from reserves.trust.guardians import with_guardians
 
 log = logging.getLogger(__name__)
@@ -35,7 +34,7 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 500
 MAX_VERSION = 2**53 - 1
 DASHBOARD_VERSIONS = 10
-MAX_PAGE_BYTES = 8 * 1024 * 1024
+MAX_PAGE_BYTES = stored.MAX_PAGE_BYTES
 HEALTH_TIMEOUT_SECONDS = 5.0
 FUTURE_TOLERANCE = timedelta(seconds=60)
 SPARK_WINDOW = timedelta(hours=24)
@@ -95,29 +94,14 @@ class ReserveService:
             return (await _envelopes(session, [row]))[0]
 
     async def page(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
+        """Newest first, at most `limit` items and MAX_PAGE_BYTES of documents (reserves.read.stored)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
         before = decode_cursor(cursor) if cursor else None
         async with self.db.sessions() as session:
-            rows = await repo.list_attestations(session, before_sequence=before, limit=limit + 1)
-            signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
-        more = len(rows) > limit
-        rows = rows[:limit]
-        # Documents list every counted UTXO, so 500 of them can be huge: a page also stops at
-        # MAX_PAGE_BYTES (always with at least one item) and the cursor carries on from there.
-        size = 0
-        kept: list[AttestationRow] = []
-        for row in rows:
-            size += len(row.document.encode())
-            if kept and size > MAX_PAGE_BYTES:
-                more = True
-                break
-            kept.append(row)
-        return Page(
-            [_envelope(r, signatures.get(r.id, [])) for r in kept],
-            encode_cursor(kept[-1].sequence) if more and kept else None,
-            limit,
-        )
+            page = await stored.page_heads(session, limit, cursor=before, max_bytes=MAX_PAGE_BYTES)
+            items = await stored.envelopes(session, page.heads)
+        return Page(items, encode_cursor(page.heads[-1].sequence) if page.more and page.heads else None, limit)
 
     async def reserve_set(self, version: int | None = None) -> rviews.ReserveSetVersionView:
         """One reserve-set version with its declaration (the newest when `version` is None)."""

@@ -203,7 +203,16 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts"}
+        {
+            "host",
+            "port",
+            "issuer_name",
+            "issuer_url",
+            "token_symbol",
+            "forwarded_allow_ips",
+            "hsts",
+            "evidence_cache_mib",
+        }
         | set(_STREAM_KEYS)
         | set(_LIMIT_KEYS),
     )
@@ -235,6 +244,9 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         ),
         stream_poll_seconds=_num(
             t, "stream_poll_seconds", "portal.stream_poll_seconds", d.stream_poll_seconds, lo=0.05, hi=60
+        ),
+        evidence_cache_mib=_int(
+            t, "evidence_cache_mib", "portal.evidence_cache_mib", d.evidence_cache_mib, lo=0, hi=65536
         ),
         **_stream_limits(t, d),
         **_request_limits(t, d),
@@ -378,6 +390,7 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
             "online_passphrase_env",
             "online_passphrase_file",
             "online_rate_per_minute",
+            "max_public_challenges",
         },
     )
     d = ProofSettings()
@@ -398,6 +411,14 @@ def _proofs(t: dict[str, Any], env: Mapping[str, str], base: Path, data_dir: Pat
         online_passphrase=passphrase,
         online_rate_per_minute=_int(
             t, "online_rate_per_minute", "proofs.online_rate_per_minute", d.online_rate_per_minute, lo=1, hi=600
+        ),
+        max_public_challenges=_int(
+            t,
+            "max_public_challenges",
+            "proofs.max_public_challenges",
+            d.max_public_challenges,
+            lo=100,
+            hi=10_000_000,
         ),
     )
 

@@ -52,6 +52,8 @@ class PortalSettings:
     max_header_count: int = 100
     max_query_bytes: int = 4096
     max_connections: int = 1000
+    # Evidence bundles (up to ~8 MB each) kept built in memory, per web process, in MiB (0: none).
+    evidence_cache_mib: int = 64
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,10 @@ class ProofSettings:
 
     `domain` is embedded in every challenge message (the portal's public host name).
     A proof older than `max_age_seconds` no longer counts as fresh; a challenge expires after
-    `challenge_ttl_seconds`. The online signer is an encrypted key file (AES-256-GCM, scrypt) whose
-    passphrase comes from the environment or a file; None disables POST /api/v1/challenges.
+    `challenge_ttl_seconds`; public challenges that prove nothing more are pruned after it, and at
+    most `max_public_challenges` are kept (oldest pruned first). The online signer is an encrypted
+    key file (AES-256-GCM, scrypt) whose passphrase comes from the environment or a file; None
+    disables POST /api/v1/challenges.
     """
 
     domain: str = "localhost"
@@ -150,6 +154,7 @@ class ProofSettings:
     online_key_file: Path | None = None
     online_passphrase: str | None = field(default=None, repr=False)
     online_rate_per_minute: int = 6
+    max_public_challenges: int = 10_000
 
 
 @dataclass(frozen=True)

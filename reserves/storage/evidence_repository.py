@@ -38,10 +38,11 @@ async def save_outpoint(session: AsyncSession, row: EvidenceOutpointRow) -> None
 
 async def headers_between(session: AsyncSession, chain_id: str, low: int, high: int) -> dict[int, tuple[str, str]]:
     """Stored headers with `low <= height <= high`: height -> (hash, header hex)."""
-    stmt = select(EvidenceHeaderRow).where(
+    # Columns, not entities: a bundle can need some 50,000 headers, read on the event loop.
+    stmt = select(EvidenceHeaderRow.height, EvidenceHeaderRow.hash, EvidenceHeaderRow.header).where(
         EvidenceHeaderRow.chain_id == chain_id, EvidenceHeaderRow.height >= low, EvidenceHeaderRow.height <= high
     )
-    return {row.height: (row.hash, row.header) for row in (await session.exec(stmt)).all()}
+    return {height: (hash_, header) for height, hash_, header in (await session.exec(stmt)).all()}
 
 
 async def save_headers(

@@ -17,6 +17,7 @@ class AttestationRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("sequence", name="uq_attestation_sequence"),
         UniqueConstraint("previous", name="uq_attestation_previous"),
+        Index("ix_attestation_finality", "finality", "sequence"),  # the pending page (migration 0013)
     )
 
     id: str = Field(primary_key=True, max_length=64)

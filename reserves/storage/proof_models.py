@@ -17,7 +17,10 @@ class ChallengeRow(SQLModel, table=True):
     """
 
     __tablename__ = "proof_challenge"
-    __table_args__ = (Index("ix_proof_challenge_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_proof_challenge_created_at", "created_at"),
+        Index("ix_proof_challenge_purpose", "purpose", "created_at", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     purpose: str = Field(max_length=16)
@@ -46,6 +49,10 @@ class ProofRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_control_proof_address", "address", "proven_at"),
         Index("ix_control_proof_wallet", "wallet", "proven_at"),
+        # Migration 0013: the status's index probes and pruning by challenge.
+        Index("ix_control_proof_valid_address", "outcome", "address", "proven_at", "id"),
+        Index("ix_control_proof_valid_keys", "outcome", "wallet", "signer_keys", "proven_at", "id"),
+        Index("ix_control_proof_challenge", "challenge_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, text
+from sqlalchemy import LargeBinary, cast, func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -36,6 +37,12 @@ async def latest_attestation(session: AsyncSession) -> AttestationRow | None:
     return result.first()
 
 
+async def latest_attestation_id(session: AsyncSession) -> str | None:
+    """The id of the newest attestation, without reading its document."""
+    stmt = select(AttestationRow.id).order_by(col(AttestationRow.sequence).desc()).limit(1)
+    return (await session.exec(stmt)).first()
+
+
 async def get_attestation(session: AsyncSession, attestation_id: str) -> AttestationRow | None:
     return await session.get(AttestationRow, attestation_id)
 
@@ -47,6 +54,58 @@ async def list_attestations(session: AsyncSession, *, before_sequence: int | Non
         stmt = stmt.where(AttestationRow.sequence < before_sequence)
     result = await session.exec(stmt)
     return list(result.all())
+
+
+@dataclass(frozen=True)
+class AttestationHead:
+    """An attestation's id, sequence and the size of its stored document in bytes (UTF-8)."""
+
+    id: str
+    sequence: int
+    size: int
+
+
+def _document_bytes(dialect: str):
+    # PostgreSQL reads the size from the TOAST header without decompressing; SQLite counts the bytes.
+    if dialect == "postgresql":
+        return func.octet_length(AttestationRow.document)
+    return func.length(cast(AttestationRow.document, LargeBinary))
+
+
+async def attestation_heads(
+    session: AsyncSession,
+    *,
+    limit: int,
+    before_sequence: int | None = None,
+    after_sequence: int | None = None,
+    pending: bool = False,
+) -> list[AttestationHead]:
+    """Heads newest first (with `pending`, the pending ones oldest first), without the documents.
+
+    `before_sequence` / `after_sequence` are exclusive cursors. Pages pick their items from these
+    sizes and load only the documents they keep (attestation_documents).
+    """
+    size = _document_bytes((await session.connection()).dialect.name)
+    stmt = select(AttestationRow.id, AttestationRow.sequence, size)
+    if pending:
+        stmt = stmt.where(AttestationRow.finality == "pending").order_by(col(AttestationRow.sequence))
+    else:
+        stmt = stmt.order_by(col(AttestationRow.sequence).desc())
+    if before_sequence is not None:
+        stmt = stmt.where(AttestationRow.sequence < before_sequence)
+    if after_sequence is not None:
+        stmt = stmt.where(AttestationRow.sequence > after_sequence)
+    rows = (await session.exec(stmt.limit(limit))).all()
+    return [AttestationHead(i, s, int(n or 0)) for i, s, n in rows]
+
+
+async def attestation_documents(session: AsyncSession, ids: list[str]) -> dict[str, str]:
+    """The stored document text of each attestation in `ids`."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 500):
+        stmt = select(AttestationRow.id, AttestationRow.document).where(col(AttestationRow.id).in_(ids[i : i + 500]))
+        out.update((await session.exec(stmt)).all())
+    return out
 
 
 async def first_attestation_time(session: AsyncSession) -> datetime | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
+from reserves.read import stored
 from reserves.read.display import btc, iso, percent
 from reserves.read.workers import announced_keys, live_workers
 from reserves.storage import documents
@@ -76,18 +77,18 @@ class TrustService:
         return finality_view(row, documents.document(row), signatures)
 
     async def pending(self, *, limit: int = 50, after: int | None = None) -> dict[str, Any]:
-        """Attestations waiting for guardians, oldest first, as envelopes (what a guardian signs)."""
+        """Attestations waiting for guardians, oldest first, as envelopes (what a guardian signs).
+
+        At most `limit` items and MAX_PAGE_BYTES of documents (reserves.read.stored).
+        """
         limit = _limit(limit)
         if after is not None and (isinstance(after, bool) or not 0 <= after <= _CURSOR_MAX):
             raise InvalidInput("after: a sequence number")
         async with self.db.sessions() as session:
-            rows = await repo.pending_attestations(session, limit=limit + 1, after_sequence=after)
-            signatures = await repo.guardian_signatures(session, [r.id for r in rows[:limit]])
-        items = [
-            {"id": r.id, "attestation": guardians.with_guardians(documents.document(r), signatures.get(r.id, []))}
-            for r in rows[:limit]
-        ]
-        return {"items": items, "next_after": rows[limit - 1].sequence if len(rows) > limit else None, "limit": limit}
+            page = await stored.page_heads(session, limit, pending=True, cursor=after)
+            items = await stored.envelopes(session, page.heads)
+        next_after = page.heads[-1].sequence if page.more and page.heads else None
+        return {"items": items, "next_after": next_after, "limit": limit}
 
     async def guardians(self) -> dict[str, Any]:
         """The guardian set the newest attestation declares, and how each guardian kept up."""
