@@ -1,7 +1,7 @@
 """Bounds: indexes that keep the proof status, pruning and the pending page independent of row counts.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05
 
 Each allowed public challenge stores proofs: the status reads the newest valid proof per address
