@@ -22,13 +22,15 @@ from litestar.template.config import TemplateConfig
 from portal import deps
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
-from portal.api.attestations import AttestationController, healthz
+from portal.api.attestations import AttestationController
 from portal.api.evidence import evidence
+from portal.api.health import admin_health, healthz, metrics, readyz
 from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
+from portal.observe.layer import ObservedApp
 from portal.pages import DashboardController
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
@@ -79,6 +81,9 @@ def create_app(settings: Settings) -> Litestar:
             AssurancePartial,
             DashboardController,
             healthz,
+            readyz,
+            admin_health,
+            metrics,
             PublicProofsController,
             ProofPartials,
             AdminController,
@@ -103,4 +108,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     app.state.admin_token = settings.admin.token
+    # Outermost, around routing and the exception handlers: request ids and HTTP metrics for every
+    # answer, a 404 included (Litestar's own middleware runs only for matched routes).
+    app.asgi_handler = ObservedApp(app.asgi_handler)
     return app

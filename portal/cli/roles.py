@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,9 @@ from portal.cli.common import CONFIG_OPTION, fail, load
 from reserves.errors import ReservesError
 
 LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
+LOG_FORMAT_ENV = "RESERVES_LOG_FORMAT"
+# prometheus_client's multiprocess mode; read once, when it is first imported (portal.observe.metrics).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STREAM_SHUTDOWN_SECONDS = 3
 
 
@@ -35,6 +40,33 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     """Run the web role: the API and the pages. It reads the database the worker writes."""
     import uvicorn
 
+    with _metrics_directory():
+        _serve(config_path, host, port, workers, uvicorn)
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[str]:
+    """PROMETHEUS_MULTIPROC_DIR for the web workers, set before any of them (or this process)
+    imports prometheus_client: the operator's directory emptied of an earlier run's files, else a
+    fresh temporary one, removed when the web role stops."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(given, name))
+        yield given
+        return
+    made = tempfile.mkdtemp(prefix="reserves-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    try:
+        yield made
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _serve(config_path: Path | None, host: str | None, port: int | None, workers: int, uvicorn) -> None:
     try:
         settings = load(config_path)
         if not settings.devnet.enabled:
@@ -80,6 +112,8 @@ async def _preflight(settings) -> None:
 @click.option("--port", default=None, type=int, help="Its port (default from config: 8001).")
 def worker(config_path: Path | None, host: str | None, port: int | None) -> None:
     """Run the worker role: the scheduler (with leader election) and every job."""
+    # One process: its metrics live in its memory, whatever the web role's environment says.
+    os.environ.pop(MULTIPROC_ENV, None)
     try:
         settings = load(config_path)
         asyncio.run(
