@@ -24,7 +24,7 @@ async def snapshot_job(
     """One snapshot under `lock` (held while it runs, so a stopping worker waits for it); never raises.
 
     The outcome goes to the worker's status row: cleared on success, the refusal's code and detail
-    otherwise (the web role's /healthz shows it). `after` runs once an attestation was stored
+    otherwise (the web role's /admin/v1/health shows it; /readyz says snapshots_refused). `after` runs once an attestation was stored
     (the devnet's guardians co-sign there); its failure is no refused snapshot.
     """
     if lock.locked():
