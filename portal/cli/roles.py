@@ -91,12 +91,19 @@ def _serve(config_path: Path | None, host: str | None, port: int | None, workers
         port=port,
         workers=workers,
         log_level="warning",
+        **_uvicorn_logging(),
         proxy_headers=forwarded is not None,
         forwarded_allow_ips=forwarded,
         # An event stream (/api/v1/events/stream) lasts up to stream_max_seconds: on shutdown give open ones
         # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
         timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
     )
+
+
+def _uvicorn_logging() -> dict:
+    """With JSON logs, uvicorn's own records (its warnings and errors) go through our handler too,
+    not through the text handler uvicorn would install for its loggers."""
+    return {"log_config": None} if os.environ.get(LOG_FORMAT_ENV) == "json" else {}
 
 
 async def _preflight(settings) -> None:
@@ -144,7 +151,9 @@ async def _run_worker(settings, host: str, port: int) -> None:
         worker.webhooks.start()
     click.echo(f"reserves worker on http://{host}:{port} (replica {worker.leadership.identity})", err=True)
     server = Server(
-        uvicorn.Config(create_worker_app(worker), host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            create_worker_app(worker), host=host, port=port, log_level="warning", lifespan="off", **_uvicorn_logging()
+        )
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
