@@ -24,8 +24,9 @@ async def snapshot_job(
     """One snapshot under `lock` (held while it runs, so a stopping worker waits for it); never raises.
 
     The outcome goes to the worker's status row: cleared on success, the refusal's code and detail
-    otherwise (the web role's /admin/v1/health shows it; /readyz says snapshots_refused). `after` runs once an attestation was stored
-    (the devnet's guardians co-sign there); its failure is no refused snapshot.
+    otherwise (the web role's /admin/v1/health shows it; /readyz says snapshots_refused). It is
+    timed and counted in reserves.metrics. `after` runs once an attestation was stored (the
+    devnet's guardians co-sign there); its failure is no refused snapshot.
     """
     if lock.locked():
         return  # the previous one still runs (or the worker is stopping): nothing to do
