@@ -97,9 +97,7 @@ def test_the_openapi_document_is_unchanged_but_for_the_route_that_moved_to_the_w
     # The re-documented routes kept their parameters and answers; only their text changed.
     for p, changed in REDOCUMENTED.items():
         now, then = paths[p]["get"], before["paths"][p]["get"]
-        assert {k: v for k, v in now.items() if k not in changed} == {
-            k: v for k, v in then.items() if k not in changed
-        }
+        assert {k: v for k, v in now.items() if k not in changed} == {k: v for k, v in then.items() if k not in changed}
     assert set(schemas) - set(before["components"]["schemas"]) == ADDED_SCHEMAS
     assert {k: schemas[k] for k in before["components"]["schemas"]} == before["components"]["schemas"]
     assert {k: v for k, v in web.items() if k not in ("paths", "components")} == {
