@@ -199,7 +199,8 @@ def test_through_the_proxy_ready_with_request_ids_and_no_public_metrics(stack):
     assert body["latest_sequence"] is not None and "replica" not in body
     # The proxy starts the request id (a UUID) and the portal echoes it.
     assert re.fullmatch(r"[0-9a-f-]{36}", r.headers["x-request-id"])
-    assert httpx.get(stack.url("proxy") + "/metrics", timeout=5).status_code == 404
+    for internal in ("/metrics", "/admin/v1/health"):
+        assert httpx.get(stack.url("proxy") + internal, timeout=5).status_code == 404
     assert httpx.get(stack.url("web-1") + "/metrics", timeout=5).status_code == 200  # on the inside
     for name in ("web-1", "web-2"):
         assert httpx.get(stack.url(name) + "/readyz", timeout=5).json()["status"] == "ok"
@@ -264,3 +265,20 @@ def test_every_role_logs_json_lines(stack):
     # Nothing but JSON records and the one line the CLI prints on start.
     worker_lines = stack.logs["worker"].read_text().splitlines()
     assert all(line.startswith("{") or line.startswith("reserves worker on ") for line in worker_lines if line)
+
+
+def test_the_alert_rules_name_only_series_the_portal_exports(stack):
+    """deploy/alerts.yml (docs/operations.md): every reserves_* series and label it uses exists."""
+    rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())["groups"][0]["rules"]
+    assert {"ReservesStale", "ReservesUnder100Percent", "ReservesSnapshotFailures"} <= {r["alert"] for r in rules}
+    exported = httpx.get(stack.url("web-1") + "/metrics", timeout=5).text
+    exported += httpx.get(stack.url("worker") + "/metrics", timeout=5).text
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", exported, flags=re.M))
+    for rule in rules:
+        for name in re.findall(r"\breserves_[a-z_]+\b", rule["expr"]):
+            family = re.sub(r"_(bucket|count|sum)$", "", name) if name not in types else name
+            assert family in types or family.removesuffix("_total") in types, (rule["alert"], name)
+        sampled = [n for n in re.findall(r"\breserves_[a-z_]+\b", rule["expr"]) if re.search(f"^{n}{{", exported, re.M)]
+        for label in re.findall(r"\b(status|route|result)\s*[!=]~?", rule["expr"]):
+            # A label is checked on the series that have samples here (no webhook was delivered).
+            assert not sampled or f"{label}=" in exported, (rule["alert"], label)
