@@ -31,6 +31,7 @@ from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
 from portal.observe.layer import ObservedApp
+from portal.observe.metrics import RECORDER
 from portal.pages import DashboardController
 from portal.static_files import StaticFileSystem
 from reserves.devnet.manifest import resolve
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            RECORDER.flush()  # the last second's requests, before the process ends
             await app.state.services.stream.stop()
             await db.dispose()
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.api.admin import AUTH_ERRORS, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Service
-from portal.observe.metrics import CONTENT_TYPE, exposition
+from portal.observe.metrics import CONTENT_TYPE, RECORDER, exposition
 
 log = logging.getLogger(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -71,5 +71,6 @@ async def metrics(service: Service) -> Response[bytes]:
     except (TimeoutError, SQLAlchemyError) as exc:
         log.warning("metrics: database unavailable: %s", type(exc).__name__)
         gauges, up = None, False
+    RECORDER.flush()  # this process's latest requests included
     body = await asyncio.to_thread(exposition, gauges, up)
     return Response(body, media_type=CONTENT_TYPE, headers=NO_STORE)

@@ -180,3 +180,39 @@ def test_the_operator_view_has_the_workers_behind_the_token(client, path):
         assert body["last_snapshot_error"] is None and body["status"] == "ok"
     else:
         assert "replica" not in body
+
+
+def test_the_batched_recorder_writes_what_observe_would():
+    """HttpRecorder writes n observations at a time through the histogram's own buckets: the
+    exposition must be the one Histogram.observe gives for the same values (bounds included)."""
+    import asyncio
+
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from portal.observe.metrics import BUCKETS, HTTP_DURATION, HTTP_REQUESTS, RECORDER
+
+    values = [0.0, 0.0005, 0.001, 0.0011, 0.003, 0.003, 0.25, 0.7, 1.0, 9.99, 10.0, 42.0]
+    reference = Histogram("ref", "reference", ["method", "route"], buckets=BUCKETS, registry=CollectorRegistry())
+
+    async def record() -> None:
+        for v in values:
+            RECORDER.record("GET", "/test/recorder", 200, v)
+            reference.labels("GET", "/test/recorder").observe(v)
+        RECORDER.record("POST", "/test/recorder", 503, 0.01)
+        RECORDER.flush()
+
+    asyncio.run(record())
+
+    def samples(histogram, name: str) -> dict:
+        family = next(iter(histogram.collect()))
+        return {
+            (s.name.replace(name, ""), s.labels.get("le")): s.value
+            for s in family.samples
+            if s.labels.get("route") == "/test/recorder"
+            and s.labels.get("method") == "GET"
+            and not s.name.endswith("_created")
+        }
+
+    assert samples(HTTP_DURATION, "reserves_http_request_duration_seconds") == samples(reference, "ref")
+    assert HTTP_REQUESTS.labels("GET", "/test/recorder", "200")._value.get() == len(values)
+    assert HTTP_REQUESTS.labels("POST", "/test/recorder", "503")._value.get() == 1

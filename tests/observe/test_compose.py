@@ -230,6 +230,12 @@ def test_a_replica_sums_the_metrics_of_its_worker_processes(stack):
         if len([f for f in _multiproc_files(stack.procs["web-1"].pid) if f.startswith("counter_")]) >= 2:
             break
     assert len([f for f in _multiproc_files(stack.procs["web-1"].pid) if f.startswith("counter_")]) >= 2
+    # Each process writes its requests within FLUSH_SECONDS (1 s); the scraped one at once.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if metric(httpx.get(web + "/metrics", timeout=5).text, "reserves_http_requests_total", **route) == sent:
+            break
+        time.sleep(0.3)
     for _ in range(4):  # whichever process answers the scrape, it counts every process's requests
         assert metric(httpx.get(web + "/metrics", timeout=5).text, "reserves_http_requests_total", **route) == sent
 
