@@ -186,7 +186,8 @@ def stack(tmp_path_factory, pg_server):
             }
             caddyfile = ROOT / "deploy" / "Caddyfile"
             s.start("proxy", ["caddy", "run", "--adapter", "caddyfile", "--config", str(caddyfile)], caddy_env)
-            s.wait(s.url("proxy") + "/readyz", ok=lambda r: r.status_code == 200 and r.json()["status"] == "ok")
+            for name in ("web-1", "web-2", "proxy"):
+                s.wait(s.url(name) + "/readyz", ok=lambda r: r.status_code == 200 and r.json()["status"] == "ok")
             yield s
         finally:
             s.stop()
