@@ -70,8 +70,9 @@ class ObservedApp:
         finally:
             REQUEST_ID.reset(token)
             method = scope.get("method", "other")
-            # Litestar puts the matched route's template in the scope; an unknown path has none.
-            route = scope.get("path_template") if "route_handler" in scope else None
+            # Litestar puts the matched route's template in the scope; an unknown path has none. A
+            # layer that answers before routing sets `path_template` itself to be counted by route.
+            route = scope.get("path_template")
             self.recorder.record(
                 method if method in METHODS else "other", route or UNMATCHED, status, time.perf_counter() - started
             )
