@@ -1,11 +1,13 @@
-"""Web role under load: GET /api/v1/attestations/latest and the dashboard against a trivial app.
+"""Web role under a crowd: the hot GET endpoints against a trivial app on the same machine, same run.
 
-`python -m bench.web_bench` starts the whole portal as `make run` does (`reserves run`: devnet,
-worker and web in their own processes, the worker writing a snapshot every few seconds), waits for
-a few attestations, then loads it with wrk. The reference, measured in the same run under the same
-uvicorn settings, is a trivial Litestar app that serves the very same bytes from memory. Figures:
-requests/s, p50 and p99 at 16 and 64 connections, and each endpoint's share of its reference.
-`--url` loads a portal that is already running instead (how the pre-redesign one was measured).
+`python -m bench.web_bench` starts the portal as it runs in production: `reserves run` with the
+devnet, the worker writing a snapshot every 3 s during the whole measurement, and the web role with
+`--workers` processes, on PostgreSQL (a throwaway database on `--database-url`, default the local
+server; `--database-url sqlite` for the embedded default). The reference is a trivial Litestar app
+under the same uvicorn settings, in its own processes: `{"ok": true}`, and the very bytes each
+portal endpoint answered, served from memory. wrk (Debian's package) loads each at 16, 64 and 256
+connections and the table gives requests/s, p50 and p99, and each endpoint's share of the trivial
+endpoint and of the same bytes from memory. `--url` loads a portal that is already running instead.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-CONNECTIONS = (16, 64)
-PATHS = ("/api/v1/attestations/latest", "/")
+CONNECTIONS = (16, 64, 256)
+TRIVIAL = "/ok"
+DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def free_port() -> int:
@@ -37,10 +41,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wrk(url: str, connections: int, seconds: int) -> dict:
+def wrk(url: str, connections: int, seconds: int, headers: tuple[str, ...] = ()) -> dict:
     """wrk's requests/s and latency percentiles (ms) for `url`."""
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *[a for h in headers for a in ("-H", h)], url],
         capture_output=True,
         text=True,
         check=True,
@@ -55,12 +59,13 @@ def wrk(url: str, connections: int, seconds: int) -> dict:
     return {"rps": rps, "p50_ms": pct("50"), "p99_ms": pct("99"), "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def start_stack(workdir: Path, web_workers: int) -> tuple[subprocess.Popen, str]:
+def start_stack(workdir: Path, web_workers: int, database_url: str | None) -> tuple[subprocess.Popen, str]:
     """`reserves run` on free ports in `workdir`, snapshots every 3 s; returns (process, base URL)."""
     web, worker, devnet = free_port(), free_port(), free_port()
     config = workdir / "portal.toml"
+    database = f'[database]\nurl = "{database_url}"\n' if database_url else ""
     config.write_text(
-        f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
+        database + f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
         f"block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n"
         '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
     )
@@ -143,34 +148,59 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def measure(base: str, reference: str, seconds: int) -> list[dict]:
-    rows = []
+def endpoints(base: str) -> list[dict]:
+    """What is measured: (label, portal path, request headers, reference path serving the same bytes)."""
+    page = httpx.get(f"{base}/api/v1/attestations", params={"limit": 5}, timeout=10).json()["items"]
+    older = page[-1]["id"]  # settled: its guardians have signed, so its ETag holds during the run
+    etag = httpx.get(f"{base}/api/v1/attestations/{older}", timeout=10).headers["etag"]
+    return [
+        {"label": "latest", "path": "/api/v1/attestations/latest", "headers": (), "ref": "/same/latest"},
+        {"label": "summary", "path": "/api/v1/summary", "headers": (), "ref": "/same/summary"},
+        {"label": "dashboard /", "path": "/", "headers": (), "ref": "/same/dashboard"},
+        {"label": "attestation by id", "path": f"/api/v1/attestations/{older}", "headers": (), "ref": "/same/by-id"},
+        {
+            "label": "304 revalidation",
+            "path": f"/api/v1/attestations/{older}",
+            "headers": (f"If-None-Match: {etag}",),
+            "ref": None,
+        },
+    ]
+
+
+def reference_bodies(base: str, rows: list[dict]) -> dict[str, tuple[bytes, str]]:
+    bodies = {TRIVIAL: (b'{"ok":true}', "application/json")}
+    for row in rows:
+        if row["ref"]:
+            r = httpx.get(base + row["path"], timeout=10, headers={"Accept-Encoding": "identity"})
+            bodies[row["ref"]] = (r.content, r.headers["content-type"])
+    return bodies
+
+
+def measure(base: str, reference: str, rows: list[dict], seconds: int) -> list[dict]:
+    out = []
     for connections in CONNECTIONS:
-        for path in PATHS:
-            ref = wrk(reference + path, connections, seconds)
-            got = wrk(base + path, connections, seconds)
-            rows.append(
-                {
-                    "path": path,
-                    "connections": connections,
-                    "portal": got,
-                    "reference": ref,
-                    "share": got["rps"] / ref["rps"],
-                }
+        trivial = wrk(reference + TRIVIAL, connections, seconds)
+        out.append({"label": "trivial {ok: true}", "connections": connections, "portal": trivial, "trivial": trivial})
+        for row in rows:
+            same = wrk(reference + row["ref"], connections, seconds) if row["ref"] else None
+            got = wrk(base + row["path"], connections, seconds, row["headers"])
+            out.append(
+                {"label": row["label"], "connections": connections, "portal": got, "trivial": trivial, "same": same}
             )
-    return rows
+    return out
 
 
 def report(rows: list[dict]) -> None:
     print(
-        f"{'endpoint':<30} {'conns':>5} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | "
-        f"{'ref req/s':>9} {'p50 ms':>7} {'p99 ms':>7} | share"
+        f"{'endpoint':<22} {'conns':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} | {'of trivial':>10} | "
+        f"{'same bytes req/s':>16} {'p99 ms':>7} {'share':>6}"
     )
     for r in rows:
-        g, f = r["portal"], r["reference"]
+        g, same = r["portal"], r.get("same")
+        tail = f"{same['rps']:>16.0f} {same['p99_ms']:>7.1f} {g['rps'] / same['rps']:>6.0%}" if same else ""
         print(
-            f"{r['path']:<30} {r['connections']:>5} {g['rps']:>9.0f} {g['p50_ms']:>7.1f} {g['p99_ms']:>7.1f} | "
-            f"{f['rps']:>9.0f} {f['p50_ms']:>7.1f} {f['p99_ms']:>7.1f} | {r['share']:.1%}"
+            f"{r['label']:<22} {r['connections']:>5} {g['rps']:>8.0f} {g['p50_ms']:>7.1f} {g['p99_ms']:>7.1f} | "
+            f"{g['rps'] / r['trivial']['rps']:>10.0%} | {tail}"
             + (f"  ({g['non_2xx']} non-2xx)" if g["non_2xx"] else "")
         )
 
@@ -178,34 +208,38 @@ def report(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", help="load a portal that is already running at this base URL")
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
-    parser.add_argument("--workers", type=int, default=1, help="web (and reference) worker processes")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement")
+    parser.add_argument("--workers", type=int, default=2, help="web (and reference) worker processes")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE,
+        help="a PostgreSQL server (a throwaway database is made on it), or `sqlite` for the embedded default",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/ensure-wrk installs Debian's package)")
-    stack, workdir = None, Path(tempfile.mkdtemp(prefix="web-bench-stack-"))
-    base = args.url
-    if base is None:
-        stack, base = start_stack(workdir, args.workers)
-    try:
-        wait_for_attestations(base, 3)
-        bodies = {}
-        for path in PATHS:
-            r = httpx.get(base + path, timeout=10)
-            bodies[path] = (r.content, r.headers["content-type"])
-        ref, reference = start_reference(bodies, args.workers)
-        try:
-            rows = measure(base, reference, args.seconds)
-        finally:
-            stop(ref)
-    finally:
-        if stack is not None:
-            stop(stack)
+    with ExitStack() as stack:
+        base, backend = args.url, "running portal"
+        if base is None:
+            database = None
+            if args.database_url != "sqlite":
+                from tests.pg import fresh_database
+
+                database = stack.enter_context(fresh_database(args.database_url))
+            workdir = Path(tempfile.mkdtemp(prefix="web-bench-stack-"))
+            proc, base = start_stack(workdir, args.workers, database)
+            stack.callback(stop, proc)
+            backend = "PostgreSQL" if database else "SQLite"
+        wait_for_attestations(base, 5)
+        rows = endpoints(base)
+        ref, reference = start_reference(reference_bodies(base, rows), args.workers)
+        stack.callback(stop, ref)
+        measured = measure(base, reference, rows, args.seconds)
     print(
-        f"web bench: {'running portal ' + base if args.url else 'reserves run (devnet, worker, web)'}, "
-        f"{args.workers} web worker(s), wrk -t2 for {args.seconds} s each, reference served from memory"
+        f"web bench: reserves run (devnet, worker writing every 3 s, web) on {backend}, {args.workers} web worker(s) "
+        f"and as many reference workers, wrk -t2 for {args.seconds} s each"
     )
-    report(rows)
+    report(measured)
 
 
 if __name__ == "__main__":

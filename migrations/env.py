@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 from reserves.storage import (  # noqa: F401  (registers the tables on SQLModel.metadata)
+    admin_key_models,
     engine_models,
     models,
     monitor_models,

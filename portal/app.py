@@ -14,7 +14,6 @@ from pathlib import Path
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -22,18 +21,24 @@ from litestar.template.config import TemplateConfig
 from portal import deps
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
+from portal.api.admin_schema import admin_schema_route
 from portal.api.attestations import AttestationController
 from portal.api.evidence import evidence
-from portal.api.health import admin_health, healthz, metrics, readyz
+from portal.api.health import HealthAdmin, healthz, metrics, readyz
 from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.errors import HANDLERS
+from portal.head import HeadAsGet
+from portal.hot_paths import HotPaths
+from portal.microcache import MicroCache
 from portal.observe.layer import ObservedApp
 from portal.observe.metrics import RECORDER
-from portal.pages import DashboardController
-from portal.static_files import StaticFileSystem
+from portal.pages import DashboardController, render_page
+from portal.schema_page import openapi_config
+from portal.security import secure
+from portal.static_files import StaticFileSystem, favicon
 from reserves.devnet.manifest import resolve
 from reserves.devnet.online import online_signer
 from reserves.settings.model import Settings
@@ -44,6 +49,8 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 64 * 1024
+# Every admin controller of the web role: kept out of /schema, documented at /admin/v1/openapi.json.
+ADMIN_CONTROLLERS = (AdminController, WebhookAdminController, reconcile.ReconciliationAdmin, HealthAdmin)
 
 
 async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
@@ -67,11 +74,14 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db, app.state.services = await start_services(settings)
+        app.state.admin_keyring = app.state.services.admin_keys
         app.state.services.stream.start()
+        app.state.services.hot.start()
         try:
             yield
         finally:
             RECORDER.flush()  # the last second's requests, before the process ends
+            await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
 
@@ -84,16 +94,18 @@ def create_app(settings: Settings) -> Litestar:
             DashboardController,
             healthz,
             readyz,
-            admin_health,
+            HealthAdmin,
             metrics,
             PublicProofsController,
             ProofPartials,
             AdminController,
             WebhookAdminController,
+            admin_schema_route(ADMIN_CONTROLLERS, title="Reserves portal admin API", dependencies=deps.DEPENDENCIES),
             webhook_keys,
             evidence,
             *monitor.ROUTES,
             *reconcile.ROUTES,
+            favicon,
             create_static_files_router(
                 path="/static", directories=[STATIC], file_system=StaticFileSystem(), include_in_schema=False
             ),
@@ -102,15 +114,24 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        openapi_config=OpenAPIConfig(title="Reserves portal API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config("Reserves portal API"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,
         # Logging is configured once by the CLI; Litestar's default would reset the root logger
         # to INFO and override --log-level.
         logging_config=None,
     )
-    app.state.admin_token = settings.admin.token
-    # Outermost, around routing and the exception handlers: request ids and HTTP metrics for every
-    # answer, a 404 included (Litestar's own middleware runs only for matched routes).
+    # In front of routing, outermost first: HEAD wherever GET is; the crowd's hottest GETs from the
+    # view in memory; the other public GETs at most once a second per URL.
+    app.state.microcache = MicroCache(app.asgi_handler)
+    app.asgi_handler = HeadAsGet(
+        HotPaths(
+            app.state.microcache,
+            hot=lambda scope: scope["app"].state.services.hot,
+            render=lambda scope, template, view: render_page(scope["app"], template, view),
+        )
+    )
+    secure(app, hsts=settings.portal.hsts)  # every answer, the hot paths' and HEAD's too
+    # Outermost: request ids and HTTP metrics for every answer (a 404, a hot path, a HEAD included).
     app.asgi_handler = ObservedApp(app.asgi_handler)
     return app

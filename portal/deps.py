@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
+from reserves.admin.keyring import AdminKeyring
 from reserves.evidence.service import EvidenceService
 from reserves.jobs.monitor import EVM_KIND
 from reserves.monitor.service import MonitorService
@@ -21,6 +22,7 @@ from reserves.proofs.online import OnlineSigner
 from reserves.proofs.service import ProofService
 from reserves.proofs.setup import build_proof_service
 from reserves.read.event_feed import EventFeed
+from reserves.read.hot import HotView
 from reserves.read.service import ReserveService
 from reserves.read.stream import EventHub
 from reserves.reconcile.service import ReconcileService
@@ -45,14 +47,17 @@ class Services:
     webhooks: WebhookService
     webhook_keys: WebhookKeys
     stream: EventHub  # started and stopped by the app's lifespan
+    hot: HotView  # the in-memory view of latest/summary/dashboard; started and stopped by the lifespan
+    admin_keys: AdminKeyring  # the admin guard's (app.state.admin_keyring)
 
 
 def build_services(db: Database, settings: Settings, online: OnlineSigner | None = None) -> Services:
     """The services of the resolved `settings` (blocking: an online signer's key file is decrypted)."""
     keys = load_webhook_keys(settings.webhooks)
+    reserves = ReserveService(db, settings)
     return Services(
         settings=settings,
-        reserves=ReserveService(db, settings),
+        reserves=reserves,
         trust=TrustService(db),
         proofs=build_proof_service(db, settings, online),
         evidence=EvidenceService(db),
@@ -61,6 +66,8 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         webhooks=WebhookService(db, settings.webhooks, keys),
         webhook_keys=keys,
         stream=event_hub(db, settings),
+        hot=HotView(db, reserves),
+        admin_keys=AdminKeyring(db, settings.admin.token, settings.admin.key_cache_seconds),
     )
 
 
@@ -99,6 +106,7 @@ DEPENDENCIES = {
     "webhooks": _provider("webhooks"),
     "webhook_keys": _provider("webhook_keys"),
     "stream": _provider("stream"),
+    "hot": _provider("hot"),
 }
 
 # Handler parameter types: the name is the dependency's key above.
@@ -111,3 +119,4 @@ Reconcile = NamedDependency[ReconcileService]
 Webhooks = NamedDependency[WebhookService]
 WebhookKeysDep = NamedDependency[WebhookKeys]
 Stream = NamedDependency[EventHub]
+Hot = NamedDependency[HotView]

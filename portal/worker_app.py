@@ -2,7 +2,7 @@
 deliveries: reserves.metrics), and the admin routes that read a chain.
 
 The web role never calls a chain; the one operator query that must (the reserves at a past height)
-is answered here, by the process that holds the adapters, behind the same bearer token.
+is answered here, by the process that holds the adapters, behind the same admin keys (`read` scope).
 """
 
 from __future__ import annotations
@@ -11,16 +11,20 @@ from typing import Annotated, Any
 
 from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 from litestar.params import Parameter
 from prometheus_client import REGISTRY, generate_latest
 
-from portal.api.admin import AUTH_ERRORS, admin_guard
+from portal.api.admin import AUTH_ERRORS
+from portal.api.admin_auth import READ, admin_guard
+from portal.api.admin_schema import admin_schema_route
 from portal.api.proofs import error_specs
 from portal.app import MAX_REQUEST_BODY
 from portal.errors import HANDLERS
 from portal.observe.metrics import CONTENT_TYPE
+from portal.schema_page import openapi_config
+from portal.security import secure
 from reserves import metrics as worker_series  # noqa: F401 - registers the series /metrics serves
+from reserves.admin.keyring import AdminKeyring
 from reserves.errors import ReservesError
 from reserves.snapshot.point_in_time import check_height, reserves_at
 from reserves.worker.worker import Worker
@@ -30,9 +34,11 @@ class WorkerAdminController(Controller):
     path = "/admin/v1"
     tags = ["admin"]
     guards = [admin_guard]
+    include_in_schema = False  # documented at the worker's /admin/v1/openapi.json
 
     @get(
         "/reserves/at/{height:str}",
+        opt=READ,
         summary="The reserves as they stood at a past block height (reads the chain)",
         description="From each Esplora source's history: an outpoint counts at H when it was created at or "
         "below H, deep enough, and not spent at or below H. Not signed; `complete` is false when a "
@@ -73,12 +79,18 @@ def worker_metrics() -> Response[bytes]:
 def create_worker_app(worker: Worker) -> Litestar:
     """The app of a started worker (its lifecycle is the worker's, not this app's)."""
     app = Litestar(
-        route_handlers=[WorkerAdminController, worker_health, worker_metrics],
+        route_handlers=[
+            WorkerAdminController,
+            worker_health,
+            worker_metrics,
+            admin_schema_route([WorkerAdminController], title="Reserves portal worker admin API"),
+        ],
         exception_handlers=HANDLERS,
-        openapi_config=OpenAPIConfig(title="Reserves portal worker API", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config("Reserves portal worker API"),
         request_max_body_size=MAX_REQUEST_BODY,
         logging_config=None,
     )
     app.state.worker = worker
-    app.state.admin_token = worker.loaded.admin.token
-    return app
+    admin = worker.loaded.admin
+    app.state.admin_keyring = AdminKeyring(lambda: worker.db, admin.token, admin.key_cache_seconds)
+    return secure(app, cors=False)

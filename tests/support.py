@@ -32,3 +32,11 @@ def param_id(value: object) -> str:
     if isinstance(value, (set, frozenset)):
         return "{" + ",".join(sorted(map(str, value))) + "}"
     return str(value)
+
+
+def serve_now(client) -> None:
+    """Have the web app `client` serves read the database now, as it would by itself within a
+    second (reserves.read.hot, portal.microcache; tests/portal/test_hot.py and test_microcache.py
+    check that)."""
+    client.blocking_portal.call(lambda: client.app.state.services.hot.refresh(force=True))
+    client.app.state.microcache.clear()  # and the one-second cache of the other public answers

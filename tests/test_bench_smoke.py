@@ -87,28 +87,32 @@ def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):
 
 
 @pytest.mark.e2e
-def test_web_bench_stack_and_its_reference_serve_the_same_bytes(tmp_path):
+def test_web_bench_stack_and_its_reference_serve_the_same_bytes(tmp_path, pg_server):
     """The web benchmark's two servers (wrk, which loads them, is not needed here): `reserves run` on free
-    ports publishing attestations, and the trivial reference app answering exactly what the portal answered."""
+    ports publishing attestations on a throwaway PostgreSQL database, the endpoints it measures (the 304
+    one answering 304), and the trivial reference app answering exactly what the portal answered."""
     import httpx
 
     from bench import web_bench
+    from tests.pg import fresh_database
 
-    stack, base = web_bench.start_stack(tmp_path, 1)
-    try:
-        web_bench.wait_for_attestations(base, 1)
-        bodies = {}
-        for path in web_bench.PATHS:
-            r = httpx.get(base + path, timeout=10)
-            assert r.status_code == 200, (path, r.text[:300])
-            bodies[path] = (r.content, r.headers["content-type"])
-        ref, reference = web_bench.start_reference(bodies, 1)
+    with fresh_database(pg_server) as url:
+        stack, base = web_bench.start_stack(tmp_path, 1, url)
         try:
-            for path, (content, ctype) in bodies.items():
-                r = httpx.get(reference + path, timeout=10)
-                assert (r.status_code, r.content, r.headers["content-type"]) == (200, content, ctype)
+            web_bench.wait_for_attestations(base, 5)
+            rows = web_bench.endpoints(base)
+            for row in rows:
+                headers = dict(h.split(": ", 1) for h in row["headers"])
+                r = httpx.get(base + row["path"], headers=headers, timeout=10)
+                assert r.status_code == (304 if headers else 200), (row, r.text[:300])
+            bodies = web_bench.reference_bodies(base, rows)
+            ref, reference = web_bench.start_reference(bodies, 1)
+            try:
+                for path, (content, ctype) in bodies.items():
+                    r = httpx.get(reference + path, timeout=10)
+                    assert (r.status_code, r.content, r.headers["content-type"]) == (200, content, ctype)
+            finally:
+                web_bench.stop(ref)
         finally:
-            web_bench.stop(ref)
-    finally:
-        web_bench.stop(stack)
+            web_bench.stop(stack)
     assert stack.returncode == 0, (tmp_path / "stack.log").read_text()[-3000:]

@@ -97,6 +97,7 @@ def test_secret_from_file(tmp_path):
         ("[policy]\nwarning_below_bp = 9000\n", "policy.warning_below_bp"),
         ('[database]\nurl = "mysql://x"\n', "database.url"),
         ('[devnet]\nenabled = "yes"\n', "devnet.enabled"),
+        ('[portal]\nhsts = "yes"\n', "portal.hsts"),
         ("reserves = 5\n", "reserves"),
     ],
 )
@@ -189,3 +190,8 @@ def test_admin_token_and_online_passphrase_never_appear_in_repr(tmp_path):
     assert s.admin.token.endswith("ADMINSECRET") and s.proofs.online_passphrase == "PASSSECRET-long-enough"
     for text in (repr(s), repr(s.admin), repr(s.proofs), str(s)):
         assert "ADMINSECRET" not in text and "PASSSECRET" not in text
+
+
+def test_hsts_is_off_unless_the_portal_is_declared_served_over_tls(tmp_path):
+    assert not load_settings(write(tmp_path, GOOD), env=ENV).portal.hsts
+    assert load_settings(write(tmp_path, "[portal]\nhsts = true\n" + GOOD), env=ENV).portal.hsts

@@ -24,6 +24,7 @@ from reserves.settings.load import default_settings
 from reserves.settings.model import Settings
 from reserves.snapshot.take import take_snapshot
 from reserves.worker.worker import Worker
+from tests.support import serve_now
 
 
 def start_devnet(**options: Any) -> DevnetProcess:
@@ -86,6 +87,7 @@ class World:
         env = self.call(take_snapshot, self.worker.context)
         if cosign_it:
             self.call(cosign, self.worker.db, self.worker.devnet_guardians)
+        serve_now(self.client)  # the web role sees it within its poll; a test reads it now
         return self.client.get(f"/api/v1/attestations/{env['id']}").json()
 
 

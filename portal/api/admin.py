@@ -1,42 +1,16 @@
-"""The admin API under /admin/v1: operator challenges and proof submission, behind a bearer token."""
+"""The admin API under /admin/v1: operator challenges and proof submission, behind admin keys (admin_auth)."""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, NotFoundException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody, Parameter
 
+from portal.api.admin_auth import CALLER, OPERATE, READ, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Proofs
-
-MAX_AUTH_HEADER = 1024
-
-
-def admin_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """404 when no admin token is configured (the API does not exist), 401 for a missing or wrong one.
-
-    Both roles' apps keep the configured token (or None) in `app.state.admin_token`.
-
-    The token is compared in constant time, and never logged or echoed.
-    """
-    token = connection.app.state.admin_token
-    if token is None:
-        raise NotFoundException("the admin API is off (no admin token configured)")
-    header = connection.headers.get("authorization", "")
-    scheme, _sep, given = header[:MAX_AUTH_HEADER].partition(" ")
-    ok = (
-        scheme.lower() == "bearer"
-        and len(header) <= MAX_AUTH_HEADER
-        and hmac.compare_digest(given.strip().encode(), token.encode())
-    )
-    if not ok:
-        raise NotAuthorizedException("a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
 
 
 @dataclass
@@ -56,17 +30,24 @@ class ProofSubmission:
     psbt: str | None = None
 
 
-AUTH_ERRORS = dict(s401="Missing or wrong bearer token (unauthorized)", s404="Admin API off, or unknown challenge")
+AUTH_ERRORS = dict(
+    s401="Missing or wrong bearer key (unauthorized)",
+    s403="The key lacks the route's scope (insufficient_scope)",
+    s404="Admin API off, or unknown challenge",
+)
 
 
 class AdminController(Controller):
     path = "/admin/v1"
     tags = ["admin"]
     guards = [admin_guard]
+    dependencies = CALLER
+    include_in_schema = False  # documented at /admin/v1/openapi.json (admin_schema)
 
     @post(
         "/challenges",
         status_code=201,
+        opt=OPERATE,
         summary="A new operator challenge (optionally with a to_sign PSBT)",
         responses=error_specs(
             s400="Bad address (invalid_address, invalid_input)",
@@ -75,11 +56,14 @@ class AdminController(Controller):
             s503="No recent attested block (no_fresh_block)",
         ),
     )
-    async def create(self, proofs: Proofs, data: JSONBody[AdminChallengeRequest | None] = None) -> dict[str, Any]:
-        return await proofs.create_challenge(address=data.address if data else None)
+    async def create(
+        self, proofs: Proofs, caller: Caller, data: JSONBody[AdminChallengeRequest | None] = None
+    ) -> dict[str, Any]:
+        return await proofs.create_challenge(address=data.address if data else None, actor=caller.actor)
 
     @get(
         "/challenges/{challenge_id:str}",
+        opt=READ,
         summary="A challenge and every proof submitted for it",
         responses=error_specs(s400="Malformed id (invalid_input)", **AUTH_ERRORS),
     )
@@ -91,6 +75,7 @@ class AdminController(Controller):
     @post(
         "/proofs",
         status_code=201,
+        opt=OPERATE,
         summary="Submit a proof: verified, stored with its outcome and age",
         description="The reply is the stored result: outcome valid, inconclusive or invalid.",
         responses=error_specs(
@@ -99,11 +84,12 @@ class AdminController(Controller):
             s413="Body too large",
         ),
     )
-    async def submit(self, proofs: Proofs, data: JSONBody[ProofSubmission]) -> dict[str, Any]:
+    async def submit(self, proofs: Proofs, caller: Caller, data: JSONBody[ProofSubmission]) -> dict[str, Any]:
         return await proofs.submit(
             challenge_id=data.challenge_id,
             address=data.address,
             signature=data.signature,
             psbt=data.psbt,
             source="admin",
+            actor=caller.actor,
         )

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+import msgspec
+from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter, QueryParameter
 
-from portal.deps import Service
+from portal.conditional import FRESH, cached
+from portal.conditional import IMMUTABLE as IMMUTABLE_CACHE
+from portal.deps import Hot, Service
 from reserves.attestation.fields import MAX_NAME
+from reserves.read.hot import HotView
 from reserves.read.reserves import ReserveSetVersionView, WalletsView
 from reserves.read.service import DEFAULT_PAGE, MAX_PAGE, MAX_VERSION
 from reserves.read.supply import SupplyView
@@ -45,6 +49,12 @@ CACHE = {"Cache-Control": "public, max-age=5"}
 IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 
+async def summary_bytes(hot: HotView) -> tuple[bytes, str]:
+    """/api/v1/summary's bytes and ETag, encoded at most once a second (ages are in seconds)."""
+    view = await hot.dashboard()
+    return hot.memo(("summary", view.age_seconds, view.status), lambda: msgspec.json.encode(view))
+
+
 class AttestationController(Controller):
     path = "/api/v1"
     tags = ["attestations"]
@@ -58,10 +68,14 @@ class AttestationController(Controller):
     )
     async def latest(
         self,
-        service: Service,
+        request: Request,
+        hot: Hot,
         final: Annotated[bool, Parameter(description="the newest final attestation instead")] = False,
     ) -> Response[dict[str, Any]]:
-        return Response(await service.latest(final=final), headers=CACHE)
+        # From the web process's memory (reserves.read.hot): the stored bytes, current within a
+        # fraction of a second; ETag = id and guardian-signature count.
+        doc = await hot.latest(final=final)
+        return cached(request, doc.body, doc.etag)
 
     @get(
         "/attestations",
@@ -81,14 +95,14 @@ class AttestationController(Controller):
     @get("/attestations/{attestation_id:str}", summary="One attestation by id", responses=error_responses(400, 404))
     async def get_attestation(
         self,
-        service: Service,
+        request: Request,
+        hot: Hot,
         attestation_id: Annotated[str, Parameter(max_length=64, description="hex SHA-256 of the canonical body")],
     ) -> Response[dict[str, Any]]:
         # An id names fixed content; only guardian signatures can be added to it, so a document
         # without a guardian set can be cached forever, one with guardians briefly.
-        env = await service.get(attestation_id)
-        has_guardians = (env["attestation"].get("signers") or {}).get("guardians") is not None
-        return Response(env, headers=CACHE if has_guardians else IMMUTABLE)
+        doc = await hot.get(attestation_id)
+        return cached(request, doc.body, doc.etag, IMMUTABLE_CACHE if not doc.has_guardian_set else FRESH)
 
     @get(
         "/reserve-set",
@@ -162,8 +176,9 @@ class AttestationController(Controller):
         return Response(await service.supply(deployment), headers=CACHE)
 
     @get("/summary", summary="The dashboard's figures as JSON")
-    async def summary(self, service: Service) -> DashboardView:
-        return await service.dashboard()
+    async def summary(self, request: Request, hot: Hot) -> DashboardView:
+        body, etag = await summary_bytes(hot)
+        return cached(request, body, etag)  # type: ignore[return-value]  # the view's JSON bytes, encoded once
 
     @get(
         "/history",

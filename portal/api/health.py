@@ -10,11 +10,12 @@ import asyncio
 import logging
 from typing import Any
 
-from litestar import Response, get
+from litestar import Controller, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.api.admin import AUTH_ERRORS, admin_guard
+from portal.api.admin import AUTH_ERRORS
+from portal.api.admin_auth import READ, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Service
 from portal.observe.metrics import CONTENT_TYPE, RECORDER, exposition
@@ -50,16 +51,23 @@ async def readyz(service: Service) -> Response[dict[str, Any]]:
     return Response(health.public(), status_code=health.http_status, headers=NO_STORE)
 
 
-@get(
-    "/admin/v1/health",
-    summary="Readiness with the operators' detail: the leading worker, every live one, the last refused snapshot",
-    tags=["admin"],
-    guards=[admin_guard],
-    responses={**NOT_READY, **error_specs(**AUTH_ERRORS)},
-)
-async def admin_health(service: Service) -> Response[dict[str, Any]]:
-    health = await service.health()
-    return Response(health.operator(), status_code=health.http_status, headers=NO_STORE)
+class HealthAdmin(Controller):
+    """GET /admin/v1/health (scope `read`; documented in /admin/v1/openapi.json)."""
+
+    path = "/admin/v1/health"
+    tags = ["admin"]
+    guards = [admin_guard]
+    include_in_schema = False
+    opt = READ
+
+    @get(
+        "/",
+        summary="Readiness with the operators' detail: the leading worker, every live one, the last refused snapshot",
+        responses={**NOT_READY, **error_specs(**AUTH_ERRORS)},
+    )
+    async def admin_health(self, service: Service) -> Response[dict[str, Any]]:
+        health = await service.health()
+        return Response(health.operator(), status_code=health.http_status, headers=NO_STORE)
 
 
 @get("/metrics", include_in_schema=False, media_type=CONTENT_TYPE)

@@ -9,7 +9,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
-from portal.api.admin import admin_guard
+from portal.api.admin import AUTH_ERRORS
+from portal.api.admin_auth import CALLER, OPERATE, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import Reconcile
 from reserves.reconcile.repository import LinkExists
@@ -80,24 +81,27 @@ class ReconciliationAdmin(Controller):
     path = "/admin/v1/reconciliation"
     tags = ["admin"]
     guards = [admin_guard]
+    dependencies = CALLER
+    include_in_schema = False  # documented at /admin/v1/openapi.json (admin_schema)
     exception_handlers = {LinkExists: _conflict}
 
     @post(
         "/links",
         status_code=201,
+        opt=OPERATE,
         summary="Link a mint (or burn) without on-chain data to a Bitcoin output",
         description="Checked on the next reconciliation pass like any claim; a link is never overwritten.",
         responses=error_specs(
             s400="Malformed field (unknown_deployment, invalid_tx_hash, invalid_btc_txid, "
             "invalid_log_index, invalid_vout, invalid_note, event_has_data, invalid_input)",
-            s401="Missing or wrong bearer token (unauthorized)",
+            s401=AUTH_ERRORS["s401"],
+            s403=AUTH_ERRORS["s403"],
             s404="Admin API off, or no such mint/burn Transfer log stored (unknown_event)",
             s409="The event already has a link (link_exists)",
             s413="Body too large",
         ),
     )
-    async def link(self, request: Request, reconcile: Reconcile, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
-        who = f"admin-api {request.client.host if request.client else 'unknown'}"
+    async def link(self, reconcile: Reconcile, caller: Caller, data: JSONBody[LinkSubmission]) -> dict[str, Any]:
         return await reconcile.add_link(
             deployment=data.deployment,
             tx_hash=data.tx_hash,
@@ -105,7 +109,7 @@ class ReconciliationAdmin(Controller):
             btc_txid=data.btc_txid,
             vout=data.vout,
             note=data.note,
-            created_by=who,
+            created_by=caller.actor,
         )
 
 

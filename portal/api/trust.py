@@ -10,7 +10,7 @@ from litestar.params import JSONBody, Parameter
 from litestar.response import Template
 
 from portal.api.attestations import error_responses
-from portal.deps import Trust
+from portal.deps import Hot, Trust
 from reserves.storage.events import PUBLIC_KINDS as KINDS
 from reserves.trust.service import MAX_PAGE
 
@@ -69,10 +69,13 @@ class TrustController(Controller):
     async def submit(
         self,
         trust: Trust,
+        hot: Hot,
         data: JSONBody[GuardianSignature],
         attestation_id: Annotated[str, Parameter(max_length=64, description="attestation id")],
     ) -> dict[str, Any]:
-        return await trust.submit_signature(attestation_id, data.pubkey, data.sig)
+        result = await trust.submit_signature(attestation_id, data.pubkey, data.sig)
+        await hot.refresh()  # this process serves the signature at once; the others within their poll
+        return result
 
     @get(
         "/guardians",

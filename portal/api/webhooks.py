@@ -1,4 +1,4 @@
-"""Webhook subscriptions under /admin/v1/webhooks (bearer token), and the public v1a key.
+"""Webhook subscriptions under /admin/v1/webhooks (admin keys with the webhooks scope), and the public v1a key.
 
 The handlers only translate HTTP to reserves.webhooks.service.WebhookService, which the CLI
 (`reserves webhooks ...`) calls too: every check lives there.
@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import JSONBody, Parameter, QueryParameter
 
-from portal.api.admin import AUTH_ERRORS, admin_guard
+from portal.api.admin import AUTH_ERRORS
+from portal.api.admin_auth import CALLER, WEBHOOKS, Caller, admin_guard
 from portal.api.proofs import error_specs
 from portal.deps import WebhookKeysDep, Webhooks
 from reserves.webhooks.catalogue import TYPES
@@ -46,6 +47,10 @@ class WebhookAdminController(Controller):
     path = "/admin/v1/webhooks"
     tags = ["webhooks"]
     guards = [admin_guard]
+    dependencies = CALLER
+    include_in_schema = False  # documented at /admin/v1/openapi.json (admin_schema)
+    # Every route needs the webhooks scope, reads too: a receiver's URL may carry its own token.
+    opt = WEBHOOKS
 
     @post(
         "/",
@@ -54,8 +59,8 @@ class WebhookAdminController(Controller):
         description=f"Event types: {', '.join(TYPES)}.",
         responses=error_specs(**ERRORS),
     )
-    async def add(self, webhooks: Webhooks, data: JSONBody[NewSubscription]) -> dict[str, Any]:
-        return await webhooks.add(
+    async def add(self, webhooks: Webhooks, caller: Caller, data: JSONBody[NewSubscription]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).add(
             url=data.url, events=data.events, description=data.description, threshold_bp=data.threshold_bp
         )
 
@@ -73,7 +78,7 @@ class WebhookAdminController(Controller):
         responses=error_specs(**ERRORS),
     )
     async def update(
-        self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID], data: JSONBody[dict[str, Any]]
+        self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID], data: JSONBody[dict[str, Any]]
     ) -> dict[str, Any]:
         unknown = sorted(set(data) - PATCH_KEYS)
         if unknown:
@@ -90,7 +95,7 @@ class WebhookAdminController(Controller):
             threshold_bp=data.get("threshold_bp"),
             clear_threshold="threshold_bp" in data and data["threshold_bp"] is None,
         )
-        return await webhooks.update(sub_id, change)
+        return await webhooks.acting_as(caller.actor).update(sub_id, change)
 
     @delete(
         "/{sub_id:str}",
@@ -98,8 +103,8 @@ class WebhookAdminController(Controller):
         summary="Delete a subscription and its deliveries",
         responses=error_specs(**ERRORS),
     )
-    async def remove(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> None:
-        await webhooks.delete(sub_id)
+    async def remove(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> None:
+        await webhooks.acting_as(caller.actor).delete(sub_id)
 
     @post(
         "/{sub_id:str}/pause",
@@ -107,8 +112,8 @@ class WebhookAdminController(Controller):
         summary="Stop delivering (events still queue)",
         responses=error_specs(**ERRORS),
     )
-    async def pause(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.pause(sub_id)
+    async def pause(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).pause(sub_id)
 
     @post(
         "/{sub_id:str}/resume",
@@ -116,8 +121,8 @@ class WebhookAdminController(Controller):
         summary="Deliver again (also re-enables a disabled one)",
         responses=error_specs(**ERRORS),
     )
-    async def resume(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.resume(sub_id)
+    async def resume(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).resume(sub_id)
 
     @post(
         "/{sub_id:str}/rotate-secret",
@@ -125,8 +130,8 @@ class WebhookAdminController(Controller):
         summary="A new secret; the old one also signs during the grace period",
         responses=error_specs(**ERRORS),
     )
-    async def rotate(self, webhooks: Webhooks, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
-        return await webhooks.rotate_secret(sub_id)
+    async def rotate(self, webhooks: Webhooks, caller: Caller, sub_id: Annotated[str, SUB_ID]) -> dict[str, Any]:
+        return await webhooks.acting_as(caller.actor).rotate_secret(sub_id)
 
     @get(
         "/{sub_id:str}/deliveries",
@@ -154,10 +159,11 @@ class WebhookAdminController(Controller):
     async def redeliver(
         self,
         webhooks: Webhooks,
+        caller: Caller,
         sub_id: Annotated[str, SUB_ID],
         delivery_id: Annotated[int, Parameter(ge=1, le=2**53 - 1)],
     ) -> dict[str, Any]:
-        return await webhooks.redeliver(sub_id, delivery_id)
+        return await webhooks.acting_as(caller.actor).redeliver(sub_id, delivery_id)
 
 
 @get(

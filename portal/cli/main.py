@@ -6,6 +6,7 @@ import os
 
 import click
 
+from portal.cli.admin_keys import admin_keys
 from portal.cli.common import configure_logging
 from portal.cli.evidence import verify_evidence_command
 from portal.cli.guardian import guardian
@@ -56,5 +57,6 @@ for command in (
     guardian,
     verify_evidence_command,
     webhooks,
+    admin_keys,
 ):
     main.add_command(command)

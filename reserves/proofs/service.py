@@ -33,6 +33,7 @@ from reserves.storage import proofs_repository as prepo
 from reserves.storage.db import Database
 from reserves.storage.proof_models import ChallengeRow, ProofRow
 from reserves.storage.repository import utc
+from reserves.trust import audit
 
 log = logging.getLogger(__name__)
 MAX_DETAIL = 500
@@ -111,9 +112,16 @@ class ProofService:
     # -- challenges --------------------------------------------------------------------------
 
     async def create_challenge(
-        self, *, purpose: str = "operator", nonce: str | None = None, address: str | None = None
+        self,
+        *,
+        purpose: str = "operator",
+        nonce: str | None = None,
+        address: str | None = None,
+        actor: str | None = None,
     ) -> dict[str, Any]:
-        """A new challenge bound to the newest attested block; with `address`, a to_sign PSBT too."""
+        """A new challenge bound to the newest attested block; with `address`, a to_sign PSBT too.
+
+        With `actor` (an admin caller), the creation is written to the audit log in the same transaction."""
         if nonce is not None:
             check_nonce(nonce)
         canonical = self._canonical(address) if address is not None else None
@@ -122,6 +130,9 @@ class ProofService:
             anchor = await fresh_anchor(session, now)
             row = self._challenge_row(anchor, purpose, nonce, now)
             await prepo.insert_challenge(session, row)
+            if actor is not None:
+                detail = {"challenge": row.id, "address": canonical}
+                await audit.append(session, actor=actor, action="admin.challenge", detail=detail, at=now)
             await session.commit()
         out = challenge_json(row)
         if canonical is not None:
@@ -179,8 +190,11 @@ class ProofService:
         signature: object = None,
         psbt: object = None,
         source: str = "admin",
+        actor: str | None = None,
     ) -> dict[str, Any]:
         """Verify a signature (or a signed to_sign PSBT) over an operator challenge and store the result.
+
+        With `actor` (an admin caller), the submission is written to the audit log with the proof.
 
         Every result is stored, invalid ones included; the reply says which it was. Refused
         (nothing stored): unknown or expired challenge, an address outside the reserve set.
@@ -198,6 +212,9 @@ class ProofService:
         row = await asyncio.to_thread(self._verified_row, challenge, canonical, located, text, psbt is not None, source)
         async with self.db.sessions() as session:
             await prepo.insert_proof(session, row)
+            if actor is not None:
+                detail = {"challenge": cid, "address": canonical, "outcome": row.outcome}
+                await audit.append(session, actor=actor, action="admin.proof", detail=detail, at=now)
             await session.commit()
         return proof_json(row, now)
 

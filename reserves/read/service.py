@@ -191,6 +191,25 @@ class ReserveService:
         the status of now (the job may have died, the database may be locked, a key may be gone).
         """
         now = now or datetime.now(timezone.utc)
+        return self.as_of(await self.signed_dashboard(recent=recent, now=now), now)
+
+    def as_of(self, view: views.DashboardView, now: datetime) -> views.DashboardView:
+        """`view` (as signed: status = published_status) as it holds at `now`: its age, and `stale`
+        once the attestation is older than `stale_after_seconds` or dated in the future.
+
+        Cheap (no I/O): the web role's cached view (reserves.read.hot) goes through it per request."""
+        if not view.has_data or view.issued_at is None:
+            return view
+        issued = datetime.fromisoformat(view.issued_at.replace("Z", "+00:00"))
+        age = views.age_seconds(issued, now)
+        signed = {"status": view.published_status, "status_reasons": view.status_reasons}
+        status, reasons = self.status_now(signed, issued, now)
+        return dataclasses.replace(view, status=status, status_reasons=reasons, age_seconds=age)
+
+    async def signed_dashboard(self, *, recent: int = 10, now: datetime | None = None) -> views.DashboardView:
+        """The dashboard's figures as the newest attestation signed them (no staleness applied:
+        `as_of` does that); the sparkline ends at `now`."""
+        now = now or datetime.now(timezone.utc)
         s = self.settings
         async with self.db.sessions() as session:
             signer_pubkeys = [p for p, _ in announced_keys(await live_workers(session, now))]
@@ -221,16 +240,13 @@ class ReserveService:
             return views.DashboardView(has_data=False, **base)
         latest = rows[0]
         body = documents.document(latest)
-        issued = repo.utc(latest.issued_at)
-        age = views.age_seconds(issued, now)
-        status, reasons = self.status_now(body, issued, now)
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
         deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
             has_data=True,
-            status=status,
+            status=body["status"],
             published_status=body["status"],
-            status_reasons=reasons,
+            status_reasons=list(body["status_reasons"]),
             ratio_bp=body["ratio_bp"],
             ratio_percent=percent(body["ratio_bp"]),
             reserves_sat=body["reserves"]["total_sat"],
@@ -247,7 +263,7 @@ class ReserveService:
             attestation_id=latest.id,
             sequence=latest.sequence,
             issued_at=body["issued_at"],
-            age_seconds=age,
+            age_seconds=views.age_seconds(repo.utc(latest.issued_at), now),
             reserve_sources=sources,
             deployments=deployments,
             recent=[views.row_summary(r) for r in rows],
@@ -256,7 +272,7 @@ class ReserveService:
 
     def status_now(self, body: dict[str, Any], issued: datetime, now: datetime) -> tuple[str, list[str]]:
         """The status of now from the newest attestation's signed one: `stale` once it is too old or
-        dated in the future. The dashboard and /metrics both say it this way."""
+        dated in the future. The dashboard (as_of) and /metrics both say it this way."""
         age = views.age_seconds(issued, now)
         status, reasons = body["status"], list(body["status_reasons"])
         if issued > now + FUTURE_TOLERANCE:

@@ -194,7 +194,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
     _no_unknown(
         "portal.",
         t,
-        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", *_STREAM_KEYS},
+        {"host", "port", "issuer_name", "issuer_url", "token_symbol", "forwarded_allow_ips", "hsts", *_STREAM_KEYS},
     )
     forwarded = _short(t, "forwarded_allow_ips", "portal.forwarded_allow_ips", "-", 1000)
     d = PortalSettings()
@@ -210,6 +210,7 @@ def _portal(t: dict[str, Any]) -> PortalSettings:
         issuer_url=url,
         token_symbol=_short(t, "token_symbol", "portal.token_symbol", d.token_symbol, 32),
         forwarded_allow_ips=None if forwarded == "-" else forwarded,
+        hsts=_bool(t, "hsts", "portal.hsts", d.hsts),
         stream_max_clients=_int(
             t, "stream_max_clients", "portal.stream_max_clients", d.stream_max_clients, lo=1, hi=100_000
         ),
@@ -322,13 +323,14 @@ def _reserve_set(t: dict[str, Any]) -> ReserveSetSettings:
 
 
 def _admin(t: dict[str, Any], env: Mapping[str, str], base: Path) -> AdminSettings:
-    _no_unknown("admin.", t, {"token_env", "token_file"})
+    _no_unknown("admin.", t, {"token_env", "token_file", "key_cache_seconds"})
     if "token" in t:
         raise ConfigError("admin.token: give token_env or token_file, never the token itself")
     token = _secret(t, "token", "admin.token", env, base)
     if token is not None and len(token) < 32:
         raise ConfigError("admin.token: at least 32 characters")
-    return AdminSettings(token=token)
+    cache = _num(t, "key_cache_seconds", "admin.key_cache_seconds", AdminSettings.key_cache_seconds, lo=0.0, hi=60.0)
+    return AdminSettings(token=token, key_cache_seconds=cache)
 
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?$")

@@ -26,6 +26,8 @@ class PortalSettings:
     token_symbol: str = "RBTC"
     # Behind a reverse proxy: the proxy addresses whose X-Forwarded-For names the real client.
     forwarded_allow_ips: str | None = None
+    # Served over TLS (directly or behind a TLS-terminating proxy): send Strict-Transport-Security.
+    hsts: bool = False
     # GET /api/v1/events/stream, per web process: concurrent streams (more get 503), seconds between
     # `: keep-alive` comments, seconds between reads of the outbox while someone listens.
     stream_max_clients: int = 200
@@ -113,9 +115,12 @@ class ReserveSetSettings:
 
 @dataclass(frozen=True)
 class AdminSettings:
-    """The admin API under /admin/v1: off unless a bearer token is configured (token_env/token_file)."""
+    """The admin API under /admin/v1: on when a bearer token is configured (token_env/token_file) or
+    an admin key exists (`reserves admin-keys create`). Each process caches the keys for
+    `key_cache_seconds`: a created or revoked key counts within that delay."""
 
     token: str | None = field(default=None, repr=False)
+    key_cache_seconds: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """The append-only audit log of operator actions: who, what and when, each entry hash-chained to the last.
 
 Actions: config.changed (a start with another configuration), reserve_set.version, key.introduced,
-key.rotated, guardians.changed, guardian.signature, admin.link. `actor` says who: "operator"
-(the configuration), "engine", "guardian:<key_id>", "admin-api". `detail` is a small JSON object
-without secrets. The database refuses UPDATE and DELETE on the table (triggers, migration 0008).
+key.rotated, guardians.changed, guardian.signature, admin.link, admin.challenge, admin.proof,
+webhook.*, admin_key.created, admin_key.revoked. `actor` says who: "operator" (the configuration),
+"engine", "guardian:<key_id>", "admin-key:<name>" (an admin API key; the [admin] token is
+"admin-key:admin-token"), "cli". The log is public: it never carries a client's address.
+`detail` is a small JSON object without secrets. The database refuses UPDATE and DELETE on the
+table (triggers, migration 0008).
 """
 
 from __future__ import annotations

@@ -56,6 +56,10 @@ class WebhookService:
     def __init__(self, db: Database, settings: WebhookSettings, keys: WebhookKeys, actor: str = "admin") -> None:
         self.db, self.settings, self.keys, self.actor = db, settings, keys, actor
 
+    def acting_as(self, actor: str) -> WebhookService:
+        """The same service, writing `actor` (e.g. admin-key:<name>) into the audit log."""
+        return WebhookService(self.db, self.settings, self.keys, actor)
+
     # -- checks ------------------------------------------------------------------------------------
 
     def _vault(self):

@@ -7,12 +7,15 @@ the redesign of issue 11 (make_expected.py, make_older.py); only harness.py foll
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
 
-from portal.app import create_app
-from portal.worker_app import create_worker_app
+from portal import deps
+from portal.api.admin_schema import admin_openapi
+from portal.app import ADMIN_CONTROLLERS, create_app
+from portal.worker_app import WorkerAdminController, create_worker_app
 from reserves.attestation.verify import verify_chain
 from reserves.settings.load import default_settings
 from reserves.worker.worker import Worker
@@ -81,15 +84,37 @@ REDOCUMENTED = {"/api/v1/events": {"description"}, "/healthz": {"description", "
 ADDED_SCHEMAS = {"NewSubscription"}
 
 
+def _as_recorded(path_item: dict) -> dict:
+    """An admin route's documentation as recorded before issue 13: without the 403 every admin route
+    gained (insufficient_scope), and with "token" where the 401 now says "key"."""
+    out = copy.deepcopy(path_item)
+    for operation in out.values():
+        responses = operation["responses"]
+        assert "insufficient_scope" in responses.pop("403")["description"]
+        responses["401"]["description"] = responses["401"]["description"].replace("bearer key", "bearer token")
+    return out
+
+
 def test_the_openapi_document_is_unchanged_but_for_the_route_that_moved_to_the_worker(tmp_path):
     settings = default_settings(tmp_path)
     web = create_app(settings).openapi_schema.to_schema()
     worker = create_worker_app(Worker(settings)).openapi_schema.to_schema()
+    # Issue 13: the public documents list no admin route; each role documents its own at /admin/v1/openapi.json.
+    web_admin = admin_openapi(ADMIN_CONTROLLERS, title="web", dependencies=deps.DEPENDENCIES)
+    worker_admin = admin_openapi([WorkerAdminController], title="worker")
+    assert not [p for p in (*web["paths"], *worker["paths"]) if p.startswith("/admin")]
+    assert all(p.startswith("/admin/v1/") for p in (*web_admin["paths"], *worker_admin["paths"]))
     before = json.loads((HERE / "openapi.json").read_text())
-    assert set(worker["paths"]) - set(web["paths"]) == MOVED_TO_WORKER
-    assert not MOVED_TO_WORKER & set(web["paths"])
-    paths = {**web["paths"], **{p: worker["paths"][p] for p in MOVED_TO_WORKER}}
-    schemas = {**worker["components"].get("schemas", {}), **web["components"].get("schemas", {})}
+    assert set(worker_admin["paths"]) == MOVED_TO_WORKER
+    assert not MOVED_TO_WORKER & set(web_admin["paths"])
+    admin_paths = {**web_admin["paths"], **worker_admin["paths"]}
+    paths = {**web["paths"], **{p: _as_recorded(item) for p, item in admin_paths.items()}}
+    schemas = {
+        **worker["components"].get("schemas", {}),
+        **web["components"].get("schemas", {}),
+        **web_admin["components"].get("schemas", {}),
+        **worker_admin["components"].get("schemas", {}),
+    }
     assert set(paths) - set(before["paths"]) == ADDED and set(before["paths"]) <= set(paths)
     assert {p: paths[p] for p in before["paths"] if p not in REDOCUMENTED} == {
         p: v for p, v in before["paths"].items() if p not in REDOCUMENTED

@@ -167,12 +167,12 @@ def test_public_health_names_no_host_process_or_error(client):
 @pytest.mark.parametrize("path", ["/readyz", "/admin/v1/health"])
 def test_the_operator_view_has_the_workers_behind_the_token(client, path):
     snapshot(client)
-    client.app.state.admin_token = "t" * 32  # as create_app keeps [admin] token
+    client.app.state.admin_keyring.token = "t" * 32  # as create_app keeps [admin] token
     try:
         r = client.get(path, headers={"Authorization": "Bearer " + "t" * 32})
         unauthorized = client.get("/admin/v1/health")
     finally:
-        client.app.state.admin_token = None
+        client.app.state.admin_keyring.token = None
     assert r.status_code == 200 and unauthorized.status_code == 401
     body = r.json()
     if path == "/admin/v1/health":
@@ -216,3 +216,26 @@ def test_the_batched_recorder_writes_what_observe_would():
     assert samples(HTTP_DURATION, "reserves_http_request_duration_seconds") == samples(reference, "ref")
     assert HTTP_REQUESTS.labels("GET", "/test/recorder", "200")._value.get() == len(values)
     assert HTTP_REQUESTS.labels("POST", "/test/recorder", "503")._value.get() == 1
+
+
+def test_answers_before_routing_are_counted_by_their_route(client):
+    """The hot paths, the one-second cache's replays and HEAD answer without Litestar's router (or on
+    a copy of the scope): each still names its route, none counts as `unmatched`."""
+    env = snapshot(client)
+
+    def count(text: str, method: str, route: str, status: str = "200") -> float:
+        return metric(text, "reserves_http_requests_total", method=method, route=route, status=status) or 0
+
+    before = client.get("/metrics").text
+    by_id = "/api/v1/attestations/{attestation_id}"
+    for _ in range(2):
+        assert client.get("/api/v1/attestations/latest").status_code == 200
+        assert client.get(f"/api/v1/attestations/{env['id']}").status_code == 200
+        assert client.get("/api/v1/keys").status_code == 200  # the second from the one-second cache
+        assert client.head("/api/v1/summary").status_code == 200
+    after = client.get("/metrics").text
+    assert count(after, "GET", "/api/v1/attestations/latest") == count(before, "GET", "/api/v1/attestations/latest") + 2
+    assert count(after, "GET", by_id) == count(before, "GET", by_id) + 2
+    assert count(after, "GET", "/api/v1/keys") == count(before, "GET", "/api/v1/keys") + 2
+    assert count(after, "HEAD", "/api/v1/summary") == count(before, "HEAD", "/api/v1/summary") + 2
+    assert count(after, "GET", "unmatched", "404") == count(before, "GET", "unmatched", "404")

@@ -1,4 +1,5 @@
-"""The admin API: bearer token (404 when off, 401 when wrong), operator challenges, proof submission, hostile input."""
+"""The admin API with the configured token: 404 when off, 401 when wrong, operator challenges, proof submission,
+hostile input. Admin keys and scopes: tests/admin."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chains.bitcoin.proofs import sign_simple
+from reserves.admin.keyring import AdminKeyring
 from reserves.proofs.library import cosign_to_sign_psbt
 from reserves.settings.model import AdminSettings
 from tests.portal.conftest import snapshot
@@ -70,17 +72,26 @@ def test_missing_or_wrong_token_is_401(client, headers):
 
 
 def test_admin_api_is_404_without_a_configured_token(client):
-    client.app.state.admin_token = None  # as create_app keeps it without [admin]
+    keyring = client.app.state.admin_keyring
+    # As the app runs without [admin] and with no admin key stored: the admin API is off.
+    client.app.state.admin_keyring = AdminKeyring(keyring.db, None)
     try:
         for headers in ({}, AUTH):
             _error(client.post("/admin/v1/challenges", headers=headers), 404, "not_found")
+            _error(client.get("/admin/v1/openapi.json", headers=headers), 404, "not_found")
     finally:
-        client.app.state.admin_token = TOKEN
+        client.app.state.admin_keyring = keyring
 
 
-def test_admin_routes_are_in_the_openapi_schema(client):
-    paths = client.get("/schema/openapi.json").json()["paths"]
-    assert {"/admin/v1/challenges", "/admin/v1/proofs", "/api/v1/challenges", "/api/v1/proofs"} <= set(paths)
+def test_admin_routes_are_only_in_the_admin_openapi_document(client):
+    public = client.get("/schema/openapi.json").json()["paths"]
+    assert {"/api/v1/challenges", "/api/v1/proofs"} <= set(public)
+    assert not [p for p in public if p.startswith("/admin")]
+    _error(client.get("/admin/v1/openapi.json"), 401, "unauthorized")
+    admin = client.get("/admin/v1/openapi.json", headers=AUTH).json()
+    assert {"/admin/v1/challenges", "/admin/v1/proofs", "/admin/v1/reconciliation/links"} <= set(admin["paths"])
+    assert all(p.startswith("/admin/v1/") for p in admin["paths"])
+    assert admin["components"]["securitySchemes"]["AdminKey"]["scheme"] == "bearer"
 
 
 # -- challenges ---------------------------------------------------------------------------------
@@ -146,6 +157,23 @@ def test_hot_wallet_proof_is_valid_and_listed(client):
     assert [p["outcome"] for p in proofs] == ["valid"]
     status = client.get("/api/v1/proofs").json()
     assert next(a for a in status["addresses"] if a["address"] == address)["status"] == "fresh"
+
+
+def test_challenges_and_proofs_are_audited_with_the_key_name_and_no_address(client):
+    address = _wallet(client, "hot").address(3)
+    c = _challenge(client)
+    key = client.world.devnet.signing_keys(address)[0]
+    signature = sign_simple(address, c["message"], key, "regtest")
+    assert _submit(client, challenge_id=c["id"], address=address, signature=signature).status_code == 201
+    refused = _submit(client, challenge_id="0" * 32, address=address, signature=signature)
+    assert refused.status_code == 404  # nothing stored, nothing audited
+    entries = client.get("/api/v1/audit", params={"limit": 50}).json()["items"]
+    mine = [(e["actor"], e["action"], e["detail"]) for e in entries if e["detail"].get("challenge") == c["id"]]
+    assert mine == [
+        ("admin-key:admin-token", "admin.proof", {"challenge": c["id"], "address": address, "outcome": "valid"}),
+        ("admin-key:admin-token", "admin.challenge", {"challenge": c["id"], "address": None}),
+    ]
+    assert "testclient" not in str(entries) and "admin-api" not in str(entries)
 
 
 def test_multisig_psbt_proves_the_keys_that_signed(client):

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 
+from portal.app import create_app
 from reserves.attestation.verify import verify_chain, verify_document
+from reserves.settings.load import default_settings
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 STATIC = Path(__file__).resolve().parents[2] / "portal" / "static"
 HTMX_2_0_11_SHA256 = "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717"
@@ -93,6 +98,7 @@ def test_history_and_health(client):
     assert hist["bucket_seconds"] == 60 and sum(p["points"] for p in hist["points"]) >= 1
     small = client.get("/api/v1/history", params={"bucket": 10})  # no range: the last 500 buckets
     assert small.status_code == 200 and sum(p["points"] for p in small.json()["points"]) >= 1
+    client.world.call(client.world.worker.status.beat, True)  # it beats only when told: it may have gone silent
     health = client.get("/readyz").json()
     assert health["status"] == "ok" and health["latest_sequence"] >= 0 and health["reasons"] == []
     assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
@@ -219,6 +225,7 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
     total = client.get("/api/v1/attestations", params={"limit": 500}).json()["items"]
     one_doc = len(__import__("json").dumps(total[0]["attestation"], separators=(",", ":")))
     monkeypatch.setattr(service_mod, "MAX_PAGE_BYTES", int(one_doc * 1.5))  # room for one document
+    serve_now(client)
     seen, cursor = [], None
     while True:
         params = {"limit": 500, **({"cursor": cursor} if cursor else {})}
@@ -234,21 +241,48 @@ def test_a_page_stops_at_its_byte_budget_and_the_cursor_carries_on(client, monke
 def test_a_database_outage_is_a_503_not_a_500(client, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    service = client.app.state.services.reserves
+    snapshot(client)
+    services = client.app.state.services
+    before = client.get("/api/v1/attestations/latest").json()
 
     class DownSessions:  # test double: every session fails as a dead server would
         def __call__(self):
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(service.db, "sessions", DownSessions())
-    for path in ("/api/v1/attestations/latest", "/api/v1/attestations", "/api/v1/summary", "/"):
+    monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
+    with pytest.raises(OperationalError):  # what the web process's poll meets: it keeps what it read
+        client.blocking_portal.call(services.hot.refresh)
+    for path in ("/api/v1/attestations", "/api/v1/reserve-set/versions", f"/api/v1/attestations/{'0' * 64}"):
         r = client.get(path)
         assert r.status_code == 503, (path, r.text)
         assert r.json()["error"]["code"] == "storage" and r.headers["retry-after"] == "5"
+    # What the crowd reads stays up from memory: the signed document, and figures aged per request
+    # (test_an_unreachable_database_ages_the_cached_view_into_stale).
+    assert client.get("/api/v1/attestations/latest").json() == before
+    assert client.get("/api/v1/summary").json()["attestation_id"] == before["id"]
+    assert client.get("/").status_code == 200
     r = client.get("/readyz")
     assert r.status_code == 503 and r.json()["database"] == "unavailable"
     assert r.json()["reasons"] == ["database_unavailable"]
     assert client.get("/healthz").status_code == 200  # liveness reads no database
+
+
+def test_a_process_that_never_read_the_database_answers_503(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    s = default_settings(tmp_path)
+    with TestClient(create_app(replace(s, devnet=replace(s.devnet, enabled=False)))) as fresh:
+        services = fresh.app.state.services
+
+        class DownSessions:
+            def __call__(self):
+                raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+        monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
+        services.hot._dashboard = None  # as at start, before the first read succeeded
+        for path in ("/api/v1/attestations/latest", "/api/v1/summary", "/"):
+            r = fresh.get(path)
+            assert r.status_code == 503 and r.json()["error"]["code"] == "storage", (path, r.text)
 
 
 def test_stale_by_age_boundary_and_future_dates(client):
@@ -276,6 +310,7 @@ def test_health_is_degraded_while_no_live_worker_leads(client):
     /readyz says so at once instead of answering ok until the newest attestation ages out."""
     rt = client.world
     snapshot(client)
+    rt.call(rt.worker.status.beat, True)  # this module's worker beats only when told: it may have gone silent
     assert client.get("/readyz").json()["status"] == "ok"
     rt.call(rt.worker.status.gone)
     r = client.get("/readyz")

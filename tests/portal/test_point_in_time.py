@@ -8,6 +8,7 @@ from litestar.testing import TestClient
 
 from portal.cli.main import main
 from portal.worker_app import create_worker_app
+from reserves.admin.service import AdminKeyService
 from reserves.settings.model import AdminSettings, SourceSettings
 from reserves.snapshot.point_in_time import UNSUPPORTED, reserves_at
 from reserves.snapshot.sources import Source
@@ -117,3 +118,16 @@ def test_cli_prints_json_and_exits_by_completeness(tmp_path, monkeypatch, devnet
     assert result.exit_code == 0, result.output
     assert '"complete": true' in result.output
     assert CliRunner().invoke(main, ["point-in-time", "--config", str(config), "-5"]).exit_code == 2
+
+
+def test_an_admin_key_with_read_reads_the_worker_route_and_its_schema(client):
+    made = client.blocking_portal.call(AdminKeyService(client.worker.db).create, "pit-reader", ["read"])
+    other = client.blocking_portal.call(AdminKeyService(client.worker.db).create, "pit-operator", ["operate"])
+    client.app.state.admin_keyring.cache_seconds = 0  # see the keys at once (the delay has its own tests)
+    key = {"Authorization": f"Bearer {made['key']}"}
+    assert client.get("/admin/v1/reserves/at/1", headers=key).status_code == 200
+    r = client.get("/admin/v1/reserves/at/1", headers={"Authorization": f"Bearer {other['key']}"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "insufficient_scope"
+    paths = client.get("/admin/v1/openapi.json", headers=key).json()["paths"]
+    assert list(paths) == ["/admin/v1/reserves/at/{height}"]
+    assert "/admin/v1/reserves/at/{height}" not in client.get("/schema/openapi.json").json()["paths"]

@@ -6,6 +6,7 @@ import pytest
 
 from reserves.declarations.reserve_set import build_reserve_set, record_reserve_set, reserve_set_hash
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 
 def error_code(resp) -> str:
@@ -155,4 +156,5 @@ def test_new_versions_are_listed_newest_first_and_old_ones_stay(client):
     assert seen[1]["diff"]["wallets_added"] == ["spare"] and seen[1]["reason"] == "spare wallet added"
     assert client.get("/api/v1/reserve-set").json()["version"] == 3
     assert client.get("/api/v1/reserve-set/versions/1").json()["reason"] == "initial declaration"
+    serve_now(client)
     assert "spare wallet added" in client.get("/").text

@@ -15,6 +15,7 @@ from reserves.devnet.guardians import DEVNET_GUARDIANS, cosign
 from reserves.jobs.snapshot import snapshot_job
 from reserves.trust.keys import EngineKeys
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 
 def code(resp) -> str:
@@ -37,6 +38,7 @@ def test_pending_until_the_devnet_guardians_sign_then_final(client):
     assert "pending" in client.get("/partials/assurance").text
     rt = client.world
     rt.call(cosign, rt.db, rt.worker.devnet_guardians)
+    serve_now(client)
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert view["finality"] == "final" and view["signed_count"] == 2 and view["final_at"]
     served = client.get(f"/api/v1/attestations/{env['id']}").json()
@@ -129,11 +131,11 @@ def test_a_new_engine_key_needs_the_old_one_and_the_chain_trusts_it(client):
         r = client.get("/readyz")
         assert r.status_code == 503 and r.json()["reasons"] == ["snapshots_refused"]
         assert "previous_key_file" not in r.text  # the error's text is for operators only
-        client.app.state.admin_token = "operator-token"  # as create_app keeps [admin] token
+        client.app.state.admin_keyring.token = "operator-token"  # as create_app keeps [admin] token
         try:
             r = client.get("/admin/v1/health", headers={"Authorization": "Bearer operator-token"})
         finally:
-            client.app.state.admin_token = None
+            client.app.state.admin_keyring.token = None
         health = r.json()
         assert r.status_code == 503 and health["status"] == "degraded" and health["reasons"] == ["snapshots_refused"]
         assert health["last_snapshot_error"]["code"] == "signing_key"

@@ -13,6 +13,7 @@ from reserves.settings.load import default_settings
 from reserves.storage import repository as repo
 from tests.portal import supply_samples as ss
 from tests.portal.conftest import snapshot
+from tests.support import serve_now
 
 
 def error_code(resp) -> str:
@@ -51,6 +52,7 @@ def store(client: TestClient, body: dict, previous: str | None = None) -> str:
             await repo.insert_attestation(session, row, point)
 
     client.blocking_portal.call(insert)
+    serve_now(client)
     return row.id
 
 

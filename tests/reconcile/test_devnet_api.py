@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
+from reserves.admin.keyring import AdminKeyring
 from reserves.settings.model import AdminSettings
 from reserves.storage.reconcile_models import ReconcileLinkRow
 from reserves.storage.supply_models import SupplyEventRow
@@ -170,11 +171,13 @@ def test_link_needs_the_admin_token(client):
     for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}):
         r = client.post("/admin/v1/reconciliation/links", json={}, headers=headers)
         assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
-    client.app.state.admin_token = None  # as create_app keeps it without [admin]
+    keyring = client.app.state.admin_keyring
+    # As the app runs without [admin] and with no admin key stored: the admin API is off.
+    client.app.state.admin_keyring = AdminKeyring(keyring.db, None)
     try:
         assert client.post("/admin/v1/reconciliation/links", json={}, headers=AUTH).status_code == 404
     finally:
-        client.app.state.admin_token = TOKEN
+        client.app.state.admin_keyring = keyring
 
 
 def test_link_round_trip_and_duplicate(client):
@@ -190,10 +193,10 @@ def test_link_round_trip_and_duplicate(client):
     r = _link(client, **body)
     assert r.status_code == 201, r.text
     link = r.json()["link"]
-    assert (link["tx_hash"], link["btc_txid"], link["created_by"].startswith("admin-api")) == (
+    assert (link["tx_hash"], link["btc_txid"], link["created_by"]) == (
         row.tx_hash,
         "ab" * 32,
-        True,
+        "admin-key:admin-token",  # the configured token's name; never the client's address
     )
     again = _link(client, **{**body, "btc_txid": "cd" * 32})
     assert again.status_code == 409 and again.json()["error"]["code"] == "link_exists"

@@ -1,0 +1,171 @@
+"""A one-second cache of the public read-only answers, in front of routing, per web process.
+
+A crowd asks the same few URLs over and over (the dashboard's panels, the keys, the supply, the
+proofs): each is computed from the database at most once per `ttl_seconds` per process, and
+concurrent misses for one URL wait for the first instead of each querying (no stampede). So the
+database's load under a crowd is bounded by the number of distinct URLs, not of clients, and what
+is served is never more than `ttl_seconds` older than the database.
+
+Only what is safe to share is kept: GET answers with status 200, no `Set-Cookie`, no
+`Cache-Control: no-store`/`private`, no `Vary` beyond `Accept-Encoding`, to requests without
+`Authorization` or `Cookie`, under the public prefixes, at most `max_body` bytes each and
+`max_bytes` in all (least recently used first out). The key is the path, the query string and
+whether the client takes gzip. A write (any other method) through this process empties the cache,
+so a client reads its own writes at once; writes elsewhere show within `ttl_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from portal.conditional import matches
+
+PUBLIC_PREFIXES = ("/api/v1/", "/partials/")
+NEVER = ("/api/v1/events/stream",)  # a stream never ends
+WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: str | None
+    expires: float
+    route: str | None = None  # the route template that answered (portal.observe counts by route)
+
+
+class MicroCache:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        ttl_seconds: float = 1.0,
+        max_body: int = 1024 * 1024,
+        max_bytes: int = 32 * 1024 * 1024,
+    ):
+        self.app = app
+        self.ttl, self.max_body, self.max_bytes = ttl_seconds, max_body, max_bytes
+        self._entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self._bytes = 0
+        self._pending: dict[tuple, asyncio.Event] = {}
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = self._key(scope) if scope["type"] == "http" else None
+        if key is None:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):  # type: ignore[typeddict-item]
+                    self.clear()  # a write through this process: its own next reads see it
+            return
+        http: HTTPScope = scope  # type: ignore[assignment]
+        entry = self._fresh(key)
+        if entry is None and key in self._pending:  # someone is computing it: wait for them
+            try:
+                await asyncio.wait_for(self._pending[key].wait(), WAIT_SECONDS)
+            except TimeoutError:
+                pass
+            entry = self._fresh(key)
+        if entry is not None:
+            if entry.route is not None:
+                http["path_template"] = entry.route
+            await _replay(http, send, entry)
+            return
+        event = self._pending.setdefault(key, asyncio.Event())
+        try:
+            await self.app(scope, receive, self._recording(key, scope, send))
+        finally:
+            if self._pending.get(key) is event:
+                del self._pending[key]
+            event.set()
+
+    def _key(self, scope: Scope) -> tuple | None:
+        http: HTTPScope = scope  # type: ignore[assignment]
+        path = http["path"]
+        if http["method"] != "GET" or not path.startswith(PUBLIC_PREFIXES) or path.startswith(NEVER):
+            return None
+        gzip = False
+        for name, value in http["headers"]:
+            name = name.lower()
+            if name in (b"authorization", b"cookie"):
+                return None
+            if name == b"accept-encoding":
+                gzip = b"gzip" in value.lower()
+        return path, http["query_string"], gzip
+
+    def _fresh(self, key: tuple) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= time.monotonic():
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def _recording(self, key: tuple, scope: Scope, send: Send) -> Send:
+        state: dict = {"keep": False, "headers": None, "chunks": [], "size": 0}
+
+        async def record(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                state["keep"] = message["status"] == 200 and _shareable(headers)
+                state["headers"] = headers
+            elif message["type"] == "http.response.body" and state["keep"]:
+                body = message.get("body", b"")
+                state["size"] += len(body)
+                if state["size"] > self.max_body:
+                    state["keep"], state["chunks"] = False, []
+                else:
+                    state["chunks"].append(body)
+                    if not message.get("more_body", False):
+                        self._store(key, state["headers"], b"".join(state["chunks"]), scope.get("path_template"))
+            await send(message)
+
+        return record
+
+    def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes, route: str | None = None) -> None:
+        etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+        self._drop(key)
+        self._entries[key] = _Entry(headers, body, etag, time.monotonic() + self.ttl, route)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes and self._entries:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+
+
+def _shareable(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        name, value = name.lower(), value.lower()
+        if name == b"set-cookie":
+            return False
+        if name == b"cache-control" and (b"no-store" in value or b"private" in value):
+            return False
+        if name == b"vary" and any(v.strip() not in (b"accept-encoding", b"") for v in value.split(b",")):
+            return False
+    return True
+
+
+async def _replay(scope: HTTPScope, send: Send, entry: _Entry) -> None:
+    if entry.etag is not None:
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"if-none-match"), None)
+        if matches(given, entry.etag):
+            kept = [(k, v) for k, v in entry.headers if k.lower() in (b"etag", b"cache-control", b"vary")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
+    await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
+    await send({"type": "http.response.body", "body": entry.body, "more_body": False})

@@ -1,0 +1,1 @@
+"""Admin API keys: storage, CLI, the guard over real HTTP."""
