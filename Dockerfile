@@ -15,4 +15,9 @@ RUN pip install --no-cache-dir -e . && useradd --create-home reserves && mkdir /
 USER reserves
 WORKDIR /data
 EXPOSE 8000 8001 8002
+# Liveness of the default command (the web role): an orchestrator that restarts unhealthy
+# containers must not restart a portal whose data is stale, so this is /healthz, not /readyz.
+# compose.yaml gives each service its own check (the web replicas: /readyz).
+HEALTHCHECK --interval=10s --timeout=4s --start-period=30s \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)"]
 CMD ["reserves", "serve", "--host", "0.0.0.0"]

@@ -20,6 +20,7 @@ setup: $(VENV)/.installed
 
 setup-test: $(VENV)/.installed-test node_modules/.installed
 	scripts/ensure-chromium
+	scripts/ensure-caddy
 
 bench: setup-test
 	scripts/ensure-wrk

@@ -23,8 +23,9 @@ from portal.allow import AllowHeader
 from portal.api import monitor, reconcile
 from portal.api.admin import AdminController
 from portal.api.admin_schema import admin_schema_route
-from portal.api.attestations import AttestationController, healthz
+from portal.api.attestations import AttestationController
 from portal.api.evidence import evidence
+from portal.api.health import HealthAdmin, healthz, metrics, readyz
 from portal.api.proofs import ProofPartials, PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
 from portal.api.trust import AssurancePartial, TrustController
@@ -36,6 +37,8 @@ from portal.head import HeadAsGet
 from portal.hot_paths import HotPaths
 from portal.limits import RequestLimits
 from portal.microcache import MicroCache
+from portal.observe.layer import ObservedApp
+from portal.observe.metrics import RECORDER
 from portal.pages import DashboardController, render_page
 from portal.ratelimit.limiter import build_limiter
 from portal.ratelimit.middleware import RateLimitMiddleware
@@ -53,7 +56,7 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_REQUEST_BODY = 64 * 1024
 # Every admin controller of the web role: kept out of /schema, documented at /admin/v1/openapi.json.
-ADMIN_CONTROLLERS = (AdminController, WebhookAdminController, reconcile.ReconciliationAdmin)
+ADMIN_CONTROLLERS = (AdminController, WebhookAdminController, reconcile.ReconciliationAdmin, HealthAdmin)
 
 
 async def start_services(settings: Settings) -> tuple[Database, deps.Services]:
@@ -84,6 +87,7 @@ def create_app(settings: Settings) -> Litestar:
         try:
             yield
         finally:
+            RECORDER.flush()  # the last second's requests, before the process ends
             await app.state.services.hot.stop()
             await app.state.services.stream.stop()
             await db.dispose()
@@ -98,6 +102,9 @@ def create_app(settings: Settings) -> Litestar:
             AssurancePartial,
             DashboardController,
             healthz,
+            readyz,
+            HealthAdmin,
+            metrics,
             PublicProofsController,
             ProofPartials,
             AdminController,
@@ -146,4 +153,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.ratelimit = limiter
     resolver = ClientResolver(settings.ratelimit.trusted_proxies)
     app.asgi_handler = RateLimitMiddleware(limited, resolver, limiter)
-    return secure(app, hsts=settings.portal.hsts)  # outermost: every answer, the hot paths' and HEAD's too
+    secure(app, hsts=settings.portal.hsts)  # every answer, the hot paths' and HEAD's too
+    # Outermost: request ids and HTTP metrics for every answer (a 404, a hot path, a HEAD, a 429 included).
+    app.asgi_handler = ObservedApp(app.asgi_handler)
+    return app

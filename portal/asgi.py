@@ -12,6 +12,7 @@ from reserves.settings.load import load_settings
 
 
 def app_from_environment() -> Litestar:
-    """`create_app` of $RESERVES_CONFIG (else the devnet default), logging at $RESERVES_LOG_LEVEL."""
-    configure_logging(os.environ.get("RESERVES_LOG_LEVEL", "INFO"))
+    """`create_app` of $RESERVES_CONFIG (else the devnet default), logging at $RESERVES_LOG_LEVEL in
+    $RESERVES_LOG_FORMAT (text or json)."""
+    configure_logging(os.environ.get("RESERVES_LOG_LEVEL", "INFO"), os.environ.get("RESERVES_LOG_FORMAT", "text"))
     return create_app(load_settings())

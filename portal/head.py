@@ -22,7 +22,7 @@ class HeadAsGet:
             return
         # A copy: the server reads the method from its own scope to know that no body follows (uvicorn
         # then expects none); mutated, it waits for GET's Content-Length bytes and resets the connection.
-        scope = cast("Scope", {**scope, "method": "GET"})
+        outer, scope = scope, cast("Scope", {**scope, "method": "GET"})
         ended = False
 
         async def send_headers_only(message: Message) -> None:
@@ -41,6 +41,9 @@ class HeadAsGet:
         except Exception:
             if not ended:
                 raise
+        finally:
+            if "path_template" in scope:  # the route that answered, for portal.observe's count
+                outer["path_template"] = scope["path_template"]
 
 
 class _Ended(Exception):

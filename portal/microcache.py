@@ -36,6 +36,7 @@ class _Entry:
     body: bytes
     etag: str | None
     expires: float
+    route: str | None = None  # the route template that answered (portal.observe counts by route)
 
 
 class MicroCache:
@@ -75,11 +76,13 @@ class MicroCache:
                 pass
             entry = self._fresh(key)
         if entry is not None:
+            if entry.route is not None:
+                http["path_template"] = entry.route
             await _replay(http, send, entry)
             return
         event = self._pending.setdefault(key, asyncio.Event())
         try:
-            await self.app(scope, receive, self._recording(key, send))
+            await self.app(scope, receive, self._recording(key, scope, send))
         finally:
             if self._pending.get(key) is event:
                 del self._pending[key]
@@ -109,7 +112,7 @@ class MicroCache:
         self._entries.move_to_end(key)
         return entry
 
-    def _recording(self, key: tuple, send: Send) -> Send:
+    def _recording(self, key: tuple, scope: Scope, send: Send) -> Send:
         state: dict = {"keep": False, "headers": None, "chunks": [], "size": 0}
 
         async def record(message: Message) -> None:
@@ -125,15 +128,15 @@ class MicroCache:
                 else:
                     state["chunks"].append(body)
                     if not message.get("more_body", False):
-                        self._store(key, state["headers"], b"".join(state["chunks"]))
+                        self._store(key, state["headers"], b"".join(state["chunks"]), scope.get("path_template"))
             await send(message)
 
         return record
 
-    def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes, route: str | None = None) -> None:
         etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
         self._drop(key)
-        self._entries[key] = _Entry(headers, body, etag, time.monotonic() + self.ttl)
+        self._entries[key] = _Entry(headers, body, etag, time.monotonic() + self.ttl, route)
         self._bytes += len(body)
         while self._bytes > self.max_bytes and self._entries:
             self._drop(next(iter(self._entries)))

@@ -1,4 +1,5 @@
-"""The worker's own small HTTP app: `/healthz` for its supervisor, and the admin routes that read a chain.
+"""The worker's own small HTTP app: `/healthz` for its supervisor, `/metrics` (snapshots, webhook
+deliveries: reserves.metrics), and the admin routes that read a chain.
 
 The web role never calls a chain; the one operator query that must (the reserves at a past height)
 is answered here, by the process that holds the adapters, behind the same admin keys (`read` scope).
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 from litestar import Controller, Litestar, Response, get
 from litestar.datastructures import State
 from litestar.params import Parameter
+from prometheus_client import REGISTRY, generate_latest
 
 from portal.api.admin import AUTH_ERRORS
 from portal.api.admin_auth import READ, admin_guard
@@ -18,8 +20,10 @@ from portal.api.admin_schema import admin_schema_route
 from portal.api.proofs import error_specs
 from portal.app import MAX_REQUEST_BODY
 from portal.errors import HANDLERS
+from portal.observe.metrics import CONTENT_TYPE
 from portal.schema_page import openapi_config
 from portal.security import secure
+from reserves import metrics as worker_series  # noqa: F401 - registers the series /metrics serves
 from reserves.admin.keyring import AdminKeyring
 from reserves.errors import ReservesError
 from reserves.snapshot.point_in_time import check_height, reserves_at
@@ -66,12 +70,19 @@ async def worker_health(state: State) -> Response[dict[str, Any]]:
     )
 
 
+@get("/metrics", include_in_schema=False, media_type=CONTENT_TYPE, sync_to_thread=False)
+def worker_metrics() -> Response[bytes]:
+    """Prometheus text format: this worker's snapshot and webhook-delivery series (one process)."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})
+
+
 def create_worker_app(worker: Worker) -> Litestar:
     """The app of a started worker (its lifecycle is the worker's, not this app's)."""
     app = Litestar(
         route_handlers=[
             WorkerAdminController,
             worker_health,
+            worker_metrics,
             admin_schema_route([WorkerAdminController], title="Reserves portal worker admin API"),
         ],
         exception_handlers=HANDLERS,

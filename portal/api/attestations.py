@@ -219,14 +219,3 @@ class AttestationController(Controller):
         return Response(
             await service.history(start=start, end=end, bucket_seconds=bucket, deployment=deployment), headers=CACHE
         )
-
-
-@get(
-    "/healthz",
-    summary="Liveness, database and freshness of the newest attestation",
-    tags=["operations"],
-    description="200 ok/starting; 503 degraded when snapshots stopped or the database fails.",
-)
-async def healthz(service: Service) -> Response[dict[str, Any]]:
-    status, body = await service.health()
-    return Response(body, status_code=status, headers={"Cache-Control": "no-store"})

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import click
 
+from portal.observe import logs
 from reserves.errors import ReservesError
 
 CONFIG_OPTION = click.option(
@@ -21,9 +22,11 @@ CONFIG_OPTION = click.option(
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str) -> None:
-    """One format for every role; the chattiest libraries kept to warnings."""
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """One format for every role (text, or one JSON object per line with `fmt="json"`), each record
+    with the request id it was emitted under; the chattiest libraries kept to warnings."""
     logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    logs.install(fmt, LOG_FORMAT)
     # httpx logs every request at INFO: one line per Esplora call drowns the useful lines.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler logs every run of every job; failures still come through as warnings.

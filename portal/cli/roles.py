@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,9 @@ from portal.cli.common import CONFIG_OPTION, fail, load
 from reserves.errors import ReservesError
 
 LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
+LOG_FORMAT_ENV = "RESERVES_LOG_FORMAT"
+# prometheus_client's multiprocess mode; read once, when it is first imported (portal.observe.metrics).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 STREAM_SHUTDOWN_SECONDS = 3
 
 
@@ -35,6 +40,33 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
     """Run the web role: the API and the pages. It reads the database the worker writes."""
     import uvicorn
 
+    with _metrics_directory():
+        _serve(config_path, host, port, workers, uvicorn)
+
+
+@contextmanager
+def _metrics_directory() -> Iterator[str]:
+    """PROMETHEUS_MULTIPROC_DIR for the web workers, set before any of them (or this process)
+    imports prometheus_client: the operator's directory emptied of an earlier run's files, else a
+    fresh temporary one, removed when the web role stops."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(given, name))
+        yield given
+        return
+    made = tempfile.mkdtemp(prefix="reserves-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    try:
+        yield made
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _serve(config_path: Path | None, host: str | None, port: int | None, workers: int, uvicorn) -> None:
     from portal.head_limits import uvicorn_options
 
     try:
@@ -63,12 +95,19 @@ def serve(config_path: Path | None, host: str | None, port: int | None, workers:
         # The app resolves X-Forwarded-For itself, from [ratelimit] trusted_proxies (portal.clients):
         # uvicorn's own handling would trust the leftmost entry with "*", and read $FORWARDED_ALLOW_IPS.
         proxy_headers=False,
+        **_uvicorn_logging(),
         # An event stream (/api/v1/events/stream) lasts up to stream_max_seconds: on shutdown give open ones
         # this long, then cancel them (their clients reconnect, with Last-Event-ID, to a live replica).
         timeout_graceful_shutdown=STREAM_SHUTDOWN_SECONDS,
         # Head timeout, header size and count (431), open connections (503): docs/api.md "Request limits".
         **uvicorn_options(settings.portal),
     )
+
+
+def _uvicorn_logging() -> dict:
+    """With JSON logs, uvicorn's own records (its warnings and errors) go through our handler too,
+    not through the text handler uvicorn would install for its loggers."""
+    return {"log_config": None} if os.environ.get(LOG_FORMAT_ENV) == "json" else {}
 
 
 async def _preflight(settings) -> None:
@@ -84,6 +123,8 @@ async def _preflight(settings) -> None:
 @click.option("--port", default=None, type=int, help="Its port (default from config: 8001).")
 def worker(config_path: Path | None, host: str | None, port: int | None) -> None:
     """Run the worker role: the scheduler (with leader election) and every job."""
+    # One process: its metrics live in its memory, whatever the web role's environment says.
+    os.environ.pop(MULTIPROC_ENV, None)
     try:
         settings = load(config_path)
         asyncio.run(
@@ -121,6 +162,7 @@ async def _run_worker(settings, host: str, port: int) -> None:
         log_level="warning",
         lifespan="off",
         **uvicorn_options(settings.portal),  # the same head and connection limits as the web role
+        **_uvicorn_logging(),
     )
     server = Server(config)
     loop = asyncio.get_running_loop()

@@ -86,7 +86,8 @@ def run(ctx: click.Context, config_path: Path | None, workers: int) -> None:
     except ReservesError as exc:
         fail(exc)
     level = ctx.parent.params.get("log_level", "INFO") if ctx.parent else "INFO"
-    common = ["--log-level", level]
+    fmt = ctx.parent.params.get("log_format", "text") if ctx.parent else "text"
+    common = ["--log-level", level, "--log-format", fmt]
     config = ["--config", str(config_path)] if config_path is not None else []
     roles = ([("devnet", [*common, "devnet", *config])] if settings.devnet.enabled else []) + [
         ("worker", [*common, "worker", *config]),

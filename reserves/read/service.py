@@ -189,17 +189,8 @@ class ReserveService:
             return view
         issued = datetime.fromisoformat(view.issued_at.replace("Z", "+00:00"))
         age = views.age_seconds(issued, now)
-        status, reasons = view.published_status, list(view.status_reasons)
-        if issued > now + FUTURE_TOLERANCE:
-            status = "stale"
-            reasons.insert(0, "the newest attestation is dated in the future (a clock ran ahead): its age is unknown")
-        elif age > self.stale_after_seconds:
-            status = "stale"
-            reasons.insert(
-                0,
-                f"the newest attestation is {age} s old; one is due every "
-                f"{self.settings.schedule.snapshot_interval_seconds:g} s",
-            )
+        signed = {"status": view.published_status, "status_reasons": view.status_reasons}
+        status, reasons = self.status_now(signed, issued, now)
         return dataclasses.replace(view, status=status, status_reasons=reasons, age_seconds=age)
 
     async def signed_dashboard(self, *, recent: int = 10, now: datetime | None = None) -> views.DashboardView:
@@ -266,6 +257,32 @@ class ReserveService:
             **base,
         )
 
+    def status_now(self, body: dict[str, Any], issued: datetime, now: datetime) -> tuple[str, list[str]]:
+        """The status of now from the newest attestation's signed one: `stale` once it is too old or
+        dated in the future. The dashboard (as_of) and /metrics both say it this way."""
+        age = views.age_seconds(issued, now)
+        status, reasons = body["status"], list(body["status_reasons"])
+        if issued > now + FUTURE_TOLERANCE:
+            status = "stale"
+            reasons.insert(0, "the newest attestation is dated in the future (a clock ran ahead): its age is unknown")
+        elif age > self.stale_after_seconds:
+            status = "stale"
+            interval = self.settings.schedule.snapshot_interval_seconds
+            reasons.insert(0, f"the newest attestation is {age} s old; one is due every {interval:g} s")
+        return status, reasons
+
+    async def gauges(self, now: datetime | None = None) -> views.Gauges | None:
+        """What /metrics says of the newest attestation (one query), its status as the dashboard's;
+        None before the first one."""
+        now = now or datetime.now(timezone.utc)
+        row = await self._latest_row()
+        if row is None:
+            return None
+        body = documents.document(row)
+        issued = repo.utc(row.issued_at)
+        status, _ = self.status_now(body, issued, now)
+        return views.gauges(row.sequence, body, status, views.age_seconds(issued, now), now)
+
     async def history(
         self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None, deployment: str | None = None
     ) -> dict:
@@ -283,21 +300,19 @@ class ReserveService:
         async with self.db.sessions() as session:
             return await repo.latest_attestation(session), await live_workers(session, now)
 
-    async def health(self) -> tuple[int, dict[str, Any]]:
-        """(HTTP status, body): 200 `ok` or `starting`; 503 `degraded` when snapshots stopped or the DB fails."""
+    async def health(self) -> Health:
+        """Readiness: `ok`, `starting` (no attestation yet, within stale_after of this process's
+        start), or `degraded` (503) when the database fails, the newest attestation is stale or dated
+        in the future, no live worker leads, or the leader's snapshots are refused."""
         now = datetime.now(timezone.utc)
+        limit = self.stale_after_seconds
         try:
             row, workers = await asyncio.wait_for(self._latest_and_workers(now), HEALTH_TIMEOUT_SECONDS)
         except (TimeoutError, SQLAlchemyError) as exc:
-            log.warning("health check: database unavailable: %s", type(exc).__name__)
-            return 503, {
-                "status": "degraded",
-                "database": "unavailable",
-                "reason": "database unavailable",
-                "stale_after_seconds": self.stale_after_seconds,
-            }
-        limit = self.stale_after_seconds
-        body = {
+            log.warning("readiness: database unavailable: %s", type(exc).__name__)
+            unavailable = {"database": "unavailable", "stale_after_seconds": limit}
+            return Health("degraded", ["database_unavailable"], unavailable)
+        detail: dict[str, Any] = {
             "database": "ok",
             "latest_sequence": None,
             "latest_age_seconds": None,
@@ -307,24 +322,57 @@ class ReserveService:
         }
         if row is None:
             if (now - self.started_at).total_seconds() <= limit:
-                return 200, {**body, "status": "starting"}
-            return 503, {**body, "status": "degraded", "reason": "no attestation has been published"}
+                return Health("starting", [], detail)
+            return Health("degraded", ["no_attestation"], detail)
         issued = repo.utc(row.issued_at)
         age = views.age_seconds(issued, now)
-        body.update(latest_sequence=row.sequence, latest_age_seconds=age, latest_status=row.status)
+        detail.update(latest_sequence=row.sequence, latest_age_seconds=age, latest_status=row.status)
+        reasons = []
         if age > limit:
-            return 503, {**body, "status": "degraded", "reason": f"newest attestation is {age} s old"}
+            reasons.append("attestation_stale")
         if issued > now + FUTURE_TOLERANCE:
             # The chain was pinned to a clock that ran ahead: its age says nothing about now.
-            return 503, {**body, "status": "degraded", "reason": "newest attestation is dated in the future"}
+            reasons.append("attestation_in_future")
         # Fresh data is not enough: with no live leader, or one whose snapshots are refused, nothing
         # new will be published and the status will silently age; say so now, not at stale_after.
-        if not body["leader"]:
-            return 503, {**body, "status": "degraded", "reason": "no live worker leads: no snapshot will be taken"}
-        if body["last_snapshot_error"] is not None:
-            code = body["last_snapshot_error"].get("code", "error")
-            return 503, {**body, "status": "degraded", "reason": f"the leading worker's snapshots are refused ({code})"}
-        return 200, {**body, "status": "ok"}
+        if not detail["leader"]:
+            reasons.append("no_leader")
+        elif detail["last_snapshot_error"] is not None:
+            reasons.append("snapshots_refused")
+        return Health("degraded" if reasons else "ok", reasons, detail)
+
+
+# The fixed codes of Health.reasons (docs/operations.md); never free text.
+HEALTH_REASONS = (
+    "database_unavailable",
+    "no_attestation",
+    "attestation_stale",
+    "attestation_in_future",
+    "no_leader",
+    "snapshots_refused",
+)
+PUBLIC_HEALTH_FIELDS = ("database", "latest_sequence", "latest_age_seconds", "latest_status", "stale_after_seconds")
+
+
+@dataclass(frozen=True)
+class Health:
+    """Readiness of the web role. `public()` is what anyone may see (fixed codes, ages, no host
+    name, PID or error text); `operator()` adds the workers and the last refused snapshot."""
+
+    status: str  # ok, starting, degraded
+    reasons: list[str]
+    detail: dict[str, Any]
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "degraded" else 200
+
+    def public(self) -> dict[str, Any]:
+        kept = {k: self.detail[k] for k in PUBLIC_HEALTH_FIELDS if k in self.detail}
+        return {"status": self.status, "reasons": list(self.reasons), **kept}
+
+    def operator(self) -> dict[str, Any]:
+        return {"status": self.status, "reasons": list(self.reasons), **self.detail}
 
 
 class _DashboardCommon(TypedDict):

@@ -112,6 +112,46 @@ def age_seconds(issued_at: datetime, now: datetime) -> int:
 
 
 @dataclass(frozen=True)
+class SourceAge:
+    side: str  # "reserves" or "supply"
+    name: str
+    age_seconds: int
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """The newest attestation as /metrics reports it; `status` is the status of now (stale when old)."""
+
+    sequence: int
+    status: str
+    ratio_bp: int | None
+    reserves_sat: int
+    supply_sat: int
+    age_seconds: int
+    sources: list[SourceAge]
+
+
+def gauges(sequence: int, body: dict[str, Any], status: str, age: int, now: datetime) -> Gauges:
+    """From a stored document; a source that failed (no block time) has no age."""
+    sources = [
+        SourceAge(side, src["name"], age_seconds(datetime.fromisoformat(src["block_time"]), now))
+        for side, entries in (("reserves", body["reserves"]["sources"]), ("supply", body["supply"]["deployments"]))
+        for src in entries
+        if src.get("block_time")
+    ]
+    ratio = body.get("ratio_bp")
+    return Gauges(
+        sequence=sequence,
+        status=status,
+        ratio_bp=None if ratio is None else int(ratio),
+        reserves_sat=int(body["reserves"]["total_sat"]),
+        supply_sat=int(body["supply"]["total_sat"]),
+        age_seconds=age,
+        sources=sources,
+    )
+
+
+@dataclass(frozen=True)
 class Sparkline:
     """The ratio over time as SVG polylines (x 0-1000 by time, y 0-100, top = highest ratio).
 

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
+from reserves import metrics
 from reserves.settings.webhooks import WebhookSettings
 from reserves.storage import events as events_repo
 from reserves.storage import webhook_repository as repo
@@ -243,8 +244,9 @@ class Dispatcher:
         try:
             secrets = self._secrets(sub)
         except SecretError as exc:
+            metrics.WEBHOOK_DELIVERIES.labels("secret").inc()
             return Outcome(False, None, 0, f"secret unusable: {exc.detail}")
-        return await attempt(
+        outcome = await attempt(
             self.client,
             url=sub.url,
             msg_id=delivery.msg_id,
@@ -254,6 +256,8 @@ class Dispatcher:
             timeout=self.settings.timeout_seconds,
             max_response_bytes=self.settings.max_response_bytes,
         )
+        metrics.WEBHOOK_DELIVERIES.labels(metrics.delivery_result(outcome.ok, outcome.status_code, outcome.gone)).inc()
+        return outcome
 
     def _in_series(self, delivery: WebhookDeliveryRow, number: int) -> int:
         """Which attempt of its series attempt `number` is (1 for the first)."""

@@ -49,7 +49,9 @@ def test_admin_api_answers_every_input_as_documented(client, keys, who, mode):
     auth = {"Authorization": f"Bearer {keys[who]}"}
     document = client.get("/admin/v1/openapi.json", headers=auth)
     assert document.status_code == 200, document.text
-    schema = schemathesis.openapi.from_dict(document.json())
+    # /admin/v1/health takes no input and answers 503 by design once the fixture's newest attestation
+    # has aged (a slow run): tests/observe covers it.
+    schema = schemathesis.openapi.from_dict(document.json()).exclude(path="/admin/v1/health")
 
     @settings(
         max_examples=MAX_EXAMPLES,

@@ -74,9 +74,11 @@ def test_verify_rejects_tampering_wrong_keys_and_broken_chains(server, tmp_path)
 def test_dashboard_and_health_answer(server):
     base, _, proc, _ = server
     wait_for(base, proc, 1)
-    health = httpx.get(f"{base}/healthz").json()
-    assert health["status"] == "ok"
-    # The web role knows the worker only from its status row in the database: alive, leading.
-    assert health["leader"] is True and health["replica"] and len(health["workers"]) == 1
+    assert httpx.get(f"{base}/healthz").json() == {"status": "ok"}  # liveness
+    health = httpx.get(f"{base}/readyz").json()
+    # The web role knows the worker only from its status row in the database: alive, leading (else
+    # `no_leader`). The public answer names no host, process or worker.
+    assert health["status"] == "ok" and health["reasons"] == []
+    assert not {"replica", "workers", "leader", "last_snapshot_error"} & set(health)
     html = httpx.get(f"{base}/").text
     assert "DEVNET" in html and "Reserve ratio" in html

@@ -28,7 +28,7 @@ def error_code(resp) -> str:
 def test_before_the_first_attestation(client):
     r = client.get("/api/v1/attestations/latest")
     assert r.status_code == 404 and error_code(r) == "not_found"
-    health = client.get("/healthz")
+    health = client.get("/readyz")
     assert health.status_code == 200 and health.json()["status"] == "starting"
     assert "Waiting for the first attestation" in client.get("/").text
 
@@ -99,8 +99,8 @@ def test_history_and_health(client):
     small = client.get("/api/v1/history", params={"bucket": 10})  # no range: the last 500 buckets
     assert small.status_code == 200 and sum(p["points"] for p in small.json()["points"]) >= 1
     client.world.call(client.world.worker.status.beat, True)  # it beats only when told: it may have gone silent
-    health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["latest_sequence"] >= 0
+    health = client.get("/readyz").json()
+    assert health["status"] == "ok" and health["latest_sequence"] >= 0 and health["reasons"] == []
     assert client.get("/schema/openapi.json").json()["info"]["title"] == "Reserves portal API"
 
 
@@ -181,13 +181,15 @@ def test_an_old_attestation_is_shown_stale_and_health_degrades(client):
     view = client.blocking_portal.call(lambda: service.dashboard(now=later))
     assert view.status == "stale" and view.published_status == env["attestation"]["status"]
     assert "old" in view.status_reasons[0]
-    fresh = client.get("/healthz")
+    fresh = client.get("/readyz")
     assert fresh.status_code == 200 and fresh.json()["status"] == "ok"
     original = type(service).__dict__["stale_after_seconds"]
     type(service).stale_after_seconds = property(lambda self: -1)  # every attestation is now "too old"
     try:
-        r = client.get("/healthz")
+        r = client.get("/readyz")
         assert r.status_code == 503 and r.json()["status"] == "degraded"
+        assert r.json()["reasons"] == ["attestation_stale"]
+        assert client.get("/healthz").status_code == 200  # liveness: the process still serves
         assert client.get("/api/v1/summary").json()["status"] == "stale"
         assert "last signed status" in client.get("/partials/summary").text
     finally:
@@ -260,8 +262,10 @@ def test_a_database_outage_is_a_503_not_a_500(client, monkeypatch):
     assert client.get("/api/v1/attestations/latest").json() == before
     assert client.get("/api/v1/summary").json()["attestation_id"] == before["id"]
     assert client.get("/").status_code == 200
-    r = client.get("/healthz")
+    r = client.get("/readyz")
     assert r.status_code == 503 and r.json()["database"] == "unavailable"
+    assert r.json()["reasons"] == ["database_unavailable"]
+    assert client.get("/healthz").status_code == 200  # liveness reads no database
 
 
 def test_a_process_that_never_read_the_database_answers_503(tmp_path, monkeypatch):
@@ -304,17 +308,17 @@ def datetime_of(env):
 
 def test_health_is_degraded_while_no_live_worker_leads(client):
     """Fresh data is not health: once the only worker is gone nothing new will be published, and
-    /healthz says so at once instead of answering ok until the newest attestation ages out."""
+    /readyz says so at once instead of answering ok until the newest attestation ages out."""
     rt = client.world
     snapshot(client)
     rt.call(rt.worker.status.beat, True)  # this module's worker beats only when told: it may have gone silent
-    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").json()["status"] == "ok"
     rt.call(rt.worker.status.gone)
-    r = client.get("/healthz")
-    assert r.status_code == 503 and r.json()["status"] == "degraded" and r.json()["leader"] is False
-    assert "no live worker leads" in r.json()["reason"] and r.json()["latest_sequence"] is not None
+    r = client.get("/readyz")
+    assert r.status_code == 503 and r.json()["status"] == "degraded"
+    assert r.json()["reasons"] == ["no_leader"] and r.json()["latest_sequence"] is not None
     rt.call(rt.worker.status.beat, True)
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
 
 
 def test_hostile_nesting_and_names_are_client_errors(client):

@@ -128,9 +128,16 @@ def test_a_new_engine_key_needs_the_old_one_and_the_chain_trusts_it(client):
         before = client.get("/api/v1/attestations/latest").json()["id"]
         rt.call(snapshot_job, rt.worker.context, rt.worker.status, rt.worker.snapshot_lock)
         assert client.get("/api/v1/attestations/latest").json()["id"] == before  # refused: nothing stored
-        r = client.get("/healthz")
+        r = client.get("/readyz")
+        assert r.status_code == 503 and r.json()["reasons"] == ["snapshots_refused"]
+        assert "previous_key_file" not in r.text  # the error's text is for operators only
+        client.app.state.admin_keyring.token = "operator-token"  # as create_app keeps [admin] token
+        try:
+            r = client.get("/admin/v1/health", headers={"Authorization": "Bearer operator-token"})
+        finally:
+            client.app.state.admin_keyring.token = None
         health = r.json()
-        assert r.status_code == 503 and health["status"] == "degraded" and "refused (signing_key)" in health["reason"]
+        assert r.status_code == 503 and health["status"] == "degraded" and health["reasons"] == ["snapshots_refused"]
         assert health["last_snapshot_error"]["code"] == "signing_key"
         assert "previous_key_file" in health["last_snapshot_error"]["detail"]
         rt.worker.context = replace(context, keys=EngineKeys(new, previous=first_key))

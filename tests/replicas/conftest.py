@@ -27,6 +27,7 @@ from tests.pg import fresh_database
 from tests.support import free_port
 
 RESERVES = str(Path(sys.executable).parent / "reserves")
+ADMIN_TOKEN = "replicas-admin-token-0123456789abcdef"
 
 
 def toml_value(value: Any) -> str:
@@ -81,6 +82,8 @@ def portal_config(tmp_path, external_devnet, pg_database):
     """A config for real portals on `pg_database` reading the external devnet; returns (path, key path)."""
     key_path = tmp_path / "engine.key"
     generate_key_file(key_path)
+    token_file = tmp_path / "admin.token"
+    token_file.write_text(ADMIN_TOKEN)
 
     def make(interval: float = 2.0, **extra_tables) -> Path:
         sources = [{"name": n, "kind": k, **m} for n, k, m in external_devnet.reserve_sources()]
@@ -90,6 +93,7 @@ def portal_config(tmp_path, external_devnet, pg_database):
             "signing": {"key_file": str(key_path)},
             "schedule": {"snapshot_interval_seconds": interval, "source_timeout_seconds": 30},
             "replicas": {"leader_poll_seconds": 0.5, "lease_seconds": 2.0},
+            "admin": {"token_file": str(token_file)},  # the web role's operator health is an admin route
             **extra_tables,
         }
         return write_config(tmp_path / "portal.toml", tables, {"reserves": sources, "deployments": deployments})
@@ -112,10 +116,11 @@ def run_snapshot(config: Path, crash_at: str | None = None, timeout: float = 120
 
 class Portal:
     """One `reserves worker` process (or, with role="serve", a web process); `kill()` is a SIGKILL
-    (no cleanup at all). `health()` is the process's own /healthz."""
+    (no cleanup at all). `health()` is a worker's own /healthz, or the web role's operator view of
+    readiness (/admin/v1/health: the leading worker and every live one)."""
 
     def __init__(self, config: Path, workdir: Path, name: str, role: str = "worker") -> None:
-        self.port = free_port()
+        self.port, self.role = free_port(), role
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("RESERVES_")}
@@ -131,6 +136,9 @@ class Portal:
 
     def health(self) -> dict | None:
         try:
+            if self.role == "serve":
+                auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+                return httpx.get(f"{self.base}/admin/v1/health", headers=auth, timeout=3).json()
             return httpx.get(f"{self.base}/healthz", timeout=3).json()
         except (httpx.HTTPError, ValueError):
             return None

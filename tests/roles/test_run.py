@@ -77,8 +77,9 @@ def wait_attested(web: str, proc, timeout: float = 90) -> dict:
     while time.monotonic() < deadline:
         assert proc.poll() is None, "reserves run exited early"
         try:
-            health = httpx.get(web + "/healthz", timeout=3).json()
-            if health.get("latest_sequence") is not None and health.get("leader"):
+            # Readiness is `ok` only with a fresh attestation and a live leading worker.
+            health = httpx.get(web + "/readyz", timeout=3).json()
+            if health.get("latest_sequence") is not None and health.get("status") == "ok":
                 return health
         except (httpx.HTTPError, ValueError):
             pass
