@@ -7,7 +7,9 @@ server; `--database-url sqlite` for the embedded default). The reference is a tr
 under the same uvicorn settings, in its own processes: `{"ok": true}`, and the very bytes each
 portal endpoint answered, served from memory. wrk (Debian's package) loads each at 16, 64 and 256
 connections and the table gives requests/s, p50 and p99, and each endpoint's share of the trivial
-endpoint and of the same bytes from memory. `--url` loads a portal that is already running instead.
+endpoint and of the same bytes from memory. Every layer of production runs: security headers, request
+ids and metrics, request limits and the rate limiter (in-process, or in Redis with `--redis-url`),
+with budgets no single load generator reaches. `--url` loads a portal that is already running instead.
 """
 
 from __future__ import annotations
@@ -59,13 +61,29 @@ def wrk(url: str, connections: int, seconds: int, headers: tuple[str, ...] = ())
     return {"rps": rps, "p50_ms": pct("50"), "p99_ms": pct("99"), "non_2xx": int(errors.group(1)) if errors else 0}
 
 
-def start_stack(workdir: Path, web_workers: int, database_url: str | None) -> tuple[subprocess.Popen, str]:
+# The rate limiter runs as in production, counting every request, with budgets no load of one client
+# reaches (wrk is one client): its cost is measured, its refusals are not.
+RATELIMIT = "".join(
+    f"{name} = {{ requests = 100000000 }}\n"
+    for name in ("api", "static", "pages", "expensive", "signatures", "admin", "admin_failures", "challenges")
+)
+
+
+def start_stack(
+    workdir: Path, web_workers: int, database_url: str | None, redis_url: str | None = None
+) -> tuple[subprocess.Popen, str]:
     """`reserves run` on free ports in `workdir`, snapshots every 3 s; returns (process, base URL)."""
     web, worker, devnet = free_port(), free_port(), free_port()
     config = workdir / "portal.toml"
     database = f'[database]\nurl = "{database_url}"\n' if database_url else ""
+    redis = f'redis_url = "{redis_url}"\n' if redis_url else ""
     config.write_text(
-        database + f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
+        database
+        + "[ratelimit]\n"
+        + redis
+        + RATELIMIT
+        + "challenges_all = { requests = 100000000, reserve = 0 }\n"
+        + f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
         f"block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n"
         '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'
     )
@@ -210,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="load a portal that is already running at this base URL")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement")
     parser.add_argument("--workers", type=int, default=2, help="web (and reference) worker processes")
+    parser.add_argument("--redis-url", help="share the rate limits through this Redis (in-process otherwise)")
     parser.add_argument(
         "--database-url",
         default=DEFAULT_DATABASE,
@@ -227,9 +246,9 @@ def main(argv: list[str] | None = None) -> None:
 
                 database = stack.enter_context(fresh_database(args.database_url))
             workdir = Path(tempfile.mkdtemp(prefix="web-bench-stack-"))
-            proc, base = start_stack(workdir, args.workers, database)
+            proc, base = start_stack(workdir, args.workers, database, args.redis_url)
             stack.callback(stop, proc)
-            backend = "PostgreSQL" if database else "SQLite"
+            backend = ("PostgreSQL" if database else "SQLite") + (", rate limits in Redis" if args.redis_url else "")
         wait_for_attestations(base, 5)
         rows = endpoints(base)
         ref, reference = start_reference(reference_bodies(base, rows), args.workers)
