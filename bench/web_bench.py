@@ -64,7 +64,7 @@ def wrk(url: str, connections: int, seconds: int, headers: tuple[str, ...] = ())
 # The rate limiter runs as in production, counting every request, with budgets no load of one client
 # reaches (wrk is one client): its cost is measured, its refusals are not.
 RATELIMIT = "".join(
-    f"{name} = {{ requests = 100000000 }}\n"
+    f"{name} = {{ requests = 1000000, window_seconds = 1 }}\n"
     for name in ("api", "static", "pages", "expensive", "signatures", "admin", "admin_failures", "challenges")
 )
 
@@ -82,7 +82,7 @@ def start_stack(
         + "[ratelimit]\n"
         + redis
         + RATELIMIT
-        + "challenges_all = { requests = 100000000, reserve = 0 }\n"
+        + "challenges_all = { requests = 1000000, window_seconds = 1, reserve = 0 }\n"
         + f"[portal]\nport = {web}\n[worker]\nport = {worker}\n[devnet]\nenabled = true\nport = {devnet}\n"
         f"block_interval_seconds = 2\n[schedule]\nsnapshot_interval_seconds = 3\n"
         '[signing]\nkey_file = "reserves-signing.key"\ncreate_if_missing = true\n'

@@ -12,6 +12,7 @@ A GET costs two length checks and, only when its query has a `&`, one split.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import unquote_plus
 
@@ -59,6 +60,9 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+BODY_SECONDS = 30.0  # a whole request body, once its headers are in (64 KiB at most)
+
+
 class RequestLimits:
     """The pure-ASGI layer; `max_query` and `max_body` in bytes."""
 
@@ -76,6 +80,11 @@ class RequestLimits:
         if len(scope.get("raw_path") or b"") > MAX_PATH_BYTES:
             await refuse(send, 414, "uri_too_long", f"the path is over {MAX_PATH_BYTES} bytes")
             return
+        if "//" in scope["path"]:
+            # Routing drops empty segments, so `/api/v1//history` would reach /api/v1/history while
+            # every layer in front (rate-limit classes, caches, the stream's exclusion) saw another path.
+            await refuse(send, 400, "invalid_input", "the path has an empty segment (//)")
+            return
         name = repeated_parameter(query)
         if name is not None:
             await refuse(send, 400, "invalid_input", f"query parameter {name[:64]!r} given more than once")
@@ -92,18 +101,23 @@ class RequestLimits:
             return
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client left
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await refuse(send, 413, "too_large", f"the body is over {self.max_body} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            async with asyncio.timeout(BODY_SECONDS):  # a body trickled byte by byte holds nothing for long
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":  # the client left
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body:
+                        await refuse(send, 413, "too_large", f"the body is over {self.max_body} bytes")
+                        return
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            await refuse(send, 408, "request_timeout", f"the body did not arrive within {BODY_SECONDS:g} s")
+            return
         body = b"".join(chunks)
         if body:
             try:

@@ -10,8 +10,9 @@ Only what is safe to share is kept: GET answers with status 200, no `Set-Cookie`
 `Cache-Control: no-store`/`private`, no `Vary` beyond `Accept-Encoding`, to requests without
 `Authorization` or `Cookie`, under the public prefixes, at most `max_body` bytes each and
 `max_bytes` in all (least recently used first out). The key is the path, the query string and
-whether the client takes gzip. A write (any other method) through this process empties the cache,
-so a client reads its own writes at once; writes elsewhere show within `ttl_seconds`.
+whether the client takes gzip (a request with several Accept-Encoding headers is never shared). A
+write (any other method) that succeeds through this process empties the cache, so a client reads its
+own writes at once; writes elsewhere show within `ttl_seconds`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
@@ -61,11 +63,10 @@ class MicroCache:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope) if scope["type"] == "http" else None
         if key is None:
-            try:
+            if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):  # type: ignore[typeddict-item]
+                await self.app(scope, receive, self._clearing_on_success(send))
+            else:
                 await self.app(scope, receive, send)
-            finally:
-                if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD"):  # type: ignore[typeddict-item]
-                    self.clear()  # a write through this process: its own next reads see it
             return
         http: HTTPScope = scope  # type: ignore[assignment]
         entry = self._fresh(key)
@@ -81,26 +82,42 @@ class MicroCache:
             await _replay(http, send, entry)
             return
         event = self._pending.setdefault(key, asyncio.Event())
-        try:
-            await self.app(scope, receive, self._recording(key, scope, send))
-        finally:
+
+        def release() -> None:  # the others stop waiting: stored, or known not to be storable
             if self._pending.get(key) is event:
                 del self._pending[key]
             event.set()
+
+        try:
+            await self.app(scope, receive, self._recording(key, scope, send, release))
+        finally:
+            release()
+
+    def _clearing_on_success(self, send: Send) -> Send:
+        """A write that succeeded through this process empties the cache: its client reads it at once."""
+
+        async def clearing(message: Message) -> None:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+                self.clear()
+            await send(message)
+
+        return clearing
 
     def _key(self, scope: Scope) -> tuple | None:
         http: HTTPScope = scope  # type: ignore[assignment]
         path = http["path"]
         if http["method"] != "GET" or not path.startswith(PUBLIC_PREFIXES) or path.startswith(NEVER):
             return None
-        gzip = False
+        encodings = []
         for name, value in http["headers"]:
             name = name.lower()
             if name in (b"authorization", b"cookie"):
                 return None
             if name == b"accept-encoding":
-                gzip = b"gzip" in value.lower()
-        return path, http["query_string"], gzip
+                encodings.append(value)
+        if len(encodings) > 1:
+            return None  # which one the app reads is its business: never shared
+        return path, http["query_string"], bool(encodings) and b"gzip" in encodings[0].lower()
 
     def _fresh(self, key: tuple) -> _Entry | None:
         entry = self._entries.get(key)
@@ -112,7 +129,7 @@ class MicroCache:
         self._entries.move_to_end(key)
         return entry
 
-    def _recording(self, key: tuple, scope: Scope, send: Send) -> Send:
+    def _recording(self, key: tuple, scope: Scope, send: Send, release: Callable[[], None]) -> Send:
         state: dict = {"keep": False, "headers": None, "chunks": [], "size": 0}
 
         async def record(message: Message) -> None:
@@ -120,11 +137,14 @@ class MicroCache:
                 headers = list(message.get("headers", []))
                 state["keep"] = message["status"] == 200 and _shareable(headers)
                 state["headers"] = headers
+                if not state["keep"]:
+                    release()  # a slow reader of an answer never stored holds no one else
             elif message["type"] == "http.response.body" and state["keep"]:
                 body = message.get("body", b"")
                 state["size"] += len(body)
                 if state["size"] > self.max_body:
                     state["keep"], state["chunks"] = False, []
+                    release()
                 else:
                     state["chunks"].append(body)
                     if not message.get("more_body", False):

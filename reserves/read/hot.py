@@ -104,6 +104,7 @@ class HotView:
         self.poll_seconds, self.rebuild_seconds = poll_seconds, rebuild_seconds
         self.revalidate_seconds, self.cache_bytes = revalidate_seconds, cache_bytes
         self._marks: Marks | None = None
+        self._read_once = False  # the documents were read at least once
         self._latest: Doc | None = None
         self._final: Doc | None = None
         self._dashboard: views.DashboardView | None = None
@@ -153,6 +154,8 @@ class HotView:
             if force:
                 self._by_id.clear()
                 self._by_id_bytes = 0
+                self._marks = None  # every document read again, and the dashboard whole
+                self._dashboard = None
             if force or marks != self._marks or due or self._dashboard is None:
                 await self._rebuild(marks)
 
@@ -166,21 +169,25 @@ class HotView:
         return Marks(row[0], row[1], int(row[2] or 0), row[3], int(row[4] or 0))
 
     async def _rebuild(self, marks: Marks) -> None:
-        now = datetime.now(timezone.utc)
-        dashboard = await self.service.signed_dashboard(now=now)
-        latest = final = None
-        async with self.db.sessions() as session:
-            if marks.latest_id is not None:
-                latest = await self._doc(session, marks.latest_id)
-            if marks.final_id is not None:
-                final = latest if marks.final_id == marks.latest_id else await self._doc(session, marks.final_id)
-        self._latest, self._final, self._dashboard = latest, final, dashboard
-        self._marks, self._built_at = marks, time.monotonic()
+        # The documents first, and published at once: a new attestation is served even when the
+        # dashboard's figures (a heavier read) are slow or fail.
+        if marks != self._marks or self._read_once is False:
+            latest = final = None
+            async with self.db.sessions() as session:
+                if marks.latest_id is not None:
+                    latest = await self._doc(session, marks.latest_id)
+                if marks.final_id is not None:
+                    final = latest if marks.final_id == marks.latest_id else await self._doc(session, marks.final_id)
+            self._latest, self._final, self._read_once = latest, final, True
+            for doc in (latest, final):
+                if doc is not None:
+                    self._remember(doc)
+        self._marks = marks
+        # Then the dashboard: what comes from the newest document is reused while it stays the newest.
+        dashboard = await self.service.signed_dashboard(now=datetime.now(timezone.utc), reuse=self._dashboard)
+        self._dashboard, self._built_at = dashboard, time.monotonic()
         self.generation += 1
         self._memo = {}
-        for doc in (latest, final):
-            if doc is not None:
-                self._remember(doc)
 
     async def _doc(self, session, attestation_id: str) -> Doc | None:
         row = await repo.get_attestation(session, attestation_id)
@@ -192,7 +199,8 @@ class HotView:
     # -- reads ------------------------------------------------------------------------------
 
     async def latest(self, *, final: bool = False) -> Doc:
-        await self._ready()
+        if not self._read_once:
+            await self.refresh()
         doc = self._final if final else self._latest
         if doc is None:
             raise NotFound("no final attestation yet" if final else "no attestation has been published yet")
@@ -221,7 +229,7 @@ class HotView:
 
     def peek_latest(self, *, final: bool = False) -> Doc | None:
         """The newest (final) attestation when the view holds one, without waiting or reading."""
-        return None if self._dashboard is None else (self._final if final else self._latest)
+        return None if not self._read_once else (self._final if final else self._latest)
 
     def peek(self, attestation_id: str) -> Doc | None:
         """An attestation from memory when its bytes are known to be current, else None."""

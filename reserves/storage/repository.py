@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import LargeBinary, cast, func, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,9 +48,14 @@ async def get_attestation(session: AsyncSession, attestation_id: str) -> Attesta
     return await session.get(AttestationRow, attestation_id)
 
 
-async def list_attestations(session: AsyncSession, *, before_sequence: int | None, limit: int) -> list[AttestationRow]:
-    """Newest first; `before_sequence` is the exclusive cursor."""
+async def list_attestations(
+    session: AsyncSession, *, before_sequence: int | None, limit: int, documents: bool = True
+) -> list[AttestationRow]:
+    """Newest first; `before_sequence` is the exclusive cursor. `documents=False` leaves the stored
+    documents unread (their attribute must then not be touched): the columns only."""
     stmt = select(AttestationRow).order_by(col(AttestationRow.sequence).desc()).limit(limit)
+    if not documents:
+        stmt = stmt.options(defer(AttestationRow.document))  # type: ignore[arg-type]
     if before_sequence is not None:
         stmt = stmt.where(AttestationRow.sequence < before_sequence)
     result = await session.exec(stmt)

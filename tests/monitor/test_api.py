@@ -7,6 +7,7 @@ import pytest
 from reserves.jobs.monitor import evm_deployments, monitor_job
 from reserves.monitor.state import blocking_issues
 from tests.stack import parts, scheduled
+from tests.support import serve_now
 from tests.world import world
 
 
@@ -84,9 +85,11 @@ def test_the_worker_schedules_the_monitor_over_its_evm_deployments_and_only_a_le
     w.tick(2)
     follower, _ = scheduled(parts(w.settings, w.db, leading=False), "supply-monitor")
     client.blocking_portal.call(follower)
+    serve_now(client)  # the web app's one-second cache
     after_follower = {d["deployment"]: d["next_block"] for d in client.get("/api/v1/monitor").json()["deployments"]}
     assert after_follower == before  # nothing replayed
     client.blocking_portal.call(run)
+    serve_now(client)
     caught_up = client.get("/api/v1/monitor").json()["deployments"]
     assert all(d["next_block"] > before[d["deployment"]] and d["lag"] == 0 and d["match"] is True for d in caught_up), (
         caught_up

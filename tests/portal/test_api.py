@@ -280,7 +280,7 @@ def test_a_process_that_never_read_the_database_answers_503(tmp_path, monkeypatc
                 raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
         monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
-        services.hot._dashboard = None  # as at start, before the first read succeeded
+        services.hot._dashboard, services.hot._read_once = None, False  # as at start, before the first read
         for path in ("/api/v1/attestations/latest", "/api/v1/summary", "/"):
             r = fresh.get(path)
             assert r.status_code == 503 and r.json()["error"]["code"] == "storage", (path, r.text)
