@@ -87,15 +87,15 @@ class HotPaths:
     ) -> None:
         request_headers = scope["headers"]
         headers = [(b"etag", etag.encode()), (b"cache-control", cache_control.encode())]
+        if len(body) >= _GZIP_MIN:
+            headers.append((b"vary", b"Accept-Encoding"))  # on the 304 too (RFC 9110 15.4.5)
         if matches(_header(request_headers, b"if-none-match"), etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        if len(body) >= _GZIP_MIN:
-            headers.append((b"vary", b"Accept-Encoding"))
-            if _accepts_gzip(_header(request_headers, b"accept-encoding")):
-                body = self._gzip(etag, body)
-                headers.append((b"content-encoding", b"gzip"))
+        if len(body) >= _GZIP_MIN and _accepts_gzip(_header(request_headers, b"accept-encoding")):
+            body = self._gzip(etag, body)
+            headers.append((b"content-encoding", b"gzip"))
         headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
@@ -125,12 +125,17 @@ def _header(headers, name: bytes) -> str | None:
 
 
 def _accepts_gzip(value: str | None) -> bool:
-    """Whether Accept-Encoding allows gzip (listed, or `*`, without q=0)."""
+    """Whether Accept-Encoding allows gzip: an explicit `gzip` entry decides, else `*`; q=0 refuses."""
     if not value:
         return False
+    decision: dict[str, bool] = {}
     for item in value.split(","):
         coding, _, params = item.strip().partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
-            q = params.strip().lower().replace(" ", "")
-            return not (q.startswith("q=0") and q.strip("q=0.") == "")
-    return False
+        coding = coding.strip().lower()
+        if coding in ("gzip", "*") and coding not in decision:
+            q = params.strip().lower().replace(" ", "").removeprefix("q=")
+            try:
+                decision[coding] = float(q) > 0 if q else True
+            except ValueError:
+                decision[coding] = False
+    return decision.get("gzip", decision.get("*", False))

@@ -202,7 +202,7 @@ def test_through_the_proxy_ready_with_request_ids_and_no_public_metrics(stack):
     assert body["latest_sequence"] is not None and "replica" not in body
     # The proxy starts the request id (a UUID) and the portal echoes it.
     assert re.fullmatch(r"[0-9a-f-]{36}", r.headers["x-request-id"])
-    for internal in ("/metrics", "/admin/v1/health"):
+    for internal in ("/metrics", "/metrics/", "/metrics%2F", "/admin", "/admin/v1/health", "/admin/v1/health/"):
         assert httpx.get(stack.url("proxy") + internal, timeout=5).status_code == 404
     assert httpx.get(stack.url("web-1") + "/metrics", timeout=5).status_code == 200  # on the inside
     for name in ("web-1", "web-2"):

@@ -128,3 +128,45 @@ def test_options_of_an_admin_path_is_behind_the_guard(client):
     # key, the admin document's whole Allow is checked by the fuzz run (tests/portal/test_fuzz_openapi.py).
     for path in ("/admin/v1/webhooks", "/admin/v1/webhooks/wh_0123456789abcdef"):
         assert client.options(path).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1//history", "/admin//v1/health", "/api/v1//events/stream", "/api/v1/attestations//pending"]
+)
+def test_an_empty_path_segment_is_refused_before_any_layer_reads_the_path(client, path):
+    # Routing drops empty segments: the rate-limit classes, the caches and the stream's exclusion
+    # would otherwise see another path than the handler that answers.
+    r = client.get(path)
+    assert r.status_code == 400 and "empty segment" in r.json()["error"]["detail"], r.text
+
+
+def test_a_body_that_does_not_arrive_in_time_is_408(monkeypatch):
+    import asyncio
+
+    from portal import limits
+
+    monkeypatch.setattr(limits, "BODY_SECONDS", 0.2)
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope)
+
+    layer = limits.RequestLimits(app, max_query=4096, max_body=65536)
+    sent = []
+
+    async def trickle():
+        await asyncio.sleep(3600)  # the client sends the headers, then nothing
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/challenges",
+        "raw_path": b"/api/v1/challenges",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1000")],
+    }
+    asyncio.run(layer(scope, trickle, send))
+    assert sent[0]["status"] == 408 and not reached

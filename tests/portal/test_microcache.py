@@ -142,3 +142,70 @@ def test_through_the_app_gzip_and_freshness(client):
     rt.tick()
     env = rt.call(take_snapshot, rt.worker.context)  # nothing tells the web app
     wait_for(lambda: client.get("/api/v1/wallets").json().get("attestation_id") == env["id"], seconds=10)
+
+
+def test_several_accept_encoding_headers_are_never_shared():
+    origin = Origin()
+    cache = MicroCache(origin)
+    two = [(b"accept-encoding", b"gzip"), (b"accept-encoding", b"identity")]
+
+    async def go():
+        for _ in range(3):
+            await get(cache, headers=two)
+        assert origin.calls == 3
+        await get(cache)
+        await get(cache)
+        assert origin.calls == 4  # the plain request is cached on its own
+
+    run(go())
+
+
+def test_only_a_write_that_succeeded_empties_the_cache():
+    origin = Origin()
+    cache = MicroCache(origin)
+
+    async def post(status):
+        writer = Origin(status=status)
+        cache.app = writer
+        scope = {"type": "http", "method": "POST", "path": "/api/v1/challenges", "query_string": b"", "headers": []}
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            pass
+
+        await cache(scope, receive, send)
+        cache.app = origin
+
+    async def go():
+        await get(cache)
+        for status in (404, 400, 429, 405):
+            await post(status)  # refused writes (or OPTIONS /nowhere) keep what is cached
+            await get(cache)
+        assert origin.calls == 1
+        await post(201)
+        await get(cache)
+        assert origin.calls == 2
+
+    run(go())
+
+
+@pytest.mark.parametrize(
+    ("value", "gzip"),
+    [
+        ("gzip", True),
+        ("gzip;q=0.5, identity", True),
+        ("*", True),
+        ("*;q=1, gzip;q=0", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("identity", False),
+        ("", False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_the_hot_paths_read_accept_encoding_as_rfc_9110_says(value, gzip):
+    from portal.hot_paths import _accepts_gzip
+
+    assert _accepts_gzip(value) is gzip
