@@ -215,3 +215,24 @@ async def test_each_stored_snapshot_starts_the_evidence_job_at_once(tmp_path):
         assert woken  # the attestation's events go out at once, not at the dispatcher's next poll
     finally:
         scheduler.shutdown(wait=False)
+
+
+async def test_stopping_the_scheduler_cancels_its_running_jobs_and_waits_for_them():
+    # `reserves worker` stops its scheduler before it closes the database: no job may still be in a
+    # session then (its rollback, cancelled by the loop's end, was logged as an error).
+    scheduler = schedule.JobScheduler()
+    started, ended = asyncio.Event(), []
+
+    async def slow() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            ended.append(True)
+
+    scheduler.add_job(schedule.stoppable(slow, scheduler.running_jobs), "date")
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 10)
+    assert len(scheduler.running_jobs) == 1
+    await scheduler.stop()
+    assert ended == [True] and not scheduler.running_jobs

@@ -171,7 +171,7 @@ async def _run_worker(settings, host: str, port: int) -> None:
     try:
         await server.serve()  # until SIGINT or SIGTERM
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()  # running jobs cancelled and awaited before the database closes
         await worker.close()
 
 

@@ -32,26 +32,53 @@ Job = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
 
 
-def leader_only(job: Job, is_leader: Callable[[], bool]) -> Job:
+STOP_GRACE_SECONDS = 5.0
+
+
+class JobScheduler(AsyncIOScheduler):
+    """APScheduler's asyncio scheduler that knows its running jobs: `stop()` cancels them and waits,
+    so that none is still inside a database session when the worker closes its engine."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.running_jobs: set[asyncio.Task] = set()
+
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        self.shutdown(wait=False)
+        tasks = [t for t in self.running_jobs if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=grace)
+
+
+def leader_only(job: Job, is_leader: Callable[[], bool], running: set | None = None) -> Job:
     """`job`, run only while this process leads; followers skip each run."""
 
     async def run() -> None:
         if is_leader():
-            await stoppable(job)()
+            await stoppable(job, running)()
 
     run.__name__ = run.__qualname__ = _name(job)
     run.__wrapped__ = job  # type: ignore[attr-defined]  # what the tests and logs look for
     return run
 
 
-def stoppable(job: Job) -> Job:
-    """`job`, ending quietly when the stopping worker cancels it (its transaction rolls back)."""
+def stoppable(job: Job, running: set | None = None) -> Job:
+    """`job`, ending quietly when the stopping worker cancels it (its transaction rolls back); while
+    it runs, its task is in `running`."""
 
     async def run() -> None:
+        task = asyncio.current_task()
+        if running is not None and task is not None:
+            running.add(task)
         try:
             await job()
         except asyncio.CancelledError:
             log.info("job %s cancelled: the worker is stopping", _name(job))
+        finally:
+            if running is not None:
+                running.discard(task)
 
     return run
 
@@ -61,9 +88,9 @@ def _name(job: Job) -> str:
     return str(getattr(job, "__name__", None) or getattr(getattr(job, "func", None), "__name__", "job"))
 
 
-def build_scheduler(worker: Any) -> AsyncIOScheduler:
+def build_scheduler(worker: Any) -> JobScheduler:
     """The scheduler of a started `reserves.worker.Worker` (its parts are the jobs' arguments)."""
-    scheduler = AsyncIOScheduler(timezone=timezone.utc)
+    scheduler = JobScheduler(timezone=timezone.utc)
     now = datetime.now(timezone.utc)
     s, db = worker.settings, worker.db
     interval = s.schedule.snapshot_interval_seconds
@@ -71,7 +98,7 @@ def build_scheduler(worker: Any) -> AsyncIOScheduler:
 
     def add(job_id: str, job: Job, seconds: float, first: datetime | None = None, *, leader: bool = True) -> None:
         scheduler.add_job(
-            leader_only(job, lead) if leader else stoppable(job),
+            leader_only(job, lead, scheduler.running_jobs) if leader else stoppable(job, scheduler.running_jobs),
             "interval",
             id=job_id,
             max_instances=1,
