@@ -32,14 +32,20 @@ def test_server_publishes_a_verifiable_chain(server, tmp_path):
 
     keys = httpx.get(f"{base}/api/v1/keys").json()["keys"]
     pubkey = keys[0]["pubkey"]
-    newest = page["items"][0]
+    # The newest final one: the devnet's guardians co-sign each attestation just after it is stored,
+    # so the newest of a page read a moment earlier may still be pending (which verify refuses
+    # without --allow-pending).
+    newest = httpx.get(f"{base}/api/v1/attestations/latest", params={"final": "true"}).json()
     doc = tmp_path / "latest.json"
     doc.write_text(json.dumps(newest))
-    assert verify(str(doc), "--pubkey", pubkey).returncode == 0
+    ok = verify(str(doc), "--pubkey", pubkey)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
 
-    # Offline, with the chain given as a file.
+    # Offline, with the chain given as a file: up to that final one.
+    final_seq = newest["attestation"]["sequence"]
+    items = httpx.get(f"{base}/api/v1/attestations", params={"limit": 500}).json()["items"]
     chain = tmp_path / "chain.json"
-    chain.write_text(json.dumps(page["items"]))
+    chain.write_text(json.dumps([e for e in items if e["attestation"]["sequence"] <= final_seq]))
     assert verify(str(chain), "--pubkey", pubkey).returncode == 0
 
 
