@@ -9,10 +9,12 @@ is served is never more than `ttl_seconds` older than the database.
 Only what is safe to share is kept: GET answers with status 200, no `Set-Cookie`, no
 `Cache-Control: no-store`/`private`, no `Vary` beyond `Accept-Encoding`, to requests without
 `Authorization` or `Cookie`, under the public prefixes, at most `max_body` bytes each and
-`max_bytes` in all (least recently used first out). The key is the path, the query string and
-whether the client takes gzip (a request with several Accept-Encoding headers is never shared). A
-write (any other method) that succeeds through this process empties the cache, so a client reads its
-own writes at once; writes elsewhere show within `ttl_seconds`.
+`max_bytes` in all (least recently used first out). Every answer kept carries an `ETag` (a hash of
+its bytes when the app gave none) and answers `If-None-Match` with 304, computed or replayed. The
+key is the path, the query string and whether the client takes gzip (a request with several
+Accept-Encoding headers is never shared). A write (any other method) that succeeds through this
+process empties the cache, so a client reads its own writes at once; writes elsewhere show within
+`ttl_seconds`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from portal.conditional import matches
+from reserves.read.hot import etag_of
 
 PUBLIC_PREFIXES = ("/api/v1/", "/partials/")
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
@@ -130,7 +133,7 @@ class MicroCache:
         return entry
 
     def _recording(self, key: tuple, scope: Scope, send: Send, release: Callable[[], None]) -> Send:
-        state: dict = {"keep": False, "headers": None, "chunks": [], "size": 0}
+        state: dict = {"keep": False, "headers": None, "chunks": [], "size": 0, "start": None}
 
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -139,22 +142,53 @@ class MicroCache:
                 state["headers"] = headers
                 if not state["keep"]:
                     release()  # a slow reader of an answer never stored holds no one else
-            elif message["type"] == "http.response.body" and state["keep"]:
-                body = message.get("body", b"")
+                    await send(message)
+                    return
+                state["start"] = message  # held until the body says whether it comes whole
+                return
+            if message["type"] == "http.response.body" and state["keep"]:
+                body, more = message.get("body", b""), message.get("more_body", False)
+                start, state["start"] = state["start"], None
+                if start is not None and not more:
+                    await self._whole(key, scope, send, start, state["headers"], body, release)
+                    return
+                if start is not None:
+                    await send(start)  # a streamed answer goes as it comes
                 state["size"] += len(body)
                 if state["size"] > self.max_body:
                     state["keep"], state["chunks"] = False, []
                     release()
                 else:
                     state["chunks"].append(body)
-                    if not message.get("more_body", False):
+                    if not more:
                         self._store(key, state["headers"], b"".join(state["chunks"]), scope.get("path_template"))
             await send(message)
 
         return record
 
+    async def _whole(
+        self,
+        key: tuple,
+        scope: Scope,
+        send: Send,
+        start: Message,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        release: Callable[[], None],
+    ) -> None:
+        """An answer whole in one message: tagged (an ETag of its bytes when the app gave none),
+        kept when it fits, and a 304 when the client already holds it."""
+        if _etag(headers) is None:
+            headers = [*headers, (b"etag", etag_of(body).encode())]
+        if len(body) <= self.max_body:
+            self._store(key, headers, body, scope.get("path_template"))
+        else:
+            release()
+        entry = _Entry(headers, body, _etag(headers), 0.0, None)
+        await _replay(scope, send, entry)  # type: ignore[arg-type]
+
     def _store(self, key: tuple, headers: list[tuple[bytes, bytes]], body: bytes, route: str | None = None) -> None:
-        etag = next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
+        etag = _etag(headers)
         self._drop(key)
         self._entries[key] = _Entry(headers, body, etag, time.monotonic() + self.ttl, route)
         self._bytes += len(body)
@@ -165,6 +199,10 @@ class MicroCache:
         old = self._entries.pop(key, None)
         if old is not None:
             self._bytes -= len(old.body)
+
+
+def _etag(headers: list[tuple[bytes, bytes]]) -> str | None:
+    return next((v.decode("latin-1") for k, v in headers if k.lower() == b"etag"), None)
 
 
 def _shareable(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -209,3 +209,33 @@ def test_the_hot_paths_read_accept_encoding_as_rfc_9110_says(value, gzip):
     from portal.hot_paths import _accepts_gzip
 
     assert _accepts_gzip(value) is gzip
+
+
+def test_every_kept_answer_has_an_etag_and_answers_304_computed_or_replayed():
+    origin = Origin(body=b'{"keys": []}')
+    cache = MicroCache(origin)
+
+    async def go():
+        status, headers, body = await get(cache)
+        etag = headers[b"etag"]
+        assert status == 200 and body == b'{"keys": []}' and etag.startswith(b'"')
+        # From the cache, and on a miss after expiry: the same tag, and 304 when the client has it.
+        assert (await get(cache, headers=[(b"if-none-match", etag)]))[:3:2] == (304, b"")
+        cache.clear()
+        status, headers, body = await get(cache, headers=[(b"if-none-match", etag)])
+        assert (status, body, headers[b"etag"]) == (304, b"", etag) and origin.calls == 2
+        origin.body = b'{"keys": [1]}'
+        cache.clear()
+        status, headers, body = await get(cache, headers=[(b"if-none-match", etag)])
+        assert status == 200 and headers[b"etag"] != etag  # changed bytes, a new tag
+
+    run(go())
+
+
+def test_through_the_app_public_reads_revalidate(client):
+    snapshot(client)
+    for path in ("/api/v1/keys", "/api/v1/supply", "/api/v1/wallets", "/partials/proofs"):
+        r = client.get(path)
+        assert r.status_code == 200 and r.headers["etag"], path
+        again = client.get(path, headers={"If-None-Match": r.headers["etag"]})
+        assert again.status_code == 304 and again.content == b"", path
