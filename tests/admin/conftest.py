@@ -8,7 +8,6 @@ import secrets
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
 
 from portal.app import create_app
 from reserves.settings.load import load_settings
-from tests.support import ROOMY_RATELIMIT_TOML, free_port
+from tests.support import ROOMY_RATELIMIT_TOML, serving
 
 RESERVES = str(Path(sys.executable).parent / "reserves")
 TOKEN = "k" * 24 + "0123456789abcdef"
@@ -97,20 +95,8 @@ def portal(tmp_path_factory) -> Iterator[Portal]:
     config = folder / "portal.toml"
     config.write_text(CONFIG)
     app = create_app(load_settings(config))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="adminkeys-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web role did not start")
-        time.sleep(0.05)
-    try:
+    with serving(app, "adminkeys-test-server") as port:
         yield Portal(f"http://127.0.0.1:{port}", app, config, port)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def get(portal: Portal, path: str, key: str | None = None, **kwargs) -> httpx.Response:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -15,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from litestar import Litestar
 from sqlalchemy import create_engine, insert
 
@@ -25,7 +22,7 @@ from reserves.settings.model import Settings
 from reserves.storage.db import sync_url
 from reserves.storage.engine_models import GuardianSignatureRow
 from reserves.storage.models import AttestationRow
-from tests.support import free_port
+from tests.support import serving
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -49,21 +46,8 @@ class Live:
 @contextmanager
 def live_server(settings: Settings) -> Iterator[Live]:
     app = create_app(settings)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="bounds-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web role did not start")
-        time.sleep(0.05)
-    try:
+    with serving(app, "bounds-test-server") as port:
         yield Live(f"http://127.0.0.1:{port}", app, settings.database.url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")

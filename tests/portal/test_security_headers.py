@@ -4,8 +4,6 @@ stream, the admin API and its refusals, and the preflights a browser on another 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -14,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from litestar.testing import TestClient
 
 from portal.app import TEMPLATES, create_app
@@ -22,7 +19,7 @@ from portal.worker_app import create_worker_app
 from reserves.settings.load import default_settings
 from reserves.settings.model import AdminSettings
 from reserves.worker.worker import Worker
-from tests.support import free_port
+from tests.support import serving
 
 TOKEN = "security-headers-test-token"
 ELSEWHERE = "https://holder-tool.example"
@@ -38,21 +35,8 @@ def serve(data_dir: Path, **portal: object) -> Iterator[str]:
         portal=replace(s.portal, **portal),
         admin=AdminSettings(token=TOKEN),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=free_port(), log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, name="headers-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web role did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(create_app(settings), "headers-test-server") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

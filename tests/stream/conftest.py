@@ -4,7 +4,6 @@ temporary SQLite database that the test writes outbox events into, as the worker
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
 
 from portal.app import create_app
@@ -24,7 +22,7 @@ from reserves.settings.model import Settings
 from reserves.storage import events as events_repo
 from reserves.storage.db import Database, open_database
 from reserves.storage.engine_models import EngineEventRow
-from tests.support import free_port
+from tests.support import serving
 
 FAST = {"stream_heartbeat_seconds": 0.3, "stream_poll_seconds": 0.1}
 
@@ -61,26 +59,10 @@ def live_server(
     """`create_app` of `bare_settings` with `portal` changes (and other tables' `changes`) under uvicorn."""
     settings = replace(bare_settings(data_dir, **{**FAST, **portal}), **(changes or {}))
     app = create_app(settings)
-    port = free_port()
     # Streams end after their lifetime only: give open ones a second, then cancel them (as `reserves serve` does).
     # As `reserves serve` runs it: uvicorn's own X-Forwarded-For handling off (the app resolves clients).
-    options = {"proxy_headers": False, **(uvicorn_options or {})}
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **options
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="stream-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the web role did not start")
-        time.sleep(0.05)
-    try:
+    with serving(app, "stream-test-server", **{"proxy_headers": False, **(uvicorn_options or {})}) as port:
         yield LiveServer(f"http://127.0.0.1:{port}", app, settings.database.url)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @pytest.fixture(scope="module")
