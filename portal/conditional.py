@@ -43,3 +43,20 @@ def cached(
     if matches(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers, media_type=media_type)
     return Response(body, headers=headers, media_type=media_type)
+
+
+def accepts_gzip(value: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip: an explicit `gzip` entry decides, else `*`; q=0 refuses."""
+    if not value:
+        return False
+    decision: dict[str, bool] = {}
+    for item in value.split(","):
+        coding, _, params = item.strip().partition(";")
+        coding = coding.strip().lower()
+        if coding in ("gzip", "*") and coding not in decision:
+            q = params.strip().lower().replace(" ", "").removeprefix("q=")
+            try:
+                decision[coding] = float(q) > 0 if q else True
+            except ValueError:
+                decision[coding] = False
+    return decision.get("gzip", decision.get("*", False))

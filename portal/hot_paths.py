@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 import msgspec
 from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
-from portal.conditional import FRESH, IMMUTABLE, matches
+from portal.conditional import FRESH, IMMUTABLE, accepts_gzip, matches
 from reserves.read.hot import Doc, HotView
 from reserves.read.views import DashboardView
 
@@ -93,7 +93,7 @@ class HotPaths:
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
-        if len(body) >= _GZIP_MIN and _accepts_gzip(_header(request_headers, b"accept-encoding")):
+        if len(body) >= _GZIP_MIN and accepts_gzip(_header(request_headers, b"accept-encoding")):
             body = self._gzip(etag, body)
             headers.append((b"content-encoding", b"gzip"))
         headers += [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
@@ -122,20 +122,3 @@ def _header(headers, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
-
-
-def _accepts_gzip(value: str | None) -> bool:
-    """Whether Accept-Encoding allows gzip: an explicit `gzip` entry decides, else `*`; q=0 refuses."""
-    if not value:
-        return False
-    decision: dict[str, bool] = {}
-    for item in value.split(","):
-        coding, _, params = item.strip().partition(";")
-        coding = coding.strip().lower()
-        if coding in ("gzip", "*") and coding not in decision:
-            q = params.strip().lower().replace(" ", "").removeprefix("q=")
-            try:
-                decision[coding] = float(q) > 0 if q else True
-            except ValueError:
-                decision[coding] = False
-    return decision.get("gzip", decision.get("*", False))

@@ -11,6 +11,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.enums import MediaType
 
+from portal import conditional
+
 # The route option the app's gzip layer skips (the event stream sets it too).
 NO_COMPRESSION = "skip_compression"
 # Handlers answering through `json_response` opt out of the app's gzip layer with this.
@@ -20,21 +22,14 @@ LEVEL = 6
 
 
 def accepts_gzip(request: Request) -> bool:
-    """Whether Accept-Encoding allows gzip (a q of 0 refuses it)."""
-    for part in request.headers.get("accept-encoding", "").split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip().lower() == "gzip":
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
-    return False
+    """Whether the request's Accept-Encoding allows gzip (portal.conditional.accepts_gzip)."""
+    return conditional.accepts_gzip(request.headers.get("accept-encoding"))
 
 
 def etag_matches(request: Request, *etags: str) -> bool:
     """Whether If-None-Match names one of `etags` (or is `*`); weak forms compare equal, as GET allows."""
     given = request.headers.get("if-none-match")
-    if not given:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or not tags.isdisjoint(etags)
+    return any(conditional.matches(given, etag) for etag in etags)
 
 
 async def json_response(request: Request, content: Any, headers: dict[str, str]) -> Response[dict[str, Any]]:

@@ -206,9 +206,9 @@ def test_only_a_write_that_succeeded_empties_the_cache():
     ],
 )
 def test_the_hot_paths_read_accept_encoding_as_rfc_9110_says(value, gzip):
-    from portal.hot_paths import _accepts_gzip
+    from portal.conditional import accepts_gzip
 
-    assert _accepts_gzip(value) is gzip
+    assert accepts_gzip(value) is gzip
 
 
 def test_every_kept_answer_has_an_etag_and_answers_304_computed_or_replayed():
