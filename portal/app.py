@@ -39,7 +39,9 @@ from portal.limits import RequestLimits
 from portal.microcache import MicroCache
 from portal.observe.layer import ObservedApp
 from portal.observe.metrics import RECORDER
-from portal.pages import DashboardController, render_page
+from portal.pages import ROUTES as PAGE_ROUTES
+from portal.pages import render_page
+from portal.pages.filters import register as page_filters
 from portal.ratelimit.limiter import build_limiter
 from portal.ratelimit.middleware import RateLimitMiddleware
 from portal.schema_page import openapi_config
@@ -100,7 +102,7 @@ def create_app(settings: Settings) -> Litestar:
             TrustController,
             events_stream,
             AssurancePartial,
-            DashboardController,
+            *PAGE_ROUTES,
             healthz,
             readyz,
             HealthAdmin,
@@ -122,7 +124,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies=deps.DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers=HANDLERS,
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=page_filters),
         openapi_config=openapi_config("Reserves portal API"),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=NO_COMPRESSION),
         request_max_body_size=MAX_REQUEST_BODY,

@@ -11,7 +11,8 @@ from litestar import Controller, Litestar, Request, Response, get
 from litestar.enums import MediaType
 
 from portal.conditional import cached
-from portal.deps import Hot
+from portal.deps import Hot, services_of
+from portal.pages.site import site_of
 from reserves.read.views import DashboardView
 
 # The slow fallback: the page refreshes at once on events from /api/v1/events/stream (dashboard.html).
@@ -21,8 +22,10 @@ REFRESH_SECONDS = 30
 def render_page(app: Litestar, template: str, view: DashboardView) -> bytes:
     """A dashboard page or partial of `view`, as bytes."""
     engine = app.template_engine
-    assert engine is not None
-    return engine.get_template(template).render(v=view, refresh=REFRESH_SECONDS).encode()
+    if engine is None:  # create_app always configures one
+        raise RuntimeError("no template engine")
+    site = site_of(services_of(app).settings)
+    return engine.get_template(template).render(v=view, site=site, here="/", refresh=REFRESH_SECONDS).encode()
 
 
 async def _render(request: Request, hot: Hot, template: str) -> Response[bytes]:

@@ -1,0 +1,13 @@
+"""The public pages: an overview and one page per area, server-rendered and complete without JavaScript.
+
+Every page extends templates/layout.html (navigation, landmarks, the live event stream) and is
+rendered from the same read models as the JSON API, through `portal.pages.site.page`.
+"""
+
+from __future__ import annotations
+
+from portal.pages.overview import DashboardController, render_page
+
+ROUTES: list = [DashboardController]
+
+__all__ = ["ROUTES", "render_page"]

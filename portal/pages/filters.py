@@ -1,0 +1,29 @@
+"""Jinja filters the pages share: relative ages in words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def ago(seconds: int | None) -> str:
+    """A non-negative age in seconds as people say it: "just now", "42 s ago", "3 min ago", "5 h 2 min
+    ago", "4 days ago" (floor, like every figure here)."""
+    if seconds is None:
+        return "age unknown"
+    s = max(0, int(seconds))
+    if s < 2:
+        return "just now"
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86400:
+        h, m = divmod(s // 60, 60)
+        return f"{h} h {m} min ago" if m else f"{h} h ago"
+    d = s // 86400
+    return f"{d} day ago" if d == 1 else f"{d} days ago"
+
+
+def register(engine: Any) -> None:
+    """The template engine's callback (create_app): adds the filters."""
+    engine.engine.filters["ago"] = ago
