@@ -23,7 +23,7 @@ from reserves.read.views import DashboardView
 LATEST = "/api/v1/attestations/latest"
 BY_ID = "/api/v1/attestations/"
 SUMMARY = "/api/v1/summary"
-PAGES = {"/": "dashboard.html", "/partials/summary": "_summary.html"}
+PAGES = {"/partials/summary": "_summary.html"}
 _JSON = b"application/json"
 _HTML = b"text/html; charset=utf-8"
 _GZIP_MIN = 1024  # as the app's own gzip layer: smaller bodies are sent as they are

@@ -82,3 +82,20 @@ def serving(app, name: str, **options) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def render_template(name: str, **context: object) -> str:
+    """A template of templates/ rendered as the app renders it (its filters, a layout context) outside the app."""
+    from pathlib import Path
+
+    import jinja2
+
+    from portal.pages.filters import install
+    from portal.pages.site import NAV, Site
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "templates"), autoescape=True)
+    install(env)
+    context.setdefault("site", Site("RBTC", "I", False, NAV))
+    context.setdefault("here", "/")
+    context.setdefault("refresh", 5)
+    return env.get_template(name).render(**context)

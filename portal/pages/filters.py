@@ -1,8 +1,10 @@
-"""Jinja filters the pages share: relative ages in words."""
+"""Jinja filters the pages share: relative ages in words, and the display formats of amounts and ratios."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from reserves.read.display import btc, percent
 
 
 def ago(seconds: int | None) -> str:
@@ -24,6 +26,11 @@ def ago(seconds: int | None) -> str:
     return f"{d} day ago" if d == 1 else f"{d} days ago"
 
 
+def install(env: Any) -> None:
+    """Adds the filters to a Jinja environment."""
+    env.filters.update(ago=ago, percent=percent, btc=btc)
+
+
 def register(engine: Any) -> None:
-    """The template engine's callback (create_app): adds the filters."""
-    engine.engine.filters["ago"] = ago
+    """The template engine's callback (create_app): adds the filters to its environment."""
+    install(engine.engine)

@@ -15,12 +15,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chains.hexes import is_hex64
 from reserves.attestation.fields import MAX_NAME
+from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
 from reserves.read import reserves as rviews
-from reserves.read import stored, views
+from reserves.read import lists, stored, views
 from reserves.read import supply as supply_views
-from reserves.read.display import btc, percent
+from reserves.read.display import btc, iso, percent
 from reserves.read.workers import announced_keys, live_workers, worker_summary
 from reserves.settings.model import Settings
 from reserves.storage import documents
@@ -141,6 +142,22 @@ class ReserveService:
                 raise NotFound("no attestation has been published yet")
             return await self._wallets(session, row)
 
+    async def utxos(self) -> lists.UtxoList:
+        """The newest attestation's counted outputs, largest first (at most lists.MAX_UTXOS)."""
+        row = await self._latest_row()
+        if row is None:
+            raise NotFound("no attestation has been published yet")
+        return lists.utxo_list(row.id, documents.document(row))
+
+    async def attestation_list(self, *, before: int | None = None, limit: int = DEFAULT_PAGE) -> lists.AttestationList:
+        """Attestations newest first below sequence `before` (the pages' list; columns only)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
+        if before is not None and not 1 <= before < 2**53:
+            raise InvalidInput("before: a sequence number from 1")
+        async with self.db.sessions() as session:
+            return await lists.attestation_list(session, before=before, limit=limit)
+
     async def supply(self, deployment: str | None = None) -> supply_views.SupplyView:
         """Token supply per deployment and in total, from the newest stored attestation only.
 
@@ -191,7 +208,11 @@ class ReserveService:
         age = views.age_seconds(issued, now)
         signed = {"status": view.published_status, "status_reasons": view.status_reasons}
         status, reasons = self.status_now(signed, issued, now)
-        return dataclasses.replace(view, status=status, status_reasons=reasons, age_seconds=age)
+        since = None  # stale since: signed so, or past its age; unknown when dated in the future
+        if status == "stale" and issued <= now + FUTURE_TOLERANCE:
+            aged = view.published_status != "stale"
+            since = iso(issued + timedelta(seconds=self.stale_after_seconds)) if aged else view.issued_at
+        return dataclasses.replace(view, status=status, status_reasons=reasons, age_seconds=age, stale_since=since)
 
     async def signed_dashboard(
         self, *, recent: int = 10, now: datetime | None = None, reuse: views.DashboardView | None = None
@@ -221,6 +242,7 @@ class ReserveService:
             if latest is not None:
                 await session.refresh(latest, ["document"])  # the one document the dashboard reads
             wallets = (await self._wallets(session, latest)).wallets if latest is not None else []
+            signed = len((await repo.guardian_signatures(session, [rows[0].id])).get(rows[0].id, [])) if rows else 0
         base: _DashboardCommon = {
             "devnet": s.devnet.enabled,
             "token_symbol": s.portal.token_symbol,
@@ -234,9 +256,12 @@ class ReserveService:
             return views.DashboardView(has_data=False, **base)
         if same:
             assert reuse is not None
-            return dataclasses.replace(reuse, recent=[views.row_summary(r) for r in rows], **base)
+            finality = _finality(rows[0], reuse.finality, signed)
+            return dataclasses.replace(reuse, recent=[views.row_summary(r) for r in rows], finality=finality, **base)
         assert latest is not None
         body = documents.document(latest)
+        declared = guardian_set(body) if "signers" in body else None
+        declared_view = None if declared is None else views.Finality("", declared.threshold, len(declared.keys), 0, None)
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
         deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
@@ -263,7 +288,10 @@ class ReserveService:
             age_seconds=views.age_seconds(repo.utc(latest.issued_at), now),
             reserve_sources=sources,
             deployments=deployments,
+            window=body.get("window"),
+            flows=body.get("flows"),
             recent=[views.row_summary(r) for r in rows],
+            finality=_finality(latest, declared_view, signed),
             **base,
         )
 
@@ -395,6 +423,14 @@ class _DashboardCommon(TypedDict):
     signer_pubkeys: list[str]
     reserve_set_history: list[Any]  # reserve_views.ReserveSetVersionView
     sparkline: views.Sparkline | None
+
+
+def _finality(row, declared: views.Finality | None, signed: int) -> views.Finality:
+    """`row`'s finality now; `declared` carries its guardian set's threshold and size (None: no set)."""
+    final_at = None if row.final_at is None else iso(repo.utc(row.final_at))
+    if declared is None or declared.threshold is None:
+        return views.Finality(row.finality, None, 0, signed, final_at)
+    return views.Finality(row.finality, declared.threshold, declared.guardians, signed, final_at)
 
 
 def _spendable_locked(body: dict) -> dict[str, Any]:

@@ -36,6 +36,22 @@ class AttestationSummary:
 
 
 @dataclass(frozen=True)
+class Finality:
+    """Whether the newest attestation is final: its guardians' threshold met (or no guardian set)."""
+
+    state: str  # "final" or "pending"
+    threshold: int | None  # None: no guardian set, the engine's signature makes it final
+    guardians: int  # members of the declared guardian set
+    signed: int  # valid guardian signatures stored so far
+    final_at: str | None
+
+    @property
+    def missing(self) -> int:
+        """Guardian signatures still needed before it is final."""
+        return 0 if self.threshold is None or self.state == "final" else max(0, self.threshold - self.signed)
+
+
+@dataclass(frozen=True)
 class DashboardView:
     """The whole dashboard; the JSON twin is served at /api/v1/summary."""
 
@@ -72,6 +88,10 @@ class DashboardView:
     recent: list[AttestationSummary] = field(default_factory=list)
     signer_pubkeys: list[str] = field(default_factory=list)
     sparkline: Sparkline | None = None
+    finality: Finality | None = None
+    stale_since: str | None = None  # when the status of now became `stale` (None when it is not)
+    window: dict | None = None  # the attestation's `window` member: lowest ratio over recent blocks
+    flows: dict | None = None  # the attestation's `flows` member: reserve movements since the one before
     wallets: list[Any] = field(default_factory=list)  # reserve_views.WalletView
     reserve_set_history: list[Any] = field(default_factory=list)  # reserve_views.ReserveSetVersionView
 

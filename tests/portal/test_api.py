@@ -76,10 +76,12 @@ def test_summary_and_dashboard_show_the_same_numbers(client):
     partial = client.get("/partials/summary").text
     for text in (summary["ratio_percent"], summary["reserves_btc"], summary["liabilities_btc"], env["id"]):
         assert text in html and text in partial
+    supply, reserves = client.get("/supply").text, client.get("/reserves").text
     for dep in summary["deployments"]:
-        assert dep["chain_id"] in html and dep["block_hash"] in html and str(dep["height"]) in html
+        assert dep["chain_id"] in supply and dep["block_hash"] in supply and str(dep["height"]) in supply
+        assert dep["name"] in html  # the overview's line per deployment
     for src in summary["reserve_sources"]:
-        assert src["block_hash"] in html
+        assert src["block_hash"] in reserves
     # Refreshed at once on stream events, and by a slow poll when the stream is unavailable.
     assert "DEVNET" in html and "sse:attestation.published" in partial and 'every 30s"' in partial
 

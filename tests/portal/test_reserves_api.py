@@ -56,14 +56,15 @@ def test_wallets_add_up_to_the_attestation(client):
     assert multisig["policy"]["custody"] == f"{multisig['policy']['threshold']} of {multisig['policy']['keys_total']}"
 
 
-def test_summary_and_dashboard_show_wallets_spendable_and_locked(client):
+def test_summary_and_pages_show_wallets_spendable_and_locked(client):
     snapshot(client)
     summary = client.get("/api/v1/summary").json()
     assert int(summary["spendable_sat"]) + int(summary["locked_sat"]) >= int(summary["reserves_sat"])
-    html = client.get("/").text
+    overview = client.get("/").text
     partial = client.get("/partials/summary").text
+    html = client.get("/reserves").text
     for text in (summary["spendable_btc"], summary["locked_btc"]):
-        assert text in html and text in partial
+        assert text in overview and text in partial and text in html
     for w in summary["wallets"]:
         assert f'data-wallet="{w["name"]}"' in html and w["total_btc"] in html
         if w["policy"]["threshold"]:
@@ -72,11 +73,14 @@ def test_summary_and_dashboard_show_wallets_spendable_and_locked(client):
         if w["locked_until"]:
             assert "until " in html
     assert 'id="reserve-set-history"' in html and summary["reserve_set_history"][0]["reason"] in html
-    assert (
-        '<section id="proofs" hx-get="/partials/proofs" hx-trigger="load, sse:proof.expiring, every 60s"'
-        ' hx-swap="innerHTML"></section>' in html
-    )
+    # Every area is on its own page, complete as served: nothing waits for htmx to load it.
+    assert 'hx-trigger="load' not in overview and 'hx-trigger="load' not in html
     assert "only asserted" in html and "Proven" in html and "Asserted" in html
+    # Each counted output with its evidence link.
+    doc = client.get("/api/v1/attestations/latest").json()["attestation"]
+    for src in doc["reserves"]["sources"]:
+        for u in src.get("utxos", []):
+            assert f'/api/v1/evidence/{u["txid"]}/{u["vout"]}' in html
 
 
 @pytest.mark.parametrize(
@@ -158,4 +162,4 @@ def test_new_versions_are_listed_newest_first_and_old_ones_stay(client):
     assert client.get("/api/v1/reserve-set").json()["version"] == 3
     assert client.get("/api/v1/reserve-set/versions/1").json()["reason"] == "initial declaration"
     serve_now(client)
-    assert "spare wallet added" in client.get("/").text
+    assert "spare wallet added" in client.get("/reserves").text

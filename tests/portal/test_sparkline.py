@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-
-import jinja2
 
 from reserves.read import views
 from reserves.storage.repository import Bucket
+from tests.support import render_template
 
 T0 = datetime(2026, 11, 22, tzinfo=timezone.utc)
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def bucket(minutes: int, low: int | None, last: int | None = None, high: int | None = None) -> Bucket:
@@ -71,9 +68,5 @@ def test_partial_renders_the_line():
         attestation_id="ab" * 32,
         sparkline=line,
     )
-    html = (
-        jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-        .get_template("_summary.html")
-        .render(v=view, refresh=5)
-    )
+    html = render_template("dashboard.html", v=view, areas=None)
     assert f'points="{line.segments[0]}"' in html and "low 100.00%, high 120.00%" in html

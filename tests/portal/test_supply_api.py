@@ -59,7 +59,7 @@ def store(client: TestClient, body: dict, previous: str | None = None) -> str:
 def test_supply_before_the_first_attestation_is_404_with_a_code(bare):
     r = bare.get("/api/v1/supply")
     assert r.status_code == 404 and error_code(r) == "not_found"
-    assert "Token supply per chain" not in bare.get("/").text  # the empty state: waiting for the first one
+    assert "Token supply per deployment" not in bare.get("/supply").text  # the empty state: waiting for the first one
 
 
 def test_format_2_then_format_3(bare):
@@ -67,7 +67,7 @@ def test_format_2_then_format_3(bare):
     legacy = bare.get("/api/v1/supply").json()
     assert legacy["attestation_id"] == first and legacy["rule"] == RULE_LEGACY
     assert [d["role"] for d in legacy["deployments"]] == ["native"] and legacy["deployments"][0]["held"] == []
-    assert "Token supply per chain" in bare.get("/").text
+    assert "Token supply per deployment" in bare.get("/supply").text
 
     latest = store(bare, ss.body_v3(failed=True, sequence=1), previous=first)
     r = bare.get("/api/v1/supply")
@@ -98,7 +98,7 @@ def test_summary_carries_the_same_terms(stocked):
     supply = stocked.get("/api/v1/supply").json()
     assert summary["supply_rule"] == supply["rule"] and summary["liabilities_sat"] == supply["total_sat"]
     assert summary["deployments"] == supply["deployments"]
-    html = stocked.get("/partials/summary").text
+    html = stocked.get("/supply").text
     for text in ("minus treasury: Issuer treasury", "locked 0.50000000", "2 of 2 endpoints agree", RULE_FORMAT_3):
         assert text in html
 
@@ -161,5 +161,5 @@ def test_devnet_supply_is_the_signed_attestation(client):
     assert by_name["devnet-bridged"]["role"] == "bridge" and by_name["devnet-bridged"]["bridge"]["locked"] != "0"
     categories = {h["category"] for h in by_name["devnet-ethereum"]["held"]}
     assert "lockbox" in categories
-    html = client.get("/partials/summary").text
+    html = client.get("/supply").text
     assert by_name["devnet-bridged"]["bridge"]["locked_btc"] in html and view["rule"] in html

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import jinja2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,8 +9,7 @@ from hypothesis import strategies as st
 from reserves.read import display, views
 from reserves.read import supply as sv
 from tests.portal import supply_samples as ss
-
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+from tests.support import render_template
 
 
 @pytest.mark.parametrize(
@@ -138,8 +134,7 @@ def render(body: dict) -> str:
         deployments=deployments,
         partial=any(d.error for d in deployments),
     )
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    return env.get_template("_summary.html").render(v=view, refresh=5)
+    return render_template("pages/supply.html", v=view)
 
 
 def test_the_table_shows_every_term():

@@ -1,0 +1,61 @@
+"""One page per area at a stable URL, each server-rendered and complete without JavaScript; htmx
+refreshes their figures when the event stream says they changed. Each handler calls the same service
+as the area's JSON endpoint, so a page and its JSON never show different numbers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from portal.deps import Hot, Monitor, Proofs, Reconcile, Service, Trust
+from portal.pages.site import page
+from reserves.errors import NotFound
+
+RECONCILE_ITEMS = 100
+ATTESTATIONS_PER_PAGE = 50
+
+
+class AreaPages(Controller):
+    include_in_schema = False
+
+    @get("/reserves")
+    async def reserves(self, request: Request, hot: Hot, service: Service) -> Response[bytes]:
+        view = await hot.dashboard()
+        try:
+            utxos = await service.utxos()
+        except NotFound:
+            utxos = None
+        return page(request, "pages/reserves.html", v=view, utxos=utxos)
+
+    @get("/supply")
+    async def supply(self, request: Request, hot: Hot) -> Response[bytes]:
+        return page(request, "pages/supply.html", v=await hot.dashboard())
+
+    @get("/proofs")
+    async def proofs(self, request: Request, proofs: Proofs) -> Response[bytes]:
+        return page(request, "pages/proofs.html", p=await proofs.status())
+
+    @get("/monitor")
+    async def monitor(self, request: Request, monitor: Monitor) -> Response[bytes]:
+        return page(request, "pages/monitor.html", m=await monitor.overview())
+
+    @get("/reconciliation")
+    async def reconciliation(self, request: Request, reconcile: Reconcile) -> Response[bytes]:
+        return page(request, "pages/reconciliation.html", r=await reconcile.view(limit=RECONCILE_ITEMS))
+
+    @get("/trust")
+    async def trust(self, request: Request, trust: Trust, hot: Hot) -> Response[bytes]:
+        return page(request, "pages/trust.html", a=await trust.assurance(), v=await hot.dashboard())
+
+    @get("/attestations")
+    async def attestations(
+        self,
+        request: Request,
+        service: Service,
+        hot: Hot,
+        before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="list below this sequence")] = None,
+    ) -> Response[bytes]:
+        listing = await service.attestation_list(before=before, limit=ATTESTATIONS_PER_PAGE)
+        return page(request, "pages/attestations.html", listing=listing, before=before, v=await hot.dashboard())
