@@ -18,8 +18,8 @@ from reserves.attestation.fields import MAX_NAME
 from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
-from reserves.read import reserves as rviews
 from reserves.read import lists, stored, views
+from reserves.read import reserves as rviews
 from reserves.read import supply as supply_views
 from reserves.read.display import btc, iso, percent
 from reserves.read.workers import announced_keys, live_workers, worker_summary
@@ -261,7 +261,9 @@ class ReserveService:
         assert latest is not None
         body = documents.document(latest)
         declared = guardian_set(body) if "signers" in body else None
-        declared_view = None if declared is None else views.Finality("", declared.threshold, len(declared.keys), 0, None)
+        declared_view = (
+            None if declared is None else views.Finality("", declared.threshold, len(declared.keys), 0, None)
+        )
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
         deployments = views.deployment_views(body["supply"]["deployments"])
         return views.DashboardView(
