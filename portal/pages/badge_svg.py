@@ -28,9 +28,9 @@ COLOURS = {
     "healthy": "#1a7f37",  # green
     "warning": "#f0b429",  # amber (dark text)
     "undercollateralized": "#c62828",  # red
-    "stale": "#57606a",  # grey
+    "stale": "#afb8c1",  # light grey (dark text): apart from the label's dark grey
 }
-NO_DATA_COLOUR = "#57606a"
+NO_DATA_COLOUR = "#afb8c1"
 LIGHT_TEXT, DARK_TEXT = "#ffffff", "#1f2328"
 
 # Advance widths of Verdana at 11 px (units per em / 2048 * 11), printable ASCII.

@@ -10,6 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from portal.conditional import FRESH
+from portal.pages.badge_svg import COLOURS
 from portal.ratelimit.routes import API, route_class
 from tests.portal.rig_portal import RigPortal, rig_portal
 
@@ -96,7 +97,7 @@ def test_an_old_attestation_is_stale_now_and_no_entry_of_the_feed(tmp_path):
         assert env["attestation"]["status"] == "healthy"  # signed healthy, two hours ago
         badge = p.client.get("/badge.svg")
         assert title(badge) == "RBTC reserves: stale"
-        assert ET.fromstring(badge.content).find(f"{S}rect").get("fill") == "#57606a"
+        assert ET.fromstring(badge.content).find(f"{S}rect").get("fill") == COLOURS["stale"]
         summary = p.client.get("/api/v1/summary").json()
         assert summary["status"] == "stale" and summary["published_status"] == "healthy"  # as the dashboard says
         feed = entries(p.client.get("/feed.atom"))
