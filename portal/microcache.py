@@ -30,7 +30,7 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from portal.conditional import matches
 from reserves.read.hot import etag_of
 
-PUBLIC_PREFIXES = ("/api/v1/", "/partials/")
+PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom")
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
 WAIT_SECONDS = 5.0
 

@@ -5,11 +5,13 @@ of three prepared lists and appends it to `http.response.start`, so it costs mic
 the whole Litestar app (`secure`), so 404s for unknown paths, errors, static files and the event
 stream get the headers too, not only the routes a handler answers.
 
-CORS: `GET` and `HEAD` under `/api/v1/` answer `Access-Control-Allow-Origin: *` (holders' tools run
-in browsers on other sites; the answers are public and carry no credentials), and a preflight for
-them is answered here. Every other method and path (the admin API, `POST /api/v1/challenges`, a
-preflight asking for `POST`) gets no CORS header at all, so a browser on another site can neither
-read an admin answer nor send a non-simple request.
+CORS: `GET` and `HEAD` under `/api/v1/`, and of the badge and the feed (`EMBEDDABLE`), answer
+`Access-Control-Allow-Origin: *` and `Cross-Origin-Resource-Policy: cross-origin` (holders' tools
+run in browsers on other sites, issuers show the badge with `<img>` on theirs; the answers are
+public and carry no credentials), and a preflight for them is answered here. Every other method
+and path (the admin API, `POST /api/v1/challenges`, a preflight asking for `POST`) gets no CORS
+header at all and `Cross-Origin-Resource-Policy: same-origin`, so a browser on another site can
+neither read an admin answer nor send a non-simple request nor embed a page.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 Headers = list[tuple[bytes, bytes]]
 
 PUBLIC_API = "/api/v1/"
+EMBEDDABLE = frozenset({"/badge.svg", "/feed.atom"})  # pages other sites embed or fetch
 CORS_METHODS = frozenset({"GET", "HEAD"})
 
 # No inline script or style, no eval, nothing from another origin. The sparkline is inline SVG
@@ -137,7 +140,7 @@ class SecurityHeaders:
             await self._app(scope, receive, send)
             return
         extra = self._other
-        if self._cors and scope["path"].startswith(PUBLIC_API):
+        if self._cors and _public(scope["path"]):
             method = cast("HTTPScope", scope)["method"]
             if method in CORS_METHODS:
                 extra = self._public
@@ -158,6 +161,11 @@ class SecurityHeaders:
             await send(message)
 
         await self._app(scope, receive, send_with_headers)
+
+
+def _public(path: str) -> bool:
+    """The public API, or a page other sites embed (a trailing slash routes to the same page)."""
+    return path.startswith(PUBLIC_API) or (path in EMBEDDABLE or path.rstrip("/") in EMBEDDABLE)
 
 
 def _preflight_for_read(scope: Scope) -> bool:

@@ -7,8 +7,10 @@ rendered from the same read models as the JSON API, through `portal.pages.site.p
 from __future__ import annotations
 
 from portal.pages.areas import AreaPages
+from portal.pages.badge import badge
+from portal.pages.feed import feed
 from portal.pages.overview import DashboardController, render_page
 
-ROUTES: list = [DashboardController, AreaPages]
+ROUTES: list = [DashboardController, AreaPages, badge, feed]
 
 __all__ = ["ROUTES", "render_page"]

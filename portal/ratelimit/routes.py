@@ -7,9 +7,10 @@
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
 | `static` | `/static/...` |
-| `api` | everything else: the cheap GETs, `/healthz`, `/schema`, `POST /api/v1/challenges` before its body is read |
+| `api` | everything else: cheap GETs (`/badge.svg`, `/feed.atom`), `/healthz`, `/schema`, `POST /api/v1/challenges` |
 
-`POST /api/v1/challenges` also spends the `challenges` budgets once its nonce is valid (portal.api.proofs).
+`POST /api/v1/challenges` spends `api` before its body is read, and the `challenges` budgets once its
+nonce is valid (portal.api.proofs).
 """
 
 from __future__ import annotations

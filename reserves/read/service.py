@@ -18,7 +18,7 @@ from reserves.attestation.fields import MAX_NAME
 from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
-from reserves.read import lists, stored, views
+from reserves.read import lists, status_feed, stored, views
 from reserves.read import reserves as rviews
 from reserves.read import supply as supply_views
 from reserves.read.display import btc, iso, percent
@@ -322,6 +322,12 @@ class ReserveService:
         issued = repo.utc(row.issued_at)
         status, _ = self.status_now(body, issued, now)
         return views.gauges(row.sequence, body, status, views.age_seconds(issued, now), now)
+
+    async def status_changes(self, limit: int = status_feed.MAX_CHANGES) -> status_feed.StatusChanges:
+        """The newest changes of the published status, newest first (reserves.read.status_feed)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit: must be from 1 to {MAX_PAGE}")
+        return await status_feed.status_changes(self.db, limit)
 
     async def history(
         self, *, start: datetime | None, end: datetime | None, bucket_seconds: int | None, deployment: str | None = None

@@ -120,6 +120,12 @@ async def first_attestation_time(session: AsyncSession) -> datetime | None:
     return None if value is None else utc(value)
 
 
+async def first_attestation_id(session: AsyncSession) -> str | None:
+    """The id of the chain's first attestation (sequence 0, by its unique index): it names the chain."""
+    stmt = select(AttestationRow.id).where(AttestationRow.sequence == 0)
+    return (await session.exec(stmt)).first()
+
+
 async def count_attestations(session: AsyncSession) -> int:
     result = await session.exec(select(func.count()).select_from(AttestationRow))
     return int(result.first() or 0)
