@@ -119,6 +119,7 @@ function show(root, verdict, text, checks, fetched) {
 async function run(root) {
   const fetched = root.querySelector("input[name=verify-keys]:checked")?.value === "fetched";
   root.setAttribute("aria-busy", "true");
+  delete $(root, "overall").dataset.verdict;
   $(root, "overall").textContent = "Verifying…";
   try {
     let trusted;

@@ -3561,6 +3561,7 @@
   async function run(root) {
     const fetched = root.querySelector("input[name=verify-keys]:checked")?.value === "fetched";
     root.setAttribute("aria-busy", "true");
+    delete $(root, "overall").dataset.verdict;
     $(root, "overall").textContent = "Verifying…";
     try {
       let trusted;
