@@ -7,10 +7,11 @@ rendered from the same read models as the JSON API, through `portal.pages.site.p
 from __future__ import annotations
 
 from portal.pages.areas import AreaPages
+from portal.pages.attestation import AttestationPageController
 from portal.pages.badge import badge
 from portal.pages.feed import feed
 from portal.pages.overview import DashboardController, render_page
 
-ROUTES: list = [DashboardController, AreaPages, badge, feed]
+ROUTES: list = [DashboardController, AreaPages, AttestationPageController, badge, feed]
 
 __all__ = ["ROUTES", "render_page"]

@@ -94,6 +94,11 @@ class ReserveService:
                 raise NotFound(f"no attestation with id {attestation_id}")
             return (await _envelopes(session, [row]))[0]
 
+    async def next_id(self, attestation_id: str) -> str | None:
+        """The id of the attestation after `attestation_id` (None while it is the newest)."""
+        async with self.db.sessions() as session:
+            return await repo.next_attestation_id(session, attestation_id)
+
     async def page(self, *, cursor: str | None = None, limit: int = DEFAULT_PAGE) -> Page:
         """Newest first, at most `limit` items and MAX_PAGE_BYTES of documents (reserves.read.stored)."""
         if not 1 <= limit <= MAX_PAGE:

@@ -48,6 +48,12 @@ async def get_attestation(session: AsyncSession, attestation_id: str) -> Attesta
     return await session.get(AttestationRow, attestation_id)
 
 
+async def next_attestation_id(session: AsyncSession, attestation_id: str) -> str | None:
+    """The id of the attestation made right after `attestation_id` (its `previous`), None for the newest."""
+    stmt = select(AttestationRow.id).where(AttestationRow.previous == attestation_id)
+    return (await session.exec(stmt)).first()
+
+
 async def list_attestations(
     session: AsyncSession, *, before_sequence: int | None, limit: int, documents: bool = True
 ) -> list[AttestationRow]:

@@ -222,7 +222,8 @@ class InlineCode(HTMLParser):
                 self.found.append(f"<{tag} {name}>")
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+# Pages live in templates/pages/: every template, at any depth.
+@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.html")))
 def test_templates_hold_no_inline_code(template):
     parser = InlineCode()
     parser.feed((TEMPLATES / template).read_text())

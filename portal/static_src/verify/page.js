@@ -1,0 +1,162 @@
+// The "Verify in this browser" section of an attestation page: reads the keys the holder trusts, fetches the
+// attestation (and the one before) from this origin's API, runs checks.js and shows every verdict.
+//
+// Event delegation on `document` and `htmx:load`: the section keeps working after htmx swaps it in.
+
+import { FAIL, PASS, SKIP, previousOf, verifyAttestation } from "./checks.js";
+
+const STORE = "reserves-portal.pinned-keys";
+const HEX64 = /^[0-9a-fA-F]{64}$/;
+
+class InputProblem extends Error {}
+
+function keyProblem(text) {
+  const shown = text.length <= 80 ? text : text.slice(0, 77) + "...";
+  const hint = /^0[23][0-9a-fA-F]{64}$/.test(text) ? " (a 33-byte compressed key: drop its 02/03 prefix to get the x-only key)" : "";
+  return `'${shown}' is not a BIP-340 x-only public key: expected 64 hex digits, got ${text.length} characters${hint}`;
+}
+
+// Engine keys from pasted text: hex keys (one per line, or separated by spaces or commas), a JSON list, or
+// an /api/v1/keys answer (its guardian entries left out, as `reserves verify --keys` does).
+export function parseKeys(text, where) {
+  const trimmed = text.trim();
+  if (!trimmed) return null;
+  let items;
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+    let value;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      throw new InputProblem(`${where}: not valid JSON`);
+    }
+    items = Array.isArray(value) ? value : value && value.keys;
+    if (!Array.isArray(items)) throw new InputProblem(`${where}: expected {"keys": [...]} or a list of keys`);
+    items = items.filter((k) => !(k && typeof k === "object" && k.role === "guardian"));
+  } else {
+    items = trimmed.split(/[\s,]+/);
+  }
+  if (!items.length) throw new InputProblem(`${where}: holds no engine key`);
+  const keys = new Map();
+  items.forEach((item, i) => {
+    const pubkey = typeof item === "string" ? item : item && typeof item.pubkey === "string" ? item.pubkey : null;
+    if (pubkey === null) throw new InputProblem(`${where}: key entry ${i} has no pubkey`);
+    if (!HEX64.test(pubkey)) throw new InputProblem(`${where}: ${keyProblem(pubkey)}`);
+    keys.set(pubkey.toLowerCase(), typeof item === "string" ? "pinned" : String(item.key_id || "pinned"));
+  });
+  return keys;
+}
+
+async function getText(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", redirect: "error" });
+  if (!response.ok) throw new InputProblem(`GET ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+const $ = (root, name) => root.querySelector(`[data-verify-${name}]`);
+
+function remembered() {
+  try {
+    return window.localStorage.getItem(STORE);
+  } catch {
+    return null; // storage refused (private mode, policy): nothing is remembered
+  }
+}
+
+function remember(root, text) {
+  try {
+    if ($(root, "remember").checked && text.trim()) window.localStorage.setItem(STORE, text.trim());
+    else window.localStorage.removeItem(STORE);
+  } catch {
+    // nothing to do: the keys are used for this check all the same
+  }
+}
+
+function init(root) {
+  if (root.dataset.verifyReady) return;
+  root.dataset.verifyReady = "true";
+  $(root, "nojs").hidden = true;
+  $(root, "form").hidden = false;
+  const saved = remembered();
+  if (saved) {
+    const area = $(root, "pinned");
+    if (!area.value.trim()) area.value = saved;
+    $(root, "remember").checked = true;
+  }
+}
+
+function initAll() {
+  document.querySelectorAll("[data-verifier]").forEach(init);
+}
+
+function row(check) {
+  const tr = document.createElement("tr");
+  tr.dataset.check = check.name;
+  tr.dataset.verdict = check.verdict;
+  const th = document.createElement("th");
+  th.scope = "row";
+  th.textContent = check.name;
+  const verdict = document.createElement("td");
+  verdict.className = "verdict verdict-" + (check.verdict === SKIP ? "skip" : check.verdict);
+  verdict.textContent = check.verdict;
+  const detail = document.createElement("td");
+  detail.textContent = check.detail;
+  tr.append(th, verdict, detail);
+  return tr;
+}
+
+function show(root, verdict, text, checks, fetched) {
+  const overall = $(root, "overall");
+  overall.dataset.verdict = verdict;
+  overall.className = "verify-overall verdict-" + verdict;
+  overall.textContent = text;
+  $(root, "warning").hidden = !fetched;
+  const table = $(root, "checks");
+  table.tBodies[0].replaceChildren(...checks.map(row));
+  table.hidden = checks.length === 0;
+  root.removeAttribute("aria-busy");
+}
+
+async function run(root) {
+  const fetched = root.querySelector("input[name=verify-keys]:checked")?.value === "fetched";
+  root.setAttribute("aria-busy", "true");
+  delete $(root, "overall").dataset.verdict;
+  $(root, "overall").textContent = "Verifying…";
+  try {
+    let trusted;
+    let keysNote;
+    if (fetched) {
+      trusted = parseKeys(await getText("/api/v1/keys"), "/api/v1/keys");
+      keysNote = `keys fetched from /api/v1/keys (${trusted ? trusted.size : 0})`;
+    } else {
+      const text = $(root, "pinned").value;
+      trusted = parseKeys(text, "pinned keys");
+      remember(root, text);
+      keysNote = trusted ? `${trusted.size} pinned key(s)` : "no key pinned";
+    }
+    const id = root.dataset.attestationId;
+    const current = { text: await getText(`/api/v1/attestations/${id}`), id };
+    const previousId = previousOf(current.text);
+    const previous = previousId ? { text: await getText(`/api/v1/attestations/${previousId}`), id: previousId } : null;
+    const options = { allowPending: $(root, "allow-pending").checked };
+    const report = verifyAttestation({ current, previous, trusted, options });
+    const failed = report.checks.filter((c) => c.verdict === FAIL);
+    const passed = report.checks.filter((c) => c.verdict === PASS).length;
+    const skipped = report.checks.length - passed - failed.length;
+    const text = report.ok
+      ? `Verified with ${keysNote}: all ${passed} checks this page runs hold (${skipped} not checked here).`
+      : `FAILED with ${keysNote}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}.`;
+    show(root, report.ok ? PASS : FAIL, text, report.checks, fetched);
+  } catch (exc) {
+    const why = exc instanceof InputProblem ? exc.message : `${exc.name}: ${exc.message}`;
+    show(root, "error", `Could not verify: ${why}`, [], fetched);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-verify-run]") : null;
+  const root = button && button.closest("[data-verifier]");
+  if (root) run(root);
+});
+document.addEventListener("htmx:load", initAll);
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", initAll);
+else initAll();
