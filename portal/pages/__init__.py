@@ -6,8 +6,9 @@ rendered from the same read models as the JSON API, through `portal.pages.site.p
 
 from __future__ import annotations
 
+from portal.pages.history import HistoryController
 from portal.pages.overview import DashboardController, render_page
 
-ROUTES: list = [DashboardController]
+ROUTES: list = [DashboardController, HistoryController]
 
 __all__ = ["ROUTES", "render_page"]
