@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 MINUTE, HOUR, DAY, WEEK = 60, 3600, 86400, 7 * 86400
-# Fixed steps, each dividing a day or a whole number of days: ticks fall on round UTC clock times.
-FIXED_STEPS = (*(m * MINUTE for m in (1, 5, 15, 30)), *(h * HOUR for h in (1, 2, 3, 6, 12)), DAY, 2 * DAY)
+# Fixed steps (seconds), each dividing a day or a whole number of days: ticks fall on round UTC clock times.
+FIXED_STEPS = (1, 5, 15, 30, *(m * MINUTE for m in (1, 5, 15, 30)), *(h * HOUR for h in (1, 2, 3, 6, 12)), DAY, 2 * DAY)
 MONTH_STEPS = (1, 2, 3, 6)
 YEAR_STEPS = (1, 2, 5, 10, 20, 50, 100, 200)
 MONDAY = datetime(2000, 1, 3, tzinfo=timezone.utc)  # weeks start on Monday (ISO 8601)
@@ -33,8 +33,11 @@ def _fixed(start: datetime, end: datetime, step: int, anchor: datetime) -> list[
     ticks = []
     for i in range(max(0, count)):
         t = first + timedelta(seconds=i * step)
-        midnight = t.hour == 0 and t.minute == 0
-        ticks.append(TimeTick(t, _day_label(t) if step >= DAY or midnight else t.strftime("%H:%M")))
+        if step >= DAY or t.time() == time(0):
+            label = _day_label(t)
+        else:
+            label = t.strftime("%H:%M" if step >= MINUTE else "%H:%M:%S")
+        ticks.append(TimeTick(t, label))
     return ticks
 
 
@@ -59,10 +62,10 @@ def _years(start: datetime, end: datetime, step: int) -> list[TimeTick]:
 
 
 def time_ticks(start: datetime, end: datetime, max_ticks: int) -> list[TimeTick]:
-    """Ticks on round UTC times in [start, end], at most `max_ticks`: the smallest step of minutes,
-    hours, days, a week (Mondays), months (1st of the month) or years that fits. Steps under a day
-    are labelled "14:00" (midnight by its date, "3 Mar"), days "3 Mar", months "Mar" (January by its
-    year), years "2026"; the range's caption gives the full dates."""
+    """Ticks on round UTC times in [start, end], at most `max_ticks`: the smallest step of seconds,
+    minutes, hours, days, a week (Mondays), months (1st of the month) or years that fits. Steps
+    under a day are labelled "14:00" ("14:00:30" under a minute; midnight by its date, "3 Mar"),
+    days "3 Mar", months "Mar" (January by its year), years "2026"; the caption gives full dates."""
     span = (end - start).total_seconds()
     for step in FIXED_STEPS:
         if span / step < max_ticks:
