@@ -29,6 +29,7 @@ INK, GRID, REFERENCE = "#1b1b1f", "#d4d4d8", "#5f6368"
 # Line colours on white, each at least 4.5:1 (WCAG AA for text, well above 3:1 for graphics).
 COLOURS = {"ratio": "#1a4f9c", "reserves": "#0a6b2b", "supply": "#7a2e8c"}
 DASHES = {"ratio": None, "reserves": None, "supply": "9 5"}
+MARKERS = {"ratio": "circle", "reserves": "circle", "supply": "square"}  # a lone bucket's dot, told apart by shape
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Line:
     label: str
     colour: str
     dash: str | None
+    marker: str  # the dots' shape: circle or square
     paths: list[str]
     dots: list[tuple[float, float]]
 
@@ -80,6 +82,7 @@ class LegendItem:
     label: str
     colour: str
     dash: str | None
+    marker: str | None = None  # the line's dot shape, drawn on its sample
     band: bool = False
 
 
@@ -208,7 +211,7 @@ def _line(name: str, label: str, runs: list[list[tuple[Bucket, int]]], scale: _S
             dots.append(pts[0])
         else:
             paths.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in pts))
-    return Line(name, label, COLOURS[name], DASHES[name], paths, dots)
+    return Line(name, label, COLOURS[name], DASHES[name], MARKERS[name], paths, dots)
 
 
 def _band(runs: list[list[tuple[Bucket, int]]], scale: _Scale) -> list[str]:
@@ -219,6 +222,13 @@ def _band(runs: list[list[tuple[Bucket, int]]], scale: _Scale) -> list[str]:
             lower = [(scale.x(b), scale.y(v)) for b, v in reversed(run)]
             out.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in upper + lower))
     return out
+
+
+def _around_full(values: list[int]) -> tuple[int, int]:
+    """The values' range with 100 % inside it, never on its edge (where the frame would hide its line)."""
+    low, high = min([*values, FULL_BP]), max([*values, FULL_BP])
+    pad = max(1, (high - low) // 10)
+    return (low - pad if low == FULL_BP else low), (high + pad if high == FULL_BP else high)
 
 
 def _x_tick(x: float, label: str) -> Tick:
@@ -243,10 +253,10 @@ def _row(b: Bucket) -> Row:
     )
 
 
-def _legend(plot: Box, items: list[tuple[str, str, str | None, bool]]) -> list[LegendItem]:
+def _legend(plot: Box, items: list[tuple[str, str, str | None, str | None, bool]]) -> list[LegendItem]:
     out, x = [], plot.left
-    for label, colour, dash, band in items:
-        out.append(LegendItem(x, FONT + 4, label, colour, dash, band))
+    for label, colour, dash, marker, band in items:
+        out.append(LegendItem(x, FONT + 4, label, colour, dash, marker, band))
         x = int(x + 64 + CHAR * len(label) * 0.9)
     return out
 
@@ -274,7 +284,7 @@ def build_chart(
         drawn = [v for v in plotted["ratio"] if v is not None]
         if band:
             drawn += [b.max_ratio_bp for b in kept if b.max_ratio_bp is not None]
-        low, high, ticks = axes.value_ticks(min([*drawn, FULL_BP]), max([*drawn, FULL_BP]), frame.y_ticks)
+        low, high, ticks = axes.value_ticks(*_around_full(drawn), frame.y_ticks)
         labels = axes.percent_labels(ticks)
     else:
         plotted = {"reserves": [b.min_reserves_sat for b in kept], "supply": [b.max_liabilities_sat for b in kept]}
@@ -287,9 +297,9 @@ def build_chart(
     runs = {name: _runs(kept, values, size) for name, values in plotted.items()}
     texts = _texts(series, kept, size, start, end, runs)
     lines = [_line(name, texts["labels"][name], r, scale) for name, r in runs.items()]
-    legend_items = [(ln.label, ln.colour, ln.dash, False) for ln in lines]
+    legend_items = [(ln.label, ln.colour, ln.dash, ln.marker, False) for ln in lines]
     if series == RATIO and band:
-        legend_items.append(("Highest to lowest in the interval", COLOURS["ratio"], None, True))
+        legend_items.append(("Highest to lowest in the interval", COLOURS["ratio"], None, None, True))
     return Chart(
         id=chart_id,
         series=series,
