@@ -253,12 +253,34 @@ def _row(b: Bucket) -> Row:
     )
 
 
-def _legend(plot: Box, items: list[tuple[str, str, str | None, str | None, bool]]) -> list[LegendItem]:
+Entry = tuple[str, str, str | None, str | None, bool]  # label, colour, dash, marker, band
+
+
+def _legend(plot: Box, items: list[Entry]) -> list[LegendItem]:
     out, x = [], plot.left
     for label, colour, dash, marker, band in items:
         out.append(LegendItem(x, FONT + 4, label, colour, dash, marker, band))
         x = int(x + 64 + CHAR * len(label) * 0.9)
     return out
+
+
+Plotted = dict[str, list[int | None]]
+
+
+def _values(series: str, kept: list[Bucket], band: bool, max_ticks: int) -> tuple[Plotted, tuple, list[str]]:
+    """What each line draws per bucket, the value axis (low, high, ticks) and its labels."""
+    plotted: Plotted
+    if series == RATIO:
+        plotted = {"ratio": [b.min_ratio_bp for b in kept]}
+        drawn = [v for v in plotted["ratio"] if v is not None]
+        if band:
+            drawn += [b.max_ratio_bp for b in kept if b.max_ratio_bp is not None]
+        axis = axes.value_ticks(*_around_full(drawn), max_ticks)
+        return plotted, axis, axes.percent_labels(axis[2])
+    plotted = {"reserves": [b.min_reserves_sat for b in kept], "supply": [b.max_liabilities_sat for b in kept]}
+    top = max([v for vs in plotted.values() for v in vs if v is not None], default=0)
+    axis = axes.value_ticks(0, top or axes.SAT_PER_BTC, max_ticks)
+    return plotted, axis, axes.btc_labels(axis[2])
 
 
 def build_chart(
@@ -279,25 +301,14 @@ def build_chart(
         raise ValueError(f"series: one of {', '.join(SERIES)}")
     frame = COMPACT if compact else FULL
     kept, size = normalise(buckets, start, end, bucket_seconds, min_bucket)
-    if series == RATIO:
-        plotted = {"ratio": [b.min_ratio_bp for b in kept]}
-        drawn = [v for v in plotted["ratio"] if v is not None]
-        if band:
-            drawn += [b.max_ratio_bp for b in kept if b.max_ratio_bp is not None]
-        low, high, ticks = axes.value_ticks(*_around_full(drawn), frame.y_ticks)
-        labels = axes.percent_labels(ticks)
-    else:
-        plotted = {"reserves": [b.min_reserves_sat for b in kept], "supply": [b.max_liabilities_sat for b in kept]}
-        top = max([v for vs in plotted.values() for v in vs if v is not None], default=0)
-        low, high, ticks = axes.value_ticks(0, top or axes.SAT_PER_BTC, frame.y_ticks)
-        labels = axes.btc_labels(ticks)
+    plotted, (low, high, ticks), labels = _values(series, kept, band, frame.y_ticks)
     left = max(56, 14 + CHAR * max(len(s) for s in labels))
     plot = Box(int(left), frame.top, frame.width - frame.right, frame.height - frame.bottom)
     scale = _Scale(plot, start, end, size, low, high)
     runs = {name: _runs(kept, values, size) for name, values in plotted.items()}
     texts = _texts(series, kept, size, start, end, runs)
     lines = [_line(name, texts["labels"][name], r, scale) for name, r in runs.items()]
-    legend_items = [(ln.label, ln.colour, ln.dash, ln.marker, False) for ln in lines]
+    legend_items: list[Entry] = [(ln.label, ln.colour, ln.dash, ln.marker, False) for ln in lines]
     if series == RATIO and band:
         legend_items.append(("Highest to lowest in the interval", COLOURS["ratio"], None, None, True))
     return Chart(

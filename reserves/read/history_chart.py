@@ -82,7 +82,9 @@ async def range_chart(
     return HistoryChart(range_name, series_name, chart, f"from={iso(start)}&to={iso(end)}&bucket={bucket}")
 
 
-def overview_chart(buckets: list, *, now: datetime, span: timedelta, bucket_seconds: int, interval_seconds: float):
+def overview_chart(
+    buckets: list, *, now: datetime, span: timedelta, bucket_seconds: int, interval_seconds: float
+) -> Chart:
     """The overview's compact ratio chart from the buckets the dashboard already read (no query):
     the last `span` up to now, buckets merged to at least two snapshot intervals."""
     start = series.bucket_start(now - span, bucket_seconds)
