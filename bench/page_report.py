@@ -15,8 +15,15 @@ from pathlib import Path
 import httpx
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SIZES = {"desktop": (1400, 900), "phone": (390, 844)}
 PAGES = ["/", "/reserves", "/supply", "/proofs", "/attestations", "/history", "/monitor", "/reconciliation", "/trust"]
 
@@ -30,8 +37,12 @@ def report(base: str, out: Path, pages: list[str]) -> list[dict]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for path in pages:
             html = httpx.get(base + path, timeout=30)
-            row = {"page": path, "status": html.status_code, "html_bytes": len(html.content),
-                   "html_gzip": len(gzip.compress(html.content))}
+            row = {
+                "page": path,
+                "status": html.status_code,
+                "html_bytes": len(html.content),
+                "html_gzip": len(gzip.compress(html.content)),
+            }
             for name, (w, h) in SIZES.items():
                 page = browser.new_page(viewport={"width": w, "height": h}, is_mobile=name == "phone")
                 sizes: list[int] = []
@@ -54,6 +65,8 @@ if __name__ == "__main__":
     rows = report(base, out, sys.argv[3:] or PAGES)
     print(f"{'page':<18}{'HTML':>9}{'gzip':>8}{'desk h':>9}{'phone h':>9}{'reqs':>6}{'all bytes':>11}")
     for r in rows:
-        print(f"{r['page']:<18}{r['html_bytes']:>9}{r['html_gzip']:>8}{r['desktop_height']:>9}{r['phone_height']:>9}"
-              f"{r['desktop_requests']:>6}{r['desktop_bytes']:>11}")
+        print(
+            f"{r['page']:<18}{r['html_bytes']:>9}{r['html_gzip']:>8}{r['desktop_height']:>9}{r['phone_height']:>9}"
+            f"{r['desktop_requests']:>6}{r['desktop_bytes']:>11}"
+        )
     (out / "report.json").write_text(json.dumps(rows, indent=2))

@@ -7,12 +7,16 @@
 - a request body (POST, PUT, PATCH, DELETE) is read here, at most `max_body` bytes (413), and must
   be JSON as portal.bodies says (415, 400), before Litestar or any rate limiter decodes it.
 
+A browser asking for a page (Accept: text/html, a path outside the API) gets its refusal as a short
+HTML page it can show; everyone else gets our JSON error shape.
+
 A GET costs two length checks and, only when its query has a `&`, one split.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from urllib.parse import unquote_plus
 
@@ -24,13 +28,33 @@ MAX_PATH_BYTES = 2048
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-async def refuse(send: Send, status: int, code: str, detail: str) -> None:
-    """Answer with our error shape ({"error": {"code", "detail"}}) straight from the ASGI layer."""
-    payload = json.dumps({"error": {"code": code, "detail": detail}}).encode()
+_NOT_PAGES = ("/api/", "/admin", "/static/", "/metrics", "/healthz", "/readyz", "/schema")
+_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad request</title>'
+    '<link rel="stylesheet" href="/static/portal.css"></head><body><main id="content"><h1>Bad request</h1>'
+    '<p id="error-detail" class="error">{detail}</p><p><a href="{back}">The page with its defaults</a></p>'
+    "</main></body></html>"
+)
+
+
+def wants_page(scope: Scope) -> bool:
+    """A browser asking for a page, not the API: its refusal is better shown as HTML."""
+    path = scope.get("path", "")
+    return not path.startswith(_NOT_PAGES) and b"text/html" in (_header(scope, b"accept") or b"")
+
+
+async def refuse(send: Send, status: int, code: str, detail: str, *, page_of: Scope | None = None) -> None:
+    """Answer with our error shape ({"error": {"code", "detail"}}) straight from the ASGI layer, or,
+    with `page_of` (a page's request, see `wants_page`), as a short HTML page saying the same."""
+    if page_of is not None:
+        back = html.escape(page_of["path"] if len(page_of["path"]) <= MAX_PATH_BYTES else "/")
+        payload, kind = _PAGE.format(detail=html.escape(detail), back=back).encode(), b"text/html; charset=utf-8"
+    else:
+        payload, kind = json.dumps({"error": {"code": code, "detail": detail}}).encode(), b"application/json"
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+        "headers": [(b"content-type", kind), (b"content-length", str(len(payload)).encode())],
     }
     body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload, "more_body": False}
     await send(start)
@@ -74,8 +98,9 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"")
+        page = scope if wants_page(scope) else None
         if len(query) > self.max_query:
-            await refuse(send, 400, "invalid_input", f"the query string is over {self.max_query} bytes")
+            await refuse(send, 400, "invalid_input", f"the query string is over {self.max_query} bytes", page_of=page)
             return
         if len(scope.get("raw_path") or b"") > MAX_PATH_BYTES:
             await refuse(send, 414, "uri_too_long", f"the path is over {MAX_PATH_BYTES} bytes")
@@ -87,7 +112,8 @@ class RequestLimits:
             return
         name = repeated_parameter(query)
         if name is not None:
-            await refuse(send, 400, "invalid_input", f"query parameter {name[:64]!r} given more than once")
+            detail = f"query parameter {name[:64]!r} given more than once"
+            await refuse(send, 400, "invalid_input", detail, page_of=page)
             return
         if scope["method"] not in _BODY_METHODS:  # type: ignore[typeddict-item]  # http, checked above
             await self.app(scope, receive, send)

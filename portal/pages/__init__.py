@@ -10,8 +10,9 @@ from portal.pages.areas import AreaPages
 from portal.pages.attestation import AttestationPageController
 from portal.pages.badge import badge
 from portal.pages.feed import feed
+from portal.pages.history import HistoryController
 from portal.pages.overview import DashboardController, render_page
 
-ROUTES: list = [DashboardController, AreaPages, AttestationPageController, badge, feed]
+ROUTES: list = [DashboardController, AreaPages, AttestationPageController, HistoryController, badge, feed]
 
 __all__ = ["ROUTES", "render_page"]

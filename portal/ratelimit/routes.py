@@ -2,7 +2,7 @@
 
 | class | routes |
 | --- | --- |
-| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/api/v1/attestations` (list), `.../pending` |
+| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), `.../pending` |
 | `pages` | `/` and `/partials/...` (rendered from the database) |
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
@@ -21,6 +21,7 @@ ADMIN_FAILURES, CHALLENGES, CHALLENGES_ALL = "admin_failures", "challenges", "ch
 _EXACT = {
     "/": PAGES,
     "/api/v1/history": EXPENSIVE,
+    "/history": EXPENSIVE,  # the page reads the same buckets on each request
     "/api/v1/attestations": EXPENSIVE,
     "/api/v1/attestations/pending": EXPENSIVE,
     "/admin": ADMIN,

@@ -6,7 +6,7 @@ Correctness first. One cheap statement (`marks`) reads, every `poll_seconds`, th
 sequence and id, the newest final id, and how many guardian signatures each carries; when any of
 it changed the view is rebuilt at once, so a new attestation or a guardian signature is served
 within about `poll_seconds` (a quarter of a second by default). The dashboard's other figures (live
-signers, the sparkline, reserve-set versions) are rebuilt at least every `rebuild_seconds`.
+signers, the sparkline and the overview chart, reserve-set versions) are rebuilt at least every `rebuild_seconds`.
 Staleness is never cached: `ReserveService.as_of` ages the signed figures at each request, so a
 portal whose database went away keeps serving what it last read, and calls it `stale` on time.
 
@@ -33,6 +33,7 @@ from sqlalchemy import text
 from chains.hexes import is_hex64
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import views
+from reserves.read.chart import Chart
 from reserves.read.service import ReserveService
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
@@ -108,6 +109,7 @@ class HotView:
         self._latest: Doc | None = None
         self._final: Doc | None = None
         self._dashboard: views.DashboardView | None = None
+        self._chart: Chart | None = None  # the overview's, built with the dashboard
         self._built_at = 0.0
         self.generation = 0  # bumped at each rebuild
         self._memo: dict[Any, tuple[bytes, str]] = {}
@@ -184,8 +186,8 @@ class HotView:
                     self._remember(doc)
         self._marks = marks
         # Then the dashboard: what comes from the newest document is reused while it stays the newest.
-        dashboard = await self.service.signed_dashboard(now=datetime.now(timezone.utc), reuse=self._dashboard)
-        self._dashboard, self._built_at = dashboard, time.monotonic()
+        overview = await self.service.signed_overview(now=datetime.now(timezone.utc), reuse=self._dashboard)
+        self._dashboard, self._chart, self._built_at = overview.view, overview.chart, time.monotonic()
         self.generation += 1
         self._memo = {}
 
@@ -254,6 +256,11 @@ class HotView:
         view = self.peek_dashboard(now or datetime.now(timezone.utc))
         assert view is not None
         return view
+
+    def overview_chart(self) -> Chart | None:
+        """The overview's compact ratio chart, built with the dashboard's figures at the last rebuild
+        (no read); None before the first. Read it right after `dashboard()`: both are of one rebuild."""
+        return self._chart
 
     def memo(self, key: Any, make: Callable[[], bytes]) -> tuple[bytes, str]:
         """(bytes, ETag) derived from the current view under `key` (say, a page and the age in

@@ -18,10 +18,11 @@ from reserves.attestation.fields import MAX_NAME
 from reserves.attestation.members.guardians import guardian_set
 from reserves.errors import InvalidInput, NotFound
 from reserves.read import history as history_mod
-from reserves.read import lists, status_feed, stored, views
+from reserves.read import history_chart, lists, status_feed, stored, views
 from reserves.read import reserves as rviews
 from reserves.read import supply as supply_views
 from reserves.read.display import btc, iso, percent
+from reserves.read.history_chart import HistoryChart
 from reserves.read.workers import announced_keys, live_workers, worker_summary
 from reserves.settings.model import Settings
 from reserves.storage import documents
@@ -225,6 +226,13 @@ class ReserveService:
         """The dashboard's figures as the newest attestation signed them (no staleness applied:
         `as_of` does that); the sparkline ends at `now`. With `reuse`, a view of the same newest
         attestation, what comes from its document is taken from there instead of read again."""
+        return (await self.signed_overview(recent=recent, now=now, reuse=reuse)).view
+
+    async def signed_overview(
+        self, *, recent: int = 10, now: datetime | None = None, reuse: views.DashboardView | None = None
+    ) -> views.Overview:
+        """`signed_dashboard`'s view and the overview's compact ratio chart, drawn from the buckets
+        the sparkline reads (one read for both)."""
         now = now or datetime.now(timezone.utc)
         s = self.settings
         async with self.db.sessions() as session:
@@ -257,12 +265,18 @@ class ReserveService:
             "reserve_set_history": [rviews.version_view(v) for v in versions],
             "sparkline": views.sparkline(buckets, start=now - span, span=span),
         }
+        chart = history_chart.overview_chart(
+            buckets, now=now, span=span, bucket_seconds=bucket, interval_seconds=s.schedule.snapshot_interval_seconds
+        )
         if not rows:
-            return views.DashboardView(has_data=False, **base)
+            return views.Overview(views.DashboardView(has_data=False, **base), chart)
         if same:
             assert reuse is not None
             finality = _finality(rows[0], reuse.finality, signed)
-            return dataclasses.replace(reuse, recent=[views.row_summary(r) for r in rows], finality=finality, **base)
+            same_view = dataclasses.replace(
+                reuse, recent=[views.row_summary(r) for r in rows], finality=finality, **base
+            )
+            return views.Overview(same_view, chart)
         assert latest is not None
         body = documents.document(latest)
         declared = guardian_set(body) if "signers" in body else None
@@ -271,7 +285,7 @@ class ReserveService:
         )
         sources = [views.reserve_source_view(x) for x in body["reserves"]["sources"]]
         deployments = views.deployment_views(body["supply"]["deployments"])
-        return views.DashboardView(
+        view = views.DashboardView(
             has_data=True,
             status=body["status"],
             published_status=body["status"],
@@ -301,6 +315,7 @@ class ReserveService:
             finality=_finality(latest, declared_view, signed),
             **base,
         )
+        return views.Overview(view, chart)
 
     def status_now(self, body: dict[str, Any], issued: datetime, now: datetime) -> tuple[str, list[str]]:
         """The status of now from the newest attestation's signed one: `stale` once it is too old or
@@ -341,6 +356,16 @@ class ReserveService:
         `deployment`."""
         return await history_mod.history(
             self.db, start=start, end=end, bucket_seconds=bucket_seconds, deployment=deployment
+        )
+
+    async def history_chart(self, range_name: str, series: str, now: datetime | None = None) -> HistoryChart:
+        """The history page's chart of a named range ending now (reserves.read.history_chart)."""
+        return await history_chart.range_chart(
+            self.db,
+            range_name,
+            series,
+            now=now or datetime.now(timezone.utc),
+            interval_seconds=self.settings.schedule.snapshot_interval_seconds,
         )
 
     async def _latest_row(self):

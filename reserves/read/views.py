@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from reserves.read.chart import Chart
 from reserves.read.display import btc, iso, percent
 from reserves.read.supply import DeploymentView, deployment_view, deployment_views  # noqa: F401  (re-exported)
 
@@ -94,6 +95,15 @@ class DashboardView:
     flows: dict | None = None  # the attestation's `flows` member: reserve movements since the one before
     wallets: list[Any] = field(default_factory=list)  # reserve_views.WalletView
     reserve_set_history: list[Any] = field(default_factory=list)  # reserve_views.ReserveSetVersionView
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The dashboard and the overview's compact chart, built together from one read. The chart stays
+    out of DashboardView, which is also /api/v1/summary's JSON."""
+
+    view: DashboardView
+    chart: Chart
 
 
 def reserve_source_view(src: dict) -> ReserveSourceView:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, case, delete, text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, case, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
@@ -198,6 +198,14 @@ class SupplyBucket:
 def source_for(bucket_seconds: int) -> int | None:
     """The rollup resolution that serves buckets of this size, or None for the raw rows."""
     return next((r for r in RESOLUTIONS if bucket_seconds % r == 0), None)
+
+
+async def first_day(session) -> datetime | None:
+    """The daily bucket of the first stored point, from the daily rollup: it outlives the raw rows
+    that retention prunes, and is one indexed row; None before the first point."""
+    stmt = select(func.min(ratio_rollup.c.bucket)).where(ratio_rollup.c.resolution == RESOLUTIONS[0])
+    value = (await (await session.connection()).execute(stmt)).scalar()
+    return None if value is None else _ts(value)
 
 
 def _ts(value) -> datetime:

@@ -80,7 +80,7 @@ def test_summary_and_pages_show_wallets_spendable_and_locked(client):
     doc = client.get("/api/v1/attestations/latest").json()["attestation"]
     for src in doc["reserves"]["sources"]:
         for u in src.get("utxos", []):
-            assert f'/api/v1/evidence/{u["txid"]}/{u["vout"]}' in html
+            assert f"/api/v1/evidence/{u['txid']}/{u['vout']}" in html
 
 
 @pytest.mark.parametrize(

@@ -143,6 +143,17 @@ async def test_retention_drops_raw_rows_and_keeps_rollups(filled):
         daily = await series.history(session, start=start, end=end, bucket_seconds=86400)
         raw = await series.history(session, start=start, end=end, bucket_seconds=86400, resolution=None)
     assert sum(b.points for b in daily) == len(points) and sum(b.points for b in raw) < len(points)
+    async with db.sessions() as session:
+        first = await series.first_day(session)
+    assert first == series.bucket_start(points[0][0].time, 86400)  # the history page's `all` outlives pruning
+
+
+async def test_first_day_before_any_point(db_url):
+    upgrade(db_url)
+    db = open_database(db_url)
+    async with db.sessions() as session:
+        assert await series.first_day(session) is None
+    await db.dispose()
 
 
 async def test_the_history_answer_chooses_nice_buckets_and_whole_ranges(filled):
