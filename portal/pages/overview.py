@@ -42,6 +42,7 @@ class DashboardController(Controller):
         self, request: Request, hot: Hot, proofs: Proofs, monitor: Monitor, reconcile: Reconcile
     ) -> Response[bytes]:
         view = await hot.dashboard()
+        chart = hot.overview_chart()  # of the same rebuild as `view`
         try:
             p, m, r = await asyncio.gather(proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE))
             areas = area_summaries(p, m, r)
@@ -49,7 +50,7 @@ class DashboardController(Controller):
             # The first screen comes from memory and stays up while the database is away; the
             # area lines say they cannot be read now.
             areas = None
-        return page(request, "dashboard.html", v=view, areas=areas, refresh=REFRESH_SECONDS)
+        return page(request, "dashboard.html", v=view, chart=chart, areas=areas, refresh=REFRESH_SECONDS)
 
     @get("/partials/summary")
     async def summary(self, request: Request, hot: Hot) -> Response[bytes]:

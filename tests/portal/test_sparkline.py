@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 from reserves.read import views
 from reserves.storage.repository import Bucket
-from tests.support import render_template
 
 T0 = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
@@ -51,22 +50,3 @@ def test_no_line_from_fewer_than_two_ratios():
     assert views.sparkline([bucket(0, 10_000), bucket(1, None)], start=T0, span=timedelta(hours=1)) is None
     flat = views.sparkline([bucket(0, 10_000), bucket(1, 10_000)], start=T0, span=timedelta(minutes=5))
     assert flat.segments[0].endswith(",50.0") and flat.window == "5 min"
-
-
-def test_partial_renders_the_line():
-    line = views.sparkline([bucket(0, 10_000), bucket(30, 12_000)], start=T0, span=timedelta(hours=1))
-    view = views.DashboardView(
-        has_data=True,
-        devnet=False,
-        token_symbol="X",
-        issuer_name="I",
-        stale_after_seconds=60,
-        status="healthy",
-        published_status="healthy",
-        ratio_bp="10000",
-        sequence=1,
-        attestation_id="ab" * 32,
-        sparkline=line,
-    )
-    html = render_template("dashboard.html", v=view, areas=None)
-    assert f'points="{line.segments[0]}"' in html and "low 100.00%, high 120.00%" in html
