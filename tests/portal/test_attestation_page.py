@@ -72,7 +72,7 @@ def test_the_verifier_script_is_the_bundle_with_its_integrity(chain):
     assert len(live) == 1
     assert w.client.get(script.src).status_code == 200
     # Only on the attestation page.
-    assert "verify-" not in w.client.get("/").text
+    assert "/static/verify-" not in w.client.get("/").text
 
 
 @pytest.mark.parametrize(
