@@ -8,7 +8,7 @@ is served is never more than `ttl_seconds` older than the database.
 
 Only what is safe to share is kept: GET answers with status 200, no `Set-Cookie`, no
 `Cache-Control: no-store`/`private`, no `Vary` beyond `Accept-Encoding`, to requests without
-`Authorization` or `Cookie`, under the public prefixes, at most `max_body` bytes each and
+`Authorization` or `Cookie`, under the public prefixes and the pages, at most `max_body` bytes each and
 `max_bytes` in all (least recently used first out). Every answer kept carries an `ETag` (a hash of
 its bytes when the app gave none) and answers `If-None-Match` with 304, computed or replayed. The
 key is the path, the query string and whether the client takes gzip (a request with several
@@ -30,7 +30,9 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from portal.conditional import matches
 from reserves.read.hot import etag_of
 
-PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom")
+PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom", "/attestations")
+# The pages (portal.pages): the same bytes for every reader, htmx's requests included.
+PAGES = frozenset({"/", "/reserves", "/supply", "/proofs", "/history", "/monitor", "/reconciliation", "/trust"})
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
 WAIT_SECONDS = 5.0
 
@@ -109,7 +111,8 @@ class MicroCache:
     def _key(self, scope: Scope) -> tuple | None:
         http: HTTPScope = scope  # type: ignore[assignment]
         path = http["path"]
-        if http["method"] != "GET" or not path.startswith(PUBLIC_PREFIXES) or path.startswith(NEVER):
+        public = path in PAGES or path.startswith(PUBLIC_PREFIXES)
+        if http["method"] != "GET" or not public or path.startswith(NEVER):
             return None
         encodings = []
         for name, value in http["headers"]:

@@ -116,3 +116,19 @@ def test_unknown_query_parameters_do_not_change_a_page(stocked):
     client, _ = stocked
     r = client.get("/reserves", params={"x": "<script>alert(1)</script>"})
     assert r.status_code == 200 and "<script>alert(1)</script>" not in r.text
+
+
+def test_a_crowd_on_a_page_computes_it_once_a_second(stocked, monkeypatch):
+    client, _ = stocked
+    proofs = client.app.state.services.proofs
+    calls = []
+    real = proofs.status
+
+    async def counted():
+        calls.append(1)
+        return await real()
+
+    monkeypatch.setattr(proofs, "status", counted)
+    client.app.state.microcache.clear()
+    bodies = {client.get("/").text for _ in range(20)} | {client.get("/proofs").text for _ in range(20)}
+    assert len(calls) <= 4 and len(bodies) <= 4  # once per page, or twice when a second turned
