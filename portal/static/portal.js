@@ -45,7 +45,7 @@
 
   // On a phone the navigation is one row that scrolls sideways: bring the current page's link into it.
   function showCurrentNav() {
-    var current = document.querySelector("header.site nav [aria-current=page]");
+    var current = document.querySelector(".site nav [aria-current=page]");
     if (current) current.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
