@@ -34,10 +34,10 @@
     });
   }
 
-  // A table's scrolling region is a tab stop only while it scrolls (the pages serve it focusable, so
+  // A table's or chart's scrolling region is a tab stop only while it scrolls (the pages serve it focusable, so
   // that without JavaScript the keyboard can always scroll it).
   function scrollRegions() {
-    document.querySelectorAll(".table-scroll").forEach(function (el) {
+    document.querySelectorAll(".table-scroll, .chart-frame").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth) el.setAttribute("tabindex", "0");
       else el.removeAttribute("tabindex");
     });
