@@ -34,6 +34,21 @@
     });
   }
 
+  // A table's or chart's scrolling region is a tab stop only while it scrolls (the pages serve it focusable, so
+  // that without JavaScript the keyboard can always scroll it).
+  function scrollRegions() {
+    document.querySelectorAll(".table-scroll, .chart-frame").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) el.setAttribute("tabindex", "0");
+      else el.removeAttribute("tabindex");
+    });
+  }
+
+  // On a phone the navigation is one row that scrolls sideways: bring the current page's link into it.
+  function showCurrentNav() {
+    var current = document.querySelector(".site nav [aria-current=page]");
+    if (current) current.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button.copy");
     if (!button) return;
@@ -47,8 +62,11 @@
   function ready() {
     showCopyButtons(document);
     refreshAges();
+    scrollRegions();
+    showCurrentNav();
   }
   document.addEventListener("DOMContentLoaded", ready);
-  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); refreshAges(); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.target); refreshAges(); scrollRegions(); });
+  window.addEventListener("resize", scrollRegions);
   setInterval(refreshAges, 10000);
 })();

@@ -8,10 +8,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_dashboard_browser import browser  # noqa: F401 - the module's Chromium fixture
+from tests.e2e.test_pages_browser import PAGES
 
 # Recorded in the page before any of its own scripts run, so a violation at parse time is seen too.
 RECORD_VIOLATIONS = """
@@ -66,27 +68,29 @@ class Watch:
         assert unguarded == [], unguarded
 
 
-def test_dashboard_and_its_partials_run_under_the_policy(server, browser):  # noqa: F811
+def test_every_page_runs_under_the_policy(server, browser):  # noqa: F811
     base, _, proc, _ = server
     wait_for(base, proc, 1)
-    page = browser.new_page()
-    watch = Watch(page, base)
-    page.goto(base + "/")
-    first = int(page.locator("#summary").get_attribute("data-sequence"))
-    # A newer attestation arrives over the event stream and htmx swaps the summary in: the whole
-    # live path (SSE extension, swaps, settling classes) has run under the policy by then.
-    page.wait_for_function(
-        f"() => Number(document.querySelector('#summary').dataset.sequence) > {first}", timeout=45_000
-    )
-    page.wait_for_selector("#finality", timeout=30_000)  # the assurance partial is in
-    for section in ("#proofs", "#monitor", "#reconciliation"):
-        page.wait_for_function(f"() => document.querySelector('{section}').children.length > 0", timeout=30_000)
-    loaded = watch.paths()
-    assert PARTIALS | {"/partials/summary", "/api/v1/events/stream", "/static/portal.css"} <= loaded, loaded
-    watch.assert_clean()
-    assert page.evaluate("() => htmx.config.allowEval") is False
-    assert page.evaluate("() => document.querySelectorAll('style, [style], script:not([src])').length") == 0
-    page.close()
+    newest = httpx.get(f"{base}/api/v1/attestations/latest", timeout=5).json()["id"]
+    for path in PAGES:
+        page = browser.new_page()
+        watch = Watch(page, base)
+        page.goto(base + path.format(id=newest))
+        if path == "/":
+            first = int(page.locator("#summary").get_attribute("data-sequence"))
+            # A newer attestation arrives over the event stream and htmx swaps the summary in: the whole
+            # live path (SSE extension, swaps, settling classes) has run under the policy by then.
+            page.wait_for_function(
+                f"() => Number(document.querySelector('#summary').dataset.sequence) > {first}", timeout=45_000
+            )
+            assert {"/partials/summary", "/api/v1/events/stream"} <= watch.paths(), watch.paths()
+        else:
+            page.wait_for_function("() => window.htmx !== undefined", timeout=15_000)
+        assert {"/static/portal.css", "/static/portal.js"} <= watch.paths(), (path, watch.paths())
+        watch.assert_clean()
+        assert page.evaluate("() => htmx.config.allowEval") is False, path
+        assert page.evaluate("() => document.querySelectorAll('style, [style], script:not([src])').length") == 0, path
+        page.close()
 
 
 def test_schema_page_runs_under_the_policy_and_names_no_other_origin(server, browser):  # noqa: F811

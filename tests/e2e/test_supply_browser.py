@@ -1,4 +1,4 @@
-"""The devnet dashboard's supply table in headless Chromium: every term kind, and a total that adds up."""
+"""The devnet portal's supply table (/supply) in headless Chromium: every term kind, and a total that adds up."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def test_supply_table_shows_every_term_and_adds_up(server, browser):
     base, _, proc, _ = server
     wait_for(base, proc, 1)
     page = browser.new_page()
-    page.goto(base + "/")
+    page.goto(base + "/supply")
     table = page.locator("#deployments")
     groups = table.locator("tbody[data-deployment]")
     names = [groups.nth(i).get_attribute("data-deployment") for i in range(groups.count())]
@@ -36,7 +36,7 @@ def test_supply_table_shows_every_term_and_adds_up(server, browser):
     figures = page.evaluate("""() => ({
         parts: [...document.querySelectorAll('#deployments tr.counted')].map(r => r.dataset.supplySat),
         total: document.querySelector('#deployments tfoot tr').dataset.totalSat,
-        sequence: document.querySelector('#summary').dataset.sequence})""")
+        sequence: document.querySelector('#live .lead a[href^="/attestations/"]').textContent.slice(1)})""")
     assert len(figures["parts"]) == 3 and sum(int(x) for x in figures["parts"]) == int(figures["total"])
     total = int(figures["total"])
     assert "Total = sum over native deployments" in page.locator("#supply-rule").inner_text()
