@@ -26,9 +26,9 @@ from portal.api.admin_schema import admin_schema_route
 from portal.api.attestations import AttestationController
 from portal.api.evidence import evidence
 from portal.api.health import HealthAdmin, healthz, metrics, readyz
-from portal.api.proofs import ProofPartials, PublicProofsController
+from portal.api.proofs import PublicProofsController
 from portal.api.stream import NO_COMPRESSION, events_stream
-from portal.api.trust import AssurancePartial, TrustController
+from portal.api.trust import TrustController
 from portal.api.webhooks import WebhookAdminController, webhook_keys
 from portal.clients import ClientResolver
 from portal.contract import declare_optional_bodies
@@ -101,14 +101,12 @@ def create_app(settings: Settings) -> Litestar:
             AttestationController,
             TrustController,
             events_stream,
-            AssurancePartial,
             *PAGE_ROUTES,
             healthz,
             readyz,
             HealthAdmin,
             metrics,
             PublicProofsController,
-            ProofPartials,
             AdminController,
             WebhookAdminController,
             admin_schema_route(ADMIN_CONTROLLERS, title="Reserves portal admin API", dependencies=deps.DEPENDENCIES),

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get
 from litestar.params import Parameter
-from litestar.response import Template
 
 from portal.api import params
 from portal.api.proofs import error_specs
@@ -60,12 +59,4 @@ class MonitorController(Controller):
         return Response(view, headers=CACHE)
 
 
-class MonitorPartial(Controller):
-    include_in_schema = False
-
-    @get("/partials/monitor")
-    async def partial(self, monitor: Monitor) -> Template:
-        return Template("_monitor.html", context={"m": await monitor.overview()})
-
-
-ROUTES: list = [MonitorController, MonitorPartial]
+ROUTES: list = [MonitorController]

@@ -10,7 +10,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import TooManyRequestsException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
-from litestar.response import Template
 
 from portal.api import params
 from portal.api.attestations import ErrorBody
@@ -84,11 +83,3 @@ class PublicProofsController(Controller):
     )
     async def status(self, proofs: Proofs) -> Response[dict[str, Any]]:
         return Response(await proofs.status(), headers={"Cache-Control": "public, max-age=5"})
-
-
-class ProofPartials(Controller):
-    include_in_schema = False
-
-    @get("/partials/proofs")
-    async def proofs(self, proofs: Proofs) -> Template:
-        return Template("_proofs.html", context={"p": await proofs.status()})

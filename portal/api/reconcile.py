@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
-from litestar.response import Template
 
 from portal.api import params
 from portal.api.admin import AUTH_ERRORS
@@ -20,7 +19,6 @@ from reserves.reconcile.rules import STATUSES
 from reserves.reconcile.service import KINDS, MAX_LIMIT, MAX_LOG_INDEX, MAX_NOTE_CHARS, MAX_VOUT
 
 CACHE = {"Cache-Control": "public, max-age=15"}
-PARTIAL_LIMIT = 50
 
 
 def _conflict(_: Request, exc: LinkExists) -> Response:
@@ -59,15 +57,6 @@ class ReconciliationController(Controller):
     ) -> Response[dict[str, Any]]:
         view = await reconcile.view(status=status, kind=kind, deployment=deployment, limit=limit)
         return Response(view, headers=CACHE)
-
-
-class ReconciliationPartial(Controller):
-    include_in_schema = False
-
-    @get("/partials/reconciliation")
-    async def partial(self, reconcile: Reconcile) -> Template:
-        view = await reconcile.view(limit=PARTIAL_LIMIT)
-        return Template("_reconciliation.html", context={"r": view})
 
 
 @dataclass
@@ -130,4 +119,4 @@ class ReconciliationAdmin(Controller):
         )
 
 
-ROUTES: list = [ReconciliationController, ReconciliationPartial, ReconciliationAdmin]
+ROUTES: list = [ReconciliationController, ReconciliationAdmin]

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import JSONBody, Parameter
-from litestar.response import Template
 
 from portal.api import params
 from portal.api.attestations import error_responses
@@ -158,11 +157,3 @@ class TrustController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="page size")] = 50,
     ) -> Response[dict[str, Any]]:
         return Response(await trust.audit(before=before, limit=limit), headers=SHORT)
-
-
-class AssurancePartial(Controller):
-    include_in_schema = False
-
-    @get("/partials/assurance")
-    async def partial(self, trust: Trust) -> Template:
-        return Template("_assurance.html", context={"a": await trust.assurance()})

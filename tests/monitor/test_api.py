@@ -33,7 +33,7 @@ def test_overview_shows_every_evm_deployment_caught_up_and_matching(client):
 
 
 def test_partial_renders_the_same_view(client):
-    r = client.get("/partials/monitor")
+    r = client.get("/monitor")
     assert r.status_code == 200
     body = client.get("/api/v1/monitor").json()
     for d in body["deployments"]:

@@ -76,7 +76,7 @@ def test_proofs_status_shows_online_proofs_fresh(client):
 
 
 def test_dashboard_partial(client):
-    r = client.get("/partials/proofs")
+    r = client.get("/proofs")
     assert r.status_code == 200 and "Proof of control" in r.text and "Key liveness" in r.text
     assert "declared only" in r.text or "fresh" in r.text
 

@@ -47,5 +47,5 @@ def test_rounds_prove_addresses_and_in_time_every_multisig_key(client, monkeypat
     assert recovery["key_count"] == 4 and recovery["alive_count"] == 3 and not recovery["all_keys_alive"]
     proven = {a["wallet"] for a in status["addresses"] if a["status"] == "fresh"}
     assert {"hot", "taproot", "multisig-2of3", "multisig-recovery"} <= proven and "vault" not in proven
-    html = client.get("/partials/proofs").text
+    html = client.get("/proofs").text
     assert "no fresh proof" in html and "all 3 keys proven, not just 2" in html

@@ -35,7 +35,7 @@ def test_pending_until_the_devnet_guardians_sign_then_final(client):
     assert env["id"] in [e["id"] for e in pending["items"]]
     view = client.get(f"/api/v1/attestations/{env['id']}/signatures").json()
     assert (view["finality"], view["threshold"], view["signed_count"]) == ("pending", 2, 0)
-    assert "pending" in client.get("/partials/assurance").text
+    assert "pending" in client.get("/trust").text
     rt = client.world
     rt.call(cosign, rt.db, rt.worker.devnet_guardians)
     serve_now(client)

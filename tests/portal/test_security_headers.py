@@ -88,7 +88,7 @@ def test_every_kind_of_answer_carries_the_security_headers(base):
         answers = [
             c.get("/"),
             c.get("/partials/summary"),
-            c.get("/partials/proofs"),
+            c.get("/proofs"),
             c.get("/static/portal.css"),
             c.get("/static/htmx-2.0.11.min.js"),
             c.get("/static/%00"),  # the file system's refusal, a 404

@@ -138,7 +138,7 @@ def test_partial_renders_the_same_view_escaped(client):
     hostile = burn_pair("devnet-ethereum", SYNTHETIC_BLOCK, 0, 5, "<script>alert(1)</script>")
     _call(client, _store_rows, rt, hostile)
     client.world.reconcile()
-    html = client.get("/partials/reconciliation").text
+    html = client.get("/reconciliation").text
     assert 'id="reconciliation-items"' in html and "<script>alert" not in html and "&lt;script&gt;" in html
     view = client.get("/api/v1/reconciliation", params={"limit": "50"}).json()
     for item in view["items"][:5]:
