@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from reserves.read.display import btc, percent
@@ -26,9 +27,22 @@ def ago(seconds: int | None) -> str:
     return f"{d} day ago" if d == 1 else f"{d} days ago"
 
 
+def since(iso: str | None) -> int | None:
+    """Seconds from an ISO 8601 UTC time (`...Z`) to now; None when it is not one."""
+    if not iso:
+        return None
+    try:
+        then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if then.tzinfo is None:
+        then = then.replace(tzinfo=timezone.utc)
+    return int((datetime.now(timezone.utc) - then).total_seconds())
+
+
 def install(env: Any) -> None:
     """Adds the filters to a Jinja environment."""
-    env.filters.update(ago=ago, percent=percent, btc=btc)
+    env.filters.update(ago=ago, since=since, percent=percent, btc=btc)
 
 
 def register(engine: Any) -> None:
