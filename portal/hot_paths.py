@@ -1,7 +1,7 @@
 """The crowd's requests answered in front of routing, from the web process's view (reserves.read.hot).
 
 `GET` (and so `HEAD`) of the newest attestation, an attestation by id the view holds, the summary
-and the dashboard page are answered here as bytes prepared once: the same bytes, ETag,
+and the overview's first screen (`/partials/summary`) are answered here as bytes prepared once: the same bytes, ETag,
 Cache-Control and 304 as their Litestar handlers give (they stay the documented routes and the
 fallback), and gzip made once per version instead of once per request. Anything else (another query
 string, a view not read yet, an id not in memory, an error) goes on to the app unchanged.
