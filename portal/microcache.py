@@ -27,12 +27,15 @@ from dataclasses import dataclass
 
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
-from portal.conditional import matches
+from portal.conditional import accepts_gzip, matches
 from reserves.read.hot import etag_of
 
 PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom", "/attestations")
-# The pages (portal.pages): the same bytes for every reader, htmx's requests included.
+# The pages (portal.pages): the same bytes for every reader, htmx's requests included. They read only
+# the parameters named here and ignore any other, so the others are not part of the key: a client
+# adding `?x=<random>` gets the page everyone gets, not a fresh computation.
 PAGES = frozenset({"/", "/reserves", "/supply", "/proofs", "/history", "/monitor", "/reconciliation", "/trust"})
+PAGE_PARAMS = {"/attestations": (b"before",), "/history": (b"range", b"series")}
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
 WAIT_SECONDS = 5.0
 
@@ -123,7 +126,10 @@ class MicroCache:
                 encodings.append(value)
         if len(encodings) > 1:
             return None  # which one the app reads is its business: never shared
-        return path, http["query_string"], bool(encodings) and b"gzip" in encodings[0].lower()
+        query = http["query_string"]
+        if query and (path in PAGES or path.startswith("/attestations")):
+            query = page_query(path, query)
+        return path, query, bool(encodings) and accepts_gzip(encodings[0].decode("latin-1"))
 
     def _fresh(self, key: tuple) -> _Entry | None:
         entry = self._entries.get(key)
@@ -141,7 +147,10 @@ class MicroCache:
         async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                state["keep"] = message["status"] == 200 and _shareable(headers)
+                # Never keep a gzip body under the key of a client that did not take gzip (the app's
+                # own reading of Accept-Encoding may differ from ours): plain clients share that key.
+                gzipped = any(k.lower() == b"content-encoding" and b"gzip" in v.lower() for k, v in headers)
+                state["keep"] = message["status"] == 200 and _shareable(headers) and (key[2] or not gzipped)
                 state["headers"] = headers
                 if not state["keep"]:
                     release()  # a slow reader of an answer never stored holds no one else
@@ -230,3 +239,9 @@ async def _replay(scope: HTTPScope, send: Send, entry: _Entry) -> None:
             return
     await send({"type": "http.response.start", "status": 200, "headers": entry.headers})
     await send({"type": "http.response.body", "body": entry.body, "more_body": False})
+
+
+def page_query(path: str, query: bytes) -> bytes:
+    """The part of a page's query string the page reads (PAGE_PARAMS), in the order given."""
+    names = PAGE_PARAMS.get(path, ())
+    return b"&".join(p for p in query.split(b"&") if p.partition(b"=")[0] in names)

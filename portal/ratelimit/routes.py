@@ -2,8 +2,8 @@
 
 | class | routes |
 | --- | --- |
-| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), `.../pending` |
-| `pages` | `/` and `/partials/...` (rendered from the database) |
+| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), `.../pending`, an attestation's page `/attestations/{id}` (its checks run on two documents) |
+| `pages` | `/`, `/partials/...` and the area pages (`/reserves`, `/supply`, `/proofs`, `/attestations`, `/monitor`, `/reconciliation`, `/trust`), rendered from the database |
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
 | `static` | `/static/...` |
@@ -27,8 +27,17 @@ _EXACT = {
     "/admin": ADMIN,
     "/static": STATIC,
     "/partials": PAGES,
+    **dict.fromkeys(
+        ("/reserves", "/supply", "/proofs", "/attestations", "/monitor", "/reconciliation", "/trust"), PAGES
+    ),
 }
-_PREFIXES = (("/static/", STATIC), ("/api/v1/evidence/", EXPENSIVE), ("/partials/", PAGES), ("/admin/", ADMIN))
+_PREFIXES = (
+    ("/static/", STATIC),
+    ("/api/v1/evidence/", EXPENSIVE),
+    ("/partials/", PAGES),
+    ("/admin/", ADMIN),
+    ("/attestations/", EXPENSIVE),
+)
 _ANY_PREFIX = tuple(p for p, _ in _PREFIXES)
 _SIGNED = "/api/v1/attestations/"
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from portal.microcache import MicroCache
+from portal.microcache import MicroCache, page_query
 from reserves.snapshot.take import take_snapshot
 from tests.portal.conftest import snapshot
 from tests.portal.test_hot import wait_for
@@ -239,3 +239,32 @@ def test_through_the_app_public_reads_revalidate(client):
         assert r.status_code == 200 and r.headers["etag"], path
         again = client.get(path, headers={"If-None-Match": r.headers["etag"]})
         assert again.status_code == 304 and again.content == b"", path
+
+
+def test_a_client_refusing_gzip_never_shares_a_gzip_body(client):
+    """`gzip;q=0` refuses gzip; whatever the app answers it, plain clients never get a gzip body."""
+    client.app.state.microcache.clear()
+    path = "/api/v1/keys"
+    client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+
+
+def test_unknown_parameters_on_a_page_do_not_bust_the_cache(client):
+    assert page_query("/reserves", b"x=1&y=2") == b""
+    assert page_query("/history", b"range=day&b=9&series=ratio") == b"range=day&series=ratio"
+    assert page_query("/attestations", b"before=5&z=1") == b"before=5"
+    services = client.app.state.services
+    calls = []
+    real = services.reserves.utxos
+
+    async def counted():
+        calls.append(1)
+        return await real()
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(services.reserves, "utxos", counted)
+        client.app.state.microcache.clear()
+        for i in range(10):
+            client.get("/reserves", params={"bust": str(i)})
+    assert len(calls) <= 2  # once, or twice when a second turned

@@ -98,6 +98,12 @@ def test_the_older_forwarded_allow_ips_refuses_a_wildcard_too(tmp_path):
         ("GET", "/healthz", "api"),
         ("GET", "/schema/openapi.json", "api"),
         ("GET", "/api/v1/historyx", "api"),
+        ("GET", "/reserves", "pages"),
+        ("GET", "/trust/", "pages"),
+        ("GET", "/attestations", "pages"),
+        ("GET", "/attestations/" + "ab" * 32, "expensive"),
+        ("GET", "/history", "expensive"),
+        ("GET", "/badge.svg", "api"),
     ],
 )
 def test_route_classes(method, path, expected):
