@@ -2,8 +2,10 @@
 
 | class | routes |
 | --- | --- |
-| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), `.../pending`, an attestation's page `/attestations/{id}` (its checks run on two documents) |
-| `pages` | `/`, `/partials/...` and the area pages (`/reserves`, `/supply`, `/proofs`, `/attestations`, `/monitor`, `/reconciliation`, `/trust`), rendered from the database |
+| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), |
+| | `.../pending`, an attestation's page `/attestations/{id}` (its checks run on two documents) |
+| `pages` | `/`, `/partials/...` and the area pages (`/reserves`, `/supply`, `/proofs`, `/attestations`, |
+| | `/monitor`, `/reconciliation`, `/trust`), rendered from the database |
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
 | `static` | `/static/...` |
