@@ -132,3 +132,33 @@ def test_a_crowd_on_a_page_computes_it_once_a_second(stocked, monkeypatch):
     client.app.state.microcache.clear()
     bodies = {client.get("/").text for _ in range(20)} | {client.get("/proofs").text for _ in range(20)}
     assert len(calls) <= 4 and len(bodies) <= 4  # once per page, or twice when a second turned
+
+
+def test_more_guardian_signatures_than_required_never_read_3_of_2():
+    from reserves.read.views import DashboardView, Finality
+    from tests.support import render_template
+
+    f = Finality("final", threshold=2, guardians=3, signed=3, final_at="2026-01-01T00:00:00Z")
+    view = DashboardView(
+        has_data=True,
+        devnet=False,
+        token_symbol="X",
+        issuer_name="I",
+        stale_after_seconds=60,
+        status="healthy",
+        published_status="healthy",
+        ratio_bp="10000",
+        ratio_percent="100.00%",
+        sequence=1,
+        attestation_id="ab" * 32,
+        issued_at="2026-01-01T00:00:00Z",
+        age_seconds=5,
+        finality=f,
+    )
+    html = render_template("dashboard.html", v=view, chart=None, areas=None)
+    assert "3 of 3 guardians signed" in html and "3 of 2" not in html
+    pending = Finality("pending", threshold=2, guardians=3, signed=1, final_at=None)
+    html = render_template(
+        "dashboard.html", v=view.__class__(**{**view.__dict__, "finality": pending}), chart=None, areas=None
+    )
+    assert "1 of 2 guardian signatures required, 1 missing" in html or "1 missing" in html
