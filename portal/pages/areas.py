@@ -4,14 +4,12 @@ as the area's JSON endpoint, so a page and its JSON never show different numbers
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.enums import MediaType
 
 from portal.deps import Hot, Monitor, Proofs, Reconcile, Service, Trust
-from portal.pages.site import page
-from reserves.errors import NotFound
+from portal.pages.site import page, render
+from reserves.errors import InvalidInput, NotFound
 
 RECONCILE_ITEMS = 100
 ATTESTATIONS_PER_PAGE = 50
@@ -50,12 +48,22 @@ class AreaPages(Controller):
         return page(request, "pages/trust.html", a=await trust.assurance(), v=await hot.dashboard())
 
     @get("/attestations")
-    async def attestations(
-        self,
-        request: Request,
-        service: Service,
-        hot: Hot,
-        before: Annotated[int | None, Parameter(ge=1, le=2**53 - 1, description="list below this sequence")] = None,
-    ) -> Response[bytes]:
+    async def attestations(self, request: Request, service: Service, hot: Hot) -> Response[bytes]:
+        try:
+            before = sequence_param(request, "before")
+        except InvalidInput as exc:
+            body = render(request, "pages/bad_request.html", detail=exc.detail, back="/attestations")
+            return Response(body, status_code=400, media_type=MediaType.HTML)
         listing = await service.attestation_list(before=before, limit=ATTESTATIONS_PER_PAGE)
         return page(request, "pages/attestations.html", listing=listing, before=before, v=await hot.dashboard())
+
+
+def sequence_param(request: Request, name: str) -> int | None:
+    """Query parameter `name` as a sequence number (decimal digits, 1 to 2^53 - 1), None when absent."""
+    values = request.query_params.getall(name, [])
+    if not values:
+        return None
+    value = values[0]
+    if len(values) > 1 or not (value.isascii() and value.isdigit()) or len(value) > 16 or not 1 <= int(value) < 2**53:
+        raise InvalidInput(f"{name}: a sequence number from 1 to 2^53 - 1, given once")
+    return int(value)
