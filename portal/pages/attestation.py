@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get
 from litestar.enums import MediaType
 from litestar.params import FromPath
 
-from portal.deps import Service, Trust
+from portal.deps import Hot, Service, Trust
 from portal.pages.site import page, render
 from reserves.errors import InvalidInput, NotFound
 from reserves.read.attestation_page import attestation_page
@@ -38,7 +38,7 @@ class AttestationPageController(Controller):
 
     @get("/attestations/{attestation_id:str}")
     async def attestation(
-        self, request: Request, service: Service, trust: Trust, attestation_id: FromPath[str]
+        self, request: Request, service: Service, trust: Trust, hot: Hot, attestation_id: FromPath[str]
     ) -> Response[bytes]:
         try:
             view = await attestation_page(service, trust, attestation_id)
@@ -46,4 +46,7 @@ class AttestationPageController(Controller):
             status = 404 if isinstance(exc, NotFound) else 400
             body = render(request, "pages/attestation_error.html", status=status, detail=exc.detail)
             return Response(body, status_code=status, media_type=MediaType.HTML)
-        return page(request, "pages/attestation.html", v=view, script=verifier_script())
+        # The newest attestation's page also says what holds now (stale once it is too old).
+        now = await hot.dashboard()
+        now = now if now.has_data and now.attestation_id == view.id else None
+        return page(request, "pages/attestation.html", v=view, now=now, script=verifier_script())

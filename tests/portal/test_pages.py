@@ -164,3 +164,20 @@ def test_more_guardian_signatures_than_required_never_read_3_of_2():
         "dashboard.html", v=view.__class__(**{**view.__dict__, "finality": pending}), chart=None, areas=None
     )
     assert "1 of 2 guardian signatures required, 1 missing" in html or "1 missing" in html
+
+
+def test_the_newest_attestation_page_says_stale_when_it_is_stale_now(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from tests.portal.rig_portal import rig_portal
+
+    with rig_portal(tmp_path) as p:
+        p.snapshot(when=datetime.now(timezone.utc) - timedelta(hours=2))
+        latest = p.client.get("/api/v1/attestations/latest").json()
+        html = p.client.get(f"/attestations/{latest['id']}").text
+        badge = p.client.get("/badge.svg").text
+    assert latest["attestation"]["status"] == "healthy"
+    assert re.search(
+        r'id="status-now">The newest attestation; the status now is <strong>stale</strong>, stale since', html
+    )
+    assert 'class="card status-stale" id="status"' in html and "stale" in badge
