@@ -37,7 +37,7 @@ PUBLIC_API = "/api/v1/"
 EMBEDDABLE = frozenset({"/badge.svg", "/feed.atom"})  # pages other sites embed or fetch
 CORS_METHODS = frozenset({"GET", "HEAD"})
 
-# No inline script or style, no eval, nothing from another origin. The sparkline is inline SVG
+# No inline script or style, no eval, nothing from another origin. The charts are inline SVG
 # markup (not an image), so `img-src` needs no `data:`.
 CONTENT_SECURITY_POLICY = "; ".join(
     [

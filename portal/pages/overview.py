@@ -15,8 +15,8 @@ from litestar.enums import MediaType
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.conditional import cached
-from portal.deps import Hot, Monitor, Proofs, Reconcile, services_of
-from portal.pages.site import page, site_of
+from portal.deps import Hot, Monitor, Proofs, Reconcile
+from portal.pages.site import page, render_for
 from reserves.read.areas import area_summaries
 from reserves.read.views import DashboardView
 
@@ -27,11 +27,7 @@ RECONCILE_NONE = 1  # the overview shows counts only; the smallest page the serv
 
 def render_page(app: Litestar, template: str, view: DashboardView) -> bytes:
     """The summary partial (or a page made of `view` alone), as bytes."""
-    engine = app.template_engine
-    if engine is None:  # create_app always configures one
-        raise RuntimeError("no template engine")
-    site = site_of(services_of(app).settings)
-    return engine.get_template(template).render(v=view, site=site, here="/", refresh=REFRESH_SECONDS).encode()
+    return render_for(app, "/", template, v=view, refresh=REFRESH_SECONDS)
 
 
 class DashboardController(Controller):

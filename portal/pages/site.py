@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
 from litestar.enums import MediaType
 
 from portal.conditional import cached
@@ -41,13 +41,18 @@ def site_of(settings: Settings) -> Site:
     return Site(settings.portal.token_symbol, settings.portal.issuer_name, settings.devnet.enabled, NAV)
 
 
-def render(request: Request, template: str, **context: Any) -> bytes:
-    """`template` rendered with the layout's context (`site`, `here`) and `context`, as bytes."""
-    engine = request.app.template_engine
+def render_for(app: Litestar, here: str, template: str, **context: Any) -> bytes:
+    """`template` rendered with the layout's context (`site`, the path `here`) and `context`, as bytes."""
+    engine = app.template_engine
     if engine is None:  # create_app always configures one
         raise RuntimeError("no template engine")
-    site = site_of(services_of(request.app).settings)
-    return engine.get_template(template).render(site=site, here=request.url.path, **context).encode()
+    site = site_of(services_of(app).settings)
+    return engine.get_template(template).render(site=site, here=here, **context).encode()
+
+
+def render(request: Request, template: str, **context: Any) -> bytes:
+    """`template` rendered for the page `request` asked for."""
+    return render_for(request.app, request.url.path, template, **context)
 
 
 def page(request: Request, template: str, **context: Any) -> Response[bytes]:
