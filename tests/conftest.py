@@ -27,10 +27,11 @@ MARKED_FIXTURES = {
 }
 
 
-# The modules that take longest (whole-suite --durations on 2 cores), longest first. They run first, so
-# the parallel run does not end with one of them alone on one core while the other core idles: xdist's
-# worksteal hands out the rest, fast tests, to whichever worker frees up. Order only: a module missing
-# here runs all the same, in collection order after these.
+# The modules that take longest (whole-suite --durations on 2 cores), longest first. They run first, then
+# every other module with an end-to-end or browser test (new ones are slow too, before anyone lists
+# them here), so the parallel run does not end with one of them alone on one core while the other core
+# idles: xdist's worksteal hands out the rest, fast tests, to whichever worker frees up. Order only: a
+# module missing here runs all the same.
 SLOW_MODULES = (
     "tests/roles/test_run.py",
     "tests/test_tooling.py",
@@ -45,17 +46,25 @@ SLOW_MODULES = (
     "tests/webhooks/test_two_processes.py",
     "tests/admin/test_http.py",
     "tests/admin/test_fuzz_admin_openapi.py",
+    "tests/e2e/test_server_limits.py",
 )
 
 
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
 def _slow_first(items: list[pytest.Item]) -> None:
-    """Reorder `items` in place: SLOW_MODULES' tests first (in that order), each module's own order
-    kept (its module-scoped fixtures are set up once), then everything else as collected."""
+    """Reorder `items` in place: SLOW_MODULES' tests first (in that order), then the other modules
+    with an e2e or browser test, then the rest; each module's own order kept (its module-scoped
+    fixtures are set up once), and otherwise the collection order."""
     rank = {path: i for i, path in enumerate(SLOW_MODULES)}
+    heavy = {_module(i) for i in items if i.get_closest_marker("e2e") or i.get_closest_marker("browser")}
 
     def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int]:
         index, item = indexed
-        return rank.get(item.nodeid.split("::", 1)[0], len(rank)), index
+        module = _module(item)
+        return rank.get(module, len(rank) if module in heavy else len(rank) + 1), index
 
     items[:] = [item for _, item in sorted(enumerate(items), key=key)]
 
