@@ -13,8 +13,9 @@ BIN    := $(VENV)/bin
 run: setup
 	$(BIN)/reserves run
 
+# Temporary files on tmpfs where there is one (scripts/test-tmpdir); only a failed test's folder is kept.
 test: setup-test
-	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
+	TMPDIR="$$(scripts/test-tmpdir)" $(BIN)/pytest -n auto --dist worksteal -o tmp_path_retention_policy=failed $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed
 

@@ -27,6 +27,48 @@ MARKED_FIXTURES = {
 }
 
 
+# The modules that take longest (whole-suite --durations on 2 cores), longest first. They run first, then
+# every other module with an end-to-end or browser test (new ones are slow too, before anyone lists
+# them here), so the parallel run does not end with one of them alone on one core while the other core
+# idles: xdist's worksteal hands out the rest, fast tests, to whichever worker frees up. Order only: a
+# module missing here runs all the same.
+SLOW_MODULES = (
+    "tests/roles/test_run.py",
+    "tests/test_tooling.py",
+    "tests/roles/test_webhooks_run.py",
+    "tests/replicas/test_crash.py",
+    "tests/portal/test_fuzz_openapi.py",
+    "tests/test_bench_smoke.py",
+    "tests/replicas/test_two_replicas.py",
+    "tests/observe/test_compose.py",
+    "tests/storage/test_series.py",
+    "tests/bounds/test_proofs_scale.py",
+    "tests/webhooks/test_two_processes.py",
+    "tests/admin/test_http.py",
+    "tests/admin/test_fuzz_admin_openapi.py",
+    "tests/e2e/test_server_limits.py",
+)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def _slow_first(items: list[pytest.Item]) -> None:
+    """Reorder `items` in place: SLOW_MODULES' tests first (in that order), then the other modules
+    with an e2e or browser test, then the rest; each module's own order kept (its module-scoped
+    fixtures are set up once), and otherwise the collection order."""
+    rank = {path: i for i, path in enumerate(SLOW_MODULES)}
+    heavy = {_module(i) for i in items if i.get_closest_marker("e2e") or i.get_closest_marker("browser")}
+
+    def key(indexed: tuple[int, pytest.Item]) -> tuple[int, int]:
+        index, item = indexed
+        module = _module(item)
+        return rank.get(module, len(rank) if module in heavy else len(rank) + 1), index
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -35,6 +77,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for fixture, marker in MARKED_FIXTURES.items():
             if fixture in used:
                 item.add_marker(marker)
+    _slow_first(items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -106,6 +106,17 @@ def fresh_database(server_url: str, extensions: tuple[str, ...] = ()) -> Iterato
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def copy_database(template_url: str, url: str) -> None:
+    """Replace the database of `url` by a copy of the one of `template_url` (the same server; no
+    connection may be open to either)."""
+    import psycopg
+
+    name, template = make_url(url).database, make_url(template_url).database
+    with psycopg.connect(_dsn(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
 def model_drift(url: str) -> list:
     """Differences between the migrated schema at `url` and SQLModel.metadata, flattened (Alembic's
     compare_metadata); the caller keeps the ones about its own tables."""

@@ -1,6 +1,10 @@
 """A real web role for the admin-key tests: `create_app` under uvicorn on a free port, configured by
-a TOML file that the `reserves admin-keys` CLI (a real subprocess) reads too, so both share one
-SQLite database as an operator's shell and a running portal do. No chain: the web role reads none."""
+a TOML file that the `reserves admin-keys` CLI reads too, so both share one SQLite database as an
+operator's shell and a running portal do. No chain: the web role reads none.
+
+The CLI runs as a real subprocess where it is what a test checks (`cli`); where a test only needs a
+key to exist, the same command runs in this process (`create`, `admin_cli`): a subprocess there
+added an interpreter start and nothing a test looked at."""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from litestar import Litestar
 
 from portal.app import create_app
+from portal.cli.admin_keys import admin_keys
 from reserves.settings.load import load_settings
 from tests.support import ROOMY_RATELIMIT_TOML, serving
 
@@ -69,10 +75,17 @@ class Portal:
             timeout=120,
         )
 
+    def admin_cli(self, *args: str) -> subprocess.CompletedProcess:
+        """`reserves admin-keys ARGS --config <the server's>` run in this process (the same click
+        command, its own asyncio loop and database engine, as in the subprocess)."""
+        argv = [*args, "--config", str(self.config)]
+        done = CliRunner().invoke(admin_keys, argv, catch_exceptions=False)
+        return subprocess.CompletedProcess(argv, done.exit_code, done.stdout, done.stderr)
+
     def create(self, name: str, *scopes: str) -> str:
-        """A new key made with the CLI; the key it printed."""
+        """A new key made with the CLI (in this process); the key it printed."""
         args = [a for s in scopes for a in ("--scope", s)]
-        done = self.cli("create", name, *args)
+        done = self.admin_cli("create", name, *args)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
 

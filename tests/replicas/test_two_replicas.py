@@ -18,7 +18,7 @@ from reserves.worker.worker import Worker
 from tests.replicas.conftest import stored, verified_chain
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
-INTERVAL = 2.0
+INTERVAL = 1.0  # the shortest the settings allow: the waits below count attestations
 
 
 def _wait_for(predicate, timeout: float, what: str):

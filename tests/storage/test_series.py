@@ -4,6 +4,9 @@ answer exactly what the raw rows answer, for the totals and per deployment; rete
 from __future__ import annotations
 
 import random
+import sqlite3
+from collections.abc import Iterator
+from contextlib import ExitStack, closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,10 +15,11 @@ from sqlalchemy import create_engine, text
 from reserves.errors import InvalidInput
 from reserves.read import history as history_mod
 from reserves.storage import series
-from reserves.storage.db import open_database, sync_url
+from reserves.storage.db import open_database, sqlite_file, sync_url
 from reserves.storage.migrate import upgrade
 from reserves.storage.models import RatioPoint
 from reserves.storage.rollup_build import rebuild_rollups
+from tests.pg import copy_database, fresh_database
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
@@ -40,17 +44,55 @@ def _points(n: int, seed: int) -> list[tuple[RatioPoint, list]]:
     return out
 
 
+async def _fill(url: str, points: list[tuple[RatioPoint, list]]) -> None:
+    """Migrate `url` and record `points` one by one through `series.record`, as the engine does."""
+    upgrade(url)
+    db = open_database(url)
+    try:
+        async with db.sessions() as session:
+            async with session.begin():
+                for point, deployments in points:
+                    session.add(point)
+                    await session.flush()
+                    await series.record(session, point, deployments)
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory) -> Iterator[tuple[dict[str, str], ExitStack]]:
+    """Per backend, the URL of a database `_fill`ed once for this module (made by the first test
+    that needs it), and what drops them at the end."""
+    with ExitStack() as stack:
+        yield {}, stack
+
+
 @pytest.fixture
-async def filled(db_url):
-    upgrade(db_url)
+async def filled(db_url, templates, request, tmp_path_factory):
+    """`db_url` holding 200 snapshots recorded one by one, each test on its own copy: the recording
+    is most of this module's time, so it runs once per backend and the copies are byte copies (the
+    SQLite backup API; PostgreSQL's CREATE DATABASE ... TEMPLATE). TimescaleDB fills each time: its
+    continuous aggregates and jobs are not something to copy around."""
+    backend = request.node.callspec.params["db_url"]
+    points = _points(200, seed=len(backend))
+    if backend == "timescaledb":
+        await _fill(db_url, points)
+    else:
+        made, drops = templates
+        if backend not in made:
+            if backend == "sqlite":
+                template = f"sqlite:///{tmp_path_factory.mktemp('series') / 'template.db'}"
+            else:
+                template = drops.enter_context(fresh_database(request.getfixturevalue("pg_server")))
+            await _fill(template, points)
+            made[backend] = template
+        if backend == "sqlite":
+            with closing(sqlite3.connect(sqlite_file(made[backend]))) as source:
+                with closing(sqlite3.connect(sqlite_file(db_url))) as target:
+                    source.backup(target)
+        else:
+            copy_database(made[backend], db_url)
     db = open_database(db_url)
-    points = _points(200, seed=len(db_url))
-    async with db.sessions() as session:
-        async with session.begin():
-            for point, deployments in points:
-                session.add(point)
-                await session.flush()
-                await series.record(session, point, deployments)
     yield db_url, db, points
     await db.dispose()
 
