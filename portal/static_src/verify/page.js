@@ -204,7 +204,7 @@ async function run(root) {
   $(root, "overall").textContent = "Verifying…";
   showFigures(root, null, null);
   try {
-    // Not root.dataset.attestationId: a server could write an older, genuinely signed id there under made-up figures.
+    // Not the data-attestation-id attribute: a server could write an older, genuinely signed id there under made-up figures.
     const id = idFromPath(window.location.pathname);
     let trusted;
     let keysNote;
