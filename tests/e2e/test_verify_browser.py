@@ -65,12 +65,21 @@ class Run:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: None if r.url.startswith(base) else self.elsewhere.append(r.url))
 
-    def serve(self, env: dict) -> None:
-        """Answer the API's /attestations/{id} for `env["id"]` with `env` (a tampered document)."""
+    def serve(self, env: dict, at: str | None = None) -> None:
+        """Answer the API's /attestations/{id} for `at` (default `env["id"]`) with `env` (a tampered document)."""
         body = json.dumps(env)
         self.page.route(
-            f"{self.base}/api/v1/attestations/{env['id']}",
+            f"{self.base}/api/v1/attestations/{at or env['id']}",
             lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+        )
+
+    def figures(self) -> dict[str, str]:
+        """The verified document's figures the page shows next to the verdict: field -> text."""
+        return dict(
+            self.page.eval_on_selector_all(
+                "[data-verify-document] tbody tr",
+                "rows => rows.map(r => [r.dataset.field, r.querySelector('td').textContent])",
+            )
         )
 
     def verify(self, att_id: str, *, pinned: str | None = None, fetched: bool = False) -> tuple[str, dict[str, str]]:
@@ -109,6 +118,16 @@ def third(portal, browser) -> Iterator[Run]:  # noqa: F811
     run.close()
 
 
+def assert_figures(shown: dict[str, str], env: dict) -> None:
+    doc = env["attestation"]
+    assert shown["id"] == env["id"]
+    assert shown["sequence"] == str(doc["sequence"])
+    assert shown["issued_at"] == doc["issued_at"] and shown["status"] == doc["status"]
+    assert f"({doc['ratio_bp']} bp)" in shown["ratio"]
+    assert f"({doc['reserves']['total_sat']} sat)" in shown["reserves"]
+    assert f"({doc['supply']['total_sat']} sat)" in shown["supply"]
+
+
 def assert_same(browser_result: tuple[str, dict[str, str]], expected: dict[str, bool]) -> None:
     verdict, checks = browser_result
     assert verdict == ("pass" if all(expected.values()) else "fail"), (checks, expected)
@@ -128,6 +147,9 @@ def test_real_attestations_verify_with_pinned_keys_and_fetched_keys_warn(portal,
     assert_same(result, reference(second, first, portal["engine"]))
     assert result[0] == "pass" and result[1]["chain.links"] == "pass" and result[1]["signatures"] == "pass"
     assert run.page.locator("[data-verify-warning]").is_hidden()
+    # Next to the verdict: what was verified, from the signed JSON; here the same as the page's own figures.
+    assert_figures(run.figures(), second)
+    assert run.figures()["sequence"] == run.page.get_attribute("#attestation", "data-sequence")
     # The first one has no previous: nothing to link.
     result = run.verify(first["id"], pinned=portal["engine"])
     assert_same(result, reference(first, None, portal["engine"]))
@@ -192,6 +214,149 @@ def test_tampered_attestations_fail_as_reserves_verify_fails_them(portal, third,
     result = third.verify(newest["id"], pinned=portal["engine"])
     assert_same(result, reference(tampered, second, portal["engine"]))
     assert result[0] == "fail"
+    third.clean()
+
+
+def _entry(which: str, change: Callable[[dict], None]) -> Callable[[dict], None]:
+    """Change one signature entry of an envelope: the engine's ("engine"), a guardian's, or the EIP-712 one."""
+
+    def tamper(env: dict) -> None:
+        doc = env["attestation"]
+        engine = doc["signers"]["engine"]["pubkey"]
+        kinds = {
+            "engine": lambda e: e.get("pubkey") == engine,
+            "guardian": lambda e: e["alg"] == "bip340" and e["pubkey"] != engine,
+            "eip712": lambda e: e["alg"] == "eip712",
+        }
+        found = [i for i, e in enumerate(doc["signatures"]) if kinds[which](e)]
+        if not found:
+            pytest.skip(f"no {which} signature in the devnet's attestation")
+        change_at = found[0]
+        entry = doc["signatures"][change_at]
+        replaced = change(entry)
+        if replaced is not None:
+            doc["signatures"][change_at] = replaced
+
+    return tamper
+
+
+def _put(name: str, value: Callable[[Any], Any]) -> Callable[[dict], None]:
+    return lambda entry: entry.__setitem__(name, value(entry.get(name)))
+
+
+# Outside the id (the envelope's id, the signature entries): `reserves verify` fails them by its `schema` or `id`
+# check, so the browser must too.
+ENVELOPE_TAMPERS = {
+    "envelope_id_zeros": lambda env: env.__setitem__("id", "0" * 64),
+    "entry_extra_member": _entry("engine", _put("extra", lambda _: "x")),
+    "entry_sig_upper_case": _entry("engine", _put("sig", str.upper)),
+    "entry_pubkey_upper_case": _entry("engine", _put("pubkey", str.upper)),
+    "entry_guardian_key_id_markup": _entry("guardian", _put("key_id", lambda _: "<img src=x>")),
+    "entry_key_id_too_long": _entry("engine", _put("key_id", lambda _: "k" * 65)),
+    "entry_key_id_empty": _entry("guardian", _put("key_id", lambda _: "")),
+    "entry_key_id_newline": _entry("engine", _put("key_id", lambda v: v + "\n")),
+    "entry_missing_key_id": _entry("engine", lambda e: e.pop("key_id") and None),
+    "entry_missing_pubkey": _entry("guardian", lambda e: e.pop("pubkey") and None),
+    "entry_sig_not_string": _entry("engine", _put("sig", lambda _: 1)),
+    "entry_sig_short": _entry("guardian", _put("sig", lambda v: v[:-2])),
+    "entry_unknown_alg": _entry("guardian", _put("alg", lambda _: "ed25519")),
+    "entry_alg_missing": _entry("guardian", lambda e: e.pop("alg") and None),
+    "entry_not_an_object": _entry("guardian", lambda e: "x"),
+    "entry_bip340_with_address": _entry("engine", _put("address", lambda _: "0x" + "0" * 40)),
+    "entry_eip712_address_upper_case": _entry("eip712", _put("address", lambda v: "0x" + v[2:].upper())),
+    "entry_eip712_extra_member": _entry("eip712", _put("pubkey", lambda _: "0" * 64)),
+    "signatures_not_a_list": lambda env: env["attestation"].__setitem__("signatures", {}),
+}
+
+
+@pytest.mark.parametrize("what", sorted(ENVELOPE_TAMPERS))
+def test_what_the_id_does_not_cover_fails_as_reserves_verify_fails_it(portal, third, what):
+    second, newest = portal["envs"]
+    tampered = copy.deepcopy(newest)
+    ENVELOPE_TAMPERS[what](tampered)
+    third.serve(tampered, at=newest["id"])
+    result = third.verify(newest["id"], pinned=portal["engine"])
+    expected = reference(tampered, second, portal["engine"])
+    assert not all(expected.values()), "reserves verify fails it"
+    assert_same(result, expected)
+    assert result[0] == "fail"
+    assert result[1].get("schema") == "fail" or result[1]["id"] == "fail"
+    # Whatever a served entry says is shown as text, never as markup.
+    assert third.page.locator("[data-verify-checks] img").count() == 0
+    third.clean()
+
+
+def test_the_id_checked_is_the_one_in_the_address_not_the_page(portal, third):
+    """A server renders another attestation's page (its figures, its data-attestation-id) at /attestations/X:
+    the browser checks X, the id in the address, and shows X's own figures next to the verdict."""
+    second, newest = portal["envs"]
+    decoy = third.page.request.get(f"{portal['base']}/attestations/{second['id']}").text()
+    assert f'data-attestation-id="{second["id"]}"' in decoy
+    asked: list[str] = []
+
+    def record(request) -> None:
+        if "/api/v1/attestations/" in request.url:
+            asked.append(request.url)
+
+    third.page.on("request", record)
+    third.page.route(
+        f"{portal['base']}/attestations/{newest['id']}",
+        lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=decoy),
+    )
+    third.page.goto(f"{portal['base']}/attestations/{newest['id']}")
+    assert third.page.get_attribute("#attestation", "data-sequence") == str(second["attestation"]["sequence"])
+    result = third.verify(newest["id"], pinned=portal["engine"])
+    assert result[0] == "pass"
+    assert asked[0] == f"{portal['base']}/api/v1/attestations/{newest['id']}"
+    assert_figures(third.figures(), newest)  # not the page's: the holder sees they differ
+    third.page.remove_listener("request", record)
+    third.clean()
+    third.page.goto(f"{portal['base']}/attestations/{newest['id']}")
+
+
+def test_a_genuine_older_attestation_served_under_the_address_fails_the_id(portal, third):
+    second, newest = portal["envs"]
+    third.serve(second, at=newest["id"])
+    result = third.verify(newest["id"], pinned=portal["engine"])
+    assert result[0] == "fail" and result[1]["id"] == "fail" and result[1]["signatures"] == "pass"
+    assert newest["id"] in third.page.inner_text("[data-verify-checks] tr[data-check=id]")
+    assert_figures(third.figures(), second)
+    third.clean()
+
+
+def test_an_address_without_an_id_is_refused(portal, browser):  # noqa: F811
+    run = Run(browser, portal["base"])
+    newest = portal["envs"][-1]
+    html = run.page.request.get(f"{portal['base']}/attestations/{newest['id']}").text()
+    for path in (f"/attestations/{newest['id'].upper()}", f"/attestations/{newest['id']}/", "/attestations/x"):
+        run.page.route(
+            portal["base"] + path,
+            lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
+        )
+        run.page.goto(portal["base"] + path)
+        result = run.verify(path, pinned=portal["engine"])
+        assert result == ("error", {})
+        assert "is not /attestations/<64 lowercase hex digits>" in run.page.inner_text("[data-verify-overall]")
+        assert run.page.locator("[data-verify-document]").is_hidden()
+        run.page.unroute_all()
+    run.close()
+
+
+def test_a_previous_not_served_leaves_the_link_not_checked(portal, third):
+    second, newest = portal["envs"]
+    third.page.route(
+        f"{portal['base']}/api/v1/attestations/{second['id']}",
+        lambda route: route.fulfill(status=404, content_type="application/json", body='{"detail": "not found"}'),
+    )
+    result = third.verify(newest["id"], pinned=portal["engine"])
+    # As reserves verify without --previous: the document's own checks, and the link not checked.
+    assert_same(result, reference(newest, None, portal["engine"]))
+    assert result[0] == "pass" and result[1]["chain"] == SKIP
+    assert not any(name.startswith(("previous.", "chain.")) for name in result[1])
+    assert "not served here" in third.page.inner_text("[data-verify-checks] tr[data-check=chain]")
+    assert "not checked" in third.page.inner_text("[data-verify-overall]")
+    # Chromium logs the 404 itself; nothing else went wrong.
+    third.errors[:] = [e for e in third.errors if "404" not in e]
     third.clean()
 
 

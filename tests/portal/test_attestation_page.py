@@ -71,6 +71,9 @@ def test_the_verifier_script_is_the_bundle_with_its_integrity(chain):
     assert scripts == [{"src": script.src, "integrity": script.integrity, "crossorigin": "anonymous", "defer": None}]
     live = [a for t, a in found if a.get("aria-live") == "polite" and "data-verify-result" in a]
     assert len(live) == 1
+    # Next to the verdict, the script shows the verified document's own id and figures (filled in by the script).
+    shown = [a for t, a in found if t == "table" and "data-verify-document" in a]
+    assert shown == [{"data-verify-document": None, "hidden": None}]
     assert w.client.get(script.src).status_code == 200
     # Only on the attestation page.
     assert "/static/verify-" not in w.client.get("/").text

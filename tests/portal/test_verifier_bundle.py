@@ -61,3 +61,10 @@ def test_the_bundle_needs_no_eval():
     text = bundle().decode()
     assert not re.search(r"\beval\s*\(|new\s+Function\s*\(|\bFunction\s*\(", text)
     assert "innerHTML" not in text  # verdicts are written as text, never parsed as markup
+
+
+def test_the_id_checked_comes_from_the_address_not_the_page():
+    """A server-written attribute could name an older, genuinely signed attestation under made-up figures."""
+    text = bundle().decode()
+    assert "window.location.pathname" in text
+    assert "dataset.attestationId" not in text

@@ -13,7 +13,8 @@ export const SKIP = "not checked";
 // Checks of the CLI this page does not repeat, and why: they stay `reserves verify`'s.
 const NOT_HERE = "not recomputed in the browser: run reserves verify for it";
 const SKIPPED = {
-  schema: "the JSON Schema is not applied in the browser (reserves verify applies it)",
+  schema:
+    "signature entries and the envelope checked as the JSON Schema states them; the schema of the body (which the id covers) is not applied in the browser (reserves verify applies it)",
   counting: NOT_HERE,
   held: NOT_HERE,
   window: NOT_HERE,
@@ -39,19 +40,25 @@ const RPC = step("rpc", r.checkRpc);
 
 const COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
 // formats.py's rows, in the order they list their checks (the skipped ones are named where they sit).
+// `algs` and `maxItems`: what each schema allows in `signatures`.
+const PLAIN = { algs: ["bip340"], maxItems: null };
 export const FORMATS = {
-  "reserves-attestation/1": { order: 1, signatures: s.checkSignaturesPlain, checks: [...COMMON, TOTALS_UNSPLIT, RATIO, STATUS_PLAIN] },
+  "reserves-attestation/1": { ...PLAIN, order: 1, signatures: s.checkSignaturesPlain, checks: [...COMMON, TOTALS_UNSPLIT, RATIO, STATUS_PLAIN] },
   "reserves-attestation/2": {
+    ...PLAIN,
     order: 2,
     signatures: s.checkSignaturesPlain,
     checks: [...COMMON, TOTALS, RATIO, STATUS_PLAIN, WALLETS, "counting", VALID_AT],
   },
   "reserves-attestation/3": {
+    ...PLAIN,
     order: 3,
     signatures: s.checkSignaturesPlain,
     checks: [...COMMON, TOTALS, RATIO, STATUS_PLAIN, WALLETS, "counting", VALID_AT, "held", RPC],
   },
   "reserves-attestation/4": {
+    algs: ["bip340", "eip712"],
+    maxItems: 64,
     order: 4,
     signatures: s.checkSigners,
     checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
@@ -62,6 +69,8 @@ export const FORMATS = {
 export class Report {
   constructor() {
     this.checks = [];
+    this.document = null; // the parsed document the checks ran on (null when unreadable)
+    this.id = null; // its computed id (null when not computed)
   }
   add(name, verdict, detail) {
     this.checks.push({ name, verdict, detail });
@@ -78,7 +87,8 @@ export function attestationId(document) {
   return s.bytesToHex(sha256(new TextEncoder().encode(jcs(bodyOf(document)))));
 }
 
-// Parse JSON text of an envelope {id, attestation} (or a bare document) into a report's json/domain checks.
+// Parse JSON text of an envelope {id, attestation} (or a bare document) into a report's json/domain checks:
+// {doc, claimed} (claimed: the envelope's id, null for a bare document), or null when unreadable.
 export function readDocument(text, report, prefix = "") {
   let value;
   try {
@@ -92,29 +102,40 @@ export function readDocument(text, report, prefix = "") {
     return null;
   }
   const keys = Object.keys(value);
+  let claimed = null;
   if (keys.length === 2 && "id" in value && "attestation" in value) {
+    claimed = value.id;
     value = value.attestation;
-    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    if (value === null || typeof value !== "object" || Array.isArray(value) || typeof claimed !== "string") {
       report.add(prefix + "json", FAIL, "envelope needs a string id and an object attestation");
       return null;
     }
   }
-  report.add(prefix + "json", PASS, "attestation document");
+  report.add(prefix + "json", PASS, claimed === null ? "bare attestation document" : "envelope with id and attestation");
   const problem = domainProblem(value);
   if (problem) {
     report.add(prefix + "domain", FAIL, problem);
     return null;
   }
   report.add(prefix + "domain", PASS, "JSON-safe values, depth <= 64");
-  return value;
+  return { doc: value, claimed };
 }
 
-// verify_one after the domain check: `expectedId` is the id the page names (the CLI's envelope id).
-export function verifyDocument(doc, expectedId, trusted, options, report, prefix = "") {
+// verify_one after the domain check. `claimed`: the envelope's id (null for a bare document), which must be
+// the computed id, as the CLI requires; `expectedId`: the id this page asked for (the one in its URL, or the
+// `previous` the current attestation names), which must be the computed id too.
+export function verifyDocument(doc, claimed, expectedId, trusted, options, report, prefix = "") {
   const add = (name, ok, detail) => report.add(prefix + name, ok ? PASS : FAIL, detail);
   const row = FORMATS[doc.format];
-  if (!row || !Array.isArray(doc.signatures)) {
-    add("schema", false, `format ${JSON.stringify(doc.format)} is not one this page knows`);
+  if (!row) {
+    add("schema", false, `$.format: ${JSON.stringify(String(doc.format).slice(0, 64))} is not a format this page knows`);
+    return null;
+  }
+  // The schema's rules for the signature entries (outside the id): a problem stops here, as the CLI's
+  // failing `schema` check does; the rest of the schema is "not checked".
+  const shape = s.signatureShapeProblems(doc.signatures, row.algs, row.maxItems);
+  if (shape.length) {
+    add("schema", false, shape.slice(0, 10).join("; "));
     return null;
   }
   report.add(prefix + "schema", SKIP, SKIPPED.schema);
@@ -125,7 +146,11 @@ export function verifyDocument(doc, expectedId, trusted, options, report, prefix
     add("id", false, detailOf(exc));
     return null;
   }
-  add("id", computed === expectedId, `computed ${computed}, expected ${String(expectedId).slice(0, 80)}`);
+  const wrong = [];
+  if (claimed !== null && claimed !== computed) wrong.push(`the envelope says ${String(claimed).slice(0, 80)}`);
+  if (computed !== expectedId) wrong.push(`the id asked for is ${expectedId}`);
+  const said = claimed === null ? "no envelope id" : "the envelope's id";
+  add("id", !wrong.length, `computed ${computed}` + (wrong.length ? ", but " + wrong.join(" and ") : `: ${said} and the id asked for match`));
   try {
     row.signatures(doc, computed, trusted, 1, options, add);
   } catch (exc) {
@@ -209,16 +234,22 @@ function chainGuardians(a, b, options, bId) {
 }
 
 // The whole verification of the page's attestation: `current` and, when it has one, `previous`
-// ({text, id}: the JSON text served and the id it must have). Like `reserves verify --previous`.
+// ({text, id}: the JSON text served and the id it must have). Like `reserves verify --previous`; a
+// previous this server does not serve ({id, missing: "HTTP 404"}) leaves the chain "not checked", like
+// `reserves verify` without `--previous`. The report's `document` and `id`: what was verified.
 export function verifyAttestation({ current, previous, trusted, options }) {
   const report = new Report();
-  const doc = readDocument(current.text, report);
-  if (doc === null) return report;
+  const read = readDocument(current.text, report);
+  if (read === null) return report;
+  const doc = read.doc;
+  report.document = doc;
   let trust = trusted;
   let before = null;
-  if (previous) {
-    const pdoc = readDocument(previous.text, report, "previous.");
-    const pid = pdoc === null ? null : verifyDocument(pdoc, previous.id, trust, options, report, "previous.");
+  const served = previous && !previous.missing;
+  if (served) {
+    const pread = readDocument(previous.text, report, "previous.");
+    const pdoc = pread === null ? null : pread.doc;
+    const pid = pread === null ? null : verifyDocument(pdoc, pread.claimed, previous.id, trust, options, report, "previous.");
     if (pid !== null) {
       before = { doc: pdoc, id: pid };
       const introduced = s.rotationIntroduces(pdoc, pid, trust);
@@ -228,10 +259,15 @@ export function verifyAttestation({ current, previous, trusted, options }) {
       }
     }
   }
-  const id = verifyDocument(doc, current.id, trust, options, report);
-  if (previous) {
-    if (before === null || id === null) report.add("chain", FAIL, "the previous attestation is unreadable; chain not checked");
-    else verifyLink(before.doc, before.id, doc, id, options, report);
+  const id = verifyDocument(doc, read.claimed, current.id, trust, options, report);
+  report.id = id;
+  if (served) {
+    if (before === null || id === null) {
+      const which = [before === null ? "the previous attestation" : null, id === null ? "this one" : null].filter(Boolean);
+      report.add("chain", FAIL, `${which.join(" and ")} unreadable; chain not checked`);
+    } else verifyLink(before.doc, before.id, doc, id, options, report);
+  } else if (previous) {
+    report.add("chain", SKIP, `not checked: the previous attestation is not served here (${previous.missing}); reserves verify --previous checks the link`);
   }
   return report;
 }

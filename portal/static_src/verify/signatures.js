@@ -43,6 +43,49 @@ export function isXonlyPubkey(hex) {
   }
 }
 
+// ---- the shape of `signatures` as the JSON Schema states it (docs/attestation*.schema.json) ----
+//
+// The entries sit outside the id, so nothing signed covers them: without this a served document could carry
+// members, labels or hex spellings `reserves verify` refuses (its `schema` check) and still pass here.
+const KEY_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+export const ENTRY_SHAPES = {
+  // alg -> the exact members the schema requires (additionalProperties: false) and their patterns.
+  bip340: { key_id: KEY_ID, pubkey: /^[0-9a-f]{64}$/, sig: /^[0-9a-f]{128}$/ },
+  eip712: { key_id: KEY_ID, address: /^0x[0-9a-f]{40}$/, sig: /^0x[0-9a-f]{130}$/ },
+};
+
+// The schema's problems with `signatures` ("$.signatures[i]: ..."), [] when it is valid. `algs`: the
+// signature kinds the format allows (formats 1 to 3: bip340; format 4: bip340 or eip712); `maxItems`: the
+// format's limit on entries, or null. (JS regular expressions without the m flag end `$` at the very end,
+// as ECMA-262 patterns in a JSON Schema do.)
+export function signatureShapeProblems(signatures, algs, maxItems) {
+  if (!Array.isArray(signatures)) return ["$.signatures: fails 'type' (an array)"];
+  const problems = [];
+  if (maxItems !== null && signatures.length > maxItems) problems.push(`$.signatures: fails 'maxItems' (${maxItems})`);
+  signatures.forEach((entry, i) => {
+    const at = `$.signatures[${i}]`;
+    if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+      problems.push(`${at}: fails 'type' (an object)`);
+      return;
+    }
+    const alg = entry.alg;
+    if (typeof alg !== "string" || !algs.includes(alg)) {
+      problems.push(`${at}.alg: must be ${algs.map((a) => JSON.stringify(a)).join(" or ")}`);
+      return;
+    }
+    const shape = ENTRY_SHAPES[alg];
+    for (const name of Object.keys(entry)) {
+      if (name !== "alg" && !(name in shape)) problems.push(`${at}: fails 'additionalProperties' (member ${JSON.stringify(name.slice(0, 64))})`);
+    }
+    for (const [name, pattern] of Object.entries(shape)) {
+      if (!Object.prototype.hasOwnProperty.call(entry, name)) problems.push(`${at}: fails 'required' (member ${JSON.stringify(name)})`);
+      else if (typeof entry[name] !== "string") problems.push(`${at}.${name}: fails 'type' (a string)`);
+      else if (!pattern.test(entry[name])) problems.push(`${at}.${name}: fails 'pattern' ${pattern.source}`);
+    }
+  });
+  return problems;
+}
+
 export const validBip340 = (entry, digest32) => entry.alg === "bip340" && verifyBip340(entry.pubkey, digest32, entry.sig);
 
 // ---- EIP-712 (eip712.py): domain {name, version}, no chainId; keccak256(0x1901 || domain || struct) ----

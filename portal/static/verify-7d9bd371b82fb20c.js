@@ -625,22 +625,22 @@
   function ratioBp(reserves, liabilities) {
     return liabilities === 0n ? null : reserves * BP_SCALE / liabilities;
   }
-  function readPolicy(member) {
+  function readPolicy(member2) {
     const p = {
-      warning_below_bp: BigInt(member.warning_below_bp),
-      count_locked: "count_locked" in member ? member.count_locked : true,
+      warning_below_bp: BigInt(member2.warning_below_bp),
+      count_locked: "count_locked" in member2 ? member2.count_locked : true,
       hysteresis_bp: 0n,
       window_blocks: 144
     };
     const ranges = [];
-    if ("hysteresis_bp" in member) {
-      p.hysteresis_bp = BigInt(member.hysteresis_bp);
-      p.window_blocks = member.window_blocks;
+    if ("hysteresis_bp" in member2) {
+      p.hysteresis_bp = BigInt(member2.hysteresis_bp);
+      p.window_blocks = member2.window_blocks;
       ranges.push(
         ["hysteresis_bp", Number(p.hysteresis_bp), 0, MAX_HYSTERESIS_BP],
-        ["window_blocks", member.window_blocks, 1, MAX_WINDOW_BLOCKS],
-        ["flow_flag_bp", Number(BigInt(member.flow_flag_bp)), 1, 1e6],
-        ["recent_blocks", member.recent_blocks, 1, MAX_WINDOW_BLOCKS]
+        ["window_blocks", member2.window_blocks, 1, MAX_WINDOW_BLOCKS],
+        ["flow_flag_bp", Number(BigInt(member2.flow_flag_bp)), 1, 1e6],
+        ["recent_blocks", member2.recent_blocks, 1, MAX_WINDOW_BLOCKS]
       );
     }
     if (p.warning_below_bp < 0n) throw new Problem("warning_below_bp must be a non-negative integer");
@@ -3052,6 +3052,39 @@
       return false;
     }
   }
+  var KEY_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+  var ENTRY_SHAPES = {
+    // alg -> the exact members the schema requires (additionalProperties: false) and their patterns.
+    bip340: { key_id: KEY_ID, pubkey: /^[0-9a-f]{64}$/, sig: /^[0-9a-f]{128}$/ },
+    eip712: { key_id: KEY_ID, address: /^0x[0-9a-f]{40}$/, sig: /^0x[0-9a-f]{130}$/ }
+  };
+  function signatureShapeProblems(signatures, algs, maxItems) {
+    if (!Array.isArray(signatures)) return ["$.signatures: fails 'type' (an array)"];
+    const problems = [];
+    if (maxItems !== null && signatures.length > maxItems) problems.push(`$.signatures: fails 'maxItems' (${maxItems})`);
+    signatures.forEach((entry, i) => {
+      const at = `$.signatures[${i}]`;
+      if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+        problems.push(`${at}: fails 'type' (an object)`);
+        return;
+      }
+      const alg = entry.alg;
+      if (typeof alg !== "string" || !algs.includes(alg)) {
+        problems.push(`${at}.alg: must be ${algs.map((a) => JSON.stringify(a)).join(" or ")}`);
+        return;
+      }
+      const shape = ENTRY_SHAPES[alg];
+      for (const name of Object.keys(entry)) {
+        if (name !== "alg" && !(name in shape)) problems.push(`${at}: fails 'additionalProperties' (member ${JSON.stringify(name.slice(0, 64))})`);
+      }
+      for (const [name, pattern] of Object.entries(shape)) {
+        if (!Object.prototype.hasOwnProperty.call(entry, name)) problems.push(`${at}: fails 'required' (member ${JSON.stringify(name)})`);
+        else if (typeof entry[name] !== "string") problems.push(`${at}.${name}: fails 'type' (a string)`);
+        else if (!pattern.test(entry[name])) problems.push(`${at}.${name}: fails 'pattern' ${pattern.source}`);
+      }
+    });
+    return problems;
+  }
   var validBip340 = (entry, digest32) => entry.alg === "bip340" && verifyBip340(entry.pubkey, digest32, entry.sig);
   var utf8 = (s) => new TextEncoder().encode(s);
   var concat = (...parts) => {
@@ -3245,7 +3278,7 @@
   var SKIP = "not checked";
   var NOT_HERE = "not recomputed in the browser: run reserves verify for it";
   var SKIPPED = {
-    schema: "the JSON Schema is not applied in the browser (reserves verify applies it)",
+    schema: "signature entries and the envelope checked as the JSON Schema states them; the schema of the body (which the id covers) is not applied in the browser (reserves verify applies it)",
     counting: NOT_HERE,
     held: NOT_HERE,
     window: NOT_HERE,
@@ -3268,19 +3301,24 @@
   var VALID_AT = step("valid_at", checkValidAt);
   var RPC = step("rpc", checkRpc);
   var COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
+  var PLAIN = { algs: ["bip340"], maxItems: null };
   var FORMATS = {
-    "reserves-attestation/1": { order: 1, signatures: checkSignaturesPlain, checks: [...COMMON, TOTALS_UNSPLIT, RATIO, STATUS_PLAIN] },
+    "reserves-attestation/1": { ...PLAIN, order: 1, signatures: checkSignaturesPlain, checks: [...COMMON, TOTALS_UNSPLIT, RATIO, STATUS_PLAIN] },
     "reserves-attestation/2": {
+      ...PLAIN,
       order: 2,
       signatures: checkSignaturesPlain,
       checks: [...COMMON, TOTALS, RATIO, STATUS_PLAIN, WALLETS, "counting", VALID_AT]
     },
     "reserves-attestation/3": {
+      ...PLAIN,
       order: 3,
       signatures: checkSignaturesPlain,
       checks: [...COMMON, TOTALS, RATIO, STATUS_PLAIN, WALLETS, "counting", VALID_AT, "held", RPC]
     },
     "reserves-attestation/4": {
+      algs: ["bip340", "eip712"],
+      maxItems: 64,
       order: 4,
       signatures: checkSigners,
       checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
@@ -3290,6 +3328,8 @@
   var Report = class {
     constructor() {
       this.checks = [];
+      this.document = null;
+      this.id = null;
     }
     add(name, verdict, detail) {
       this.checks.push({ name, verdict, detail });
@@ -3316,27 +3356,34 @@
       return null;
     }
     const keys = Object.keys(value);
+    let claimed = null;
     if (keys.length === 2 && "id" in value && "attestation" in value) {
+      claimed = value.id;
       value = value.attestation;
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      if (value === null || typeof value !== "object" || Array.isArray(value) || typeof claimed !== "string") {
         report.add(prefix + "json", FAIL, "envelope needs a string id and an object attestation");
         return null;
       }
     }
-    report.add(prefix + "json", PASS, "attestation document");
+    report.add(prefix + "json", PASS, claimed === null ? "bare attestation document" : "envelope with id and attestation");
     const problem = domainProblem(value);
     if (problem) {
       report.add(prefix + "domain", FAIL, problem);
       return null;
     }
     report.add(prefix + "domain", PASS, "JSON-safe values, depth <= 64");
-    return value;
+    return { doc: value, claimed };
   }
-  function verifyDocument(doc, expectedId, trusted, options, report, prefix = "") {
+  function verifyDocument(doc, claimed, expectedId, trusted, options, report, prefix = "") {
     const add = (name, ok, detail) => report.add(prefix + name, ok ? PASS : FAIL, detail);
     const row2 = FORMATS[doc.format];
-    if (!row2 || !Array.isArray(doc.signatures)) {
-      add("schema", false, `format ${JSON.stringify(doc.format)} is not one this page knows`);
+    if (!row2) {
+      add("schema", false, `$.format: ${JSON.stringify(String(doc.format).slice(0, 64))} is not a format this page knows`);
+      return null;
+    }
+    const shape = signatureShapeProblems(doc.signatures, row2.algs, row2.maxItems);
+    if (shape.length) {
+      add("schema", false, shape.slice(0, 10).join("; "));
       return null;
     }
     report.add(prefix + "schema", SKIP, SKIPPED.schema);
@@ -3347,7 +3394,11 @@
       add("id", false, detailOf(exc));
       return null;
     }
-    add("id", computed === expectedId, `computed ${computed}, expected ${String(expectedId).slice(0, 80)}`);
+    const wrong = [];
+    if (claimed !== null && claimed !== computed) wrong.push(`the envelope says ${String(claimed).slice(0, 80)}`);
+    if (computed !== expectedId) wrong.push(`the id asked for is ${expectedId}`);
+    const said = claimed === null ? "no envelope id" : "the envelope's id";
+    add("id", !wrong.length, `computed ${computed}` + (wrong.length ? ", but " + wrong.join(" and ") : `: ${said} and the id asked for match`));
     try {
       row2.signatures(doc, computed, trusted, 1, options, add);
     } catch (exc) {
@@ -3427,13 +3478,17 @@
   }
   function verifyAttestation({ current, previous, trusted, options }) {
     const report = new Report();
-    const doc = readDocument(current.text, report);
-    if (doc === null) return report;
+    const read = readDocument(current.text, report);
+    if (read === null) return report;
+    const doc = read.doc;
+    report.document = doc;
     let trust = trusted;
     let before = null;
-    if (previous) {
-      const pdoc = readDocument(previous.text, report, "previous.");
-      const pid = pdoc === null ? null : verifyDocument(pdoc, previous.id, trust, options, report, "previous.");
+    const served = previous && !previous.missing;
+    if (served) {
+      const pread = readDocument(previous.text, report, "previous.");
+      const pdoc = pread === null ? null : pread.doc;
+      const pid = pread === null ? null : verifyDocument(pdoc, pread.claimed, previous.id, trust, options, report, "previous.");
       if (pid !== null) {
         before = { doc: pdoc, id: pid };
         const introduced = rotationIntroduces(pdoc, pid, trust);
@@ -3443,10 +3498,15 @@
         }
       }
     }
-    const id = verifyDocument(doc, current.id, trust, options, report);
-    if (previous) {
-      if (before === null || id === null) report.add("chain", FAIL, "the previous attestation is unreadable; chain not checked");
-      else verifyLink(before.doc, before.id, doc, id, options, report);
+    const id = verifyDocument(doc, read.claimed, current.id, trust, options, report);
+    report.id = id;
+    if (served) {
+      if (before === null || id === null) {
+        const which = [before === null ? "the previous attestation" : null, id === null ? "this one" : null].filter(Boolean);
+        report.add("chain", FAIL, `${which.join(" and ")} unreadable; chain not checked`);
+      } else verifyLink(before.doc, before.id, doc, id, options, report);
+    } else if (previous) {
+      report.add("chain", SKIP, `not checked: the previous attestation is not served here (${previous.missing}); reserves verify --previous checks the link`);
     }
     return report;
   }
@@ -3463,6 +3523,8 @@
   // portal/static_src/verify/page.js
   var STORE = "reserves-portal.pinned-keys";
   var HEX64 = /^[0-9a-fA-F]{64}$/;
+  var PAGE_PATH = /^\/attestations\/([0-9a-f]{64})$/;
+  var NOT_SERVED = /* @__PURE__ */ new Set([404, 410]);
   var InputProblem = class extends Error {
   };
   function keyProblem(text) {
@@ -3497,10 +3559,74 @@
     });
     return keys;
   }
-  async function getText(url) {
+  function idFromPath(pathname) {
+    const match = PAGE_PATH.exec(pathname);
+    if (!match) {
+      const shown = pathname.length <= 100 ? pathname : pathname.slice(0, 97) + "...";
+      throw new InputProblem(`this page's address ${shown} is not /attestations/<64 lowercase hex digits>, so there is no id to check against`);
+    }
+    return match[1];
+  }
+  async function fetchText(url) {
     const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", redirect: "error" });
-    if (!response.ok) throw new InputProblem(`GET ${url}: HTTP ${response.status}`);
-    return response.text();
+    return response.ok ? { text: await response.text() } : { status: response.status };
+  }
+  async function getText(url) {
+    const got = await fetchText(url);
+    if (got.text === void 0) throw new InputProblem(`GET ${url}: HTTP ${got.status}`);
+    return got.text;
+  }
+  var shortText = (v) => {
+    const text = typeof v === "string" ? v : v !== null && typeof v === "object" && "text" in v ? String(v.text) : JSON.stringify(v) ?? String(v);
+    return text.length <= 100 ? text : text.slice(0, 97) + "...";
+  };
+  var DIGITS = /^(0|[1-9][0-9]*)$/;
+  var grouped = (n) => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  function btc(sat) {
+    if (typeof sat !== "string" || !DIGITS.test(sat)) return shortText(sat);
+    const n = BigInt(sat);
+    return `${grouped(n / 100000000n)}.${(n % 100000000n).toString().padStart(8, "0")} BTC (${sat} sat)`;
+  }
+  function percent(bp) {
+    if (bp === null) return "no ratio (null)";
+    if (typeof bp !== "string" || !DIGITS.test(bp)) return shortText(bp);
+    const n = BigInt(bp);
+    return `${grouped(n / 100n)}.${(n % 100n).toString().padStart(2, "0")}% (${bp} bp)`;
+  }
+  var member = (v, ...path) => path.reduce((x, k) => x !== null && typeof x === "object" && k in x ? x[k] : void 0, v);
+  function figuresOf(doc, id) {
+    const get = (...path) => {
+      const v = member(doc, ...path);
+      return v === void 0 ? "(missing)" : v;
+    };
+    return [
+      ["id", "Id (computed)", id === null ? "not computed" : id],
+      ["sequence", "Sequence", shortText(get("sequence"))],
+      ["issued_at", "Issued at", shortText(get("issued_at"))],
+      ["status", "Status", shortText(get("status"))],
+      ["ratio", "Ratio", get("ratio_bp") === "(missing)" ? "(missing)" : percent(get("ratio_bp"))],
+      ["reserves", "Reserves total", btc(get("reserves", "total_sat"))],
+      ["supply", "Supply total", btc(get("supply", "total_sat"))]
+    ];
+  }
+  function showFigures(root, doc, id) {
+    const table = $(root, "document");
+    if (!table) return;
+    table.hidden = doc === null;
+    if (doc === null) return table.tBodies[0].replaceChildren();
+    table.tBodies[0].replaceChildren(
+      ...figuresOf(doc, id).map(([field, label, value]) => {
+        const tr = document.createElement("tr");
+        tr.dataset.field = field;
+        const th = document.createElement("th");
+        th.scope = "row";
+        th.textContent = label;
+        const td = document.createElement("td");
+        td.textContent = value;
+        tr.append(th, td);
+        return tr;
+      })
+    );
   }
   var $ = (root, name) => root.querySelector(`[data-verify-${name}]`);
   function remembered() {
@@ -3563,7 +3689,9 @@
     root.setAttribute("aria-busy", "true");
     delete $(root, "overall").dataset.verdict;
     $(root, "overall").textContent = "Verifying…";
+    showFigures(root, null, null);
     try {
+      const id = idFromPath(window.location.pathname);
       let trusted;
       let keysNote;
       if (fetched) {
@@ -3575,17 +3703,25 @@
         remember(root, text2);
         keysNote = trusted ? `${trusted.size} pinned key(s)` : "no key pinned";
       }
-      const id = root.dataset.attestationId;
       const current = { text: await getText(`/api/v1/attestations/${id}`), id };
       const previousId = previousOf(current.text);
-      const previous = previousId ? { text: await getText(`/api/v1/attestations/${previousId}`), id: previousId } : null;
+      let previous = null;
+      if (previousId) {
+        const got = await fetchText(`/api/v1/attestations/${previousId}`);
+        if (got.text !== void 0) previous = { text: got.text, id: previousId };
+        else if (NOT_SERVED.has(got.status)) previous = { id: previousId, missing: `HTTP ${got.status}` };
+        else throw new InputProblem(`GET /api/v1/attestations/${previousId}: HTTP ${got.status}`);
+      }
       const options = { allowPending: $(root, "allow-pending").checked };
       const report = verifyAttestation({ current, previous, trusted, options });
       const failed = report.checks.filter((c) => c.verdict === FAIL);
       const passed = report.checks.filter((c) => c.verdict === PASS).length;
       const skipped = report.checks.length - passed - failed.length;
-      const text = report.ok ? `Verified with ${keysNote}: all ${passed} checks this page runs hold (${skipped} not checked here).` : `FAILED with ${keysNote}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}.`;
+      const unlinked = previous && previous.missing ? " The link to the previous attestation was not checked: it is not served here." : "";
+      const what = report.document ? " Compare the figures of the document verified, below, with this page's." : "";
+      const text = report.ok ? `Verified with ${keysNote}: all ${passed} checks this page runs hold (${skipped} not checked here).${unlinked}${what}` : `FAILED with ${keysNote}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(", ")}.${unlinked}${what}`;
       show(root, report.ok ? PASS : FAIL, text, report.checks, fetched);
+      showFigures(root, report.document, report.id);
     } catch (exc) {
       const why = exc instanceof InputProblem ? exc.message : `${exc.name}: ${exc.message}`;
       show(root, "error", `Could not verify: ${why}`, [], fetched);
