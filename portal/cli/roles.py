@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -173,6 +174,29 @@ async def _run_worker(settings, host: str, port: int) -> None:
     finally:
         await scheduler.stop()  # running jobs cancelled and awaited before the database closes
         await worker.close()
+        _exit_within(EXIT_GRACE_SECONDS)
+
+
+# Once the worker has closed, the process must end even when a library left a thread blocked for good:
+# web3's async HTTP provider holds one lock for all providers and never releases it when a request is
+# cancelled at the wrong moment (ethereum/web3.py#3867), and asyncio.run then waits for that thread
+# forever (loop.shutdown_default_executor), so a SIGTERM would leave the worker running.
+EXIT_GRACE_SECONDS = 10.0
+
+
+def _exit_within(seconds: float) -> None:
+    """Ends the process after `seconds` unless it has ended by itself (a daemon thread's timer)."""
+
+    def exit_now() -> None:
+        logging.getLogger(__name__).warning(
+            "worker: a thread was still blocked %.0f s after closing; exiting without it", seconds
+        )
+        logging.shutdown()
+        os._exit(0)
+
+    timer = threading.Timer(seconds, exit_now)
+    timer.daemon = True
+    timer.start()
 
 
 @click.command()

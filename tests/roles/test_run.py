@@ -147,3 +147,16 @@ def test_when_the_supervisor_is_killed_no_role_outlives_it(stack):
     assert not left, f"roles still running after the supervisor's death: {left}"
     with pytest.raises(httpx.TransportError):
         httpx.get(web + "/healthz", timeout=3)
+
+
+def test_a_closed_worker_ends_even_when_a_library_left_a_thread_blocked():
+    """web3 can leave a thread blocked for good (ethereum/web3.py#3867): once the worker has closed,
+    the process ends within the grace period instead of waiting for it at exit."""
+    code = (
+        "import threading\n"
+        "from portal.cli.roles import _exit_within\n"
+        "threading.Thread(target=threading.Event().wait).start()  # a non-daemon thread that never ends\n"
+        "_exit_within(0.3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=30, capture_output=True, text=True)
+    assert done.returncode == 0 and "exiting without it" in done.stderr
