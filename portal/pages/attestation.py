@@ -47,6 +47,6 @@ class AttestationPageController(Controller):
             body = render(request, "pages/attestation_error.html", status=status, detail=exc.detail)
             return Response(body, status_code=status, media_type=MediaType.HTML)
         # The newest attestation's page also says what holds now (stale once it is too old).
-        now = await hot.dashboard()
-        now = now if now.has_data and now.attestation_id == view.id else None
+        newest = await hot.dashboard()
+        now = newest if newest.has_data and newest.attestation_id == view.id else None
         return page(request, "pages/attestation.html", v=view, now=now, script=verifier_script())
