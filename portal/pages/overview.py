@@ -9,6 +9,8 @@ read from each area's own service, so it goes through the one-second cache of pu
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.enums import MediaType
@@ -17,12 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.conditional import cached
 from portal.deps import Hot, Monitor, Proofs, Reconcile
 from portal.pages.site import page, render_for
-from reserves.read.areas import area_summaries
+from reserves.read.areas import AreaSummaries, area_summaries
 from reserves.read.views import DashboardView
 
 # The slow fallback: the page refreshes at once on events from /api/v1/events/stream (layout.html).
 REFRESH_SECONDS = 30
 RECONCILE_NONE = 1  # the overview shows counts only; the smallest page the service allows
+AREAS_SECONDS = 5.0
 
 
 def render_page(app: Litestar, template: str, view: DashboardView) -> bytes:
@@ -39,14 +42,43 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         view = await hot.dashboard()
         chart = hot.overview_chart()  # of the same rebuild as `view`
-        try:
+
+        async def read() -> AreaSummaries:
             p, m, r = await asyncio.gather(proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE))
-            areas = area_summaries(p, m, r)
-        except SQLAlchemyError:
-            # The first screen comes from memory and stays up while the database is away; the
-            # area lines say they cannot be read now.
-            areas = None
+            return area_summaries(p, m, r)
+
+        areas = await area_lines(request.app).get(read)
         return page(request, "dashboard.html", v=view, chart=chart, areas=areas, refresh=REFRESH_SECONDS)
+
+
+class AreaLines:
+    """The overview's area lines, read at most once every AREAS_SECONDS per process: they change with
+    the jobs (proofs, monitor, reconciliation), not with each request, and cost about 100 ms of reads.
+    The verdict above them never goes through this. None while the database cannot be read: the first
+    screen comes from memory and stays up, and the lines say they are not available now."""
+
+    def __init__(self) -> None:
+        self._value: AreaSummaries | None = None
+        self._at = -AREAS_SECONDS
+        self._lock = asyncio.Lock()
+
+    async def get(self, read: Callable[[], Awaitable[AreaSummaries]]) -> AreaSummaries | None:
+        async with self._lock:  # one read at a time; the others take its result
+            if time.monotonic() - self._at >= AREAS_SECONDS:
+                try:
+                    self._value = await read()
+                except SQLAlchemyError:
+                    self._value = None
+                self._at = time.monotonic()
+            return self._value
+
+
+def area_lines(app: Litestar) -> AreaLines:
+    """The app's AreaLines (made on first use: one per web process)."""
+    lines = app.state.get("area_lines")
+    if lines is None:
+        lines = app.state.area_lines = AreaLines()
+    return lines
 
     @get("/partials/summary")
     async def summary(self, request: Request, hot: Hot) -> Response[bytes]:
