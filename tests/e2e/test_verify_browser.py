@@ -14,7 +14,7 @@ import pytest
 from portal.app import create_app
 from reserves.attestation.verify import verify_chain, verify_document
 from tests.e2e.test_dashboard_browser import browser  # noqa: F401 - the module's Chromium fixture
-from tests.support import serving
+from tests.support import require, serving
 from tests.world import ROOMY_LIMITS, devnet_settings, world
 
 RECORD = """
@@ -229,8 +229,7 @@ def _entry(which: str, change: Callable[[dict], None]) -> Callable[[dict], None]
             "eip712": lambda e: e["alg"] == "eip712",
         }
         found = [i for i, e in enumerate(doc["signatures"]) if kinds[which](e)]
-        if not found:
-            pytest.skip(f"no {which} signature in the devnet's attestation")
+        require(bool(found), f"no {which} signature in the devnet's attestation")
         change_at = found[0]
         entry = doc["signatures"][change_at]
         replaced = change(entry)
