@@ -12,7 +12,7 @@ from embit.script import Script
 
 from chains.devnet.bitcoin import DevnetBlock, DevnetError, DevnetTx, RegtestChain, regtest_script
 from chains.devnet.btc_block import bits_to_target
-from chains.devnet.http import read_body, serve_in_thread
+from chains.devnet.http import StopServer, read_body, serve_in_thread
 from chains.hexes import HEX64_ANY_CASE
 
 __all__ = ["EsploraApp", "serve_chain"]
@@ -262,6 +262,6 @@ def _vout(script_pubkey: bytes, value: int) -> dict[str, Any]:
     return entry
 
 
-def serve_chain(chain: RegtestChain, host: str = "127.0.0.1", port: int = 0) -> tuple[str, Callable[[], None]]:
+def serve_chain(chain: RegtestChain, host: str = "127.0.0.1", port: int = 0) -> tuple[str, StopServer]:
     """Serve `chain` as Esplora over HTTP in a daemon thread: `(base_url, stop)`."""
     return serve_in_thread(EsploraApp(chain), host, port)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +30,7 @@ from chains.devnet.bridge import Bridge
 from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
-from chains.devnet.http import serve_in_thread
+from chains.devnet.http import StopServer, serve_in_thread
 from chains.devnet.reconcile_cases import make_broken_cases
 from chains.safety import clamp_recursion_limit
 
@@ -114,7 +113,7 @@ class Devnet:
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
     _keys: ReserveKeys | None = None  # built on first use
-    _stops: list[Callable[[], None]] = field(default_factory=list)
+    _stops: list[StopServer] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -296,6 +295,8 @@ class Devnet:
             evm.mine(1)
 
     def stop(self) -> None:
+        for stop in self._stops:
+            stop(wait=False)  # all of them wind down together
         for stop in self._stops:
             stop()
         self._stops.clear()

@@ -13,7 +13,7 @@ import pytest
 from chains.bitcoin.esplora.adapter import BitcoinEsploraAdapter, parse_config
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.esplora import serve_chain
-from chains.devnet.http import serve_in_thread
+from chains.devnet.http import StopServer, serve_in_thread
 
 # ../shared/vectors next to the repository (see its MANIFEST for sources)
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors"
@@ -50,7 +50,7 @@ def devnet() -> Iterator[Devnet]:
     try:
         yield Devnet(chain, url)
     finally:
-        stop()
+        stop(wait=False)  # it winds down while the next test runs
 
 
 Handler = Callable[[str, str], Awaitable[tuple[int, bytes]]]
@@ -74,7 +74,7 @@ def mock_peer(handler: Handler) -> Callable:
 @pytest.fixture
 def serve() -> Iterator[Callable[[Callable], str]]:
     """Start ASGI apps on free ports for the test; returns their base URLs; stops them afterwards."""
-    stops: list[Callable[[], None]] = []
+    stops: list[StopServer] = []
 
     def start(app: Callable) -> str:
         url, stop = serve_in_thread(app)
@@ -83,4 +83,4 @@ def serve() -> Iterator[Callable[[Callable], str]]:
 
     yield start
     for stop in stops:
-        stop()
+        stop(wait=False)  # they wind down while the next test runs

@@ -14,6 +14,7 @@ from chains.bitcoin.quorum import BitcoinQuorumAdapter
 from chains.bitcoin.quorum import parse_config as parse_quorum
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.esplora import serve_chain
+from chains.devnet.http import StopServer
 from tests.doubles.bitcoin_core import CoreRpcDouble, serve_core_rpc
 
 AUTH = ("devnet", "s3cret-pass")
@@ -27,7 +28,7 @@ class CoreDevnet:
     esplora_url: str
     rpc_url: str  # without credentials
     double: CoreRpcDouble
-    stops: list[Callable[[], None]] = field(default_factory=list)
+    stops: list[StopServer] = field(default_factory=list)
     adapters: list[Any] = field(default_factory=list)
 
     @classmethod
@@ -86,4 +87,4 @@ class CoreDevnet:
         for adapter in self.adapters:
             await adapter.aclose()
         for stop in self.stops:
-            stop()
+            stop(wait=False)  # they wind down while the next test runs

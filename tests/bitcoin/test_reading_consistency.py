@@ -96,7 +96,7 @@ def served() -> Iterator[Callable[[EsploraApp], Devnet]]:
 
     yield start
     for stop in stops:
-        stop()
+        stop(wait=False)  # they wind down while the next test runs
 
 
 def funded(chain: RegtestChain, amounts: tuple[int, ...] = (2 * BTC,), blocks: int = 6) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from chains.devnet.bitcoin import DevnetBlock, RegtestChain
 from chains.devnet.btc_block import bits_to_target
-from chains.devnet.http import read_body, serve_in_thread
+from chains.devnet.http import StopServer, read_body, serve_in_thread
 from tests.doubles.bitcoin_core_scan import Needle, RpcFault, expand, scan_chain
 from tests.doubles.merkleblock import build_merkle_block
 
@@ -283,7 +283,7 @@ def serve_core_rpc(
     auth: tuple[str, str] = ("devnet", "devnet"),
     tamper: Tamper | None = None,
     host: str = "127.0.0.1",
-) -> tuple[str, Callable[[], None], CoreRpcDouble]:
+) -> tuple[str, StopServer, CoreRpcDouble]:
     """Serve the double over HTTP in a daemon thread: `(base_url, stop, app)`."""
     app = CoreRpcDouble(chain, auth, tamper)
     url, stop = serve_in_thread(app, host)

@@ -138,7 +138,7 @@ class BlankPage(BaseHTTPRequestHandler):
 @pytest.fixture
 def elsewhere():
     site = ThreadingHTTPServer(("127.0.0.1", 0), BlankPage)
-    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread = threading.Thread(target=site.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{site.server_address[1]}"

@@ -17,21 +17,21 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chains.devnet.evm import DevnetEvm
-from chains.devnet.http import serve_in_thread
+from chains.devnet.http import StopServer, serve_in_thread
 from tests.support import free_port, require
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 
 
-def serve(app: Any) -> tuple[str, Callable[[], None]]:
+def serve(app: Any) -> tuple[str, StopServer]:
     """Serve an ASGI app over real HTTP on a free local port; returns (base_url, stop)."""
     return serve_in_thread(app, host="127.0.0.1", port=0)
 
@@ -66,7 +66,7 @@ def devnet_evm() -> Iterator[tuple[DevnetEvm, str]]:
     try:
         yield chain, url
     finally:
-        stop()
+        stop(wait=False)  # it winds down while the next test runs
 
 
 ANVIL_CHAIN_ID = 31339

@@ -98,7 +98,7 @@ def serve_proxy(upstream: str) -> Iterator[tuple[LyingProxy, str]]:
     try:
         yield proxy, f"{url}/v3/SECRETKEY"
     finally:
-        stop()
+        stop(wait=False)  # it winds down while the next test runs
 
 
 def word(value: int) -> str:

@@ -76,4 +76,4 @@ def serve_proxy(upstream: str) -> Iterator[tuple[RpcProxyDouble, str]]:
     try:
         yield proxy, url
     finally:
-        stop()
+        stop(wait=False)  # it winds down while the next test runs

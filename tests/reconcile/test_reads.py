@@ -31,7 +31,7 @@ def peer():
 
     yield start
     for stop in stops:
-        stop()
+        stop(wait=False)  # they wind down while the next test runs
 
 
 def client(url: str, **kw) -> ReconcileEsplora:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chains.devnet.http import read_body, serve_in_thread
+from chains.devnet.http import StopServer, read_body, serve_in_thread
 from chains.solana.base58 import b58encode
 
 MAINNET_GENESIS = "5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d"
@@ -178,6 +178,6 @@ class SolanaDouble:
         await send({"type": "http.response.body", "body": reply})
 
 
-def serve(double: SolanaDouble) -> tuple[str, Callable[[], None]]:
+def serve(double: SolanaDouble) -> tuple[str, StopServer]:
     """Serve `double` on a free local port; returns (base_url, stop)."""
     return serve_in_thread(double, host="127.0.0.1", port=0)

@@ -33,7 +33,7 @@ def node() -> Iterator[tuple[SolanaDouble, str]]:
     double = SolanaDouble()
     base, stop = serve(double)
     yield double, f"{base}/?api-key={SECRET}"
-    stop()
+    stop(wait=False)  # it winds down while the next test runs
 
 
 def config(url: str, **overrides: Any) -> dict[str, Any]:
