@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 if TYPE_CHECKING:  # wallets.py imports this module: the name is for annotations only
     from chains.bitcoin.wallets import WalletSpec
 
-Role = Literal["reserve", "supply"]
+Role = Literal["reserve", "supply", "price"]
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,8 @@ class AdapterSpec(Protocol):
     """What the registry holds for one adapter kind (chains.registry.Spec is the usual one).
 
     `role` says which protocols its configs and adapters satisfy: "reserve" (ReserveSourceConfig,
-    ReserveAdapter) or "supply" (SupplySourceConfig, SupplyAdapter). `parse_config(name, table)`
+    ReserveAdapter), "supply" (SupplySourceConfig, SupplyAdapter) or "price"
+    (chains.price.base.PriceAdapter, whose configs name their pair). `parse_config(name, table)`
     raises ChainConfigError naming the key; `build(config)` makes the adapter from that config.
     """
 

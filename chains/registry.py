@@ -37,6 +37,8 @@ _BUILTINS: dict[str, str] = {
     "bitcoin-quorum": "chains.bitcoin.quorum:SPEC",
     "evm-erc20": "chains.evm.adapter:SPEC",
     "solana-spl": "chains.solana.adapter:SPEC",
+    "price-ticker": "chains.price.ticker:SPEC",
+    "price-feed": "chains.price.feed:SPEC",
 }
 ENTRY_POINT_GROUP = "reserves.chains"
 
@@ -52,7 +54,7 @@ def _checked(spec: Any, problem: str) -> AdapterSpec:
     # A plugin may bring its own spec type: anything with the four members and a known role will do.
     if (
         not isinstance(spec, AdapterSpec)
-        or spec.role not in ("reserve", "supply")
+        or spec.role not in ("reserve", "supply", "price")
         or not callable(spec.parse_config)
         or not callable(spec.build)
     ):

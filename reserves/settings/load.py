@@ -34,6 +34,7 @@ from reserves.settings.model import (
     SigningSettings,
     WorkerSettings,
 )
+from reserves.settings.prices import prices as price_settings
 from reserves.settings.ratelimit import ratelimit as ratelimit_settings
 from reserves.settings.ratelimit import trusted_proxies
 from reserves.settings.sources import sources
@@ -122,6 +123,7 @@ _TOP_KEYS = {
     "anchor",
     "webhooks",
     "ratelimit",
+    "prices",
 }
 
 
@@ -163,6 +165,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
             devnet=_bool(_table(data, "devnet"), "enabled", "devnet.enabled", False),
         ),
         ratelimit=ratelimit_settings(_table(data, "ratelimit"), env, base),
+        prices=price_settings(_table(data, "prices"), env, base),
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
         config_path=path,

@@ -11,6 +11,7 @@ from typing import Any
 
 from chains.base import HeldAddress
 from reserves.attestation.members.guardians import GuardianSet
+from reserves.prices.aggregate import PricePolicy
 from reserves.settings.ratelimit import RateLimitSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.webhooks import WebhookSettings
@@ -208,6 +209,21 @@ class SourceSettings:
 
 
 @dataclass(frozen=True)
+class PriceSettings:
+    """`[prices]` (reserves.settings.prices): `pair` as BASE/QUOTE, a round every
+    `interval_seconds`, judged by `policy`. No sources: the feature is off."""
+
+    pair: str = "BTC/USD"
+    interval_seconds: float = 30.0
+    policy: PricePolicy = field(default_factory=PricePolicy)
+    sources: tuple[SourceSettings, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sources)
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings
@@ -228,6 +244,7 @@ class Settings:
     anchor: AnchorSettings | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    prices: PriceSettings = field(default_factory=PriceSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None

@@ -1,0 +1,1 @@
+"""Price sources: exchange tickers over HTTP and Chainlink-compatible feeds read through web3."""
