@@ -109,6 +109,15 @@ class DevnetEvm:
         self.contract = receipt["contract_address"]
         return self.contract
 
+    def deploy_bytecode(self, init_code: str) -> str:
+        """Deploy any contract (init code and its encoded constructor arguments, 0x hex) from the
+        owner; returns its address."""
+        return self._send({"data": init_code, "gas": _DEPLOY_GAS})["contract_address"]
+
+    def transact(self, to: str, data: str) -> str:
+        """Send `data` to contract `to` from the owner (a mined block); returns the tx hash."""
+        return self._send({"to": to, "data": data})["transaction_hash"]
+
     def mint(self, to: str, amount: int, deposit_txid_hex: str, vout: int) -> str:
         """Mint `amount` units to `to` against Bitcoin output `txid:vout`; returns the tx hash.
 

@@ -31,6 +31,7 @@ from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import StopServer, serve_in_thread
+from chains.devnet.prices import DevnetPrices, FeedContract, TickerApp
 from chains.devnet.reconcile_cases import make_broken_cases
 from chains.safety import clamp_recursion_limit
 
@@ -110,6 +111,8 @@ class Devnet:
     rng: random.Random
     replica_url: str | None = None  # a second JSON-RPC server of evms[0] (quorum of two)
     bridge: Bridge | None = None
+    prices: DevnetPrices | None = None  # the exchange tickers and the feed contract on evms[0]
+    ticker_url: str | None = None
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
     _keys: ReserveKeys | None = None  # built on first use
@@ -137,7 +140,10 @@ class Devnet:
         replica = serve_in_thread(
             Litestar(route_handlers=[evms[0].route_handler("/")], openapi_config=None, logging_config=None), host
         )
+        tickers = TickerApp()
+        ticker = serve_in_thread(tickers, host)
         if advertise_host:
+            ticker = (_advertised(ticker[0], advertise_host), ticker[1])
             esplora_url, served, replica = (
                 _advertised(esplora_url, advertise_host),
                 [(_advertised(u, advertise_host), stop) for u, stop in served],
@@ -152,7 +158,9 @@ class Devnet:
             random.Random(seed),
             replica_url=replica[0],
             bridge=bridge,
-            _stops=[stop_esplora, *[stop for _, stop in served], replica[1]],
+            prices=DevnetPrices(tickers, FeedContract(evms[0]), random.Random(seed + 1)),
+            ticker_url=ticker[0],
+            _stops=[stop_esplora, *[stop for _, stop in served], replica[1], ticker[1]],
         )
         net._bootstrap()
         return net
@@ -173,8 +181,16 @@ class Devnet:
         self._mint_matured()
         make_broken_cases(self, MINT_FEE_BP)
         self._bootstrap_held()
+        if self.prices is not None:
+            self.prices.tick()  # the feed's first round and the tickers' first prices
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
+
+    def price_sources(self) -> list[dict]:
+        """`[[prices.sources]]` tables: four tickers (Binance's misbehaves now and then) and the feed."""
+        if self.prices is None or self.ticker_url is None:
+            return []
+        return self.prices.source_tables(self.ticker_url, self.evm_urls[0])
 
     def reserve_sources(self) -> list[tuple[str, str, dict]]:
         """(name, kind, config) of the reserve: one Esplora source declaring the named wallets."""
@@ -291,6 +307,8 @@ class Devnet:
         self._treasury_trade()
         if self.bridge is not None:
             self.bridge.step(self.rng)
+        if self.prices is not None:
+            self.prices.tick()
         for evm in self.evms:
             evm.mine(1)
 

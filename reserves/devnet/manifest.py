@@ -21,9 +21,12 @@ from reserves.declarations.supply_set import link_deployments
 from reserves.devnet.guardians import devnet_guardian_set
 from reserves.errors import ConfigError
 from reserves.settings.model import Settings
+from reserves.settings.prices import prices
 from reserves.settings.sources import sources
 
 FORMAT = "reserves-devnet/1"
+# The devnet's market moves every block (5 s): a round every 10 s, and a venue frozen for a minute is.
+DEVNET_PRICES = {"pair": "BTC/USD", "interval_seconds": 10, "heartbeat_seconds": 60, "max_age_seconds": 120}
 MAX_MANIFEST_BYTES = 1_000_000
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,13 @@ def manifest(devnet: Devnet) -> dict[str, Any]:
         "reserves": [{"name": n, "kind": k, **t} for n, k, t in devnet.reserve_sources()],
         "deployments": [{"name": n, "kind": k, **t} for n, k, t in devnet.deployment_sources()],
         "mint_fee_bp": MINT_FEE_BP,
+        "prices": {**DEVNET_PRICES, "sources": devnet.price_sources()},
     }
 
 
 def apply(settings: Settings, data: Any) -> Settings:
-    """`settings` with the devnet's sources, its guardians (unless configured) and its mint fee.
+    """`settings` with the devnet's sources, its guardians (unless configured), its mint fee and its
+    price sources (unless [prices] declares its own).
 
     The tables go through the same parser as a config file's. Raises ConfigError for a manifest
     that is not one.
@@ -54,11 +59,23 @@ def apply(settings: Settings, data: Any) -> Settings:
         deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
     except ConfigError as exc:
         raise ConfigError(f"devnet manifest: {exc.detail}") from exc
+    if settings.prices.enabled:
+        price = settings.prices  # the operator's own [prices] wins over the devnet's
+    else:
+        try:
+            price = prices(data.get("prices") or {}, {}, settings.data_dir)
+        except ConfigError as exc:
+            raise ConfigError(f"devnet manifest: {exc.detail}") from exc
     guardians = settings.guardians if settings.guardians is not None else devnet_guardian_set()[0]
     # The devnet's custodian keeps its own fee of each deposit; reconciliation must expect it.
     fees = replace(settings.reconciliation, mint_fee_bp=fee, mint_fee_sat=0, release_fee_max_sat=0)
     return replace(
-        settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians, reconciliation=fees
+        settings,
+        reserves=tuple(reserves),
+        deployments=tuple(deployments),
+        guardians=guardians,
+        reconciliation=fees,
+        prices=price,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from reserves.storage import series
+from reserves.storage import price_series, series
 from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,5 +26,9 @@ async def series_retention_job(db: Database, days: int) -> None:
                     )
                     if dropped:
                         log.info("time series: dropped %d raw points older than %d days", dropped, days)
+                if days:
+                    # The price rollups are plain tables on every backend: rounds are deleted everywhere.
+                    cutoff = series.retention_cutoff(datetime.now(timezone.utc), days)
+                    await price_series.prune(session, older_than=cutoff)
     except Exception:
         log.exception("time-series retention failed")

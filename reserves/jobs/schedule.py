@@ -21,6 +21,7 @@ from reserves.evidence.service import EVIDENCE_DELAY
 from reserves.jobs.anchor import anchor_job
 from reserves.jobs.evidence import evidence_job
 from reserves.jobs.monitor import evm_deployments, monitor_job
+from reserves.jobs.prices import price_job
 from reserves.jobs.proof_expiry import EXPIRY_INTERVAL_SECONDS, proof_expiry_job
 from reserves.jobs.prune import PRUNE_INTERVAL_SECONDS, prune_job
 from reserves.jobs.reconcile import build_setup, reconcile_job
@@ -154,6 +155,10 @@ def build_scheduler(worker: Any) -> JobScheduler:
         RETENTION_INTERVAL_SECONDS,
         now + EVIDENCE_DELAY,
     )
+    if s.prices.enabled:
+        # The median price oracle: its own interval; prices never enter the snapshot or the ratio.
+        adapters = [src.adapter for src in worker.sources.price]
+        add("prices", partial(price_job, db, s.prices, adapters), s.prices.interval_seconds, now)
     if s.devnet.enabled:
         # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
         add("devnet-proofs", partial(devnet_proofs_job, db, s), ROUND_SECONDS, now + timedelta(seconds=15))

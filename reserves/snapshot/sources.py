@@ -27,23 +27,27 @@ class Source:
 
 @dataclass
 class Sources:
-    """The reserve sources and the supply deployments of one process, in configuration order."""
+    """The reserve sources, the supply deployments and the price sources of one process, in
+    configuration order."""
 
     reserve: list[Source] = field(default_factory=list)
     supply: list[Source] = field(default_factory=list)
+    price: list[Source] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings) -> Sources:
-        """An adapter for every `[[reserves]]` and `[[deployments]]` entry (no chain is read yet)."""
+        """An adapter for every `[[reserves]]`, `[[deployments]]` and `[[prices.sources]]` entry
+        (no chain is read yet)."""
         return cls(
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments],
+            [Source(s, get_spec(s.kind).build(s.config)) for s in settings.prices.sources],
         )
 
     async def aclose(self) -> None:
         """Close every adapter; a failure to close one is logged, never raised."""
-        await _aclose_all(self.reserve + self.supply)
-        self.reserve, self.supply = [], []
+        await _aclose_all(self.reserve + self.supply + self.price)
+        self.reserve, self.supply, self.price = [], [], []
 
 
 async def _aclose_all(sources: Iterable[Source]) -> None:
