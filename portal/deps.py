@@ -23,6 +23,7 @@ from reserves.proofs.service import ProofService
 from reserves.proofs.setup import build_proof_service
 from reserves.read.event_feed import EventFeed
 from reserves.read.hot import HotView
+from reserves.read.prices import PriceService
 from reserves.read.service import ReserveService
 from reserves.read.stream import EventHub
 from reserves.reconcile.service import ReconcileService
@@ -49,6 +50,7 @@ class Services:
     stream: EventHub  # started and stopped by the app's lifespan
     hot: HotView  # the in-memory view of latest/summary/dashboard; started and stopped by the lifespan
     admin_keys: AdminKeyring  # the admin guard's (app.state.admin_keyring)
+    prices: PriceService
 
 
 def build_services(db: Database, settings: Settings, online: OnlineSigner | None = None) -> Services:
@@ -68,6 +70,7 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         stream=event_hub(db, settings),
         hot=HotView(db, reserves),
         admin_keys=AdminKeyring(db, settings.admin.token, settings.admin.key_cache_seconds),
+        prices=PriceService(db, settings.prices),
     )
 
 
@@ -107,6 +110,7 @@ DEPENDENCIES = {
     "webhook_keys": _provider("webhook_keys"),
     "stream": _provider("stream"),
     "hot": _provider("hot"),
+    "prices": _provider("prices"),
 }
 
 # Handler parameter types: the name is the dependency's key above.
@@ -120,3 +124,4 @@ Webhooks = NamedDependency[WebhookService]
 WebhookKeysDep = NamedDependency[WebhookKeys]
 Stream = NamedDependency[EventHub]
 Hot = NamedDependency[HotView]
+Prices = NamedDependency[PriceService]

@@ -34,7 +34,9 @@ PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom", "/attestations")
 # The pages (portal.pages): the same bytes for every reader, htmx's requests included. They read only
 # the parameters named here and ignore any other, so the others are not part of the key: a client
 # adding `?x=<random>` gets the page everyone gets, not a fresh computation.
-PAGES = frozenset({"/", "/reserves", "/supply", "/proofs", "/history", "/monitor", "/reconciliation", "/trust"})
+PAGES = frozenset(
+    {"/", "/reserves", "/supply", "/proofs", "/history", "/monitor", "/reconciliation", "/trust", "/prices"}
+)
 PAGE_PARAMS = {"/attestations": (b"before",), "/history": (b"range", b"series")}
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
 WAIT_SECONDS = 5.0

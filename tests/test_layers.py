@@ -33,6 +33,8 @@ DOORS = {
     "chains.evm.logs": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.logs_decode": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.anchor": {"reserves.worker.worker"},
+    # The price adapters' protocol, reading and failure types: what a round needs to judge a source.
+    "chains.price.base": {"reserves.prices.round", "reserves.jobs.prices"},
 }
 DEVNET_FEATURE = "reserves.devnet"
 

@@ -12,7 +12,16 @@ from portal.pages.badge import badge
 from portal.pages.feed import feed
 from portal.pages.history import HistoryController
 from portal.pages.overview import DashboardController, render_page
+from portal.pages.prices import PricesPage
 
-ROUTES: list = [DashboardController, AreaPages, AttestationPageController, HistoryController, badge, feed]
+ROUTES: list = [
+    DashboardController,
+    AreaPages,
+    AttestationPageController,
+    HistoryController,
+    PricesPage,
+    badge,
+    feed,
+]
 
 __all__ = ["ROUTES", "render_page"]

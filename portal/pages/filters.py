@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from reserves.read.display import btc, percent
+from reserves.read.prices import price_text
 
 
 def ago(seconds: int | None) -> str:
@@ -40,9 +41,14 @@ def since(iso: str | None) -> int | None:
     return int((datetime.now(timezone.utc) - then).total_seconds())
 
 
+def price_e8(value: str | None) -> str:
+    """A price_e8 decimal string as the price with 8 decimals ("—" when there is none)."""
+    return "—" if value is None else price_text(int(value)) or "—"
+
+
 def install(env: Any) -> None:
     """Adds the filters to a Jinja environment."""
-    env.filters.update(ago=ago, since=since, percent=percent, btc=btc)
+    env.filters.update(ago=ago, since=since, percent=percent, btc=btc, price_e8=price_e8)
 
 
 def register(engine: Any) -> None:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.enums import MediaType
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.conditional import cached
-from portal.deps import Hot, Monitor, Proofs, Reconcile
+from portal.deps import Hot, Monitor, Prices, Proofs, Reconcile
 from portal.pages.site import page, render_for
 from reserves.read.areas import AreaSummaries, area_summaries
 from reserves.read.views import DashboardView
 
+T = TypeVar("T")
 # The slow fallback: the page refreshes at once on events from /api/v1/events/stream (layout.html).
 REFRESH_SECONDS = 30
 RECONCILE_NONE = 1  # the overview shows counts only; the smallest page the service allows
@@ -38,7 +40,7 @@ class DashboardController(Controller):
 
     @get("/")
     async def index(
-        self, request: Request, hot: Hot, proofs: Proofs, monitor: Monitor, reconcile: Reconcile
+        self, request: Request, hot: Hot, proofs: Proofs, monitor: Monitor, reconcile: Reconcile, prices: Prices
     ) -> Response[bytes]:
         view = await hot.dashboard()
         chart = hot.overview_chart()  # of the same rebuild as `view`
@@ -48,21 +50,24 @@ class DashboardController(Controller):
             return area_summaries(p, m, r)
 
         areas = await area_lines(request.app).get(read)
-        return page(request, "dashboard.html", v=view, chart=chart, areas=areas, refresh=REFRESH_SECONDS)
+        price = await area_lines(request.app, "price_line").get(
+            lambda: prices.line(view.reserves_sat, view.liabilities_sat)
+        )
+        return page(request, "dashboard.html", v=view, chart=chart, areas=areas, price=price, refresh=REFRESH_SECONDS)
 
 
-class AreaLines:
+class AreaLines(Generic[T]):
     """The overview's area lines, read at most once every AREAS_SECONDS per process: they change with
     the jobs (proofs, monitor, reconciliation), not with each request, and cost about 100 ms of reads.
     The verdict above them never goes through this. None while the database cannot be read: the first
     screen comes from memory and stays up, and the lines say they are not available now."""
 
     def __init__(self) -> None:
-        self._value: AreaSummaries | None = None
+        self._value: T | None = None
         self._at = -AREAS_SECONDS
         self._lock = asyncio.Lock()
 
-    async def get(self, read: Callable[[], Awaitable[AreaSummaries]]) -> AreaSummaries | None:
+    async def get(self, read: Callable[[], Awaitable[T]]) -> T | None:
         async with self._lock:  # one read at a time; the others take its result
             if time.monotonic() - self._at >= AREAS_SECONDS:
                 try:
@@ -73,11 +78,13 @@ class AreaLines:
             return self._value
 
 
-def area_lines(app: Litestar) -> AreaLines:
-    """The app's AreaLines (made on first use: one per web process)."""
-    lines = app.state.get("area_lines")
+def area_lines(app: Litestar, name: str = "area_lines") -> AreaLines:
+    """The app's AreaLines of `name` (made on first use: one per web process); "price_line" holds the
+    overview's USD line, read no more often than the areas."""
+    lines = app.state.get(name)
     if lines is None:
-        lines = app.state.area_lines = AreaLines()
+        lines = AreaLines()
+        app.state[name] = lines
     return lines
 
     @get("/partials/summary")

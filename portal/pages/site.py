@@ -21,6 +21,7 @@ NAV: list[tuple[str, str]] = [
     ("/proofs", "Proofs of control"),
     ("/attestations", "Attestations"),
     ("/history", "History"),
+    ("/prices", "Prices"),
     ("/monitor", "Monitor"),
     ("/reconciliation", "Reconciliation"),
     ("/trust", "Trust"),

@@ -2,10 +2,11 @@
 
 | class | routes |
 | --- | --- |
-| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/attestations` (list), |
+| `expensive` | `/api/v1/evidence/...`, `/api/v1/history`, `/history`, `/api/v1/prices/history`, |
+| | `/api/v1/attestations` (list), |
 | | `.../pending`, an attestation's page `/attestations/{id}` (its checks run on two documents) |
 | `pages` | `/`, `/partials/...` and the area pages (`/reserves`, `/supply`, `/proofs`, `/attestations`, |
-| | `/monitor`, `/reconciliation`, `/trust`), rendered from the database |
+| | `/monitor`, `/reconciliation`, `/trust`, `/prices`), rendered from the database |
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
 | `static` | `/static/...` |
@@ -24,13 +25,15 @@ _EXACT = {
     "/": PAGES,
     "/api/v1/history": EXPENSIVE,
     "/history": EXPENSIVE,  # the page reads the same buckets on each request
+    "/api/v1/prices/history": EXPENSIVE,  # buckets, like /api/v1/history
     "/api/v1/attestations": EXPENSIVE,
     "/api/v1/attestations/pending": EXPENSIVE,
     "/admin": ADMIN,
     "/static": STATIC,
     "/partials": PAGES,
     **dict.fromkeys(
-        ("/reserves", "/supply", "/proofs", "/attestations", "/monitor", "/reconciliation", "/trust"), PAGES
+        ("/reserves", "/supply", "/proofs", "/attestations", "/monitor", "/reconciliation", "/trust", "/prices"),
+        PAGES,
     ),
 }
 _PREFIXES = (
