@@ -12,6 +12,7 @@ from chains.devnet.prices import VENUES, TickerApp
 from reserves.settings.model import PriceSettings
 from reserves.settings.prices import prices
 from tests.evm.conftest import anvil  # noqa: F401  (the session's anvil node, for the feed tests)
+from tests.storage.conftest import migrated_db  # noqa: F401  (a migrated database on each backend)
 
 
 @pytest.fixture
