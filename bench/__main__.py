@@ -4,6 +4,7 @@ from bench import (
     aged_scan_bench,
     history_bench,
     monitor_bench,
+    price_bench,
     scan_bench,
     snapshot_bench,
     supply_bench,
@@ -20,5 +21,6 @@ if __name__ == "__main__":
     supply_bench.main()
     monitor_bench.main()
     history_bench.main()
+    price_bench.main([])
     web_bench.main([])
     webhook_bench.main([])

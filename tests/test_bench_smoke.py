@@ -27,6 +27,7 @@ from reserves.attestation.verify import verify_chain
         "history_bench",
         "webhook_bench",
         "ratelimit_bench",
+        "price_bench",
     ],
 )
 def test_bench_module_imports_and_has_main(name):
@@ -117,3 +118,12 @@ def test_web_bench_stack_and_its_reference_serve_the_same_bytes(tmp_path, pg_ser
         finally:
             web_bench.stop(stack)
     assert stack.returncode == 0, (tmp_path / "stack.log").read_text()[-3000:]
+
+
+def test_price_bench_runs_a_few_rounds_and_keeps_the_honest_sources(capsys):
+    from bench import price_bench
+
+    figures = price_bench.main(["--rounds", "5"])
+    assert figures["aggregate_seconds"] > 0 and figures["reference_seconds"] > 0
+    out = capsys.readouterr().out
+    assert "7 kept, status fresh" in out  # the liar, the timeout and the frozen source dropped

@@ -65,10 +65,17 @@ async def test_rounds_are_stored_remembered_and_served(migrated_db, tickers):
         raw = await price_series.history(session, settings.pair, start=start, end=end, bucket_seconds=3600, raw=True)
         rolled = await price_series.history(session, settings.pair, start=start, end=end, bucket_seconds=3600)
     assert raw == rolled and len(raw) == 1
-    assert (raw[0].rounds, raw[0].fresh, raw[0].min_e8, raw[0].last_e8) == (8, 8, 6_700_287_500_000, 6_700_725_000_000)  # binance in the first rounds
+    assert (raw[0].rounds, raw[0].fresh, raw[0].min_e8, raw[0].last_e8) == (
+        8,
+        8,
+        6_700_287_500_000,
+        6_700_725_000_000,
+    )  # binance in the first rounds
 
     at = await price_at(migrated_db, "BTC/USD", T0 + timedelta(seconds=45))
-    assert at is not None and at.time == T0 + timedelta(seconds=30) and at.price_e8 == 6_700_337_500_000  # (67001.25 + 67005.5) / 2
+    assert (
+        at is not None and at.time == T0 + timedelta(seconds=30) and at.price_e8 == 6_700_337_500_000
+    )  # (67001.25 + 67005.5) / 2
     assert await price_at(migrated_db, "BTC/USD", T0 - timedelta(seconds=1)) is None
     assert await price_at(migrated_db, "BTC/USD", T0 + timedelta(hours=2)) is None  # older than max_age
 
