@@ -66,6 +66,7 @@ COMPLETE = {
     "/monitor": ["#monitor-deployments tbody tr"],
     "/reconciliation": ["#reconciliation-summary .card"],
     "/trust": ["#finality .value", "#guardians tbody tr", "#keys tbody tr"],
+    "/prices": ["#price-now .num", "#price-sources tbody tr[data-source]", "#price-day tbody tr"],
 }
 # The first screen of the overview: what it says, as of when, and who says so (issue 14).
 FIRST_SCREEN = [
