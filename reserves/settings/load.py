@@ -46,6 +46,7 @@ from reserves.settings.values import secret as _secret
 from reserves.settings.values import short as _short
 from reserves.settings.values import str_ as _str
 from reserves.settings.values import table as _table
+from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 from reserves.settings.webhooks import devnet_webhooks
 from reserves.settings.webhooks import webhooks as webhook_settings
 
@@ -122,6 +123,8 @@ _TOP_KEYS = {
     "anchor",
     "webhooks",
     "ratelimit",
+    "tiers",
+    "contracts",
 }
 
 
@@ -165,6 +168,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         ratelimit=ratelimit_settings(_table(data, "ratelimit"), env, base),
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
+        tiers=parse_tiers(data),
         config_path=path,
     )
     forwarded = settings.portal.forwarded_allow_ips
@@ -184,6 +188,10 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         raise ConfigError("reserves: declare at least one [[reserves]] source (or enable [devnet])")
     if not settings.devnet.enabled and not settings.deployments:
         raise ConfigError("deployments: declare at least one [[deployments]] entry (or enable [devnet])")
+    if settings.devnet.enabled and settings.tiers.declared:
+        raise ConfigError("devnet.enabled: the devnet declares its own [[tiers]] and [[contracts]]")
+    # The devnet's wallets are known only from its manifest, which checks its tiers when applied.
+    check_against_wallets(settings.tiers, reserve_wallets(settings.reserves))
     return settings
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from chains.base import HeldAddress
 from reserves.attestation.members.guardians import GuardianSet
 from reserves.settings.ratelimit import RateLimitSettings
+from reserves.settings.tiers import TiersSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.webhooks import WebhookSettings
 
@@ -228,6 +229,7 @@ class Settings:
     anchor: AnchorSettings | None = None
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
+    tiers: TiersSettings = field(default_factory=TiersSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None
