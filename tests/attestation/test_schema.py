@@ -55,7 +55,7 @@ def test_every_object_is_closed_and_fully_required(fmt):
         assert not members or "if" in node
 
 
-@pytest.mark.parametrize("number", [1, 2, 4])
+@pytest.mark.parametrize("number", [1, 2])
 def test_older_formats_keep_their_schema_and_docs_copy(number):
     package = ROOT / "reserves" / "attestation" / f"attestation-{number}.schema.json"
     assert (ROOT / "docs" / f"attestation-{number}.schema.json").read_bytes() == package.read_bytes()
