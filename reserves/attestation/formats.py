@@ -226,7 +226,8 @@ FORMAT, FORMAT_4, FORMAT_3, FORMAT_2, FORMAT_1 = F5.name, F4.name, F3.name, F2.n
 def for_engine(previous: dict | None, tiers_declared: bool) -> Format:
     """The format the engine writes next: format 5 once tiers are declared or the chain reached it
     (a chain never goes back), else format 4, so a portal without tiers writes what it always did."""
-    before = FORMATS.get(previous.get("format")) if isinstance(previous, dict) else None
+    name = previous.get("format") if isinstance(previous, dict) else None
+    before = FORMATS.get(name) if isinstance(name, str) else None
     if tiers_declared or (before is not None and before.order >= F5.order):
         return F5
     return F4

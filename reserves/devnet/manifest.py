@@ -22,6 +22,7 @@ from reserves.devnet.guardians import devnet_guardian_set
 from reserves.errors import ConfigError
 from reserves.settings.model import Settings
 from reserves.settings.sources import sources
+from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 
 FORMAT = "reserves-devnet/1"
 MAX_MANIFEST_BYTES = 1_000_000
@@ -35,11 +36,12 @@ def manifest(devnet: Devnet) -> dict[str, Any]:
         "reserves": [{"name": n, "kind": k, **t} for n, k, t in devnet.reserve_sources()],
         "deployments": [{"name": n, "kind": k, **t} for n, k, t in devnet.deployment_sources()],
         "mint_fee_bp": MINT_FEE_BP,
+        **devnet.tier_tables(),
     }
 
 
 def apply(settings: Settings, data: Any) -> Settings:
-    """`settings` with the devnet's sources, its guardians (unless configured) and its mint fee.
+    """`settings` with the devnet's sources, tiers and contracts, its guardians (unless configured) and its mint fee.
 
     The tables go through the same parser as a config file's. Raises ConfigError for a manifest
     that is not one.
@@ -52,13 +54,20 @@ def apply(settings: Settings, data: Any) -> Settings:
     try:
         reserves = sources(data, "reserves", "reserve", {}, settings.data_dir)
         deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
+        tiers = parse_tiers({k: data[k] for k in ("tiers", "contracts") if k in data})
+        check_against_wallets(tiers, reserve_wallets(reserves))
     except ConfigError as exc:
         raise ConfigError(f"devnet manifest: {exc.detail}") from exc
     guardians = settings.guardians if settings.guardians is not None else devnet_guardian_set()[0]
     # The devnet's custodian keeps its own fee of each deposit; reconciliation must expect it.
     fees = replace(settings.reconciliation, mint_fee_bp=fee, mint_fee_sat=0, release_fee_max_sat=0)
     return replace(
-        settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians, reconciliation=fees
+        settings,
+        reserves=tuple(reserves),
+        deployments=tuple(deployments),
+        guardians=guardians,
+        reconciliation=fees,
+        tiers=tiers,
     )
 
 

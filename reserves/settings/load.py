@@ -37,6 +37,7 @@ from reserves.settings.model import (
 from reserves.settings.ratelimit import ratelimit as ratelimit_settings
 from reserves.settings.ratelimit import trusted_proxies
 from reserves.settings.sources import sources
+from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 from reserves.settings.values import bool_ as _bool
 from reserves.settings.values import int_ as _int
 from reserves.settings.values import no_unknown as _no_unknown
@@ -46,7 +47,6 @@ from reserves.settings.values import secret as _secret
 from reserves.settings.values import short as _short
 from reserves.settings.values import str_ as _str
 from reserves.settings.values import table as _table
-from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 from reserves.settings.webhooks import devnet_webhooks
 from reserves.settings.webhooks import webhooks as webhook_settings
 

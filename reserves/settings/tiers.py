@@ -189,7 +189,9 @@ def check_against_wallets(tiers: TiersSettings, wallets: dict[str, str]) -> None
         if c.wallet not in wallets:
             raise ConfigError(f"contracts[{i}].wallet: {c.wallet!r} is not a declared reserve wallet")
         if assigned[c.wallet] not in locked:
-            raise ConfigError(f"contracts[{i}].wallet: {c.wallet!r} is in tier {assigned[c.wallet]!r}, not a locked one")
+            raise ConfigError(
+                f"contracts[{i}].wallet: {c.wallet!r} is in tier {assigned[c.wallet]!r}, not a locked one"
+            )
         try:
             parse_descriptor(c.descriptor, wallets[c.wallet])
         except ChainConfigError as exc:

@@ -16,8 +16,8 @@ from reserves.attestation import (
     SupplyResult,
     attestation_id,
     build,
+    formats,
 )
-from reserves.attestation import formats
 from reserves.attestation.formats import F3
 from reserves.attestation.members import signers, window
 from reserves.attestation.members.scope import ControlCounts
@@ -112,8 +112,8 @@ def make_doc_v4(
     tiers=None,
     fmt=None,
 ):
-    """A signed format 4 document (format `fmt`, with `tiers`: format 5); `previous` is the document before (its body is read for the
-    status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
+    """A signed format 4 document (format `fmt`, with `tiers`: format 5); `previous` is the document before (its
+    body is read for the status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
     engine = engine or key(7, "engine")
     previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
     prev_id = None if previous_body is None else attestation_id(previous_body)

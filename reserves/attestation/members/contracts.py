@@ -127,9 +127,9 @@ def judge(entry: dict, script: Script) -> tuple[str, list[str]]:
         findings.append("amount_mismatch")
     if observed == "counted":
         lock = entry["lock"]
-        if lock is not None and lock != expected_lock(entry["unlock"]["kind"], entry["unlock"]["at"]):
-            if "lock_mismatch" not in findings:
-                findings.append("lock_mismatch")
+        closed_elsewhere = lock is not None and lock != expected_lock(entry["unlock"]["kind"], entry["unlock"]["at"])
+        if closed_elsewhere and "lock_mismatch" not in findings:
+            findings.append("lock_mismatch")
         status = "active" if lock is not None else "expired"
     else:
         status = "spent" if observed == "spent" else "pending"
