@@ -1,4 +1,4 @@
-"""`[[tiers]]` and `[[contracts]]`: valid declarations load; malformed or hostile ones are refused with a clear error."""
+"""`[[tiers]]` and `[[contracts]]`: valid declarations load; malformed or hostile ones are refused, the key named."""
 
 from __future__ import annotations
 

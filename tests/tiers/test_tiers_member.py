@@ -34,15 +34,20 @@ def contract(**changes) -> ContractDecl:
     return replace(base, **changes)
 
 
-def vault(value=100_000_000, lock=TimeLock("height", 840001, False), address=SCRIPT.address, txid=TXID):
+LOCK = TimeLock("height", 840001, False)
+SPENT, MISSING = {(TXID, 0): ChainOutpoint("spent", 100_000_000)}, {(TXID, 0): ChainOutpoint("missing")}
+
+
+def vault(value=100_000_000, lock=LOCK, address=SCRIPT.address, txid=TXID):
     result = reserve_result("vault", (), seed=3)
     utxo = Utxo(txid=txid, vout=0, value_sat=value, address=address, height=799_000, confirmations=1011, lock=lock)
     reading = replace(result.reading, utxos=(utxo,), total_sat=value)
     return replace(result, reading=reading)
 
 
-def doc(contracts=(contract(),), chain=None, vault_result=None, tiers=TIERS, **kw):
+def doc(contracts=None, chain=None, vault_result=None, tiers=TIERS, **kw):
     reserves = [reserve_result(), reserve_result("hot", (5_000,), seed=2), vault_result or vault()]
+    contracts = (contract(),) if contracts is None else contracts
     return make_doc_v5(tiers=t_.TierInputs(tiers, contracts, chain or {}), reserves=reserves, **kw)
 
 
@@ -111,12 +116,12 @@ def test_a_removed_finding_fails_the_tiers_check():
         ({"vault_result": vault(lock=TimeLock("height", 900001, False))}, "active", ["lock_mismatch"]),
         ({"vault_result": vault(lock=None)}, "expired", ["expired"]),
         (
-            {"vault_result": vault(txid="d0" * 32), "chain": {(TXID, 0): ChainOutpoint("spent", 100_000_000)}},
+            {"vault_result": vault(txid="d0" * 32), "chain": SPENT},
             "spent",
             ["spent"],
         ),
         (
-            {"vault_result": vault(txid="d0" * 32), "chain": {(TXID, 0): ChainOutpoint("missing")}},
+            {"vault_result": vault(txid="d0" * 32), "chain": MISSING},
             "pending",
             ["contract_missing"],
         ),
@@ -156,8 +161,8 @@ def test_leaving_a_band_never_changes_the_status():
     assert {f["code"] for f in d5["tiers"]["findings"]} == {"tier_out_of_band"}
     reserves = [reserve_result(), reserve_result("hot", (5_000,), seed=2), vault()]
     d4 = make_doc_v4(reserves=reserves)
-    for key in ("status", "status_reasons", "status_basis", "ratio_bp"):
-        assert d5[key] == d4[key], key
+    for member in ("status", "status_reasons", "status_basis", "ratio_bp"):
+        assert d5[member] == d4[member], member
     assert d5["status"] == "healthy"
 
 
