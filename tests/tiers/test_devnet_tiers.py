@@ -69,3 +69,13 @@ def test_the_short_contract_expires_into_liquid_and_the_band_is_left_once(w):
     pub = history[0]["signers"]["engine"]["pubkey"]
     report = verify_chain(history, {pub: "engine"}, allow_pending=True)
     assert report.ok, report.failed()
+
+
+def test_the_api_serves_the_newest_tiers_member(w):
+    env = w.snapshot()
+    answer = w.client.get("/api/v1/reserves/tiers")
+    assert answer.status_code == 200
+    data = answer.json()
+    assert (data["id"], data["sequence"]) == (env["id"], env["attestation"]["sequence"])
+    assert data["tiers"] == env["attestation"]["tiers"]
+    assert {c["name"] for c in data["tiers"]["contracts"]} == set(CONTRACT_AFTER_HEIGHTS)
