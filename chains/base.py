@@ -112,6 +112,29 @@ class ReserveReading:
     median_time: int | None = None
 
 
+OUTPOINT_STATES = ("unspent", "spent", "missing")
+
+
+@dataclass(frozen=True)
+class OutpointState:
+    """What the chain says of one outpoint now: "unspent" or "spent" (then `value_sat` and the
+    scriptPubKey as lowercase hex are the output's), or "missing" (no such transaction or output).
+    Spent counts spends waiting in the mempool too."""
+
+    state: str
+    value_sat: int | None = None
+    script_pubkey: str | None = None
+
+
+@runtime_checkable
+class OutpointReader(Protocol):
+    """A reserve adapter that can look one outpoint up (the registry of locked contracts asks it
+    about declared outpoints its reading does not list). Optional: an adapter without it leaves
+    those contracts unread."""
+
+    async def read_outpoint(self, txid: str, vout: int) -> OutpointState: ...
+
+
 HELD_CATEGORIES = ("lockbox", "escrow", "treasury", "burn")
 
 

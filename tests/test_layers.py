@@ -20,8 +20,8 @@ FORBIDDEN = {"chains": {"reserves", "portal"}, "reserves": {"portal"}, "portal":
 # it is used. A new entry is a decision about the layers, made here, in review.
 INTERFACES = {"chains.base", "chains.errors", "chains.registry", "chains.hexes"}
 DOORS = {
-    "chains.bitcoin.descriptors": {"reserves.proofs.library", "reserves.reconcile.run"},
-    "chains.bitcoin.wallets": {"reserves.reconcile.checks"},
+    "chains.bitcoin.descriptors": {"reserves.proofs.library", "reserves.reconcile.run", "reserves.settings.tiers"},
+    "chains.bitcoin.wallets": {"reserves.reconcile.checks", "reserves.attestation.members.contracts"},
     "chains.bitcoin.proofs.script_check": {"reserves.proofs.library"},
     "chains.bitcoin.proofs.signing": {"reserves.proofs.library"},
     "chains.bitcoin.spv": {"reserves.evidence.service"},

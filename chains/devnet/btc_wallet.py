@@ -147,6 +147,10 @@ def verify_p2wpkh_input(tx: Transaction, index: int, prev_script: bytes, prev_va
 # height the devnet never reaches; vault deposits stay locked for a week of blocks.
 RECOVERY_AFTER_HEIGHT = 1_000_000
 VAULT_OLDER_BLOCKS = 1008
+# Locked contracts (DLC-like: one key, spendable after a height): the first opens a few minutes into
+# a `make run` session (the devnet starts near height 110, a block every 5 s), the second far later.
+CONTRACT_AFTER_HEIGHTS = {"dlc-short": 180, "dlc-long": 5000}
+_CONTRACT_PATH = "m/48h/1h/2h/2h"
 _COSIGNER_PATH = "m/48h/1h/0h/2h"
 _RECOVERY_PATH = "m/48h/1h/1h/2h"
 
@@ -197,6 +201,20 @@ class DevnetWallets:
             ),
             "wsh_vault": add_checksum(f"wsh(and_v(v:pk({keys['wsh_vault'][0]}),older({VAULT_OLDER_BLOCKS})))"),
         }
+
+    @cached_property
+    def contract_descriptors(self) -> dict[str, str]:
+        """Non-ranged `wsh(and_v(v:pk(K),after(n)))` per contract of CONTRACT_AFTER_HEIGHTS, each its own key."""
+        out = {}
+        for i, (name, height) in enumerate(CONTRACT_AFTER_HEIGHTS.items()):
+            key = f"{_xpub('contract', _CONTRACT_PATH)}/0/{i}"
+            out[name] = add_checksum(f"wsh(and_v(v:pk({key}),after({height})))")
+        return out
+
+    def contract_address(self, name: str) -> str:
+        """Regtest address of contract `name` (see `contract_descriptors`)."""
+        desc = Descriptor.from_string(self.contract_descriptors[name].split("#")[0])
+        return desc.derive(0).address(NETWORKS["regtest"])
 
     def reserve_address(self, kind: str, index: int = 0) -> str:
         """Regtest address of child `index` of reserve descriptor `kind` (see `reserve_descriptors`)."""

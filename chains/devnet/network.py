@@ -27,7 +27,7 @@ from litestar import Litestar
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.bridge import Bridge
-from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets
+from chains.devnet.btc_wallet import CONTRACT_AFTER_HEIGHTS, KEYS_PER_WALLET, DevnetWallets
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import StopServer, serve_in_thread
@@ -59,6 +59,12 @@ RESERVE_KINDS = {
     "wsh_recovery": ("multisig-recovery", "2 of 3, or a recovery key after a far block"),
     "wsh_vault": ("vault", "Vault: each deposit locked for a week of blocks"),
 }
+# The custodian's locked contracts (sats), funded at start; with the vault they make the `locked` tier.
+CONTRACT_SAT = {"dlc-short": 200_000_000, "dlc-long": 300_000_000}
+# Tiers of the devnet's reserve: about 37 % locked at start; when dlc-short expires its 2 BTC move
+# to `liquid` and `locked` leaves its band (a policy finding, the status unchanged).
+LOCKED_WALLETS = ("vault", *CONTRACT_AFTER_HEIGHTS)
+TIER_TARGETS = {"locked": (4000, 500), "liquid": (6000, 500)}
 BUFFER_INDEX = 5  # hot child holding the buffer; also declared by the "buffer" list
 COINBASE_INDEX = 9  # taproot child a coinbase pays at start (immature for 100 blocks)
 
@@ -115,6 +121,7 @@ class Devnet:
     ticker_url: str | None = None
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
+    contracts: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> funding outpoint
     _keys: ReserveKeys | None = None  # built on first use
     _stops: list[StopServer] = field(default_factory=list)
 
@@ -173,6 +180,10 @@ class Devnet:
         self.chain.send(
             self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX), BUFFER_SAT, from_wallet=self.chain.wallets.funding
         )
+        for name, value in CONTRACT_SAT.items():
+            address = self.chain.wallets.contract_address(name)
+            txid = self.chain.send(address, value, from_wallet=self.chain.wallets.funding)
+            self.contracts[name] = (txid, self._vout_paying(txid, address))
         # The custodian mines one block paying the reserve: not counted until it matures.
         self.chain.mine(
             1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX)
@@ -214,10 +225,39 @@ class Devnet:
             {"name": name, "label": label, "descriptor": descriptors[kind], "gap_limit": 20}
             for kind, (name, label) in RESERVE_KINDS.items()
         ]
+        contracts = self.chain.wallets.contract_descriptors
+        tables += [{"name": name, "label": f"Locked contract {name}", "descriptor": d} for name, d in contracts.items()]
         buffer = self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX)
         # Also covered by "hot", declared first: its coins count once, under "hot", listed as duplicates.
         tables.append({"name": "buffer", "label": "Custodian's buffer (also in the hot wallet)", "addresses": [buffer]})
         return tables
+
+    def tier_tables(self) -> dict[str, list[dict]]:
+        """`[[tiers]]` and `[[contracts]]` as a config file would declare them for the devnet's reserve."""
+        names = [t["name"] for t in self._wallet_tables()]
+        locked, liquid = TIER_TARGETS["locked"], TIER_TARGETS["liquid"]
+        tiers = [
+            {"name": "locked", "target_bp": locked[0], "band_bp": locked[1], "wallets": list(LOCKED_WALLETS)}
+            | {"locked": True, "unlocked_to": "liquid"},
+            {
+                "name": "liquid",
+                "target_bp": liquid[0],
+                "band_bp": liquid[1],
+                "wallets": [n for n in names if n not in LOCKED_WALLETS],
+            },
+        ]
+        contracts = [
+            {
+                "name": name,
+                "outpoint": f"{txid}:{vout}",
+                "wallet": name,
+                "descriptor": self.chain.wallets.contract_descriptors[name],
+                "amount_sat": CONTRACT_SAT[name],
+                "unlock_height": CONTRACT_AFTER_HEIGHTS[name],
+            }
+            for name, (txid, vout) in self.contracts.items()
+        ]
+        return {"tiers": tiers, "contracts": contracts}
 
     def reserve_wallets(self) -> list[WalletSpec]:
         """The declared reserve wallets, as the portal parses them."""

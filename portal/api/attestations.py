@@ -192,6 +192,18 @@ class AttestationController(Controller):
     ) -> Response[SupplyView]:
         return Response(await service.supply(deployment), headers=CACHE)
 
+    @get(
+        "/reserves/tiers",
+        summary="The reserve tiers and locked contracts of the newest attestation",
+        description="The `tiers` member of the newest attestation (format 5; null when no tiers are declared or the "
+        "attestation is older), with the attestation's id and sequence: see docs/attestation.md#reserve-tiers.",
+    )
+    async def tiers(self, hot: Hot) -> dict[str, Any]:
+        doc = await hot.latest()
+        envelope = msgspec.json.decode(doc.body)
+        body = envelope["attestation"]
+        return {"id": envelope["id"], "sequence": body["sequence"], "tiers": body.get("tiers")}
+
     @get("/summary", summary="The dashboard's figures as JSON")
     async def summary(self, request: Request, hot: Hot) -> DashboardView:
         body, etag = await summary_bytes(hot)

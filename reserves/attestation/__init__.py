@@ -4,7 +4,7 @@
 from reserves.attestation.arithmetic import Policy, decide_status, liabilities_sat, ratio_bp
 from reserves.attestation.builder import Built, Entries, Inputs, build
 from reserves.attestation.canonical import attestation_id, canonical_bytes, envelope, parse_json, split
-from reserves.attestation.formats import FORMAT, FORMAT_1, FORMAT_2, FORMAT_3, load_schema
+from reserves.attestation.formats import FORMAT, FORMAT_1, FORMAT_2, FORMAT_3, FORMAT_4, load_schema
 from reserves.attestation.keys import SigningKey, generate_key_file, load_signing_key, verify_bip340
 from reserves.attestation.members.header import Header
 from reserves.attestation.members.reserves import ReserveResult, ReserveSetRef
@@ -17,6 +17,7 @@ __all__ = [
     "FORMAT_1",
     "FORMAT_2",
     "FORMAT_3",
+    "FORMAT_4",
     "Built",
     "Check",
     "Entries",

@@ -19,6 +19,7 @@ from reserves.attestation.members.header import Header
 from reserves.attestation.members.reserves import ReserveResult, ReserveSetRef
 from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.supply import SupplyResult
+from reserves.attestation.members.tiers import TierInputs
 from reserves.attestation.members.window import Earlier
 from reserves.errors import InvalidInput
 
@@ -67,12 +68,13 @@ class Entries:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything a body needs. Formats 1 to 3 read the first four; format 4 all of them.
+    """Everything a body needs. Formats 1 to 3 read the first four; format 4 all but `tiers`; format 5 all.
 
     `previous`: the body of the attestation before (any format; None at sequence 0).
     `earlier`: window facts of the attestations before, newest first (read up to the boundary).
     `control`: proofs of control at the snapshot. `engine` makes it; `rotation_from` is the key a
     rotation replaces (it signs too), with `rotation_reason`; `statements` are the operator's own.
+    `tiers`: the declared tiers and contracts with the chain's answers (None: the member is null).
     """
 
     header: Header
@@ -87,6 +89,7 @@ class Inputs:
     rotation_from: SigningKey | None = None
     rotation_reason: str | None = None
     statements: tuple[str, ...] = ()
+    tiers: TierInputs | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from reserves.attestation import schema
 from reserves.attestation.members import (
+    contracts,
     flows,
     guardians,
     header,
@@ -26,6 +27,7 @@ from reserves.attestation.members import (
     signers,
     status,
     supply,
+    tiers,
     totals,
     utxos,
     wallets,
@@ -92,6 +94,8 @@ RPC = Step("rpc", supply.check_rpc)
 WINDOW = Step("window", window.check)
 FLOWS = Step("flows", flows.check)
 SCOPE = Step("scope", scope.check)
+TIERS = Step("tiers", tiers.check)
+CONTRACTS = Step("contracts", contracts.check)
 
 HEADER = ("format", "sequence", "previous", "issued_at", "issuer", "token")
 PLAIN_MEMBERS = HEADER + ("status", "status_reasons", "ratio_bp", "policy", "reserves", "supply")
@@ -136,70 +140,97 @@ F3 = Format(
     # Still written by tests and tools that make format 3 documents to verify.
     build=(header.build, policy.build_plain, totals.build, reserves.build, supply.build, status.build_plain),
 )
+F4_MEMBERS = HEADER + (
+    "status",
+    "status_reasons",
+    "status_basis",
+    "ratio_bp",
+    "policy",
+    "window",
+    "flows",
+    "scope",
+    "signers",
+    "reserves",
+    "supply",
+)
+F4_CHECKS = (
+    LINK,
+    TIMESTAMPS,
+    POLICY,
+    RESERVES,
+    SUPPLY,
+    TOTALS,
+    RATIO,
+    STATUS_HYSTERESIS,
+    WALLETS,
+    COUNTING,
+    VALID_AT,
+    HELD,
+    RPC,
+    WINDOW,
+    FLOWS,
+    SCOPE,
+)
+F4_CHAIN_CHECKS = (
+    ChainStep("status_basis", status.chain_check, "each previous_status and previous_level is the chain's"),
+    ChainStep("flows", flows.chain_check, "flows match the attestation before"),
+    ChainStep("keys", signers.chain_check, "the engine key changes only by a rotation the key before signed"),
+    ChainStep("guardians", guardians.chain_check, "guardian set changes co-signed by the set before"),
+    ChainStep("window", window.chain_check, "windows match the attestations given"),
+)
+# The window and flows need the totals and the body before; the status needs the window.
+F4_BUILD = (
+    header.build,
+    policy.build_full,
+    totals.build,
+    reserves.build,
+    supply.build,
+    header.require_previous,
+    window.build,
+    flows.build,
+    status.build_hysteresis,
+    scope.build,
+    signers.build,
+)
 F4 = Format(
     name="reserves-attestation/4",
     order=4,
-    schema="attestation.schema.json",
-    members=HEADER
-    + (
-        "status",
-        "status_reasons",
-        "status_basis",
-        "ratio_bp",
-        "policy",
-        "window",
-        "flows",
-        "scope",
-        "signers",
-        "reserves",
-        "supply",
-    ),
+    schema="attestation-4.schema.json",
+    members=F4_MEMBERS,
     signatures=signers.check,
-    checks=(
-        LINK,
-        TIMESTAMPS,
-        POLICY,
-        RESERVES,
-        SUPPLY,
-        TOTALS,
-        RATIO,
-        STATUS_HYSTERESIS,
-        WALLETS,
-        COUNTING,
-        VALID_AT,
-        HELD,
-        RPC,
-        WINDOW,
-        FLOWS,
-        SCOPE,
-    ),
-    chain_checks=(
-        ChainStep("status_basis", status.chain_check, "each previous_status and previous_level is the chain's"),
-        ChainStep("flows", flows.chain_check, "flows match the attestation before"),
-        ChainStep("keys", signers.chain_check, "the engine key changes only by a rotation the key before signed"),
-        ChainStep("guardians", guardians.chain_check, "guardian set changes co-signed by the set before"),
-        ChainStep("window", window.chain_check, "windows match the attestations given"),
-    ),
-    # The window and flows need the totals and the body before; the status needs the window.
-    build=(
-        header.build,
-        policy.build_full,
-        totals.build,
-        reserves.build,
-        supply.build,
-        header.require_previous,
-        window.build,
-        flows.build,
-        status.build_hysteresis,
-        scope.build,
-        signers.build,
-    ),
+    checks=F4_CHECKS,
+    chain_checks=F4_CHAIN_CHECKS,
+    build=F4_BUILD,
+    handover=signers.rotation_introduces,
+)
+# Format 5 = format 4 + `tiers` (reserve tiers, locked contracts, findings). Issue 15 adds more
+# members to it before its release (providers, price): each is one more name in these tuples.
+F5 = Format(
+    name="reserves-attestation/5",
+    order=5,
+    schema="attestation.schema.json",
+    members=F4_MEMBERS + ("tiers",),
+    signatures=signers.check,
+    checks=F4_CHECKS + (TIERS, CONTRACTS),
+    chain_checks=F4_CHAIN_CHECKS,
+    # The tiers read the sources' entries only: any place after reserves.build would do.
+    build=F4_BUILD + (tiers.build,),
     handover=signers.rotation_introduces,
 )
 
-FORMATS = {f.name: f for f in sorted((F1, F2, F3, F4), key=lambda f: f.order)}
-CURRENT = F4
-FORMAT, FORMAT_3, FORMAT_2, FORMAT_1 = F4.name, F3.name, F2.name, F1.name
+FORMATS = {f.name: f for f in sorted((F1, F2, F3, F4, F5), key=lambda f: f.order)}
+CURRENT = F5
+FORMAT, FORMAT_4, FORMAT_3, FORMAT_2, FORMAT_1 = F5.name, F4.name, F3.name, F2.name, F1.name
+
+
+def for_engine(previous: dict | None, tiers_declared: bool) -> Format:
+    """The format the engine writes next: format 5 once tiers are declared or the chain reached it
+    (a chain never goes back), else format 4, so a portal without tiers writes what it always did."""
+    name = previous.get("format") if isinstance(previous, dict) else None
+    before = FORMATS.get(name) if isinstance(name, str) else None
+    if tiers_declared or (before is not None and before.order >= F5.order):
+        return F5
+    return F4
 
 
 def of(document: dict) -> Format:

@@ -23,6 +23,7 @@ from reserves.errors import ConfigError
 from reserves.settings.model import Settings
 from reserves.settings.prices import prices
 from reserves.settings.sources import sources
+from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 
 FORMAT = "reserves-devnet/1"
 # The devnet's market moves every block (5 s): a round every 10 s, and a venue frozen for a minute is.
@@ -39,12 +40,13 @@ def manifest(devnet: Devnet) -> dict[str, Any]:
         "deployments": [{"name": n, "kind": k, **t} for n, k, t in devnet.deployment_sources()],
         "mint_fee_bp": MINT_FEE_BP,
         "prices": {**DEVNET_PRICES, "sources": devnet.price_sources()},
+        **devnet.tier_tables(),
     }
 
 
 def apply(settings: Settings, data: Any) -> Settings:
-    """`settings` with the devnet's sources, its guardians (unless configured), its mint fee and its
-    price sources (unless [prices] declares its own).
+    """`settings` with the devnet's sources, tiers and contracts, its guardians (unless configured), its mint
+    fee and its price sources (unless [prices] declares its own).
 
     The tables go through the same parser as a config file's. Raises ConfigError for a manifest
     that is not one.
@@ -57,6 +59,8 @@ def apply(settings: Settings, data: Any) -> Settings:
     try:
         reserves = sources(data, "reserves", "reserve", {}, settings.data_dir)
         deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
+        tiers = parse_tiers({k: data[k] for k in ("tiers", "contracts") if k in data})
+        check_against_wallets(tiers, reserve_wallets(reserves))
     except ConfigError as exc:
         raise ConfigError(f"devnet manifest: {exc.detail}") from exc
     if settings.prices.enabled:
@@ -76,6 +80,7 @@ def apply(settings: Settings, data: Any) -> Settings:
         guardians=guardians,
         reconciliation=fees,
         prices=price,
+        tiers=tiers,
     )
 
 

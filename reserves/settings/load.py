@@ -38,6 +38,7 @@ from reserves.settings.prices import prices as price_settings
 from reserves.settings.ratelimit import ratelimit as ratelimit_settings
 from reserves.settings.ratelimit import trusted_proxies
 from reserves.settings.sources import sources
+from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 from reserves.settings.values import bool_ as _bool
 from reserves.settings.values import int_ as _int
 from reserves.settings.values import no_unknown as _no_unknown
@@ -124,6 +125,8 @@ _TOP_KEYS = {
     "webhooks",
     "ratelimit",
     "prices",
+    "tiers",
+    "contracts",
 }
 
 
@@ -168,6 +171,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         prices=price_settings(_table(data, "prices"), env, base),
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
+        tiers=parse_tiers(data),
         config_path=path,
     )
     forwarded = settings.portal.forwarded_allow_ips
@@ -187,6 +191,10 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         raise ConfigError("reserves: declare at least one [[reserves]] source (or enable [devnet])")
     if not settings.devnet.enabled and not settings.deployments:
         raise ConfigError("deployments: declare at least one [[deployments]] entry (or enable [devnet])")
+    if settings.devnet.enabled and settings.tiers.declared:
+        raise ConfigError("devnet.enabled: the devnet declares its own [[tiers]] and [[contracts]]")
+    # The devnet's wallets are known only from its manifest, which checks its tiers when applied.
+    check_against_wallets(settings.tiers, reserve_wallets(settings.reserves))
     return settings
 
 

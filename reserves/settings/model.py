@@ -13,6 +13,7 @@ from chains.base import HeldAddress
 from reserves.attestation.members.guardians import GuardianSet
 from reserves.prices.aggregate import PricePolicy
 from reserves.settings.ratelimit import RateLimitSettings
+from reserves.settings.tiers import TiersSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.webhooks import WebhookSettings
 
@@ -245,6 +246,7 @@ class Settings:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     prices: PriceSettings = field(default_factory=PriceSettings)
+    tiers: TiersSettings = field(default_factory=TiersSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
     config_path: Path | None = None

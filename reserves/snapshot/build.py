@@ -1,4 +1,5 @@
-"""Making a format 4 attestation inside the snapshot's transaction: what came before, who signs, the extras.
+"""Making the next attestation (format 4, or 5 with tiers) in the snapshot's transaction: what came before,
+who signs, the extras.
 
 Everything here reads the database through the caller's session, so the previous attestation,
 the window and the proofs of control are those of the same transaction that stores the result.
@@ -9,12 +10,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from reserves.attestation import Built, Entries, Header, Inputs, ReserveSetRef, build
+from reserves.attestation import Built, Entries, Header, Inputs, ReserveSetRef, build, formats
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.members import window
 from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.signers import engine_keys
+from reserves.attestation.members.tiers import TierInputs
 from reserves.errors import SigningKeyError
 from reserves.snapshot.context import SnapshotContext
 from reserves.storage import documents
@@ -93,7 +95,7 @@ def previous_body(latest) -> dict | None:
     return None if latest is None else documents.body(latest)
 
 
-async def build_v4(
+async def build_next(
     session,
     ctx: SnapshotContext,
     header: Header,
@@ -104,8 +106,10 @@ async def build_v4(
     issued: datetime,
     engine: SigningKey,
     replaced: SigningKey | None,
+    tiers: TierInputs | None = None,
 ) -> Built:
-    """The format 4 body of `entries`, made by `engine` (replacing `replaced`, a rotation), with its id."""
+    """The body of `entries`, made by `engine` (replacing `replaced`, a rotation), with its id: format 5
+    once tiers are declared (or the chain reached it), else format 4 (formats.for_engine)."""
     policy = policy_of(ctx.settings)
     earlier = await earlier_rows(
         session, None if latest is None else latest.sequence, entries.tip, policy.window_blocks
@@ -125,5 +129,7 @@ async def build_v4(
             rotation_from=replaced,
             rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
             statements=ctx.settings.scope.statements,
-        )
+            tiers=tiers,
+        ),
+        formats.for_engine(previous, tiers is not None),
     )

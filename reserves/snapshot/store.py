@@ -14,6 +14,7 @@ from reserves.attestation import arithmetic as ar
 from reserves.attestation.members.guardians import GuardianSet, guardian_set, is_final
 from reserves.attestation.members.status import observations
 from reserves.errors import InvalidInput
+from reserves.snapshot.tier_events import emit_tier_events
 from reserves.storage import events as events_repo
 from reserves.storage import repository as repo
 from reserves.storage import series
@@ -180,6 +181,7 @@ async def _published(session, body: dict, att_id: str, issued: datetime, previou
     for name in before:
         if name not in now_stale and _named(body, name):
             await emit("source_recovered", {"source": name[1], "role": name[0]})
+    await emit_tier_events(emit, body, previous)
     if previous is not None and "reserve_set" in previous["reserves"]:
         old_version = previous["reserves"]["reserve_set"]["version"]
         new_version = body["reserves"]["reserve_set"]["version"]

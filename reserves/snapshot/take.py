@@ -14,6 +14,7 @@ from reserves.snapshot import build as attest
 from reserves.snapshot import faults, store
 from reserves.snapshot.context import SnapshotContext
 from reserves.snapshot.read import Outcome, block_monitored, dedupe_outpoints, read_sources
+from reserves.snapshot.tiers import tier_inputs
 from reserves.storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ async def take_snapshot(
     s, reserve_set = ctx.settings, ctx.reserve_set
     reserves, supply = await read_sources(ctx.sources, s.schedule.source_timeout_seconds)
     supply = await block_monitored(ctx.db, supply)
+    tiers = await tier_inputs(s.tiers, reserves, s.schedule.source_timeout_seconds)
     faults.crash_point("after_read")
     async with ctx.db.sessions() as session:
         async with session.begin():
@@ -109,7 +111,7 @@ async def take_snapshot(
             entries = Entries.read(
                 [reserve_input(o) for o in dedupe_outpoints(reserves)], [_supply_input(o) for o in supply]
             )
-            built = await attest.build_v4(
+            built = await attest.build_next(
                 session,
                 ctx,
                 header,
@@ -120,6 +122,7 @@ async def take_snapshot(
                 issued,
                 engine,
                 replaced,
+                tiers,
             )
             body, att_id = built.body, built.id  # canonicalised once, by the builder
             faults.crash_point("after_build")

@@ -23,6 +23,8 @@ KINDS = (
     "monitor_issue",
     "reconciliation_exception",
     "proof_expiring",
+    "tier_band_crossed",
+    "contract_changed",
     "webhook_disabled",
 )
 # The operator's own events: in the outbox and the audit log, never in a public answer or stream.

@@ -32,6 +32,8 @@ _TYPES = {
     "guardian_set_changed": "guardians.changed",
     "reconciliation_exception": "reconciliation.exception",
     "proof_expiring": "proof.expiring",
+    "tier_band_crossed": "tier.band_crossed",
+    "contract_changed": "contract.changed",
 }
 MONITOR_TYPES = {
     "supply_mismatch": "supply.mismatch",
@@ -55,6 +57,8 @@ TYPES: tuple[str, ...] = (
     "key.rotated",
     "guardians.changed",
     "proof.expiring",
+    "tier.band_crossed",
+    "contract.changed",
 )
 # Operator-only kinds: kept in the outbox and the audit log, never streamed or sent.
 PRIVATE_KINDS = OPERATOR_KINDS

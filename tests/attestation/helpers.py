@@ -16,6 +16,7 @@ from reserves.attestation import (
     SupplyResult,
     attestation_id,
     build,
+    formats,
 )
 from reserves.attestation.formats import F3
 from reserves.attestation.members import signers, window
@@ -108,9 +109,11 @@ def make_doc_v4(
     supplies=None,
     issued=None,
     statements=(),
+    tiers=None,
+    fmt=None,
 ):
-    """A signed format 4 document; `previous` is the document before (its body is read for the
-    status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
+    """A signed format 4 document (format `fmt`, with `tiers`: format 5); `previous` is the document before (its
+    body is read for the status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
     engine = engine or key(7, "engine")
     previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
     prev_id = None if previous_body is None else attestation_id(previous_body)
@@ -132,12 +135,19 @@ def make_doc_v4(
             guardians=guardians,
             rotation_from=rotation_from,
             statements=statements,
-        )
+            tiers=tiers,
+        ),
+        fmt or formats.F4,
     )
     doc = signers.sign(built.body, built.id, engine, rotation_from)
     # Remember the chain up to this document, so that the next one's window sees all of it.
     CHAIN[built.id] = CHAIN.get(prev_id, []) + [built.body]
     return doc
+
+
+def make_doc_v5(sequence=0, previous=None, *, tiers=None, **kw):
+    """A signed format 5 document: format 4 plus `tiers` (a members.tiers.TierInputs, or None)."""
+    return make_doc_v4(sequence, previous, tiers=tiers, fmt=formats.F5, **kw)
 
 
 CHAIN: dict[str | None, list[dict]] = {}

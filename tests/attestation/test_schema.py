@@ -10,7 +10,7 @@ import pytest
 
 from reserves.attestation import envelope, load_schema, sign, verify_document
 from reserves.attestation.formats import schema_errors
-from tests.attestation.helpers import key, make_body, make_doc_v4
+from tests.attestation.helpers import key, make_body, make_doc_v4, make_doc_v5
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_COPY = ROOT / "reserves" / "attestation" / "attestation.schema.json"
@@ -74,9 +74,15 @@ def test_format_3_keeps_its_schema_and_docs_copy():
 def test_a_built_document_validates_with_plain_jsonschema():
     # What an outside auditor does with the published file and any validator.
     schema = json.loads(DOCS_COPY.read_text())
-    doc = make_doc_v4()
+    doc = make_doc_v5()
     jsonschema.validate(json.loads(json.dumps(doc)), schema, cls=jsonschema.Draft202012Validator)
     assert "id" not in doc and set(envelope(doc)) == {"id", "attestation"}
+    # A format 4 document is valid against the format 4 copy (the current schema until format 5).
+    jsonschema.validate(
+        json.loads(json.dumps(make_doc_v4())),
+        json.loads((ROOT / "docs" / "attestation-4.schema.json").read_text()),
+        cls=jsonschema.Draft202012Validator,
+    )
     # A format 3 document is valid against the format 3 copy, not against the current schema.
     old = sign(make_body(), [key(3)])
     jsonschema.validate(

@@ -10,7 +10,7 @@ import pytest
 
 from reserves.attestation import formats
 from reserves.attestation.formats import load_schema
-from tests.attestation.helpers import make_body, make_doc_v4
+from tests.attestation.helpers import make_body, make_doc_v4, make_doc_v5
 
 PACKAGE = Path(__file__).resolve().parents[2] / "reserves" / "attestation"
 PREFIX = "reserves.attestation"
@@ -112,8 +112,8 @@ def test_small_modules_with_a_docstring(name):
 
 def test_formats_are_one_table_in_order():
     rows = list(formats.FORMATS.values())
-    assert [f.order for f in rows] == [1, 2, 3, 4] and formats.CURRENT is rows[-1]
-    assert [f.name for f in rows] == [f"reserves-attestation/{i}" for i in (1, 2, 3, 4)]
+    assert [f.order for f in rows] == [1, 2, 3, 4, 5] and formats.CURRENT is rows[-1]
+    assert [f.name for f in rows] == [f"reserves-attestation/{i}" for i in (1, 2, 3, 4, 5)]
     for row in rows:
         assert set(row.members) | {"signatures"} == set(load_schema(row.name)["properties"]), row.name
         for steps in (row.checks, row.chain_checks):
@@ -124,6 +124,7 @@ def test_formats_are_one_table_in_order():
 def test_a_built_body_lists_its_rows_members_in_order():
     assert tuple(make_body()) == formats.F3.members
     assert tuple(k for k in make_doc_v4() if k != "signatures") == formats.F4.members
+    assert tuple(k for k in make_doc_v5() if k != "signatures") == formats.F5.members
 
 
 def test_only_formats_with_build_steps_are_built():

@@ -202,6 +202,14 @@ TAMPERS = {
     "sequence": _set(("sequence",), lambda v: v + 1),
     "source_entry": _set(("reserves", "sources", 0, "utxos", 0, "value_sat"), lambda v: str(int(v) + 1000)),
     "bad_signature": _set(("signatures", 0, "sig"), lambda v: ("0" if v[0] != "0" else "1") + v[1:]),
+    # Format 5 (the devnet declares tiers): the tiers arithmetic, recomputed in the browser.
+    "tier_amount": _set(("tiers", "tiers", 0, "amount_sat"), lambda v: str(int(v) + 1)),
+    "tier_share": _set(("tiers", "tiers", 0, "share_bp"), lambda v: str(int(v) - 1)),
+    "tier_in_band": _set(("tiers", "tiers", 1, "in_band"), lambda v: not v),
+    "tier_findings": _set(
+        ("tiers", "findings"),
+        lambda v: v[1:] if v else [{"code": "tier_out_of_band", "category": "policy", "subject": "x", "detail": ""}],
+    ),
 }
 
 

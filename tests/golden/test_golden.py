@@ -80,6 +80,8 @@ ADDED = {
     # Issue 15: the median price oracle.
     "/api/v1/prices/latest",
     "/api/v1/prices/history",
+    # Issue 15: the reserve tiers and locked contracts.
+    "/api/v1/reserves/tiers",
 }
 # Re-documented routes and what of their documentation changed: the list of event kinds (issue 12);
 # /healthz became liveness only (issue 13: its answers are the same JSON object, now {"status": "ok"}).

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timezone
 from typing import Any
 
-from chains.base import BlockRef, ReserveReading, Utxo
+from chains.base import BlockRef, OutpointState, ReserveReading, Utxo
 from chains.bitcoin.classify import Hit, dedupe, needs_coinbase_check, split, to_utxo
 from chains.bitcoin.consistency import BestChainCache, Claim, check_claims
 from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
@@ -98,6 +98,20 @@ class BitcoinEsploraAdapter:
     async def read_reserves(self) -> ReserveReading:
         """Scan until one scan starts and ends at the same tip; see the class docstring."""
         return await until_tip_holds(self._read_once)
+
+    async def read_outpoint(self, txid: str, vout: int) -> OutpointState:
+        """The output `txid:vout` and whether it is spent (`/tx/:txid`, `/tx/:txid/outspend/:vout`)."""
+        try:
+            tx = await self._client.transaction(txid)
+        except ChainDataError as exc:
+            if exc.detail.endswith("HTTP 404"):  # Esplora answers 404 for a transaction it does not know
+                return OutpointState("missing")
+            raise
+        if vout >= len(tx.outputs):
+            return OutpointState("missing")
+        out = tx.outputs[vout]
+        spend = await self._client.outspend(txid, vout)
+        return OutpointState("spent" if spend.spent else "unspent", out.value_sat, out.script_pubkey)
 
     async def _read_once(self) -> ReserveReading | None:
         """One scan anchored at the tip; None when the tip moved before the scan ended."""

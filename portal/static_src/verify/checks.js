@@ -5,6 +5,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { JsonError, bodyOf, domainProblem, jcs, parseJson } from "./json.js";
 import * as r from "./rules.js";
 import * as s from "./signatures.js";
+import { checkTiers } from "./tiers.js";
 
 export const PASS = "pass";
 export const FAIL = "fail";
@@ -20,6 +21,7 @@ const SKIPPED = {
   window: NOT_HERE,
   flows: NOT_HERE,
   scope: NOT_HERE,
+  contracts: "derives each contract's script from its descriptor: run reserves verify for it",
 };
 const CHAIN_SKIPPED = { "chain.flows": NOT_HERE, "chain.window": NOT_HERE };
 
@@ -37,6 +39,7 @@ const STATUS_HYSTERESIS = step("status", r.checkStatusHysteresis);
 const WALLETS = step("wallets", r.checkWallets);
 const VALID_AT = step("valid_at", r.checkValidAt);
 const RPC = step("rpc", r.checkRpc);
+const TIERS = step("tiers", checkTiers);
 
 const COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
 // formats.py's rows, in the order they list their checks (the skipped ones are named where they sit).
@@ -64,6 +67,12 @@ export const FORMATS = {
     checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
     chain: true,
   },
+};
+// Format 5 = format 4 + the tiers arithmetic (the contracts' scripts stay reserves verify's).
+FORMATS["reserves-attestation/5"] = {
+  ...FORMATS["reserves-attestation/4"],
+  order: 5,
+  checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts"],
 };
 
 export class Report {

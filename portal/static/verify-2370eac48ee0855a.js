@@ -746,8 +746,8 @@
       expected = { chain_id: s.chain_id, height: s.height, block_hash: s.block_hash };
     }
     const got = doc.reserves.valid_at;
-    const same = got === null || expected === null ? got === expected : Object.keys(got).length === 3 && got.chain_id === expected.chain_id && got.height === expected.height && got.block_hash === expected.block_hash;
-    return same ? [] : [`reserves.valid_at is not the one tip the read sources share (${JSON.stringify(expected)})`];
+    const same2 = got === null || expected === null ? got === expected : Object.keys(got).length === 3 && got.chain_id === expected.chain_id && got.height === expected.height && got.block_hash === expected.block_hash;
+    return same2 ? [] : [`reserves.valid_at is not the one tip the read sources share (${JSON.stringify(expected)})`];
   }
   function walletTotals(utxos, names) {
     const groups = new Map(names.map((n) => [n, []]));
@@ -3272,6 +3272,95 @@
     return new Set(doc.signatures.filter((s) => s.alg === "bip340").map((s) => s.pubkey));
   }
 
+  // portal/static_src/verify/tiers.js
+  function declarationProblems(tiers) {
+    const problems = [];
+    const names = tiers.map((t) => t.name);
+    const sorted = [...new Set(names)].sort();
+    if (names.length !== sorted.length || names.some((n, i) => n !== sorted[i])) problems.push("tiers are not sorted by name or a name repeats");
+    if (tiers.reduce((sum, t) => sum + BigInt(t.target_bp), 0n) !== BP_SCALE) problems.push(`tier targets do not sum to ${BP_SCALE} bp`);
+    const wallets = tiers.flatMap((t) => t.wallets);
+    if (new Set(wallets).size !== wallets.length) problems.push("a wallet is in two tiers");
+    const unlocked = new Set(tiers.filter((t) => !t.locked).map((t) => t.name));
+    for (const t of tiers) {
+      if (t.locked !== (t.unlocked_to !== null) || t.locked && !unlocked.has(t.unlocked_to)) {
+        problems.push(`tier ${t.name}: unlocked_to must name a tier that is not locked, exactly when locked`);
+      }
+      const sortedWallets = [...t.wallets].sort();
+      if (t.wallets.some((w, i) => w !== sortedWallets[i])) problems.push(`tier ${t.name}: wallets are not sorted`);
+    }
+    return problems;
+  }
+  function tierAmounts(tiers, sources) {
+    const home = /* @__PURE__ */ new Map();
+    for (const t of tiers) for (const w of t.wallets) home.set(w, t);
+    const byName = new Map(tiers.map((t) => [t.name, t]));
+    const amounts = new Map(tiers.map((t) => [t.name, 0n]));
+    const unassigned = /* @__PURE__ */ new Map();
+    let basis = 0n;
+    for (const s of sources) {
+      if ("error" in s) continue;
+      for (const u of s.utxos) {
+        const value = BigInt(u.value_sat);
+        basis += value;
+        let tier = home.get(u.wallet);
+        if (tier === void 0) {
+          unassigned.set(u.wallet, (unassigned.get(u.wallet) || 0n) + value);
+          continue;
+        }
+        if (tier.locked && u.lock === null) tier = byName.get(tier.unlocked_to) || tier;
+        amounts.set(tier.name, amounts.get(tier.name) + value);
+      }
+    }
+    return { amounts, basis, unassigned };
+  }
+  var cmp = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+  function expectedTiers(member2, sources) {
+    const { amounts, basis, unassigned } = tierAmounts(member2.tiers, sources);
+    const complete = sources.every((s) => !("error" in s));
+    const tiers = member2.tiers.map((t) => {
+      const amount = amounts.get(t.name);
+      const share = complete && basis > 0n ? amount * BP_SCALE / basis : null;
+      const gap = share === null ? null : share - BigInt(t.target_bp);
+      const inBand = gap === null ? null : (gap < 0n ? -gap : gap) <= BigInt(t.band_bp);
+      return { name: t.name, amount_sat: String(amount), share_bp: share === null ? null : String(share), in_band: inBand };
+    });
+    const findings = [];
+    for (const t of member2.tiers.map((d, i) => ({ ...d, ...tiers[i] }))) {
+      if (t.in_band === false) {
+        findings.push({ code: "tier_out_of_band", category: "policy", subject: t.name, detail: `share ${t.share_bp} bp is outside ${t.target_bp} +/- ${t.band_bp} bp` });
+      }
+    }
+    for (const [wallet, value] of [...unassigned.entries()].sort((a, b) => cmp(a[0], b[0]))) {
+      findings.push({ code: "wallet_unassigned", category: "policy", subject: wallet, detail: `${value} sat of wallet ${wallet} are in no tier` });
+    }
+    for (const c of member2.contracts) {
+      for (const code of c.findings) findings.push({ code, category: "contract", subject: c.name, detail: `contract ${c.name}: ${code}` });
+    }
+    return { complete, basis_sat: String(basis), tiers, findings };
+  }
+  var same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  var findingText = (f) => [f.code, f.category, f.subject, f.detail];
+  function checkTiers(doc) {
+    const member2 = doc.tiers;
+    if (member2 === null) return [];
+    const problems = declarationProblems(member2.tiers);
+    if (problems.length) return problems;
+    const want = expectedTiers(member2, doc.reserves.sources);
+    for (const key of ["complete", "basis_sat"]) {
+      if (member2[key] !== want[key]) problems.push(`tiers.${key} ${member2[key]} but the counted outputs give ${want[key]}`);
+    }
+    member2.tiers.forEach((got, i) => {
+      for (const key of ["amount_sat", "share_bp", "in_band"]) {
+        if (got[key] !== want.tiers[i][key]) problems.push(`tier ${got.name}: ${key} ${got[key]} but the rule gives ${want.tiers[i][key]}`);
+      }
+    });
+    if (!same(member2.findings.map(findingText), want.findings.map(findingText))) {
+      problems.push("tiers.findings are not the findings the tiers and contracts give");
+    }
+    return problems;
+  }
+
   // portal/static_src/verify/checks.js
   var PASS = "pass";
   var FAIL = "fail";
@@ -3283,7 +3372,8 @@
     held: NOT_HERE,
     window: NOT_HERE,
     flows: NOT_HERE,
-    scope: NOT_HERE
+    scope: NOT_HERE,
+    contracts: "derives each contract's script from its descriptor: run reserves verify for it"
   };
   var CHAIN_SKIPPED = { "chain.flows": NOT_HERE, "chain.window": NOT_HERE };
   var step = (name, run2) => ({ name, run: run2 });
@@ -3300,6 +3390,7 @@
   var WALLETS = step("wallets", checkWallets);
   var VALID_AT = step("valid_at", checkValidAt);
   var RPC = step("rpc", checkRpc);
+  var TIERS = step("tiers", checkTiers);
   var COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
   var PLAIN = { algs: ["bip340"], maxItems: null };
   var FORMATS = {
@@ -3324,6 +3415,11 @@
       checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
       chain: true
     }
+  };
+  FORMATS["reserves-attestation/5"] = {
+    ...FORMATS["reserves-attestation/4"],
+    order: 5,
+    checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts"]
   };
   var Report = class {
     constructor() {
