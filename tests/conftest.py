@@ -10,6 +10,7 @@ import pytest
 from chains.safety import clamp_recursion_limit
 from tests.pg import fresh_database, server_reachable, throwaway_cluster
 from tests.support import require
+from tests.templates import migrate, pg_template
 
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
@@ -136,3 +137,19 @@ def db_url(request, tmp_path) -> Iterator[str]:
     server = request.getfixturevalue("pg_server")
     with fresh_database(server) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def pg_migrated_template(pg_server) -> Iterator[str]:
+    """A database at head on `pg_server`, made once per session (per xdist worker), to copy."""
+    with pg_template(pg_server) as url:
+        yield url
+
+
+@pytest.fixture
+def migrated_db_url(request, db_url) -> str:
+    """`db_url` brought to head, as `upgrade(db_url)` would, by a copy of a database migrated once per
+    session (tests.templates); tests of the migrations themselves take `db_url`."""
+    on_pg_server = request.node.callspec.params["db_url"] == "postgresql"
+    migrate(db_url, request.getfixturevalue("pg_migrated_template") if on_pg_server else None)
+    return db_url

@@ -77,4 +77,4 @@ def _wait_for_an_attestation(base: str, proc: subprocess.Popen, log_path: Path, 
             pass
         if time.monotonic() > deadline:
             pytest.fail(f"no attestation within {timeout} s: {log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
+        time.sleep(0.1)

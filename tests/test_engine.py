@@ -14,7 +14,6 @@ from reserves.attestation.verify import verify_chain, verify_document
 from reserves.settings.load import default_settings
 from reserves.storage import repository as repo
 from reserves.storage.db import open_database
-from reserves.storage.migrate import upgrade
 from reserves.worker.worker import Worker
 from tests.doubles.adapters import (
     BackendDown,
@@ -28,10 +27,9 @@ from tests.world import devnet_settings, start_devnet
 
 
 @pytest.fixture
-async def rt(db_url, tmp_path):
-    upgrade(db_url)
+async def rt(migrated_db_url, tmp_path):
     settings = replace(default_settings(tmp_path), devnet=replace(default_settings(tmp_path).devnet, enabled=False))
-    runtime = Rig(open_database(db_url), settings, SigningKey(os.urandom(32)))
+    runtime = Rig(open_database(migrated_db_url), settings, SigningKey(os.urandom(32)))
     runtime.reserve_sources = [
         source(ScriptedReserveAdapter("cold", reserve_reading("cold", [60_000, 50_000])), "reserve")
     ]

@@ -24,8 +24,10 @@ from reserves.settings.load import default_settings
 from reserves.settings.model import Settings
 from reserves.settings.ratelimit import Budget, ChallengeBudget, RateLimitSettings
 from reserves.snapshot.take import take_snapshot
+from reserves.storage.db import sqlite_file
 from reserves.worker.worker import Worker
 from tests.support import serve_now
+from tests.templates import migrated_sqlite
 
 # Every request still passes the limiter, but the budgets are out of the way of tests about something
 # else (one test client asks far more than any one client should); tests/ratelimit tests the limits.
@@ -108,6 +110,9 @@ def world(data_dir: Path, devnet: DevnetProcess | None = None, **changes: Any) -
     devnet = devnet or start_devnet()
     try:
         settings = devnet_settings(data_dir, devnet, **{"ratelimit": ROOMY_LIMITS, **changes})
+        database = sqlite_file(settings.database.url)
+        if database is not None and not database.exists():
+            migrated_sqlite(database)  # the roles' auto-migration then finds it at head (tests.templates)
         with TestClient(create_app(settings)) as client:
             worker = client.blocking_portal.call(Worker.start, settings)
             client.world = World(client, worker, devnet)  # for helpers that get only the client

@@ -63,7 +63,7 @@ def wait_for(base: str, proc, count: int, timeout: float = 90.0) -> dict:
                 return page
         except (httpx.HTTPError, ValueError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.2)
     pytest.fail(f"fewer than {count} attestations after {timeout} s")
 
 

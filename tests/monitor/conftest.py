@@ -13,7 +13,6 @@ from bench.anvil import stop_anvil
 from chains.devnet.evm import load_artifact
 from chains.evm.config import EvmErc20Config
 from reserves.storage.db import open_database
-from reserves.storage.migrate import upgrade
 from tests.evm.conftest import _wait_for_port, anvil_binary
 from tests.support import free_port, require
 
@@ -132,9 +131,8 @@ def anvil_token() -> Iterator[AnvilToken]:
 
 
 @pytest.fixture
-async def db(db_url):
-    upgrade(db_url)  # head: the monitor writes its issues into the event outbox too
-    database = open_database(db_url)
+async def db(migrated_db_url):  # head: the monitor writes its issues into the event outbox too
+    database = open_database(migrated_db_url)
     yield database
     await database.dispose()
 

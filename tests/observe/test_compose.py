@@ -147,7 +147,7 @@ class Stack:
                     return r
             except httpx.HTTPError:
                 pass
-            time.sleep(0.5)
+            time.sleep(0.1)
         tails = {n: p.read_text()[-1500:] for n, p in self.logs.items()}
         seen = None if last is None else (last.status_code, last.text[:500])
         pytest.fail(f"{url} not ready within {timeout} s (last answer {seen}): {tails}")
@@ -171,10 +171,19 @@ def stack(tmp_path_factory, pg_server):
     with fresh_database(pg_server) as db_url:
         s = Stack(tmp, db_url)
         try:
-            migrate = subprocess.run(s.argv("migrate"), cwd=tmp, env=s.env("migrate"), capture_output=True, text=True)
-            assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-            s.start("devnet", s.argv("devnet"), s.env("devnet"))
-            s.wait(s.url("devnet") + "/healthz")
+            # As compose starts them: the devnet while the migration runs (nothing orders the two).
+            migrate = subprocess.Popen(
+                s.argv("migrate"), cwd=tmp, env=s.env("migrate"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            try:
+                s.start("devnet", s.argv("devnet"), s.env("devnet"))
+                s.wait(s.url("devnet") + "/healthz")
+                out = migrate.communicate(timeout=120)[0].decode()
+            finally:
+                if migrate.poll() is None:
+                    migrate.kill()
+                    migrate.wait()
+            assert migrate.returncode == 0, out
             s.start("worker", s.argv("worker"), s.env("worker"))
             for name in ("web-1", "web-2"):
                 s.start(name, s.argv(name), s.env(name))

@@ -19,7 +19,6 @@ from reserves.read.status_feed import StatusChange, StatusChanges
 from reserves.settings.load import default_settings
 from reserves.storage.db import open_database
 from reserves.storage.engine_models import EngineEventRow
-from reserves.storage.migrate import upgrade
 from tests.doubles.adapters import (
     BackendDown,
     ScriptedReserveAdapter,
@@ -138,10 +137,9 @@ def test_entry_title_without_a_ratio():
 
 
 @pytest.fixture
-async def rt(db_url, tmp_path):
-    upgrade(db_url)
+async def rt(migrated_db_url, tmp_path):
     settings = replace(default_settings(tmp_path), devnet=replace(default_settings(tmp_path).devnet, enabled=False))
-    rig = Rig(open_database(db_url), settings, SigningKey(os.urandom(32)))
+    rig = Rig(open_database(migrated_db_url), settings, SigningKey(os.urandom(32)))
     rig.reserve_sources = [source(ScriptedReserveAdapter("cold", reserve_reading("cold", [60_000, 50_000])), "reserve")]
     rig.supply_sources = [source(ScriptedSupplyAdapter("eth", supply_reading("eth", 100_000)), "supply")]
     yield rig

@@ -10,9 +10,9 @@ import pytest
 from reserves.proofs.service import ProofService
 from reserves.settings.load import default_settings
 from reserves.storage.db import open_database
-from reserves.storage.migrate import upgrade
 from tests.proofs_service.helpers import NETWORK, Clock, body, reserve_set, store_attestation
 from tests.support import require
+from tests.templates import migrated_sqlite
 
 
 def proof_library_ready() -> bool:
@@ -36,9 +36,8 @@ def rs():
 
 @pytest.fixture
 async def db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'proofs.db'}"
-    upgrade(url)
-    database = open_database(url)
+    migrated_sqlite(tmp_path / "proofs.db")
+    database = open_database(f"sqlite:///{tmp_path / 'proofs.db'}")
     yield database
     await database.dispose()
 

@@ -61,9 +61,8 @@ def test_tables_and_columns(db_url):
         engine.dispose()
 
 
-async def test_round_trip_newest_valid_and_freshness(db_url):
-    upgrade(db_url)
-    db = open_database(db_url)
+async def test_round_trip_newest_valid_and_freshness(migrated_db_url):
+    db = open_database(migrated_db_url)
     try:
         async with db.sessions() as s:
             await prepo.insert_challenge(s, _challenge("a" * 32))

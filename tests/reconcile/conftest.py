@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
@@ -15,7 +14,6 @@ from chains.devnet.network import MINT_FEE_BP
 from reserves.reconcile import rules
 from reserves.reconcile.run import DeploymentInfo, Setup, reconcile_pass
 from reserves.storage.db import Database, open_database
-from reserves.storage.migrate import upgrade
 
 DEP = "token-eth"
 DEP2 = "token-l2"
@@ -61,13 +59,12 @@ def btc() -> Iterator[Btc]:
     try:
         yield Btc(chain, url)
     finally:
-        stop()
+        stop(wait=False)  # it winds down while the next test runs
 
 
 @pytest.fixture
-async def db(db_url) -> Database:
-    await asyncio.to_thread(upgrade, db_url)
-    database = open_database(db_url)
+async def db(migrated_db_url) -> Database:
+    database = open_database(migrated_db_url)
     try:
         yield database
     finally:

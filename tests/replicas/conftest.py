@@ -153,7 +153,7 @@ class Portal:
             body = self.health()
             if body is not None and "leader" in body and "status" in body:
                 return body
-            time.sleep(0.3)
+            time.sleep(0.1)
         pytest.fail(f"portal not up within {timeout} s: {self.log_path.read_text()[-2000:]}")
 
     def kill(self) -> None:

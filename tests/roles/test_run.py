@@ -98,7 +98,7 @@ def wait_attested(web: str, proc, timeout: float = 90) -> dict:
                 return health
         except (httpx.HTTPError, ValueError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     pytest.fail("no attestation through reserves run")
 
 

@@ -46,9 +46,8 @@ def _row(seq: int, *, previous: str | None, ratio: int | None, when: datetime, r
 
 
 @pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = open_database(db_url)
+async def db(migrated_db_url):
+    database = open_database(migrated_db_url)
     yield database
     await database.dispose()
 

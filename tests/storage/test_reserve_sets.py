@@ -55,9 +55,8 @@ HOT = FakeWallet("hot", addresses=("bcrt1qa", "bcrt1qb"))
 
 
 @pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = open_database(db_url)
+async def db(migrated_db_url):
+    database = open_database(migrated_db_url)
     yield database
     await database.dispose()
 

@@ -190,9 +190,8 @@ async def test_retention_drops_raw_rows_and_keeps_rollups(filled):
     assert first == series.bucket_start(points[0][0].time, 86400)  # the history page's `all` outlives pruning
 
 
-async def test_first_day_before_any_point(db_url):
-    upgrade(db_url)
-    db = open_database(db_url)
+async def test_first_day_before_any_point(migrated_db_url):
+    db = open_database(migrated_db_url)
     async with db.sessions() as session:
         assert await series.first_day(session) is None
     await db.dispose()

@@ -18,15 +18,14 @@ from reserves.read.event_feed import EventFeed, parse_cursor
 from reserves.read.stream import ClientStreamsFull, EventHub, StreamsFull
 from reserves.storage.db import Database, open_database
 from reserves.storage.engine_models import EngineEventRow
-from reserves.storage.migrate import upgrade
 from tests.stream.conftest import wait_until, write
+from tests.templates import migrated_sqlite
 
 
 @pytest.fixture
 async def outbox(tmp_path) -> AsyncIterator[Database]:
-    url = f"sqlite:///{tmp_path / 'reserves.db'}"
-    await asyncio.to_thread(upgrade, url)
-    db = open_database(url)
+    migrated_sqlite(tmp_path / "reserves.db")
+    db = open_database(f"sqlite:///{tmp_path / 'reserves.db'}")
     try:
         yield db
     finally:

@@ -13,8 +13,7 @@ from reserves.read.event_feed import EventFeed
 from reserves.read.stream import EventHub
 from reserves.storage import events as events_repo
 from reserves.storage.db import Database, open_database
-from reserves.storage.migrate import upgrade
-from tests.pg import fresh_database
+from tests.pg import copy_database, fresh_database
 from tests.stream.test_hub import take
 
 HELD = 2.0  # seconds the early transaction stays open: four times the hub's gap_seconds below
@@ -22,9 +21,9 @@ GAP = 0.5
 
 
 @pytest.fixture
-async def pg_outbox(pg_server) -> AsyncIterator[Database]:
+async def pg_outbox(pg_server, pg_migrated_template) -> AsyncIterator[Database]:
     with fresh_database(pg_server) as url:
-        await asyncio.to_thread(upgrade, url)
+        await asyncio.to_thread(copy_database, pg_migrated_template, url)  # at head (tests.templates)
         db = open_database(url)
         try:
             yield db

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from reserves.settings.webhooks import WebhookSettings
 from reserves.storage import events as events_repo
 from reserves.storage.db import open_database
-from reserves.storage.migrate import upgrade
 from reserves.webhooks.dispatcher import Dispatcher
 from reserves.webhooks.keys import WebhookKeys
 from reserves.webhooks.service import WebhookService
@@ -32,9 +31,8 @@ FAST = WebhookSettings(
 
 
 @pytest.fixture
-async def db(db_url):
-    upgrade(db_url)
-    database = open_database(db_url)
+async def db(migrated_db_url):
+    database = open_database(migrated_db_url)
     yield database
     await database.dispose()
 
