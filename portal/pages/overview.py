@@ -66,6 +66,14 @@ class DashboardController(Controller):
             refresh=REFRESH_SECONDS,
         )
 
+    @get("/partials/summary")
+    async def summary(self, request: Request, hot: Hot) -> Response[bytes]:
+        view = await hot.dashboard()
+        body, etag = hot.memo(
+            ("_summary.html", view.age_seconds, view.status), lambda: render_page(request.app, "_summary.html", view)
+        )
+        return cached(request, body, etag, media_type=MediaType.HTML)
+
 
 class AreaLines(Generic[T]):
     """The overview's area lines, read at most once every AREAS_SECONDS per process: they change with
@@ -97,11 +105,3 @@ def area_lines(app: Litestar, name: str = "area_lines") -> AreaLines:
         lines = AreaLines()
         app.state[name] = lines
     return lines
-
-    @get("/partials/summary")
-    async def summary(self, request: Request, hot: Hot) -> Response[bytes]:
-        view = await hot.dashboard()
-        body, etag = hot.memo(
-            ("_summary.html", view.age_seconds, view.status), lambda: render_page(request.app, "_summary.html", view)
-        )
-        return cached(request, body, etag, media_type=MediaType.HTML)
