@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 
 import pytest
 
@@ -73,9 +74,16 @@ def test_snapshot_bench_runs_at_a_tiny_size(monkeypatch, capsys):
     from bench import snapshot_bench
 
     monkeypatch.setattr(snapshot_bench, "ROUNDS", 2)
+    monkeypatch.setattr(snapshot_bench, "MEMBER_ROUNDS", 3)
     snapshot_bench.main()
     out = capsys.readouterr().out
     assert "over 2 runs" in out and "reference: one Esplora GET round trip" in out and "ratio: a snapshot costs" in out
+    # What tiers and contracts add, next to the same snapshot without them from this run.
+    assert "2 tiers, 2 contracts" in out and "same snapshot without tiers (reference, interleaved in this run)" in out
+    assert "  with tiers only: median" in out and "  with tiers+contracts: median" in out
+    sizes = [int(n) for n in re.findall(r"document (\d+) bytes", out)]
+    assert len(sizes) == 3 and sizes[0] < sizes[1] < sizes[2], sizes  # the reference really is without them
+    assert re.search(r"tiers member alone \(in-process, 2 contracts over \d+ UTXOs\): median \d+ us warm", out)
 
 
 def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):

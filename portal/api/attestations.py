@@ -199,10 +199,7 @@ class AttestationController(Controller):
         "attestation is older), with the attestation's id and sequence: see docs/attestation.md#reserve-tiers.",
     )
     async def tiers(self, hot: Hot) -> dict[str, Any]:
-        doc = await hot.latest()
-        envelope = msgspec.json.decode(doc.body)
-        body = envelope["attestation"]
-        return {"id": envelope["id"], "sequence": body["sequence"], "tiers": body.get("tiers")}
+        return (await hot.tiers()).envelope
 
     @get("/summary", summary="The dashboard's figures as JSON")
     async def summary(self, request: Request, hot: Hot) -> DashboardView:

@@ -10,6 +10,7 @@ from litestar.enums import MediaType
 from portal.deps import Hot, Monitor, Proofs, Reconcile, Service, Trust
 from portal.pages.site import page, render
 from reserves.errors import InvalidInput, NotFound
+from reserves.read.tiers import TiersView
 
 RECONCILE_ITEMS = 100
 ATTESTATIONS_PER_PAGE = 50
@@ -25,7 +26,7 @@ class AreaPages(Controller):
             utxos = await service.utxos()
         except NotFound:
             utxos = None
-        return page(request, "pages/reserves.html", v=view, utxos=utxos)
+        return page(request, "pages/reserves.html", v=view, utxos=utxos, tiers=await tiers_view(hot))
 
     @get("/supply")
     async def supply(self, request: Request, hot: Hot) -> Response[bytes]:
@@ -56,6 +57,15 @@ class AreaPages(Controller):
             return Response(body, status_code=400, media_type=MediaType.HTML)
         listing = await service.attestation_list(before=before, limit=ATTESTATIONS_PER_PAGE)
         return page(request, "pages/attestations.html", listing=listing, before=before, v=await hot.dashboard())
+
+
+async def tiers_view(hot: Hot) -> TiersView | None:
+    """The newest attestation's tiers for a page (the member GET /api/v1/reserves/tiers serves); None
+    without tiers or before the first attestation."""
+    try:
+        return (await hot.tiers()).view
+    except NotFound:
+        return None
 
 
 def sequence_param(request: Request, name: str) -> int | None:

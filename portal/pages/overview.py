@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.conditional import cached
 from portal.deps import Hot, Monitor, Prices, Proofs, Reconcile
+from portal.pages.areas import tiers_view
 from portal.pages.site import page, render_for
 from reserves.read.areas import AreaSummaries, area_summaries
 from reserves.read.views import DashboardView
@@ -53,7 +54,25 @@ class DashboardController(Controller):
         price = await area_lines(request.app, "price_line").get(
             lambda: prices.line(view.reserves_sat, view.liabilities_sat)
         )
-        return page(request, "dashboard.html", v=view, chart=chart, areas=areas, price=price, refresh=REFRESH_SECONDS)
+        tiers = await tiers_view(hot)
+        return page(
+            request,
+            "dashboard.html",
+            v=view,
+            chart=chart,
+            areas=areas,
+            price=price,
+            tiers=tiers,
+            refresh=REFRESH_SECONDS,
+        )
+
+    @get("/partials/summary")
+    async def summary(self, request: Request, hot: Hot) -> Response[bytes]:
+        view = await hot.dashboard()
+        body, etag = hot.memo(
+            ("_summary.html", view.age_seconds, view.status), lambda: render_page(request.app, "_summary.html", view)
+        )
+        return cached(request, body, etag, media_type=MediaType.HTML)
 
 
 class AreaLines(Generic[T]):
@@ -86,11 +105,3 @@ def area_lines(app: Litestar, name: str = "area_lines") -> AreaLines:
         lines = AreaLines()
         app.state[name] = lines
     return lines
-
-    @get("/partials/summary")
-    async def summary(self, request: Request, hot: Hot) -> Response[bytes]:
-        view = await hot.dashboard()
-        body, etag = hot.memo(
-            ("_summary.html", view.age_seconds, view.status), lambda: render_page(request.app, "_summary.html", view)
-        )
-        return cached(request, body, etag, media_type=MediaType.HTML)

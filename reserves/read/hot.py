@@ -35,6 +35,7 @@ from reserves.errors import InvalidInput, NotFound
 from reserves.read import views
 from reserves.read.chart import Chart
 from reserves.read.service import ReserveService
+from reserves.read.tiers import TiersRead, tiers_read
 from reserves.storage import repository as repo
 from reserves.storage.db import Database
 from reserves.trust.guardians import with_guardians
@@ -114,6 +115,7 @@ class HotView:
         self.generation = 0  # bumped at each rebuild
         self._memo: dict[Any, tuple[bytes, str]] = {}
         self._aged: tuple[tuple[int, int], views.DashboardView] | None = None
+        self._tiers: tuple[str, TiersRead] | None = None  # of the newest attestation, by its id
         self._by_id: OrderedDict[str, Doc] = OrderedDict()
         self._by_id_bytes = 0
         self._lock = asyncio.Lock()
@@ -228,6 +230,14 @@ class HotView:
             raise NotFound(f"no attestation with id {attestation_id}")
         self._remember(doc)
         return doc
+
+    async def tiers(self) -> TiersRead:
+        """The newest attestation's `tiers` member (as signed, and for the pages), decoded once per
+        attestation; NotFound before the first."""
+        doc = await self.latest()
+        if self._tiers is None or self._tiers[0] != doc.id:
+            self._tiers = (doc.id, tiers_read(doc.body))
+        return self._tiers[1]
 
     def peek_latest(self, *, final: bool = False) -> Doc | None:
         """The newest (final) attestation when the view holds one, without waiting or reading."""

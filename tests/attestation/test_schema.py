@@ -65,10 +65,13 @@ def test_older_formats_keep_their_schema_and_docs_copy(number):
         assert node["additionalProperties"] is False and sorted(node["required"]) == sorted(node["properties"])
 
 
-def test_format_3_keeps_its_schema_and_docs_copy():
-    package = ROOT / "reserves" / "attestation" / "attestation-3.schema.json"
-    assert (ROOT / "docs" / "attestation-3.schema.json").read_bytes() == package.read_bytes()
-    assert load_schema("reserves-attestation/3")["properties"]["format"] == {"const": "reserves-attestation/3"}
+@pytest.mark.parametrize("number", [3, 4])
+def test_formats_3_and_4_keep_their_schema_and_docs_copy(number):
+    package = ROOT / "reserves" / "attestation" / f"attestation-{number}.schema.json"
+    docs = ROOT / "docs" / f"attestation-{number}.schema.json"
+    assert docs.read_bytes() == package.read_bytes(), f"cp {package.relative_to(ROOT)} docs/"
+    fmt = f"reserves-attestation/{number}"
+    assert load_schema(fmt)["properties"]["format"] == {"const": fmt}
 
 
 def test_a_built_document_validates_with_plain_jsonschema():

@@ -44,6 +44,7 @@ COMPLETE = {
         "#finality",
         "#verify-link",
         "#areas .area",
+        "#tier-lines li[data-tier]",
     ],
     "/reserves": [
         "#reserves-total .value",
@@ -51,6 +52,8 @@ COMPLETE = {
         "#wallets tbody tr[data-wallet]",
         "#utxos tbody tr",
         "#reserve-set-versions tbody tr",
+        "#tiers tbody tr[data-tier]",
+        "#contracts tbody tr[data-contract]",
     ],
     "/supply": ["#deployments tbody[data-deployment]", "#deployments tfoot tr[data-total-sat]"],
     "/proofs": ["#proof-addresses tbody tr"],

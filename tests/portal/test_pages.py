@@ -181,3 +181,11 @@ def test_the_newest_attestation_page_says_stale_when_it_is_stale_now(tmp_path):
         r'id="status-now">The newest attestation; the status now is <strong>stale</strong>, stale since', html
     )
     assert 'class="card status-stale" id="status"' in html and "stale" in badge
+
+
+def test_the_summary_partial_has_its_handler_behind_the_hot_path(stocked):
+    # A query string goes past portal.hot_paths to the app: the Litestar route must answer it the same way.
+    client, _ = stocked
+    fast, routed = client.get("/partials/summary"), client.get("/partials/summary", params={"x": "1"})
+    assert fast.status_code == routed.status_code == 200 and 'id="summary"' in routed.text
+    assert routed.headers["content-type"].startswith("text/html")
