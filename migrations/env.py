@@ -9,6 +9,7 @@ from reserves.storage import (  # noqa: F401  (registers the tables on SQLModel.
     engine_models,
     models,
     monitor_models,
+    provider_models,
     reconcile_models,
     supply_models,
     supply_series_models,

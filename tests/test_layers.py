@@ -21,18 +21,20 @@ FORBIDDEN = {"chains": {"reserves", "portal"}, "reserves": {"portal"}, "portal":
 INTERFACES = {"chains.base", "chains.errors", "chains.registry", "chains.hexes"}
 DOORS = {
     "chains.bitcoin.descriptors": {"reserves.proofs.library", "reserves.reconcile.run"},
-    "chains.bitcoin.wallets": {"reserves.reconcile.checks"},
+    "chains.bitcoin.wallets": {"reserves.reconcile.checks", "reserves.settings.providers"},
     "chains.bitcoin.proofs.script_check": {"reserves.proofs.library"},
     "chains.bitcoin.proofs.signing": {"reserves.proofs.library"},
     "chains.bitcoin.spv": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.client": {"reserves.evidence.service", "reserves.jobs.evidence"},
-    "chains.bitcoin.esplora.adapter": {"reserves.evidence.service"},
+    "chains.bitcoin.esplora.adapter": {"reserves.evidence.service", "reserves.settings.providers"},
     "chains.bitcoin.esplora.evidence_bundle": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.reconcile_reads": {"reserves.reconcile.run", "reserves.reconcile.checks"},
     "chains.evm.config": {"reserves.monitor.replay"},
     "chains.evm.logs": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.logs_decode": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.anchor": {"reserves.worker.worker"},
+    # Liquidity providers: balances read through a deployment's endpoints, holders checked in settings.
+    "chains.evm.balances": {"reserves.providers.sources", "reserves.settings.providers"},
 }
 DEVNET_FEATURE = "reserves.devnet"
 

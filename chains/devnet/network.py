@@ -27,10 +27,11 @@ from litestar import Litestar
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.bridge import Bridge
-from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets
+from chains.devnet.btc_wallet import KEYS_PER_WALLET, DevnetWallets, WpkhWallet
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import StopServer, serve_in_thread
+from chains.devnet.providers import DevnetProviders
 from chains.devnet.reconcile_cases import make_broken_cases
 from chains.safety import clamp_recursion_limit
 
@@ -110,6 +111,7 @@ class Devnet:
     rng: random.Random
     replica_url: str | None = None  # a second JSON-RPC server of evms[0] (quorum of two)
     bridge: Bridge | None = None
+    providers: DevnetProviders | None = None  # with two EVM chains or more
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
     _keys: ReserveKeys | None = None  # built on first use
@@ -154,6 +156,16 @@ class Devnet:
             bridge=bridge,
             _stops=[stop_esplora, *[stop for _, stop in served], replica[1]],
         )
+        if len(evms) > 1:
+            net.providers = DevnetProviders(
+                chain,
+                evms[0],
+                evms[1],
+                deployment_name(0),
+                deployment_name(1),
+                RESERVE_SOURCE,
+                WpkhWallet("providers", 0),
+            )
         net._bootstrap()
         return net
 
@@ -165,6 +177,8 @@ class Devnet:
         self.chain.send(
             self.chain.wallets.reserve_address("wpkh", BUFFER_INDEX), BUFFER_SAT, from_wallet=self.chain.wallets.funding
         )
+        if self.providers is not None:
+            self.providers.fund_bitcoin(self.chain.wallets.funding)
         # The custodian mines one block paying the reserve: not counted until it matures.
         self.chain.mine(
             1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX)
@@ -173,6 +187,8 @@ class Devnet:
         self._mint_matured()
         make_broken_cases(self, MINT_FEE_BP)
         self._bootstrap_held()
+        if self.providers is not None:
+            self.providers.fund_evm()
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
 
@@ -269,6 +285,10 @@ class Devnet:
             },
         ]
 
+    def provider_tables(self) -> list[dict]:
+        """The `[[providers]]` tables of the devnet's liquidity providers (chains/devnet/providers.py)."""
+        return [] if self.providers is None else self.providers.tables()
+
     @property
     def treasury(self) -> str:
         return self.evms[0].accounts[TREASURY_ACCOUNT]
@@ -291,6 +311,8 @@ class Devnet:
         self._treasury_trade()
         if self.bridge is not None:
             self.bridge.step(self.rng)
+        if self.providers is not None:
+            self.providers.step(self.rng)
         for evm in self.evms:
             evm.mine(1)
 

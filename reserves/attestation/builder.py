@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reserves.attestation import formats, schema
 from reserves.attestation.arithmetic import Policy
@@ -87,6 +88,8 @@ class Inputs:
     rotation_from: SigningKey | None = None
     rotation_reason: str | None = None
     statements: tuple[str, ...] = ()
+    # The liquidity providers of a format that carries them (members/providers.py: ProvidersInput).
+    providers: Any = None
 
 
 @dataclass(frozen=True)

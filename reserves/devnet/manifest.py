@@ -21,6 +21,7 @@ from reserves.declarations.supply_set import link_deployments
 from reserves.devnet.guardians import devnet_guardian_set
 from reserves.errors import ConfigError
 from reserves.settings.model import Settings
+from reserves.settings.providers import providers
 from reserves.settings.sources import sources
 
 FORMAT = "reserves-devnet/1"
@@ -35,6 +36,7 @@ def manifest(devnet: Devnet) -> dict[str, Any]:
         "reserves": [{"name": n, "kind": k, **t} for n, k, t in devnet.reserve_sources()],
         "deployments": [{"name": n, "kind": k, **t} for n, k, t in devnet.deployment_sources()],
         "mint_fee_bp": MINT_FEE_BP,
+        "providers": devnet.provider_tables(),
     }
 
 
@@ -52,13 +54,19 @@ def apply(settings: Settings, data: Any) -> Settings:
     try:
         reserves = sources(data, "reserves", "reserve", {}, settings.data_dir)
         deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
+        lps = providers(data, reserves, deployments)
     except ConfigError as exc:
         raise ConfigError(f"devnet manifest: {exc.detail}") from exc
     guardians = settings.guardians if settings.guardians is not None else devnet_guardian_set()[0]
     # The devnet's custodian keeps its own fee of each deposit; reconciliation must expect it.
     fees = replace(settings.reconciliation, mint_fee_bp=fee, mint_fee_sat=0, release_fee_max_sat=0)
     return replace(
-        settings, reserves=tuple(reserves), deployments=tuple(deployments), guardians=guardians, reconciliation=fees
+        settings,
+        reserves=tuple(reserves),
+        deployments=tuple(deployments),
+        providers=lps,
+        guardians=guardians,
+        reconciliation=fees,
     )
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from chains.base import HeldAddress
+from reserves.attestation.collateral import Thresholds
 from reserves.attestation.members.guardians import GuardianSet
+from reserves.settings.providers import ProviderSettings
 from reserves.settings.ratelimit import RateLimitSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
 from reserves.settings.webhooks import WebhookSettings
@@ -230,4 +232,7 @@ class Settings:
     ratelimit: RateLimitSettings = field(default_factory=RateLimitSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
+    # Liquidity providers (reserves.settings.providers) and the thresholds of their states.
+    providers: tuple[ProviderSettings, ...] = ()
+    provider_policy: Thresholds = field(default_factory=Thresholds)
     config_path: Path | None = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.registry import get_spec
+from reserves.providers.sources import ProviderReader, open_providers
 from reserves.settings.model import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -27,23 +28,28 @@ class Source:
 
 @dataclass
 class Sources:
-    """The reserve sources and the supply deployments of one process, in configuration order."""
+    """The reserve sources, the supply deployments and the liquidity providers of one process, in
+    configuration order."""
 
     reserve: list[Source] = field(default_factory=list)
     supply: list[Source] = field(default_factory=list)
+    providers: list[ProviderReader] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings) -> Sources:
-        """An adapter for every `[[reserves]]` and `[[deployments]]` entry (no chain is read yet)."""
+        """An adapter for every `[[reserves]]`, `[[deployments]]` and `[[providers]]` reading (no chain is read yet)."""
         return cls(
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments],
+            open_providers(settings),
         )
 
     async def aclose(self) -> None:
         """Close every adapter; a failure to close one is logged, never raised."""
         await _aclose_all(self.reserve + self.supply)
-        self.reserve, self.supply = [], []
+        for provider in self.providers:
+            await provider.aclose()
+        self.reserve, self.supply, self.providers = [], [], []
 
 
 async def _aclose_all(sources: Iterable[Source]) -> None:

@@ -23,6 +23,7 @@ KINDS = (
     "monitor_issue",
     "reconciliation_exception",
     "proof_expiring",
+    "provider_state_changed",
     "webhook_disabled",
 )
 # The operator's own events: in the outbox and the audit log, never in a public answer or stream.

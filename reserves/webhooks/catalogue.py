@@ -32,6 +32,7 @@ _TYPES = {
     "guardian_set_changed": "guardians.changed",
     "reconciliation_exception": "reconciliation.exception",
     "proof_expiring": "proof.expiring",
+    "provider_state_changed": "provider.state_changed",
 }
 MONITOR_TYPES = {
     "supply_mismatch": "supply.mismatch",
@@ -55,6 +56,7 @@ TYPES: tuple[str, ...] = (
     "key.rotated",
     "guardians.changed",
     "proof.expiring",
+    "provider.state_changed",
 )
 # Operator-only kinds: kept in the outbox and the audit log, never streamed or sent.
 PRIVATE_KINDS = OPERATOR_KINDS
