@@ -5,8 +5,8 @@
   devnet's seeded RNG so its ratio wanders between about 105 % and 175 % at the devnet's price,
   crossing the 150 % and 120 % lines now and then.
 - `lp-steady` provides 0.3 BTC against 0.6 BTC of collateral, both at regtest addresses (200 %).
-- `lp-native` provides an on-chain position (the RBTC its account holds on devnet-ethereum, about 0.26) against the native
-  coin of devnet-l2, declared as BTC with 18 decimals (as on a chain whose native coin is BTC).
+- `lp-native` provides an on-chain position (the RBTC its account holds on devnet-ethereum, about
+  0.26) against the native coin of devnet-l2, declared as BTC with 18 decimals (as on a chain whose native coin is BTC).
 
 Provider addresses come from a wallet of their own, never a reserve wallet: their coins are not
 the custodian's reserves.

@@ -17,7 +17,7 @@ from litestar.enums import MediaType
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.conditional import cached
-from portal.deps import Hot, Monitor, Proofs, Reconcile
+from portal.deps import Hot, Monitor, Proofs, Providers, Reconcile
 from portal.pages.site import page, render_for
 from reserves.read.areas import AreaSummaries, area_summaries
 from reserves.read.views import DashboardView
@@ -38,14 +38,22 @@ class DashboardController(Controller):
 
     @get("/")
     async def index(
-        self, request: Request, hot: Hot, proofs: Proofs, monitor: Monitor, reconcile: Reconcile
+        self,
+        request: Request,
+        hot: Hot,
+        proofs: Proofs,
+        monitor: Monitor,
+        reconcile: Reconcile,
+        providers: Providers,
     ) -> Response[bytes]:
         view = await hot.dashboard()
         chart = hot.overview_chart()  # of the same rebuild as `view`
 
         async def read() -> AreaSummaries:
-            p, m, r = await asyncio.gather(proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE))
-            return area_summaries(p, m, r)
+            p, m, r, lp = await asyncio.gather(
+                proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE), providers.view()
+            )
+            return area_summaries(p, m, r, lp)
 
         areas = await area_lines(request.app).get(read)
         return page(request, "dashboard.html", v=view, chart=chart, areas=areas, refresh=REFRESH_SECONDS)

@@ -23,6 +23,7 @@ NAV: list[tuple[str, str]] = [
     ("/history", "History"),
     ("/monitor", "Monitor"),
     ("/reconciliation", "Reconciliation"),
+    ("/providers", "Providers"),
     ("/trust", "Trust"),
 ]
 

@@ -77,6 +77,8 @@ ADDED = {
     # Issue 13: readiness apart from liveness, and the operators' detail behind the admin token.
     "/readyz",
     "/admin/v1/health",
+    # Issue 15: the liquidity providers' ratios and states.
+    "/api/v1/providers",
 }
 # Re-documented routes and what of their documentation changed: the list of event kinds (issue 12);
 # /healthz became liveness only (issue 13: its answers are the same JSON object, now {"status": "ok"}).
