@@ -21,20 +21,27 @@ FORBIDDEN = {"chains": {"reserves", "portal"}, "reserves": {"portal"}, "portal":
 INTERFACES = {"chains.base", "chains.errors", "chains.registry", "chains.hexes"}
 DOORS = {
     "chains.bitcoin.descriptors": {"reserves.proofs.library", "reserves.reconcile.run"},
+    # Settings check a provider's Bitcoin addresses against its source's network with the parser the
+    # reserve sources' own declarations go through (embit lives behind it).
     "chains.bitcoin.wallets": {"reserves.reconcile.checks", "reserves.settings.providers"},
+    # Data only (genesis hashes, CAIP-2 ids): settings name the chain a provider's Bitcoin leg is on.
+    "chains.bitcoin.networks": {"reserves.settings.providers"},
     "chains.bitcoin.proofs.script_check": {"reserves.proofs.library"},
     "chains.bitcoin.proofs.signing": {"reserves.proofs.library"},
     "chains.bitcoin.spv": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.client": {"reserves.evidence.service", "reserves.jobs.evidence"},
-    "chains.bitcoin.esplora.adapter": {"reserves.evidence.service", "reserves.settings.providers"},
+    "chains.bitcoin.esplora.adapter": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.evidence_bundle": {"reserves.evidence.service"},
     "chains.bitcoin.esplora.reconcile_reads": {"reserves.reconcile.run", "reserves.reconcile.checks"},
     "chains.evm.config": {"reserves.monitor.replay"},
     "chains.evm.logs": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.logs_decode": {"reserves.monitor.replay", "reserves.monitor.store"},
     "chains.evm.anchor": {"reserves.worker.worker"},
-    # Liquidity providers: balances read through a deployment's endpoints, holders checked in settings.
-    "chains.evm.balances": {"reserves.providers.sources", "reserves.settings.providers"},
+    # Settings check a provider's EVM addresses (EIP-55) where the deployments' holders are checked.
+    "chains.evm.held": {"reserves.settings.providers"},
+    # A balance reading is no registered adapter kind (no reserve or supply role): the module that
+    # opens the providers' readers builds it, as the worker builds the anchor.
+    "chains.evm.balances": {"reserves.providers.sources"},
 }
 DEVNET_FEATURE = "reserves.devnet"
 

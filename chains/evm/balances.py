@@ -16,11 +16,8 @@ from chains.errors import ChainConfigError, ChainDataError
 from chains.evm.adapter import EvmErc20Adapter
 from chains.evm.config import MAX_DECIMALS, EvmErc20Config
 from chains.evm.endpoint import BalanceState
-from chains.evm.held import checksum_ok
+from chains.evm.held import MAX_HOLDERS, check_evm_address
 from chains.evm.quorum import endpoint_name
-from chains.hexes import is_evm_address
-
-MAX_HOLDERS = 20
 
 
 class EvmBalanceAdapter:
@@ -105,15 +102,6 @@ def _difference(a: BalanceState, b: BalanceState, holders: Sequence[str]) -> str
         if x != y:
             return f"balance of {holder} {x} vs {y}"
     return None
-
-
-def check_evm_address(label: str, key: str, address: object) -> str:
-    """`address` when it is 0x + 40 hex digits with a valid EIP-55 checksum (if mixed-case)."""
-    if not isinstance(address, str) or not is_evm_address(address):
-        raise ChainConfigError(f"{label}.{key}: not a 20-byte hex address (0x + 40 hex digits)")
-    if not checksum_ok(address):
-        raise ChainConfigError(f"{label}.{key}: mixed-case address with a bad EIP-55 checksum")
-    return address
 
 
 def _check(label: str, token: str | None, holders: Sequence[str], decimals: int) -> None:

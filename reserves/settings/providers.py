@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from chains.bitcoin.esplora.adapter import chain_id as bitcoin_chain_id
+from chains.bitcoin.networks import chain_id as bitcoin_chain_id
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.errors import ChainConfigError
-from chains.evm.balances import MAX_HOLDERS, check_evm_address
+from chains.evm.held import MAX_HOLDERS, check_evm_address
 from reserves.attestation import collateral as co
 from reserves.errors import ConfigError, InvalidInput
 from reserves.settings.values import no_unknown
