@@ -13,34 +13,13 @@ import json
 from sqlalchemy import create_engine, text
 
 from reserves.attestation.members import providers as lp_member
-from reserves.providers.sources import COLLATERAL, OBLIGATION, LegReader, ProviderReader
-from reserves.settings.providers import LegSettings, ProviderSettings
 from reserves.storage.db import sync_url
 from reserves.storage.migrate import current_revision, head_revision
-from tests.doubles.adapters import ScriptedBalanceAdapter
 from tests.portal.rig_portal import rig_portal
+from tests.providers.readers import provider
 
-CHAIN = "eip155:31338"
 BIG_COLLATERAL = 2**255 + 12_345  # a uint256 balance, 36 decimals
 BIG_OBLIGATION = 3 * 10**30 + 7  # 18 decimals: 3 * 10**20 + 1 sat after rounding up, above 2**64
-
-
-def leg(role: str, raw: int, decimals: int) -> LegReader:
-    s = LegSettings(
-        kind="evm-native",
-        via="l2",
-        chain_id=CHAIN,
-        asset="BTC",
-        decimals=decimals,
-        addresses=("0x" + "ab" * 20,),
-        max_age_seconds=600,
-    )
-    return LegReader(role, s, ScriptedBalanceAdapter(f"{role} reader", CHAIN, raw, decimals))
-
-
-def provider(name: str, obligation: int, collateral: int, collateral_decimals: int) -> ProviderReader:
-    ob, col = leg(OBLIGATION, obligation, 18), leg(COLLATERAL, collateral, collateral_decimals)
-    return ProviderReader(ProviderSettings(name, ob.settings, col.settings), ob, col)
 
 
 def stored(db_url: str) -> list[tuple[int, dict]]:
