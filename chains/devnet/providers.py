@@ -30,7 +30,9 @@ STEADY_OBLIGATION_SAT, STEADY_COLLATERAL_SAT = 30_000_000, 60_000_000
 NATIVE_POSITION_UNITS = 20_000_000  # 0.2 RBTC (8 decimals) held by the provider on devnet-ethereum
 NATIVE_COLLATERAL_WEI = 600_000_000_000_000_000  # 0.6 "BTC" in native units
 DRIFT_LOW_BP, DRIFT_HIGH_BP, DRIFT_START_BP = 10_500, 17_500, 14_500
-DRIFT_ACCOUNT, POSITION_ACCOUNT = 6, 7  # eth-tester account indexes
+# eth-tester account indexes no other devnet actor uses: 0 owner, 1-4 customers, 7 the bridge's lockbox
+# and 8 the treasury on devnet-ethereum (a position at the lockbox would be read as bridged tokens).
+DRIFT_ACCOUNT, POSITION_ACCOUNT = 6, 9
 NATIVE_HOLDER = "0x00000000000000000000000000000000c011a7e2"
 
 
