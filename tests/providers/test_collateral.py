@@ -146,6 +146,39 @@ def test_failed_reads_stale_blocks_and_missing_prices_are_unknown_never_healthy(
     assert lp.check(doc(m)) == []
 
 
+def evm_btc_leg(units_: int, decimals_: int) -> lp.LegResult:
+    """A native coin counted as BTC (`decimals_` per coin) on EVM_CHAIN."""
+    return lp.LegResult(
+        kind="evm-native",
+        chain_id=EVM_CHAIN,
+        asset="BTC",
+        decimals=decimals_,
+        addresses=("0x" + "ab" * 20,),
+        max_age_seconds=600,
+        block=block(EVM_CHAIN, 20),
+        amount=units_,
+    )
+
+
+@pytest.mark.parametrize(
+    "obligation,collateral,why",
+    [
+        (btc_leg(1), evm_btc_leg(2**256 - 1, 0), "collateral beyond 78 digits (86)"),
+        (evm_btc_leg(10**78 - 1, 0), btc_leg(1), "obligation beyond 78 digits (86)"),
+        (btc_leg(1), btc_leg(10**77), "ratio beyond 78 digits (82)"),
+    ],
+)
+def test_an_absurd_reading_is_unknown_and_the_member_keeps_its_schema(obligation, collateral, why):
+    # A hostile or broken node can answer any uint256: the figures it gives would not fit the
+    # schema's 78 digits. The provider is then unknown; the snapshot and the member stay valid.
+    m = member(lp.ProviderResult("lp-x", obligation, collateral), previous={"lp-x": "healthy"})
+    (e,) = m["entries"]
+    assert (e["state"], e["ratio_bp"], e["penalty_sat"]) == ("unknown", None, None)
+    assert any(why in r for r in e["reasons"]), e["reasons"]
+    jsonschema.validate(m, lp.load_schema())
+    assert lp.check(doc(m)) == []
+
+
 def good_member() -> dict:
     return member(
         lp.ProviderResult("lp-a", btc_leg(50_000_000), usd_leg(60_000_000_000)),

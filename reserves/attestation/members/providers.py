@@ -26,6 +26,7 @@ MEMBER = "providers"
 SCHEMA_FILE = Path(__file__).with_name("providers.schema.json")
 LEG_KINDS = ("bitcoin", "evm-erc20", "evm-native")
 MAX_PROVIDERS = 100
+AMOUNT_LIMIT = 10**78  # every figure is a decimal string of at most 78 digits (the schema, fields.amount)
 
 
 @dataclass(frozen=True)
@@ -182,12 +183,24 @@ def derive(entry: dict, issued: datetime, t: co.Thresholds, price: dict | None) 
     col_sat = None
     if "error" not in col and (col["asset"] == "BTC" or price_e8 is not None):
         col_sat = co.collateral_sat(int(col["amount"]), col["decimals"], col["asset"], price_e8)
+    ob_sat, col_sat = (_in_range(label, v, reasons) for label, v in (("obligation", ob_sat), ("collateral", col_sat)))
     if reasons or ob_sat is None or col_sat is None:
         return Derived(ob_sat, col_sat, None, co.UNKNOWN, reasons, None)
-    ratio = co.ratio_bp(col_sat, ob_sat)
+    ratio = _in_range("ratio", co.ratio_bp(col_sat, ob_sat), reasons)
+    if reasons:
+        return Derived(ob_sat, col_sat, None, co.UNKNOWN, reasons, None)
     state, why = co.level(ratio, t, entry["previous_state"])
     penalty = co.penalty_sat(ob_sat, t.penalty_bp) if state == "liquidatable" else None
     return Derived(ob_sat, col_sat, ratio, state, why, penalty)
+
+
+def _in_range(label: str, value: int | None, reasons: list[str]) -> int | None:
+    """`value` when the member can publish it (under 10**78, the schema's 78 digits), else None and a
+    reason: a 2**256 balance of a 0-decimals token is a reading to distrust, never a dead snapshot."""
+    if value is None or value < AMOUNT_LIMIT:
+        return value
+    reasons.append(f"{label} beyond 78 digits ({len(str(value))}): not a credible reading")
+    return None
 
 
 def _leg_reasons(label: str, leg: dict, issued: datetime) -> list[str]:
