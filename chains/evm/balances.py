@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from chains.base import BalanceReading, BlockRef, RpcAgreement
-from chains.errors import ChainConfigError, ChainDataError
+from chains.errors import ChainConfigError, ChainDataError, ChainError
 from chains.evm.adapter import EvmErc20Adapter
 from chains.evm.config import MAX_DECIMALS, EvmErc20Config
 from chains.evm.endpoint import BalanceState
@@ -52,9 +52,16 @@ class EvmBalanceAdapter:
 
     async def read_balances(self) -> BalanceReading:
         """The holders' balances at a confirmed block; ChainError subclasses as the supply read raises them."""
-        answers = await self._reader.at_lowest_pick(
-            lambda endpoint, block: endpoint.balances_at(block, self.token, self.holders)
-        )
+        try:
+            answers = await self._reader.at_lowest_pick(
+                lambda endpoint, block: endpoint.balances_at(block, self.token, self.holders)
+            )
+        except ChainError as exc:
+            # A single endpoint's errors name the reading and the block, not the chain (a provider's
+            # label does not say which chain it reads): add it, keeping the error's class.
+            if self.chain_id in exc.detail:
+                raise
+            raise type(exc)(f"{exc.detail} (on {self.chain_id})") from exc
         count = len(self._reader.config.rpc_urls)
         first_index, state = answers[0]
         for index, other in answers[1:]:
@@ -66,8 +73,8 @@ class EvmBalanceAdapter:
                 )
         if state.decimals is not None and state.decimals != self.decimals:
             raise ChainDataError(
-                f"{self.name}: decimals() is {state.decimals} on chain at block {state.block.number}, "
-                f"declared {self.decimals}; not rescaling"
+                f"{self.name}: decimals() is {state.decimals} on chain at block {state.block.number} on "
+                f"{self.chain_id}, declared {self.decimals}; not rescaling"
             )
         quorum = self._reader.quorum
         return BalanceReading(
