@@ -65,6 +65,7 @@ COMPLETE = {
     ],
     "/monitor": ["#monitor-deployments tbody tr"],
     "/reconciliation": ["#reconciliation-summary .card"],
+    "/providers": ["#providers-thresholds", "#providers tbody tr[data-state]", "#providers tbody th[scope=row]"],
     "/trust": ["#finality .value", "#guardians tbody tr", "#keys tbody tr"],
 }
 # The first screen of the overview: what it says, as of when, and who says so (issue 14).
