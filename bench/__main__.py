@@ -4,6 +4,7 @@ from bench import (
     aged_scan_bench,
     history_bench,
     monitor_bench,
+    providers_bench,
     scan_bench,
     snapshot_bench,
     supply_bench,
@@ -14,6 +15,7 @@ from bench import (
 
 if __name__ == "__main__":
     snapshot_bench.main()
+    providers_bench.main()
     verify_bench.main()
     aged_scan_bench.main()
     scan_bench.main()

@@ -18,6 +18,7 @@ from reserves.attestation.verify import verify_chain
     "name",
     [
         "snapshot_bench",
+        "providers_bench",
         "verify_bench",
         "aged_scan_bench",
         "scan_bench",
@@ -75,6 +76,19 @@ def test_snapshot_bench_runs_at_a_tiny_size(monkeypatch, capsys):
     snapshot_bench.main()
     out = capsys.readouterr().out
     assert "over 2 runs" in out and "reference: one Esplora GET round trip" in out and "ratio: a snapshot costs" in out
+
+
+def test_providers_bench_runs_at_a_tiny_size(monkeypatch, capsys):
+    """With and without the devnet's providers, interleaved on one devnet and worker (bench.stack)."""
+    from bench import providers_bench
+
+    monkeypatch.setattr(providers_bench, "ROUNDS", 2)
+    monkeypatch.setattr(providers_bench, "MEMBER_ROUNDS", 2)
+    providers_bench.main()
+    out = capsys.readouterr().out
+    assert "snapshot with the devnet's 3 providers (6 legs): median" in out and "over 2 runs" in out
+    assert "reference: the same snapshot without providers, interleaved" in out and "ratio: providers add" in out
+    assert "their member: build median" in out
 
 
 def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):
