@@ -37,7 +37,7 @@ def tier_lines(page: str) -> list[tuple[str, str]]:
     """(tier, its line's text) of the overview's reserves card."""
     card = section(page, 'id="area-reserves"', "</article>")
     found = re.findall(r'<li data-tier="([^"]+)">(.*?)</li>', card, flags=re.S)
-    return [(name, " ".join(re.sub(r"<[^>]+>", " ", text).split())) for name, text in found]
+    return [(name, " ".join(re.sub(r"<[^>]+>", "", text).split())) for name, text in found]
 
 
 def row(page: str, attribute: str, name: str) -> str:
@@ -96,7 +96,7 @@ def test_before_expiry_every_tier_is_in_band_and_both_contracts_active(run):
         assert cells(row(contracts, "data-contract", name))[6] == "active"
     assert 'id="tier-findings-none"' in before["/reserves"]
     lines = tier_lines(before["/"])
-    assert len(lines) == len(member["tiers"]) and all(text.endswith(", in band") for _, text in lines), lines
+    assert len(lines) == len(member["tiers"]) and all(text.endswith(": in band") for _, text in lines), lines
 
 
 def test_the_reserves_page_shows_the_member_as_signed(run):
@@ -154,8 +154,8 @@ def test_the_overview_has_one_line_per_tier_in_words(run):
     assert [name for name, _ in lines] == [t["name"] for t in member["tiers"]]
     for (_, text), t in zip(lines, member["tiers"]):
         words = "in band" if t["in_band"] else "outside its band"
-        want = f"{t['name']}: {as_percent(t['share_bp'])} against {as_percent(t['target_bp'])} ± "
-        assert text == f"{want}{as_percent(t['band_bp'])}, {words}"
+        target = as_percent(t["target_bp"]).rstrip("%")
+        assert text == f"{t['name']} {as_percent(t['share_bp'])}, target {target} ± {as_percent(t['band_bp'])}: {words}"
     assert dict(lines)["locked"].endswith("outside its band")
     card = section(page, 'id="area-reserves"', "</article>")
     assert '<span class="reason">outside its band</span>' in card  # the words, and the colour beside them
