@@ -24,7 +24,6 @@ NAV: list[tuple[str, str]] = [
     ("/prices", "Prices"),
     ("/monitor", "Monitor"),
     ("/reconciliation", "Reconciliation"),
-    ("/providers", "Providers"),
     ("/trust", "Trust"),
 ]
 

@@ -1,1 +1,0 @@
-"""Liquidity providers: their obligation and collateral read at confirmed blocks, valued, decided, recorded."""
