@@ -23,6 +23,7 @@ def parts(settings: Settings, db: Any, *, leading: bool = True, anchorer: Any = 
         snapshot_lock=asyncio.Lock(),
         devnet_guardians=[],
         anchorer=anchorer,
+        sources=SimpleNamespace(price=[]),  # the price job's adapters (none opened)
     )
 
 

@@ -20,6 +20,7 @@ from chains.base import (
 from chains.bitcoin.wallets import WalletSpec
 from chains.devnet.btc_wallet import DevnetWallets
 from chains.errors import ChainConfigError
+from chains.price.base import PriceAdapter
 from chains.registry import available_kinds, get_spec
 from tests.protocol_checks import assert_conforms, conforms, members
 
@@ -50,6 +51,8 @@ TABLES: dict[str, dict[str, Any]] = {
         "mint": SOLANA_MINT,
         "expected_decimals": 8,
     },
+    "price-ticker": {"pair": "BTC/USD", "format": "kraken", "url": "https://api.example"},
+    "price-feed": {"pair": "BTC/USD", "rpc_url": "https://rpc.example", "contract": EVM_TOKEN},
 }
 
 
@@ -63,16 +66,17 @@ async def test_spec_config_and_adapter_satisfy_the_protocols(kind: str) -> None:
     assert_conforms(spec, AdapterSpec)
     assert spec.kind == kind
     config = spec.parse_config("sample", dict(TABLES[kind]))
-    assert_conforms(config, SourceConfig)
+    reserve, price = spec.role == "reserve", spec.role == "price"
+    if not price:  # a price source has no max_age_seconds: the round judges its readings' age (reserves.prices)
+        assert_conforms(config, SourceConfig)
+        assert_conforms(config, ReserveSourceConfig if reserve else SupplySourceConfig)
     assert config.name == "sample"
-    reserve = spec.role == "reserve"
-    assert_conforms(config, ReserveSourceConfig if reserve else SupplySourceConfig)
     assert dataclasses.is_dataclass(config)
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.name = "changed"  # type: ignore[misc]  # frozen: the test checks it refuses
     adapter = spec.build(config)
     try:
-        assert isinstance(adapter, ReserveAdapter if reserve else SupplyAdapter)
+        assert isinstance(adapter, PriceAdapter if price else ReserveAdapter if reserve else SupplyAdapter)
         assert (adapter.kind, adapter.name) == (kind, "sample")
     finally:
         await adapter.aclose()
