@@ -57,13 +57,18 @@ def wait_for(base: str, proc, count: int, timeout: float = 90.0) -> dict:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"server exited with {proc.returncode}")
+        pause = 0.5  # this server keeps the default rate limits, which every test of the session shares
         try:
-            page = httpx.get(f"{base}/api/v1/attestations", params={"limit": 500}, timeout=5).json()
-            if len(page.get("items", [])) >= count:
-                return page
+            r = httpx.get(f"{base}/api/v1/attestations", params={"limit": 500}, timeout=5)
+            if r.status_code == 429:  # wait as told, so the next test's requests are not refused too
+                pause = min(float(r.headers.get("retry-after", "1")), 10.0)
+            else:
+                page = r.json()
+                if len(page.get("items", [])) >= count:
+                    return page
         except (httpx.HTTPError, ValueError):
             pass
-        time.sleep(0.2)
+        time.sleep(pause)
     pytest.fail(f"fewer than {count} attestations after {timeout} s")
 
 
