@@ -5,6 +5,7 @@ from bench import (
     history_bench,
     monitor_bench,
     price_bench,
+    providers_bench,
     scan_bench,
     snapshot_bench,
     supply_bench,
@@ -15,6 +16,7 @@ from bench import (
 
 if __name__ == "__main__":
     snapshot_bench.main()
+    providers_bench.main()
     verify_bench.main()
     aged_scan_bench.main()
     scan_bench.main()

@@ -294,3 +294,33 @@ class AdapterSpec(Protocol):
 
     @property
     def build(self) -> Callable[[Any], ReserveAdapter | SupplyAdapter]: ...
+
+
+@dataclass(frozen=True)
+class BalanceReading:
+    """Balances of declared holders on one chain at one confirmed block (collateral, positions).
+
+    `asset` is the token's address (EVM: 0x + 40 hex) or None for the chain's native coin;
+    `balances` are raw units in the holders' declared order and `total` their sum; `decimals` as
+    read on chain for a token, as declared for a native coin. `rpc` as in SupplyReading.
+    """
+
+    label: str
+    block: BlockRef
+    asset: str | None
+    holders: tuple[str, ...]
+    balances: tuple[int, ...]
+    total: int
+    decimals: int
+    rpc: RpcAgreement | None = None
+
+
+@runtime_checkable
+class BalanceAdapter(Protocol):
+    """Reads the balances it was configured with (chains.evm.balances)."""
+
+    name: str
+
+    async def read_balances(self) -> BalanceReading: ...
+
+    async def aclose(self) -> None: ...

@@ -10,6 +10,7 @@ from reserves.storage import (  # noqa: F401  (registers the tables on SQLModel.
     models,
     monitor_models,
     price_models,
+    provider_models,
     reconcile_models,
     supply_models,
     supply_series_models,

@@ -20,7 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from portal import deps
 from portal.allow import AllowHeader
-from portal.api import monitor, prices, reconcile
+from portal.api import monitor, prices, providers, reconcile
 from portal.api.admin import AdminController
 from portal.api.admin_schema import admin_schema_route
 from portal.api.attestations import AttestationController
@@ -115,6 +115,7 @@ def create_app(settings: Settings) -> Litestar:
             *monitor.ROUTES,
             *reconcile.ROUTES,
             *prices.ROUTES,
+            *providers.ROUTES,
             favicon,
             create_static_files_router(
                 path="/static", directories=[STATIC], file_system=StaticFileSystem(), include_in_schema=False

@@ -24,6 +24,7 @@ from reserves.proofs.setup import build_proof_service
 from reserves.read.event_feed import EventFeed
 from reserves.read.hot import HotView
 from reserves.read.prices import PriceService
+from reserves.read.providers import ProviderService
 from reserves.read.service import ReserveService
 from reserves.read.stream import EventHub
 from reserves.reconcile.service import ReconcileService
@@ -45,6 +46,7 @@ class Services:
     evidence: EvidenceService
     monitor: MonitorService
     reconcile: ReconcileService
+    providers: ProviderService
     webhooks: WebhookService
     webhook_keys: WebhookKeys
     stream: EventHub  # started and stopped by the app's lifespan
@@ -65,6 +67,7 @@ def build_services(db: Database, settings: Settings, online: OnlineSigner | None
         evidence=EvidenceService(db, settings.portal.evidence_cache_mib * 1024 * 1024),
         monitor=MonitorService(db, [s.name for s in settings.deployments if s.kind == EVM_KIND]),
         reconcile=ReconcileService(db, [s.name for s in settings.deployments]),
+        providers=ProviderService(db),
         webhooks=WebhookService(db, settings.webhooks, keys),
         webhook_keys=keys,
         stream=event_hub(db, settings),
@@ -106,6 +109,7 @@ DEPENDENCIES = {
     "evidence": _provider("evidence"),
     "monitor": _provider("monitor"),
     "reconcile": _provider("reconcile"),
+    "providers": _provider("providers"),
     "webhooks": _provider("webhooks"),
     "webhook_keys": _provider("webhook_keys"),
     "stream": _provider("stream"),
@@ -120,6 +124,7 @@ Proofs = NamedDependency[ProofService]
 Evidence = NamedDependency[EvidenceService]
 Monitor = NamedDependency[MonitorService]
 Reconcile = NamedDependency[ReconcileService]
+Providers = NamedDependency[ProviderService]
 Webhooks = NamedDependency[WebhookService]
 WebhookKeysDep = NamedDependency[WebhookKeys]
 Stream = NamedDependency[EventHub]

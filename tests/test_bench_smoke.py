@@ -19,6 +19,7 @@ from reserves.attestation.verify import verify_chain
     "name",
     [
         "snapshot_bench",
+        "providers_bench",
         "verify_bench",
         "aged_scan_bench",
         "scan_bench",
@@ -84,6 +85,19 @@ def test_snapshot_bench_runs_at_a_tiny_size(monkeypatch, capsys):
     sizes = [int(n) for n in re.findall(r"document (\d+) bytes", out)]
     assert len(sizes) == 3 and sizes[0] < sizes[1] < sizes[2], sizes  # the reference really is without them
     assert re.search(r"tiers member alone \(in-process, 2 contracts over \d+ UTXOs\): median \d+ us warm", out)
+
+
+def test_providers_bench_runs_at_a_tiny_size(monkeypatch, capsys):
+    """With and without the devnet's providers, interleaved on one devnet and worker (bench.stack)."""
+    from bench import providers_bench
+
+    monkeypatch.setattr(providers_bench, "ROUNDS", 2)
+    monkeypatch.setattr(providers_bench, "MEMBER_ROUNDS", 2)
+    providers_bench.main()
+    out = capsys.readouterr().out
+    assert "snapshot with the devnet's 3 providers (6 legs): median" in out and "over 2 runs" in out
+    assert "reference: the same snapshot without providers, interleaved" in out and "ratio: providers add" in out
+    assert "their member: build median" in out
 
 
 def test_aged_scan_bench_runs_at_a_tiny_size(monkeypatch, capsys):

@@ -21,7 +21,15 @@ FORBIDDEN = {"chains": {"reserves", "portal"}, "reserves": {"portal"}, "portal":
 INTERFACES = {"chains.base", "chains.errors", "chains.registry", "chains.hexes"}
 DOORS = {
     "chains.bitcoin.descriptors": {"reserves.proofs.library", "reserves.reconcile.run", "reserves.settings.tiers"},
-    "chains.bitcoin.wallets": {"reserves.reconcile.checks", "reserves.attestation.members.contracts"},
+    # Settings check a provider's Bitcoin addresses against its source's network with the parser the
+    # reserve sources' own declarations go through (embit lives behind it).
+    "chains.bitcoin.wallets": {
+        "reserves.reconcile.checks",
+        "reserves.attestation.members.contracts",
+        "reserves.settings.providers",
+    },
+    # Data only (genesis hashes, CAIP-2 ids): settings name the chain a provider's Bitcoin leg is on.
+    "chains.bitcoin.networks": {"reserves.settings.providers"},
     "chains.bitcoin.proofs.script_check": {"reserves.proofs.library"},
     "chains.bitcoin.proofs.signing": {"reserves.proofs.library"},
     "chains.bitcoin.spv": {"reserves.evidence.service"},
@@ -35,6 +43,11 @@ DOORS = {
     "chains.evm.anchor": {"reserves.worker.worker"},
     # The price adapters' protocol, reading and failure types: what a round needs to judge a source.
     "chains.price.base": {"reserves.prices.round", "reserves.jobs.prices"},
+    # Settings check a provider's EVM addresses (EIP-55) where the deployments' holders are checked.
+    "chains.evm.held": {"reserves.settings.providers"},
+    # A balance reading is no registered adapter kind (no reserve or supply role): the module that
+    # opens the providers' readers builds it, as the worker builds the anchor.
+    "chains.evm.balances": {"reserves.providers.sources"},
 }
 DEVNET_FEATURE = "reserves.devnet"
 

@@ -103,10 +103,7 @@ class DevnetEvm:
 
     def deploy(self) -> str:
         """Deploy ReserveToken(name, symbol, decimals) from the owner; returns its checksummed address."""
-        artifact = load_artifact(self._artifact_path)
-        args = encode(["string", "string", "uint8"], [self.name, self.symbol, self.decimals])
-        receipt = self._send({"data": artifact["bytecode"] + args.hex(), "gas": _DEPLOY_GAS})
-        self.contract = receipt["contract_address"]
+        self.contract = self.deploy_other(self.name, self.symbol, self.decimals)
         return self.contract
 
     def deploy_bytecode(self, init_code: str) -> str:
@@ -118,7 +115,21 @@ class DevnetEvm:
         """Send `data` to contract `to` from the owner (a mined block); returns the tx hash."""
         return self._send({"to": to, "data": data})["transaction_hash"]
 
-    def mint(self, to: str, amount: int, deposit_txid_hex: str, vout: int) -> str:
+    def deploy_other(self, name: str, symbol: str, decimals: int) -> str:
+        """Deploy another ReserveToken (a collateral token, say) without making it this chain's token."""
+        artifact = load_artifact(self._artifact_path)
+        args = encode(["string", "string", "uint8"], [name, symbol, decimals])
+        return self._send({"data": artifact["bytecode"] + args.hex(), "gas": _DEPLOY_GAS})["contract_address"]
+
+    def send_native(self, to: str, wei: int) -> str:
+        """Pay `wei` of the native coin from the owner to `to`; returns the tx hash."""
+        return self._send({"to": to, "value": wei})["transaction_hash"]
+
+    def native_balance(self, account: str) -> int:
+        with self.lock:
+            return int(self.tester.get_balance(account))
+
+    def mint(self, to: str, amount: int, deposit_txid_hex: str, vout: int, *, contract: str | None = None) -> str:
         """Mint `amount` units to `to` against Bitcoin output `txid:vout`; returns the tx hash.
 
         `deposit_txid_hex` is the txid as explorers show it (64 hex digits, optional 0x); it is
@@ -129,12 +140,13 @@ class DevnetEvm:
             raise DevnetEvmError("deposit txid must be 64 hex digits")
         data = encode(["address", "uint256", "bytes32", "uint32"], [to, amount, bytes.fromhex(txid), vout])
         sig = "mint(address,uint256,bytes32,uint32)"
-        return self._send({"to": self._token(), "data": selector(sig) + data.hex()})["transaction_hash"]
+        return self._send({"to": contract or self._token(), "data": selector(sig) + data.hex()})["transaction_hash"]
 
-    def burn(self, holder: str, amount: int, btc_address: str) -> str:
+    def burn(self, holder: str, amount: int, btc_address: str, *, contract: str | None = None) -> str:
         """Burn `amount` of `holder`'s units (holder must be a devnet account); returns the tx hash."""
         data = encode(["uint256", "string"], [amount, btc_address])
-        tx = {"from": holder, "to": self._token(), "data": selector("burn(uint256,string)") + data.hex()}
+        to = contract or self._token()
+        tx = {"from": holder, "to": to, "data": selector("burn(uint256,string)") + data.hex()}
         return self._send(tx)["transaction_hash"]
 
     def transfer(self, sender: str, to: str, amount: int) -> str:
@@ -163,9 +175,9 @@ class DevnetEvm:
         """`totalSupply()` in raw units at `block` (a number or tag), as the chain computes it."""
         return self._read_uint("totalSupply()", block)
 
-    def balance_of(self, account: str, block: int | str = "latest") -> int:
-        """`balanceOf(account)` in raw units."""
-        return self._read_uint("balanceOf(address)", block, encode(["address"], [account]).hex())
+    def balance_of(self, account: str, block: int | str = "latest", *, contract: str | None = None) -> int:
+        """`balanceOf(account)` in raw units (of this chain's token, or of `contract`)."""
+        return self._read_uint("balanceOf(address)", block, encode(["address"], [account]).hex(), contract)
 
     def reorg(self, depth: int) -> int:
         """Replace the newest `depth` blocks with `depth + 1` empty ones; returns the new head.
@@ -187,8 +199,8 @@ class DevnetEvm:
             raise DevnetEvmError("no ReserveToken deployed yet; call deploy() first")
         return self.contract
 
-    def _read_uint(self, signature: str, block: int | str, args_hex: str = "") -> int:
-        tx = {"from": self.owner, "to": self._token(), "data": selector(signature) + args_hex}
+    def _read_uint(self, signature: str, block: int | str, args_hex: str = "", contract: str | None = None) -> int:
+        tx = {"from": self.owner, "to": contract or self._token(), "data": selector(signature) + args_hex}
         with self.lock:
             number = block if isinstance(block, int) else self.rpc.resolve_block(block)
             return int(self.tester.call(tx, number), 16)

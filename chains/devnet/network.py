@@ -27,11 +27,12 @@ from litestar import Litestar
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.bridge import Bridge
-from chains.devnet.btc_wallet import CONTRACT_AFTER_HEIGHTS, KEYS_PER_WALLET, DevnetWallets
+from chains.devnet.btc_wallet import CONTRACT_AFTER_HEIGHTS, KEYS_PER_WALLET, DevnetWallets, WpkhWallet
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import StopServer, serve_in_thread
 from chains.devnet.prices import DevnetPrices, FeedContract, TickerApp
+from chains.devnet.providers import DevnetProviders
 from chains.devnet.reconcile_cases import make_broken_cases
 from chains.safety import clamp_recursion_limit
 
@@ -119,6 +120,7 @@ class Devnet:
     bridge: Bridge | None = None
     prices: DevnetPrices | None = None  # the exchange tickers and the feed contract on evms[0]
     ticker_url: str | None = None
+    providers: DevnetProviders | None = None  # with two EVM chains or more
     pending: list[PendingDeposit] = field(default_factory=list)
     releases: list[tuple[str, int]] = field(default_factory=list)
     contracts: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> funding outpoint
@@ -169,6 +171,16 @@ class Devnet:
             ticker_url=ticker[0],
             _stops=[stop_esplora, *[stop for _, stop in served], replica[1], ticker[1]],
         )
+        if len(evms) > 1:
+            net.providers = DevnetProviders(
+                chain,
+                evms[0],
+                evms[1],
+                deployment_name(0),
+                deployment_name(1),
+                RESERVE_SOURCE,
+                WpkhWallet("providers", 0),
+            )
         net._bootstrap()
         return net
 
@@ -184,6 +196,8 @@ class Devnet:
             address = self.chain.wallets.contract_address(name)
             txid = self.chain.send(address, value, from_wallet=self.chain.wallets.funding)
             self.contracts[name] = (txid, self._vout_paying(txid, address))
+        if self.providers is not None:
+            self.providers.fund_bitcoin(self.chain.wallets.funding)
         # The custodian mines one block paying the reserve: not counted until it matures.
         self.chain.mine(
             1, time=int(time.time()) - 60, to_address=self.chain.wallets.reserve_address("tr", COINBASE_INDEX)
@@ -194,6 +208,8 @@ class Devnet:
         self._bootstrap_held()
         if self.prices is not None:
             self.prices.tick()  # the feed's first round and the tickers' first prices
+        if self.providers is not None:
+            self.providers.fund_evm()
         for evm in self.evms:
             evm.mine(EVM_CONFIRMATIONS)
 
@@ -325,6 +341,10 @@ class Devnet:
             },
         ]
 
+    def provider_tables(self) -> list[dict]:
+        """The `[[providers]]` tables of the devnet's liquidity providers (chains/devnet/providers.py)."""
+        return [] if self.providers is None else self.providers.tables()
+
     @property
     def treasury(self) -> str:
         return self.evms[0].accounts[TREASURY_ACCOUNT]
@@ -349,6 +369,8 @@ class Devnet:
             self.bridge.step(self.rng)
         if self.prices is not None:
             self.prices.tick()
+        if self.providers is not None:
+            self.providers.step(self.rng)
         for evm in self.evms:
             evm.mine(1)
 

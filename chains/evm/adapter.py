@@ -63,7 +63,20 @@ class EvmErc20Adapter:
 
     async def read_supply(self) -> SupplyReading:
         """Total supply and held balances at a confirmed block; see the class docstring."""
-        count, quorum = len(self._endpoints), self.config.quorum or 1
+        count = len(self._endpoints)
+        answers = await self.at_lowest_pick(lambda endpoint, block: endpoint.read_at(block))
+        state = agreed_state(self.name, self.config.chain_id, answers, count, self.config.held)
+        return self._reading(state, RpcAgreement(count, len(answers), len(answers), self.quorum) if count > 1 else None)
+
+    @property
+    def quorum(self) -> int:
+        return self.config.quorum or 1
+
+    async def at_lowest_pick(self, read: Callable[[EvmEndpoint, Block], Awaitable[T]]) -> list[tuple[int, T]]:
+        """`read(endpoint, block)` on every endpoint that picked a confirmed block, all at the LOWEST
+        picked number: (index in rpc_urls, answer), at least `quorum` of them, else the error of
+        too few answers (see the class docstring)."""
+        count, quorum = len(self._endpoints), self.quorum
         picks = await self._each(lambda e: e.pick(), range(count))
         picked = {i: b for i, b in picks.items() if isinstance(b, Block)}
         failures = [f for f in picks.values() if isinstance(f, ChainError)]
@@ -71,18 +84,17 @@ class EvmErc20Adapter:
             raise too_few_answers(self.name, self.config.chain_id, None, failures, len(picked), count, quorum)
         number = min(block.number for block in picked.values())
 
-        async def read(endpoint: EvmEndpoint, block: Block) -> TokenState:
+        async def at(endpoint: EvmEndpoint, block: Block) -> T:
             if block.number != number:
                 block = await endpoint.get_block(number, f"eth_getBlockByNumber({number})")
-            return await endpoint.read_at(block)
+            return await read(endpoint, block)
 
-        states = await self._each(lambda e, i: read(e, picked[i]), sorted(picked), with_index=True)
-        answers = [(i, s) for i, s in states.items() if isinstance(s, TokenState)]
+        states = await self._each(lambda e, i: at(e, picked[i]), sorted(picked), with_index=True)
+        answers = [(i, s) for i, s in states.items() if not isinstance(s, ChainError)]
         failures += [f for f in states.values() if isinstance(f, ChainError)]
         if len(answers) < quorum:
             raise too_few_answers(self.name, self.config.chain_id, number, failures, len(answers), count, quorum)
-        state = agreed_state(self.name, self.config.chain_id, answers, count, self.config.held)
-        return self._reading(state, RpcAgreement(count, len(answers), len(answers), quorum) if count > 1 else None)
+        return answers
 
     async def aclose(self) -> None:
         """Close the HTTP sessions; the adapter must not be used afterwards."""

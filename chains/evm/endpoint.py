@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import aiohttp
+from eth_utils import to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.types import BlockParams
 
@@ -35,6 +37,16 @@ class Block:
     number: int
     hash: bytes
     timestamp: int
+
+
+@dataclass(frozen=True)
+class BalanceState:
+    """What one endpoint says declared holders own at `block`: raw units in declared order;
+    `decimals` read from the token (None for the native coin, whose decimals are declared)."""
+
+    block: Block
+    decimals: int | None
+    balances: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -93,23 +105,54 @@ class EvmEndpoint:
         If the hash changed (a reorg under us) the block is fetched again and the read retried
         once; a second change is a ChainDataError.
         """
+        block, values = await self._pinned(block, self._token_calls)
+        supply, decimals, *balances = values
+        self._check_decimals(decimals, block.number)
+        return TokenState(block=block, total_supply=supply, decimals=decimals, balances=tuple(balances))
+
+    async def balances_at(self, block: Block, token: str | None, holders: Sequence[str]) -> BalanceState:
+        """`decimals()` and `balanceOf` of every holder of `token` at `block.number` (None: the native
+        coin's `eth_getBalance`, decimals None), pinned and re-checked like `read_at`."""
+
+        def calls(number: int) -> list[Callable[[], Awaitable[int]]]:
+            if token is None:
+                return [partial(self._native_balance, h, number) for h in holders]
+            return [
+                partial(self._call_uint, DECIMALS_SELECTOR, "decimals()", number, token),
+                *(partial(self._call_uint, balance_of_data(h), f"balanceOf({h})", number, token) for h in holders),
+            ]
+
+        block, values = await self._pinned(block, calls)
+        if token is None:
+            return BalanceState(block=block, decimals=None, balances=tuple(values))
+        decimals, *balances = values
+        self._check_decimals(decimals, block.number)
+        return BalanceState(block=block, decimals=decimals, balances=tuple(balances))
+
+    async def _pinned(
+        self, block: Block, make_calls: Callable[[int], list[Callable[[], Awaitable[int]]]]
+    ) -> tuple[Block, list[int]]:
+        """The results of `make_calls(number)` made at `block.number`, with the block they were made at.
+
+        The hash is re-read after the calls: a change (a reorg under us) fetches the block again
+        and retries once; a second change is a ChainDataError.
+        """
         number = block.number
         for attempt in range(READ_ATTEMPTS):
             if attempt:
                 block = await self.get_block(number, f"eth_getBlockByNumber({number})")
-            values = await run_all(self._token_calls(number), self.concurrent)
+            values = await run_all(make_calls(number), self.concurrent)
             again = await self.get_block(number, f"eth_getBlockByNumber({number})")
             if again.hash == block.hash:
-                break
-        else:
-            raise ChainDataError(
-                f"{self.label}: block {number} changed hash during {READ_ATTEMPTS} reads "
-                "(chain reorganising under the confirmation depth)"
-            )
-        supply, decimals, *balances = values
+                return block, values
+        raise ChainDataError(
+            f"{self.label}: block {number} changed hash during {READ_ATTEMPTS} reads "
+            "(chain reorganising under the confirmation depth)"
+        )
+
+    def _check_decimals(self, decimals: int, number: int) -> None:
         if decimals > MAX_DECIMALS:
             raise ChainDataError(f"{self.label}: decimals() at block {number} is {decimals}, above {MAX_DECIMALS}")
-        return TokenState(block=block, total_supply=supply, decimals=decimals, balances=tuple(balances))
 
     async def get_block(self, ident: int | BlockParams, what: str) -> Block:
         raw = await self._rpc(what, lambda: self._w3.eth.get_block(ident))
@@ -134,8 +177,8 @@ class EvmEndpoint:
                 f"(block {number} picked)"
             )
 
-    async def _call_uint(self, data: str, what: str, number: int) -> int:
-        tx: Any = {"to": self.config.contract, "data": data}
+    async def _call_uint(self, data: str, what: str, number: int, to: str | None = None) -> int:
+        tx: Any = {"to": to or self.config.contract, "data": data}
         result = await self._rpc(f"{what} at block {number}", lambda: self._w3.eth.call(tx, block_identifier=number))
         # An ERC-20 getter returns exactly one ABI word; empty means no contract there, anything
         # else is not the function we asked for.
@@ -143,6 +186,14 @@ class EvmEndpoint:
             size = len(result) if isinstance(result, bytes) else type(result).__name__
             raise ChainDataError(f"{self.label}: {what} at block {number} returned {size} bytes, not 32")
         return int.from_bytes(result, "big")
+
+    async def _native_balance(self, holder: str, number: int) -> int:
+        what = f"eth_getBalance({holder}) at block {number}"
+        address = to_checksum_address(holder)
+        result = await self._rpc(what, lambda: self._w3.eth.get_balance(address, block_identifier=number))
+        if not _is_uint(result):
+            raise ChainDataError(f"{self.label}: {what} returned {result!r:.80}, not a number")
+        return result
 
     def _token_calls(self, number: int) -> list[Callable[[], Awaitable[int]]]:
         def call(data: str, what: str) -> Callable[[], Awaitable[int]]:

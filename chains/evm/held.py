@@ -9,9 +9,12 @@ from eth_utils import to_checksum_address
 
 from chains.base import HELD_CATEGORIES, HeldAddress
 from chains.deployment_table import deployment_error
+from chains.errors import ChainConfigError
 from chains.hexes import is_evm_address
 
 MAX_HELD = 100
+# Holders of one balance reading (chains.evm.balances), e.g. a liquidity provider's collateral addresses.
+MAX_HOLDERS = 20
 MAX_REASON = 200
 MAX_BRIDGE_NAME = 64  # as long as a deployment name may be
 _EXCLUSION_KEYS = {"address", "category", "reason", "bridge"}
@@ -25,6 +28,16 @@ def checksum_ok(address: str) -> bool:
     if digits.islower() or digits.isupper() or digits.isdigit():
         return True
     return to_checksum_address(address) == address
+
+
+def check_evm_address(label: str, key: str, address: object) -> str:
+    """`address` when it is 0x + 40 hex digits with a valid EIP-55 checksum (if mixed-case), else
+    ChainConfigError naming `label.key`."""
+    if not isinstance(address, str) or not is_evm_address(address):
+        raise ChainConfigError(f"{label}.{key}: not a 20-byte hex address (0x + 40 hex digits)")
+    if not checksum_ok(address):
+        raise ChainConfigError(f"{label}.{key}: mixed-case address with a bad EIP-55 checksum")
+    return address
 
 
 def parse_exclusions(name: str, raw: Any) -> tuple[HeldAddress, ...]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get
 from litestar.enums import MediaType
 
-from portal.deps import Hot, Monitor, Proofs, Reconcile, Service, Trust
+from portal.deps import Hot, Monitor, Proofs, Providers, Reconcile, Service, Trust
 from portal.pages.site import page, render
 from reserves.errors import InvalidInput, NotFound
 from reserves.read.tiers import TiersView
@@ -43,6 +43,10 @@ class AreaPages(Controller):
     @get("/reconciliation")
     async def reconciliation(self, request: Request, reconcile: Reconcile) -> Response[bytes]:
         return page(request, "pages/reconciliation.html", r=await reconcile.view(limit=RECONCILE_ITEMS))
+
+    @get("/providers")
+    async def providers(self, request: Request, providers: Providers) -> Response[bytes]:
+        return page(request, "pages/providers.html", lp=await providers.view())
 
     @get("/trust")
     async def trust(self, request: Request, trust: Trust, hot: Hot) -> Response[bytes]:

@@ -18,7 +18,7 @@ from litestar.enums import MediaType
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.conditional import cached
-from portal.deps import Hot, Monitor, Prices, Proofs, Reconcile
+from portal.deps import Hot, Monitor, Prices, Proofs, Providers, Reconcile
 from portal.pages.areas import tiers_view
 from portal.pages.site import page, render_for
 from reserves.read.areas import AreaSummaries, area_summaries
@@ -41,14 +41,23 @@ class DashboardController(Controller):
 
     @get("/")
     async def index(
-        self, request: Request, hot: Hot, proofs: Proofs, monitor: Monitor, reconcile: Reconcile, prices: Prices
+        self,
+        request: Request,
+        hot: Hot,
+        proofs: Proofs,
+        monitor: Monitor,
+        reconcile: Reconcile,
+        prices: Prices,
+        providers: Providers,
     ) -> Response[bytes]:
         view = await hot.dashboard()
         chart = hot.overview_chart()  # of the same rebuild as `view`
 
         async def read() -> AreaSummaries:
-            p, m, r = await asyncio.gather(proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE))
-            return area_summaries(p, m, r)
+            p, m, r, lp = await asyncio.gather(
+                proofs.status(), monitor.overview(), reconcile.view(limit=RECONCILE_NONE), providers.view()
+            )
+            return area_summaries(p, m, r, lp)
 
         areas = await area_lines(request.app).get(read)
         price = await area_lines(request.app, "price_line").get(

@@ -24,6 +24,7 @@ NAV: list[tuple[str, str]] = [
     ("/prices", "Prices"),
     ("/monitor", "Monitor"),
     ("/reconciliation", "Reconciliation"),
+    ("/providers", "Providers"),
     ("/trust", "Trust"),
 ]
 

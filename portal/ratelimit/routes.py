@@ -6,11 +6,12 @@
 | | `/api/v1/attestations` (list), |
 | | `.../pending`, an attestation's page `/attestations/{id}` (its checks run on two documents) |
 | `pages` | `/`, `/partials/...` and the area pages (`/reserves`, `/supply`, `/proofs`, `/attestations`, |
-| | `/monitor`, `/reconciliation`, `/trust`, `/prices`), rendered from the database |
+| | `/monitor`, `/reconciliation`, `/providers`, `/trust`, `/prices`), rendered from the database |
 | `signatures` | `POST /api/v1/attestations/{id}/signatures` (guardians) |
 | `admin` | `/admin/...` (and `admin_failures`, spent by each 401 answer) |
 | `static` | `/static/...` |
-| `api` | everything else: cheap GETs (`/badge.svg`, `/feed.atom`), `/healthz`, `/schema`, `POST /api/v1/challenges` |
+| `api` | everything else: cheap GETs (`/api/v1/providers`, `/badge.svg`, `/feed.atom`), `/healthz`, `/schema`, |
+| | `POST /api/v1/challenges` |
 
 `POST /api/v1/challenges` spends `api` before its body is read, and the `challenges` budgets once its
 nonce is valid (portal.api.proofs).
@@ -32,7 +33,17 @@ _EXACT = {
     "/static": STATIC,
     "/partials": PAGES,
     **dict.fromkeys(
-        ("/reserves", "/supply", "/proofs", "/attestations", "/monitor", "/reconciliation", "/trust", "/prices"),
+        (
+            "/reserves",
+            "/supply",
+            "/proofs",
+            "/attestations",
+            "/monitor",
+            "/reconciliation",
+            "/providers",
+            "/trust",
+            "/prices",
+        ),
         PAGES,
     ),
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reserves.attestation import formats, schema
 from reserves.attestation.arithmetic import Policy
@@ -90,6 +91,8 @@ class Inputs:
     rotation_reason: str | None = None
     statements: tuple[str, ...] = ()
     tiers: TierInputs | None = None
+    # The liquidity providers of a format that carries them (members/providers.py: ProvidersInput).
+    providers: Any = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from reserves.devnet.guardians import devnet_guardian_set
 from reserves.errors import ConfigError
 from reserves.settings.model import Settings
 from reserves.settings.prices import prices
+from reserves.settings.providers import providers
 from reserves.settings.sources import sources
 from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
 
@@ -41,6 +42,7 @@ def manifest(devnet: Devnet) -> dict[str, Any]:
         "mint_fee_bp": MINT_FEE_BP,
         "prices": {**DEVNET_PRICES, "sources": devnet.price_sources()},
         **devnet.tier_tables(),
+        "providers": devnet.provider_tables(),
     }
 
 
@@ -61,6 +63,7 @@ def apply(settings: Settings, data: Any) -> Settings:
         deployments = link_deployments(sources(data, "deployments", "supply", {}, settings.data_dir))
         tiers = parse_tiers({k: data[k] for k in ("tiers", "contracts") if k in data})
         check_against_wallets(tiers, reserve_wallets(reserves))
+        lps = providers(data, reserves, deployments)
     except ConfigError as exc:
         raise ConfigError(f"devnet manifest: {exc.detail}") from exc
     if settings.prices.enabled:
@@ -77,6 +80,7 @@ def apply(settings: Settings, data: Any) -> Settings:
         settings,
         reserves=tuple(reserves),
         deployments=tuple(deployments),
+        providers=lps,
         guardians=guardians,
         reconciliation=fees,
         prices=price,

@@ -34,10 +34,18 @@ class ReconcileSummary:
 
 
 @dataclass(frozen=True)
+class ProvidersSummary:
+    providers: int
+    counts: dict[str, int]  # per state: healthy, warning, liquidatable, unknown
+    lowest: str | None  # name of the provider with the lowest known ratio
+
+
+@dataclass(frozen=True)
 class AreaSummaries:
     proofs: ProofsSummary
     monitor: MonitorSummary
     reconciliation: ReconcileSummary
+    providers: ProvidersSummary | None = None
 
 
 def proofs_summary(status: dict[str, Any]) -> ProofsSummary:
@@ -70,6 +78,22 @@ def reconcile_summary(view: dict[str, Any]) -> ReconcileSummary:
     return ReconcileSummary(mints, burns, mints.get("unreconciled", 0) + burns.get("unreleased", 0))
 
 
-def area_summaries(proofs: dict[str, Any], monitor: dict[str, Any], reconcile: dict[str, Any]) -> AreaSummaries:
-    """From ProofService.status(), MonitorService.overview() and ReconcileService.view()."""
-    return AreaSummaries(proofs_summary(proofs), monitor_summary(monitor), reconcile_summary(reconcile))
+def providers_summary(view: dict[str, Any]) -> ProvidersSummary:
+    known = [p for p in view["providers"] if p["ratio_bp"] is not None]
+    lowest = min(known, key=lambda p: int(p["ratio_bp"]))["name"] if known else None
+    return ProvidersSummary(len(view["providers"]), dict(view["counts"]), lowest)
+
+
+def area_summaries(
+    proofs: dict[str, Any],
+    monitor: dict[str, Any],
+    reconcile: dict[str, Any],
+    providers: dict[str, Any] | None = None,
+) -> AreaSummaries:
+    """From ProofService.status(), MonitorService.overview(), ReconcileService.view() and ProviderService.view()."""
+    return AreaSummaries(
+        proofs_summary(proofs),
+        monitor_summary(monitor),
+        reconcile_summary(reconcile),
+        None if providers is None else providers_summary(providers),
+    )

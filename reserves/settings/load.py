@@ -35,6 +35,8 @@ from reserves.settings.model import (
     WorkerSettings,
 )
 from reserves.settings.prices import prices as price_settings
+from reserves.settings.providers import provider_policy
+from reserves.settings.providers import providers as provider_settings
 from reserves.settings.ratelimit import ratelimit as ratelimit_settings
 from reserves.settings.ratelimit import trusted_proxies
 from reserves.settings.sources import sources
@@ -127,6 +129,8 @@ _TOP_KEYS = {
     "prices",
     "tiers",
     "contracts",
+    "providers",
+    "provider_policy",
 }
 
 
@@ -172,8 +176,10 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         reserves=sources(data, "reserves", "reserve", env, base),
         deployments=link_deployments(sources(data, "deployments", "supply", env, base)),
         tiers=parse_tiers(data),
+        provider_policy=provider_policy(_table(data, "provider_policy")),
         config_path=path,
     )
+    settings = replace(settings, providers=provider_settings(data, settings.reserves, settings.deployments))
     forwarded = settings.portal.forwarded_allow_ips
     if forwarded is not None:  # both lists are trusted; '*' is refused in either
         proxies = (*settings.ratelimit.trusted_proxies, *trusted_proxies(forwarded, "portal.forwarded_allow_ips"))
@@ -184,6 +190,8 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
     if settings.devnet.enabled and (settings.reserves or settings.deployments):
         # Regtest coins must never be added to real reserves, nor devnet tokens to real supply.
         raise ConfigError("devnet.enabled: the devnet cannot be combined with [[reserves]] or [[deployments]]")
+    if settings.devnet.enabled and "providers" in data:
+        raise ConfigError("devnet.enabled: the devnet declares its own [[providers]]")
     networks = {r.config.network for r in settings.reserves}
     if len(networks) > 1:
         raise ConfigError(f"reserves: all sources must be on one Bitcoin network, got {', '.join(sorted(networks))}")

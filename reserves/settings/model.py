@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from chains.base import HeldAddress
+from reserves.attestation.collateral import Thresholds
 from reserves.attestation.members.guardians import GuardianSet
 from reserves.prices.aggregate import PricePolicy
+from reserves.settings.providers import ProviderSettings
 from reserves.settings.ratelimit import RateLimitSettings
 from reserves.settings.tiers import TiersSettings
 from reserves.settings.trust import AnchorSettings, ReplicaSettings, ScopeSettings, TimeseriesSettings
@@ -249,4 +251,7 @@ class Settings:
     tiers: TiersSettings = field(default_factory=TiersSettings)
     reserves: tuple[SourceSettings, ...] = ()
     deployments: tuple[SourceSettings, ...] = ()
+    # Liquidity providers (reserves.settings.providers) and the thresholds of their states.
+    providers: tuple[ProviderSettings, ...] = ()
+    provider_policy: Thresholds = field(default_factory=Thresholds)
     config_path: Path | None = None

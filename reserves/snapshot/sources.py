@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chains.registry import get_spec
+from reserves.providers.sources import ProviderReader, open_providers
 from reserves.settings.model import Settings, SourceSettings
 
 log = logging.getLogger(__name__)
@@ -27,27 +28,31 @@ class Source:
 
 @dataclass
 class Sources:
-    """The reserve sources, the supply deployments and the price sources of one process, in
+    """The reserve sources, the supply deployments, the price sources and the liquidity providers of one process, in
     configuration order."""
 
     reserve: list[Source] = field(default_factory=list)
     supply: list[Source] = field(default_factory=list)
     price: list[Source] = field(default_factory=list)
+    providers: list[ProviderReader] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings) -> Sources:
-        """An adapter for every `[[reserves]]`, `[[deployments]]` and `[[prices.sources]]` entry
-        (no chain is read yet)."""
+        """An adapter for every `[[reserves]]`, `[[deployments]]` and `[[prices.sources]]` entry and every
+        `[[providers]]` reading (no chain is read yet)."""
         return cls(
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.reserves],
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.deployments],
             [Source(s, get_spec(s.kind).build(s.config)) for s in settings.prices.sources],
+            open_providers(settings),
         )
 
     async def aclose(self) -> None:
         """Close every adapter; a failure to close one is logged, never raised."""
         await _aclose_all(self.reserve + self.supply + self.price)
-        self.reserve, self.supply, self.price = [], [], []
+        for provider in self.providers:
+            await provider.aclose()
+        self.reserve, self.supply, self.price, self.providers = [], [], [], []
 
 
 async def _aclose_all(sources: Iterable[Source]) -> None:

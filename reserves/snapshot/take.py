@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Any
 
 from reserves.attestation import Entries, Header, ReserveResult, ReserveSetRef, SupplyResult, envelope
 from reserves.attestation.arithmetic import format_timestamp as ar_format
+from reserves.attestation.members import providers as lp_member
 from reserves.attestation.members import signers
 from reserves.errors import ReservesError
+from reserves.providers import record as lp_record
+from reserves.providers.price import snapshot_price
+from reserves.providers.read import read_providers
 from reserves.snapshot import build as attest
 from reserves.snapshot import faults, store
 from reserves.snapshot.context import SnapshotContext
@@ -51,6 +56,24 @@ def _supply_input(o: Outcome) -> SupplyResult:
     )
 
 
+async def _record_providers(session, ctx: SnapshotContext, att_id, header: Header, latest, results, price) -> None:
+    """The `providers` member of this snapshot, stored with its attestation and its state changes queued.
+
+    Until the attestation format that carries the member is current, it is built here from the same
+    inputs and stored beside the attestation (reserves.providers.record); the states before are
+    those stored with the attestation before.
+    """
+    given = lp_member.ProvidersInput(
+        tuple(results),
+        ctx.settings.provider_policy,
+        price,
+        await lp_record.previous_states(session, None if latest is None else latest.id),
+    )
+    issued = header.issued_at
+    made = lp_member.member(given, issued)
+    await lp_record.record(session, attestation_id=att_id, sequence=header.sequence, issued=issued, member=made)
+
+
 class ClockWentBackwards(ReservesError):
     """The host clock reads earlier than the newest attestation's issued_at."""
 
@@ -76,7 +99,14 @@ async def take_snapshot(
     A crash anywhere before the commit leaves nothing behind.
     """
     s, reserve_set = ctx.settings, ctx.reserve_set
-    reserves, supply = await read_sources(ctx.sources, s.schedule.source_timeout_seconds)
+    timeout = s.schedule.source_timeout_seconds
+    # Providers are read with the reserves and the supply, under the same deadline, and valued with
+    # the price of this snapshot.
+    (reserves, supply), lp_results, price = await asyncio.gather(
+        read_sources(ctx.sources, timeout),
+        read_providers(ctx.sources.providers, timeout),
+        snapshot_price(ctx.db, s, now or datetime.now(timezone.utc)),
+    )
     supply = await block_monitored(ctx.db, supply)
     tiers = await tier_inputs(s.tiers, reserves, s.schedule.source_timeout_seconds)
     faults.crash_point("after_read")
@@ -129,6 +159,8 @@ async def take_snapshot(
             document = signers.sign(body, att_id, engine, replaced)
             faults.crash_point("after_sign")
             await store.store_attestation(session, att_id, body, document, previous, issued)
+            if ctx.sources.providers:
+                await _record_providers(session, ctx, att_id, header, latest, lp_results, price)
             faults.crash_point("before_commit")
         faults.crash_point("after_commit")
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])

@@ -25,6 +25,7 @@ KINDS = (
     "proof_expiring",
     "tier_band_crossed",
     "contract_changed",
+    "provider_state_changed",
     "webhook_disabled",
 )
 # The operator's own events: in the outbox and the audit log, never in a public answer or stream.

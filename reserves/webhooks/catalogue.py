@@ -34,6 +34,7 @@ _TYPES = {
     "proof_expiring": "proof.expiring",
     "tier_band_crossed": "tier.band_crossed",
     "contract_changed": "contract.changed",
+    "provider_state_changed": "provider.state_changed",
 }
 MONITOR_TYPES = {
     "supply_mismatch": "supply.mismatch",
@@ -59,6 +60,7 @@ TYPES: tuple[str, ...] = (
     "proof.expiring",
     "tier.band_crossed",
     "contract.changed",
+    "provider.state_changed",
 )
 # Operator-only kinds: kept in the outbox and the audit log, never streamed or sent.
 PRIVATE_KINDS = OPERATOR_KINDS

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from chains.base import BlockRef, ReserveReading, SupplyReading, Utxo
+from chains.base import BalanceReading, BlockRef, ReserveReading, SupplyReading, Utxo
 from chains.errors import ChainError
 
 BTC_CHAIN = "bip122:0f9188f13cb7b2c71f2a335e3a4fc328"
@@ -77,6 +77,28 @@ class ScriptedSupplyAdapter:
         if self.error is not None:
             raise self.error
         return self.reading
+
+    async def aclose(self) -> None:
+        return None
+
+
+@dataclass
+class ScriptedBalanceAdapter:
+    """Test double of chains.evm.balances.EvmBalanceAdapter: `raw` (one holder's balance) on `chain` at
+    a block of now, or raises `error`. For figures no chain holds on cue (beyond 2**64, at once)."""
+
+    name: str
+    chain: str
+    raw: int
+    decimals: int
+    error: Exception | None = None
+
+    async def read_balances(self) -> BalanceReading:
+        if self.error is not None:
+            raise self.error
+        block = BlockRef(self.chain, 50, "0x" + "cd" * 32, datetime.now(timezone.utc).replace(microsecond=0))
+        holder = "0x" + "ab" * 20
+        return BalanceReading(self.name, block, None, (holder,), (self.raw,), self.raw, self.decimals)
 
     async def aclose(self) -> None:
         return None

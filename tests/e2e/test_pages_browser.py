@@ -68,6 +68,7 @@ COMPLETE = {
     ],
     "/monitor": ["#monitor-deployments tbody tr"],
     "/reconciliation": ["#reconciliation-summary .card"],
+    "/providers": ["#providers-thresholds", "#providers tbody tr[data-state]", "#providers tbody th[scope=row]"],
     "/trust": ["#finality .value", "#guardians tbody tr", "#keys tbody tr"],
     "/prices": ["#price-now .num", "#price-sources tbody tr[data-source]", "#price-day tbody tr"],
 }

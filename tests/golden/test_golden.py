@@ -82,6 +82,8 @@ ADDED = {
     "/api/v1/prices/history",
     # Issue 15: the reserve tiers and locked contracts.
     "/api/v1/reserves/tiers",
+    # Issue 15: the liquidity providers' ratios and states.
+    "/api/v1/providers",
 }
 # Re-documented routes and what of their documentation changed: the list of event kinds (issue 12);
 # /healthz became liveness only (issue 13: its answers are the same JSON object, now {"status": "ok"}).

@@ -51,9 +51,11 @@ class RigPortal:
 
 
 @contextmanager
-def rig_portal(data_dir: Path) -> Iterator[RigPortal]:
+def rig_portal(data_dir: Path, db_url: str | None = None) -> Iterator[RigPortal]:
+    """The web role and the rig on the embedded SQLite file in `data_dir`, or on `db_url`."""
     base = default_settings(data_dir)
-    settings = replace(base, devnet=replace(base.devnet, enabled=False), ratelimit=ROOMY_LIMITS)
+    database = base.database if db_url is None else replace(base.database, url=db_url)
+    settings = replace(base, devnet=replace(base.devnet, enabled=False), ratelimit=ROOMY_LIMITS, database=database)
     with TestClient(create_app(settings)) as client:  # migrates the database at start
         rig = Rig(open_database(settings.database.url), settings, SigningKey(os.urandom(32)))
         rig.reserve_sources = [source(ScriptedReserveAdapter("cold", reserve_reading("cold", RESERVES)), "reserve")]

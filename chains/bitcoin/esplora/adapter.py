@@ -12,6 +12,7 @@ from chains.bitcoin.consistency import BestChainCache, Claim, check_claims
 from chains.bitcoin.esplora.client import EsploraBlock, EsploraClient
 from chains.bitcoin.esplora.config import KIND, BitcoinEsploraConfig, parse_config
 from chains.bitcoin.esplora.history import check_height, reserves_at
+from chains.bitcoin.networks import GENESIS, chain_id
 from chains.bitcoin.scan import gather, wallet_addresses
 from chains.errors import ChainDataError
 from chains.registry import Spec
@@ -25,14 +26,6 @@ __all__ = [
     "chain_id",
     "parse_config",
 ]
-
-# Genesis block hashes (display order) of the networks we accept; CAIP-2 uses the first 32 chars.
-GENESIS = {
-    "main": "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
-    "test": "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
-    "signet": "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
-    "regtest": "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
-}
 
 # Immutable facts remembered across reads (a txid is a coinbase or not; a block's median time),
 # dropped whole beyond this many entries.
@@ -53,11 +46,6 @@ async def until_tip_holds(read_once: Callable[[], Awaitable[ReserveReading | Non
         f"tip moved during the scan on each of {READ_ATTEMPTS} attempts (blocks arriving fast or "
         "a reorg); no reading returned rather than one mixing two chain states"
     )
-
-
-def chain_id(network: str) -> str:
-    """CAIP-2 id of a Bitcoin network: `bip122:` + first 32 hex chars of its genesis hash."""
-    return "bip122:" + GENESIS[network][:32]
 
 
 class BitcoinEsploraAdapter:

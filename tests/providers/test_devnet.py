@@ -1,0 +1,83 @@
+"""Providers on the devnet over real HTTP: lp-drift's collateral moved across each line and back,
+states with hysteresis on recovery only, one `provider.state_changed` event per change, the API
+(hostile parameters included) and the page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from chains.devnet.providers import DRIFT_ACCOUNT, DRIFT_OBLIGATION_SAT, usd_units_at
+from reserves.storage.engine_models import EngineEventRow
+from tests.world import world
+
+
+def set_drift(w, bp: int) -> None:
+    """lp-drift's USDd collateral worth `bp` of its obligation at the devnet price, confirmed."""
+    lps, l2 = w.devnet.providers, w.devnet.evms[1]
+    holder = l2.accounts[DRIFT_ACCOUNT]
+    now, want = l2.balance_of(holder, contract=lps.usd), usd_units_at(bp, DRIFT_OBLIGATION_SAT) + 100
+    if want > now:
+        l2.mint(holder, want - now, "00" * 32, 0, contract=lps.usd)
+    elif want < now:
+        l2.burn(holder, now - want, "x", contract=lps.usd)
+    l2.mine(3)
+
+
+def drift(w) -> dict:
+    w.snapshot(ticks=0)
+    return next(p for p in w.client.get("/api/v1/providers").json()["providers"] if p["name"] == "lp-drift")
+
+
+def events(w) -> list[dict]:
+    async def read():
+        async with w.db.sessions() as s:
+            rows = (await s.exec(select(EngineEventRow).where(EngineEventRow.kind == "provider_state_changed"))).all()
+            return [json.loads(r.payload) for r in rows]
+
+    return [e for e in w.call(read) if e["provider"] == "lp-drift"]
+
+
+@pytest.mark.timeout(600)
+def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_path):
+    path = [
+        (16_000, "healthy", None),
+        (14_000, "warning", None),
+        (15_050, "warning", None),  # above 150 % but inside the band: no recovery, no event
+        (11_000, "liquidatable", "5000000"),
+        (12_050, "liquidatable", "5000000"),  # inside the band above 120 %
+        (12_500, "warning", None),
+        (15_500, "healthy", None),
+    ]
+    with world(tmp_path) as w:
+        seen = []
+        for bp, state, penalty in path:
+            set_drift(w, bp)
+            p = drift(w)
+            assert (bp, p["state"], p["penalty_sat"]) == (bp, state, penalty), p
+            assert int(p["ratio_bp"]) in (bp, bp - 1)  # floor of a value rounded down
+            assert p["collateral"]["height"] is not None and p["collateral"]["chain_id"] == "eip155:31338"
+            seen.append(state)
+        changes = [(e["from"], e["to"]) for e in events(w)]
+        assert changes == [
+            (None, "healthy"),
+            ("healthy", "warning"),
+            ("warning", "liquidatable"),
+            ("liquidatable", "warning"),
+            ("warning", "healthy"),
+        ]
+        listing = w.client.get("/api/v1/providers").json()
+        assert {p["name"] for p in listing["providers"]} == {"lp-drift", "lp-native", "lp-steady"}
+        assert listing["attestation"]["path"].startswith("/api/v1/attestations/")
+        assert listing["price"]["source"] == "devnet-fixed-price-stub"
+        assert w.client.get("/api/v1/providers?state=healthy").json()["providers"][0]["state"] == "healthy"
+        for hostile in ("solvent", "HEALTHY", "healthy%00", "x" * 5000, "' OR 1=1 --"):
+            r = w.client.get("/api/v1/providers", params={"state": hostile})
+            assert r.status_code == 400 and r.json()["error"]["code"] in ("invalid_state", "invalid_input"), r.text
+        page = w.client.get("/providers")
+        assert page.status_code == 200
+        assert "<caption>Liquidity providers" in page.text and 'scope="row">lp-drift' in page.text
+        assert "healthy" in page.text and "Penalty on a default" in page.text
+        assert 'href="/providers"' in w.client.get("/").text
