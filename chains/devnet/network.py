@@ -180,6 +180,7 @@ class Devnet:
                 deployment_name(1),
                 RESERVE_SOURCE,
                 WpkhWallet("providers", 0),
+                random.Random(seed + 2),  # its own: the rest of the devnet's seeded sequence does not change
             )
         net._bootstrap()
         return net
@@ -370,7 +371,7 @@ class Devnet:
         if self.prices is not None:
             self.prices.tick()
         if self.providers is not None:
-            self.providers.step(self.rng)
+            self.providers.step()
         for evm in self.evms:
             evm.mine(1)
 

@@ -53,6 +53,7 @@ class DevnetProviders:
     l2_name: str
     reserve_source: str
     wallet: WpkhWallet
+    rng: random.Random
     usd: str = ""
 
     def fund_bitcoin(self, funding: WpkhWallet) -> None:
@@ -71,8 +72,9 @@ class DevnetProviders:
             self.l1.transfer(seller, self.l1.accounts[POSITION_ACCOUNT], amount)
         self.l2.send_native(NATIVE_HOLDER, NATIVE_COLLATERAL_WEI)
 
-    def step(self, rng: random.Random) -> None:
+    def step(self) -> None:
         """Sometimes move lp-drift's collateral by 3 % to 12 % of its obligation, within its band."""
+        rng = self.rng
         if rng.random() >= 0.35:
             return
         holder = self.l2.accounts[DRIFT_ACCOUNT]

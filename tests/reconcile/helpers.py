@@ -17,12 +17,16 @@ def _address(topic: str) -> str:
 
 
 def event_rows(deployment: str, evm, first_block: int = 0) -> list[SupplyEventRow]:
-    """Every Transfer/Mint/Burn log of the devnet token from `first_block` to the head, as monitor rows."""
+    """Every Transfer/Mint/Burn log of the devnet token from `first_block` to the head, as monitor rows. Logs of
+    other contracts on the same chain (a provider's collateral token mints too) are not the token's events."""
+    token = evm.contract.lower()
     rows = []
     for number in range(first_block, evm.head() + 1):
         block = evm.tester.get_block_by_number(number)
         for tx_hash in block["transactions"]:
             for entry in evm.tester.get_transaction_receipt(tx_hash)["logs"]:
+                if entry["address"].lower() != token:
+                    continue
                 row = _row(deployment, entry)
                 if row is not None:
                     rows.append(row)
