@@ -11,12 +11,14 @@ from datetime import datetime, timezone
 
 from bench.stack import devnet_worker
 from reserves.attestation.arithmetic import format_timestamp
+from reserves.attestation.collateral import PAIR, Price
 from reserves.attestation.members import providers as lp_member
-from reserves.providers.price import devnet_price_stub
+from reserves.jobs.prices import price_job
 from reserves.providers.read import read_providers
 from reserves.snapshot.take import take_snapshot
 
 ROUNDS = 20
+BENCH_PRICE_E8 = 6_700_000_000_000  # 67,000 USD per BTC: the member's own cost, apart from the oracle's
 MEMBER_ROUNDS = 200
 
 
@@ -31,6 +33,8 @@ async def _run() -> None:
         if not readers:
             raise SystemExit("the devnet declares no providers: nothing to measure")
         timeout = ctx.settings.schedule.source_timeout_seconds
+        # One round of the oracle first, as the worker's price job does, so USD collateral is valued.
+        await price_job(worker.db, ctx.settings.prices, [src.adapter for src in ctx.sources.price])
         with_lp: list[float] = []
         without: list[float] = []
         reads: list[float] = []
@@ -47,7 +51,8 @@ async def _run() -> None:
             results = await read_providers(readers, timeout)
             reads.append(time.perf_counter() - t)
         now = datetime.now(timezone.utc).replace(microsecond=0)
-        given = lp_member.ProvidersInput(tuple(results), ctx.settings.provider_policy, devnet_price_stub(now))
+        price = Price(PAIR, BENCH_PRICE_E8, now, True, "bench fixed price")
+        given = lp_member.ProvidersInput(tuple(results), ctx.settings.provider_policy, price)
         made = lp_member.member(given, now)
         builds = []
         for _ in range(MEMBER_ROUNDS):

@@ -7,6 +7,7 @@ decide when the devnet moves and when a snapshot is taken.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from portal.app import create_app
 from reserves.devnet.guardians import cosign
 from reserves.devnet.process import DevnetProcess
 from reserves.jobs.monitor import evm_deployments, monitor_job
+from reserves.jobs.prices import price_job
 from reserves.jobs.reconcile import build_setup, reconcile_job
 from reserves.settings.load import default_settings
 from reserves.settings.model import Settings
@@ -51,6 +53,11 @@ def devnet_settings(data_dir: Path, devnet: DevnetProcess, **changes: Any) -> Se
     return replace(base, devnet=replace(base.devnet, url=devnet.url, wait_seconds=30.0), **changes)
 
 
+# How often `snapshot` runs a price round: well inside the devnet's price max_age (60 s), so the
+# providers' USD collateral is valued at every snapshot; a test that moves the price calls `prices()`.
+PRICE_ROUND_SECONDS = 20.0
+
+
 @dataclass
 class World:
     """A web app client, its worker and the devnet they both read."""
@@ -58,6 +65,7 @@ class World:
     client: TestClient
     worker: Worker
     devnet_process: DevnetProcess
+    priced_at: float = float("-inf")  # time.monotonic() of the last price round run by `prices`
 
     @property
     def devnet(self):
@@ -92,10 +100,21 @@ class World:
         """One run of the worker's reconciliation job."""
         self.call(reconcile_job, self.db, build_setup(self.settings))
 
+    def prices(self, *, if_older_than: float = 0.0) -> None:
+        """One round of the worker's price job (over the devnet's tickers and feed), when prices are on
+        and the last round this world ran is older than `if_older_than` seconds."""
+        if not self.settings.prices.enabled or time.monotonic() - self.priced_at < if_older_than:
+            return
+        adapters = [src.adapter for src in self.worker.sources.price]
+        self.call(price_job, self.db, self.settings.prices, adapters)
+        self.priced_at = time.monotonic()
+
     def snapshot(self, ticks: int = 1, cosign_it: bool = True) -> dict:
-        """Advance the devnet, take one attestation and (as the worker's job does) let the devnet's
-        guardians co-sign it; returns the envelope as the API serves it."""
+        """Advance the devnet, run a price round (the worker's price job runs every few seconds), take
+        one attestation and (as the worker's job does) let the devnet's guardians co-sign it; returns
+        the envelope as the API serves it."""
         self.tick(ticks)
+        self.prices(if_older_than=PRICE_ROUND_SECONDS)
         env = self.call(take_snapshot, self.worker.context)
         if cosign_it:
             self.call(cosign, self.worker.db, self.worker.devnet_guardians)

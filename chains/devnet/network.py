@@ -159,6 +159,7 @@ class Devnet:
                 (_advertised(replica[0], advertise_host), replica[1]),
             )
         bridge = Bridge(evms[0], evms[BRIDGED_INDEX]) if len(evms) > BRIDGED_INDEX else None
+        market = DevnetPrices(tickers, FeedContract(evms[0]), random.Random(seed + 1))
         net = cls(
             chain,
             evms,
@@ -167,7 +168,7 @@ class Devnet:
             random.Random(seed),
             replica_url=replica[0],
             bridge=bridge,
-            prices=DevnetPrices(tickers, FeedContract(evms[0]), random.Random(seed + 1)),
+            prices=market,
             ticker_url=ticker[0],
             _stops=[stop_esplora, *[stop for _, stop in served], replica[1], ticker[1]],
         )
@@ -181,6 +182,7 @@ class Devnet:
                 RESERVE_SOURCE,
                 WpkhWallet("providers", 0),
                 random.Random(seed + 2),  # its own: the rest of the devnet's seeded sequence does not change
+                market,
             )
         net._bootstrap()
         return net

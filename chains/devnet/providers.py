@@ -3,7 +3,9 @@
 - `lp-drift` provides 0.5 BTC (regtest addresses) against a USD stablecoin (`USDd`, 6 decimals,
   a second ReserveToken deployed on devnet-l2); the driver mints and burns its collateral from the
   devnet's seeded RNG so its ratio wanders between about 105 % and 175 % at the devnet's price,
-  crossing the 150 % and 120 % lines now and then.
+  crossing the 150 % and 120 % lines now and then. Its band is kept at the devnet market's price
+  (chains/devnet/prices.py), the "true" price the oracle's tickers quote, so the price's own walk
+  moves the ratio too.
 - `lp-steady` provides 0.3 BTC against 0.6 BTC of collateral, both at regtest addresses (200 %).
 - `lp-native` provides an on-chain position (the RBTC its account holds on devnet-ethereum, about
   0.26) against the native coin of devnet-l2, declared as BTC with 18 decimals (as on a chain whose native coin is BTC).
@@ -21,10 +23,9 @@ from typing import Any
 from chains.devnet.bitcoin import RegtestChain
 from chains.devnet.btc_wallet import WpkhWallet
 from chains.devnet.evm import DevnetEvm
+from chains.devnet.prices import DevnetPrices
 
 USD_DECIMALS = 6
-# The devnet's fixed price (reserves.providers.price.DEVNET_PRICE_E8): 97,123.45 USD per BTC.
-PRICE_CENTS = 9_712_345
 DRIFT_OBLIGATION_SAT = 50_000_000
 STEADY_OBLIGATION_SAT, STEADY_COLLATERAL_SAT = 30_000_000, 60_000_000
 NATIVE_POSITION_UNITS = 20_000_000  # 0.2 RBTC (8 decimals) held by the provider on devnet-ethereum
@@ -36,10 +37,9 @@ DRIFT_ACCOUNT, POSITION_ACCOUNT = 6, 9
 NATIVE_HOLDER = "0x00000000000000000000000000000000c011a7e2"
 
 
-def usd_units_at(bp: int, obligation_sat: int) -> int:
-    """USDd units (6 decimals) worth `bp` basis points of `obligation_sat` at the devnet's price."""
-    cents = obligation_sat * PRICE_CENTS * bp // (10**8 * 10_000)
-    return cents * 10 ** (USD_DECIMALS - 2)
+def usd_units_at(bp: int, obligation_sat: int, price_e8: int) -> int:
+    """USDd units (6 decimals) worth `bp` basis points of `obligation_sat` at `price_e8` (USD per BTC x 10**8)."""
+    return obligation_sat * price_e8 * bp // (10**8 * 10_000 * 10 ** (8 - USD_DECIMALS))
 
 
 @dataclass
@@ -54,6 +54,7 @@ class DevnetProviders:
     reserve_source: str
     wallet: WpkhWallet
     rng: random.Random
+    market: DevnetPrices  # the devnet's "true" BTC price, which the oracle's sources quote
     usd: str = ""
 
     def fund_bitcoin(self, funding: WpkhWallet) -> None:
@@ -65,7 +66,7 @@ class DevnetProviders:
         """Deploy USDd and give lp-drift its collateral; move an RBTC position (bought from the customer
         holding most, so the supply does not change) to lp-native and pay its native collateral."""
         self.usd = self.l2.deploy_other("Devnet USD", "USDd", USD_DECIMALS)
-        self._mint_usd(usd_units_at(DRIFT_START_BP, DRIFT_OBLIGATION_SAT))
+        self._mint_usd(self._usd(DRIFT_START_BP))
         seller = max(self.l1.accounts[1:5], key=self.l1.balance_of)
         amount = min(NATIVE_POSITION_UNITS, self.l1.balance_of(seller))
         if amount:
@@ -79,12 +80,20 @@ class DevnetProviders:
             return
         holder = self.l2.accounts[DRIFT_ACCOUNT]
         now = self.l2.balance_of(holder, contract=self.usd)
-        change = usd_units_at(rng.randrange(300, 1200), DRIFT_OBLIGATION_SAT)
-        low, high = (usd_units_at(bp, DRIFT_OBLIGATION_SAT) for bp in (DRIFT_LOW_BP, DRIFT_HIGH_BP))
+        change = self._usd(rng.randrange(300, 1200))
+        low, high = (self._usd(bp) for bp in (DRIFT_LOW_BP, DRIFT_HIGH_BP))
         if rng.random() < 0.5 and now - change >= low:
             self.l2.burn(holder, change, "collateral withdrawn", contract=self.usd)
         elif now + change <= high:
             self._mint_usd(change)
+
+    def price_e8(self) -> int:
+        """The market's BTC price now, in USD x 10**8."""
+        return int(self.market.true_price * 10**8)
+
+    def _usd(self, bp: int) -> int:
+        """USDd units worth `bp` of lp-drift's obligation at the market's price now."""
+        return usd_units_at(bp, DRIFT_OBLIGATION_SAT, self.price_e8())
 
     def _mint_usd(self, units: int) -> None:
         self.l2.mint(self.l2.accounts[DRIFT_ACCOUNT], units, "00" * 32, 0, contract=self.usd)

@@ -156,7 +156,8 @@ def build_scheduler(worker: Any) -> JobScheduler:
         now + EVIDENCE_DELAY,
     )
     if s.prices.enabled:
-        # The median price oracle: its own interval; prices never enter the snapshot or the ratio.
+        # The median price oracle, on its own interval. Prices never enter the ratio; a snapshot values
+        # providers' USD collateral with the newest round (reserves.providers.price).
         adapters = [src.adapter for src in worker.sources.price]
         add("prices", partial(price_job, db, s.prices, adapters), s.prices.interval_seconds, now)
     if s.devnet.enabled:

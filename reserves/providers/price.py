@@ -1,35 +1,52 @@
-"""The BTC price a snapshot values non-BTC collateral with: THE ONE PLACE the price oracle plugs in.
+"""The BTC price a snapshot values non-BTC collateral with: the price oracle's newest round.
 
-Until the oracle (issue 15, "Price oracle") lands, `snapshot_price` answers with
-`DEVNET_PRICE_STUB` on the devnet and with None elsewhere, so USD collateral is `unknown` on a real
-deployment instead of being valued with a made-up price. To plug the oracle in: make
-`snapshot_price` return the oracle's aggregate of this snapshot as a `collateral.Price` (pair
-"BTC-USD", price_e8 = USD per BTC times 10**8, its time, `fresh` as the oracle decides, its source
-name), or None when the oracle has none.
+`snapshot_price` reads the newest stored round of `[prices].pair` at or before the snapshot
+(reserves.prices.lookup.price_at) and hands it to the providers member as a `collateral.Price`:
+pair "BTC-USD", `price_e8` (USD per BTC times 10**8, floored), the round's time, and `fresh` only
+when the round kept its quorum (`status` "fresh") and is at most `max_age` before the snapshot. A
+stale or old round is still passed on, marked not fresh, so the member says which price it refused
+and why; with no round at all (or a round that kept no source) the member has no price. Either way
+a USD collateral is then `unknown`: never valued with a price no quorum said.
+
+With no price source configured there is no price, and USD collateral is `unknown`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reserves.attestation.collateral import PAIR, Price
-from reserves.settings.model import Settings
+from reserves.prices.lookup import price_at
+from reserves.settings.model import PriceSettings
 from reserves.storage.db import Database
 
-# A stub, named as such: a fixed devnet price (97,123.45 USD per BTC), fresh at every snapshot.
-DEVNET_PRICE_E8 = 9_712_345_000_000
-DEVNET_PRICE_SOURCE = "devnet-fixed-price-stub"
+ORACLE_PAIR = "BTC/USD"  # the oracle's name of collateral.PAIR
+MIN_MAX_AGE = timedelta(seconds=60)
+# How far back a round is still looked at (and then reported as not fresh) rather than ignored.
+LOOKBACK = timedelta(days=1)
 
 
-def devnet_price_stub(now: datetime) -> Price:
-    """The devnet's fixed BTC-USD price, stamped `now` (a stub until the oracle lands)."""
-    return Price(pair=PAIR, price_e8=DEVNET_PRICE_E8, time=now, fresh=True, source=DEVNET_PRICE_SOURCE)
+def max_age(prices: PriceSettings) -> timedelta:
+    """How old a round may be at a snapshot and still value collateral: three rounds, at least a minute."""
+    return max(MIN_MAX_AGE, timedelta(seconds=3 * prices.interval_seconds))
 
 
-async def snapshot_price(db: Database, settings: Settings, now: datetime) -> Price | None:
-    """The BTC-USD price of the snapshot taken at `now`, None when there is none (see the module docstring).
+def source_of(prices: PriceSettings, kept: int, total: int) -> str:
+    return f"median of {kept} of {total} sources ({prices.pair}, round of {prices.interval_seconds:g} s)"
 
-    `db` is where the oracle will read its stored aggregate from; unused until then.
-    """
-    del db
-    return devnet_price_stub(now) if settings.devnet.enabled else None
+
+async def snapshot_price(db: Database, prices: PriceSettings, now: datetime) -> Price | None:
+    """The BTC-USD price of the snapshot taken at `now`, None when the oracle has none (see the module docstring)."""
+    if not prices.enabled or prices.pair != ORACLE_PAIR:
+        return None
+    stored = await price_at(db, prices.pair, now, max_age=LOOKBACK, allow_stale=True)
+    if stored is None or stored.price_e8 is None or stored.price_e8 <= 0:
+        return None
+    fresh = stored.status == "fresh" and now - stored.time <= max_age(prices)
+    return Price(
+        pair=PAIR,
+        price_e8=stored.price_e8,
+        time=stored.time,
+        fresh=fresh,
+        source=source_of(prices, stored.kept, stored.sources),
+    )

@@ -105,7 +105,7 @@ async def take_snapshot(
     (reserves, supply), lp_results, price = await asyncio.gather(
         read_sources(ctx.sources, timeout),
         read_providers(ctx.sources.providers, timeout),
-        snapshot_price(ctx.db, s, now or datetime.now(timezone.utc)),
+        snapshot_price(ctx.db, s.prices, now or datetime.now(timezone.utc)),
     )
     supply = await block_monitored(ctx.db, supply)
     tiers = await tier_inputs(s.tiers, reserves, s.schedule.source_timeout_seconds)

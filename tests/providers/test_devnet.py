@@ -14,11 +14,26 @@ from reserves.storage.engine_models import EngineEventRow
 from tests.world import world
 
 
+def latest_price_e8(w) -> int:
+    latest = w.client.get("/api/v1/prices/latest").json()
+    assert latest["status"] == "fresh", latest
+    return int(latest["price_e8"])
+
+
+def oracle_price_e8(w) -> int:
+    """The devnet market moved one step (a source quoting one value for over its heartbeat is frozen),
+    a new round of the oracle over its sources, and the median as the API serves it."""
+    w.devnet.prices.tick()
+    w.prices()
+    return latest_price_e8(w)
+
+
 def set_drift(w, bp: int) -> None:
-    """lp-drift's USDd collateral worth `bp` of its obligation at the devnet price, confirmed."""
+    """lp-drift's USDd collateral worth `bp` of its obligation at the oracle's price, confirmed."""
     lps, l2 = w.devnet.providers, w.devnet.evms[1]
     holder = l2.accounts[DRIFT_ACCOUNT]
-    now, want = l2.balance_of(holder, contract=lps.usd), usd_units_at(bp, DRIFT_OBLIGATION_SAT) + 100
+    price_e8 = oracle_price_e8(w)
+    now, want = l2.balance_of(holder, contract=lps.usd), usd_units_at(bp, DRIFT_OBLIGATION_SAT, price_e8) + 100
     if want > now:
         l2.mint(holder, want - now, "00" * 32, 0, contract=lps.usd)
     elif want < now:
@@ -71,7 +86,10 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
         listing = w.client.get("/api/v1/providers").json()
         assert {p["name"] for p in listing["providers"]} == {"lp-drift", "lp-native", "lp-steady"}
         assert listing["attestation"]["path"].startswith("/api/v1/attestations/")
-        assert listing["price"]["source"] == "devnet-fixed-price-stub"
+        price = listing["price"]
+        assert price["pair"] == "BTC-USD" and price["fresh"] is True, price
+        assert price["source"].startswith("median of ") and "(BTC/USD" in price["source"], price
+        assert price["price_e8"] == str(latest_price_e8(w)), price
         assert w.client.get("/api/v1/providers?state=healthy").json()["providers"][0]["state"] == "healthy"
         for hostile in ("solvent", "HEALTHY", "healthy%00", "x" * 5000, "' OR 1=1 --"):
             r = w.client.get("/api/v1/providers", params={"state": hostile})
