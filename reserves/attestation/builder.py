@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from reserves.attestation import formats, schema
 from reserves.attestation.arithmetic import Policy
@@ -17,6 +16,7 @@ from reserves.attestation.keys import SigningKey
 from reserves.attestation.members import held, reserves, scope, supply
 from reserves.attestation.members.guardians import GuardianSet
 from reserves.attestation.members.header import Header
+from reserves.attestation.members.providers import ProvidersInput
 from reserves.attestation.members.reserves import ReserveResult, ReserveSetRef
 from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.supply import SupplyResult
@@ -76,6 +76,7 @@ class Inputs:
     `control`: proofs of control at the snapshot. `engine` makes it; `rotation_from` is the key a
     rotation replaces (it signs too), with `rotation_reason`; `statements` are the operator's own.
     `tiers`: the declared tiers and contracts with the chain's answers (None: the member is null).
+    `providers`: the liquidity providers' readings, thresholds, price and states before (None: null).
     """
 
     header: Header
@@ -91,8 +92,7 @@ class Inputs:
     rotation_reason: str | None = None
     statements: tuple[str, ...] = ()
     tiers: TierInputs | None = None
-    # The liquidity providers of a format that carries them (members/providers.py: ProvidersInput).
-    providers: Any = None
+    providers: ProvidersInput | None = None
 
 
 @dataclass(frozen=True)

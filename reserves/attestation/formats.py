@@ -21,6 +21,7 @@ from reserves.attestation.members import (
     header,
     held,
     policy,
+    providers,
     reserves,
     scope,
     signatures,
@@ -96,6 +97,7 @@ FLOWS = Step("flows", flows.check)
 SCOPE = Step("scope", scope.check)
 TIERS = Step("tiers", tiers.check)
 CONTRACTS = Step("contracts", contracts.check)
+PROVIDERS = Step("providers", providers.check)
 
 HEADER = ("format", "sequence", "previous", "issued_at", "issuer", "token")
 PLAIN_MEMBERS = HEADER + ("status", "status_reasons", "ratio_bp", "policy", "reserves", "supply")
@@ -203,18 +205,20 @@ F4 = Format(
     build=F4_BUILD,
     handover=signers.rotation_introduces,
 )
-# Format 5 = format 4 + `tiers` (reserve tiers, locked contracts, findings). Issue 15 adds more
-# members to it before its release (providers, price): each is one more name in these tuples.
+# Format 5 = format 4 + `tiers` (reserve tiers, locked contracts, findings) + `providers` (liquidity
+# providers' collateral, valued with the snapshot's price). Each is null when nothing is declared.
 F5 = Format(
     name="reserves-attestation/5",
     order=5,
     schema="attestation.schema.json",
-    members=F4_MEMBERS + ("tiers",),
+    members=F4_MEMBERS + ("tiers", "providers"),
     signatures=signers.check,
-    checks=F4_CHECKS + (TIERS, CONTRACTS),
-    chain_checks=F4_CHAIN_CHECKS,
-    # The tiers read the sources' entries only: any place after reserves.build would do.
-    build=F4_BUILD + (tiers.build,),
+    checks=F4_CHECKS + (TIERS, CONTRACTS, PROVIDERS),
+    chain_checks=F4_CHAIN_CHECKS
+    + (ChainStep("providers", providers.chain_check, "each provider's previous_state is its state before"),),
+    # The tiers read the sources' entries only, the providers their own readings: any place after
+    # reserves.build would do.
+    build=F4_BUILD + (tiers.build, providers.build),
     handover=signers.rotation_introduces,
 )
 
@@ -223,12 +227,13 @@ CURRENT = F5
 FORMAT, FORMAT_4, FORMAT_3, FORMAT_2, FORMAT_1 = F5.name, F4.name, F3.name, F2.name, F1.name
 
 
-def for_engine(previous: dict | None, tiers_declared: bool) -> Format:
-    """The format the engine writes next: format 5 once tiers are declared or the chain reached it
-    (a chain never goes back), else format 4, so a portal without tiers writes what it always did."""
+def for_engine(previous: dict | None, extended: bool) -> Format:
+    """The format the engine writes next: format 5 once tiers or providers are declared (`extended`) or
+    the chain reached it (a chain never goes back), else format 4, so a portal with neither writes what
+    it always did."""
     name = previous.get("format") if isinstance(previous, dict) else None
     before = FORMATS.get(name) if isinstance(name, str) else None
-    if tiers_declared or (before is not None and before.order >= F5.order):
+    if extended or (before is not None and before.order >= F5.order):
         return F5
     return F4
 

@@ -10,14 +10,6 @@ from reserves.storage import provider_repository as prepo
 EVENT_KIND = "provider_state_changed"
 
 
-async def previous_states(session, latest_attestation_id: str | None) -> dict[str, str]:
-    """Each provider's state in the attestation before ({} at the start, or when it decided none)."""
-    if latest_attestation_id is None:
-        return {}
-    member = await prepo.of_attestation(session, latest_attestation_id)
-    return {} if member is None else {e["name"]: e["state"] for e in member["entries"]}
-
-
 async def record(session, *, attestation_id: str, sequence: int, issued: datetime, member: dict) -> None:
     """Store `member` and queue `provider_state_changed` for each entry whose state differs from the one
     before (a new provider's first state included), in the caller's (the snapshot's) transaction."""

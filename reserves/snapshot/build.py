@@ -14,6 +14,7 @@ from reserves.attestation import Built, Entries, Header, Inputs, ReserveSetRef, 
 from reserves.attestation.arithmetic import Policy
 from reserves.attestation.keys import SigningKey
 from reserves.attestation.members import window
+from reserves.attestation.members.providers import ProvidersInput
 from reserves.attestation.members.scope import ControlCounts
 from reserves.attestation.members.signers import engine_keys
 from reserves.attestation.members.tiers import TierInputs
@@ -107,9 +108,10 @@ async def build_next(
     engine: SigningKey,
     replaced: SigningKey | None,
     tiers: TierInputs | None = None,
+    providers: ProvidersInput | None = None,
 ) -> Built:
     """The body of `entries`, made by `engine` (replacing `replaced`, a rotation), with its id: format 5
-    once tiers are declared (or the chain reached it), else format 4 (formats.for_engine)."""
+    once tiers or providers are declared (or the chain reached it), else format 4 (formats.for_engine)."""
     policy = policy_of(ctx.settings)
     earlier = await earlier_rows(
         session, None if latest is None else latest.sequence, entries.tip, policy.window_blocks
@@ -130,6 +132,7 @@ async def build_next(
             rotation_reason=ctx.settings.signing.rotation_reason if replaced else None,
             statements=ctx.settings.scope.statements,
             tiers=tiers,
+            providers=providers,
         ),
-        formats.for_engine(previous, tiers is not None),
+        formats.for_engine(previous, tiers is not None or providers is not None),
     )

@@ -56,22 +56,12 @@ def _supply_input(o: Outcome) -> SupplyResult:
     )
 
 
-async def _record_providers(session, ctx: SnapshotContext, att_id, header: Header, latest, results, price) -> None:
-    """The `providers` member of this snapshot, stored with its attestation and its state changes queued.
-
-    Until the attestation format that carries the member is current, it is built here from the same
-    inputs and stored beside the attestation (reserves.providers.record); the states before are
-    those stored with the attestation before.
-    """
-    given = lp_member.ProvidersInput(
-        tuple(results),
-        ctx.settings.provider_policy,
-        price,
-        await lp_record.previous_states(session, None if latest is None else latest.id),
-    )
-    issued = header.issued_at
-    made = lp_member.member(given, issued)
-    await lp_record.record(session, attestation_id=att_id, sequence=header.sequence, issued=issued, member=made)
+def providers_input(ctx: SnapshotContext, results, price, previous: dict | None) -> lp_member.ProvidersInput | None:
+    """What the `providers` member is made of (None: no provider declared, the member is null); each
+    provider's state before is the one the attestation before published (none before format 5)."""
+    if not ctx.sources.providers:
+        return None
+    return lp_member.ProvidersInput(tuple(results), ctx.settings.provider_policy, price, lp_member.states(previous))
 
 
 class ClockWentBackwards(ReservesError):
@@ -153,14 +143,19 @@ async def take_snapshot(
                 engine,
                 replaced,
                 tiers,
+                providers_input(ctx, lp_results, price, previous),
             )
             body, att_id = built.body, built.id  # canonicalised once, by the builder
             faults.crash_point("after_build")
             document = signers.sign(body, att_id, engine, replaced)
             faults.crash_point("after_sign")
             await store.store_attestation(session, att_id, body, document, previous, issued)
-            if ctx.sources.providers:
-                await _record_providers(session, ctx, att_id, header, latest, lp_results, price)
+            if body.get("providers") is not None:
+                # Stored beside its attestation too, for the providers' pages and API, with one
+                # event per state change.
+                await lp_record.record(
+                    session, attestation_id=att_id, sequence=header.sequence, issued=issued, member=body["providers"]
+                )
             faults.crash_point("before_commit")
         faults.crash_point("after_commit")
     log.info("attestation %d %s: %s ratio_bp=%s", body["sequence"], att_id[:12], body["status"], body["ratio_bp"])

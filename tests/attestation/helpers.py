@@ -110,10 +110,12 @@ def make_doc_v4(
     issued=None,
     statements=(),
     tiers=None,
+    providers=None,
     fmt=None,
 ):
-    """A signed format 4 document (format `fmt`, with `tiers`: format 5); `previous` is the document before (its
-    body is read for the status basis and flows), `earlier` the window facts before it (default: from `previous`)."""
+    """A signed format 4 document (format `fmt`, with `tiers` and `providers`: format 5); `previous` is the
+    document before (its body is read for the status basis and flows), `earlier` the window facts before it
+    (default: from `previous`)."""
     engine = engine or key(7, "engine")
     previous_body = None if previous is None else {k: v for k, v in previous.items() if k != "signatures"}
     prev_id = None if previous_body is None else attestation_id(previous_body)
@@ -136,6 +138,7 @@ def make_doc_v4(
             rotation_from=rotation_from,
             statements=statements,
             tiers=tiers,
+            providers=providers,
         ),
         fmt or formats.F4,
     )
@@ -145,9 +148,10 @@ def make_doc_v4(
     return doc
 
 
-def make_doc_v5(sequence=0, previous=None, *, tiers=None, **kw):
-    """A signed format 5 document: format 4 plus `tiers` (a members.tiers.TierInputs, or None)."""
-    return make_doc_v4(sequence, previous, tiers=tiers, fmt=formats.F5, **kw)
+def make_doc_v5(sequence=0, previous=None, *, tiers=None, providers=None, **kw):
+    """A signed format 5 document: format 4 plus `tiers` (a members.tiers.TierInputs, or None) and
+    `providers` (a members.providers.ProvidersInput, or None)."""
+    return make_doc_v4(sequence, previous, tiers=tiers, providers=providers, fmt=formats.F5, **kw)
 
 
 CHAIN: dict[str | None, list[dict]] = {}

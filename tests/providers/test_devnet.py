@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from chains.devnet.providers import DRIFT_ACCOUNT, DRIFT_OBLIGATION_SAT, usd_units_at
+from reserves.attestation.verify import verify_chain
 from reserves.storage.engine_models import EngineEventRow
 from tests.world import world
 
@@ -41,8 +42,10 @@ def set_drift(w, bp: int) -> None:
     l2.mine(3)
 
 
-def drift(w) -> dict:
-    w.snapshot(ticks=0)
+def drift(w, docs: list[dict] | None = None) -> dict:
+    doc = w.snapshot(ticks=0)["attestation"]
+    if docs is not None:
+        docs.append(doc)
     return next(p for p in w.client.get("/api/v1/providers").json()["providers"] if p["name"] == "lp-drift")
 
 
@@ -67,10 +70,10 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
         (15_500, "healthy", None),
     ]
     with world(tmp_path) as w:
-        seen = []
+        seen, docs = [], []
         for bp, state, penalty in path:
             set_drift(w, bp)
-            p = drift(w)
+            p = drift(w, docs)
             assert (bp, p["state"], p["penalty_sat"]) == (bp, state, penalty), p
             assert int(p["ratio_bp"]) in (bp, bp - 1)  # floor of a value rounded down
             assert p["collateral"]["height"] is not None and p["collateral"]["chain_id"] == "eip155:31338"
@@ -83,6 +86,16 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
             ("liquidatable", "warning"),
             ("warning", "healthy"),
         ]
+        # Every state is in the signed attestations, and `reserves verify` re-derives it over the chain.
+        member = docs[-1]["providers"]
+        assert docs[-1]["format"] == "reserves-attestation/5" and len(member["entries"]) == 3
+        assert next(e for e in member["entries"] if e["name"] == "lp-drift")["state"] == "healthy"
+        assert [next(e for e in d["providers"]["entries"] if e["name"] == "lp-drift")["state"] for d in docs] == [
+            state for _, state, _ in path
+        ]
+        pub = docs[0]["signers"]["engine"]["pubkey"]
+        report = verify_chain(docs, {pub: "engine"}, allow_pending=True)
+        assert report.ok, report.failed()
         listing = w.client.get("/api/v1/providers").json()
         assert {p["name"] for p in listing["providers"]} == {"lp-drift", "lp-native", "lp-steady"}
         assert listing["attestation"]["path"].startswith("/api/v1/attestations/")

@@ -5,25 +5,24 @@ A provider's state is `unknown` when a reading failed, is too old, or its collat
 that is missing or not fresh: never `healthy` from data that could not be read. Otherwise the state
 follows collateral.level (hysteresis on recovery only). `check` re-derives every figure and state
 from the document alone, given the `previous_state` it carries; `chain_check` holds each
-`previous_state` against the attestation before. The JSON Schema of the member is SCHEMA_FILE.
+`previous_state` against the attestation before. The member is format 5's `providers` (null when
+no provider is declared); its JSON Schema is `$defs.providers_member` of attestation.schema.json.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from chains.base import BlockRef
 from reserves.attestation import arithmetic as ar
 from reserves.attestation import collateral as co
+from reserves.attestation import schema
 from reserves.attestation.fields import amount, block_json, error_json, name
 from reserves.errors import InvalidInput
 
 MEMBER = "providers"
-SCHEMA_FILE = Path(__file__).with_name("providers.schema.json")
 LEG_KINDS = ("bitcoin", "evm-erc20", "evm-native")
 MAX_PROVIDERS = 100
 AMOUNT_LIMIT = 10**78  # every figure is a decimal string of at most 78 digits (the schema, fields.amount)
@@ -148,9 +147,10 @@ def member(given: ProvidersInput, issued: datetime) -> dict:
 
 
 def build(inputs: Any, body: dict) -> None:
-    """The `providers` member of `inputs.providers` (a ProvidersInput) at the body's issued_at."""
-    given = getattr(inputs, "providers", None) or ProvidersInput((), co.Thresholds())
-    body[MEMBER] = member(given, ar.parse_timestamp(body["issued_at"]))
+    """The `providers` member of `inputs.providers` (a ProvidersInput) at the body's issued_at; null
+    when it is None (no provider declared)."""
+    given = getattr(inputs, "providers", None)
+    body[MEMBER] = None if given is None else member(given, ar.parse_timestamp(body["issued_at"]))
 
 
 def _derived_json(d: Derived) -> dict:
@@ -241,7 +241,7 @@ def read_thresholds(member_json: dict) -> co.Thresholds:
 
 
 def check(doc: dict) -> list[str]:
-    """Every entry's values, ratio, state, reasons and penalty, re-derived; [] when there is no member."""
+    """Every entry's values, ratio, state, reasons and penalty, re-derived; [] when the member is null."""
     m = doc.get(MEMBER)
     if m is None:
         return []
@@ -267,15 +267,17 @@ def _entry_problems(e: dict, issued: datetime, t: co.Thresholds, price: dict | N
     ]
 
 
-def states(doc: dict) -> dict[str, str]:
-    """name -> state of a document's providers ({} without the member)."""
+def states(doc: dict | None) -> dict[str, str]:
+    """name -> state of a document's providers ({} without a document or with the member null or absent)."""
+    if doc is None:
+        return {}
     m = doc.get(MEMBER)
     return {} if m is None else {e["name"]: e["state"] for e in m["entries"]}
 
 
 def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str], list[str]]:
     """Each provider's previous_state is its state in the attestation before (`run[0]`), null when new."""
-    if not run or MEMBER not in b:
+    if not run or b.get(MEMBER) is None:
         return [], []
     before, problems = states(run[0]), []
     for e in b[MEMBER]["entries"]:
@@ -288,5 +290,7 @@ def chain_check(run: list[dict], b: dict, allow_pending: bool) -> tuple[list[str
 
 
 def load_schema() -> dict:
-    """The JSON Schema (draft 2020-12) of the member, to be placed under `properties.providers`."""
-    return json.loads(SCHEMA_FILE.read_text())
+    """The JSON Schema (draft 2020-12) of the member alone: attestation.schema.json's `providers_member`
+    with the definitions it refers to."""
+    whole = schema.load("attestation.schema.json")
+    return {"$schema": whole["$schema"], "$defs": whole["$defs"], "$ref": "#/$defs/providers_member"}

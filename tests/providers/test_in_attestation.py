@@ -1,0 +1,95 @@
+"""The `providers` member inside format 5: written by the builder (null when no provider is declared),
+re-derived by `reserves verify` on one document and held against the document before over a chain."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+
+from reserves.attestation import formats, verify_document
+from reserves.attestation.members import providers as lp
+from reserves.attestation.verify import verify_chain
+from tests.attestation.helpers import key, make_doc_v4, make_doc_v5
+from tests.providers.test_collateral import ISSUED, PRICE, T, btc_leg, usd_leg
+
+TRUST = {key(7, "engine").pubkey_hex: "engine"}
+
+
+def given(previous: dict | None = None, price=PRICE, collateral_units: int = 60_000_000_000) -> lp.ProvidersInput:
+    results = (
+        lp.ProviderResult("lp-a", btc_leg(50_000_000), usd_leg(collateral_units)),
+        lp.ProviderResult("lp-b", btc_leg(30_000_000), btc_leg(60_000_000)),
+    )
+    return lp.ProvidersInput(results, T, price, lp.states(previous))
+
+
+def failed(report) -> set[str]:
+    return {c.name for c in report.failed()}
+
+
+def doc_at(sequence: int, previous: dict | None = None, **kw) -> dict:
+    # The legs' blocks are 60 s before the collateral tests' ISSUED: a minute apart, well within max_age.
+    issued = ISSUED + timedelta(minutes=sequence)
+    return make_doc_v5(sequence, previous, issued=issued, providers=given(previous, **kw))
+
+
+def test_a_format_5_document_carries_the_member_and_verifies():
+    d = doc_at(0)
+    report = verify_document(d, trusted_keys=TRUST)
+    assert report.ok, report.failed()
+    assert [e["name"] for e in d["providers"]["entries"]] == ["lp-a", "lp-b"]
+    assert [e["state"] for e in d["providers"]["entries"]] == ["warning", "healthy"]
+    assert d["providers"]["price"]["price_e8"] == str(PRICE.price_e8)
+    assert "providers" in {c.name for c in report.checks}
+
+
+def test_without_providers_the_member_is_null_and_verifies():
+    d = make_doc_v5(0)
+    assert d["providers"] is None and verify_document(d, trusted_keys=TRUST).ok
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda m: m["entries"][0].update(state="healthy", reasons=[]),
+        lambda m: m["entries"][1].update(ratio_bp="30000"),
+        lambda m: m["price"].update(price_e8="1"),
+        lambda m: m["entries"][0]["collateral"].update(amount="999999999999"),
+        lambda m: m["thresholds"].update(warning_below_bp="12000"),  # lp-a (123 %) would be healthy
+    ],
+)
+def test_a_tampered_member_fails_the_providers_check_of_reserves_verify(tamper):
+    d = copy.deepcopy(doc_at(0))
+    tamper(d["providers"])
+    assert "providers" in failed(verify_document(d, trusted_keys=TRUST))
+
+
+def test_a_member_removed_or_a_wrong_kind_fails_the_schema():
+    d = copy.deepcopy(doc_at(0))
+    del d["providers"]
+    assert "schema" in failed(verify_document(d, trusted_keys=TRUST))
+    d["providers"] = {"entries": "all healthy"}
+    assert "schema" in failed(verify_document(d, trusted_keys=TRUST))
+
+
+def test_over_a_chain_each_previous_state_is_the_state_before():
+    first = doc_at(0, collateral_units=55_000_000_000)  # 113 %: liquidatable
+    second = doc_at(1, first)  # 123 %: still within the band above 120 %: held liquidatable
+    third = doc_at(2, second, collateral_units=80_000_000_000)  # 164 %: healthy
+    states = [[e["state"] for e in d["providers"]["entries"]] for d in (first, second, third)]
+    assert states == [["liquidatable", "healthy"], ["warning", "healthy"], ["healthy", "healthy"]]
+    assert second["providers"]["entries"][0]["previous_state"] == "liquidatable"
+    report = verify_chain([first, second, third], TRUST)
+    assert report.ok, report.failed()
+    forged = copy.deepcopy(second)
+    forged["providers"]["entries"][0]["previous_state"] = "healthy"  # as if it had never fallen
+    assert not verify_chain([first, forged], TRUST).ok
+
+
+def test_the_engine_writes_format_5_once_providers_are_declared():
+    f4 = make_doc_v4(0)
+    assert formats.for_engine(None, False) is formats.F4 and formats.for_engine(f4, False) is formats.F4
+    assert formats.for_engine(f4, True) is formats.F5
+    assert formats.for_engine(doc_at(0), False) is formats.F5  # a chain never goes back
