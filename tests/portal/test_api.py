@@ -281,6 +281,9 @@ def test_a_process_that_never_read_the_database_answers_503(tmp_path, monkeypatc
             def __call__(self):
                 raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
+        # The poll stops first: a read it had in flight could otherwise land after the reset below (a
+        # loaded machine did that) and answer from what it read.
+        fresh.blocking_portal.call(services.hot.stop)
         monkeypatch.setattr(services.reserves.db, "sessions", DownSessions())
         services.hot._dashboard, services.hot._read_once = None, False  # as at start, before the first read
         for path in ("/api/v1/attestations/latest", "/api/v1/summary", "/"):
