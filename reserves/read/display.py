@@ -12,10 +12,11 @@ from typing import overload
 MIN_PLACES = 8  # BTC units are shown with at least satoshi precision
 
 
-def token_units(units: int | str | None, decimals: int | None) -> str | None:
+def token_units(units: int | str | None, decimals: int | None, min_places: int = MIN_PLACES) -> str | None:
     """Raw token units as an exact decimal string in whole tokens (1 token = 1 BTC), no floats.
 
-    Shows at least 8 places; more only when the token has more decimals and they are not zero.
+    Shows at least `min_places` places (8: a BTC token; 2: a USD one); more only when the token has
+    more decimals and they are not zero.
     """
     if units is None or decimals is None:
         return None
@@ -23,9 +24,9 @@ def token_units(units: int | str | None, decimals: int | None) -> str | None:
     sign = "-" if n < 0 else ""
     whole, frac = divmod(abs(n), 10**decimals)
     digits = f"{frac:0{decimals}d}" if decimals else ""
-    digits = digits.ljust(MIN_PLACES, "0")
-    if len(digits) > MIN_PLACES:
-        digits = digits[:MIN_PLACES] + digits[MIN_PLACES:].rstrip("0")
+    digits = digits.ljust(min_places, "0")
+    if len(digits) > min_places:
+        digits = digits[:min_places] + digits[min_places:].rstrip("0")
     return f"{sign}{whole:,}.{digits}"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from reserves.attestation.collateral import STATES
 from reserves.errors import InvalidInput
-from reserves.read.display import btc, iso, percent, token_units
+from reserves.read.display import MIN_PLACES, btc, iso, percent, token_units
 from reserves.storage import provider_repository as prepo
 from reserves.storage.db import Database
 
@@ -33,7 +33,8 @@ def _leg(leg: dict, value_sat: str | None) -> dict[str, Any]:
     out = dict(leg)
     out["value_sat"] = value_sat
     out["value_btc"] = btc(value_sat) if value_sat is not None else None
-    out["amount_text"] = None if "amount" not in leg else token_units(leg["amount"], leg["decimals"])
+    places = 2 if leg["asset"] == "USD" else MIN_PLACES  # dollars and cents; BTC to the satoshi
+    out["amount_text"] = None if "amount" not in leg else token_units(leg["amount"], leg["decimals"], places)
     return out
 
 

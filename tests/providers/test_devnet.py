@@ -5,6 +5,8 @@ states with hysteresis on recovery only, one `provider.state_changed` event per 
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -97,6 +99,10 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
         report = verify_chain(docs, {pub: "engine"}, allow_pending=True)
         assert report.ok, report.failed()
         listing = w.client.get("/api/v1/providers").json()
+        usd = next(p for p in listing["providers"] if p["name"] == "lp-drift")["collateral"]
+        # 6-decimal dollars shown as dollars and cents (and the exact rest), never as 8-place "BTC".
+        assert re.fullmatch(r"\d{1,3}(,\d{3})*\.\d{2}(\d{0,4})", usd["amount_text"]), usd
+        assert Decimal(usd["amount_text"].replace(",", "")) * 10**6 == int(usd["amount"])
         assert {p["name"] for p in listing["providers"]} == {"lp-drift", "lp-native", "lp-steady"}
         assert listing["attestation"]["path"].startswith("/api/v1/attestations/")
         price = listing["price"]
