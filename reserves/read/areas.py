@@ -37,7 +37,7 @@ class ReconcileSummary:
 class ProvidersSummary:
     providers: int
     counts: dict[str, int]  # per state: healthy, warning, liquidatable, unknown
-    lowest: str | None  # name of the provider with the lowest known ratio
+    lowest: str | None  # the provider with the lowest known ratio, and its ratio ("lp-a at 123.45%")
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def reconcile_summary(view: dict[str, Any]) -> ReconcileSummary:
 
 def providers_summary(view: dict[str, Any]) -> ProvidersSummary:
     known = [p for p in view["providers"] if p["ratio_bp"] is not None]
-    lowest = min(known, key=lambda p: int(p["ratio_bp"]))["name"] if known else None
+    low = min(known, key=lambda p: int(p["ratio_bp"])) if known else None
+    lowest = None if low is None else f"{low['name']} at {low['ratio_percent']}"
     return ProvidersSummary(len(view["providers"]), dict(view["counts"]), lowest)
 
 

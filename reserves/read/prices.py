@@ -178,7 +178,7 @@ class PriceService:
 
         return PriceLine(
             body["pair"],
-            body["price"],
+            None if e8 is None else money(e8 // (UNIT // 100)),  # to the cent, floored, grouped
             body["status"],
             body["reason"],
             body["age_seconds"],

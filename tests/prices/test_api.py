@@ -126,4 +126,4 @@ def test_usd_values_are_floored_integers():
 
 def test_the_overview_shows_the_price_line(priced):
     html = priced.get("/").text
-    assert 'id="price-line"' in html and "67002.00000000" in html and 'href="/prices"' in html
+    assert 'id="price-line"' in html and '<span class="num">67,002.00</span> USD' in html and 'href="/prices"' in html

@@ -117,4 +117,6 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
         assert page.status_code == 200
         assert "<caption>Liquidity providers" in page.text and 'scope="row">lp-drift' in page.text
         assert "healthy" in page.text and "Penalty on a default" in page.text
-        assert 'href="/providers"' in w.client.get("/").text
+        overview = w.client.get("/").text
+        assert 'href="/providers"' in overview
+        assert re.search(r"Lowest ratio: lp-(drift|native|steady) at \d+\.\d\d%", overview), overview
