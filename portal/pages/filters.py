@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from reserves.read.display import btc, percent
-from reserves.read.prices import price_text
+from reserves.read.prices import money, price_text
 
 
 def ago(seconds: int | None) -> str:
@@ -46,9 +46,14 @@ def price_e8(value: str | None) -> str:
     return "—" if value is None else price_text(int(value)) or "—"
 
 
+def usd_e8(value: str | None) -> str:
+    """A price_e8 decimal string (USD x 10**8) to the cent, floored and grouped: "66,330.05" ("—" without one)."""
+    return "—" if value is None else money(int(value) // 10**6)
+
+
 def install(env: Any) -> None:
     """Adds the filters to a Jinja environment."""
-    env.filters.update(ago=ago, since=since, percent=percent, btc=btc, price_e8=price_e8)
+    env.filters.update(ago=ago, since=since, percent=percent, btc=btc, price_e8=price_e8, usd_e8=usd_e8)
 
 
 def register(engine: Any) -> None:

@@ -115,6 +115,7 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
             assert r.status_code == 400 and r.json()["error"]["code"] in ("invalid_state", "invalid_input"), r.text
         page = w.client.get("/providers")
         assert page.status_code == 200
+        assert re.search(r"USD collateral valued at \d{1,3}(,\d{3})*\.\d\d USD per BTC \(median of", page.text)
         assert "<caption>Liquidity providers" in page.text and 'scope="row">lp-drift' in page.text
         assert "healthy" in page.text and "Penalty on a default" in page.text
         overview = w.client.get("/").text
