@@ -600,8 +600,34 @@
       this.detail = detail;
     }
   };
-  var repr = (v) => `'${String(v).slice(0, 40)}'`;
-  var TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
+  var NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+  var ESCAPED = { "\\": "\\\\", "	": "\\t", "\n": "\\n", "\r": "\\r" };
+  function strRepr(text) {
+    const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+    let out = quote;
+    for (const ch of text) {
+      const code = ch.codePointAt(0);
+      if (ch === quote) out += "\\" + ch;
+      else if (Object.hasOwn(ESCAPED, ch)) out += ESCAPED[ch];
+      else if (code < 32 || code === 127) out += "\\x" + code.toString(16).padStart(2, "0");
+      else if (code < 127 || !NOT_PRINTABLE.test(ch)) out += ch;
+      else if (code <= 255) out += "\\x" + code.toString(16).padStart(2, "0");
+      else if (code <= 65535) out += "\\u" + code.toString(16).padStart(4, "0");
+      else out += "\\U" + code.toString(16).padStart(8, "0");
+    }
+    return out + quote;
+  }
+  function pyRepr(v) {
+    if (v === null || v === void 0) return "None";
+    if (v === true || v === false) return v ? "True" : "False";
+    if (typeof v === "string") return strRepr(v);
+    if (Array.isArray(v)) return "[" + v.map(pyRepr).join(", ") + "]";
+    if (typeof v === "object") return "{" + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(", ") + "}";
+    return String(v);
+  }
+  var pyStr = (v) => typeof v === "string" ? v : pyRepr(v);
+  var repr = (v) => pyRepr(Array.from(pyStr(v)).slice(0, 40).join(""));
+  var TIMESTAMP = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
   function formatTimestamp(seconds) {
     return new Date(seconds * 1e3).toISOString().replace(/\.[0-9]{3}Z$/, "Z");
   }
