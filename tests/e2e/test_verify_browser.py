@@ -5,6 +5,7 @@ console error, no CSP violation, no request leaving the origin."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import pytest
 
 from portal.app import create_app
+from reserves.attestation import arithmetic as ar
+from reserves.attestation.members import providers as lp
 from reserves.attestation.verify import verify_chain, verify_document
 from tests.e2e.test_dashboard_browser import browser  # noqa: F401 - the module's Chromium fixture
 from tests.support import require, serving
@@ -50,6 +53,12 @@ def reference(current: dict, previous: dict | None, pinned: str) -> dict[str, bo
     else:
         report = verify_chain([previous, current], trusted)
     return {c.name.replace("doc[0].", "previous.").replace("doc[1].", ""): c.ok for c in report.checks}
+
+
+def reference_detail(current: dict, previous: dict, pinned: str, name: str) -> str:
+    """What `reserves verify` says of check `name` (as the page names it) of `current` after `previous`."""
+    report = verify_chain([previous, current], {pinned: "pinned"})
+    return next(c.detail for c in report.checks if c.name in (f"doc[1].{name}", name))
 
 
 class Run:
@@ -222,6 +231,74 @@ def test_tampered_attestations_fail_as_reserves_verify_fails_them(portal, third,
     result = third.verify(newest["id"], pinned=portal["engine"])
     assert_same(result, reference(tampered, second, portal["engine"]))
     assert result[0] == "fail"
+    third.clean()
+
+
+def _liquidatable(change: Callable[[dict], None]) -> Callable[[dict], None]:
+    """Raise both provider lines to 1000000 bp and re-derive every entry by the rule (so every valued provider is
+    liquidatable, with its reasons and penalty), then make `change` to the first liquidatable entry: its one fault."""
+
+    def tamper(doc: dict) -> None:
+        m = doc["providers"]
+        m["thresholds"].update(warning_below_bp="1000000", liquidatable_below_bp="1000000")
+        t, issued = lp.read_thresholds(m), ar.parse_timestamp(doc["issued_at"])
+        for e in m["entries"]:
+            d = lp.derive(e, issued, t, m["price"])
+            e.update({k: str(v) if isinstance(v, int) else v for k, v in dataclasses.asdict(d).items()})
+        entry = next(e for e in m["entries"] if e["state"] == "liquidatable")
+        assert entry["penalty_sat"] not in (None, "0") and entry["reasons"]
+        change(entry)
+
+    return tamper
+
+
+def _valued(doc: dict, asset: str | None = None) -> dict:
+    """The first provider entry with a ratio (and collateral in `asset`): the devnet declares three."""
+    found = [
+        e
+        for e in doc["providers"]["entries"]
+        if e["ratio_bp"] is not None and asset in (None, e["collateral"]["asset"])
+    ]
+    assert found, "the devnet's attestation has a valued provider"
+    return found[0]
+
+
+def _other_state(entry: dict) -> None:
+    entry["previous_state"] = "liquidatable" if entry["previous_state"] != "liquidatable" else "healthy"
+
+
+def _raise_price(price: dict) -> None:
+    assert price is not None and price["fresh"], "the devnet's attestation values USD collateral with a fresh price"
+    price["price_e8"] = str(int(price["price_e8"]) * 101 // 100)
+
+
+# Format 5's providers member (the devnet declares three, one with USD collateral), tampered so that one thing
+# is wrong: (tamper, the check that must fail in the browser as in reserves verify).
+PROVIDER_TAMPERS: dict[str, tuple[Callable[[dict], None], str]] = {
+    "provider_ratio": (lambda doc: _valued(doc).update(ratio_bp=str(int(_valued(doc)["ratio_bp"]) + 1)), "providers"),
+    "provider_state_healthy": (_liquidatable(lambda e: e.update(state="healthy")), "providers"),
+    "provider_penalty_removed": (_liquidatable(lambda e: e.update(penalty_sat=None)), "providers"),
+    "provider_reasons_emptied": (_liquidatable(lambda e: e.update(reasons=[])), "providers"),
+    "provider_price": (lambda doc: (_valued(doc, "USD"), _raise_price(doc["providers"]["price"])), "providers"),
+    "provider_names_reordered": (lambda doc: doc["providers"]["entries"].reverse(), "providers"),
+    "provider_previous_state": (lambda doc: _other_state(doc["providers"]["entries"][0]), "chain.providers"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(PROVIDER_TAMPERS))
+def test_tampered_providers_fail_as_reserves_verify_fails_them(portal, third, what):
+    second, newest = portal["envs"]
+    assert newest["attestation"]["providers"] is not None, "the devnet declares providers"
+    tampered = copy.deepcopy(newest)
+    change, check = PROVIDER_TAMPERS[what]
+    change(tampered["attestation"])
+    third.serve(tampered)
+    result = third.verify(newest["id"], pinned=portal["engine"])
+    assert_same(result, reference(tampered, second, portal["engine"]))
+    assert result[0] == "fail" and result[1][check] == "fail"
+    # The page lists the problems as reserves verify does, word for word.
+    shown = third.page.inner_text(f"[data-verify-checks] tr[data-check='{check}'] td:nth-of-type(2)")
+    assert shown == reference_detail(tampered, second, portal["engine"], check)
     third.clean()
 
 

@@ -3,6 +3,7 @@
 
 import { sha256 } from "@noble/hashes/sha2.js";
 import { JsonError, bodyOf, domainProblem, jcs, parseJson } from "./json.js";
+import { chainProviders, checkProviders } from "./providers.js";
 import * as r from "./rules.js";
 import * as s from "./signatures.js";
 import { checkTiers } from "./tiers.js";
@@ -25,7 +26,8 @@ const SKIPPED = {
 };
 const CHAIN_SKIPPED = { "chain.flows": NOT_HERE, "chain.window": NOT_HERE };
 
-const step = (name, run) => ({ name, run });
+// `note`: the detail when there is no problem ("consistent" unless it says more).
+const step = (name, run, note = () => "consistent") => ({ name, run, note });
 const LINK = step("link", r.checkLink);
 const TIMESTAMPS = step("timestamps", r.checkTimestamps);
 const POLICY = step("policy", r.checkPolicy);
@@ -40,6 +42,7 @@ const WALLETS = step("wallets", r.checkWallets);
 const VALID_AT = step("valid_at", r.checkValidAt);
 const RPC = step("rpc", r.checkRpc);
 const TIERS = step("tiers", checkTiers);
+const PROVIDERS = step("providers", checkProviders, (d) => (d.providers === null ? "no providers declared" : "consistent"));
 
 const COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
 // formats.py's rows, in the order they list their checks (the skipped ones are named where they sit).
@@ -65,14 +68,16 @@ export const FORMATS = {
     order: 4,
     signatures: s.checkSigners,
     checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
-    chain: true,
+    chain: ["status_basis", "keys", "guardians"], // the chain checks of its row this page runs
   },
 };
-// Format 5 = format 4 + the tiers arithmetic (the contracts' scripts stay reserves verify's).
+// Format 5 = format 4 + the tiers arithmetic (the contracts' scripts stay reserves verify's) + the providers'
+// (and, over a chain, each provider's previous_state).
 FORMATS["reserves-attestation/5"] = {
   ...FORMATS["reserves-attestation/4"],
   order: 5,
-  checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts"],
+  checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts", PROVIDERS],
+  chain: [...FORMATS["reserves-attestation/4"].chain, "providers"],
 };
 
 export class Report {
@@ -176,7 +181,7 @@ export function verifyDocument(doc, claimed, expectedId, trusted, options, repor
     } catch (exc) {
       problems = [detailOf(exc)];
     }
-    add(st.name, problems.length === 0, problems.slice(0, 10).join("; ") || "consistent");
+    add(st.name, problems.length === 0, problems.slice(0, 10).join("; ") || st.note(doc));
   }
   return computed;
 }
@@ -195,15 +200,18 @@ export function verifyLink(a, aId, b, bId, options, report) {
   add("links", !broken, broken ? `sequence ${b.sequence}: previous ${b.previous} is not ${aId}` : "each previous is the id of the one before");
   const back = b.issued_at < a.issued_at;
   add("time", !back, back ? `sequence ${b.sequence} issued ${b.issued_at}, before ${a.issued_at}` : "issued_at never goes backwards");
-  if (a.sequence === b.sequence || !(fa.chain || fb.chain)) return;
+  // As reserves verify, a chain check is reported when the row of either attestation has it.
+  const rowsOf = (f) => f.chain || [];
+  if (a.sequence === b.sequence || !(rowsOf(fa).length || rowsOf(fb).length)) return;
   const run = b.sequence === a.sequence + 1 ? a : null; // the attestation just before b, if it is one
   const rows = [
     ["status_basis", (x, y) => [r.chainStatusBasis(x, y), []], "each previous_status and previous_level is the chain's"],
     ["keys", chainKeys, "the engine key changes only by a rotation the key before signed"],
     ["guardians", chainGuardians, "guardian set changes co-signed by the set before"],
-  ];
+    ["providers", chainProviders, "each provider's previous_state is its state before"],
+  ].filter(([name]) => rowsOf(fa).includes(name) || rowsOf(fb).includes(name));
   for (const [name, check, note] of rows) {
-    if (!fb.chain || run === null) {
+    if (!rowsOf(fb).includes(name) || run === null) {
       add(name, true, note); // a's own row sees no attestation before it here
       continue;
     }
@@ -214,7 +222,7 @@ export function verifyLink(a, aId, b, bId, options, report) {
     } catch (exc) {
       problems = [`sequence ${b.sequence}: ${detailOf(exc)}`];
     }
-    add(name, problems.length === 0, problems.join("; ") || (pending.length ? "pending (allowed): " + pending.join("; ") : note));
+    add(name, problems.length === 0, problems.slice(0, 10).join("; ") || (pending.length ? "pending (allowed): " + pending.slice(0, 10).join("; ") : note));
   }
   for (const [name, why] of Object.entries(CHAIN_SKIPPED)) report.add(name, SKIP, why);
 }

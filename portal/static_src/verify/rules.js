@@ -7,7 +7,7 @@ const SAT_PER_BTC = 100000000n;
 const MAX_DECIMALS = 77;
 const MAX_HYSTERESIS_BP = 5000;
 const MAX_WINDOW_BLOCKS = 52560;
-const MAX_FUTURE_BLOCK_SECONDS = 7200;
+export const MAX_FUTURE_BLOCK_SECONDS = 7200;
 const MAX_REASON = 1000;
 const LOCKED = ["lockbox", "escrow"];
 const RANK = { undercollateralized: 0, warning: 1, healthy: 2 };
@@ -20,8 +20,39 @@ export class Problem extends Error {
   }
 }
 
-const repr = (v) => `'${String(v).slice(0, 40)}'`;
-const TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
+// Python's repr() and str() of a JSON value, so that a problem reads as reserves verify writes it.
+const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u; // str.isprintable() is false (but " ")
+const ESCAPED = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+function strRepr(text) {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of text) {
+    const code = ch.codePointAt(0);
+    if (ch === quote) out += "\\" + ch;
+    else if (Object.hasOwn(ESCAPED, ch)) out += ESCAPED[ch];
+    else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).padStart(2, "0");
+    else if (code < 0x7f || !NOT_PRINTABLE.test(ch)) out += ch;
+    else if (code <= 0xff) out += "\\x" + code.toString(16).padStart(2, "0");
+    else if (code <= 0xffff) out += "\\u" + code.toString(16).padStart(4, "0");
+    else out += "\\U" + code.toString(16).padStart(8, "0");
+  }
+  return out + quote;
+}
+
+export function pyRepr(v) {
+  if (v === null || v === undefined) return "None";
+  if (v === true || v === false) return v ? "True" : "False";
+  if (typeof v === "string") return strRepr(v);
+  if (Array.isArray(v)) return "[" + v.map(pyRepr).join(", ") + "]";
+  if (typeof v === "object") return "{" + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(", ") + "}";
+  return String(v);
+}
+
+export const pyStr = (v) => (typeof v === "string" ? v : pyRepr(v));
+const repr = (v) => pyRepr(Array.from(pyStr(v)).slice(0, 40).join(""));
+// A year before 1000 is refused too: Python's strftime("%Y") does not pad it (glibc), so parse_timestamp refuses it.
+const TIMESTAMP = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
 
 export function formatTimestamp(seconds) {
   return new Date(seconds * 1000).toISOString().replace(/\.[0-9]{3}Z$/, "Z");

@@ -600,10 +600,36 @@
       this.detail = detail;
     }
   };
-  var repr = (v) => `'${String(v).slice(0, 40)}'`;
-  var TIMESTAMP = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
-  function formatTimestamp(seconds) {
-    return new Date(seconds * 1e3).toISOString().replace(/\.[0-9]{3}Z$/, "Z");
+  var NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+  var ESCAPED = { "\\": "\\\\", "	": "\\t", "\n": "\\n", "\r": "\\r" };
+  function strRepr(text) {
+    const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+    let out = quote;
+    for (const ch of text) {
+      const code = ch.codePointAt(0);
+      if (ch === quote) out += "\\" + ch;
+      else if (Object.hasOwn(ESCAPED, ch)) out += ESCAPED[ch];
+      else if (code < 32 || code === 127) out += "\\x" + code.toString(16).padStart(2, "0");
+      else if (code < 127 || !NOT_PRINTABLE.test(ch)) out += ch;
+      else if (code <= 255) out += "\\x" + code.toString(16).padStart(2, "0");
+      else if (code <= 65535) out += "\\u" + code.toString(16).padStart(4, "0");
+      else out += "\\U" + code.toString(16).padStart(8, "0");
+    }
+    return out + quote;
+  }
+  function pyRepr(v) {
+    if (v === null || v === void 0) return "None";
+    if (v === true || v === false) return v ? "True" : "False";
+    if (typeof v === "string") return strRepr(v);
+    if (Array.isArray(v)) return "[" + v.map(pyRepr).join(", ") + "]";
+    if (typeof v === "object") return "{" + Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(", ") + "}";
+    return String(v);
+  }
+  var pyStr = (v) => typeof v === "string" ? v : pyRepr(v);
+  var repr = (v) => pyRepr(Array.from(pyStr(v)).slice(0, 40).join(""));
+  var TIMESTAMP = /^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/;
+  function formatTimestamp(seconds2) {
+    return new Date(seconds2 * 1e3).toISOString().replace(/\.[0-9]{3}Z$/, "Z");
   }
   function parseTimestamp(text) {
     const ms = typeof text === "string" && TIMESTAMP.test(text) ? Date.parse(text) : NaN;
@@ -746,8 +772,8 @@
       expected = { chain_id: s.chain_id, height: s.height, block_hash: s.block_hash };
     }
     const got = doc.reserves.valid_at;
-    const same2 = got === null || expected === null ? got === expected : Object.keys(got).length === 3 && got.chain_id === expected.chain_id && got.height === expected.height && got.block_hash === expected.block_hash;
-    return same2 ? [] : [`reserves.valid_at is not the one tip the read sources share (${JSON.stringify(expected)})`];
+    const same3 = got === null || expected === null ? got === expected : Object.keys(got).length === 3 && got.chain_id === expected.chain_id && got.height === expected.height && got.block_hash === expected.block_hash;
+    return same3 ? [] : [`reserves.valid_at is not the one tip the read sources share (${JSON.stringify(expected)})`];
   }
   function walletTotals(utxos, names) {
     const groups = new Map(names.map((n) => [n, []]));
@@ -865,16 +891,16 @@
   function decidePlain(issued, obs, ratio, liabilities, policy) {
     const stale = staleReasons(issued, obs);
     if (stale.length === 0 && liabilities > 0n && ratio === null) throw new Problem(RATIO_MISSING);
-    let level = "healthy";
+    let level2 = "healthy";
     let low = [];
     if (ratio !== null && ratio < UNDER_BP) {
-      level = "undercollateralized";
+      level2 = "undercollateralized";
       low = [`ratio ${ratio} bp is below ${UNDER_BP} bp`];
     } else if (ratio !== null && ratio < policy.warning_below_bp) {
-      level = "warning";
+      level2 = "warning";
       low = [`ratio ${ratio} bp is below the warning line ${policy.warning_below_bp} bp`];
     }
-    return stale.length ? ["stale", [...stale, ...low]] : [level, low];
+    return stale.length ? ["stale", [...stale, ...low]] : [level2, low];
   }
   var sameList = (a, b) => Array.isArray(a) && a.length === b.length && a.every((x, k) => x === b[k]);
   var cut = (text) => Array.from(text).slice(0, MAX_REASON).join("");
@@ -887,9 +913,9 @@
     if (!sameList(doc.status_reasons, reasons)) problems.push(`status_reasons differ from the rule's: ${JSON.stringify(reasons)}`);
     return problems;
   }
-  function bandReason(ratio, line, band, previousLevel, level) {
+  function bandReason(ratio, line, band, previousLevel, level2) {
     const before = previousLevel ? `was ${previousLevel}` : "no level before";
-    return `ratio ${ratio} bp is above ${line} bp but within the hysteresis band of ${band} bp (${before}): stays ${level} until ${line + band} bp`;
+    return `ratio ${ratio} bp is above ${line} bp but within the hysteresis band of ${band} bp (${before}): stays ${level2} until ${line + band} bp`;
   }
   function ratioLevel(ratio, policy, previousLevel) {
     const under = UNDER_BP;
@@ -909,16 +935,16 @@
     const t = deriveTotals(doc.reserves.sources, doc.supply.deployments, policy.count_locked);
     const stale = staleReasons(parseTimestamp(doc.issued_at), observations(doc));
     if (stale.length === 0 && t.supply > 0n && t.ratio === null) throw new Problem(RATIO_MISSING);
-    let [level, reasons] = t.ratio === null ? [null, []] : ratioLevel(t.ratio, policy, previousLevel);
+    let [level2, reasons] = t.ratio === null ? [null, []] : ratioLevel(t.ratio, policy, previousLevel);
     const w = doc.window;
     const low = w === null || w.min_ratio_bp === null ? null : BigInt(w.min_ratio_bp);
-    if (level === "healthy" && low !== null && low < UNDER_BP) {
-      level = "warning";
+    if (level2 === "healthy" && low !== null && low < UNDER_BP) {
+      level2 = "warning";
       const where = w.min_sequence === null ? "" : ` at sequence ${w.min_sequence}`;
       reasons = [`the ratio was ${low} bp${where}, below ${UNDER_BP} bp, within the last ${policy.window_blocks} blocks`];
     }
-    if (stale.length) return { status: "stale", reasons: [...stale, ...reasons], level };
-    return { status: level || "healthy", reasons, level };
+    if (stale.length) return { status: "stale", reasons: [...stale, ...reasons], level: level2 };
+    return { status: level2 || "healthy", reasons, level: level2 };
   }
   function statusBasis(result, previousStatus) {
     const changed = result.status !== previousStatus;
@@ -963,6 +989,239 @@
       problems.push(`sequence ${b.sequence}: previous_level ${basis.previous_level} but the chain carries ${carriedLevel(a)}`);
     }
     return problems;
+  }
+
+  // portal/static_src/verify/providers.js
+  var SAT_PER_BTC2 = 100000000n;
+  var E8 = 100000000n;
+  var PAIR = "BTC-USD";
+  var UNKNOWN = "unknown";
+  var RANK2 = /* @__PURE__ */ new Map([
+    ["liquidatable", 0],
+    ["warning", 1],
+    ["healthy", 2]
+  ]);
+  var MAX_BP = 1000000n;
+  var MAX_DECIMALS2 = 36;
+  var AMOUNT_LIMIT = 10n ** 78n;
+  var THRESHOLDS = ["warning_below_bp", "liquidatable_below_bp", "hysteresis_bp", "penalty_bp"];
+  var MAX_DETAIL = 600;
+  var PyError = class extends Problem {
+    constructor(type, message) {
+      super(`${type}: ${message}`);
+    }
+  };
+  var isDict = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+  var pyType = (v) => v === null || v === void 0 ? "NoneType" : typeof v === "boolean" ? "bool" : typeof v === "number" ? "int" : typeof v === "string" ? "str" : Array.isArray(v) ? "list" : "dict";
+  function at(d, k) {
+    if (!isDict(d)) throw new PyError("TypeError", `'${pyType(d)}' object is not subscriptable by ${pyRepr(k)}`);
+    if (!Object.hasOwn(d, k)) throw new PyError("KeyError", pyRepr(k));
+    return d[k];
+  }
+  var get = (d, k) => isDict(d) && Object.hasOwn(d, k) ? d[k] : null;
+  function has(d, k) {
+    if (!isDict(d)) throw new PyError("TypeError", `argument of type '${pyType(d)}' is not a dict`);
+    return Object.hasOwn(d, k);
+  }
+  function list(v) {
+    if (!Array.isArray(v)) throw new PyError("TypeError", `'${pyType(v)}' object is not a list`);
+    return v;
+  }
+  function int(v) {
+    if (typeof v === "number" && Number.isSafeInteger(v)) return BigInt(v);
+    if (typeof v === "string") {
+      if (/^[+-]?[0-9]+$/.test(v)) return BigInt(v);
+      throw new PyError("ValueError", `invalid literal for int() with base 10: ${pyRepr(v)}`);
+    }
+    throw new PyError("TypeError", `int() argument must be a string, a bytes-like object or a real number, not '${pyType(v)}'`);
+  }
+  var truthy = (v) => !(v === null || v === void 0 || v === false || v === 0 || v === "" || (Array.isArray(v) ? v.length === 0 : isDict(v) && Object.keys(v).length === 0));
+  var digits = (v) => String(v).length;
+  var cut2 = (text, n) => Array.from(text).slice(0, n).join("");
+  function units(value, what) {
+    if (value < 0n) throw new Problem(`${what} must be a non-negative integer`);
+    return value;
+  }
+  function decimalsOf(value) {
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_DECIMALS2) {
+      throw new Problem(`decimals must be an integer from 0 to ${MAX_DECIMALS2}`);
+    }
+    return value;
+  }
+  function btcSat(amount, decimals, up) {
+    const u = units(amount, "amount");
+    const scale = 10n ** BigInt(decimalsOf(decimals));
+    const num2 = u * SAT_PER_BTC2;
+    return up ? (num2 + scale - 1n) / scale : num2 / scale;
+  }
+  var usdE8 = (amount, decimals) => units(amount, "amount") * E8 / 10n ** BigInt(decimalsOf(decimals));
+  function usdToSat(usd, priceE8) {
+    if (priceE8 <= 0n) throw new Problem("price_e8 must be a positive integer");
+    return units(usd, "usd amount") * SAT_PER_BTC2 / priceE8;
+  }
+  function collateralSat(amount, decimals, asset, priceE8) {
+    if (asset === "BTC") return btcSat(amount, decimals, false);
+    if (asset === "USD") {
+      if (priceE8 === null) throw new Problem("USD collateral needs a price");
+      return usdToSat(usdE8(amount, decimals), priceE8);
+    }
+    throw new Problem("asset must be one of BTC, USD");
+  }
+  var obligationSat = (amount, decimals) => btcSat(amount, decimals, true);
+  var ratioBp2 = (collateral, obligation) => obligation === 0n ? null : units(collateral, "collateral") * BP_SCALE / obligation;
+  var penaltySat = (obligation, penaltyBp) => (units(obligation, "obligation") * penaltyBp + BP_SCALE - 1n) / BP_SCALE;
+  function held(ratio, line, band, previous) {
+    const before = truthy(previous) ? `was ${pyStr(previous)}` : "no state before";
+    return `ratio ${ratio} bp has not cleared ${line} bp by the ${band} bp band (${before})`;
+  }
+  function level(ratio, t, previous) {
+    if (ratio === null) return ["healthy", []];
+    const liq = t.liquidatable_below_bp;
+    const warn = t.warning_below_bp;
+    const band = t.hysteresis_bp;
+    const prev = RANK2.get(truthy(previous) ? previous : "") ?? 0;
+    if (ratio < liq) return ["liquidatable", [`ratio ${ratio} bp is below the liquidation line ${liq} bp`]];
+    if (ratio < warn) {
+      if (prev >= RANK2.get("warning") || ratio >= liq + band) return ["warning", [`ratio ${ratio} bp is below the warning line ${warn} bp`]];
+      return ["liquidatable", [held(ratio, liq, band, previous)]];
+    }
+    if (prev >= RANK2.get("healthy") || ratio >= warn + band) return ["healthy", []];
+    if (prev >= RANK2.get("warning") || ratio >= liq + band) return ["warning", [held(ratio, warn, band, previous)]];
+    return ["liquidatable", [held(ratio, liq, band, previous)]];
+  }
+  function readThresholds(member2) {
+    const given = at(member2, "thresholds");
+    const t = {};
+    for (const k of THRESHOLDS) t[k] = int(at(given, k));
+    for (const k of THRESHOLDS) if (t[k] < 0n || t[k] > MAX_BP) throw new Problem(`${k} must be an integer from 0 to ${MAX_BP}`);
+    if (!(0n < t.liquidatable_below_bp && t.liquidatable_below_bp <= t.warning_below_bp)) {
+      throw new Problem("liquidatable_below_bp must be above 0 and at most warning_below_bp");
+    }
+    if (t.penalty_bp > BP_SCALE) throw new Problem(`penalty_bp must be at most ${BP_SCALE} (100 % of the obligation)`);
+    return t;
+  }
+  function seconds(leg) {
+    const v = at(leg, "max_age_seconds");
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new PyError("TypeError", `unsupported type for timedelta seconds component: ${pyType(v)}`);
+    return BigInt(v);
+  }
+  function legReasons(label, leg, issued) {
+    if (has(leg, "error")) return [`${label} not read (${pyStr(at(at(leg, "error"), "code"))})`];
+    const when = BigInt(parseTimestamp(at(leg, "block_time")));
+    const now = BigInt(issued);
+    const maxAge = seconds(leg);
+    if (when < now - maxAge) return [`${label} block_time ${pyStr(leg.block_time)} is older than max_age_seconds ${maxAge}`];
+    if (when > now + BigInt(MAX_FUTURE_BLOCK_SECONDS)) return [`${label} block_time ${pyStr(leg.block_time)} is in the future`];
+    return [];
+  }
+  function priceFor(asset, price) {
+    if (asset === "BTC") return [null, null];
+    if (price === null) return [null, "collateral in USD and no price"];
+    const pair = at(price, "pair");
+    if (pair !== PAIR) return [null, `collateral in USD and the price is ${pyStr(pair)}, not ${PAIR}`];
+    if (!truthy(at(price, "fresh"))) return [null, `collateral in USD and the price of ${pyStr(at(price, "time"))} is not fresh`];
+    return [int(at(price, "price_e8")), null];
+  }
+  function inRange(label, value, reasons) {
+    if (value === null || value < AMOUNT_LIMIT) return value;
+    reasons.push(`${label} beyond 78 digits (${digits(value)}): not a credible reading`);
+    return null;
+  }
+  function derive(entry, issued, t, price) {
+    const ob = at(entry, "obligation");
+    const col = at(entry, "collateral");
+    if (at(ob, "asset") !== "BTC") throw new Problem(`provider ${pyStr(at(entry, "name"))}: an obligation is BTC, not ${pyStr(at(ob, "asset"))}`);
+    const reasons = [...legReasons("obligation", ob, issued), ...legReasons("collateral", col, issued)];
+    let obSat = has(ob, "error") ? null : obligationSat(int(at(ob, "amount")), at(ob, "decimals"));
+    const [priceE8, priceReason] = priceFor(at(col, "asset"), price);
+    if (priceReason) reasons.push(priceReason);
+    let colSat = null;
+    if (!has(col, "error") && (at(col, "asset") === "BTC" || priceE8 !== null)) {
+      colSat = collateralSat(int(at(col, "amount")), at(col, "decimals"), at(col, "asset"), priceE8);
+    }
+    obSat = inRange("obligation", obSat, reasons);
+    colSat = inRange("collateral", colSat, reasons);
+    const unknown = { obligation_sat: obSat, collateral_sat: colSat, ratio_bp: null, state: UNKNOWN, reasons, penalty_sat: null };
+    if (reasons.length || obSat === null || colSat === null) return unknown;
+    const ratio = inRange("ratio", ratioBp2(colSat, obSat), reasons);
+    if (reasons.length) return unknown;
+    const [state, why] = level(ratio, t, at(entry, "previous_state"));
+    const penalty = state === "liquidatable" ? penaltySat(obSat, t.penalty_bp) : null;
+    return { obligation_sat: obSat, collateral_sat: colSat, ratio_bp: ratio, state, reasons: why, penalty_sat: penalty };
+  }
+  function derivedJson(d) {
+    const text = (v) => v === null ? null : String(v);
+    return {
+      obligation_sat: text(d.obligation_sat),
+      collateral_sat: text(d.collateral_sat),
+      ratio_bp: text(d.ratio_bp),
+      state: d.state,
+      reasons: d.reasons,
+      penalty_sat: text(d.penalty_sat)
+    };
+  }
+  function same(got, want) {
+    if (want === null) return got === null || got === void 0;
+    if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && got.every((x, k) => x === want[k]);
+    return got === want;
+  }
+  function entryProblems(e, issued, t, price) {
+    const want = derivedJson(derive(e, issued, t, price));
+    const problems = [];
+    for (const [key, value] of Object.entries(want)) {
+      const got = get(e, key);
+      if (!same(got, value)) problems.push(`provider ${pyStr(at(e, "name"))}: ${key} ${pyRepr(got)} but the rule gives ${pyRepr(value)}`);
+    }
+    return problems;
+  }
+  function codePointOrder(a, b) {
+    const x = a[Symbol.iterator]();
+    const y = b[Symbol.iterator]();
+    for (; ; ) {
+      const p = x.next();
+      const q = y.next();
+      if (p.done || q.done) return p.done === q.done ? 0 : p.done ? -1 : 1;
+      const d = p.value.codePointAt(0) - q.value.codePointAt(0);
+      if (d !== 0) return d;
+    }
+  }
+  function sortedUnique(names) {
+    if (names.some((n) => typeof n !== "string")) throw new PyError("TypeError", "provider names must be strings");
+    return names.every((n, k) => k === 0 || codePointOrder(names[k - 1], n) < 0);
+  }
+  function checkProviders(doc) {
+    const member2 = get(doc, "providers");
+    if (member2 === null) return [];
+    try {
+      const t = readThresholds(member2);
+      const issued = parseTimestamp(at(doc, "issued_at"));
+      const entries = list(at(member2, "entries"));
+      const problems = sortedUnique(entries.map((e) => at(e, "name"))) ? [] : ["providers.entries: names not sorted and unique"];
+      for (const e of entries) problems.push(...entryProblems(e, issued, t, at(member2, "price")));
+      return problems;
+    } catch (exc) {
+      const detail = exc instanceof Problem ? exc.detail : `${exc.name || "Error"}: ${exc.message}`;
+      return [cut2(`providers: cannot be re-derived (${detail})`, MAX_DETAIL)];
+    }
+  }
+  function providerStates(doc) {
+    const member2 = get(doc, "providers");
+    return member2 === null ? /* @__PURE__ */ new Map() : new Map(list(at(member2, "entries")).map((e) => [at(e, "name"), at(e, "state")]));
+  }
+  function chainProviders(a, b) {
+    const member2 = get(b, "providers");
+    if (member2 === null) return [[], []];
+    const before = providerStates(a);
+    const problems = [];
+    for (const e of list(at(member2, "entries"))) {
+      const name = at(e, "name");
+      const was = before.has(name) ? before.get(name) : null;
+      const said = at(e, "previous_state");
+      if (said !== was) {
+        problems.push(`sequence ${pyStr(b.sequence)}: provider ${pyStr(name)} previous_state ${pyStr(said)} but sequence ${pyStr(a.sequence)} has ${pyStr(was)}`);
+      }
+    }
+    return [problems, []];
   }
 
   // node_modules/@noble/curves/utils.js
@@ -1023,11 +1282,11 @@
     });
   }
   var isPosBig = (n) => typeof n === "bigint" && _0n <= n;
-  function inRange(n, min, max) {
+  function inRange2(n, min, max) {
     return isPosBig(n) && isPosBig(min) && isPosBig(max) && min <= n && n < max;
   }
   function aInRange(title, n, min, max) {
-    if (!inRange(n, min, max))
+    if (!inRange2(n, min, max))
       throw new Error("expected valid " + title + ": " + min + " <= n < " + max + ", got " + n);
   }
   function bitLen(n) {
@@ -1930,7 +2189,7 @@
       }
     },
     toSig(bytes) {
-      const { Err: E, _int: int, _tlv: tlv } = DER;
+      const { Err: E, _int: int2, _tlv: tlv } = DER;
       const data = abytes(bytes, void 0, "signature");
       const { v: seqBytes, l: seqLeftBytes } = tlv.decode(48, data);
       if (seqLeftBytes.length)
@@ -1939,12 +2198,12 @@
       const { v: sBytes, l: sLeftBytes } = tlv.decode(2, rLeftBytes);
       if (sLeftBytes.length)
         throw new E("invalid signature: left bytes after parsing");
-      return { r: int.decode(rBytes), s: int.decode(sBytes) };
+      return { r: int2.decode(rBytes), s: int2.decode(sBytes) };
     },
     hexFromSig(sig) {
-      const { _tlv: tlv, _int: int } = DER;
-      const rs = tlv.encode(2, int.encode(sig.r));
-      const ss = tlv.encode(2, int.encode(sig.s));
+      const { _tlv: tlv, _int: int2 } = DER;
+      const rs = tlv.encode(2, int2.encode(sig.r));
+      const ss = tlv.encode(2, int2.encode(sig.s));
       const seq = rs + ss;
       return tlv.encode(48, seq);
     }
@@ -3063,24 +3322,24 @@
     const problems = [];
     if (maxItems !== null && signatures.length > maxItems) problems.push(`$.signatures: fails 'maxItems' (${maxItems})`);
     signatures.forEach((entry, i) => {
-      const at = `$.signatures[${i}]`;
+      const at2 = `$.signatures[${i}]`;
       if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-        problems.push(`${at}: fails 'type' (an object)`);
+        problems.push(`${at2}: fails 'type' (an object)`);
         return;
       }
       const alg = entry.alg;
       if (typeof alg !== "string" || !algs.includes(alg)) {
-        problems.push(`${at}.alg: must be ${algs.map((a) => JSON.stringify(a)).join(" or ")}`);
+        problems.push(`${at2}.alg: must be ${algs.map((a) => JSON.stringify(a)).join(" or ")}`);
         return;
       }
       const shape = ENTRY_SHAPES[alg];
       for (const name of Object.keys(entry)) {
-        if (name !== "alg" && !(name in shape)) problems.push(`${at}: fails 'additionalProperties' (member ${JSON.stringify(name.slice(0, 64))})`);
+        if (name !== "alg" && !(name in shape)) problems.push(`${at2}: fails 'additionalProperties' (member ${JSON.stringify(name.slice(0, 64))})`);
       }
       for (const [name, pattern] of Object.entries(shape)) {
-        if (!Object.prototype.hasOwnProperty.call(entry, name)) problems.push(`${at}: fails 'required' (member ${JSON.stringify(name)})`);
-        else if (typeof entry[name] !== "string") problems.push(`${at}.${name}: fails 'type' (a string)`);
-        else if (!pattern.test(entry[name])) problems.push(`${at}.${name}: fails 'pattern' ${pattern.source}`);
+        if (!Object.prototype.hasOwnProperty.call(entry, name)) problems.push(`${at2}: fails 'required' (member ${JSON.stringify(name)})`);
+        else if (typeof entry[name] !== "string") problems.push(`${at2}.${name}: fails 'type' (a string)`);
+        else if (!pattern.test(entry[name])) problems.push(`${at2}.${name}: fails 'pattern' ${pattern.source}`);
       }
     });
     return problems;
@@ -3089,8 +3348,8 @@
   var utf8 = (s) => new TextEncoder().encode(s);
   var concat = (...parts) => {
     const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) out.set(p, at), at += p.length;
+    let at2 = 0;
+    for (const p of parts) out.set(p, at2), at2 += p.length;
     return out;
   };
   function word(value, bits) {
@@ -3339,7 +3598,7 @@
     }
     return { complete, basis_sat: String(basis), tiers, findings };
   }
-  var same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+  var same2 = (a, b) => JSON.stringify(a) === JSON.stringify(b);
   var findingText = (f) => [f.code, f.category, f.subject, f.detail];
   function checkTiers(doc) {
     const member2 = doc.tiers;
@@ -3355,7 +3614,7 @@
         if (got[key] !== want.tiers[i][key]) problems.push(`tier ${got.name}: ${key} ${got[key]} but the rule gives ${want.tiers[i][key]}`);
       }
     });
-    if (!same(member2.findings.map(findingText), want.findings.map(findingText))) {
+    if (!same2(member2.findings.map(findingText), want.findings.map(findingText))) {
       problems.push("tiers.findings are not the findings the tiers and contracts give");
     }
     return problems;
@@ -3376,7 +3635,7 @@
     contracts: "derives each contract's script from its descriptor: run reserves verify for it"
   };
   var CHAIN_SKIPPED = { "chain.flows": NOT_HERE, "chain.window": NOT_HERE };
-  var step = (name, run2) => ({ name, run: run2 });
+  var step = (name, run2, note = () => "consistent") => ({ name, run: run2, note });
   var LINK = step("link", checkLink);
   var TIMESTAMPS = step("timestamps", checkTimestamps);
   var POLICY = step("policy", checkPolicy);
@@ -3391,6 +3650,7 @@
   var VALID_AT = step("valid_at", checkValidAt);
   var RPC = step("rpc", checkRpc);
   var TIERS = step("tiers", checkTiers);
+  var PROVIDERS = step("providers", checkProviders, (d) => d.providers === null ? "no providers declared" : "consistent");
   var COMMON = [LINK, TIMESTAMPS, POLICY, RESERVES, SUPPLY];
   var PLAIN = { algs: ["bip340"], maxItems: null };
   var FORMATS = {
@@ -3413,13 +3673,15 @@
       order: 4,
       signatures: checkSigners,
       checks: [...COMMON, TOTALS, RATIO, STATUS_HYSTERESIS, WALLETS, "counting", VALID_AT, "held", RPC, "window", "flows", "scope"],
-      chain: true
+      chain: ["status_basis", "keys", "guardians"]
+      // the chain checks of its row this page runs
     }
   };
   FORMATS["reserves-attestation/5"] = {
     ...FORMATS["reserves-attestation/4"],
     order: 5,
-    checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts"]
+    checks: [...FORMATS["reserves-attestation/4"].checks, TIERS, "contracts", PROVIDERS],
+    chain: [...FORMATS["reserves-attestation/4"].chain, "providers"]
   };
   var Report = class {
     constructor() {
@@ -3511,7 +3773,7 @@
       } catch (exc) {
         problems = [detailOf(exc)];
       }
-      add(st.name, problems.length === 0, problems.slice(0, 10).join("; ") || "consistent");
+      add(st.name, problems.length === 0, problems.slice(0, 10).join("; ") || st.note(doc));
     }
     return computed;
   }
@@ -3528,15 +3790,17 @@
     add("links", !broken, broken ? `sequence ${b.sequence}: previous ${b.previous} is not ${aId}` : "each previous is the id of the one before");
     const back = b.issued_at < a.issued_at;
     add("time", !back, back ? `sequence ${b.sequence} issued ${b.issued_at}, before ${a.issued_at}` : "issued_at never goes backwards");
-    if (a.sequence === b.sequence || !(fa.chain || fb.chain)) return;
+    const rowsOf = (f) => f.chain || [];
+    if (a.sequence === b.sequence || !(rowsOf(fa).length || rowsOf(fb).length)) return;
     const run2 = b.sequence === a.sequence + 1 ? a : null;
     const rows = [
       ["status_basis", (x, y) => [chainStatusBasis(x, y), []], "each previous_status and previous_level is the chain's"],
       ["keys", chainKeys, "the engine key changes only by a rotation the key before signed"],
-      ["guardians", chainGuardians, "guardian set changes co-signed by the set before"]
-    ];
+      ["guardians", chainGuardians, "guardian set changes co-signed by the set before"],
+      ["providers", chainProviders, "each provider's previous_state is its state before"]
+    ].filter(([name]) => rowsOf(fa).includes(name) || rowsOf(fb).includes(name));
     for (const [name, check, note] of rows) {
-      if (!fb.chain || run2 === null) {
+      if (!rowsOf(fb).includes(name) || run2 === null) {
         add(name, true, note);
         continue;
       }
@@ -3547,7 +3811,7 @@
       } catch (exc) {
         problems = [`sequence ${b.sequence}: ${detailOf(exc)}`];
       }
-      add(name, problems.length === 0, problems.join("; ") || (pending.length ? "pending (allowed): " + pending.join("; ") : note));
+      add(name, problems.length === 0, problems.slice(0, 10).join("; ") || (pending.length ? "pending (allowed): " + pending.slice(0, 10).join("; ") : note));
     }
     for (const [name, why] of Object.entries(CHAIN_SKIPPED)) report.add(name, SKIP, why);
   }
@@ -3691,18 +3955,18 @@
   }
   var member = (v, ...path) => path.reduce((x, k) => x !== null && typeof x === "object" && k in x ? x[k] : void 0, v);
   function figuresOf(doc, id) {
-    const get = (...path) => {
+    const get2 = (...path) => {
       const v = member(doc, ...path);
       return v === void 0 ? "(missing)" : v;
     };
     return [
       ["id", "Id (computed)", id === null ? "not computed" : id],
-      ["sequence", "Sequence", shortText(get("sequence"))],
-      ["issued_at", "Issued at", shortText(get("issued_at"))],
-      ["status", "Status", shortText(get("status"))],
-      ["ratio", "Ratio", get("ratio_bp") === "(missing)" ? "(missing)" : percent(get("ratio_bp"))],
-      ["reserves", "Reserves total", btc(get("reserves", "total_sat"))],
-      ["supply", "Supply total", btc(get("supply", "total_sat"))]
+      ["sequence", "Sequence", shortText(get2("sequence"))],
+      ["issued_at", "Issued at", shortText(get2("issued_at"))],
+      ["status", "Status", shortText(get2("status"))],
+      ["ratio", "Ratio", get2("ratio_bp") === "(missing)" ? "(missing)" : percent(get2("ratio_bp"))],
+      ["reserves", "Reserves total", btc(get2("reserves", "total_sat"))],
+      ["supply", "Supply total", btc(get2("supply", "total_sat"))]
     ];
   }
   function showFigures(root, doc, id) {
