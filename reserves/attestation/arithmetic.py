@@ -113,6 +113,21 @@ class Observation:
     max_age_seconds: int | None = None
 
 
+# No two datetimes are further apart than this: a larger max age is never exceeded (and building it as a
+# timedelta would overflow: a schema-valid max_age_seconds goes up to 2**53 - 1).
+MAX_SPAN_SECONDS = int((datetime.max - datetime.min).total_seconds())
+
+
+def older_than(at: datetime, issued_at: datetime, max_age_seconds: int) -> bool:
+    """`at` is more than `max_age_seconds` before `issued_at`; for any age and any dates, without overflow."""
+    return max_age_seconds <= MAX_SPAN_SECONDS and issued_at - at > timedelta(seconds=max_age_seconds)
+
+
+def in_future(at: datetime, issued_at: datetime) -> bool:
+    """`at` is more than MAX_FUTURE_BLOCK_SECONDS after `issued_at` (an issued_at in year 9999 included)."""
+    return at - issued_at > timedelta(seconds=MAX_FUTURE_BLOCK_SECONDS)
+
+
 def stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[str]:
     reasons = []
     for ob in observations:
@@ -121,12 +136,12 @@ def stale_reasons(issued_at: datetime, observations: list[Observation]) -> list[
             continue
         if ob.block_time is None or ob.max_age_seconds is None:
             raise InvalidInput(f"{ob.label} {ob.name}: neither failed nor read")
-        if ob.block_time < issued_at - timedelta(seconds=ob.max_age_seconds):
+        if older_than(ob.block_time, issued_at, ob.max_age_seconds):
             reasons.append(
                 f"{ob.label} {ob.name}: block_time {format_timestamp(ob.block_time)} is older than "
                 f"max_age_seconds {ob.max_age_seconds}"
             )
-        elif ob.block_time > issued_at + timedelta(seconds=MAX_FUTURE_BLOCK_SECONDS):
+        elif in_future(ob.block_time, issued_at):
             reasons.append(
                 f"{ob.label} {ob.name}: block_time {format_timestamp(ob.block_time)} is in the future, more than "
                 f"{MAX_FUTURE_BLOCK_SECONDS} seconds after issued_at"

@@ -10,13 +10,17 @@ from hypothesis import strategies as st
 
 from reserves.attestation.arithmetic import (
     MAX_FUTURE_BLOCK_SECONDS,
+    MAX_SPAN_SECONDS,
     Observation,
     Policy,
     decide_status,
     format_timestamp,
+    in_future,
     liabilities_sat,
+    older_than,
     parse_timestamp,
     ratio_bp,
+    stale_reasons,
 )
 from reserves.errors import InvalidInput
 
@@ -185,3 +189,20 @@ def test_timestamp_rejects(bad):
 def test_naive_datetime_rejected():
     with pytest.raises(InvalidInput):
         format_timestamp(datetime(2025, 1, 1))
+
+
+@pytest.mark.parametrize("max_age", [2**53 - 1, MAX_SPAN_SECONDS + 1, MAX_SPAN_SECONDS])
+def test_any_schema_valid_max_age_is_judged_without_overflow(max_age):
+    # The schema allows max_age_seconds up to 2**53 - 1; a timedelta that large overflows.
+    ancient = Observation(
+        "reserve source", "a", block_time=datetime(1, 1, 1, tzinfo=timezone.utc), max_age_seconds=max_age
+    )
+    assert stale_reasons(NOW, [ancient]) == []
+    assert older_than(datetime(1, 1, 1, tzinfo=timezone.utc), NOW, 60)
+
+
+def test_an_issued_at_at_the_end_of_time_is_judged_without_overflow():
+    end = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+    ob = Observation("reserve source", "a", block_time=end, max_age_seconds=60)
+    assert stale_reasons(end, [ob]) == [] and not in_future(end, end)
+    assert in_future(end, end - timedelta(hours=3))

@@ -93,3 +93,13 @@ def test_the_engine_writes_format_5_once_providers_are_declared():
     assert formats.for_engine(None, False) is formats.F4 and formats.for_engine(f4, False) is formats.F4
     assert formats.for_engine(f4, True) is formats.F5
     assert formats.for_engine(doc_at(0), False) is formats.F5  # a chain never goes back
+
+
+def test_the_largest_max_age_the_schema_allows_is_judged_not_crashed_on():
+    d = copy.deepcopy(doc_at(0))
+    d["providers"]["entries"][0]["obligation"]["max_age_seconds"] = 2**53 - 1
+    d["reserves"]["sources"][0]["max_age_seconds"] = 2**53 - 1
+    report = verify_document(d, trusted_keys=TRUST)  # an OverflowError escaped here before
+    names = {c.name: c.ok for c in report.checks}
+    assert names["schema"] and names["providers"] and "internal" not in names, report.failed()
+    assert not report.ok  # the signature covers what was changed

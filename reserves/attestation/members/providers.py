@@ -12,7 +12,7 @@ no provider is declared); its JSON Schema is `$defs.providers_member` of attesta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chains.base import BlockRef
@@ -207,9 +207,9 @@ def _leg_reasons(label: str, leg: dict, issued: datetime) -> list[str]:
     if "error" in leg:
         return [f"{label} not read ({leg['error']['code']})"]
     at = ar.parse_timestamp(leg["block_time"])
-    if at < issued - timedelta(seconds=leg["max_age_seconds"]):
+    if ar.older_than(at, issued, leg["max_age_seconds"]):
         return [f"{label} block_time {leg['block_time']} is older than max_age_seconds {leg['max_age_seconds']}"]
-    if at > issued + timedelta(seconds=ar.MAX_FUTURE_BLOCK_SECONDS):
+    if ar.in_future(at, issued):
         return [f"{label} block_time {leg['block_time']} is in the future"]
     return []
 

@@ -145,7 +145,7 @@ def _row_checks(report: VerifyReport, docs: list[dict], allow_pending: bool) -> 
         for step in chain_steps:
             try:
                 problems, pending = step.run(run, b, allow_pending)
-            except (ReservesError, ValueError, TypeError, KeyError) as exc:
+            except (ReservesError, ValueError, TypeError, KeyError, ArithmeticError) as exc:
                 # A signed document whose own members break a rule (a policy below 100 %): the
                 # document's checks name it; here it fails this check instead of the verifier.
                 detail = exc.detail if isinstance(exc, ReservesError) else type(exc).__name__

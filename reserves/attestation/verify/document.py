@@ -68,7 +68,7 @@ def verify_one(
     report = VerifyReport()
     try:
         return report, _verify_into(report, value, trusted_keys, require_signatures, options)
-    except (RecursionError, MemoryError, ReservesError, ValueError, TypeError, KeyError) as exc:
+    except (RecursionError, MemoryError, ReservesError, ValueError, TypeError, KeyError, ArithmeticError) as exc:
         # A check let hostile input through; report instead of crashing the caller.
         report.add("internal", False, f"verification stopped: {type(exc).__name__}")
         return report, None
