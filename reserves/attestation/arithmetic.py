@@ -180,11 +180,19 @@ def decide_status(
     return level, low
 
 
+MIN_YEAR = 1000  # timestamps are years 1000 to 9999, on every platform (the browser verifier agrees)
+
+
 def format_timestamp(moment: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ` in UTC, fractional seconds dropped; naive datetimes are refused."""
+    """`YYYY-MM-DDTHH:MM:SSZ` in UTC, fractional seconds dropped; naive datetimes and years before
+    MIN_YEAR are refused."""
     if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise InvalidInput("timestamps must be timezone-aware datetimes")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    m = moment.astimezone(timezone.utc)
+    if m.year < MIN_YEAR:
+        raise InvalidInput(f"timestamps before the year {MIN_YEAR} are not written")
+    # Spelled out, not strftime: "%Y" pads years before 1000 on some platforms and not on others.
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -195,6 +203,6 @@ def parse_timestamp(text: str) -> datetime:
         raise InvalidInput(f"not a YYYY-MM-DDTHH:MM:SSZ timestamp: {str(text)[:40]!r}") from exc
     moment = moment.replace(tzinfo=timezone.utc)
     # strptime accepts unpadded fields ("2024-1-5T..."); only the one canonical spelling is valid.
-    if format_timestamp(moment) != text:
+    if moment.year < MIN_YEAR or format_timestamp(moment) != text:
         raise InvalidInput(f"not a YYYY-MM-DDTHH:MM:SSZ timestamp: {str(text)[:40]!r}")
     return moment

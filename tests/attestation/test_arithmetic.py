@@ -206,3 +206,16 @@ def test_an_issued_at_at_the_end_of_time_is_judged_without_overflow():
     ob = Observation("reserve source", "a", block_time=end, max_age_seconds=60)
     assert stale_reasons(end, [ob]) == [] and not in_future(end, end)
     assert in_future(end, end - timedelta(hours=3))
+
+
+@pytest.mark.parametrize("text", ["0999-12-31T23:59:59Z", "999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_years_before_1000_are_refused_on_every_platform(text):
+    with pytest.raises(InvalidInput):
+        parse_timestamp(text)
+    assert parse_timestamp("1000-01-01T00:00:00Z").year == 1000
+
+
+def test_timestamps_are_spelled_the_same_on_every_platform():
+    assert format_timestamp(datetime(1000, 1, 2, 3, 4, 5, 999, tzinfo=timezone.utc)) == "1000-01-02T03:04:05Z"
+    with pytest.raises(InvalidInput):
+        format_timestamp(datetime(999, 1, 1, tzinfo=timezone.utc))

@@ -1102,7 +1102,7 @@
   }
   function seconds(leg) {
     const v = at(leg, "max_age_seconds");
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new PyError("TypeError", `unsupported type for timedelta seconds component: ${pyType(v)}`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new PyError("TypeError", `'<=' not supported between instances of '${pyType(v)}' and 'int'`);
     return BigInt(v);
   }
   function legReasons(label, leg, issued) {
