@@ -37,7 +37,7 @@ PUBLIC_PREFIXES = ("/api/v1/", "/partials/", "/feed.atom", "/attestations")
 PAGES = frozenset(
     {"/", "/reserves", "/supply", "/proofs", "/history", "/monitor", "/reconciliation", "/trust", "/prices"}
 )
-PAGE_PARAMS = {"/attestations": (b"before",), "/history": (b"range", b"series")}
+PAGE_PARAMS = {"/attestations": (b"before",), "/history": (b"range", b"series"), "/prices": (b"range",)}
 NEVER = ("/api/v1/events/stream",)  # a stream never ends
 WAIT_SECONDS = 5.0
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from chains.errors import ChainConfigError
 from chains.hexes import is_evm_address
@@ -14,6 +15,7 @@ from chains.price.formats import FORMATS
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_BYTES = 65_536
+MAX_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,8 @@ def _where(name: str, key: str) -> str:
 
 def _str(name: str, t: dict[str, Any], key: str, default: str | None = None) -> str:
     value = t.pop(key, default)
-    if not isinstance(value, str) or not value.strip() or len(value) > 2000:
-        raise ChainConfigError(f"{_where(name, key)}: required, a non-empty string")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_CHARS:
+        raise ChainConfigError(f"{_where(name, key)}: required, a non-empty string of at most {MAX_CHARS} characters")
     return value
 
 
@@ -62,10 +64,31 @@ def _num(name: str, t: dict[str, Any], key: str, default: float, lo: float, hi: 
     return float(value)
 
 
-def _url(name: str, t: dict[str, Any], key: str) -> str:
-    url = _str(name, t, key)
-    if not url.lower().startswith(("http://", "https://")):
-        raise ChainConfigError(f"{_where(name, key)}: an http(s) URL")
+def _int(name: str, t: dict[str, Any], key: str, default: int, lo: int, hi: int) -> int:
+    value = t.pop(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ChainConfigError(f"{_where(name, key)}: an integer from {lo} to {hi}")
+    return value
+
+
+def _url(name: str, t: dict[str, Any], key: str, *, query: bool) -> str:
+    """An http(s) URL with a host, no credentials, no fragment (a query only when `query`). Errors never
+    echo it: it may carry a provider's key (in its path or query, given through `*_env` or `*_file`)."""
+    url, where = _str(name, t, key), _where(name, key)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port out of range raises here
+    except ValueError as exc:
+        raise ChainConfigError(f"{where}: an http(s) URL with a host") from exc
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ChainConfigError(f"{where}: an http(s) URL with a host")
+    # urlsplit drops tabs and line breaks silently; they have no place in a URL, nor has any control character.
+    if any(c.isspace() or not c.isprintable() for c in url):
+        raise ChainConfigError(f"{where}: no spaces or control characters")
+    if parts.username is not None or parts.password is not None:
+        raise ChainConfigError(f"{where}: no user name or password in the URL (a price source needs none)")
+    if parts.fragment or "#" in url or (parts.query and not query):
+        raise ChainConfigError(f"{where}: no {'fragment' if query else 'query or fragment'} (the API's base URL)")
     return url.rstrip("/")
 
 
@@ -77,7 +100,7 @@ def _done(name: str, t: dict[str, Any]) -> None:
 def _pair(name: str, t: dict[str, Any]) -> tuple[str, str, str]:
     pair = _str(name, t, "pair")
     base, slash, quote = pair.partition("/")
-    if not slash or not base.isalnum() or not quote.isalnum():
+    if not slash or not pair.isascii() or not base.isalnum() or not quote.isalnum():
         raise ChainConfigError(f"{_where(name, 'pair')}: BASE/QUOTE, e.g. BTC/USD")
     return pair, base.upper(), quote.upper()
 
@@ -89,16 +112,16 @@ def parse_ticker(name: str, table: dict[str, Any]) -> TickerConfig:
     if fmt not in FORMATS:
         raise ChainConfigError(f"{_where(name, 'format')}: one of {', '.join(FORMATS)}")
     symbol = _str(name, t, "symbol", FORMATS[fmt].default_symbol(base, quote))
-    if not symbol.replace("-", "").replace("_", "").isalnum() or len(symbol) > 32:
+    if not (symbol.isascii() and symbol.replace("-", "").replace("_", "").isalnum()) or len(symbol) > 32:
         raise ChainConfigError(f"{_where(name, 'symbol')}: letters, digits, '-' and '_', at most 32")
     config = TickerConfig(
         name=name,
         pair=pair,
         format=fmt,
-        url=_url(name, t, "url"),
+        url=_url(name, t, "url", query=False),
         symbol=symbol,
         timeout_seconds=_num(name, t, "timeout_seconds", DEFAULT_TIMEOUT, 0.1, 120),
-        max_bytes=int(_num(name, t, "max_bytes", DEFAULT_MAX_BYTES, 256, 4_194_304)),
+        max_bytes=_int(name, t, "max_bytes", DEFAULT_MAX_BYTES, 256, 4_194_304),
     )
     _done(name, t)
     return config
@@ -113,7 +136,7 @@ def parse_feed(name: str, table: dict[str, Any]) -> FeedConfig:
     config = FeedConfig(
         name=name,
         pair=pair,
-        rpc_url=_url(name, t, "rpc_url"),
+        rpc_url=_url(name, t, "rpc_url", query=True),
         contract=contract,
         timeout_seconds=_num(name, t, "timeout_seconds", DEFAULT_TIMEOUT, 0.1, 120),
     )

@@ -196,7 +196,10 @@ class AttestationController(Controller):
         "/reserves/tiers",
         summary="The reserve tiers and locked contracts of the newest attestation",
         description="The `tiers` member of the newest attestation (format 5; null when no tiers are declared or the "
-        "attestation is older), with the attestation's id and sequence: see docs/attestation.md#reserve-tiers.",
+        "attestation is older), with the attestation's id and sequence: see docs/attestation.md#reserve-tiers. "
+        "`unlocking` (not signed, worked out from the same document; null with `tiers`): per contract, "
+        "`unlocked`, `blocks_left` (height locks: unlock height minus the tip height), `seconds_left` (height "
+        "locks: an estimate at 600 s a block; time locks: from `issued_at`): see docs/api.md.",
     )
     async def tiers(self, hot: Hot) -> dict[str, Any]:
         return (await hot.tiers()).envelope

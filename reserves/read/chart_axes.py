@@ -1,4 +1,4 @@
-"""Chart axes: "nice" time ticks in UTC and value ticks in basis points or satoshis, labelled from integers."""
+"""Chart axes: "nice" time ticks in UTC and value ticks in basis points, satoshis or prices, labelled from integers."""
 
 from __future__ import annotations
 
@@ -122,15 +122,22 @@ def percent_labels(ticks: list[int]) -> list[str]:
     return out
 
 
-def btc_labels(ticks: list[int]) -> list[str]:
-    """Satoshis as BTC with the fixed number of decimals the step needs ("0.5", "1.0"): exact, no floats."""
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else SAT_PER_BTC
-    places = 8 - _trailing_zeros(step, 8)
+def decimal_labels(ticks: list[int], scale: int) -> list[str]:
+    """Integers in units of 10**-scale (satoshis: 8; price_e8: 8) as decimals with the fixed number of
+    decimals the step needs ("0.5", "1.0"; "67,000"): exact, no floats."""
+    unit = 10**scale
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else unit
+    places = scale - _trailing_zeros(step, scale)
     out = []
     for v in ticks:
-        frac = f"{v % SAT_PER_BTC:08d}"[:places]
-        out.append(f"{v // SAT_PER_BTC:,}" + (f".{frac}" if places else ""))
+        frac = f"{v % unit:0{scale}d}"[:places]
+        out.append(f"{v // unit:,}" + (f".{frac}" if places else ""))
     return out
+
+
+def btc_labels(ticks: list[int]) -> list[str]:
+    """Satoshis as BTC with the fixed number of decimals the step needs ("0.5", "1.0"): exact, no floats."""
+    return decimal_labels(ticks, 8)
 
 
 def duration(seconds: int) -> str:

@@ -70,3 +70,19 @@ def iso(moment: datetime | None) -> str | None:
         return None
     moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+MONTH, YEAR = 2_629_746, 31_556_952  # seconds in the Gregorian calendar's mean month and year
+# (unit, its name, the duration below which it is used), smallest first; years above the last.
+_ROUGH = ((60, "minute", 3600), (3600, "hour", 2 * 86400), (86400, "day", 60 * 86400), (MONTH, "month", 2 * YEAR))
+
+
+def rough_duration(seconds: int) -> str:
+    """A duration in the largest unit that fits, rounded to the nearest: "about 3 hours", "about 278 days"
+    (for estimates and countdowns, never for a figure that must be exact)."""
+    s = max(0, seconds)
+    if s < 60:
+        return "under a minute"
+    unit, name = next(((u, n) for u, n, below in _ROUGH if s < below), (YEAR, "year"))
+    n = max(1, (s + unit // 2) // unit)
+    return f"about {n:,} {name}{'s' if n != 1 else ''}"

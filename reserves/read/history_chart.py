@@ -1,5 +1,7 @@
 """The history page's ranges (a day to all) as charts, and the overview's compact chart from the dashboard's buckets.
 
+The ranges and their windows serve the /prices page's chart too (reserves.read.prices).
+
 Each range has a fixed span and bucket, read as /api/v1/history reads them (reserves.read.history:
 raw points up to a week, hourly and daily rollups beyond), so the page's JSON link gives the same
 buckets. A bucket is never shorter than two snapshot intervals: an empty bucket then means a
@@ -56,25 +58,40 @@ def floor_bucket(interval_seconds: float) -> int:
     return next((b for b in history_mod.NICE if b >= need), history_mod.MAX_BUCKET)
 
 
+def chosen_range(range_name: str) -> Range:
+    """The Range named `range_name`; InvalidInput for any other name."""
+    chosen = RANGES.get(range_name)
+    if chosen is None:
+        raise InvalidInput(f"range: one of {', '.join(RANGES)}")
+    return chosen
+
+
+def range_window(
+    chosen: Range, first: datetime | None, *, now: datetime, interval_seconds: float
+) -> tuple[datetime, datetime, int]:
+    """(start, end, bucket) of `chosen` ending now, aligned as /api/v1/history aligns them; `first`
+    (the first stored day, read only for `all`) starts the range `all`; `interval_seconds` is the
+    interval of the series' points (a bucket holds at least two)."""
+    if chosen.span is None:
+        start = min(first or now - timedelta(days=1), now - timedelta(minutes=1))
+        bucket = history_mod.nice_bucket((now - start).total_seconds())
+    else:
+        start, bucket = now - chosen.span, chosen.bucket_seconds or DAY
+    start = max(start, history_mod.TIME_FLOOR)
+    bucket = max(bucket, floor_bucket(interval_seconds))
+    return history_mod.check_range(start, None, bucket, now)
+
+
 async def range_chart(
     db: Database, range_name: str, series_name: str, *, now: datetime, interval_seconds: float
 ) -> HistoryChart:
     """The chart of one named range ending now; InvalidInput for an unknown range or series."""
-    chosen = RANGES.get(range_name)
-    if chosen is None:
-        raise InvalidInput(f"range: one of {', '.join(RANGES)}")
+    chosen = chosen_range(range_name)
     if series_name not in chart_mod.SERIES:
         raise InvalidInput(f"series: one of {', '.join(chart_mod.SERIES)}")
     async with db.sessions() as session:
-        if chosen.span is None:
-            first = await series.first_day(session)
-            start = min(first or now - timedelta(days=1), now - timedelta(minutes=1))
-            bucket = history_mod.nice_bucket((now - start).total_seconds())
-        else:
-            start, bucket = now - chosen.span, chosen.bucket_seconds or DAY
-        start = max(start, history_mod.TIME_FLOOR)
-        bucket = max(bucket, floor_bucket(interval_seconds))
-        start, end, bucket = history_mod.check_range(start, None, bucket, now)
+        first = await series.first_day(session) if chosen.span is None else None
+        start, end, bucket = range_window(chosen, first, now=now, interval_seconds=interval_seconds)
         buckets = await series.history(session, start=start, end=end, bucket_seconds=bucket)
     chart = chart_mod.build_chart(
         buckets, start=start, end=end, bucket_seconds=bucket, series=series_name, band=series_name == chart_mod.RATIO

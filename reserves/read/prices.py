@@ -14,13 +14,17 @@ from typing import Any
 from reserves.errors import NotFound
 from reserves.prices.aggregate import SCALE
 from reserves.read import history as history_mod
+from reserves.read.chart_draw import Chart
 from reserves.read.display import iso
+from reserves.read.history_chart import chosen_range, range_window
+from reserves.read.price_chart import build_price_chart
 from reserves.settings.model import PriceSettings
 from reserves.storage import price_series
 from reserves.storage.db import Database
 
 UNIT = 10**SCALE
 SAT_PER_BTC = 10**8
+DEFAULT_RANGE = "day"
 
 
 def price_text(e8: int | None) -> str | None:
@@ -53,12 +57,17 @@ class PriceLine:
 
 @dataclass
 class PricesView:
-    """GET /api/v1/prices/latest and the /prices page (`enabled` false: no source configured)."""
+    """GET /api/v1/prices/latest and the /prices page (`enabled` false: no source configured): the
+    newest round, the last day by hour, and the chart of the chosen range (`range`, one of
+    reserves.read.history_chart.RANGES) with the query of /api/v1/prices/history giving its buckets."""
 
     enabled: bool
     pair: str
     body: dict[str, Any] | None = None
     buckets: list[dict[str, Any]] = field(default_factory=list)
+    range: str = DEFAULT_RANGE
+    chart: Chart | None = None
+    api_query: str | None = None
 
 
 class PriceService:
@@ -153,17 +162,26 @@ class PriceService:
             ],
         }
 
-    async def page(self, now: datetime | None = None) -> PricesView:
-        """The /prices page: the newest round and the last day in hourly buckets (newest first)."""
+    async def page(self, range_name: str = DEFAULT_RANGE, now: datetime | None = None) -> PricesView:
+        """The /prices page: the newest round, the last day in hourly buckets (newest first) and the
+        chart of the range `range_name`; InvalidInput for an unknown range."""
+        chosen = chosen_range(range_name)
+        pair = self.settings.pair
         if not self.settings.enabled:
-            return PricesView(False, self.settings.pair)
+            return PricesView(False, pair, range=range_name)
         now = now or datetime.now(timezone.utc)
         try:
             body = await self.latest(now)
         except NotFound:
-            return PricesView(True, self.settings.pair)
+            return PricesView(True, pair, range=range_name)
         day = await self.history(start=now - timedelta(days=1), end=None, bucket_seconds=3600, now=now)
-        return PricesView(True, self.settings.pair, body, list(reversed(day["points"])))
+        async with self.db.sessions() as session:
+            first = await price_series.first_round(session, pair) if chosen.span is None else None
+            start, end, bucket = range_window(chosen, first, now=now, interval_seconds=self.settings.interval_seconds)
+            buckets = await price_series.history(session, pair, start=start, end=end, bucket_seconds=bucket)
+        chart = build_price_chart(buckets, pair=pair, start=start, end=end, bucket_seconds=bucket)
+        query = f"from={iso(start)}&to={iso(end)}&bucket={bucket}"
+        return PricesView(True, pair, body, list(reversed(day["points"])), range_name, chart, query)
 
     async def line(self, reserves_sat: str | None, supply_sat: str | None) -> PriceLine | None:
         """The overview's line; None when the feature is off or no round is stored yet."""

@@ -2,6 +2,8 @@
 member): the envelope GET /api/v1/reserves/tiers serves, and the read model the pages show, made from
 the same decoded document so the two never differ. Shares and targets are basis points written as
 percentages with two decimals (floor); amounts exact BTC; the words say what colour never alone does.
+Beside the member as signed, the envelope carries `unlocking`: how far each contract is from
+unlocking, which the portal derives from the document (reserves.read.unlocking), never signed.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import msgspec
 
 from reserves.read.display import btc, percent
+from reserves.read.unlocking import Countdown, unlocking
 
 # What each finding code means, for people (members/tiers.py and members/contracts.py make them).
 FINDING_WORDS = {
@@ -74,6 +77,7 @@ class ContractRow:
     unlock: str  # "after block 180" or "after 2030-01-01 00:00:00 UTC"
     status: str  # pending, active, expired, spent
     observed: str  # in words
+    countdown: Countdown | None  # how far from unlocking (not signed); None when not given
     findings: list[FindingRow] = field(default_factory=list)
 
 
@@ -96,8 +100,9 @@ class TiersView:
 
 @dataclass(frozen=True)
 class TiersRead:
-    """`envelope`: {id, sequence, tiers} with the member as signed (the API's JSON); `view`: the same for
-    the pages, None when the attestation declares no tiers (format 4 or older, or none declared)."""
+    """`envelope`: {id, sequence, tiers, unlocking} with the member as signed and how far each contract
+    is from unlocking (the API's JSON); `view`: the same for the pages, None when the attestation
+    declares no tiers (format 4 or older, or none declared)."""
 
     envelope: dict[str, Any]
     view: TiersView | None
@@ -108,18 +113,24 @@ def tiers_read(document: bytes) -> TiersRead:
     envelope = msgspec.json.decode(document)
     body = envelope["attestation"]
     member = body.get("tiers")
-    out = {"id": envelope["id"], "sequence": body["sequence"], "tiers": member}
-    return TiersRead(out, None if member is None else tiers_view(envelope["id"], body["sequence"], member))
+    left, counts = unlocking(body)
+    out = {"id": envelope["id"], "sequence": body["sequence"], "tiers": member, "unlocking": left}
+    view = None if member is None else tiers_view(envelope["id"], body["sequence"], member, counts)
+    return TiersRead(out, view)
 
 
-def tiers_view(attestation_id: str, sequence: int, member: dict[str, Any]) -> TiersView:
+def tiers_view(
+    attestation_id: str, sequence: int, member: dict[str, Any], counts: dict[str, Countdown] | None = None
+) -> TiersView:
+    """The member for people; `counts`: each contract's Countdown by name (reserves.read.unlocking)."""
+    counts = counts or {}
     return TiersView(
         attestation_id=attestation_id,
         sequence=sequence,
         complete=member["complete"],
         basis_btc=btc(member["basis_sat"]),
         tiers=[tier_row(t) for t in member["tiers"]],
-        contracts=[contract_row(c) for c in member["contracts"]],
+        contracts=[contract_row(c, counts.get(c["name"])) for c in member["contracts"]],
         findings=[finding_row(f) for f in member["findings"]],
     )
 
@@ -155,7 +166,7 @@ def unlock_text(unlock: dict[str, Any]) -> str:
     return "after " + datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def contract_row(c: dict[str, Any]) -> ContractRow:
+def contract_row(c: dict[str, Any], countdown: Countdown | None = None) -> ContractRow:
     observed = OBSERVED_WORDS.get(c["observed"], c["observed"])
     if c["seen_address"] is not None and c["seen_address"] != c["address"]:
         observed += f", paying {c['seen_address']}"
@@ -171,6 +182,7 @@ def contract_row(c: dict[str, Any]) -> ContractRow:
         unlock=unlock_text(c["unlock"]),
         status=c["status"],
         observed=observed,
+        countdown=countdown,
         findings=[
             finding_row({"code": code, "category": "contract", "subject": c["name"], "detail": ""})
             for code in c["findings"]

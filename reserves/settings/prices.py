@@ -7,13 +7,14 @@ table's `pair`; secrets (`url_env`, `rpc_url_file`, ...) resolve like every othe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from reserves.errors import ConfigError
-from reserves.prices.aggregate import PricePolicy
+from reserves.prices.aggregate import SCALE, PricePolicy
 from reserves.settings.model import PriceSettings
 from reserves.settings.sources import sources
 from reserves.settings.values import int_, no_unknown, num, str_
@@ -30,17 +31,28 @@ _KEYS = {
     "sources",
 }
 MAX_SOURCES = 32
+# A bound as written by people: digits, at most SCALE decimals (a price_e8 holds no finer), no exponent,
+# sign, space or underscore (Decimal() would take "1e5", " 1 " and "1_000").
+_PLAIN_DECIMAL = re.compile(rf"[0-9]{{1,30}}(\.[0-9]{{1,{SCALE}}})?")
 
 
 def _decimal(t: dict[str, Any], key: str, default: Decimal) -> Decimal:
     value = t.get(key, str(default))
-    try:
-        parsed = Decimal(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    except ArithmeticError:
-        parsed = None
-    if parsed is None or not parsed.is_finite() or parsed <= 0 or len(str(value)) > 40:
-        raise ConfigError(f'prices.{key}: a positive decimal, as a string ("1", "10000000")')
-    return parsed
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not _PLAIN_DECIMAL.fullmatch(text) or Decimal(text) <= 0:
+        raise ConfigError(
+            f'prices.{key}: a positive decimal of at most 30 digits and {SCALE} decimals, as a string ("1", "10000000")'
+        )
+    return Decimal(text)
+
+
+def _check_names(entries: list[dict[str, Any]]) -> None:
+    """Source names are shown, logged and stored: no control or format characters (NUL, line breaks,
+    escapes, bidirectional overrides), which `sources` would let through."""
+    for i, entry in enumerate(entries):
+        name = entry.get("name")
+        if isinstance(name, str) and not name.isprintable():
+            raise ConfigError(f"prices.sources[{i}].name: printable characters only (no control or format characters)")
 
 
 def prices(t: dict[str, Any], env: Mapping[str, str], base: Path) -> PriceSettings:
@@ -49,7 +61,7 @@ def prices(t: dict[str, Any], env: Mapping[str, str], base: Path) -> PriceSettin
     d, p = PriceSettings(), PricePolicy()
     pair = str_(t, "pair", "prices.pair", d.pair)
     left, slash, right = pair.partition("/")
-    if not slash or not left.isalnum() or not right.isalnum() or len(pair) > 32:
+    if not slash or not pair.isascii() or not left.isalnum() or not right.isalnum() or len(pair) > 32:
         raise ConfigError("prices.pair: BASE/QUOTE, e.g. BTC/USD")
     policy = PricePolicy(
         deviation_bp=int_(t, "deviation_bp", "prices.deviation_bp", p.deviation_bp, lo=1, hi=5_000),
@@ -71,8 +83,14 @@ def prices(t: dict[str, Any], env: Mapping[str, str], base: Path) -> PriceSettin
     for i, entry in enumerate(entries):
         if entry.get("pair", pair) != pair:
             raise ConfigError(f"prices.sources[{i}].pair: every source reads the table's pair {pair!r}")
+    _check_names(entries)
     tables = [{**e, "pair": pair} for e in entries]
     parsed = sources({"prices.sources": tables}, "prices.sources", "price", env, base)
+    if parsed and policy.min_sources > len(parsed):
+        raise ConfigError(
+            f"prices.min_sources: {policy.min_sources} is more than the {len(parsed)} "
+            f"source{'s' if len(parsed) != 1 else ''} declared: every round would be stale"
+        )
     return PriceSettings(
         pair=pair,
         interval_seconds=num(t, "interval_seconds", "prices.interval_seconds", d.interval_seconds, lo=1, hi=86_400),

@@ -24,20 +24,36 @@ def secret(t: dict[str, Any], key: str, where: str, env: Mapping[str, str], base
     return str_(t, key, where, None)
 
 
+MAX_ENV_NAME = 128
+
+
 def env_secret(var: Any, where: str, env: Mapping[str, str]) -> str:
     """The stripped value of the environment variable named by `var` (`where` is its `*_env` key)."""
-    if not isinstance(var, str) or var not in env or not env[var].strip():
+    if not isinstance(var, str) or not 0 < len(var) <= MAX_ENV_NAME or "=" in var or not var.isprintable():
+        raise ConfigError(f"{where}: the name of an environment variable (at most {MAX_ENV_NAME} characters, no '=')")
+    if var not in env or not env[var].strip():
         raise ConfigError(f"{where}: environment variable {var!r} is not set")
     return env[var].strip()
 
 
+MAX_SECRET_BYTES = 64 * 1024  # far above any key, token or URL; /dev/zero is not a secret
+
+
 def file_secret(value: Any, where: str, base: Path) -> str:
-    """The stripped content of the file named by `value` (`where` is its `*_file` key)."""
+    """The stripped content of the file named by `value` (`where` is its `*_file` key): UTF-8, at most
+    MAX_SECRET_BYTES."""
     p = path(value, where, base)
     try:
-        return p.read_text().strip()
+        with p.open("rb") as f:
+            raw = f.read(MAX_SECRET_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"{where}: cannot read {p} ({exc.strerror})") from exc
+    if len(raw) > MAX_SECRET_BYTES:
+        raise ConfigError(f"{where}: {p} is larger than {MAX_SECRET_BYTES} bytes")
+    try:
+        return raw.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: {p} is not UTF-8 text") from exc
 
 
 def table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -86,7 +102,10 @@ def num(t: dict[str, Any], key: str, where: str, default: float, *, lo: float, h
 
 
 def path(value: Any, where: str, base: Path) -> Path:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
         raise ConfigError(f"{where}: must be a path string")
-    p = Path(value).expanduser()
+    try:
+        p = Path(value).expanduser()
+    except RuntimeError as exc:  # "~name/..." of a user with no home directory
+        raise ConfigError(f"{where}: cannot expand {value!r} (no such home directory)") from exc
     return (p if p.is_absolute() else base / p).resolve()

@@ -70,7 +70,14 @@ COMPLETE = {
     "/reconciliation": ["#reconciliation-summary .card"],
     "/providers": ["#providers-thresholds", "#providers tbody tr[data-state]", "#providers tbody th[scope=row]"],
     "/trust": ["#finality .value", "#guardians tbody tr", "#keys tbody tr"],
-    "/prices": ["#price-now .num", "#price-sources tbody tr[data-source]", "#price-day tbody tr"],
+    "/prices": [
+        "#price-now .num",
+        "#price-sources tbody tr[data-source]",
+        "figure#price-chart svg",
+        "#price-chart-table tbody tr",
+        "#price-chart-json",
+        "#price-day tbody tr",
+    ],
 }
 # The first screen of the overview: what it says, as of when, and who says so (issue 14).
 FIRST_SCREEN = [

@@ -1,4 +1,5 @@
-"""The history chart read model (reserves.read.chart) and its SVG (templates/pages/_chart.html), without a database."""
+"""The chart read models (reserves.read.chart: the history's; reserves.read.price_chart: the prices') and their SVG
+(templates/pages/_chart.html), without a database."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from hypothesis import strategies as st
 from reserves.read import chart_axes as axes
 from reserves.read.chart import AMOUNTS, MAX_POINTS, RATIO, Chart, build_chart
 from reserves.read.history_chart import overview_chart
+from reserves.read.price_chart import PRICE, build_price_chart
+from reserves.storage.price_series import PriceBucket
 from reserves.storage.series import Bucket
 
 T0 = datetime(2026, 11, 22, tzinfo=timezone.utc)
@@ -85,6 +88,9 @@ def test_value_labels_are_exact_with_fixed_decimals():
     huge = 2**70 // 10**8 * 10**8  # beyond a float's 53 bits
     assert axes.btc_labels([huge, huge + 1]) == [f"{huge // 10**8:,}.00000000", f"{huge // 10**8:,}.00000001"]
     assert axes.duration(300) == "5 minutes" and axes.duration(3600) == "hour" and axes.duration(14_400) == "4 hours"
+    e8 = 10**8
+    assert axes.decimal_labels([66_950 * e8, 67_000 * e8, 67_050 * e8], 8) == ["66,950", "67,000", "67,050"]
+    assert axes.decimal_labels([67_000 * e8, 67_000 * e8 + 25 * 10**6], 8) == ["67,000.00", "67,000.25"]
 
 
 # -- the ratio chart -------------------------------------------------------------------------------
@@ -189,6 +195,55 @@ def test_the_overview_chart_merges_buckets_shorter_than_two_snapshots():
     assert chart.height < day_chart([]).height
 
 
+# -- the median price ---------------------------------------------------------------------------------
+
+E8 = 10**8
+
+
+def price(at: datetime, last: int | None, low: int | None = None, high: int | None = None) -> PriceBucket:
+    low = last if low is None else low
+    high = last if high is None else high
+    return PriceBucket(at, 2, 2 if last is not None else 0, low, high, last, "fresh" if last is not None else "stale")
+
+
+def price_day(buckets: list[PriceBucket]) -> Chart:
+    return build_price_chart(buckets, pair="BTC/USD", start=T0, end=T0 + 24 * HOUR, bucket_seconds=3600)
+
+
+def test_the_price_is_drawn_at_each_buckets_last_median_inside_its_band():
+    buckets = [price(T0, 67_000 * E8), price(T0 + HOUR, 67_100 * E8, low=66_900 * E8, high=67_200 * E8)]
+    buckets.append(price(T0 + 2 * HOUR, 67_050 * E8))
+    chart = price_day(buckets)
+    [line] = chart.lines
+    assert (chart.series, line.name, chart.reference, chart.y_label) == (PRICE, "price", None, "USD per BTC")
+    ys = [y for _, y in points(line.paths[0])]
+    y_of = {t.label: t.pos for t in chart.y_ticks}
+    assert ys[0] == y_of["67,000 USD"] and ys[1] < ys[2] < ys[0]  # the last median, not the lowest
+    [band] = chart.band
+    band_ys = [y for _, y in points(band)]
+    assert min(band_ys) == y_of["67,200 USD"] and max(band_ys) == y_of["66,900 USD"]
+    assert [i.label for i in chart.legend] == ["Last median per hour", "Lowest to highest in the interval"]
+    assert chart.rows[1].cells == ("2", "2", "66,900.00000000", "67,200.00000000", "67,100.00000000", "fresh")
+    assert [c.header for c in chart.columns][2:5] == ["Lowest (USD)", "Highest (USD)", "Last (USD)"]
+    assert chart.desc == "Latest 67,050.00000000 USD, lowest 66,900.00000000 USD, highest 67,200.00000000 USD."
+
+
+def test_hours_without_a_round_or_a_median_break_the_price_line():
+    buckets = [price(T0 + i * HOUR, 67_000 * E8 + i) for i in (0, 1, 2, 4, 5, 7)]
+    buckets.insert(5, price(T0 + 6 * HOUR, None))  # rounds, none with a median
+    chart = price_day(buckets)
+    [line] = chart.lines
+    assert [len(points(p)) for p in line.paths] == [3, 2] and len(line.dots) == 1
+    assert chart.gaps == 2 and "breaks 2 times" in chart.desc and len(chart.rows) == 7
+    assert chart.rows[5].cells[2:] == ("n/a", "n/a", "n/a", "stale")
+
+
+def test_an_empty_price_range_says_so():
+    chart = price_day([])
+    assert chart.empty and chart.lines[0].paths == [] and chart.band == [] and chart.gaps == 0
+    assert chart.desc == "No BTC/USD median in this range." and "No price in this range" in render(chart)
+
+
 # -- the SVG and its table ---------------------------------------------------------------------------
 
 
@@ -245,6 +300,42 @@ def test_any_buckets_give_finite_coordinates_inside_the_plot_and_valid_xml(histo
     if chart.reference is not None:
         assert chart.plot.top <= chart.reference.pos <= chart.plot.bottom
     assert len(chart.rows) <= MAX_POINTS and 2 <= len(chart.y_ticks) <= 7 and 1 <= len(chart.x_ticks) <= 8
+    svg = svg_of(render(chart))
+    assert all(
+        math.isfinite(float(v)) for el in svg.iter() for k, v in el.attrib.items() if k in ("x", "y", "cx", "cy")
+    )
+
+
+PRICE_E8 = st.integers(1, 10**15)  # up to 10 million USD, the policy's highest
+
+
+@st.composite
+def price_histories(draw):
+    size = draw(SIZES)
+    start = datetime(2000, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=draw(st.integers(0, 6_000_000_000)))
+    count = draw(st.integers(1, 3_000))
+    rows = draw(st.lists(st.tuples(st.integers(-3, count + 3), st.none() | PRICE_E8, PRICE_E8, PRICE_E8), max_size=60))
+    buckets = []
+    for i, last, a, b in rows:
+        low, high = (None, None) if last is None else (min(a, b, last), max(a, b, last))
+        buckets.append(PriceBucket(start + timedelta(seconds=i * size), 1, int(last is not None), low, high, last, "x"))
+    return buckets, start, start + timedelta(seconds=count * size), size
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(price_histories())
+def test_any_price_buckets_give_finite_coordinates_inside_the_plot_and_valid_xml(history):
+    buckets, start, end, size = history
+    chart = build_price_chart(buckets, pair="BTC/USD", start=start, end=end, bucket_seconds=size)
+    for x, y in _coordinates(chart):
+        assert math.isfinite(x) and math.isfinite(y) and _inside(chart, x, y)
+    for t in chart.x_ticks:
+        assert chart.plot.left <= t.pos <= chart.plot.right
+    for t in chart.y_ticks:
+        assert chart.plot.top <= t.pos <= chart.plot.bottom and t.label.endswith(" USD")
+    assert len({len(t.label.partition(".")[2]) for t in chart.y_ticks}) == 1  # fixed decimals on the axis
+    assert len(chart.rows) <= MAX_POINTS and 2 <= len(chart.y_ticks) <= 7 and 1 <= len(chart.x_ticks) <= 8
+    assert len(chart.rows) == len({r.start for r in chart.rows})
     svg = svg_of(render(chart))
     assert all(
         math.isfinite(float(v)) for el in svg.iter() for k, v in el.attrib.items() if k in ("x", "y", "cx", "cy")

@@ -254,6 +254,7 @@ def test_unknown_parameters_on_a_page_do_not_bust_the_cache(client):
     assert page_query("/reserves", b"x=1&y=2") == b""
     assert page_query("/history", b"range=day&b=9&series=ratio") == b"range=day&series=ratio"
     assert page_query("/attestations", b"before=5&z=1") == b"before=5"
+    assert page_query("/prices", b"x=1&range=week") == b"range=week"
     services = client.app.state.services
     calls = []
     real = services.reserves.utxos

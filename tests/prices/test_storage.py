@@ -90,7 +90,10 @@ async def test_rounds_are_stored_remembered_and_served(migrated_db, tickers):
 
 async def test_a_stale_round_is_not_a_providers_price(migrated_db, tickers):
     app, url = tickers
-    settings = ticker_settings(url, venues=("coinbase", "kraken"))
+    # Three sources, one of them failing: two kept, fewer than min_sources (3). (Two sources declared
+    # with min_sources 3 would make every round stale: the settings refuse that.)
+    settings = ticker_settings(url, venues=("coinbase", "kraken", "bitstamp"))
+    app.faults["bitstamp"] = "error"
     adapters = [get_spec(s.kind).build(s.config) for s in settings.sources]
     try:
         result = await run_round(migrated_db, settings, adapters, T0, 2)
