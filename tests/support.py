@@ -99,3 +99,23 @@ def render_template(name: str, **context: object) -> str:
     context.setdefault("here", "/")
     context.setdefault("refresh", 5)
     return env.get_template(name).render(**context)
+
+
+# A minimal configuration file (one reserve source, one deployment, the key from $K) that settings tests
+# append their own tables to.
+SETTINGS_BASE = """
+[signing]
+key_env = "K"
+[[reserves]]
+name = "cold"
+kind = "bitcoin-esplora"
+esplora_url = "http://127.0.0.1:1"
+network = "regtest"
+addresses = ["bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]
+[[deployments]]
+name = "eth"
+kind = "evm-erc20"
+chain_id = "eip155:1"
+rpc_url = "http://127.0.0.1:2"
+contract = "0x1111111111111111111111111111111111111111"
+"""

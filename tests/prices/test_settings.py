@@ -14,23 +14,8 @@ from portal.cli.main import main
 from reserves.errors import ConfigError
 from reserves.settings.load import load_settings
 from reserves.settings.prices import prices
+from tests.support import SETTINGS_BASE as BASE
 
-BASE = """
-[signing]
-key_env = "K"
-[[reserves]]
-name = "cold"
-kind = "bitcoin-esplora"
-esplora_url = "http://127.0.0.1:1"
-network = "regtest"
-addresses = ["bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]
-[[deployments]]
-name = "eth"
-kind = "evm-erc20"
-chain_id = "eip155:1"
-rpc_url = "http://127.0.0.1:2"
-contract = "0x1111111111111111111111111111111111111111"
-"""
 FEED = "0x" + "22" * 20
 TABLE = '[prices]\npair = "BTC/USD"\n'
 

@@ -8,23 +8,8 @@ import pytest
 
 from reserves.errors import ConfigError
 from reserves.settings.load import load_settings
+from tests.support import SETTINGS_BASE as BASE
 
-BASE = """
-[signing]
-key_env = "K"
-[[reserves]]
-name = "cold"
-kind = "bitcoin-esplora"
-esplora_url = "http://127.0.0.1:1"
-network = "regtest"
-addresses = ["bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]
-[[deployments]]
-name = "eth"
-kind = "evm-erc20"
-chain_id = "eip155:1"
-rpc_url = "http://127.0.0.1:2"
-contract = "0x1111111111111111111111111111111111111111"
-"""
 TOKEN, HOLDER = "0x2222222222222222222222222222222222222222", "0x3333333333333333333333333333333333333333"
 GOOD = (
     '\n[[providers]]\nname = "lp-1"\n'
