@@ -188,6 +188,10 @@ def aggregate(
     return Aggregate(pair, now, price, status, reason, first, verdicts)
 
 
-def memories(verdicts: Iterable[Verdict]) -> dict[str, Memory]:
-    """What the next round must remember of this one's verdicts."""
-    return {v.source: Memory(v.value, v.since) for v in verdicts if v.value is not None and v.since is not None}
+def memories(verdicts: Iterable[Verdict], before: Mapping[str, Memory] | None = None) -> dict[str, Memory]:
+    """What the next round must remember of this one's verdicts. A source that gave no value this round
+    keeps its memory from `before` (the rounds before): a failure in between does not make a value
+    that never changed new again, or a source frozen but failing now and then would never be frozen."""
+    out = dict(before or {})
+    out.update({v.source: Memory(v.value, v.since) for v in verdicts if v.value is not None and v.since is not None})
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from chains.errors import ChainDataError, ChainError
@@ -80,14 +80,23 @@ def _rows(result: Aggregate) -> tuple[PricePoint, list[PriceSourcePoint]]:
     return point, rows
 
 
-async def previous_memory(session, pair: str) -> dict[str, Memory]:
-    """Each source's value and since when, from the newest stored round of `pair`."""
+async def previous_memory(session, pair: str, heartbeat_seconds: int) -> dict[str, Memory]:
+    """Each source's value and since when: from the newest stored round of `pair`, and for a source that
+    gave no value in it (failed, malformed), from its newest verdict with a value in the `2 x heartbeat`
+    before it. A failure in between does not reset the memory: a frozen source that fails now and then
+    is still frozen; a value older than that window and the same as now is past the heartbeat anyway."""
     last = await price_series.latest(session, pair)
     if last is None:
         return {}
-    out = {}
+    out, missing = {}, []
     for row in await price_series.verdicts(session, pair, last.time):
         if row.value is not None and row.since is not None:
+            out[row.source] = Memory(Decimal(row.value), price_series.as_utc(row.since))
+        else:
+            missing.append(row.source)
+    if missing:
+        after = last.time - timedelta(seconds=2 * heartbeat_seconds)
+        for row in await price_series.last_values(session, pair, missing, after):
             out[row.source] = Memory(Decimal(row.value), price_series.as_utc(row.since))
     return out
 
@@ -99,7 +108,7 @@ async def run_round(
     observations = await observe_all(adapters, timeout)
     async with db.sessions() as session:
         async with session.begin():
-            memory = await previous_memory(session, settings.pair)
+            memory = await previous_memory(session, settings.pair, settings.policy.heartbeat_seconds)
             result = aggregate(settings.pair, observations, settings.policy, now, memory)
             point, rows = _rows(result)
             await price_series.record(session, point, rows)

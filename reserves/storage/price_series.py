@@ -18,7 +18,18 @@ from sqlmodel import col, select
 from reserves.storage.price_models import PricePoint, PriceRollup, PriceSourcePoint
 from reserves.storage.series import RESOLUTIONS, bucket_start, source_for
 
-__all__ = ["PriceBucket", "as_utc", "first_round", "history", "latest", "prune", "record", "source_for", "verdicts"]
+__all__ = [
+    "PriceBucket",
+    "as_utc",
+    "first_round",
+    "history",
+    "last_values",
+    "latest",
+    "prune",
+    "record",
+    "source_for",
+    "verdicts",
+]
 
 _ROLL = PriceRollup.__table__  # type: ignore[attr-defined]
 
@@ -94,6 +105,25 @@ async def verdicts(session, pair: str, time: datetime) -> list[PriceSourcePoint]
         .order_by(col(PriceSourcePoint.source))
     )
     return list((await session.exec(stmt)).all())
+
+
+async def last_values(session, pair: str, sources: list[str], after: datetime) -> list[PriceSourcePoint]:
+    """For each of `sources`, its newest verdict with a value (and a `since`) at or after `after`."""
+    stmt = (
+        select(PriceSourcePoint)
+        .where(
+            col(PriceSourcePoint.pair) == pair,
+            col(PriceSourcePoint.source).in_(sources),
+            col(PriceSourcePoint.time) >= after,
+            col(PriceSourcePoint.value).is_not(None),
+            col(PriceSourcePoint.since).is_not(None),
+        )
+        .order_by(col(PriceSourcePoint.time).desc())
+    )
+    newest: dict[str, PriceSourcePoint] = {}
+    for row in (await session.exec(stmt)).all():
+        newest.setdefault(row.source, row)
+    return list(newest.values())
 
 
 _PG_BIN = "date_bin(make_interval(secs => :b), {c}, TIMESTAMPTZ '2000-01-01 00:00:00+00')"

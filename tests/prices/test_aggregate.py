@@ -158,3 +158,22 @@ def test_every_kept_source_is_within_the_deviation_of_the_first_median(values):
 def test_memory_is_only_kept_for_sources_that_gave_a_value():
     result = aggregate("BTC/USD", [obs("a", "100"), obs("b", None, failure="timeout")], POLICY, NOW)
     assert memories(result.verdicts) == {"a": Memory(D("100"), NOW)}
+
+
+def test_a_frozen_source_that_fails_now_and_then_is_still_frozen():
+    # The same value for 600 s, failing every other round: the memory is carried through the failures.
+    memory: dict = {}
+    reasons_seen = []
+    for i in range(21):  # a round every 30 s
+        at = NOW + timedelta(seconds=30 * i)
+        o = (
+            Observation("a", "price-ticker", failure="timeout", detail="x")
+            if i % 2
+            else Observation("a", "price-ticker", D("100"), at)
+        )
+        result = aggregate("BTC/USD", [o], POLICY, at, memory)
+        memory = memories(result.verdicts, memory)
+        reasons_seen.append(result.verdicts[0].reason)
+    assert reasons_seen[:10:2] == ["ok"] * 5  # 0 to 240 s: within the 300 s heartbeat
+    assert reasons_seen[12::2] == ["frozen"] * 5 and set(reasons_seen[1::2]) == {"timeout"}
+    assert memory["a"] == Memory(D("100"), NOW)

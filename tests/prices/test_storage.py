@@ -104,3 +104,27 @@ async def test_a_stale_round_is_not_a_providers_price(migrated_db, tickers):
     assert await price_at(migrated_db, "BTC/USD", T0) is None
     stale = await price_at(migrated_db, "BTC/USD", T0, allow_stale=True)
     assert stale is not None and stale.status == "stale" and stale.reason == "too_few_sources"
+
+
+async def test_a_frozen_source_failing_every_other_round_is_still_frozen_across_stored_rounds(migrated_db, tickers):
+    app, url = tickers
+    settings = ticker_settings(url, heartbeat_seconds=120, max_age_seconds=86_400)
+    adapters = [get_spec(s.kind).build(s.config) for s in settings.sources]
+    app.stamps["bitstamp"] = int(T0.timestamp())
+    seen = []
+    try:
+        for i in range(8):  # a round every 30 s; binance never moves and fails every other round
+            for venue, base in (("coinbase", 67000), ("kraken", 67010), ("bitstamp", 66990)):
+                app.prices[venue] = D(base + i) + D("0.25")
+            app.prices["binance"] = D("67005.5")
+            if i % 2:
+                app.faults["binance"] = "error"
+            else:
+                app.faults.pop("binance", None)
+            result = await run_round(migrated_db, settings, adapters, T0 + timedelta(seconds=30 * i), 2)
+            seen.append({v.source: v.reason for v in result.verdicts}["binance"])
+    finally:
+        for a in adapters:
+            await a.aclose()
+    # Said at 0 s; at 150 s and 210 s the same value is past the 120 s heartbeat, failures in between.
+    assert seen == ["ok", "unavailable", "ok", "unavailable", "ok", "unavailable", "frozen", "unavailable"], seen
