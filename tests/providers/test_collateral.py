@@ -166,6 +166,9 @@ def evm_btc_leg(units_: int, decimals_: int) -> lp.LegResult:
         (btc_leg(1), evm_btc_leg(2**256 - 1, 0), "collateral beyond 78 digits (86)"),
         (evm_btc_leg(10**78 - 1, 0), btc_leg(1), "obligation beyond 78 digits (86)"),
         (btc_leg(1), btc_leg(10**77), "ratio beyond 78 digits (82)"),
+        # A raw amount the member cannot even list (nine holders at 2**256 - 1): the leg is an error.
+        (btc_leg(1), evm_btc_leg(9 * (2**256 - 1), 0), "collateral not read (invalid_reading)"),
+        (evm_btc_leg(10**78, 18), btc_leg(1), "obligation not read (invalid_reading)"),
     ],
 )
 def test_an_absurd_reading_is_unknown_and_the_member_keeps_its_schema(obligation, collateral, why):

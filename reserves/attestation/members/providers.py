@@ -98,6 +98,10 @@ def leg_json(leg: LegResult) -> dict:
     }
     if leg.block is None or leg.amount is None:
         return out | {"error": error_json(leg.error_code, leg.error_detail)}
+    if leg.amount >= AMOUNT_LIMIT:
+        # A balance the member cannot publish (a hostile token's 2**256 balances): a reading to
+        # distrust, so the provider is unknown; never a refused snapshot for every other figure.
+        return out | {"error": error_json("invalid_reading", f"amount beyond 78 digits ({len(str(leg.amount))})")}
     block = block_json(leg.block)
     if block["chain_id"] != leg.chain_id:
         raise InvalidInput(f"leg read on {block['chain_id']}, declared on {leg.chain_id}")
