@@ -52,14 +52,20 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Price:
-    """The oracle's BTC price of one snapshot: `price_e8` USD per 1 BTC times 10**8, its time, whether
-    the oracle calls it fresh, and where it came from."""
+    """The oracle's BTC price of one snapshot: `price_e8` USD per 1 BTC times 10**8 (rounded up: against
+    the provider), its time, whether the engine calls it fresh, where it came from, and what makes
+    `fresh` checkable: the age it may have at the snapshot (`max_age_seconds`), and how many of its
+    round's `sources` it kept against the `min_sources` its quorum needs."""
 
     pair: str
     price_e8: int
     time: datetime
     fresh: bool
     source: str
+    max_age_seconds: int = 600
+    sources: int = 3
+    kept: int = 3
+    min_sources: int = 3
 
 
 def _units(value: object, what: str) -> int:

@@ -12,8 +12,8 @@ from reserves.attestation.arithmetic import format_timestamp as ar_format
 from reserves.attestation.members import providers as lp_member
 from reserves.attestation.members import signers
 from reserves.errors import ReservesError
+from reserves.providers import price as lp_price
 from reserves.providers import record as lp_record
-from reserves.providers.price import snapshot_price
 from reserves.providers.read import read_providers
 from reserves.snapshot import build as attest
 from reserves.snapshot import faults, store
@@ -91,11 +91,11 @@ async def take_snapshot(
     s, reserve_set = ctx.settings, ctx.reserve_set
     timeout = s.schedule.source_timeout_seconds
     # Providers are read with the reserves and the supply, under the same deadline, and valued with
-    # the price of this snapshot.
-    (reserves, supply), lp_results, price = await asyncio.gather(
+    # the oracle's newest round at the snapshot's start.
+    (reserves, supply), lp_results, price_round = await asyncio.gather(
         read_sources(ctx.sources, timeout),
         read_providers(ctx.sources.providers, timeout),
-        snapshot_price(ctx.db, s.prices, now or datetime.now(timezone.utc)),
+        lp_price.newest_round(ctx.db, s.prices, now or datetime.now(timezone.utc)),
     )
     supply = await block_monitored(ctx.db, supply)
     tiers = await tier_inputs(s.tiers, reserves, s.schedule.source_timeout_seconds)
@@ -143,7 +143,8 @@ async def take_snapshot(
                 engine,
                 replaced,
                 tiers,
-                providers_input(ctx, lp_results, price, previous),
+                # The price is judged fresh or not at issued_at, the time the attestation states.
+                providers_input(ctx, lp_results, lp_price.judged(price_round, s.prices, issued), previous),
             )
             body, att_id = built.body, built.id  # canonicalised once, by the builder
             faults.crash_point("after_build")

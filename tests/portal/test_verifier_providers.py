@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import json
 import random
+import re
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
@@ -183,7 +184,15 @@ def _price(rng: random.Random, issued: datetime) -> co.Price | None:
     price_e8 = rng.choice([9_712_345_000_000, 1, rng.randint(1, 10**20)])
     fresh = pick > 0.35
     pair = co.PAIR if rng.random() > 0.05 else "ETH-USD"
-    return co.Price(pair, price_e8, issued - timedelta(seconds=rng.randint(0, 600)), fresh, "median of 3 of 4 sources")
+    # Mostly what the engine writes; sometimes a price it would never call fresh (after issued_at, older than its
+    # max age, short of its quorum), which the rule must refuse the same way in both languages.
+    max_age = rng.choice([600, 600, 60, 10**9, 2**53 - 1])
+    edge = min(max_age, 10**6) + rng.choice([0, 1])  # exactly at the max age, and one second past it
+    ago = rng.choice([rng.randint(0, 600), rng.randint(-30, 0), rng.randint(0, 10**6), edge, edge])
+    time = issued - timedelta(seconds=ago)
+    total = rng.randint(1, 8)
+    kept, least = (total, 3) if rng.random() < 0.7 else (rng.randint(0, total), rng.randint(1, 9))
+    return co.Price(pair, price_e8, time, fresh, f"median of {kept} of {total} sources", max_age, total, kept, least)
 
 
 def _issued(rng: random.Random) -> datetime:
@@ -237,6 +246,12 @@ def _tamper(rng: random.Random, doc: dict) -> dict:
             lambda: p.update(price_e8=str(int(p["price_e8"]) + rng.choice([1, -1, 10**9]))),
             lambda: p.update(price_e8="0"),
             lambda: p.update(pair="BTC-EUR"),
+            lambda: p.update(time=rng.choice(["2000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "soon"])),
+            lambda: p.update(max_age_seconds=rng.choice([1, 2**53 - 1, "600", None, True])),
+            lambda: p.update(kept=rng.choice([0, 99, "3", 2.5])),
+            lambda: p.update(min_sources=rng.choice([1, 99])),
+            lambda: p.update(sources=0),
+            lambda: p.pop(rng.choice(["max_age_seconds", "sources", "kept", "min_sources"]), None),
         ]
     if e is not None:
         leg = e[rng.choice(("obligation", "collateral"))]
@@ -316,6 +331,8 @@ def test_the_generated_members_cover_every_state_reason_and_rounding(compared):
         "is in the future",
         "collateral in USD and no price",
         "is not fresh",
+        "is dated after issued_at",
+        "required)",
         "not BTC-USD",
         "beyond 78 digits",
         "has not cleared",
@@ -326,6 +343,7 @@ def test_the_generated_members_cover_every_state_reason_and_rounding(compared):
         "below the warning line",
     ):
         assert part in reasons, part
+    assert re.search(r"the price of \S+ is older than \d+ s( \||$)", reasons)
     assert any(e["penalty_sat"] not in (None, "0") for e in entries)
     assert any(e["ratio_bp"] is None and e["state"] == "healthy" for e in entries)  # no obligation
     assert sum(d["providers"]["entries"] == [] for d in genuine) > 0

@@ -4,13 +4,18 @@ re-derived by `reserves verify` on one document and held against the document be
 from __future__ import annotations
 
 import copy
+import dataclasses
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from reserves.attestation import formats, verify_document
 from reserves.attestation.members import providers as lp
 from reserves.attestation.verify import verify_chain
+from reserves.prices.lookup import StoredPrice
+from reserves.providers import price
+from reserves.settings.model import PriceSettings
 from tests.attestation.helpers import key, make_doc_v4, make_doc_v5
 from tests.providers.test_collateral import ISSUED, PRICE, T, btc_leg, usd_leg
 
@@ -103,3 +108,41 @@ def test_the_largest_max_age_the_schema_allows_is_judged_not_crashed_on():
     names = {c.name: c.ok for c in report.checks}
     assert names["schema"] and names["providers"] and "internal" not in names, report.failed()
     assert not report.ok  # the signature covers what was changed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time": "2000-01-01T00:00:00Z"},  # called fresh, 27 years old
+        {"time": "2027-01-10T12:00:01Z"},  # called fresh, dated after the attestation
+        {"kept": 2},  # called fresh without its quorum of 3
+        {"sources": 2},  # kept more sources than the round had
+        {"max_age_seconds": 2**53 - 1, "time": "2000-01-01T00:00:00Z"},  # consistent: the rule accepts it
+    ],
+)
+def test_a_price_called_fresh_is_held_to_what_the_member_shows(change):
+    d = copy.deepcopy(doc_at(0))
+    d["providers"]["price"].update(change)
+    ok = "providers" not in failed(verify_document(d, trusted_keys=TRUST))
+    assert ok is (change.get("max_age_seconds") == 2**53 - 1), change
+
+
+def stored(status="fresh", price="67000.123456789", at=ISSUED, kept=3, total=4):
+    return StoredPrice("BTC/USD", at, None, Decimal(price), status, None, total, kept)
+
+
+def test_the_engine_judges_a_round_at_issued_at_and_rounds_the_price_against_the_provider():
+    settings = PriceSettings(interval_seconds=30.0)  # max age 90 s
+    p = price.judged(stored(), settings, ISSUED + timedelta(seconds=90))
+    assert p is not None and p.fresh and p.price_e8 == 6_700_012_345_679  # 67000.12345678|9 rounded up
+    assert (p.max_age_seconds, p.sources, p.kept, p.min_sources) == (90, 4, 3, 3)
+    assert p.source == "median of 3 of 4 sources (BTC/USD, round of 30 s)"
+    assert not price.judged(stored(), settings, ISSUED + timedelta(seconds=91)).fresh  # type: ignore[union-attr]
+    assert not price.judged(stored(status="stale", kept=2), settings, ISSUED).fresh  # type: ignore[union-attr]
+    assert not price.judged(stored(at=ISSUED + timedelta(seconds=1)), settings, ISSUED).fresh  # type: ignore[union-attr]
+    assert price.judged(None, settings, ISSUED) is None
+    # Whatever the engine decides, the member it builds checks.
+    for s_ in (stored(), stored(status="stale", kept=1)):
+        judged_price = price.judged(s_, settings, ISSUED + timedelta(seconds=5))
+        m = lp.member(dataclasses.replace(given(), price=judged_price), ISSUED + timedelta(seconds=5))
+        assert lp.check({"issued_at": "2027-01-10T12:00:05Z", "sequence": 0, "providers": m}) == []

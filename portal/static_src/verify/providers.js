@@ -21,6 +21,7 @@ const MAX_DECIMALS = 36;
 const AMOUNT_LIMIT = 10n ** 78n; // every figure is a decimal string of at most 78 digits
 const THRESHOLDS = ["warning_below_bp", "liquidatable_below_bp", "hysteresis_bp", "penalty_bp"];
 const MAX_DETAIL = 600;
+const PRICE_COUNTS = ["max_age_seconds", "sources", "kept", "min_sources"]; // what makes a price's `fresh` checkable
 
 // What Python raises reading a malformed member (KeyError, TypeError, ValueError): the check reports it as
 // `providers: cannot be re-derived (<type>: <message>)`, as members/providers.check does.
@@ -169,12 +170,28 @@ function legReasons(label, leg, issued) {
 }
 
 // [price_e8, null] when `asset` needs a price and a usable one is there; [null, why] when not; [null, null] for BTC.
-function priceFor(asset, price) {
+// Usable: the BTC-USD pair, called fresh, and fresh by what the member shows: dated at or before `issued` (Unix
+// seconds), at most max_age_seconds before it, kept by at least min_sources of its round's sources.
+function priceFor(asset, price, issued) {
   if (asset === "BTC") return [null, null];
   if (price === null) return [null, "collateral in USD and no price"];
   const pair = at(price, "pair");
   if (pair !== PAIR) return [null, `collateral in USD and the price is ${pyStr(pair)}, not ${PAIR}`];
   if (!truthy(at(price, "fresh"))) return [null, `collateral in USD and the price of ${pyStr(at(price, "time"))} is not fresh`];
+  const n = {};
+  for (const k of PRICE_COUNTS) {
+    const v = at(price, k);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new Problem(`price ${k} must be an integer`);
+    n[k] = BigInt(v);
+  }
+  const time = BigInt(parseTimestamp(at(price, "time")));
+  const now = BigInt(issued);
+  const shown = pyStr(price.time);
+  if (time > now) return [null, `collateral in USD and the price of ${shown} is dated after issued_at`];
+  if (time < now - n.max_age_seconds) return [null, `collateral in USD and the price of ${shown} is older than ${n.max_age_seconds} s`];
+  if (!(n.min_sources <= n.kept && n.kept <= n.sources)) {
+    return [null, `collateral in USD and the price kept ${n.kept} of ${n.sources} sources (at least ${n.min_sources} required)`];
+  }
   return [int(at(price, "price_e8")), null];
 }
 
@@ -192,7 +209,7 @@ export function derive(entry, issued, t, price) {
   if (at(ob, "asset") !== "BTC") throw new Problem(`provider ${pyStr(at(entry, "name"))}: an obligation is BTC, not ${pyStr(at(ob, "asset"))}`);
   const reasons = [...legReasons("obligation", ob, issued), ...legReasons("collateral", col, issued)];
   let obSat = has(ob, "error") ? null : obligationSat(int(at(ob, "amount")), at(ob, "decimals"));
-  const [priceE8, priceReason] = priceFor(at(col, "asset"), price);
+  const [priceE8, priceReason] = priceFor(at(col, "asset"), price, issued);
   if (priceReason) reasons.push(priceReason);
   let colSat = null;
   if (!has(col, "error") && (at(col, "asset") === "BTC" || priceE8 !== null)) {

@@ -19,12 +19,13 @@ from chains.base import BlockRef
 from reserves.attestation import arithmetic as ar
 from reserves.attestation import collateral as co
 from reserves.attestation import schema
-from reserves.attestation.fields import amount, block_json, error_json, name
+from reserves.attestation.fields import amount, block_json, count, error_json, name
 from reserves.errors import InvalidInput
 
 MEMBER = "providers"
 LEG_KINDS = ("bitcoin", "evm-erc20", "evm-native")
 MAX_PROVIDERS = 100
+PRICE_COUNTS = ("max_age_seconds", "sources", "kept", "min_sources")  # what makes a price's `fresh` checkable
 AMOUNT_LIMIT = 10**78  # every figure is a decimal string of at most 78 digits (the schema, fields.amount)
 
 
@@ -118,6 +119,10 @@ def price_json(price: co.Price | None) -> dict | None:
         "time": ar.format_timestamp(price.time),
         "fresh": bool(price.fresh),
         "source": name(price.source, "price source"),
+        "max_age_seconds": count(price.max_age_seconds, "price max_age_seconds"),
+        "sources": count(price.sources, "price sources"),
+        "kept": count(price.kept, "price kept"),
+        "min_sources": count(price.min_sources, "price min_sources"),
     }
 
 
@@ -181,7 +186,7 @@ def derive(entry: dict, issued: datetime, t: co.Thresholds, price: dict | None) 
         raise InvalidInput(f"provider {entry['name']}: an obligation is BTC, not {ob['asset']}")
     reasons = _leg_reasons("obligation", ob, issued) + _leg_reasons("collateral", col, issued)
     ob_sat = None if "error" in ob else co.obligation_sat(int(ob["amount"]), ob["decimals"])
-    price_e8, price_reason = _price_for(col["asset"], price)
+    price_e8, price_reason = _price_for(col["asset"], price, issued)
     if price_reason:
         reasons.append(price_reason)
     col_sat = None
@@ -218,8 +223,13 @@ def _leg_reasons(label: str, leg: dict, issued: datetime) -> list[str]:
     return []
 
 
-def _price_for(asset: str, price: dict | None) -> tuple[int | None, str | None]:
-    """(price_e8, None) when `asset` needs a price and a usable one is there; (None, why) when it is not."""
+def _price_for(asset: str, price: dict | None, issued: datetime) -> tuple[int | None, str | None]:
+    """(price_e8, None) when `asset` needs a price and a usable one is there; (None, why) when it is not.
+
+    Usable: the BTC-USD pair, called fresh, and fresh by what the member shows: dated at or before
+    `issued` and at most `max_age_seconds` before it, and kept by at least `min_sources` of its round's
+    `sources`. A price called fresh that is not gives a reason, so the state it decided is caught.
+    """
     if asset == "BTC":
         return None, None
     if price is None:
@@ -228,6 +238,20 @@ def _price_for(asset: str, price: dict | None) -> tuple[int | None, str | None]:
         return None, f"collateral in USD and the price is {price['pair']}, not {co.PAIR}"
     if not price["fresh"]:
         return None, f"collateral in USD and the price of {price['time']} is not fresh"
+    for key in PRICE_COUNTS:
+        value = price[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"price {key} must be an integer")
+    at = ar.parse_timestamp(price["time"])
+    if at > issued:
+        return None, f"collateral in USD and the price of {price['time']} is dated after issued_at"
+    if ar.older_than(at, issued, price["max_age_seconds"]):
+        return None, f"collateral in USD and the price of {price['time']} is older than {price['max_age_seconds']} s"
+    if not price["min_sources"] <= price["kept"] <= price["sources"]:
+        return None, (
+            f"collateral in USD and the price kept {price['kept']} of {price['sources']} sources "
+            f"(at least {price['min_sources']} required)"
+        )
     return int(price["price_e8"]), None
 
 

@@ -1006,6 +1006,7 @@
   var AMOUNT_LIMIT = 10n ** 78n;
   var THRESHOLDS = ["warning_below_bp", "liquidatable_below_bp", "hysteresis_bp", "penalty_bp"];
   var MAX_DETAIL = 600;
+  var PRICE_COUNTS = ["max_age_seconds", "sources", "kept", "min_sources"];
   var PyError = class extends Problem {
     constructor(type, message) {
       super(`${type}: ${message}`);
@@ -1114,12 +1115,26 @@
     if (when > now + BigInt(MAX_FUTURE_BLOCK_SECONDS)) return [`${label} block_time ${pyStr(leg.block_time)} is in the future`];
     return [];
   }
-  function priceFor(asset, price) {
+  function priceFor(asset, price, issued) {
     if (asset === "BTC") return [null, null];
     if (price === null) return [null, "collateral in USD and no price"];
     const pair = at(price, "pair");
     if (pair !== PAIR) return [null, `collateral in USD and the price is ${pyStr(pair)}, not ${PAIR}`];
     if (!truthy(at(price, "fresh"))) return [null, `collateral in USD and the price of ${pyStr(at(price, "time"))} is not fresh`];
+    const n = {};
+    for (const k of PRICE_COUNTS) {
+      const v = at(price, k);
+      if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new Problem(`price ${k} must be an integer`);
+      n[k] = BigInt(v);
+    }
+    const time = BigInt(parseTimestamp(at(price, "time")));
+    const now = BigInt(issued);
+    const shown = pyStr(price.time);
+    if (time > now) return [null, `collateral in USD and the price of ${shown} is dated after issued_at`];
+    if (time < now - n.max_age_seconds) return [null, `collateral in USD and the price of ${shown} is older than ${n.max_age_seconds} s`];
+    if (!(n.min_sources <= n.kept && n.kept <= n.sources)) {
+      return [null, `collateral in USD and the price kept ${n.kept} of ${n.sources} sources (at least ${n.min_sources} required)`];
+    }
     return [int(at(price, "price_e8")), null];
   }
   function inRange(label, value, reasons) {
@@ -1133,7 +1148,7 @@
     if (at(ob, "asset") !== "BTC") throw new Problem(`provider ${pyStr(at(entry, "name"))}: an obligation is BTC, not ${pyStr(at(ob, "asset"))}`);
     const reasons = [...legReasons("obligation", ob, issued), ...legReasons("collateral", col, issued)];
     let obSat = has(ob, "error") ? null : obligationSat(int(at(ob, "amount")), at(ob, "decimals"));
-    const [priceE8, priceReason] = priceFor(at(col, "asset"), price);
+    const [priceE8, priceReason] = priceFor(at(col, "asset"), price, issued);
     if (priceReason) reasons.push(priceReason);
     let colSat = null;
     if (!has(col, "error") && (at(col, "asset") === "BTC" || priceE8 !== null)) {
