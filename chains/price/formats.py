@@ -59,11 +59,16 @@ def _kraken(doc: Any, where: str) -> Parsed:
     return exact_decimal(closed[0], f"{where}: c[0]"), None
 
 
+MAX_STAMP = 253_402_300_800  # 10000-01-01T00:00:00Z in Unix seconds
+
+
 def _bitstamp(doc: Any, where: str) -> Parsed:
     value = exact_decimal(_member(doc, "last", where), f"{where}: last")
     stamp = _member(doc, "timestamp", where)
     if not isinstance(stamp, str) or not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
         raise PriceDataError(f"{where}: timestamp must be Unix seconds as a string")
+    if int(stamp) >= MAX_STAMP:  # 12 digits reach the year 33658, past what a datetime holds
+        raise PriceDataError(f"{where}: timestamp {stamp} is beyond the year 9999")
     return value, datetime.fromtimestamp(int(stamp), timezone.utc)
 
 

@@ -201,8 +201,8 @@ class AttestationController(Controller):
         "`unlocked`, `blocks_left` (height locks: unlock height minus the tip height), `seconds_left` (height "
         "locks: an estimate at 600 s a block; time locks: from `issued_at`): see docs/api.md.",
     )
-    async def tiers(self, hot: Hot) -> dict[str, Any]:
-        return (await hot.tiers()).envelope
+    async def tiers(self, hot: Hot) -> Response[dict[str, Any]]:
+        return Response((await hot.tiers()).envelope, headers=CACHE)
 
     @get("/summary", summary="The dashboard's figures as JSON")
     async def summary(self, request: Request, hot: Hot) -> DashboardView:

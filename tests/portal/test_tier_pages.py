@@ -75,7 +75,7 @@ def run(tmp_path_factory):
 
 def tiers_api(w) -> dict:
     answer = w.client.get("/api/v1/reserves/tiers")
-    assert answer.status_code == 200
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "public, max-age=5"
     return answer.json()
 
 

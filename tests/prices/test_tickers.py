@@ -120,3 +120,15 @@ def test_bad_ticker_configs_name_their_key(table, key):
     with pytest.raises(ChainConfigError) as caught:
         parse_ticker("s", {"pair": "BTC/USD", **table})
     assert caught.value.detail.startswith(f"prices.sources.s.{key}:")
+
+
+@pytest.mark.parametrize("stamp", [999_999_999_999, 253_402_300_800])
+async def test_a_bitstamp_time_beyond_the_year_9999_is_malformed_not_a_crash(tickers, stamp):
+    app, url = tickers
+    app.stamps["bitstamp"] = stamp
+    a = adapter(url, "bitstamp")
+    try:
+        with pytest.raises(PriceDataError, match="beyond the year 9999"):
+            await a.read_price()
+    finally:
+        await a.aclose()
