@@ -180,6 +180,7 @@ def _build(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings
         config_path=path,
     )
     settings = replace(settings, providers=provider_settings(data, settings.reserves, settings.deployments))
+    _usd_collateral_is_priced(settings)
     forwarded = settings.portal.forwarded_allow_ips
     if forwarded is not None:  # both lists are trusted; '*' is refused in either
         proxies = (*settings.ratelimit.trusted_proxies, *trusted_proxies(forwarded, "portal.forwarded_allow_ips"))
@@ -472,3 +473,21 @@ def _worker(t: dict[str, Any]) -> WorkerSettings:
     return WorkerSettings(
         host=_short(t, "host", "worker.host", d.host, 255), port=_int(t, "port", "worker.port", d.port, lo=0, hi=65535)
     )
+
+
+def _usd_collateral_is_priced(settings: Settings) -> None:
+    """USD collateral is valued with the [prices] oracle's BTC/USD: without it every such provider would
+    be `unknown` forever, so the configuration is refused and says why."""
+    for i, p in enumerate(settings.providers):
+        if p.collateral.asset != "USD":
+            continue
+        if not settings.prices.enabled:
+            raise ConfigError(
+                f"providers[{i}].collateral.asset: USD collateral is valued with the price oracle; "
+                "declare [[prices.sources]] (pair BTC/USD)"
+            )
+        if settings.prices.pair != "BTC/USD":
+            raise ConfigError(
+                f"providers[{i}].collateral.asset: USD collateral is valued at BTC/USD, but prices.pair is "
+                f"{settings.prices.pair}"
+            )

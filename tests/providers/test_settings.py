@@ -19,10 +19,32 @@ GOOD = (
 )
 
 
-def load(tmp_path: Path, text: str):
+# USD collateral is valued with the oracle: one ticker is enough for the settings.
+PRICES = (
+    '\n[prices]\nmin_sources = 1\n[[prices.sources]]\nname = "cb"\nkind = "price-ticker"\nformat = "coinbase"\n'
+    'url = "https://api.coinbase.com"\n'
+)
+
+
+def load(tmp_path: Path, text: str, prices: str = PRICES):
     path = tmp_path / "reserves.toml"
-    path.write_text(BASE + text)
+    path.write_text(BASE + text + prices)
     return load_settings(path, env={"K": "00" * 32})
+
+
+@pytest.mark.parametrize(
+    "prices, why",
+    [
+        ("", "USD collateral is valued with the price oracle; declare [[prices.sources]] (pair BTC/USD)"),
+        (PRICES.replace("min_sources = 1", 'min_sources = 1\npair = "BTC/EUR"'), "but prices.pair is BTC/EUR"),
+    ],
+)
+def test_usd_collateral_without_a_btc_usd_oracle_is_refused(tmp_path, prices, why):
+    with pytest.raises(ConfigError) as err:
+        load(tmp_path, GOOD, prices)
+    assert err.value.detail.startswith("providers[0].collateral.asset: ") and why in err.value.detail
+    btc = GOOD.replace('decimals = 6, asset = "USD"', 'decimals = 8, asset = "BTC"')
+    assert load(tmp_path, btc, prices).providers[0].collateral.asset == "BTC"  # BTC collateral needs no price
 
 
 def test_a_declared_provider_is_read_through_its_source_and_deployment(tmp_path):
