@@ -236,3 +236,47 @@ async def test_stopping_the_scheduler_cancels_its_running_jobs_and_waits_for_the
     assert len(scheduler.running_jobs) == 1
     await scheduler.stop()
     assert ended == [True] and not scheduler.running_jobs
+
+
+def priced_worker(tmp_path):
+    """A light worker with a price source and a provider: its first snapshot waits for its first price round."""
+    worker = light_worker(tmp_path)
+    s = worker.settings
+    prices = replace(s.prices, interval_seconds=0.2, sources=(SimpleNamespace(name="cb"),))
+    worker.settings = replace(s, prices=prices, providers=(SimpleNamespace(name="lp"),))
+    worker.sources = SimpleNamespace(price=[SimpleNamespace(adapter=object())])
+    return worker
+
+
+async def test_the_first_snapshot_waits_for_the_first_price_round(tmp_path, monkeypatch):
+    order: list[str] = []
+
+    async def snapshot(*_a, **_kw):
+        order.append("snapshot")
+
+    async def prices(*_a, **_kw):
+        order.append("prices")
+
+    monkeypatch.setattr(schedule, "snapshot_job", snapshot)
+    monkeypatch.setattr(schedule, "price_job", prices)
+    scheduler = schedule.build_scheduler(priced_worker(tmp_path))
+    first = asyncio.create_task(scheduler.get_job("snapshot").func.__wrapped__())
+    await asyncio.sleep(0.05)
+    assert order == [] and not first.done()  # waiting for the prices
+    await scheduler.get_job("prices").func.__wrapped__()
+    await asyncio.wait_for(first, 1)
+    await scheduler.get_job("snapshot").func.__wrapped__()  # later snapshots do not wait
+    assert order == ["prices", "snapshot", "snapshot"]
+
+
+async def test_without_a_price_round_the_first_snapshot_goes_ahead_after_its_deadline(tmp_path, monkeypatch, caplog):
+    order: list[str] = []
+
+    async def snapshot(*_a, **_kw):
+        order.append("snapshot")
+
+    monkeypatch.setattr(schedule, "snapshot_job", snapshot)
+    monkeypatch.setattr(schedule, "FIRST_PRICE_SLACK_SECONDS", 0.0)
+    scheduler = schedule.build_scheduler(priced_worker(tmp_path))
+    await asyncio.wait_for(scheduler.get_job("snapshot").func.__wrapped__(), 2)  # 0.2 s: the round's deadline
+    assert order == ["snapshot"] and "no price round within" in caplog.text

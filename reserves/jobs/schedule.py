@@ -31,6 +31,7 @@ from reserves.worker.status import HEARTBEAT_SECONDS
 
 Job = Callable[[], Awaitable[None]]
 log = logging.getLogger(__name__)
+FIRST_PRICE_SLACK_SECONDS = 5.0  # beyond the first price round's own deadline
 
 
 STOP_GRACE_SECONDS = 5.0
@@ -127,12 +128,24 @@ def build_scheduler(worker: Any) -> JobScheduler:
         if evidence is not None:
             evidence.modify(next_run_time=datetime.now(timezone.utc))
 
-    add(
-        "snapshot",
-        partial(snapshot_job, worker.context, worker.status, worker.snapshot_lock, after_snapshot),
-        interval,
-        now,
-    )
+    snapshot = partial(snapshot_job, worker.context, worker.status, worker.snapshot_lock, after_snapshot)
+    priced = asyncio.Event()  # set once this worker's first price round ended, whatever its outcome
+    if s.prices.enabled and s.providers:
+        # Providers' USD collateral is valued with the newest round: the worker's first snapshot waits for
+        # its first round (at most that round's deadline), or every start would publish them unknown.
+        wait = min(s.prices.interval_seconds, 60.0) + FIRST_PRICE_SLACK_SECONDS
+
+        async def first_snapshot_after_prices() -> None:
+            if not priced.is_set():
+                try:
+                    await asyncio.wait_for(priced.wait(), wait)
+                except TimeoutError:
+                    log.warning("no price round within %.0f s: the snapshot goes ahead without it", wait)
+            await snapshot()
+
+        add("snapshot", first_snapshot_after_prices, interval, now)
+    else:
+        add("snapshot", snapshot, interval, now)
     # SPV evidence of the latest attestation's UTXOs: right after each snapshot, and each interval.
     add("evidence", partial(evidence_job, db, s.reserves), interval, now + EVIDENCE_DELAY)
     # Public challenges that prove nothing more (past the freshness window or their ttl, or beyond the
@@ -159,7 +172,14 @@ def build_scheduler(worker: Any) -> JobScheduler:
         # The median price oracle, on its own interval. Prices never enter the ratio; a snapshot values
         # providers' USD collateral with the newest round (reserves.providers.price).
         adapters = [src.adapter for src in worker.sources.price]
-        add("prices", partial(price_job, db, s.prices, adapters), s.prices.interval_seconds, now)
+
+        async def prices() -> None:
+            try:
+                await price_job(db, s.prices, adapters)
+            finally:
+                priced.set()
+
+        add("prices", prices, s.prices.interval_seconds, now)
     if s.devnet.enabled:
         # The devnet custodian proves control of its reserve addresses, once the first snapshot exists.
         add("devnet-proofs", partial(devnet_proofs_job, db, s), ROUND_SECONDS, now + timedelta(seconds=15))
