@@ -34,8 +34,10 @@ class ProvidersController(Controller):
         # `state` is a name Litestar reserves for the application state: the query key is given apart.
         wanted: Annotated[
             str | None,
+            # Checked by the service (invalid_state, naming `state`), not by a length limit here whose error
+            # would name this Python parameter; the schema still says what is accepted.
             QueryParameter(
-                name="state", max_length=16, required=False, schema_extra={"pattern": params.one_of(STATES)}
+                name="state", required=False, schema_extra={"pattern": params.one_of(STATES), "maxLength": 16}
             ),
         ] = None,
     ) -> Response[dict[str, Any]]:
