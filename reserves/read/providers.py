@@ -13,6 +13,7 @@ from reserves.attestation.collateral import STATES
 from reserves.errors import InvalidInput
 from reserves.read.display import MIN_PLACES, btc, iso, percent, token_units
 from reserves.storage import provider_repository as prepo
+from reserves.storage import repository as repo
 from reserves.storage.db import Database
 
 STATE_WORDS = {
@@ -61,7 +62,8 @@ class ProviderService:
         self.db = db
 
     async def view(self, *, state: str | None = None) -> dict[str, Any]:
-        """Every provider (or those in `state`), with thresholds, price and attestation; empty before the first.
+        """Every provider (or those in `state`) of the newest attestation, with thresholds, price and
+        attestation; empty before the first and when the newest attestation has none.
 
         Raises InvalidInput (code invalid_state) for a state that is not one of STATES.
         """
@@ -69,7 +71,10 @@ class ProviderService:
             raise _bad("invalid_state", f"state must be one of {', '.join(STATES)}")
         async with self.db.sessions() as session:
             found = await prepo.latest(session)
-        if found is None:
+            newest = await repo.latest_attestation_id(session)
+        # Only the newest attestation's providers are current: after providers were removed (its member is
+        # null, nothing stored with it), the last ones stored are history, not a state to show.
+        if found is None or found[0].attestation_id != newest:
             return {"attestation": None, "thresholds": None, "price": None, "counts": {}, "providers": []}
         row, member = found
         entries = [provider_view(e) for e in member["entries"]]

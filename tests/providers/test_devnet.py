@@ -121,3 +121,15 @@ def test_lp_drift_crosses_each_line_down_and_up_with_one_event_per_change(tmp_pa
         overview = w.client.get("/").text
         assert 'href="/providers"' in overview
         assert re.search(r"Lowest ratio: lp-(drift|native|steady) at \d+\.\d\d%", overview), overview
+
+
+def test_providers_removed_are_no_longer_shown_as_current(tmp_path):
+    with world(tmp_path) as w:
+        first = w.snapshot(ticks=0)["attestation"]
+        assert first["providers"] is not None and len(w.client.get("/api/v1/providers").json()["providers"]) == 3
+        w.worker.context.sources.providers = []  # the operator removed every [[providers]] entry
+        second = w.snapshot(ticks=0)["attestation"]
+        assert second["format"] == "reserves-attestation/5" and second["providers"] is None  # never back to 4
+        listing = w.client.get("/api/v1/providers").json()
+        assert listing["providers"] == [] and listing["attestation"] is None and listing["price"] is None
+        assert "lp-drift" not in w.client.get("/providers").text
