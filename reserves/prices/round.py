@@ -97,7 +97,8 @@ async def previous_memory(session, pair: str, heartbeat_seconds: int) -> dict[st
     if missing:
         after = last.time - timedelta(seconds=2 * heartbeat_seconds)
         for row in await price_series.last_values(session, pair, missing, after):
-            out[row.source] = Memory(Decimal(row.value), price_series.as_utc(row.since))
+            if row.value is not None and row.since is not None:  # as the query selects
+                out[row.source] = Memory(Decimal(row.value), price_series.as_utc(row.since))
     return out
 
 

@@ -50,14 +50,14 @@ async def newest_round(db: Database, prices: PriceSettings, now: datetime) -> St
 
 def judged(stored: StoredPrice | None, prices: PriceSettings, issued: datetime) -> Price | None:
     """The member's price of `stored` at the attestation's `issued` (see the module docstring)."""
-    if stored is None:
+    if stored is None or stored.price is None:
         return None
     time = stored.time.replace(microsecond=0)
     age = max_age(prices)
     fresh = stored.status == "fresh" and time <= issued and issued - time <= age
     return Price(
         pair=PAIR,
-        price_e8=math.ceil(stored.price * 10**SCALE),  # type: ignore[operator]
+        price_e8=math.ceil(stored.price * 10**SCALE),
         time=time,
         fresh=fresh,
         source=source_of(prices, stored.kept, stored.sources),
