@@ -3,7 +3,7 @@
 Each of web3 (with eth-account and py_ecc) and eth-tester (with py-evm) costs about a second at every
 process start. The web role never reads a chain nor signs, `reserves run` only supervises, and a config
 that declares EVM deployments is parsed without building their adapters; only the worker, which reads
-the chains and signs, imports web3, and only the devnet process imports eth-tester.
+the chains and signs, imports web3, and only the devnet process imports eth-tester (and no web3).
 """
 
 from __future__ import annotations
@@ -31,9 +31,19 @@ print(json.dumps({{"web": web, "worker": loaded()}}))
 """
 
 
-def test_the_web_role_and_the_cli_import_no_node_client_and_the_worker_no_devnet_chain():
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120)
+def probe(code: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_web_role_and_the_cli_import_no_node_client_and_the_worker_no_devnet_chain():
+    loaded = probe(PROBE)
     assert loaded["web"] == [], loaded
     assert not {"eth_tester", "eth"} & set(loaded["worker"]), loaded
+
+
+def test_the_devnet_process_imports_no_web3():
+    code = "import json, sys\nimport portal.cli.main, portal.cli.roles, reserves.devnet.process\n"
+    code += f"print(json.dumps({{'devnet': sorted(m for m in {CLIENTS!r} if m in sys.modules)}}))"
+    assert "web3" not in probe(code)["devnet"]
