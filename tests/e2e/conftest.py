@@ -21,8 +21,8 @@ RESERVES = str(Path(sys.executable).parent / "reserves")
 
 
 class Stack:
-    """The e2e portal: started when a module first asks for it, kept while the next tests ask for it too,
-    stopped once the next test on this worker does not (then started afresh should a later one ask).
+    """The e2e portal: started when a module first asks for it, kept while the next modules ask for it
+    too, stopped before a test of another module that does not (started afresh should a later one ask).
 
     A running portal snapshots every 3 s, about 0.6 CPU-seconds each second: kept for the session, it
     took that from every test that ran after the e2e modules on its worker, to the end of the run.
@@ -31,9 +31,11 @@ class Stack:
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self.tmp_path_factory = tmp_path_factory
         self.running: tuple[str, Path, subprocess.Popen, float] | None = None
+        self.module: Any = None  # the test module that last asked for it
         self._log: Any = None
 
-    def get(self) -> tuple[str, Path, subprocess.Popen, float]:
+    def get(self, module: Any) -> tuple[str, Path, subprocess.Popen, float]:
+        self.module = module
         if self.running is None or self.running[2].poll() is not None:
             self.stop()
             self.running = self._start()
@@ -92,19 +94,17 @@ def e2e_stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def server(e2e_stack):
+def server(request, e2e_stack):
     """(base URL, working directory, the `reserves run` process, when it started (monotonic))."""
-    return e2e_stack.get()
+    return e2e_stack.get(request.module)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """Stop the portal after a module's last test when the next test is in another module and does not
-    use it (within a module, a module-scoped fixture may still hold it)."""
-    if nextitem is not None and (nextitem.module is item.module or "server" in nextitem.fixturenames):
-        return
+def release_stacks(item: pytest.Item) -> None:
+    """Before `item` runs (tests/conftest.py): stop the portal unless `item` uses it or is in the module
+    that last did (whose module-scoped fixtures may still hold it)."""
     for stack in _STACKS:
-        stack.stop()
+        if "server" not in getattr(item, "fixturenames", ()) and getattr(item, "module", None) is not stack.module:
+            stack.stop()
 
 
 def wait_for(base: str, proc, count: int, timeout: float = 90.0) -> dict:
