@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import Any
 
 from eth_utils import keccak
 
 from chains.hexes import is_evm_address, is_evm_signature
 from reserves.attestation import arithmetic as ar
-
-if TYPE_CHECKING:
-    from eth_account.messages import SignableMessage
 
 DOMAIN = {"name": "Reserves attestation", "version": "1"}
 STATUS_CODES = {"healthy": 0, "warning": 1, "undercollateralized": 2, "stale": 3}
@@ -73,7 +70,8 @@ def typed_data(attestation_id: str, body: dict) -> dict:
     return {"types": TYPES, "primaryType": "Attestation", "domain": DOMAIN, "message": message(attestation_id, body)}
 
 
-def signable(attestation_id: str, body: dict) -> SignableMessage:
+def signable(attestation_id: str, body: dict) -> Any:
+    """The eth-account SignableMessage of the typed data (what sign_with signs, and recover checks)."""
     return _eth_account("eth_account.messages").encode_typed_data(full_message=typed_data(attestation_id, body))
 
 
@@ -104,9 +102,9 @@ def address_of(secret: bytes) -> str:
     return _eth_account().Account.from_key(secret).address.lower()
 
 
-def sign_with(secret: bytes, signable: SignableMessage) -> bytes:
-    """The 65-byte r||s||v signature of `signable` by `secret` (low s, v 27/28)."""
-    return bytes(_eth_account().Account.sign_message(signable, secret).signature)
+def sign_with(secret: bytes, signable_message: Any) -> bytes:
+    """The 65-byte r||s||v signature of a SignableMessage (see `signable`) by `secret` (low s, v 27/28)."""
+    return bytes(_eth_account().Account.sign_message(signable_message, secret).signature)
 
 
 def is_address(value: object) -> bool:
