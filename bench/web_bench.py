@@ -124,6 +124,20 @@ def wait_for_attestations(base: str, count: int, timeout: float = 120.0) -> None
     raise SystemExit(f"fewer than {count} attestations at {base} after {timeout} s")
 
 
+def wait_for_final(base: str, timeout: float = 120.0) -> str:
+    """The id of the newest final attestation (its guardians have signed: its ETag holds), once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{base}/api/v1/attestations/latest", params={"final": "true"}, timeout=5)
+            if r.status_code == 200:
+                return r.json()["id"]
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no final attestation at {base} after {timeout} s")
+
+
 def start_reference(bodies: dict[str, tuple[bytes, str]], workers: int) -> tuple[subprocess.Popen, str]:
     """A trivial Litestar app serving `bodies` (path -> (bytes, content type)) from memory, in its own process."""
     port = free_port()
@@ -166,19 +180,23 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def endpoints(base: str) -> list[dict]:
-    """What is measured: (label, portal path, request headers, reference path serving the same bytes)."""
-    page = httpx.get(f"{base}/api/v1/attestations", params={"limit": 5}, timeout=10).json()["items"]
-    older = page[-1]["id"]  # settled: its guardians have signed, so its ETag holds during the run
-    etag = httpx.get(f"{base}/api/v1/attestations/{older}", timeout=10).headers["etag"]
+def endpoints(base: str, settled: str | None = None) -> list[dict]:
+    """What is measured: (label, portal path, request headers, reference path serving the same bytes).
+
+    `settled`: an attestation whose guardians have signed, whose ETag therefore holds during the run
+    (default: the oldest of the newest five, which a run that waited for five attestations has).
+    """
+    if settled is None:
+        settled = httpx.get(f"{base}/api/v1/attestations", params={"limit": 5}, timeout=10).json()["items"][-1]["id"]
+    etag = httpx.get(f"{base}/api/v1/attestations/{settled}", timeout=10).headers["etag"]
     return [
         {"label": "latest", "path": "/api/v1/attestations/latest", "headers": (), "ref": "/same/latest"},
         {"label": "summary", "path": "/api/v1/summary", "headers": (), "ref": "/same/summary"},
         {"label": "dashboard /", "path": "/", "headers": (), "ref": "/same/dashboard"},
-        {"label": "attestation by id", "path": f"/api/v1/attestations/{older}", "headers": (), "ref": "/same/by-id"},
+        {"label": "attestation by id", "path": f"/api/v1/attestations/{settled}", "headers": (), "ref": "/same/by-id"},
         {
             "label": "304 revalidation",
-            "path": f"/api/v1/attestations/{older}",
+            "path": f"/api/v1/attestations/{settled}",
             "headers": (f"If-None-Match: {etag}",),
             "ref": None,
         },

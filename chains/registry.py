@@ -29,25 +29,50 @@ class Spec:
     build: Callable[[Any], Any]
 
 
-# kind -> "module:attribute" of a Spec; imported on first use so that importing the
-# registry does not pull in web3 or embit.
-_BUILTINS: dict[str, str] = {
-    "bitcoin-esplora": "chains.bitcoin.esplora.adapter:SPEC",
-    "bitcoin-core-rpc": "chains.bitcoin.core.adapter:SPEC",
-    "bitcoin-quorum": "chains.bitcoin.quorum:SPEC",
-    "evm-erc20": "chains.evm.adapter:SPEC",
-    "solana-spl": "chains.solana.adapter:SPEC",
-    "price-ticker": "chains.price.ticker:SPEC",
-    "price-feed": "chains.price.feed:SPEC",
+@dataclass(frozen=True)
+class _Builtin:
+    role: Role
+    parse: str  # "module:function": its parse_config, in a module that imports no node client
+    spec: str  # "module:attribute": its Spec, whose module imports the client (web3, httpx, ...)
+
+
+# Every role parses configurations (the web role too, from the devnet's manifest), only the worker builds
+# adapters: a built-in kind's parse_config is imported on first use, its adapter's module (web3 for the EVM
+# kinds) only when an adapter is first built. Importing the registry pulls in neither.
+_BUILTINS: dict[str, _Builtin] = {
+    "bitcoin-esplora": _Builtin(
+        "reserve", "chains.bitcoin.esplora.config:parse_config", "chains.bitcoin.esplora.adapter:SPEC"
+    ),
+    "bitcoin-core-rpc": _Builtin(
+        "reserve", "chains.bitcoin.core.config:parse_config", "chains.bitcoin.core.adapter:SPEC"
+    ),
+    "bitcoin-quorum": _Builtin("reserve", "chains.bitcoin.quorum:parse_config", "chains.bitcoin.quorum:SPEC"),
+    "evm-erc20": _Builtin("supply", "chains.evm.config:parse_config", "chains.evm.adapter:SPEC"),
+    "solana-spl": _Builtin("supply", "chains.solana.config:parse_config", "chains.solana.adapter:SPEC"),
+    "price-ticker": _Builtin("price", "chains.price.config:parse_ticker", "chains.price.ticker:SPEC"),
+    "price-feed": _Builtin("price", "chains.price.config:parse_feed", "chains.price.feed:SPEC"),
 }
 ENTRY_POINT_GROUP = "reserves.chains"
 
 
-def _load(target: str) -> AdapterSpec:
+def _attribute(target: str) -> Any:
     module, _, attr = target.partition(":")
-    spec = getattr(importlib.import_module(module), attr)
+    found = getattr(importlib.import_module(module), attr)
     clamp_recursion_limit()  # web3's dependencies raise it on import
-    return _checked(spec, f"{target} is not an AdapterSpec")
+    return found
+
+
+def _load(target: str) -> AdapterSpec:
+    return _checked(_attribute(target), f"{target} is not an AdapterSpec")
+
+
+def _builtin(kind: str, builtin: _Builtin) -> Spec:
+    """The Spec of a built-in kind: its own parse_config; `build` imports the adapter's module when first called."""
+
+    def build(config: Any) -> Any:
+        return _load(builtin.spec).build(config)
+
+    return Spec(kind, builtin.role, _attribute(builtin.parse), build)
 
 
 def _checked(spec: Any, problem: str) -> AdapterSpec:
@@ -72,7 +97,7 @@ def available_kinds() -> list[str]:
 def get_spec(kind: str) -> AdapterSpec:
     """The spec of `kind`; ChainConfigError listing the known kinds when there is none."""
     if kind in _BUILTINS:
-        return _load(_BUILTINS[kind])
+        return _builtin(kind, _BUILTINS[kind])
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == kind:
             spec = ep.load()

@@ -16,8 +16,8 @@ from litestar.di import NamedDependency, Provide
 
 from reserves.admin.keyring import AdminKeyring
 from reserves.evidence.service import EvidenceService
-from reserves.jobs.monitor import EVM_KIND
 from reserves.monitor.service import MonitorService
+from reserves.monitor.store import EVM_KIND
 from reserves.proofs.online import OnlineSigner
 from reserves.proofs.service import ProofService
 from reserves.proofs.setup import build_proof_service

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from chains.safety import clamp_recursion_limit
+from tests.e2e.conftest import release_stacks
 from tests.pg import fresh_database, server_reachable, throwaway_cluster
 from tests.support import require
 from tests.templates import migrate, pg_template
@@ -83,8 +84,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Every test starts with the safe recursion limit: a module imported lazily by an earlier test
-    in the same worker (py-evm raises the limit on import) must not let deep JSON crash the process."""
+    in the same worker (py-evm raises the limit on import) must not let deep JSON crash the process.
+    And with no end-to-end portal running that it does not use (tests/e2e/conftest.py)."""
     clamp_recursion_limit()
+    release_stacks(item)
 
 
 @pytest.fixture(scope="session")

@@ -82,6 +82,15 @@ async def test_spec_config_and_adapter_satisfy_the_protocols(kind: str) -> None:
         await adapter.aclose()
 
 
+@pytest.mark.parametrize("kind", sorted(TABLES))
+def test_the_registry_parses_with_the_adapters_own_parse_config(kind: str) -> None:
+    """The registry imports a built-in kind's parse_config apart from its adapter's module (parsing a
+    configuration imports no node client): role and parser must be those of the adapter's own spec."""
+    own = registry._load(registry._BUILTINS[kind].spec)
+    spec = get_spec(kind)
+    assert (spec.kind, spec.role, spec.parse_config) == (own.kind, own.role, own.parse_config)
+
+
 def test_the_token_address_is_the_contract_whatever_the_chain() -> None:
     evm = get_spec("evm-erc20").parse_config("eth", dict(TABLES["evm-erc20"]))
     sol = get_spec("solana-spl").parse_config("sol", dict(TABLES["solana-spl"]))

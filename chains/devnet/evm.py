@@ -14,6 +14,7 @@ from eth_utils import function_signature_to_4byte_selector
 from litestar import Litestar, Request, Response, post
 from litestar.handlers import HTTPRouteHandler
 
+from chains.devnet.ecc import use_libsecp256k1
 from chains.devnet.evm_rpc import EvmJsonRpc
 from chains.errors import ChainError
 from chains.hexes import is_hex64
@@ -62,6 +63,7 @@ class DevnetEvm:
         safe_depth: int = 32,
         artifact_path: Path = ARTIFACT_PATH,
     ) -> None:
+        use_libsecp256k1()  # before the backend derives its accounts' keys
         backend = PyEVMBackend()
         # eth-tester hard-codes the chain id as a class attribute of a chain class it creates
         # afresh for every backend, so setting it on that class changes this chain only, and

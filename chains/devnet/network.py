@@ -27,7 +27,8 @@ from litestar import Litestar
 from chains.bitcoin.wallets import WalletSpec, parse_wallets
 from chains.devnet.bitcoin import RegtestChain, regtest_script
 from chains.devnet.bridge import Bridge
-from chains.devnet.btc_wallet import CONTRACT_AFTER_HEIGHTS, KEYS_PER_WALLET, DevnetWallets, WpkhWallet
+from chains.devnet.btc_wallet import CONTRACT_AFTER_HEIGHTS, WpkhWallet
+from chains.devnet.custody import MINT_FEE_BP, RESERVE_KINDS, ReserveKeys
 from chains.devnet.esplora import serve_chain
 from chains.devnet.evm import DevnetEvm
 from chains.devnet.http import StopServer, serve_in_thread
@@ -44,7 +45,6 @@ BRIDGED_INDEX = 2  # evms[2] is a representation of evms[0]; no deposit mints th
 TREASURY_ACCOUNT = 8  # eth-tester account index of the issuer's treasury on devnet-ethereum
 BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
 BURNED_ONCE = 300_000  # raw units sent to BURN_ADDRESS at start (0.003 RBTC)
-MINT_FEE_BP = 20  # the custodian keeps 0.20 % of each deposit
 DEPOSIT_CONFIRMATIONS = 6  # mint once the deposit counts as a reserve
 EVM_CONFIRMATIONS = 2  # the adapter reads supply at head minus this
 # The custodian's own coins. While the supply is young (~14 BTC) a release can spend a 1.2 BTC coin
@@ -52,14 +52,6 @@ EVM_CONFIRMATIONS = 2  # the adapter reads supply at head minus this
 BUFFER_SAT = 300_000_000
 RELEASE_FEE_MARGIN = 10_000
 RESERVE_SOURCE = "devnet-custody"
-# descriptor kind (DevnetWallets.reserve_descriptors) -> (wallet name, label); deposits go to all of them
-RESERVE_KINDS = {
-    "wpkh": ("hot", "Hot wallet (P2WPKH), pays releases"),
-    "tr": ("taproot", "Taproot key path (BIP-86)"),
-    "wsh_sortedmulti": ("multisig-2of3", "Cold storage, 2 of 3"),
-    "wsh_recovery": ("multisig-recovery", "2 of 3, or a recovery key after a far block"),
-    "wsh_vault": ("vault", "Vault: each deposit locked for a week of blocks"),
-}
 # The custodian's locked contracts (sats), funded at start; with the vault they make the `locked` tier.
 CONTRACT_SAT = {"dlc-short": 200_000_000, "dlc-long": 300_000_000}
 # Tiers of the devnet's reserve: about 37 % locked at start; when dlc-short expires its 2 BTC move
@@ -68,30 +60,6 @@ LOCKED_WALLETS = ("vault", *CONTRACT_AFTER_HEIGHTS)
 TIER_TARGETS = {"locked": (4000, 500), "liquid": (6000, 500)}
 BUFFER_INDEX = 5  # hot child holding the buffer; also declared by the "buffer" list
 COINBASE_INDEX = 9  # taproot child a coinbase pays at start (immature for 100 blocks)
-
-
-class ReserveKeys:
-    """Private keys of the devnet's reserve addresses, for proofs of control.
-
-    The devnet's wallets come from fixed seeds, so any process finds the keys of an address the
-    devnet declares without a running chain (the worker's custodian and the web role's online
-    signer run apart from the devnet process).
-    """
-
-    def __init__(self, wallets: list[WalletSpec]) -> None:
-        kinds = {name: kind for kind, (name, _) in RESERVE_KINDS.items()}
-        self._keys = DevnetWallets()
-        self._specs = [(kinds[w.name], w) for w in wallets if w.descriptor and w.name in kinds]
-
-    def signing_keys(self, address: str) -> list[ec.PrivateKey]:
-        """Private keys of every declared key at reserve `address`, in declaration order ([] when
-        no descriptor wallet of the devnet derives it)."""
-        for kind, spec in self._specs:
-            found = spec.locate(address, max_index=KEYS_PER_WALLET)
-            if found is not None:
-                branch, index = found
-                return self._keys.private_keys(kind, index, branch)
-        return []
 
 
 def deployment_name(index: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from eth_abi import encode
 
 from chains.devnet.evm import DevnetEvm, selector
-from chains.price.feed import load_feed_artifact
+from chains.price.feed_artifact import load_feed_artifact
 
 VENUES = ("coinbase", "kraken", "bitstamp", "binance")
 FAULTS = ("error", "garbage", "number", "huge", "slow")

@@ -9,9 +9,7 @@ Chainlink's own consumers refuse it. contracts/PriceFeed.sol is the devnet's and
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 from web3 import AsyncHTTPProvider, AsyncWeb3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
@@ -91,11 +89,3 @@ class AggregatorFeedAdapter:
 
 
 SPEC = Spec(kind=KIND, role="price", parse_config=parse_feed, build=AggregatorFeedAdapter)
-
-
-ARTIFACT = Path(__file__).resolve().parents[2] / "contracts" / "PriceFeed.json"
-
-
-def load_feed_artifact() -> dict:
-    """contracts/PriceFeed.json: `{abi, bytecode, compiler, source_sha256, ...}` (deployers and tests)."""
-    return json.loads(ARTIFACT.read_text(encoding="utf-8"))

@@ -10,13 +10,15 @@ anywhere can check it (contracts/AttestationAnchor.sol is one). The struct:
 `id` is the attestation id (32 bytes), `status` 0 healthy, 1 warning, 2 undercollateralized,
 3 stale; `ratioBp` is 0 when the attestation has no ratio (it is then stale, status 3);
 `issuedAt` is Unix seconds. The digest is keccak256(0x19 0x01 || domainSeparator || hashStruct).
-Hashing and recovery are eth-account's (encode_typed_data, recover_message).
+Hashing, signing and recovery are eth-account's (encode_typed_data, sign_message, recover_message).
 """
 
 from __future__ import annotations
 
-from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
+import importlib
+from types import ModuleType
+from typing import Any
+
 from eth_utils import keccak
 
 from chains.hexes import is_evm_address, is_evm_signature
@@ -39,6 +41,16 @@ TYPES = {
 HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
 
 
+def _eth_account(module: str = "eth_account") -> ModuleType:
+    """eth-account (or one of its modules), imported when an EIP-712 signature is first made or checked.
+
+    Every process loads this module with the attestation formats, but only the worker (signing) and a
+    verifier (checking) use it: importing eth-account costs about half a second (py_ecc, through
+    eth-keyfile), which the web role, `reserves run` and most commands would pay at each start for nothing.
+    """
+    return importlib.import_module(module)
+
+
 def message(attestation_id: str, body: dict) -> dict:
     """The `Attestation` struct's values for a body and its id."""
     ratio = body["ratio_bp"]
@@ -58,8 +70,9 @@ def typed_data(attestation_id: str, body: dict) -> dict:
     return {"types": TYPES, "primaryType": "Attestation", "domain": DOMAIN, "message": message(attestation_id, body)}
 
 
-def signable(attestation_id: str, body: dict) -> SignableMessage:
-    return encode_typed_data(full_message=typed_data(attestation_id, body))
+def signable(attestation_id: str, body: dict) -> Any:
+    """The eth-account SignableMessage of the typed data (what sign_with signs, and recover checks)."""
+    return _eth_account("eth_account.messages").encode_typed_data(full_message=typed_data(attestation_id, body))
 
 
 def digest(attestation_id: str, body: dict) -> bytes:
@@ -77,10 +90,21 @@ def recover(attestation_id: str, body: dict, sig_hex: object) -> str | None:
     if not 1 <= s_value <= HALF_ORDER or v_value not in (27, 28):
         return None
     try:
-        address = Account.recover_message(signable(attestation_id, body), signature=bytes.fromhex(sig_hex[2:]))
+        signature = bytes.fromhex(sig_hex[2:])
+        address = _eth_account().Account.recover_message(signable(attestation_id, body), signature=signature)
     except Exception:  # noqa: BLE001 - any failure to recover means "not a valid signature"
         return None
     return address.lower()
+
+
+def address_of(secret: bytes) -> str:
+    """The lowercase 0x address of a 32-byte secp256k1 secret."""
+    return _eth_account().Account.from_key(secret).address.lower()
+
+
+def sign_with(secret: bytes, signable_message: Any) -> bytes:
+    """The 65-byte r||s||v signature of a SignableMessage (see `signable`) by `secret` (low s, v 27/28)."""
+    return bytes(_eth_account().Account.sign_message(signable_message, secret).signature)
 
 
 def is_address(value: object) -> bool:

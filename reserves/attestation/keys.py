@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from embit.util import secp256k1
-from eth_account import Account
 
 from chains.hexes import is_hex64
+from reserves.attestation import eip712
 from reserves.errors import SigningKeyError
 
 _KEY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -115,15 +115,15 @@ class SigningKey:
     @property
     def evm_address(self) -> str:
         """Lowercase 0x address of the derived EIP-712 key."""
-        return Account.from_key(self._evm()).address.lower()
+        return eip712.address_of(self._evm())
 
     def sign_eip712(self, signable) -> str:
         """0x-hex 65-byte r||s||v signature of an eth_account SignableMessage (low s, v 27/28)."""
         try:
-            signed = Account.sign_message(signable, self._evm())
+            signature = eip712.sign_with(self._evm(), signable)
         except Exception as exc:
             raise SigningKeyError("EIP-712 signing failed") from exc
-        return "0x" + bytes(signed.signature).hex()
+        return "0x" + signature.hex()
 
 
 def verify_bip340(pubkey_xonly32: bytes, digest32: bytes, sig64: bytes) -> bool:

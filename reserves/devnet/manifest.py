@@ -12,11 +12,11 @@ import json
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from chains.devnet.network import MINT_FEE_BP, Devnet
+from chains.devnet.custody import MINT_FEE_BP
 from reserves.declarations.supply_set import link_deployments
 from reserves.devnet.guardians import devnet_guardian_set
 from reserves.errors import ConfigError
@@ -25,6 +25,9 @@ from reserves.settings.prices import prices
 from reserves.settings.providers import providers
 from reserves.settings.sources import sources
 from reserves.settings.tiers import check_against_wallets, parse_tiers, reserve_wallets
+
+if TYPE_CHECKING:  # the devnet's side only: the roles that read the manifest never import its chains
+    from chains.devnet.network import Devnet
 
 FORMAT = "reserves-devnet/1"
 # The devnet's market moves every block (5 s): a round every 10 s, and a venue frozen for a minute is.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chains.devnet.network import ReserveKeys
+from chains.devnet.custody import ReserveKeys
 from reserves.proofs.keyfile import KeyEntry
 from reserves.proofs.online import OnlineSigner, devnet_online_signer
 from reserves.proofs.service import reserve_wallets

@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from chains.devnet.network import ReserveKeys
+from chains.devnet.custody import ReserveKeys
 from reserves.errors import ReservesError
 from reserves.proofs import library
 from reserves.proofs.anchor import attested_wallets

@@ -8,12 +8,12 @@ from typing import Any
 
 from chains.errors import ChainDataError, ChainError
 from reserves.monitor.replay import DeploymentMonitor, Finding, RunReport
+from reserves.monitor.store import EVM_KIND
 from reserves.settings.model import SourceSettings
 from reserves.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-EVM_KIND = "evm-erc20"
 # Work per deployment and run: the job runs every snapshot interval, a long catch-up spans runs.
 MAX_RANGES_PER_RUN = 200
 SECONDS_PER_RUN = 30.0

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, delete, func, insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from chains.evm.logs import BlockHeader
-from chains.evm.logs_decode import TokenLog
 from reserves.storage import events as events_repo
 from reserves.storage.monitor_models import MonitorBlockRow, MonitorCheckpointRow, MonitorIssueRow
 from reserves.storage.supply_models import ZERO_ADDRESS, SupplyEventRow
+
+if TYPE_CHECKING:  # annotations only: the web role reads these tables without importing the log reader (web3)
+    from chains.evm.logs import BlockHeader
+    from chains.evm.logs_decode import TokenLog
+
+# The kind of deployment the monitor replays: its rows exist for these deployments only.
+EVM_KIND = "evm-erc20"
 
 # Block hashes kept per deployment for reorg detection (deeper reorgs replay from start_block).
 KEEP_BLOCKS = 256

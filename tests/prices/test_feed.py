@@ -16,7 +16,8 @@ from chains.devnet.http import serve_in_thread
 from chains.devnet.prices import FeedContract
 from chains.price.base import PriceDataError
 from chains.price.config import parse_feed
-from chains.price.feed import AggregatorFeedAdapter, load_feed_artifact
+from chains.price.feed import AggregatorFeedAdapter
+from chains.price.feed_artifact import load_feed_artifact
 from reserves.prices.aggregate import PricePolicy, aggregate
 from reserves.prices.round import observe_all
 
