@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from portal.cli.common import CONFIG_OPTION, fail, load
+from portal.cli.run import StopRequest
 from reserves.errors import ReservesError
 
 LOG_LEVEL_ENV = "RESERVES_LOG_LEVEL"
@@ -182,14 +183,16 @@ async def _run_worker(settings, host: str, port: int) -> None:
 # cancelled at the wrong moment (ethereum/web3.py#3867), and asyncio.run then waits for that thread
 # forever (loop.shutdown_default_executor), so a SIGTERM would leave the worker running.
 EXIT_GRACE_SECONDS = 10.0
+# The devnet's whole stop: the driver's step (joined up to 30 s) and its servers (about 1 s each).
+DEVNET_STOP_SECONDS = 30.0
 
 
-def _exit_within(seconds: float) -> None:
+def _exit_within(seconds: float, role: str = "worker") -> None:
     """Ends the process after `seconds` unless it has ended by itself (a daemon thread's timer)."""
 
     def exit_now() -> None:
         logging.getLogger(__name__).warning(
-            "worker: a thread was still blocked %.0f s after closing; exiting without it", seconds
+            "%s: a thread was still blocked %.0f s after closing; exiting without it", role, seconds
         )
         logging.shutdown()
         os._exit(0)
@@ -216,9 +219,7 @@ def devnet(config_path: Path | None, host: str | None, port: int | None) -> None
     options = replace(
         settings.devnet, host=host or settings.devnet.host, port=port if port is not None else settings.devnet.port
     )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    asked = StopRequest()
     try:
         proc = DevnetProcess.start(options)
     except OSError as exc:  # its port taken: one line, as the other roles say it
@@ -226,6 +227,9 @@ def devnet(config_path: Path | None, host: str | None, port: int | None) -> None
         sys.exit(1)
     click.echo(f"reserves devnet: manifest at {proc.url}/manifest", err=True)
     try:
-        stop.wait()
+        asked.wait()
     finally:
+        # Its chains live in memory: nothing is lost by ending. A handler stuck in a chain call, or
+        # the interpreter's exit joining a blocked executor thread, must not keep it (and its ports).
+        _exit_within(DEVNET_STOP_SECONDS, "devnet")
         proc.stop()

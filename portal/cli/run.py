@@ -39,6 +39,30 @@ def die_with_supervisor() -> None:
         sys.exit(1)
 
 
+class StopRequest:
+    """A stop signal (SIGINT, SIGTERM by default) noted in a plain attribute and waited for by polling.
+
+    A handler that calls `threading.Event.set()` can deadlock: it runs in the main thread, which may
+    hold that event's (non-reentrant) lock at that very moment, inside `Event.wait`."""
+
+    def __init__(self, *signals: signal.Signals) -> None:
+        self.asked = False
+        for sig in signals or (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._note)
+
+    def _note(self, *_: object) -> None:
+        self.asked = True
+
+    def wait(self, timeout: float | None = None, poll: float = 0.1) -> bool:
+        """True once a stop was asked for; False when `timeout` seconds passed first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.asked:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+        return True
+
+
 def _pump(name: str, stream, lock: threading.Lock) -> None:
     for raw in iter(stream.readline, b""):
         line = raw.decode("utf-8", "replace").rstrip("\n")
@@ -94,9 +118,7 @@ def run(ctx: click.Context, config_path: Path | None, workers: int) -> None:
         ("web", [*common, "serve", *config, "--workers", str(workers)]),
     ]
     lock = threading.Lock()
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stopping.set())
+    stopping = StopRequest(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     procs = {name: _start(name, args, lock) for name, args in roles}
     click.echo(
         f"reserves: {', '.join(procs)} started; the portal is at "
