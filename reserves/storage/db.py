@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,11 @@ class Database:
         await self.engine.dispose()
 
 
+# How long a new SQLite connection retries the "database is locked" SQLite gives it, without waiting,
+# while the write-ahead log is being recovered or checkpointed by another connection.
+SQLITE_OPEN_RETRY_SECONDS = 10.0
+
+
 def open_database(url: str) -> Database:
     """Open (not create) the database at `url`; the schema comes from migrations."""
     aurl = async_url(url)
@@ -89,9 +96,24 @@ def open_database(url: str) -> Database:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # WAL lets the dashboard read while the snapshot job writes.
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+    # WAL lets the dashboard read while the snapshot job writes. It is the file's own setting, so only
+    # the first connection ever switches it; each later one checks it (no lock needed once it is WAL).
+    deadline = time.monotonic() + SQLITE_OPEN_RETRY_SECONDS
+    while True:
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA journal_mode")
+            if str(cur.fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            return
+        except sqlite3.OperationalError as exc:
+            # SQLite answers "locked" at once, without its busy handler, while another connection
+            # recovers or checkpoints the write-ahead log (as the last one to close does): retried.
+            transient = "locked" in str(exc) or "busy" in str(exc)
+            if not transient or time.monotonic() > deadline:
+                raise
+        finally:
+            cur.close()
+        time.sleep(0.05)

@@ -46,6 +46,7 @@ def upgrade(url: str, revision: str = "head") -> None:
             lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         with _file_lock(url):
             command.upgrade(alembic_config(url), revision)
+            _write_ahead_log(url)
     except SQLAlchemyError as exc:
         reason = exc.orig if hasattr(exc, "orig") else exc
         raise StorageError(f"migration of {safe_url(url)} failed: {exc.__class__.__name__}: {reason}") from exc
@@ -69,6 +70,20 @@ def _file_lock(url: str) -> Iterator[None]:
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         yield
+
+
+def _write_ahead_log(url: str) -> None:
+    """A SQLite file is switched to WAL here, by one connection under the migration lock: a switch
+    that races the open connections of a running portal fails at once ("database is locked")."""
+    if sqlite_file(url) is None:
+        return
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool, connect_args={"timeout": 30})
+    try:
+        with engine.connect() as conn:
+            if str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    finally:
+        engine.dispose()
 
 
 def current_revision(url: str) -> str | None:
