@@ -61,7 +61,9 @@ class LyingProxy:
             return
         body = await read_body(receive, _MAX_REQUEST) or b"{}"
         request = json.loads(body)
-        async with httpx.AsyncClient(timeout=30) as client:
+        # verify=False: plain HTTP to anvil, and no CA bundle loaded per request (20 ms of CPU each,
+        # which made honest proxies miss a 1 s timeout on a loaded machine).
+        async with httpx.AsyncClient(timeout=30, verify=False) as client:
             reply = (
                 await client.post(self.upstream, content=body, headers={"Content-Type": "application/json"})
             ).json()

@@ -45,7 +45,8 @@ class RpcProxyDouble:
             return
         reply = self.intercept(method, params) if self.intercept else None
         if reply is None:
-            async with httpx.AsyncClient(timeout=10) as client:
+            # verify=False: plain HTTP upstream; no CA bundle loaded per request (20 ms of CPU each).
+            async with httpx.AsyncClient(timeout=10, verify=False) as client:
                 reply = (
                     await client.post(self.upstream, content=body, headers={"content-type": "application/json"})
                 ).json()
