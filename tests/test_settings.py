@@ -133,6 +133,25 @@ def test_duplicate_names_and_missing_sources(tmp_path):
         load_settings(write(tmp_path, "[portal]\nport = 8001\n"), env=ENV)
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["cold\\u0000", "cold\\nstorage", "cold\\u001b[31m", "cold\\u202eb", "cold\\u200b", "\\u0085cold"],
+    ids=["NUL", "line break", "terminal escape", "right-to-left override", "zero-width space", "NEL"],
+)
+@pytest.mark.parametrize("section", ["reserves", "deployments"])
+def test_names_with_control_or_format_characters_are_refused(tmp_path, section, name):
+    """A name is shown on every page, logged and stored: TOML escapes must not smuggle in what
+    would break a log line or reorder the text around it."""
+    old = 'name = "cold"' if section == "reserves" else 'name = "eth"'
+    with pytest.raises(ConfigError, match=rf"{section}\[0\]\.name: printable characters only"):
+        load_settings(write(tmp_path, GOOD.replace(old, f'name = "{name}"', 1)), env=ENV)
+
+
+def test_a_name_with_spaces_and_letters_of_any_script_loads(tmp_path):
+    text = GOOD.replace('name = "eth"', 'name = "Ethereum – mainnet 以太"', 1)
+    assert load_settings(write(tmp_path, text), env=ENV).deployments[0].name == "Ethereum – mainnet 以太"
+
+
 @pytest.mark.parametrize("content", [b"\xff\xfe not utf8", b"[portal\n", b"a = 1\na = 2\n", b"x" * 1_000_001])
 def test_malformed_or_oversized_files_fail_clearly(tmp_path, content):
     p = tmp_path / "bad.toml"

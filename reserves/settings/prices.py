@@ -46,23 +46,22 @@ def _decimal(t: dict[str, Any], key: str, default: Decimal) -> Decimal:
     return Decimal(text)
 
 
-def _check_names(entries: list[dict[str, Any]]) -> None:
-    """Source names are shown, logged and stored: no control or format characters (NUL, line breaks,
-    escapes, bidirectional overrides), which `sources` would let through."""
-    for i, entry in enumerate(entries):
-        name = entry.get("name")
-        if isinstance(name, str) and not name.isprintable():
-            raise ConfigError(f"prices.sources[{i}].name: printable characters only (no control or format characters)")
-
-
 def prices(t: dict[str, Any], env: Mapping[str, str], base: Path) -> PriceSettings:
     """`[prices]` from its TOML table (empty: the defaults, no sources)."""
     no_unknown("prices.", t, _KEYS)
     d, p = PriceSettings(), PricePolicy()
     pair = str_(t, "pair", "prices.pair", d.pair)
     left, slash, right = pair.partition("/")
-    if not slash or not pair.isascii() or not left.isalnum() or not right.isalnum() or len(pair) > 32:
-        raise ConfigError("prices.pair: BASE/QUOTE, e.g. BTC/USD")
+    # Upper case, as tickers and the attestation spell it: "btc/usd" would be a second name of one pair.
+    if (
+        not slash
+        or not pair.isascii()
+        or not left.isalnum()
+        or not right.isalnum()
+        or len(pair) > 32
+        or pair != pair.upper()
+    ):
+        raise ConfigError("prices.pair: BASE/QUOTE in upper case, e.g. BTC/USD")
     policy = PricePolicy(
         deviation_bp=int_(t, "deviation_bp", "prices.deviation_bp", p.deviation_bp, lo=1, hi=5_000),
         min_sources=int_(t, "min_sources", "prices.min_sources", p.min_sources, lo=1, hi=MAX_SOURCES),
@@ -83,7 +82,6 @@ def prices(t: dict[str, Any], env: Mapping[str, str], base: Path) -> PriceSettin
     for i, entry in enumerate(entries):
         if entry.get("pair", pair) != pair:
             raise ConfigError(f"prices.sources[{i}].pair: every source reads the table's pair {pair!r}")
-    _check_names(entries)
     tables = [{**e, "pair": pair} for e in entries]
     parsed = sources({"prices.sources": tables}, "prices.sources", "price", env, base)
     if parsed and policy.min_sources > len(parsed):

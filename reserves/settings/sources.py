@@ -26,6 +26,10 @@ def sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], b
         name = entry.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ConfigError(f"{where}.name: required, a non-empty string of at most 64 characters")
+        # Names are shown, logged and stored: no control or format characters (NUL, line breaks,
+        # escapes, bidirectional overrides).
+        if not name.isprintable():
+            raise ConfigError(f"{where}.name: printable characters only (no control or format characters)")
         if name in seen:
             raise ConfigError(f"{where}.name: duplicate name {name!r}")
         seen.add(name)

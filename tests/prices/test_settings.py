@@ -144,6 +144,8 @@ BAD = [
         "prices.sources.f.contract",
     ),
     ('[prices]\npair = "BTCUSD"\n' + SOURCES, "prices.pair"),
+    ('[prices]\npair = "btc/usd"\n' + SOURCES, "prices.pair"),  # a second spelling of BTC/USD
+    ('[prices]\npair = "BTC/Usd"\n' + SOURCES, "prices.pair"),
     ('[prices]\npair = "BTC/USD/EUR"\n' + SOURCES, "prices.pair"),
     ('[prices]\npair = "/USD"\n' + SOURCES, "prices.pair"),
     ('[prices]\npair = "BTC/ＵＳＤ"\n' + SOURCES, "prices.pair"),  # full-width letters pass isalnum()
