@@ -31,11 +31,17 @@ def reserves_error(_: Request, exc: ReservesError) -> Response:
     return Response(_body(exc.code, exc.detail), status_code=status, headers=headers)
 
 
-def http_error(_: Request, exc: HTTPException) -> Response:
+def http_error(request: Request, exc: HTTPException) -> Response:
     if isinstance(exc, ValidationException):
-        # Litestar's own parameter validation: keep which parameter was wrong, nothing more.
-        fields = [{"key": e.get("key"), "message": e.get("message")} for e in (exc.extra or []) if isinstance(e, dict)]
-        return Response(_body("invalid_input", exc.detail or "invalid request", {"fields": fields}), status_code=400)
+        # Litestar's own parameter validation: which parameter was wrong (by the name the client sent)
+        # and why, nothing more. Its detail would echo the whole query string back.
+        fields = [
+            {"key": _client_name(request, e.get("key")), "message": e.get("message")}
+            for e in (exc.extra or [])
+            if isinstance(e, dict)
+        ]
+        detail = f"invalid parameters for {request.method} {request.url.path[:MAX_PATH_ECHO]}"
+        return Response(_body("invalid_input", detail, {"fields": fields}), status_code=400)
     code = {
         400: "invalid_input",
         401: "unauthorized",
@@ -49,6 +55,19 @@ def http_error(_: Request, exc: HTTPException) -> Response:
         status_code=exc.status_code,
         headers=getattr(exc, "headers", None) or None,
     )
+
+
+MAX_PATH_ECHO = 200  # characters of the path an error names; the query string is never echoed
+
+
+def _client_name(request: Request, key: object) -> object:
+    """The query, header or path name of the handler's parameter `key` (`from`, not `start`)."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(str(key))
+    except (KeyError, AttributeError):  # no route matched: nothing to translate
+        return key
+    alias = getattr(getattr(parameter, "kwarg_definition", None), "name", None)
+    return alias or key
 
 
 def storage_error(_: Request, exc: SQLAlchemyError) -> Response:

@@ -112,6 +112,23 @@ def test_the_app_refuses_hostile_requests_with_its_error_shape(client):
 
 
 @pytest.mark.parametrize(
+    ("path", "query", "name"),
+    [
+        ("/api/v1/history", {"from": "<script>alert(1)</script>" + "x" * 1500}, "from"),
+        ("/api/v1/history", {"to": "\u202eevil"}, "to"),
+        ("/api/v1/attestations", {"limit": "9" * 1500}, "limit"),
+    ],
+)
+def test_a_parameter_error_names_the_parameter_as_sent_and_echoes_no_query(client, path, query, name):
+    r = client.get(path, params=query)
+    error = r.json()["error"]
+    assert r.status_code == 400 and error["code"] == "invalid_input", r.text
+    assert error["fields"] and {f["key"] for f in error["fields"]} == {name}, error
+    assert error["detail"] == f"invalid parameters for GET {path}"
+    assert len(r.content) < 300 and "script" not in r.text and "\u202e" not in r.text
+
+
+@pytest.mark.parametrize(
     ("path", "methods"),
     [
         ("/api/v1/attestations/" + "0" * 64 + "/signatures", "GET, OPTIONS, POST"),
