@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from eth_account import Account
 from eth_typing import HexStr
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.evm.provider import RpcProvider
 
 ARTIFACT = Path(__file__).resolve().parents[2] / "contracts" / "AttestationAnchor.json"
 GAS_LIMIT = 200_000
@@ -53,7 +55,7 @@ class AnchorClient:
     def __init__(
         self, rpc_url: str, contract: str, sender_key: str, *, chain_id: int | None = None, timeout: float = 60.0
     ) -> None:
-        self._w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        self._w3 = AsyncWeb3(RpcProvider(rpc_url, request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout)}))
         self._account = Account.from_key(sender_key)
         self._contract = self._w3.eth.contract(
             address=AsyncWeb3.to_checksum_address(contract), abi=load_artifact()["abi"]

@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 
 import aiohttp
 from eth_utils import to_checksum_address
-from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3 import AsyncWeb3
 from web3.types import BlockParams
 
 from chains.errors import ChainDataError
 from chains.evm.config import MAX_DECIMALS, EvmErc20Config
+from chains.evm.provider import RpcProvider
 from chains.evm.rpc import call_with_retries
 
 # First four bytes of keccak256 of the signatures; fixed by ERC-20.
@@ -71,12 +72,8 @@ class EvmEndpoint:
         self.config, self.label, self.concurrent = config, label, concurrent
         self.calls = 0
         self._w3 = AsyncWeb3(
-            AsyncHTTPProvider(
-                url,
-                request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
-                # Retries are ours (call_with_retries): one policy, errors mapped in one place.
-                exception_retry_configuration=None,
-            ),
+            # Retries are ours (call_with_retries): one policy, errors mapped in one place.
+            RpcProvider(url, request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)}),
             # No default middleware: its validation layer would ask eth_chainId before every
             # eth_call, and ENS/attrdict add nothing for a fixed hex address.
             middleware=[],

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-from web3 import AsyncHTTPProvider
 from web3.exceptions import BadResponseFormat, Web3RPCError
 
 from chains.errors import ChainDataError, ChainUnavailable
@@ -23,6 +22,7 @@ from chains.evm.logs_decode import (
     decode_logs,
     quantity,
 )
+from chains.evm.provider import RpcProvider
 from chains.evm.rpc import call_with_retries
 
 TOTAL_SUPPLY_SELECTOR = "0x18160ddd"  # totalSupply()
@@ -95,10 +95,8 @@ class EvmLogReader:
     def __init__(self, config: EvmErc20Config) -> None:
         self.config = config
         self.label = f"{config.name} ({config.chain_id})"
-        self._provider = AsyncHTTPProvider(
-            config.rpc_urls[0],
-            request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
-            exception_retry_configuration=None,
+        self._provider = RpcProvider(
+            config.rpc_urls[0], request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)}
         )
         self.stats = RpcStats()
 

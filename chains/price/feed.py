@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
-from web3 import AsyncHTTPProvider, AsyncWeb3
+import aiohttp
+from web3 import AsyncWeb3
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
 from chains.errors import ChainUnavailable
+from chains.evm.provider import RpcProvider
 from chains.price.base import MAX_FRACTION_DIGITS, PriceDataError, PriceReading, PriceTimeout, scaled
 from chains.price.config import FeedConfig, parse_feed
 from chains.registry import Spec
@@ -54,7 +56,9 @@ class AggregatorFeedAdapter:
     def __init__(self, config: FeedConfig) -> None:
         self.config = config
         self.name = config.name
-        self._w3 = AsyncWeb3(AsyncHTTPProvider(config.rpc_url, request_kwargs={"timeout": config.timeout_seconds}))
+        self._w3 = AsyncWeb3(
+            RpcProvider(config.rpc_url, request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)})
+        )
         self._feed = self._w3.eth.contract(address=AsyncWeb3.to_checksum_address(config.contract), abi=FEED_ABI)
 
     async def read_price(self) -> PriceReading:

@@ -1,0 +1,56 @@
+"""web3's async HTTP provider on an HTTP session of its own, without web3's process-wide session lock.
+
+web3 (8.0) takes one `threading.Lock` for every `AsyncHTTPProvider` of the process before each
+request, acquired in an executor thread. A request cancelled while it waits there (a quorum read
+cancels its other calls when one fails; a timeout cancels too) leaves the lock acquired for good:
+every later JSON-RPC request of the process then waits forever (ethereum/web3.py#3867). Here each
+provider owns its `aiohttp` session, made in the event loop that uses it, and nothing is shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+from web3 import AsyncHTTPProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+
+class RpcProvider(AsyncHTTPProvider):
+    """An `AsyncHTTPProvider` that posts through its own session (keep-alive, one per event loop).
+
+    Same constructor; `request_kwargs` (the timeout) applies to every request. `disconnect()`
+    closes the session; the provider makes a new one if it is used again.
+    """
+
+    def __init__(self, endpoint_uri: str, request_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        # Retries are the caller's (chains.evm.rpc): web3's own would retry behind its back.
+        kwargs.setdefault("exception_retry_configuration", None)
+        super().__init__(endpoint_uri, request_kwargs=request_kwargs, **kwargs)
+        self._url = endpoint_uri
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop `_session` was made in
+
+    def _own_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._loop is not loop:
+            # A session belongs to the loop it was made in; one left in a finished loop is dropped.
+            self._session, self._loop = aiohttp.ClientSession(raise_for_status=True), loop
+        return self._session
+
+    async def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        async with self._own_session().post(self._url, data=request_data, **self.get_request_kwargs()) as reply:
+            return await reply.read()
+
+    async def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        raise NotImplementedError("batch requests are not used: each call is made, counted and checked alone")
+
+    async def disconnect(self) -> None:
+        session, loop = self._session, self._loop
+        self._session = self._loop = None
+        # A session of a loop that has finished cannot be closed from another one: it is only dropped.
+        if session is not None and not session.closed and loop is asyncio.get_running_loop():
+            await session.close()
