@@ -179,9 +179,9 @@ async def _run_worker(settings, host: str, port: int) -> None:
 
 
 # Once the worker has closed, the process must end even when a library left a thread blocked for good:
-# web3's async HTTP provider holds one lock for all providers and never releases it when a request is
-# cancelled at the wrong moment (ethereum/web3.py#3867), and asyncio.run then waits for that thread
-# forever (loop.shutdown_default_executor), so a SIGTERM would leave the worker running.
+# asyncio.run waits for every executor thread (loop.shutdown_default_executor), so one stuck thread
+# would leave a SIGTERMed worker running. web3's own HTTP provider did exactly that (its lock,
+# ethereum/web3.py#3867; chains.evm.provider now avoids it); the grace stays for whatever is next.
 EXIT_GRACE_SECONDS = 10.0
 # The devnet's whole stop: the driver's step (joined up to 30 s) and its servers (about 1 s each).
 DEVNET_STOP_SECONDS = 30.0

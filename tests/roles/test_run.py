@@ -150,8 +150,8 @@ def test_when_the_supervisor_is_killed_no_role_outlives_it(stack):
 
 
 def test_a_closed_worker_ends_even_when_a_library_left_a_thread_blocked():
-    """web3 can leave a thread blocked for good (ethereum/web3.py#3867): once the worker has closed,
-    the process ends within the grace period instead of waiting for it at exit."""
+    """A library can leave a thread blocked for good (web3's lock did, ethereum/web3.py#3867): once the
+    worker has closed, the process ends within the grace period instead of waiting for it at exit."""
     code = (
         "import threading\n"
         "from portal.cli.roles import _exit_within\n"
