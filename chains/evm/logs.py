@@ -22,7 +22,7 @@ from chains.evm.logs_decode import (
     decode_logs,
     quantity,
 )
-from chains.evm.provider import RpcProvider
+from chains.evm.provider import ResponseTooLarge, RpcProvider
 from chains.evm.rpc import call_with_retries
 
 TOTAL_SUPPLY_SELECTOR = "0x18160ddd"  # totalSupply()
@@ -173,6 +173,11 @@ class EvmLogReader:
             self.stats.enter()
             try:
                 reply = await self._provider.make_request(method, params)
+            except ResponseTooLarge as exc:
+                if span is None:
+                    raise
+                # Too many logs in one answer: a smaller range, as when the node refuses the range.
+                raise LogsRangeTooLarge(f"{self.label}: eth_getLogs [{span[0]}, {span[1]}]: {exc}") from None
             finally:
                 self.stats.leave(method)
             return _result(reply, span, self.label)

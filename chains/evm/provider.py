@@ -5,6 +5,8 @@ request, acquired in an executor thread. A request cancelled while it waits ther
 cancels its other calls when one fails; a timeout cancels too) leaves the lock acquired for good:
 every later JSON-RPC request of the process then waits forever (ethereum/web3.py#3867). Here each
 provider owns its `aiohttp` session, made in the event loop that uses it, and nothing is shared.
+
+An answer is read up to `max_body_bytes` (web3 reads any length): past it, `ResponseTooLarge`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from typing import Any
 
 import aiohttp
 from web3 import AsyncHTTPProvider
+from web3.exceptions import BadResponseFormat
 from web3.types import RPCEndpoint, RPCResponse
+
+# Far above any answer this project asks for (an eth_getLogs range the monitor asks is far smaller),
+# far below what would hurt a worker: a hostile or broken node cannot make it buffer gigabytes.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+class ResponseTooLarge(BadResponseFormat):
+    """The node's answer ran past the provider's `max_body_bytes`; the rest was never read."""
 
 
 class RpcProvider(AsyncHTTPProvider):
@@ -24,10 +35,18 @@ class RpcProvider(AsyncHTTPProvider):
     closes the session; the provider makes a new one if it is used again.
     """
 
-    def __init__(self, endpoint_uri: str, request_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        endpoint_uri: str,
+        request_kwargs: dict[str, Any] | None = None,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        **kwargs: Any,
+    ) -> None:
         # Retries are the caller's (chains.evm.rpc): web3's own would retry behind its back.
         kwargs.setdefault("exception_retry_configuration", None)
         super().__init__(endpoint_uri, request_kwargs=request_kwargs, **kwargs)
+        self.max_body_bytes = max_body_bytes
         self._url = endpoint_uri
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop `_session` was made in
@@ -41,7 +60,15 @@ class RpcProvider(AsyncHTTPProvider):
 
     async def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
         async with self._own_session().post(self._url, data=request_data, **self.get_request_kwargs()) as reply:
-            return await reply.read()
+            declared = reply.content_length
+            if declared is not None and declared > self.max_body_bytes:
+                raise ResponseTooLarge(f"answer larger than {self.max_body_bytes} bytes (declared {declared})")
+            body = bytearray()
+            async for chunk in reply.content.iter_any():
+                body += chunk
+                if len(body) > self.max_body_bytes:
+                    raise ResponseTooLarge(f"answer larger than {self.max_body_bytes} bytes")
+            return bytes(body)
 
     async def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]

@@ -17,6 +17,7 @@ from web3.exceptions import (
 )
 
 from chains.errors import ChainDataError, ChainUnavailable
+from chains.evm.provider import ResponseTooLarge
 from chains.retry import RPC_BACKOFF, Retryable, retrying
 
 T = TypeVar("T")
@@ -60,6 +61,8 @@ async def _attempt(label: str, what: str, make: Callable[[], Awaitable[T]]) -> T
         raise ChainDataError(f"{label}: {what}: {_node_message(exc)}") from exc
     except Web3RPCError as exc:
         raise ChainUnavailable(f"{label}: {what}: node error: {_node_message(exc)}") from exc
+    except ResponseTooLarge as exc:
+        raise ChainDataError(f"{label}: {what}: {exc}") from None
     except (BadResponseFormat, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ChainDataError(f"{label}: {what}: malformed JSON-RPC response") from exc
     except (Web3Exception, ValueError, TypeError, KeyError) as exc:

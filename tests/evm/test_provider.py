@@ -16,7 +16,11 @@ import pytest
 from web3 import AsyncWeb3
 
 from chains.devnet.http import read_body, serve_in_thread
+from chains.errors import ChainDataError
+from chains.evm.config import parse_config
+from chains.evm.logs import EvmLogReader, LogsRangeTooLarge
 from chains.evm.provider import RpcProvider
+from chains.evm.rpc import call_with_retries
 
 
 async def _node(scope, receive, send) -> None:
@@ -27,6 +31,32 @@ async def _node(scope, receive, send) -> None:
     body = json.dumps({"jsonrpc": "2.0", "id": request.get("id"), "result": "0x10"}).encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _flood(scope, receive, send) -> None:
+    """A node whose every answer is 5000 bytes: with a length declared (/declared) or streamed."""
+    if scope["type"] != "http":
+        return
+    await read_body(receive, 10_000)
+    body = json.dumps({"jsonrpc": "2.0", "id": 0, "result": "0x" + "ab" * 2490}).encode()
+    headers = [(b"content-type", b"application/json")]
+    if scope["path"].endswith("/declared"):
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for i in range(0, len(body), 500):  # in pieces that arrive apart: a reader must wait for them all
+        await send({"type": "http.response.body", "body": body[i : i + 500], "more_body": True})
+        await asyncio.sleep(0.005)
+    await send({"type": "http.response.body", "body": b""})
+
+
+@pytest.fixture(scope="module")
+def flood():
+    url, stop = serve_in_thread(_flood)
+    yield url
+    stop()
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +96,29 @@ def test_one_provider_serves_successive_event_loops_and_disconnects(node):
 
     assert asyncio.run(read_and_close()) == (16, True)
     assert asyncio.run(read_and_close()) == (16, True)  # a new session, in the new loop
+
+
+@pytest.mark.parametrize("path", ["/declared", "/streamed"])
+async def test_an_answer_past_the_cap_is_a_data_error_and_is_not_read_on(flood, path):
+    provider = RpcProvider(
+        flood + path, request_kwargs={"timeout": aiohttp.ClientTimeout(total=5)}, max_body_bytes=1000
+    )
+    w3 = AsyncWeb3(provider, middleware=[])
+    try:
+        with pytest.raises(ChainDataError, match=r"^eth: eth_blockNumber: answer larger than 1000 bytes"):
+            await call_with_retries("eth", "eth_blockNumber", lambda: w3.eth.block_number, retries=2)
+        provider.max_body_bytes = 10_000  # the same answer within the cap reads as any other
+        assert await w3.eth.block_number == int("ab" * 2490, 16)
+    finally:
+        await provider.disconnect()
+
+
+async def test_a_logs_answer_past_the_cap_asks_for_a_smaller_range(flood):
+    config = parse_config("eth", {"chain_id": "eip155:1", "rpc_url": flood + "/streamed", "contract": "0x" + "11" * 20})
+    reader = EvmLogReader(config)
+    reader._provider.max_body_bytes = 1000
+    try:
+        with pytest.raises(LogsRangeTooLarge, match=r"eth_getLogs \[5, 9\]: answer larger than 1000 bytes"):
+            await reader.logs(5, 9)
+    finally:
+        await reader.aclose()
