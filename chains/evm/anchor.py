@@ -70,7 +70,7 @@ class AnchorClient:
         """What the contract's `signer()` view recovers (lowercase 0x address)."""
         try:
             return (await self._contract.functions.signer(struct(values), sig).call()).lower()
-        except (Web3Exception, OSError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError) as exc:
             raise ChainUnavailable(f"anchor contract: signer() failed ({type(exc).__name__})") from exc
 
     async def send(self, values: dict, sig: bytes) -> str:
@@ -87,7 +87,7 @@ class AnchorClient:
             sent = await self._w3.eth.send_raw_transaction(signed.raw_transaction)
         except ContractLogicError as exc:
             raise ChainDataError(f"anchor contract refused the attestation: {str(exc)[:200]}") from exc
-        except (Web3Exception, OSError, ValueError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError, ValueError) as exc:
             raise ChainUnavailable(f"anchor transaction not sent ({type(exc).__name__})") from exc
         return "0x" + bytes(sent).hex()
 
@@ -96,20 +96,20 @@ class AnchorClient:
             receipt = await self._w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=self._timeout)
         except TimeExhausted as exc:
             raise ChainUnavailable(f"anchor transaction {tx_hash} not mined within {self._timeout:g} s") from exc
-        except (Web3Exception, OSError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError) as exc:
             raise ChainUnavailable(f"anchor receipt not read ({type(exc).__name__})") from exc
         return AnchorReceipt(tx_hash, int(receipt["blockNumber"]), int(receipt["status"]) == 1)
 
     async def block_number(self) -> int:
         try:
             return int(await self._w3.eth.block_number)
-        except (Web3Exception, OSError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError) as exc:
             raise ChainUnavailable(f"anchor chain: block number not read ({type(exc).__name__})") from exc
 
     async def record(self, attestation_id: bytes) -> dict[str, Any]:
         try:
             seq, status, ratio, issued, anchored = await self._contract.functions.records(attestation_id).call()
-        except (Web3Exception, OSError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError) as exc:
             raise ChainUnavailable(f"anchor contract: records() failed ({type(exc).__name__})") from exc
         return {"sequence": seq, "status": status, "ratio_bp": ratio, "issued_at": issued, "anchored_at": anchored}
 

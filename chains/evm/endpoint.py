@@ -73,7 +73,11 @@ class EvmEndpoint:
         self.calls = 0
         self._w3 = AsyncWeb3(
             # Retries are ours (call_with_retries): one policy, errors mapped in one place.
-            RpcProvider(url, request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)}),
+            RpcProvider(
+                url,
+                request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
+                exception_retry_configuration=None,
+            ),
             # No default middleware: its validation layer would ask eth_chainId before every
             # eth_call, and ENS/attrdict add nothing for a fixed hex address.
             middleware=[],

@@ -96,7 +96,9 @@ class EvmLogReader:
         self.config = config
         self.label = f"{config.name} ({config.chain_id})"
         self._provider = RpcProvider(
-            config.rpc_urls[0], request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)}
+            config.rpc_urls[0],
+            request_kwargs={"timeout": aiohttp.ClientTimeout(total=config.timeout_seconds)},
+            exception_retry_configuration=None,  # retries are call_with_retries'
         )
         self.stats = RpcStats()
 

@@ -5,6 +5,8 @@ request, acquired in an executor thread. A request cancelled while it waits ther
 cancels its other calls when one fails; a timeout cancels too) leaves the lock acquired for good:
 every later JSON-RPC request of the process then waits forever (ethereum/web3.py#3867). Here each
 provider owns its `aiohttp` session, made in the event loop that uses it, and nothing is shared.
+Otherwise it behaves as web3's: a connection per request (a kept-alive one the node has closed
+would fail the next POST, which aiohttp never retries), and web3's retries when they are asked for.
 
 An answer is read up to `max_body_bytes` (web3 reads any length): past it, `ResponseTooLarge`.
 """
@@ -17,6 +19,7 @@ from typing import Any
 import aiohttp
 from web3 import AsyncHTTPProvider
 from web3.exceptions import BadResponseFormat
+from web3.providers.rpc.utils import check_if_retry_on_failure
 from web3.types import RPCEndpoint, RPCResponse
 
 # Far above any answer this project asks for (an eth_getLogs range the monitor asks is far smaller),
@@ -29,10 +32,11 @@ class ResponseTooLarge(BadResponseFormat):
 
 
 class RpcProvider(AsyncHTTPProvider):
-    """An `AsyncHTTPProvider` that posts through its own session (keep-alive, one per event loop).
+    """An `AsyncHTTPProvider` that posts through its own session (one per event loop).
 
-    Same constructor; `request_kwargs` (the timeout) applies to every request. `disconnect()`
-    closes the session; the provider makes a new one if it is used again.
+    Same constructor; `request_kwargs` (the timeout) applies to every request, and
+    `exception_retry_configuration` as in web3 (None: no retries, the caller's own policy applies).
+    `disconnect()` closes the session; the provider makes a new one if it is used again.
     """
 
     def __init__(
@@ -43,8 +47,6 @@ class RpcProvider(AsyncHTTPProvider):
         max_body_bytes: int = MAX_BODY_BYTES,
         **kwargs: Any,
     ) -> None:
-        # Retries are the caller's (chains.evm.rpc): web3's own would retry behind its back.
-        kwargs.setdefault("exception_retry_configuration", None)
         super().__init__(endpoint_uri, request_kwargs=request_kwargs, **kwargs)
         self.max_body_bytes = max_body_bytes
         self._url = endpoint_uri
@@ -55,10 +57,24 @@ class RpcProvider(AsyncHTTPProvider):
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._loop is not loop:
             # A session belongs to the loop it was made in; one left in a finished loop is dropped.
-            self._session, self._loop = aiohttp.ClientSession(raise_for_status=True), loop
+            connector = aiohttp.TCPConnector(force_close=True)
+            self._session, self._loop = aiohttp.ClientSession(raise_for_status=True, connector=connector), loop
         return self._session
 
     async def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        retry = self.exception_retry_configuration
+        if retry is None or not check_if_retry_on_failure(method, retry.method_allowlist):
+            return await self._post(request_data)
+        for attempt in range(retry.retries):  # web3's own loop, on this provider's session
+            try:
+                return await self._post(request_data)
+            except tuple(retry.errors):
+                if attempt == retry.retries - 1:
+                    raise
+                await asyncio.sleep(retry.backoff_factor * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _post(self, request_data: bytes) -> bytes:
         async with self._own_session().post(self._url, data=request_data, **self.get_request_kwargs()) as reply:
             declared = reply.content_length
             if declared is not None and declared > self.max_body_bytes:

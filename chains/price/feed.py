@@ -76,7 +76,7 @@ class AggregatorFeedAdapter:
             raise PriceTimeout(f"{where}: no answer within {self.config.timeout_seconds:g} s") from exc
         except (BadFunctionCallOutput, ContractLogicError) as exc:
             raise PriceDataError(f"{where}: not an AggregatorV3Interface ({type(exc).__name__})") from exc
-        except (Web3Exception, OSError, ValueError) as exc:
+        except (Web3Exception, OSError, aiohttp.ClientError, ValueError) as exc:
             # Not the message: aiohttp's repeat the URL, which may carry a key.
             raise ChainUnavailable(f"{where}: {type(exc).__name__}") from exc
         if not 0 <= decimals <= MAX_FRACTION_DIGITS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from reserves.errors import ConfigError
@@ -116,4 +118,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
                 raise
         finally:
             cur.close()
-        time.sleep(0.05)
+        # Inside the async engine's connect (a greenlet on the event loop's thread): an asyncio sleep,
+        # so other requests go on meanwhile.
+        await_only(asyncio.sleep(0.05))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +13,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from reserves.errors import StorageError
-from reserves.storage.db import safe_url, sqlite_file, sync_url
+from reserves.storage.db import SQLITE_OPEN_RETRY_SECONDS, safe_url, sqlite_file, sync_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -78,10 +79,18 @@ def _write_ahead_log(url: str) -> None:
     if sqlite_file(url) is None:
         return
     engine = create_engine(sync_url(url), poolclass=pool.NullPool, connect_args={"timeout": 30})
+    deadline = time.monotonic() + SQLITE_OPEN_RETRY_SECONDS
     try:
-        with engine.connect() as conn:
-            if str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        while True:
+            try:
+                with engine.connect() as conn:
+                    if str(conn.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
+                        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                return
+            except OperationalError as exc:  # a running portal's write refuses the switch at once: retried
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
     finally:
         engine.dispose()
 

@@ -16,11 +16,14 @@ import pytest
 from web3 import AsyncWeb3
 
 from chains.devnet.http import read_body, serve_in_thread
-from chains.errors import ChainDataError
+from chains.errors import ChainDataError, ChainUnavailable
+from chains.evm.anchor import AnchorClient
 from chains.evm.config import parse_config
 from chains.evm.logs import EvmLogReader, LogsRangeTooLarge
 from chains.evm.provider import RpcProvider
 from chains.evm.rpc import call_with_retries
+from chains.price.config import parse_feed
+from chains.price.feed import AggregatorFeedAdapter
 
 
 async def _node(scope, receive, send) -> None:
@@ -59,6 +62,24 @@ def flood():
     stop()
 
 
+async def _refusing(scope, receive, send) -> None:
+    """A node that answers 503 (/busy) or drops the connection without an answer (/drop)."""
+    if scope["type"] != "http":
+        return
+    await read_body(receive, 10_000)
+    if scope["path"].endswith("/busy"):
+        await send({"type": "http.response.start", "status": 503, "headers": [(b"content-length", b"4")]})
+        await send({"type": "http.response.body", "body": b"busy"})
+    # /drop: no answer at all; the server closes the connection when the handler returns
+
+
+@pytest.fixture(scope="module")
+def refusing():
+    url, stop = serve_in_thread(_refusing)
+    yield url
+    stop()
+
+
 @pytest.fixture(scope="module")
 def node():
     url, stop = serve_in_thread(_node)
@@ -80,8 +101,9 @@ async def test_requests_cancelled_at_any_moment_leave_the_next_ones_answered(nod
         await asyncio.gather(*tasks, return_exceptions=True)
         # web3's own provider hangs here from the first round on; 10 s is far beyond one answer.
         assert await asyncio.wait_for(clients[0].eth.block_number, 10) == 16, round_
-        await asyncio.wait_for(_w3(node).eth.block_number, 10)  # and so does a new client
-        for client in clients:
+        fresh = _w3(node)
+        await asyncio.wait_for(fresh.eth.block_number, 10)  # and so does a new client
+        for client in [*clients, fresh]:
             await client.provider.disconnect()
 
 
@@ -122,3 +144,21 @@ async def test_a_logs_answer_past_the_cap_asks_for_a_smaller_range(flood):
             await reader.logs(5, 9)
     finally:
         await reader.aclose()
+
+
+@pytest.mark.parametrize("path", ["/busy", "/drop"])
+async def test_the_anchor_and_the_feed_say_unavailable_for_every_http_failure(refusing, path):
+    """aiohttp's HTTP status and disconnect errors are not OSErrors: each caller maps them too,
+    else one escaped the anchor job and left its transaction `sent` for good."""
+    anchor = AnchorClient(refusing + path, "0x" + "11" * 20, "0x" + "22" * 32, chain_id=1, timeout=5)
+    feed = AggregatorFeedAdapter(
+        parse_feed("feed", {"pair": "BTC/USD", "rpc_url": refusing + path, "contract": "0x" + "33" * 20})
+    )
+    try:
+        with pytest.raises(ChainUnavailable, match="block number not read"):
+            await anchor.block_number()
+        with pytest.raises(ChainUnavailable, match=r"^feed \(feed 0x3{40}\): "):
+            await feed.read_price()
+    finally:
+        await anchor.aclose()
+        await feed.aclose()

@@ -46,13 +46,12 @@ def test_a_connection_retries_the_switch_that_a_write_in_progress_refuses_at_onc
     thread = threading.Thread(target=writer)
     thread.start()
     assert holding.wait(5)
-    with sqlite3.connect(path, timeout=0.1) as probe:
+    with sqlite3.connect(path, timeout=30) as probe:  # a 30 s busy handler, which SQLite does not call
         try:
             probe.execute("PRAGMA journal_mode=WAL")
             raise AssertionError("the switch should have been refused while the write is open")
         except sqlite3.OperationalError as exc:
             assert "locked" in str(exc)
-    threading.Timer(0.3, release.set).start()
 
     async def connect() -> int:
         db = open_database(f"sqlite:///{path}")
@@ -62,6 +61,15 @@ def test_a_connection_retries_the_switch_that_a_write_in_progress_refuses_at_onc
         finally:
             await db.dispose()
 
-    assert asyncio.run(connect()) == 1
+    async def connect_while_the_loop_ends_the_write() -> int:
+        async def end_the_write() -> None:
+            await asyncio.sleep(0.2)
+            release.set()
+
+        # The write ends from the event loop, while the connection retries: other work goes on.
+        count, _ = await asyncio.gather(connect(), end_the_write())
+        return count
+
+    assert asyncio.run(connect_while_the_loop_ends_the_write()) == 1
     thread.join(5)
     assert _mode(path) == "wal"
