@@ -40,7 +40,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             for e in (exc.extra or [])
             if isinstance(e, dict)
         ]
-        detail = f"invalid parameters for {request.method} {request.url.path[:MAX_PATH_ECHO]}"
+        # The route's template, not the path: a path parameter is client text too.
+        route = request.scope.get("path_template") or "this path"
+        detail = f"invalid parameters for {request.method} {str(route)[:MAX_PATH_ECHO]}"
         return Response(_body("invalid_input", detail, {"fields": fields}), status_code=400)
     code = {
         400: "invalid_input",
@@ -57,7 +59,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     )
 
 
-MAX_PATH_ECHO = 200  # characters of the path an error names; the query string is never echoed
+MAX_PATH_ECHO = 200  # characters of the route an error names; nothing the client sent is echoed
 
 
 def _client_name(request: Request, key: object) -> object:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 import os
 import shutil
 import signal
@@ -183,18 +183,19 @@ async def _run_worker(settings, host: str, port: int) -> None:
 # would leave a SIGTERMed worker running. web3's own HTTP provider did exactly that (its lock,
 # ethereum/web3.py#3867; chains.evm.provider now avoids it); the grace stays for whatever is next.
 EXIT_GRACE_SECONDS = 10.0
-# The devnet's whole stop: the driver's step (joined up to 30 s) and its servers (about 1 s each).
-DEVNET_STOP_SECONDS = 30.0
+# The devnet's whole stop: the driver's step (joined up to 30 s), then its servers (about 1 s each).
+DEVNET_STOP_SECONDS = 45.0
 
 
 def _exit_within(seconds: float, role: str = "worker") -> None:
     """Ends the process after `seconds` unless it has ended by itself (a daemon thread's timer)."""
 
     def exit_now() -> None:
-        logging.getLogger(__name__).warning(
-            "%s: a thread was still blocked %.0f s after closing; exiting without it", role, seconds
-        )
-        logging.shutdown()
+        # Written straight to the file descriptor: the stuck thread may hold a logging handler's lock
+        # (one blocked writing to a full pipe), which would stop this thread too.
+        message = f"{role}: a thread was still blocked {seconds:.0f} s after closing; exiting without it\n"
+        with contextlib.suppress(OSError):
+            os.write(2, message.encode())
         os._exit(0)
 
     timer = threading.Timer(seconds, exit_now)

@@ -14,6 +14,8 @@ from reserves.errors import ConfigError
 from reserves.settings.model import SourceSettings
 from reserves.settings.values import env_secret, file_secret
 
+_JOINERS = frozenset("\u200c\u200d")
+
 
 def sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], base: Path) -> tuple:
     entries = data.get(key, [])
@@ -27,8 +29,9 @@ def sources(data: dict[str, Any], key: str, role: str, env: Mapping[str, str], b
         if not isinstance(name, str) or not name.strip() or len(name) > 64:
             raise ConfigError(f"{where}.name: required, a non-empty string of at most 64 characters")
         # Names are shown, logged and stored: no control or format characters (NUL, line breaks,
-        # escapes, bidirectional overrides).
-        if not name.isprintable():
+        # escapes, bidirectional overrides), but the zero-width (non-)joiner that Persian and Indic
+        # scripts and emoji sequences need.
+        if not all(ch.isprintable() or ch in _JOINERS for ch in name):
             raise ConfigError(f"{where}.name: printable characters only (no control or format characters)")
         if name in seen:
             raise ConfigError(f"{where}.name: duplicate name {name!r}")

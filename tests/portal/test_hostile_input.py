@@ -128,6 +128,18 @@ def test_a_parameter_error_names_the_parameter_as_sent_and_echoes_no_query(clien
     assert len(r.content) < 300 and "script" not in r.text and "\u202e" not in r.text
 
 
+@pytest.mark.parametrize("tail", ["", "/signatures"])
+def test_a_path_parameter_error_names_the_route_not_the_path_sent(client, tail):
+    r = client.get("/api/v1/attestations/%E2%80%AE%3Cscript%3E%0Aforged" + tail)
+    error = r.json()["error"]
+    assert (
+        r.status_code == 400
+        and error["detail"] == f"invalid parameters for GET /api/v1/attestations/{{attestation_id}}{tail}"
+    )
+    assert [f["key"] for f in error["fields"]] == ["attestation_id"], error
+    assert "script" not in r.text and "\u202e" not in r.text and "forged" not in r.text
+
+
 @pytest.mark.parametrize(
     ("path", "methods"),
     [
