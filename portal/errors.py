@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -43,6 +44,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         # The route's template, not the path: a path parameter is client text too.
         route = request.scope.get("path_template") or "this path"
         detail = f"invalid parameters for {request.method} {str(route)[:MAX_PATH_ECHO]}"
+        missing = _MISSING.match(exc.detail or "")
+        if not fields and missing:  # Litestar names a missing parameter in its detail only, then the URL
+            fields = [{"key": missing["name"], "message": f"missing required {missing['kind']} parameter"}]
         return Response(_body("invalid_input", detail, {"fields": fields}), status_code=400)
     code = {
         400: "invalid_input",
@@ -59,6 +63,7 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     )
 
 
+_MISSING = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<name>[^']{1,100})' for path ")
 MAX_PATH_ECHO = 200  # characters of the route an error names; nothing the client sent is echoed
 
 

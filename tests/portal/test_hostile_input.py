@@ -199,3 +199,25 @@ def test_a_body_that_does_not_arrive_in_time_is_408(monkeypatch):
     }
     asyncio.run(layer(scope, trickle, send))
     assert sent[0]["status"] == 408 and not reached
+
+
+def test_a_missing_required_parameter_is_named_in_fields_without_the_url():
+    """Litestar says a required parameter is missing in its detail only, followed by the whole URL."""
+    from typing import Annotated
+
+    from litestar import Litestar, get
+    from litestar.params import PathParameter, QueryParameter
+    from litestar.testing import TestClient
+
+    from portal.errors import HANDLERS
+
+    @get("/needs/{item:str}", sync_to_thread=False)
+    def needs(item: Annotated[str, PathParameter()], wanted: Annotated[str, QueryParameter(name="what-for")]) -> str:
+        return item + wanted
+
+    with TestClient(Litestar([needs], exception_handlers=HANDLERS)) as client:
+        r = client.get("/needs/%E2%80%AEx?other=%3Cscript%3E")
+    error = r.json()["error"]
+    assert r.status_code == 400 and error["detail"] == "invalid parameters for GET /needs/{item}", error
+    assert error["fields"] == [{"key": "what-for", "message": "missing required query parameter"}]
+    assert "script" not in r.text and "\u202e" not in r.text
