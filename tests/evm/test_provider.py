@@ -55,13 +55,6 @@ async def _flood(scope, receive, send) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-@pytest.fixture(scope="module")
-def flood():
-    url, stop = serve_in_thread(_flood)
-    yield url
-    stop()
-
-
 async def _refusing(scope, receive, send) -> None:
     """A node that answers 503 (/busy) or drops the connection without an answer (/drop)."""
     if scope["type"] != "http":
@@ -74,24 +67,22 @@ async def _refusing(scope, receive, send) -> None:
 
 
 @pytest.fixture(scope="module")
-def refusing():
-    url, stop = serve_in_thread(_refusing)
-    yield url
-    stop()
-
-
-@pytest.fixture(scope="module")
-def node():
-    url, stop = serve_in_thread(_node)
-    yield url
-    stop()
+def nodes():
+    """The three nodes above, served: name -> URL."""
+    running = {
+        name: serve_in_thread(app) for name, app in (("node", _node), ("flood", _flood), ("refusing", _refusing))
+    }
+    yield {name: url for name, (url, _) in running.items()}
+    for _, stop in running.values():
+        stop()
 
 
 def _w3(url: str) -> AsyncWeb3:
     return AsyncWeb3(RpcProvider(url, request_kwargs={"timeout": aiohttp.ClientTimeout(total=5)}), middleware=[])
 
 
-async def test_requests_cancelled_at_any_moment_leave_the_next_ones_answered(node):
+async def test_requests_cancelled_at_any_moment_leave_the_next_ones_answered(nodes):
+    node = nodes["node"]
     for round_ in range(12):  # cancelled at once, then a little later each round: inside every step
         clients = [_w3(node) for _ in range(4)]
         tasks = [asyncio.ensure_future(clients[i % 4].eth.block_number) for i in range(100)]
@@ -107,7 +98,8 @@ async def test_requests_cancelled_at_any_moment_leave_the_next_ones_answered(nod
             await client.provider.disconnect()
 
 
-def test_one_provider_serves_successive_event_loops_and_disconnects(node):
+def test_one_provider_serves_successive_event_loops_and_disconnects(nodes):
+    node = nodes["node"]
     w3 = _w3(node)
 
     async def read_and_close() -> tuple[int, bool]:
@@ -121,7 +113,8 @@ def test_one_provider_serves_successive_event_loops_and_disconnects(node):
 
 
 @pytest.mark.parametrize("path", ["/declared", "/streamed"])
-async def test_an_answer_past_the_cap_is_a_data_error_and_is_not_read_on(flood, path):
+async def test_an_answer_past_the_cap_is_a_data_error_and_is_not_read_on(nodes, path):
+    flood = nodes["flood"]
     provider = RpcProvider(
         flood + path, request_kwargs={"timeout": aiohttp.ClientTimeout(total=5)}, max_body_bytes=1000
     )
@@ -135,7 +128,8 @@ async def test_an_answer_past_the_cap_is_a_data_error_and_is_not_read_on(flood, 
         await provider.disconnect()
 
 
-async def test_a_logs_answer_past_the_cap_asks_for_a_smaller_range(flood):
+async def test_a_logs_answer_past_the_cap_asks_for_a_smaller_range(nodes):
+    flood = nodes["flood"]
     config = parse_config("eth", {"chain_id": "eip155:1", "rpc_url": flood + "/streamed", "contract": "0x" + "11" * 20})
     reader = EvmLogReader(config)
     reader._provider.max_body_bytes = 1000
@@ -147,9 +141,10 @@ async def test_a_logs_answer_past_the_cap_asks_for_a_smaller_range(flood):
 
 
 @pytest.mark.parametrize("path", ["/busy", "/drop"])
-async def test_the_anchor_and_the_feed_say_unavailable_for_every_http_failure(refusing, path):
+async def test_the_anchor_and_the_feed_say_unavailable_for_every_http_failure(nodes, path):
     """aiohttp's HTTP status and disconnect errors are not OSErrors: each caller maps them too,
     else one escaped the anchor job and left its transaction `sent` for good."""
+    refusing = nodes["refusing"]
     anchor = AnchorClient(refusing + path, "0x" + "11" * 20, "0x" + "22" * 32, chain_id=1, timeout=5)
     feed = AggregatorFeedAdapter(
         parse_feed("feed", {"pair": "BTC/USD", "rpc_url": refusing + path, "contract": "0x" + "33" * 20})
