@@ -6,12 +6,18 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from chains.safety import clamp_recursion_limit
 from tests.e2e.conftest import release_stacks
 from tests.pg import fresh_database, server_reachable, throwaway_cluster
 from tests.support import require
 from tests.templates import migrate, pg_template
+
+# No per-example deadline: it is a wall-clock assertion, which a loaded CI machine fails at random
+# (hypothesis then reports the example as flaky). Loaded before any test module makes its settings.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 LOCAL_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
