@@ -63,7 +63,7 @@ class RpcProvider(AsyncHTTPProvider):
 
     async def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
         retry = self.exception_retry_configuration
-        if retry is None or not check_if_retry_on_failure(method, retry.method_allowlist):
+        if retry is None or retry.retries < 1 or not check_if_retry_on_failure(method, retry.method_allowlist):
             return await self._post(request_data)
         for attempt in range(retry.retries):  # web3's own loop, on this provider's session
             try:
